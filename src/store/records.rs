@@ -44,7 +44,10 @@ macro_rules! text_enum {
             fn from_str(text: &str) -> Result<Self, Error> {
                 match text {
                     $($text => Ok(Self::$variant),)+
-                    _ => Err(Error::Corrupt { entity: $entity, detail: format!("unknown value {text:?}") }),
+                    _ => Err(Error::Corrupt {
+                        entity: $entity,
+                        detail: format!("unknown value {text:?}"),
+                    }),
                 }
             }
         }
@@ -108,7 +111,8 @@ text_enum! {
 pub struct DeploymentRecord {
     /// The deployment unit's name; unique together with `version`.
     pub name: String,
-    /// The process version this deployment took from [`Store::next_version`](super::Store::next_version).
+    /// The process version this deployment took from
+    /// [`Store::next_version`](super::Store::next_version).
     pub version: i64,
     /// Checksum of the unit's files, to detect redeployment of identical content.
     pub checksum: String,

@@ -21,7 +21,8 @@ macro_rules! summary_columns {
 pub(super) async fn create(pool: &SqlitePool, pid: &str) -> Result<i64> {
     let now = now_millis();
     let done = sqlx::query(
-        "INSERT INTO baton_instances (pid, status, state, failure, revision, created_at, updated_at) \
+        "INSERT INTO baton_instances \
+         (pid, status, state, failure, revision, created_at, updated_at) \
          VALUES (?, ?, ?, NULL, 0, ?, ?)",
     )
     .bind(pid)
@@ -32,7 +33,10 @@ pub(super) async fn create(pool: &SqlitePool, pid: &str) -> Result<i64> {
     .execute(pool)
     .await
     .map_err(|error| match Constraint::violated_by(&error) {
-        Some(Constraint::ForeignKey) => Error::NotFound { entity: "process", key: pid.to_owned() },
+        Some(Constraint::ForeignKey) => Error::NotFound {
+            entity: "process",
+            key: pid.to_owned(),
+        },
         _ => error.into(),
     })?;
     Ok(done.last_insert_rowid())
