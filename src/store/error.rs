@@ -75,6 +75,10 @@ pub enum Error {
         supported: i64,
     },
 
+    /// The database location names another kind of database.
+    #[error("not a location this store can open: {0}")]
+    Location(String),
+
     /// The directory holding the database file cannot be created.
     #[error("cannot create database directory {path}: {source}")]
     Directory {

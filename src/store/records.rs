@@ -3,7 +3,8 @@
 //! These are plain data: the engine builds them, a [`Store`](super::Store) backend persists
 //! them. Instance state and message payloads are opaque bytes the store never interprets.
 //! Enumerations are stored as their lower-case names (see [`ProcessState::as_str`] and
-//! friends), which every backend can check with a constraint.
+//! friends), which every backend can check with a constraint. Times are kept to the
+//! millisecond.
 
 use std::fmt;
 use std::str::FromStr;

@@ -4,7 +4,7 @@
 //! and `synchronous=FULL` by default so an acknowledged commit survives a power loss. The
 //! schema is `dbscripts/sqlite.sql`, embedded and applied (idempotently) on every open.
 //!
-//! The queries of each table live in their own module; [`commit`] composes the instance,
+//! The queries of each table live in their own module; `commit` composes the instance,
 //! route and exchange writes of a step into one `BEGIN IMMEDIATE` transaction. All SQL is
 //! run through sqlx's per-connection statement cache. Timestamps are stored as milliseconds
 //! since the Unix epoch.
@@ -79,10 +79,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the database at `location`, a file path or a `sqlite:` URL such as
     /// `sqlite://data/baton.db`, creating the file and its directory if missing, and brings
-    /// its schema up to date.
+    /// its schema up to date. A URL of another scheme fails with [`Error::Location`].
     pub async fn open(location: &str, config: &SqliteConfig) -> Result<Self> {
         let options = if location.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(location)?
+        } else if location.contains("://") {
+            return Err(Error::Location(location.to_owned()));
         } else {
             SqliteConnectOptions::new().filename(location)
         };

@@ -33,6 +33,15 @@ async fn accepts_sqlite_urls() {
 }
 
 #[tokio::test]
+async fn refuses_urls_of_other_databases() {
+    let url = "postgres://localhost/baton";
+    match SqliteStore::open(url, &SqliteConfig::default()).await {
+        Err(Error::Location(location)) => assert_eq!(location, url),
+        other => panic!("expected a location error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn connections_are_durable_wal_with_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("baton.db");
