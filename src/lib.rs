@@ -1,1 +1,3 @@
-//! placeholder
+//! Baton: a WS-BPEL 2.0 process server.
+
+pub mod store;

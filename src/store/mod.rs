@@ -1,0 +1,105 @@
+//! The durable store: where deployments, process versions, instances, message exchanges and
+//! correlation routes survive a restart.
+//!
+//! The engine talks to the [`Store`] trait only, typically through an `Arc<dyn Store>`, so
+//! database backends are interchangeable. [`SqliteStore`] is the embedded backend; its schema
+//! lives in `dbscripts/sqlite.sql`.
+//!
+//! A state-machine step of an instance produces one [`StepCommit`], written in a single
+//! transaction: the instance's new state (optimistic on its revision), the correlation routes
+//! it added or removed, and the message exchanges it opened or answered.
+
+mod error;
+mod records;
+pub mod sqlite;
+
+use futures::future::BoxFuture;
+
+pub use error::{Error, Result};
+pub use records::{
+    DeploymentRecord, DeploymentSummary, ExchangeDirection, ExchangeRecord, ExchangeStatus,
+    ExchangeWrite, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite,
+    ProcessRecord, ProcessState, RouteKey, StepCommit,
+};
+pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
+
+/// Durable storage of the engine's state.
+///
+/// Methods return boxed futures so the trait stays dyn-compatible. Implementations must be
+/// safe to call concurrently; every method is atomic on its own.
+pub trait Store: Send + Sync + 'static {
+    /// Allocates the next global process version. Versions increase strictly and are never
+    /// handed out twice, so they also increase per deployment name.
+    fn next_version(&self) -> BoxFuture<'_, Result<i64>>;
+
+    /// Stores a deployment; [`Error::Duplicate`] if its name and version already exist.
+    fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>>;
+
+    /// Lists all deployments, undeployed ones included, by name then version.
+    fn list_deployments(&self) -> BoxFuture<'_, Result<Vec<DeploymentSummary>>>;
+
+    /// Loads one deployment with its files.
+    fn load_deployment<'a>(
+        &'a self,
+        name: &'a str,
+        version: i64,
+    ) -> BoxFuture<'a, Result<Option<DeploymentRecord>>>;
+
+    /// Marks every version of deployment `name` undeployed; returns how many versions were
+    /// still deployed.
+    fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>>;
+
+    /// Stores a process version; [`Error::Duplicate`] if the pid exists,
+    /// [`Error::NotFound`] if its deployment does not.
+    fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>>;
+
+    /// Lists all process versions, by version then pid.
+    fn list_processes(&self) -> BoxFuture<'_, Result<Vec<ProcessRecord>>>;
+
+    /// Sets the state of process version `pid`; [`Error::NotFound`] if there is none.
+    fn set_process_state<'a>(
+        &'a self,
+        pid: &'a str,
+        state: ProcessState,
+    ) -> BoxFuture<'a, Result<()>>;
+
+    /// Creates a running instance of `pid` with empty state at revision 0 and returns its
+    /// id. Ids increase strictly and are never reused. [`Error::NotFound`] if the process
+    /// version does not exist.
+    fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>>;
+
+    /// Loads one instance with its state.
+    fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>>;
+
+    /// Lists instances matching `filter`, newest first, without their state.
+    fn list_instances<'a>(
+        &'a self,
+        filter: &'a InstanceFilter,
+    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>>;
+
+    /// All running instances with their state, oldest first: what to resume after a restart.
+    fn recoverable_instances(&self) -> BoxFuture<'_, Result<Vec<InstanceRecord>>>;
+
+    /// Applies everything a step produced in one transaction and returns the instance's new
+    /// revision. Fails without applying anything with [`Error::Conflict`] on a stale
+    /// revision, [`Error::DuplicateRoute`] if a route is owned by another instance,
+    /// [`Error::Duplicate`] if an exchange id belongs to another instance, and
+    /// [`Error::NotFound`] if the instance does not exist.
+    fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>>;
+
+    /// The instance owning the route `key` of `process`, if any.
+    fn find_route<'a>(
+        &'a self,
+        process: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<i64>>>;
+
+    /// The routes instance `instance_id` owns, sorted.
+    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>>;
+
+    /// The pending exchanges of instance `instance_id`, oldest first.
+    fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
+
+    /// Closes the store, waiting for in-flight operations; later calls fail.
+    fn close(&self) -> BoxFuture<'_, ()>;
+}

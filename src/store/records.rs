@@ -1,0 +1,316 @@
+//! The records the durable store reads and writes.
+//!
+//! These are plain data: the engine builds them, a [`Store`](super::Store) backend persists
+//! them. Instance state and message payloads are opaque bytes the store never interprets.
+//! Enumerations are stored as their lower-case names (see [`ProcessState::as_str`] and
+//! friends), which every backend can check with a constraint. Times are kept to the
+//! millisecond.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use super::Error;
+
+/// Declares a fieldless enum stored as text, with `as_str`, `Display` and `FromStr`.
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident as $entity:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// The stored name of this value.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = Error;
+
+            fn from_str(text: &str) -> Result<Self, Error> {
+                match text {
+                    $($text => Ok(Self::$variant),)+
+                    _ => Err(Error::Corrupt {
+                        entity: $entity,
+                        detail: format!("unknown value {text:?}"),
+                    }),
+                }
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Lifecycle state of a process version.
+    ProcessState as "process state" {
+        /// Accepts new instances.
+        Active = "active",
+        /// Superseded by a newer version: running instances continue, no new ones start.
+        Retired = "retired",
+        /// Switched off by an operator.
+        Disabled = "disabled",
+    }
+}
+
+text_enum! {
+    /// Status of a process instance.
+    InstanceStatus as "instance status" {
+        /// Still executing or waiting; recovered after a restart.
+        Running = "running",
+        /// Finished normally.
+        Completed = "completed",
+        /// Finished with an unhandled fault.
+        Faulted = "faulted",
+        /// Stopped by an engine failure; see the failure reason.
+        Failed = "failed",
+        /// Ended by an `exit` activity or an operator.
+        Terminated = "terminated",
+    }
+}
+
+text_enum! {
+    /// Which way a message exchange goes.
+    ExchangeDirection as "exchange direction" {
+        /// A request a partner sent to the process, possibly awaiting a reply.
+        In = "in",
+        /// An invoke the process sent to a partner.
+        Out = "out",
+    }
+}
+
+text_enum! {
+    /// Progress of a message exchange.
+    ExchangeStatus as "exchange status" {
+        /// Awaiting a reply (inbound) or a response (outbound).
+        Pending = "pending",
+        /// Answered with a normal reply.
+        Replied = "replied",
+        /// Answered with a fault.
+        Faulted = "faulted",
+        /// Will never be answered: a transport or engine failure.
+        Failed = "failed",
+    }
+}
+
+/// One deployed version of a deployment unit, with its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRecord {
+    /// The deployment unit's name; unique together with `version`.
+    pub name: String,
+    /// The process version this deployment took from
+    /// [`Store::next_version`](super::Store::next_version).
+    pub version: i64,
+    /// Checksum of the unit's files, to detect redeployment of identical content.
+    pub checksum: String,
+    /// When the unit was deployed.
+    pub deployed_at: SystemTime,
+    /// The unit's files, opaque to the store.
+    pub files: Vec<u8>,
+    /// Whether the unit has been undeployed.
+    pub undeployed: bool,
+}
+
+/// A deployment without its files, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentSummary {
+    /// The deployment unit's name.
+    pub name: String,
+    /// The process version of this deployment.
+    pub version: i64,
+    /// Checksum of the unit's files.
+    pub checksum: String,
+    /// When the unit was deployed.
+    pub deployed_at: SystemTime,
+    /// Whether the unit has been undeployed.
+    pub undeployed: bool,
+}
+
+/// One version of a process, deployed as part of a deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessRecord {
+    /// Process version id, e.g. `{urn:example}Order-7`.
+    pub pid: String,
+    /// The process QName as text, e.g. `{urn:example}Order`.
+    pub process: String,
+    /// The deployment that brought this process.
+    pub deployment: String,
+    /// The deployment's version.
+    pub version: i64,
+    /// Lifecycle state.
+    pub state: ProcessState,
+}
+
+/// A process instance with its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRecord {
+    /// Instance id, assigned by the store.
+    pub id: i64,
+    /// The process version the instance runs.
+    pub pid: String,
+    /// Status.
+    pub status: InstanceStatus,
+    /// The serialised instance state machine, opaque to the store; empty until first saved.
+    pub state: Vec<u8>,
+    /// Why the instance failed, if it did.
+    pub failure: Option<String>,
+    /// Incremented by every save; a save must name the revision it is based on.
+    pub revision: i64,
+    /// When the instance was created.
+    pub created_at: SystemTime,
+    /// When the instance was last saved.
+    pub updated_at: SystemTime,
+}
+
+/// A process instance without its state, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceSummary {
+    /// Instance id.
+    pub id: i64,
+    /// The process version the instance runs.
+    pub pid: String,
+    /// Status.
+    pub status: InstanceStatus,
+    /// Why the instance failed, if it did.
+    pub failure: Option<String>,
+    /// Current revision.
+    pub revision: i64,
+    /// When the instance was created.
+    pub created_at: SystemTime,
+    /// When the instance was last saved.
+    pub updated_at: SystemTime,
+}
+
+/// Which instances [`Store::list_instances`](super::Store::list_instances) returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceFilter {
+    /// Only instances of this process version.
+    pub pid: Option<String>,
+    /// Only instances with this status.
+    pub status: Option<InstanceStatus>,
+    /// At most this many instances, newest first.
+    pub limit: Option<u32>,
+}
+
+/// A message exchange as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeRecord {
+    /// Exchange id, chosen by the engine.
+    pub id: String,
+    /// The instance the exchange belongs to.
+    pub instance_id: i64,
+    /// The partner link name.
+    pub partner_link: String,
+    /// The operation name.
+    pub operation: String,
+    /// Inbound or outbound.
+    pub direction: ExchangeDirection,
+    /// Progress.
+    pub status: ExchangeStatus,
+    /// The request message, opaque to the store.
+    pub request: Option<Vec<u8>>,
+    /// The response message, opaque to the store.
+    pub response: Option<Vec<u8>>,
+    /// When the exchange was first stored.
+    pub created_at: SystemTime,
+}
+
+/// The key of a correlation route: a message for `process` matching `key` goes to the
+/// instance owning the route.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouteKey {
+    /// The process QName as text.
+    pub process: String,
+    /// Canonical route key built by the engine, e.g. `partnerLink|operation|set|value`.
+    pub key: String,
+}
+
+impl RouteKey {
+    /// A route key for `process` and `key`.
+    pub fn new(process: impl Into<String>, key: impl Into<String>) -> Self {
+        RouteKey {
+            process: process.into(),
+            key: key.into(),
+        }
+    }
+}
+
+/// The new state of an instance, written by a [`StepCommit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceWrite {
+    /// The instance id.
+    pub id: i64,
+    /// The new status.
+    pub status: InstanceStatus,
+    /// The new serialised state.
+    pub state: Vec<u8>,
+    /// The failure reason, replacing the stored one.
+    pub failure: Option<String>,
+    /// The revision the new state is based on; the commit fails with
+    /// [`Error::Conflict`] if the stored revision differs.
+    pub expected_revision: i64,
+}
+
+/// An exchange of the committing instance, inserted or updated by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExchangeWrite {
+    /// Exchange id.
+    pub id: String,
+    /// The partner link name; fixed once stored.
+    pub partner_link: String,
+    /// The operation name; fixed once stored.
+    pub operation: String,
+    /// Inbound or outbound; fixed once stored.
+    pub direction: ExchangeDirection,
+    /// The new status.
+    pub status: ExchangeStatus,
+    /// The request message; `None` keeps the stored one.
+    pub request: Option<Vec<u8>>,
+    /// The response message; `None` keeps the stored one.
+    pub response: Option<Vec<u8>>,
+}
+
+/// Everything one state-machine step of an instance produced, applied atomically by
+/// [`Store::commit`](super::Store::commit): either all of it is stored or none of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepCommit {
+    /// The instance's new state, saved optimistically on its revision.
+    pub instance: InstanceWrite,
+    /// Routes the instance now waits on. Adding a route the instance already owns is a
+    /// no-op; one owned by another instance fails the commit with [`Error::DuplicateRoute`].
+    pub routes_added: Vec<RouteKey>,
+    /// Routes the instance no longer waits on; routes it does not own are left alone.
+    pub routes_removed: Vec<RouteKey>,
+    /// Exchanges of the instance to insert or update.
+    pub exchanges: Vec<ExchangeWrite>,
+    /// Drop every route of the instance (it finished). Applied after the other route
+    /// changes, so the instance owns no routes once the commit is stored.
+    pub clear_routes: bool,
+}
+
+impl StepCommit {
+    /// A commit saving `instance` and nothing else.
+    pub fn new(instance: InstanceWrite) -> Self {
+        StepCommit {
+            instance,
+            routes_added: Vec::new(),
+            routes_removed: Vec::new(),
+            exchanges: Vec::new(),
+            clear_routes: false,
+        }
+    }
+}

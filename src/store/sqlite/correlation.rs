@@ -1,0 +1,101 @@
+//! Correlation routes in SQLite: the `baton_routes` table mapping (process QName, route key)
+//! to the instance waiting for matching messages. Routes are written only inside a step
+//! commit; lookups run on the pool.
+
+use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use sqlx::Row;
+
+use crate::store::{Error, Result, RouteKey};
+
+/// The instance owning route `key` of `process`.
+pub(super) async fn find(pool: &SqlitePool, process: &str, key: &str) -> Result<Option<i64>> {
+    let owner = sqlx::query_scalar(
+        "SELECT instance_id FROM baton_routes WHERE process_name = ? AND route_key = ?",
+    )
+    .bind(process)
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    Ok(owner)
+}
+
+/// The routes of one instance, sorted.
+pub(super) async fn of_instance(pool: &SqlitePool, instance_id: i64) -> Result<Vec<RouteKey>> {
+    sqlx::query(
+        "SELECT process_name, route_key FROM baton_routes WHERE instance_id = ? \
+         ORDER BY process_name, route_key",
+    )
+    .bind(instance_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(RouteKey {
+            process: row.try_get("process_name")?,
+            key: row.try_get("route_key")?,
+        })
+    })
+    .collect()
+}
+
+/// Gives `route` to `instance_id`: a no-op if it already owns it, [`Error::DuplicateRoute`]
+/// if another instance does.
+pub(super) async fn add(
+    conn: &mut SqliteConnection,
+    instance_id: i64,
+    route: &RouteKey,
+) -> Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO baton_routes (process_name, route_key, instance_id) VALUES (?, ?, ?) \
+         ON CONFLICT (process_name, route_key) DO NOTHING",
+    )
+    .bind(&route.process)
+    .bind(&route.key)
+    .bind(instance_id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let owner: i64 = sqlx::query_scalar(
+        "SELECT instance_id FROM baton_routes WHERE process_name = ? AND route_key = ?",
+    )
+    .bind(&route.process)
+    .bind(&route.key)
+    .fetch_one(&mut *conn)
+    .await?;
+    if owner == instance_id {
+        return Ok(());
+    }
+    Err(Error::DuplicateRoute {
+        process: route.process.clone(),
+        key: route.key.clone(),
+        owner,
+    })
+}
+
+/// Takes `route` away from `instance_id`, if it owns it.
+pub(super) async fn remove(
+    conn: &mut SqliteConnection,
+    instance_id: i64,
+    route: &RouteKey,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM baton_routes WHERE process_name = ? AND route_key = ? AND instance_id = ?",
+    )
+    .bind(&route.process)
+    .bind(&route.key)
+    .bind(instance_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops every route of `instance_id`.
+pub(super) async fn clear(conn: &mut SqliteConnection, instance_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM baton_routes WHERE instance_id = ?")
+        .bind(instance_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! Process instances in SQLite: the `baton_instances` table. Instances are created here;
+//! their state is only ever rewritten by a step commit, optimistically on `revision`.
+
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use super::{from_millis, now_millis};
+use crate::store::error::Constraint;
+use crate::store::{
+    Error, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Result,
+};
+
+/// Columns of an instance summary, as a literal for `concat!`.
+macro_rules! summary_columns {
+    () => {
+        "id, pid, status, failure, revision, created_at, updated_at"
+    };
+}
+
+/// Inserts a running instance of `pid` and returns its id.
+pub(super) async fn create(pool: &SqlitePool, pid: &str) -> Result<i64> {
+    let now = now_millis();
+    let done = sqlx::query(
+        "INSERT INTO baton_instances \
+         (pid, status, state, failure, revision, created_at, updated_at) \
+         VALUES (?, ?, ?, NULL, 0, ?, ?)",
+    )
+    .bind(pid)
+    .bind(InstanceStatus::Running.as_str())
+    .bind(Vec::<u8>::new())
+    .bind(now)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map_err(|error| match Constraint::violated_by(&error) {
+        Some(Constraint::ForeignKey) => Error::NotFound {
+            entity: "process",
+            key: pid.to_owned(),
+        },
+        _ => error.into(),
+    })?;
+    Ok(done.last_insert_rowid())
+}
+
+/// Loads one instance with its state.
+pub(super) async fn load(pool: &SqlitePool, id: i64) -> Result<Option<InstanceRecord>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        summary_columns!(),
+        ", state FROM baton_instances WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(record).transpose()
+}
+
+/// Lists instances matching `filter`, newest first.
+pub(super) async fn list(
+    pool: &SqlitePool,
+    filter: &InstanceFilter,
+) -> Result<Vec<InstanceSummary>> {
+    let mut query = QueryBuilder::<Sqlite>::new(concat!(
+        "SELECT ",
+        summary_columns!(),
+        " FROM baton_instances"
+    ));
+    let mut separator = " WHERE ";
+    if let Some(pid) = &filter.pid {
+        query.push(separator).push("pid = ").push_bind(pid);
+        separator = " AND ";
+    }
+    if let Some(status) = filter.status {
+        query
+            .push(separator)
+            .push("status = ")
+            .push_bind(status.as_str());
+    }
+    query.push(" ORDER BY id DESC");
+    if let Some(limit) = filter.limit {
+        query.push(" LIMIT ").push_bind(i64::from(limit));
+    }
+    query
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(summary)
+        .collect()
+}
+
+/// All running instances with their state, oldest first.
+pub(super) async fn recoverable(pool: &SqlitePool) -> Result<Vec<InstanceRecord>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        summary_columns!(),
+        ", state FROM baton_instances WHERE status = ? ORDER BY id"
+    ))
+    .bind(InstanceStatus::Running.as_str())
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(record)
+    .collect()
+}
+
+/// Saves an instance's new state if its revision is still `write.expected_revision`, and
+/// returns the new revision.
+pub(super) async fn save(conn: &mut SqliteConnection, write: &InstanceWrite) -> Result<i64> {
+    let done = sqlx::query(
+        "UPDATE baton_instances \
+         SET status = ?, state = ?, failure = ?, revision = revision + 1, updated_at = ? \
+         WHERE id = ? AND revision = ?",
+    )
+    .bind(write.status.as_str())
+    .bind(&write.state)
+    .bind(&write.failure)
+    .bind(now_millis())
+    .bind(write.id)
+    .bind(write.expected_revision)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(write.expected_revision + 1);
+    }
+    let actual: Option<i64> =
+        sqlx::query_scalar("SELECT revision FROM baton_instances WHERE id = ?")
+            .bind(write.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Err(match actual {
+        Some(actual) => Error::Conflict {
+            id: write.id,
+            expected: write.expected_revision,
+            actual,
+        },
+        None => Error::NotFound {
+            entity: "instance",
+            key: write.id.to_string(),
+        },
+    })
+}
+
+/// Decodes the summary columns of an instance row.
+fn summary(row: &SqliteRow) -> Result<InstanceSummary> {
+    Ok(InstanceSummary {
+        id: row.try_get("id")?,
+        pid: row.try_get("pid")?,
+        status: row.try_get::<&str, _>("status")?.parse()?,
+        failure: row.try_get("failure")?,
+        revision: row.try_get("revision")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_at: from_millis(row.try_get("updated_at")?),
+    })
+}
+
+/// Decodes an instance row with its state.
+fn record(row: &SqliteRow) -> Result<InstanceRecord> {
+    let summary = summary(row)?;
+    Ok(InstanceRecord {
+        id: summary.id,
+        pid: summary.pid,
+        status: summary.status,
+        state: row.try_get("state")?,
+        failure: summary.failure,
+        revision: summary.revision,
+        created_at: summary.created_at,
+        updated_at: summary.updated_at,
+    })
+}

@@ -1,0 +1,265 @@
+//! The SQLite backend of the durable store.
+//!
+//! [`SqliteStore`] keeps everything in one database file in WAL mode, with foreign keys on
+//! and `synchronous=FULL` by default so an acknowledged commit survives a power loss. The
+//! schema is `dbscripts/sqlite.sql`, embedded and applied (idempotently) on every open.
+//!
+//! The queries of each table live in their own module; `commit` composes the instance,
+//! route and exchange writes of a step into one `BEGIN IMMEDIATE` transaction. All SQL is
+//! run through sqlx's per-connection statement cache. Timestamps are stored as milliseconds
+//! since the Unix epoch.
+
+mod commit;
+mod correlation;
+mod deployments;
+mod exchanges;
+mod instances;
+mod processes;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::future::BoxFuture;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use super::{
+    DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter, InstanceRecord,
+    InstanceSummary, ProcessRecord, ProcessState, Result, RouteKey, StepCommit, Store,
+};
+
+/// The schema, applied on every open.
+const SCHEMA: &str = include_str!("../../../dbscripts/sqlite.sql");
+
+/// The schema version `SCHEMA` creates.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Sync the WAL at every commit: a commit that returned survives a power loss.
+    #[default]
+    Full,
+    /// Sync only at checkpoints: faster, but the last commits may be lost on a power loss
+    /// (not on a crash of the server alone).
+    Normal,
+}
+
+/// Settings of a [`SqliteStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteConfig {
+    /// Maximum number of pooled connections.
+    pub max_connections: u32,
+    /// How long a statement waits for a lock held by another connection, in milliseconds.
+    pub busy_timeout_ms: u64,
+    /// Durability of commits.
+    pub synchronous: Synchronous,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        SqliteConfig {
+            max_connections: 8,
+            busy_timeout_ms: 5000,
+            synchronous: Synchronous::Full,
+        }
+    }
+}
+
+/// A [`Store`] in a SQLite database.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens the database at `location`, a file path or a `sqlite:` URL such as
+    /// `sqlite://data/baton.db`, creating the file and its directory if missing, and brings
+    /// its schema up to date. A URL of another scheme fails with [`Error::Location`].
+    pub async fn open(location: &str, config: &SqliteConfig) -> Result<Self> {
+        let options = if location.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(location)?
+        } else if location.contains("://") {
+            return Err(Error::Location(location.to_owned()));
+        } else {
+            SqliteConnectOptions::new().filename(location)
+        };
+        create_parent_dir(options.get_filename())?;
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match config.synchronous {
+                Synchronous::Full => SqliteSynchronous::Full,
+                Synchronous::Normal => SqliteSynchronous::Normal,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(config.busy_timeout_ms));
+        Self::connect(options, config.max_connections).await
+    }
+
+    /// Opens a private in-memory database, for tests. It lives as long as the store.
+    pub async fn in_memory() -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        // One connection: the database exists only while it is open, and several connections
+        // to a shared-cache database would lock each other out instead of waiting.
+        Self::connect(options, 1).await
+    }
+
+    /// Connects a pool and applies the schema.
+    async fn connect(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+        // SQLite connections are cheap and there is no server to time them out: keep them,
+        // which also keeps an in-memory database alive.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        let store = SqliteStore { pool };
+        store.apply_schema().await?;
+        Ok(store)
+    }
+
+    /// Applies [`SCHEMA`] and checks the version it finds.
+    async fn apply_schema(&self) -> Result<()> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+        let found: i64 = sqlx::query_scalar("SELECT MAX(version) FROM baton_schema_version")
+            .fetch_one(&mut *tx)
+            .await?;
+        if found != SCHEMA_VERSION {
+            return Err(Error::SchemaVersion {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Creates the directory that will hold database file `file`, unless it is in memory.
+fn create_parent_dir(file: &Path) -> Result<()> {
+    let in_memory = file == Path::new(":memory:") || file.to_string_lossy().starts_with("file:");
+    match file.parent() {
+        Some(dir) if !in_memory && !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|source| Error::Directory {
+                path: dir.to_path_buf(),
+                source,
+            }),
+        _ => Ok(()),
+    }
+}
+
+/// `time` as stored: milliseconds since the Unix epoch, saturating.
+fn to_millis(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+    }
+}
+
+/// A stored timestamp as a time.
+fn from_millis(millis: i64) -> SystemTime {
+    let magnitude = Duration::from_millis(millis.unsigned_abs());
+    if millis >= 0 {
+        UNIX_EPOCH + magnitude
+    } else {
+        UNIX_EPOCH - magnitude
+    }
+}
+
+/// The current time, as stored.
+fn now_millis() -> i64 {
+    to_millis(SystemTime::now())
+}
+
+impl Store for SqliteStore {
+    fn next_version(&self) -> BoxFuture<'_, Result<i64>> {
+        Box::pin(deployments::next_version(&self.pool))
+    }
+
+    fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { deployments::save(&self.pool, &deployment).await })
+    }
+
+    fn list_deployments(&self) -> BoxFuture<'_, Result<Vec<DeploymentSummary>>> {
+        Box::pin(deployments::list(&self.pool))
+    }
+
+    fn load_deployment<'a>(
+        &'a self,
+        name: &'a str,
+        version: i64,
+    ) -> BoxFuture<'a, Result<Option<DeploymentRecord>>> {
+        Box::pin(deployments::load(&self.pool, name, version))
+    }
+
+    fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(deployments::mark_undeployed(&self.pool, name))
+    }
+
+    fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { processes::save(&self.pool, &process).await })
+    }
+
+    fn list_processes(&self) -> BoxFuture<'_, Result<Vec<ProcessRecord>>> {
+        Box::pin(processes::list(&self.pool))
+    }
+
+    fn set_process_state<'a>(
+        &'a self,
+        pid: &'a str,
+        state: ProcessState,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(processes::set_state(&self.pool, pid, state))
+    }
+
+    fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>> {
+        Box::pin(instances::create(&self.pool, pid))
+    }
+
+    fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
+        Box::pin(instances::load(&self.pool, id))
+    }
+
+    fn list_instances<'a>(
+        &'a self,
+        filter: &'a InstanceFilter,
+    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
+        Box::pin(instances::list(&self.pool, filter))
+    }
+
+    fn recoverable_instances(&self) -> BoxFuture<'_, Result<Vec<InstanceRecord>>> {
+        Box::pin(instances::recoverable(&self.pool))
+    }
+
+    fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
+        Box::pin(async move { commit::apply(&self.pool, &step).await })
+    }
+
+    fn find_route<'a>(
+        &'a self,
+        process: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<i64>>> {
+        Box::pin(correlation::find(&self.pool, process, key))
+    }
+
+    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
+        Box::pin(correlation::of_instance(&self.pool, instance_id))
+    }
+
+    fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        Box::pin(exchanges::pending(&self.pool, instance_id))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.pool.close())
+    }
+}

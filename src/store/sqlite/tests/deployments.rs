@@ -1,0 +1,144 @@
+//! The `baton_deployments` table and the process version counter.
+
+use super::{deployment, Fixture};
+use crate::store::{DeploymentSummary, Error};
+
+#[tokio::test]
+async fn versions_increase_and_are_never_reused_across_reopen() {
+    let mut fixture = Fixture::new().await;
+    assert_eq!(fixture.store.next_version().await.unwrap(), 1);
+    assert_eq!(fixture.store.next_version().await.unwrap(), 2);
+    fixture.reopen().await;
+    assert_eq!(fixture.store.next_version().await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn concurrent_version_requests_get_distinct_versions() {
+    let fixture = Fixture::new().await;
+    let requests = (0..16).map(|_| fixture.store.next_version());
+    let mut versions: Vec<i64> = futures::future::try_join_all(requests)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=16).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn saved_deployments_load_and_list_across_reopen() {
+    let mut fixture = Fixture::new().await;
+    let orders = deployment("orders", 1);
+    let billing = deployment("billing", 2);
+    let orders_again = deployment("orders", 3);
+    for record in [&orders, &billing, &orders_again] {
+        fixture.store.save_deployment(record.clone()).await.unwrap();
+    }
+    fixture.reopen().await;
+
+    assert_eq!(
+        fixture.store.load_deployment("orders", 1).await.unwrap(),
+        Some(orders.clone())
+    );
+    assert_eq!(
+        fixture.store.load_deployment("orders", 3).await.unwrap(),
+        Some(orders_again)
+    );
+    assert_eq!(
+        fixture.store.load_deployment("orders", 2).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        fixture.store.load_deployment("shipping", 1).await.unwrap(),
+        None
+    );
+
+    let listed: Vec<(String, i64)> = fixture
+        .store
+        .list_deployments()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|summary| (summary.name, summary.version))
+        .collect();
+    let expected = [("billing", 2), ("orders", 1), ("orders", 3)];
+    assert_eq!(
+        listed,
+        expected.map(|(name, version)| (name.to_owned(), version))
+    );
+
+    let first = &fixture.store.list_deployments().await.unwrap()[1];
+    let summary = DeploymentSummary {
+        name: orders.name,
+        version: orders.version,
+        checksum: orders.checksum,
+        deployed_at: orders.deployed_at,
+        undeployed: false,
+    };
+    assert_eq!(first, &summary);
+}
+
+#[tokio::test]
+async fn saving_the_same_name_and_version_twice_fails() {
+    let fixture = Fixture::new().await;
+    fixture
+        .store
+        .save_deployment(deployment("orders", 1))
+        .await
+        .unwrap();
+    let mut changed = deployment("orders", 1);
+    changed.checksum = "sha256:other".to_owned();
+    match fixture.store.save_deployment(changed).await {
+        Err(Error::Duplicate {
+            entity: "deployment",
+            key,
+        }) => {
+            assert_eq!(key, "orders version 1")
+        }
+        other => panic!("expected a duplicate deployment, got {other:?}"),
+    }
+    let stored = fixture
+        .store
+        .load_deployment("orders", 1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, deployment("orders", 1));
+}
+
+#[tokio::test]
+async fn undeploying_marks_every_version_once() {
+    let mut fixture = Fixture::new().await;
+    for (name, version) in [("orders", 1), ("billing", 2), ("orders", 3)] {
+        fixture
+            .store
+            .save_deployment(deployment(name, version))
+            .await
+            .unwrap();
+    }
+    assert_eq!(fixture.store.mark_undeployed("orders").await.unwrap(), 2);
+    assert_eq!(fixture.store.mark_undeployed("orders").await.unwrap(), 0);
+    assert_eq!(fixture.store.mark_undeployed("shipping").await.unwrap(), 0);
+    fixture.reopen().await;
+
+    let undeployed: Vec<(String, bool)> = fixture
+        .store
+        .list_deployments()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|summary| (summary.name, summary.undeployed))
+        .collect();
+    let expected = [("billing", false), ("orders", true), ("orders", true)];
+    assert_eq!(
+        undeployed,
+        expected.map(|(name, flag)| (name.to_owned(), flag))
+    );
+    let loaded = fixture
+        .store
+        .load_deployment("orders", 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(loaded.undeployed);
+}

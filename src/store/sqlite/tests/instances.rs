@@ -1,0 +1,234 @@
+//! The `baton_instances` table: creation, optimistic saves, listing and recovery.
+
+use super::{step, Fixture};
+use crate::store::{Error, InstanceFilter, InstanceStatus, InstanceWrite, StepCommit};
+
+#[tokio::test]
+async fn created_instances_are_running_with_increasing_ids() {
+    let fixture = Fixture::new().await;
+    let pid = fixture.deploy("orders").await;
+    let first = fixture.store.create_instance(&pid).await.unwrap();
+    let second = fixture.store.create_instance(&pid).await.unwrap();
+    assert!(second > first);
+
+    let loaded = fixture.store.load_instance(first).await.unwrap().unwrap();
+    assert_eq!(loaded.id, first);
+    assert_eq!(loaded.pid, pid);
+    assert_eq!(loaded.status, InstanceStatus::Running);
+    assert!(loaded.state.is_empty());
+    assert_eq!(loaded.failure, None);
+    assert_eq!(loaded.revision, 0);
+    assert_eq!(loaded.created_at, loaded.updated_at);
+    assert_eq!(fixture.store.load_instance(second + 1).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn instance_of_an_unknown_process_cannot_be_created() {
+    let fixture = Fixture::new().await;
+    match fixture.store.create_instance("{urn:test}none-1").await {
+        Err(Error::NotFound {
+            entity: "process",
+            key,
+        }) => assert_eq!(key, "{urn:test}none-1"),
+        other => panic!("expected a missing process, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn commits_save_state_and_advance_the_revision_across_reopen() {
+    let mut fixture = Fixture::new().await;
+    let id = fixture.instance("orders").await;
+    let revision = fixture
+        .store
+        .commit(step(id, 0, InstanceStatus::Running, b"one"))
+        .await;
+    assert_eq!(revision.unwrap(), 1);
+    let failed = StepCommit::new(InstanceWrite {
+        id,
+        status: InstanceStatus::Failed,
+        state: b"two".to_vec(),
+        failure: Some("partner unreachable".to_owned()),
+        expected_revision: 1,
+    });
+    assert_eq!(fixture.store.commit(failed).await.unwrap(), 2);
+    fixture.reopen().await;
+
+    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    assert_eq!(loaded.status, InstanceStatus::Failed);
+    assert_eq!(loaded.state, b"two");
+    assert_eq!(loaded.failure.as_deref(), Some("partner unreachable"));
+    assert_eq!(loaded.revision, 2);
+    assert!(loaded.updated_at >= loaded.created_at);
+}
+
+#[tokio::test]
+async fn a_stale_revision_conflicts_and_changes_nothing() {
+    let fixture = Fixture::new().await;
+    let id = fixture.instance("orders").await;
+    fixture
+        .store
+        .commit(step(id, 0, InstanceStatus::Running, b"one"))
+        .await
+        .unwrap();
+    match fixture
+        .store
+        .commit(step(id, 0, InstanceStatus::Completed, b"stale"))
+        .await
+    {
+        Err(Error::Conflict {
+            id: conflicting,
+            expected: 0,
+            actual: 1,
+        }) => {
+            assert_eq!(conflicting, id)
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    assert_eq!(
+        (loaded.status, loaded.state, loaded.revision),
+        (InstanceStatus::Running, b"one".to_vec(), 1)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_commits_on_one_revision_let_exactly_one_win() {
+    let fixture = Fixture::new().await;
+    let id = fixture.instance("orders").await;
+    let commits = (0..8u8).map(|n| {
+        fixture
+            .store
+            .commit(step(id, 0, InstanceStatus::Running, &[n]))
+    });
+    let results = futures::future::join_all(commits).await;
+    let won = results.iter().filter(|result| result.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|result| matches!(result, Err(Error::Conflict { .. })))
+        .count();
+    assert_eq!((won, conflicts), (1, 7));
+    assert_eq!(
+        fixture
+            .store
+            .load_instance(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revision,
+        1
+    );
+}
+
+#[tokio::test]
+async fn committing_an_unknown_instance_fails() {
+    let fixture = Fixture::new().await;
+    match fixture
+        .store
+        .commit(step(42, 0, InstanceStatus::Running, b""))
+        .await
+    {
+        Err(Error::NotFound {
+            entity: "instance",
+            key,
+        }) => assert_eq!(key, "42"),
+        other => panic!("expected a missing instance, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn instances_list_by_pid_status_and_limit_newest_first() {
+    let fixture = Fixture::new().await;
+    let orders = fixture.deploy("orders").await;
+    let billing = fixture.deploy("billing").await;
+    let mut ids = Vec::new();
+    for pid in [&orders, &billing, &orders, &orders] {
+        ids.push(fixture.store.create_instance(pid).await.unwrap());
+    }
+    fixture
+        .store
+        .commit(step(ids[2], 0, InstanceStatus::Completed, b"done"))
+        .await
+        .unwrap();
+
+    let list = |filter: InstanceFilter| {
+        let store = fixture.store.clone();
+        async move {
+            let found = store.list_instances(&filter).await.unwrap();
+            found
+                .into_iter()
+                .map(|summary| summary.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(InstanceFilter::default()).await,
+        [ids[3], ids[2], ids[1], ids[0]]
+    );
+    let of_orders = InstanceFilter {
+        pid: Some(orders.clone()),
+        ..InstanceFilter::default()
+    };
+    assert_eq!(list(of_orders).await, [ids[3], ids[2], ids[0]]);
+    let completed = InstanceFilter {
+        status: Some(InstanceStatus::Completed),
+        ..Default::default()
+    };
+    assert_eq!(list(completed).await, [ids[2]]);
+    let running_orders = InstanceFilter {
+        pid: Some(orders.clone()),
+        status: Some(InstanceStatus::Running),
+        limit: Some(1),
+    };
+    assert_eq!(list(running_orders).await, [ids[3]]);
+    let none = InstanceFilter {
+        limit: Some(0),
+        ..InstanceFilter::default()
+    };
+    assert!(list(none).await.is_empty());
+
+    let summaries = fixture
+        .store
+        .list_instances(&InstanceFilter::default())
+        .await
+        .unwrap();
+    let completed = &summaries[1];
+    assert_eq!(completed.id, ids[2]);
+    assert_eq!(completed.pid, orders);
+    assert_eq!(
+        (completed.status, completed.revision),
+        (InstanceStatus::Completed, 1)
+    );
+}
+
+#[tokio::test]
+async fn running_instances_are_recoverable_across_reopen() {
+    let mut fixture = Fixture::new().await;
+    let pid = fixture.deploy("orders").await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(fixture.store.create_instance(&pid).await.unwrap());
+    }
+    fixture
+        .store
+        .commit(step(ids[0], 0, InstanceStatus::Running, b"waiting"))
+        .await
+        .unwrap();
+    fixture
+        .store
+        .commit(step(ids[1], 0, InstanceStatus::Completed, b"done"))
+        .await
+        .unwrap();
+    fixture
+        .store
+        .commit(step(ids[2], 0, InstanceStatus::Terminated, b"exit"))
+        .await
+        .unwrap();
+    fixture.reopen().await;
+
+    let recovered = fixture.store.recoverable_instances().await.unwrap();
+    let found: Vec<(i64, Vec<u8>)> = recovered
+        .into_iter()
+        .map(|instance| (instance.id, instance.state))
+        .collect();
+    assert_eq!(found, [(ids[0], b"waiting".to_vec()), (ids[3], Vec::new())]);
+}

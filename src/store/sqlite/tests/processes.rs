@@ -1,0 +1,96 @@
+//! The `baton_processes` table.
+
+use super::{deployment, process, Fixture};
+use crate::store::{Error, ProcessRecord, ProcessState};
+
+#[tokio::test]
+async fn processes_save_list_and_change_state_across_reopen() {
+    let mut fixture = Fixture::new().await;
+    fixture
+        .store
+        .save_deployment(deployment("orders", 1))
+        .await
+        .unwrap();
+    fixture
+        .store
+        .save_deployment(deployment("orders", 2))
+        .await
+        .unwrap();
+    let old = process("orders", 1);
+    let new = process("orders", 2);
+    fixture.store.save_process(new.clone()).await.unwrap();
+    fixture.store.save_process(old.clone()).await.unwrap();
+
+    // A new version retires the old one.
+    fixture
+        .store
+        .set_process_state(&old.pid, ProcessState::Retired)
+        .await
+        .unwrap();
+    fixture.reopen().await;
+
+    let listed = fixture.store.list_processes().await.unwrap();
+    let retired = ProcessRecord {
+        state: ProcessState::Retired,
+        ..old
+    };
+    assert_eq!(listed, [retired, new]);
+}
+
+#[tokio::test]
+async fn every_state_round_trips() {
+    let fixture = Fixture::new().await;
+    let pid = fixture.deploy("orders").await;
+    for state in [
+        ProcessState::Disabled,
+        ProcessState::Retired,
+        ProcessState::Active,
+    ] {
+        fixture.store.set_process_state(&pid, state).await.unwrap();
+        assert_eq!(
+            fixture.store.list_processes().await.unwrap()[0].state,
+            state
+        );
+    }
+}
+
+#[tokio::test]
+async fn duplicate_pid_fails() {
+    let fixture = Fixture::new().await;
+    let pid = fixture.deploy("orders").await;
+    match fixture.store.save_process(process("orders", 1)).await {
+        Err(Error::Duplicate {
+            entity: "process",
+            key,
+        }) => assert_eq!(key, pid),
+        other => panic!("expected a duplicate process, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn process_of_an_unknown_deployment_fails() {
+    let fixture = Fixture::new().await;
+    match fixture.store.save_process(process("orders", 1)).await {
+        Err(Error::NotFound {
+            entity: "deployment",
+            key,
+        }) => assert_eq!(key, "orders version 1"),
+        other => panic!("expected a missing deployment, got {other:?}"),
+    }
+    assert!(fixture.store.list_processes().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn state_of_an_unknown_process_cannot_be_set() {
+    let fixture = Fixture::new().await;
+    match fixture
+        .store
+        .set_process_state("{urn:test}none-1", ProcessState::Retired)
+        .await
+    {
+        Err(Error::NotFound {
+            entity: "process", ..
+        }) => {}
+        other => panic!("expected a missing process, got {other:?}"),
+    }
+}

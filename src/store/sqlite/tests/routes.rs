@@ -1,0 +1,206 @@
+//! The `baton_routes` table: correlation routes added and removed by step commits, their
+//! uniqueness, and the atomicity of a commit that violates it.
+
+use super::{step, Fixture};
+use crate::store::{
+    Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceStatus, RouteKey,
+};
+
+const ORDERS: &str = "{urn:test}orders";
+
+/// A route of the orders process.
+fn route(key: &str) -> RouteKey {
+    RouteKey::new(ORDERS, key)
+}
+
+#[tokio::test]
+async fn routes_are_found_and_survive_reopen() {
+    let mut fixture = Fixture::new().await;
+    let id = fixture.instance("orders").await;
+    let mut commit = step(id, 0, InstanceStatus::Running, b"waiting");
+    commit.routes_added = vec![
+        route("client|ship|order|42"),
+        route("client|cancel|order|42"),
+    ];
+    fixture.store.commit(commit).await.unwrap();
+    fixture.reopen().await;
+
+    let store = &fixture.store;
+    assert_eq!(
+        store
+            .find_route(ORDERS, "client|ship|order|42")
+            .await
+            .unwrap(),
+        Some(id)
+    );
+    assert_eq!(
+        store
+            .find_route(ORDERS, "client|ship|order|43")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .find_route("{urn:test}billing", "client|ship|order|42")
+            .await
+            .unwrap(),
+        None
+    );
+    let routes = store.instance_routes(id).await.unwrap();
+    assert_eq!(
+        routes,
+        [
+            route("client|cancel|order|42"),
+            route("client|ship|order|42")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn routes_are_removed_and_cleared() {
+    let fixture = Fixture::new().await;
+    let id = fixture.instance("orders").await;
+    let other = fixture.instance("billing").await;
+    let mut first = step(id, 0, InstanceStatus::Running, b"");
+    first.routes_added = vec![route("a"), route("b"), route("c")];
+    fixture.store.commit(first).await.unwrap();
+    let mut others = step(other, 0, InstanceStatus::Running, b"");
+    others.routes_added = vec![route("z")];
+    fixture.store.commit(others).await.unwrap();
+
+    // Removing a route of another instance leaves it alone.
+    let mut second = step(id, 1, InstanceStatus::Running, b"");
+    second.routes_removed = vec![route("a"), route("z")];
+    fixture.store.commit(second).await.unwrap();
+    assert_eq!(
+        fixture.store.instance_routes(id).await.unwrap(),
+        [route("b"), route("c")]
+    );
+    assert_eq!(
+        fixture.store.find_route(ORDERS, "z").await.unwrap(),
+        Some(other)
+    );
+
+    // Clearing wins over routes added in the same commit.
+    let mut last = step(id, 2, InstanceStatus::Completed, b"");
+    last.routes_added = vec![route("d")];
+    last.clear_routes = true;
+    fixture.store.commit(last).await.unwrap();
+    assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
+    assert_eq!(fixture.store.find_route(ORDERS, "d").await.unwrap(), None);
+    assert_eq!(
+        fixture.store.instance_routes(other).await.unwrap(),
+        [route("z")]
+    );
+}
+
+#[tokio::test]
+async fn adding_an_owned_route_again_is_a_no_op() {
+    let fixture = Fixture::new().await;
+    let id = fixture.instance("orders").await;
+    for revision in 0..2 {
+        let mut commit = step(id, revision, InstanceStatus::Running, b"");
+        commit.routes_added = vec![route("a")];
+        fixture.store.commit(commit).await.unwrap();
+    }
+    assert_eq!(
+        fixture.store.instance_routes(id).await.unwrap(),
+        [route("a")]
+    );
+}
+
+#[tokio::test]
+async fn the_same_key_may_route_different_processes() {
+    let fixture = Fixture::new().await;
+    let first = fixture.instance("orders").await;
+    let second = fixture.instance("billing").await;
+    for (id, process) in [(first, ORDERS), (second, "{urn:test}billing")] {
+        let mut commit = step(id, 0, InstanceStatus::Running, b"");
+        commit.routes_added = vec![RouteKey::new(process, "key")];
+        fixture.store.commit(commit).await.unwrap();
+    }
+    assert_eq!(
+        fixture.store.find_route(ORDERS, "key").await.unwrap(),
+        Some(first)
+    );
+    let billing = fixture
+        .store
+        .find_route("{urn:test}billing", "key")
+        .await
+        .unwrap();
+    assert_eq!(billing, Some(second));
+}
+
+#[tokio::test]
+async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back() {
+    let mut fixture = Fixture::new().await;
+    let owner = fixture.instance("orders").await;
+    let other = fixture.instance("billing").await;
+    let mut claim = step(owner, 0, InstanceStatus::Running, b"owner");
+    claim.routes_added = vec![route("taken")];
+    fixture.store.commit(claim).await.unwrap();
+    let mut setup = step(other, 0, InstanceStatus::Running, b"before");
+    setup.routes_added = vec![route("kept")];
+    fixture.store.commit(setup).await.unwrap();
+
+    let mut clash = step(other, 1, InstanceStatus::Completed, b"after");
+    clash.routes_removed = vec![route("kept")];
+    clash.routes_added = vec![route("fresh"), route("taken")];
+    clash.exchanges = vec![ExchangeWrite {
+        id: "in-1".to_owned(),
+        partner_link: "client".to_owned(),
+        operation: "order".to_owned(),
+        direction: ExchangeDirection::In,
+        status: ExchangeStatus::Pending,
+        request: Some(b"request".to_vec()),
+        response: None,
+    }];
+    match fixture.store.commit(clash).await {
+        Err(Error::DuplicateRoute {
+            process,
+            key,
+            owner: found,
+        }) => {
+            assert_eq!(
+                (process.as_str(), key.as_str(), found),
+                (ORDERS, "taken", owner)
+            );
+        }
+        other => panic!("expected a duplicate route, got {other:?}"),
+    }
+    fixture.reopen().await;
+
+    // Nothing of the failed commit is visible.
+    let instance = fixture.store.load_instance(other).await.unwrap().unwrap();
+    assert_eq!(instance.revision, 1);
+    assert_eq!(instance.status, InstanceStatus::Running);
+    assert_eq!(instance.state, b"before");
+    assert_eq!(
+        fixture.store.instance_routes(other).await.unwrap(),
+        [route("kept")]
+    );
+    assert_eq!(
+        fixture.store.find_route(ORDERS, "fresh").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        fixture.store.find_route(ORDERS, "taken").await.unwrap(),
+        Some(owner)
+    );
+    assert!(fixture
+        .store
+        .pending_exchanges(other)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // The store is still usable: the same step without the clash goes through.
+    let mut retry = step(other, 1, InstanceStatus::Running, b"after");
+    retry.routes_added = vec![route("fresh")];
+    assert_eq!(fixture.store.commit(retry).await.unwrap(), 2);
+    assert_eq!(
+        fixture.store.instance_routes(other).await.unwrap(),
+        [route("fresh"), route("kept")]
+    );
+}
