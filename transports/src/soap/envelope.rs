@@ -220,3 +220,185 @@ pub fn write_envelope(version: SoapVersion, headers: &[u8], body: &[u8]) -> Byte
     out.extend_from_slice(format!("</{p}:Body></{p}:Envelope>").as_bytes());
     Bytes::from(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOAP11_CT: Option<&str> = Some("text/xml; charset=utf-8");
+
+    fn text(bytes: &Bytes) -> &str {
+        std::str::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn soap11_header_and_body_become_standalone_forests() {
+        let doc = r#"<?xml version="1.0" encoding="UTF-8"?>
+            <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"
+                              xmlns:hel="urn:hello">
+              <soapenv:Header><hel:Trace id="7"/></soapenv:Header>
+              <soapenv:Body>
+                <hel:hello><hel:name>World</hel:name></hel:hello>
+              </soapenv:Body>
+            </soapenv:Envelope>"#;
+        let env = parse_envelope(SOAP11_CT, Some("\"urn:hello:op\""), doc.as_bytes()).unwrap();
+        assert_eq!(env.version, SoapVersion::Soap11);
+        assert_eq!(env.action.as_deref(), Some("urn:hello:op"));
+        let ns =
+            r#"xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:hel="urn:hello""#;
+        assert_eq!(text(&env.headers), format!(r#"<hel:Trace id="7" {ns}/>"#));
+        assert_eq!(
+            text(&env.body),
+            format!(r#"<hel:hello {ns}><hel:name>World</hel:name></hel:hello>"#)
+        );
+    }
+
+    #[test]
+    fn soap12_action_comes_from_the_content_type() {
+        let doc = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><x xmlns="urn:x"/></e:Body></e:Envelope>"#;
+        let ct = Some(r#"application/soap+xml; charset=utf-8; action="urn:op""#);
+        let env = parse_envelope(ct, Some("urn:ignored"), doc.as_bytes()).unwrap();
+        assert_eq!(env.version, SoapVersion::Soap12);
+        assert_eq!(env.action.as_deref(), Some("urn:op"));
+        assert!(env.headers.is_empty());
+        // The envelope's own binding is in scope too, so it is carried along.
+        let e = r#"xmlns:e="http://www.w3.org/2003/05/soap-envelope""#;
+        assert_eq!(text(&env.body), format!(r#"<x xmlns="urn:x" {e}/>"#));
+        let request = env.into_request("/svc");
+        assert_eq!(request.address, "/svc");
+    }
+
+    #[test]
+    fn version_is_detected_without_a_content_type() {
+        let doc = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>"#;
+        let env = parse_envelope(None, None, doc.as_bytes()).unwrap();
+        assert_eq!(env.version, SoapVersion::Soap12);
+        assert!(env.body.is_empty());
+    }
+
+    #[test]
+    fn written_envelopes_read_back() {
+        for version in [SoapVersion::Soap11, SoapVersion::Soap12] {
+            let doc = write_envelope(
+                version,
+                b"<h xmlns=\"urn:h\"/>",
+                b"<b xmlns=\"urn:b\">1</b>",
+            );
+            let env = parse_envelope(Some(version.content_type()), None, &doc).unwrap();
+            let env_ns = format!(r#"xmlns:{}="{}""#, version.prefix(), version.namespace());
+            assert_eq!(env.version, version);
+            assert_eq!(
+                text(&env.headers),
+                format!(r#"<h xmlns="urn:h" {env_ns}/>"#)
+            );
+            assert_eq!(
+                text(&env.body),
+                format!(r#"<b xmlns="urn:b" {env_ns}>1</b>"#)
+            );
+        }
+    }
+
+    fn refusal(content_type: Option<&str>, doc: &str) -> SoapError {
+        parse_envelope(content_type, None, doc.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn dtds_are_refused() {
+        let doc = r#"<!DOCTYPE e [<!ENTITY x "y">]><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>&x;</e:Body></e:Envelope>"#;
+        assert!(matches!(refusal(None, doc), SoapError::Doctype));
+        let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>"#;
+        assert!(matches!(refusal(None, laughs), SoapError::Doctype));
+    }
+
+    #[test]
+    fn envelope_structure_is_checked() {
+        let e11 = r#"xmlns:e="http://schemas.xmlsoap.org/soap/envelope/""#;
+        let cases: [(&str, fn(&SoapError) -> bool); 8] = [
+            (
+                "<notsoap/>",
+                |e| matches!(e, SoapError::NotAnEnvelope(n) if n == "notsoap"),
+            ),
+            (
+                r#"<e:Envelope xmlns:e="urn:other"><e:Body/></e:Envelope>"#,
+                |e| matches!(e, SoapError::UnknownEnvelopeNamespace(_)),
+            ),
+            (&format!("<e:Envelope {e11}/>"), |e| {
+                matches!(e, SoapError::MissingBody)
+            }),
+            (
+                &format!("<e:Envelope {e11}><e:Header/></e:Envelope>"),
+                |e| matches!(e, SoapError::MissingBody),
+            ),
+            (
+                &format!("<e:Envelope {e11}><x/><e:Body/></e:Envelope>"),
+                |e| matches!(e, SoapError::UnexpectedContent(_)),
+            ),
+            (
+                &format!("<e:Envelope {e11}>hi<e:Body/></e:Envelope>"),
+                |e| matches!(e, SoapError::UnexpectedContent(_)),
+            ),
+            (
+                &format!("<e:Envelope {e11}><e:Body><a></e:Body></e:Envelope>"),
+                |e| matches!(e, SoapError::Malformed { .. }),
+            ),
+            (
+                &format!("<e:Envelope {e11}><e:Body/></e:Envelope><more/>"),
+                |e| matches!(e, SoapError::Malformed { .. }),
+            ),
+        ];
+        for (doc, expected) in cases {
+            let err = refusal(None, doc);
+            assert!(expected(&err), "{doc}: {err}");
+        }
+    }
+
+    #[test]
+    fn truncated_and_empty_documents_are_malformed() {
+        let doc = r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><a>"#;
+        assert!(matches!(refusal(None, doc), SoapError::Malformed { .. }));
+        assert!(matches!(refusal(None, "  "), SoapError::Malformed { .. }));
+    }
+
+    #[test]
+    fn content_type_must_agree_with_the_envelope() {
+        let doc = r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>"#;
+        let err = refusal(SOAP11_CT, doc);
+        assert!(matches!(
+            err,
+            SoapError::VersionMismatch {
+                expected: SoapVersion::Soap11,
+                found: SoapVersion::Soap12
+            }
+        ));
+        assert!(matches!(
+            refusal(Some("application/json"), doc),
+            SoapError::UnsupportedMediaType(_)
+        ));
+    }
+
+    #[test]
+    fn only_utf8_is_accepted() {
+        let doc = r#"<?xml version="1.0" encoding="ISO-8859-1"?><e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>"#;
+        assert!(matches!(
+            refusal(None, doc),
+            SoapError::UnsupportedEncoding(_)
+        ));
+        let latin1 = b"<e:Envelope xmlns:e=\"http://schemas.xmlsoap.org/soap/envelope/\"><e:Body><x>\xe9</x></e:Body></e:Envelope>";
+        let err = parse_envelope(None, None, latin1).unwrap_err();
+        assert!(matches!(err, SoapError::UnsupportedEncoding(_)));
+    }
+
+    #[test]
+    fn refusals_become_sender_faults_saying_why() {
+        let doc = r#"<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body><a></b></e:Body></e:Envelope>"#;
+        let fault = refusal(None, doc).to_fault();
+        assert_eq!(fault.code, crate::soap::FaultCode::Sender);
+        assert!(
+            fault.reason.starts_with("malformed XML"),
+            "{}",
+            fault.reason
+        );
+        let fault = refusal(None, r#"<e:Envelope xmlns:e="urn:x"/>"#).to_fault();
+        assert_eq!(fault.code, crate::soap::FaultCode::VersionMismatch);
+    }
+}
