@@ -313,7 +313,8 @@ mod tests {
     #[test]
     fn envelope_structure_is_checked() {
         let e11 = r#"xmlns:e="http://schemas.xmlsoap.org/soap/envelope/""#;
-        let cases: [(&str, fn(&SoapError) -> bool); 8] = [
+        type Expected = fn(&SoapError) -> bool;
+        let cases: [(&str, Expected); 8] = [
             (
                 "<notsoap/>",
                 |e| matches!(e, SoapError::NotAnEnvelope(n) if n == "notsoap"),
