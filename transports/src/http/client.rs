@@ -1,0 +1,247 @@
+//! The outbound SOAP/HTTP client used for invokes.
+//!
+//! Connections are pooled and kept alive by reqwest; how many calls are in flight, per host and
+//! overall, is bounded by [`ConnectionLimits`], waiting for a slot within the request time-out.
+//! A reply is classified as a SOAP reply, a fault, an acknowledged one-way message, or an
+//! [`Error`] saying what went wrong and where.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::{StatusCode, Url};
+use tokio::time::{timeout_at, Instant};
+
+use crate::error::Error;
+use crate::http::limits::ConnectionLimits;
+use crate::http::HttpClientConfig;
+use crate::message::Response;
+use crate::soap::{self, SoapVersion};
+
+/// How much of an unexpected reply is quoted in errors.
+const QUOTED_REPLY_CHARS: usize = 200;
+
+/// Makes outbound SOAP calls. Cloning is cheap; clones share connections and limits.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    limits: ConnectionLimits,
+    request_timeout: Duration,
+}
+
+impl HttpClient {
+    /// A client configured by `config`.
+    pub fn new(config: &HttpClientConfig) -> Result<Self, Error> {
+        config.validate()?;
+        let idle_per_host = if config.keep_alive {
+            config.max_connections_per_host
+        } else {
+            0
+        };
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .pool_max_idle_per_host(idle_per_host)
+            .build()
+            .map_err(Error::ClientBuild)?;
+        Ok(Self {
+            client,
+            limits: ConnectionLimits::new(
+                config.max_total_connections,
+                config.max_connections_per_host,
+            ),
+            request_timeout: Duration::from_millis(config.request_timeout_ms),
+        })
+    }
+
+    /// POSTs an envelope of `version` wrapping the `headers` and `body` forests to `url`.
+    ///
+    /// With `expect_reply` false (a one-way call) a 202 or an empty 200 is
+    /// [`Response::Accepted`]; a fault envelope is [`Response::Fault`] whatever the status.
+    pub async fn call(
+        &self,
+        url: &str,
+        version: SoapVersion,
+        action: Option<&str>,
+        headers: Bytes,
+        body: Bytes,
+        expect_reply: bool,
+    ) -> Result<Response, Error> {
+        let endpoint = parse_url(url)?;
+        let host = host_key(&endpoint);
+        let deadline = Instant::now() + self.request_timeout;
+        let timed_out = |during| Error::Timeout {
+            url: url.to_owned(),
+            timeout: self.request_timeout,
+            during,
+        };
+
+        let _permit = timeout_at(deadline, self.limits.acquire(&host))
+            .await
+            .map_err(|_| timed_out("waiting for a free connection"))?;
+
+        let mut request = self
+            .client
+            .post(endpoint)
+            .header(CONTENT_TYPE, content_type(version, action)?)
+            .body(soap::write_envelope(version, &headers, &body));
+        if version == SoapVersion::Soap11 {
+            request = request.header("SOAPAction", soap_action(action)?);
+        }
+        let exchange = async {
+            let reply = request.send().await?;
+            let status = reply.status();
+            let content_type = reply.headers().get(CONTENT_TYPE).cloned();
+            let bytes = reply.bytes().await?;
+            Ok::<_, reqwest::Error>((status, content_type, bytes))
+        };
+        let (status, content_type, bytes) = match timeout_at(deadline, exchange).await {
+            Err(_) => return Err(timed_out("waiting for the reply")),
+            Ok(Err(e)) if e.is_connect() => {
+                return Err(Error::Connect {
+                    url: url.to_owned(),
+                    source: e.without_url(),
+                })
+            }
+            Ok(Err(e)) if e.is_timeout() => return Err(timed_out("connecting")),
+            Ok(Err(e)) => {
+                return Err(Error::Exchange {
+                    url: url.to_owned(),
+                    source: e.without_url(),
+                })
+            }
+            Ok(Ok(reply)) => reply,
+        };
+        let reply = Reply {
+            url,
+            version,
+            expect_reply,
+            status,
+            content_type,
+            bytes,
+        };
+        reply.interpret()
+    }
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+fn parse_url(url: &str) -> Result<Url, Error> {
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: url.to_owned(),
+        reason,
+    };
+    let parsed = Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid(format!(
+            "scheme '{}' is not http or https",
+            parsed.scheme()
+        )));
+    }
+    if parsed.host_str().is_none() {
+        return Err(invalid("it has no host".into()));
+    }
+    Ok(parsed)
+}
+
+/// The host:port the connection limits count by.
+fn host_key(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// The content type of a request: SOAP 1.2 carries the action as a parameter.
+fn content_type(version: SoapVersion, action: Option<&str>) -> Result<HeaderValue, Error> {
+    match (version, action) {
+        (SoapVersion::Soap12, Some(action)) => {
+            if action.contains(['"', '\\']) {
+                return Err(Error::InvalidAction(action.to_owned()));
+            }
+            let value = format!(r#"{}; action="{action}""#, version.content_type());
+            HeaderValue::from_str(&value).map_err(|_| Error::InvalidAction(action.to_owned()))
+        }
+        _ => Ok(HeaderValue::from_static(version.content_type())),
+    }
+}
+
+/// The SOAPAction header of a SOAP 1.1 request: the quoted action, or `""` for none.
+fn soap_action(action: Option<&str>) -> Result<HeaderValue, Error> {
+    let action = action.unwrap_or_default();
+    if action.contains('"') {
+        return Err(Error::InvalidAction(action.to_owned()));
+    }
+    HeaderValue::from_str(&format!("\"{action}\"")).map_err(|_| Error::InvalidAction(action.into()))
+}
+
+/// An HTTP reply to classify.
+struct Reply<'a> {
+    url: &'a str,
+    version: SoapVersion,
+    expect_reply: bool,
+    status: StatusCode,
+    content_type: Option<HeaderValue>,
+    bytes: Bytes,
+}
+
+impl Reply<'_> {
+    fn interpret(self) -> Result<Response, Error> {
+        let blank = self.bytes.iter().all(u8::is_ascii_whitespace);
+        if self.status.is_success() && (blank || self.status == StatusCode::ACCEPTED) {
+            return if self.expect_reply {
+                Err(self.unexpected("no reply to a request-response call".into()))
+            } else {
+                Ok(Response::Accepted)
+            };
+        }
+        let error_status = self.status.is_client_error() || self.status.is_server_error();
+        if !self.status.is_success() && !error_status {
+            return Err(self.unexpected(self.quoted()));
+        }
+        match soap::parse_response(self.version, &self.bytes) {
+            Ok(Response::Reply { .. }) if error_status => {
+                let quoted = self.quoted();
+                Err(self.unexpected(format!("an error status without a SOAP fault: {quoted}")))
+            }
+            Ok(Response::Reply { body, .. })
+                if !self.expect_reply && body.iter().all(u8::is_ascii_whitespace) =>
+            {
+                Ok(Response::Accepted)
+            }
+            Ok(response) => Ok(response),
+            Err(e) => {
+                let quoted = self.quoted();
+                Err(self.unexpected(format!("not a {} reply ({e}): {quoted}", self.version)))
+            }
+        }
+    }
+
+    fn unexpected(&self, reason: String) -> Error {
+        Error::UnexpectedReply {
+            url: self.url.to_owned(),
+            status: self.status.as_u16(),
+            reason,
+        }
+    }
+
+    /// The start of the reply with its content type, for error messages.
+    fn quoted(&self) -> String {
+        let content_type = self
+            .content_type
+            .as_ref()
+            .and_then(|ct| ct.to_str().ok())
+            .unwrap_or("no content type");
+        let text: String = String::from_utf8_lossy(&self.bytes)
+            .chars()
+            .take(QUOTED_REPLY_CHARS)
+            .collect();
+        format!("[{content_type}] {text}")
+    }
+}

@@ -1,0 +1,24 @@
+//! SOAP over HTTP: the inbound server ([`serve`]) and the outbound client ([`HttpClient`]).
+//!
+//! Both sides follow the SOAP HTTP bindings: SOAP 1.1 faults travel with HTTP 500, SOAP 1.2
+//! faults with 400 when the sender is at fault and 500 otherwise; a one-way message is
+//! acknowledged with 202 and no body.
+
+mod client;
+mod config;
+mod limits;
+mod server;
+
+pub use client::HttpClient;
+pub use config::{HttpClientConfig, HttpServerConfig};
+pub use server::serve;
+
+use crate::soap::{FaultCode, SoapVersion};
+
+/// The HTTP status that carries a fault with `code` in `version`.
+pub fn fault_status(version: SoapVersion, code: FaultCode) -> u16 {
+    match (version, code) {
+        (SoapVersion::Soap12, FaultCode::Sender) => 400,
+        _ => 500,
+    }
+}

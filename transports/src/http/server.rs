@@ -1,0 +1,231 @@
+//! The inbound SOAP/HTTP server, on actix-web.
+//!
+//! Routes: `GET /health` reports [`Dispatcher::ready`]; `GET <path>?wsdl` serves
+//! [`Dispatcher::describe`]; `POST <path>` reads a SOAP envelope, hands the [`Request`] to
+//! [`Dispatcher::dispatch`] and writes the [`Response`] back. Whatever is refused on the way
+//! (size, media type, malformed envelope) is answered with a SOAP fault.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, SoapError};
+use crate::http::{fault_status, HttpServerConfig};
+use crate::message::{Dispatcher, Request, Response};
+use crate::soap::{self, ContentType, FaultCode, SoapFault, SoapVersion};
+
+/// The header carrying the SOAP 1.1 action.
+const SOAP_ACTION: &str = "SOAPAction";
+
+/// What every worker shares.
+struct State<D> {
+    dispatcher: D,
+    max_body_bytes: usize,
+}
+
+/// Serves SOAP over HTTP on `listener` until `shutdown` is cancelled, then stops accepting and
+/// lets requests in flight finish (within the configured shutdown time-out).
+pub async fn serve<D: Dispatcher>(
+    listener: TcpListener,
+    config: &HttpServerConfig,
+    dispatcher: D,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    config.validate()?;
+    let max_body_bytes = config.max_body_bytes;
+    let address = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        let state = State {
+            dispatcher: dispatcher.clone(),
+            max_body_bytes,
+        };
+        App::new()
+            .app_data(web::Data::new(state))
+            .service(
+                web::resource("/health")
+                    .route(web::get().to(health::<D>))
+                    .route(web::head().to(health::<D>)),
+            )
+            .default_service(web::to(endpoint::<D>))
+    })
+    .workers(config.workers)
+    .keep_alive(Duration::from_secs(config.keep_alive_secs))
+    .client_request_timeout(Duration::from_millis(config.client_request_timeout_ms))
+    .shutdown_timeout(config.shutdown_timeout_secs)
+    .shutdown_signal(shutdown.cancelled_owned())
+    .listen(listener)?
+    .run();
+    tracing::info!(%address, "SOAP/HTTP server listening");
+    server.await?;
+    tracing::info!(%address, "SOAP/HTTP server stopped");
+    Ok(())
+}
+
+async fn health<D: Dispatcher>(state: web::Data<State<D>>) -> HttpResponse {
+    if state.dispatcher.ready() {
+        HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ok")
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body("starting")
+    }
+}
+
+/// Every path but `/health`: SOAP on POST, service descriptions on `GET ?wsdl`.
+async fn endpoint<D: Dispatcher>(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<State<D>>,
+) -> HttpResponse {
+    match *req.method() {
+        Method::POST => post(&req, payload, &state).await,
+        Method::GET if wants_description(req.query_string()) => describe(&req, &state.dispatcher),
+        _ => HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET, POST"))
+            .content_type("text/plain; charset=utf-8")
+            .body("POST SOAP messages here; GET ?wsdl for the service description"),
+    }
+}
+
+/// Whether the query asks for the service description (`?wsdl`, in any case).
+fn wants_description(query: &str) -> bool {
+    query.split('&').any(|pair| {
+        let key = pair.split_once('=').map_or(pair, |(key, _)| key);
+        key.eq_ignore_ascii_case("wsdl")
+    })
+}
+
+fn describe<D: Dispatcher>(req: &HttpRequest, dispatcher: &D) -> HttpResponse {
+    let base_url = {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    match dispatcher.describe(req.path(), &base_url) {
+        Some(description) => HttpResponse::Ok()
+            .content_type(SoapVersion::Soap11.content_type())
+            .body(description),
+        None => HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("no service at {}", req.path())),
+    }
+}
+
+async fn post<D: Dispatcher>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &State<D>,
+) -> HttpResponse {
+    let headers = req.headers();
+    let content_type = header_str(headers, header::CONTENT_TYPE.as_str());
+    // Faults about the request itself use the version its media type announces.
+    let version = content_type
+        .and_then(|ct| ContentType::parse(ct).ok())
+        .map_or(SoapVersion::Soap11, |ct| ct.version);
+    let body = match read_body(headers, payload, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(BodyError::TooLarge) => {
+            let reason = format!("the request body exceeds {} bytes", state.max_body_bytes);
+            let fault = SoapFault::new(FaultCode::Sender, reason);
+            return fault_response(version, StatusCode::PAYLOAD_TOO_LARGE, &fault);
+        }
+        Err(BodyError::Read(reason)) => {
+            let fault = SoapFault::new(FaultCode::Sender, reason);
+            return fault_response(version, StatusCode::BAD_REQUEST, &fault);
+        }
+    };
+    let action = header_str(headers, SOAP_ACTION);
+    let envelope = match soap::parse_envelope(content_type, action, &body) {
+        Ok(envelope) => envelope,
+        Err(error) => return refused(version, req.path(), &error),
+    };
+    let request: Request = envelope.into_request(req.path());
+    let version = request.version;
+    render(version, state.dispatcher.dispatch(request).await)
+}
+
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+enum BodyError {
+    TooLarge,
+    Read(String),
+}
+
+/// Reads the request body, refusing it as soon as it is known to exceed `limit`.
+async fn read_body(
+    headers: &HeaderMap,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    let declared = header_str(headers, header::CONTENT_LENGTH.as_str())
+        .and_then(|length| length.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Read(format!("cannot read the request: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// The fault answering a request whose envelope was refused.
+fn refused(version: SoapVersion, path: &str, error: &SoapError) -> HttpResponse {
+    tracing::debug!(path, %error, "SOAP request refused");
+    let fault = error.to_fault();
+    let status = match error {
+        SoapError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => status(fault_status(version, fault.code)),
+    };
+    fault_response(version, status, &fault)
+}
+
+/// The HTTP response for the engine's answer.
+fn render(version: SoapVersion, response: Response) -> HttpResponse {
+    match response {
+        Response::Reply { body, headers } => HttpResponse::Ok()
+            .content_type(version.content_type())
+            .body(soap::write_envelope(version, &headers, &body)),
+        Response::Accepted => HttpResponse::Accepted().finish(),
+        Response::Fault(fault) => {
+            fault_response(version, status(fault_status(version, fault.code)), &fault)
+        }
+    }
+}
+
+fn fault_response(version: SoapVersion, status: StatusCode, fault: &SoapFault) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(version.content_type())
+        .body(soap::write_fault(version, fault))
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_description;
+
+    #[test]
+    fn wsdl_query_in_any_case_and_position() {
+        assert!(wants_description("wsdl"));
+        assert!(wants_description("WSDL"));
+        assert!(wants_description("x=1&wsdl="));
+        assert!(!wants_description(""));
+        assert!(!wants_description("wsdlx"));
+    }
+}

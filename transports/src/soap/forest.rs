@@ -1,0 +1,235 @@
+//! Cutting the children of an element out of a document as a standalone XML forest.
+//!
+//! SOAP clients often declare prefixes on the Envelope and use them inside the Body. Each
+//! top-level element of a forest therefore gets a declaration for every namespace binding in
+//! scope at its parent that it does not redeclare itself (the default namespace included), so
+//! the forest means the same on its own as it did in place. Everything else is copied through
+//! byte for byte; whitespace between the top-level elements is dropped.
+
+use bytes::Bytes;
+use quick_xml::escape::{escape, unescape};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::PrefixDeclaration;
+
+use crate::error::SoapError;
+use crate::soap::xml::{self, XmlReader};
+
+/// Reads the children of the element whose start tag was just read, through its end tag, and
+/// returns them as a standalone forest. `input` is the document the reader reads.
+pub(crate) fn read_forest<'i>(
+    reader: &mut XmlReader<'i>,
+    input: &'i [u8],
+) -> Result<Bytes, SoapError> {
+    let inherited = inherited_bindings(reader)?;
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        let from = position(reader);
+        let event = xml::next_in_element(reader)?;
+        let raw = &input[from..position(reader)];
+        match event {
+            Event::Start(e) => {
+                xml::check_start(reader, &e)?;
+                if depth == 0 {
+                    write_top_level(&mut out, &e, &inherited, false);
+                } else {
+                    out.extend_from_slice(raw);
+                }
+                depth += 1;
+            }
+            Event::Empty(e) => {
+                xml::check_start(reader, &e)?;
+                if depth == 0 {
+                    write_top_level(&mut out, &e, &inherited, true);
+                } else {
+                    out.extend_from_slice(raw);
+                }
+            }
+            Event::End(_) if depth == 0 => return Ok(Bytes::from(out)),
+            Event::End(_) => {
+                depth -= 1;
+                out.extend_from_slice(raw);
+            }
+            Event::Text(t) => {
+                let at = reader.buffer_position();
+                t.unescape().map_err(|e| SoapError::malformed(at, e))?;
+                if depth > 0 {
+                    out.extend_from_slice(raw);
+                } else if !xml::is_blank(&t) {
+                    return Err(text_outside_elements(&t));
+                }
+            }
+            Event::CData(c) if depth == 0 => return Err(text_outside_elements(&c)),
+            Event::CData(_) => out.extend_from_slice(raw),
+            Event::Comment(_) | Event::PI(_) if depth > 0 => out.extend_from_slice(raw),
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Decl(_) | Event::DocType(_) | Event::Eof => {
+                return Err(xml::misplaced_declaration(reader))
+            }
+        }
+    }
+}
+
+fn position(reader: &XmlReader<'_>) -> usize {
+    // The input is an in-memory slice, so its positions fit in usize.
+    reader.buffer_position() as usize
+}
+
+fn text_outside_elements(text: &[u8]) -> SoapError {
+    let text = xml::lossy(text);
+    let shown: String = text.trim().chars().take(40).collect();
+    SoapError::UnexpectedContent(format!("character data '{shown}' outside of any element"))
+}
+
+/// A namespace binding in scope: the attribute name that declares it (`xmlns` or `xmlns:p`)
+/// and the whole declaration, ready to write.
+struct Binding {
+    attribute: Vec<u8>,
+    declaration: Vec<u8>,
+}
+
+/// The bindings in scope for the children of the element just started, undeclarations left out.
+fn inherited_bindings(reader: &XmlReader<'_>) -> Result<Vec<Binding>, SoapError> {
+    let mut bindings = Vec::new();
+    for (prefix, namespace) in reader.prefixes() {
+        if namespace.as_ref().is_empty() {
+            continue;
+        }
+        let attribute = match prefix {
+            PrefixDeclaration::Default => b"xmlns".to_vec(),
+            PrefixDeclaration::Named(p) => [b"xmlns:", p].concat(),
+        };
+        let raw = xml::lossy(namespace.as_ref());
+        let value = unescape(&raw)
+            .map_err(|e| SoapError::malformed(reader.buffer_position(), e))?
+            .into_owned();
+        let mut declaration = Vec::with_capacity(attribute.len() + value.len() + 4);
+        declaration.push(b' ');
+        declaration.extend_from_slice(&attribute);
+        declaration.extend_from_slice(b"=\"");
+        declaration.extend_from_slice(escape(value.as_str()).as_bytes());
+        declaration.push(b'"');
+        bindings.push(Binding {
+            attribute,
+            declaration,
+        });
+    }
+    Ok(bindings)
+}
+
+/// Writes a top-level start tag with the inherited declarations it does not make itself.
+fn write_top_level(out: &mut Vec<u8>, start: &BytesStart<'_>, inherited: &[Binding], empty: bool) {
+    out.push(b'<');
+    out.extend_from_slice(start.as_ref().trim_ascii_end());
+    for binding in inherited {
+        let redeclared = start
+            .attributes()
+            .with_checks(false)
+            .flatten()
+            .any(|a| a.key.as_ref() == binding.attribute.as_slice());
+        if !redeclared {
+            out.extend_from_slice(&binding.declaration);
+        }
+    }
+    out.extend_from_slice(if empty { b"/>" } else { b">" });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The forest of the first child of the document element.
+    fn forest_of_first_child(doc: &str) -> Result<String, SoapError> {
+        let mut reader = xml::reader(doc.as_bytes())?;
+        let mut starts = 0;
+        loop {
+            if let Event::Start(_) = xml::next_in_element(&mut reader)? {
+                starts += 1;
+                if starts == 2 {
+                    let forest = read_forest(&mut reader, doc.as_bytes())?;
+                    return Ok(String::from_utf8(forest.to_vec()).unwrap());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ancestor_bindings_are_declared_on_each_top_level_element() {
+        let doc = r#"<r xmlns:a="urn:a" xmlns="urn:d"><b xmlns:c="urn:c">
+            <a:x><c:y/></a:x>
+            <z a:at="1"/>
+        </b></r>"#;
+        let forest = forest_of_first_child(doc).unwrap();
+        assert_eq!(
+            forest,
+            r#"<a:x xmlns:a="urn:a" xmlns="urn:d" xmlns:c="urn:c"><c:y/></a:x><z a:at="1" xmlns:a="urn:a" xmlns="urn:d" xmlns:c="urn:c"/>"#
+        );
+    }
+
+    #[test]
+    fn own_declarations_win_over_inherited_ones() {
+        let doc =
+            r#"<r xmlns:a="urn:a" xmlns="urn:d"><b><a:x xmlns:a="urn:other" xmlns=""/></b></r>"#;
+        assert_eq!(
+            forest_of_first_child(doc).unwrap(),
+            r#"<a:x xmlns:a="urn:other" xmlns=""/>"#
+        );
+    }
+
+    #[test]
+    fn default_undeclaration_in_scope_is_not_copied() {
+        let doc = r#"<r xmlns="urn:d"><b xmlns=""><x/></b></r>"#;
+        assert_eq!(forest_of_first_child(doc).unwrap(), "<x/>");
+    }
+
+    #[test]
+    fn inner_content_is_copied_verbatim() {
+        let doc = "<r><b><x>a &amp; b<!-- c --><![CDATA[<d>]]><?pi x?><y\n k='v' /></x></b></r>";
+        assert_eq!(
+            forest_of_first_child(doc).unwrap(),
+            "<x>a &amp; b<!-- c --><![CDATA[<d>]]><?pi x?><y\n k='v' /></x>"
+        );
+    }
+
+    #[test]
+    fn namespace_values_are_reescaped() {
+        let doc = r#"<r xmlns:q='urn:"q"&amp;'><b><q:x/></b></r>"#;
+        assert_eq!(
+            forest_of_first_child(doc).unwrap(),
+            r#"<q:x xmlns:q="urn:&quot;q&quot;&amp;"/>"#
+        );
+    }
+
+    #[test]
+    fn empty_and_whitespace_only_parents_give_empty_forests() {
+        assert_eq!(
+            forest_of_first_child("<r><b>\n  <!-- none -->\n</b></r>").unwrap(),
+            ""
+        );
+        assert_eq!(forest_of_first_child("<r><b></b></r>").unwrap(), "");
+    }
+
+    #[test]
+    fn text_between_top_level_elements_is_refused() {
+        let err = forest_of_first_child("<r><b><x/>stray</b></r>").unwrap_err();
+        assert!(matches!(err, SoapError::UnexpectedContent(_)), "{err}");
+    }
+
+    #[test]
+    fn undeclared_prefixes_and_unknown_entities_are_refused() {
+        for doc in [
+            "<r><b><p:x/></b></r>",
+            "<r><b><x>&lol;</x></b></r>",
+            "<r><b><x a='&e;'/></b></r>",
+        ] {
+            let err = forest_of_first_child(doc).unwrap_err();
+            assert!(matches!(err, SoapError::Malformed { .. }), "{doc}: {err}");
+        }
+    }
+
+    #[test]
+    fn mismatched_end_tags_are_refused() {
+        let err = forest_of_first_child("<r><b><x></y></b></r>").unwrap_err();
+        assert!(matches!(err, SoapError::Malformed { .. }), "{err}");
+    }
+}
