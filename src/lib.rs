@@ -1,1 +1,4 @@
 //! placeholder
+
+pub mod compiler;
+pub mod model;

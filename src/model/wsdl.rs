@@ -25,12 +25,19 @@ pub struct Definitions {
     /// The unit's WSDL files, by file name relative to the unit, as they were deployed:
     /// served on `GET …?wsdl` with addresses rewritten.
     pub documents: BTreeMap<String, String>,
+    /// `<xsd:import>`s found in WSDL `<types>` and BPEL `<import>`s of XML Schema documents,
+    /// recorded but not resolved.
+    pub schema_imports: Vec<SchemaImport>,
 }
 
 impl Definitions {
     /// The operation `name` of port type `port_type`.
     pub fn operation(&self, port_type: &QName, name: &str) -> Option<&Operation> {
-        self.port_types.get(port_type)?.operations.iter().find(|o| o.name == name)
+        self.port_types
+            .get(port_type)?
+            .operations
+            .iter()
+            .find(|o| o.name == name)
     }
 }
 
@@ -169,4 +176,16 @@ pub enum AliasSource {
 pub struct AliasQuery {
     pub source: String,
     pub namespaces: BTreeMap<String, String>,
+}
+
+/// An import of an XML Schema document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaImport {
+    pub namespace: Option<String>,
+    /// The location as written (`schemaLocation` or `location`).
+    pub location: Option<String>,
+    /// The file of the unit the location resolves to, when it is a relative location.
+    pub file: Option<String>,
+    /// Where the import was written.
+    pub at: Location,
 }
