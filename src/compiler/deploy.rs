@@ -1,7 +1,8 @@
 //! Reads deploy.xml (ODE's deployment descriptor, namespace
-//! `http://www.apache.org/ode/schemas/dd/2007/03`) into a [`DeployDescriptor`], keeping the
-//! location of each `<process>`, `<provide>` and `<invoke>` for the cross-checks that
-//! [`super::validate`] makes once the processes and WSDL definitions are known.
+//! `http://www.apache.org/ode/schemas/dd/2007/03`, or ODE's earlier 2006 namespace) into a
+//! [`DeployDescriptor`], keeping the location of each `<process>`, `<provide>` and
+//! `<invoke>` for the cross-checks that [`super::validate`] makes once the processes and
+//! WSDL definitions are known.
 
 use super::diagnostics::Diagnostics;
 use super::xmlutil::XmlFile;
@@ -13,6 +14,9 @@ use crate::xml::{NodeId, QName};
 
 /// The deployment descriptor's namespace.
 pub const DD_NS: &str = "http://www.apache.org/ode/schemas/dd/2007/03";
+
+/// The namespace of ODE's earlier descriptors, still accepted.
+pub const DD_NS_2006: &str = "http://ode.fivesight.com/schemas/2006/06/27/dd";
 
 /// The file name of the descriptor at the unit's root.
 pub const DEPLOY_XML: &str = "deploy.xml";
@@ -42,17 +46,23 @@ pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile 
         sites: Vec::new(),
     };
     let root = file.root();
-    if !file.is(root, DD_NS, "deploy") {
+    let ns = file.namespace(root);
+    if !(ns == DD_NS || ns == DD_NS_2006) || file.local_name(root) != "deploy" {
         let message = format!("the document element must be {{{DD_NS}}}deploy");
         diagnostics.error(&file.location(root), RULE, message);
         return deploy;
     }
+    let mut reader = Reader {
+        file,
+        ns,
+        diagnostics,
+    };
     for child in file.elements(root) {
-        if !file.is(child, DD_NS, "process") {
-            unexpected(file, child, diagnostics);
+        if !file.is(child, ns, "process") {
+            reader.unexpected(child);
             continue;
         }
-        if let Some((process, sites)) = read_process(file, child, diagnostics) {
+        if let Some((process, sites)) = reader.process(child) {
             deploy.descriptor.processes.push(process);
             deploy.sites.push(sites);
         }
@@ -60,199 +70,241 @@ pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile 
     deploy
 }
 
-fn read_process(
-    file: &XmlFile,
-    node: NodeId,
-    diagnostics: &mut Diagnostics,
-) -> Option<(ProcessDeployment, ProcessSites)> {
-    let name = file.required_qname_attr(node, "name", RULE, diagnostics)?;
-    let mut process = ProcessDeployment {
-        name,
-        file_name: file.attr(node, "fileName").map(str::to_owned),
-        active: true,
-        retired: false,
-        in_memory: false,
-        properties: Vec::new(),
-        provides: Vec::new(),
-        invokes: Vec::new(),
-        events: None,
-        cleanup: Vec::new(),
-    };
-    let mut sites = ProcessSites {
-        process: file.location(node),
-        provides: Vec::new(),
-        invokes: Vec::new(),
-    };
-    for child in file.elements(node) {
-        if file.namespace(child) != DD_NS {
-            unexpected(file, child, diagnostics);
-            continue;
-        }
-        match file.local_name(child) {
-            "active" => process.active = boolean(file, child, diagnostics),
-            "retired" => process.retired = boolean(file, child, diagnostics),
-            "in-memory" => process.in_memory = boolean(file, child, diagnostics),
-            "property" => {
-                if let Some(name) = file.required_qname_attr(child, "name", RULE, diagnostics) {
-                    process.properties.push((name, file.content_forest(child)));
-                }
-            }
-            "provide" => {
-                if let Some(provide) = read_provide(file, child, diagnostics) {
-                    process.provides.push(provide);
-                    sites.provides.push(file.location(child));
-                }
-            }
-            "invoke" => {
-                if let Some(invoke) = read_invoke(file, child, diagnostics) {
-                    process.invokes.push(invoke);
-                    sites.invokes.push(file.location(child));
-                }
-            }
-            "process-events" => process.events = Some(read_events(file, child, diagnostics)),
-            "cleanup" => process.cleanup.push(read_cleanup(file, child, diagnostics)),
-            // Recognised ODE settings that this server does not use.
-            "mex-interceptors" | "type" | "schedule" => {}
-            _ => unexpected(file, child, diagnostics),
-        }
+/// Reads the elements of one descriptor, all in the namespace `ns`.
+struct Reader<'a> {
+    file: &'a XmlFile,
+    ns: &'a str,
+    diagnostics: &'a mut Diagnostics,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, node: NodeId, rule: &'static str, message: String) {
+        self.diagnostics
+            .error(&self.file.location(node), rule, message);
     }
-    Some((process, sites))
-}
 
-fn read_provide(file: &XmlFile, node: NodeId, diagnostics: &mut Diagnostics) -> Option<Provide> {
-    let partner_link = file.required_attr(node, "partnerLink", "DD-PROVIDE", diagnostics);
-    let service = read_service(file, node, "DD-PROVIDE", diagnostics);
-    let enable_sharing = file.element_named(node, DD_NS, "enableSharing").is_some();
-    let (service, port) = service?;
-    Some(Provide {
-        partner_link: partner_link?.to_owned(),
-        service,
-        port,
-        enable_sharing,
-    })
-}
+    fn children<'n>(&'n self, node: NodeId, local: &'n str) -> impl Iterator<Item = NodeId> + 'n {
+        self.file.elements_named(node, self.ns, local)
+    }
 
-fn read_invoke(
-    file: &XmlFile,
-    node: NodeId,
-    diagnostics: &mut Diagnostics,
-) -> Option<InvokeBinding> {
-    let partner_link = file.required_attr(node, "partnerLink", "DD-INVOKE", diagnostics);
-    let use_peer2peer = match file.attr(node, "usePeer2Peer") {
-        None => true,
-        Some(value) => parse_boolean(value).unwrap_or_else(|| {
-            let message = format!("usePeer2Peer must be a boolean, not '{value}'");
-            diagnostics.error(&file.location(node), "DD-INVOKE", message);
-            true
-        }),
-    };
-    let (service, port) = read_service(file, node, "DD-INVOKE", diagnostics)?;
-    Some(InvokeBinding {
-        partner_link: partner_link?.to_owned(),
-        service,
-        port,
-        use_peer2peer,
-    })
-}
-
-/// The `<service name port>` child of a `<provide>` or `<invoke>`.
-fn read_service(
-    file: &XmlFile,
-    node: NodeId,
-    rule: &'static str,
-    diagnostics: &mut Diagnostics,
-) -> Option<(QName, String)> {
-    let Some(service) = file.element_named(node, DD_NS, "service") else {
-        let element = file.local_name(node);
-        let message = format!("<{element}> needs a <service name port> child");
-        diagnostics.error(&file.location(node), rule, message);
-        return None;
-    };
-    let name = file.required_qname_attr(service, "name", rule, diagnostics);
-    let port = file.required_attr(service, "port", rule, diagnostics);
-    Some((name?, port?.trim().to_owned()))
-}
-
-fn read_events(file: &XmlFile, node: NodeId, diagnostics: &mut Diagnostics) -> EventsFilter {
-    let generate = match file.attr(node, "generate") {
-        None => None,
-        Some("all") => Some(true),
-        Some("none") => Some(false),
-        Some(other) => {
-            let message = format!("generate must be 'all' or 'none', not '{other}'");
-            diagnostics.error(&file.location(node), RULE, message);
-            None
+    fn process(&mut self, node: NodeId) -> Option<(ProcessDeployment, ProcessSites)> {
+        let file = self.file;
+        let name = file.required_qname_attr(node, "name", RULE, self.diagnostics)?;
+        let mut process = ProcessDeployment {
+            name,
+            file_name: file.attr(node, "fileName").map(str::to_owned),
+            active: true,
+            retired: false,
+            in_memory: false,
+            properties: Vec::new(),
+            provides: Vec::new(),
+            invokes: Vec::new(),
+            events: None,
+            cleanup: Vec::new(),
+        };
+        let mut sites = ProcessSites {
+            process: file.location(node),
+            provides: Vec::new(),
+            invokes: Vec::new(),
+        };
+        for child in file.elements(node) {
+            if file.namespace(child) != self.ns {
+                self.unexpected(child);
+                continue;
+            }
+            match file.local_name(child) {
+                "active" => process.active = self.boolean(child),
+                "retired" => process.retired = self.boolean(child),
+                "in-memory" => process.in_memory = self.boolean(child),
+                "property" => {
+                    if let Some(name) =
+                        file.required_qname_attr(child, "name", RULE, self.diagnostics)
+                    {
+                        process.properties.push((name, file.content_forest(child)));
+                    }
+                }
+                "provide" => {
+                    if let Some(provide) = self.provide(child) {
+                        process.provides.push(provide);
+                        sites.provides.push(file.location(child));
+                    }
+                }
+                "invoke" => {
+                    if let Some(invoke) = self.invoke(child) {
+                        process.invokes.push(invoke);
+                        sites.invokes.push(file.location(child));
+                    }
+                }
+                "process-events" => process.events = Some(self.events(child)),
+                "cleanup" => process.cleanup.push(self.cleanup(child)),
+                // Recognised ODE settings that this server does not use.
+                "mex-interceptors" | "type" | "schedule" => {}
+                _ => self.unexpected(child),
+            }
         }
-    };
-    let scopes = file
-        .elements_named(node, DD_NS, "scope-events")
-        .filter_map(|scope| {
-            let name = file.required_attr(scope, "name", RULE, diagnostics)?;
-            Some((name.to_owned(), event_list(file, scope)))
+        Some((process, sites))
+    }
+
+    fn provide(&mut self, node: NodeId) -> Option<Provide> {
+        let file = self.file;
+        let partner_link = file.required_attr(node, "partnerLink", "DD-PROVIDE", self.diagnostics);
+        let service = self.service(node, "DD-PROVIDE");
+        let enable_sharing = self.children(node, "enableSharing").next().is_some();
+        let (service, port) = service?;
+        Some(Provide {
+            partner_link: partner_link?.to_owned(),
+            service,
+            port,
+            enable_sharing,
         })
-        .collect();
-    EventsFilter {
-        generate,
-        enabled: event_list(file, node),
-        scopes,
     }
-}
 
-fn event_list(file: &XmlFile, node: NodeId) -> Vec<String> {
-    file.elements_named(node, DD_NS, "enable-event")
-        .map(|event| file.trimmed_text(event))
-        .collect()
-}
+    fn invoke(&mut self, node: NodeId) -> Option<InvokeBinding> {
+        let file = self.file;
+        let partner_link = file.required_attr(node, "partnerLink", "DD-INVOKE", self.diagnostics);
+        let use_peer2peer = match file.attr(node, "usePeer2Peer") {
+            None => true,
+            Some(value) => parse_boolean(value).unwrap_or_else(|| {
+                let message = format!("usePeer2Peer must be a boolean, not '{value}'");
+                self.error(node, "DD-INVOKE", message);
+                true
+            }),
+        };
+        let (service, port) = self.service(node, "DD-INVOKE")?;
+        Some(InvokeBinding {
+            partner_link: partner_link?.to_owned(),
+            service,
+            port,
+            use_peer2peer,
+        })
+    }
 
-const CATEGORIES: [&str; 6] = [
-    "instance",
-    "variables",
-    "messages",
-    "correlations",
-    "events",
-    "all",
-];
+    /// The `<service name port>` child of a `<provide>` or `<invoke>`. A prefixed port name,
+    /// which ODE tolerates, stands for its local part.
+    fn service(&mut self, node: NodeId, rule: &'static str) -> Option<(QName, String)> {
+        let file = self.file;
+        let Some(service) = self.children(node, "service").next() else {
+            let element = file.local_name(node);
+            let message = format!("<{element}> needs a <service name port> child");
+            self.error(node, rule, message);
+            return None;
+        };
+        let name = file.required_qname_attr(service, "name", rule, self.diagnostics);
+        let port = file
+            .required_attr(service, "port", rule, self.diagnostics)?
+            .trim();
+        let port = port.split_once(':').map_or(port, |(_, local)| local);
+        Some((name?, port.to_owned()))
+    }
 
-fn read_cleanup(file: &XmlFile, node: NodeId, diagnostics: &mut Diagnostics) -> Cleanup {
-    let on = match file.attr(node, "on") {
-        None | Some("always") => CleanupOn::Always,
-        Some("success") => CleanupOn::Success,
-        Some("failure") => CleanupOn::Failure,
-        Some(other) => {
-            let message = format!("cleanup on must be success, failure or always, not '{other}'");
-            diagnostics.error(&file.location(node), RULE, message);
-            CleanupOn::Always
+    fn events(&mut self, node: NodeId) -> EventsFilter {
+        let file = self.file;
+        let generate = match file.attr(node, "generate") {
+            None => None,
+            Some("all") => Some(true),
+            Some("none") => Some(false),
+            Some(other) => {
+                let message = format!("generate must be 'all' or 'none', not '{other}'");
+                self.error(node, RULE, message);
+                None
+            }
+        };
+        let mut scopes = Vec::new();
+        for scope in self.children(node, "scope-events").collect::<Vec<_>>() {
+            if let Some(name) = file.required_attr(scope, "name", RULE, self.diagnostics) {
+                scopes.push((name.to_owned(), self.event_list(scope)));
+            }
         }
-    };
-    let mut categories = Vec::new();
-    for category in file.elements_named(node, DD_NS, "category") {
-        let value = file.trimmed_text(category);
-        if CATEGORIES.contains(&value.as_str()) {
-            categories.push(value);
+        EventsFilter {
+            generate,
+            enabled: self.event_list(node),
+            scopes,
+        }
+    }
+
+    fn event_list(&self, node: NodeId) -> Vec<String> {
+        self.children(node, "enable-event")
+            .map(|event| self.file.trimmed_text(event))
+            .collect()
+    }
+
+    fn cleanup(&mut self, node: NodeId) -> Cleanup {
+        const CATEGORIES: [&str; 6] = [
+            "instance",
+            "variables",
+            "messages",
+            "correlations",
+            "events",
+            "all",
+        ];
+        let on = match self.file.attr(node, "on") {
+            None | Some("always") => CleanupOn::Always,
+            Some("success") => CleanupOn::Success,
+            Some("failure") => CleanupOn::Failure,
+            Some(other) => {
+                let message =
+                    format!("cleanup on must be success, failure or always, not '{other}'");
+                self.error(node, RULE, message);
+                CleanupOn::Always
+            }
+        };
+        let mut categories = Vec::new();
+        for category in self.children(node, "category").collect::<Vec<_>>() {
+            let value = self.file.trimmed_text(category);
+            if CATEGORIES.contains(&value.as_str()) {
+                categories.push(value);
+            } else {
+                self.error(
+                    category,
+                    RULE,
+                    format!("unknown cleanup category '{value}'"),
+                );
+            }
+        }
+        let filters = self
+            .children(node, "filter")
+            .map(|filter| self.file.trimmed_text(filter))
+            .collect();
+        Cleanup {
+            on,
+            categories,
+            filters,
+        }
+    }
+
+    fn boolean(&mut self, node: NodeId) -> bool {
+        let value = self.file.trimmed_text(node);
+        parse_boolean(&value).unwrap_or_else(|| {
+            let element = self.file.local_name(node);
+            let message = format!("<{element}> must hold a boolean, not '{value}'");
+            self.error(node, RULE, message);
+            false
+        })
+    }
+
+    /// An element the descriptor does not define: an extension of another namespace is an
+    /// unsupported feature (such as ODE's external variables), anything else an error.
+    fn unexpected(&mut self, node: NodeId) {
+        let name = self
+            .file
+            .doc
+            .name(node)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if self.file.namespace(node) == self.ns {
+            self.error(
+                node,
+                RULE,
+                format!("unexpected element {name} in deploy.xml"),
+            );
         } else {
-            let message = format!("unknown cleanup category '{value}'");
-            diagnostics.error(&file.location(category), RULE, message);
+            self.error(
+                node,
+                "UNSUPPORTED",
+                format!("the extension {name} is not supported yet"),
+            );
         }
     }
-    let filters = file
-        .elements_named(node, DD_NS, "filter")
-        .map(|filter| file.trimmed_text(filter))
-        .collect();
-    Cleanup {
-        on,
-        categories,
-        filters,
-    }
-}
-
-fn boolean(file: &XmlFile, node: NodeId, diagnostics: &mut Diagnostics) -> bool {
-    let value = file.trimmed_text(node);
-    parse_boolean(&value).unwrap_or_else(|| {
-        let element = file.local_name(node);
-        let message = format!("<{element}> must hold a boolean, not '{value}'");
-        diagnostics.error(&file.location(node), RULE, message);
-        false
-    })
 }
 
 /// An xsd:boolean.
@@ -262,15 +314,4 @@ fn parse_boolean(value: &str) -> Option<bool> {
         "false" | "0" => Some(false),
         _ => None,
     }
-}
-
-fn unexpected(file: &XmlFile, node: NodeId, diagnostics: &mut Diagnostics) {
-    let name = file
-        .doc
-        .name(node)
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    let parent = "deployment descriptor";
-    let message = format!("unexpected element {name} in the {parent}");
-    diagnostics.error(&file.location(node), RULE, message);
 }

@@ -123,9 +123,16 @@ fn locate_processes(
                     diagnostics.error(at, "DD-PROCESS", message);
                     None
                 }
-                Some(name) if name.as_ref() != Some(&deployment.name) => {
-                    let message =
-                        format!("{file_name} does not declare process {}", deployment.name);
+                Some(None) => {
+                    let message = format!("{file_name} is not a WS-BPEL 2.0 executable process");
+                    diagnostics.error(at, "UNSUPPORTED", message);
+                    None
+                }
+                Some(Some(name)) if name != deployment.name => {
+                    let message = format!(
+                        "{file_name} declares process {name}, not {}",
+                        deployment.name
+                    );
                     diagnostics.error(at, "DD-PROCESS", message);
                     None
                 }

@@ -634,7 +634,7 @@ impl DocumentReader<'_, '_, '_> {
     }
 
     /// Adds a definition, reporting a second definition of the same QName.
-    fn insert<T>(
+    fn insert<T: PartialEq>(
         &mut self,
         node: NodeId,
         name: QName,
@@ -646,6 +646,8 @@ impl DocumentReader<'_, '_, '_> {
             Entry::Vacant(entry) => {
                 entry.insert(value);
             }
+            // The same definition in two documents (one copied into the other) is harmless.
+            Entry::Occupied(entry) if *entry.get() == value => {}
             Entry::Occupied(entry) => {
                 let element = self.file.local_name(node);
                 let message = format!("{element} {} is defined twice", entry.key());

@@ -42,14 +42,14 @@ impl Definitions {
 }
 
 /// `<wsdl:message>`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub name: QName,
     pub parts: Vec<Part>,
 }
 
 /// `<wsdl:part>`: typed by an element or by a type.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Part {
     pub name: String,
     pub content: PartContent,
@@ -62,14 +62,14 @@ pub enum PartContent {
 }
 
 /// `<wsdl:portType>`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortType {
     pub name: QName,
     pub operations: Vec<Operation>,
 }
 
 /// An operation of a port type. No output means one-way.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operation {
     pub name: String,
     pub input: Option<QName>,
@@ -97,7 +97,7 @@ pub enum BindingStyle {
 }
 
 /// `<wsdl:binding>` with a SOAP 1.1 or 1.2 binding.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Binding {
     pub name: QName,
     pub port_type: QName,
@@ -106,7 +106,7 @@ pub struct Binding {
 }
 
 /// How one operation is put on the wire.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindingOperation {
     pub name: String,
     pub soap_action: Option<String>,
@@ -125,14 +125,14 @@ pub struct BindingOperation {
 }
 
 /// `<wsdl:service>`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     pub name: QName,
     pub ports: Vec<Port>,
 }
 
 /// `<wsdl:port>`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Port {
     pub name: String,
     pub binding: QName,
@@ -141,14 +141,14 @@ pub struct Port {
 }
 
 /// `<plnk:partnerLinkType>`: role name → port type.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartnerLinkType {
     pub name: QName,
     pub roles: Vec<(String, QName)>,
 }
 
 /// `<vprop:property>`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Property {
     pub name: QName,
     pub content: PartContent,

@@ -98,21 +98,6 @@ impl ProcessCompiler<'_> {
         });
     }
 
-    pub(super) fn message_exchanges(&mut self, node: NodeId) {
-        for exchange in self
-            .file
-            .elements_named(node, BPEL_NS, "messageExchange")
-            .collect::<Vec<_>>()
-        {
-            if let Some(name) = self
-                .file
-                .required_attr(exchange, "name", "BPEL", self.diagnostics)
-            {
-                self.message_exchanges.insert(name.to_owned());
-            }
-        }
-    }
-
     pub(super) fn variables(&mut self, node: NodeId) {
         for variable in self
             .file

@@ -18,7 +18,7 @@ impl<'a> ProcessCompiler<'a> {
             self.file
                 .yes_no_attr(node, "createInstance", false, self.diagnostics);
         let correlations = self.correlations(node, None);
-        let message_exchange = self.message_exchange(node);
+        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
         let (partner_link, operation) = target?;
         self.inbound
             .entry(partner_link)
@@ -33,7 +33,7 @@ impl<'a> ProcessCompiler<'a> {
             variable,
             create_instance,
             correlations: correlations?,
-            message_exchange: message_exchange?,
+            message_exchange,
         })
     }
 
@@ -46,7 +46,7 @@ impl<'a> ProcessCompiler<'a> {
             .attr(node, "faultName")
             .map(|_| self.qname_attr(node, "faultName"));
         let correlations = self.correlations(node, None);
-        let message_exchange = self.message_exchange(node);
+        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
         let (partner_link, operation) = target?;
         if operation.is_one_way() {
             let message = format!(
@@ -85,7 +85,7 @@ impl<'a> ProcessCompiler<'a> {
             variable,
             fault,
             correlations: correlations?,
-            message_exchange: message_exchange?,
+            message_exchange,
         })
     }
 
@@ -240,22 +240,6 @@ impl<'a> ProcessCompiler<'a> {
             );
             self.error(node, rule, message);
         }
-    }
-
-    /// `messageExchange`, which must be declared.
-    fn message_exchange(&mut self, node: NodeId) -> Option<Option<String>> {
-        let Some(name) = self.file.attr(node, "messageExchange") else {
-            return Some(None);
-        };
-        if !self.message_exchanges.contains(name) {
-            self.error(
-                node,
-                "BPEL-MESSAGE-EXCHANGE",
-                format!("unknown message exchange '{name}'"),
-            );
-            return None;
-        }
-        Some(Some(name.to_owned()))
     }
 
     /// The `<correlations>` of a messaging activity; `invoked` is the operation of an

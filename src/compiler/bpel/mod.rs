@@ -85,7 +85,6 @@ pub(crate) struct ProcessCompiler<'a> {
     scopes: Vec<HashMap<String, VariableId>>,
     correlation_sets: Vec<CorrelationSet>,
     correlation_set_names: HashMap<String, CorrelationSetId>,
-    message_exchanges: HashSet<String>,
     expressions: Vec<Expression>,
     activities: Vec<Activity>,
     inbound: BTreeMap<PartnerLinkId, Location>,
@@ -108,7 +107,6 @@ impl<'a> ProcessCompiler<'a> {
             scopes: vec![HashMap::new()],
             correlation_sets: Vec::new(),
             correlation_set_names: HashMap::new(),
-            message_exchanges: HashSet::new(),
             expressions: Vec::new(),
             activities: Vec::new(),
             inbound: BTreeMap::new(),
@@ -137,10 +135,10 @@ impl<'a> ProcessCompiler<'a> {
                 continue;
             }
             match self.file.local_name(child) {
-                "documentation" | "import" => {}
+                // Message exchanges need no declaration to be used, as in ODE.
+                "documentation" | "import" | "messageExchanges" => {}
                 "extensions" => self.extensions(child),
                 "partnerLinks" => self.partner_links(child),
-                "messageExchanges" => self.message_exchanges(child),
                 "variables" => self.variables(child),
                 "correlationSets" => self.correlation_sets(child),
                 "faultHandlers" => fault_handlers = Some(child),
