@@ -25,7 +25,7 @@ impl XmlFile {
             Err(error) => {
                 let at = Location {
                     file: path.to_owned(),
-                    line: error.line,
+                    line: error.line(),
                 };
                 diagnostics.error(&at, "XML", error.to_string());
                 None
@@ -201,12 +201,9 @@ impl XmlFile {
         let mut forest = String::new();
         for child in self.doc.children(node) {
             match self.doc.kind(child) {
-                NodeKind::Element => forest.push_str(&self.doc.to_xml(child)),
-                NodeKind::Text => {
-                    let text = self.doc.text(child).unwrap_or_default();
-                    if !(has_elements && text.trim().is_empty()) {
-                        escape_text(text, &mut forest);
-                    }
+                NodeKind::Element { .. } => forest.push_str(&self.doc.to_xml(child)),
+                NodeKind::Text(text) if !(has_elements && text.trim().is_empty()) => {
+                    escape_text(text, &mut forest);
                 }
                 _ => {}
             }

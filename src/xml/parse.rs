@@ -1,0 +1,412 @@
+//! The XML parser: one pass of quick-xml's namespace-aware reader building a [`Document`].
+//!
+//! Security and fidelity rules enforced here: DOCTYPE declarations are refused outright (no
+//! DTD means no external entities and no entity expansion), only the five predefined entities
+//! and character references are resolved, unbound prefixes are errors, nesting depth is
+//! bounded, line ends are normalised to `\n` and every element records its source line.
+
+use std::borrow::Cow;
+
+use quick_xml::escape::{unescape, EscapeError};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{PrefixDeclaration, ResolveResult};
+use quick_xml::NsReader;
+
+use super::document::{Attribute, Document, NodeId, NodeKind};
+use super::qname::QName;
+use super::Error;
+
+/// Parser settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Maximum element nesting depth.
+    pub max_depth: usize,
+    /// Keep whitespace-only text between elements (it is always kept when it is the only
+    /// content of an element).
+    pub keep_whitespace_text: bool,
+    /// Accept a forest: any number of top-level elements and text.
+    pub fragment: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_depth: 256,
+            keep_whitespace_text: false,
+            fragment: false,
+        }
+    }
+}
+
+/// Parses a complete document with default options.
+pub fn parse(input: &[u8]) -> Result<Document, Error> {
+    parse_with(input, &ParseOptions::default())
+}
+
+/// Parses a fragment (several top-level elements and text allowed) with default options.
+pub fn parse_fragment(input: &[u8]) -> Result<Document, Error> {
+    parse_with(
+        input,
+        &ParseOptions {
+            fragment: true,
+            ..ParseOptions::default()
+        },
+    )
+}
+
+/// Parses UTF-8 XML with the given options.
+pub fn parse_with(input: &[u8], options: &ParseOptions) -> Result<Document, Error> {
+    let text = match std::str::from_utf8(input) {
+        Ok(t) => t,
+        Err(e) => {
+            let (line, column) = Lines::new("").locate_in(input, e.valid_up_to());
+            return Err(Error::Syntax {
+                line,
+                column,
+                message: "input is not valid UTF-8".into(),
+            });
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    Parser {
+        reader: NsReader::from_str(text),
+        lines: Lines::new(text),
+        doc: Document::new(),
+        stack: Vec::new(),
+        pending_space: None,
+        options,
+        top_elements: 0,
+    }
+    .run()
+}
+
+/// Incremental byte offset to line/column conversion.
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+    line: u32,
+    line_start: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+        }
+    }
+
+    fn locate_in(&mut self, bytes: &[u8], offset: usize) -> (u32, u32) {
+        let offset = offset.min(bytes.len());
+        if offset < self.pos {
+            *self = Lines::new(self.text);
+        }
+        for (i, &b) in bytes[self.pos..offset].iter().enumerate() {
+            if b == b'\n' {
+                self.line += 1;
+                self.line_start = self.pos + i + 1;
+            }
+        }
+        self.pos = offset;
+        (self.line, (offset - self.line_start) as u32 + 1)
+    }
+
+    fn at(&mut self, offset: u64) -> (u32, u32) {
+        let text = self.text;
+        self.locate_in(text.as_bytes(), offset as usize)
+    }
+}
+
+struct Parser<'a, 'o> {
+    reader: NsReader<&'a [u8]>,
+    lines: Lines<'a>,
+    doc: Document,
+    /// Open elements.
+    stack: Vec<NodeId>,
+    /// Whitespace-only text not yet known to be significant.
+    pending_space: Option<String>,
+    options: &'o ParseOptions,
+    top_elements: usize,
+}
+
+impl Parser<'_, '_> {
+    fn run(mut self) -> Result<Document, Error> {
+        loop {
+            let start = self.reader.buffer_position();
+            let (line, column) = self.lines.at(start);
+            let (resolved, event) = match self.reader.read_resolved_event() {
+                Ok(ok) => ok,
+                Err(e) => {
+                    let (line, column) = self.lines.at(self.reader.error_position());
+                    return Err(convert_error(e, line, column));
+                }
+            };
+            let element_ns = match &event {
+                Event::Start(_) | Event::Empty(_) => namespace_of(&resolved, line),
+                _ => Ok(String::new()),
+            };
+            match event {
+                Event::Start(e) | Event::Empty(e) if self.stack.len() >= self.options.max_depth => {
+                    drop(e);
+                    return Err(Error::TooDeep {
+                        line,
+                        max_depth: self.options.max_depth,
+                    });
+                }
+                Event::Start(e) => {
+                    let id = self.element(element_ns?, &e, line, column)?;
+                    self.stack.push(id);
+                }
+                Event::Empty(e) => {
+                    self.element(element_ns?, &e, line, column)?;
+                }
+                Event::End(_) => {
+                    let id = self.stack.pop().expect("reader checks end tags");
+                    if let Some(space) = self.pending_space.take() {
+                        if self.options.keep_whitespace_text || self.doc.first_child(id).is_none() {
+                            self.doc.push_child(id, NodeKind::Text(space), line);
+                        }
+                    }
+                }
+                Event::Text(t) => {
+                    let raw = std::str::from_utf8(&t).expect("input is UTF-8");
+                    let unescaped = unescape(&normalize_newlines(raw))
+                        .map_err(|e| escape_error(e, line, column))?
+                        .into_owned();
+                    self.text(unescaped, line, column)?;
+                }
+                Event::CData(c) => {
+                    let raw = std::str::from_utf8(&c).expect("input is UTF-8");
+                    self.text(normalize_newlines(raw).into_owned(), line, column)?;
+                }
+                Event::Comment(c) => {
+                    let raw = std::str::from_utf8(&c).expect("input is UTF-8");
+                    self.flush_space(line);
+                    let kind = NodeKind::Comment(normalize_newlines(raw).into_owned());
+                    self.doc.push_child(self.parent(), kind, line);
+                }
+                Event::PI(pi) => {
+                    self.flush_space(line);
+                    let target = std::str::from_utf8(pi.target()).expect("input is UTF-8");
+                    let data = std::str::from_utf8(pi.content()).expect("input is UTF-8");
+                    let kind = NodeKind::ProcessingInstruction {
+                        target: target.to_owned(),
+                        data: normalize_newlines(data.trim_start()).into_owned(),
+                    };
+                    self.doc.push_child(self.parent(), kind, line);
+                }
+                Event::Decl(_) => {}
+                Event::DocType(_) => return Err(Error::DtdNotAllowed { line }),
+                Event::Eof => break,
+            }
+        }
+        let (line, column) = self.lines.at(self.reader.buffer_position());
+        if let Some(&open) = self.stack.last() {
+            let name = self
+                .doc
+                .name(open)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return Err(Error::Syntax {
+                line,
+                column,
+                message: format!("element '{name}' is not closed"),
+            });
+        }
+        if !self.options.fragment && self.top_elements == 0 {
+            return Err(Error::Syntax {
+                line,
+                column,
+                message: "no document element".into(),
+            });
+        }
+        if self.options.fragment {
+            self.flush_space(line);
+        }
+        Ok(self.doc)
+    }
+
+    fn parent(&self) -> NodeId {
+        self.stack.last().copied().unwrap_or(self.doc.root())
+    }
+
+    /// Materialises pending whitespace when it separates nodes the caller keeps.
+    fn flush_space(&mut self, line: u32) {
+        if let Some(space) = self.pending_space.take() {
+            if self.options.keep_whitespace_text {
+                self.append_text(space, line);
+            }
+        }
+    }
+
+    fn append_text(&mut self, text: String, line: u32) {
+        let parent = self.parent();
+        if let Some(last) = self.doc.last_child(parent) {
+            if let NodeKind::Text(existing) = &mut self.doc.nodes[last.index()].kind {
+                existing.push_str(&text);
+                return;
+            }
+        }
+        self.doc.push_child(parent, NodeKind::Text(text), line);
+    }
+
+    fn text(&mut self, text: String, line: u32, column: u32) -> Result<(), Error> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let parent = self.parent();
+        let after_text = self
+            .doc
+            .last_child(parent)
+            .is_some_and(|c| self.doc.text(c).is_some());
+        if text.chars().all(is_xml_space) && !after_text {
+            self.pending_space
+                .get_or_insert_with(String::new)
+                .push_str(&text);
+            return Ok(());
+        }
+        if self.stack.is_empty() && !self.options.fragment {
+            return Err(Error::Syntax {
+                line,
+                column,
+                message: "text outside the document element".into(),
+            });
+        }
+        let text = match self.pending_space.take() {
+            Some(mut space) => {
+                space.push_str(&text);
+                space
+            }
+            None => text,
+        };
+        self.append_text(text, line);
+        Ok(())
+    }
+
+    fn element(
+        &mut self,
+        ns: String,
+        start: &BytesStart,
+        line: u32,
+        column: u32,
+    ) -> Result<NodeId, Error> {
+        self.flush_space(line);
+        if self.stack.is_empty() {
+            self.top_elements += 1;
+            if self.top_elements > 1 && !self.options.fragment {
+                return Err(Error::Syntax {
+                    line,
+                    column,
+                    message: "more than one document element".into(),
+                });
+            }
+        }
+        let qname = start.name();
+        let local = utf8(qname.local_name().into_inner());
+        let prefix = qname.prefix().map(|p| utf8(p.into_inner()).to_owned());
+        let mut attributes = Vec::new();
+        let mut namespaces = Vec::new();
+        for attr in start.attributes() {
+            let attr = attr.map_err(|e| Error::Syntax {
+                line,
+                column,
+                message: e.to_string(),
+            })?;
+            let raw = utf8(&attr.value);
+            let value = unescape(&normalize_attribute(raw))
+                .map_err(|e| escape_error(e, line, column))?
+                .into_owned();
+            match attr.key.as_namespace_binding() {
+                Some(PrefixDeclaration::Default) => namespaces.push((None, value)),
+                Some(PrefixDeclaration::Named(p)) => {
+                    namespaces.push((Some(utf8(p).to_owned()), value))
+                }
+                None => {
+                    let (res, local) = self.reader.resolve_attribute(attr.key);
+                    attributes.push(Attribute {
+                        name: QName::new(namespace_of(&res, line)?, utf8(local.into_inner())),
+                        prefix: attr.key.prefix().map(|p| utf8(p.into_inner()).to_owned()),
+                        value,
+                    });
+                }
+            }
+        }
+        let kind = NodeKind::Element {
+            name: QName::new(ns, local),
+            prefix,
+            attributes,
+            namespaces,
+        };
+        let id = self.doc.push_child(self.parent(), kind, line);
+        self.doc.register_attributes(id);
+        Ok(id)
+    }
+}
+
+fn utf8(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).expect("input is UTF-8")
+}
+
+fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+fn namespace_of(resolved: &ResolveResult, line: u32) -> Result<String, Error> {
+    match resolved {
+        ResolveResult::Bound(ns) => Ok(utf8(ns.into_inner()).to_owned()),
+        ResolveResult::Unbound => Ok(String::new()),
+        ResolveResult::Unknown(prefix) => Err(Error::UnboundPrefix {
+            line,
+            prefix: String::from_utf8_lossy(prefix).into_owned(),
+        }),
+    }
+}
+
+/// XML end-of-line handling: `\r\n` and lone `\r` become `\n`.
+fn normalize_newlines(raw: &str) -> Cow<'_, str> {
+    if raw.contains('\r') {
+        Cow::Owned(raw.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
+/// Attribute-value normalisation: literal whitespace characters become spaces (character
+/// references are resolved afterwards, so `&#10;` survives).
+fn normalize_attribute(raw: &str) -> Cow<'_, str> {
+    if raw.contains(['\t', '\n', '\r']) {
+        Cow::Owned(raw.replace("\r\n", " ").replace(['\t', '\n', '\r'], " "))
+    } else {
+        Cow::Borrowed(raw)
+    }
+}
+
+fn escape_error(e: EscapeError, line: u32, column: u32) -> Error {
+    match e {
+        EscapeError::UnrecognizedEntity(_, name) => Error::UnknownEntity { line, name },
+        other => Error::Syntax {
+            line,
+            column,
+            message: other.to_string(),
+        },
+    }
+}
+
+fn convert_error(e: quick_xml::Error, line: u32, column: u32) -> Error {
+    match e {
+        quick_xml::Error::Escape(esc) => escape_error(esc, line, column),
+        quick_xml::Error::Namespace(quick_xml::name::NamespaceError::UnknownPrefix(p)) => {
+            Error::UnboundPrefix {
+                line,
+                prefix: String::from_utf8_lossy(&p).into_owned(),
+            }
+        }
+        other => Error::Syntax {
+            line,
+            column,
+            message: other.to_string(),
+        },
+    }
+}
