@@ -1,0 +1,313 @@
+//! `<assign>` and its `<copy>`s: every from-spec and to-spec form of WS-BPEL 2.0 (variable
+//! with part and query, partner link endpoint reference, property, expression, literal),
+//! checked for shape (SA00032..SA00037) and resolved.
+
+use super::{ProcessCompiler, BPEL_NS};
+use crate::model::{
+    Assign, Copy, EndpointRole, ExprId, ExpressionUse, From, To, VariableId, VariableKind,
+};
+use crate::xml::{NodeId, QName};
+
+/// ODE's extension namespace, which carries `insertMissingToData`.
+pub const ODE_EXTENSION_NS: &str = "http://www.apache.org/ode/type/extension";
+
+/// The attributes that select a form of from-spec or to-spec.
+const SPEC_ATTRIBUTES: [&str; 5] = [
+    "variable",
+    "part",
+    "partnerLink",
+    "endpointReference",
+    "property",
+];
+
+/// The variable forms shared by `<from>` and `<to>`.
+enum VariableSpec {
+    Part {
+        variable: VariableId,
+        part: Option<String>,
+        query: Option<ExprId>,
+    },
+    Property {
+        variable: VariableId,
+        property: QName,
+    },
+}
+
+impl ProcessCompiler<'_> {
+    pub(super) fn assign(&mut self, node: NodeId) -> Option<Assign> {
+        let validate = self
+            .file
+            .yes_no_attr(node, "validate", false, self.diagnostics);
+        let mut copies = Some(Vec::new());
+        for child in self.file.elements(node).collect::<Vec<_>>() {
+            if self.file.namespace(child) != BPEL_NS {
+                continue;
+            }
+            match self.file.local_name(child) {
+                "documentation" | "targets" | "sources" => {}
+                "copy" => {
+                    let copy = self.copy(child);
+                    copies = copies.zip(copy).map(|(mut copies, copy)| {
+                        copies.push(copy);
+                        copies
+                    });
+                }
+                _ => {
+                    self.unsupported(child);
+                    copies = None;
+                }
+            }
+        }
+        let copies = copies?;
+        if copies.is_empty() {
+            self.error(
+                node,
+                "BPEL",
+                "<assign> needs at least one <copy>".to_owned(),
+            );
+            return None;
+        }
+        Some(Assign { copies, validate })
+    }
+
+    fn copy(&mut self, node: NodeId) -> Option<Copy> {
+        let keep_src_element_name =
+            self.file
+                .yes_no_attr(node, "keepSrcElementName", false, self.diagnostics);
+        let ignore_missing_from_data =
+            self.file
+                .yes_no_attr(node, "ignoreMissingFromData", false, self.diagnostics);
+        let insert_missing_to_data =
+            match self
+                .file
+                .doc
+                .attribute(node, ODE_EXTENSION_NS, "insertMissingToData")
+            {
+                Some(value) => value.trim() == "yes",
+                None => self
+                    .file
+                    .yes_no_attr(node, "insertMissingToData", false, self.diagnostics),
+            };
+        let from = self.file.element_named(node, BPEL_NS, "from");
+        let to = self.file.element_named(node, BPEL_NS, "to");
+        let (Some(from), Some(to)) = (from, to) else {
+            self.error(
+                node,
+                "SA00032",
+                "<copy> needs a <from> and a <to>".to_owned(),
+            );
+            return None;
+        };
+        let from = self.source_spec(from);
+        let to = self.target_spec(to);
+        Some(Copy {
+            from: from?,
+            to: to?,
+            keep_src_element_name,
+            ignore_missing_from_data,
+            insert_missing_to_data,
+            location: self.file.location(node),
+        })
+    }
+
+    fn source_spec(&mut self, node: NodeId) -> Option<From> {
+        let present = self.spec_attributes(node);
+        if let Some(literal) = self.file.element_named(node, BPEL_NS, "literal") {
+            if !present.is_empty() {
+                return self.bad_spec(node, "a <literal> takes no variable or partner link");
+            }
+            return Some(From::Literal(self.file.content_forest(literal)));
+        }
+        match present.as_slice() {
+            [] => Some(From::Expression(self.spec_expression(node)?)),
+            ["partnerLink", "endpointReference"] => {
+                let (partner_link, name) = self.partner_link_attr(node)?;
+                let link = &self.partner_links[partner_link.index()];
+                let role = match self.file.attr(node, "endpointReference").map(str::trim) {
+                    Some("myRole") if link.my_role.is_some() => EndpointRole::MyRole,
+                    Some("partnerRole") if link.partner_role.is_some() => EndpointRole::PartnerRole,
+                    Some("myRole") => {
+                        let message = format!("partner link '{name}' has no myRole");
+                        self.error(node, "SA00035", message);
+                        return None;
+                    }
+                    Some("partnerRole") => {
+                        let message = format!("partner link '{name}' has no partnerRole");
+                        self.error(node, "SA00036", message);
+                        return None;
+                    }
+                    _ => {
+                        return self
+                            .bad_spec(node, "endpointReference must be myRole or partnerRole")
+                    }
+                };
+                Some(From::PartnerLink { partner_link, role })
+            }
+            _ => match self.variable_spec(node, &present)? {
+                VariableSpec::Part {
+                    variable,
+                    part,
+                    query,
+                } => Some(From::Variable {
+                    variable,
+                    part,
+                    query,
+                }),
+                VariableSpec::Property { variable, property } => {
+                    Some(From::Property { variable, property })
+                }
+            },
+        }
+    }
+
+    fn target_spec(&mut self, node: NodeId) -> Option<To> {
+        let present = self.spec_attributes(node);
+        if self.file.element_named(node, BPEL_NS, "literal").is_some() {
+            return self.bad_spec(node, "a <to> cannot hold a <literal>");
+        }
+        match present.as_slice() {
+            [] => {
+                let expression = self.spec_expression(node)?;
+                if !self.expressions[expression.index()].source.starts_with('$') {
+                    let message = "the expression of a <to> must begin with a variable reference";
+                    self.error(node, "SA00033", message.to_owned());
+                    return None;
+                }
+                Some(To::Expression(expression))
+            }
+            ["partnerLink"] => {
+                let (partner_link, name) = self.partner_link_attr(node)?;
+                if self.partner_links[partner_link.index()]
+                    .partner_role
+                    .is_none()
+                {
+                    let message = format!("partner link '{name}' has no partnerRole to assign to");
+                    self.error(node, "SA00037", message);
+                    return None;
+                }
+                Some(To::PartnerLink(partner_link))
+            }
+            _ => match self.variable_spec(node, &present)? {
+                VariableSpec::Part {
+                    variable,
+                    part,
+                    query,
+                } => Some(To::Variable {
+                    variable,
+                    part,
+                    query,
+                }),
+                VariableSpec::Property { variable, property } => {
+                    Some(To::Property { variable, property })
+                }
+            },
+        }
+    }
+
+    /// The form-selecting attributes present on a from-spec or to-spec, in a fixed order.
+    fn spec_attributes(&self, node: NodeId) -> Vec<&'static str> {
+        SPEC_ATTRIBUTES
+            .into_iter()
+            .filter(|a| self.file.attr(node, a).is_some())
+            .collect()
+    }
+
+    fn bad_spec<T>(&mut self, node: NodeId, message: &str) -> Option<T> {
+        let element = self.file.local_name(node);
+        self.error(node, "SA00032", format!("<{element}>: {message}"));
+        None
+    }
+
+    /// The expression form: the element's own text, with no `<query>`.
+    fn spec_expression(&mut self, node: NodeId) -> Option<ExprId> {
+        if self.file.element_named(node, BPEL_NS, "query").is_some() {
+            return self.bad_spec(node, "a <query> needs a variable");
+        }
+        if self.file.trimmed_text(node).is_empty() {
+            return self.bad_spec(
+                node,
+                "it needs a variable, partner link, literal or expression",
+            );
+        }
+        Some(self.expression(node, ExpressionUse::General))
+    }
+
+    /// The variable forms: `variable` with optional `part` and `<query>`, or `variable`
+    /// with `property`.
+    fn variable_spec(&mut self, node: NodeId, present: &[&str]) -> Option<VariableSpec> {
+        let property_form = match present {
+            ["variable"] | ["variable", "part"] => false,
+            ["variable", "property"] => true,
+            _ => {
+                return self.bad_spec(
+                    node,
+                    &format!(
+                        "the attributes {} do not form a valid spec",
+                        present.join(", ")
+                    ),
+                )
+            }
+        };
+        let variable = self.variable_attr(node, "variable")?;
+        if property_form {
+            let property = self.qname_attr(node, "property")?;
+            if !self.defs.properties.contains_key(&property) {
+                self.error(node, "SA00010", format!("unknown property {property}"));
+                return None;
+            }
+            return Some(VariableSpec::Property { variable, property });
+        }
+        let part = self
+            .file
+            .attr(node, "part")
+            .map(|part| part.trim().to_owned());
+        if let Some(part) = &part {
+            self.check_part(node, variable, part)?;
+        }
+        let query = self
+            .file
+            .element_named(node, BPEL_NS, "query")
+            .map(|query| self.expression(query, ExpressionUse::Query));
+        Some(VariableSpec::Part {
+            variable,
+            part,
+            query,
+        })
+    }
+
+    /// SA00034: `part` needs a message variable that has that part.
+    fn check_part(&mut self, node: NodeId, variable: VariableId, part: &str) -> Option<()> {
+        let variable = &self.variables[variable.index()];
+        let VariableKind::Message(message_type) = &variable.kind else {
+            let message = format!(
+                "variable '{}' is not a message variable: part is not allowed",
+                variable.name
+            );
+            self.error(node, "SA00034", message);
+            return None;
+        };
+        let message = self.defs.messages.get(message_type)?;
+        if !message.parts.iter().any(|p| p.name == part) {
+            let message = format!(
+                "message {message_type} of variable '{}' has no part '{part}'",
+                variable.name
+            );
+            self.error(node, "BPEL-PART", message);
+            return None;
+        }
+        Some(())
+    }
+
+    /// The partner link named by `partnerLink`, with its name.
+    fn partner_link_attr(&mut self, node: NodeId) -> Option<(crate::model::PartnerLinkId, String)> {
+        let name = self.file.attr(node, "partnerLink")?.trim().to_owned();
+        match self.partner_link_names.get(&name) {
+            Some(id) if self.broken_partner_links.contains(id) => None,
+            Some(&id) => Some((id, name)),
+            None => {
+                self.error(node, "SA00084", format!("unknown partner link '{name}'"));
+                None
+            }
+        }
+    }
+}

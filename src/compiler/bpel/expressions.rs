@@ -1,0 +1,50 @@
+//! Expressions, conditions and queries: each becomes an [`Expression`] of the process with
+//! its source text, language, in-scope namespace bindings, usage and location, and gets an
+//! [`ExprId`] the activities refer to.
+
+use super::ProcessCompiler;
+use crate::model::{ExprId, Expression, ExpressionUse, XPATH_1_0, XPATH_2_0};
+use crate::xml::NodeId;
+
+impl ProcessCompiler<'_> {
+    /// Creates the expression written as the text of `node`. Queries take their language
+    /// from `queryLanguage`, other expressions from `expressionLanguage`, else from the
+    /// process's default.
+    pub(super) fn expression(&mut self, node: NodeId, usage: ExpressionUse) -> ExprId {
+        let (attribute, default) = match usage {
+            ExpressionUse::Query => ("queryLanguage", &self.query_language),
+            _ => ("expressionLanguage", &self.expression_language),
+        };
+        let mut language = default.clone();
+        if let Some(own) = self.file.attr(node, attribute) {
+            language = own.trim().to_owned();
+            self.check_language(node, &language);
+        }
+        let source = self.file.trimmed_text(node);
+        if source.is_empty() {
+            let element = self.file.local_name(node);
+            self.error(
+                node,
+                "BPEL-EXPRESSION",
+                format!("<{element}> holds no expression"),
+            );
+        }
+        let id = ExprId(self.expressions.len() as u32);
+        self.expressions.push(Expression {
+            source,
+            language,
+            namespaces: self.file.prefixes(node),
+            usage,
+            location: self.file.location(node),
+        });
+        id
+    }
+
+    /// SA00004: only XPath expression languages are supported.
+    pub(super) fn check_language(&mut self, node: NodeId, language: &str) {
+        if language != XPATH_1_0 && language != XPATH_2_0 {
+            let message = format!("expression language '{language}' is not supported");
+            self.error(node, "SA00004", message);
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! The messaging activities `<receive>`, `<reply>` and `<invoke>`: partner link, role,
+//! port type and operation resolution, message type checks of their variables, and their
+//! `<correlations>`.
+
+use super::{ProcessCompiler, BPEL_NS};
+use crate::model::{
+    CorrelationUse, EndpointRole, Initiate, Invoke, Operation, PartContent, PartnerLinkId, Pattern,
+    Receive, Reply, VariableId, VariableKind,
+};
+use crate::xml::{NodeId, QName};
+
+impl<'a> ProcessCompiler<'a> {
+    pub(super) fn receive(&mut self, node: NodeId) -> Option<Receive> {
+        self.unsupported_children(node, &["fromParts"]);
+        let target = self.operation_of(node, EndpointRole::MyRole);
+        let variable = self.optional_variable(node, "variable");
+        let create_instance =
+            self.file
+                .yes_no_attr(node, "createInstance", false, self.diagnostics);
+        let correlations = self.correlations(node, None);
+        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
+        let (partner_link, operation) = target?;
+        self.inbound
+            .entry(partner_link)
+            .or_insert_with(|| self.file.location(node));
+        let variable = variable?;
+        if let Some(variable) = variable {
+            self.check_message_variable(node, variable, operation.input.as_ref(), "SA00058");
+        }
+        Some(Receive {
+            partner_link,
+            operation: operation.name.clone(),
+            variable,
+            create_instance,
+            correlations: correlations?,
+            message_exchange,
+        })
+    }
+
+    pub(super) fn reply(&mut self, node: NodeId) -> Option<Reply> {
+        self.unsupported_children(node, &["toParts"]);
+        let target = self.operation_of(node, EndpointRole::MyRole);
+        let variable = self.optional_variable(node, "variable");
+        let fault = self
+            .file
+            .attr(node, "faultName")
+            .map(|_| self.qname_attr(node, "faultName"));
+        let correlations = self.correlations(node, None);
+        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
+        let (partner_link, operation) = target?;
+        if operation.is_one_way() {
+            let message = format!(
+                "operation '{}' is one-way: there is nothing to reply",
+                operation.name
+            );
+            self.error(node, "BPEL-OPERATION", message);
+            return None;
+        }
+        let fault = fault.map(|fault| fault.ok_or(())).transpose().ok()?;
+        let expected = match &fault {
+            None => operation.output.as_ref(),
+            Some(fault) => match operation
+                .faults
+                .iter()
+                .find(|(name, _)| name == &fault.local)
+            {
+                Some((_, message)) => Some(message),
+                None => {
+                    let message = format!(
+                        "operation '{}' has no fault '{}'",
+                        operation.name, fault.local
+                    );
+                    self.error(node, "BPEL-FAULT", message);
+                    return None;
+                }
+            },
+        };
+        let variable = variable?;
+        if let Some(variable) = variable {
+            self.check_message_variable(node, variable, expected, "SA00059");
+        }
+        Some(Reply {
+            partner_link,
+            operation: operation.name.clone(),
+            variable,
+            fault,
+            correlations: correlations?,
+            message_exchange,
+        })
+    }
+
+    pub(super) fn invoke(&mut self, node: NodeId) -> Option<Invoke> {
+        self.unsupported_children(
+            node,
+            &[
+                "toParts",
+                "fromParts",
+                "catch",
+                "catchAll",
+                "compensationHandler",
+            ],
+        );
+        let target = self.operation_of(node, EndpointRole::PartnerRole);
+        let input = self.optional_variable(node, "inputVariable");
+        let output = self.optional_variable(node, "outputVariable");
+        let (partner_link, operation) = target?;
+        let correlations = self.correlations(node, Some(operation));
+        let (input, output) = (input?, output?);
+        if let Some(input) = input {
+            self.check_message_variable(node, input, operation.input.as_ref(), "SA00048");
+        }
+        match (output, &operation.output) {
+            (Some(output), Some(message)) => {
+                self.check_message_variable(node, output, Some(message), "SA00048");
+            }
+            (Some(_), None) => {
+                let message = format!(
+                    "operation '{}' is one-way: it has no output",
+                    operation.name
+                );
+                self.error(node, "SA00047", message);
+            }
+            (None, Some(_)) => {
+                let message = format!(
+                    "operation '{}' is request-response: outputVariable is required",
+                    operation.name
+                );
+                self.error(node, "SA00047", message);
+            }
+            (None, None) => {}
+        }
+        Some(Invoke {
+            partner_link,
+            operation: operation.name.clone(),
+            input,
+            output,
+            correlations: correlations?,
+        })
+    }
+
+    fn unsupported_children(&mut self, node: NodeId, names: &[&str]) {
+        for child in self.file.elements(node).collect::<Vec<_>>() {
+            if self.file.namespace(child) == BPEL_NS && names.contains(&self.file.local_name(child))
+            {
+                self.unsupported(child);
+            }
+        }
+    }
+
+    /// A variable attribute that may be absent: Some(None) when absent, None when it names
+    /// an unknown variable.
+    fn optional_variable(&mut self, node: NodeId, attribute: &str) -> Option<Option<VariableId>> {
+        match self.file.attr(node, attribute) {
+            None => Some(None),
+            Some(_) => self.variable_attr(node, attribute).map(Some),
+        }
+    }
+
+    /// The partner link and operation a messaging activity addresses through `role`.
+    fn operation_of(
+        &mut self,
+        node: NodeId,
+        role: EndpointRole,
+    ) -> Option<(PartnerLinkId, &'a Operation)> {
+        let name = self
+            .file
+            .required_attr(node, "partnerLink", "SA00084", self.diagnostics)?;
+        let operation =
+            self.file
+                .required_attr(node, "operation", "BPEL-OPERATION", self.diagnostics);
+        let Some(&id) = self.partner_link_names.get(name) else {
+            self.error(node, "SA00084", format!("unknown partner link '{name}'"));
+            return None;
+        };
+        let operation = operation?.trim();
+        if self.broken_partner_links.contains(&id) {
+            return None;
+        }
+        let link = &self.partner_links[id.index()];
+        let (declared, attribute) = match role {
+            EndpointRole::MyRole => (&link.my_role, "myRole"),
+            EndpointRole::PartnerRole => (&link.partner_role, "partnerRole"),
+        };
+        let Some(declared) = declared else {
+            let element = self.file.local_name(node);
+            let message =
+                format!("partner link '{name}' has no {attribute}, which <{element}> needs");
+            self.error(node, "SA00084", message);
+            return None;
+        };
+        let port_type = declared.port_type.clone();
+        if let Some(written) = self.qname_attr(node, "portType") {
+            if written != port_type {
+                let message = format!(
+                    "portType {written} is not {port_type}, the port type of partner link '{name}'"
+                );
+                self.error(node, "SA00005", message);
+            }
+        }
+        let defs = self.defs;
+        match defs.operation(&port_type, operation) {
+            Some(found) => Some((id, found)),
+            None => {
+                let message = format!("port type {port_type} has no operation '{operation}'");
+                self.error(node, "BPEL-OPERATION", message);
+                None
+            }
+        }
+    }
+
+    /// Checks that `variable` can hold the message `expected`: a variable of that message
+    /// type, or an element variable when the message is a single element part.
+    fn check_message_variable(
+        &mut self,
+        node: NodeId,
+        variable: VariableId,
+        expected: Option<&QName>,
+        rule: &'static str,
+    ) {
+        let Some(expected) = expected else {
+            let name = &self.variables[variable.index()].name;
+            let message =
+                format!("variable '{name}' is given but the operation has no such message");
+            self.error(node, rule, message);
+            return;
+        };
+        let defs = self.defs;
+        let variable = &self.variables[variable.index()];
+        let matches = match &variable.kind {
+            VariableKind::Message(message) => message == expected,
+            VariableKind::Element(element) => defs.messages.get(expected).is_some_and(|message| {
+                matches!(message.parts.as_slice(), [part] if part.content == PartContent::Element(element.clone()))
+            }),
+            VariableKind::Type(_) => false,
+        };
+        if !matches {
+            let message = format!(
+                "variable '{}' does not hold the message {expected}",
+                variable.name
+            );
+            self.error(node, rule, message);
+        }
+    }
+
+    /// The `<correlations>` of a messaging activity; `invoked` is the operation of an
+    /// `<invoke>`, whose correlations need a pattern when it is request-response.
+    fn correlations(
+        &mut self,
+        node: NodeId,
+        invoked: Option<&Operation>,
+    ) -> Option<Vec<CorrelationUse>> {
+        let Some(list) = self.file.element_named(node, BPEL_NS, "correlations") else {
+            return Some(Vec::new());
+        };
+        let mut uses = Some(Vec::new());
+        for correlation in self
+            .file
+            .elements_named(list, BPEL_NS, "correlation")
+            .collect::<Vec<_>>()
+        {
+            let used = self.correlation(correlation, invoked);
+            uses = uses.zip(used).map(|(mut uses, used)| {
+                uses.push(used);
+                uses
+            });
+        }
+        uses
+    }
+
+    fn correlation(&mut self, node: NodeId, invoked: Option<&Operation>) -> Option<CorrelationUse> {
+        let name = self
+            .file
+            .required_attr(node, "set", "SA00046", self.diagnostics)?;
+        let Some(&set) = self.correlation_set_names.get(name) else {
+            self.error(node, "SA00046", format!("unknown correlation set '{name}'"));
+            return None;
+        };
+        let initiate = match self.file.attr(node, "initiate").map(str::trim) {
+            None | Some("no") => Initiate::No,
+            Some("yes") => Initiate::Yes,
+            Some("join") => Initiate::Join,
+            Some(other) => {
+                self.error(
+                    node,
+                    "BPEL",
+                    format!("initiate must be yes, join or no, not '{other}'"),
+                );
+                return None;
+            }
+        };
+        let pattern = match (self.file.attr(node, "pattern").map(str::trim), invoked) {
+            (None, None) => None,
+            (Some(_), None) => {
+                self.error(
+                    node,
+                    "SA00046",
+                    "pattern is only allowed on <invoke>".to_owned(),
+                );
+                return None;
+            }
+            (None, Some(operation)) if !operation.is_one_way() => {
+                let message = "a correlation of a request-response <invoke> needs a pattern";
+                self.error(node, "SA00046", message.to_owned());
+                return None;
+            }
+            (None, Some(_)) => None,
+            (Some(_), Some(operation)) if operation.is_one_way() => {
+                let message = "a correlation of a one-way <invoke> takes no pattern";
+                self.error(node, "SA00046", message.to_owned());
+                return None;
+            }
+            (Some("request"), Some(_)) => Some(Pattern::Request),
+            (Some("response"), Some(_)) => Some(Pattern::Response),
+            (Some("request-response"), Some(_)) => Some(Pattern::RequestResponse),
+            (Some(other), Some(_)) => {
+                let message =
+                    format!("pattern must be request, response or request-response, not '{other}'");
+                self.error(node, "BPEL", message);
+                return None;
+            }
+        };
+        Some(CorrelationUse {
+            set,
+            initiate,
+            pattern,
+        })
+    }
+}

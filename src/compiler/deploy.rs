@@ -1,0 +1,317 @@
+//! Reads deploy.xml (ODE's deployment descriptor, namespace
+//! `http://www.apache.org/ode/schemas/dd/2007/03`, or ODE's earlier 2006 namespace) into a
+//! [`DeployDescriptor`], keeping the location of each `<process>`, `<provide>` and
+//! `<invoke>` for the cross-checks that [`super::validate`] makes once the processes and
+//! WSDL definitions are known.
+
+use super::diagnostics::Diagnostics;
+use super::xmlutil::XmlFile;
+use crate::model::{
+    Cleanup, CleanupOn, DeployDescriptor, EventsFilter, InvokeBinding, Location, ProcessDeployment,
+    Provide,
+};
+use crate::xml::{NodeId, QName};
+
+/// The deployment descriptor's namespace.
+pub const DD_NS: &str = "http://www.apache.org/ode/schemas/dd/2007/03";
+
+/// The namespace of ODE's earlier descriptors, still accepted.
+pub const DD_NS_2006: &str = "http://ode.fivesight.com/schemas/2006/06/27/dd";
+
+/// The file name of the descriptor at the unit's root.
+pub const DEPLOY_XML: &str = "deploy.xml";
+
+const RULE: &str = "DD";
+
+/// A parsed descriptor with the source locations of its parts.
+pub(crate) struct DeployFile {
+    pub descriptor: DeployDescriptor,
+    /// Parallel to `descriptor.processes`.
+    pub sites: Vec<ProcessSites>,
+}
+
+/// Where a `<process>` and its `<provide>`s and `<invoke>`s were written.
+pub(crate) struct ProcessSites {
+    pub process: Location,
+    /// Parallel to [`ProcessDeployment::provides`].
+    pub provides: Vec<Location>,
+    /// Parallel to [`ProcessDeployment::invokes`].
+    pub invokes: Vec<Location>,
+}
+
+/// Reads the descriptor; problems are reported and the offending parts left out.
+pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile {
+    let mut deploy = DeployFile {
+        descriptor: DeployDescriptor::default(),
+        sites: Vec::new(),
+    };
+    let root = file.root();
+    let ns = file.namespace(root);
+    if !(ns == DD_NS || ns == DD_NS_2006) || file.local_name(root) != "deploy" {
+        let message = format!("the document element must be {{{DD_NS}}}deploy");
+        diagnostics.error(&file.location(root), RULE, message);
+        return deploy;
+    }
+    let mut reader = Reader {
+        file,
+        ns,
+        diagnostics,
+    };
+    for child in file.elements(root) {
+        if !file.is(child, ns, "process") {
+            reader.unexpected(child);
+            continue;
+        }
+        if let Some((process, sites)) = reader.process(child) {
+            deploy.descriptor.processes.push(process);
+            deploy.sites.push(sites);
+        }
+    }
+    deploy
+}
+
+/// Reads the elements of one descriptor, all in the namespace `ns`.
+struct Reader<'a> {
+    file: &'a XmlFile,
+    ns: &'a str,
+    diagnostics: &'a mut Diagnostics,
+}
+
+impl Reader<'_> {
+    fn error(&mut self, node: NodeId, rule: &'static str, message: String) {
+        self.diagnostics
+            .error(&self.file.location(node), rule, message);
+    }
+
+    fn children<'n>(&'n self, node: NodeId, local: &'n str) -> impl Iterator<Item = NodeId> + 'n {
+        self.file.elements_named(node, self.ns, local)
+    }
+
+    fn process(&mut self, node: NodeId) -> Option<(ProcessDeployment, ProcessSites)> {
+        let file = self.file;
+        let name = file.required_qname_attr(node, "name", RULE, self.diagnostics)?;
+        let mut process = ProcessDeployment {
+            name,
+            file_name: file.attr(node, "fileName").map(str::to_owned),
+            active: true,
+            retired: false,
+            in_memory: false,
+            properties: Vec::new(),
+            provides: Vec::new(),
+            invokes: Vec::new(),
+            events: None,
+            cleanup: Vec::new(),
+        };
+        let mut sites = ProcessSites {
+            process: file.location(node),
+            provides: Vec::new(),
+            invokes: Vec::new(),
+        };
+        for child in file.elements(node) {
+            if file.namespace(child) != self.ns {
+                self.unexpected(child);
+                continue;
+            }
+            match file.local_name(child) {
+                "active" => process.active = self.boolean(child),
+                "retired" => process.retired = self.boolean(child),
+                "in-memory" => process.in_memory = self.boolean(child),
+                "property" => {
+                    if let Some(name) =
+                        file.required_qname_attr(child, "name", RULE, self.diagnostics)
+                    {
+                        process.properties.push((name, file.content_forest(child)));
+                    }
+                }
+                "provide" => {
+                    if let Some(provide) = self.provide(child) {
+                        process.provides.push(provide);
+                        sites.provides.push(file.location(child));
+                    }
+                }
+                "invoke" => {
+                    if let Some(invoke) = self.invoke(child) {
+                        process.invokes.push(invoke);
+                        sites.invokes.push(file.location(child));
+                    }
+                }
+                "process-events" => process.events = Some(self.events(child)),
+                "cleanup" => process.cleanup.push(self.cleanup(child)),
+                // Recognised ODE settings that this server does not use.
+                "mex-interceptors" | "type" | "schedule" => {}
+                _ => self.unexpected(child),
+            }
+        }
+        Some((process, sites))
+    }
+
+    fn provide(&mut self, node: NodeId) -> Option<Provide> {
+        let file = self.file;
+        let partner_link = file.required_attr(node, "partnerLink", "DD-PROVIDE", self.diagnostics);
+        let service = self.service(node, "DD-PROVIDE");
+        let enable_sharing = self.children(node, "enableSharing").next().is_some();
+        let (service, port) = service?;
+        Some(Provide {
+            partner_link: partner_link?.to_owned(),
+            service,
+            port,
+            enable_sharing,
+        })
+    }
+
+    fn invoke(&mut self, node: NodeId) -> Option<InvokeBinding> {
+        let file = self.file;
+        let partner_link = file.required_attr(node, "partnerLink", "DD-INVOKE", self.diagnostics);
+        let use_peer2peer = match file.attr(node, "usePeer2Peer") {
+            None => true,
+            Some(value) => parse_boolean(value).unwrap_or_else(|| {
+                let message = format!("usePeer2Peer must be a boolean, not '{value}'");
+                self.error(node, "DD-INVOKE", message);
+                true
+            }),
+        };
+        let (service, port) = self.service(node, "DD-INVOKE")?;
+        Some(InvokeBinding {
+            partner_link: partner_link?.to_owned(),
+            service,
+            port,
+            use_peer2peer,
+        })
+    }
+
+    /// The `<service name port>` child of a `<provide>` or `<invoke>`. A prefixed port name,
+    /// which ODE tolerates, stands for its local part.
+    fn service(&mut self, node: NodeId, rule: &'static str) -> Option<(QName, String)> {
+        let file = self.file;
+        let Some(service) = self.children(node, "service").next() else {
+            let element = file.local_name(node);
+            let message = format!("<{element}> needs a <service name port> child");
+            self.error(node, rule, message);
+            return None;
+        };
+        let name = file.required_qname_attr(service, "name", rule, self.diagnostics);
+        let port = file
+            .required_attr(service, "port", rule, self.diagnostics)?
+            .trim();
+        let port = port.split_once(':').map_or(port, |(_, local)| local);
+        Some((name?, port.to_owned()))
+    }
+
+    fn events(&mut self, node: NodeId) -> EventsFilter {
+        let file = self.file;
+        let generate = match file.attr(node, "generate") {
+            None => None,
+            Some("all") => Some(true),
+            Some("none") => Some(false),
+            Some(other) => {
+                let message = format!("generate must be 'all' or 'none', not '{other}'");
+                self.error(node, RULE, message);
+                None
+            }
+        };
+        let mut scopes = Vec::new();
+        for scope in self.children(node, "scope-events").collect::<Vec<_>>() {
+            if let Some(name) = file.required_attr(scope, "name", RULE, self.diagnostics) {
+                scopes.push((name.to_owned(), self.event_list(scope)));
+            }
+        }
+        EventsFilter {
+            generate,
+            enabled: self.event_list(node),
+            scopes,
+        }
+    }
+
+    fn event_list(&self, node: NodeId) -> Vec<String> {
+        self.children(node, "enable-event")
+            .map(|event| self.file.trimmed_text(event))
+            .collect()
+    }
+
+    fn cleanup(&mut self, node: NodeId) -> Cleanup {
+        const CATEGORIES: [&str; 6] = [
+            "instance",
+            "variables",
+            "messages",
+            "correlations",
+            "events",
+            "all",
+        ];
+        let on = match self.file.attr(node, "on") {
+            None | Some("always") => CleanupOn::Always,
+            Some("success") => CleanupOn::Success,
+            Some("failure") => CleanupOn::Failure,
+            Some(other) => {
+                let message =
+                    format!("cleanup on must be success, failure or always, not '{other}'");
+                self.error(node, RULE, message);
+                CleanupOn::Always
+            }
+        };
+        let mut categories = Vec::new();
+        for category in self.children(node, "category").collect::<Vec<_>>() {
+            let value = self.file.trimmed_text(category);
+            if CATEGORIES.contains(&value.as_str()) {
+                categories.push(value);
+            } else {
+                self.error(
+                    category,
+                    RULE,
+                    format!("unknown cleanup category '{value}'"),
+                );
+            }
+        }
+        let filters = self
+            .children(node, "filter")
+            .map(|filter| self.file.trimmed_text(filter))
+            .collect();
+        Cleanup {
+            on,
+            categories,
+            filters,
+        }
+    }
+
+    fn boolean(&mut self, node: NodeId) -> bool {
+        let value = self.file.trimmed_text(node);
+        parse_boolean(&value).unwrap_or_else(|| {
+            let element = self.file.local_name(node);
+            let message = format!("<{element}> must hold a boolean, not '{value}'");
+            self.error(node, RULE, message);
+            false
+        })
+    }
+
+    /// An element the descriptor does not define: an extension of another namespace is an
+    /// unsupported feature (such as ODE's external variables), anything else an error.
+    fn unexpected(&mut self, node: NodeId) {
+        let name = self
+            .file
+            .doc
+            .name(node)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if self.file.namespace(node) == self.ns {
+            self.error(
+                node,
+                RULE,
+                format!("unexpected element {name} in deploy.xml"),
+            );
+        } else {
+            self.error(
+                node,
+                "UNSUPPORTED",
+                format!("the extension {name} is not supported yet"),
+            );
+        }
+    }
+}
+
+/// An xsd:boolean.
+fn parse_boolean(value: &str) -> Option<bool> {
+    match value.trim() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}

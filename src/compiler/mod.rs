@@ -1,0 +1,170 @@
+//! The deployment compiler: turns a deployment unit (deploy.xml, WSDL 1.1 documents and
+//! WS-BPEL 2.0 processes, held in a [`UnitSource`]) into the [`Unit`] the runtime executes,
+//! or into [`Diagnostics`] listing every problem found.
+//!
+//! The steps, each in its own module:
+//! 1. [`deploy`] reads deploy.xml;
+//! 2. [`wsdl`] loads every .wsdl file of the unit and what it imports, and `bpel::imports`
+//!    what the processes import;
+//! 3. [`bpel`] compiles each process the descriptor names;
+//! 4. [`validate`] checks the descriptor against the processes and WSDL definitions.
+//!
+//! Static analysis follows the WS-BPEL 2.0 specification's SAxxxxx rules where they apply
+//! to what the model covers; constructs the model does not cover yet are refused with the
+//! rule `UNSUPPORTED`.
+
+mod bpel;
+mod deploy;
+mod diagnostics;
+mod source;
+mod validate;
+mod wsdl;
+mod xmlutil;
+
+use std::collections::BTreeMap;
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+pub use source::{SourceError, SourceLimits, UnitSource};
+
+use crate::model::{Location, Unit};
+use deploy::{DeployFile, DEPLOY_XML};
+use xmlutil::XmlFile;
+
+/// Compiles a deployment unit; on failure, every problem found.
+pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
+    let mut diagnostics = Diagnostics::default();
+    let deploy = read_descriptor(source, &mut diagnostics);
+    let mut loader = wsdl::WsdlLoader::new(source);
+    for path in wsdl::wsdl_files(source) {
+        loader.load(&path, &mut diagnostics);
+    }
+    let (files, chosen) = locate_processes(source, &deploy, &mut diagnostics);
+    for file in chosen.iter().flatten().filter_map(|path| files.get(path)) {
+        bpel::imports::load(file, source, &mut loader, &mut diagnostics);
+    }
+    let definitions = loader.finish(&mut diagnostics);
+    let mut processes = Vec::new();
+    let deployments = deploy.descriptor.processes.iter().zip(&deploy.sites);
+    for ((deployment, sites), path) in deployments.zip(&chosen) {
+        let Some(file) = path.as_ref().and_then(|path| files.get(path)) else {
+            continue;
+        };
+        if let Some(compiled) = bpel::compile(file, &definitions, &mut diagnostics) {
+            validate::deployment(deployment, sites, &compiled, &definitions, &mut diagnostics);
+            processes.push(compiled.process);
+        }
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    Ok(Unit {
+        name: source.name.clone(),
+        descriptor: deploy.descriptor,
+        definitions,
+        processes,
+    })
+}
+
+fn read_descriptor(source: &UnitSource, diagnostics: &mut Diagnostics) -> DeployFile {
+    let file = match source.file(DEPLOY_XML) {
+        Some(bytes) => XmlFile::parse(DEPLOY_XML, bytes, diagnostics),
+        None => {
+            let at = Location {
+                file: DEPLOY_XML.to_owned(),
+                line: 0,
+            };
+            diagnostics.error(&at, "DD", "the unit has no deploy.xml");
+            None
+        }
+    };
+    match file {
+        Some(file) => deploy::read(&file, diagnostics),
+        None => DeployFile {
+            descriptor: Default::default(),
+            sites: Vec::new(),
+        },
+    }
+}
+
+/// Finds the .bpel file of each process of the descriptor: its `fileName`, else the .bpel
+/// file of the unit that declares a process of that name. Returns the parsed process
+/// documents by path and, parallel to the descriptor's processes, the path chosen.
+fn locate_processes(
+    source: &UnitSource,
+    deploy: &DeployFile,
+    diagnostics: &mut Diagnostics,
+) -> (BTreeMap<String, XmlFile>, Vec<Option<String>>) {
+    let mut files = BTreeMap::new();
+    let mut parse = |path: &str, diagnostics: &mut Diagnostics| {
+        if !files.contains_key(path) {
+            if let Some(file) = XmlFile::parse(path, source.file(path)?, diagnostics) {
+                files.insert(path.to_owned(), file);
+            }
+        }
+        files
+            .get(path)
+            .map(|file: &XmlFile| bpel::process_name(file))
+    };
+    let mut searched = None;
+    let mut chosen = Vec::new();
+    let mut seen = BTreeMap::new();
+    for (deployment, sites) in deploy.descriptor.processes.iter().zip(&deploy.sites) {
+        let at = &sites.process;
+        if seen.insert(&deployment.name, ()).is_some() {
+            let message = format!("process {} is deployed twice", deployment.name);
+            diagnostics.error(at, "DD-PROCESS", message);
+            chosen.push(None);
+            continue;
+        }
+        let path = match &deployment.file_name {
+            Some(file_name) => match parse(file_name, diagnostics) {
+                None => {
+                    let message = format!("fileName '{file_name}' is not a file of the unit");
+                    diagnostics.error(at, "DD-PROCESS", message);
+                    None
+                }
+                Some(None) => {
+                    let message = format!("{file_name} is not a WS-BPEL 2.0 executable process");
+                    diagnostics.error(at, "UNSUPPORTED", message);
+                    None
+                }
+                Some(Some(name)) if name != deployment.name => {
+                    let message = format!(
+                        "{file_name} declares process {name}, not {}",
+                        deployment.name
+                    );
+                    diagnostics.error(at, "DD-PROCESS", message);
+                    None
+                }
+                Some(_) => Some(file_name.clone()),
+            },
+            None => {
+                let names = searched.get_or_insert_with(|| {
+                    bpel_files(source)
+                        .filter_map(|path| Some((parse(path, diagnostics)??, path.to_owned())))
+                        .collect::<BTreeMap<_, _>>()
+                });
+                let found = names.get(&deployment.name).cloned();
+                if found.is_none() {
+                    let message = format!(
+                        "no .bpel file of the unit declares process {}",
+                        deployment.name
+                    );
+                    diagnostics.error(at, "DD-PROCESS", message);
+                }
+                found
+            }
+        };
+        chosen.push(path);
+    }
+    (files, chosen)
+}
+
+/// The unit's files that are BPEL processes by name.
+fn bpel_files(source: &UnitSource) -> impl Iterator<Item = &str> {
+    source
+        .files
+        .keys()
+        .map(String::as_str)
+        .filter(|path| path.to_ascii_lowercase().ends_with(".bpel"))
+}

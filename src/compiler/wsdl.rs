@@ -1,0 +1,668 @@
+//! Reads the WSDL 1.1 documents of a unit into one [`Definitions`]: messages, port types,
+//! SOAP 1.1/1.2 bindings, services, and the BPEL extensions (partner link types, variable
+//! properties and property aliases). `<wsdl:import>`s are followed inside the unit; XML
+//! Schema imports are recorded. References between definitions are checked once every
+//! document is loaded, so that definitions may refer to each other across files.
+
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::diagnostics::Diagnostics;
+use super::source::UnitSource;
+use super::xmlutil::XmlFile;
+use crate::model::{
+    AliasQuery, AliasSource, Binding, BindingOperation, BindingStyle, Definitions, Location,
+    Message, Operation, Part, PartContent, PartnerLinkType, Port, PortType, Property,
+    PropertyAlias, SchemaImport, Service, SoapVersion,
+};
+use crate::xml::{NodeId, QName};
+
+pub const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
+pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
+pub const SOAP12_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap12/";
+pub const PLNK_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/plnktype";
+pub const VPROP_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/varprop";
+pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
+
+/// A reference from one definition to another, checked when loading is finished.
+enum Reference {
+    Message(QName),
+    MessagePart(QName, String),
+    PortType(QName),
+    Binding(QName),
+    Property(QName),
+    /// A binding operation naming an operation of the binding's port type.
+    Operation(QName, String),
+    /// A `<wsdl:import namespace>` and the file it loaded.
+    ImportNamespace(String, String),
+}
+
+/// Loads WSDL documents one by one, then checks and hands out the merged definitions.
+pub(crate) struct WsdlLoader<'a> {
+    source: &'a UnitSource,
+    definitions: Definitions,
+    /// Each loaded file's targetNamespace ("" when it has none); None for files that could
+    /// not be read as WSDL.
+    target_namespaces: BTreeMap<String, Option<String>>,
+    /// Bindings without a SOAP binding: not modelled, but ports may refer to them.
+    other_bindings: HashSet<QName>,
+    references: Vec<(Reference, Location)>,
+}
+
+impl<'a> WsdlLoader<'a> {
+    pub fn new(source: &'a UnitSource) -> Self {
+        WsdlLoader {
+            source,
+            definitions: Definitions::default(),
+            target_namespaces: BTreeMap::new(),
+            other_bindings: HashSet::new(),
+            references: Vec::new(),
+        }
+    }
+
+    /// Loads the file `path` of the unit and everything it imports, once. Returns its
+    /// targetNamespace ("" when none), or None when it is not a readable WSDL document.
+    pub fn load(&mut self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+        let mut pending = vec![path.to_owned()];
+        while let Some(path) = pending.pop() {
+            if self.target_namespaces.contains_key(&path) {
+                continue;
+            }
+            let namespace = self.load_file(&path, &mut pending, diagnostics);
+            self.target_namespaces.insert(path, namespace);
+        }
+        self.target_namespaces.get(path).cloned().flatten()
+    }
+
+    /// Records an XML Schema import found outside WSDL documents (a BPEL `<import>`).
+    pub fn record_schema_import(&mut self, import: SchemaImport) {
+        self.definitions.schema_imports.push(import);
+    }
+
+    /// Checks the references between definitions and returns them.
+    pub fn finish(mut self, diagnostics: &mut Diagnostics) -> Definitions {
+        for (reference, at) in std::mem::take(&mut self.references) {
+            if let Some((rule, message)) = self.check(&reference) {
+                diagnostics.error(&at, rule, message);
+            }
+        }
+        self.definitions
+    }
+
+    fn check(&self, reference: &Reference) -> Option<(&'static str, String)> {
+        let defs = &self.definitions;
+        match reference {
+            Reference::Message(name) if !defs.messages.contains_key(name) => {
+                Some(("WSDL-MESSAGE", format!("unknown message {name}")))
+            }
+            Reference::MessagePart(name, part) => match defs.messages.get(name) {
+                None => Some(("WSDL-MESSAGE", format!("unknown message {name}"))),
+                Some(message) if !message.parts.iter().any(|p| &p.name == part) => Some((
+                    "WSDL-MESSAGE",
+                    format!("message {name} has no part '{part}'"),
+                )),
+                Some(_) => None,
+            },
+            Reference::PortType(name) if !defs.port_types.contains_key(name) => {
+                Some(("WSDL-PORTTYPE", format!("unknown port type {name}")))
+            }
+            Reference::Binding(name)
+                if !defs.bindings.contains_key(name) && !self.other_bindings.contains(name) =>
+            {
+                Some(("WSDL-BINDING", format!("unknown binding {name}")))
+            }
+            Reference::Property(name) if !defs.properties.contains_key(name) => {
+                Some(("WSDL-PROPERTY", format!("unknown property {name}")))
+            }
+            Reference::Operation(port_type, operation)
+                if defs.port_types.contains_key(port_type)
+                    && defs.operation(port_type, operation).is_none() =>
+            {
+                let message = format!("port type {port_type} has no operation '{operation}'");
+                Some(("WSDL-BINDING", message))
+            }
+            Reference::ImportNamespace(namespace, file) => {
+                let actual = self.target_namespaces.get(file).cloned().flatten()?;
+                (&actual != namespace).then(|| {
+                    let message = format!(
+                        "{file} has targetNamespace '{actual}', not the imported '{namespace}'"
+                    );
+                    ("WSDL-IMPORT", message)
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn load_file(
+        &mut self,
+        path: &str,
+        pending: &mut Vec<String>,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<String> {
+        let bytes = self.source.file(path)?;
+        let file = XmlFile::parse(path, bytes, diagnostics)?;
+        let root = file.root();
+        if !file.is(root, WSDL_NS, "definitions") {
+            let message = format!("the document element must be {{{WSDL_NS}}}definitions");
+            diagnostics.error(&file.location(root), "WSDL", message);
+            return None;
+        }
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        self.definitions.documents.insert(path.to_owned(), text);
+        let target = file
+            .attr(root, "targetNamespace")
+            .unwrap_or_default()
+            .to_owned();
+        let mut reader = DocumentReader {
+            file: &file,
+            target: &target,
+            loader: self,
+            diagnostics,
+        };
+        for child in file.elements(root) {
+            reader.definition(child, pending);
+        }
+        Some(target)
+    }
+}
+
+/// Reads the top-level definitions of one document into the loader.
+struct DocumentReader<'l, 'a, 'd> {
+    file: &'l XmlFile,
+    target: &'l str,
+    loader: &'l mut WsdlLoader<'a>,
+    diagnostics: &'d mut Diagnostics,
+}
+
+impl DocumentReader<'_, '_, '_> {
+    fn definition(&mut self, node: NodeId, pending: &mut Vec<String>) {
+        let file = self.file;
+        match (file.namespace(node), file.local_name(node)) {
+            (WSDL_NS, "import") => self.import(node, pending),
+            (WSDL_NS, "types") => self.types(node),
+            (WSDL_NS, "message") => self.message(node),
+            (WSDL_NS, "portType") => self.port_type(node),
+            (WSDL_NS, "binding") => self.binding(node),
+            (WSDL_NS, "service") => self.service(node),
+            (PLNK_NS, "partnerLinkType") => self.partner_link_type(node),
+            (VPROP_NS, "property") => self.property(node),
+            (VPROP_NS, "propertyAlias") => self.property_alias(node),
+            // Documentation and extensions that do not concern the engine.
+            _ => {}
+        }
+    }
+
+    fn error(&mut self, node: NodeId, rule: &'static str, message: String) {
+        self.diagnostics
+            .error(&self.file.location(node), rule, message);
+    }
+
+    fn refer(&mut self, node: NodeId, reference: Reference) {
+        self.loader
+            .references
+            .push((reference, self.file.location(node)));
+    }
+
+    /// The QName of the definition `node` declares.
+    fn defined_name(&mut self, node: NodeId, rule: &'static str) -> Option<QName> {
+        let name = self
+            .file
+            .required_attr(node, "name", rule, self.diagnostics)?;
+        Some(QName::new(self.target, name.trim()))
+    }
+
+    fn qname(&mut self, node: NodeId, attribute: &str, rule: &'static str) -> Option<QName> {
+        self.file
+            .required_qname_attr(node, attribute, rule, self.diagnostics)
+    }
+
+    fn import(&mut self, node: NodeId, pending: &mut Vec<String>) {
+        let Some(location) =
+            self.file
+                .required_attr(node, "location", "WSDL-IMPORT", self.diagnostics)
+        else {
+            return;
+        };
+        let Some(path) = UnitSource::resolve(&self.file.path, location) else {
+            let message = format!("import location '{location}' is not inside the unit");
+            return self.error(node, "WSDL-IMPORT", message);
+        };
+        if self.loader.source.file(&path).is_none() {
+            let message = format!("imported file '{path}' is not in the unit");
+            return self.error(node, "WSDL-IMPORT", message);
+        }
+        if let Some(namespace) = self.file.attr(node, "namespace") {
+            let reference = Reference::ImportNamespace(namespace.to_owned(), path.clone());
+            self.refer(node, reference);
+        }
+        pending.push(path);
+    }
+
+    fn types(&mut self, node: NodeId) {
+        let file = self.file;
+        for schema in file.elements_named(node, XSD_NS, "schema") {
+            for import in file.elements_named(schema, XSD_NS, "import") {
+                let location = file.attr(import, "schemaLocation").map(str::to_owned);
+                let local = location
+                    .as_deref()
+                    .filter(|location| !location.contains("://"))
+                    .map(|location| UnitSource::resolve(&file.path, location));
+                let resolved = match local {
+                    Some(Some(path)) if self.loader.source.file(&path).is_some() => Some(path),
+                    Some(_) => {
+                        let location = location.as_deref().unwrap_or_default();
+                        let message = format!("imported schema '{location}' is not in the unit");
+                        self.error(import, "WSDL-IMPORT", message);
+                        None
+                    }
+                    None => None,
+                };
+                self.loader.definitions.schema_imports.push(SchemaImport {
+                    namespace: file.attr(import, "namespace").map(str::to_owned),
+                    location,
+                    file: resolved,
+                    at: file.location(import),
+                });
+            }
+        }
+    }
+
+    fn message(&mut self, node: NodeId) {
+        let Some(name) = self.defined_name(node, "WSDL-MESSAGE") else {
+            return;
+        };
+        let file = self.file;
+        let mut parts = Vec::new();
+        for part in file.elements_named(node, WSDL_NS, "part") {
+            let Some(part_name) =
+                file.required_attr(part, "name", "WSDL-MESSAGE", self.diagnostics)
+            else {
+                continue;
+            };
+            let content = match (file.attr(part, "element"), file.attr(part, "type")) {
+                (Some(_), None) => self
+                    .qname(part, "element", "WSDL-MESSAGE")
+                    .map(PartContent::Element),
+                (None, Some(_)) => self
+                    .qname(part, "type", "WSDL-MESSAGE")
+                    .map(PartContent::Type),
+                _ => {
+                    let message = format!("part '{part_name}' needs exactly one of element, type");
+                    self.error(part, "WSDL-MESSAGE", message);
+                    None
+                }
+            };
+            if let Some(content) = content {
+                parts.push(Part {
+                    name: part_name.to_owned(),
+                    content,
+                });
+            }
+        }
+        let message = Message {
+            name: name.clone(),
+            parts,
+        };
+        self.insert(node, name, message, |defs| &mut defs.messages);
+    }
+
+    fn port_type(&mut self, node: NodeId) {
+        let Some(name) = self.defined_name(node, "WSDL-PORTTYPE") else {
+            return;
+        };
+        let file = self.file;
+        let mut operations: Vec<Operation> = Vec::new();
+        for op in file.elements_named(node, WSDL_NS, "operation") {
+            let Some(operation) = self.operation(op) else {
+                continue;
+            };
+            if operations.iter().any(|o| o.name == operation.name) {
+                let message = format!("operation '{}' is overloaded in {name}", operation.name);
+                self.error(op, "SA00002", message);
+                continue;
+            }
+            operations.push(operation);
+        }
+        let port_type = PortType {
+            name: name.clone(),
+            operations,
+        };
+        self.insert(node, name, port_type, |defs| &mut defs.port_types);
+    }
+
+    fn operation(&mut self, node: NodeId) -> Option<Operation> {
+        let name = self
+            .file
+            .required_attr(node, "name", "WSDL-PORTTYPE", self.diagnostics)?;
+        let mut operation = Operation {
+            name: name.trim().to_owned(),
+            input: None,
+            output: None,
+            faults: Vec::new(),
+        };
+        let file = self.file;
+        for child in file.elements(node) {
+            if file.namespace(child) != WSDL_NS {
+                continue;
+            }
+            match file.local_name(child) {
+                "input" | "output" if operation.input.is_none() && operation.output.is_none() => {
+                    if file.local_name(child) == "output" {
+                        let message = format!(
+                            "operation '{name}' is a solicit-response or notification operation"
+                        );
+                        self.error(node, "SA00001", message);
+                        return None;
+                    }
+                    operation.input = self.message_ref(child);
+                }
+                "output" => operation.output = self.message_ref(child),
+                "fault" => {
+                    let fault =
+                        self.file
+                            .required_attr(child, "name", "WSDL-PORTTYPE", self.diagnostics);
+                    let message = self.message_ref(child);
+                    if let (Some(fault), Some(message)) = (fault, message) {
+                        operation.faults.push((fault.to_owned(), message));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(operation)
+    }
+
+    fn message_ref(&mut self, node: NodeId) -> Option<QName> {
+        let message = self.qname(node, "message", "WSDL-PORTTYPE")?;
+        self.refer(node, Reference::Message(message.clone()));
+        Some(message)
+    }
+
+    fn binding(&mut self, node: NodeId) {
+        let Some(name) = self.defined_name(node, "WSDL-BINDING") else {
+            return;
+        };
+        let Some(port_type) = self.qname(node, "type", "WSDL-BINDING") else {
+            return;
+        };
+        let file = self.file;
+        let soap = [
+            (SOAP11_NS, SoapVersion::Soap11),
+            (SOAP12_NS, SoapVersion::Soap12),
+        ]
+        .into_iter()
+        .find_map(|(ns, version)| Some((file.element_named(node, ns, "binding")?, ns, version)));
+        let Some((soap_binding, soap_ns, version)) = soap else {
+            self.loader.other_bindings.insert(name);
+            return;
+        };
+        self.refer(node, Reference::PortType(port_type.clone()));
+        let default_style = self.style(soap_binding).unwrap_or(BindingStyle::Document);
+        let mut operations = Vec::new();
+        for op in file.elements_named(node, WSDL_NS, "operation") {
+            let Some(op_name) = file.required_attr(op, "name", "WSDL-BINDING", self.diagnostics)
+            else {
+                continue;
+            };
+            self.refer(
+                op,
+                Reference::Operation(port_type.clone(), op_name.to_owned()),
+            );
+            let soap_operation = file.element_named(op, soap_ns, "operation");
+            let style = soap_operation
+                .and_then(|o| self.style(o))
+                .unwrap_or(default_style);
+            let input = file.element_named(op, WSDL_NS, "input");
+            let output = file.element_named(op, WSDL_NS, "output");
+            let (input_namespace, input_parts, input_headers) =
+                self.message_binding(input, soap_ns);
+            let (output_namespace, output_parts, output_headers) =
+                self.message_binding(output, soap_ns);
+            operations.push(BindingOperation {
+                name: op_name.to_owned(),
+                soap_action: soap_operation
+                    .and_then(|o| file.attr(o, "soapAction"))
+                    .map(str::to_owned),
+                style,
+                input_namespace,
+                output_namespace,
+                input_parts,
+                output_parts,
+                input_headers,
+                output_headers,
+            });
+        }
+        let binding = Binding {
+            name: name.clone(),
+            port_type,
+            version,
+            operations,
+        };
+        self.insert(node, name, binding, |defs| &mut defs.bindings);
+    }
+
+    /// The `style` attribute of a soap:binding or soap:operation.
+    fn style(&mut self, node: NodeId) -> Option<BindingStyle> {
+        match self.file.attr(node, "style")?.trim() {
+            "document" => Some(BindingStyle::Document),
+            "rpc" => Some(BindingStyle::Rpc),
+            other => {
+                let message = format!("style must be 'rpc' or 'document', not '{other}'");
+                self.error(node, "WSDL-BINDING", message);
+                None
+            }
+        }
+    }
+
+    /// The soap:body namespace and parts and the soap:header parts of a binding's
+    /// `<input>` or `<output>`.
+    fn message_binding(
+        &mut self,
+        node: Option<NodeId>,
+        soap_ns: &str,
+    ) -> (Option<String>, Option<Vec<String>>, Vec<String>) {
+        let Some(node) = node else {
+            return (None, None, Vec::new());
+        };
+        let file = self.file;
+        let body = file.element_named(node, soap_ns, "body");
+        let namespace = body
+            .and_then(|b| file.attr(b, "namespace"))
+            .map(str::to_owned);
+        let parts = body
+            .and_then(|b| file.attr(b, "parts"))
+            .map(|parts| parts.split_whitespace().map(str::to_owned).collect());
+        let headers = file
+            .elements_named(node, soap_ns, "header")
+            .filter_map(|header| {
+                let part = file.required_attr(header, "part", "WSDL-BINDING", self.diagnostics)?;
+                let message = self.qname(header, "message", "WSDL-BINDING")?;
+                self.refer(header, Reference::MessagePart(message, part.to_owned()));
+                Some(part.to_owned())
+            })
+            .collect();
+        (namespace, parts, headers)
+    }
+
+    fn service(&mut self, node: NodeId) {
+        let Some(name) = self.defined_name(node, "WSDL-SERVICE") else {
+            return;
+        };
+        let file = self.file;
+        let mut ports = Vec::new();
+        for port in file.elements_named(node, WSDL_NS, "port") {
+            let port_name = file.required_attr(port, "name", "WSDL-SERVICE", self.diagnostics);
+            let binding = self.qname(port, "binding", "WSDL-SERVICE");
+            let (Some(port_name), Some(binding)) = (port_name, binding) else {
+                continue;
+            };
+            self.refer(port, Reference::Binding(binding.clone()));
+            let address = [SOAP11_NS, SOAP12_NS]
+                .into_iter()
+                .find_map(|ns| file.element_named(port, ns, "address"))
+                .and_then(|address| file.attr(address, "location"))
+                .map(str::to_owned);
+            ports.push(Port {
+                name: port_name.to_owned(),
+                binding,
+                address,
+            });
+        }
+        let service = Service {
+            name: name.clone(),
+            ports,
+        };
+        self.insert(node, name, service, |defs| &mut defs.services);
+    }
+
+    fn partner_link_type(&mut self, node: NodeId) {
+        let Some(name) = self.defined_name(node, "WSDL-PARTNERLINKTYPE") else {
+            return;
+        };
+        let file = self.file;
+        let mut roles = Vec::new();
+        for role in file.elements_named(node, PLNK_NS, "role") {
+            let role_name =
+                file.required_attr(role, "name", "WSDL-PARTNERLINKTYPE", self.diagnostics);
+            let port_type = self.qname(role, "portType", "WSDL-PARTNERLINKTYPE");
+            if let (Some(role_name), Some(port_type)) = (role_name, port_type) {
+                self.refer(role, Reference::PortType(port_type.clone()));
+                roles.push((role_name.to_owned(), port_type));
+            }
+        }
+        if roles.is_empty() || roles.len() > 2 {
+            let message = format!("partner link type {name} must have one or two roles");
+            self.error(node, "WSDL-PARTNERLINKTYPE", message);
+        }
+        let link_type = PartnerLinkType {
+            name: name.clone(),
+            roles,
+        };
+        self.insert(node, name, link_type, |defs| &mut defs.partner_link_types);
+    }
+
+    fn property(&mut self, node: NodeId) {
+        let Some(name) = self.defined_name(node, "WSDL-PROPERTY") else {
+            return;
+        };
+        let file = self.file;
+        let content = match (file.attr(node, "type"), file.attr(node, "element")) {
+            (Some(_), None) => self
+                .qname(node, "type", "WSDL-PROPERTY")
+                .map(PartContent::Type),
+            (None, Some(_)) => self
+                .qname(node, "element", "WSDL-PROPERTY")
+                .map(PartContent::Element),
+            _ => {
+                let message = format!("property {name} needs exactly one of type, element");
+                self.error(node, "WSDL-PROPERTY", message);
+                None
+            }
+        };
+        if let Some(content) = content {
+            let property = Property {
+                name: name.clone(),
+                content,
+            };
+            self.insert(node, name, property, |defs| &mut defs.properties);
+        }
+    }
+
+    fn property_alias(&mut self, node: NodeId) {
+        let file = self.file;
+        let Some(property) = self.qname(node, "propertyName", "SA00020") else {
+            return;
+        };
+        let has = |attribute| file.attr(node, attribute).is_some();
+        let source = match (has("messageType"), has("element"), has("type")) {
+            (true, false, false) => {
+                let message = self.qname(node, "messageType", "SA00020");
+                let part = file.required_attr(node, "part", "SA00020", self.diagnostics);
+                message.zip(part).map(|(message, part)| {
+                    self.refer(
+                        node,
+                        Reference::MessagePart(message.clone(), part.to_owned()),
+                    );
+                    AliasSource::MessagePart {
+                        message,
+                        part: part.to_owned(),
+                    }
+                })
+            }
+            (false, true, false) => self
+                .qname(node, "element", "SA00020")
+                .map(AliasSource::Element),
+            (false, false, true) => self.qname(node, "type", "SA00020").map(AliasSource::Type),
+            _ => {
+                let message = format!(
+                    "the alias of {property} needs exactly one of messageType, element, type"
+                );
+                self.error(node, "SA00020", message);
+                None
+            }
+        };
+        let Some(source) = source else {
+            return;
+        };
+        self.refer(node, Reference::Property(property.clone()));
+        let query = file
+            .element_named(node, VPROP_NS, "query")
+            .map(|query| AliasQuery {
+                source: file.trimmed_text(query),
+                namespaces: file.prefixes(query),
+            });
+        let duplicate = self
+            .loader
+            .definitions
+            .property_aliases
+            .iter()
+            .any(|alias| alias.property == property && alias.source == source);
+        if duplicate {
+            let message = format!("a second alias of {property} for the same source");
+            return self.error(node, "SA00019", message);
+        }
+        self.loader
+            .definitions
+            .property_aliases
+            .push(PropertyAlias {
+                property,
+                source,
+                query,
+                location: file.location(node),
+            });
+    }
+
+    /// Adds a definition, reporting a second definition of the same QName.
+    fn insert<T: PartialEq>(
+        &mut self,
+        node: NodeId,
+        name: QName,
+        value: T,
+        table: impl FnOnce(&mut Definitions) -> &mut BTreeMap<QName, T>,
+    ) {
+        let table = table(&mut self.loader.definitions);
+        match table.entry(name) {
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+            }
+            // The same definition in two documents (one copied into the other) is harmless.
+            Entry::Occupied(entry) if *entry.get() == value => {}
+            Entry::Occupied(entry) => {
+                let element = self.file.local_name(node);
+                let message = format!("{element} {} is defined twice", entry.key());
+                self.error(node, "WSDL-DUPLICATE", message);
+            }
+        }
+    }
+}
+
+/// The unit's files that are WSDL documents by name.
+pub(crate) fn wsdl_files(source: &UnitSource) -> BTreeSet<String> {
+    source
+        .files
+        .keys()
+        .filter(|path| path.to_ascii_lowercase().ends_with(".wsdl"))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,191 @@
+//! WSDL 1.1 definitions as the engine needs them: messages and their parts, port types and
+//! operations, SOAP bindings, services and ports, and the BPEL extensions found in WSDL
+//! documents (partner link types, variable properties and property aliases).
+//!
+//! All documents of a unit are merged into one [`Definitions`], keyed by QName.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Location;
+use crate::xml::QName;
+
+/// Every WSDL definition of a unit.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Definitions {
+    pub messages: BTreeMap<QName, Message>,
+    pub port_types: BTreeMap<QName, PortType>,
+    pub bindings: BTreeMap<QName, Binding>,
+    pub services: BTreeMap<QName, Service>,
+    pub partner_link_types: BTreeMap<QName, PartnerLinkType>,
+    /// vprop:property name → its XML Schema type or element.
+    pub properties: BTreeMap<QName, Property>,
+    pub property_aliases: Vec<PropertyAlias>,
+    /// The unit's WSDL files, by file name relative to the unit, as they were deployed:
+    /// served on `GET …?wsdl` with addresses rewritten.
+    pub documents: BTreeMap<String, String>,
+    /// `<xsd:import>`s found in WSDL `<types>` and BPEL `<import>`s of XML Schema documents,
+    /// recorded but not resolved.
+    pub schema_imports: Vec<SchemaImport>,
+}
+
+impl Definitions {
+    /// The operation `name` of port type `port_type`.
+    pub fn operation(&self, port_type: &QName, name: &str) -> Option<&Operation> {
+        self.port_types
+            .get(port_type)?
+            .operations
+            .iter()
+            .find(|o| o.name == name)
+    }
+}
+
+/// `<wsdl:message>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub name: QName,
+    pub parts: Vec<Part>,
+}
+
+/// `<wsdl:part>`: typed by an element or by a type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    pub name: String,
+    pub content: PartContent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PartContent {
+    Element(QName),
+    Type(QName),
+}
+
+/// `<wsdl:portType>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortType {
+    pub name: QName,
+    pub operations: Vec<Operation>,
+}
+
+/// An operation of a port type. No output means one-way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    pub name: String,
+    pub input: Option<QName>,
+    pub output: Option<QName>,
+    /// Fault name → message QName.
+    pub faults: Vec<(String, QName)>,
+}
+
+impl Operation {
+    pub fn is_one_way(&self) -> bool {
+        self.output.is_none()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SoapVersion {
+    Soap11,
+    Soap12,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BindingStyle {
+    Document,
+    Rpc,
+}
+
+/// `<wsdl:binding>` with a SOAP 1.1 or 1.2 binding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    pub name: QName,
+    pub port_type: QName,
+    pub version: SoapVersion,
+    pub operations: Vec<BindingOperation>,
+}
+
+/// How one operation is put on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindingOperation {
+    pub name: String,
+    pub soap_action: Option<String>,
+    /// The operation's style: its own `style`, else the binding's, else document.
+    pub style: BindingStyle,
+    /// rpc: the `namespace` of `soap:body` of the input, which qualifies the wrapper element.
+    pub input_namespace: Option<String>,
+    /// rpc: the `namespace` of `soap:body` of the output.
+    pub output_namespace: Option<String>,
+    /// `soap:body parts`: the parts carried in the body; None means all.
+    pub input_parts: Option<Vec<String>>,
+    pub output_parts: Option<Vec<String>>,
+    /// Parts carried as SOAP headers (`soap:header`), for input and output.
+    pub input_headers: Vec<String>,
+    pub output_headers: Vec<String>,
+}
+
+/// `<wsdl:service>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: QName,
+    pub ports: Vec<Port>,
+}
+
+/// `<wsdl:port>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Port {
+    pub name: String,
+    pub binding: QName,
+    /// `soap:address location` (1.1 or 1.2), if any.
+    pub address: Option<String>,
+}
+
+/// `<plnk:partnerLinkType>`: role name → port type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerLinkType {
+    pub name: QName,
+    pub roles: Vec<(String, QName)>,
+}
+
+/// `<vprop:property>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Property {
+    pub name: QName,
+    pub content: PartContent,
+}
+
+/// `<vprop:propertyAlias>`: where a property's value sits in a message, element or type.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PropertyAlias {
+    pub property: QName,
+    pub source: AliasSource,
+    /// `<vprop:query>`: an XPath relative to the part, element or type value.
+    pub query: Option<AliasQuery>,
+    pub location: Location,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AliasSource {
+    MessagePart { message: QName, part: String },
+    Element(QName),
+    Type(QName),
+}
+
+/// A property alias query: kept as source, compiled by the engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AliasQuery {
+    pub source: String,
+    pub namespaces: BTreeMap<String, String>,
+}
+
+/// An import of an XML Schema document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaImport {
+    pub namespace: Option<String>,
+    /// The location as written (`schemaLocation` or `location`).
+    pub location: Option<String>,
+    /// The file of the unit the location resolves to, when it is a relative location.
+    pub file: Option<String>,
+    /// Where the import was written.
+    pub at: Location,
+}
