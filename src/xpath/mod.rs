@@ -1,1 +1,227 @@
-//! XPath
+//! XPath 1.0, the default expression language of WS-BPEL 2.0.
+//!
+//! An expression is compiled once at deployment with [`XPath::compile`], which resolves every
+//! prefix (name tests, variables, functions) through a [`NamespaceResolver`], and then
+//! evaluated many times against a [`Context`] that supplies variables and extension
+//! functions. Nodes are [`Node`]s of [`crate::xml::Document`]s; each BPEL variable is its own
+//! document, so node-sets may span documents.
+//!
+//! Implemented: the full XPath 1.0 grammar, all axes, all core functions, the §3.4 comparison
+//! and conversion rules, plus a few XPath 2.0 functions BPEL processes commonly use (see
+//! `xpath2.rs`). BPEL's `$variable.part` syntax lexes as a single variable whose local name
+//! contains the dot; the context splits it.
+//!
+//! Limitations:
+//! * The namespace axis always selects nothing (namespace nodes are not modelled), and `id()`
+//!   always returns an empty node-set (there are no DTDs, hence no ID attributes).
+//! * Values borrow the documents they point into, so an extension function can only return
+//!   nodes of documents that outlive the evaluation (for example documents owned by the
+//!   [`Context`] implementation); otherwise it should return a string, number or boolean.
+
+mod ast;
+mod eval;
+mod functions;
+mod lexer;
+mod parser;
+mod value;
+mod xpath2;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use crate::xml::QName;
+
+pub use functions::FN_NS;
+pub use value::{format_number, parse_number, Node, Value};
+
+/// Why an expression could not be compiled or evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The expression is not valid XPath; `position` is a byte offset into the source.
+    #[error("XPath syntax error at offset {position}: {message}")]
+    Syntax {
+        /// Byte offset of the offending token.
+        position: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A prefix with no namespace binding.
+    #[error("XPath namespace prefix '{0}' is not declared")]
+    UnknownPrefix(String),
+    /// A function that is neither built in nor provided by the context.
+    #[error("unknown XPath function {0}")]
+    UnknownFunction(QName),
+    /// A variable the context does not know.
+    #[error("unknown XPath variable ${0}")]
+    UnknownVariable(QName),
+    /// A function called with the wrong number or kind of arguments.
+    #[error("wrong arguments to XPath function {function}(): {message}")]
+    WrongArguments {
+        /// Function name.
+        function: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value of the wrong type, such as a path step over a string.
+    #[error("XPath type error: {0}")]
+    Type(String),
+    /// An error raised by a context-provided function or variable lookup.
+    #[error("{0}")]
+    Extension(String),
+}
+
+/// Resolves namespace prefixes at compile time.
+pub trait NamespaceResolver {
+    /// The namespace URI bound to `prefix`, if any.
+    fn resolve(&self, prefix: &str) -> Option<String>;
+}
+
+impl NamespaceResolver for HashMap<String, String> {
+    fn resolve(&self, prefix: &str) -> Option<String> {
+        self.get(prefix).cloned()
+    }
+}
+
+impl NamespaceResolver for BTreeMap<String, String> {
+    fn resolve(&self, prefix: &str) -> Option<String> {
+        self.get(prefix).cloned()
+    }
+}
+
+/// The dynamic environment of an evaluation: variables and extension functions.
+pub trait Context<'a> {
+    /// The value of a variable. BPEL's `$var.part` arrives as local name `var.part`.
+    fn variable(&self, name: &QName) -> Result<Value<'a>, Error>;
+
+    /// Calls an extension function; `None` means the function is unknown.
+    fn function(&self, name: &QName, args: &[Value<'a>]) -> Option<Result<Value<'a>, Error>> {
+        let _ = (name, args);
+        None
+    }
+}
+
+/// A [`Context`] backed by a map of variables, without extension functions.
+#[derive(Clone, Debug, Default)]
+pub struct MapContext<'a> {
+    /// Variable values by name.
+    pub variables: HashMap<QName, Value<'a>>,
+}
+
+impl<'a> MapContext<'a> {
+    /// An empty context.
+    pub fn new() -> Self {
+        MapContext::default()
+    }
+
+    /// Adds a variable in no namespace and returns the context, for chaining.
+    pub fn with(mut self, name: &str, value: Value<'a>) -> Self {
+        self.variables.insert(QName::local(name), value);
+        self
+    }
+}
+
+impl<'a> Context<'a> for MapContext<'a> {
+    fn variable(&self, name: &QName) -> Result<Value<'a>, Error> {
+        self.variables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownVariable(name.clone()))
+    }
+}
+
+/// A compiled XPath expression.
+#[derive(Clone)]
+pub struct XPath {
+    source: Arc<str>,
+    expr: Arc<ast::Expr>,
+}
+
+impl fmt::Debug for XPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("XPath").field(&self.source).finish()
+    }
+}
+
+impl XPath {
+    /// Compiles an expression, resolving prefixes through `namespaces`.
+    pub fn compile(expr: &str, namespaces: &dyn NamespaceResolver) -> Result<XPath, Error> {
+        let tokens = lexer::tokenize(expr)?;
+        if tokens.is_empty() {
+            return Err(Error::Syntax {
+                position: 0,
+                message: "empty expression".into(),
+            });
+        }
+        let compiled = parser::parse(expr, tokens, namespaces)?;
+        Ok(XPath {
+            source: expr.into(),
+            expr: Arc::new(compiled),
+        })
+    }
+
+    /// The source text of the expression.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Evaluates the expression with an optional context node (position and size 1).
+    pub fn evaluate<'a>(
+        &self,
+        ctx: &dyn Context<'a>,
+        context_node: Option<Node<'a>>,
+    ) -> Result<Value<'a>, Error> {
+        let focus = eval::Focus {
+            node: context_node,
+            position: 1,
+            size: 1,
+        };
+        eval::Evaluator { ctx }.eval(&self.expr, &focus)
+    }
+
+    /// Evaluates and converts the result with `string()`.
+    pub fn evaluate_string<'a>(
+        &self,
+        ctx: &dyn Context<'a>,
+        context_node: Option<Node<'a>>,
+    ) -> Result<String, Error> {
+        Ok(self.evaluate(ctx, context_node)?.to_xpath_string())
+    }
+
+    /// Evaluates and converts the result with `number()`.
+    pub fn evaluate_number<'a>(
+        &self,
+        ctx: &dyn Context<'a>,
+        context_node: Option<Node<'a>>,
+    ) -> Result<f64, Error> {
+        Ok(self.evaluate(ctx, context_node)?.to_number())
+    }
+
+    /// Evaluates and converts the result with `boolean()`.
+    pub fn evaluate_boolean<'a>(
+        &self,
+        ctx: &dyn Context<'a>,
+        context_node: Option<Node<'a>>,
+    ) -> Result<bool, Error> {
+        Ok(self.evaluate(ctx, context_node)?.to_boolean())
+    }
+
+    /// Evaluates an expression that must produce a node-set.
+    pub fn evaluate_nodes<'a>(
+        &self,
+        ctx: &dyn Context<'a>,
+        context_node: Option<Node<'a>>,
+    ) -> Result<Vec<Node<'a>>, Error> {
+        match self.evaluate(ctx, context_node)? {
+            Value::NodeSet(nodes) => Ok(nodes),
+            other => Err(Error::Type(format!(
+                "expression '{}' yields a {}, not a node-set",
+                self.source,
+                other.type_name()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The compiled form of an expression: names are already resolved to namespace URIs and
+//! core function calls to [`Builtin`]s, so evaluation never consults prefixes.
+
+use crate::xml::QName;
+
+use super::functions::Builtin;
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Expr {
+    Or(Box<Expr>, Box<Expr>),
+    And(Box<Expr>, Box<Expr>),
+    Compare(CompareOp, Box<Expr>, Box<Expr>),
+    Arithmetic(ArithOp, Box<Expr>, Box<Expr>),
+    Negate(Box<Expr>),
+    Union(Box<Expr>, Box<Expr>),
+    Literal(String),
+    Number(f64),
+    Variable(QName),
+    Builtin(Builtin, Vec<Expr>),
+    Extension(QName, Vec<Expr>),
+    /// A location path, from the context node or (absolute) from its root.
+    Path {
+        absolute: bool,
+        steps: Vec<Step>,
+    },
+    /// A primary expression with predicates, optionally followed by a relative path.
+    Filter {
+        primary: Box<Expr>,
+        predicates: Vec<Expr>,
+        steps: Vec<Step>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Step {
+    pub(super) axis: Axis,
+    pub(super) test: NodeTest,
+    pub(super) predicates: Vec<Expr>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Axis {
+    Ancestor,
+    AncestorOrSelf,
+    Attribute,
+    Child,
+    Descendant,
+    DescendantOrSelf,
+    Following,
+    FollowingSibling,
+    Namespace,
+    Parent,
+    Preceding,
+    PrecedingSibling,
+    SelfNode,
+}
+
+impl Axis {
+    pub(super) fn from_name(name: &str) -> Option<Axis> {
+        Some(match name {
+            "ancestor" => Axis::Ancestor,
+            "ancestor-or-self" => Axis::AncestorOrSelf,
+            "attribute" => Axis::Attribute,
+            "child" => Axis::Child,
+            "descendant" => Axis::Descendant,
+            "descendant-or-self" => Axis::DescendantOrSelf,
+            "following" => Axis::Following,
+            "following-sibling" => Axis::FollowingSibling,
+            "namespace" => Axis::Namespace,
+            "parent" => Axis::Parent,
+            "preceding" => Axis::Preceding,
+            "preceding-sibling" => Axis::PrecedingSibling,
+            "self" => Axis::SelfNode,
+            _ => return None,
+        })
+    }
+
+    /// Reverse axes number their nodes in reverse document order for predicates.
+    pub(super) fn is_reverse(self) -> bool {
+        matches!(
+            self,
+            Axis::Ancestor | Axis::AncestorOrSelf | Axis::Preceding | Axis::PrecedingSibling
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum NodeTest {
+    /// `*`: any node of the axis's principal type.
+    Any,
+    /// `prefix:*`, resolved to its namespace URI.
+    Namespace(String),
+    /// A (resolved) name of the principal node type.
+    Name(QName),
+    /// `node()`.
+    Node,
+    /// `text()`.
+    Text,
+    /// `comment()`.
+    Comment,
+    /// `processing-instruction()` with an optional target literal.
+    ProcessingInstruction(Option<String>),
+}

@@ -1,0 +1,330 @@
+//! The evaluator: walks a compiled [`Expr`] against a [`Context`] and a focus (context node,
+//! position and size), implementing location steps over all axes, predicates, and the
+//! XPath 1.0 comparison rules of §3.4.
+
+use crate::xml::NodeKind;
+
+use super::ast::{ArithOp, Axis, CompareOp, Expr, NodeTest, Step};
+use super::functions;
+use super::value::{sort_document_order, Node, Value};
+use super::{Context, Error};
+
+/// The dynamic focus of an evaluation.
+#[derive(Clone, Copy)]
+pub(super) struct Focus<'a> {
+    pub(super) node: Option<Node<'a>>,
+    pub(super) position: usize,
+    pub(super) size: usize,
+}
+
+impl<'a> Focus<'a> {
+    pub(super) fn context_node(&self, what: &str) -> Result<Node<'a>, Error> {
+        self.node
+            .ok_or_else(|| Error::Type(format!("{what} needs a context node, and there is none")))
+    }
+}
+
+pub(super) struct Evaluator<'c, 'a> {
+    pub(super) ctx: &'c dyn Context<'a>,
+}
+
+impl<'a> Evaluator<'_, 'a> {
+    pub(super) fn eval(&self, expr: &Expr, focus: &Focus<'a>) -> Result<Value<'a>, Error> {
+        Ok(match expr {
+            Expr::Or(a, b) => Value::Boolean(
+                self.eval(a, focus)?.to_boolean() || self.eval(b, focus)?.to_boolean(),
+            ),
+            Expr::And(a, b) => Value::Boolean(
+                self.eval(a, focus)?.to_boolean() && self.eval(b, focus)?.to_boolean(),
+            ),
+            Expr::Compare(op, a, b) => {
+                Value::Boolean(compare(*op, &self.eval(a, focus)?, &self.eval(b, focus)?))
+            }
+            Expr::Arithmetic(op, a, b) => {
+                let x = self.eval(a, focus)?.to_number();
+                let y = self.eval(b, focus)?.to_number();
+                Value::Number(match op {
+                    ArithOp::Add => x + y,
+                    ArithOp::Sub => x - y,
+                    ArithOp::Mul => x * y,
+                    ArithOp::Div => x / y,
+                    ArithOp::Mod => x % y,
+                })
+            }
+            Expr::Negate(a) => Value::Number(-self.eval(a, focus)?.to_number()),
+            Expr::Union(a, b) => {
+                let mut nodes = self.node_set(a, focus, "the operands of '|'")?;
+                nodes.extend(self.node_set(b, focus, "the operands of '|'")?);
+                Value::node_set(nodes)
+            }
+            Expr::Literal(s) => Value::String(s.clone()),
+            Expr::Number(n) => Value::Number(*n),
+            Expr::Variable(name) => self.ctx.variable(name)?,
+            Expr::Builtin(builtin, args) => {
+                let args = self.eval_args(args, focus)?;
+                functions::call(*builtin, args, focus)?
+            }
+            Expr::Extension(name, args) => {
+                let args = self.eval_args(args, focus)?;
+                match self.ctx.function(name, &args) {
+                    Some(result) => result?,
+                    None => return Err(Error::UnknownFunction(name.clone())),
+                }
+            }
+            Expr::Path { absolute, steps } => {
+                let node = focus.context_node("a location path")?;
+                let start = if *absolute {
+                    Node::new(node.doc, node.doc.root())
+                } else {
+                    node
+                };
+                Value::NodeSet(self.steps(vec![start], steps)?)
+            }
+            Expr::Filter {
+                primary,
+                predicates,
+                steps,
+            } => {
+                let mut nodes = self.node_set(primary, focus, "a predicate or path step")?;
+                for predicate in predicates {
+                    nodes = self.filter(nodes, predicate)?;
+                }
+                Value::NodeSet(self.steps(nodes, steps)?)
+            }
+        })
+    }
+
+    fn eval_args(&self, args: &[Expr], focus: &Focus<'a>) -> Result<Vec<Value<'a>>, Error> {
+        args.iter().map(|a| self.eval(a, focus)).collect()
+    }
+
+    fn node_set(&self, expr: &Expr, focus: &Focus<'a>, what: &str) -> Result<Vec<Node<'a>>, Error> {
+        match self.eval(expr, focus)? {
+            Value::NodeSet(nodes) => Ok(nodes),
+            other => Err(Error::Type(format!(
+                "{what} must be a node-set, not a {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    /// Keeps the nodes (in their current order) for which the predicate holds; a number
+    /// predicate selects by position.
+    fn filter(&self, nodes: Vec<Node<'a>>, predicate: &Expr) -> Result<Vec<Node<'a>>, Error> {
+        let size = nodes.len();
+        let mut kept = Vec::with_capacity(size);
+        for (i, node) in nodes.into_iter().enumerate() {
+            let focus = Focus {
+                node: Some(node),
+                position: i + 1,
+                size,
+            };
+            let keep = match self.eval(predicate, &focus)? {
+                Value::Number(n) => n == (i + 1) as f64,
+                other => other.to_boolean(),
+            };
+            if keep {
+                kept.push(node);
+            }
+        }
+        Ok(kept)
+    }
+
+    fn steps(&self, mut nodes: Vec<Node<'a>>, steps: &[Step]) -> Result<Vec<Node<'a>>, Error> {
+        for step in steps {
+            let mut out = Vec::new();
+            for node in &nodes {
+                let mut selected = axis(*node, step.axis, &step.test);
+                for predicate in &step.predicates {
+                    selected = self.filter(selected, predicate)?;
+                }
+                if step.axis.is_reverse() {
+                    selected.reverse();
+                }
+                out.extend(selected);
+            }
+            if nodes.len() > 1 {
+                sort_document_order(&mut out);
+            }
+            nodes = out;
+        }
+        Ok(nodes)
+    }
+}
+
+/// The nodes of `axis` from `node` that pass `test`, in axis order (reverse document order
+/// for reverse axes).
+fn axis<'a>(node: Node<'a>, axis: Axis, test: &NodeTest) -> Vec<Node<'a>> {
+    let doc = node.doc;
+    let id = node.id;
+    let mut out = Vec::new();
+    let mut push = |n| {
+        let candidate = Node::new(doc, n);
+        if matches(candidate, axis, test) {
+            out.push(candidate);
+        }
+    };
+    match axis {
+        Axis::Child => doc.children(id).for_each(push),
+        Axis::Descendant => doc.descendants(id).for_each(push),
+        Axis::DescendantOrSelf => {
+            push(id);
+            doc.descendants(id).for_each(push);
+        }
+        Axis::Parent => doc.parent(id).into_iter().for_each(push),
+        Axis::Ancestor | Axis::AncestorOrSelf => {
+            if axis == Axis::AncestorOrSelf {
+                push(id);
+            }
+            let mut cur = doc.parent(id);
+            while let Some(n) = cur {
+                push(n);
+                cur = doc.parent(n);
+            }
+        }
+        Axis::FollowingSibling => {
+            let mut cur = doc.next_sibling(id);
+            while let Some(n) = cur {
+                push(n);
+                cur = doc.next_sibling(n);
+            }
+        }
+        Axis::PrecedingSibling => {
+            let mut cur = doc.prev_sibling(id);
+            while let Some(n) = cur {
+                push(n);
+                cur = doc.prev_sibling(n);
+            }
+        }
+        Axis::Following => {
+            let mut cur = Some(id);
+            if let Some((owner, _)) = doc.attribute_of(id) {
+                doc.descendants(owner).for_each(&mut push);
+                cur = Some(owner);
+            }
+            while let Some(n) = cur {
+                let mut sib = doc.next_sibling(n);
+                while let Some(s) = sib {
+                    push(s);
+                    doc.descendants(s).for_each(&mut push);
+                    sib = doc.next_sibling(s);
+                }
+                cur = doc.parent(n);
+            }
+        }
+        Axis::Preceding => {
+            let mut cur = Some(doc.attribute_of(id).map_or(id, |(owner, _)| owner));
+            while let Some(n) = cur {
+                let mut sib = doc.prev_sibling(n);
+                while let Some(s) = sib {
+                    let subtree: Vec<_> = std::iter::once(s).chain(doc.descendants(s)).collect();
+                    subtree.into_iter().rev().for_each(&mut push);
+                    sib = doc.prev_sibling(s);
+                }
+                cur = doc.parent(n);
+            }
+        }
+        Axis::Attribute => doc.attribute_nodes(id).for_each(push),
+        Axis::Namespace => {}
+        Axis::SelfNode => push(id),
+    }
+    out
+}
+
+fn matches(node: Node<'_>, axis: Axis, test: &NodeTest) -> bool {
+    let kind = node.doc.kind(node.id);
+    let principal = match axis {
+        Axis::Attribute => matches!(kind, NodeKind::Attribute),
+        _ => matches!(kind, NodeKind::Element { .. }),
+    };
+    match test {
+        NodeTest::Any => principal,
+        NodeTest::Name(name) => principal && node.doc.name(node.id) == Some(name),
+        NodeTest::Namespace(ns) => principal && node.doc.name(node.id).is_some_and(|n| n.ns == *ns),
+        NodeTest::Node => true,
+        NodeTest::Text => matches!(kind, NodeKind::Text(_)),
+        NodeTest::Comment => matches!(kind, NodeKind::Comment(_)),
+        NodeTest::ProcessingInstruction(wanted) => match kind {
+            NodeKind::ProcessingInstruction { target, .. } => {
+                wanted.as_ref().is_none_or(|w| w == target)
+            }
+            _ => false,
+        },
+    }
+}
+
+/// XPath 1.0 §3.4 comparison of two values.
+pub(super) fn compare(op: CompareOp, a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::NodeSet(x), Value::NodeSet(y)) => {
+            let ys: Vec<String> = y.iter().map(Node::string_value).collect();
+            x.iter().any(|n| {
+                let s = n.string_value();
+                ys.iter().any(|t| compare_strings(op, &s, t))
+            })
+        }
+        (Value::NodeSet(nodes), other) => compare_node_set(op, nodes, other, false),
+        (other, Value::NodeSet(nodes)) => compare_node_set(op, nodes, other, true),
+        _ => compare_atomic(op, a, b),
+    }
+}
+
+/// Compares a node-set with a non-node-set value; `swapped` when the node-set is on the right.
+fn compare_node_set(op: CompareOp, nodes: &[Node<'_>], other: &Value<'_>, swapped: bool) -> bool {
+    if let Value::Boolean(_) = other {
+        let set = Value::Boolean(!nodes.is_empty());
+        return if swapped {
+            compare_atomic(op, other, &set)
+        } else {
+            compare_atomic(op, &set, other)
+        };
+    }
+    nodes.iter().any(|n| {
+        let value = match other {
+            Value::Number(_) => Value::Number(super::value::parse_number(&n.string_value())),
+            _ => Value::String(n.string_value()),
+        };
+        if swapped {
+            compare_atomic(op, other, &value)
+        } else {
+            compare_atomic(op, &value, other)
+        }
+    })
+}
+
+fn compare_strings(op: CompareOp, a: &str, b: &str) -> bool {
+    match op {
+        CompareOp::Eq => a == b,
+        CompareOp::Ne => a != b,
+        _ => compare_numbers(
+            op,
+            super::value::parse_number(a),
+            super::value::parse_number(b),
+        ),
+    }
+}
+
+fn compare_numbers(op: CompareOp, a: f64, b: f64) -> bool {
+    match op {
+        CompareOp::Eq => a == b,
+        CompareOp::Ne => a != b,
+        CompareOp::Lt => a < b,
+        CompareOp::Le => a <= b,
+        CompareOp::Gt => a > b,
+        CompareOp::Ge => a >= b,
+    }
+}
+
+fn compare_atomic(op: CompareOp, a: &Value<'_>, b: &Value<'_>) -> bool {
+    match op {
+        CompareOp::Eq | CompareOp::Ne => {
+            let equal = match (a, b) {
+                (Value::Boolean(_), _) | (_, Value::Boolean(_)) => a.to_boolean() == b.to_boolean(),
+                (Value::Number(_), _) | (_, Value::Number(_)) => a.to_number() == b.to_number(),
+                _ => a.to_xpath_string() == b.to_xpath_string(),
+            };
+            equal == (op == CompareOp::Eq)
+        }
+        _ => compare_numbers(op, a.to_number(), b.to_number()),
+    }
+}
