@@ -16,6 +16,7 @@ use crate::model::{
     PropertyAlias, SchemaImport, Service, SoapVersion,
 };
 use crate::xml::{NodeId, QName};
+use crate::xpath::XPath;
 
 pub const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
 pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
@@ -606,12 +607,17 @@ impl DocumentReader<'_, '_, '_> {
             return;
         };
         self.refer(node, Reference::Property(property.clone()));
-        let query = file
-            .element_named(node, VPROP_NS, "query")
-            .map(|query| AliasQuery {
+        let query = file.element_named(node, VPROP_NS, "query").map(|query| {
+            let alias = AliasQuery {
                 source: file.trimmed_text(query),
                 namespaces: file.prefixes(query),
-            });
+            };
+            if let Err(error) = XPath::compile(&alias.source, &alias.namespaces) {
+                let message = format!("{error} in '{}'", alias.source);
+                self.error(query, "XPATH", message);
+            }
+            alias
+        });
         let duplicate = self
             .loader
             .definitions

@@ -312,3 +312,28 @@ fn unit_sources_refuse_unsafe_paths() {
     let empty = UnitSource::new("empty", []).unwrap();
     assert!(compile(&empty).is_err());
 }
+
+#[test]
+fn xpath_syntax_errors_and_unbound_prefixes() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "concat('Hello ', $request.parameters)",
+        "concat('Hello ', $request.parameters",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "concat("),
+        "XPATH",
+    );
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<to>$response.parameters</to>",
+        "<to>$response.parameters/q:x</to>",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(&diagnostics, BPEL, line_of(&source, BPEL, "q:x"), "XPATH");
+}
