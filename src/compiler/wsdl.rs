@@ -47,6 +47,8 @@ pub(crate) struct WsdlLoader<'a> {
     target_namespaces: BTreeMap<String, Option<String>>,
     /// Bindings without a SOAP binding: not modelled, but ports may refer to them.
     other_bindings: HashSet<QName>,
+    /// The property and source of every alias, to find duplicates.
+    alias_keys: HashSet<(QName, AliasSource)>,
     references: Vec<(Reference, Location)>,
 }
 
@@ -57,6 +59,7 @@ impl<'a> WsdlLoader<'a> {
             definitions: Definitions::default(),
             target_namespaces: BTreeMap::new(),
             other_bindings: HashSet::new(),
+            alias_keys: HashSet::new(),
             references: Vec::new(),
         }
     }
@@ -618,13 +621,8 @@ impl DocumentReader<'_, '_, '_> {
             }
             alias
         });
-        let duplicate = self
-            .loader
-            .definitions
-            .property_aliases
-            .iter()
-            .any(|alias| alias.property == property && alias.source == source);
-        if duplicate {
+        let key = (property.clone(), source.clone());
+        if !self.loader.alias_keys.insert(key) {
             let message = format!("a second alias of {property} for the same source");
             return self.error(node, "SA00019", message);
         }
