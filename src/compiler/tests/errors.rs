@@ -132,7 +132,10 @@ fn unsupported_activity() {
 
 #[test]
 fn every_problem_is_reported() {
-    let source = edited("HelloWorld", BPEL, "<variable name=\"greeting\" type=\"xsd:string\"/>", "<variable name=\"a.b\" type=\"xsd:string\"/>\n    <variable name=\"v\" type=\"xsd:string\" element=\"w:hello\"/>");
+    let declarations = "<variable name=\"a.b\" type=\"xsd:string\"/>
+    <variable name=\"v\" type=\"xsd:string\" element=\"w:hello\"/>";
+    let greeting = "<variable name=\"greeting\" type=\"xsd:string\"/>";
+    let source = edited("HelloWorld", BPEL, greeting, declarations);
     let text = String::from_utf8(source.files[BPEL].clone()).unwrap();
     let text = text.replace("portType=\"w:HelloPortType\"", "portType=\"w:Other\"");
     let mut source = source;
@@ -267,7 +270,8 @@ fn correlation_and_partner_link_rules() {
         line_of(&source, bpel, "set=\"nope\""),
         "SA00046",
     );
-    let source = edited("AsyncCallback", bpel, "<correlationSet name=\"byOrder\" properties=\"cmn:orderId\"/>", "<correlationSet name=\"byOrder\" properties=\"cmn:orderId\"/><correlationSet name=\"byOrder\" properties=\"cmn:orderId\"/>");
+    let set = "<correlationSet name=\"byOrder\" properties=\"cmn:orderId\"/>";
+    let source = edited("AsyncCallback", bpel, set, &format!("{set}{set}"));
     assert!(compile_err(&source).has_rule("SA00044"));
     let source = edited(
         "AsyncCallback",
