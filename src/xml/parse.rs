@@ -148,13 +148,6 @@ impl Parser<'_, '_> {
                 _ => Ok(String::new()),
             };
             match event {
-                Event::Start(e) | Event::Empty(e) if self.stack.len() >= self.options.max_depth => {
-                    drop(e);
-                    return Err(Error::TooDeep {
-                        line,
-                        max_depth: self.options.max_depth,
-                    });
-                }
                 Event::Start(e) => {
                     let id = self.element(element_ns?, &e, line, column)?;
                     self.stack.push(id);
@@ -292,6 +285,12 @@ impl Parser<'_, '_> {
         line: u32,
         column: u32,
     ) -> Result<NodeId, Error> {
+        if self.stack.len() >= self.options.max_depth {
+            return Err(Error::TooDeep {
+                line,
+                max_depth: self.options.max_depth,
+            });
+        }
         self.flush_space(line);
         if self.stack.is_empty() {
             self.top_elements += 1;
