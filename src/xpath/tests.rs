@@ -586,3 +586,46 @@ fn name_tests_ignore_default_namespace() {
     let d = parse(b"<a><b.c-d/></a>").unwrap();
     assert_eq!(count(&d, "/a/b.c-d"), 1);
 }
+
+#[test]
+fn in_scope_namespace_resolution() {
+    let bpel = parse(b"<process xmlns:tns='urn:o'><assign/></process>").unwrap();
+    let assign = bpel
+        .first_child_element(bpel.document_element().unwrap(), ("", "assign"))
+        .unwrap();
+    let resolver = InScopeNamespaces {
+        doc: &bpel,
+        node: assign,
+    };
+    let x = XPath::compile("count(/tns:order/tns:item)", &resolver).unwrap();
+    let d = sample();
+    assert_eq!(
+        x.evaluate_number(&MapContext::new(), Some(Node::new(&d, d.root())))
+            .unwrap(),
+        3.0
+    );
+    assert_eq!(
+        XPath::compile("o:x", &resolver).unwrap_err(),
+        Error::UnknownPrefix("o".into())
+    );
+}
+
+#[test]
+fn unsorted_variable_node_sets_are_normalized() {
+    let d = parse(b"<r><a>1</a><a>2</a></r>").unwrap();
+    let nodes: Vec<Node> = match eval(&d, "/r/a") {
+        Value::NodeSet(n) => n,
+        other => panic!("{other:?}"),
+    };
+    let ctx = MapContext::new().with("v", Value::NodeSet(vec![nodes[1], nodes[0], nodes[1]]));
+    assert_eq!(
+        compile("string($v[1])")
+            .evaluate_string(&ctx, None)
+            .unwrap(),
+        "1"
+    );
+    assert_eq!(
+        compile("count($v)").evaluate_number(&ctx, None).unwrap(),
+        2.0
+    );
+}
