@@ -168,3 +168,6 @@ fn bpel_files(source: &UnitSource) -> impl Iterator<Item = &str> {
         .map(String::as_str)
         .filter(|path| path.to_ascii_lowercase().ends_with(".bpel"))
 }
+
+#[cfg(test)]
+mod tests;

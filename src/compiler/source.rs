@@ -89,8 +89,11 @@ impl UnitSource {
         limits: &SourceLimits,
     ) -> Result<Self, SourceError> {
         let dir = dir.as_ref();
+        let name = dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned());
         let mut unit = UnitSource {
-            name: file_stem(dir),
+            name: name.unwrap_or_default(),
             files: BTreeMap::new(),
         };
         let mut pending = vec![(dir.to_path_buf(), String::new())];

@@ -16,6 +16,7 @@ use crate::model::{
     PropertyAlias, SchemaImport, Service, SoapVersion,
 };
 use crate::xml::{NodeId, QName};
+use crate::xpath::XPath;
 
 pub const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
 pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
@@ -46,6 +47,8 @@ pub(crate) struct WsdlLoader<'a> {
     target_namespaces: BTreeMap<String, Option<String>>,
     /// Bindings without a SOAP binding: not modelled, but ports may refer to them.
     other_bindings: HashSet<QName>,
+    /// The property and source of every alias, to find duplicates.
+    alias_keys: HashSet<(QName, AliasSource)>,
     references: Vec<(Reference, Location)>,
 }
 
@@ -56,6 +59,7 @@ impl<'a> WsdlLoader<'a> {
             definitions: Definitions::default(),
             target_namespaces: BTreeMap::new(),
             other_bindings: HashSet::new(),
+            alias_keys: HashSet::new(),
             references: Vec::new(),
         }
     }
@@ -606,19 +610,19 @@ impl DocumentReader<'_, '_, '_> {
             return;
         };
         self.refer(node, Reference::Property(property.clone()));
-        let query = file
-            .element_named(node, VPROP_NS, "query")
-            .map(|query| AliasQuery {
+        let query = file.element_named(node, VPROP_NS, "query").map(|query| {
+            let alias = AliasQuery {
                 source: file.trimmed_text(query),
                 namespaces: file.prefixes(query),
-            });
-        let duplicate = self
-            .loader
-            .definitions
-            .property_aliases
-            .iter()
-            .any(|alias| alias.property == property && alias.source == source);
-        if duplicate {
+            };
+            if let Err(error) = XPath::compile(&alias.source, &alias.namespaces) {
+                let message = format!("{error} in '{}'", alias.source);
+                self.error(query, "XPATH", message);
+            }
+            alias
+        });
+        let key = (property.clone(), source.clone());
+        if !self.loader.alias_keys.insert(key) {
             let message = format!("a second alias of {property} for the same source");
             return self.error(node, "SA00019", message);
         }

@@ -164,7 +164,7 @@ pub struct PropertyAlias {
     pub location: Location,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AliasSource {
     MessagePart { message: QName, part: String },
     Element(QName),

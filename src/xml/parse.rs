@@ -148,13 +148,6 @@ impl Parser<'_, '_> {
                 _ => Ok(String::new()),
             };
             match event {
-                Event::Start(e) | Event::Empty(e) if self.stack.len() >= self.options.max_depth => {
-                    drop(e);
-                    return Err(Error::TooDeep {
-                        line,
-                        max_depth: self.options.max_depth,
-                    });
-                }
                 Event::Start(e) => {
                     let id = self.element(element_ns?, &e, line, column)?;
                     self.stack.push(id);
@@ -171,26 +164,26 @@ impl Parser<'_, '_> {
                     }
                 }
                 Event::Text(t) => {
-                    let raw = std::str::from_utf8(&t).expect("input is UTF-8");
+                    let raw = utf8(&t);
                     let unescaped = unescape(&normalize_newlines(raw))
                         .map_err(|e| escape_error(e, line, column))?
                         .into_owned();
                     self.text(unescaped, line, column)?;
                 }
                 Event::CData(c) => {
-                    let raw = std::str::from_utf8(&c).expect("input is UTF-8");
+                    let raw = utf8(&c);
                     self.text(normalize_newlines(raw).into_owned(), line, column)?;
                 }
                 Event::Comment(c) => {
-                    let raw = std::str::from_utf8(&c).expect("input is UTF-8");
+                    let raw = utf8(&c);
                     self.flush_space(line);
                     let kind = NodeKind::Comment(normalize_newlines(raw).into_owned());
                     self.doc.push_child(self.parent(), kind, line);
                 }
                 Event::PI(pi) => {
                     self.flush_space(line);
-                    let target = std::str::from_utf8(pi.target()).expect("input is UTF-8");
-                    let data = std::str::from_utf8(pi.content()).expect("input is UTF-8");
+                    let target = utf8(pi.target());
+                    let data = utf8(pi.content());
                     let kind = NodeKind::ProcessingInstruction {
                         target: target.to_owned(),
                         data: normalize_newlines(data.trim_start()).into_owned(),
@@ -292,6 +285,12 @@ impl Parser<'_, '_> {
         line: u32,
         column: u32,
     ) -> Result<NodeId, Error> {
+        if self.stack.len() >= self.options.max_depth {
+            return Err(Error::TooDeep {
+                line,
+                max_depth: self.options.max_depth,
+            });
+        }
         self.flush_space(line);
         if self.stack.is_empty() {
             self.top_elements += 1;
@@ -345,8 +344,9 @@ impl Parser<'_, '_> {
     }
 }
 
+/// Views a slice of the (already validated) UTF-8 input as text.
 fn utf8(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).expect("input is UTF-8")
+    std::str::from_utf8(bytes).expect("input was validated as UTF-8")
 }
 
 fn is_xml_space(c: char) -> bool {

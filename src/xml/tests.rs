@@ -272,3 +272,16 @@ fn serde_round_trip() {
     let back: Document = serde_json::from_str(&json).unwrap();
     assert!(d.structurally_equal(d.root(), &back, back.root()));
 }
+
+#[test]
+fn serialiser_edge_cases() {
+    let (mut d, root) = Document::with_element(QName::local("plain"));
+    d.declare_namespace(root, None, "urn:stale");
+    d.set_attribute(root, QName::new(XML_NS, "lang"), "en");
+    let xml = d.to_xml(root);
+    assert_eq!(xml, r#"<plain xmlns="" xml:lang="en"/>"#);
+    let back = parse(xml.as_bytes()).unwrap();
+    assert!(d.structurally_equal(root, &back, back.document_element().unwrap()));
+    let text = d.new_text("a & b");
+    assert_eq!(d.to_xml(text), "a &amp; b");
+}

@@ -104,9 +104,16 @@ impl<'d> Writer<'d, '_> {
     ) -> Option<Cow<'d, str>> {
         if uri.is_empty() {
             if allow_default && self.lookup(None).is_some_and(|u| !u.is_empty()) {
-                self.declare(None, Cow::Borrowed(""));
+                // A no-namespace element cannot keep a default namespace declared on itself.
+                match self.scope[frame..].iter_mut().find(|(p, _)| p.is_none()) {
+                    Some(decl) => decl.1 = Cow::Borrowed(""),
+                    None => self.declare(None, Cow::Borrowed("")),
+                }
             }
             return None;
+        }
+        if uri == super::XML_NS {
+            return Some(Cow::Borrowed("xml"));
         }
         if allow_default && hint.is_none() {
             if self.lookup(None) == Some(uri) {

@@ -59,7 +59,7 @@ impl<'a> Evaluator<'_, 'a> {
             }
             Expr::Literal(s) => Value::String(s.clone()),
             Expr::Number(n) => Value::Number(*n),
-            Expr::Variable(name) => self.ctx.variable(name)?,
+            Expr::Variable(name) => normalize(self.ctx.variable(name)?),
             Expr::Builtin(builtin, args) => {
                 let args = self.eval_args(args, focus)?;
                 functions::call(*builtin, args, focus)?
@@ -67,7 +67,7 @@ impl<'a> Evaluator<'_, 'a> {
             Expr::Extension(name, args) => {
                 let args = self.eval_args(args, focus)?;
                 match self.ctx.function(name, &args) {
-                    Some(result) => result?,
+                    Some(result) => normalize(result?),
                     None => return Err(Error::UnknownFunction(name.clone())),
                 }
             }
@@ -149,6 +149,14 @@ impl<'a> Evaluator<'_, 'a> {
             nodes = out;
         }
         Ok(nodes)
+    }
+}
+
+/// Puts a node-set supplied by the context into document order without duplicates.
+fn normalize(value: Value<'_>) -> Value<'_> {
+    match value {
+        Value::NodeSet(nodes) => Value::node_set(nodes),
+        other => other,
     }
 }
 

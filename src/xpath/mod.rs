@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
-use crate::xml::QName;
+use crate::xml::{Document, NodeId, QName};
 
 pub use functions::FN_NS;
 pub use value::{format_number, parse_number, Node, Value};
@@ -89,6 +89,24 @@ impl NamespaceResolver for HashMap<String, String> {
 impl NamespaceResolver for BTreeMap<String, String> {
     fn resolve(&self, prefix: &str) -> Option<String> {
         self.get(prefix).cloned()
+    }
+}
+
+/// Resolves prefixes with the namespace declarations in scope at a node of a document, as
+/// BPEL does for expressions written in a process definition.
+#[derive(Clone, Copy, Debug)]
+pub struct InScopeNamespaces<'d> {
+    /// The document holding the node.
+    pub doc: &'d Document,
+    /// The node whose in-scope declarations apply.
+    pub node: NodeId,
+}
+
+impl NamespaceResolver for InScopeNamespaces<'_> {
+    fn resolve(&self, prefix: &str) -> Option<String> {
+        self.doc
+            .lookup_namespace(self.node, Some(prefix))
+            .map(str::to_owned)
     }
 }
 

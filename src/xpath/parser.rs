@@ -2,7 +2,7 @@
 //! grammar and operator precedence. Prefixes are resolved here through the caller's
 //! [`NamespaceResolver`], and core function calls are bound and arity-checked.
 
-use crate::xml::QName;
+use crate::xml::{QName, XML_NS};
 
 use super::ast::{ArithOp, Axis, CompareOp, Expr, NodeTest, Step};
 use super::functions::Builtin;
@@ -10,7 +10,7 @@ use super::lexer::{Tok, Token};
 use super::{Error, NamespaceResolver};
 
 /// Deepest nesting of sub-expressions accepted, to bound recursion.
-const MAX_NESTING: usize = 200;
+const MAX_NESTING: usize = 64;
 
 pub(super) fn parse(
     source: &str,
@@ -81,13 +81,19 @@ impl Parser<'_> {
         }
     }
 
+    /// The namespace of a prefix; `xml` is bound even when the resolver does not know it.
+    fn namespace(&self, prefix: String) -> Result<String, Error> {
+        match self.namespaces.resolve(&prefix) {
+            Some(ns) => Ok(ns),
+            None if prefix == "xml" => Ok(XML_NS.to_owned()),
+            None => Err(Error::UnknownPrefix(prefix)),
+        }
+    }
+
     fn resolve(&self, prefix: Option<String>, local: String) -> Result<QName, Error> {
         match prefix {
             None => Ok(QName::local(local)),
-            Some(p) => match self.namespaces.resolve(&p) {
-                Some(ns) => Ok(QName::new(ns, local)),
-                None => Err(Error::UnknownPrefix(p)),
-            },
+            Some(p) => Ok(QName::new(self.namespace(p)?, local)),
         }
     }
 
@@ -365,10 +371,7 @@ impl Parser<'_> {
     fn node_test(&mut self) -> Result<NodeTest, Error> {
         match self.advance() {
             Some(Tok::Star) => Ok(NodeTest::Any),
-            Some(Tok::PrefixWildcard(prefix)) => match self.namespaces.resolve(&prefix) {
-                Some(ns) => Ok(NodeTest::Namespace(ns)),
-                None => Err(Error::UnknownPrefix(prefix)),
-            },
+            Some(Tok::PrefixWildcard(prefix)) => Ok(NodeTest::Namespace(self.namespace(prefix)?)),
             Some(Tok::Name(None, local))
                 if self.peek() == Some(&Tok::LParen) && node_type(&local).is_some() =>
             {

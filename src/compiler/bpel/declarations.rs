@@ -289,7 +289,8 @@ impl ProcessCompiler<'_> {
                 self.qname_attr(node, "faultElement")?,
             )),
             _ => {
-                let message = "faultVariable needs exactly one of faultMessageType, faultElement, and they need it";
+                let message = "faultVariable goes with exactly one of faultMessageType, \
+                               faultElement, and they need it";
                 self.error(node, "SA00081", message.to_owned());
                 return None;
             }

@@ -1,10 +1,18 @@
 //! Expressions, conditions and queries: each becomes an [`Expression`] of the process with
 //! its source text, language, in-scope namespace bindings, usage and location, and gets an
-//! [`ExprId`] the activities refer to.
+//! [`ExprId`] the activities refer to. XPath expressions are also compiled here so that
+//! syntax errors and undeclared prefixes are reported at deployment; the engine compiles
+//! them again when it loads the unit.
 
 use super::ProcessCompiler;
 use crate::model::{ExprId, Expression, ExpressionUse, XPATH_1_0, XPATH_2_0};
 use crate::xml::NodeId;
+use crate::xpath::XPath;
+
+/// True for the expression languages the engine evaluates.
+fn is_xpath(language: &str) -> bool {
+    language == XPATH_1_0 || language == XPATH_2_0
+}
 
 impl ProcessCompiler<'_> {
     /// Creates the expression written as the text of `node`. Queries take their language
@@ -21,19 +29,21 @@ impl ProcessCompiler<'_> {
             self.check_language(node, &language);
         }
         let source = self.file.trimmed_text(node);
+        let namespaces = self.file.prefixes(node);
         if source.is_empty() {
             let element = self.file.local_name(node);
-            self.error(
-                node,
-                "BPEL-EXPRESSION",
-                format!("<{element}> holds no expression"),
-            );
+            let message = format!("<{element}> holds no expression");
+            self.error(node, "BPEL-EXPRESSION", message);
+        } else if is_xpath(&language) {
+            if let Err(error) = XPath::compile(&source, &namespaces) {
+                self.error(node, "XPATH", format!("{error} in '{source}'"));
+            }
         }
         let id = ExprId(self.expressions.len() as u32);
         self.expressions.push(Expression {
             source,
             language,
-            namespaces: self.file.prefixes(node),
+            namespaces,
             usage,
             location: self.file.location(node),
         });
@@ -42,7 +52,7 @@ impl ProcessCompiler<'_> {
 
     /// SA00004: only XPath expression languages are supported.
     pub(super) fn check_language(&mut self, node: NodeId, language: &str) {
-        if language != XPATH_1_0 && language != XPATH_2_0 {
+        if !is_xpath(language) {
             let message = format!("expression language '{language}' is not supported");
             self.error(node, "SA00004", message);
         }

@@ -228,9 +228,12 @@ impl<'a> ProcessCompiler<'a> {
         let variable = &self.variables[variable.index()];
         let matches = match &variable.kind {
             VariableKind::Message(message) => message == expected,
-            VariableKind::Element(element) => defs.messages.get(expected).is_some_and(|message| {
-                matches!(message.parts.as_slice(), [part] if part.content == PartContent::Element(element.clone()))
-            }),
+            VariableKind::Element(element) => {
+                let single = PartContent::Element(element.clone());
+                defs.messages.get(expected).is_some_and(
+                    |message| matches!(message.parts.as_slice(), [part] if part.content == single),
+                )
+            }
             VariableKind::Type(_) => false,
         };
         if !matches {

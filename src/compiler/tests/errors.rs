@@ -1,0 +1,343 @@
+//! Units broken on purpose: each problem must be reported at its file and line with its
+//! rule, and every problem of a unit must be reported, not only the first.
+
+use super::{assert_reported, compile_err, edited, line_of, read_unit};
+use crate::compiler::{compile, UnitSource};
+
+const BPEL: &str = "HelloWorld.bpel";
+
+#[test]
+fn malformed_xml_is_reported_with_the_parser_line() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<assign name=\"greet\">",
+        "<assign name=\"greet\"",
+    );
+    let diagnostics = compile_err(&source);
+    assert!(diagnostics.has_rule("XML"), "{diagnostics}");
+    let reported = diagnostics.iter().find(|d| d.rule == "XML").unwrap();
+    assert_eq!(reported.file, BPEL);
+    let line = line_of(&source, BPEL, "<assign name=\"greet\"");
+    assert!((line..=line + 1).contains(&reported.line), "{reported}");
+}
+
+#[test]
+fn unknown_partner_link() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<reply name=\"end\" partnerLink=\"client\"",
+        "<reply name=\"end\" partnerLink=\"nobody\"",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "partnerLink=\"nobody\""),
+        "SA00084",
+    );
+    assert!(
+        diagnostics
+            .to_string()
+            .contains("unknown partner link 'nobody'"),
+        "{diagnostics}"
+    );
+}
+
+#[test]
+fn unknown_operation() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "operation=\"hello\" variable=\"response\"",
+        "operation=\"bye\" variable=\"response\"",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "operation=\"bye\""),
+        "BPEL-OPERATION",
+    );
+}
+
+#[test]
+fn unknown_variable() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<from variable=\"greeting\"/>",
+        "<from variable=\"missing\"/>",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "variable=\"missing\""),
+        "BPEL-VARIABLE",
+    );
+}
+
+#[test]
+fn missing_provide() {
+    let source = edited(
+        "HelloWorld",
+        "deploy.xml",
+        "<provide partnerLink=\"client\">",
+        "<provide partnerLink=\"other\">",
+    );
+    let diagnostics = compile_err(&source);
+    let provide = line_of(&source, "deploy.xml", "<provide");
+    assert_reported(&diagnostics, "deploy.xml", provide, "DD-PROVIDE");
+    let process = line_of(&source, "deploy.xml", "<process");
+    assert_reported(&diagnostics, "deploy.xml", process, "DD-PROVIDE");
+}
+
+#[test]
+fn duplicate_variable() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<variable name=\"greeting\"",
+        "<variable name=\"request\"",
+    );
+    let diagnostics = compile_err(&source);
+    let second = line_of(&source, BPEL, "<variable name=\"request\" type");
+    assert_reported(&diagnostics, BPEL, second, "SA00023");
+}
+
+#[test]
+fn unsupported_activity() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<assign name=\"greet\">",
+        "<flow><empty/></flow><assign name=\"greet\">",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "<flow>"),
+        "UNSUPPORTED",
+    );
+    assert!(
+        diagnostics
+            .to_string()
+            .contains("[UNSUPPORTED] <flow> is not supported yet"),
+        "{diagnostics}"
+    );
+}
+
+#[test]
+fn every_problem_is_reported() {
+    let declarations = "<variable name=\"a.b\" type=\"xsd:string\"/>
+    <variable name=\"v\" type=\"xsd:string\" element=\"w:hello\"/>";
+    let greeting = "<variable name=\"greeting\" type=\"xsd:string\"/>";
+    let source = edited("HelloWorld", BPEL, greeting, declarations);
+    let text = String::from_utf8(source.files[BPEL].clone()).unwrap();
+    let text = text.replace("portType=\"w:HelloPortType\"", "portType=\"w:Other\"");
+    let mut source = source;
+    source.files.insert(BPEL.into(), text.into_bytes());
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "name=\"a.b\""),
+        "SA00024",
+    );
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "name=\"v\""),
+        "SA00025",
+    );
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "w:Other"),
+        "SA00005",
+    );
+    // greeting is gone, so its uses are unknown variables.
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "<to variable=\"greeting\"/>"),
+        "BPEL-VARIABLE",
+    );
+}
+
+#[test]
+fn message_type_mismatches() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "variable=\"request\" createInstance",
+        "variable=\"response\" createInstance",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "<receive"),
+        "SA00058",
+    );
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "operation=\"hello\" variable=\"response\"",
+        "operation=\"hello\" variable=\"request\"",
+    );
+    assert_reported(
+        &compile_err(&source),
+        BPEL,
+        line_of(&source, BPEL, "<reply"),
+        "SA00059",
+    );
+}
+
+#[test]
+fn start_activity_rules() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "createInstance=\"yes\"",
+        "createInstance=\"no\"",
+    );
+    assert!(compile_err(&source).has_rule("SA00015"));
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<sequence name=\"main\">",
+        "<sequence name=\"main\"><empty/>",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "<receive"),
+        "SA00056",
+    );
+}
+
+#[test]
+fn imports_must_resolve_inside_the_unit() {
+    let source = edited(
+        "AsyncCallback",
+        "wsdl/Order.wsdl",
+        "location=\"../Common.wsdl\"",
+        "location=\"../Missing.wsdl\"",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        "wsdl/Order.wsdl",
+        line_of(&source, "wsdl/Order.wsdl", "Missing.wsdl"),
+        "WSDL-IMPORT",
+    );
+    assert!(
+        diagnostics.to_string().contains("'Missing.wsdl'"),
+        "{diagnostics}"
+    );
+    let bpel = "OrderProcess.bpel";
+    let source = edited(
+        "AsyncCallback",
+        bpel,
+        "namespace=\"urn:baton:test:order\"",
+        "namespace=\"urn:elsewhere\"",
+    );
+    assert_reported(
+        &compile_err(&source),
+        bpel,
+        line_of(&source, bpel, "<import"),
+        "SA00011",
+    );
+}
+
+#[test]
+fn correlation_and_partner_link_rules() {
+    let bpel = "OrderProcess.bpel";
+    let source = edited(
+        "AsyncCallback",
+        bpel,
+        "<correlation set=\"byOrder\" initiate=\"no\"/>",
+        "<correlation set=\"nope\" initiate=\"no\"/>",
+    );
+    assert_reported(
+        &compile_err(&source),
+        bpel,
+        line_of(&source, bpel, "set=\"nope\""),
+        "SA00046",
+    );
+    let set = "<correlationSet name=\"byOrder\" properties=\"cmn:orderId\"/>";
+    let source = edited("AsyncCallback", bpel, set, &format!("{set}{set}"));
+    assert!(compile_err(&source).has_rule("SA00044"));
+    let source = edited(
+        "AsyncCallback",
+        bpel,
+        "partnerRole=\"buyer\" initializePartnerRole",
+        "initializePartnerRole",
+    );
+    let diagnostics = compile_err(&source);
+    let link = line_of(&source, bpel, "<partnerLink ");
+    assert_reported(&diagnostics, bpel, link, "SA00017");
+    assert_reported(
+        &diagnostics,
+        bpel,
+        line_of(&source, bpel, "<to partnerLink"),
+        "SA00037",
+    );
+    assert_reported(
+        &diagnostics,
+        bpel,
+        line_of(&source, bpel, "<invoke"),
+        "SA00084",
+    );
+    assert_reported(
+        &diagnostics,
+        "deploy.xml",
+        line_of(&source, "deploy.xml", "<invoke"),
+        "DD-INVOKE",
+    );
+}
+
+#[test]
+fn a_unit_without_a_descriptor_is_refused() {
+    let mut source = read_unit("HelloWorld");
+    source.files.remove("deploy.xml");
+    assert_reported(&compile_err(&source), "deploy.xml", 0, "DD");
+}
+
+#[test]
+fn unit_sources_refuse_unsafe_paths() {
+    let files = [("../deploy.xml".to_owned(), Vec::new())];
+    assert!(UnitSource::new("evil", files).is_err());
+    let empty = UnitSource::new("empty", []).unwrap();
+    assert!(compile(&empty).is_err());
+}
+
+#[test]
+fn xpath_syntax_errors_and_unbound_prefixes() {
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "concat('Hello ', $request.parameters)",
+        "concat('Hello ', $request.parameters",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(
+        &diagnostics,
+        BPEL,
+        line_of(&source, BPEL, "concat("),
+        "XPATH",
+    );
+    let source = edited(
+        "HelloWorld",
+        BPEL,
+        "<to>$response.parameters</to>",
+        "<to>$response.parameters/q:x</to>",
+    );
+    let diagnostics = compile_err(&source);
+    assert_reported(&diagnostics, BPEL, line_of(&source, BPEL, "q:x"), "XPATH");
+}
