@@ -1,3 +1,24 @@
-//! Baton: a WS-BPEL 2.0 process server.
+//! Baton: a WS-BPEL 2.0 process server. This crate holds the BPEL semantics and everything
+//! around them: the XML tree and XPath evaluator, the process model and its compiler, the
+//! runtime state machine, the store, the engine that runs processes as actors
+//! ([`baton_actors`]) behind transports ([`baton_transports`]), configuration and the server.
+//!
+//! # Layout
+//! - [`xml`], [`xpath`]: documents and expressions.
+//! - [`model`], [`compiler`]: deployment units and their compiled form.
+//! - [`runtime`]: BPEL semantics as a pure state machine.
+//! - [`store`]: durable state behind traits (embedded SQLite by default).
+//! - [`engine`]: process versions, instances and partner links as actors; routing.
+//! - [`deploy`]: the deploy directory, versions and retirement.
+//! - [`config`], [`server`]: configuration and `baton serve`.
 
+pub mod compiler;
+pub mod config;
+pub mod deploy;
+pub mod engine;
+pub mod model;
+pub mod runtime;
+pub mod server;
 pub mod store;
+pub mod xml;
+pub mod xpath;

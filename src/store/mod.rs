@@ -19,7 +19,7 @@ pub use error::{Error, Result};
 pub use records::{
     DeploymentRecord, DeploymentSummary, ExchangeDirection, ExchangeRecord, ExchangeStatus,
     ExchangeWrite, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite,
-    ProcessRecord, ProcessState, RouteKey, StepCommit,
+    ProcessRecord, ProcessState, RouteKey, RouteOwner, StepCommit,
 };
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 
@@ -87,12 +87,16 @@ pub trait Store: Send + Sync + 'static {
     /// [`Error::NotFound`] if the instance does not exist.
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>>;
 
-    /// The instance owning the route `key` of `process`, if any.
+    /// The instance owning the route `key` of `process`, if any, with its process version.
     fn find_route<'a>(
         &'a self,
         process: &'a str,
         key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<i64>>>;
+    ) -> BoxFuture<'a, Result<Option<RouteOwner>>>;
+
+    /// Marks a running instance failed with `reason` (its state is kept as last committed),
+    /// and drops its routes.
+    fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>>;
 
     /// The routes instance `instance_id` owns, sorted.
     fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>>;

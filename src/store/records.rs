@@ -231,6 +231,13 @@ pub struct ExchangeRecord {
 
 /// The key of a correlation route: a message for `process` matching `key` goes to the
 /// instance owning the route.
+/// The instance a route leads to, and its process version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteOwner {
+    pub instance: i64,
+    pub pid: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouteKey {
     /// The process QName as text.

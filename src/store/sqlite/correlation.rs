@@ -5,18 +5,30 @@
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 use sqlx::Row;
 
-use crate::store::{Error, Result, RouteKey};
+use crate::store::{Error, Result, RouteKey, RouteOwner};
 
-/// The instance owning route `key` of `process`.
-pub(super) async fn find(pool: &SqlitePool, process: &str, key: &str) -> Result<Option<i64>> {
-    let owner = sqlx::query_scalar(
-        "SELECT instance_id FROM baton_routes WHERE process_name = ? AND route_key = ?",
+/// The instance owning route `key` of `process`, with its process version.
+pub(super) async fn find(
+    pool: &SqlitePool,
+    process: &str,
+    key: &str,
+) -> Result<Option<RouteOwner>> {
+    let row = sqlx::query(
+        "SELECT r.instance_id, i.pid FROM baton_routes r \
+         JOIN baton_instances i ON i.id = r.instance_id \
+         WHERE r.process_name = ? AND r.route_key = ?",
     )
     .bind(process)
     .bind(key)
     .fetch_optional(pool)
     .await?;
-    Ok(owner)
+    row.map(|row| {
+        Ok(RouteOwner {
+            instance: row.try_get("instance_id")?,
+            pid: row.try_get("pid")?,
+        })
+    })
+    .transpose()
 }
 
 /// The routes of one instance, sorted.

@@ -168,3 +168,29 @@ fn record(row: &SqliteRow) -> Result<InstanceRecord> {
         updated_at: summary.updated_at,
     })
 }
+
+/// Marks a running instance failed and drops its routes, in one transaction.
+pub(super) async fn mark_failed(pool: &SqlitePool, id: i64, reason: &str) -> Result<()> {
+    let mut transaction = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE baton_instances SET status = 'failed', failure = ?, revision = revision + 1, \
+         updated_at = ? WHERE id = ? AND status = 'running'",
+    )
+    .bind(reason)
+    .bind(now_millis())
+    .bind(id)
+    .execute(&mut *transaction)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound {
+            entity: "running instance",
+            key: id.to_string(),
+        });
+    }
+    sqlx::query("DELETE FROM baton_routes WHERE instance_id = ?")
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(())
+}

@@ -29,7 +29,7 @@ use sqlx::sqlite::{
 
 use super::{
     DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter, InstanceRecord,
-    InstanceSummary, ProcessRecord, ProcessState, Result, RouteKey, StepCommit, Store,
+    InstanceSummary, ProcessRecord, ProcessState, Result, RouteKey, RouteOwner, StepCommit, Store,
 };
 
 /// The schema, applied on every open.
@@ -247,8 +247,12 @@ impl Store for SqliteStore {
         &'a self,
         process: &'a str,
         key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<i64>>> {
+    ) -> BoxFuture<'a, Result<Option<RouteOwner>>> {
         Box::pin(correlation::find(&self.pool, process, key))
+    }
+
+    fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(instances::mark_failed(&self.pool, id, reason))
     }
 
     fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {

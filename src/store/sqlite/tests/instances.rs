@@ -232,3 +232,22 @@ async fn running_instances_are_recoverable_across_reopen() {
         .collect();
     assert_eq!(found, [(ids[0], b"waiting".to_vec()), (ids[3], Vec::new())]);
 }
+
+#[tokio::test]
+async fn marking_failed_keeps_the_state_and_drops_the_routes() {
+    let fixture = Fixture::new().await;
+    let id = fixture.instance("orders").await;
+    let mut first = step(id, 0, InstanceStatus::Running, b"kept");
+    first.routes_added = vec![crate::store::RouteKey::new("{urn:test}orders", "k")];
+    fixture.store.commit(first).await.unwrap();
+    fixture.store.mark_failed(id, "panicked").await.unwrap();
+    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    assert_eq!(loaded.status, InstanceStatus::Failed);
+    assert_eq!(loaded.failure.as_deref(), Some("panicked"));
+    assert_eq!(loaded.state, b"kept");
+    assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
+    assert!(matches!(
+        fixture.store.mark_failed(id, "again").await,
+        Err(Error::NotFound { .. })
+    ));
+}

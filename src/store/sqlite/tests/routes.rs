@@ -30,21 +30,24 @@ async fn routes_are_found_and_survive_reopen() {
         store
             .find_route(ORDERS, "client|ship|order|42")
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|owner| owner.instance),
         Some(id)
     );
     assert_eq!(
         store
             .find_route(ORDERS, "client|ship|order|43")
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|owner| owner.instance),
         None
     );
     assert_eq!(
         store
             .find_route("{urn:test}billing", "client|ship|order|42")
             .await
-            .unwrap(),
+            .unwrap()
+            .map(|owner| owner.instance),
         None
     );
     let routes = store.instance_routes(id).await.unwrap();
@@ -78,7 +81,12 @@ async fn routes_are_removed_and_cleared() {
         [route("b"), route("c")]
     );
     assert_eq!(
-        fixture.store.find_route(ORDERS, "z").await.unwrap(),
+        fixture
+            .store
+            .find_route(ORDERS, "z")
+            .await
+            .unwrap()
+            .map(|owner| owner.instance),
         Some(other)
     );
 
@@ -88,7 +96,15 @@ async fn routes_are_removed_and_cleared() {
     last.clear_routes = true;
     fixture.store.commit(last).await.unwrap();
     assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
-    assert_eq!(fixture.store.find_route(ORDERS, "d").await.unwrap(), None);
+    assert_eq!(
+        fixture
+            .store
+            .find_route(ORDERS, "d")
+            .await
+            .unwrap()
+            .map(|owner| owner.instance),
+        None
+    );
     assert_eq!(
         fixture.store.instance_routes(other).await.unwrap(),
         [route("z")]
@@ -121,14 +137,20 @@ async fn the_same_key_may_route_different_processes() {
         fixture.store.commit(commit).await.unwrap();
     }
     assert_eq!(
-        fixture.store.find_route(ORDERS, "key").await.unwrap(),
+        fixture
+            .store
+            .find_route(ORDERS, "key")
+            .await
+            .unwrap()
+            .map(|owner| owner.instance),
         Some(first)
     );
     let billing = fixture
         .store
         .find_route("{urn:test}billing", "key")
         .await
-        .unwrap();
+        .unwrap()
+        .map(|owner| owner.instance);
     assert_eq!(billing, Some(second));
 }
 
@@ -181,11 +203,21 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back() {
         [route("kept")]
     );
     assert_eq!(
-        fixture.store.find_route(ORDERS, "fresh").await.unwrap(),
+        fixture
+            .store
+            .find_route(ORDERS, "fresh")
+            .await
+            .unwrap()
+            .map(|owner| owner.instance),
         None
     );
     assert_eq!(
-        fixture.store.find_route(ORDERS, "taken").await.unwrap(),
+        fixture
+            .store
+            .find_route(ORDERS, "taken")
+            .await
+            .unwrap()
+            .map(|owner| owner.instance),
         Some(owner)
     );
     assert!(fixture

@@ -1,0 +1,321 @@
+//! Deployment: units (folders holding a deploy.xml, or .zip files) in the deploy directory
+//! are compiled, versioned, recorded in the store and installed in the engine.
+//!
+//! - At start every stored version is installed again in the state it had (so instances of
+//!   retired versions go on), then the directory is compared with what is stored.
+//! - A new unit deploys as version 1; a changed unit deploys as the next version of its name,
+//!   which becomes active while the older versions retire; a removed unit undeploys.
+//! - A unit that does not compile is refused with every diagnostic (file:line, rule) in the
+//!   log, and the versions already running are left as they were.
+//!
+//! # Layout
+//! - [`archive`]: a unit's files as one stored blob, and their checksum.
+//! - [`scan`]: finding units in the deploy directory.
+
+pub mod archive;
+pub mod scan;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::compiler::{self, UnitSource};
+use crate::engine::{Engine, VersionState};
+use crate::store::{DeploymentRecord, ProcessRecord, ProcessState};
+
+/// Why a unit was not deployed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("unit {unit} refused:\n{diagnostics}")]
+    Invalid { unit: String, diagnostics: String },
+    #[error("unit {unit} cannot be read: {message}")]
+    Unreadable { unit: String, message: String },
+    #[error("unit {unit} cannot be installed: {source}")]
+    Install {
+        unit: String,
+        source: crate::engine::InstallError,
+    },
+    #[error("the store is unavailable: {0}")]
+    Store(#[from] crate::store::Error),
+}
+
+/// A unit version currently installed.
+#[derive(Debug, Clone)]
+struct Installed {
+    checksum: String,
+    pids: Vec<String>,
+}
+
+/// Keeps the engine's deployments in step with the deploy directory and the store.
+pub struct Deployer {
+    engine: Engine,
+    dir: PathBuf,
+    /// Unit name → its newest installed version.
+    installed: HashMap<String, Installed>,
+    /// Unit name → every installed pid of every version.
+    all_pids: HashMap<String, Vec<String>>,
+    /// Unit name → highest version ever stored.
+    versions: HashMap<String, i64>,
+    /// Unit name → checksum of files that were refused (not retried until they change).
+    refused: HashMap<String, String>,
+}
+
+impl Deployer {
+    /// Installs every stored version again, then brings the directory's units in.
+    pub async fn start(engine: Engine, dir: PathBuf) -> Result<Self, Error> {
+        let mut deployer = Self {
+            engine,
+            dir,
+            installed: HashMap::new(),
+            all_pids: HashMap::new(),
+            versions: HashMap::new(),
+            refused: HashMap::new(),
+        };
+        deployer.restore().await?;
+        deployer.scan().await;
+        Ok(deployer)
+    }
+
+    /// Installs the stored versions in their stored states.
+    async fn restore(&mut self) -> Result<(), Error> {
+        let store = self.engine.services().store.clone();
+        let states: HashMap<String, ProcessState> = store
+            .list_processes()
+            .await?
+            .into_iter()
+            .map(|p| (p.pid, p.state))
+            .collect();
+        let mut deployments = store.list_deployments().await?;
+        deployments.sort_by_key(|d| d.version);
+        for summary in deployments {
+            let highest = self.versions.entry(summary.name.clone()).or_default();
+            *highest = (*highest).max(summary.version);
+            if summary.undeployed {
+                continue;
+            }
+            let Some(record) = store
+                .load_deployment(&summary.name, summary.version)
+                .await?
+            else {
+                continue;
+            };
+            let files = match archive::unpack(&record.files) {
+                Ok(files) => files,
+                Err(error) => {
+                    tracing::error!(unit = %record.name, version = record.version, %error, "Stored unit unreadable");
+                    continue;
+                }
+            };
+            let unit = match compile(&record.name, files) {
+                Ok(unit) => unit,
+                Err(error) => {
+                    tracing::error!(version = record.version, %error, "Stored unit no longer compiles");
+                    continue;
+                }
+            };
+            let state = |pid: &str| match states.get(pid) {
+                Some(ProcessState::Retired) => VersionState::Retired,
+                Some(ProcessState::Disabled) => VersionState::Disabled,
+                _ => VersionState::Active,
+            };
+            let first_pid = unit
+                .descriptor
+                .processes
+                .first()
+                .map(|p| format!("{}-{}", p.name, record.version))
+                .unwrap_or_default();
+            match self
+                .engine
+                .install(Arc::new(unit), record.version, state(&first_pid))
+            {
+                Ok(processes) => {
+                    let pids: Vec<String> = processes.iter().map(|p| p.pid.clone()).collect();
+                    for process in &processes {
+                        process.set_state(state(&process.pid));
+                    }
+                    self.all_pids
+                        .entry(record.name.clone())
+                        .or_default()
+                        .extend(pids.clone());
+                    self.installed.insert(
+                        record.name.clone(),
+                        Installed {
+                            checksum: record.checksum.clone(),
+                            pids,
+                        },
+                    );
+                }
+                Err(error) => {
+                    tracing::error!(unit = %record.name, %error, "Stored unit not installed")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares the directory with what is installed and deploys, redeploys or undeploys.
+    pub async fn scan(&mut self) {
+        let found = match scan::units(&self.dir) {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::error!(dir = %self.dir.display(), %error, "Deploy directory unreadable");
+                return;
+            }
+        };
+        let mut present = Vec::new();
+        for unit in found {
+            present.push(unit.name.clone());
+            let source = match unit.read() {
+                Ok(source) => source,
+                Err(error) => {
+                    tracing::error!(unit = %unit.name, %error, "Unit unreadable");
+                    continue;
+                }
+            };
+            let checksum = archive::checksum(&source.files);
+            let unchanged = self
+                .installed
+                .get(&unit.name)
+                .is_some_and(|i| i.checksum == checksum);
+            let refused = self.refused.get(&unit.name) == Some(&checksum);
+            if unchanged || refused {
+                continue;
+            }
+            if let Err(error) = self.deploy(source, checksum.clone()).await {
+                tracing::error!("{error}");
+                self.refused.insert(unit.name.clone(), checksum);
+            }
+        }
+        let removed: Vec<String> = self
+            .installed
+            .keys()
+            .filter(|name| !present.contains(name))
+            .cloned()
+            .collect();
+        for name in removed {
+            if let Err(error) = self.undeploy(&name).await {
+                tracing::error!(unit = %name, %error, "Undeploy failed");
+            }
+        }
+    }
+
+    /// Deploys the next version of a unit.
+    async fn deploy(&mut self, source: UnitSource, checksum: String) -> Result<(), Error> {
+        let name = source.name.clone();
+        let files = source.files.clone();
+        let unit = compiler::compile(&source).map_err(|diagnostics| Error::Invalid {
+            unit: name.clone(),
+            diagnostics: diagnostics.to_string(),
+        })?;
+        let version = self.versions.get(&name).copied().unwrap_or(0) + 1;
+        let processes = self
+            .engine
+            .install(Arc::new(unit), version, VersionState::Active)
+            .map_err(|source| Error::Install {
+                unit: name.clone(),
+                source,
+            })?;
+        let pids: Vec<String> = processes.iter().map(|p| p.pid.clone()).collect();
+        if let Err(error) = self
+            .record(&name, version, &checksum, files, &processes)
+            .await
+        {
+            for pid in &pids {
+                self.engine.uninstall(pid);
+            }
+            return Err(error);
+        }
+        self.versions.insert(name.clone(), version);
+        self.refused.remove(&name);
+        if let Some(previous) = self.installed.insert(
+            name.clone(),
+            Installed {
+                checksum,
+                pids: pids.clone(),
+            },
+        ) {
+            let store = self.engine.services().store.clone();
+            for pid in previous.pids {
+                self.engine.retire(&pid);
+                store.set_process_state(&pid, ProcessState::Retired).await?;
+            }
+        }
+        self.all_pids.entry(name.clone()).or_default().extend(pids);
+        tracing::info!(unit = %name, version, "Unit deployed");
+        Ok(())
+    }
+
+    async fn record(
+        &self,
+        name: &str,
+        version: i64,
+        checksum: &str,
+        files: BTreeMap<String, Vec<u8>>,
+        processes: &[Arc<crate::engine::ProcessRuntime>],
+    ) -> Result<(), Error> {
+        let store = self.engine.services().store.clone();
+        store
+            .save_deployment(DeploymentRecord {
+                name: name.to_owned(),
+                version,
+                checksum: checksum.to_owned(),
+                deployed_at: SystemTime::now(),
+                files: archive::pack(&files),
+                undeployed: false,
+            })
+            .await?;
+        for process in processes {
+            let state = match process.state() {
+                VersionState::Active => ProcessState::Active,
+                VersionState::Retired => ProcessState::Retired,
+                VersionState::Disabled => ProcessState::Disabled,
+            };
+            store
+                .save_process(ProcessRecord {
+                    pid: process.pid.clone(),
+                    process: process.name.to_string(),
+                    deployment: name.to_owned(),
+                    version,
+                    state,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Undeploys every version of a unit.
+    async fn undeploy(&mut self, name: &str) -> Result<(), Error> {
+        self.installed.remove(name);
+        for pid in self.all_pids.remove(name).unwrap_or_default() {
+            self.engine.uninstall(&pid);
+        }
+        self.engine.services().store.mark_undeployed(name).await?;
+        tracing::info!(unit = %name, "Unit undeployed");
+        Ok(())
+    }
+
+    /// Rescans the directory every `interval` until `shutdown`.
+    pub async fn poll(mut self, interval: Duration, shutdown: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = actix::clock::sleep(interval) => self.scan().await,
+            }
+        }
+    }
+}
+
+/// Compiles a unit from its files.
+pub fn compile(name: &str, files: BTreeMap<String, Vec<u8>>) -> Result<crate::model::Unit, Error> {
+    let source = UnitSource::new(name, files).map_err(|error| Error::Unreadable {
+        unit: name.to_owned(),
+        message: error.to_string(),
+    })?;
+    compiler::compile(&source).map_err(|diagnostics| Error::Invalid {
+        unit: name.to_owned(),
+        diagnostics: diagnostics.to_string(),
+    })
+}

@@ -1,0 +1,374 @@
+//! The WSDL SOAP binding of an operation: how a normalised message
+//! (`<message><Part>…</Part></message>`, see [`crate::runtime::message`]) is put into a SOAP
+//! body and read back out, in document/literal and rpc/literal styles.
+//!
+//! - document/literal: the body holds each part's element, in part order.
+//! - rpc/literal: the body holds one wrapper element named after the operation (with
+//!   `Response` appended for outputs) in the `soap:body namespace`, holding one unqualified
+//!   accessor element per part.
+
+use crate::model::{BindingOperation, BindingStyle, Message, PartContent};
+use crate::runtime::message;
+use crate::xml::{self, Document, NodeId, QName};
+
+/// Which message of the operation is being encoded or decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Input,
+    Output,
+}
+
+/// A body that does not fit the binding.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("the SOAP body is not well-formed XML: {0}")]
+    Xml(String),
+    #[error("the SOAP body has no element {expected} for operation '{operation}'")]
+    MissingWrapper { operation: String, expected: QName },
+    #[error(
+        "the SOAP body lacks part '{part}' ({expected}) of message {message}; it holds {found}"
+    )]
+    MissingPart {
+        message: QName,
+        part: String,
+        expected: String,
+        found: String,
+    },
+}
+
+/// How one operation's messages are laid out in the body.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout<'a> {
+    pub operation: &'a str,
+    pub binding: Option<&'a BindingOperation>,
+}
+
+impl Layout<'_> {
+    fn style(&self) -> BindingStyle {
+        self.binding.map_or(BindingStyle::Document, |b| b.style)
+    }
+
+    fn wrapper(&self, direction: Direction) -> QName {
+        let namespace = self.binding.and_then(|b| match direction {
+            Direction::Input => b.input_namespace.clone(),
+            Direction::Output => b.output_namespace.clone(),
+        });
+        let local = match direction {
+            Direction::Input => self.operation.to_owned(),
+            Direction::Output => format!("{}Response", self.operation),
+        };
+        QName::new(namespace.unwrap_or_default(), local)
+    }
+
+    fn body_parts<'m>(
+        &self,
+        definition: &'m Message,
+        direction: Direction,
+    ) -> Vec<&'m crate::model::Part> {
+        let selected = self.binding.and_then(|b| match direction {
+            Direction::Input => b.input_parts.as_ref(),
+            Direction::Output => b.output_parts.as_ref(),
+        });
+        definition
+            .parts
+            .iter()
+            .filter(|part| selected.is_none_or(|names| names.contains(&part.name)))
+            .collect()
+    }
+}
+
+/// Encodes a normalised message as the SOAP body forest of `layout`.
+pub fn encode(
+    layout: Layout<'_>,
+    definition: Option<&Message>,
+    message_doc: &Document,
+    direction: Direction,
+) -> String {
+    let mut out = Document::new();
+    let root = out.root();
+    let parts = definition
+        .map(|d| layout.body_parts(d, direction))
+        .unwrap_or_default();
+    match layout.style() {
+        BindingStyle::Rpc => {
+            let wrapper = out.new_element(layout.wrapper(direction));
+            out.append_child(root, wrapper);
+            for part in parts {
+                if let Some(accessor) = message::part_element(message_doc, &part.name) {
+                    let copy = out.import(message_doc, accessor);
+                    out.append_child(wrapper, copy);
+                }
+            }
+        }
+        BindingStyle::Document => {
+            for part in parts {
+                let Some(accessor) = message::part_element(message_doc, &part.name) else {
+                    continue;
+                };
+                match part.content {
+                    PartContent::Element(_) => {
+                        for element in message_doc.child_elements(accessor) {
+                            let copy = out.import(message_doc, element);
+                            out.append_child(root, copy);
+                        }
+                    }
+                    PartContent::Type(_) => {
+                        let copy = out.import(message_doc, accessor);
+                        out.append_child(root, copy);
+                    }
+                }
+            }
+        }
+    }
+    out.to_xml(root)
+}
+
+/// Parses a SOAP body forest.
+pub fn parse_body(body: &[u8]) -> Result<Document, Error> {
+    xml::parse_fragment(body).map_err(|error| Error::Xml(error.to_string()))
+}
+
+/// Decodes a parsed SOAP body forest into a normalised message.
+pub fn decode(
+    layout: Layout<'_>,
+    definition: Option<&Message>,
+    forest: &Document,
+    direction: Direction,
+) -> Result<Document, Error> {
+    let mut normalised = message::empty();
+    let Some(definition) = definition else {
+        return Ok(normalised);
+    };
+    let top: Vec<NodeId> = forest.child_elements(forest.root()).collect();
+    match layout.style() {
+        BindingStyle::Rpc => {
+            let expected = layout.wrapper(direction);
+            let wrapper = top
+                .iter()
+                .copied()
+                .find(|&node| {
+                    forest
+                        .name(node)
+                        .is_some_and(|name| name.local == expected.local)
+                })
+                .ok_or_else(|| Error::MissingWrapper {
+                    operation: layout.operation.into(),
+                    expected,
+                })?;
+            for part in layout.body_parts(definition, direction) {
+                let accessor = forest
+                    .child_elements(wrapper)
+                    .find(|&node| {
+                        forest
+                            .name(node)
+                            .is_some_and(|name| name.local == part.name)
+                    })
+                    .ok_or_else(|| {
+                        missing_part(
+                            definition,
+                            &part.name,
+                            "an accessor element",
+                            forest,
+                            wrapper,
+                        )
+                    })?;
+                let target = message::ensure_part(&mut normalised, &part.name);
+                normalised.replace_children_with_copy(target, forest, accessor);
+            }
+        }
+        BindingStyle::Document => {
+            for (index, part) in layout
+                .body_parts(definition, direction)
+                .into_iter()
+                .enumerate()
+            {
+                let target = message::ensure_part(&mut normalised, &part.name);
+                match &part.content {
+                    PartContent::Element(element) => {
+                        let node = top
+                            .iter()
+                            .copied()
+                            .find(|&node| forest.name(node) == Some(element))
+                            .ok_or_else(|| {
+                                missing_part(
+                                    definition,
+                                    &part.name,
+                                    &element.to_string(),
+                                    forest,
+                                    forest.root(),
+                                )
+                            })?;
+                        let copy = normalised.import(forest, node);
+                        normalised.append_child(target, copy);
+                    }
+                    PartContent::Type(type_name) => {
+                        let node = top.get(index).copied().ok_or_else(|| {
+                            missing_part(
+                                definition,
+                                &part.name,
+                                &type_name.to_string(),
+                                forest,
+                                forest.root(),
+                            )
+                        })?;
+                        normalised.replace_children_with_copy(target, forest, node);
+                    }
+                }
+            }
+        }
+    }
+    Ok(normalised)
+}
+
+fn missing_part(
+    definition: &Message,
+    part: &str,
+    expected: &str,
+    holder: &Document,
+    top: NodeId,
+) -> Error {
+    let found: Vec<String> = holder
+        .child_elements(top)
+        .filter_map(|n| holder.name(n))
+        .map(ToString::to_string)
+        .collect();
+    Error::MissingPart {
+        message: definition.name.clone(),
+        part: part.into(),
+        expected: expected.into(),
+        found: if found.is_empty() {
+            "no elements".into()
+        } else {
+            found.join(", ")
+        },
+    }
+}
+
+/// The operation a request body is for, among the operations of a binding: the rpc wrapper's
+/// name, the document part element, or the SOAP action.
+pub fn identify_operation<'b>(
+    operations: &'b [BindingOperation],
+    input_element: impl Fn(&str) -> Option<QName>,
+    forest: &Document,
+    action: Option<&str>,
+) -> Option<&'b BindingOperation> {
+    if let [only] = operations {
+        return Some(only);
+    }
+    let first = forest
+        .child_elements(forest.root())
+        .next()
+        .and_then(|node| forest.name(node));
+    let by_body = operations
+        .iter()
+        .find(|operation| match (&first, operation.style) {
+            (Some(name), BindingStyle::Rpc) => name.local == operation.name,
+            (Some(name), BindingStyle::Document) => {
+                input_element(&operation.name).as_ref() == Some(*name)
+            }
+            (None, _) => false,
+        });
+    by_body.or_else(|| {
+        let action = action.filter(|a| !a.is_empty())?;
+        operations
+            .iter()
+            .find(|operation| operation.soap_action.as_deref() == Some(action))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Part;
+
+    fn message_def(parts: Vec<(&str, PartContent)>) -> Message {
+        Message {
+            name: QName::new("urn:t", "M"),
+            parts: parts
+                .into_iter()
+                .map(|(name, content)| Part {
+                    name: name.into(),
+                    content,
+                })
+                .collect(),
+        }
+    }
+
+    fn rpc(namespace: &str) -> BindingOperation {
+        BindingOperation {
+            name: "hello".into(),
+            soap_action: None,
+            style: BindingStyle::Rpc,
+            input_namespace: Some(namespace.into()),
+            output_namespace: Some(namespace.into()),
+            input_parts: None,
+            output_parts: None,
+            input_headers: vec![],
+            output_headers: vec![],
+        }
+    }
+
+    #[test]
+    fn rpc_round_trip() {
+        let definition = message_def(vec![(
+            "TestPart",
+            PartContent::Type(QName::new("x", "string")),
+        )]);
+        let binding = rpc("urn:w");
+        let layout = Layout {
+            operation: "hello",
+            binding: Some(&binding),
+        };
+        let body = br#"<w:hello xmlns:w="urn:w"><TestPart>Hello</TestPart></w:hello>"#;
+        let normalised = decode(
+            layout,
+            Some(&definition),
+            &parse_body(body).unwrap(),
+            Direction::Input,
+        )
+        .unwrap();
+        let part = message::part_element(&normalised, "TestPart").expect("the part is there");
+        assert_eq!(normalised.string_value(part), "Hello");
+        assert_eq!(
+            normalised
+                .name(normalised.document_element().unwrap())
+                .unwrap()
+                .local,
+            "message"
+        );
+        let encoded = encode(layout, Some(&definition), &normalised, Direction::Output);
+        let reparsed = xml::parse(encoded.as_bytes()).unwrap();
+        let wrapper = reparsed.document_element().unwrap();
+        assert_eq!(
+            reparsed.name(wrapper),
+            Some(&QName::new("urn:w", "helloResponse"))
+        );
+        assert_eq!(reparsed.string_value(wrapper), "Hello");
+    }
+
+    #[test]
+    fn document_round_trip_and_missing_part() {
+        let element = QName::new("urn:e", "order");
+        let definition = message_def(vec![("payload", PartContent::Element(element))]);
+        let layout = Layout {
+            operation: "submit",
+            binding: None,
+        };
+        let body = br#"<e:order xmlns:e="urn:e"><id>7</id></e:order>"#;
+        let normalised = decode(
+            layout,
+            Some(&definition),
+            &parse_body(body).unwrap(),
+            Direction::Input,
+        )
+        .unwrap();
+        let encoded = encode(layout, Some(&definition), &normalised, Direction::Input);
+        let reparsed = xml::parse(encoded.as_bytes()).unwrap();
+        let order = reparsed.document_element().unwrap();
+        assert_eq!(reparsed.name(order).unwrap().local, "order");
+        assert_eq!(reparsed.string_value(order), "7");
+        let other = parse_body(b"<other/>").unwrap();
+        let error = decode(layout, Some(&definition), &other, Direction::Input).unwrap_err();
+        assert!(matches!(error, Error::MissingPart { .. }), "{error}");
+    }
+}

@@ -1,0 +1,219 @@
+//! The engine as the transports see it: a SOAP request for a path becomes a message for the
+//! service offered there; the process's reply or fault goes back as a SOAP response.
+//! Also publishes each service's WSDL on `GET …?wsdl`, with its addresses rewritten to this
+//! server.
+
+use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
+use bytes::Bytes;
+
+use super::binding::{self, Direction, Layout};
+use super::{faults, Engine, Error};
+use crate::runtime::step::ReplyOutcome;
+use crate::xml::{self, QName};
+
+const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
+const SOAP11_BINDING_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
+const SOAP12_BINDING_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap12/";
+
+fn sender_fault(reason: impl Into<String>) -> Response {
+    Response::Fault(SoapFault {
+        code: FaultCode::Sender,
+        subcode: None,
+        reason: reason.into(),
+        detail: None,
+    })
+}
+
+fn receiver_fault(reason: impl Into<String>) -> Response {
+    Response::Fault(SoapFault {
+        code: FaultCode::Receiver,
+        subcode: None,
+        reason: reason.into(),
+        detail: None,
+    })
+}
+
+impl Dispatcher for Engine {
+    async fn dispatch(&self, request: Request) -> Response {
+        let services = self.services();
+        let Some(endpoint) = services.registry.endpoint(&request.address) else {
+            return sender_fault(format!("no service is offered at {}", request.address));
+        };
+        let Some(process) = services.registry.process(&endpoint.pid) else {
+            return receiver_fault(format!("process {} is not deployed", endpoint.pid));
+        };
+        let definitions = &process.unit.definitions;
+        let binding = definitions
+            .services
+            .get(&endpoint.service)
+            .and_then(|service| service.ports.iter().find(|port| port.name == endpoint.port))
+            .and_then(|port| definitions.bindings.get(&port.binding));
+        let Some(binding) = binding else {
+            return receiver_fault(format!(
+                "service {} port {} has no binding",
+                endpoint.service, endpoint.port
+            ));
+        };
+        let forest = match binding::parse_body(&request.body) {
+            Ok(forest) => forest,
+            Err(error) => return sender_fault(error.to_string()),
+        };
+        let input_element = |operation: &str| -> Option<QName> {
+            let operation = definitions.operation(&binding.port_type, operation)?;
+            let message = definitions.messages.get(operation.input.as_ref()?)?;
+            match &message.parts.first()?.content {
+                crate::model::PartContent::Element(element) => Some(element.clone()),
+                crate::model::PartContent::Type(_) => None,
+            }
+        };
+        let Some(binding_operation) = binding::identify_operation(
+            &binding.operations,
+            input_element,
+            &forest,
+            request.action.as_deref(),
+        ) else {
+            let first = forest
+                .child_elements(forest.root())
+                .next()
+                .and_then(|n| forest.name(n).cloned());
+            return sender_fault(format!(
+                "service {} has no operation for a body starting with {}",
+                endpoint.service,
+                first.map_or("nothing".to_owned(), |name| name.to_string())
+            ));
+        };
+        let Some(operation) = definitions.operation(&binding.port_type, &binding_operation.name)
+        else {
+            return receiver_fault(format!(
+                "operation '{}' is not in port type {}",
+                binding_operation.name, binding.port_type
+            ));
+        };
+        let layout = Layout {
+            operation: &operation.name,
+            binding: Some(binding_operation),
+        };
+        let input = operation
+            .input
+            .as_ref()
+            .and_then(|m| definitions.messages.get(m));
+        let message = match binding::decode(layout, input, &forest, Direction::Input) {
+            Ok(message) => message,
+            Err(error) => return sender_fault(error.to_string()),
+        };
+        let expects_reply = !operation.is_one_way();
+        match services
+            .invoke_service(&endpoint, &operation.name, message, expects_reply)
+            .await
+        {
+            Ok(None) => Response::Accepted,
+            Ok(Some(ReplyOutcome::Message(reply))) => {
+                let output = operation
+                    .output
+                    .as_ref()
+                    .and_then(|m| definitions.messages.get(m));
+                let body = binding::encode(layout, output, &reply, Direction::Output);
+                Response::Reply {
+                    body: Bytes::from(body),
+                    headers: Bytes::new(),
+                }
+            }
+            Ok(Some(ReplyOutcome::Fault(fault))) => Response::Fault(faults::to_soap(
+                definitions,
+                Some(operation),
+                Some(&binding.port_type),
+                &fault,
+            )),
+            Err(
+                error @ (Error::NoInstance { .. } | Error::Correlation(_) | Error::NotActive(_)),
+            ) => sender_fault(error.to_string()),
+            Err(error) => receiver_fault(error.to_string()),
+        }
+    }
+
+    fn describe(&self, address: &str, base_url: &str) -> Option<Bytes> {
+        let services = self.services();
+        let endpoint = services.registry.endpoint(address)?;
+        let process = services.registry.process(&endpoint.pid)?;
+        let definitions = &process.unit.definitions;
+        let endpoints = services.registry.endpoints();
+        definitions.documents.values().find_map(|text| {
+            let mut document = xml::parse(text.as_bytes()).ok()?;
+            let root = document.document_element()?;
+            let defines_service = document.child_elements(root).any(|child| {
+                document
+                    .name(child)
+                    .is_some_and(|n| n.ns == WSDL_NS && n.local == "service")
+                    && document.attribute(child, "", "name")
+                        == Some(endpoint.service.local.as_str())
+            });
+            if !defines_service {
+                return None;
+            }
+            rewrite_addresses(&mut document, &endpoints, base_url);
+            Some(Bytes::from(document.to_xml(document.root())))
+        })
+    }
+
+    fn ready(&self) -> bool {
+        self.is_ready()
+    }
+}
+
+/// Points every soap:address of a served port at this server.
+fn rewrite_addresses(
+    document: &mut xml::Document,
+    endpoints: &[super::ServiceEndpoint],
+    base_url: &str,
+) {
+    let Some(root) = document.document_element() else {
+        return;
+    };
+    let target_namespace = document
+        .attribute(root, "", "targetNamespace")
+        .unwrap_or_default()
+        .to_owned();
+    let services: Vec<_> = document
+        .child_elements(root)
+        .filter(|&n| {
+            document
+                .name(n)
+                .is_some_and(|name| name.ns == WSDL_NS && name.local == "service")
+        })
+        .collect();
+    for service in services {
+        let service_name = QName::new(
+            target_namespace.as_str(),
+            document.attribute(service, "", "name").unwrap_or_default(),
+        );
+        let ports: Vec<_> = document.child_elements(service).collect();
+        for port in ports {
+            let port_name = document
+                .attribute(port, "", "name")
+                .unwrap_or_default()
+                .to_owned();
+            let Some(endpoint) = endpoints
+                .iter()
+                .find(|e| e.service == service_name && e.port == port_name)
+            else {
+                continue;
+            };
+            let addresses: Vec<_> = document
+                .child_elements(port)
+                .filter(|&n| {
+                    document.name(n).is_some_and(|name| {
+                        (name.ns == SOAP11_BINDING_NS || name.ns == SOAP12_BINDING_NS)
+                            && name.local == "address"
+                    })
+                })
+                .collect();
+            for address in addresses {
+                document.set_attribute(
+                    address,
+                    QName::new("", "location"),
+                    format!("{base_url}{}", endpoint.path),
+                );
+            }
+        }
+    }
+}

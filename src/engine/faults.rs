@@ -1,0 +1,130 @@
+//! BPEL faults on the wire: a fault an instance answers with becomes a SOAP fault carrying
+//! the fault's QName (and, for a WSDL fault, its message part as detail); a SOAP fault a
+//! partner answers with becomes the BPEL fault its detail or code names.
+
+use baton_transports::{FaultCode, SoapFault};
+use bytes::Bytes;
+
+use crate::model::{Definitions, Operation, PartContent};
+use crate::runtime::{message, Fault, InvokeOutcome};
+use crate::xml::{self, Document, QName};
+
+/// The namespace of SOAP 1.1 envelopes, which names generic fault codes.
+const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+
+/// The WSDL fault of `operation` that `name` denotes: same local name, in the port type's
+/// namespace.
+fn wsdl_fault<'d>(
+    definitions: &'d Definitions,
+    operation: Option<&Operation>,
+    port_type: Option<&QName>,
+    name: &QName,
+) -> Option<&'d crate::model::Message> {
+    let operation = operation?;
+    if port_type.is_some_and(|p| p.ns != name.ns) {
+        return None;
+    }
+    let (_, message_name) = operation
+        .faults
+        .iter()
+        .find(|(fault, _)| *fault == name.local)?;
+    definitions.messages.get(message_name)
+}
+
+/// The SOAP fault for a BPEL fault answered to a caller.
+pub fn to_soap(
+    definitions: &Definitions,
+    operation: Option<&Operation>,
+    port_type: Option<&QName>,
+    fault: &Fault,
+) -> SoapFault {
+    let detail = match (
+        wsdl_fault(definitions, operation, port_type, &fault.name),
+        &fault.data,
+    ) {
+        (Some(definition), Some(data)) => {
+            let mut detail = Document::new();
+            let root = detail.root();
+            for part in &definition.parts {
+                let Some(accessor) = message::part_element(data, &part.name) else {
+                    continue;
+                };
+                let nodes: Vec<_> = match part.content {
+                    PartContent::Element(_) => data.child_elements(accessor).collect(),
+                    PartContent::Type(_) => vec![accessor],
+                };
+                for node in nodes {
+                    let copy = detail.import(data, node);
+                    detail.append_child(root, copy);
+                }
+            }
+            Some(Bytes::from(detail.to_xml(root)))
+        }
+        (None, Some(data)) => Some(Bytes::from(data.to_xml(data.root()))),
+        (_, None) => None,
+    };
+    SoapFault {
+        code: FaultCode::Receiver,
+        subcode: Some((fault.name.ns.clone(), fault.name.local.clone())),
+        reason: fault.reason.clone(),
+        detail,
+    }
+}
+
+/// The BPEL fault for a SOAP fault a partner answered with.
+pub fn from_soap(
+    definitions: &Definitions,
+    operation: Option<&Operation>,
+    port_type: Option<&QName>,
+    fault: SoapFault,
+) -> InvokeOutcome {
+    let detail = fault
+        .detail
+        .as_deref()
+        .and_then(|detail| xml::parse_fragment(detail).ok());
+    if let (Some(operation), Some(detail)) = (operation, &detail) {
+        if let Some(first) = detail.child_elements(detail.root()).next() {
+            for (fault_name, message_name) in &operation.faults {
+                let Some(definition) = definitions.messages.get(message_name) else {
+                    continue;
+                };
+                let Some(part) = definition.parts.first() else {
+                    continue;
+                };
+                let matches = detail
+                    .name(first)
+                    .is_some_and(|name| part.content == PartContent::Element(name.clone()));
+                if matches {
+                    let mut data = message::empty();
+                    let accessor = message::ensure_part(&mut data, &part.name);
+                    let copy = data.import(detail, first);
+                    data.append_child(accessor, copy);
+                    let namespace = port_type.map(|p| p.ns.clone()).unwrap_or_default();
+                    return InvokeOutcome::Fault {
+                        name: QName::new(namespace, fault_name.as_str()),
+                        data: Some(Box::new(data)),
+                        reason: fault.reason,
+                    };
+                }
+            }
+        }
+    }
+    let name = match fault.subcode {
+        Some((namespace, local)) => QName::new(namespace, local),
+        None => QName::new(SOAP11_NS, fault_code_name(fault.code)),
+    };
+    InvokeOutcome::Fault {
+        name,
+        data: detail.map(Box::new),
+        reason: fault.reason,
+    }
+}
+
+fn fault_code_name(code: FaultCode) -> &'static str {
+    match code {
+        FaultCode::Sender => "Client",
+        FaultCode::Receiver => "Server",
+        FaultCode::VersionMismatch => "VersionMismatch",
+        FaultCode::MustUnderstand => "MustUnderstand",
+    }
+}

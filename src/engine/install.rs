@@ -1,0 +1,240 @@
+//! Installing a compiled unit: every process of it becomes a running [`ProcessRuntime`] with
+//! its supervisor and partner link actors, and its provided services are offered at their
+//! paths. Everything is checked before anything is registered, so a unit that cannot be
+//! installed leaves the running processes as they were.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Actor;
+use baton_actors::{DehydrationPolicy, Supervisor};
+
+use super::instance::InstanceKeeper;
+use super::partner::PartnerLinkActor;
+use super::process::{ProcessRuntime, VersionState};
+use super::registry::{service_alias, ServiceEndpoint};
+use super::{Engine, Services};
+use crate::model::{PartnerLinkId, Unit};
+use crate::runtime::CompiledProcess;
+
+/// Why a unit could not be installed.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("{}", .0.join("\n"))]
+    Compile(Vec<String>),
+    #[error("{path} is already served by {owner}")]
+    PathTaken { path: String, owner: String },
+    #[error("deploy.xml names process {0}, which no .bpel file of the unit defines")]
+    MissingProcess(String),
+}
+
+/// The HTTP path of a soap:address URL (`http://host:8080/a/b` → `/a/b`).
+pub fn url_path(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = &rest[rest.find('/')?..];
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    Some(path.trim_end_matches('/').to_owned()).filter(|p| !p.is_empty())
+}
+
+impl Engine {
+    /// Installs the processes of `unit` as `version`, each in `state` (or as its
+    /// deployment descriptor says when it is not active).
+    pub fn install(
+        &self,
+        unit: Arc<Unit>,
+        version: i64,
+        state: VersionState,
+    ) -> Result<Vec<Arc<ProcessRuntime>>, InstallError> {
+        let services = self.services();
+        let mut prepared = Vec::new();
+        let mut errors = Vec::new();
+        for deployment in &unit.descriptor.processes {
+            let Some(model) = unit.process(&deployment.name) else {
+                return Err(InstallError::MissingProcess(deployment.name.to_string()));
+            };
+            let endpoints = provided_endpoints(&unit, deployment, model);
+            for endpoint in &endpoints {
+                if let Some(owner) = services.registry.endpoint(&endpoint.path) {
+                    let owner_name = services
+                        .registry
+                        .process(&owner.pid)
+                        .map(|p| p.name.clone());
+                    if owner_name.as_ref() != Some(&deployment.name) {
+                        return Err(InstallError::PathTaken {
+                            path: endpoint.path.clone(),
+                            owner: owner.pid,
+                        });
+                    }
+                }
+            }
+            let partner_links = model.partner_links.len();
+            let mut my_endpoints = vec![None; partner_links];
+            for endpoint in &endpoints {
+                my_endpoints[endpoint.partner_link.index()] =
+                    Some(format!("{}{}", services.base_url(), endpoint.path));
+            }
+            let mut partner_endpoints = vec![None; partner_links];
+            for invoke in &deployment.invokes {
+                if let Some(partner_link) = model.partner_link_named(&invoke.partner_link) {
+                    partner_endpoints[partner_link.index()] = unit
+                        .definitions
+                        .services
+                        .get(&invoke.service)
+                        .and_then(|s| s.ports.iter().find(|p| p.name == invoke.port))
+                        .and_then(|p| p.address.clone());
+                }
+            }
+            let state = if deployment.retired {
+                VersionState::Retired
+            } else if !deployment.active {
+                VersionState::Disabled
+            } else {
+                state
+            };
+            match CompiledProcess::compile(
+                model.clone(),
+                Arc::new(unit.definitions.clone()),
+                my_endpoints,
+                partner_endpoints,
+            ) {
+                Ok(compiled) => prepared.push((deployment.clone(), compiled, endpoints, state)),
+                Err(compile_errors) => {
+                    errors.extend(compile_errors.iter().map(ToString::to_string))
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(InstallError::Compile(errors));
+        }
+        let mut installed = Vec::new();
+        for (deployment, compiled, endpoints, state) in prepared {
+            let process = Arc::new(ProcessRuntime::new(
+                version,
+                unit.clone(),
+                deployment,
+                compiled,
+                state,
+            ));
+            start_actors(services, &process);
+            services.registry.add_process(process.clone());
+            if state == VersionState::Active {
+                for mut endpoint in endpoints {
+                    endpoint.pid = process.pid.clone();
+                    services.registry.add_endpoint(endpoint);
+                }
+            }
+            tracing::info!(pid = %process.pid, state = ?state, "Process version installed");
+            installed.push(process);
+        }
+        Ok(installed)
+    }
+
+    /// Retires a version: its instances go on, it takes no new ones, and its endpoints pass
+    /// to the version that replaced it.
+    pub fn retire(&self, pid: &str) {
+        if let Some(process) = self.services().registry.process(pid) {
+            process.set_state(VersionState::Retired);
+            tracing::info!(%pid, "Process version retired");
+        }
+    }
+
+    /// Removes a version: its endpoints are withdrawn and its actors stopped. Its instances'
+    /// state stays in the store.
+    pub fn uninstall(&self, pid: &str) {
+        let registry = &self.services().registry;
+        registry.remove_endpoints(pid);
+        if let Some(process) = registry.remove_process(pid) {
+            process.supervisor().shutdown();
+            tracing::info!(%pid, "Process version removed");
+        }
+    }
+}
+
+/// The endpoints a process's `<provide>`s offer (pid filled in at registration).
+fn provided_endpoints(
+    unit: &Unit,
+    deployment: &crate::model::ProcessDeployment,
+    model: &crate::model::Process,
+) -> Vec<ServiceEndpoint> {
+    deployment
+        .provides
+        .iter()
+        .filter_map(|provide| {
+            let partner_link = model.partner_link_named(&provide.partner_link)?;
+            let address = unit
+                .definitions
+                .services
+                .get(&provide.service)
+                .and_then(|s| s.ports.iter().find(|p| p.name == provide.port))
+                .and_then(|p| p.address.as_deref())
+                .and_then(url_path);
+            Some(ServiceEndpoint {
+                pid: String::new(),
+                partner_link,
+                service: provide.service.clone(),
+                port: provide.port.clone(),
+                path: address.unwrap_or_else(|| service_alias(&provide.service)),
+            })
+        })
+        .collect()
+}
+
+fn start_actors(services: &Arc<Services>, process: &Arc<ProcessRuntime>) {
+    let dehydration = &services.config.dehydration;
+    let policy = if dehydration.enabled {
+        DehydrationPolicy {
+            max_count: Some(dehydration.max_count),
+            max_age: Some(Duration::from_millis(dehydration.max_age_ms)),
+            interval: Duration::from_millis(dehydration.check_interval_ms),
+        }
+    } else {
+        DehydrationPolicy::disabled()
+    };
+    let keeper = InstanceKeeper {
+        process: process.clone(),
+        services: services.clone(),
+    };
+    let _ = process
+        .instances
+        .set(Supervisor::start_with(process.pid.clone(), keeper, policy));
+    let model = &process.compiled.model;
+    let mut partners = HashMap::new();
+    for (index, partner_link) in model.partner_links.iter().enumerate() {
+        let Some(role) = &partner_link.partner_role else {
+            continue;
+        };
+        let invoke = process
+            .deployment
+            .invokes
+            .iter()
+            .find(|i| i.partner_link == partner_link.name);
+        let actor = PartnerLinkActor {
+            services: services.clone(),
+            partner_link: PartnerLinkId(index as u32),
+            name: partner_link.name.clone(),
+            service: invoke.map(|i| (i.service.clone(), i.port.clone())),
+            use_peer2peer: invoke.is_none_or(|i| i.use_peer2peer),
+            port_type: Some(role.port_type.clone()),
+            unit: process.unit.clone(),
+        };
+        partners.insert(PartnerLinkId(index as u32), actor.start());
+    }
+    let _ = process.partners.set(partners);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_path;
+
+    #[test]
+    fn paths_of_soap_addresses() {
+        assert_eq!(
+            url_path("http://localhost:8080/ode/processes/HelloWorld").as_deref(),
+            Some("/ode/processes/HelloWorld")
+        );
+        assert_eq!(url_path("https://h/a/b/?wsdl").as_deref(), Some("/a/b"));
+        assert_eq!(url_path("http://h:1"), None);
+        assert_eq!(url_path("http://h/"), None);
+    }
+}

@@ -1,0 +1,172 @@
+//! A process instance as a supervised entity: each message runs one step of the state
+//! machine, commits the new state with its correlation routes in one transaction, and only
+//! then carries out the step's actions (replies, invokes, timers). If the commit fails the
+//! instance's memory is no longer trusted: the supervisor drops it and the next message
+//! reloads it from the store.
+
+use std::sync::Arc;
+
+use baton_actors::{Disposition, Entity, Keeper, Outcome, Step};
+use futures::future::{FutureExt, LocalBoxFuture};
+
+use super::process::ProcessRuntime;
+use super::Services;
+use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
+use crate::store::{self, InstanceWrite, RouteKey, StepCommit};
+
+/// Why a step did not take effect.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StepError {
+    #[error("the store is unavailable: {0}")]
+    Store(String),
+    #[error("the instance state cannot be serialised: {0}")]
+    Serialise(String),
+}
+
+/// The entity of one instance.
+pub struct InstanceEntity {
+    id: i64,
+    process: Arc<ProcessRuntime>,
+    services: Arc<Services>,
+    state: InstanceState,
+    revision: i64,
+}
+
+impl InstanceEntity {
+    /// A new instance, about to take its first message.
+    pub fn new(id: i64, process: Arc<ProcessRuntime>, services: Arc<Services>) -> Self {
+        let model = &process.compiled.model;
+        let state = InstanceState::new(
+            model.variables.len(),
+            model.correlation_sets.len(),
+            model.partner_links.len(),
+            model.root,
+        );
+        Self {
+            id,
+            process,
+            services,
+            state,
+            revision: 0,
+        }
+    }
+}
+
+impl Entity for InstanceEntity {
+    type Key = i64;
+    type Message = Event;
+    type Reply = Result<InstanceStatus, StepError>;
+
+    fn handle(&mut self, event: Event) -> Step<Self::Reply> {
+        let output = Machine::step(
+            &self.process.compiled,
+            &mut self.state,
+            self.id,
+            super::now_ms(),
+            event,
+        );
+        let state = match serde_json::to_vec(&self.state) {
+            Ok(state) => state,
+            Err(error) => {
+                let reply = Err(StepError::Serialise(error.to_string()));
+                return async move {
+                    Outcome {
+                        reply,
+                        next: Disposition::Reload,
+                    }
+                }
+                .boxed_local();
+            }
+        };
+        let finished = output.status.is_finished();
+        let failure = self.state.fault.as_ref().map(ToString::to_string);
+        let mut commit = StepCommit::new(InstanceWrite {
+            id: self.id,
+            status: store_status(output.status),
+            state,
+            failure,
+            expected_revision: self.revision,
+        });
+        let process_name = self.process.name.to_string();
+        commit.routes_added = output
+            .routes
+            .iter()
+            .map(|route| RouteKey::new(process_name.clone(), route.key()))
+            .collect();
+        commit.clear_routes = finished;
+        self.revision += 1;
+        let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
+        async move {
+            match services.store.commit(commit).await {
+                Ok(_) => {
+                    services.perform(id, &process, output.actions);
+                    let next = if finished { Disposition::Finished } else { Disposition::Continue };
+                    Outcome { reply: Ok(output.status), next }
+                }
+                Err(error) => {
+                    tracing::error!(instance = id, %error, "Step not committed; instance will reload");
+                    Outcome { reply: Err(StepError::Store(error.to_string())), next: Disposition::Reload }
+                }
+            }
+        }
+        .boxed_local()
+    }
+}
+
+fn store_status(status: InstanceStatus) -> store::InstanceStatus {
+    match status {
+        InstanceStatus::Running => store::InstanceStatus::Running,
+        InstanceStatus::Completed => store::InstanceStatus::Completed,
+        InstanceStatus::Faulted => store::InstanceStatus::Faulted,
+        InstanceStatus::Terminated => store::InstanceStatus::Terminated,
+    }
+}
+
+/// Loads instances of one process version from the store, and records their failures.
+pub struct InstanceKeeper {
+    pub process: Arc<ProcessRuntime>,
+    pub services: Arc<Services>,
+}
+
+impl Keeper<InstanceEntity> for InstanceKeeper {
+    fn hydrate(&self, id: i64) -> LocalBoxFuture<'static, Result<InstanceEntity, String>> {
+        let (process, services) = (self.process.clone(), self.services.clone());
+        async move {
+            let record = services
+                .store
+                .load_instance(id)
+                .await
+                .map_err(|error| error.to_string())?
+                .ok_or_else(|| format!("instance {id} does not exist"))?;
+            if record.pid != process.pid {
+                return Err(format!(
+                    "instance {id} belongs to {}, not {}",
+                    record.pid, process.pid
+                ));
+            }
+            if record.status != store::InstanceStatus::Running {
+                return Err(format!("instance {id} is {}", record.status));
+            }
+            let state: InstanceState = serde_json::from_slice(&record.state)
+                .map_err(|error| format!("instance {id} has unreadable state: {error}"))?;
+            Ok(InstanceEntity {
+                id,
+                process,
+                services,
+                state,
+                revision: record.revision,
+            })
+        }
+        .boxed_local()
+    }
+
+    fn failed(&self, id: i64, reason: String) -> LocalBoxFuture<'static, ()> {
+        let services = self.services.clone();
+        async move {
+            if let Err(error) = services.store.mark_failed(id, &reason).await {
+                tracing::error!(instance = id, %error, "Could not record the instance's failure");
+            }
+        }
+        .boxed_local()
+    }
+}

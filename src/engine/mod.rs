@@ -1,0 +1,345 @@
+//! The engine: runs deployed processes as actors and connects them to the transports.
+//!
+//! [`Engine`] is what the `baton serve` command builds and what transports dispatch to. It
+//! owns the [`Services`] every actor shares: the store, the outbound HTTP client, the
+//! [`Registry`] of deployed versions and endpoints, and the inbound [`Exchanges`] awaiting
+//! replies. A message for a provided service is routed by correlation to a waiting instance,
+//! or creates one; its reply (if the operation has one) comes back through the exchange.
+//!
+//! # Layout
+//! - [`process`]: a deployed process version at run time.
+//! - [`instance`]: an instance as a supervised entity; commit, then act.
+//! - [`partner`]: the actor of an invoking partner link (peer-to-peer or HTTP).
+//! - [`binding`]: WSDL SOAP bindings, message ↔ body.
+//! - [`faults`]: BPEL faults ↔ SOAP faults.
+//! - [`dispatch`]: the transports' [`baton_transports::Dispatcher`], and WSDL publication.
+//! - [`install`]: turning a compiled unit into running process versions.
+//! - [`registry`], [`exchanges`]: shared maps.
+
+pub mod binding;
+pub mod dispatch;
+pub mod exchanges;
+pub mod faults;
+pub mod install;
+pub mod instance;
+pub mod partner;
+pub mod process;
+pub mod registry;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use baton_transports::http::HttpClient;
+
+pub use exchanges::Exchanges;
+pub use install::InstallError;
+pub use process::{ProcessRuntime, VersionState};
+pub use registry::{Registry, ServiceEndpoint};
+
+use self::instance::{InstanceEntity, StepError};
+use self::partner::Call;
+use crate::config::Configuration;
+use crate::model::VariableKind;
+use crate::runtime::state::Inbound;
+use crate::runtime::step::{route_key, Action, ReplyOutcome};
+use crate::runtime::{correlation, Event, InstanceStatus};
+use crate::store::Store;
+use crate::xml::Document;
+
+/// Why a message could not be handled. Process faults are not errors: they are replies.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no process version {0} is deployed")]
+    NoProcess(String),
+    #[error("no instance of {process} correlates with this '{operation}' message, and the operation does not create instances")]
+    NoInstance { process: String, operation: String },
+    #[error("process {0} is not active: it takes no new instances")]
+    NotActive(String),
+    #[error("the message's correlation values cannot be read: {0}")]
+    Correlation(String),
+    #[error("the store is unavailable: {0}")]
+    Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Step(#[from] StepError),
+    #[error("the instance could not take the message: {0}")]
+    Actor(#[from] baton_actors::Error),
+    #[error("no reply within {0:?}")]
+    ReplyTimeout(Duration),
+    #[error("the instance ended without replying")]
+    NoReply,
+}
+
+/// Milliseconds since the Unix epoch, the machine's clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+/// What every actor of the engine shares.
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub http: HttpClient,
+    pub registry: Registry,
+    pub exchanges: Exchanges,
+    pub config: Configuration,
+    base_url: OnceLock<String>,
+    ready: AtomicBool,
+}
+
+impl Services {
+    /// `http://host:port` of this server, once it listens.
+    pub fn base_url(&self) -> &str {
+        self.base_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or("http://127.0.0.1")
+    }
+
+    /// Delivers an event to instance `instance` of version `pid`.
+    pub async fn deliver(
+        &self,
+        pid: &str,
+        instance: i64,
+        event: Event,
+    ) -> Result<InstanceStatus, Error> {
+        let process = self
+            .registry
+            .process(pid)
+            .ok_or_else(|| Error::NoProcess(pid.to_owned()))?;
+        Ok(process.supervisor().send(instance, event).await??)
+    }
+
+    /// Carries out a committed step's actions.
+    pub fn perform(
+        self: &Arc<Self>,
+        instance: i64,
+        process: &Arc<ProcessRuntime>,
+        actions: Vec<Action>,
+    ) {
+        for action in actions {
+            match action {
+                Action::Reply { exchange, outcome } => {
+                    if !self.exchanges.complete(&exchange, outcome) {
+                        tracing::debug!(instance, %exchange, "Reply dropped: nobody waits for it");
+                    }
+                }
+                Action::Invoke {
+                    exchange,
+                    partner_link,
+                    operation,
+                    message,
+                    one_way,
+                    endpoint,
+                } => {
+                    let call = Call {
+                        pid: process.pid.clone(),
+                        instance,
+                        exchange,
+                        operation,
+                        message,
+                        one_way,
+                        endpoint,
+                    };
+                    match process.partner(partner_link) {
+                        Some(partner) => partner.do_send(call),
+                        None => tracing::error!(
+                            instance,
+                            ?partner_link,
+                            "Invoke on a partner link without a partner role"
+                        ),
+                    }
+                }
+                Action::Timer { activity, due_ms } => {
+                    let services = self.clone();
+                    let pid = process.pid.clone();
+                    let delay =
+                        Duration::from_millis(due_ms.saturating_sub(now_ms()).max(0) as u64);
+                    actix::spawn(async move {
+                        actix::clock::sleep(delay).await;
+                        if let Err(error) = services
+                            .deliver(&pid, instance, Event::TimerFired { activity })
+                            .await
+                        {
+                            tracing::warn!(instance, %error, "Timer not delivered");
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// Routes a message for `endpoint` to the instance it correlates with, or to a new one,
+    /// and waits for the reply when `expects_reply`.
+    pub async fn invoke_service(
+        self: &Arc<Self>,
+        endpoint: &ServiceEndpoint,
+        operation: &str,
+        message: Document,
+        expects_reply: bool,
+    ) -> Result<Option<ReplyOutcome>, Error> {
+        let process = self
+            .registry
+            .process(&endpoint.pid)
+            .ok_or_else(|| Error::NoProcess(endpoint.pid.clone()))?;
+        let key = (endpoint.partner_link, operation.to_owned());
+        let target = self.correlate(&process, &key, &message).await?;
+        let (exchange, reply) = match expects_reply {
+            true => {
+                let (id, receiver) = self.exchanges.open();
+                (Some(id), Some(receiver))
+            }
+            false => (None, None),
+        };
+        let inbound = Inbound {
+            partner_link: endpoint.partner_link,
+            operation: operation.to_owned(),
+            message,
+            exchange: exchange.clone(),
+        };
+        let delivered = match target {
+            Some((pid, instance)) => self.deliver(&pid, instance, Event::Message(inbound)).await,
+            None if process.instantiating.contains(&key) => {
+                self.create_instance(&process, inbound).await
+            }
+            None => Err(Error::NoInstance {
+                process: process.name.to_string(),
+                operation: operation.to_owned(),
+            }),
+        };
+        if let Err(error) = delivered {
+            if let Some(exchange) = &exchange {
+                self.exchanges.cancel(exchange);
+            }
+            return Err(error);
+        }
+        let Some(reply) = reply else { return Ok(None) };
+        let timeout = Duration::from_millis(self.config.server.reply_timeout_ms);
+        match tokio::time::timeout(timeout, reply).await {
+            Ok(Ok(outcome)) => Ok(Some(outcome)),
+            Ok(Err(_)) => Err(Error::NoReply),
+            Err(_) => {
+                if let Some(exchange) = &exchange {
+                    self.exchanges.cancel(exchange);
+                }
+                Err(Error::ReplyTimeout(timeout))
+            }
+        }
+    }
+
+    /// The instance (pid, id) a message correlates with, if any.
+    async fn correlate(
+        &self,
+        process: &ProcessRuntime,
+        key: &process::OperationKey,
+        message: &Document,
+    ) -> Result<Option<(String, i64)>, Error> {
+        let Some(sets) = process.correlated.get(key) else {
+            return Ok(None);
+        };
+        let compiled = &process.compiled;
+        let Some(message_type) = compiled.input_message(key.0, &key.1) else {
+            return Ok(None);
+        };
+        let kind = VariableKind::Message(message_type);
+        let name = process.name.to_string();
+        for set in sets {
+            let set = compiled.model.correlation_set(*set);
+            let values = correlation::values(compiled, &kind, message, &set.properties)
+                .map_err(|fault| Error::Correlation(fault.reason))?;
+            if let Some(owner) = self
+                .store
+                .find_route(&name, &route_key(&set.name, &values))
+                .await?
+            {
+                return Ok(Some((owner.pid, owner.instance)));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn create_instance(
+        self: &Arc<Self>,
+        process: &Arc<ProcessRuntime>,
+        inbound: Inbound,
+    ) -> Result<InstanceStatus, Error> {
+        if process.state() != VersionState::Active {
+            return Err(Error::NotActive(process.pid.clone()));
+        }
+        let id = self.store.create_instance(&process.pid).await?;
+        let entity = InstanceEntity::new(id, process.clone(), self.clone());
+        tracing::debug!(instance = id, pid = %process.pid, "Instance created");
+        Ok(process
+            .supervisor()
+            .spawn(id, entity, Event::Message(inbound))
+            .await??)
+    }
+}
+
+/// The engine: cheap to clone, shared by the transports.
+#[derive(Clone)]
+pub struct Engine {
+    services: Arc<Services>,
+}
+
+impl Engine {
+    pub fn new(
+        config: Configuration,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, baton_transports::Error> {
+        let http = HttpClient::new(&config.http_client)?;
+        let services = Services {
+            store,
+            http,
+            registry: Registry::default(),
+            exchanges: Exchanges::new(),
+            config,
+            base_url: OnceLock::new(),
+            ready: AtomicBool::new(false),
+        };
+        Ok(Self {
+            services: Arc::new(services),
+        })
+    }
+
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    /// Records the address the server listens on (used in endpoint references and for
+    /// calls forced through HTTP to processes of this server).
+    pub fn set_base_url(&self, base_url: String) {
+        let _ = self.services.base_url.set(base_url);
+    }
+
+    /// Marks the engine ready (deployments loaded): `GET /health` answers 200 from then on.
+    pub fn set_ready(&self) {
+        self.services.ready.store(true, Ordering::Release);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.services.ready.load(Ordering::Acquire)
+    }
+
+    /// Resumes every running instance after a start: timers are re-armed and invokes whose
+    /// outcome was lost are issued again.
+    pub async fn recover(&self) -> Result<usize, Error> {
+        let instances = self.services.store.recoverable_instances().await?;
+        let mut recovered = 0;
+        for record in instances {
+            match self
+                .services
+                .deliver(&record.pid, record.id, Event::Recover)
+                .await
+            {
+                Ok(_) => recovered += 1,
+                Err(error) => {
+                    tracing::warn!(instance = record.id, pid = %record.pid, %error, "Instance not recovered")
+                }
+            }
+        }
+        Ok(recovered)
+    }
+}

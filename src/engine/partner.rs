@@ -1,0 +1,240 @@
+//! The actor of a partner link that invokes: it resolves where each call goes and performs
+//! it without blocking the instance, then hands the outcome back to the instance as an
+//! event.
+//!
+//! Where a call goes, in order: an endpoint assigned at run time; the service named by
+//! deploy.xml's `<invoke>`, in memory (peer-to-peer) when a process of this server provides
+//! it and `usePeer2Peer` is not false, or through this server's own HTTP endpoint when it is;
+//! otherwise the service port's `soap:address`.
+
+use std::sync::Arc;
+
+use actix::prelude::*;
+use baton_transports::{Response, SoapVersion};
+use bytes::Bytes;
+
+use super::binding::{self, Direction, Layout};
+use super::faults;
+use super::Services;
+use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
+use crate::runtime::step::ReplyOutcome;
+use crate::runtime::{Event, ExchangeId, InvokeOutcome};
+use crate::xml::{Document, QName};
+
+/// Invoke a partner for an instance.
+pub struct Call {
+    pub pid: String,
+    pub instance: i64,
+    pub exchange: ExchangeId,
+    pub operation: String,
+    pub message: Document,
+    pub one_way: bool,
+    pub endpoint: Option<String>,
+}
+
+impl Message for Call {
+    type Result = ();
+}
+
+/// One partner link of one process version.
+pub struct PartnerLinkActor {
+    pub services: Arc<Services>,
+    pub partner_link: PartnerLinkId,
+    /// The partner link's name, for logs.
+    pub name: String,
+    /// deploy.xml `<invoke>`: service, port and whether peer-to-peer is allowed.
+    pub service: Option<(QName, String)>,
+    pub use_peer2peer: bool,
+    /// The partner role's port type.
+    pub port_type: Option<QName>,
+    pub unit: Arc<crate::model::Unit>,
+}
+
+impl Actor for PartnerLinkActor {
+    type Context = Context<Self>;
+}
+
+/// Where one call goes.
+enum Target {
+    Peer(super::registry::ServiceEndpoint),
+    Http {
+        url: String,
+        binding: Option<Binding>,
+    },
+}
+
+impl PartnerLinkActor {
+    fn target(&self, assigned: Option<&str>) -> Result<Target, String> {
+        let binding_of = |service: &QName, port: &str| -> Option<Binding> {
+            let definitions = &self.unit.definitions;
+            let port = definitions
+                .services
+                .get(service)?
+                .ports
+                .iter()
+                .find(|p| p.name == port)?;
+            definitions.bindings.get(&port.binding).cloned()
+        };
+        if let Some(url) = assigned {
+            let binding = self
+                .service
+                .as_ref()
+                .and_then(|(service, port)| binding_of(service, port));
+            return Ok(Target::Http {
+                url: url.to_owned(),
+                binding,
+            });
+        }
+        let Some((service, port)) = &self.service else {
+            return Err(format!(
+                "partner link '{}' has no <invoke> binding in deploy.xml",
+                self.name
+            ));
+        };
+        if let Some(endpoint) = self.services.registry.provided(service, port) {
+            if self.use_peer2peer {
+                return Ok(Target::Peer(endpoint));
+            }
+            let url = format!("{}{}", self.services.base_url(), endpoint.path);
+            return Ok(Target::Http {
+                url,
+                binding: binding_of(service, port),
+            });
+        }
+        let definitions = &self.unit.definitions;
+        let address = definitions
+            .services
+            .get(service)
+            .and_then(|s| s.ports.iter().find(|p| &p.name == port))
+            .and_then(|p| p.address.clone())
+            .ok_or_else(|| {
+                format!("service {service} port {port} has no address and is not deployed here")
+            })?;
+        Ok(Target::Http {
+            url: address,
+            binding: binding_of(service, port),
+        })
+    }
+}
+
+impl Handler<Call> for PartnerLinkActor {
+    type Result = ();
+
+    fn handle(&mut self, call: Call, _: &mut Context<Self>) {
+        let target = self.target(call.endpoint.as_deref());
+        let via = match &target {
+            Ok(Target::Peer(_)) => "peer",
+            Ok(Target::Http { .. }) => "http",
+            Err(_) => "nowhere",
+        };
+        tracing::debug!(partner_link = %self.name, operation = %call.operation, via = %via, instance = call.instance, "Invoking partner");
+        let services = self.services.clone();
+        let unit = self.unit.clone();
+        let port_type = self.port_type.clone();
+        let name = self.name.clone();
+        actix::spawn(async move {
+            let outcome = match target {
+                Err(reason) => InvokeOutcome::Failure(reason),
+                Ok(Target::Peer(endpoint)) => {
+                    match services
+                        .invoke_service(&endpoint, &call.operation, call.message, !call.one_way)
+                        .await
+                    {
+                        Ok(None) => InvokeOutcome::Reply(crate::runtime::message::empty()),
+                        Ok(Some(ReplyOutcome::Message(message))) => InvokeOutcome::Reply(message),
+                        Ok(Some(ReplyOutcome::Fault(fault))) => InvokeOutcome::Fault {
+                            name: fault.name,
+                            data: fault.data,
+                            reason: fault.reason,
+                        },
+                        Err(error) => InvokeOutcome::Failure(error.to_string()),
+                    }
+                }
+                Ok(Target::Http { url, binding }) => {
+                    call_http(
+                        &services,
+                        &unit,
+                        port_type.as_ref(),
+                        binding.as_ref(),
+                        &url,
+                        &call,
+                    )
+                    .await
+                }
+            };
+            if call.one_way {
+                if let InvokeOutcome::Failure(reason) | InvokeOutcome::Fault { reason, .. } =
+                    &outcome
+                {
+                    tracing::warn!(partner_link = %name, instance = call.instance, %reason, "One-way invoke failed");
+                }
+                return;
+            }
+            let event = Event::InvokeDone {
+                exchange: call.exchange,
+                outcome,
+            };
+            if let Err(error) = services.deliver(&call.pid, call.instance, event).await {
+                tracing::warn!(instance = call.instance, %error, "Invoke outcome not delivered");
+            }
+        });
+    }
+}
+
+/// Calls a partner over SOAP/HTTP, encoding and decoding as its binding says.
+async fn call_http(
+    services: &Services,
+    unit: &crate::model::Unit,
+    port_type: Option<&QName>,
+    binding: Option<&Binding>,
+    url: &str,
+    call: &Call,
+) -> InvokeOutcome {
+    let definitions = &unit.definitions;
+    let operation =
+        port_type.and_then(|port_type| definitions.operation(port_type, &call.operation));
+    let binding_operation =
+        binding.and_then(|b| b.operations.iter().find(|o| o.name == call.operation));
+    let layout = Layout {
+        operation: &call.operation,
+        binding: binding_operation,
+    };
+    let input = operation
+        .and_then(|o| o.input.as_ref())
+        .and_then(|m| definitions.messages.get(m));
+    let body = binding::encode(layout, input, &call.message, Direction::Input);
+    let version = match binding.map(|b| b.version) {
+        Some(WsdlSoapVersion::Soap12) => SoapVersion::Soap12,
+        _ => SoapVersion::Soap11,
+    };
+    let action = binding_operation.and_then(|o| o.soap_action.as_deref());
+    let response = services
+        .http
+        .call(
+            url,
+            version,
+            action,
+            Bytes::new(),
+            Bytes::from(body),
+            !call.one_way,
+        )
+        .await;
+    match response {
+        Err(error) => InvokeOutcome::Failure(error.to_string()),
+        Ok(Response::Accepted) => InvokeOutcome::Reply(crate::runtime::message::empty()),
+        Ok(Response::Reply { body, .. }) => {
+            let output = operation
+                .and_then(|o| o.output.as_ref())
+                .and_then(|m| definitions.messages.get(m));
+            match binding::parse_body(&body)
+                .and_then(|forest| binding::decode(layout, output, &forest, Direction::Output))
+            {
+                Ok(message) => InvokeOutcome::Reply(message),
+                Err(error) => {
+                    InvokeOutcome::Failure(format!("the reply from {url} does not fit: {error}"))
+                }
+            }
+        }
+        Ok(Response::Fault(fault)) => faults::from_soap(definitions, operation, port_type, fault),
+    }
+}

@@ -1,0 +1,130 @@
+//! One deployed process version at run time: its compiled model, its deployment settings,
+//! the supervisor of its instances, the actors of its invoking partner links, and the
+//! routing facts derived once at deploy time (which operations create instances, which
+//! correlation sets route the others).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use actix::Addr;
+use baton_actors::SupervisorHandle;
+
+use super::instance::{InstanceEntity, InstanceKeeper};
+use super::partner::PartnerLinkActor;
+use crate::model::{
+    ActivityKind, CorrelationSetId, Initiate, PartnerLinkId, ProcessDeployment, Unit,
+};
+use crate::runtime::CompiledProcess;
+use crate::xml::QName;
+
+/// A (partner link, operation) pair: what an inbound message is for.
+pub type OperationKey = (PartnerLinkId, String);
+
+/// Whether a version takes new instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    /// Takes new instances.
+    Active,
+    /// Its instances go on; it takes no new ones.
+    Retired,
+    /// Deployed with `<active>false</active>`: takes nothing until activated.
+    Disabled,
+}
+
+/// A deployed process version.
+pub struct ProcessRuntime {
+    /// `{namespace}Name-version`.
+    pub pid: String,
+    pub name: QName,
+    pub version: i64,
+    pub unit: Arc<Unit>,
+    pub deployment: ProcessDeployment,
+    pub compiled: CompiledProcess,
+    /// (partner link, operation) pairs whose receive creates an instance.
+    pub instantiating: HashSet<OperationKey>,
+    /// (partner link, operation) → correlation sets that route it to an existing instance.
+    pub correlated: HashMap<OperationKey, Vec<CorrelationSetId>>,
+    pub instances: OnceLock<SupervisorHandle<InstanceEntity, InstanceKeeper>>,
+    /// One actor per partner link with a partner role.
+    pub partners: OnceLock<HashMap<PartnerLinkId, Addr<PartnerLinkActor>>>,
+    state: AtomicU8,
+}
+
+impl ProcessRuntime {
+    pub fn new(
+        version: i64,
+        unit: Arc<Unit>,
+        deployment: ProcessDeployment,
+        compiled: CompiledProcess,
+        state: VersionState,
+    ) -> Self {
+        let name = compiled.model.name.clone();
+        let (instantiating, correlated) = routing(&compiled);
+        Self {
+            pid: format!("{name}-{version}"),
+            name,
+            version,
+            unit,
+            deployment,
+            compiled,
+            instantiating,
+            correlated,
+            instances: OnceLock::new(),
+            partners: OnceLock::new(),
+            state: AtomicU8::new(state as u8),
+        }
+    }
+
+    pub fn state(&self) -> VersionState {
+        match self.state.load(Ordering::Acquire) {
+            0 => VersionState::Active,
+            1 => VersionState::Retired,
+            _ => VersionState::Disabled,
+        }
+    }
+
+    pub fn set_state(&self, state: VersionState) {
+        self.state.store(state as u8, Ordering::Release);
+    }
+
+    pub fn supervisor(&self) -> &SupervisorHandle<InstanceEntity, InstanceKeeper> {
+        self.instances
+            .get()
+            .expect("the supervisor starts with the process")
+    }
+
+    pub fn partner(&self, partner_link: PartnerLinkId) -> Option<&Addr<PartnerLinkActor>> {
+        self.partners.get()?.get(&partner_link)
+    }
+}
+
+/// Derives, from the receives of a process, which operations instantiate and which
+/// correlation sets route messages to instances.
+fn routing(
+    compiled: &CompiledProcess,
+) -> (
+    HashSet<OperationKey>,
+    HashMap<OperationKey, Vec<CorrelationSetId>>,
+) {
+    let mut instantiating = HashSet::new();
+    let mut correlated: HashMap<OperationKey, Vec<CorrelationSetId>> = HashMap::new();
+    for activity in &compiled.model.activities {
+        let ActivityKind::Receive(receive) = &activity.kind else {
+            continue;
+        };
+        let key = (receive.partner_link, receive.operation.clone());
+        if receive.create_instance {
+            instantiating.insert(key.clone());
+        }
+        for usage in &receive.correlations {
+            if usage.initiate != Initiate::Yes {
+                let sets = correlated.entry(key.clone()).or_default();
+                if !sets.contains(&usage.set) {
+                    sets.push(usage.set);
+                }
+            }
+        }
+    }
+    (instantiating, correlated)
+}

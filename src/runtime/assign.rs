@@ -1,0 +1,464 @@
+//! `<assign>`: each `<copy>` reads its from-spec into an owned [`Source`], locates its
+//! to-spec as a node of one variable, and replaces that node's value as WS-BPEL 2.0 §8.4
+//! says. An assign is atomic: when any copy faults, every variable it touched is restored.
+
+use super::compiled::CompiledProcess;
+use super::evaluate;
+use super::fault::Fault;
+use super::message;
+use super::state::InstanceState;
+use crate::model::{
+    Copy, EndpointRole, From, PartContent, PartnerLinkId, To, VariableId, VariableKind,
+};
+use crate::xml::{self, Document, NodeId, NodeKind, QName};
+use crate::xpath::{Node, Value};
+
+/// The namespace of the wrapper element that holds the value of a type variable.
+pub const VALUE_WRAPPER: &str = "value";
+/// WS-Addressing, for endpoint references.
+pub const WSA_NS: &str = "http://www.w3.org/2005/08/addressing";
+/// BPEL's service-ref wrapper for endpoint references.
+pub const SERVICE_REF_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/serviceref";
+
+/// What a from-spec yielded, owned so that the target may be in the same variable.
+enum Source {
+    /// A whole variable's value.
+    Variable(Document),
+    /// An element (the document element of its own document).
+    Element(Document),
+    /// A string value (from a text or attribute node, or an atomic expression value).
+    Text(String),
+}
+
+/// Runs the copies of one assign, atomically.
+pub fn execute(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    copies: &[Copy],
+) -> Result<(), Fault> {
+    let saved_variables = state.variables.clone();
+    let saved_endpoints = state.endpoints.clone();
+    for copy in copies {
+        if let Err(fault) = run_copy(process, state, copy) {
+            state.variables = saved_variables;
+            state.endpoints = saved_endpoints;
+            return Err(fault);
+        }
+    }
+    Ok(())
+}
+
+fn run_copy(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    copy: &Copy,
+) -> Result<(), Fault> {
+    let Some(source) = read_from(process, state, copy)? else {
+        return Ok(());
+    };
+    match &copy.to {
+        To::Variable {
+            variable,
+            part: None,
+            query: None,
+        } if matches!(source, Source::Variable(_)) => {
+            let Source::Variable(document) = source else {
+                unreachable!()
+            };
+            check_whole_copy(process, copy, *variable)?;
+            state.variables[variable.index()] = Some(document);
+            Ok(())
+        }
+        To::PartnerLink(partner_link) => assign_endpoint(state, *partner_link, source),
+        to => {
+            let (variable, node) = locate_to(process, state, to, copy)?;
+            let document = state.variables[variable.index()]
+                .as_mut()
+                .expect("located in a set variable");
+            write(document, node, source, copy.keep_src_element_name)
+        }
+    }
+}
+
+/// A whole-variable copy needs variables of the same kind.
+fn check_whole_copy(process: &CompiledProcess, copy: &Copy, to: VariableId) -> Result<(), Fault> {
+    if let From::Variable {
+        variable: from,
+        part: None,
+        query: None,
+    } = &copy.from
+    {
+        let (from_kind, to_kind) = (
+            &process.model.variable(*from).kind,
+            &process.model.variable(to).kind,
+        );
+        let compatible = match (from_kind, to_kind) {
+            (VariableKind::Message(a), VariableKind::Message(b)) => a == b,
+            (VariableKind::Message(_), _) | (_, VariableKind::Message(_)) => false,
+            _ => true,
+        };
+        if !compatible {
+            return Err(Fault::mismatched_assignment(format!(
+                "{}: cannot copy variable '{}' ({from_kind:?}) to variable '{}' ({to_kind:?})",
+                copy.location,
+                process.model.variable(*from).name,
+                process.model.variable(to).name
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn read_from(
+    process: &CompiledProcess,
+    state: &InstanceState,
+    copy: &Copy,
+) -> Result<Option<Source>, Fault> {
+    let missing = |what: String| -> Result<Option<Source>, Fault> {
+        if copy.ignore_missing_from_data {
+            Ok(None)
+        } else {
+            Err(Fault::selection_failure(format!(
+                "{}: {what}",
+                copy.location
+            )))
+        }
+    };
+    match &copy.from {
+        From::Variable {
+            variable,
+            part: None,
+            query: None,
+        } if matches!(
+            &copy.to,
+            To::Variable {
+                part: None,
+                query: None,
+                ..
+            }
+        ) =>
+        {
+            let document = state.variables[variable.index()].as_ref().ok_or_else(|| {
+                Fault::uninitialized_variable(&process.model.variable(*variable).name)
+            })?;
+            Ok(Some(Source::Variable(document.clone())))
+        }
+        From::Variable {
+            variable,
+            part,
+            query,
+        } => {
+            let node =
+                evaluate::variable_node(process, &state.variables, *variable, part.as_deref())?;
+            let node = match query {
+                Some(query) => {
+                    let value = evaluate::value(process, &state.variables, *query, Some(node))?;
+                    match single_node(value) {
+                        Ok(node) => node,
+                        Err(count) => {
+                            return missing(format!("the query selected {count} nodes, not one"))
+                        }
+                    }
+                }
+                None => node,
+            };
+            Ok(Some(source_of(node)))
+        }
+        From::Expression(expression) => {
+            match evaluate::value(process, &state.variables, *expression, None)? {
+                Value::NodeSet(nodes) if nodes.len() == 1 => Ok(Some(source_of(nodes[0]))),
+                Value::NodeSet(nodes) => missing(format!(
+                    "the expression selected {} nodes, not one",
+                    nodes.len()
+                )),
+                atomic => Ok(Some(Source::Text(atomic.to_xpath_string()))),
+            }
+        }
+        From::Literal(text) => literal(text).map(Some),
+        From::PartnerLink { partner_link, role } => {
+            let address = endpoint(process, state, *partner_link, *role).ok_or_else(|| {
+                Fault::selection_failure(format!(
+                    "{}: partner link '{}' has no endpoint for that role",
+                    copy.location,
+                    process.model.partner_link(*partner_link).name
+                ))
+            })?;
+            Ok(Some(Source::Element(endpoint_reference(&address))))
+        }
+        From::Property { variable, property } => {
+            let document = state.variables[variable.index()].as_ref().ok_or_else(|| {
+                Fault::uninitialized_variable(&process.model.variable(*variable).name)
+            })?;
+            let kind = &process.model.variable(*variable).kind;
+            let mut values = super::correlation::values(
+                process,
+                kind,
+                document,
+                std::slice::from_ref(property),
+            )?;
+            Ok(Some(Source::Text(values.remove(0))))
+        }
+    }
+}
+
+fn single_node(value: Value<'_>) -> Result<Node<'_>, usize> {
+    match value {
+        Value::NodeSet(nodes) if nodes.len() == 1 => Ok(nodes[0]),
+        Value::NodeSet(nodes) => Err(nodes.len()),
+        _ => Err(0),
+    }
+}
+
+/// An owned copy of what `node` holds.
+fn source_of(node: Node<'_>) -> Source {
+    match node.doc.kind(node.id) {
+        NodeKind::Element { .. } => {
+            let mut document = Document::new();
+            let copy = document.import(node.doc, node.id);
+            let root = document.root();
+            document.append_child(root, copy);
+            Source::Element(document)
+        }
+        _ => Source::Text(node.doc.string_value(node.id)),
+    }
+}
+
+/// A `<literal>`: one element, or text.
+fn literal(text: &str) -> Result<Source, Fault> {
+    let document = xml::parse_fragment(text.as_bytes())
+        .map_err(|error| Fault::selection_failure(format!("invalid literal: {error}")))?;
+    let elements: Vec<NodeId> = document.child_elements(document.root()).collect();
+    if let [element] = elements.as_slice() {
+        let mut single = Document::new();
+        let copy = single.import(&document, *element);
+        let root = single.root();
+        single.append_child(root, copy);
+        Ok(Source::Element(single))
+    } else {
+        Ok(Source::Text(document.string_value(document.root())))
+    }
+}
+
+/// Finds (creating where the spec allows) the node a to-spec names.
+fn locate_to(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    to: &To,
+    copy: &Copy,
+) -> Result<(VariableId, NodeId), Fault> {
+    match to {
+        To::Variable {
+            variable,
+            part,
+            query,
+        } => {
+            let node = ensure_variable_node(process, state, *variable, part.as_deref());
+            let Some(query) = query else {
+                return Ok((*variable, node));
+            };
+            let document = state.variables[variable.index()]
+                .as_ref()
+                .expect("just initialised");
+            let context = Node {
+                doc: document,
+                id: node,
+            };
+            let value = evaluate::value(process, &state.variables, *query, Some(context))?;
+            let target = single_node(value).map_err(|count| {
+                Fault::selection_failure(format!(
+                    "{}: the to-query selected {count} nodes, not one",
+                    copy.location
+                ))
+            })?;
+            Ok((*variable, target.id))
+        }
+        To::Expression(expression) => {
+            let value = evaluate::value(process, &state.variables, *expression, None)?;
+            let target = single_node(value).map_err(|count| {
+                Fault::selection_failure(format!(
+                    "{}: the to-expression selected {count} nodes, not one",
+                    copy.location
+                ))
+            })?;
+            let variable = owner(state, target.doc).ok_or_else(|| {
+                Fault::selection_failure(format!(
+                    "{}: the to-expression selects no variable's node",
+                    copy.location
+                ))
+            })?;
+            Ok((variable, target.id))
+        }
+        To::Property { variable, property } => {
+            let document = state.variables[variable.index()].as_ref().ok_or_else(|| {
+                Fault::uninitialized_variable(&process.model.variable(*variable).name)
+            })?;
+            let kind = &process.model.variable(*variable).kind;
+            let node = super::correlation::property_node(process, kind, document, property)?;
+            Ok((*variable, node))
+        }
+        To::PartnerLink(_) => unreachable!("partner link targets are handled before locating"),
+    }
+}
+
+/// The variable whose document is `document`.
+fn owner(state: &InstanceState, document: &Document) -> Option<VariableId> {
+    let index = state
+        .variables
+        .iter()
+        .position(|slot| slot.as_ref().is_some_and(|d| std::ptr::eq(d, document)))?;
+    Some(VariableId(index as u32))
+}
+
+/// The node of `variable` (or of its `part`), initialising the variable or adding the part
+/// when they do not exist yet.
+fn ensure_variable_node(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    variable: VariableId,
+    part: Option<&str>,
+) -> NodeId {
+    let kind = &process.model.variable(variable).kind;
+    let slot = &mut state.variables[variable.index()];
+    let document = slot.get_or_insert_with(|| match kind {
+        VariableKind::Message(_) => message::empty(),
+        VariableKind::Element(name) => single_element(name.clone()),
+        VariableKind::Type(_) => single_element(QName::new("", VALUE_WRAPPER)),
+    });
+    match (part, kind) {
+        (Some(part), VariableKind::Message(message_type)) => {
+            let accessor = message::ensure_part(document, part);
+            let element_part = process
+                .definitions
+                .messages
+                .get(message_type)
+                .and_then(|m| m.parts.iter().find(|p| p.name == part))
+                .and_then(|p| match &p.content {
+                    PartContent::Element(name) => Some(name.clone()),
+                    PartContent::Type(_) => None,
+                });
+            match element_part {
+                Some(name) => {
+                    let existing = document.child_elements(accessor).next();
+                    existing.unwrap_or_else(|| {
+                        let element = document.new_element(name);
+                        document.append_child(accessor, element);
+                        element
+                    })
+                }
+                None => accessor,
+            }
+        }
+        _ => document
+            .document_element()
+            .expect("variables hold one element"),
+    }
+}
+
+fn single_element(name: QName) -> Document {
+    let mut document = Document::new();
+    let element = document.new_element(name);
+    let root = document.root();
+    document.append_child(root, element);
+    document
+}
+
+/// Replaces the value of `target` with `source` (§8.4.2 replacement).
+fn write(
+    document: &mut Document,
+    target: NodeId,
+    source: Source,
+    keep_name: bool,
+) -> Result<(), Fault> {
+    match (document.kind(target).clone(), source) {
+        (NodeKind::Element { .. }, Source::Element(from) | Source::Variable(from)) => {
+            let from_element = from.document_element().expect("an element source");
+            if keep_name {
+                let name = from.name(from_element).expect("an element").clone();
+                document.rename(target, name);
+            }
+            document.replace_children_with_copy(target, &from, from_element);
+            Ok(())
+        }
+        (NodeKind::Element { .. }, Source::Text(text)) => {
+            document.set_text_content(target, &text);
+            Ok(())
+        }
+        (kind, source) => {
+            let text = match source {
+                Source::Text(text) => text,
+                Source::Element(from) | Source::Variable(from) => from.string_value(from.root()),
+            };
+            match kind {
+                NodeKind::Attribute => {
+                    let (owner, attribute) =
+                        document.attribute_of(target).expect("an attribute handle");
+                    let name = attribute.name.clone();
+                    document.set_attribute(owner, name, text);
+                }
+                _ => {
+                    let replacement = document.new_text(&text);
+                    document.insert_before(target, replacement);
+                    document.detach(target);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The endpoint address of a partner link's role: assigned at run time or deployed.
+fn endpoint(
+    process: &CompiledProcess,
+    state: &InstanceState,
+    partner_link: PartnerLinkId,
+    role: EndpointRole,
+) -> Option<String> {
+    match role {
+        EndpointRole::PartnerRole => state.endpoints[partner_link.index()]
+            .clone()
+            .or_else(|| process.partner_endpoints[partner_link.index()].clone()),
+        EndpointRole::MyRole => process.my_endpoints[partner_link.index()].clone(),
+    }
+}
+
+/// `<sref:service-ref><wsa:EndpointReference><wsa:Address>…`.
+fn endpoint_reference(address: &str) -> Document {
+    let mut document = single_element(QName::new(SERVICE_REF_NS, "service-ref"));
+    let service_ref = document.document_element().expect("just built");
+    let reference = document.new_element(QName::new(WSA_NS, "EndpointReference"));
+    let address_element = document.new_element(QName::new(WSA_NS, "Address"));
+    document.append_child(service_ref, reference);
+    document.append_child(reference, address_element);
+    document.set_text_content(address_element, address);
+    document
+}
+
+/// Copying to a partner link sets its partner role endpoint from an endpoint reference (or
+/// a bare address).
+fn assign_endpoint(
+    state: &mut InstanceState,
+    partner_link: PartnerLinkId,
+    source: Source,
+) -> Result<(), Fault> {
+    let address = match source {
+        Source::Text(text) => text.trim().to_owned(),
+        Source::Element(document) | Source::Variable(document) => {
+            let address = document.descendants(document.root()).find(|&node| {
+                document
+                    .name(node)
+                    .is_some_and(|name| name.local == "Address")
+            });
+            match address {
+                Some(node) => document.string_value(node).trim().to_owned(),
+                None => document.string_value(document.root()).trim().to_owned(),
+            }
+        }
+    };
+    if address.is_empty() {
+        return Err(Fault::selection_failure(
+            "the endpoint reference has no address",
+        ));
+    }
+    state.endpoints[partner_link.index()] = Some(address);
+    Ok(())
+}

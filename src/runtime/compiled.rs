@@ -1,0 +1,188 @@
+//! A process ready to run: the model of one process with every expression and property
+//! alias query compiled once, and the lookups the machine needs on its hot path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::model::{
+    AliasSource, Definitions, Location, Operation, PartnerLinkId, Process, VariableId,
+};
+use crate::xml::QName;
+use crate::xpath::XPath;
+
+/// An expression or query that did not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("{location}: [XPATH] cannot compile '{source_text}': {message}")]
+pub struct CompileError {
+    pub location: Location,
+    pub source_text: String,
+    pub message: String,
+}
+
+/// A property alias with its query compiled.
+#[derive(Debug)]
+pub struct CompiledAlias {
+    pub property: QName,
+    pub source: AliasSource,
+    pub query: Option<XPath>,
+}
+
+/// A process with its expressions compiled.
+#[derive(Debug)]
+pub struct CompiledProcess {
+    pub model: Process,
+    pub definitions: Arc<Definitions>,
+    /// Indexed by [`crate::model::ExprId`].
+    pub expressions: Vec<XPath>,
+    pub aliases: Vec<CompiledAlias>,
+    /// Per partner link: the address this server offers its myRole at, if provided.
+    pub my_endpoints: Vec<Option<String>>,
+    /// Per partner link: the partner role's deployed address, if known.
+    pub partner_endpoints: Vec<Option<String>>,
+    variables_by_name: HashMap<String, VariableId>,
+}
+
+impl CompiledProcess {
+    /// Compiles `model`'s expressions; `my_endpoints` and `partner_endpoints` hold one
+    /// optional address per partner link (see the fields of the same names).
+    pub fn compile(
+        model: Process,
+        definitions: Arc<Definitions>,
+        my_endpoints: Vec<Option<String>>,
+        partner_endpoints: Vec<Option<String>>,
+    ) -> Result<Self, Vec<CompileError>> {
+        let mut errors = Vec::new();
+        let mut expressions = Vec::with_capacity(model.expressions.len());
+        for expression in &model.expressions {
+            match XPath::compile(&expression.source, &expression.namespaces) {
+                Ok(xpath) => expressions.push(xpath),
+                Err(error) => errors.push(CompileError {
+                    location: expression.location.clone(),
+                    source_text: expression.source.clone(),
+                    message: error.to_string(),
+                }),
+            }
+        }
+        let mut aliases = Vec::with_capacity(definitions.property_aliases.len());
+        for alias in &definitions.property_aliases {
+            let query = match &alias.query {
+                Some(query) => match XPath::compile(&query.source, &query.namespaces) {
+                    Ok(xpath) => Some(xpath),
+                    Err(error) => {
+                        errors.push(CompileError {
+                            location: alias.location.clone(),
+                            source_text: query.source.clone(),
+                            message: error.to_string(),
+                        });
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            aliases.push(CompiledAlias {
+                property: alias.property.clone(),
+                source: alias.source.clone(),
+                query,
+            });
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let variables_by_name = model
+            .variables
+            .iter()
+            .enumerate()
+            .map(|(index, variable)| (variable.name.clone(), VariableId(index as u32)))
+            .collect();
+        Ok(Self {
+            model,
+            definitions,
+            expressions,
+            aliases,
+            my_endpoints,
+            partner_endpoints,
+            variables_by_name,
+        })
+    }
+
+    pub fn variable_named(&self, name: &str) -> Option<VariableId> {
+        self.variables_by_name.get(name).copied()
+    }
+
+    /// The alias giving `property` for values of `source`.
+    pub fn alias(&self, property: &QName, source: &AliasSource) -> Option<&CompiledAlias> {
+        self.aliases
+            .iter()
+            .find(|alias| &alias.property == property && &alias.source == source)
+    }
+
+    fn my_role_operation(
+        &self,
+        partner_link: PartnerLinkId,
+        operation: &str,
+    ) -> Option<&Operation> {
+        let role = self.model.partner_link(partner_link).my_role.as_ref()?;
+        self.definitions.operation(&role.port_type, operation)
+    }
+
+    fn partner_role_operation(
+        &self,
+        partner_link: PartnerLinkId,
+        operation: &str,
+    ) -> Option<&Operation> {
+        let role = self
+            .model
+            .partner_link(partner_link)
+            .partner_role
+            .as_ref()?;
+        self.definitions.operation(&role.port_type, operation)
+    }
+
+    /// The input message type of an operation this process provides.
+    pub fn input_message(&self, partner_link: PartnerLinkId, operation: &str) -> Option<QName> {
+        self.my_role_operation(partner_link, operation)?
+            .input
+            .clone()
+    }
+
+    /// The output message type of an operation this process provides.
+    pub fn output_message(&self, partner_link: PartnerLinkId, operation: &str) -> Option<QName> {
+        self.my_role_operation(partner_link, operation)?
+            .output
+            .clone()
+    }
+
+    /// Whether an operation this process provides is one-way.
+    pub fn is_one_way(&self, partner_link: PartnerLinkId, operation: &str) -> bool {
+        self.my_role_operation(partner_link, operation)
+            .is_none_or(Operation::is_one_way)
+    }
+
+    /// The input message type of a partner's operation.
+    pub fn input_message_of_partner(
+        &self,
+        partner_link: PartnerLinkId,
+        operation: &str,
+    ) -> Option<QName> {
+        self.partner_role_operation(partner_link, operation)?
+            .input
+            .clone()
+    }
+
+    /// The output message type of a partner's operation.
+    pub fn output_message_of_partner(
+        &self,
+        partner_link: PartnerLinkId,
+        operation: &str,
+    ) -> Option<QName> {
+        self.partner_role_operation(partner_link, operation)?
+            .output
+            .clone()
+    }
+
+    /// Whether a partner's operation is one-way.
+    pub fn is_one_way_partner(&self, partner_link: PartnerLinkId, operation: &str) -> bool {
+        self.partner_role_operation(partner_link, operation)
+            .is_none_or(Operation::is_one_way)
+    }
+}

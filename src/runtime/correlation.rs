@@ -1,0 +1,115 @@
+//! Correlation: reading property values out of messages and variables through the
+//! property aliases of the unit's WSDL, as correlation sets and
+//! `bpel:getVariableProperty` need them.
+
+use super::compiled::CompiledProcess;
+use super::fault::Fault;
+use super::message;
+use crate::model::{AliasSource, VariableKind};
+use crate::xml::{Document, NodeId, QName};
+use crate::xpath::{self, Node};
+
+/// The values of `properties` in `document`, a value of `kind`.
+pub fn values(
+    process: &CompiledProcess,
+    kind: &VariableKind,
+    document: &Document,
+    properties: &[QName],
+) -> Result<Vec<String>, Fault> {
+    properties
+        .iter()
+        .map(|property| value(process, kind, document, property))
+        .collect()
+}
+
+fn value(
+    process: &CompiledProcess,
+    kind: &VariableKind,
+    document: &Document,
+    property: &QName,
+) -> Result<String, Fault> {
+    let node = property_node(process, kind, document, property)?;
+    Ok(document.string_value(node))
+}
+
+/// The node holding `property` in `document`, a value of `kind`: the aliased part, element
+/// or value, narrowed by the alias's query.
+pub fn property_node(
+    process: &CompiledProcess,
+    kind: &VariableKind,
+    document: &Document,
+    property: &QName,
+) -> Result<NodeId, Fault> {
+    let missing = || {
+        Fault::selection_failure(format!(
+            "no property alias gives property {property} for {kind:?}"
+        ))
+    };
+    let (alias, node) = match kind {
+        VariableKind::Message(message_type) => {
+            let definition = process
+                .definitions
+                .messages
+                .get(message_type)
+                .ok_or_else(missing)?;
+            let (alias, part) = definition
+                .parts
+                .iter()
+                .find_map(|part| {
+                    let source = AliasSource::MessagePart {
+                        message: message_type.clone(),
+                        part: part.name.clone(),
+                    };
+                    process.alias(property, &source).map(|alias| (alias, part))
+                })
+                .ok_or_else(missing)?;
+            let node =
+                message::part_node(document, Some(definition), &part.name).ok_or_else(|| {
+                    Fault::selection_failure(format!(
+                        "message part '{}' holding property {property} is missing",
+                        part.name
+                    ))
+                })?;
+            (alias, node)
+        }
+        VariableKind::Element(element) => {
+            let alias = process.alias(property, &AliasSource::Element(element.clone()));
+            (
+                alias.ok_or_else(missing)?,
+                document.document_element().ok_or_else(missing)?,
+            )
+        }
+        VariableKind::Type(type_name) => {
+            let alias = process.alias(property, &AliasSource::Type(type_name.clone()));
+            (
+                alias.ok_or_else(missing)?,
+                document.document_element().ok_or_else(missing)?,
+            )
+        }
+    };
+    let Some(query) = &alias.query else {
+        return Ok(node);
+    };
+    let scope = xpath::MapContext::default();
+    let result = query
+        .evaluate(
+            &scope,
+            Some(Node {
+                doc: document,
+                id: node,
+            }),
+        )
+        .map_err(|error| {
+            Fault::sub_language_execution(format!("property alias query for {property}: {error}"))
+        })?;
+    match result {
+        xpath::Value::NodeSet(nodes) if nodes.len() == 1 => Ok(nodes[0].id),
+        xpath::Value::NodeSet(nodes) => Err(Fault::selection_failure(format!(
+            "property alias query for {property} selected {} nodes, not one",
+            nodes.len()
+        ))),
+        _ => Err(Fault::selection_failure(format!(
+            "property alias query for {property} does not select a node"
+        ))),
+    }
+}

@@ -1,0 +1,177 @@
+//! XPath evaluation over an instance's variables: resolves `$var` and `$var.part`, provides
+//! BPEL's functions (`bpel:getVariableProperty`), and turns evaluation problems into the
+//! standard faults the spec names (uninitializedVariable, subLanguageExecutionFault, …).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use super::compiled::CompiledProcess;
+use super::correlation;
+use super::fault::{Fault, BPEL_NS};
+use super::message;
+use crate::model::{ExprId, VariableId, VariableKind};
+use crate::xml::{Document, QName};
+use crate::xpath::{self, Node, Value};
+
+/// The evaluation context of one expression.
+struct Scope<'a> {
+    process: &'a CompiledProcess,
+    variables: &'a [Option<Document>],
+    namespaces: &'a BTreeMap<String, String>,
+    /// A fault found while resolving a variable or function, reported instead of the
+    /// XPath error that carried it out of the evaluator.
+    fault: RefCell<Option<Fault>>,
+}
+
+impl<'a> Scope<'a> {
+    fn fail(&self, fault: Fault) -> xpath::Error {
+        let message = fault.reason.clone();
+        *self.fault.borrow_mut() = Some(fault);
+        xpath::Error::Extension(message)
+    }
+}
+
+impl<'a> xpath::Context<'a> for Scope<'a> {
+    fn variable(&self, name: &QName) -> Result<Value<'a>, xpath::Error> {
+        let (variable, part) = match name.local.split_once('.') {
+            Some((variable, part)) => (variable, Some(part)),
+            None => (name.local.as_str(), None),
+        };
+        let Some(id) = self.process.variable_named(variable) else {
+            return Err(xpath::Error::UnknownVariable(name.clone()));
+        };
+        variable_node(self.process, self.variables, id, part)
+            .map(|node| Value::NodeSet(vec![node]))
+            .map_err(|fault| self.fail(fault))
+    }
+
+    fn function(
+        &self,
+        name: &QName,
+        args: &[Value<'a>],
+    ) -> Option<Result<Value<'a>, xpath::Error>> {
+        if name.ns != BPEL_NS || name.local != "getVariableProperty" {
+            return None;
+        }
+        Some(self.get_variable_property(args))
+    }
+}
+
+impl<'a> Scope<'a> {
+    fn get_variable_property(&self, args: &[Value<'a>]) -> Result<Value<'a>, xpath::Error> {
+        let [variable, property] = args else {
+            return Err(xpath::Error::WrongArguments {
+                function: "bpel:getVariableProperty".into(),
+                message: "takes a variable name and a property QName".into(),
+            });
+        };
+        let variable = variable.to_xpath_string();
+        let property = property.to_xpath_string();
+        let Some(id) = self.process.variable_named(&variable) else {
+            return Err(self.fail(Fault::sub_language_execution(format!(
+                "bpel:getVariableProperty: no variable '{variable}'"
+            ))));
+        };
+        let property = match property.split_once(':') {
+            Some((prefix, local)) => match self.namespaces.get(prefix) {
+                Some(ns) => QName::new(ns.as_str(), local),
+                None => {
+                    return Err(self.fail(Fault::sub_language_execution(format!(
+                        "bpel:getVariableProperty: unbound prefix '{prefix}'"
+                    ))))
+                }
+            },
+            None => QName::new("", property.as_str()),
+        };
+        let document = self.variables[id.index()]
+            .as_ref()
+            .ok_or_else(|| self.fail(Fault::uninitialized_variable(&variable)))?;
+        let kind = &self.process.model.variable(id).kind;
+        correlation::values(
+            self.process,
+            kind,
+            document,
+            std::slice::from_ref(&property),
+        )
+        .map(|mut values| Value::String(values.remove(0)))
+        .map_err(|fault| self.fail(fault))
+    }
+}
+
+/// The node a variable reference denotes: the message, the part (see [`message`]), the
+/// element of an element variable, or the value wrapper of a type variable.
+pub fn variable_node<'a>(
+    process: &CompiledProcess,
+    variables: &'a [Option<Document>],
+    variable: VariableId,
+    part: Option<&str>,
+) -> Result<Node<'a>, Fault> {
+    let declaration = process.model.variable(variable);
+    let document = variables[variable.index()]
+        .as_ref()
+        .ok_or_else(|| Fault::uninitialized_variable(&declaration.name))?;
+    let node = match (part, &declaration.kind) {
+        (Some(part), VariableKind::Message(message_type)) => {
+            let definition = process.definitions.messages.get(message_type);
+            message::part_node(document, definition, part).ok_or_else(|| {
+                Fault::uninitialized_variable(&format!("{}.{part}", declaration.name))
+            })?
+        }
+        (Some(part), _) => {
+            return Err(Fault::selection_failure(format!(
+                "variable '{}' is not a message and has no part '{part}'",
+                declaration.name
+            )))
+        }
+        (None, _) => document
+            .document_element()
+            .ok_or_else(|| Fault::uninitialized_variable(&declaration.name))?,
+    };
+    Ok(Node {
+        doc: document,
+        id: node,
+    })
+}
+
+/// Evaluates expression `expression` with an optional context node.
+pub fn value<'a>(
+    process: &'a CompiledProcess,
+    variables: &'a [Option<Document>],
+    expression: ExprId,
+    context: Option<Node<'a>>,
+) -> Result<Value<'a>, Fault> {
+    let scope = Scope {
+        process,
+        variables,
+        namespaces: &process.model.expression(expression).namespaces,
+        fault: RefCell::new(None),
+    };
+    let result = process.expressions[expression.index()].evaluate(&scope, context);
+    result.map_err(|error| {
+        scope.fault.take().unwrap_or_else(|| {
+            let source = &process.model.expression(expression);
+            Fault::sub_language_execution(format!(
+                "{}: evaluating '{}': {error}",
+                source.location, source.source
+            ))
+        })
+    })
+}
+
+/// Evaluates a condition as a boolean.
+pub fn condition(
+    process: &CompiledProcess,
+    variables: &[Option<Document>],
+    expression: ExprId,
+) -> Result<bool, Fault> {
+    value(process, variables, expression, None).map(|value| value.to_boolean())
+}
+
+/// Evaluates an expression as a string.
+pub fn string(
+    process: &CompiledProcess,
+    variables: &[Option<Document>],
+    expression: ExprId,
+) -> Result<String, Fault> {
+    value(process, variables, expression, None).map(|value| value.to_xpath_string())
+}

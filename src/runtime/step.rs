@@ -1,0 +1,120 @@
+//! The machine's interface: the events that move an instance, and the actions and routes a
+//! step produces for the engine to commit and carry out.
+
+use crate::model::{ActivityId, PartnerLinkId};
+use crate::xml::{Document, QName};
+
+use super::fault::Fault;
+use super::state::{ExchangeId, Inbound, InstanceStatus};
+
+/// Something that happened to an instance.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The instance was loaded after a restart: re-arm its timer, or re-issue the invoke
+    /// whose outcome was lost with the previous run.
+    Recover,
+    /// A message for one of the instance's receives.
+    Message(Inbound),
+    /// An invoke's outcome.
+    InvokeDone {
+        exchange: ExchangeId,
+        outcome: InvokeOutcome,
+    },
+    /// A timer fired.
+    TimerFired { activity: ActivityId },
+}
+
+/// How an outbound invoke ended.
+#[derive(Debug, Clone)]
+pub enum InvokeOutcome {
+    /// The output message in normalised form (empty for one-way).
+    Reply(Document),
+    /// The partner answered with a WSDL fault (or any SOAP fault, named by its code).
+    Fault {
+        name: QName,
+        data: Option<Box<Document>>,
+        reason: String,
+    },
+    /// The call failed (network, time-out, no such service).
+    Failure(String),
+}
+
+/// What the engine does after committing a step.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Answer an inbound request-response exchange.
+    Reply {
+        exchange: ExchangeId,
+        outcome: ReplyOutcome,
+    },
+    /// Call a partner. `exchange` names the outcome event for request-response operations.
+    Invoke {
+        exchange: ExchangeId,
+        partner_link: PartnerLinkId,
+        operation: String,
+        message: Document,
+        one_way: bool,
+        /// The endpoint assigned at run time, if any, else the deployment's.
+        endpoint: Option<String>,
+    },
+    /// Fire [`Event::TimerFired`] at `due_ms` (ms since the Unix epoch).
+    Timer { activity: ActivityId, due_ms: i64 },
+}
+
+/// The reply to an inbound exchange.
+#[derive(Debug, Clone)]
+pub enum ReplyOutcome {
+    /// The output message in normalised form.
+    Message(Document),
+    /// A fault: a WSDL fault from `<reply faultName>`, or the fault that ended the instance.
+    Fault(Fault),
+}
+
+/// A correlation route: messages whose correlation set `set` has `values` go to this instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub set: String,
+    pub values: Vec<String>,
+}
+
+impl Route {
+    /// The route's key as stored: the set name and values, escaped and joined.
+    pub fn key(&self) -> String {
+        route_key(&self.set, &self.values)
+    }
+}
+
+/// The canonical key of a correlation set's values.
+pub fn route_key(set: &str, values: &[String]) -> String {
+    let mut key = escape(set);
+    for value in values {
+        key.push('|');
+        key.push_str(&escape(value));
+    }
+    key
+}
+
+fn escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('|', "\\|")
+}
+
+/// What one step produced.
+#[derive(Debug, Clone)]
+pub struct StepOutput {
+    pub actions: Vec<Action>,
+    pub routes: Vec<Route>,
+    pub status: InstanceStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_keys_do_not_collide_on_separators() {
+        let a = route_key("s", &["a|b".into(), "c".into()]);
+        let b = route_key("s", &["a".into(), "b|c".into()]);
+        assert_ne!(a, b);
+        assert_eq!(route_key("order", &["42".into()]), "order|42");
+    }
+}

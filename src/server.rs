@@ -1,0 +1,105 @@
+//! `baton serve`: opens the store, starts the engine, installs the deployments, resumes the
+//! instances that were running, and serves SOAP/HTTP until shut down.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_transports::http::{self, HttpServerConfig};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Configuration;
+use crate::deploy::Deployer;
+use crate::engine::Engine;
+use crate::store::{SqliteConfig, SqliteStore, Store, Synchronous};
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the store at {path}: {source}")]
+    Store {
+        path: String,
+        source: crate::store::Error,
+    },
+    #[error(transparent)]
+    Deploy(#[from] crate::deploy::Error),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::Error),
+    #[error(transparent)]
+    Transport(#[from] baton_transports::Error),
+}
+
+/// Opens the embedded SQLite store the configuration names.
+pub async fn open_store(config: &Configuration) -> Result<Arc<dyn Store>, Error> {
+    let path = config.store.database_path();
+    let sqlite = SqliteConfig {
+        max_connections: config.store.max_connections,
+        busy_timeout_ms: config.store.busy_timeout_ms,
+        synchronous: match config.store.synchronous.as_str() {
+            "normal" => Synchronous::Normal,
+            _ => Synchronous::Full,
+        },
+    };
+    let store = SqliteStore::open(&path.to_string_lossy(), &sqlite)
+        .await
+        .map_err(|source| Error::Store {
+            path: path.display().to_string(),
+            source,
+        })?;
+    Ok(Arc::new(store))
+}
+
+/// Binds the configured address (port 0 picks a free port).
+pub fn bind(config: &Configuration) -> Result<TcpListener, Error> {
+    let address = format!("{}:{}", config.server.host, config.server.port);
+    TcpListener::bind(&address).map_err(|source| Error::Bind { address, source })
+}
+
+/// Runs the server on `listener` until `shutdown` is cancelled.
+pub async fn run(
+    config: Configuration,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> Result<(), Error> {
+    let local = listener.local_addr().map_err(|source| Error::Bind {
+        address: "listener".into(),
+        source,
+    })?;
+    let store = open_store(&config).await?;
+    let engine = Engine::new(config.clone(), store.clone())?;
+    engine.set_base_url(format!("http://{local}"));
+    tracing::info!(address = %local, "Listening");
+    let workers = match config.server.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        workers => workers,
+    };
+    let http_config = HttpServerConfig {
+        bind: local,
+        max_body_bytes: config.server.max_body_bytes,
+        workers,
+        ..HttpServerConfig::default()
+    };
+    let (dispatcher, stop) = (engine.clone(), shutdown.clone());
+    let serving =
+        actix::spawn(async move { http::serve(listener, &http_config, dispatcher, stop).await });
+    let deployer = Deployer::start(engine.clone(), config.deploy.dir.clone()).await?;
+    let recovered = engine.recover().await?;
+    engine.set_ready();
+    tracing::info!(
+        recovered,
+        processes = engine.services().registry.processes().len(),
+        "Ready"
+    );
+    if config.deploy.poll_interval_ms > 0 {
+        let interval = Duration::from_millis(config.deploy.poll_interval_ms);
+        actix::spawn(deployer.poll(interval, shutdown.clone()));
+    }
+    let served = serving.await.unwrap_or(Ok(()));
+    store.close().await;
+    Ok(served?)
+}
