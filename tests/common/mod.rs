@@ -1,0 +1,220 @@
+//! Starts the real `baton` binary on a free port with its own deploy and data directories,
+//! and talks to it over real HTTP. The server's log is collected so that tests can await
+//! what it reports.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for the server to say or do something before failing.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A copy of a folder (a unit) into `to`, with `edit` applied to every file's text.
+pub fn copy_unit(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_unit(&entry.path(), &target, edit);
+        } else {
+            let text = std::fs::read_to_string(entry.path()).unwrap();
+            std::fs::write(target, edit(text)).unwrap();
+        }
+    }
+}
+
+#[derive(Default)]
+struct Log {
+    lines: Mutex<Vec<String>>,
+    changed: Condvar,
+}
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    log: Arc<Log>,
+    pub address: String,
+    pub deploy_dir: PathBuf,
+    pub data_dir: PathBuf,
+    http: reqwest::Client,
+}
+
+/// The directories a server runs on; kept across restarts.
+pub struct Dirs {
+    root: tempfile::TempDir,
+}
+
+impl Dirs {
+    pub fn new() -> Self {
+        let dirs = Self {
+            root: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(dirs.deploy()).unwrap();
+        dirs
+    }
+
+    pub fn deploy(&self) -> PathBuf {
+        self.root.path().join("deploy")
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root.path().join("data")
+    }
+
+    /// Copies a sample of the repository into the deploy directory.
+    pub fn add_sample(&self, name: &str) {
+        copy_unit(
+            &repo().join("samples").join(name),
+            &self.deploy().join(name),
+            &|text| text,
+        );
+    }
+
+    /// Copies a test unit (tests/units/NAME) into the deploy directory.
+    pub fn add_test_unit(&self, name: &str) {
+        copy_unit(
+            &repo().join("tests/units").join(name),
+            &self.deploy().join(name),
+            &|text| text,
+        );
+    }
+}
+
+impl Server {
+    /// Starts `baton serve` on the directories and waits until it is ready.
+    pub async fn start(dirs: &Dirs) -> Self {
+        Self::start_with(dirs, "info").await
+    }
+
+    /// As [`Server::start`] with a log filter.
+    pub async fn start_with(dirs: &Dirs, log_filter: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(["--config", repo().join("conf/baton.toml").to_str().unwrap()])
+            .args(["--deploy-dir", dirs.deploy().to_str().unwrap()])
+            .args(["--data-dir", dirs.data().to_str().unwrap()])
+            .args(["serve", "--port", "0"])
+            .env("RUST_LOG", log_filter)
+            .env("BATON_DEPLOY__POLL_INTERVAL_MS", "100")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the baton binary starts");
+        let log = Arc::new(Log::default());
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("[server] {line}");
+                sink.lines.lock().unwrap().push(line);
+                sink.changed.notify_all();
+            }
+        });
+        let mut server = Self {
+            child,
+            log,
+            address: String::new(),
+            deploy_dir: dirs.deploy(),
+            data_dir: dirs.data(),
+            http: reqwest::Client::new(),
+        };
+        let listening = server.await_log(&["Listening"]);
+        let address = listening
+            .split("address=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the Listening line names the address")
+            .to_owned();
+        server.address = format!("http://{address}");
+        server.await_log(&["Ready"]);
+        server
+    }
+
+    /// Waits for a log line containing every one of `parts`, and returns it.
+    pub fn await_log(&self, parts: &[&str]) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        let mut lines = self.log.lines.lock().unwrap();
+        loop {
+            if let Some(line) = lines
+                .iter()
+                .find(|line| parts.iter().all(|part| line.contains(part)))
+            {
+                return line.clone();
+            }
+            let now = Instant::now();
+            assert!(now < deadline, "the server never logged {parts:?}");
+            lines = self
+                .log
+                .changed
+                .wait_timeout(lines, deadline - now)
+                .unwrap()
+                .0;
+        }
+    }
+
+    /// Whether a log line contains every one of `parts`.
+    pub fn logged(&self, parts: &[&str]) -> bool {
+        self.log
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| parts.iter().all(|part| line.contains(part)))
+    }
+
+    /// POSTs a SOAP 1.1 envelope around `body` to `path`; returns the status and the text.
+    pub async fn soap(&self, path: &str, body: &str) -> (u16, String) {
+        let envelope = format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#
+        );
+        self.post(path, "text/xml; charset=utf-8", envelope).await
+    }
+
+    pub async fn post(&self, path: &str, content_type: &str, body: String) -> (u16, String) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.address))
+            .header("Content-Type", content_type)
+            .body(body)
+            .timeout(PATIENCE)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
