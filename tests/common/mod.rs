@@ -80,10 +80,10 @@ impl Dirs {
         );
     }
 
-    /// Copies a test unit (tests/units/NAME) into the deploy directory.
+    /// Copies a test unit (tests/data/units/NAME) into the deploy directory.
     pub fn add_test_unit(&self, name: &str) {
         copy_unit(
-            &repo().join("tests/units").join(name),
+            &repo().join("tests/data/units").join(name),
             &self.deploy().join(name),
             &|text| text,
         );
