@@ -89,14 +89,23 @@ fn serve(config: Configuration) -> anyhow::Result<()> {
     actix::System::new().block_on(async move {
         let on_signal = shutdown.clone();
         actix::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::info!("Shutting down");
-                on_signal.cancel();
-            }
+            stop_requested().await;
+            tracing::info!("Shutting down");
+            on_signal.cancel();
         });
         baton::server::run(config, listener, shutdown).await
     })?;
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_requested() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM can be watched");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
 }
 
 fn deploy(config: &Configuration, path: &Path) -> anyhow::Result<()> {

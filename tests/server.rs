@@ -261,3 +261,37 @@ async fn odes_hello_world_2_deploys_unchanged() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Hello World"), "{body}");
 }
+
+#[tokio::test]
+async fn message_exchanges_are_recorded_with_the_instance() {
+    let dirs = Dirs::new();
+    dirs.add_sample("HelloWorld");
+    let server = Server::start(&dirs).await;
+    let (status, body) = server.soap("/ode/processes/HelloWorld", HELLO).await;
+    assert_eq!(status, 200, "{body}");
+    let store = baton::store::SqliteStore::open(
+        &dirs.data().join("baton.db").to_string_lossy(),
+        &baton::store::SqliteConfig::default(),
+    )
+    .await
+    .unwrap();
+    use baton::store::Store;
+    let instances = store.list_instances(&Default::default()).await.unwrap();
+    let [instance] = instances.as_slice() else {
+        panic!("one instance: {instances:?}")
+    };
+    assert_eq!(instance.status, baton::store::InstanceStatus::Completed);
+    let exchanges = store.exchanges(instance.id).await.unwrap();
+    let [exchange] = exchanges.as_slice() else {
+        panic!("one exchange: {exchanges:?}")
+    };
+    assert_eq!(
+        (exchange.partner_link.as_str(), exchange.operation.as_str()),
+        ("client", "hello")
+    );
+    assert_eq!(exchange.status, baton::store::ExchangeStatus::Replied);
+    let request = String::from_utf8(exchange.request.clone().unwrap()).unwrap();
+    let response = String::from_utf8(exchange.response.clone().unwrap()).unwrap();
+    assert!(request.contains("Baton"), "{request}");
+    assert!(response.contains("Hello, Baton!"), "{response}");
+}

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use baton_actors::{Disposition, Entity, Keeper, Outcome, Step};
 use futures::future::{FutureExt, LocalBoxFuture};
 
+use super::journal::Opening;
 use super::process::ProcessRuntime;
 use super::Services;
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
@@ -58,6 +59,7 @@ impl Entity for InstanceEntity {
     type Reply = Result<InstanceStatus, StepError>;
 
     fn handle(&mut self, event: Event) -> Step<Self::Reply> {
+        let opening = Opening::of(&self.process.compiled.model, &self.state, &event);
         let output = Machine::step(
             &self.process.compiled,
             &mut self.state,
@@ -94,6 +96,7 @@ impl Entity for InstanceEntity {
             .map(|route| RouteKey::new(process_name.clone(), route.key()))
             .collect();
         commit.clear_routes = finished;
+        commit.exchanges = opening.with_actions(&self.process.compiled.model, &output.actions);
         self.revision += 1;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
         async move {

@@ -9,6 +9,7 @@
 //! # Layout
 //! - [`process`]: a deployed process version at run time.
 //! - [`instance`]: an instance as a supervised entity; commit, then act.
+//! - [`journal`]: the message exchanges each step records.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer or HTTP).
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
@@ -22,6 +23,7 @@ pub mod exchanges;
 pub mod faults;
 pub mod install;
 pub mod instance;
+pub mod journal;
 pub mod partner;
 pub mod process;
 pub mod registry;
@@ -121,8 +123,9 @@ impl Services {
     ) {
         for action in actions {
             match action {
-                Action::Reply { exchange, outcome } => {
-                    if !self.exchanges.complete(&exchange, outcome) {
+                Action::Reply { to, outcome } => {
+                    if !self.exchanges.complete(&to.exchange, outcome) {
+                        let exchange = to.exchange;
                         tracing::debug!(instance, %exchange, "Reply dropped: nobody waits for it");
                     }
                 }

@@ -320,10 +320,7 @@ impl<'p> Machine<'p> {
             }),
             None => ReplyOutcome::Message(message),
         };
-        self.actions.push(Action::Reply {
-            exchange: open.exchange,
-            outcome,
-        });
+        self.actions.push(Action::Reply { to: open, outcome });
         Ok(())
     }
 
@@ -550,7 +547,7 @@ impl<'p> Machine<'p> {
                 )),
             };
             self.actions.push(Action::Reply {
-                exchange: open.exchange,
+                to: open,
                 outcome: ReplyOutcome::Fault(fault),
             });
         }

@@ -5,7 +5,7 @@ use crate::model::{ActivityId, PartnerLinkId};
 use crate::xml::{Document, QName};
 
 use super::fault::Fault;
-use super::state::{ExchangeId, Inbound, InstanceStatus};
+use super::state::{ExchangeId, Inbound, InstanceStatus, OpenExchange};
 
 /// Something that happened to an instance.
 #[derive(Debug, Clone)]
@@ -44,7 +44,7 @@ pub enum InvokeOutcome {
 pub enum Action {
     /// Answer an inbound request-response exchange.
     Reply {
-        exchange: ExchangeId,
+        to: OpenExchange,
         outcome: ReplyOutcome,
     },
     /// Call a partner. `exchange` names the outcome event for request-response operations.

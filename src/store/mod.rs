@@ -101,6 +101,9 @@ pub trait Store: Send + Sync + 'static {
     /// The routes instance `instance_id` owns, sorted.
     fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>>;
 
+    /// Every exchange of an instance, whatever its status, oldest first.
+    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
+
     /// The pending exchanges of instance `instance_id`, oldest first.
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
 

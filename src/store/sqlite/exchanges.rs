@@ -62,6 +62,23 @@ pub(super) async fn pending(pool: &SqlitePool, instance_id: i64) -> Result<Vec<E
     .collect()
 }
 
+/// Every exchange of one instance, oldest first.
+pub(super) async fn of_instance(
+    pool: &SqlitePool,
+    instance_id: i64,
+) -> Result<Vec<ExchangeRecord>> {
+    sqlx::query(
+        "SELECT id, instance_id, partner_link, operation, direction, status, request, response, \
+         created_at FROM baton_exchanges WHERE instance_id = ? ORDER BY created_at, id",
+    )
+    .bind(instance_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(record)
+    .collect()
+}
+
 /// Decodes an exchange row.
 fn record(row: &SqliteRow) -> Result<ExchangeRecord> {
     Ok(ExchangeRecord {

@@ -259,6 +259,10 @@ impl Store for SqliteStore {
         Box::pin(correlation::of_instance(&self.pool, instance_id))
     }
 
+    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        Box::pin(exchanges::of_instance(&self.pool, instance_id))
+    }
+
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
         Box::pin(exchanges::pending(&self.pool, instance_id))
     }

@@ -64,6 +64,17 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered() {
         found.iter().map(written).collect::<Vec<_>>(),
         [(id, outbound.clone())]
     );
+    let all = fixture.store.exchanges(id).await.unwrap();
+    let statuses: Vec<_> = all.iter().map(|e| (e.id.as_str(), e.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            ("in-1", ExchangeStatus::Replied),
+            ("out-1", ExchangeStatus::Pending)
+        ]
+    );
+    assert_eq!(all[0].request.as_deref(), inbound.request.as_deref());
+    assert_eq!(all[0].response.as_deref(), Some(&b"reply"[..]));
 
     // Every status other than pending takes an exchange off the pending list.
     let mut third = step(id, 2, InstanceStatus::Running, b"three");
