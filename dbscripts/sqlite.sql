@@ -90,3 +90,9 @@ CREATE TABLE IF NOT EXISTS baton_routes (
 );
 
 CREATE INDEX IF NOT EXISTS baton_routes_instance ON baton_routes (instance_id);
+
+-- Instance ids come from this sequence, reserved in blocks by the engine, so that an
+-- instance's row is inserted by its first step's commit.
+INSERT INTO baton_sequences (name, value)
+SELECT 'instance_id', COALESCE((SELECT MAX(id) FROM baton_instances), 0)
+WHERE NOT EXISTS (SELECT 1 FROM baton_sequences WHERE name = 'instance_id');

@@ -31,6 +31,8 @@ pub struct InstanceEntity {
     services: Arc<Services>,
     state: InstanceState,
     revision: i64,
+    /// False until the first commit, which inserts the instance.
+    stored: bool,
 }
 
 impl InstanceEntity {
@@ -49,6 +51,7 @@ impl InstanceEntity {
             services,
             state,
             revision: 0,
+            stored: false,
         }
     }
 }
@@ -88,6 +91,7 @@ impl Entity for InstanceEntity {
             state,
             failure,
             expected_revision: self.revision,
+            create: (!self.stored).then(|| self.process.pid.clone()),
         });
         let process_name = self.process.name.to_string();
         commit.routes_added = output
@@ -98,6 +102,7 @@ impl Entity for InstanceEntity {
         commit.clear_routes = finished;
         commit.exchanges = opening.with_actions(&self.process.compiled.model, &output.actions);
         self.revision += 1;
+        self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
         async move {
             match services.store.commit(commit).await {
@@ -158,6 +163,7 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
                 services,
                 state,
                 revision: record.revision,
+                stored: true,
             })
         }
         .boxed_local()

@@ -28,6 +28,7 @@ pub mod partner;
 pub mod process;
 pub mod registry;
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -89,7 +90,12 @@ pub struct Services {
     pub config: Configuration,
     base_url: OnceLock<String>,
     ready: AtomicBool,
+    /// Instance ids reserved in the store and not handed out yet.
+    ids: tokio::sync::Mutex<Range<i64>>,
 }
+
+/// How many instance ids are reserved at a time.
+const ID_BLOCK: u32 = 256;
 
 impl Services {
     /// `http://host:port` of this server, once it listens.
@@ -263,6 +269,16 @@ impl Services {
         Ok(None)
     }
 
+    /// A fresh instance id, from the block reserved in the store.
+    async fn next_instance_id(&self) -> Result<i64, Error> {
+        let mut ids = self.ids.lock().await;
+        if ids.is_empty() {
+            let first = self.store.reserve_instance_ids(ID_BLOCK).await?;
+            *ids = first..first + i64::from(ID_BLOCK);
+        }
+        Ok(ids.next().expect("the block was just filled"))
+    }
+
     async fn create_instance(
         self: &Arc<Self>,
         process: &Arc<ProcessRuntime>,
@@ -271,7 +287,7 @@ impl Services {
         if process.state() != VersionState::Active {
             return Err(Error::NotActive(process.pid.clone()));
         }
-        let id = self.store.create_instance(&process.pid).await?;
+        let id = self.next_instance_id().await?;
         let entity = InstanceEntity::new(id, process.clone(), self.clone());
         tracing::debug!(instance = id, pid = %process.pid, "Instance created");
         Ok(process
@@ -301,6 +317,7 @@ impl Engine {
             config,
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),
+            ids: tokio::sync::Mutex::new(0..0),
         };
         Ok(Self {
             services: Arc::new(services),

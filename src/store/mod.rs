@@ -68,6 +68,10 @@ pub trait Store: Send + Sync + 'static {
     /// version does not exist.
     fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>>;
 
+    /// Reserves `count` consecutive instance ids, never handed out again, and returns the
+    /// first; an instance is then inserted by its first commit (see [`InstanceWrite::create`]).
+    fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>>;
+
     /// Loads one instance with its state.
     fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>>;
 

@@ -270,6 +270,10 @@ pub struct InstanceWrite {
     /// The revision the new state is based on; the commit fails with
     /// [`Error::Conflict`] if the stored revision differs.
     pub expected_revision: i64,
+    /// Set on an instance's first commit: the commit inserts the instance, as a version of
+    /// this pid, under an id from [`Store::reserve_instance_ids`](super::Store), with
+    /// `expected_revision` 0.
+    pub create: Option<String>,
 }
 
 /// An exchange of the committing instance, inserted or updated by id.

@@ -17,29 +17,68 @@ macro_rules! summary_columns {
     };
 }
 
-/// Inserts a running instance of `pid` and returns its id.
-pub(super) async fn create(pool: &SqlitePool, pid: &str) -> Result<i64> {
-    let now = now_millis();
-    let done = sqlx::query(
-        "INSERT INTO baton_instances \
-         (pid, status, state, failure, revision, created_at, updated_at) \
-         VALUES (?, ?, ?, NULL, 0, ?, ?)",
+/// Reserves `count` consecutive instance ids and returns the first.
+pub(super) async fn reserve_ids(conn: &mut SqliteConnection, count: u32) -> Result<i64> {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE baton_sequences SET value = value + ? WHERE name = 'instance_id' RETURNING value",
     )
+    .bind(i64::from(count))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(last - i64::from(count) + 1)
+}
+
+/// Inserts instance `id` of `pid` with `status`, `state` and `failure` at `revision`.
+async fn insert(
+    conn: &mut SqliteConnection,
+    id: i64,
+    pid: &str,
+    write: (&str, &[u8], Option<&str>, i64),
+) -> Result<()> {
+    let (status, state, failure, revision) = write;
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO baton_instances \
+         (id, pid, status, state, failure, revision, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
     .bind(pid)
-    .bind(InstanceStatus::Running.as_str())
-    .bind(Vec::<u8>::new())
+    .bind(status)
+    .bind(state)
+    .bind(failure)
+    .bind(revision)
     .bind(now)
     .bind(now)
-    .execute(pool)
+    .execute(&mut *conn)
     .await
     .map_err(|error| match Constraint::violated_by(&error) {
         Some(Constraint::ForeignKey) => Error::NotFound {
             entity: "process",
             key: pid.to_owned(),
         },
+        Some(Constraint::Unique) => Error::Duplicate {
+            entity: "instance",
+            key: id.to_string(),
+        },
         _ => error.into(),
     })?;
-    Ok(done.last_insert_rowid())
+    Ok(())
+}
+
+/// Inserts a running instance of `pid` with empty state and returns its id.
+pub(super) async fn create(pool: &SqlitePool, pid: &str) -> Result<i64> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let id = reserve_ids(&mut tx, 1).await?;
+    insert(
+        &mut tx,
+        id,
+        pid,
+        (InstanceStatus::Running.as_str(), &[], None, 0),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// Loads one instance with its state.
@@ -107,6 +146,16 @@ pub(super) async fn recoverable(pool: &SqlitePool) -> Result<Vec<InstanceRecord>
 /// Saves an instance's new state if its revision is still `write.expected_revision`, and
 /// returns the new revision.
 pub(super) async fn save(conn: &mut SqliteConnection, write: &InstanceWrite) -> Result<i64> {
+    if let Some(pid) = &write.create {
+        let row = (
+            write.status.as_str(),
+            write.state.as_slice(),
+            write.failure.as_deref(),
+            1,
+        );
+        insert(conn, write.id, pid, row).await?;
+        return Ok(1);
+    }
     let done = sqlx::query(
         "UPDATE baton_instances \
          SET status = ?, state = ?, failure = ?, revision = revision + 1, updated_at = ? \

@@ -224,6 +224,15 @@ impl Store for SqliteStore {
         Box::pin(instances::create(&self.pool, pid))
     }
 
+    fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let first = instances::reserve_ids(&mut tx, count).await?;
+            tx.commit().await?;
+            Ok(first)
+        })
+    }
+
     fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
         Box::pin(instances::load(&self.pool, id))
     }

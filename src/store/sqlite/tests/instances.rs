@@ -49,6 +49,7 @@ async fn commits_save_state_and_advance_the_revision_across_reopen() {
         state: b"two".to_vec(),
         failure: Some("partner unreachable".to_owned()),
         expected_revision: 1,
+        create: None,
     });
     assert_eq!(fixture.store.commit(failed).await.unwrap(), 2);
     fixture.reopen().await;
@@ -250,4 +251,44 @@ async fn marking_failed_keeps_the_state_and_drops_the_routes() {
         fixture.store.mark_failed(id, "again").await,
         Err(Error::NotFound { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_first_commit_inserts_the_instance_under_a_reserved_id() {
+    let mut fixture = Fixture::new().await;
+    let pid = fixture.deploy("orders").await;
+    let first = fixture.store.reserve_instance_ids(10).await.unwrap();
+    let next = fixture.store.reserve_instance_ids(10).await.unwrap();
+    assert_eq!(next, first + 10);
+    let created = fixture.store.create_instance(&pid).await.unwrap();
+    assert_eq!(
+        created,
+        first + 20,
+        "create_instance draws from the same sequence"
+    );
+    let mut insert = step(first + 3, 0, InstanceStatus::Running, b"born");
+    insert.instance.create = Some(pid.clone());
+    assert_eq!(fixture.store.commit(insert.clone()).await.unwrap(), 1);
+    assert!(matches!(
+        fixture.store.commit(insert).await,
+        Err(Error::Duplicate { .. })
+    ));
+    let mut unknown = step(first + 4, 0, InstanceStatus::Running, b"");
+    unknown.instance.create = Some("{urn:test}none-1".into());
+    assert!(matches!(
+        fixture.store.commit(unknown).await,
+        Err(Error::NotFound { .. })
+    ));
+    fixture.reopen().await;
+    let loaded = fixture
+        .store
+        .load_instance(first + 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (loaded.pid, loaded.state, loaded.revision),
+        (pid, b"born".to_vec(), 1)
+    );
+    assert!(fixture.store.reserve_instance_ids(1).await.unwrap() > created);
 }

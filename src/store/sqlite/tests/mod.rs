@@ -104,5 +104,6 @@ fn step(id: i64, revision: i64, status: InstanceStatus, state: &[u8]) -> StepCom
         state: state.to_vec(),
         failure: None,
         expected_revision: revision,
+        create: None,
     })
 }
