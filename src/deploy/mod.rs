@@ -121,21 +121,9 @@ impl Deployer {
                 Some(ProcessState::Disabled) => VersionState::Disabled,
                 _ => VersionState::Active,
             };
-            let first_pid = unit
-                .descriptor
-                .processes
-                .first()
-                .map(|p| format!("{}-{}", p.name, record.version))
-                .unwrap_or_default();
-            match self
-                .engine
-                .install(Arc::new(unit), record.version, state(&first_pid))
-            {
+            match self.engine.install(Arc::new(unit), record.version, &state) {
                 Ok(processes) => {
                     let pids: Vec<String> = processes.iter().map(|p| p.pid.clone()).collect();
-                    for process in &processes {
-                        process.set_state(state(&process.pid));
-                    }
                     self.all_pids
                         .entry(record.name.clone())
                         .or_default()
@@ -213,7 +201,7 @@ impl Deployer {
         let version = self.versions.get(&name).copied().unwrap_or(0) + 1;
         let processes = self
             .engine
-            .install(Arc::new(unit), version, VersionState::Active)
+            .install(Arc::new(unit), version, &|_| VersionState::Active)
             .map_err(|source| Error::Install {
                 unit: name.clone(),
                 source,

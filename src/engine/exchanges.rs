@@ -56,14 +56,6 @@ impl Exchanges {
     pub fn cancel(&self, id: &str) {
         self.waiting.remove(id);
     }
-
-    pub fn len(&self) -> usize {
-        self.waiting.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.waiting.is_empty()
-    }
 }
 
 impl Default for Exchanges {

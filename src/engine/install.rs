@@ -12,7 +12,7 @@ use baton_actors::{DehydrationPolicy, Supervisor};
 
 use super::instance::InstanceKeeper;
 use super::partner::PartnerLinkActor;
-use super::process::{ProcessRuntime, VersionState};
+use super::process::{pid, ProcessRuntime, VersionState};
 use super::registry::{service_alias, ServiceEndpoint};
 use super::{Engine, Services};
 use crate::model::{PartnerLinkId, Unit};
@@ -38,13 +38,14 @@ pub fn url_path(url: &str) -> Option<String> {
 }
 
 impl Engine {
-    /// Installs the processes of `unit` as `version`, each in `state` (or as its
+    /// Installs the processes of `unit` as `version`, each in the state `state_of` gives its
+    /// pid (or as its
     /// deployment descriptor says when it is not active).
     pub fn install(
         &self,
         unit: Arc<Unit>,
         version: i64,
-        state: VersionState,
+        state_of: &dyn Fn(&str) -> VersionState,
     ) -> Result<Vec<Arc<ProcessRuntime>>, InstallError> {
         let services = self.services();
         let mut prepared = Vec::new();
@@ -90,7 +91,7 @@ impl Engine {
             } else if !deployment.active {
                 VersionState::Disabled
             } else {
-                state
+                state_of(&pid(&deployment.name, version))
             };
             match CompiledProcess::compile(
                 model.clone(),

@@ -62,7 +62,7 @@ impl ProcessRuntime {
         let name = compiled.model.name.clone();
         let (instantiating, correlated) = routing(&compiled);
         Self {
-            pid: format!("{name}-{version}"),
+            pid: pid(&name, version),
             name,
             version,
             unit,
@@ -97,6 +97,11 @@ impl ProcessRuntime {
     pub fn partner(&self, partner_link: PartnerLinkId) -> Option<&Addr<PartnerLinkActor>> {
         self.partners.get()?.get(&partner_link)
     }
+}
+
+/// The pid of version `version` of process `name`: `{namespace}Name-version`.
+pub fn pid(name: &QName, version: i64) -> String {
+    format!("{name}-{version}")
 }
 
 /// Derives, from the receives of a process, which operations instantiate and which

@@ -61,12 +61,6 @@ impl Registry {
         self.endpoint(&path)
     }
 
-    /// The process currently serving `path`, other than `pid` (a path may be taken over by
-    /// a new version of the same process, not by another process).
-    pub fn path_owner(&self, path: &str) -> Option<String> {
-        self.paths.get(path).map(|entry| entry.pid.clone())
-    }
-
     /// Offers `endpoint` at its path and at `/services/{ServiceName}`.
     pub fn add_endpoint(&self, endpoint: ServiceEndpoint) {
         let alias = service_alias(&endpoint.service);

@@ -152,12 +152,6 @@ impl CompiledProcess {
             .clone()
     }
 
-    /// Whether an operation this process provides is one-way.
-    pub fn is_one_way(&self, partner_link: PartnerLinkId, operation: &str) -> bool {
-        self.my_role_operation(partner_link, operation)
-            .is_none_or(Operation::is_one_way)
-    }
-
     /// The input message type of a partner's operation.
     pub fn input_message_of_partner(
         &self,
