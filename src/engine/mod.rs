@@ -34,6 +34,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use baton_transports::http::HttpClient;
+use futures::StreamExt;
 
 pub use exchanges::Exchanges;
 pub use install::InstallError;
@@ -93,6 +94,9 @@ pub struct Services {
     /// Instance ids reserved in the store and not handed out yet.
     ids: tokio::sync::Mutex<Range<i64>>,
 }
+
+/// How many instances recovery resumes at once.
+const RECOVERY_CONCURRENCY: usize = 64;
 
 /// How many instance ids are reserved at a time.
 const ID_BLOCK: u32 = 256;
@@ -347,19 +351,18 @@ impl Engine {
     /// outcome was lost are issued again.
     pub async fn recover(&self) -> Result<usize, Error> {
         let instances = self.services.store.recoverable_instances().await?;
-        let mut recovered = 0;
-        for record in instances {
-            match self
-                .services
-                .deliver(&record.pid, record.id, Event::Recover)
-                .await
-            {
-                Ok(_) => recovered += 1,
-                Err(error) => {
-                    tracing::warn!(instance = record.id, pid = %record.pid, %error, "Instance not recovered")
+        let services = &self.services;
+        let outcomes = futures::stream::iter(instances)
+            .map(|record| async move {
+                let outcome = services.deliver(&record.pid, record.id, Event::Recover).await;
+                if let Err(error) = &outcome {
+                    tracing::warn!(instance = record.id, pid = %record.pid, %error, "Instance not recovered");
                 }
-            }
-        }
-        Ok(recovered)
+                outcome.is_ok()
+            })
+            .buffer_unordered(RECOVERY_CONCURRENCY)
+            .collect::<Vec<bool>>()
+            .await;
+        Ok(outcomes.into_iter().filter(|recovered| *recovered).count())
     }
 }
