@@ -45,7 +45,9 @@ async fn a_unit_copied_in_while_running_deploys_and_serves() {
     let (status, body) = server.soap(HELLO_PATH, &hello("early")).await;
     assert_eq!(status, 500, "nothing is deployed yet: {body}");
 
-    dirs.place_unit(&repo().join("samples/HelloWorld"), "HelloWorld", &|text| text);
+    dirs.place_unit(&repo().join("samples/HelloWorld"), "HelloWorld", &|text| {
+        text
+    });
     server.await_log(&["Unit deployed", "unit=HelloWorld", "version=1"]);
     assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
     assert_greets(&server, "/services/HelloService", "alias", "Hello, alias!").await;
@@ -81,7 +83,10 @@ async fn instances_of_a_retired_version_go_on_with_their_own_definition() {
 
     let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "old")).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("finished old"), "version 1 finishes it: {body}");
+    assert!(
+        body.contains("finished old"),
+        "version 1 finishes it: {body}"
+    );
 
     let (status, body) = server.soap(WAITER_PATH, &waiter("begin", "new")).await;
     assert_eq!(status, 202, "{body}");
