@@ -209,3 +209,36 @@ async fn a_bad_unit_at_start_is_refused_with_its_diagnostics_and_the_good_ones_s
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("finished k"), "{body}");
 }
+
+#[tokio::test]
+async fn a_renamed_unit_takes_its_processes_along_as_their_next_version() {
+    let dirs = Dirs::new();
+    dirs.add_sample("HelloWorld");
+    let server = Server::start(&dirs).await;
+    std::fs::rename(
+        dirs.deploy().join("HelloWorld"),
+        dirs.deploy().join("Greeter"),
+    )
+    .unwrap();
+    server.await_log(&["Unit undeployed", "unit=HelloWorld"]);
+    server.await_log(&["Unit deployed", "unit=Greeter", "version=2"]);
+    server.await_log(&["Process version installed", &format!("{HELLO_PID}-2")]);
+    assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
+}
+
+#[tokio::test]
+async fn a_copy_of_a_running_unit_under_another_name_is_refused() {
+    let dirs = Dirs::new();
+    dirs.add_sample("HelloWorld");
+    let server = Server::start(&dirs).await;
+    dirs.place_unit(&repo().join("samples/HelloWorld"), "Copy", &say_hi);
+    let refusal = server.await_log(&["Copy refused"]);
+    assert!(
+        refusal.contains(&format!(
+            "process {HELLO_PID} is deployed by unit HelloWorld"
+        )),
+        "{refusal}"
+    );
+    assert!(!server.logged(&["Process version removed"]));
+    assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
+}
