@@ -242,3 +242,56 @@ async fn a_copy_of_a_running_unit_under_another_name_is_refused() {
     assert!(!server.logged(&["Process version removed"]));
     assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
 }
+
+#[tokio::test]
+async fn instances_of_a_retired_version_go_on_after_a_restart() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("Waiter");
+    let server = Server::start(&dirs).await;
+    let (status, body) = server.soap(WAITER_PATH, &waiter("begin", "old")).await;
+    assert_eq!(status, 202, "{body}");
+    dirs.rewrite("Waiter", "Waiter.bpel", &|text| {
+        text.replace("'finished '", "'done '")
+    });
+    server.await_log(&["Unit deployed", "unit=Waiter", "version=2"]);
+    server.kill();
+
+    let server = Server::start(&dirs).await;
+    assert!(server.logged(&["Ready", "recovered=1"]));
+    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "old")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("finished old"),
+        "version 1 finishes it: {body}"
+    );
+    let (status, body) = server.soap(WAITER_PATH, &waiter("begin", "new")).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "new")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("done new"), "version 2 runs it: {body}");
+}
+
+#[tokio::test]
+async fn a_change_that_does_not_compile_leaves_the_running_version_serving() {
+    let dirs = Dirs::new();
+    dirs.add_sample("HelloWorld");
+    let server = Server::start(&dirs).await;
+    let bpel = "HelloWorld.bpel";
+    dirs.rewrite("HelloWorld", bpel, &|text| {
+        text.replace(r#"variable="response"/>"#, r#"variable="nowhere"/>"#)
+    });
+    let line = line_of(&dirs.deploy().join("HelloWorld").join(bpel), "nowhere");
+    server.await_log(&["HelloWorld refused"]);
+    server.await_log(&[&format!("{bpel}:{line}: [")]);
+    assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
+    server.kill();
+
+    let server = Server::start(&dirs).await;
+    server.await_log(&["HelloWorld refused"]);
+    assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
+    dirs.rewrite("HelloWorld", bpel, &|text| {
+        say_hi(text.replace(r#"variable="nowhere"/>"#, r#"variable="response"/>"#))
+    });
+    server.await_log(&["Unit deployed", "unit=HelloWorld", "version=2"]);
+    assert_greets(&server, HELLO_PATH, "Baton", "Hi, Baton!").await;
+}
