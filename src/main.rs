@@ -1,5 +1,6 @@
 //! The `baton` command: runs the server and manages deployments and instances.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -169,8 +170,18 @@ fn undeploy(config: &Configuration, name: &str) -> anyhow::Result<()> {
 async fn processes(config: Configuration) -> anyhow::Result<()> {
     let store = baton::server::open_store(&config).await?;
     let processes = store.list_processes().await?;
+    let undeployed: HashSet<(String, i64)> = store
+        .list_deployments()
+        .await?
+        .into_iter()
+        .filter(|d| d.undeployed)
+        .map(|d| (d.name, d.version))
+        .collect();
     println!("{:<60} {:<10} {:>8}", "PID", "STATE", "RUNNING");
     for process in processes {
+        if undeployed.contains(&(process.deployment.clone(), process.version)) {
+            continue;
+        }
         let filter = InstanceFilter {
             pid: Some(process.pid.clone()),
             status: Some(baton::store::InstanceStatus::Running),

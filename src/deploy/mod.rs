@@ -4,9 +4,12 @@
 //! - At start every stored version is installed again in the state it had (so instances of
 //!   retired versions go on), then the directory is compared with what is stored.
 //! - A new unit deploys as version 1; a changed unit deploys as the next version of its name,
-//!   which becomes active while the older versions retire; a removed unit undeploys.
-//! - A unit that does not compile is refused with every diagnostic (file:line, rule) in the
-//!   log, and the versions already running are left as they were.
+//!   which becomes active while the older versions retire; a removed unit undeploys. A version
+//!   is also above every earlier version of its processes in any unit (a pid is the process
+//!   name and the version), so a unit renamed or brought back goes on numbering.
+//! - A unit that does not compile, or that holds a process another unit runs, is refused with
+//!   every diagnostic (file:line, rule) in the log, and the versions already running are left
+//!   as they were.
 //!
 //! # Layout
 //! - [`archive`]: a unit's files as one stored blob, and their checksum.
@@ -31,6 +34,12 @@ use crate::store::{DeploymentRecord, ProcessRecord, ProcessState};
 pub enum Error {
     #[error("unit {unit} refused:\n{diagnostics}")]
     Invalid { unit: String, diagnostics: String },
+    #[error("unit {unit} refused: process {process} is deployed by unit {owner}")]
+    Duplicate {
+        unit: String,
+        process: String,
+        owner: String,
+    },
     #[error("unit {unit} cannot be read: {message}")]
     Unreadable { unit: String, message: String },
     #[error("unit {unit} cannot be installed: {source}")]
@@ -144,7 +153,8 @@ impl Deployer {
         Ok(())
     }
 
-    /// Compares the directory with what is installed and deploys, redeploys or undeploys.
+    /// Compares the directory with what is installed and undeploys, deploys or redeploys.
+    /// Removed units go first, so that a unit renamed takes its processes along.
     pub async fn scan(&mut self) {
         let found = match scan::units(&self.dir) {
             Ok(found) => found,
@@ -153,9 +163,18 @@ impl Deployer {
                 return;
             }
         };
-        let mut present = Vec::new();
+        let removed: Vec<String> = self
+            .installed
+            .keys()
+            .filter(|name| !found.iter().any(|unit| &unit.name == *name))
+            .cloned()
+            .collect();
+        for name in removed {
+            if let Err(error) = self.undeploy(&name).await {
+                tracing::error!(unit = %name, %error, "Undeploy failed");
+            }
+        }
         for unit in found {
-            present.push(unit.name.clone());
             let source = match unit.read() {
                 Ok(source) => source,
                 Err(error) => {
@@ -177,17 +196,6 @@ impl Deployer {
                 self.refused.insert(unit.name.clone(), checksum);
             }
         }
-        let removed: Vec<String> = self
-            .installed
-            .keys()
-            .filter(|name| !present.contains(name))
-            .cloned()
-            .collect();
-        for name in removed {
-            if let Err(error) = self.undeploy(&name).await {
-                tracing::error!(unit = %name, %error, "Undeploy failed");
-            }
-        }
     }
 
     /// Deploys the next version of a unit.
@@ -198,7 +206,7 @@ impl Deployer {
             unit: name.clone(),
             diagnostics: diagnostics.to_string(),
         })?;
-        let version = self.versions.get(&name).copied().unwrap_or(0) + 1;
+        let version = self.next_version(&name, &unit).await?;
         let processes = self
             .engine
             .install(Arc::new(unit), version, &|_| VersionState::Active)
@@ -234,6 +242,38 @@ impl Deployer {
         self.all_pids.entry(name.clone()).or_default().extend(pids);
         tracing::info!(unit = %name, version, "Unit deployed");
         Ok(())
+    }
+
+    /// The next version of unit `name`: above every version of the unit and every version of
+    /// its processes in any unit, so that its pids are new. A process that the current version
+    /// of another unit runs is refused.
+    async fn next_version(&self, name: &str, unit: &crate::model::Unit) -> Result<i64, Error> {
+        let mut version = self.versions.get(name).copied().unwrap_or(0);
+        let store = self.engine.services().store.clone();
+        for record in store.list_processes().await? {
+            let shared = unit
+                .descriptor
+                .processes
+                .iter()
+                .any(|p| p.name.to_string() == record.process);
+            if !shared {
+                continue;
+            }
+            let current_elsewhere = record.deployment != name
+                && self
+                    .installed
+                    .get(&record.deployment)
+                    .is_some_and(|i| i.pids.contains(&record.pid));
+            if current_elsewhere {
+                return Err(Error::Duplicate {
+                    unit: name.to_owned(),
+                    process: record.process,
+                    owner: record.deployment,
+                });
+            }
+            version = version.max(record.version);
+        }
+        Ok(version + 1)
     }
 
     async fn record(

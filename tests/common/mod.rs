@@ -4,9 +4,10 @@
 
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -63,6 +64,11 @@ impl Dirs {
         dirs
     }
 
+    /// The folder holding the others; the `baton` command runs there.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
     pub fn deploy(&self) -> PathBuf {
         self.root.path().join("deploy")
     }
@@ -87,6 +93,41 @@ impl Dirs {
             &self.deploy().join(name),
             &|text| text,
         );
+    }
+
+    /// Puts an edited copy of the unit folder `from` into the deploy directory as `name` in
+    /// one step: it is copied under a hidden name (which scans skip) and then renamed, so a
+    /// running server never sees it half-copied.
+    pub fn place_unit(&self, from: &Path, name: &str, edit: &dyn Fn(String) -> String) {
+        let staging = self.deploy().join(format!(".staging-{name}"));
+        copy_unit(from, &staging, edit);
+        std::fs::rename(staging, self.deploy().join(name)).unwrap();
+    }
+
+    /// Replaces `file` of the deployed unit `unit` by an edited copy in one step.
+    pub fn rewrite(&self, unit: &str, file: &str, edit: &dyn Fn(String) -> String) {
+        let path = self.deploy().join(unit).join(file);
+        let staging = self.deploy().join(format!(".staging-{unit}-{file}"));
+        std::fs::write(&staging, edit(std::fs::read_to_string(&path).unwrap())).unwrap();
+        std::fs::rename(staging, path).unwrap();
+    }
+
+    /// Removes the unit folder `name` from the deploy directory in one step: it is renamed
+    /// to a hidden name first, then deleted.
+    pub fn remove_unit(&self, name: &str) {
+        let trash = self.deploy().join(format!(".removed-{name}"));
+        std::fs::rename(self.deploy().join(name), &trash).unwrap();
+        std::fs::remove_dir_all(trash).unwrap();
+    }
+
+    /// Runs the `baton` command with `args` in the root folder and waits for it to exit.
+    pub fn baton<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(args)
+            .current_dir(self.root())
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the baton binary runs")
     }
 }
 
@@ -217,4 +258,11 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The 1-based number of the first line of the file at `path` that contains `text`.
+pub fn line_of(path: &Path, text: &str) -> usize {
+    let content = std::fs::read_to_string(path).unwrap();
+    let index = content.lines().position(|line| line.contains(text));
+    1 + index.unwrap_or_else(|| panic!("{} has no line with {text}", path.display()))
 }

@@ -1,0 +1,200 @@
+//! End-to-end: the `baton` command's subcommands run as a user runs them. `deploy` checks
+//! a unit and copies it, `undeploy` removes it, and `processes` and `instances` read what a
+//! real server stored.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Instant;
+
+use common::{copy_unit, line_of, repo, Dirs, Server, PATIENCE};
+
+const HELLO_PATH: &str = "/ode/processes/HelloWorld";
+const HELLO_PID: &str = "{urn:baton:samples:hello:process}HelloWorld-1";
+
+fn hello(name: &str) -> String {
+    format!(r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>{name}</h:name></h:hello>"#)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Asserts that the command succeeded and returns its standard output.
+fn succeeded(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+/// Asserts that the command failed and returns its standard error.
+fn failed(output: Output) -> String {
+    assert!(!output.status.success(), "{}", text(&output.stdout));
+    text(&output.stderr)
+}
+
+/// Asserts that every file of the unit folder `from` is in `to` with the same content.
+fn assert_same_files(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let copy = to.join(entry.file_name());
+        assert_eq!(
+            std::fs::read(entry.path()).unwrap(),
+            std::fs::read(&copy).unwrap_or_default(),
+            "{} is not copied as it is",
+            copy.display()
+        );
+    }
+}
+
+#[test]
+fn deploy_copies_a_valid_unit_with_the_global_flags_before_or_after_the_subcommand() {
+    let dirs = Dirs::new();
+    let deploy_dir = dirs.deploy();
+    let sample = repo().join("samples/HelloWorld");
+    let stdout =
+        succeeded(dirs.baton(&["deploy", path(&sample), "--deploy-dir", path(&deploy_dir)]));
+    assert!(stdout.contains("HelloWorld copied to"), "{stdout}");
+    assert_same_files(&sample, &deploy_dir.join("HelloWorld"));
+
+    let pair = repo().join("samples/AsyncPair");
+    succeeded(dirs.baton(&["--deploy-dir", path(&deploy_dir), "deploy", path(&pair)]));
+    assert_same_files(&pair, &deploy_dir.join("AsyncPair"));
+}
+
+#[test]
+fn deploy_refuses_an_invalid_unit_with_its_diagnostics_and_copies_nothing() {
+    let dirs = Dirs::new();
+    let broken = dirs.root().join("Broken");
+    copy_unit(&repo().join("samples/HelloWorld"), &broken, &|text| {
+        text.replace(r#"variable="response"/>"#, r#"variable="nowhere"/>"#)
+    });
+    let line = line_of(&broken.join("HelloWorld.bpel"), r#"variable="nowhere""#);
+    let stderr = failed(dirs.baton(&[
+        "deploy",
+        path(&broken),
+        "--deploy-dir",
+        path(&dirs.deploy()),
+    ]));
+    let diagnostic = stderr
+        .lines()
+        .find(|l| l.starts_with(&format!("HelloWorld.bpel:{line}: [")))
+        .unwrap_or_else(|| panic!("no diagnostic for line {line}: {stderr}"));
+    assert!(diagnostic.contains("nowhere"), "{diagnostic}");
+    assert!(stderr.contains("Broken refused"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dirs.deploy()).unwrap().count(), 0);
+}
+
+#[test]
+fn undeploy_removes_a_unit_folder_or_zip_and_fails_clearly_for_an_unknown_name() {
+    let dirs = Dirs::new();
+    let deploy_dir = dirs.deploy();
+    dirs.add_sample("HelloWorld");
+    std::fs::write(deploy_dir.join("Packed.zip"), b"").unwrap();
+
+    let stdout =
+        succeeded(dirs.baton(&["undeploy", "HelloWorld", "--deploy-dir", path(&deploy_dir)]));
+    assert!(stdout.contains("HelloWorld removed"), "{stdout}");
+    assert!(!deploy_dir.join("HelloWorld").exists());
+
+    succeeded(dirs.baton(&["--deploy-dir", path(&deploy_dir), "undeploy", "Packed"]));
+    assert!(!deploy_dir.join("Packed.zip").exists());
+
+    let stderr = failed(dirs.baton(&["undeploy", "HelloWorld", "--deploy-dir", path(&deploy_dir)]));
+    assert!(
+        stderr.contains(&format!(
+            "no unit named HelloWorld in {}",
+            deploy_dir.display()
+        )),
+        "{stderr}"
+    );
+}
+
+/// The rows (whitespace-separated columns) a listing command prints under its header.
+fn rows(stdout: &str) -> Vec<Vec<String>> {
+    stdout
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn processes_and_instances_list_what_a_server_ran() {
+    let dirs = Dirs::new();
+    dirs.add_sample("HelloWorld");
+    let server = Server::start(&dirs).await;
+    for n in 0..3 {
+        let (status, body) = server.soap(HELLO_PATH, &hello(&format!("n{n}"))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let data_dir = dirs.data();
+
+    let processes = rows(&succeeded(dirs.baton(&[
+        "processes",
+        "--data-dir",
+        path(&data_dir),
+    ])));
+    assert_eq!(processes, vec![vec![HELLO_PID, "active", "0"]]);
+
+    // An instance is marked completed just after its reply has left: ask until all are.
+    let deadline = Instant::now() + PATIENCE;
+    let completed = loop {
+        let listed = rows(&succeeded(dirs.baton(&[
+            "--data-dir",
+            path(&data_dir),
+            "instances",
+            "--status",
+            "completed",
+        ])));
+        if listed.len() == 3 || Instant::now() > deadline {
+            break listed;
+        }
+    };
+    assert_eq!(completed.len(), 3, "{completed:?}");
+    for row in &completed {
+        assert_eq!(row[1..], [HELLO_PID, "completed"], "{row:?}");
+    }
+    let running = succeeded(dirs.baton(&[
+        "instances",
+        "--status",
+        "running",
+        "--data-dir",
+        path(&data_dir),
+    ]));
+    assert_eq!(rows(&running).len(), 0, "{running}");
+}
+
+#[tokio::test]
+async fn deploy_and_undeploy_reach_a_running_server() {
+    let dirs = Dirs::new();
+    let deploy_dir = dirs.deploy();
+    let server = Server::start(&dirs).await;
+    let sample = repo().join("samples/HelloWorld");
+    succeeded(dirs.baton(&["deploy", path(&sample), "--deploy-dir", path(&deploy_dir)]));
+    server.await_log(&["Unit deployed", "unit=HelloWorld", "version=1"]);
+    let (status, body) = server.soap(HELLO_PATH, &hello("CLI")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Hello, CLI!"), "{body}");
+
+    succeeded(dirs.baton(&["undeploy", "HelloWorld", "--deploy-dir", path(&deploy_dir)]));
+    server.await_log(&["Unit undeployed", "unit=HelloWorld"]);
+    let (status, body) = server.soap(HELLO_PATH, &hello("CLI")).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("no service is offered"), "{body}");
+    let listed = succeeded(dirs.baton(&["processes", "--data-dir", path(&dirs.data())]));
+    assert_eq!(
+        rows(&listed).len(),
+        0,
+        "an undeployed version is not listed: {listed}"
+    );
+}
