@@ -119,22 +119,49 @@ fn deploy(config: &Configuration, path: &Path) -> anyhow::Result<()> {
     if let Err(diagnostics) = baton::compiler::compile(&source) {
         bail!("unit {} refused:\n{diagnostics}", source.name);
     }
-    let target = config
-        .deploy
-        .dir
-        .join(path.file_name().context("the unit path has no name")?);
+    let name = path.file_name().context("the unit path has no name")?;
+    let target = config.deploy.dir.join(name);
+    // Staged under a hidden name (the server skips those), then renamed into place.
+    let staged = hidden(&config.deploy.dir, name, "new");
+    remove_path(&staged)?;
     if path.is_dir() {
-        copy_dir(path, &target)?;
+        copy_dir(path, &staged)?;
     } else {
-        std::fs::copy(path, &target)
-            .with_context(|| format!("cannot copy to {}", target.display()))?;
+        std::fs::copy(path, &staged)
+            .with_context(|| format!("cannot copy to {}", staged.display()))?;
     }
+    let replaced = hidden(&config.deploy.dir, name, "old");
+    if target.exists() {
+        remove_path(&replaced)?;
+        std::fs::rename(&target, &replaced)
+            .with_context(|| format!("cannot move {} aside", target.display()))?;
+    }
+    std::fs::rename(&staged, &target)
+        .with_context(|| format!("cannot move {} into place", target.display()))?;
+    remove_path(&replaced)?;
     println!(
         "{} copied to {}; the server deploys it",
         source.name,
         target.display()
     );
     Ok(())
+}
+
+/// A hidden sibling of a unit in the deploy directory, which the server does not scan.
+fn hidden(dir: &Path, name: &std::ffi::OsStr, purpose: &str) -> PathBuf {
+    dir.join(format!(".{}.baton-{purpose}", name.to_string_lossy()))
+}
+
+/// Removes a file or folder if it exists.
+fn remove_path(path: &Path) -> anyhow::Result<()> {
+    let removed = if path.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else if path.exists() {
+        std::fs::remove_file(path)
+    } else {
+        Ok(())
+    };
+    removed.with_context(|| format!("cannot remove {}", path.display()))
 }
 
 fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
@@ -155,20 +182,40 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 fn undeploy(config: &Configuration, name: &str) -> anyhow::Result<()> {
     let dir = config.deploy.dir.join(name);
     let zip = config.deploy.dir.join(format!("{name}.zip"));
-    if dir.join("deploy.xml").is_file() {
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("cannot remove {}", dir.display()))?;
+    let unit = if dir.join("deploy.xml").is_file() {
+        dir
     } else if zip.is_file() {
-        std::fs::remove_file(&zip).with_context(|| format!("cannot remove {}", zip.display()))?;
+        zip
     } else {
         bail!("no unit named {name} in {}", config.deploy.dir.display());
-    }
+    };
+    // Moved out of sight in one step, then removed.
+    let removed = hidden(
+        &config.deploy.dir,
+        unit.file_name().expect("a unit name"),
+        "removed",
+    );
+    remove_path(&removed)?;
+    std::fs::rename(&unit, &removed)
+        .with_context(|| format!("cannot remove {}", unit.display()))?;
+    remove_path(&removed)?;
     println!("{name} removed; the server undeploys it");
     Ok(())
 }
 
+/// Opens the store of an existing data directory (never creates one).
+async fn existing_store(
+    config: &Configuration,
+) -> anyhow::Result<std::sync::Arc<dyn baton::store::Store>> {
+    let path = config.store.database_path();
+    if !path.is_file() {
+        bail!("no database at {} (is --data-dir right?)", path.display());
+    }
+    Ok(baton::server::open_store(config).await?)
+}
+
 async fn processes(config: Configuration) -> anyhow::Result<()> {
-    let store = baton::server::open_store(&config).await?;
+    let store = existing_store(&config).await?;
     let processes = store.list_processes().await?;
     let undeployed: HashSet<(String, i64)> = store
         .list_deployments()
@@ -200,7 +247,7 @@ async fn instances(
     limit: u32,
 ) -> anyhow::Result<()> {
     let status = status.map(|s| s.parse()).transpose()?;
-    let store = baton::server::open_store(&config).await?;
+    let store = existing_store(&config).await?;
     let filter = InstanceFilter {
         pid,
         status,

@@ -198,3 +198,34 @@ async fn deploy_and_undeploy_reach_a_running_server() {
         "an undeployed version is not listed: {listed}"
     );
 }
+
+#[test]
+fn redeploying_replaces_the_unit_whole_and_leaves_nothing_hidden_behind() {
+    let dirs = Dirs::new();
+    let deploy_dir = dirs.deploy();
+    let sample = repo().join("samples/HelloWorld");
+    succeeded(dirs.baton(&["deploy", path(&sample), "--deploy-dir", path(&deploy_dir)]));
+    std::fs::write(deploy_dir.join("HelloWorld/stale.txt"), "left from before").unwrap();
+    succeeded(dirs.baton(&["deploy", path(&sample), "--deploy-dir", path(&deploy_dir)]));
+    assert_same_files(&sample, &deploy_dir.join("HelloWorld"));
+    assert!(
+        !deploy_dir.join("HelloWorld/stale.txt").exists(),
+        "the old copy is replaced whole"
+    );
+    let names: Vec<_> = std::fs::read_dir(&deploy_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["HelloWorld"], "no staging copies remain");
+}
+
+#[test]
+fn listing_a_data_dir_without_a_database_fails_instead_of_creating_one() {
+    let dirs = Dirs::new();
+    let missing = dirs.data().join("nowhere");
+    let stderr = failed(dirs.baton(&["processes", "--data-dir", path(&missing)]));
+    assert!(stderr.contains("no database at"), "{stderr}");
+    let stderr = failed(dirs.baton(&["instances", "--data-dir", path(&missing)]));
+    assert!(stderr.contains("no database at"), "{stderr}");
+    assert!(!missing.exists(), "nothing is created");
+}

@@ -10,6 +10,8 @@
 //! - A unit that does not compile, or that holds a process another unit runs, is refused with
 //!   every diagnostic (file:line, rule) in the log, and the versions already running are left
 //!   as they were.
+//! - While the server runs, a change takes effect once two scans in a row saw it the same, so
+//!   a unit being copied, replaced or removed is never deployed or undeployed half-way.
 //!
 //! # Layout
 //! - [`archive`]: a unit's files as one stored blob, and their checksum.
@@ -70,6 +72,9 @@ pub struct Deployer {
     versions: HashMap<String, i64>,
     /// Unit name → checksum of files that were refused (not retried until they change).
     refused: HashMap<String, String>,
+    /// What the previous scan saw of each unit with a change waiting to settle: its checksum,
+    /// or None when it was missing.
+    last_seen: HashMap<String, Option<String>>,
 }
 
 impl Deployer {
@@ -82,9 +87,10 @@ impl Deployer {
             all_pids: HashMap::new(),
             versions: HashMap::new(),
             refused: HashMap::new(),
+            last_seen: HashMap::new(),
         };
         deployer.restore().await?;
-        deployer.scan().await;
+        deployer.scan(false).await;
         Ok(deployer)
     }
 
@@ -155,7 +161,10 @@ impl Deployer {
 
     /// Compares the directory with what is installed and undeploys, deploys or redeploys.
     /// Removed units go first, so that a unit renamed takes its processes along.
-    pub async fn scan(&mut self) {
+    ///
+    /// With `wait_to_settle`, a change takes effect only once two scans in a row saw it the
+    /// same, so that a unit being copied, replaced or removed is never taken half-way.
+    pub async fn scan(&mut self, wait_to_settle: bool) {
         let found = match scan::units(&self.dir) {
             Ok(found) => found,
             Err(error) => {
@@ -169,7 +178,13 @@ impl Deployer {
             .filter(|name| !found.iter().any(|unit| &unit.name == *name))
             .cloned()
             .collect();
+        let mut seen = HashMap::new();
         for name in removed {
+            let settled = self.last_seen.get(&name) == Some(&None);
+            seen.insert(name.clone(), None);
+            if wait_to_settle && !settled {
+                continue;
+            }
             if let Err(error) = self.undeploy(&name).await {
                 tracing::error!(unit = %name, %error, "Undeploy failed");
             }
@@ -191,11 +206,17 @@ impl Deployer {
             if unchanged || refused {
                 continue;
             }
+            let settled = self.last_seen.get(&unit.name) == Some(&Some(checksum.clone()));
+            seen.insert(unit.name.clone(), Some(checksum.clone()));
+            if wait_to_settle && !settled {
+                continue;
+            }
             if let Err(error) = self.deploy(source, checksum.clone()).await {
                 tracing::error!("{error}");
                 self.refused.insert(unit.name.clone(), checksum);
             }
         }
+        self.last_seen = seen;
     }
 
     /// Deploys the next version of a unit.
@@ -330,7 +351,7 @@ impl Deployer {
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = actix::clock::sleep(interval) => self.scan().await,
+                _ = actix::clock::sleep(interval) => self.scan(true).await,
             }
         }
     }
