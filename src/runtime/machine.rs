@@ -248,7 +248,17 @@ impl<'p> Machine<'p> {
             return Ok(());
         };
         let inbound = self.state.inbox.remove(position);
-        self.accept(receive, inbound)
+        let exchange = inbound.exchange.clone();
+        let accepted = self.accept(receive, inbound);
+        if let (Err(fault), Some(exchange)) = (&accepted, exchange) {
+            // The request was not accepted, so no reply activity can answer it: its caller
+            // gets the fault now rather than waiting in vain.
+            self.actions.push(Action::Reply {
+                exchange,
+                outcome: ReplyOutcome::Fault(fault.clone()),
+            });
+        }
+        accepted
     }
 
     fn accept(&mut self, receive: &Receive, inbound: Inbound) -> Result<(), Fault> {

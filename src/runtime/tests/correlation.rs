@@ -140,3 +140,21 @@ fn a_reply_can_initiate_a_set_from_the_outgoing_message() {
     assert_eq!(output.routes, [route("out")]);
     assert_msg(only_reply(&output, &exchange), "<key>out</key>");
 }
+
+#[test]
+fn a_refused_request_is_answered_with_the_correlation_violation() {
+    let mut env = correlated(&[
+        START_INITIATING,
+        r#"<receive partnerLink="client" operation="call" variable="response">
+             <correlations><correlation set="byKey" initiate="no"/></correlations>
+           </receive>"#,
+        REPLY,
+    ]);
+    env.notify("<key>k1</key>");
+    let (exchange, output) = env.call("<key>k2</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
+    assert_eq!(
+        only_fault_reply(&output, &exchange).name,
+        bpel("correlationViolation")
+    );
+}

@@ -1,6 +1,7 @@
 //! `<receive>` and `<reply>` (WS-BPEL 2.0 §10.4): instantiation, replies, the inbox of
 //! early messages, and the standard faults of message exchanges: bpel:missingReply,
-//! bpel:missingRequest and bpel:conflictingRequest.
+//! bpel:missingRequest and bpel:conflictingRequest. A request its receive refuses is
+//! answered with the fault at once.
 
 use super::*;
 
@@ -100,4 +101,34 @@ fn a_reply_without_a_request_faults_missing_request() {
     let output = env.notify("x");
     assert_faulted(&env, &output, &bpel("missingRequest"));
     assert!(output.actions.is_empty(), "{:?}", output.actions);
+}
+
+#[test]
+fn a_second_request_while_a_reply_is_owed_is_a_conflicting_request() {
+    let mut env = TestEnv::new(&sequence(&[
+        RECEIVE,
+        r#"<receive partnerLink="client" operation="call" variable="response"/>"#,
+        REPLY,
+        REPLY,
+    ]));
+    let (first, output) = env.call("one");
+    assert!(output.actions.is_empty());
+    assert_eq!(output.status, InstanceStatus::Running);
+    let (second, output) = env.call("two");
+    assert_faulted(&env, &output, &bpel("conflictingRequest"));
+    let answered: Vec<(&str, &QName)> = replies(&output)
+        .into_iter()
+        .map(|(exchange, outcome)| match outcome {
+            ReplyOutcome::Fault(fault) => (exchange, &fault.name),
+            ReplyOutcome::Message(_) => panic!("{exchange} got a message"),
+        })
+        .collect();
+    let conflicting = bpel("conflictingRequest");
+    assert_eq!(
+        answered,
+        [
+            (second.as_str(), &conflicting),
+            (first.as_str(), &conflicting)
+        ]
+    );
 }

@@ -372,6 +372,18 @@ pub fn t(local: &str) -> QName {
     QName::new(T_NS, local)
 }
 
+/// The replies of a step, in order.
+pub fn replies(output: &StepOutput) -> Vec<(&str, &ReplyOutcome)> {
+    output
+        .actions
+        .iter()
+        .filter_map(|action| match action {
+            Action::Reply { exchange, outcome } => Some((exchange.as_str(), outcome)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The message of the only action of `output`, a reply to `exchange`.
 pub fn only_reply<'o>(output: &'o StepOutput, exchange: &str) -> &'o Document {
     match only_reply_outcome(output, exchange) {
