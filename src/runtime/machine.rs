@@ -17,8 +17,8 @@ use super::state::{
 use super::step::{Action, Event, InvokeOutcome, ReplyOutcome, Route, StepOutput};
 use super::xsd;
 use crate::model::{
-    ActivityId, ActivityKind, CorrelationUse, Deadline, Initiate, Pattern, Receive, VariableId,
-    VariableKind,
+    ActivityId, ActivityKind, CorrelationUse, Deadline, Initiate, Invoke, Pattern, Receive,
+    VariableId, VariableKind,
 };
 use crate::xml::{Document, QName};
 
@@ -70,7 +70,16 @@ impl<'p> Machine<'p> {
                 Some(Waiting::Timer { activity, due_ms }) => {
                     self.actions.push(Action::Timer { activity, due_ms });
                 }
-                Some(Waiting::Invoke { .. }) => self.state.waiting = None,
+                Some(Waiting::Invoke { activity, .. }) => {
+                    // Send the request again; its correlations were applied when it was first
+                    // sent, and initiating them again would be a correlationViolation.
+                    self.state.waiting = None;
+                    self.pop_run(activity);
+                    match self.outgoing_message(self.invoke(activity).input) {
+                        Ok(message) => self.issue_invoke(activity, message),
+                        Err(fault) => self.raise(fault),
+                    }
+                }
                 Some(Waiting::Message(_)) | None => {}
             },
             Event::Message(inbound) => {
@@ -337,10 +346,15 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
+    fn invoke(&self, activity: ActivityId) -> &'p Invoke {
+        match &self.process.model.activity(activity).kind {
+            ActivityKind::Invoke(invoke) => invoke,
+            other => unreachable!("activity {activity:?} is not an invoke: {other:?}"),
+        }
+    }
+
     fn run_invoke(&mut self, activity: ActivityId) -> Result<(), Fault> {
-        let ActivityKind::Invoke(invoke) = &self.process.model.activity(activity).kind else {
-            unreachable!("activity {activity:?} is not an invoke");
-        };
+        let invoke = self.invoke(activity);
         let message = self.outgoing_message(invoke.input)?;
         let input_type = self
             .process
@@ -357,6 +371,14 @@ impl<'p> Machine<'p> {
             .cloned()
             .collect();
         self.correlate(&on_request, &message, input_type.as_ref(), true)?;
+        self.issue_invoke(activity, message);
+        Ok(())
+    }
+
+    /// Sends an invoke's request and, for a request-response operation, waits for its
+    /// outcome.
+    fn issue_invoke(&mut self, activity: ActivityId, message: Document) {
+        let invoke = self.invoke(activity);
         let one_way = self
             .process
             .is_one_way_partner(invoke.partner_link, &invoke.operation);
@@ -373,7 +395,6 @@ impl<'p> Machine<'p> {
             self.state.stack.push(Frame::Run(activity));
             self.state.waiting = Some(Waiting::Invoke { activity, exchange });
         }
-        Ok(())
     }
 
     fn complete_invoke(
@@ -381,9 +402,7 @@ impl<'p> Machine<'p> {
         activity: ActivityId,
         outcome: InvokeOutcome,
     ) -> Result<(), Fault> {
-        let ActivityKind::Invoke(invoke) = &self.process.model.activity(activity).kind else {
-            unreachable!("activity {activity:?} is not an invoke");
-        };
+        let invoke = self.invoke(activity);
         match outcome {
             InvokeOutcome::Reply(message) => {
                 let output_type = self

@@ -158,3 +158,37 @@ fn a_refused_request_is_answered_with_the_correlation_violation() {
         bpel("correlationViolation")
     );
 }
+
+#[test]
+fn a_recovered_invoke_does_not_initiate_its_sets_again() {
+    let mut env = correlated(&[
+        RECEIVE,
+        r#"<invoke partnerLink="partner" operation="ask" inputVariable="request"
+               outputVariable="response">
+             <correlations>
+               <correlation set="byKey" initiate="yes" pattern="request"/>
+             </correlations>
+           </invoke>"#,
+        REPLY,
+    ]);
+    let (caller, output) = env.call("<key>asked</key>");
+    assert_eq!(output.routes, [route("asked")]);
+    let output = env.apply(Event::Recover);
+    assert_eq!(
+        output.status,
+        InstanceStatus::Running,
+        "{:?}",
+        env.state.fault
+    );
+    assert!(output.routes.is_empty());
+    let exchange = match output.actions.as_slice() {
+        [Action::Invoke { exchange, .. }] => exchange.clone(),
+        actions => panic!("expected the invoke again, got {actions:?}"),
+    };
+    let output = env.apply(Event::InvokeDone {
+        exchange,
+        outcome: InvokeOutcome::Reply(msg("<key>answer</key>")),
+    });
+    assert_eq!(output.status, InstanceStatus::Completed);
+    assert_msg(only_reply(&output, &caller), "<key>answer</key>");
+}
