@@ -563,12 +563,12 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// Ends the instance: owed replies get the instance's fault, or bpel:missingReply.
+    /// Ends the instance: owed replies get the instance's fault, or bpel:missingReply;
+    /// requests left in the inbox get bpel:missingReply.
     fn finish(&mut self, status: InstanceStatus) {
         self.state.status = status;
         self.state.stack.clear();
         self.state.waiting = None;
-        self.state.inbox.clear();
         for open in std::mem::take(&mut self.state.open_exchanges) {
             let fault = match (&self.state.fault, status) {
                 (Some(fault), InstanceStatus::Faulted) => fault.clone(),
@@ -582,6 +582,19 @@ impl<'p> Machine<'p> {
                 exchange: open.exchange,
                 outcome: ReplyOutcome::Fault(fault),
             });
+        }
+        for inbound in std::mem::take(&mut self.state.inbox) {
+            if let Some(exchange) = inbound.exchange {
+                let fault = Fault::missing_reply(format!(
+                    "the instance ended ({}) before receiving operation '{}'",
+                    status.as_str(),
+                    inbound.operation
+                ));
+                self.actions.push(Action::Reply {
+                    exchange,
+                    outcome: ReplyOutcome::Fault(fault),
+                });
+            }
         }
     }
 }

@@ -132,3 +132,22 @@ fn a_second_request_while_a_reply_is_owed_is_a_conflicting_request() {
         ]
     );
 }
+
+#[test]
+fn a_request_still_in_the_inbox_when_the_instance_ends_gets_missing_reply() {
+    let mut env = TestEnv::new(&sequence(&[
+        RECEIVE_NOTIFY,
+        r#"<wait><for>'PT1M'</for></wait>"#,
+    ]));
+    env.notify("start");
+    let (exchange, output) = env.call("never received");
+    assert!(output.actions.is_empty());
+    env.advance(60_000);
+    let output = env.fire_timer();
+    assert_eq!(output.status, InstanceStatus::Completed);
+    assert_eq!(
+        only_fault_reply(&output, &exchange).name,
+        bpel("missingReply")
+    );
+    assert!(env.state.inbox.is_empty());
+}
