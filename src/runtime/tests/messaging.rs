@@ -151,3 +151,43 @@ fn a_request_still_in_the_inbox_when_the_instance_ends_gets_missing_reply() {
     );
     assert!(env.state.inbox.is_empty());
 }
+
+#[test]
+fn message_exchanges_keep_requests_of_one_operation_apart() {
+    let mut env = TestEnv::with(
+        &Declarations {
+            message_exchanges: r#"<messageExchange name="second"/>"#,
+            ..Declarations::default()
+        },
+        &sequence(&[
+            RECEIVE,
+            r#"<receive partnerLink="client" operation="call" variable="response"
+                   messageExchange="second"/>"#,
+            r#"<reply partnerLink="client" operation="call" variable="request"/>"#,
+            r#"<reply partnerLink="client" operation="call" variable="response"
+                   messageExchange="second"/>"#,
+        ]),
+    );
+    let (first, _) = env.call("one");
+    let (second, output) = env.call("two");
+    assert_eq!(
+        output.status,
+        InstanceStatus::Completed,
+        "{:?}",
+        env.state.fault
+    );
+    let answers: Vec<(&str, String)> = replies(&output)
+        .into_iter()
+        .map(|(exchange, outcome)| match outcome {
+            ReplyOutcome::Message(message) => (exchange, message.string_value(message.root())),
+            ReplyOutcome::Fault(fault) => panic!("{exchange} got fault {fault}"),
+        })
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            (first.as_str(), "one".to_owned()),
+            (second.as_str(), "two".to_owned())
+        ]
+    );
+}

@@ -148,6 +148,8 @@ pub const RESPONSE_FROM_S: &str = r#"<assign>
 /// What a test process declares besides the standard variables.
 #[derive(Default)]
 pub struct Declarations<'a> {
+    /// The content of `<messageExchanges>`, if any.
+    pub message_exchanges: &'a str,
     /// More `<variable>`s.
     pub variables: &'a str,
     /// The content of `<correlationSets>`, if any.
@@ -177,11 +179,13 @@ fn process_source(declarations: &Declarations, body: &str) -> String {
     <partnerLink name="client" partnerLinkType="t:ServiceLink" myRole="service"/>
     <partnerLink name="partner" partnerLinkType="t:PartnerLink" partnerRole="partner"/>
   </partnerLinks>
+  {message_exchanges}
   <variables>{VARIABLES}{variables}</variables>
   {correlation_sets}
   {fault_handlers}
   {body}
 </process>"#,
+        message_exchanges = optional("messageExchanges", declarations.message_exchanges),
         variables = declarations.variables,
         correlation_sets = optional("correlationSets", declarations.correlation_sets),
         fault_handlers = optional("faultHandlers", declarations.fault_handlers),
