@@ -17,8 +17,8 @@ use super::state::{
 use super::step::{Action, Event, InvokeOutcome, ReplyOutcome, Route, StepOutput};
 use super::xsd;
 use crate::model::{
-    ActivityId, ActivityKind, CorrelationUse, Deadline, Initiate, Pattern, Receive, VariableId,
-    VariableKind,
+    ActivityId, ActivityKind, CorrelationUse, Deadline, Initiate, Invoke, Pattern, Receive,
+    VariableId, VariableKind,
 };
 use crate::xml::{Document, QName};
 
@@ -70,7 +70,16 @@ impl<'p> Machine<'p> {
                 Some(Waiting::Timer { activity, due_ms }) => {
                     self.actions.push(Action::Timer { activity, due_ms });
                 }
-                Some(Waiting::Invoke { .. }) => self.state.waiting = None,
+                Some(Waiting::Invoke { activity, .. }) => {
+                    // Send the request again; its correlations were applied when it was first
+                    // sent, and initiating them again would be a correlationViolation.
+                    self.state.waiting = None;
+                    self.pop_run(activity);
+                    match self.outgoing_message(self.invoke(activity).input) {
+                        Ok(message) => self.issue_invoke(activity, message),
+                        Err(fault) => self.raise(fault),
+                    }
+                }
                 Some(Waiting::Message(_)) | None => {}
             },
             Event::Message(inbound) => {
@@ -248,7 +257,17 @@ impl<'p> Machine<'p> {
             return Ok(());
         };
         let inbound = self.state.inbox.remove(position);
-        self.accept(receive, inbound)
+        let exchange = inbound.exchange.clone();
+        let accepted = self.accept(receive, inbound);
+        if let (Err(fault), Some(exchange)) = (&accepted, exchange) {
+            // The request was not accepted, so no reply activity can answer it: its caller
+            // gets the fault now rather than waiting in vain.
+            self.actions.push(Action::Reply {
+                exchange,
+                outcome: ReplyOutcome::Fault(fault.clone()),
+            });
+        }
+        accepted
     }
 
     fn accept(&mut self, receive: &Receive, inbound: Inbound) -> Result<(), Fault> {
@@ -324,10 +343,15 @@ impl<'p> Machine<'p> {
         Ok(())
     }
 
+    fn invoke(&self, activity: ActivityId) -> &'p Invoke {
+        match &self.process.model.activity(activity).kind {
+            ActivityKind::Invoke(invoke) => invoke,
+            other => unreachable!("activity {activity:?} is not an invoke: {other:?}"),
+        }
+    }
+
     fn run_invoke(&mut self, activity: ActivityId) -> Result<(), Fault> {
-        let ActivityKind::Invoke(invoke) = &self.process.model.activity(activity).kind else {
-            unreachable!("activity {activity:?} is not an invoke");
-        };
+        let invoke = self.invoke(activity);
         let message = self.outgoing_message(invoke.input)?;
         let input_type = self
             .process
@@ -344,6 +368,14 @@ impl<'p> Machine<'p> {
             .cloned()
             .collect();
         self.correlate(&on_request, &message, input_type.as_ref(), true)?;
+        self.issue_invoke(activity, message);
+        Ok(())
+    }
+
+    /// Sends an invoke's request and, for a request-response operation, waits for its
+    /// outcome.
+    fn issue_invoke(&mut self, activity: ActivityId, message: Document) {
+        let invoke = self.invoke(activity);
         let one_way = self
             .process
             .is_one_way_partner(invoke.partner_link, &invoke.operation);
@@ -360,7 +392,6 @@ impl<'p> Machine<'p> {
             self.state.stack.push(Frame::Run(activity));
             self.state.waiting = Some(Waiting::Invoke { activity, exchange });
         }
-        Ok(())
     }
 
     fn complete_invoke(
@@ -368,9 +399,7 @@ impl<'p> Machine<'p> {
         activity: ActivityId,
         outcome: InvokeOutcome,
     ) -> Result<(), Fault> {
-        let ActivityKind::Invoke(invoke) = &self.process.model.activity(activity).kind else {
-            unreachable!("activity {activity:?} is not an invoke");
-        };
+        let invoke = self.invoke(activity);
         match outcome {
             InvokeOutcome::Reply(message) => {
                 let output_type = self
@@ -531,12 +560,12 @@ impl<'p> Machine<'p> {
         }
     }
 
-    /// Ends the instance: owed replies get the instance's fault, or bpel:missingReply.
+    /// Ends the instance: owed replies get the instance's fault, or bpel:missingReply;
+    /// requests left in the inbox get bpel:missingReply.
     fn finish(&mut self, status: InstanceStatus) {
         self.state.status = status;
         self.state.stack.clear();
         self.state.waiting = None;
-        self.state.inbox.clear();
         for open in std::mem::take(&mut self.state.open_exchanges) {
             let fault = match (&self.state.fault, status) {
                 (Some(fault), InstanceStatus::Faulted) => fault.clone(),
@@ -550,6 +579,19 @@ impl<'p> Machine<'p> {
                 to: open,
                 outcome: ReplyOutcome::Fault(fault),
             });
+        }
+        for inbound in std::mem::take(&mut self.state.inbox) {
+            if let Some(exchange) = inbound.exchange {
+                let fault = Fault::missing_reply(format!(
+                    "the instance ended ({}) before receiving operation '{}'",
+                    status.as_str(),
+                    inbound.operation
+                ));
+                self.actions.push(Action::Reply {
+                    exchange,
+                    outcome: ReplyOutcome::Fault(fault),
+                });
+            }
         }
     }
 }

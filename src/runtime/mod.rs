@@ -34,6 +34,9 @@ pub mod state;
 pub mod step;
 pub mod xsd;
 
+#[cfg(test)]
+mod tests;
+
 pub use compiled::{CompileError, CompiledProcess};
 pub use fault::Fault;
 pub use machine::Machine;

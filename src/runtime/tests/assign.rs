@@ -1,0 +1,281 @@
+//! `<assign>` (WS-BPEL 2.0 §8.4): every from-spec and to-spec form the runtime implements,
+//! the copy options, atomicity, and the standard faults a copy raises.
+
+use super::*;
+
+/// Receives `notify` with `content` into `request`, then runs an assign of `copies`.
+fn run(content: &str, copies: &str) -> (TestEnv, StepOutput) {
+    let assign = format!("<assign>{copies}</assign>");
+    let mut env = TestEnv::new(&sequence(&[RECEIVE_NOTIFY, &assign]));
+    let output = env.notify(content);
+    (env, output)
+}
+
+/// Like [`run`], for copies that must succeed.
+fn run_ok(content: &str, copies: &str) -> TestEnv {
+    let (env, output) = run(content, copies);
+    assert_eq!(
+        output.status,
+        InstanceStatus::Completed,
+        "{:?}",
+        env.state.fault
+    );
+    env
+}
+
+#[test]
+fn copies_a_whole_variable() {
+    let mut env = TestEnv::new(&sequence(&[
+        RECEIVE,
+        r#"<assign><copy><from variable="request"/><to variable="response"/></copy></assign>"#,
+        REPLY,
+    ]));
+    let (exchange, output) = env.call("<key>k1</key>");
+    assert_msg(only_reply(&output, &exchange), "<key>k1</key>");
+    assert_msg(env.variable("response").unwrap(), "<key>k1</key>");
+}
+
+#[test]
+fn copies_part_to_part() {
+    let env = run_ok(
+        "<key>k1</key>",
+        r#"<copy><from>'text'</from><to variable="pair" part="a"/></copy>
+           <copy><from variable="request" part="body"/><to variable="pair" part="b"/></copy>"#,
+    );
+    assert_xml(
+        env.variable("pair").unwrap(),
+        r#"<message><a>text</a><b><t:doc xmlns:t="urn:t"><key>k1</key></t:doc></b></message>"#,
+    );
+}
+
+#[test]
+fn copies_an_expression_to_a_query_target() {
+    let env = run_ok(
+        "<key>k1</key><value>old</value>",
+        r#"<copy>
+             <from>concat($request.body/key, '-new')</from>
+             <to variable="request" part="body"><query>value</query></to>
+           </copy>"#,
+    );
+    assert_msg(
+        env.variable("request").unwrap(),
+        "<key>k1</key><value>k1-new</value>",
+    );
+}
+
+#[test]
+fn copies_to_an_expression_target() {
+    let env = run_ok(
+        "<key>k1</key><value>old</value>",
+        "<copy><from>3 * 4</from><to>$request.body/value</to></copy>",
+    );
+    assert_msg(
+        env.variable("request").unwrap(),
+        "<key>k1</key><value>12</value>",
+    );
+}
+
+#[test]
+fn copies_a_literal_element_keeping_the_target_name() {
+    let env = run_ok(
+        "",
+        r#"<copy>
+             <from><literal><t:other a="1"><t:x>y</t:x></t:other></literal></from>
+             <to variable="doc"/>
+           </copy>"#,
+    );
+    assert_xml(
+        env.variable("doc").unwrap(),
+        r#"<t:doc xmlns:t="urn:t" a="1"><t:x>y</t:x></t:doc>"#,
+    );
+}
+
+#[test]
+fn copies_a_literal_text() {
+    let env = run_ok(
+        "",
+        r#"<copy><from><literal>plain text</literal></from><to variable="s"/></copy>"#,
+    );
+    assert_xml(env.variable("s").unwrap(), "<value>plain text</value>");
+}
+
+#[test]
+fn keep_src_element_name_renames_the_target() {
+    let env = run_ok(
+        "<key>k1</key><value>old</value>",
+        r#"<copy keepSrcElementName="yes">
+             <from><literal><t:other>new</t:other></literal></from>
+             <to>$request.body/value</to>
+           </copy>"#,
+    );
+    assert_msg(
+        env.variable("request").unwrap(),
+        "<key>k1</key><t:other>new</t:other>",
+    );
+}
+
+#[test]
+fn ignore_missing_from_data_skips_the_copy() {
+    let env = run_ok(
+        "<key>k1</key>",
+        r#"<copy ignoreMissingFromData="yes">
+             <from variable="request" part="body"><query>missing</query></from>
+             <to variable="s"/>
+           </copy>
+           <copy><from>'after'</from><to variable="pair" part="a"/></copy>"#,
+    );
+    assert!(env.variable("s").is_none());
+    assert_xml(
+        env.variable("pair").unwrap(),
+        "<message><a>after</a></message>",
+    );
+}
+
+#[test]
+fn copies_to_and_from_attributes() {
+    let env = run_ok(
+        r#"<item a="1"/>"#,
+        r#"<copy><from>'2'</from><to>$request.body/item/@a</to></copy>
+           <copy>
+             <from variable="request" part="body"><query>item/@a</query></from>
+             <to variable="s"/>
+           </copy>"#,
+    );
+    assert_msg(env.variable("request").unwrap(), r#"<item a="2"/>"#);
+    assert_eq!(env.text("s"), "2");
+}
+
+#[test]
+fn reads_and_writes_properties() {
+    let env = run_ok(
+        "<key>k1</key>",
+        r#"<copy><from variable="request" property="t:key"/><to variable="s"/></copy>
+           <copy>
+             <from>concat(bpel:getVariableProperty('request', 't:key'), '!')</from>
+             <to variable="pair" part="a"/>
+           </copy>
+           <copy><from>'k2'</from><to variable="request" property="t:key"/></copy>"#,
+    );
+    assert_eq!(env.text("s"), "k1");
+    assert_xml(
+        env.variable("pair").unwrap(),
+        "<message><a>k1!</a></message>",
+    );
+    assert_msg(env.variable("request").unwrap(), "<key>k2</key>");
+}
+
+#[test]
+fn endpoint_references_round_trip_through_variables_and_partner_links() {
+    let mut env = TestEnv::with(
+        &Declarations {
+            variables: r#"<variable name="epr" type="xsd:anyType"/>"#,
+            ..Declarations::default()
+        },
+        &sequence(&[
+            RECEIVE_NOTIFY,
+            r#"<assign>
+                 <copy>
+                   <from partnerLink="partner" endpointReference="partnerRole"/>
+                   <to variable="epr"/>
+                 </copy>
+                 <copy>
+                   <from partnerLink="client" endpointReference="myRole"/>
+                   <to partnerLink="partner"/>
+                 </copy>
+               </assign>"#,
+            r#"<invoke partnerLink="partner" operation="tell" inputVariable="request"/>"#,
+            r#"<assign><copy><from variable="epr"/><to partnerLink="partner"/></copy></assign>"#,
+            r#"<invoke partnerLink="partner" operation="tell" inputVariable="request"/>"#,
+        ]),
+    );
+    let output = env.notify("");
+    assert_eq!(
+        output.status,
+        InstanceStatus::Completed,
+        "{:?}",
+        env.state.fault
+    );
+    assert_eq!(env.text("epr"), PARTNER_ADDRESS);
+    let endpoints: Vec<Option<&str>> = output
+        .actions
+        .iter()
+        .map(|action| match action {
+            Action::Invoke { endpoint, .. } => endpoint.as_deref(),
+            other => panic!("expected invokes, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(endpoints, [Some(MY_ADDRESS), Some(PARTNER_ADDRESS)]);
+}
+
+#[test]
+fn an_assign_is_atomic() {
+    let mut env = TestEnv::new(&sequence(&[
+        RECEIVE_NOTIFY,
+        r#"<assign><copy><from>'before'</from><to variable="s"/></copy></assign>"#,
+        r#"<assign>
+             <copy><from>'after'</from><to variable="s"/></copy>
+             <copy><from>1</from><to variable="n"/></copy>
+             <copy><from>$request.body/missing</from><to variable="pair" part="a"/></copy>
+           </assign>"#,
+    ]));
+    let output = env.notify("<key>k1</key>");
+    assert_faulted(&env, &output, &bpel("selectionFailure"));
+    assert_eq!(env.text("s"), "before");
+    assert!(env.variable("n").is_none());
+    assert!(env.variable("pair").is_none());
+}
+
+#[test]
+fn a_from_query_selecting_no_node_is_a_selection_failure() {
+    let (env, output) = run(
+        "<key>k1</key>",
+        r#"<copy>
+             <from variable="request" part="body"><query>missing</query></from>
+             <to variable="s"/>
+           </copy>"#,
+    );
+    assert_faulted(&env, &output, &bpel("selectionFailure"));
+}
+
+#[test]
+fn a_from_expression_selecting_two_nodes_is_a_selection_failure() {
+    let (env, output) = run(
+        "<item/><item/>",
+        r#"<copy><from>$request.body/item</from><to variable="s"/></copy>"#,
+    );
+    assert_faulted(&env, &output, &bpel("selectionFailure"));
+}
+
+#[test]
+fn a_to_query_selecting_no_node_is_a_selection_failure() {
+    let (env, output) = run(
+        "<key>k1</key>",
+        r#"<copy><from>'x'</from><to>$request.body/missing</to></copy>"#,
+    );
+    assert_faulted(&env, &output, &bpel("selectionFailure"));
+    assert_msg(env.variable("request").unwrap(), "<key>k1</key>");
+}
+
+#[test]
+fn reading_an_unset_variable_is_an_uninitialized_variable() {
+    for copy in [
+        r#"<copy><from variable="s"/><to variable="n"/></copy>"#,
+        r#"<copy><from>concat($s, 'x')</from><to variable="n"/></copy>"#,
+        r#"<copy><from variable="response" part="body"/><to variable="doc"/></copy>"#,
+    ] {
+        let (env, output) = run("", copy);
+        assert_faulted(&env, &output, &bpel("uninitializedVariable"));
+    }
+}
+
+#[test]
+fn copying_between_incompatible_variables_is_a_mismatched_assignment() {
+    for copy in [
+        r#"<copy><from variable="request"/><to variable="doc"/></copy>"#,
+        r#"<copy><from variable="request"/><to variable="pair"/></copy>"#,
+    ] {
+        let (env, output) = run("<key>k1</key>", copy);
+        assert_faulted(&env, &output, &bpel("mismatchedAssignmentFailure"));
+        assert!(env.variable("doc").is_none() && env.variable("pair").is_none());
+    }
+}

@@ -1,0 +1,194 @@
+//! Correlation sets (WS-BPEL 2.0 §9): `initiate="yes"` fixes a set's values and routes
+//! messages with them to the instance, `initiate="no"` checks them, `initiate="join"`
+//! initiates once and checks afterwards; every violation is bpel:correlationViolation.
+
+use super::super::step::Route;
+use super::super::InvokeOutcome;
+use super::*;
+
+const BY_KEY: &str = r#"<correlationSet name="byKey" properties="t:key"/>"#;
+
+/// A receive of `notify` into `response` using `byKey` with `initiate`.
+fn receive_notify(initiate: &str) -> String {
+    format!(
+        r#"<receive partnerLink="client" operation="notify" variable="response">
+             <correlations><correlation set="byKey" initiate="{initiate}"/></correlations>
+           </receive>"#
+    )
+}
+
+fn correlated(activities: &[&str]) -> TestEnv {
+    TestEnv::with(
+        &Declarations {
+            correlation_sets: BY_KEY,
+            ..Declarations::default()
+        },
+        &sequence(activities),
+    )
+}
+
+fn route(key: &str) -> Route {
+    Route {
+        set: "byKey".into(),
+        values: vec![key.into()],
+    }
+}
+
+const START_INITIATING: &str = r#"<receive partnerLink="client" operation="notify"
+    variable="request" createInstance="yes">
+  <correlations><correlation set="byKey" initiate="yes"/></correlations>
+</receive>"#;
+
+#[test]
+fn initiate_yes_routes_the_values_and_initiate_no_checks_them() {
+    let mut env = correlated(&[START_INITIATING, &receive_notify("no")]);
+    let output = env.notify("<key>k1</key>");
+    assert_eq!(output.routes, [route("k1")]);
+    assert_eq!(output.status, InstanceStatus::Running);
+    assert_eq!(env.state.correlations, [Some(vec!["k1".to_owned()])]);
+
+    let output = env.notify("<key>k1</key><value>v</value>");
+    assert!(output.routes.is_empty());
+    assert_eq!(
+        output.status,
+        InstanceStatus::Completed,
+        "{:?}",
+        env.state.fault
+    );
+    assert_msg(
+        env.variable("response").unwrap(),
+        "<key>k1</key><value>v</value>",
+    );
+}
+
+#[test]
+fn a_message_with_other_values_is_a_correlation_violation() {
+    let mut env = correlated(&[START_INITIATING, &receive_notify("no")]);
+    env.notify("<key>k1</key>");
+    let output = env.notify("<key>k2</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
+    assert!(env.variable("response").is_none());
+}
+
+#[test]
+fn initiate_no_on_an_uninitiated_set_is_a_correlation_violation() {
+    let mut env = correlated(&[RECEIVE_NOTIFY, &receive_notify("no")]);
+    let output = env.notify("<key>k1</key>");
+    assert!(output.routes.is_empty());
+    let output = env.notify("<key>k1</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
+}
+
+#[test]
+fn initiate_yes_on_an_initiated_set_is_a_correlation_violation() {
+    let mut env = correlated(&[START_INITIATING, &receive_notify("yes")]);
+    env.notify("<key>k1</key>");
+    let output = env.notify("<key>k1</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
+    assert!(output.routes.is_empty());
+}
+
+#[test]
+fn join_initiates_once_then_checks() {
+    let join = receive_notify("join");
+    let mut env = correlated(&[RECEIVE_NOTIFY, &join, &join, &join]);
+    assert!(env.notify("<key>k0</key>").routes.is_empty());
+    assert_eq!(env.notify("<key>k1</key>").routes, [route("k1")]);
+    let output = env.notify("<key>k1</key>");
+    assert!(output.routes.is_empty());
+    assert_eq!(output.status, InstanceStatus::Running);
+    let output = env.notify("<key>k2</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
+}
+
+#[test]
+fn an_invoke_initiates_from_its_response_when_the_pattern_says_so() {
+    let mut env = correlated(&[
+        RECEIVE,
+        r#"<invoke partnerLink="partner" operation="ask" inputVariable="request"
+               outputVariable="response">
+             <correlations>
+               <correlation set="byKey" initiate="yes" pattern="response"/>
+             </correlations>
+           </invoke>"#,
+        REPLY,
+    ]);
+    let (_, output) = env.call("<key>asked</key>");
+    assert!(output.routes.is_empty());
+    let exchange = match output.actions.as_slice() {
+        [Action::Invoke { exchange, .. }] => exchange.clone(),
+        actions => panic!("expected one invoke, got {actions:?}"),
+    };
+    let output = env.apply(Event::InvokeDone {
+        exchange,
+        outcome: InvokeOutcome::Reply(msg("<key>answered</key>")),
+    });
+    assert_eq!(output.routes, [route("answered")]);
+    assert_eq!(output.status, InstanceStatus::Completed);
+}
+
+#[test]
+fn a_reply_can_initiate_a_set_from_the_outgoing_message() {
+    let mut env = correlated(&[
+        RECEIVE,
+        r#"<assign><copy><from variable="request"/><to variable="response"/></copy></assign>"#,
+        r#"<reply partnerLink="client" operation="call" variable="response">
+             <correlations><correlation set="byKey" initiate="yes"/></correlations>
+           </reply>"#,
+    ]);
+    let (exchange, output) = env.call("<key>out</key>");
+    assert_eq!(output.routes, [route("out")]);
+    assert_msg(only_reply(&output, &exchange), "<key>out</key>");
+}
+
+#[test]
+fn a_refused_request_is_answered_with_the_correlation_violation() {
+    let mut env = correlated(&[
+        START_INITIATING,
+        r#"<receive partnerLink="client" operation="call" variable="response">
+             <correlations><correlation set="byKey" initiate="no"/></correlations>
+           </receive>"#,
+        REPLY,
+    ]);
+    env.notify("<key>k1</key>");
+    let (exchange, output) = env.call("<key>k2</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
+    assert_eq!(
+        only_fault_reply(&output, &exchange).name,
+        bpel("correlationViolation")
+    );
+}
+
+#[test]
+fn a_recovered_invoke_does_not_initiate_its_sets_again() {
+    let mut env = correlated(&[
+        RECEIVE,
+        r#"<invoke partnerLink="partner" operation="ask" inputVariable="request"
+               outputVariable="response">
+             <correlations>
+               <correlation set="byKey" initiate="yes" pattern="request"/>
+             </correlations>
+           </invoke>"#,
+        REPLY,
+    ]);
+    let (caller, output) = env.call("<key>asked</key>");
+    assert_eq!(output.routes, [route("asked")]);
+    let output = env.apply(Event::Recover);
+    assert_eq!(
+        output.status,
+        InstanceStatus::Running,
+        "{:?}",
+        env.state.fault
+    );
+    assert!(output.routes.is_empty());
+    let exchange = match output.actions.as_slice() {
+        [Action::Invoke { exchange, .. }] => exchange.clone(),
+        actions => panic!("expected the invoke again, got {actions:?}"),
+    };
+    let output = env.apply(Event::InvokeDone {
+        exchange,
+        outcome: InvokeOutcome::Reply(msg("<key>answer</key>")),
+    });
+    assert_eq!(output.status, InstanceStatus::Completed);
+    assert_msg(only_reply(&output, &caller), "<key>answer</key>");
+}

@@ -1,0 +1,180 @@
+//! `<invoke>` (WS-BPEL 2.0 §10.3): request-response invokes wait for their outcome, one-way
+//! invokes do not; a partner's fault or a failed call is raised in the process; and
+//! [`Event::Recover`] re-issues an invoke whose outcome was lost.
+
+use super::super::machine::ACTIVITY_RECOVERY_NS;
+use super::super::InvokeOutcome;
+use super::*;
+
+const ASK: &str = r#"<invoke partnerLink="partner" operation="ask" inputVariable="request" outputVariable="response"/>"#;
+
+/// Receives `call`, asks the partner, and replies with the partner's answer.
+fn relay(fault_handlers: &str) -> TestEnv {
+    TestEnv::with(
+        &Declarations {
+            fault_handlers,
+            ..Declarations::default()
+        },
+        &sequence(&[RECEIVE, ASK, REPLY]),
+    )
+}
+
+/// The exchange of the only action of `output`, a request-response invoke of `ask` with
+/// `content`.
+fn only_ask(env: &TestEnv, output: &StepOutput, content: &str) -> ExchangeId {
+    match output.actions.as_slice() {
+        [Action::Invoke {
+            exchange,
+            partner_link,
+            operation,
+            message,
+            one_way: false,
+            endpoint: None,
+        }] => {
+            assert_eq!(*partner_link, env.partner_link("partner"));
+            assert_eq!(operation, "ask");
+            assert_msg(message, content);
+            exchange.clone()
+        }
+        actions => panic!("expected one invoke of ask, got {actions:?}"),
+    }
+}
+
+fn done(exchange: &str, outcome: InvokeOutcome) -> Event {
+    Event::InvokeDone {
+        exchange: exchange.to_owned(),
+        outcome,
+    }
+}
+
+#[test]
+fn a_request_response_invoke_waits_for_the_reply() {
+    let mut env = relay("");
+    let (caller, output) = env.call("question");
+    assert_eq!(output.status, InstanceStatus::Running);
+    let exchange = only_ask(&env, &output, "question");
+    assert_eq!(exchange, format!("{INSTANCE}.1"));
+    assert!(env.variable("response").is_none());
+
+    let output = env.apply(done(&exchange, InvokeOutcome::Reply(msg("answer"))));
+    assert_eq!(output.status, InstanceStatus::Completed);
+    assert_msg(only_reply(&output, &caller), "answer");
+    assert_msg(env.variable("response").unwrap(), "answer");
+}
+
+#[test]
+fn a_partner_fault_is_caught_by_name_with_its_data() {
+    let mut env = relay(
+        r#"<catch faultName="t:oops" faultVariable="err" faultMessageType="t:Msg">
+             <sequence>
+               <assign><copy><from variable="err"/><to variable="response"/></copy></assign>
+               <reply partnerLink="client" operation="call" variable="response"/>
+             </sequence>
+           </catch>
+           <catchAll><empty/></catchAll>"#,
+    );
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(done(
+        &exchange,
+        InvokeOutcome::Fault {
+            name: t("oops"),
+            data: Some(Box::new(msg("<why>because</why>"))),
+            reason: "partner said no".into(),
+        },
+    ));
+    assert_faulted(&env, &output, &t("oops"));
+    assert_msg(only_reply(&output, &caller), "<why>because</why>");
+}
+
+#[test]
+fn catch_all_catches_other_faults_and_owed_replies_get_the_fault() {
+    let mut env = relay(
+        r#"<catch faultName="t:oops"><empty/></catch>
+           <catchAll>
+             <assign><copy><from>'caught'</from><to variable="s"/></copy></assign>
+           </catchAll>"#,
+    );
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(done(
+        &exchange,
+        InvokeOutcome::Fault {
+            name: t("unexpected"),
+            data: None,
+            reason: "partner broke".into(),
+        },
+    ));
+    assert_faulted(&env, &output, &t("unexpected"));
+    assert_eq!(env.text("s"), "caught");
+    assert_eq!(only_fault_reply(&output, &caller).name, t("unexpected"));
+}
+
+#[test]
+fn a_failed_call_raises_activity_failure() {
+    let mut env = relay("");
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(done(&exchange, InvokeOutcome::Failure("refused".into())));
+    let activity_failure = QName::new(ACTIVITY_RECOVERY_NS, "activityFailure");
+    assert_faulted(&env, &output, &activity_failure);
+    assert_eq!(only_fault_reply(&output, &caller).name, activity_failure);
+}
+
+#[test]
+fn a_one_way_invoke_does_not_wait() {
+    let mut env = TestEnv::new(&sequence(&[
+        RECEIVE_NOTIFY,
+        r#"<invoke partnerLink="partner" operation="tell" inputVariable="request"/>"#,
+        r#"<assign><copy><from>'told'</from><to variable="s"/></copy></assign>"#,
+    ]));
+    let output = env.notify("news");
+    assert_eq!(output.status, InstanceStatus::Completed);
+    match output.actions.as_slice() {
+        [Action::Invoke {
+            operation,
+            message,
+            one_way: true,
+            ..
+        }] => {
+            assert_eq!(operation, "tell");
+            assert_msg(message, "news");
+        }
+        actions => panic!("expected one one-way invoke, got {actions:?}"),
+    }
+    assert_eq!(env.text("s"), "told");
+}
+
+#[test]
+fn an_outcome_for_another_exchange_is_dropped() {
+    let mut env = relay("");
+    let (_, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(done("7.99", InvokeOutcome::Reply(msg("stray"))));
+    assert!(output.actions.is_empty());
+    assert_eq!(output.status, InstanceStatus::Running);
+    assert!(env.variable("response").is_none());
+    let output = env.apply(done(&exchange, InvokeOutcome::Reply(msg("answer"))));
+    assert_eq!(output.status, InstanceStatus::Completed);
+}
+
+#[test]
+fn recover_re_issues_a_lost_invoke() {
+    let mut env = relay("");
+    let (caller, output) = env.call("question");
+    let lost = only_ask(&env, &output, "question");
+
+    let output = env.apply(Event::Recover);
+    assert_eq!(output.status, InstanceStatus::Running);
+    let reissued = only_ask(&env, &output, "question");
+    assert_ne!(reissued, lost);
+
+    // The outcome of the lost exchange no longer matters.
+    let output = env.apply(done(&lost, InvokeOutcome::Reply(msg("late"))));
+    assert!(output.actions.is_empty());
+    assert_eq!(output.status, InstanceStatus::Running);
+
+    let output = env.apply(done(&reissued, InvokeOutcome::Reply(msg("answer"))));
+    assert_eq!(output.status, InstanceStatus::Completed);
+    assert_msg(only_reply(&output, &caller), "answer");
+}

@@ -1,0 +1,65 @@
+//! The instance state is plain data: serialised mid-process and read back, an instance
+//! continues from the copy exactly as it would have from the original.
+
+use super::*;
+
+/// Starts on `call`, waits for a `notify` into `response`, then replies with a mix of both.
+fn two_step() -> TestEnv {
+    TestEnv::with(
+        &Declarations {
+            correlation_sets: r#"<correlationSet name="byKey" properties="t:key"/>"#,
+            ..Declarations::default()
+        },
+        &sequence(&[
+            RECEIVE,
+            r#"<assign><copy><from>$request.body/key</from><to variable="s"/></copy></assign>"#,
+            r#"<receive partnerLink="client" operation="notify" variable="response">
+                 <correlations><correlation set="byKey" initiate="join"/></correlations>
+               </receive>"#,
+            r#"<assign><copy>
+                 <from>concat($s, '+', $response.body/value)</from>
+                 <to>$response.body/value</to>
+               </copy></assign>"#,
+            REPLY,
+        ]),
+    )
+}
+
+#[test]
+fn an_instance_continues_from_a_serialised_copy() {
+    let mut original = two_step();
+    let (caller, output) = original.call("<key>k1</key>");
+    assert_eq!(output.status, InstanceStatus::Running);
+    assert!(!original.state.open_exchanges.is_empty());
+
+    let json = serde_json::to_string(&original.state).expect("state serialises");
+    let mut copy = two_step();
+    copy.state = serde_json::from_str(&json).expect("state deserialises");
+    assert_eq!(
+        serde_json::to_string(&copy.state).expect("state serialises"),
+        json
+    );
+
+    let finish = "<key>k1</key><value>v</value>";
+    let from_original = original.notify(finish);
+    let from_copy = copy.notify(finish);
+    for (env, output) in [(&original, &from_original), (&copy, &from_copy)] {
+        assert_eq!(
+            output.status,
+            InstanceStatus::Completed,
+            "{:?}",
+            env.state.fault
+        );
+        assert_eq!(
+            output.routes,
+            [super::super::step::Route {
+                set: "byKey".into(),
+                values: vec!["k1".into()],
+            }]
+        );
+        assert_msg(
+            only_reply(output, &caller),
+            "<key>k1</key><value>k1+v</value>",
+        );
+    }
+}
