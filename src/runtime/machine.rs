@@ -262,8 +262,14 @@ impl<'p> Machine<'p> {
         if let (Err(fault), Some(exchange)) = (&accepted, exchange) {
             // The request was not accepted, so no reply activity can answer it: its caller
             // gets the fault now rather than waiting in vain.
-            self.actions.push(Action::Reply {
+            let to = OpenExchange {
+                partner_link: receive.partner_link,
+                operation: receive.operation.clone(),
+                message_exchange: receive.message_exchange.clone(),
                 exchange,
+            };
+            self.actions.push(Action::Reply {
+                to,
                 outcome: ReplyOutcome::Fault(fault.clone()),
             });
         }
@@ -587,8 +593,14 @@ impl<'p> Machine<'p> {
                     status.as_str(),
                     inbound.operation
                 ));
-                self.actions.push(Action::Reply {
+                let to = OpenExchange {
+                    partner_link: inbound.partner_link,
+                    operation: inbound.operation,
+                    message_exchange: None,
                     exchange,
+                };
+                self.actions.push(Action::Reply {
+                    to,
                     outcome: ReplyOutcome::Fault(fault),
                 });
             }

@@ -382,7 +382,7 @@ pub fn replies(output: &StepOutput) -> Vec<(&str, &ReplyOutcome)> {
         .actions
         .iter()
         .filter_map(|action| match action {
-            Action::Reply { exchange, outcome } => Some((exchange.as_str(), outcome)),
+            Action::Reply { to, outcome } => Some((to.exchange.as_str(), outcome)),
             _ => None,
         })
         .collect()
@@ -408,10 +408,7 @@ pub fn only_fault_reply<'o>(output: &'o StepOutput, exchange: &str) -> &'o Fault
 
 fn only_reply_outcome<'o>(output: &'o StepOutput, exchange: &str) -> &'o ReplyOutcome {
     match output.actions.as_slice() {
-        [Action::Reply {
-            exchange: replied,
-            outcome,
-        }] if replied == exchange => outcome,
+        [Action::Reply { to, outcome }] if to.exchange == exchange => outcome,
         actions => panic!("expected one reply to {exchange}, got {actions:?}"),
     }
 }
