@@ -32,6 +32,7 @@ pub enum Error {
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Configuration {
     pub server: ServerConfig,
+    pub engine: EngineConfig,
     pub deploy: DeployConfig,
     pub store: StoreConfig,
     pub http_client: HttpClientConfig,
@@ -59,6 +60,25 @@ impl Default for ServerConfig {
             workers: 0,
             max_body_bytes: 4 * 1024 * 1024,
             reply_timeout_ms: 120_000,
+        }
+    }
+}
+
+/// # Process execution
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct EngineConfig {
+    /// Threads that run process instances; each process version lives on one of them.
+    /// 0 = one per core.
+    pub threads: usize,
+}
+
+impl EngineConfig {
+    /// The number of threads to start.
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            threads => threads,
         }
     }
 }

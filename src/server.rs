@@ -100,6 +100,7 @@ pub async fn run(
         actix::spawn(deployer.poll(interval, shutdown.clone()));
     }
     let served = serving.await.unwrap_or(Ok(()));
+    engine.stop();
     store.close().await;
     Ok(served?)
 }

@@ -53,22 +53,39 @@ pub struct Supervisor<E: Entity, K: Keeper<E>> {
 }
 
 impl<E: Entity, K: Keeper<E>> Supervisor<E, K> {
+    fn new(name: String, keeper: K, policy: DehydrationPolicy) -> Self {
+        Self {
+            name,
+            keeper,
+            policy,
+            children: HashMap::new(),
+            stats: Default::default(),
+        }
+    }
+
     /// Starts a supervisor on the current arbiter and returns its handle.
     pub fn start_with(
         name: String,
         keeper: K,
         policy: DehydrationPolicy,
     ) -> SupervisorHandle<E, K> {
-        let supervisor = Self {
-            name,
-            keeper,
-            policy,
-            children: HashMap::new(),
-            stats: Default::default(),
-        };
         SupervisorHandle {
-            addr: supervisor.start(),
+            addr: Self::new(name, keeper, policy).start(),
         }
+    }
+
+    /// Starts a supervisor on `arbiter` (its entities run there too) and returns its handle.
+    pub fn start_on(
+        arbiter: &ArbiterHandle,
+        name: String,
+        keeper: K,
+        policy: DehydrationPolicy,
+    ) -> SupervisorHandle<E, K>
+    where
+        K: std::marker::Send,
+    {
+        let addr = Self::start_in_arbiter(arbiter, move |_| Self::new(name, keeper, policy));
+        SupervisorHandle { addr }
     }
 
     /// Forwards a message to a running actor and resolves its reply, routing a bounced

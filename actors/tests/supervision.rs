@@ -23,6 +23,7 @@ struct Storage {
     values: Arc<Mutex<HashMap<u32, i64>>>,
     failures: Arc<Mutex<Vec<(u32, String)>>>,
     hydrations: Arc<Mutex<u32>>,
+    threads: Arc<Mutex<Vec<std::thread::ThreadId>>>,
 }
 
 enum Op {
@@ -38,6 +39,11 @@ impl Entity for Counter {
     type Reply = i64;
 
     fn handle(&mut self, message: Op) -> Step<i64> {
+        self.storage
+            .threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
         let next = match message {
             Op::Add(amount) => {
                 self.value += amount;
@@ -208,4 +214,27 @@ async fn idle_entities_beyond_max_count_are_evicted_and_come_back() {
         actix::clock::sleep(Duration::from_millis(5)).await;
     }
     assert_eq!(supervisor.send(1, Op::Add(10)).await, Ok(11));
+}
+
+#[actix::test]
+async fn a_supervisor_started_on_another_arbiter_runs_its_entities_there() {
+    let storage = Storage::default();
+    let arbiter = actix::Arbiter::new();
+    let supervisor = Supervisor::start_on(
+        &arbiter.handle(),
+        "elsewhere".into(),
+        storage.clone(),
+        DehydrationPolicy::disabled(),
+    );
+    assert_eq!(
+        supervisor.spawn(1, counter(1, &storage), Op::Add(2)).await,
+        Ok(2)
+    );
+    assert_eq!(supervisor.send(1, Op::Add(3)).await, Ok(5));
+    let threads = storage.threads.lock().unwrap().clone();
+    assert_eq!(threads.len(), 2);
+    assert!(threads
+        .iter()
+        .all(|thread| *thread != std::thread::current().id()));
+    arbiter.stop();
 }

@@ -192,13 +192,13 @@ fn start_actors(services: &Arc<Services>, process: &Arc<ProcessRuntime>) {
     } else {
         DehydrationPolicy::disabled()
     };
+    let arbiter = services.next_arbiter();
     let keeper = InstanceKeeper {
         process: process.clone(),
         services: services.clone(),
     };
-    let _ = process
-        .instances
-        .set(Supervisor::start_with(process.pid.clone(), keeper, policy));
+    let supervisor = Supervisor::start_on(&arbiter, process.pid.clone(), keeper, policy);
+    let _ = process.instances.set(supervisor);
     let model = &process.compiled.model;
     let mut partners = HashMap::new();
     for (index, partner_link) in model.partner_links.iter().enumerate() {
@@ -219,7 +219,8 @@ fn start_actors(services: &Arc<Services>, process: &Arc<ProcessRuntime>) {
             port_type: Some(role.port_type.clone()),
             unit: process.unit.clone(),
         };
-        partners.insert(PartnerLinkId(index as u32), actor.start());
+        let addr = PartnerLinkActor::start_in_arbiter(&arbiter, move |_| actor);
+        partners.insert(PartnerLinkId(index as u32), addr);
     }
     let _ = process.partners.set(partners);
 }

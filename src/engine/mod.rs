@@ -29,7 +29,7 @@ pub mod process;
 pub mod registry;
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -93,6 +93,9 @@ pub struct Services {
     ready: AtomicBool,
     /// Instance ids reserved in the store and not handed out yet.
     ids: tokio::sync::Mutex<Range<i64>>,
+    /// The threads process versions run on, taken in turn.
+    arbiters: Vec<actix::Arbiter>,
+    next_arbiter: AtomicUsize,
 }
 
 /// How many instances recovery resumes at once.
@@ -108,6 +111,12 @@ impl Services {
             .get()
             .map(String::as_str)
             .unwrap_or("http://127.0.0.1")
+    }
+
+    /// The arbiter the next process version runs on.
+    pub fn next_arbiter(&self) -> actix::ArbiterHandle {
+        let turn = self.next_arbiter.fetch_add(1, Ordering::Relaxed);
+        self.arbiters[turn % self.arbiters.len()].handle()
     }
 
     /// Delivers an event to instance `instance` of version `pid`.
@@ -318,10 +327,14 @@ impl Engine {
             http,
             registry: Registry::default(),
             exchanges: Exchanges::new(),
-            config,
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),
             ids: tokio::sync::Mutex::new(0..0),
+            arbiters: (0..config.engine.thread_count())
+                .map(|_| actix::Arbiter::new())
+                .collect(),
+            next_arbiter: AtomicUsize::new(0),
+            config,
         };
         Ok(Self {
             services: Arc::new(services),
@@ -345,6 +358,13 @@ impl Engine {
 
     pub fn is_ready(&self) -> bool {
         self.services.ready.load(Ordering::Acquire)
+    }
+
+    /// Stops the threads process versions run on; their state is in the store.
+    pub fn stop(&self) {
+        for arbiter in &self.services.arbiters {
+            arbiter.stop();
+        }
     }
 
     /// Resumes every running instance after a start: timers are re-armed and invokes whose
