@@ -1,0 +1,285 @@
+//! Load benchmark of the real `baton` server over HTTP, against a bare actix-web baseline that
+//! does the same SOAP parsing, and of HelloWorld called from another process peer-to-peer or
+//! through HTTP. Every figure and ratio comes from this one run; see benches/README.md.
+//!
+//! `BENCH_SECONDS` (default 10) is the length of each measurement and `BENCH_CONCURRENCY`
+//! (default 32) the number of keep-alive clients at saturation.
+
+#[path = "load/baseline.rs"]
+mod baseline;
+#[path = "load/client.rs"]
+mod client;
+#[path = "load/server.rs"]
+mod server;
+
+use std::fmt::Display;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, ensure, Context};
+use bytes::Bytes;
+
+use client::{Measurement, Target};
+use server::{Baton, Unit};
+
+const ENVELOPE: &str = concat!(
+    r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#,
+    r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>Baton</h:name></h:hello>"#,
+    "</s:Body></s:Envelope>"
+);
+const EXPECT: &str = "Hello, Baton!";
+const HELLO_PATH: &str = "/ode/processes/HelloWorld";
+const HELLO_ACTION: &str = "urn:baton:samples:hello/hello";
+const CALLER_PATH: &str = "/ode/processes/Caller";
+const CALLER_ACTION: &str = "urn:baton:bench:caller/hello";
+
+struct Settings {
+    duration: Duration,
+    warmup: Duration,
+    concurrency: usize,
+}
+
+fn env_or<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: Display,
+{
+    match std::env::var(name) {
+        Ok(value) => value
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={value}: {e}")),
+        Err(_) => Ok(default),
+    }
+}
+
+impl Settings {
+    fn from_env() -> anyhow::Result<Settings> {
+        let seconds: f64 = env_or("BENCH_SECONDS", 10.0)?;
+        let concurrency: usize = env_or("BENCH_CONCURRENCY", 32)?;
+        ensure!(seconds > 0.0, "BENCH_SECONDS must be positive");
+        ensure!(concurrency > 0, "BENCH_CONCURRENCY must be positive");
+        Ok(Settings {
+            duration: Duration::from_secs_f64(seconds),
+            warmup: Duration::from_secs_f64((seconds / 5.0).clamp(0.5, 2.0)),
+            concurrency,
+        })
+    }
+}
+
+/// One line of the final table.
+struct Row {
+    label: String,
+    saturation: Measurement,
+    half_load: Option<Measurement>,
+    /// The row this one's throughput is compared with, by index, and what to call it.
+    compared_with: Option<(usize, &'static str)>,
+}
+
+/// Warms up, measures saturation, then (when `half_load`) latency at half that rate.
+async fn measure(
+    settings: &Settings,
+    label: &str,
+    url: String,
+    soap_action: &'static str,
+    half_load: bool,
+) -> anyhow::Result<(Measurement, Option<Measurement>)> {
+    let target = Arc::new(Target {
+        url,
+        envelope: Bytes::from_static(ENVELOPE.as_bytes()),
+        soap_action,
+        expect: EXPECT,
+    });
+    let http = client::http_client();
+    client::saturate(&http, &target, settings.concurrency, settings.warmup).await;
+    let saturation =
+        client::saturate(&http, &target, settings.concurrency, settings.duration).await;
+    check(label, "saturation", &saturation)?;
+    println!(
+        "{label}: saturation {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+        saturation.rate(),
+        saturation.percentile_ms(50.0),
+        saturation.percentile_ms(99.0)
+    );
+    if !half_load {
+        return Ok((saturation, None));
+    }
+    let rate = saturation.rate() / 2.0;
+    let half = client::open_loop(
+        &http,
+        &target,
+        settings.concurrency,
+        rate,
+        settings.duration,
+    )
+    .await;
+    check(label, "50% load", &half)?;
+    println!(
+        "{label}: 50% load {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+        half.rate(),
+        half.percentile_ms(50.0),
+        half.percentile_ms(99.0)
+    );
+    Ok((saturation, Some(half)))
+}
+
+/// Reports failed requests; fails when nothing succeeded.
+fn check(label: &str, phase: &str, measurement: &Measurement) -> anyhow::Result<()> {
+    if let Some(error) = &measurement.first_error {
+        println!(
+            "{label}: {phase}: {} requests failed, the first with {error}",
+            measurement.errors
+        );
+    }
+    ensure!(
+        measurement.rate() > 0.0,
+        "{label}: {phase}: no request succeeded"
+    );
+    Ok(())
+}
+
+/// The text of one reply.
+async fn probe(url: &str, soap_action: &str) -> anyhow::Result<String> {
+    let response = client::http_client()
+        .post(url)
+        .header("Content-Type", "text/xml; charset=utf-8")
+        .header("SOAPAction", soap_action)
+        .body(ENVELOPE)
+        .send()
+        .await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() || !text.contains(EXPECT) {
+        bail!("{url} answered {status}: {text}");
+    }
+    Ok(text)
+}
+
+async fn run(settings: Settings) -> anyhow::Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+
+    let label = "baseline actix (parse+reply)";
+    let baseline = baseline::Baseline::start(workers)?;
+    let url = format!("{}{HELLO_PATH}", baseline.address);
+    let baseline_reply = probe(&url, HELLO_ACTION).await?;
+    let (saturation, half_load) = measure(&settings, label, url, HELLO_ACTION, true).await?;
+    baseline.stop().await?;
+    rows.push(Row {
+        label: label.into(),
+        saturation,
+        half_load,
+        compared_with: None,
+    });
+
+    for synchronous in ["full", "normal"] {
+        let label = format!("baton HelloWorld (sync={synchronous})");
+        let baton = Baton::start(&[Unit::HelloWorld], synchronous)?;
+        let url = format!("{}{HELLO_PATH}", baton.address);
+        let reply = probe(&url, HELLO_ACTION).await?;
+        if reply != baseline_reply {
+            println!(
+                "note: the baseline's reply differs from Baton's:\n  {baseline_reply}\n  {reply}"
+            );
+        }
+        let (saturation, half_load) = measure(&settings, &label, url, HELLO_ACTION, true).await?;
+        drop(baton);
+        rows.push(Row {
+            label,
+            saturation,
+            half_load,
+            compared_with: Some((0, "baseline")),
+        });
+    }
+
+    for (synchronous, direct) in [("full", 1), ("normal", 2)] {
+        for (peer2peer, how) in [(true, "peer-to-peer"), (false, "over HTTP")] {
+            let label = format!("caller→HelloWorld {how} (sync={synchronous})");
+            let units = [Unit::HelloWorld, Unit::Caller { peer2peer }];
+            let baton = Baton::start(&units, synchronous)?;
+            let url = format!("{}{CALLER_PATH}", baton.address);
+            probe(&url, CALLER_ACTION).await?;
+            let (saturation, _) = measure(&settings, &label, url, CALLER_ACTION, false).await?;
+            drop(baton);
+            rows.push(Row {
+                label,
+                saturation,
+                half_load: None,
+                compared_with: Some((direct, "HelloWorld direct")),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+fn print_table(rows: &[Row]) {
+    println!();
+    println!(
+        "{:<44} {:^18} | {:^26} | throughput ratio",
+        "", "saturation", "at 50% load"
+    );
+    println!(
+        "{:<44} {:>9} {:>8} | {:>9} {:>8} {:>8} |",
+        "scenario", "req/s", "p99 ms", "req/s", "p50 ms", "p99 ms"
+    );
+    for row in rows {
+        let saturation = &row.saturation;
+        let half = match &row.half_load {
+            Some(half) => format!(
+                "{:>9.0} {:>8.2} {:>8.2}",
+                half.rate(),
+                half.percentile_ms(50.0),
+                half.percentile_ms(99.0)
+            ),
+            None => format!("{:>9} {:>8} {:>8}", "-", "-", "-"),
+        };
+        let ratio = row.compared_with.map_or(String::new(), |(index, name)| {
+            let reference = rows[index].saturation.rate();
+            format!("{:.3} of {name}", saturation.rate() / reference)
+        });
+        println!(
+            "{:<44} {:>9.0} {:>8.2} | {half} | {ratio}",
+            row.label,
+            saturation.rate(),
+            saturation.percentile_ms(99.0)
+        );
+    }
+    println!();
+    let baseline = &rows[0];
+    for row in &rows[1..3] {
+        if let (Some(half), Some(base)) = (&row.half_load, &baseline.half_load) {
+            println!(
+                "{} / baseline: req/s {:.3}, p50 at 50% load {:.2}×, p99 at 50% load {:.2}×",
+                row.label,
+                row.saturation.rate() / baseline.saturation.rate(),
+                half.percentile_ms(50.0) / base.percentile_ms(50.0),
+                half.percentile_ms(99.0) / base.percentile_ms(99.0)
+            );
+        }
+    }
+    for pair in rows[3..].chunks(2) {
+        if let [peer, http] = pair {
+            println!(
+                "{} / over HTTP: req/s {:.2}×, saturation p99 {:.2}×",
+                peer.label,
+                peer.saturation.rate() / http.saturation.rate(),
+                peer.saturation.percentile_ms(99.0) / http.saturation.percentile_ms(99.0)
+            );
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    println!(
+        "load: {:.1} s per measurement after {:.1} s of warm-up, {} clients, {} cores; {}",
+        settings.duration.as_secs_f64(),
+        settings.warmup.as_secs_f64(),
+        settings.concurrency,
+        std::thread::available_parallelism().map_or(1, usize::from),
+        env!("CARGO_BIN_EXE_baton")
+    );
+    let runtime = tokio::runtime::Runtime::new().context("the client runtime")?;
+    let rows = runtime.block_on(run(settings))?;
+    print_table(&rows);
+    Ok(())
+}

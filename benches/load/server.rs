@@ -1,0 +1,161 @@
+//! Starts the real `baton` binary (built by Cargo for this bench) on a free port, with its own
+//! temporary deploy and data directories, and waits until it logs that it is ready.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+
+/// How long the server may take to start.
+const STARTUP: Duration = Duration::from_secs(30);
+
+/// A deployment unit the bench can deploy.
+#[derive(Clone, Copy)]
+pub enum Unit {
+    /// samples/HelloWorld, unchanged.
+    HelloWorld,
+    /// benches/units/Caller, its invoke peer-to-peer or (false) through HTTP.
+    Caller { peer2peer: bool },
+}
+
+/// A running `baton serve`; killed when dropped.
+pub struct Baton {
+    child: Child,
+    /// `http://host:port`.
+    pub address: String,
+    _root: tempfile::TempDir,
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies the files of a flat unit folder into `to`, with `edit` applied to each file's text.
+fn copy_unit(from: &Path, to: &Path, edit: &dyn Fn(&str, String) -> String) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path())?;
+        std::fs::write(to.join(&name), edit(&name, text))?;
+    }
+    Ok(())
+}
+
+impl Unit {
+    fn deploy_into(self, deploy_dir: &Path) -> anyhow::Result<()> {
+        let samples = repo().join("samples");
+        match self {
+            Unit::HelloWorld => copy_unit(
+                &samples.join("HelloWorld"),
+                &deploy_dir.join("HelloWorld"),
+                &|_, text| text,
+            ),
+            Unit::Caller { peer2peer } => {
+                let target = deploy_dir.join("Caller");
+                copy_unit(
+                    &repo().join("benches/units/Caller"),
+                    &target,
+                    &|name, text| match (name, peer2peer) {
+                        ("deploy.xml", false) => {
+                            text.replace(r#"usePeer2Peer="true""#, r#"usePeer2Peer="false""#)
+                        }
+                        _ => text,
+                    },
+                )?;
+                let descriptor = std::fs::read_to_string(target.join("deploy.xml"))?;
+                ensure!(
+                    descriptor.contains(&format!(r#"usePeer2Peer="{peer2peer}""#)),
+                    "benches/units/Caller/deploy.xml no longer sets usePeer2Peer"
+                );
+                std::fs::copy(
+                    samples.join("HelloWorld/HelloWorld.wsdl"),
+                    target.join("HelloWorld.wsdl"),
+                )?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Baton {
+    /// Deploys `units` and starts the server with SQLite `synchronous` ("full" or "normal").
+    pub fn start(units: &[Unit], synchronous: &str) -> anyhow::Result<Baton> {
+        let root = tempfile::tempdir()?;
+        let deploy_dir = root.path().join("deploy");
+        for unit in units {
+            unit.deploy_into(&deploy_dir)?;
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .arg("--config")
+            .arg(repo().join("conf/baton.toml"))
+            .arg("--deploy-dir")
+            .arg(&deploy_dir)
+            .arg("--data-dir")
+            .arg(root.path().join("data"))
+            .args(["serve", "--port", "0"])
+            .env("RUST_LOG", "info")
+            .env("BATON_DEPLOY__POLL_INTERVAL_MS", "0")
+            .env("BATON_STORE__SYNCHRONOUS", synchronous)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting the baton binary")?;
+        let stderr = child.stderr.take().context("the server's stderr")?;
+        let (lines, log) = mpsc::channel();
+        // Drains the log for the server's whole life; warnings and errors are shown.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("WARN") || line.contains("ERROR") {
+                    eprintln!("[baton] {line}");
+                }
+                let _ = lines.send(line);
+            }
+        });
+        let mut baton = Baton {
+            child,
+            address: String::new(),
+            _root: root,
+        };
+        let (deadline, mut deployed, mut errors) = (Instant::now() + STARTUP, 0, Vec::new());
+        loop {
+            let line = log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .context("the server exited or did not become ready in time")?;
+            if line.contains("Listening") {
+                let address = line.split("address=").nth(1).unwrap_or_default();
+                let address = address.split_whitespace().next().unwrap_or_default();
+                baton.address = format!("http://{address}");
+            } else if line.contains("Unit deployed") {
+                deployed += 1;
+            } else if line.contains("ERROR") {
+                errors.push(line);
+            } else if line.contains("Ready") {
+                break;
+            }
+        }
+        ensure!(
+            !baton.address.is_empty(),
+            "the server never logged its address"
+        );
+        if deployed != units.len() {
+            bail!(
+                "{deployed} of {} units deployed:\n{}",
+                units.len(),
+                errors.join("\n")
+            );
+        }
+        Ok(baton)
+    }
+}
+
+impl Drop for Baton {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
