@@ -20,6 +20,7 @@ mod tests;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
@@ -74,6 +75,10 @@ impl Default for SqliteConfig {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite has one writer at a time. Hot-path writes queue here, in order, instead of
+    /// contending for the database lock, whose busy handler sleeps rather than waking when
+    /// the lock frees.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -120,7 +125,10 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            writer: Arc::new(tokio::sync::Mutex::new(())),
+        };
         store.apply_schema().await?;
         Ok(store)
     }
@@ -221,11 +229,15 @@ impl Store for SqliteStore {
     }
 
     fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>> {
-        Box::pin(instances::create(&self.pool, pid))
+        Box::pin(async move {
+            let _writing = self.writer.lock().await;
+            instances::create(&self.pool, pid).await
+        })
     }
 
     fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
         Box::pin(async move {
+            let _writing = self.writer.lock().await;
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let first = instances::reserve_ids(&mut tx, count).await?;
             tx.commit().await?;
@@ -249,7 +261,10 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(async move { commit::apply(&self.pool, &step).await })
+        Box::pin(async move {
+            let _writing = self.writer.lock().await;
+            commit::apply(&self.pool, &step).await
+        })
     }
 
     fn find_route<'a>(
@@ -261,7 +276,10 @@ impl Store for SqliteStore {
     }
 
     fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(instances::mark_failed(&self.pool, id, reason))
+        Box::pin(async move {
+            let _writing = self.writer.lock().await;
+            instances::mark_failed(&self.pool, id, reason).await
+        })
     }
 
     fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
