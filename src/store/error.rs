@@ -88,6 +88,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The transaction that carried the write failed as a whole (with the reason); nothing
+    /// of it was applied.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+
     /// Any other database failure: connection, I/O, timeout, malformed SQL.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),

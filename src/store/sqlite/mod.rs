@@ -79,6 +79,8 @@ pub struct SqliteStore {
     /// contending for the database lock, whose busy handler sleeps rather than waking when
     /// the lock frees.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// Step commits go through the group-committing writer task.
+    steps: commit::Writer,
 }
 
 impl SqliteStore {
@@ -125,9 +127,12 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
+        let writer = Arc::new(tokio::sync::Mutex::new(()));
+        let steps = commit::Writer::start(pool.clone(), writer.clone());
         let store = SqliteStore {
             pool,
-            writer: Arc::new(tokio::sync::Mutex::new(())),
+            writer,
+            steps,
         };
         store.apply_schema().await?;
         Ok(store)
@@ -261,10 +266,7 @@ impl Store for SqliteStore {
     }
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(async move {
-            let _writing = self.writer.lock().await;
-            commit::apply(&self.pool, &step).await
-        })
+        Box::pin(self.steps.commit(step))
     }
 
     fn find_route<'a>(
