@@ -203,7 +203,7 @@ impl XmlFile {
             match self.doc.kind(child) {
                 NodeKind::Element { .. } => forest.push_str(&self.doc.to_xml(child)),
                 NodeKind::Text(text) if !(has_elements && text.trim().is_empty()) => {
-                    escape_text(text, &mut forest);
+                    self.doc.write_to(child, &mut forest);
                 }
                 _ => {}
             }
@@ -220,17 +220,6 @@ pub(crate) fn is_ncname(name: &str) -> bool {
     };
     (first.is_alphabetic() || first == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{b7}'))
-}
-
-fn escape_text(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -39,12 +39,7 @@ impl InstanceEntity {
     /// A new instance, about to take its first message.
     pub fn new(id: i64, process: Arc<ProcessRuntime>, services: Arc<Services>) -> Self {
         let model = &process.compiled.model;
-        let state = InstanceState::new(
-            model.variables.len(),
-            model.correlation_sets.len(),
-            model.partner_links.len(),
-            model.root,
-        );
+        let state = InstanceState::for_process(model);
         Self {
             id,
             process,

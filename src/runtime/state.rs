@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
-use crate::model::{ActivityId, PartnerLinkId};
+use crate::model::{ActivityId, PartnerLinkId, Process};
 use crate::xml::Document;
 
 /// Identifies a message exchange: an inbound request awaiting a reply, or an outbound invoke
@@ -109,8 +109,18 @@ pub struct InstanceState {
 }
 
 impl InstanceState {
+    /// A fresh instance of `process`, about to run its main activity.
+    pub fn for_process(process: &Process) -> Self {
+        Self::new(
+            process.variables.len(),
+            process.correlation_sets.len(),
+            process.partner_links.len(),
+            process.root,
+        )
+    }
+
     /// A fresh instance about to run `root`.
-    pub fn new(
+    fn new(
         variables: usize,
         correlation_sets: usize,
         partner_links: usize,

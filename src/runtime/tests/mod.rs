@@ -245,12 +245,7 @@ impl TestEnv {
     pub fn with(declarations: &Declarations, body: &str) -> Self {
         let process = compile_process(declarations, body);
         let model = &process.model;
-        let state = InstanceState::new(
-            model.variables.len(),
-            model.correlation_sets.len(),
-            model.partner_links.len(),
-            model.root,
-        );
+        let state = InstanceState::for_process(model);
         Self {
             process,
             state,
