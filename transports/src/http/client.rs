@@ -102,7 +102,6 @@ impl HttpClient {
                     source: e.without_url(),
                 })
             }
-            Ok(Err(e)) if e.is_timeout() => return Err(timed_out("connecting")),
             Ok(Err(e)) => {
                 return Err(Error::Exchange {
                     url: url.to_owned(),
