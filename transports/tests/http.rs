@@ -596,3 +596,35 @@ async fn transport_failures_say_what_and_where() {
     assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_calls_in_flight_finish() {
+    let server = TestServer::start().await;
+    let (client, url) = (client(), server.url("/gated"));
+    let call = tokio::spawn(async move {
+        let body = Bytes::from_static(b"<go/>");
+        client
+            .call(&url, SoapVersion::Soap12, None, Bytes::new(), body, true)
+            .await
+    });
+    let state = Arc::clone(&server.service.state);
+    state
+        .arrived
+        .subscribe()
+        .wait_for(|n| *n == 1)
+        .await
+        .expect("service alive");
+
+    server.shutdown.cancel();
+    state.gate.add_permits(1);
+    let reply = call
+        .await
+        .expect("task")
+        .expect("call finished during shutdown");
+    assert!(matches!(reply, Response::Reply { .. }), "{reply:?}");
+    server
+        .handle
+        .await
+        .expect("server task")
+        .expect("server result");
+}

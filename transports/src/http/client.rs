@@ -41,6 +41,8 @@ impl HttpClient {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
             .pool_max_idle_per_host(idle_per_host)
+            // A redirected POST would silently turn into something else: report 3xx instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::ClientBuild)?;
         Ok(Self {
@@ -102,7 +104,6 @@ impl HttpClient {
                     source: e.without_url(),
                 })
             }
-            Ok(Err(e)) if e.is_timeout() => return Err(timed_out("connecting")),
             Ok(Err(e)) => {
                 return Err(Error::Exchange {
                     url: url.to_owned(),

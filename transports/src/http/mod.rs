@@ -22,3 +22,19 @@ pub fn fault_status(version: SoapVersion, code: FaultCode) -> u16 {
         _ => 500,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_soap12_sender_faults_are_client_errors() {
+        assert_eq!(fault_status(SoapVersion::Soap11, FaultCode::Sender), 500);
+        assert_eq!(fault_status(SoapVersion::Soap12, FaultCode::Sender), 400);
+        assert_eq!(fault_status(SoapVersion::Soap12, FaultCode::Receiver), 500);
+        assert_eq!(
+            fault_status(SoapVersion::Soap12, FaultCode::MustUnderstand),
+            500
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! SOAP 1.1 and 1.2 envelopes: reading requests and replies, writing envelopes and faults.
 //!
 //! Reading is a single streaming pass with quick-xml's namespace-aware reader that refuses DTDs
-//! and cuts the Header and Body children out as standalone XML forests (see [`forest`]).
+//! and cuts the Header and Body children out as standalone XML forests (the `forest` module).
 //! Nothing here knows what the payloads mean.
 
 mod content_type;
