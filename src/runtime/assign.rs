@@ -30,22 +30,86 @@ enum Source {
     Text(String),
 }
 
-/// Runs the copies of one assign, atomically.
+/// Runs the copies of one assign, atomically: only what the copies can write is saved
+/// beforehand, and restored when one of them faults.
 pub fn execute(
     process: &CompiledProcess,
     state: &mut InstanceState,
     copies: &[Copy],
 ) -> Result<(), Fault> {
-    let saved_variables = state.variables.clone();
-    let saved_endpoints = state.endpoints.clone();
+    let saved = Saved::before(state, copies);
     for copy in copies {
         if let Err(fault) = run_copy(process, state, copy) {
-            state.variables = saved_variables;
-            state.endpoints = saved_endpoints;
+            saved.restore(state);
             return Err(fault);
         }
     }
     Ok(())
+}
+
+/// What an assign may change, as it was before the assign.
+struct Saved {
+    variables: SavedVariables,
+    /// Partner role endpoints, when a copy writes a partner link.
+    endpoints: Option<Vec<Option<String>>>,
+}
+
+enum SavedVariables {
+    /// The variables the copies name.
+    Named(Vec<(VariableId, Option<Document>)>),
+    /// Every variable: a to-expression may select a node of any of them.
+    All(Vec<Option<Document>>),
+}
+
+impl Saved {
+    fn before(state: &InstanceState, copies: &[Copy]) -> Self {
+        let endpoints = copies
+            .iter()
+            .any(|copy| matches!(copy.to, To::PartnerLink(_)))
+            .then(|| state.endpoints.clone());
+        let variables = if copies
+            .iter()
+            .any(|copy| matches!(copy.to, To::Expression(_)))
+        {
+            SavedVariables::All(state.variables.clone())
+        } else {
+            let mut targets: Vec<VariableId> = copies
+                .iter()
+                .filter_map(|copy| match &copy.to {
+                    To::Variable { variable, .. } | To::Property { variable, .. } => {
+                        Some(*variable)
+                    }
+                    To::PartnerLink(_) | To::Expression(_) => None,
+                })
+                .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            SavedVariables::Named(
+                targets
+                    .into_iter()
+                    .map(|variable| (variable, state.variables[variable.index()].clone()))
+                    .collect(),
+            )
+        };
+        Self {
+            variables,
+            endpoints,
+        }
+    }
+
+    fn restore(self, state: &mut InstanceState) {
+        match self.variables {
+            SavedVariables::All(variables) => state.variables = variables,
+            SavedVariables::Named(variables) => {
+                for (variable, value) in variables {
+                    state.variables[variable.index()] = value;
+                }
+            }
+        }
+        if let Some(endpoints) = self.endpoints {
+            state.endpoints = endpoints;
+        }
+    }
 }
 
 fn run_copy(
