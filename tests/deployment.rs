@@ -19,6 +19,22 @@ fn hello(name: &str) -> String {
     format!(r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>{name}</h:name></h:hello>"#)
 }
 
+/// The instance begun on version 1 ("old") finishes with version 1's text; a new one runs
+/// version 2 ("done").
+async fn assert_each_version_runs_its_own_instances(server: &Server) {
+    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "old")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("finished old"),
+        "version 1 finishes it: {body}"
+    );
+    let (status, body) = server.soap(WAITER_PATH, &waiter("begin", "new")).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "new")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("done new"), "version 2 runs it: {body}");
+}
+
 fn waiter(operation: &str, key: &str) -> String {
     format!(
         r#"<w:{operation} xmlns:w="urn:baton:test:waiter"><payload><w:key>{key}</w:key></payload></w:{operation}>"#
@@ -81,18 +97,7 @@ async fn instances_of_a_retired_version_go_on_with_their_own_definition() {
     server.await_log(&["Unit deployed", "unit=Waiter", "version=2"]);
     server.await_log(&["Process version retired", "Waiter-1"]);
 
-    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "old")).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        body.contains("finished old"),
-        "version 1 finishes it: {body}"
-    );
-
-    let (status, body) = server.soap(WAITER_PATH, &waiter("begin", "new")).await;
-    assert_eq!(status, 202, "{body}");
-    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "new")).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("done new"), "version 2 runs it: {body}");
+    assert_each_version_runs_its_own_instances(&server).await;
 }
 
 #[tokio::test]
@@ -258,17 +263,7 @@ async fn instances_of_a_retired_version_go_on_after_a_restart() {
 
     let server = Server::start(&dirs).await;
     assert!(server.logged(&["Ready", "recovered=1"]));
-    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "old")).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        body.contains("finished old"),
-        "version 1 finishes it: {body}"
-    );
-    let (status, body) = server.soap(WAITER_PATH, &waiter("begin", "new")).await;
-    assert_eq!(status, 202, "{body}");
-    let (status, body) = server.soap(WAITER_PATH, &waiter("finish", "new")).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("done new"), "version 2 runs it: {body}");
+    assert_each_version_runs_its_own_instances(&server).await;
 }
 
 #[tokio::test]

@@ -308,6 +308,16 @@ mod tests {
         }
     }
 
+    fn decode_input(layout: Layout<'_>, definition: &Message, body: &[u8]) -> Document {
+        decode(
+            layout,
+            Some(definition),
+            &parse_body(body).unwrap(),
+            Direction::Input,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn rpc_round_trip() {
         let definition = message_def(vec![(
@@ -320,13 +330,7 @@ mod tests {
             binding: Some(&binding),
         };
         let body = br#"<w:hello xmlns:w="urn:w"><TestPart>Hello</TestPart></w:hello>"#;
-        let normalised = decode(
-            layout,
-            Some(&definition),
-            &parse_body(body).unwrap(),
-            Direction::Input,
-        )
-        .unwrap();
+        let normalised = decode_input(layout, &definition, body);
         let part = message::part_element(&normalised, "TestPart").expect("the part is there");
         assert_eq!(normalised.string_value(part), "Hello");
         assert_eq!(
@@ -355,13 +359,7 @@ mod tests {
             binding: None,
         };
         let body = br#"<e:order xmlns:e="urn:e"><id>7</id></e:order>"#;
-        let normalised = decode(
-            layout,
-            Some(&definition),
-            &parse_body(body).unwrap(),
-            Direction::Input,
-        )
-        .unwrap();
+        let normalised = decode_input(layout, &definition, body);
         let encoded = encode(layout, Some(&definition), &normalised, Direction::Input);
         let reparsed = xml::parse(encoded.as_bytes()).unwrap();
         let order = reparsed.document_element().unwrap();
