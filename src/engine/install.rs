@@ -12,6 +12,7 @@ use baton_actors::{DehydrationPolicy, Supervisor};
 
 use super::instance::InstanceKeeper;
 use super::partner::PartnerLinkActor;
+use super::peer;
 use super::process::{pid, ProcessRuntime, VersionState};
 use super::registry::{service_alias, ServiceEndpoint};
 use super::{Engine, Services};
@@ -122,7 +123,8 @@ impl Engine {
             if state == VersionState::Active {
                 for mut endpoint in endpoints {
                     endpoint.pid = process.pid.clone();
-                    services.registry.add_endpoint(endpoint);
+                    services.registry.add_endpoint(endpoint.clone());
+                    peer::offer(services, endpoint);
                 }
             }
             tracing::info!(pid = %process.pid, state = ?state, "Process version installed");
@@ -144,7 +146,9 @@ impl Engine {
     /// state stays in the store.
     pub fn uninstall(&self, pid: &str) {
         let registry = &self.services().registry;
-        registry.remove_endpoints(pid);
+        for path in registry.remove_endpoints(pid) {
+            self.services().peers.unregister(&path);
+        }
         if let Some(process) = registry.remove_process(pid) {
             process.supervisor().shutdown();
             tracing::info!(%pid, "Process version removed");

@@ -11,6 +11,7 @@
 //! - [`instance`]: an instance as a supervised entity; commit, then act.
 //! - [`journal`]: the message exchanges each step records.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer or HTTP).
+//! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
 //! - [`dispatch`]: the transports' [`baton_transports::Dispatcher`], and WSDL publication.
@@ -25,6 +26,7 @@ pub mod install;
 pub mod instance;
 pub mod journal;
 pub mod partner;
+pub mod peer;
 pub mod process;
 pub mod registry;
 
@@ -87,6 +89,7 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub http: HttpClient,
     pub registry: Registry,
+    pub peers: peer::Peers,
     pub exchanges: Exchanges,
     pub config: Configuration,
     base_url: OnceLock<String>,
@@ -326,6 +329,7 @@ impl Engine {
             store,
             http,
             registry: Registry::default(),
+            peers: peer::Peers::new(),
             exchanges: Exchanges::new(),
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),

@@ -15,6 +15,7 @@ use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
 use super::faults;
+use super::peer::PeerCall;
 use super::Services;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::step::ReplyOutcome;
@@ -136,17 +137,22 @@ impl Handler<Call> for PartnerLinkActor {
             let outcome = match target {
                 Err(reason) => InvokeOutcome::Failure(reason),
                 Ok(Target::Peer(endpoint)) => {
-                    match services
-                        .invoke_service(&endpoint, &call.operation, call.message, !call.one_way)
-                        .await
-                    {
-                        Ok(None) => InvokeOutcome::Reply(crate::runtime::message::empty()),
-                        Ok(Some(ReplyOutcome::Message(message))) => InvokeOutcome::Reply(message),
-                        Ok(Some(ReplyOutcome::Fault(fault))) => InvokeOutcome::Fault {
+                    let peer_call = PeerCall {
+                        operation: call.operation.clone(),
+                        message: call.message,
+                        expects_reply: !call.one_way,
+                    };
+                    match services.peers.call(&endpoint.path, peer_call).await {
+                        Ok(Ok(None)) => InvokeOutcome::Reply(crate::runtime::message::empty()),
+                        Ok(Ok(Some(ReplyOutcome::Message(message)))) => {
+                            InvokeOutcome::Reply(message)
+                        }
+                        Ok(Ok(Some(ReplyOutcome::Fault(fault)))) => InvokeOutcome::Fault {
                             name: fault.name,
                             data: fault.data,
                             reason: fault.reason,
                         },
+                        Ok(Err(reason)) => InvokeOutcome::Failure(reason),
                         Err(error) => InvokeOutcome::Failure(error.to_string()),
                     }
                 }

@@ -74,11 +74,19 @@ impl Registry {
         self.paths.insert(endpoint.path.clone(), endpoint);
     }
 
-    /// Withdraws every endpoint of `pid`.
-    pub fn remove_endpoints(&self, pid: &str) {
-        self.paths.retain(|_, endpoint| endpoint.pid != pid);
+    /// Withdraws every endpoint of `pid` and returns the paths it was served at.
+    pub fn remove_endpoints(&self, pid: &str) -> Vec<String> {
+        let mut removed = Vec::new();
+        self.paths.retain(|path, endpoint| {
+            let keep = endpoint.pid != pid;
+            if !keep {
+                removed.push(path.clone());
+            }
+            keep
+        });
         let paths = &self.paths;
         self.services.retain(|_, path| paths.contains_key(path));
+        removed
     }
 
     pub fn endpoints(&self) -> Vec<ServiceEndpoint> {

@@ -1,0 +1,50 @@
+//! Peer-to-peer: every service a process of this server offers is registered in the
+//! transports' in-memory [`PeerRegistry`] under its path. An invoke of it from another
+//! process is a call through the registry: the message travels as a parsed document, actor to
+//! actor, without the HTTP stack, and is routed on arrival like any inbound message.
+
+use std::sync::Arc;
+
+use baton_transports::peer::PeerRegistry;
+use tokio::sync::mpsc;
+
+use super::{ServiceEndpoint, Services};
+use crate::runtime::step::ReplyOutcome;
+use crate::xml::Document;
+
+/// A message for a peer's service.
+pub struct PeerCall {
+    pub operation: String,
+    pub message: Document,
+    pub expects_reply: bool,
+}
+
+/// The peer's reply (None for one-way operations), or why the message was not taken.
+pub type PeerReply = Result<Option<ReplyOutcome>, String>;
+
+/// The services of this server, by path.
+pub type Peers = PeerRegistry<PeerCall, PeerReply>;
+
+/// How many calls may wait for one service before callers wait to hand theirs over.
+const QUEUE: usize = 1024;
+
+/// Offers `endpoint` to peers, replacing whatever was offered at its path; the offer ends when
+/// the path is unregistered or taken over.
+pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
+    let (sender, mut calls) =
+        mpsc::channel::<(PeerCall, tokio::sync::oneshot::Sender<PeerReply>)>(QUEUE);
+    services.peers.register(endpoint.path.clone(), sender);
+    let services = services.clone();
+    actix::spawn(async move {
+        while let Some((call, reply)) = calls.recv().await {
+            let (services, endpoint) = (services.clone(), endpoint.clone());
+            actix::spawn(async move {
+                let outcome = services
+                    .invoke_service(&endpoint, &call.operation, call.message, call.expects_reply)
+                    .await
+                    .map_err(|error| error.to_string());
+                let _ = reply.send(outcome);
+            });
+        }
+    });
+}
