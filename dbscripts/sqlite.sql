@@ -12,16 +12,11 @@ CREATE TABLE IF NOT EXISTS baton_schema_version (
 INSERT INTO baton_schema_version (version)
 SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM baton_schema_version);
 
--- Named counters. 'process_version' is the global process version: every deployment takes
--- the next value, and a value is never handed out twice, even after undeployment.
+-- Named counters; a value is never handed out twice.
 CREATE TABLE IF NOT EXISTS baton_sequences (
     name  TEXT    NOT NULL PRIMARY KEY,
     value INTEGER NOT NULL
 );
-
-INSERT INTO baton_sequences (name, value)
-SELECT 'process_version', 0
-WHERE NOT EXISTS (SELECT 1 FROM baton_sequences WHERE name = 'process_version');
 
 -- One row per deployed version of a deployment unit; files holds the unit's files as an
 -- opaque blob.

@@ -28,10 +28,6 @@ pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 /// Methods return boxed futures so the trait stays dyn-compatible. Implementations must be
 /// safe to call concurrently; every method is atomic on its own.
 pub trait Store: Send + Sync + 'static {
-    /// Allocates the next global process version. Versions increase strictly and are never
-    /// handed out twice, so they also increase per deployment name.
-    fn next_version(&self) -> BoxFuture<'_, Result<i64>>;
-
     /// Stores a deployment; [`Error::Duplicate`] if its name and version already exist.
     fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>>;
 

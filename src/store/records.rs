@@ -112,8 +112,7 @@ text_enum! {
 pub struct DeploymentRecord {
     /// The deployment unit's name; unique together with `version`.
     pub name: String,
-    /// The process version this deployment took from
-    /// [`Store::next_version`](super::Store::next_version).
+    /// The unit's version: above every earlier version of the unit's processes.
     pub version: i64,
     /// Checksum of the unit's files, to detect redeployment of identical content.
     pub checksum: String,

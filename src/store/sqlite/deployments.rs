@@ -8,17 +8,6 @@ use super::{from_millis, to_millis};
 use crate::store::error::Constraint;
 use crate::store::{DeploymentRecord, DeploymentSummary, Error, Result};
 
-/// Takes the next global process version; one statement, so no transaction is needed.
-pub(super) async fn next_version(pool: &SqlitePool) -> Result<i64> {
-    let version = sqlx::query_scalar(
-        "UPDATE baton_sequences SET value = value + 1 WHERE name = 'process_version' \
-         RETURNING value",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok(version)
-}
-
 /// Inserts a deployment.
 pub(super) async fn save(pool: &SqlitePool, deployment: &DeploymentRecord) -> Result<()> {
     sqlx::query(

@@ -193,10 +193,6 @@ fn now_millis() -> i64 {
 }
 
 impl Store for SqliteStore {
-    fn next_version(&self) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(deployments::next_version(&self.pool))
-    }
-
     fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move { deployments::save(&self.pool, &deployment).await })
     }

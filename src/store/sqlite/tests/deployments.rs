@@ -1,29 +1,7 @@
-//! The `baton_deployments` table and the process version counter.
+//! The `baton_deployments` table.
 
 use super::{deployment, Fixture};
 use crate::store::{DeploymentSummary, Error};
-
-#[tokio::test]
-async fn versions_increase_and_are_never_reused_across_reopen() {
-    let mut fixture = Fixture::new().await;
-    assert_eq!(fixture.store.next_version().await.unwrap(), 1);
-    assert_eq!(fixture.store.next_version().await.unwrap(), 2);
-    fixture.reopen().await;
-    assert_eq!(fixture.store.next_version().await.unwrap(), 3);
-}
-
-#[tokio::test]
-async fn concurrent_version_requests_get_distinct_versions() {
-    let fixture = Fixture::new().await;
-    let requests = (0..16).map(|_| fixture.store.next_version());
-    let mut versions: Vec<i64> = futures::future::try_join_all(requests)
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
-    versions.sort_unstable();
-    assert_eq!(versions, (1..=16).collect::<Vec<_>>());
-}
 
 #[tokio::test]
 async fn saved_deployments_load_and_list_across_reopen() {

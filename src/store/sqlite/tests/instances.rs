@@ -292,3 +292,12 @@ async fn a_first_commit_inserts_the_instance_under_a_reserved_id() {
     );
     assert!(fixture.store.reserve_instance_ids(1).await.unwrap() > created);
 }
+
+#[tokio::test]
+async fn concurrent_reservations_get_distinct_ids() {
+    let fixture = Fixture::new().await;
+    let requests = (0..16).map(|_| fixture.store.reserve_instance_ids(4));
+    let mut firsts = futures::future::try_join_all(requests).await.unwrap();
+    firsts.sort_unstable();
+    assert_eq!(firsts, (0..16).map(|n| 1 + 4 * n).collect::<Vec<i64>>());
+}

@@ -17,7 +17,7 @@ async fn creates_missing_directory_and_file() {
         .await
         .unwrap();
     assert!(path.is_file());
-    assert_eq!(store.next_version().await.unwrap(), 1);
+    assert_eq!(store.reserve_instance_ids(1).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -28,7 +28,7 @@ async fn accepts_sqlite_urls() {
     let store = SqliteStore::open(&url, &SqliteConfig::default())
         .await
         .unwrap();
-    assert_eq!(store.next_version().await.unwrap(), 1);
+    assert_eq!(store.reserve_instance_ids(1).await.unwrap(), 1);
     assert!(path.is_file());
 }
 
@@ -136,7 +136,7 @@ async fn refuses_a_newer_schema() {
 async fn in_memory_store_works_and_is_private() {
     let first = SqliteStore::in_memory().await.unwrap();
     let second = SqliteStore::in_memory().await.unwrap();
-    assert_eq!(first.next_version().await.unwrap(), 1);
-    assert_eq!(first.next_version().await.unwrap(), 2);
-    assert_eq!(second.next_version().await.unwrap(), 1);
+    assert_eq!(first.reserve_instance_ids(1).await.unwrap(), 1);
+    assert_eq!(first.reserve_instance_ids(1).await.unwrap(), 2);
+    assert_eq!(second.reserve_instance_ids(1).await.unwrap(), 1);
 }
