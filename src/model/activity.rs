@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::process::index_type;
-use super::{CorrelationUse, ExprId, Location, PartnerLinkId, VariableId};
+use super::{CorrelationUse, ExprId, LinkId, Location, PartnerLinkId, ScopeId, VariableId};
 use crate::xml::QName;
 
 index_type!(
@@ -18,6 +18,29 @@ pub struct Activity {
     pub name: Option<String>,
     pub location: Location,
     pub kind: ActivityKind,
+    /// `<targets>`: links that must be determined before the activity may start.
+    pub targets: Option<Targets>,
+    /// `<sources>`: links the activity determines when it completes.
+    pub sources: Vec<Source>,
+    /// The effective `suppressJoinFailure` (inherited from the enclosing activities).
+    pub suppress_join_failure: bool,
+}
+
+/// `<targets>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Targets {
+    pub links: Vec<LinkId>,
+    /// `<joinCondition>`; without one, the disjunction of the links' status. Its variable
+    /// references (`$name`) are the incoming links' status.
+    pub join_condition: Option<ExprId>,
+}
+
+/// A `<source>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    pub link: LinkId,
+    /// `<transitionCondition>`; without one, the link is true.
+    pub transition_condition: Option<ExprId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -47,6 +70,92 @@ pub enum ActivityKind {
         fault: QName,
         variable: Option<VariableId>,
     },
+    /// `<rethrow>`: throws again the fault its fault handler caught.
+    Rethrow,
+    /// `<flow>`: runs its children concurrently; `links` are the links it declares.
+    Flow {
+        links: Vec<LinkId>,
+        children: Vec<ActivityId>,
+    },
+    ForEach(ForEach),
+    Pick(Pick),
+    /// `<scope>`: its declarations and handlers are in [`super::Process::scopes`].
+    Scope(ScopeId),
+    /// `<compensate>`: compensates every completed child scope of the enclosing scope, in
+    /// reverse order of completion.
+    Compensate,
+    /// `<compensateScope target>`: compensates the completed instances of one child scope.
+    CompensateScope(ScopeId),
+    /// `<validate variables>`.
+    Validate(Vec<VariableId>),
+}
+
+/// `<forEach>`. The counter variable is declared by the child scope.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForEach {
+    pub counter: VariableId,
+    pub parallel: bool,
+    pub start: ExprId,
+    pub end: ExprId,
+    pub completion: Option<CompletionCondition>,
+    /// The child `<scope>` activity, run once per counter value.
+    pub scope: ActivityId,
+}
+
+/// `<completionCondition><branches successfulBranchesOnly>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompletionCondition {
+    pub branches: ExprId,
+    pub successful_only: bool,
+}
+
+/// `<pick>`: waits for the first of its messages or alarms.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pick {
+    pub create_instance: bool,
+    pub on_messages: Vec<OnMessage>,
+    pub on_alarms: Vec<OnAlarm>,
+}
+
+/// An `<onMessage>` of a pick: the message it waits for, as a receive would, and its
+/// activity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OnMessage {
+    pub message: Receive,
+    pub activity: ActivityId,
+}
+
+/// An `<onAlarm>` of a pick or of event handlers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OnAlarm {
+    /// `<for>` or `<until>`; None for an event handler with only `<repeatEvery>`.
+    pub deadline: Option<Deadline>,
+    /// `<repeatEvery>` (event handlers only).
+    pub repeat_every: Option<ExprId>,
+    pub activity: ActivityId,
+}
+
+/// An `<onEvent>` of event handlers: each matching message starts an instance of
+/// `activity` (a `<scope>`) inside the implicit scope `scope`, which declares the
+/// onEvent's variable.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OnEvent {
+    pub message: Receive,
+    pub scope: ScopeId,
+    pub activity: ActivityId,
+}
+
+/// `<eventHandlers>` of a scope or the process.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EventHandlers {
+    pub on_events: Vec<OnEvent>,
+    pub on_alarms: Vec<OnAlarm>,
+}
+
+impl EventHandlers {
+    pub fn is_empty(&self) -> bool {
+        self.on_events.is_empty() && self.on_alarms.is_empty()
+    }
 }
 
 /// `<receive>`.
@@ -79,6 +188,19 @@ pub struct Invoke {
     pub input: Option<VariableId>,
     pub output: Option<VariableId>,
     pub correlations: Vec<CorrelationUse>,
+    /// ODE's `<ext:failureHandling>`, from the invoke or from deploy.xml.
+    pub failure_handling: Option<FailureHandling>,
+}
+
+/// What to do when an invoke fails (no reply, not a WSDL fault): ODE's activity recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureHandling {
+    /// Retries before giving up.
+    pub retry_for: u32,
+    /// Seconds between retries.
+    pub retry_delay: u32,
+    /// Give up by raising `activityFailure` rather than waiting for an operator.
+    pub fault_on_failure: bool,
 }
 
 /// `<wait>`.

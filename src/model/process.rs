@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Activity, ActivityId, Location};
+use super::{Activity, ActivityId, EventHandlers, Location};
 use crate::xml::QName;
 
 macro_rules! index_type {
@@ -38,6 +38,19 @@ index_type!(
     /// Index into [`Process::expressions`].
     ExprId
 );
+index_type!(
+    /// Index into [`Process::scopes`]; [`ScopeId::PROCESS`] is the process itself.
+    ScopeId
+);
+index_type!(
+    /// Index into [`Process::links`].
+    LinkId
+);
+
+impl ScopeId {
+    /// The process: the outermost scope.
+    pub const PROCESS: ScopeId = ScopeId(0);
+}
 
 pub(crate) use index_type;
 
@@ -60,8 +73,12 @@ pub struct Process {
     /// The activity arena; [`Process::root`] is the process's main activity.
     pub activities: Vec<Activity>,
     pub root: ActivityId,
-    /// Process-level `<faultHandlers>`.
-    pub fault_handlers: FaultHandlers,
+    /// Every scope: the process first ([`ScopeId::PROCESS`]), then each `<scope>` and each
+    /// implicit scope (of an onEvent, a catch's faultVariable, an invoke's handlers).
+    pub scopes: Vec<Scope>,
+    pub links: Vec<Link>,
+    /// `exitOnStandardFault` of the process.
+    pub exit_on_standard_fault: bool,
 }
 
 impl Process {
@@ -89,12 +106,59 @@ impl Process {
     pub fn expression(&self, id: ExprId) -> &Expression {
         &self.expressions[id.index()]
     }
+
+    pub fn scope(&self, id: ScopeId) -> &Scope {
+        &self.scopes[id.index()]
+    }
+
+    pub fn link(&self, id: LinkId) -> &Link {
+        &self.links[id.index()]
+    }
+}
+
+/// A scope's declarations and handlers. Each declared item is numbered within its scope
+/// (its `slot`), so that each running instance of the scope keeps its values in a vector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scope {
+    /// The `<scope>` activity (or the invoke, onEvent or catch of an implicit scope); None
+    /// for the process.
+    pub activity: Option<ActivityId>,
+    pub parent: Option<ScopeId>,
+    /// The activity the scope runs: the process's main activity, a scope's child, …
+    pub body: ActivityId,
+    /// Declared here, in slot order.
+    pub variables: Vec<VariableId>,
+    pub partner_links: Vec<PartnerLinkId>,
+    pub correlation_sets: Vec<CorrelationSetId>,
+    pub message_exchanges: Vec<String>,
+    pub isolated: bool,
+    /// The effective `exitOnStandardFault`.
+    pub exit_on_standard_fault: bool,
+    pub fault_handlers: FaultHandlers,
+    /// None: the default handler, which compensates the completed child scopes.
+    pub compensation_handler: Option<ActivityId>,
+    /// None: the default handler, which compensates the completed child scopes.
+    pub termination_handler: Option<ActivityId>,
+    pub event_handlers: EventHandlers,
+}
+
+/// A `<link>` of a flow.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Link {
+    pub name: String,
+    /// The `<flow>` declaring it.
+    pub flow: ActivityId,
+    pub source: ActivityId,
+    pub target: ActivityId,
 }
 
 /// A `<partnerLink>` with its roles resolved to port types.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartnerLink {
     pub name: String,
+    /// The scope declaring it, and its slot there.
+    pub scope: ScopeId,
+    pub slot: u32,
     pub partner_link_type: QName,
     pub my_role: Option<Role>,
     pub partner_role: Option<Role>,
@@ -111,6 +175,9 @@ pub struct Role {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Variable {
     pub name: String,
+    /// The scope declaring it, and its slot there.
+    pub scope: ScopeId,
+    pub slot: u32,
     pub kind: VariableKind,
     pub location: Location,
 }
@@ -127,6 +194,9 @@ pub enum VariableKind {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CorrelationSet {
     pub name: String,
+    /// The scope declaring it, and its slot there.
+    pub scope: ScopeId,
+    pub slot: u32,
     pub properties: Vec<QName>,
 }
 
@@ -166,6 +236,10 @@ pub enum ExpressionUse {
     Duration,
     /// `<until>`: an xsd:dateTime or xsd:date.
     Deadline,
+    /// `<joinCondition>`: its variable references are link names.
+    JoinCondition,
+    /// `<startCounterValue>`, `<finalCounterValue>`, `<branches>`: an unsigned integer.
+    Unsigned,
 }
 
 /// An expression or query as written, with the namespace bindings in scope where it was
@@ -179,18 +253,36 @@ pub struct Expression {
     pub location: Location,
 }
 
-/// `<faultHandlers>`: catches in document order, then catchAll.
+/// `<faultHandlers>`: catches in document order, then catchAll. Without any, the default
+/// handler compensates the completed child scopes and rethrows.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FaultHandlers {
     pub catches: Vec<Catch>,
     pub catch_all: Option<ActivityId>,
 }
 
+impl FaultHandlers {
+    pub fn is_empty(&self) -> bool {
+        self.catches.is_empty() && self.catch_all.is_none()
+    }
+}
+
 /// A `<catch>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Catch {
     pub fault_name: Option<QName>,
-    /// `faultVariable`, declared by the catch itself (it is also in [`Process::variables`]).
+    /// `faultVariable`, declared by the catch's implicit scope `scope`.
     pub fault_variable: Option<VariableId>,
+    /// The type the fault data must have: `faultMessageType` or `faultElement`.
+    pub fault_type: Option<FaultType>,
+    /// The implicit scope declaring the fault variable, if there is one.
+    pub scope: Option<ScopeId>,
     pub activity: ActivityId,
+}
+
+/// The type of a catch's fault variable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultType {
+    Message(QName),
+    Element(QName),
 }

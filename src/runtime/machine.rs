@@ -225,6 +225,14 @@ impl<'p> Machine<'p> {
                 self.finish(InstanceStatus::Terminated);
                 Ok(())
             }
+            ActivityKind::Rethrow
+            | ActivityKind::Flow { .. }
+            | ActivityKind::ForEach(_)
+            | ActivityKind::Pick(_)
+            | ActivityKind::Scope(_)
+            | ActivityKind::Compensate
+            | ActivityKind::CompensateScope(_)
+            | ActivityKind::Validate(_) => unreachable!("not compiled yet"),
             ActivityKind::Throw { fault, variable } => Err(Fault {
                 name: fault.clone(),
                 data: match variable {
@@ -541,7 +549,7 @@ impl<'p> Machine<'p> {
         let handling = self.state.stack.contains(&Frame::HandlingFault);
         self.state.stack.clear();
         self.state.waiting = None;
-        let handlers = &self.process.model.fault_handlers;
+        let handlers = &self.process.model.scopes[0].fault_handlers;
         let catch = handlers
             .catches
             .iter()

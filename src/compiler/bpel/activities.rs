@@ -82,6 +82,9 @@ impl ProcessCompiler<'_> {
             name: self.file.attr(node, "name").map(str::to_owned),
             location: self.file.location(node),
             kind,
+            targets: None,
+            sources: Vec::new(),
+            suppress_join_failure: false,
         });
         id
     }

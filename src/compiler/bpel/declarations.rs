@@ -7,7 +7,7 @@ use super::{ProcessCompiler, BPEL_NS};
 use crate::compiler::xmlutil::is_ncname;
 use crate::model::{
     Catch, CorrelationSet, CorrelationSetId, FaultHandlers, PartContent, PartnerLink,
-    PartnerLinkId, Role, Variable, VariableId, VariableKind,
+    PartnerLinkId, Role, ScopeId, Variable, VariableId, VariableKind,
 };
 use crate::xml::{NodeId, QName};
 
@@ -91,6 +91,8 @@ impl ProcessCompiler<'_> {
         let partner_role = role(partner_role);
         self.partner_links.push(PartnerLink {
             name: name.to_owned(),
+            scope: ScopeId::PROCESS,
+            slot: id.0,
             partner_link_type: link_type.unwrap_or_default(),
             my_role,
             partner_role,
@@ -174,6 +176,8 @@ impl ProcessCompiler<'_> {
         let id = VariableId(self.variables.len() as u32);
         self.variables.push(Variable {
             name: name.to_owned(),
+            scope: ScopeId::PROCESS,
+            slot: id.0,
             kind,
             location: self.file.location(node),
         });
@@ -231,8 +235,12 @@ impl ProcessCompiler<'_> {
         }
         let id = CorrelationSetId(self.correlation_sets.len() as u32);
         self.correlation_set_names.insert(name.clone(), id);
-        self.correlation_sets
-            .push(CorrelationSet { name, properties });
+        self.correlation_sets.push(CorrelationSet {
+            name,
+            scope: ScopeId::PROCESS,
+            slot: id.0,
+            properties,
+        });
     }
 
     /// Process `<faultHandlers>`: catches in order, then catchAll.
@@ -312,6 +320,8 @@ impl ProcessCompiler<'_> {
         self.scopes.pop();
         Some(Catch {
             fault_name,
+            fault_type: None,
+            scope: None,
             fault_variable: fault_variable
                 .map(|variable| variable.ok_or(()))
                 .transpose()

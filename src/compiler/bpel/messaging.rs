@@ -135,6 +135,7 @@ impl<'a> ProcessCompiler<'a> {
             input,
             output,
             correlations: correlations?,
+            failure_handling: None,
         })
     }
 

@@ -20,8 +20,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::diagnostics::Diagnostics;
 use super::xmlutil::XmlFile;
 use crate::model::{
-    Activity, ActivityId, ActivityKind, CorrelationSet, CorrelationSetId, Definitions, Expression,
-    FaultHandlers, Location, PartnerLink, PartnerLinkId, Process, Variable, VariableId, XPATH_1_0,
+    Activity, ActivityId, ActivityKind, CorrelationSet, CorrelationSetId, Definitions,
+    EventHandlers, Expression, FaultHandlers, Location, PartnerLink, PartnerLinkId, Process, Scope,
+    Variable, VariableId, XPATH_1_0,
 };
 use crate::xml::{NodeId, QName};
 
@@ -177,6 +178,13 @@ impl<'a> ProcessCompiler<'a> {
             // Only reached with errors reported: a placeholder keeps the process whole.
             None => self.push(self.file.root(), ActivityKind::Empty),
         };
+        let variables = (0..self.variables.len() as u32).map(VariableId).collect();
+        let partner_links = (0..self.partner_links.len() as u32)
+            .map(PartnerLinkId)
+            .collect();
+        let correlation_sets = (0..self.correlation_sets.len() as u32)
+            .map(CorrelationSetId)
+            .collect();
         CompiledProcess {
             process: Process {
                 name,
@@ -185,9 +193,25 @@ impl<'a> ProcessCompiler<'a> {
                 variables: self.variables,
                 correlation_sets: self.correlation_sets,
                 expressions: self.expressions,
+                scopes: vec![Scope {
+                    activity: None,
+                    parent: None,
+                    body: root,
+                    variables,
+                    partner_links,
+                    correlation_sets,
+                    message_exchanges: Vec::new(),
+                    isolated: false,
+                    exit_on_standard_fault: false,
+                    fault_handlers,
+                    compensation_handler: None,
+                    termination_handler: None,
+                    event_handlers: EventHandlers::default(),
+                }],
+                links: Vec::new(),
+                exit_on_standard_fault: false,
                 activities: self.activities,
                 root,
-                fault_handlers,
             },
             inbound: self.inbound,
         }

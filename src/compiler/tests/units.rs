@@ -3,7 +3,8 @@
 use super::{compile_ok, read_unit};
 use crate::model::{
     ActivityKind, AliasSource, BindingStyle, CleanupOn, Deadline, EndpointRole, ExpressionUse,
-    From, Initiate, PartContent, Process, SoapVersion, To, VariableKind, XPATH_1_0, XPATH_2_0,
+    From, Initiate, PartContent, Process, ScopeId, SoapVersion, To, VariableKind, XPATH_1_0,
+    XPATH_2_0,
 };
 use crate::xml::QName;
 
@@ -170,7 +171,7 @@ fn rpc_literal_with_structured_activities_and_fault_handlers() {
     assert_eq!(fault, &QName::new(CALC, "tooBig"));
     assert_eq!(process.variable(variable.unwrap()).name, "overflow");
 
-    let handlers = &process.fault_handlers;
+    let handlers = &process.scope(ScopeId::PROCESS).fault_handlers;
     let catch = &handlers.catches[0];
     assert_eq!(catch.fault_name, Some(QName::new(CALC, "tooBig")));
     let detail = process.variable(catch.fault_variable.unwrap());
