@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 
 use crate::model::{ActivityKind, Process};
-use crate::runtime::state::Waiting;
 use crate::runtime::step::{Action, ReplyOutcome};
 use crate::runtime::{Event, InstanceState, InvokeOutcome};
 use crate::store::{ExchangeDirection, ExchangeStatus, ExchangeWrite};
@@ -28,35 +27,33 @@ impl Opening {
                 response: None,
             }),
             Event::InvokeDone { exchange, outcome } => {
-                let Some(Waiting::Invoke {
-                    activity,
-                    exchange: awaited,
-                }) = &state.waiting
+                let Some(activity) = state
+                    .awaited_invokes()
+                    .find(|(_, awaited)| *awaited == exchange)
+                    .map(|(activity, _)| activity)
                 else {
                     return Self(None);
                 };
-                let ActivityKind::Invoke(invoke) = &model.activity(*activity).kind else {
+                let ActivityKind::Invoke(invoke) = &model.activity(activity).kind else {
                     return Self(None);
                 };
-                (awaited == exchange).then(|| {
-                    let (status, response) = match outcome {
-                        InvokeOutcome::Reply(message) => {
-                            (ExchangeStatus::Replied, message.to_xml(message.root()))
-                        }
-                        InvokeOutcome::Fault { name, reason, .. } => {
-                            (ExchangeStatus::Faulted, format!("{name}: {reason}"))
-                        }
-                        InvokeOutcome::Failure(reason) => (ExchangeStatus::Failed, reason.clone()),
-                    };
-                    ExchangeWrite {
-                        id: exchange.clone(),
-                        partner_link: model.partner_link(invoke.partner_link).name.clone(),
-                        operation: invoke.operation.clone(),
-                        direction: ExchangeDirection::Out,
-                        status,
-                        request: None,
-                        response: Some(response.into_bytes()),
+                let (status, response) = match outcome {
+                    InvokeOutcome::Reply(message) => {
+                        (ExchangeStatus::Replied, message.to_xml(message.root()))
                     }
+                    InvokeOutcome::Fault { name, reason, .. } => {
+                        (ExchangeStatus::Faulted, format!("{name}: {reason}"))
+                    }
+                    InvokeOutcome::Failure(reason) => (ExchangeStatus::Failed, reason.clone()),
+                };
+                Some(ExchangeWrite {
+                    id: exchange.clone(),
+                    partner_link: model.partner_link(invoke.partner_link).name.clone(),
+                    operation: invoke.operation.clone(),
+                    direction: ExchangeDirection::Out,
+                    status,
+                    request: None,
+                    response: Some(response.into_bytes()),
                 })
             }
             Event::Recover | Event::TimerFired { .. } => None,

@@ -177,7 +177,7 @@ impl Services {
                         ),
                     }
                 }
-                Action::Timer { activity, due_ms } => {
+                Action::Timer { timer, due_ms } => {
                     let services = self.clone();
                     let pid = process.pid.clone();
                     let delay =
@@ -185,7 +185,7 @@ impl Services {
                     actix::spawn(async move {
                         actix::clock::sleep(delay).await;
                         if let Err(error) = services
-                            .deliver(&pid, instance, Event::TimerFired { activity })
+                            .deliver(&pid, instance, Event::TimerFired { timer })
                             .await
                         {
                             tracing::warn!(instance, %error, "Timer not delivered");

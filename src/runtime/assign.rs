@@ -4,9 +4,10 @@
 
 use super::compiled::CompiledProcess;
 use super::evaluate;
+use super::evaluate::Visible;
 use super::fault::Fault;
 use super::message;
-use super::state::InstanceState;
+use super::state::{InstanceState, ScopeRef};
 use crate::model::{
     Copy, EndpointRole, From, PartContent, PartnerLinkId, To, VariableId, VariableKind,
 };
@@ -35,43 +36,61 @@ enum Source {
 pub fn execute(
     process: &CompiledProcess,
     state: &mut InstanceState,
+    scope: ScopeRef,
     copies: &[Copy],
 ) -> Result<(), Fault> {
-    let saved = Saved::before(state, copies);
+    let saved = Saved::before(process, state, scope, copies);
     for copy in copies {
-        if let Err(fault) = run_copy(process, state, copy) {
-            saved.restore(state);
+        if let Err(fault) = run_copy(process, state, scope, copy) {
+            saved.restore(process, state, scope);
             return Err(fault);
         }
     }
     Ok(())
 }
 
-/// What an assign may change, as it was before the assign.
+/// What an assign may change, as it was before the assign: the variables and partner
+/// links of the scope instances it sees, or only the variables its copies name.
 struct Saved {
     variables: SavedVariables,
-    /// Partner role endpoints, when a copy writes a partner link.
-    endpoints: Option<Vec<Option<String>>>,
+    /// Partner role endpoints per scope instance, when a copy writes a partner link.
+    endpoints: Option<Vec<(ScopeRef, Vec<Option<String>>)>>,
 }
 
 enum SavedVariables {
     /// The variables the copies name.
     Named(Vec<(VariableId, Option<Document>)>),
-    /// Every variable: a to-expression may select a node of any of them.
-    All(Vec<Option<Document>>),
+    /// Every visible variable: a to-expression may select a node of any of them.
+    All(Vec<(ScopeRef, Vec<Option<Document>>)>),
 }
 
 impl Saved {
-    fn before(state: &InstanceState, copies: &[Copy]) -> Self {
+    fn before(
+        process: &CompiledProcess,
+        state: &InstanceState,
+        scope: ScopeRef,
+        copies: &[Copy],
+    ) -> Self {
+        let chain = state.chain(scope);
         let endpoints = copies
             .iter()
             .any(|copy| matches!(copy.to, To::PartnerLink(_)))
-            .then(|| state.endpoints.clone());
+            .then(|| {
+                chain
+                    .iter()
+                    .map(|&id| (id, state.scope(id).endpoints.clone()))
+                    .collect()
+            });
         let variables = if copies
             .iter()
             .any(|copy| matches!(copy.to, To::Expression(_)))
         {
-            SavedVariables::All(state.variables.clone())
+            SavedVariables::All(
+                chain
+                    .iter()
+                    .map(|&id| (id, state.scope(id).variables.clone()))
+                    .collect(),
+            )
         } else {
             let mut targets: Vec<VariableId> = copies
                 .iter()
@@ -87,7 +106,10 @@ impl Saved {
             SavedVariables::Named(
                 targets
                     .into_iter()
-                    .map(|variable| (variable, state.variables[variable.index()].clone()))
+                    .map(|variable| {
+                        let value = state.variable(&process.model, scope, variable).cloned();
+                        (variable, value)
+                    })
                     .collect(),
             )
         };
@@ -97,17 +119,21 @@ impl Saved {
         }
     }
 
-    fn restore(self, state: &mut InstanceState) {
+    fn restore(self, process: &CompiledProcess, state: &mut InstanceState, scope: ScopeRef) {
         match self.variables {
-            SavedVariables::All(variables) => state.variables = variables,
+            SavedVariables::All(instances) => {
+                for (id, variables) in instances {
+                    state.scope_mut(id).variables = variables;
+                }
+            }
             SavedVariables::Named(variables) => {
                 for (variable, value) in variables {
-                    state.variables[variable.index()] = value;
+                    *state.variable_mut(&process.model, scope, variable) = value;
                 }
             }
         }
-        if let Some(endpoints) = self.endpoints {
-            state.endpoints = endpoints;
+        for (id, endpoints) in self.endpoints.into_iter().flatten() {
+            state.scope_mut(id).endpoints = endpoints;
         }
     }
 }
@@ -115,9 +141,10 @@ impl Saved {
 fn run_copy(
     process: &CompiledProcess,
     state: &mut InstanceState,
+    scope: ScopeRef,
     copy: &Copy,
 ) -> Result<(), Fault> {
-    let Some(source) = read_from(process, state, copy)? else {
+    let Some(source) = read_from(process, state, scope, copy)? else {
         return Ok(());
     };
     match &copy.to {
@@ -130,13 +157,16 @@ fn run_copy(
                 unreachable!()
             };
             check_whole_copy(process, copy, *variable)?;
-            state.variables[variable.index()] = Some(document);
+            *state.variable_mut(&process.model, scope, *variable) = Some(document);
             Ok(())
         }
-        To::PartnerLink(partner_link) => assign_endpoint(state, *partner_link, source),
+        To::PartnerLink(partner_link) => {
+            assign_endpoint(process, state, scope, *partner_link, source)
+        }
         to => {
-            let (variable, node) = locate_to(process, state, to, copy)?;
-            let document = state.variables[variable.index()]
+            let (variable, node) = locate_to(process, state, scope, to, copy)?;
+            let document = state
+                .variable_mut(&process.model, scope, variable)
                 .as_mut()
                 .expect("located in a set variable");
             write(document, node, source, copy.keep_src_element_name)
@@ -176,6 +206,7 @@ fn check_whole_copy(process: &CompiledProcess, copy: &Copy, to: VariableId) -> R
 fn read_from(
     process: &CompiledProcess,
     state: &InstanceState,
+    scope: ScopeRef,
     copy: &Copy,
 ) -> Result<Option<Source>, Fault> {
     let missing = |what: String| -> Result<Option<Source>, Fault> {
@@ -202,9 +233,11 @@ fn read_from(
             }
         ) =>
         {
-            let document = state.variables[variable.index()].as_ref().ok_or_else(|| {
-                Fault::uninitialized_variable(&process.model.variable(*variable).name)
-            })?;
+            let document = state
+                .variable(&process.model, scope, *variable)
+                .ok_or_else(|| {
+                    Fault::uninitialized_variable(&process.model.variable(*variable).name)
+                })?;
             Ok(Some(Source::Variable(document.clone())))
         }
         From::Variable {
@@ -212,11 +245,16 @@ fn read_from(
             part,
             query,
         } => {
-            let node =
-                evaluate::variable_node(process, &state.variables, *variable, part.as_deref())?;
+            let node = evaluate::variable_node(
+                process,
+                Visible::new(state, scope),
+                *variable,
+                part.as_deref(),
+            )?;
             let node = match query {
                 Some(query) => {
-                    let value = evaluate::value(process, &state.variables, *query, Some(node))?;
+                    let value =
+                        evaluate::value(process, Visible::new(state, scope), *query, Some(node))?;
                     match single_node(value) {
                         Ok(node) => node,
                         Err(count) => {
@@ -229,7 +267,7 @@ fn read_from(
             Ok(Some(source_of(node)))
         }
         From::Expression(expression) => {
-            match evaluate::value(process, &state.variables, *expression, None)? {
+            match evaluate::value(process, Visible::new(state, scope), *expression, None)? {
                 Value::NodeSet(nodes) if nodes.len() == 1 => Ok(Some(source_of(nodes[0]))),
                 Value::NodeSet(nodes) => missing(format!(
                     "the expression selected {} nodes, not one",
@@ -240,19 +278,22 @@ fn read_from(
         }
         From::Literal(text) => literal(text).map(Some),
         From::PartnerLink { partner_link, role } => {
-            let address = endpoint(process, state, *partner_link, *role).ok_or_else(|| {
-                Fault::selection_failure(format!(
-                    "{}: partner link '{}' has no endpoint for that role",
-                    copy.location,
-                    process.model.partner_link(*partner_link).name
-                ))
-            })?;
+            let address =
+                endpoint(process, state, scope, *partner_link, *role).ok_or_else(|| {
+                    Fault::selection_failure(format!(
+                        "{}: partner link '{}' has no endpoint for that role",
+                        copy.location,
+                        process.model.partner_link(*partner_link).name
+                    ))
+                })?;
             Ok(Some(Source::Element(endpoint_reference(&address))))
         }
         From::Property { variable, property } => {
-            let document = state.variables[variable.index()].as_ref().ok_or_else(|| {
-                Fault::uninitialized_variable(&process.model.variable(*variable).name)
-            })?;
+            let document = state
+                .variable(&process.model, scope, *variable)
+                .ok_or_else(|| {
+                    Fault::uninitialized_variable(&process.model.variable(*variable).name)
+                })?;
             let kind = &process.model.variable(*variable).kind;
             let mut values = super::correlation::values(
                 process,
@@ -307,6 +348,7 @@ fn literal(text: &str) -> Result<Source, Fault> {
 fn locate_to(
     process: &CompiledProcess,
     state: &mut InstanceState,
+    scope: ScopeRef,
     to: &To,
     copy: &Copy,
 ) -> Result<(VariableId, NodeId), Fault> {
@@ -316,18 +358,19 @@ fn locate_to(
             part,
             query,
         } => {
-            let node = ensure_variable_node(process, state, *variable, part.as_deref());
+            let node = ensure_variable_node(process, state, scope, *variable, part.as_deref());
             let Some(query) = query else {
                 return Ok((*variable, node));
             };
-            let document = state.variables[variable.index()]
-                .as_ref()
+            let document = state
+                .variable(&process.model, scope, *variable)
                 .expect("just initialised");
             let context = Node {
                 doc: document,
                 id: node,
             };
-            let value = evaluate::value(process, &state.variables, *query, Some(context))?;
+            let value =
+                evaluate::value(process, Visible::new(state, scope), *query, Some(context))?;
             let target = single_node(value).map_err(|count| {
                 Fault::selection_failure(format!(
                     "{}: the to-query selected {count} nodes, not one",
@@ -337,14 +380,14 @@ fn locate_to(
             Ok((*variable, target.id))
         }
         To::Expression(expression) => {
-            let value = evaluate::value(process, &state.variables, *expression, None)?;
+            let value = evaluate::value(process, Visible::new(state, scope), *expression, None)?;
             let target = single_node(value).map_err(|count| {
                 Fault::selection_failure(format!(
                     "{}: the to-expression selected {count} nodes, not one",
                     copy.location
                 ))
             })?;
-            let variable = owner(state, target.doc).ok_or_else(|| {
+            let variable = owner(process, state, scope, target.doc).ok_or_else(|| {
                 Fault::selection_failure(format!(
                     "{}: the to-expression selects no variable's node",
                     copy.location
@@ -353,9 +396,11 @@ fn locate_to(
             Ok((variable, target.id))
         }
         To::Property { variable, property } => {
-            let document = state.variables[variable.index()].as_ref().ok_or_else(|| {
-                Fault::uninitialized_variable(&process.model.variable(*variable).name)
-            })?;
+            let document = state
+                .variable(&process.model, scope, *variable)
+                .ok_or_else(|| {
+                    Fault::uninitialized_variable(&process.model.variable(*variable).name)
+                })?;
             let kind = &process.model.variable(*variable).kind;
             let node = super::correlation::property_node(process, kind, document, property)?;
             Ok((*variable, node))
@@ -365,12 +410,20 @@ fn locate_to(
 }
 
 /// The variable whose document is `document`.
-fn owner(state: &InstanceState, document: &Document) -> Option<VariableId> {
-    let index = state
-        .variables
-        .iter()
-        .position(|slot| slot.as_ref().is_some_and(|d| std::ptr::eq(d, document)))?;
-    Some(VariableId(index as u32))
+fn owner(
+    process: &CompiledProcess,
+    state: &InstanceState,
+    scope: ScopeRef,
+    document: &Document,
+) -> Option<VariableId> {
+    state.chain(scope).into_iter().find_map(|id| {
+        let instance = state.scope(id);
+        let slot = instance
+            .variables
+            .iter()
+            .position(|slot| slot.as_ref().is_some_and(|d| std::ptr::eq(d, document)))?;
+        Some(process.model.scope(instance.scope).variables[slot])
+    })
 }
 
 /// The node of `variable` (or of its `part`), initialising the variable or adding the part
@@ -378,11 +431,12 @@ fn owner(state: &InstanceState, document: &Document) -> Option<VariableId> {
 fn ensure_variable_node(
     process: &CompiledProcess,
     state: &mut InstanceState,
+    scope: ScopeRef,
     variable: VariableId,
     part: Option<&str>,
 ) -> NodeId {
     let kind = &process.model.variable(variable).kind;
-    let slot = &mut state.variables[variable.index()];
+    let slot = state.variable_mut(&process.model, scope, variable);
     let document = slot.get_or_insert_with(|| match kind {
         VariableKind::Message(_) => message::empty(),
         VariableKind::Element(name) => single_element(name.clone()),
@@ -474,12 +528,14 @@ fn write(
 fn endpoint(
     process: &CompiledProcess,
     state: &InstanceState,
+    scope: ScopeRef,
     partner_link: PartnerLinkId,
     role: EndpointRole,
 ) -> Option<String> {
     match role {
-        EndpointRole::PartnerRole => state.endpoints[partner_link.index()]
-            .clone()
+        EndpointRole::PartnerRole => state
+            .endpoint(&process.model, scope, partner_link)
+            .cloned()
             .or_else(|| process.partner_endpoints[partner_link.index()].clone()),
         EndpointRole::MyRole => process.my_endpoints[partner_link.index()].clone(),
     }
@@ -500,7 +556,9 @@ fn endpoint_reference(address: &str) -> Document {
 /// Copying to a partner link sets its partner role endpoint from an endpoint reference (or
 /// a bare address).
 fn assign_endpoint(
+    process: &CompiledProcess,
     state: &mut InstanceState,
+    scope: ScopeRef,
     partner_link: PartnerLinkId,
     source: Source,
 ) -> Result<(), Fault> {
@@ -523,6 +581,6 @@ fn assign_endpoint(
             "the endpoint reference has no address",
         ));
     }
-    state.endpoints[partner_link.index()] = Some(address);
+    *state.endpoint_mut(&process.model, scope, partner_link) = Some(address);
     Ok(())
 }

@@ -1,12 +1,9 @@
 //! A process ready to run: the model of one process with every expression and property
 //! alias query compiled once, and the lookups the machine needs on its hot path.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::model::{
-    AliasSource, Definitions, Location, Operation, PartnerLinkId, Process, VariableId,
-};
+use crate::model::{AliasSource, Definitions, Location, Operation, PartnerLinkId, Process};
 use crate::xml::QName;
 use crate::xpath::XPath;
 
@@ -39,7 +36,6 @@ pub struct CompiledProcess {
     pub my_endpoints: Vec<Option<String>>,
     /// Per partner link: the partner role's deployed address, if known.
     pub partner_endpoints: Vec<Option<String>>,
-    variables_by_name: HashMap<String, VariableId>,
 }
 
 impl CompiledProcess {
@@ -88,12 +84,6 @@ impl CompiledProcess {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let variables_by_name = model
-            .variables
-            .iter()
-            .enumerate()
-            .map(|(index, variable)| (variable.name.clone(), VariableId(index as u32)))
-            .collect();
         Ok(Self {
             model,
             definitions,
@@ -101,12 +91,7 @@ impl CompiledProcess {
             aliases,
             my_endpoints,
             partner_endpoints,
-            variables_by_name,
         })
-    }
-
-    pub fn variable_named(&self, name: &str) -> Option<VariableId> {
-        self.variables_by_name.get(name).copied()
     }
 
     /// The alias giving `property` for values of `source`.

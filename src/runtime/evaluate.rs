@@ -9,14 +9,46 @@ use super::compiled::CompiledProcess;
 use super::correlation;
 use super::fault::{Fault, BPEL_NS};
 use super::message;
+use super::state::{InstanceState, ScopeRef};
 use crate::model::{ExprId, VariableId, VariableKind};
 use crate::xml::{Document, QName};
 use crate::xpath::{self, Node, Value};
 
+/// The variables an expression sees: those of a scope instance and of the instances that
+/// enclose it.
+#[derive(Clone, Copy)]
+pub struct Visible<'a> {
+    pub state: &'a InstanceState,
+    pub scope: ScopeRef,
+}
+
+impl<'a> Visible<'a> {
+    pub fn new(state: &'a InstanceState, scope: ScopeRef) -> Self {
+        Self { state, scope }
+    }
+
+    /// The value of `variable`, if initialised.
+    pub fn get(&self, process: &CompiledProcess, variable: VariableId) -> Option<&'a Document> {
+        self.state.variable(&process.model, self.scope, variable)
+    }
+
+    /// The variable called `name` here: the innermost declaration wins.
+    pub fn named(&self, process: &CompiledProcess, name: &str) -> Option<VariableId> {
+        self.state.chain(self.scope).into_iter().find_map(|id| {
+            let declared = process.model.scope(self.state.scope(id).scope);
+            declared
+                .variables
+                .iter()
+                .copied()
+                .find(|&variable| process.model.variable(variable).name == name)
+        })
+    }
+}
+
 /// The evaluation context of one expression.
 struct Scope<'a> {
     process: &'a CompiledProcess,
-    variables: &'a [Option<Document>],
+    variables: Visible<'a>,
     namespaces: &'a BTreeMap<String, String>,
     /// A fault found while resolving a variable or function, reported instead of the
     /// XPath error that carried it out of the evaluator.
@@ -37,7 +69,7 @@ impl<'a> xpath::Context<'a> for Scope<'a> {
             Some((variable, part)) => (variable, Some(part)),
             None => (name.local.as_str(), None),
         };
-        let Some(id) = self.process.variable_named(variable) else {
+        let Some(id) = self.variables.named(self.process, variable) else {
             return Err(xpath::Error::UnknownVariable(name.clone()));
         };
         variable_node(self.process, self.variables, id, part)
@@ -67,7 +99,7 @@ impl<'a> Scope<'a> {
         };
         let variable = variable.to_xpath_string();
         let property = property.to_xpath_string();
-        let Some(id) = self.process.variable_named(&variable) else {
+        let Some(id) = self.variables.named(self.process, &variable) else {
             return Err(self.fail(Fault::sub_language_execution(format!(
                 "bpel:getVariableProperty: no variable '{variable}'"
             ))));
@@ -83,8 +115,9 @@ impl<'a> Scope<'a> {
             },
             None => QName::new("", property.as_str()),
         };
-        let document = self.variables[id.index()]
-            .as_ref()
+        let document = self
+            .variables
+            .get(self.process, id)
             .ok_or_else(|| self.fail(Fault::uninitialized_variable(&variable)))?;
         let kind = &self.process.model.variable(id).kind;
         correlation::values(
@@ -102,13 +135,13 @@ impl<'a> Scope<'a> {
 /// element of an element variable, or the value wrapper of a type variable.
 pub fn variable_node<'a>(
     process: &CompiledProcess,
-    variables: &'a [Option<Document>],
+    variables: Visible<'a>,
     variable: VariableId,
     part: Option<&str>,
 ) -> Result<Node<'a>, Fault> {
     let declaration = process.model.variable(variable);
-    let document = variables[variable.index()]
-        .as_ref()
+    let document = variables
+        .get(process, variable)
         .ok_or_else(|| Fault::uninitialized_variable(&declaration.name))?;
     let node = match (part, &declaration.kind) {
         (Some(part), VariableKind::Message(message_type)) => {
@@ -136,7 +169,7 @@ pub fn variable_node<'a>(
 /// Evaluates expression `expression` with an optional context node.
 pub fn value<'a>(
     process: &'a CompiledProcess,
-    variables: &'a [Option<Document>],
+    variables: Visible<'a>,
     expression: ExprId,
     context: Option<Node<'a>>,
 ) -> Result<Value<'a>, Fault> {
@@ -161,7 +194,7 @@ pub fn value<'a>(
 /// Evaluates a condition as a boolean.
 pub fn condition(
     process: &CompiledProcess,
-    variables: &[Option<Document>],
+    variables: Visible<'_>,
     expression: ExprId,
 ) -> Result<bool, Fault> {
     value(process, variables, expression, None).map(|value| value.to_boolean())
@@ -170,8 +203,43 @@ pub fn condition(
 /// Evaluates an expression as a string.
 pub fn string(
     process: &CompiledProcess,
-    variables: &[Option<Document>],
+    variables: Visible<'_>,
     expression: ExprId,
 ) -> Result<String, Fault> {
     value(process, variables, expression, None).map(|value| value.to_xpath_string())
+}
+
+/// Evaluates a `<joinCondition>`, whose variable references are the status of the
+/// activity's incoming links.
+pub fn join_condition(
+    process: &CompiledProcess,
+    expression: ExprId,
+    links: &[(&str, bool)],
+) -> Result<bool, Fault> {
+    let context = Links { links };
+    process.expressions[expression.index()]
+        .evaluate(&context, None)
+        .map(|value| value.to_boolean())
+        .map_err(|error| {
+            let source = process.model.expression(expression);
+            Fault::sub_language_execution(format!(
+                "{}: evaluating '{}': {error}",
+                source.location, source.source
+            ))
+        })
+}
+
+/// The context of a join condition.
+struct Links<'l> {
+    links: &'l [(&'l str, bool)],
+}
+
+impl<'a> xpath::Context<'a> for Links<'_> {
+    fn variable(&self, name: &QName) -> Result<Value<'a>, xpath::Error> {
+        self.links
+            .iter()
+            .find(|(link, _)| *link == name.local)
+            .map(|&(_, status)| Value::Boolean(status))
+            .ok_or_else(|| xpath::Error::UnknownVariable(name.clone()))
+    }
 }

@@ -15,7 +15,7 @@
 //! - [`compiled`]: a process model with its expressions compiled, as the machine runs it.
 //! - [`state`]: the instance state that is stored between steps.
 //! - [`step`]: events in, actions out.
-//! - [`machine`]: the interpreter loop over the activity tree.
+//! - [`machine`]: the interpreter: threads, scopes, handlers and links over the activity tree.
 //! - [`assign`]: `<assign>`'s copy semantics.
 //! - [`evaluate`]: XPath evaluation over instance variables, with BPEL's functions.
 //! - [`correlation`]: property extraction and correlation set checks.

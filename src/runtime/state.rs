@@ -1,15 +1,29 @@
 //! The state of one process instance between two steps: everything needed to resume it,
 //! serialised into the store after every step.
+//!
+//! An instance runs as a set of [`Thread`]s (one at first; a flow, a parallel forEach, an
+//! event handler or a fault handler adds more), each with its own continuation stack, inside
+//! a tree of [`ScopeInstance`]s that hold the values of what each scope declares. Both live in
+//! slabs addressed by number, so a suspended instance is plain data.
 
 use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
-use crate::model::{ActivityId, PartnerLinkId, Process};
+use crate::model::{ActivityId, CorrelationSetId, PartnerLinkId, Process, ScopeId, VariableId};
 use crate::xml::Document;
 
 /// Identifies a message exchange: an inbound request awaiting a reply, or an outbound invoke
 /// awaiting its outcome. Unique across restarts.
 pub type ExchangeId = String;
+
+/// Index into [`InstanceState::threads`].
+pub type ThreadId = u32;
+/// Index into [`InstanceState::scopes`]; 0 is the process's own scope instance.
+pub type ScopeRef = u32;
+/// Index into [`InstanceState::flows`].
+pub type FlowRef = u32;
+/// Names a timer of an instance: unique within the instance.
+pub type TimerId = u64;
 
 /// Where an instance stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,33 +52,164 @@ impl InstanceStatus {
     }
 }
 
-/// One entry of the continuation stack: what remains to do.
+/// One entry of a thread's continuation stack: what remains to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Frame {
-    /// Start the activity.
+    /// Start the activity (once its incoming links are determined).
     Run(ActivityId),
+    /// The activity completed: determine its outgoing links.
+    Completed(ActivityId),
     /// A sequence whose child `next` is to run next.
     Sequence { activity: ActivityId, next: u32 },
     /// A while loop whose body just ran: test the condition again.
     While(ActivityId),
     /// A repeatUntil whose body just ran: test the condition.
     RepeatUntil(ActivityId),
-    /// A fault handler is running: when the stack unwinds to here the instance has faulted.
-    HandlingFault,
+    /// A serial forEach about to run the branch of counter value `next`.
+    ForEachSerial {
+        activity: ActivityId,
+        next: u64,
+        last: u64,
+        /// Branches that count toward the completion condition so far.
+        completed: u64,
+        /// The completion condition's number of branches, if any.
+        target: Option<u64>,
+    },
+    /// The serial forEach beneath counts the branch that just ended.
+    ForEachTally,
+    /// One branch of a forEach: run the child scope with the counter set to `counter`.
+    ForEachBranch { activity: ActivityId, counter: u64 },
+    /// A parallel forEach whose branches run as child threads.
+    ForEachParallel {
+        activity: ActivityId,
+        completed: u64,
+        target: Option<u64>,
+    },
+    /// Compensate the completed child scopes of scope instance `scope`, most recent first;
+    /// only those of scope `target` when set.
+    Compensate {
+        scope: ScopeRef,
+        target: Option<ScopeId>,
+    },
+    /// Throw again the fault scope instance `scope` is handling.
+    Rethrow(ScopeRef),
+    /// The flow's branches are over: its links are no longer needed.
+    FlowDone(FlowRef),
 }
 
-/// What a suspended instance waits for.
+/// What a suspended thread waits for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Waiting {
     /// A message for this receive.
     Message(ActivityId),
+    /// A message for one of the pick's onMessages, or its alarm.
+    Pick {
+        activity: ActivityId,
+        alarm: Option<Alarm>,
+    },
     /// The outcome of the invoke `exchange`.
     Invoke {
         activity: ActivityId,
         exchange: ExchangeId,
     },
-    /// A timer due at `due_ms` (milliseconds since the Unix epoch).
-    Timer { activity: ActivityId, due_ms: i64 },
+    /// A timer: a `<wait>`, or an invoke's retry delay.
+    Timer {
+        activity: ActivityId,
+        timer: TimerId,
+        due_ms: i64,
+    },
+    /// The incoming links of the activity on top of the stack.
+    Links(ActivityId),
+    /// `count` child threads (a flow's branches, a parallel forEach's).
+    Children(u32),
+    /// The scope instance it started (or whose handler it started) to end.
+    Scope(ScopeRef),
+}
+
+/// An armed alarm: a pick's onAlarm or an event handler's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub timer: TimerId,
+    pub due_ms: i64,
+    /// Which onAlarm of the pick or event handlers.
+    pub index: u32,
+}
+
+/// A thread of execution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Thread {
+    /// The scope instance it runs in: the variables it sees and where its faults go.
+    pub scope: ScopeRef,
+    /// The innermost flow instance it runs in: the links it sees.
+    pub flow: Option<FlowRef>,
+    pub stack: Vec<Frame>,
+    pub waiting: Option<Waiting>,
+    /// The thread waiting for this one to end (a flow's or a parallel forEach's).
+    pub parent: Option<ThreadId>,
+    /// Set when the thread's scope is being terminated: it ends as soon as what it waits
+    /// for is over, without going on.
+    pub doomed: bool,
+    /// Whether the last scope it waited for completed successfully (for forEach's
+    /// successfulBranchesOnly).
+    pub last_scope_succeeded: bool,
+}
+
+/// What a scope instance is doing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Phase {
+    /// Running its activity and event handlers.
+    Running,
+    /// Its threads are being stopped; then it runs its fault handler for `fault`.
+    Faulting(Fault),
+    /// Its threads are being stopped because an enclosing scope ends; then it runs its
+    /// termination handler.
+    Terminating,
+    /// Its threads are being stopped; then it ends without a handler.
+    Stopping,
+    /// Running its fault handler for this fault.
+    HandlingFault(Fault),
+    /// Running its termination handler.
+    HandlingTermination,
+    /// Completed; kept for compensation with its variables as they were.
+    Completed,
+    /// Running its compensation handler.
+    Compensating,
+}
+
+/// One running (or completed, compensable) instance of a scope.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScopeInstance {
+    pub scope: ScopeId,
+    pub parent: Option<ScopeRef>,
+    /// The thread that waits for it to end; None for the process and event handler
+    /// instances.
+    pub waiter: Option<ThreadId>,
+    /// The flow instance its threads see.
+    pub flow: Option<FlowRef>,
+    pub phase: Phase,
+    /// The thread running its activity, until that ends.
+    pub body: Option<ThreadId>,
+    /// One slot per variable it declares, None until initialised.
+    pub variables: Vec<Option<Document>>,
+    /// One slot per correlation set it declares: the values once initiated.
+    pub correlations: Vec<Option<Vec<String>>>,
+    /// One slot per partner link it declares: the partner role's address once assigned.
+    pub endpoints: Vec<Option<String>>,
+    /// Whether its event handlers take new events.
+    pub events_open: bool,
+    /// Its event handlers' armed alarms.
+    pub alarms: Vec<Alarm>,
+    /// Completed child scope instances kept for compensation, in order of completion.
+    pub completed: Vec<ScopeRef>,
+}
+
+/// One running instance of a flow: the status of the links it declares.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FlowInstance {
+    pub activity: ActivityId,
+    pub parent: Option<FlowRef>,
+    /// Per link of the flow, in declaration order: None until determined.
+    pub links: Vec<Option<bool>>,
 }
 
 /// An inbound request-response exchange whose reply is still owed.
@@ -91,14 +236,12 @@ pub struct Inbound {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstanceState {
     pub status: InstanceStatus,
-    /// One slot per declared variable; None until initialised.
-    pub variables: Vec<Option<Document>>,
-    /// One slot per correlation set: its property values once initiated.
-    pub correlations: Vec<Option<Vec<String>>>,
-    /// Partner role endpoint addresses assigned at run time, per partner link.
-    pub endpoints: Vec<Option<String>>,
-    pub stack: Vec<Frame>,
-    pub waiting: Option<Waiting>,
+    /// Slab of threads; None marks a free slot.
+    pub threads: Vec<Option<Thread>>,
+    /// Slab of scope instances; 0 is the process's.
+    pub scopes: Vec<Option<ScopeInstance>>,
+    /// Slab of flow instances.
+    pub flows: Vec<Option<FlowInstance>>,
     /// Messages received but not consumed yet, oldest first.
     pub inbox: Vec<Inbound>,
     pub open_exchanges: Vec<OpenExchange>,
@@ -106,37 +249,235 @@ pub struct InstanceState {
     pub fault: Option<Fault>,
     /// Counts exchanges this instance started, to name them uniquely.
     pub exchange_counter: u64,
+    /// Counts timers this instance armed, to name them uniquely.
+    pub timer_counter: u64,
 }
 
 impl InstanceState {
     /// A fresh instance of `process`, about to run its main activity.
     pub fn for_process(process: &Process) -> Self {
-        Self::new(
-            process.variables.len(),
-            process.correlation_sets.len(),
-            process.partner_links.len(),
-            process.root,
-        )
-    }
-
-    /// A fresh instance about to run `root`.
-    fn new(
-        variables: usize,
-        correlation_sets: usize,
-        partner_links: usize,
-        root: ActivityId,
-    ) -> Self {
-        Self {
+        let mut state = Self {
             status: InstanceStatus::Running,
-            variables: vec![None; variables],
-            correlations: vec![None; correlation_sets],
-            endpoints: vec![None; partner_links],
-            stack: vec![Frame::Run(root)],
-            waiting: None,
+            threads: Vec::new(),
+            scopes: Vec::new(),
+            flows: Vec::new(),
             inbox: Vec::new(),
             open_exchanges: Vec::new(),
             fault: None,
             exchange_counter: 0,
+            timer_counter: 0,
+        };
+        let root = state.add_scope(process, ScopeId::PROCESS, None, None, None);
+        let thread = state.add_thread(Thread {
+            scope: root,
+            flow: None,
+            stack: vec![Frame::Run(process.root)],
+            waiting: None,
+            parent: None,
+            doomed: false,
+            last_scope_succeeded: true,
+        });
+        state.scope_mut(root).body = Some(thread);
+        state
+    }
+
+    /// Adds an instance of scope `scope` in phase Running.
+    pub fn add_scope(
+        &mut self,
+        process: &Process,
+        scope: ScopeId,
+        parent: Option<ScopeRef>,
+        waiter: Option<ThreadId>,
+        flow: Option<FlowRef>,
+    ) -> ScopeRef {
+        let declared = process.scope(scope);
+        let instance = ScopeInstance {
+            scope,
+            parent,
+            waiter,
+            flow,
+            phase: Phase::Running,
+            body: None,
+            variables: vec![None; declared.variables.len()],
+            correlations: vec![None; declared.correlation_sets.len()],
+            endpoints: vec![None; declared.partner_links.len()],
+            events_open: true,
+            alarms: Vec::new(),
+            completed: Vec::new(),
+        };
+        insert(&mut self.scopes, instance)
+    }
+
+    pub fn add_thread(&mut self, thread: Thread) -> ThreadId {
+        insert(&mut self.threads, thread)
+    }
+
+    pub fn add_flow(&mut self, flow: FlowInstance) -> FlowRef {
+        insert(&mut self.flows, flow)
+    }
+
+    pub fn thread(&self, id: ThreadId) -> &Thread {
+        self.threads[id as usize].as_ref().expect("a live thread")
+    }
+
+    pub fn thread_mut(&mut self, id: ThreadId) -> &mut Thread {
+        self.threads[id as usize].as_mut().expect("a live thread")
+    }
+
+    pub fn scope(&self, id: ScopeRef) -> &ScopeInstance {
+        self.scopes[id as usize]
+            .as_ref()
+            .expect("a live scope instance")
+    }
+
+    pub fn scope_mut(&mut self, id: ScopeRef) -> &mut ScopeInstance {
+        self.scopes[id as usize]
+            .as_mut()
+            .expect("a live scope instance")
+    }
+
+    /// The live threads, in order of their numbers.
+    pub fn thread_ids(&self) -> Vec<ThreadId> {
+        live(&self.threads)
+    }
+
+    /// The live scope instances, in order of their numbers.
+    pub fn scope_ids(&self) -> Vec<ScopeRef> {
+        live(&self.scopes)
+    }
+
+    /// The instance of scope `declared` that scope instance `from` sees: itself or the
+    /// nearest enclosing instance of it.
+    pub fn declaring(&self, from: ScopeRef, declared: ScopeId) -> Option<ScopeRef> {
+        let mut current = Some(from);
+        while let Some(id) = current {
+            let instance = self.scopes.get(id as usize)?.as_ref()?;
+            if instance.scope == declared {
+                return Some(id);
+            }
+            current = instance.parent;
+        }
+        None
+    }
+
+    /// The value of `variable` as seen from scope instance `from`.
+    pub fn variable(
+        &self,
+        process: &Process,
+        from: ScopeRef,
+        variable: VariableId,
+    ) -> Option<&Document> {
+        let declared = process.variable(variable);
+        let instance = self.declaring(from, declared.scope)?;
+        self.scope(instance).variables[declared.slot as usize].as_ref()
+    }
+
+    /// The slot of `variable` as seen from scope instance `from`.
+    pub fn variable_mut(
+        &mut self,
+        process: &Process,
+        from: ScopeRef,
+        variable: VariableId,
+    ) -> &mut Option<Document> {
+        let declared = process.variable(variable);
+        let instance = self
+            .declaring(from, declared.scope)
+            .expect("variables are resolved within their scope");
+        &mut self.scope_mut(instance).variables[declared.slot as usize]
+    }
+
+    /// The correlation set's values as seen from scope instance `from`.
+    pub fn correlation_mut(
+        &mut self,
+        process: &Process,
+        from: ScopeRef,
+        set: CorrelationSetId,
+    ) -> &mut Option<Vec<String>> {
+        let declared = process.correlation_set(set);
+        let instance = self
+            .declaring(from, declared.scope)
+            .expect("correlation sets are resolved within their scope");
+        &mut self.scope_mut(instance).correlations[declared.slot as usize]
+    }
+
+    /// The correlation set's values as seen from scope instance `from`.
+    pub fn correlation(
+        &self,
+        process: &Process,
+        from: ScopeRef,
+        set: CorrelationSetId,
+    ) -> Option<&Vec<String>> {
+        let declared = process.correlation_set(set);
+        let instance = self.declaring(from, declared.scope)?;
+        self.scope(instance).correlations[declared.slot as usize].as_ref()
+    }
+
+    /// The partner role address assigned to `partner_link`, as seen from `from`.
+    pub fn endpoint(
+        &self,
+        process: &Process,
+        from: ScopeRef,
+        partner_link: PartnerLinkId,
+    ) -> Option<&String> {
+        let declared = process.partner_link(partner_link);
+        let instance = self.declaring(from, declared.scope)?;
+        self.scope(instance).endpoints[declared.slot as usize].as_ref()
+    }
+
+    /// The slot of `partner_link`'s assigned address, as seen from `from`.
+    pub fn endpoint_mut(
+        &mut self,
+        process: &Process,
+        from: ScopeRef,
+        partner_link: PartnerLinkId,
+    ) -> &mut Option<String> {
+        let declared = process.partner_link(partner_link);
+        let instance = self
+            .declaring(from, declared.scope)
+            .expect("partner links are resolved within their scope");
+        &mut self.scope_mut(instance).endpoints[declared.slot as usize]
+    }
+
+    /// The scope instances `from` sees, innermost first.
+    pub fn chain(&self, from: ScopeRef) -> Vec<ScopeRef> {
+        let mut chain = Vec::new();
+        let mut current = Some(from);
+        while let Some(id) = current {
+            chain.push(id);
+            current = self.scopes[id as usize].as_ref().and_then(|s| s.parent);
+        }
+        chain
+    }
+
+    /// Every exchange an invoke of this instance awaits, with its activity.
+    pub fn awaited_invokes(&self) -> impl Iterator<Item = (ActivityId, &ExchangeId)> {
+        self.threads
+            .iter()
+            .flatten()
+            .filter_map(|thread| match &thread.waiting {
+                Some(Waiting::Invoke { activity, exchange }) => Some((*activity, exchange)),
+                _ => None,
+            })
+    }
+}
+
+fn insert<T>(slab: &mut Vec<Option<T>>, value: T) -> u32 {
+    match slab.iter().position(Option::is_none) {
+        Some(free) => {
+            slab[free] = Some(value);
+            free as u32
+        }
+        None => {
+            slab.push(Some(value));
+            (slab.len() - 1) as u32
         }
     }
+}
+
+fn live<T>(slab: &[Option<T>]) -> Vec<u32> {
+    slab.iter()
+        .enumerate()
+        .filter(|(_, slot)| slot.is_some())
+        .map(|(index, _)| index as u32)
+        .collect()
 }

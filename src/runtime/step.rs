@@ -1,11 +1,11 @@
 //! The machine's interface: the events that move an instance, and the actions and routes a
 //! step produces for the engine to commit and carry out.
 
-use crate::model::{ActivityId, PartnerLinkId};
+use crate::model::PartnerLinkId;
 use crate::xml::{Document, QName};
 
 use super::fault::Fault;
-use super::state::{ExchangeId, Inbound, InstanceStatus, OpenExchange};
+use super::state::{ExchangeId, Inbound, InstanceStatus, OpenExchange, TimerId};
 
 /// Something that happened to an instance.
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub enum Event {
         outcome: InvokeOutcome,
     },
     /// A timer fired.
-    TimerFired { activity: ActivityId },
+    TimerFired { timer: TimerId },
 }
 
 /// How an outbound invoke ended.
@@ -58,7 +58,7 @@ pub enum Action {
         endpoint: Option<String>,
     },
     /// Fire [`Event::TimerFired`] at `due_ms` (ms since the Unix epoch).
-    Timer { activity: ActivityId, due_ms: i64 },
+    Timer { timer: TimerId, due_ms: i64 },
 }
 
 /// The reply to an inbound exchange.

@@ -110,5 +110,5 @@ fn empty_does_nothing() {
     let output = env.notify("");
     assert!(output.actions.is_empty());
     assert_eq!(output.status, InstanceStatus::Completed);
-    assert!(env.state.stack.is_empty());
+    assert!(env.state.threads.is_empty());
 }

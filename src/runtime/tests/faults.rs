@@ -86,7 +86,7 @@ fn an_uncaught_fault_ends_the_instance_and_owed_replies_get_it() {
     assert_faulted(&env, &output, &t("bad"));
     assert_eq!(only_fault_reply(&output, &caller).name, t("bad"));
     assert!(env.variable("s").is_none());
-    assert!(env.state.stack.is_empty() && env.state.open_exchanges.is_empty());
+    assert!(env.state.threads.is_empty() && env.state.open_exchanges.is_empty());
 }
 
 #[test]

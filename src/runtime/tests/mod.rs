@@ -21,12 +21,12 @@ mod wait;
 use std::sync::Arc;
 
 use super::fault::BPEL_NS;
-use super::state::{Inbound, Waiting};
+use super::state::{Inbound, TimerId, Waiting};
 use super::step::ReplyOutcome;
 use super::{Action, CompiledProcess, Event, Fault, InstanceState, InstanceStatus, StepOutput};
 use super::{ExchangeId, Machine};
 use crate::compiler::{compile, UnitSource};
-use crate::model::{ActivityId, PartnerLinkId};
+use crate::model::PartnerLinkId;
 use crate::xml::{self, Document, QName};
 
 /// The namespace of the test WSDL.
@@ -295,11 +295,15 @@ impl TestEnv {
 
     /// The value of variable `name`, if set.
     pub fn variable(&self, name: &str) -> Option<&Document> {
-        let id = self
+        let position = self
             .process
-            .variable_named(name)
+            .model
+            .variables
+            .iter()
+            .position(|variable| variable.name == name)
             .unwrap_or_else(|| panic!("no variable {name}"));
-        self.state.variables[id.index()].as_ref()
+        let id = crate::model::VariableId(position as u32);
+        self.state.variable(&self.process.model, 0, id)
     }
 
     /// The string value of variable `name`, which must be set.
@@ -310,18 +314,28 @@ impl TestEnv {
         document.string_value(document.root())
     }
 
-    /// The activity and due time of the timer the instance waits for.
-    pub fn timer(&self) -> (ActivityId, i64) {
-        match self.state.waiting {
-            Some(Waiting::Timer { activity, due_ms }) => (activity, due_ms),
-            ref other => panic!("expected to wait for a timer, waiting for {other:?}"),
+    /// The timer the instance waits for and its due time.
+    pub fn timer(&self) -> (TimerId, i64) {
+        let waits: Vec<_> = self.waits().collect();
+        match waits.as_slice() {
+            [Waiting::Timer { timer, due_ms, .. }] => (*timer, *due_ms),
+            other => panic!("expected to wait for a timer, waiting for {other:?}"),
         }
+    }
+
+    /// What the instance's threads wait for.
+    pub fn waits(&self) -> impl Iterator<Item = &Waiting> {
+        self.state
+            .threads
+            .iter()
+            .flatten()
+            .filter_map(|thread| thread.waiting.as_ref())
     }
 
     /// Fires the timer the instance waits for.
     pub fn fire_timer(&mut self) -> StepOutput {
-        let (activity, _) = self.timer();
-        self.apply(Event::TimerFired { activity })
+        let (timer, _) = self.timer();
+        self.apply(Event::TimerFired { timer })
     }
 
     /// The fault that ended the instance.

@@ -17,13 +17,13 @@ fn wait_for_arms_a_timer_and_resumes_when_it_fires() {
     let mut env = waiting("<wait><for>'PT1H30M'</for></wait>");
     let output = env.notify("");
     assert_eq!(output.status, InstanceStatus::Running);
-    let (activity, due_ms) = env.timer();
+    let (timer, due_ms) = env.timer();
     assert_eq!(due_ms, START_MS + 90 * 60_000);
     match output.actions.as_slice() {
         [Action::Timer {
-            activity: timed,
+            timer: timed,
             due_ms: due,
-        }] => assert_eq!((*timed, *due), (activity, due_ms)),
+        }] => assert_eq!((*timed, *due), (timer, due_ms)),
         actions => panic!("expected one timer, got {actions:?}"),
     }
     assert!(env.variable("s").is_none());
@@ -43,14 +43,13 @@ fn a_duration_can_come_from_a_variable() {
 }
 
 #[test]
-fn a_timer_for_another_activity_is_ignored() {
+fn an_unknown_timer_is_ignored() {
     let mut env = waiting("<wait><for>'PT1M'</for></wait>");
     env.notify("");
-    let (activity, _) = env.timer();
-    let other = crate::model::ActivityId(activity.0 + 1);
-    let output = env.apply(Event::TimerFired { activity: other });
+    let (timer, _) = env.timer();
+    let output = env.apply(Event::TimerFired { timer: timer + 1 });
     assert_eq!(output.status, InstanceStatus::Running);
-    assert_eq!(env.timer().0, activity);
+    assert_eq!(env.timer().0, timer);
 }
 
 #[test]
@@ -87,18 +86,18 @@ fn an_invalid_duration_is_an_invalid_expression_value() {
 fn recover_re_arms_the_timer() {
     let mut env = waiting("<wait><for>'PT10M'</for></wait>");
     env.notify("");
-    let (activity, due_ms) = env.timer();
+    let (timer, due_ms) = env.timer();
     env.advance(60_000);
     let output = env.apply(Event::Recover);
     assert_eq!(output.status, InstanceStatus::Running);
     match output.actions.as_slice() {
         [Action::Timer {
-            activity: timed,
+            timer: timed,
             due_ms: due,
-        }] => assert_eq!((*timed, *due), (activity, due_ms)),
+        }] => assert_eq!((*timed, *due), (timer, due_ms)),
         actions => panic!("expected the timer again, got {actions:?}"),
     }
-    assert_eq!(env.timer(), (activity, due_ms));
+    assert_eq!(env.timer(), (timer, due_ms));
 }
 
 #[test]
@@ -108,10 +107,10 @@ fn recover_while_waiting_for_a_message_does_nothing() {
         r#"<receive partnerLink="client" operation="notify" variable="response"/>"#,
     ]));
     env.notify("first");
-    let waiting = env.state.waiting.clone();
+    let waiting: Vec<Waiting> = env.waits().cloned().collect();
     let output = env.apply(Event::Recover);
     assert!(output.actions.is_empty());
     assert_eq!(output.status, InstanceStatus::Running);
-    assert_eq!(env.state.waiting, waiting);
+    assert_eq!(env.waits().cloned().collect::<Vec<_>>(), waiting);
     assert_eq!(env.notify("second").status, InstanceStatus::Completed);
 }

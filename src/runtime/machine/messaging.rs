@@ -1,0 +1,541 @@
+//! Messaging activities: receive, reply, invoke, pick and onEvent; matching inbox messages
+//! to whatever waits for them; and correlation sets.
+
+use super::{Machine, ACTIVITY_RECOVERY_NS};
+use crate::model::{
+    ActivityId, ActivityKind, CorrelationUse, Initiate, Invoke, Pattern, Receive, VariableKind,
+};
+use crate::runtime::correlation;
+use crate::runtime::fault::Fault;
+use crate::runtime::state::{
+    Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
+};
+use crate::runtime::step::{Action, InvokeOutcome, ReplyOutcome, Route};
+use crate::xml::{Document, QName};
+
+/// What an inbox message can go to.
+enum Consumer {
+    Receive(ThreadId, ActivityId),
+    Pick(ThreadId, ActivityId, usize),
+    Event(ScopeRef, usize),
+}
+
+impl<'p> Machine<'p> {
+    pub(super) fn receive(&self, activity: ActivityId) -> &'p Receive {
+        match &self.model.activity(activity).kind {
+            ActivityKind::Receive(receive) => receive,
+            other => unreachable!("activity {activity:?} is not a receive: {other:?}"),
+        }
+    }
+
+    pub(super) fn invoke(&self, activity: ActivityId) -> &'p Invoke {
+        match &self.model.activity(activity).kind {
+            ActivityKind::Invoke(invoke) => invoke,
+            other => unreachable!("activity {activity:?} is not an invoke: {other:?}"),
+        }
+    }
+
+    pub(super) fn run_receive(&mut self, activity: ActivityId) -> Result<(), Fault> {
+        let receive = self.receive(activity);
+        let conflicting = self.state.thread_ids().into_iter().any(|id| {
+            matches!(self.state.thread(id).waiting, Some(Waiting::Message(other))
+                if same_receive(self.receive(other), receive))
+        });
+        if conflicting {
+            return Err(Fault::standard(
+                "conflictingReceive",
+                format!(
+                    "another receive already waits for operation '{}' on the same partner link and correlation sets",
+                    receive.operation
+                ),
+            ));
+        }
+        self.push(Frame::Run(activity));
+        self.wait(Waiting::Message(activity));
+        Ok(())
+    }
+
+    pub(super) fn run_pick(&mut self, activity: ActivityId) -> Result<(), Fault> {
+        let ActivityKind::Pick(pick) = &self.model.activity(activity).kind else {
+            unreachable!("a pick");
+        };
+        let mut alarm: Option<Alarm> = None;
+        for (index, on_alarm) in pick.on_alarms.iter().enumerate() {
+            let Some(deadline) = on_alarm.deadline else {
+                continue;
+            };
+            let due_ms = self.deadline(deadline)?;
+            if alarm.is_none_or(|earliest| due_ms < earliest.due_ms) {
+                alarm = Some(Alarm {
+                    timer: 0,
+                    due_ms,
+                    index: index as u32,
+                });
+            }
+        }
+        if let Some(alarm) = alarm.as_mut() {
+            alarm.timer = self.next_timer();
+            self.actions.push(Action::Timer {
+                timer: alarm.timer,
+                due_ms: alarm.due_ms,
+            });
+        }
+        self.push(Frame::Run(activity));
+        self.wait(Waiting::Pick { activity, alarm });
+        Ok(())
+    }
+
+    /// The pick's alarm `index` fired: its activity runs, the other branches are dead.
+    pub(super) fn pick_alarm(&mut self, activity: ActivityId, index: usize) {
+        let ActivityKind::Pick(pick) = &self.model.activity(activity).kind else {
+            unreachable!("a pick");
+        };
+        let chosen = pick.on_alarms[index].activity;
+        self.choose_branch(activity, chosen);
+    }
+
+    /// Runs the pick branch `chosen`; the others' links are set false.
+    fn choose_branch(&mut self, activity: ActivityId, chosen: ActivityId) {
+        let ActivityKind::Pick(pick) = &self.model.activity(activity).kind else {
+            unreachable!("a pick");
+        };
+        let branches = pick
+            .on_messages
+            .iter()
+            .map(|m| m.activity)
+            .chain(pick.on_alarms.iter().map(|a| a.activity));
+        for branch in branches.filter(|&branch| branch != chosen) {
+            self.skip(branch);
+        }
+        self.push(Frame::Run(chosen));
+    }
+
+    /// Hands the oldest inbox message that something waits for to it. False when there was
+    /// none.
+    pub(super) fn match_inbox(&mut self) -> bool {
+        for index in 0..self.state.inbox.len() {
+            if let Some(consumer) = self.consumer(&self.state.inbox[index]) {
+                let inbound = self.state.inbox.remove(index);
+                self.consume(consumer, inbound);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn consumer(&self, inbound: &Inbound) -> Option<Consumer> {
+        for id in self.state.thread_ids() {
+            let thread = self.state.thread(id);
+            match &thread.waiting {
+                Some(Waiting::Message(activity))
+                    if self.accepts(self.receive(*activity), inbound, thread.scope) =>
+                {
+                    return Some(Consumer::Receive(id, *activity));
+                }
+                Some(Waiting::Pick { activity, .. }) => {
+                    let ActivityKind::Pick(pick) = &self.model.activity(*activity).kind else {
+                        continue;
+                    };
+                    if let Some(index) = pick
+                        .on_messages
+                        .iter()
+                        .position(|m| self.accepts(&m.message, inbound, thread.scope))
+                    {
+                        return Some(Consumer::Pick(id, *activity, index));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for id in self.state.scope_ids() {
+            let instance = self.state.scope(id);
+            if !instance.events_open
+                || !matches!(instance.phase, crate::runtime::state::Phase::Running)
+            {
+                continue;
+            }
+            let handlers = &self.model.scope(instance.scope).event_handlers;
+            if let Some(index) = handlers
+                .on_events
+                .iter()
+                .position(|event| self.accepts(&event.message, inbound, id))
+            {
+                return Some(Consumer::Event(id, index));
+            }
+        }
+        None
+    }
+
+    /// Whether `receive`, seen from scope instance `scope`, takes `inbound`: same partner
+    /// link and operation, and the values of its initiated correlation sets.
+    fn accepts(&self, receive: &Receive, inbound: &Inbound, scope: ScopeRef) -> bool {
+        if inbound.partner_link != receive.partner_link || inbound.operation != receive.operation {
+            return false;
+        }
+        let checked = receive
+            .correlations
+            .iter()
+            .filter(|usage| usage.initiate != Initiate::Yes);
+        for usage in checked {
+            let Some(current) = self.state.correlation(self.model, scope, usage.set) else {
+                continue;
+            };
+            let Some(message_type) = self
+                .process
+                .input_message(receive.partner_link, &receive.operation)
+            else {
+                return false;
+            };
+            let set = self.model.correlation_set(usage.set);
+            match correlation::values(
+                self.process,
+                &VariableKind::Message(message_type),
+                &inbound.message,
+                &set.properties,
+            ) {
+                Ok(values) if values == *current => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    fn consume(&mut self, consumer: Consumer, inbound: Inbound) {
+        match consumer {
+            Consumer::Receive(thread, activity) => {
+                self.current = thread;
+                self.resume(thread, activity);
+                let receive = self.receive(activity);
+                if let Err(fault) = self.take_message(receive, inbound, thread) {
+                    self.raise(fault);
+                }
+            }
+            Consumer::Pick(thread, activity, index) => {
+                self.current = thread;
+                self.resume(thread, activity);
+                let ActivityKind::Pick(pick) = &self.model.activity(activity).kind else {
+                    unreachable!("a pick");
+                };
+                let on_message = &pick.on_messages[index];
+                match self.take_message(&on_message.message, inbound, thread) {
+                    Ok(()) => self.choose_branch(activity, on_message.activity),
+                    Err(fault) => self.raise(fault),
+                }
+            }
+            Consumer::Event(scope, index) => {
+                let on_event = &self
+                    .model
+                    .scope(self.state.scope(scope).scope)
+                    .event_handlers
+                    .on_events[index];
+                let instance =
+                    self.state
+                        .add_scope(self.model, on_event.scope, Some(scope), None, None);
+                let thread = self.spawn(Thread {
+                    scope: instance,
+                    flow: None,
+                    stack: vec![Frame::Run(on_event.activity)],
+                    waiting: None,
+                    parent: None,
+                    doomed: false,
+                    last_scope_succeeded: true,
+                });
+                self.state.scope_mut(instance).body = Some(thread);
+                self.current = thread;
+                if let Err(fault) = self.take_message(&on_event.message, inbound, thread) {
+                    self.raise(fault);
+                }
+            }
+        }
+    }
+
+    /// Takes a message for a receive, onMessage or onEvent running in `thread`. A request
+    /// that cannot be taken gets the fault as its reply, as no reply activity can answer it.
+    fn take_message(
+        &mut self,
+        receive: &Receive,
+        inbound: Inbound,
+        thread: ThreadId,
+    ) -> Result<(), Fault> {
+        let exchange = inbound.exchange.clone();
+        let accepted = self.accept(receive, inbound, self.state.thread(thread).scope);
+        if let (Err(fault), Some(exchange)) = (&accepted, exchange) {
+            let to = OpenExchange {
+                partner_link: receive.partner_link,
+                operation: receive.operation.clone(),
+                message_exchange: receive.message_exchange.clone(),
+                exchange,
+            };
+            self.actions.push(Action::Reply {
+                to,
+                outcome: ReplyOutcome::Fault(fault.clone()),
+            });
+        }
+        accepted
+    }
+
+    fn accept(
+        &mut self,
+        receive: &Receive,
+        inbound: Inbound,
+        scope: ScopeRef,
+    ) -> Result<(), Fault> {
+        let message_type = self
+            .process
+            .input_message(receive.partner_link, &receive.operation);
+        self.correlate(
+            &receive.correlations,
+            &inbound.message,
+            message_type.as_ref(),
+            false,
+            scope,
+        )?;
+        if let Some(exchange) = inbound.exchange {
+            let conflicting = self.state.open_exchanges.iter().any(|open| {
+                open.partner_link == receive.partner_link
+                    && open.operation == receive.operation
+                    && open.message_exchange == receive.message_exchange
+            });
+            if conflicting {
+                return Err(Fault::conflicting_request(format!(
+                    "a reply for operation '{}' is still owed",
+                    receive.operation
+                )));
+            }
+            self.state.open_exchanges.push(OpenExchange {
+                partner_link: receive.partner_link,
+                operation: receive.operation.clone(),
+                message_exchange: receive.message_exchange.clone(),
+                exchange,
+            });
+        }
+        if let Some(variable) = receive.variable {
+            *self.state.variable_mut(self.model, scope, variable) = Some(inbound.message);
+        }
+        Ok(())
+    }
+
+    pub(super) fn run_reply(&mut self, activity: ActivityId) -> Result<(), Fault> {
+        let ActivityKind::Reply(reply) = &self.model.activity(activity).kind else {
+            unreachable!("activity {activity:?} is not a reply");
+        };
+        let message = self.outgoing_message(reply.variable)?;
+        if reply.fault.is_none() {
+            let message_type = self
+                .process
+                .output_message(reply.partner_link, &reply.operation);
+            let scope = self.scope_ref();
+            self.correlate(
+                &reply.correlations,
+                &message,
+                message_type.as_ref(),
+                true,
+                scope,
+            )?;
+        }
+        let position = self.state.open_exchanges.iter().position(|open| {
+            open.partner_link == reply.partner_link
+                && open.operation == reply.operation
+                && open.message_exchange == reply.message_exchange
+        });
+        let Some(position) = position else {
+            return Err(Fault::missing_request(format!(
+                "no request for operation '{}' awaits a reply",
+                reply.operation
+            )));
+        };
+        let open = self.state.open_exchanges.remove(position);
+        let outcome = match &reply.fault {
+            Some(name) => ReplyOutcome::Fault(Fault {
+                name: name.clone(),
+                data: Some(Box::new(message)),
+                reason: format!(
+                    "fault reply from {}",
+                    self.model.activity(activity).location
+                ),
+            }),
+            None => ReplyOutcome::Message(message),
+        };
+        self.actions.push(Action::Reply { to: open, outcome });
+        Ok(())
+    }
+
+    pub(super) fn run_invoke(&mut self, activity: ActivityId) -> Result<(), Fault> {
+        let invoke = self.invoke(activity);
+        let message = self.outgoing_message(invoke.input)?;
+        let input_type = self
+            .process
+            .input_message_of_partner(invoke.partner_link, &invoke.operation);
+        let on_request: Vec<CorrelationUse> = invoke
+            .correlations
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.pattern,
+                    None | Some(Pattern::Request | Pattern::RequestResponse)
+                )
+            })
+            .cloned()
+            .collect();
+        let scope = self.scope_ref();
+        self.correlate(&on_request, &message, input_type.as_ref(), true, scope)?;
+        self.issue_invoke(activity, message);
+        Ok(())
+    }
+
+    /// Sends an invoke's request and, for a request-response operation, waits for its
+    /// outcome.
+    pub(super) fn issue_invoke(&mut self, activity: ActivityId, message: Document) {
+        let invoke = self.invoke(activity);
+        let one_way = self
+            .process
+            .is_one_way_partner(invoke.partner_link, &invoke.operation);
+        let exchange = self.next_exchange();
+        let endpoint = self
+            .state
+            .endpoint(self.model, self.scope_ref(), invoke.partner_link)
+            .cloned();
+        self.actions.push(Action::Invoke {
+            exchange: exchange.clone(),
+            partner_link: invoke.partner_link,
+            operation: invoke.operation.clone(),
+            message,
+            one_way,
+            endpoint,
+        });
+        if !one_way {
+            self.push(Frame::Run(activity));
+            self.wait(Waiting::Invoke { activity, exchange });
+        }
+    }
+
+    /// An invoke's outcome arrived for `thread`.
+    pub(super) fn invoke_done(&mut self, thread: ThreadId, outcome: InvokeOutcome) {
+        let Some(Waiting::Invoke { activity, .. }) = self.state.thread(thread).waiting.clone()
+        else {
+            return;
+        };
+        self.current = thread;
+        self.resume(thread, activity);
+        if let Err(fault) = self.complete_invoke(activity, outcome) {
+            self.raise(fault);
+        }
+    }
+
+    fn complete_invoke(
+        &mut self,
+        activity: ActivityId,
+        outcome: InvokeOutcome,
+    ) -> Result<(), Fault> {
+        let invoke = self.invoke(activity);
+        match outcome {
+            InvokeOutcome::Reply(message) => {
+                let output_type = self
+                    .process
+                    .output_message_of_partner(invoke.partner_link, &invoke.operation);
+                let on_response: Vec<CorrelationUse> = invoke
+                    .correlations
+                    .iter()
+                    .filter(|c| {
+                        matches!(
+                            c.pattern,
+                            Some(Pattern::Response | Pattern::RequestResponse)
+                        )
+                    })
+                    .cloned()
+                    .collect();
+                let scope = self.scope_ref();
+                self.correlate(&on_response, &message, output_type.as_ref(), false, scope)?;
+                if let Some(output) = invoke.output {
+                    *self.state.variable_mut(self.model, scope, output) = Some(message);
+                }
+                Ok(())
+            }
+            InvokeOutcome::Fault { name, data, reason } => Err(Fault { name, data, reason }),
+            InvokeOutcome::Failure(reason) => Err(Fault {
+                name: QName::new(ACTIVITY_RECOVERY_NS, "activityFailure"),
+                data: None,
+                reason: format!("invoke of '{}' failed: {reason}", invoke.operation),
+            }),
+        }
+    }
+
+    pub(super) fn outgoing_message(
+        &self,
+        variable: Option<crate::model::VariableId>,
+    ) -> Result<Document, Fault> {
+        match variable {
+            Some(variable) => Ok(self.read_variable(variable)?.clone()),
+            None => Ok(crate::runtime::message::empty()),
+        }
+    }
+
+    /// Applies correlations to a message, seen from scope instance `scope`: initiates sets
+    /// and checks the others.
+    fn correlate(
+        &mut self,
+        uses: &[CorrelationUse],
+        message: &Document,
+        message_type: Option<&QName>,
+        outgoing: bool,
+        scope: ScopeRef,
+    ) -> Result<(), Fault> {
+        for usage in uses {
+            let set = self.model.correlation_set(usage.set);
+            let Some(message_type) = message_type else {
+                return Err(Fault::correlation_violation(format!(
+                    "correlation set '{}' used on an operation without a message",
+                    set.name
+                )));
+            };
+            let values = correlation::values(
+                self.process,
+                &VariableKind::Message(message_type.clone()),
+                message,
+                &set.properties,
+            )?;
+            let slot = self.state.correlation_mut(self.model, scope, usage.set);
+            match (usage.initiate, slot.as_ref()) {
+                (Initiate::Yes, Some(_)) => {
+                    return Err(Fault::correlation_violation(format!(
+                        "correlation set '{}' is already initiated",
+                        set.name
+                    )))
+                }
+                (Initiate::No, None) => {
+                    return Err(Fault::correlation_violation(format!(
+                        "correlation set '{}' is not initiated",
+                        set.name
+                    )))
+                }
+                (_, Some(current)) if *current != values => {
+                    let direction = if outgoing { "outgoing" } else { "incoming" };
+                    return Err(Fault::correlation_violation(format!(
+                        "the {direction} message's values {values:?} differ from correlation set '{}' {current:?}",
+                        set.name
+                    )));
+                }
+                (Initiate::Yes | Initiate::Join, None) => {
+                    *slot = Some(values.clone());
+                    self.routes.push(Route {
+                        set: set.name.clone(),
+                        values,
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Two receives that may not wait at once: same partner link, operation and correlation
+/// sets (WS-BPEL 2.0 §10.4, bpel:conflictingReceive).
+fn same_receive(a: &Receive, b: &Receive) -> bool {
+    let sets = |r: &Receive| {
+        let mut sets: Vec<_> = r.correlations.iter().map(|c| c.set).collect();
+        sets.sort_unstable();
+        sets
+    };
+    a.partner_link == b.partner_link && a.operation == b.operation && sets(a) == sets(b)
+}

@@ -1,0 +1,282 @@
+//! The interpreter: runs an instance's threads over its activity tree until every thread
+//! waits (for a message, an invoke's outcome, a timer, links, child threads or a scope) or
+//! the instance ends.
+//!
+//! Each thread has an explicit continuation stack of [`Frame`]s, and each scope instance
+//! holds the values of what its scope declares, so a suspended instance is plain data (see
+//! [`super::state`]). A step applies one [`Event`], then runs runnable threads one after the
+//! other, lowest number first, each until it blocks or ends; messages in the inbox are
+//! matched to waiting receives, picks and event handlers whenever no thread can run.
+//!
+//! The code is split by concern:
+//! - [`activities`]: starting each activity, loops, forEach, flow;
+//! - [`messaging`]: receive, reply, invoke, pick, onEvent, inbox matching, correlation;
+//! - [`scopes`]: scope lifecycle, faults and their handlers, termination, compensation,
+//!   event handler alarms;
+//! - [`links`]: flow links, join conditions and dead-path elimination.
+
+mod activities;
+mod links;
+mod messaging;
+mod scopes;
+
+use super::compiled::CompiledProcess;
+use super::fault::Fault;
+use super::state::{
+    ExchangeId, Frame, InstanceState, InstanceStatus, OpenExchange, ThreadId, TimerId, Waiting,
+};
+use super::step::{Action, Event, ReplyOutcome, Route, StepOutput};
+use crate::model::{ActivityId, Process};
+
+/// The namespace of the fault raised when an invoke fails without a fault from the partner.
+pub const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
+
+/// One step of one instance.
+pub struct Machine<'p> {
+    process: &'p CompiledProcess,
+    model: &'p Process,
+    state: &'p mut InstanceState,
+    instance: i64,
+    now_ms: i64,
+    actions: Vec<Action>,
+    routes: Vec<Route>,
+    /// The thread being run.
+    current: ThreadId,
+}
+
+impl<'p> Machine<'p> {
+    /// Applies `event` to the instance `instance` at time `now_ms` (ms since the Unix epoch)
+    /// and runs it as far as it goes.
+    pub fn step(
+        process: &'p CompiledProcess,
+        state: &'p mut InstanceState,
+        instance: i64,
+        now_ms: i64,
+        event: Event,
+    ) -> StepOutput {
+        let mut machine = Machine {
+            process,
+            model: &process.model,
+            state,
+            instance,
+            now_ms,
+            actions: Vec::new(),
+            routes: Vec::new(),
+            current: 0,
+        };
+        if machine.state.status == InstanceStatus::Running {
+            machine.apply(event);
+            machine.run();
+        }
+        StepOutput {
+            actions: machine.actions,
+            routes: machine.routes,
+            status: machine.state.status,
+        }
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Recover => self.recover(),
+            Event::Message(inbound) => self.state.inbox.push(inbound),
+            Event::InvokeDone { exchange, outcome } => {
+                let waiting = self.state.thread_ids().into_iter().find(|&id| {
+                    matches!(&self.state.thread(id).waiting,
+                        Some(Waiting::Invoke { exchange: awaited, .. }) if *awaited == exchange)
+                });
+                match waiting {
+                    Some(thread) => self.invoke_done(thread, outcome),
+                    None => {
+                        tracing::warn!(instance = self.instance, %exchange, "Invoke outcome not awaited; dropped")
+                    }
+                }
+            }
+            Event::TimerFired { timer } => self.timer_fired(timer),
+        }
+    }
+
+    /// After a restart: re-arms timers and re-issues the invokes whose outcome was lost.
+    fn recover(&mut self) {
+        for id in self.state.thread_ids() {
+            match self.state.thread(id).waiting.clone() {
+                Some(Waiting::Timer { timer, due_ms, .. })
+                | Some(Waiting::Pick {
+                    alarm: Some(super::state::Alarm { timer, due_ms, .. }),
+                    ..
+                }) => self.actions.push(Action::Timer { timer, due_ms }),
+                Some(Waiting::Invoke { activity, .. }) => {
+                    // Send the request again; its correlations were applied when it was first
+                    // sent, and initiating them again would be a correlationViolation.
+                    self.current = id;
+                    self.resume(id, activity);
+                    match self.outgoing_message(self.invoke(activity).input) {
+                        Ok(message) => self.issue_invoke(activity, message),
+                        Err(fault) => self.raise(fault),
+                    }
+                }
+                _ => {}
+            }
+        }
+        for id in self.state.scope_ids() {
+            for alarm in self.state.scope(id).alarms.clone() {
+                self.actions.push(Action::Timer {
+                    timer: alarm.timer,
+                    due_ms: alarm.due_ms,
+                });
+            }
+        }
+    }
+
+    fn timer_fired(&mut self, timer: TimerId) {
+        for id in self.state.thread_ids() {
+            match self.state.thread(id).waiting.clone() {
+                Some(Waiting::Timer {
+                    activity,
+                    timer: armed,
+                    ..
+                }) if armed == timer => {
+                    self.resume(id, activity);
+                    return;
+                }
+                Some(Waiting::Pick {
+                    activity,
+                    alarm: Some(alarm),
+                }) if alarm.timer == timer => {
+                    self.current = id;
+                    self.resume(id, activity);
+                    self.pick_alarm(activity, alarm.index as usize);
+                    return;
+                }
+                _ => {}
+            }
+        }
+        self.event_alarm(timer);
+    }
+
+    /// Ends a thread's wait for the blocking `activity`, whose `Run` frame is on top.
+    fn resume(&mut self, thread: ThreadId, activity: ActivityId) {
+        let thread = self.state.thread_mut(thread);
+        thread.waiting = None;
+        debug_assert_eq!(thread.stack.last(), Some(&Frame::Run(activity)));
+        thread.stack.pop();
+    }
+
+    /// Runs threads until none can run, matching inbox messages in between.
+    fn run(&mut self) {
+        loop {
+            while let Some(thread) = self.next_runnable() {
+                self.run_thread(thread);
+                if self.state.status != InstanceStatus::Running {
+                    return;
+                }
+            }
+            if self.state.status != InstanceStatus::Running || !self.match_inbox() {
+                return;
+            }
+        }
+    }
+
+    fn next_runnable(&self) -> Option<ThreadId> {
+        self.state
+            .threads
+            .iter()
+            .position(|thread| thread.as_ref().is_some_and(|t| t.waiting.is_none()))
+            .map(|index| index as ThreadId)
+    }
+
+    fn run_thread(&mut self, id: ThreadId) {
+        self.current = id;
+        loop {
+            if self.state.status != InstanceStatus::Running {
+                return;
+            }
+            let Some(thread) = self.state.threads[id as usize].as_mut() else {
+                return;
+            };
+            if thread.waiting.is_some() {
+                return;
+            }
+            if thread.doomed {
+                self.thread_finished(id);
+                return;
+            }
+            let Some(frame) = thread.stack.pop() else {
+                self.thread_finished(id);
+                return;
+            };
+            if let Err(fault) = self.execute(frame) {
+                self.raise(fault);
+            }
+        }
+    }
+
+    /// The current thread's stack.
+    fn stack(&mut self) -> &mut Vec<Frame> {
+        &mut self.state.thread_mut(self.current).stack
+    }
+
+    fn push(&mut self, frame: Frame) {
+        self.stack().push(frame);
+    }
+
+    /// Suspends the current thread.
+    fn wait(&mut self, waiting: Waiting) {
+        self.state.thread_mut(self.current).waiting = Some(waiting);
+    }
+
+    /// The scope instance of the current thread.
+    fn scope_ref(&self) -> super::state::ScopeRef {
+        self.state.thread(self.current).scope
+    }
+
+    fn next_exchange(&mut self) -> ExchangeId {
+        self.state.exchange_counter += 1;
+        format!("{}.{}", self.instance, self.state.exchange_counter)
+    }
+
+    fn next_timer(&mut self) -> TimerId {
+        self.state.timer_counter += 1;
+        self.state.timer_counter
+    }
+
+    /// Ends the instance: owed replies get the instance's fault, or bpel:missingReply;
+    /// requests left in the inbox get bpel:missingReply.
+    fn finish(&mut self, status: InstanceStatus) {
+        self.state.status = status;
+        self.state.threads.clear();
+        self.state.flows.clear();
+        for open in std::mem::take(&mut self.state.open_exchanges) {
+            let fault = match (&self.state.fault, status) {
+                (Some(fault), InstanceStatus::Faulted) => fault.clone(),
+                _ => Fault::missing_reply(format!(
+                    "the instance ended ({}) without replying to operation '{}'",
+                    status.as_str(),
+                    open.operation
+                )),
+            };
+            self.actions.push(Action::Reply {
+                to: open,
+                outcome: ReplyOutcome::Fault(fault),
+            });
+        }
+        for inbound in std::mem::take(&mut self.state.inbox) {
+            if let Some(exchange) = inbound.exchange {
+                let fault = Fault::missing_reply(format!(
+                    "the instance ended ({}) before receiving operation '{}'",
+                    status.as_str(),
+                    inbound.operation
+                ));
+                let to = OpenExchange {
+                    partner_link: inbound.partner_link,
+                    operation: inbound.operation,
+                    message_exchange: None,
+                    exchange,
+                };
+                self.actions.push(Action::Reply {
+                    to,
+                    outcome: ReplyOutcome::Fault(fault),
+                });
+            }
+        }
+    }
+}
