@@ -108,29 +108,6 @@ fn duplicate_variable() {
 }
 
 #[test]
-fn unsupported_activity() {
-    let source = edited(
-        "HelloWorld",
-        BPEL,
-        "<assign name=\"greet\">",
-        "<flow><empty/></flow><assign name=\"greet\">",
-    );
-    let diagnostics = compile_err(&source);
-    assert_reported(
-        &diagnostics,
-        BPEL,
-        line_of(&source, BPEL, "<flow>"),
-        "UNSUPPORTED",
-    );
-    assert!(
-        diagnostics
-            .to_string()
-            .contains("[UNSUPPORTED] <flow> is not supported yet"),
-        "{diagnostics}"
-    );
-}
-
-#[test]
 fn every_problem_is_reported() {
     let declarations = "<variable name=\"a.b\" type=\"xsd:string\"/>
     <variable name=\"v\" type=\"xsd:string\" element=\"w:hello\"/>";
