@@ -241,15 +241,13 @@ impl Machine<'_> {
         let scope = self.state.scope_mut(instance);
         scope.events_open = false;
         scope.alarms.clear();
+        // Both lists are taken first: a handler started once they are stopped is not theirs.
         let threads: Vec<ThreadId> = self
             .state
             .thread_ids()
             .into_iter()
             .filter(|&id| self.state.thread(id).scope == instance)
             .collect();
-        for thread in threads {
-            self.kill_thread(thread);
-        }
         let events: Vec<ScopeRef> = self
             .state
             .scope_ids()
@@ -261,6 +259,9 @@ impl Machine<'_> {
                     && !matches!(child.phase, Phase::Completed)
             })
             .collect();
+        for thread in threads {
+            self.kill_thread(thread);
+        }
         for event in events {
             self.terminate_scope(event);
         }

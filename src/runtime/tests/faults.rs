@@ -39,7 +39,6 @@ fn a_catch_by_fault_name_gets_the_fault_data_in_its_variable() {
     let (caller, output) = env.call("<key>data</key>");
     assert_faulted(&env, &output, &t("bad"));
     assert_msg(only_reply(&output, &caller), "<key>data</key>");
-    assert_msg(env.variable("err").unwrap(), "<key>data</key>");
 }
 
 #[test]
