@@ -10,6 +10,7 @@
 //! one element part `body` holding a `t:doc`, whose `key` child is the property `t:key`.
 
 mod assign;
+mod concurrency;
 mod control;
 mod correlation;
 mod faults;
