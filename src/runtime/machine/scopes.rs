@@ -210,6 +210,9 @@ impl Machine<'_> {
         let Some(thread) = self.state.threads[id as usize].as_mut() else {
             return;
         };
+        if thread.doomed {
+            return;
+        }
         match thread.waiting.clone() {
             Some(Waiting::Scope(scope)) => {
                 thread.doomed = true;

@@ -16,6 +16,7 @@ mod correlation;
 mod faults;
 mod invoke;
 mod messaging;
+mod scopes;
 mod state;
 mod wait;
 
@@ -317,10 +318,16 @@ impl TestEnv {
 
     /// The timer the instance waits for and its due time.
     pub fn timer(&self) -> (TimerId, i64) {
-        let waits: Vec<_> = self.waits().collect();
-        match waits.as_slice() {
-            [Waiting::Timer { timer, due_ms, .. }] => (*timer, *due_ms),
-            other => panic!("expected to wait for a timer, waiting for {other:?}"),
+        let timers: Vec<_> = self
+            .waits()
+            .filter_map(|waiting| match waiting {
+                Waiting::Timer { timer, due_ms, .. } => Some((*timer, *due_ms)),
+                _ => None,
+            })
+            .collect();
+        match timers.as_slice() {
+            [timer] => *timer,
+            other => panic!("expected to wait for one timer, waiting for {other:?}"),
         }
     }
 
