@@ -139,6 +139,11 @@ impl Server {
 
     /// As [`Server::start`] with a log filter.
     pub async fn start_with(dirs: &Dirs, log_filter: &str) -> Self {
+        Self::start_echoing(dirs, log_filter, true).await
+    }
+
+    /// As [`Server::start_with`]; the server's log is echoed to stderr when `echo` is set.
+    pub async fn start_echoing(dirs: &Dirs, log_filter: &str, echo: bool) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
             .args(["--config", repo().join("conf/baton.toml").to_str().unwrap()])
             .args(["--deploy-dir", dirs.deploy().to_str().unwrap()])
@@ -156,7 +161,9 @@ impl Server {
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                eprintln!("[server] {line}");
+                if echo {
+                    eprintln!("[server] {line}");
+                }
                 sink.lines.lock().unwrap().push(line);
                 sink.changed.notify_all();
             }
@@ -183,17 +190,25 @@ impl Server {
 
     /// Waits for a log line containing every one of `parts`, and returns it.
     pub fn await_log(&self, parts: &[&str]) -> String {
-        let deadline = Instant::now() + PATIENCE;
+        self.await_log_within(parts, PATIENCE)
+            .unwrap_or_else(|| panic!("the server never logged {parts:?}"))
+    }
+
+    /// Waits at most `patience` for a log line containing every one of `parts`.
+    pub fn await_log_within(&self, parts: &[&str], patience: Duration) -> Option<String> {
+        let deadline = Instant::now() + patience;
         let mut lines = self.log.lines.lock().unwrap();
         loop {
             if let Some(line) = lines
                 .iter()
                 .find(|line| parts.iter().all(|part| line.contains(part)))
             {
-                return line.clone();
+                return Some(line.clone());
             }
             let now = Instant::now();
-            assert!(now < deadline, "the server never logged {parts:?}");
+            if now >= deadline {
+                return None;
+            }
             lines = self
                 .log
                 .changed

@@ -1,0 +1,107 @@
+//! The corpus's manifest (`manifest/bpel-test.json`): every bpel-test unit described as
+//! data — its folder, the requests its test*.properties send and the reply patterns they
+//! expect, which mock partners it calls, and whether the upstream suite still runs it.
+
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+pub struct Manifest {
+    pub tests: Vec<UnitTest>,
+}
+
+/// One bpel-test folder.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitTest {
+    /// The folder under bpel-test/bpel/2.0, '/'-separated.
+    pub dir: String,
+    #[serde(default)]
+    pub property_files: Vec<PropertyFile>,
+    pub status: String,
+    #[serde(default)]
+    pub programmatic_invocations: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub java_refs: Vec<JavaRef>,
+}
+
+/// An upstream test method that used the folder.
+#[derive(Debug, Deserialize)]
+pub struct JavaRef {
+    /// properties, programmatic, negative or deployment-expected-exception.
+    pub mode: String,
+}
+
+/// One test*.properties file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyFile {
+    pub file: String,
+    pub namespace: String,
+    pub service: String,
+    pub operation: String,
+    #[serde(default)]
+    pub sequential: bool,
+    pub invocations: Vec<Invocation>,
+}
+
+/// requestN and, for request-response, responseN.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invocation {
+    pub request: String,
+    pub response_pattern: Option<String>,
+}
+
+impl Manifest {
+    pub fn read(corpus: &Path) -> Result<Self, String> {
+        let path = corpus.join("manifest/bpel-test.json");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+impl UnitTest {
+    /// The test's name in reports.
+    pub fn name(&self) -> String {
+        format!("bpel-test/{}", self.dir)
+    }
+
+    /// Why the runner does not run this unit, if it does not.
+    pub fn skip_reason(&self) -> Option<String> {
+        let dir = self.dir.as_str();
+        if dir.starts_with("ExtVar") {
+            return Some("ODE external variables are not supported yet".into());
+        }
+        if dir.starts_with("TestRest") || dir == "TestPostExtActWithWrongURL" {
+            return Some("ODE REST extension activities are not supported yet".into());
+        }
+        if dir == "TestXQueryExpression" {
+            return Some("XQuery expressions are not supported yet".into());
+        }
+        let computed = |i: &serde_json::Value| {
+            i.get("request")
+                .and_then(|r| r.as_str())
+                .is_some_and(|r| r.contains("{now"))
+        };
+        if self.programmatic() && self.programmatic_invocations.iter().any(computed) {
+            return Some("its requests are computed at run time by upstream test code".into());
+        }
+        if self.status != "active upstream" {
+            return Some(format!("not run upstream ({})", self.status));
+        }
+        None
+    }
+
+    /// Whether the upstream test sent its requests from code rather than from its
+    /// test*.properties.
+    pub fn programmatic(&self) -> bool {
+        !self.java_refs.is_empty() && self.java_refs.iter().all(|r| r.mode == "programmatic")
+    }
+
+    /// Whether the unit must be refused at deployment.
+    pub fn negative(&self) -> bool {
+        self.dir.contains("Negative")
+    }
+}

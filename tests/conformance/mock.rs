@@ -1,0 +1,126 @@
+//! The two partner services ODE's harness mocked, served over real SOAP 1.1/HTTP on
+//! 127.0.0.1 by a small HTTP/1.1 server (keep-alive, Content-Length bodies):
+//! - `/probe` (ProbeService `probe`): replies with the request's parts, `probeData` replaced
+//!   by `probeData + " -> " + probeName`;
+//! - `/fault` (FaultService `throwFault`): always answers with a SOAP fault whose faultcode
+//!   is `FaultMessage1` when `faultIndicator1` is `yes`, else `FaultMessage2` when
+//!   `faultIndicator2` is `yes`, else `UnKnownFault` (in the FaultService namespace), and
+//!   whose detail is `<errorID>FA-1</errorID><errorText>{faultData}</errorText>`.
+//!
+//! Requests are read in the rpc/literal layout the staged mock WSDLs bind (see `stage`):
+//! the parts are found by name anywhere in the body.
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::stage::{FAULT_NS, PROBE_NS};
+
+/// Starts the mock partners; returns their base URL (`http://127.0.0.1:PORT`).
+pub async fn start() -> std::io::Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve(stream));
+        }
+    });
+    Ok(url)
+}
+
+/// Serves the requests of one connection until it closes.
+async fn serve(stream: TcpStream) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let path = request_line.split_whitespace().nth(1).unwrap_or_default();
+        let (status, envelope) = answer(path, &String::from_utf8_lossy(&body));
+        let response = format!(
+            "HTTP/1.1 {status}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n{envelope}",
+            envelope.len()
+        );
+        if reader
+            .get_mut()
+            .write_all(response.as_bytes())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// The HTTP status and SOAP envelope answering a request to `path`.
+fn answer(path: &str, request: &str) -> (&'static str, String) {
+    let part = |name: &str| part_text(request, name).unwrap_or_default();
+    let envelope = |body: String| {
+        format!(
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
+        )
+    };
+    match path {
+        "/probe" => {
+            let name = part("probeName");
+            let data = format!("{} -> {name}", part("probeData"));
+            let body = format!(
+                r#"<p:probeResponse xmlns:p="{PROBE_NS}"><probeName>{}</probeName><probeData>{}</probeData></p:probeResponse>"#,
+                escape(&name),
+                escape(&data)
+            );
+            ("200 OK", envelope(body))
+        }
+        "/fault" => {
+            let fault = if part("faultIndicator1") == "yes" {
+                "FaultMessage1"
+            } else if part("faultIndicator2") == "yes" {
+                "FaultMessage2"
+            } else {
+                "UnKnownFault"
+            };
+            let body = format!(
+                r#"<soapenv:Fault><faultcode xmlns:f="{FAULT_NS}">f:{fault}</faultcode><faultstring>{fault}</faultstring><detail><errorID>FA-1</errorID><errorText>{}</errorText></detail></soapenv:Fault>"#,
+                escape(&part("faultData"))
+            );
+            ("500 Internal Server Error", envelope(body))
+        }
+        _ => ("404 Not Found", envelope(String::new())),
+    }
+}
+
+/// The text of the first element named `local` (any prefix) in `xml`.
+fn part_text(xml: &str, local: &str) -> Option<String> {
+    let document = baton::xml::parse(xml.as_bytes()).ok()?;
+    let root = document.root();
+    let node = document
+        .descendants(root)
+        .find(|&n| document.name(n).is_some_and(|name| name.local == local))?;
+    Some(document.string_value(node))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,284 @@
+//! Staging: builds, in a temporary folder, a deployment unit Baton can read from a corpus
+//! folder, and the folder's mock partners' WSDL documents beside it.
+//!
+//! ODE's bpel-test units import `../ProbeService/probeService.wsdl` and
+//! `../FaultService/faultService.wsdl`, outside their own folder, which ODE's harness
+//! supplied. A Baton unit is self-contained, so the staged unit holds the corpus folder's
+//! files one level down (`unit/…`), the two mock WSDL folders beside them, and deploy.xml at
+//! its root with `fileName`s pointing one level down: the imports then resolve inside the
+//! unit without editing any process.
+//!
+//! The mock WSDLs of the corpus declare no SOAP binding and no address (ODE bound them in
+//! memory), and deploy.xml names no real service for them (`<service name="ignore"/>`). The
+//! staged copies therefore get an rpc/literal SOAP binding and a service whose
+//! `soap:address` is the mock server's URL, and each `<invoke>` of a partner link whose
+//! partner role is a mock's port type is pointed at that service. This keeps the engine's
+//! ordinary address resolution in play instead of a test-only override.
+
+use std::path::Path;
+
+use baton::compiler::{compile, Diagnostics, UnitSource};
+use baton::xml::{parse, Document, NodeId};
+
+/// The folder of the corpus files inside a staged unit.
+pub const INNER: &str = "unit";
+
+pub const PROBE_NS: &str = "http://ode/bpel/unit-test/ProbeService.wsdl";
+pub const FAULT_NS: &str = "http://ode/bpel/unit-test/FaultService.wsdl";
+
+/// A mock partner: its corpus folder and WSDL, its port type, and the service the staged
+/// copy adds.
+struct Mock {
+    folder: &'static str,
+    wsdl: &'static str,
+    namespace: &'static str,
+    port_type: &'static str,
+    binding: &'static str,
+    operation: &'static str,
+    service: &'static str,
+    port: &'static str,
+    /// The path under the mock server's URL.
+    path: &'static str,
+}
+
+const MOCKS: [Mock; 2] = [
+    Mock {
+        folder: "ProbeService",
+        wsdl: "probeService.wsdl",
+        namespace: PROBE_NS,
+        port_type: "probeMessagePT",
+        binding: "probeBinding",
+        operation: "probe",
+        service: "ProbeService",
+        port: "ProbePort",
+        path: "/probe",
+    },
+    Mock {
+        folder: "FaultService",
+        wsdl: "faultService.wsdl",
+        namespace: FAULT_NS,
+        port_type: "faultMessagePT",
+        binding: "faultBinding",
+        operation: "throwFault",
+        service: "FaultService",
+        port: "FaultPort",
+        path: "/fault",
+    },
+];
+
+/// Copies every file under `from` into `to`, leaving out what `skip` says.
+pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if skip(&entry.path()) {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target, skip)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Stages the corpus unit folder `unit` (whose mock WSDL folders sit in `mocks_dir`) as the
+/// unit folder `to`, with the mocks served at `mock_url`. Returns the compiled unit, or the
+/// compiler's diagnostics.
+pub fn stage_unit(
+    unit: &Path,
+    mocks_dir: &Path,
+    to: &Path,
+    mock_url: &str,
+) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
+    let io = |e: std::io::Error| format!("staging {}: {e}", unit.display());
+    let is_descriptor = |path: &Path| path.file_name().is_some_and(|n| n == "deploy.xml");
+    copy_tree(unit, &to.join(INNER), &|path| {
+        is_descriptor(path) && path.parent() == Some(unit)
+    })
+    .map_err(io)?;
+    for mock in &MOCKS {
+        let source = mocks_dir.join(mock.folder).join(mock.wsdl);
+        let text = std::fs::read_to_string(&source).map_err(io)?;
+        let folder = to.join(mock.folder);
+        std::fs::create_dir_all(&folder).map_err(io)?;
+        std::fs::write(folder.join(mock.wsdl), bind_mock(&text, mock, mock_url)).map_err(io)?;
+    }
+    let descriptor = std::fs::read_to_string(unit.join("deploy.xml")).map_err(io)?;
+    let descriptor = descriptor.replace("fileName=\"", &format!("fileName=\"{INNER}/"));
+    let descriptor = point_invokes_at_mocks(&descriptor, &mock_links(to));
+    std::fs::write(to.join("deploy.xml"), &descriptor).map_err(io)?;
+    compile_dir(to)
+}
+
+/// Compiles the unit folder `dir` as the server would.
+pub fn compile_dir(dir: &Path) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
+    let source =
+        UnitSource::from_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
+    Ok(compile(&source))
+}
+
+/// The mock WSDL with an rpc/literal SOAP binding and a service at `base_url`.
+fn bind_mock(wsdl: &str, mock: &Mock, base_url: &str) -> String {
+    let soap = "http://schemas.xmlsoap.org/wsdl/soap/";
+    let body = format!(
+        r#"<soap:body use="literal" namespace="{}"/>"#,
+        mock.namespace
+    );
+    let binding = format!(
+        r#"<wsdl:binding name="{binding}Soap" type="tns:{port_type}" xmlns:soap="{soap}">
+        <soap:binding style="rpc" transport="http://schemas.xmlsoap.org/soap/http"/>
+        <wsdl:operation name="{operation}">
+            <soap:operation soapAction="" style="rpc"/>
+            <wsdl:input>{body}</wsdl:input>
+            <wsdl:output>{body}</wsdl:output>
+        </wsdl:operation>
+    </wsdl:binding>
+    <wsdl:service name="{service}Soap">
+        <wsdl:port name="{port}" binding="tns:{binding}Soap">
+            <soap:address location="{base_url}{path}" xmlns:soap="{soap}"/>
+        </wsdl:port>
+    </wsdl:service>
+"#,
+        binding = mock.binding,
+        port_type = mock.port_type,
+        operation = mock.operation,
+        service = mock.service,
+        port = mock.port,
+        path = mock.path,
+    );
+    match wsdl.rfind("</wsdl:definitions>") {
+        Some(end) => format!("{}{binding}{}", &wsdl[..end], &wsdl[end..]),
+        None => wsdl.to_owned(),
+    }
+}
+
+/// deploy.xml with the `<invoke>` of each of `links` naming its mock's staged service.
+fn point_invokes_at_mocks(descriptor: &str, links: &[(String, &Mock)]) -> String {
+    let mut text = descriptor.to_owned();
+    for (link, mock) in links {
+        let pattern = format!(
+            r#"(<(?:\w+:)?invoke\s+partnerLink="{}"[^>]*>\s*<(?:\w+:)?service\s)[^>]*?(/?>)"#,
+            regex::escape(link)
+        );
+        let service = format!(
+            r#"xmlns:mock="{}" name="mock:{}Soap" port="{}""#,
+            mock.namespace, mock.service, mock.port
+        );
+        let re = regex::Regex::new(&pattern).expect("a valid pattern");
+        text = re
+            .replace_all(&text, |c: &regex::Captures| {
+                format!("{}{service}{}", &c[1], &c[2])
+            })
+            .into_owned();
+    }
+    text
+}
+
+const PLNK_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/plnktype";
+
+/// The partner links of the staged unit's processes whose partner role is a mock's port
+/// type, read from the processes' `<partnerLink>`s and the WSDLs' partner link types.
+fn mock_links(unit: &Path) -> Vec<(String, &'static Mock)> {
+    let mut wsdls = Vec::new();
+    let mut processes = Vec::new();
+    collect_documents(unit, &mut wsdls, &mut processes);
+    let mut roles = Vec::new();
+    for doc in &wsdls {
+        let Some(root) = doc.document_element() else {
+            continue;
+        };
+        let tns = doc
+            .attribute(root, "", "targetNamespace")
+            .unwrap_or_default();
+        for plt in doc.descendants(root) {
+            if doc
+                .name(plt)
+                .is_none_or(|n| !n.is(PLNK_NS, "partnerLinkType"))
+            {
+                continue;
+            }
+            let plt_name = doc.attribute(plt, "", "name").unwrap_or_default();
+            for role in doc.child_elements(plt) {
+                let role_name = doc.attribute(role, "", "name").unwrap_or_default();
+                if let Some(port_type) = doc
+                    .attribute(role, "", "portType")
+                    .and_then(|v| resolve(doc, role, v))
+                {
+                    roles.push((
+                        (tns.to_owned(), plt_name.to_owned(), role_name.to_owned()),
+                        port_type,
+                    ));
+                }
+            }
+        }
+    }
+    let mut links = Vec::new();
+    for doc in &processes {
+        let Some(root) = doc.document_element() else {
+            continue;
+        };
+        for link in doc.descendants(root) {
+            if doc.name(link).is_none_or(|n| n.local != "partnerLink") {
+                continue;
+            }
+            let (Some(name), Some(role), Some(plt)) = (
+                doc.attribute(link, "", "name"),
+                doc.attribute(link, "", "partnerRole"),
+                doc.attribute(link, "", "partnerLinkType")
+                    .and_then(|v| resolve(doc, link, v)),
+            ) else {
+                continue;
+            };
+            let key = (plt.0, plt.1, role.to_owned());
+            let Some((_, (ns, local))) = roles.iter().find(|(k, _)| *k == key) else {
+                continue;
+            };
+            if let Some(mock) = MOCKS
+                .iter()
+                .find(|m| m.namespace == ns && m.port_type == local)
+            {
+                links.push((name.to_owned(), mock));
+            }
+        }
+    }
+    links
+}
+
+/// The parsed .wsdl and .bpel files under `dir`.
+fn collect_documents(dir: &Path, wsdls: &mut Vec<Document>, processes: &mut Vec<Document>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_documents(&path, wsdls, processes);
+            continue;
+        }
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        let list = match extension.to_ascii_lowercase().as_str() {
+            "wsdl" => &mut *wsdls,
+            "bpel" => &mut *processes,
+            _ => continue,
+        };
+        if let Some(doc) = std::fs::read(&path).ok().and_then(|b| parse(&b).ok()) {
+            list.push(doc);
+        }
+    }
+}
+
+/// The (namespace, local name) a QName-valued attribute of `node` denotes.
+fn resolve(doc: &Document, node: NodeId, value: &str) -> Option<(String, String)> {
+    let (prefix, local) = match value.split_once(':') {
+        Some((prefix, local)) => (Some(prefix), local),
+        None => (None, value),
+    };
+    let ns = doc.lookup_namespace(node, prefix).unwrap_or_default();
+    Some((ns.to_owned(), local.to_owned()))
+}
