@@ -56,7 +56,7 @@ impl Opening {
                     response: Some(response.into_bytes()),
                 })
             }
-            Event::Recover | Event::TimerFired { .. } => None,
+            Event::Recover | Event::TimerFired { .. } | Event::Recovery { .. } => None,
         };
         Self(write)
     }

@@ -193,7 +193,8 @@ pub struct Invoke {
 }
 
 /// What to do when an invoke fails (no reply, not a WSDL fault): ODE's activity recovery.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The default retries nothing and waits for an operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureHandling {
     /// Retries before giving up.
     pub retry_for: u32,

@@ -107,10 +107,26 @@ pub enum Waiting {
         activity: ActivityId,
         alarm: Option<Alarm>,
     },
-    /// The outcome of the invoke `exchange`.
+    /// The outcome of the invoke `exchange`, its `attempt`th retry (0: the first try).
     Invoke {
         activity: ActivityId,
         exchange: ExchangeId,
+        #[serde(default)]
+        attempt: u32,
+    },
+    /// The time to retry an invoke that failed (its `attempt`th retry).
+    Retry {
+        activity: ActivityId,
+        timer: TimerId,
+        due_ms: i64,
+        attempt: u32,
+    },
+    /// An invoke that failed (exchange `exchange`, for `reason`), waiting for an operator to
+    /// retry it, cancel it or turn it into a fault: ODE's activity recovery.
+    Recovery {
+        activity: ActivityId,
+        exchange: ExchangeId,
+        reason: String,
     },
     /// A timer: a `<wait>`, or an invoke's retry delay.
     Timer {
@@ -455,7 +471,9 @@ impl InstanceState {
             .iter()
             .flatten()
             .filter_map(|thread| match &thread.waiting {
-                Some(Waiting::Invoke { activity, exchange }) => Some((*activity, exchange)),
+                Some(Waiting::Invoke {
+                    activity, exchange, ..
+                }) => Some((*activity, exchange)),
                 _ => None,
             })
     }

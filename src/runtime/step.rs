@@ -22,6 +22,38 @@ pub enum Event {
     },
     /// A timer fired.
     TimerFired { timer: TimerId },
+    /// An operator's decision for the failed invoke of exchange `exchange`.
+    Recovery {
+        exchange: ExchangeId,
+        action: RecoveryAction,
+    },
+}
+
+/// What an operator does with a failed activity (ODE's activity recovery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecoveryAction {
+    /// Try the activity again.
+    Retry,
+    /// Let the activity complete without its outcome.
+    Cancel,
+    /// Raise `activityFailure` from the activity.
+    Fault,
+}
+
+impl std::str::FromStr for RecoveryAction {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "retry" => Ok(Self::Retry),
+            "cancel" => Ok(Self::Cancel),
+            "fault" => Ok(Self::Fault),
+            other => Err(format!(
+                "'{other}' is not a recovery action (retry, cancel, fault)"
+            )),
+        }
+    }
 }
 
 /// How an outbound invoke ended.

@@ -379,13 +379,21 @@ impl<'p> Machine<'p> {
             .collect();
         let scope = self.scope_ref();
         self.correlate(&on_request, &message, input_type.as_ref(), true, scope)?;
-        self.issue_invoke(activity, message);
+        self.issue_invoke(activity, message, 0);
         Ok(())
+    }
+
+    /// Sends an invoke's request again (after a restart, a failure or an operator's retry).
+    pub(super) fn reissue_invoke(&mut self, activity: ActivityId, attempt: u32) {
+        match self.outgoing_message(self.invoke(activity).input) {
+            Ok(message) => self.issue_invoke(activity, message, attempt),
+            Err(fault) => self.raise(fault),
+        }
     }
 
     /// Sends an invoke's request and, for a request-response operation, waits for its
     /// outcome.
-    pub(super) fn issue_invoke(&mut self, activity: ActivityId, message: Document) {
+    pub(super) fn issue_invoke(&mut self, activity: ActivityId, message: Document, attempt: u32) {
         let invoke = self.invoke(activity);
         let one_way = self
             .process
@@ -405,20 +413,85 @@ impl<'p> Machine<'p> {
         });
         if !one_way {
             self.push(Frame::Run(activity));
-            self.wait(Waiting::Invoke { activity, exchange });
+            self.wait(Waiting::Invoke {
+                activity,
+                exchange,
+                attempt,
+            });
         }
     }
 
     /// An invoke's outcome arrived for `thread`.
     pub(super) fn invoke_done(&mut self, thread: ThreadId, outcome: InvokeOutcome) {
-        let Some(Waiting::Invoke { activity, .. }) = self.state.thread(thread).waiting.clone()
+        let Some(Waiting::Invoke {
+            activity,
+            exchange,
+            attempt,
+        }) = self.state.thread(thread).waiting.clone()
         else {
             return;
         };
         self.current = thread;
         self.resume(thread, activity);
-        if let Err(fault) = self.complete_invoke(activity, outcome) {
-            self.raise(fault);
+        match outcome {
+            InvokeOutcome::Failure(reason) => {
+                self.invoke_failed(activity, exchange, attempt, reason)
+            }
+            outcome => {
+                if let Err(fault) = self.complete_invoke(activity, outcome) {
+                    self.raise(fault);
+                }
+            }
+        }
+    }
+
+    /// An invoke failed (no reply, no fault): as its failure handling says, it faults, is
+    /// retried after a delay, or waits for an operator.
+    fn invoke_failed(
+        &mut self,
+        activity: ActivityId,
+        exchange: crate::runtime::state::ExchangeId,
+        attempt: u32,
+        reason: String,
+    ) {
+        let policy = self
+            .invoke(activity)
+            .failure_handling
+            .clone()
+            .unwrap_or_default();
+        if policy.fault_on_failure {
+            return self.raise(self.activity_failure(activity, &reason));
+        }
+        self.push(Frame::Run(activity));
+        if attempt < policy.retry_for {
+            let timer = self.next_timer();
+            let due_ms = self.now_ms + i64::from(policy.retry_delay) * 1000;
+            self.wait(Waiting::Retry {
+                activity,
+                timer,
+                due_ms,
+                attempt: attempt + 1,
+            });
+            self.actions.push(Action::Timer { timer, due_ms });
+        } else {
+            tracing::warn!(instance = self.instance, %exchange, %reason, "Invoke failed; waiting for an operator to retry, cancel or fault it");
+            self.wait(Waiting::Recovery {
+                activity,
+                exchange,
+                reason,
+            });
+        }
+    }
+
+    /// ODE's `activityFailure` fault for a failed invoke.
+    pub(super) fn activity_failure(&self, activity: ActivityId, reason: &str) -> Fault {
+        Fault {
+            name: QName::new(ACTIVITY_RECOVERY_NS, "activityFailure"),
+            data: None,
+            reason: format!(
+                "invoke of '{}' failed: {reason}",
+                self.invoke(activity).operation
+            ),
         }
     }
 
@@ -452,11 +525,7 @@ impl<'p> Machine<'p> {
                 Ok(())
             }
             InvokeOutcome::Fault { name, data, reason } => Err(Fault { name, data, reason }),
-            InvokeOutcome::Failure(reason) => Err(Fault {
-                name: QName::new(ACTIVITY_RECOVERY_NS, "activityFailure"),
-                data: None,
-                reason: format!("invoke of '{}' failed: {reason}", invoke.operation),
-            }),
+            InvokeOutcome::Failure(reason) => Err(self.activity_failure(activity, &reason)),
         }
     }
 

@@ -25,7 +25,7 @@ use super::fault::Fault;
 use super::state::{
     ExchangeId, Frame, InstanceState, InstanceStatus, OpenExchange, ThreadId, TimerId, Waiting,
 };
-use super::step::{Action, Event, ReplyOutcome, Route, StepOutput};
+use super::step::{Action, Event, RecoveryAction, ReplyOutcome, Route, StepOutput};
 use crate::model::{ActivityId, Process};
 
 /// The namespace of the fault raised when an invoke fails without a fault from the partner.
@@ -92,6 +92,7 @@ impl<'p> Machine<'p> {
                 }
             }
             Event::TimerFired { timer } => self.timer_fired(timer),
+            Event::Recovery { exchange, action } => self.recovery(&exchange, action),
         }
     }
 
@@ -100,19 +101,19 @@ impl<'p> Machine<'p> {
         for id in self.state.thread_ids() {
             match self.state.thread(id).waiting.clone() {
                 Some(Waiting::Timer { timer, due_ms, .. })
+                | Some(Waiting::Retry { timer, due_ms, .. })
                 | Some(Waiting::Pick {
                     alarm: Some(super::state::Alarm { timer, due_ms, .. }),
                     ..
                 }) => self.actions.push(Action::Timer { timer, due_ms }),
-                Some(Waiting::Invoke { activity, .. }) => {
+                Some(Waiting::Invoke {
+                    activity, attempt, ..
+                }) => {
                     // Send the request again; its correlations were applied when it was first
                     // sent, and initiating them again would be a correlationViolation.
                     self.current = id;
                     self.resume(id, activity);
-                    match self.outgoing_message(self.invoke(activity).input) {
-                        Ok(message) => self.issue_invoke(activity, message),
-                        Err(fault) => self.raise(fault),
-                    }
+                    self.reissue_invoke(activity, attempt);
                 }
                 _ => {}
             }
@@ -138,6 +139,17 @@ impl<'p> Machine<'p> {
                     self.resume(id, activity);
                     return;
                 }
+                Some(Waiting::Retry {
+                    activity,
+                    timer: armed,
+                    attempt,
+                    ..
+                }) if armed == timer => {
+                    self.current = id;
+                    self.resume(id, activity);
+                    self.reissue_invoke(activity, attempt);
+                    return;
+                }
                 Some(Waiting::Pick {
                     activity,
                     alarm: Some(alarm),
@@ -151,6 +163,31 @@ impl<'p> Machine<'p> {
             }
         }
         self.event_alarm(timer);
+    }
+
+    /// An operator's decision for a failed invoke.
+    fn recovery(&mut self, exchange: &str, action: RecoveryAction) {
+        let failed = self.state.thread_ids().into_iter().find_map(|id| {
+            match &self.state.thread(id).waiting {
+                Some(Waiting::Recovery {
+                    activity,
+                    exchange: failed,
+                    reason,
+                }) if failed == exchange => Some((id, *activity, reason.clone())),
+                _ => None,
+            }
+        });
+        let Some((thread, activity, reason)) = failed else {
+            tracing::warn!(instance = self.instance, %exchange, "No failed activity for this exchange; recovery ignored");
+            return;
+        };
+        self.current = thread;
+        self.resume(thread, activity);
+        match action {
+            RecoveryAction::Retry => self.reissue_invoke(activity, 0),
+            RecoveryAction::Cancel => {}
+            RecoveryAction::Fault => self.raise(self.activity_failure(activity, &reason)),
+        }
     }
 
     /// Ends a thread's wait for the blocking `activity`, whose `Run` frame is on top.

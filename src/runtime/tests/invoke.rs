@@ -1,8 +1,10 @@
 //! `<invoke>` (WS-BPEL 2.0 §10.3): request-response invokes wait for their outcome, one-way
-//! invokes do not; a partner's fault or a failed call is raised in the process; and
+//! invokes do not; a partner's fault is raised in the process; a failed call follows ODE's
+//! failure handling (retries, activityFailure, or an operator's decision); and
 //! [`Event::Recover`] re-issues an invoke whose outcome was lost.
 
 use super::super::machine::ACTIVITY_RECOVERY_NS;
+use super::super::step::RecoveryAction;
 use super::super::InvokeOutcome;
 use super::*;
 
@@ -110,15 +112,100 @@ fn catch_all_catches_other_faults_and_owed_replies_get_the_fault() {
     assert_eq!(only_fault_reply(&output, &caller).name, t("unexpected"));
 }
 
+/// Like [`relay`], with ODE's `failureHandling` on the invoke.
+fn relay_handling(retry_for: u32, retry_delay: u32, fault_on_failure: bool) -> TestEnv {
+    let ask = format!(
+        r#"<invoke partnerLink="partner" operation="ask" inputVariable="request" outputVariable="response">
+             <ext:failureHandling xmlns:ext="{ACTIVITY_RECOVERY_NS}">
+               <ext:faultOnFailure>{fault_on_failure}</ext:faultOnFailure>
+               <ext:retryFor>{retry_for}</ext:retryFor>
+               <ext:retryDelay>{retry_delay}</ext:retryDelay>
+             </ext:failureHandling>
+           </invoke>"#
+    );
+    TestEnv::new(&sequence(&[RECEIVE, &ask, REPLY]))
+}
+
+fn failed(exchange: &str) -> Event {
+    done(exchange, InvokeOutcome::Failure("refused".into()))
+}
+
 #[test]
-fn a_failed_call_raises_activity_failure() {
+fn a_failed_call_waits_for_an_operator_by_default() {
     let mut env = relay("");
     let (caller, output) = env.call("question");
     let exchange = only_ask(&env, &output, "question");
-    let output = env.apply(done(&exchange, InvokeOutcome::Failure("refused".into())));
+    let output = env.apply(failed(&exchange));
+    assert_eq!(output.status, InstanceStatus::Running);
+    assert!(output.actions.is_empty());
+    assert!(matches!(env.waits().next(), Some(Waiting::Recovery { .. })));
+
+    let output = env.apply(Event::Recovery {
+        exchange: exchange.clone(),
+        action: RecoveryAction::Retry,
+    });
+    let retried = only_ask(&env, &output, "question");
+    let output = env.apply(done(&retried, InvokeOutcome::Reply(msg("answer"))));
+    assert_eq!(output.status, InstanceStatus::Completed);
+    assert_msg(only_reply(&output, &caller), "answer");
+}
+
+#[test]
+fn an_operator_may_cancel_or_fault_a_failed_activity() {
+    let mut env = relay("");
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    env.apply(failed(&exchange));
+    let output = env.apply(Event::Recovery {
+        exchange,
+        action: RecoveryAction::Fault,
+    });
     let activity_failure = QName::new(ACTIVITY_RECOVERY_NS, "activityFailure");
     assert_faulted(&env, &output, &activity_failure);
     assert_eq!(only_fault_reply(&output, &caller).name, activity_failure);
+
+    let mut env = relay("");
+    let (_, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    env.apply(failed(&exchange));
+    let output = env.apply(Event::Recovery {
+        exchange,
+        action: RecoveryAction::Cancel,
+    });
+    // The invoke completed without its output, so the reply finds `response` unset.
+    assert_faulted(&env, &output, &bpel("uninitializedVariable"));
+}
+
+#[test]
+fn fault_on_failure_raises_activity_failure() {
+    let mut env = relay_handling(3, 10, true);
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(failed(&exchange));
+    let activity_failure = QName::new(ACTIVITY_RECOVERY_NS, "activityFailure");
+    assert_faulted(&env, &output, &activity_failure);
+    assert_eq!(only_fault_reply(&output, &caller).name, activity_failure);
+}
+
+#[test]
+fn a_failed_call_is_retried_after_its_delay_then_waits_for_an_operator() {
+    let mut env = relay_handling(1, 30, false);
+    let (_, output) = env.call("question");
+    let first = only_ask(&env, &output, "question");
+    let output = env.apply(failed(&first));
+    let [Action::Timer { timer, due_ms }] = output.actions.as_slice() else {
+        panic!("expected the retry timer, got {:?}", output.actions);
+    };
+    assert_eq!(*due_ms, START_MS + 30_000);
+    env.advance(30_000);
+    let output = env.apply(Event::TimerFired { timer: *timer });
+    let second = only_ask(&env, &output, "question");
+    assert_ne!(first, second);
+    let output = env.apply(failed(&second));
+    assert!(output.actions.is_empty());
+    assert!(
+        matches!(env.waits().next(), Some(Waiting::Recovery { exchange, .. }) if *exchange == second)
+    );
 }
 
 #[test]
