@@ -104,8 +104,8 @@ pub fn pid(name: &QName, version: i64) -> String {
     format!("{name}-{version}")
 }
 
-/// Derives, from the receives of a process, which operations instantiate and which
-/// correlation sets route messages to instances.
+/// Derives, from the receives, pick onMessages and onEvents of a process, which operations
+/// instantiate and which correlation sets route messages to instances.
 fn routing(
     compiled: &CompiledProcess,
 ) -> (
@@ -114,10 +114,22 @@ fn routing(
 ) {
     let mut instantiating = HashSet::new();
     let mut correlated: HashMap<OperationKey, Vec<CorrelationSetId>> = HashMap::new();
-    for activity in &compiled.model.activities {
-        let ActivityKind::Receive(receive) = &activity.kind else {
-            continue;
-        };
+    let model = &compiled.model;
+    let on_events = model
+        .scopes
+        .iter()
+        .flat_map(|scope| &scope.event_handlers.on_events)
+        .map(|on_event| &on_event.message);
+    let receives = model
+        .activities
+        .iter()
+        .flat_map(|activity| match &activity.kind {
+            ActivityKind::Receive(receive) => vec![receive],
+            ActivityKind::Pick(pick) => pick.on_messages.iter().map(|on| &on.message).collect(),
+            _ => Vec::new(),
+        })
+        .chain(on_events);
+    for receive in receives {
         let key = (receive.partner_link, receive.operation.clone());
         if receive.create_instance {
             instantiating.insert(key.clone());

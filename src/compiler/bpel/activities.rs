@@ -2,12 +2,19 @@
 //! their children recursively into the process's activity arena. Supporting a new activity
 //! means one arm here and one [`ActivityKind`] variant in the model.
 
+use super::links::LinkLevel;
 use super::{ProcessCompiler, BPEL_NS};
-use crate::model::{Activity, ActivityId, ActivityKind, Deadline, ExpressionUse};
+use crate::model::{
+    Activity, ActivityId, ActivityKind, CompletionCondition, Deadline, ExpressionUse,
+    FailureHandling, ForEach,
+};
 use crate::xml::NodeId;
 
+/// ODE's activity recovery namespace, of `<failureHandling>`.
+const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
+
 /// Elements of an activity that are not child activities.
-const NOT_ACTIVITIES: [&str; 9] = [
+const NOT_ACTIVITIES: [&str; 23] = [
     "documentation",
     "targets",
     "sources",
@@ -16,7 +23,21 @@ const NOT_ACTIVITIES: [&str; 9] = [
     "else",
     "for",
     "until",
+    "repeatEvery",
     "correlations",
+    "links",
+    "startCounterValue",
+    "finalCounterValue",
+    "completionCondition",
+    "onMessage",
+    "onAlarm",
+    "catch",
+    "catchAll",
+    "compensationHandler",
+    "toParts",
+    "fromParts",
+    "copy",
+    "extensionAssignOperation",
 ];
 
 impl ProcessCompiler<'_> {
@@ -34,35 +55,50 @@ impl ProcessCompiler<'_> {
             self.incomplete = true;
             return None;
         }
-        for links in ["targets", "sources"] {
-            if let Some(child) = self.file.element_named(node, BPEL_NS, links) {
-                self.unsupported(child);
-            }
-        }
         let id = self.push(node, ActivityKind::Empty);
+        let saved = (self.suppress_join_failure, self.failure_handling.clone());
+        self.suppress_join_failure = self.file.yes_no_attr(
+            node,
+            "suppressJoinFailure",
+            self.suppress_join_failure,
+            self.diagnostics,
+        );
+        self.activities[id.index()].suppress_join_failure = self.suppress_join_failure;
+        if let Some(handling) =
+            self.file
+                .element_named(node, ACTIVITY_RECOVERY_NS, "failureHandling")
+        {
+            self.failure_handling = Some(self.failure_handling(handling));
+        }
+        self.link_ends(node, id);
         let kind = match self.file.local_name(node) {
             "receive" => self.receive(node).map(ActivityKind::Receive),
             "reply" => self.reply(node).map(ActivityKind::Reply),
-            "invoke" => self.invoke(node).map(ActivityKind::Invoke),
+            "invoke" => self.invoke_activity(node, id),
             "assign" => self.assign(node).map(ActivityKind::Assign),
             "empty" => Some(ActivityKind::Empty),
             "exit" => Some(ActivityKind::Exit),
             "sequence" => self.sequence(node),
             "if" => self.if_activity(node),
-            "while" => self.while_activity(node),
-            "repeatUntil" => self.repeat_until(node),
+            "while" => self.loop_body(|this| this.while_activity(node)),
+            "repeatUntil" => self.loop_body(|this| this.repeat_until(node)),
             "wait" => self.wait(node),
             "throw" => self.throw(node),
-            "flow" | "pick" | "scope" | "forEach" | "compensate" | "compensateScope"
-            | "validate" | "rethrow" | "extensionActivity" => {
-                self.unsupported(node);
-                None
-            }
+            "rethrow" => self.rethrow(node),
+            "flow" => self.flow(node, id),
+            "pick" => self.pick(node),
+            "scope" => self.scope_activity(node, id, None),
+            "forEach" => self.loop_body(|this| this.for_each(node)),
+            "compensate" => self.compensate(node),
+            "compensateScope" => self.compensate_scope(node, id),
+            "validate" => self.validate(node),
+            "extensionActivity" => self.extension_activity(node),
             other => {
                 self.error(node, "BPEL", format!("<{other}> is not a BPEL activity"));
                 None
             }
         };
+        (self.suppress_join_failure, self.failure_handling) = saved;
         match kind {
             Some(kind) => {
                 self.activities[id.index()].kind = kind;
@@ -90,7 +126,7 @@ impl ProcessCompiler<'_> {
     }
 
     /// The child elements of `node` that are activities.
-    fn activity_children(&self, node: NodeId) -> Vec<NodeId> {
+    pub(super) fn activity_children(&self, node: NodeId) -> Vec<NodeId> {
         self.file
             .elements(node)
             .filter(|&child| {
@@ -115,6 +151,209 @@ impl ProcessCompiler<'_> {
                 None
             }
         }
+    }
+
+    /// Compiles a loop (while, repeatUntil, forEach), whose boundary no link crosses.
+    fn loop_body(
+        &mut self,
+        compile: impl FnOnce(&mut Self) -> Option<ActivityKind>,
+    ) -> Option<ActivityKind> {
+        self.link_levels.push(LinkLevel::Closed);
+        let kind = compile(self);
+        self.link_levels.pop();
+        kind
+    }
+
+    /// ODE's `<failureHandling>`: retries and whether to fault when they are exhausted.
+    fn failure_handling(&mut self, node: NodeId) -> FailureHandling {
+        let mut number = |name: &str| {
+            let child = self.file.element_named(node, ACTIVITY_RECOVERY_NS, name)?;
+            let text = self.file.trimmed_text(child);
+            match text.parse() {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    let message = format!("<{name}> must be a non-negative integer, not '{text}'");
+                    self.error(child, "BPEL", message);
+                    None
+                }
+            }
+        };
+        let retry_for = number("retryFor").unwrap_or(0);
+        let retry_delay = number("retryDelay").unwrap_or(0);
+        let fault_on_failure = self
+            .file
+            .element_named(node, ACTIVITY_RECOVERY_NS, "faultOnFailure")
+            .is_some_and(|child| self.file.trimmed_text(child) == "true");
+        FailureHandling {
+            retry_for,
+            retry_delay,
+            fault_on_failure,
+        }
+    }
+
+    /// `<invoke>` (activity `id`): with inline catches or a compensation handler, an
+    /// implicit scope holding them wraps the invoke.
+    fn invoke_activity(&mut self, node: NodeId, id: ActivityId) -> Option<ActivityKind> {
+        let handlers: Vec<NodeId> = self
+            .file
+            .elements(node)
+            .filter(|&child| {
+                self.file.namespace(child) == BPEL_NS
+                    && matches!(
+                        self.file.local_name(child),
+                        "catch" | "catchAll" | "compensationHandler"
+                    )
+            })
+            .collect();
+        if handlers.is_empty() {
+            return self.invoke(node).map(ActivityKind::Invoke);
+        }
+        let scope = self.open_scope(Some(id));
+        let inner = self.push(node, ActivityKind::Empty);
+        let invoke = self.invoke(node);
+        self.scopes[scope.index()].body = inner;
+        self.scopes[scope.index()].fault_handlers = self.fault_handlers(node, scope);
+        if let Some(&handler) = handlers
+            .iter()
+            .find(|&&child| self.file.local_name(child) == "compensationHandler")
+        {
+            self.scopes[scope.index()].compensation_handler =
+                self.handler_activity(handler, scope, super::scopes::Handler::Compensation);
+        }
+        self.close_scope();
+        self.activities[inner.index()].kind = ActivityKind::Invoke(invoke?);
+        Some(ActivityKind::Scope(scope))
+    }
+
+    /// `<forEach>`: its counter is declared by its child `<scope>`.
+    fn for_each(&mut self, node: NodeId) -> Option<ActivityKind> {
+        let counter = self
+            .file
+            .required_attr(node, "counterName", "BPEL", self.diagnostics)
+            .map(|name| name.trim().to_owned());
+        let parallel = self
+            .file
+            .yes_no_attr(node, "parallel", false, self.diagnostics);
+        let start = self.expression_child(node, "startCounterValue", ExpressionUse::Unsigned);
+        let end = self.expression_child(node, "finalCounterValue", ExpressionUse::Unsigned);
+        let completion = match self
+            .file
+            .element_named(node, BPEL_NS, "completionCondition")
+        {
+            None => Some(None),
+            Some(condition) => self
+                .file
+                .element_named(condition, BPEL_NS, "branches")
+                .map(|branches| {
+                    let successful_only = self.file.yes_no_attr(
+                        branches,
+                        "successfulBranchesOnly",
+                        false,
+                        self.diagnostics,
+                    );
+                    Some(CompletionCondition {
+                        branches: self.expression(branches, ExpressionUse::Unsigned),
+                        successful_only,
+                    })
+                })
+                .or(Some(None)),
+        };
+        let Some(child) = self.file.element_named(node, BPEL_NS, "scope") else {
+            self.error(node, "BPEL", "<forEach> needs a <scope>".to_owned());
+            return None;
+        };
+        let counter_name = counter?;
+        let scope = self.push(child, ActivityKind::Empty);
+        let kind = self.scope_body_of_for_each(child, scope, node, &counter_name);
+        let ActivityKind::Scope(scope_id) = kind? else {
+            return None;
+        };
+        let counter = *self.scopes[scope_id.index()].variables.first()?;
+        if self.variables[counter.index()].name != counter_name {
+            return None;
+        }
+        Some(ActivityKind::ForEach(ForEach {
+            counter,
+            parallel,
+            start: start?,
+            end: end?,
+            completion: completion?,
+            scope,
+        }))
+    }
+
+    /// Compiles the child `<scope>` of a forEach as an activity declaring the counter.
+    fn scope_body_of_for_each(
+        &mut self,
+        child: NodeId,
+        id: ActivityId,
+        for_each: NodeId,
+        counter: &str,
+    ) -> Option<ActivityKind> {
+        let saved = self.suppress_join_failure;
+        self.suppress_join_failure = self.file.yes_no_attr(
+            child,
+            "suppressJoinFailure",
+            self.suppress_join_failure,
+            self.diagnostics,
+        );
+        self.activities[id.index()].suppress_join_failure = self.suppress_join_failure;
+        self.link_ends(child, id);
+        let kind = self.scope_activity(child, id, Some((for_each, counter.to_owned())));
+        self.suppress_join_failure = saved;
+        match kind {
+            Some(kind) => {
+                self.activities[id.index()].kind = kind.clone();
+                Some(kind)
+            }
+            None => {
+                self.incomplete = true;
+                None
+            }
+        }
+    }
+
+    /// `<validate variables>`.
+    fn validate(&mut self, node: NodeId) -> Option<ActivityKind> {
+        let names = self
+            .file
+            .required_attr(node, "variables", "BPEL", self.diagnostics)?
+            .to_owned();
+        let mut variables = Some(Vec::new());
+        for name in names.split_whitespace() {
+            let found = self.lookup_variable(name);
+            if found.is_none() {
+                self.error(node, "BPEL-VARIABLE", format!("unknown variable '{name}'"));
+            }
+            variables = variables.zip(found).map(|(mut all, one)| {
+                all.push(one);
+                all
+            });
+        }
+        variables.map(ActivityKind::Validate)
+    }
+
+    /// `<extensionActivity>`: one this server must understand cannot run (SA00009); any
+    /// other acts as `<empty>`.
+    fn extension_activity(&mut self, node: NodeId) -> Option<ActivityKind> {
+        let Some(child) = self
+            .file
+            .elements(node)
+            .find(|&child| !self.file.is(child, BPEL_NS, "documentation"))
+        else {
+            let message = "<extensionActivity> needs an activity element";
+            self.error(node, "BPEL", message.to_owned());
+            return None;
+        };
+        let namespace = self.file.namespace(child).to_owned();
+        if self.must_understand.contains(&namespace) {
+            let element = self.file.local_name(child);
+            let message =
+                format!("extension activity <{element}> of '{namespace}' is not supported");
+            self.error(child, "SA00009", message);
+            return None;
+        }
+        Some(ActivityKind::Empty)
     }
 
     /// The required `{BPEL}name` child holding an expression.

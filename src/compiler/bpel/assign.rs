@@ -44,7 +44,8 @@ impl ProcessCompiler<'_> {
                 continue;
             }
             match self.file.local_name(child) {
-                "documentation" | "targets" | "sources" => {}
+                // Extension operations not declared mustUnderstand are ignored.
+                "documentation" | "targets" | "sources" | "extensionAssignOperation" => {}
                 "copy" => {
                     let copy = self.copy(child);
                     copies = copies.zip(copy).map(|(mut copies, copy)| {
@@ -301,9 +302,9 @@ impl ProcessCompiler<'_> {
     /// The partner link named by `partnerLink`, with its name.
     fn partner_link_attr(&mut self, node: NodeId) -> Option<(crate::model::PartnerLinkId, String)> {
         let name = self.file.attr(node, "partnerLink")?.trim().to_owned();
-        match self.partner_link_names.get(&name) {
-            Some(id) if self.broken_partner_links.contains(id) => None,
-            Some(&id) => Some((id, name)),
+        match self.lookup_partner_link(&name) {
+            Some(id) if self.broken_partner_links.contains(&id) => None,
+            Some(id) => Some((id, name)),
             None => {
                 self.error(node, "SA00084", format!("unknown partner link '{name}'"));
                 None

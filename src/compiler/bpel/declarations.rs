@@ -1,13 +1,12 @@
-//! Process-level declarations: `<partnerLinks>`, `<messageExchanges>`, `<variables>`,
-//! `<correlationSets>` and `<faultHandlers>`, checked against the WSDL definitions.
-
-use std::collections::HashMap;
+//! The declarations of the process and of scopes: `<partnerLinks>`, `<messageExchanges>`,
+//! `<variables>` and `<correlationSets>`, checked against the WSDL definitions. Each goes
+//! into the innermost scope, numbered by its slot there.
 
 use super::{ProcessCompiler, BPEL_NS};
 use crate::compiler::xmlutil::is_ncname;
 use crate::model::{
-    Catch, CorrelationSet, CorrelationSetId, FaultHandlers, PartContent, PartnerLink,
-    PartnerLinkId, Role, ScopeId, Variable, VariableId, VariableKind,
+    CorrelationSet, CorrelationSetId, PartContent, PartnerLink, PartnerLinkId, Role, Variable,
+    VariableId, VariableKind,
 };
 use crate::xml::{NodeId, QName};
 
@@ -29,7 +28,7 @@ impl ProcessCompiler<'_> {
         else {
             return;
         };
-        if self.partner_link_names.contains_key(name) {
+        if self.frame().partner_links.contains_key(name) {
             return self.error(
                 node,
                 "SA00018",
@@ -51,7 +50,10 @@ impl ProcessCompiler<'_> {
             self.error(node, "SA00017", message);
         }
         let id = PartnerLinkId(self.partner_links.len() as u32);
-        self.partner_link_names.insert(name.to_owned(), id);
+        let scope = self.frame().scope;
+        self.frame().partner_links.insert(name.to_owned(), id);
+        let slot = self.scopes[scope.index()].partner_links.len() as u32;
+        self.scopes[scope.index()].partner_links.push(id);
         let link_type =
             self.file
                 .required_qname_attr(node, "partnerLinkType", "BPEL", self.diagnostics);
@@ -91,8 +93,8 @@ impl ProcessCompiler<'_> {
         let partner_role = role(partner_role);
         self.partner_links.push(PartnerLink {
             name: name.to_owned(),
-            scope: ScopeId::PROCESS,
-            slot: id.0,
+            scope,
+            slot,
             partner_link_type: link_type.unwrap_or_default(),
             my_role,
             partner_role,
@@ -125,7 +127,11 @@ impl ProcessCompiler<'_> {
 
     /// The variable kind given by exactly one of the three attributes (message type,
     /// element, type), in that order (SA00025).
-    fn variable_kind(&mut self, node: NodeId, attributes: [&str; 3]) -> Option<VariableKind> {
+    pub(super) fn variable_kind(
+        &mut self,
+        node: NodeId,
+        attributes: [&str; 3],
+    ) -> Option<VariableKind> {
         let given: Vec<usize> = (0..3)
             .filter(|&i| self.file.attr(node, attributes[i]).is_some())
             .collect();
@@ -149,8 +155,33 @@ impl ProcessCompiler<'_> {
         }
     }
 
-    /// Declares a variable in the innermost scope (SA00023, SA00024).
-    fn declare_variable(
+    /// `<messageExchanges>`: names the messaging activities may pair requests and replies
+    /// with.
+    pub(super) fn message_exchanges(&mut self, node: NodeId) {
+        for exchange in self
+            .file
+            .elements_named(node, BPEL_NS, "messageExchange")
+            .collect::<Vec<_>>()
+        {
+            let Some(name) = self
+                .file
+                .required_attr(exchange, "name", "BPEL", self.diagnostics)
+            else {
+                continue;
+            };
+            let name = name.trim().to_owned();
+            if !self.frame().message_exchanges.insert(name.clone()) {
+                let message = format!("message exchange '{name}' is declared twice");
+                self.error(exchange, "BPEL", message);
+                continue;
+            }
+            let scope = self.frame().scope;
+            self.scopes[scope.index()].message_exchanges.push(name);
+        }
+    }
+
+    /// Declares a variable in the innermost scope (SA00023, SA00024, SA00076).
+    pub(super) fn declare_variable(
         &mut self,
         node: NodeId,
         name: &str,
@@ -161,27 +192,29 @@ impl ProcessCompiler<'_> {
             self.error(node, "SA00024", message);
             return None;
         }
-        let scope = self
-            .scopes
-            .last()
-            .expect("the process scope is never popped");
-        if scope.contains_key(name) {
-            self.error(
-                node,
-                "SA00023",
-                format!("variable '{name}' is declared twice"),
-            );
+        let id = VariableId(self.variables.len() as u32);
+        let frame = self.frame();
+        if frame.variables.contains_key(name) {
+            let (rule, message) = if frame.counter.as_deref() == Some(name) {
+                let message = format!("variable '{name}' is the counter of the enclosing forEach");
+                ("SA00076", message)
+            } else {
+                ("SA00023", format!("variable '{name}' is declared twice"))
+            };
+            self.error(node, rule, message);
             return None;
         }
-        let id = VariableId(self.variables.len() as u32);
+        frame.variables.insert(name.to_owned(), id);
+        let scope = frame.scope;
+        let slot = self.scopes[scope.index()].variables.len() as u32;
+        self.scopes[scope.index()].variables.push(id);
         self.variables.push(Variable {
             name: name.to_owned(),
-            scope: ScopeId::PROCESS,
-            slot: id.0,
+            scope,
+            slot,
             kind,
             location: self.file.location(node),
         });
-        self.scopes.last_mut()?.insert(name.to_owned(), id);
         Some(id)
     }
 
@@ -202,7 +235,7 @@ impl ProcessCompiler<'_> {
         else {
             return;
         };
-        if self.correlation_set_names.contains_key(name) {
+        if self.frame().correlation_sets.contains_key(name) {
             return self.error(
                 node,
                 "SA00044",
@@ -234,103 +267,19 @@ impl ProcessCompiler<'_> {
             properties.push(property);
         }
         let id = CorrelationSetId(self.correlation_sets.len() as u32);
-        self.correlation_set_names.insert(name.clone(), id);
+        let scope = self.frame().scope;
+        self.frame().correlation_sets.insert(name.clone(), id);
+        let slot = self.scopes[scope.index()].correlation_sets.len() as u32;
+        self.scopes[scope.index()].correlation_sets.push(id);
         self.correlation_sets.push(CorrelationSet {
             name,
-            scope: ScopeId::PROCESS,
-            slot: id.0,
+            scope,
+            slot,
             properties,
         });
     }
 
-    /// Process `<faultHandlers>`: catches in order, then catchAll.
-    pub(super) fn fault_handlers(
-        &mut self,
-        node: NodeId,
-        exit_on_standard_fault: bool,
-    ) -> FaultHandlers {
-        let mut handlers = FaultHandlers::default();
-        let mut seen = Vec::new();
-        for child in self.file.elements(node).collect::<Vec<_>>() {
-            if self.file.is(child, BPEL_NS, "catch") {
-                if let Some(catch) = self.catch(child, exit_on_standard_fault, &mut seen) {
-                    handlers.catches.push(catch);
-                }
-            } else if self.file.is(child, BPEL_NS, "catchAll") {
-                if handlers.catch_all.is_some() {
-                    self.error(child, "BPEL", "a second <catchAll>".to_owned());
-                }
-                handlers.catch_all = self.single_activity(child);
-            }
-        }
-        handlers
-    }
-
-    /// A `<catch>`; `seen` holds the fault name and variable kind of the previous ones.
-    fn catch(
-        &mut self,
-        node: NodeId,
-        exit_on_standard_fault: bool,
-        seen: &mut Vec<(Option<QName>, Option<VariableKind>)>,
-    ) -> Option<Catch> {
-        let fault_name = match self.file.attr(node, "faultName") {
-            Some(_) => Some(self.qname_attr(node, "faultName")?),
-            None => None,
-        };
-        if let Some(fault) = fault_name.as_ref().filter(|fault| fault.ns == BPEL_NS) {
-            if exit_on_standard_fault {
-                let message = format!(
-                    "exitOnStandardFault is yes: standard fault {} cannot be caught",
-                    fault.local
-                );
-                self.error(node, "SA00003", message);
-            }
-        }
-        let variable_name = self.file.attr(node, "faultVariable").map(str::trim);
-        let typed = ["faultMessageType", "faultElement"].map(|a| self.file.attr(node, a).is_some());
-        let kind = match (variable_name, typed) {
-            (None, [false, false]) => None,
-            (Some(_), [true, false]) => Some(VariableKind::Message(
-                self.fault_type(node, "faultMessageType")?,
-            )),
-            (Some(_), [false, true]) => Some(VariableKind::Element(
-                self.qname_attr(node, "faultElement")?,
-            )),
-            _ => {
-                let message = "faultVariable goes with exactly one of faultMessageType, \
-                               faultElement, and they need it";
-                self.error(node, "SA00081", message.to_owned());
-                return None;
-            }
-        };
-        let handled = (fault_name.clone(), kind.clone());
-        if seen.contains(&handled) {
-            self.error(
-                node,
-                "SA00093",
-                "two <catch>es for the same fault and data".to_owned(),
-            );
-        }
-        seen.push(handled);
-        self.scopes.push(HashMap::new());
-        let fault_variable = variable_name
-            .zip(kind)
-            .map(|(name, kind)| self.declare_variable(node, name, kind));
-        let activity = self.single_activity(node);
-        self.scopes.pop();
-        Some(Catch {
-            fault_name,
-            fault_type: None,
-            scope: None,
-            fault_variable: fault_variable
-                .map(|variable| variable.ok_or(()))
-                .transpose()
-                .ok()?,
-            activity: activity?,
-        })
-    }
-
-    fn fault_type(&mut self, node: NodeId, attribute: &str) -> Option<QName> {
+    pub(super) fn fault_type(&mut self, node: NodeId, attribute: &str) -> Option<QName> {
         let message = self.qname_attr(node, attribute)?;
         if !self.defs.messages.contains_key(&message) {
             self.error(node, "SA00010", format!("unknown message type {message}"));

@@ -90,16 +90,7 @@ impl<'a> ProcessCompiler<'a> {
     }
 
     pub(super) fn invoke(&mut self, node: NodeId) -> Option<Invoke> {
-        self.unsupported_children(
-            node,
-            &[
-                "toParts",
-                "fromParts",
-                "catch",
-                "catchAll",
-                "compensationHandler",
-            ],
-        );
+        self.unsupported_children(node, &["toParts", "fromParts"]);
         let target = self.operation_of(node, EndpointRole::PartnerRole);
         let input = self.optional_variable(node, "inputVariable");
         let output = self.optional_variable(node, "outputVariable");
@@ -135,7 +126,7 @@ impl<'a> ProcessCompiler<'a> {
             input,
             output,
             correlations: correlations?,
-            failure_handling: None,
+            failure_handling: self.failure_handling.clone(),
         })
     }
 
@@ -169,7 +160,7 @@ impl<'a> ProcessCompiler<'a> {
         let operation =
             self.file
                 .required_attr(node, "operation", "BPEL-OPERATION", self.diagnostics);
-        let Some(&id) = self.partner_link_names.get(name) else {
+        let Some(id) = self.lookup_partner_link(name.trim()) else {
             self.error(node, "SA00084", format!("unknown partner link '{name}'"));
             return None;
         };
@@ -275,7 +266,7 @@ impl<'a> ProcessCompiler<'a> {
         let name = self
             .file
             .required_attr(node, "set", "SA00046", self.diagnostics)?;
-        let Some(&set) = self.correlation_set_names.get(name) else {
+        let Some(set) = self.lookup_correlation_set(name.trim()) else {
             self.error(node, "SA00046", format!("unknown correlation set '{name}'"));
             return None;
         };
@@ -313,9 +304,10 @@ impl<'a> ProcessCompiler<'a> {
                 self.error(node, "SA00046", message.to_owned());
                 return None;
             }
-            (Some("request"), Some(_)) => Some(Pattern::Request),
-            (Some("response"), Some(_)) => Some(Pattern::Response),
-            (Some("request-response"), Some(_)) => Some(Pattern::RequestResponse),
+            // out, in and out-in are the 2004 draft's names, which ODE's processes use.
+            (Some("request" | "out"), Some(_)) => Some(Pattern::Request),
+            (Some("response" | "in"), Some(_)) => Some(Pattern::Response),
+            (Some("request-response" | "out-in"), Some(_)) => Some(Pattern::RequestResponse),
             (Some(other), Some(_)) => {
                 let message =
                     format!("pattern must be request, response or request-response, not '{other}'");

@@ -12,19 +12,25 @@ mod activities;
 mod assign;
 mod declarations;
 mod expressions;
+mod handlers;
 pub(crate) mod imports;
+mod links;
 mod messaging;
+mod pick;
+mod scopes;
+mod start;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use super::diagnostics::Diagnostics;
 use super::xmlutil::XmlFile;
 use crate::model::{
-    Activity, ActivityId, ActivityKind, CorrelationSet, CorrelationSetId, Definitions,
-    EventHandlers, Expression, FaultHandlers, Location, PartnerLink, PartnerLinkId, Process, Scope,
-    Variable, VariableId, XPATH_1_0,
+    Activity, ActivityId, ActivityKind, CorrelationSet, Definitions, Expression, FailureHandling,
+    Location, PartnerLink, PartnerLinkId, Process, Scope, ScopeId, Variable, VariableId, XPATH_1_0,
 };
 use crate::xml::{NodeId, QName};
+use links::{LinkDraft, LinkLevel};
+use scopes::{Frame, Handler};
 
 /// The namespace of executable WS-BPEL 2.0 processes.
 pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
@@ -63,8 +69,8 @@ pub(crate) fn compile(
     }
     let name = process_name(file)?;
     let mut compiler = ProcessCompiler::new(file, definitions, diagnostics);
-    let (fault_handlers, main) = compiler.process(root);
-    Some(compiler.finish(name, fault_handlers, main))
+    let main = compiler.process(root);
+    Some(compiler.finish(name, main))
 }
 
 /// The state of one process's compilation.
@@ -76,16 +82,33 @@ pub(crate) struct ProcessCompiler<'a> {
     expression_language: String,
     query_language: String,
     partner_links: Vec<PartnerLink>,
-    partner_link_names: HashMap<String, PartnerLinkId>,
     /// Partner links whose type or roles did not resolve (reported): their uses are not
     /// checked further.
     broken_partner_links: HashSet<PartnerLinkId>,
     variables: Vec<Variable>,
-    /// Variable names visible at the current point: the process's, then those declared by
-    /// enclosing fault handlers, innermost last.
-    scopes: Vec<HashMap<String, VariableId>>,
     correlation_sets: Vec<CorrelationSet>,
-    correlation_set_names: HashMap<String, CorrelationSetId>,
+    /// Every scope met so far, the process first.
+    scopes: Vec<Scope>,
+    /// The names visible at the current point: one frame per enclosing scope, innermost last.
+    frames: Vec<Frame>,
+    /// The fault, compensation or termination handler being compiled, if any, and its scope.
+    handler: Option<(Handler, ScopeId)>,
+    /// Inside an isolated scope.
+    isolated: bool,
+    /// The effective `exitOnStandardFault` at the current point.
+    exit_on_standard_fault: bool,
+    /// The effective `suppressJoinFailure` at the current point.
+    suppress_join_failure: bool,
+    /// ODE's `failureHandling` in effect at the current point.
+    failure_handling: Option<FailureHandling>,
+    /// `<extension>` namespaces declared with mustUnderstand="yes".
+    must_understand: HashSet<String>,
+    links: Vec<LinkDraft>,
+    /// The links visible at the current point and the boundaries between them and it.
+    link_levels: Vec<LinkLevel>,
+    /// `<compensateScope>`s, resolved once every scope is known: the activity, its target
+    /// and the scope whose handler holds it.
+    compensate_targets: Vec<(ActivityId, String, ScopeId)>,
     expressions: Vec<Expression>,
     activities: Vec<Activity>,
     inbound: BTreeMap<PartnerLinkId, Location>,
@@ -102,12 +125,20 @@ impl<'a> ProcessCompiler<'a> {
             expression_language: XPATH_1_0.to_owned(),
             query_language: XPATH_1_0.to_owned(),
             partner_links: Vec::new(),
-            partner_link_names: HashMap::new(),
             broken_partner_links: HashSet::new(),
             variables: Vec::new(),
-            scopes: vec![HashMap::new()],
             correlation_sets: Vec::new(),
-            correlation_set_names: HashMap::new(),
+            scopes: Vec::new(),
+            frames: Vec::new(),
+            handler: None,
+            isolated: false,
+            exit_on_standard_fault: false,
+            suppress_join_failure: false,
+            failure_handling: None,
+            must_understand: HashSet::new(),
+            links: Vec::new(),
+            link_levels: Vec::new(),
+            compensate_targets: Vec::new(),
             expressions: Vec::new(),
             activities: Vec::new(),
             inbound: BTreeMap::new(),
@@ -115,9 +146,9 @@ impl<'a> ProcessCompiler<'a> {
         }
     }
 
-    /// Reads the `<process>` element: its attributes, declarations, fault handlers and main
-    /// activity.
-    fn process(&mut self, root: NodeId) -> (FaultHandlers, Option<ActivityId>) {
+    /// Reads the `<process>` element: its attributes, declarations, handlers and main
+    /// activity. The process is scope 0.
+    fn process(&mut self, root: NodeId) -> Option<ActivityId> {
         if let Some(language) = self.file.attr(root, "expressionLanguage") {
             self.expression_language = language.trim().to_owned();
             self.check_language(root, &self.expression_language.clone());
@@ -126,50 +157,22 @@ impl<'a> ProcessCompiler<'a> {
             self.query_language = language.trim().to_owned();
             self.check_language(root, &self.query_language.clone());
         }
-        let exit_on_standard_fault =
+        self.exit_on_standard_fault =
             self.file
                 .yes_no_attr(root, "exitOnStandardFault", false, self.diagnostics);
-        let mut fault_handlers = None;
-        let mut main = None;
-        for child in self.file.elements(root) {
-            if self.file.namespace(child) != BPEL_NS {
-                continue;
-            }
-            match self.file.local_name(child) {
-                // Message exchanges need no declaration to be used, as in ODE.
-                "documentation" | "import" | "messageExchanges" => {}
-                "extensions" => self.extensions(child),
-                "partnerLinks" => self.partner_links(child),
-                "variables" => self.variables(child),
-                "correlationSets" => self.correlation_sets(child),
-                "faultHandlers" => fault_handlers = Some(child),
-                "eventHandlers" => self.unsupported(child),
-                _ if main.is_some() => {
-                    let message = "a process has exactly one main activity";
-                    self.error(child, "BPEL", message.to_owned());
-                }
-                _ => main = Some(self.activity(child)),
-            }
+        self.suppress_join_failure =
+            self.file
+                .yes_no_attr(root, "suppressJoinFailure", false, self.diagnostics);
+        if let Some(extensions) = self.file.element_named(root, BPEL_NS, "extensions") {
+            self.extensions(extensions);
         }
-        let handlers = fault_handlers
-            .map(|node| self.fault_handlers(node, exit_on_standard_fault))
-            .unwrap_or_default();
-        let main = match main {
-            Some(main) => main,
-            None => {
-                self.error(root, "BPEL", "the process has no activity".to_owned());
-                None
-            }
-        };
-        (handlers, main)
+        let scope = self.open_scope(None);
+        let main = self.scope_content(root, scope);
+        self.close_scope();
+        main
     }
 
-    fn finish(
-        mut self,
-        name: QName,
-        fault_handlers: FaultHandlers,
-        main: Option<ActivityId>,
-    ) -> CompiledProcess {
+    fn finish(mut self, name: QName, main: Option<ActivityId>) -> CompiledProcess {
         let root = match main {
             Some(root) => {
                 self.check_start_activities(root);
@@ -178,13 +181,12 @@ impl<'a> ProcessCompiler<'a> {
             // Only reached with errors reported: a placeholder keeps the process whole.
             None => self.push(self.file.root(), ActivityKind::Empty),
         };
-        let variables = (0..self.variables.len() as u32).map(VariableId).collect();
-        let partner_links = (0..self.partner_links.len() as u32)
-            .map(PartnerLinkId)
-            .collect();
-        let correlation_sets = (0..self.correlation_sets.len() as u32)
-            .map(CorrelationSetId)
-            .collect();
+        self.scopes[ScopeId::PROCESS.index()].body = root;
+        self.resolve_compensate_targets();
+        let links = self.finish_links();
+        if !self.incomplete && !links.is_empty() {
+            self.check_control_cycles(root, &links);
+        }
         CompiledProcess {
             process: Process {
                 name,
@@ -193,23 +195,10 @@ impl<'a> ProcessCompiler<'a> {
                 variables: self.variables,
                 correlation_sets: self.correlation_sets,
                 expressions: self.expressions,
-                scopes: vec![Scope {
-                    activity: None,
-                    parent: None,
-                    body: root,
-                    variables,
-                    partner_links,
-                    correlation_sets,
-                    message_exchanges: Vec::new(),
-                    isolated: false,
-                    exit_on_standard_fault: false,
-                    fault_handlers,
-                    compensation_handler: None,
-                    termination_handler: None,
-                    event_handlers: EventHandlers::default(),
-                }],
-                links: Vec::new(),
-                exit_on_standard_fault: false,
+                exit_on_standard_fault: self.scopes[ScopeId::PROCESS.index()]
+                    .exit_on_standard_fault,
+                scopes: self.scopes,
+                links,
                 activities: self.activities,
                 root,
             },
@@ -217,47 +206,20 @@ impl<'a> ProcessCompiler<'a> {
         }
     }
 
-    /// SA00015 and SA00056: an instantiating `<receive>` must be a start activity (the
-    /// first basic activity, looking through sequences), and there must be one.
-    fn check_start_activities(&mut self, root: ActivityId) {
-        let mut start = root;
-        while let ActivityKind::Sequence(children) = &self.activities[start.index()].kind {
-            match children.first() {
-                Some(&first) => start = first,
-                None => break,
-            }
-        }
-        let mut instantiating = false;
-        for (index, activity) in self.activities.iter().enumerate() {
-            if let ActivityKind::Receive(receive) = &activity.kind {
-                if !receive.create_instance {
-                    continue;
-                }
-                if index == start.index() {
-                    instantiating = true;
-                } else {
-                    let message = "a <receive createInstance=\"yes\"> must be a start activity";
-                    self.diagnostics
-                        .error(&activity.location, "SA00056", message);
-                }
-            }
-        }
-        if !instantiating && !self.incomplete {
-            let at = &self.activities[start.index()].location;
-            let message = "the process needs a <receive createInstance=\"yes\"> start activity";
-            self.diagnostics.error(at, "SA00015", message);
-        }
-    }
-
     /// `<extensions>`: an extension this server must understand cannot be honoured.
     fn extensions(&mut self, node: NodeId) {
-        for extension in self.file.elements_named(node, BPEL_NS, "extension") {
+        for extension in self
+            .file
+            .elements_named(node, BPEL_NS, "extension")
+            .collect::<Vec<_>>()
+        {
             if self
                 .file
                 .yes_no_attr(extension, "mustUnderstand", false, self.diagnostics)
             {
                 let namespace = self.file.attr(extension, "namespace").unwrap_or_default();
                 let message = format!("extension '{namespace}' is not supported");
+                self.must_understand.insert(namespace.trim().to_owned());
                 self.error(extension, "SA00009", message);
             }
         }
@@ -279,14 +241,6 @@ impl<'a> ProcessCompiler<'a> {
     fn qname_attr(&mut self, node: NodeId, attribute: &str) -> Option<QName> {
         self.file
             .qname_attr(node, attribute, "XML-NAMESPACE", self.diagnostics)
-    }
-
-    /// The variable `name` visible at the current point.
-    fn lookup_variable(&self, name: &str) -> Option<VariableId> {
-        self.scopes
-            .iter()
-            .rev()
-            .find_map(|scope| scope.get(name).copied())
     }
 
     /// The variable named by attribute `attribute`, reporting an unknown name.

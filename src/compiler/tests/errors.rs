@@ -108,29 +108,6 @@ fn duplicate_variable() {
 }
 
 #[test]
-fn unsupported_activity() {
-    let source = edited(
-        "HelloWorld",
-        BPEL,
-        "<assign name=\"greet\">",
-        "<flow><empty/></flow><assign name=\"greet\">",
-    );
-    let diagnostics = compile_err(&source);
-    assert_reported(
-        &diagnostics,
-        BPEL,
-        line_of(&source, BPEL, "<flow>"),
-        "UNSUPPORTED",
-    );
-    assert!(
-        diagnostics
-            .to_string()
-            .contains("[UNSUPPORTED] <flow> is not supported yet"),
-        "{diagnostics}"
-    );
-}
-
-#[test]
 fn every_problem_is_reported() {
     let declarations = "<variable name=\"a.b\" type=\"xsd:string\"/>
     <variable name=\"v\" type=\"xsd:string\" element=\"w:hello\"/>";
@@ -340,4 +317,121 @@ fn xpath_syntax_errors_and_unbound_prefixes() {
     );
     let diagnostics = compile_err(&source);
     assert_reported(&diagnostics, BPEL, line_of(&source, BPEL, "q:x"), "XPATH");
+}
+
+/// HelloWorld with `activities` run between its receive and its reply.
+fn hello_with(activities: &str) -> UnitSource {
+    let reply = "<reply name=\"end\"";
+    edited(
+        "HelloWorld",
+        BPEL,
+        reply,
+        &format!("{activities}\n    {reply}"),
+    )
+}
+
+/// Asserts that HelloWorld with `activities` is refused with `rule` on the line holding
+/// `needle`.
+fn refused(activities: &str, needle: &str, rule: &str) {
+    let source = hello_with(activities);
+    let diagnostics = compile_err(&source);
+    assert_reported(&diagnostics, BPEL, line_of(&source, BPEL, needle), rule);
+}
+
+#[test]
+fn link_rules() {
+    refused(
+        "<flow><links><link name=\"l\"/>\n<link name=\"l\"/></links>
+         <empty><sources><source linkName=\"l\"/></sources></empty>
+         <empty><targets><target linkName=\"l\"/></targets></empty></flow>",
+        "<link name=\"l\"/></links>",
+        "SA00064",
+    );
+    refused(
+        "<flow><empty>\n<sources><source linkName=\"nowhere\"/></sources></empty></flow>",
+        "nowhere",
+        "SA00065",
+    );
+    refused(
+        "<flow><links>\n<link name=\"l\"/></links>
+         <empty><sources><source linkName=\"l\"/></sources></empty></flow>",
+        "<link name=\"l\"/>",
+        "SA00066",
+    );
+    refused(
+        "<flow><links><link name=\"l\"/></links>
+         <sequence><empty><sources><source linkName=\"l\"/></sources></empty>
+         <empty><targets><target linkName=\"l\"/></targets></empty>
+         <empty>\n<sources><source linkName=\"l\" xmlns:again=\"x\"/></sources></empty></sequence></flow>",
+        "xmlns:again",
+        "SA00066",
+    );
+    refused(
+        "<flow><links><link name=\"l\"/></links>
+         <empty><sources><source linkName=\"l\"/></sources></empty>
+         <while><condition>false()</condition>
+         <empty>\n<targets><target linkName=\"l\"/></targets></empty></while></flow>",
+        "<target linkName",
+        "SA00070",
+    );
+    refused(
+        "<flow><links><link name=\"l\"/></links>
+         <sequence><empty><targets><target linkName=\"l\"/></targets></empty>
+         <empty name=\"late\"><sources><source linkName=\"l\"/></sources></empty></sequence></flow>",
+        "name=\"late\"",
+        "SA00072",
+    );
+    refused(
+        "<flow><links><link name=\"l\"/></links>
+         <empty><sources><source linkName=\"l\"/></sources></empty>
+         <empty><targets><joinCondition>$other</joinCondition>
+         <target linkName=\"l\"/></targets></empty></flow>",
+        "$other",
+        "SA00073",
+    );
+}
+
+#[test]
+fn handler_only_activities() {
+    refused("<rethrow/>", "<rethrow/>", "SA00006");
+    refused("<compensate/>", "<compensate/>", "SA00007");
+    refused(
+        "<compensateScope target=\"inner\"/>",
+        "<compensateScope",
+        "SA00008",
+    );
+    refused(
+        "<scope><faultHandlers><catchAll>
+         <compensateScope target=\"missing\"/></catchAll></faultHandlers>
+         <scope name=\"inner\"><empty/></scope></scope>",
+        "target=\"missing\"",
+        "SA00077",
+    );
+    refused(
+        "<scope>\n<faultHandlers></faultHandlers><empty/></scope>",
+        "<faultHandlers>",
+        "SA00080",
+    );
+}
+
+#[test]
+fn scope_and_for_each_rules() {
+    refused(
+        "<forEach counterName=\"i\" parallel=\"no\">
+         <startCounterValue>1</startCounterValue><finalCounterValue>2</finalCounterValue>
+         <scope><variables>\n<variable name=\"i\" type=\"xsd:int\"/></variables><empty/></scope>
+         </forEach>",
+        "<variable name=\"i\"",
+        "SA00076",
+    );
+    refused(
+        "<scope isolated=\"yes\">\n<scope isolated=\"yes\"><empty/></scope></scope>",
+        "<scope isolated=\"yes\"><empty/>",
+        "SA00091",
+    );
+    refused(
+        "<pick>\n<onAlarm><for>'PT1S'</for><empty/></onAlarm></pick>",
+        "<pick>",
+        "BPEL",
+    );
 }

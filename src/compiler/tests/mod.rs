@@ -2,6 +2,7 @@
 //! must compile ([`units`] checks the models in detail), and variants of them broken on
 //! purpose must be refused with the right file, line and rule ([`errors`]).
 
+mod corpus;
 mod errors;
 mod units;
 

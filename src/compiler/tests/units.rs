@@ -283,3 +283,119 @@ fn one_way_with_callback_and_correlation() {
     );
     assert_eq!(confirm.correlations[0].initiate, Initiate::No);
 }
+
+/// HelloWorld with scopes, a flow with links, a forEach and a compensation handler between
+/// its receive and its reply: scope entries, slots, shadowing and links in the model.
+#[test]
+fn scopes_links_and_for_each() {
+    let activities = "<scope name=\"outer\" exitOnStandardFault=\"yes\">
+      <variables><variable name=\"greeting\" type=\"xsd:int\"/></variables>
+      <faultHandlers><catch faultName=\"w:oops\" faultVariable=\"data\"
+          faultMessageType=\"w:HelloRequest\"><compensateScope target=\"inner\"/></catch>
+      </faultHandlers>
+      <flow suppressJoinFailure=\"yes\">
+        <links><link name=\"first\"/></links>
+        <scope name=\"inner\">
+          <compensationHandler><compensate/></compensationHandler>
+          <assign><sources><source linkName=\"first\">
+            <transitionCondition>true()</transitionCondition></source></sources>
+            <copy><from>1</from><to variable=\"greeting\"/></copy></assign>
+        </scope>
+        <forEach counterName=\"i\" parallel=\"yes\">
+          <targets><joinCondition>$first</joinCondition><target linkName=\"first\"/></targets>
+          <startCounterValue>1</startCounterValue><finalCounterValue>3</finalCounterValue>
+          <completionCondition><branches successfulBranchesOnly=\"yes\">2</branches>
+          </completionCondition>
+          <scope><empty/></scope>
+        </forEach>
+      </flow>
+    </scope>";
+    let source = super::edited(
+        "HelloWorld",
+        "HelloWorld.bpel",
+        "<reply name=\"end\"",
+        &format!("{activities}<reply name=\"end\""),
+    );
+    let unit = super::compile_ok(&source);
+    let process = &unit.processes[0];
+    assert!(!process.exit_on_standard_fault);
+    let named = |name: &str| {
+        let index = process
+            .activities
+            .iter()
+            .position(|a| a.name.as_deref() == Some(name))
+            .unwrap();
+        crate::model::ActivityId(index as u32)
+    };
+    let ActivityKind::Scope(outer) = process.activity(named("outer")).kind else {
+        panic!("outer is not a scope");
+    };
+    let outer_scope = process.scope(outer);
+    assert_eq!(outer_scope.parent, Some(ScopeId::PROCESS));
+    assert!(outer_scope.exit_on_standard_fault);
+    let inner_greeting = outer_scope.variables[0];
+    assert_eq!(process.variable(inner_greeting).name, "greeting");
+    assert_eq!(process.variable(inner_greeting).scope, outer);
+    assert_eq!(process.variable(inner_greeting).slot, 0);
+    let catch = &outer_scope.fault_handlers.catches[0];
+    assert_eq!(
+        catch.fault_type,
+        Some(crate::model::FaultType::Message(QName::new(
+            HELLO,
+            "HelloRequest"
+        )))
+    );
+    let catch_scope = process.scope(catch.scope.unwrap());
+    assert_eq!(catch_scope.variables, [catch.fault_variable.unwrap()]);
+    let ActivityKind::CompensateScope(target) = process.activity(catch.activity).kind else {
+        panic!("the catch does not compensate a scope");
+    };
+    let ActivityKind::Scope(inner) = process.activity(named("inner")).kind else {
+        panic!("inner is not a scope");
+    };
+    assert_eq!(target, inner);
+    assert_eq!(process.scope(inner).parent, Some(outer));
+    let compensation = process.scope(inner).compensation_handler.unwrap();
+    assert!(matches!(
+        process.activity(compensation).kind,
+        ActivityKind::Compensate
+    ));
+    let ActivityKind::Assign(assign) = &process.activity(process.scope(inner).body).kind else {
+        panic!("inner's body is not the assign");
+    };
+    let From::Expression(_) = assign.copies[0].from else {
+        panic!("unexpected from");
+    };
+    let To::Variable { variable, .. } = assign.copies[0].to else {
+        panic!("unexpected to");
+    };
+    assert_eq!(
+        variable, inner_greeting,
+        "the scope's greeting shadows the process's"
+    );
+
+    assert_eq!(process.links.len(), 1);
+    let link = &process.links[0];
+    assert_eq!(link.name, "first");
+    assert_eq!(link.source, process.scope(inner).body);
+    let for_each_activity = process.activity(link.target);
+    assert!(for_each_activity.suppress_join_failure);
+    let targets = for_each_activity.targets.as_ref().unwrap();
+    assert_eq!(targets.links, [crate::model::LinkId(0)]);
+    let join = process.expression(targets.join_condition.unwrap());
+    assert_eq!(join.usage, ExpressionUse::JoinCondition);
+    let ActivityKind::ForEach(for_each) = &for_each_activity.kind else {
+        panic!("the link's target is not the forEach");
+    };
+    assert!(for_each.parallel);
+    assert!(for_each.completion.as_ref().unwrap().successful_only);
+    assert_eq!(
+        process.expression(for_each.start).usage,
+        ExpressionUse::Unsigned
+    );
+    let ActivityKind::Scope(body) = process.activity(for_each.scope).kind else {
+        panic!("the forEach's child is not a scope");
+    };
+    assert_eq!(process.scope(body).variables, [for_each.counter]);
+    assert_eq!(process.variable(for_each.counter).name, "i");
+}

@@ -1,0 +1,100 @@
+//! Start activities: the activities a process instance may begin with. Instantiating
+//! receives and picks must be start activities (SA00056), there must be one (SA00015), and
+//! when there are several they must share a correlation set (SA00057).
+
+use std::collections::HashSet;
+
+use super::ProcessCompiler;
+use crate::model::{ActivityId, ActivityKind, CorrelationSetId, Receive};
+
+impl ProcessCompiler<'_> {
+    /// The start activities of `id`: looking through sequences (their first child),
+    /// scopes (their body) and flows (every child).
+    fn start_activities(&self, id: ActivityId, found: &mut Vec<ActivityId>) {
+        match &self.activities[id.index()].kind {
+            ActivityKind::Sequence(children) => {
+                if let Some(&first) = children.first() {
+                    self.start_activities(first, found);
+                }
+            }
+            ActivityKind::Flow { children, .. } => {
+                for &child in children {
+                    self.start_activities(child, found);
+                }
+            }
+            ActivityKind::Scope(scope) => {
+                self.start_activities(self.scopes[scope.index()].body, found);
+            }
+            _ => found.push(id),
+        }
+    }
+
+    /// The messages an activity instantiates the process with, if it does.
+    fn instantiating_messages(&self, id: ActivityId) -> Vec<&Receive> {
+        match &self.activities[id.index()].kind {
+            ActivityKind::Receive(receive) if receive.create_instance => vec![receive],
+            ActivityKind::Pick(pick) if pick.create_instance => {
+                pick.on_messages.iter().map(|on| &on.message).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// SA00015, SA00056, SA00057.
+    pub(super) fn check_start_activities(&mut self, root: ActivityId) {
+        let mut starts = Vec::new();
+        self.start_activities(root, &mut starts);
+        let mut instantiating = Vec::new();
+        for index in 0..self.activities.len() {
+            let id = ActivityId(index as u32);
+            if self.instantiating_messages(id).is_empty() {
+                continue;
+            }
+            if starts.contains(&id) {
+                instantiating.push(id);
+            } else {
+                let element = match self.activities[index].kind {
+                    ActivityKind::Pick(_) => "pick",
+                    _ => "receive",
+                };
+                let message =
+                    format!("a <{element} createInstance=\"yes\"> must be a start activity");
+                let at = self.activities[index].location.clone();
+                self.diagnostics.error(&at, "SA00056", message);
+            }
+        }
+        if instantiating.is_empty() {
+            if !self.incomplete {
+                let at = self.activities[starts.first().unwrap_or(&root).index()]
+                    .location
+                    .clone();
+                let message =
+                    "the process needs a <receive> or <pick> with createInstance=\"yes\" \
+                               as a start activity";
+                self.diagnostics.error(&at, "SA00015", message);
+            }
+            return;
+        }
+        let messages: Vec<&Receive> = instantiating
+            .iter()
+            .flat_map(|&id| self.instantiating_messages(id))
+            .collect();
+        if instantiating.len() < 2 {
+            return;
+        }
+        let sets = |receive: &Receive| -> HashSet<CorrelationSetId> {
+            receive.correlations.iter().map(|usage| usage.set).collect()
+        };
+        let shared = messages
+            .iter()
+            .map(|receive| sets(receive))
+            .reduce(|all, one| all.intersection(&one).copied().collect())
+            .unwrap_or_default();
+        if shared.is_empty() {
+            let at = self.activities[instantiating[1].index()].location.clone();
+            let message =
+                "the start activities of a process with several must share a correlation set";
+            self.diagnostics.error(&at, "SA00057", message);
+        }
+    }
+}
