@@ -266,3 +266,47 @@ pub fn line_of(path: &Path, text: &str) -> usize {
     let index = content.lines().position(|line| line.contains(text));
     1 + index.unwrap_or_else(|| panic!("{} has no line with {text}", path.display()))
 }
+
+/// What a case of a conformance unit must answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Expect {
+    /// A reply whose `result` element holds this text.
+    Result(&'static str),
+    /// A SOAP fault naming this standard BPEL fault.
+    StandardFault(&'static str),
+}
+
+/// The namespace of WS-BPEL 2.0's standard faults.
+pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
+
+/// The text of the first element named `local` (any prefix) in `xml`.
+pub fn element_text(xml: &str, local: &str) -> Option<String> {
+    let mut rest = xml;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        let name_end = rest.find(|c: char| c == '>' || c == '/' || c.is_whitespace())?;
+        let name = &rest[..name_end];
+        if name.rsplit(':').next() == Some(local) {
+            let open_end = rest.find('>')?;
+            if rest[..open_end].ends_with('/') {
+                return Some(String::new());
+            }
+            let content = &rest[open_end + 1..];
+            return Some(content[..content.find("</")?].to_owned());
+        }
+    }
+    None
+}
+
+/// Checks an answer `(status, body)` against what was expected; the mismatch, if any.
+pub fn mismatch(case: &str, expect: Expect, (status, body): &(u16, String)) -> Option<String> {
+    let fine = match expect {
+        Expect::Result(text) => {
+            *status == 200 && element_text(body, "result").as_deref() == Some(text)
+        }
+        Expect::StandardFault(local) => {
+            *status == 500 && body.contains(BPEL_NS) && body.contains(local)
+        }
+    };
+    (!fine).then(|| format!("{case}: expected {expect:?}, got {status}: {body}"))
+}
