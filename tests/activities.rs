@@ -1,31 +1,17 @@
-//! End-to-end conformance of the structured activities of WS-BPEL 2.0 (§11): the Structured
-//! unit runs one case per request over real SOAP/HTTP, and replies with a trace of what ran.
+//! End-to-end conformance of WS-BPEL 2.0's structured activities (§11) and scopes (§12): the
+//! Structured and Scopes units run one case per request over real SOAP/HTTP, and reply with a
+//! trace of what ran.
 
 mod common;
 
-use common::{mismatch, Dirs, Expect, Server};
+use common::{run_cases, Expect};
 
-/// Runs `(case, n)` requests on the Structured unit at once, and fails listing every answer
-/// that is not the expected one.
 async fn structured(cases: &[(&str, i32, Expect)]) {
-    let dirs = Dirs::new();
-    dirs.add_test_unit("Structured");
-    let server = &Server::start(&dirs).await;
-    let answers = futures::future::join_all(cases.iter().map(|(case, n, _)| {
-        let body = format!(
-            r#"<s:run xmlns:s="urn:baton:test:structured"><s:case>{case}</s:case><s:n>{n}</s:n></s:run>"#
-        );
-        async move { server.soap("/ode/processes/Structured", &body).await }
-    }))
-    .await;
-    let failures: Vec<String> = cases
-        .iter()
-        .zip(&answers)
-        .filter_map(|((case, n, expect), answer)| {
-            mismatch(&format!("{case}({n})"), *expect, answer)
-        })
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    run_cases("Structured", cases).await;
+}
+
+async fn scopes(cases: &[(&str, i32, Expect)]) {
+    run_cases("Scopes", cases).await;
 }
 
 #[tokio::test]
@@ -80,4 +66,50 @@ async fn while_tests_before_and_repeat_until_after_its_body() {
 #[tokio::test]
 async fn wait_for_a_duration_then_goes_on() {
     structured(&[("wait", 0, Expect::Result("waited"))]).await;
+}
+
+#[tokio::test]
+async fn a_scopes_variable_hides_an_outer_one_of_the_same_name() {
+    scopes(&[("shadowing", 0, Expect::Result("outer/inner"))]).await;
+}
+
+#[tokio::test]
+async fn faults_are_caught_by_name_then_by_data_type_then_by_catch_all() {
+    scopes(&[
+        ("catchName", 0, Expect::Result("name")),
+        ("catchMessageType", 0, Expect::Result("message:bad")),
+        ("catchElement", 0, Expect::Result("element:bad")),
+        ("catchTypeOnly", 0, Expect::Result("type:bad")),
+        ("catchAll", 0, Expect::Result("all")),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn rethrow_passes_the_fault_to_the_enclosing_scope() {
+    scopes(&[("rethrow", 0, Expect::Result("inner,outer"))]).await;
+}
+
+#[tokio::test]
+async fn compensation_runs_completed_scopes_handlers_latest_first() {
+    scopes(&[
+        ("compensate", 0, Expect::Result("12c2c1")),
+        ("compensateScope", 0, Expect::Result("12c1")),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn default_handlers_compensate_inner_scopes_and_rethrow() {
+    scopes(&[("defaultHandlers", 0, Expect::Result("123c3|c2c1"))]).await;
+}
+
+#[tokio::test]
+async fn exit_on_standard_fault_ends_the_process_without_its_fault_handlers() {
+    scopes(&[("exitOnStandardFault", 0, Expect::NoReply)]).await;
+}
+
+#[tokio::test]
+async fn an_event_handler_alarm_runs_while_the_scope_does() {
+    scopes(&[("eventAlarm", 0, Expect::Result("alarm,body"))]).await;
 }

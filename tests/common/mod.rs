@@ -274,6 +274,8 @@ pub enum Expect {
     Result(&'static str),
     /// A SOAP fault naming this standard BPEL fault.
     StandardFault(&'static str),
+    /// A SOAP fault: the instance ended without replying.
+    NoReply,
 }
 
 /// The namespace of WS-BPEL 2.0's standard faults.
@@ -307,6 +309,34 @@ pub fn mismatch(case: &str, expect: Expect, (status, body): &(u16, String)) -> O
         Expect::StandardFault(local) => {
             *status == 500 && body.contains(BPEL_NS) && body.contains(local)
         }
+        Expect::NoReply => *status == 500 && element_text(body, "result").is_none(),
     };
     (!fine).then(|| format!("{case}: expected {expect:?}, got {status}: {body}"))
+}
+
+/// Runs `(case, n)` requests at once on the test unit `unit`, whose single operation `run`
+/// takes `<run><case/><n/></run>` in namespace `urn:baton:test:<unit in lower case>`; fails
+/// listing every answer that is not the expected one.
+pub async fn run_cases(unit: &str, cases: &[(&str, i32, Expect)]) {
+    let dirs = Dirs::new();
+    dirs.add_test_unit(unit);
+    let server = &Server::start(&dirs).await;
+    let namespace = format!("urn:baton:test:{}", unit.to_lowercase());
+    let path = format!("/ode/processes/{unit}");
+    let answers = futures::future::join_all(cases.iter().map(|(case, n, _)| {
+        let body = format!(
+            r#"<u:run xmlns:u="{namespace}"><u:case>{case}</u:case><u:n>{n}</u:n></u:run>"#
+        );
+        let path = &path;
+        async move { server.soap(path, &body).await }
+    }))
+    .await;
+    let failures: Vec<String> = cases
+        .iter()
+        .zip(&answers)
+        .filter_map(|((case, n, expect), answer)| {
+            mismatch(&format!("{case}({n})"), *expect, answer)
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

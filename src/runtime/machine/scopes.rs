@@ -236,7 +236,8 @@ impl Machine<'_> {
     }
 
     /// Stops everything running in scope instance `instance`: its threads and its event
-    /// handler instances.
+    /// handler instances. Both are listed before any is stopped: stopping the last thread
+    /// may start the scope's fault handler, which is not to be stopped.
     fn stop_contents(&mut self, instance: ScopeRef) {
         let scope = self.state.scope_mut(instance);
         scope.events_open = false;
@@ -247,9 +248,6 @@ impl Machine<'_> {
             .into_iter()
             .filter(|&id| self.state.thread(id).scope == instance)
             .collect();
-        for thread in threads {
-            self.kill_thread(thread);
-        }
         let events: Vec<ScopeRef> = self
             .state
             .scope_ids()
@@ -261,6 +259,9 @@ impl Machine<'_> {
                     && !matches!(child.phase, Phase::Completed)
             })
             .collect();
+        for thread in threads {
+            self.kill_thread(thread);
+        }
         for event in events {
             self.terminate_scope(event);
         }

@@ -39,7 +39,6 @@ fn a_catch_by_fault_name_gets_the_fault_data_in_its_variable() {
     let (caller, output) = env.call("<key>data</key>");
     assert_faulted(&env, &output, &t("bad"));
     assert_msg(only_reply(&output, &caller), "<key>data</key>");
-    assert_msg(env.variable("err").unwrap(), "<key>data</key>");
 }
 
 #[test]
@@ -135,4 +134,22 @@ fn a_finished_instance_ignores_further_events() {
     assert_eq!(output.status, InstanceStatus::Terminated);
     assert!(output.actions.is_empty());
     assert!(env.state.inbox.is_empty());
+}
+
+#[test]
+fn a_typed_catch_of_a_scope_runs_in_its_own_scope_and_sees_outer_variables() {
+    let body = sequence(&[
+        RECEIVE,
+        r#"<scope>
+             <faultHandlers>
+               <catch faultName="t:bad" faultVariable="err" faultMessageType="t:Msg">
+                 <assign><copy><from>concat('caught ', $err.body)</from><to variable="s"/></copy></assign>
+               </catch>
+             </faultHandlers>
+             <throw faultName="t:bad" faultVariable="request"/>
+           </scope>"#,
+    ]);
+    let mut env = TestEnv::new(&body);
+    env.call("<key>data</key>");
+    assert_eq!(env.text("s"), "caught data");
 }
