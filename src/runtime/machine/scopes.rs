@@ -242,6 +242,7 @@ impl Machine<'_> {
         let scope = self.state.scope_mut(instance);
         scope.events_open = false;
         scope.alarms.clear();
+        // Both lists are taken first: a handler started once they are stopped is not theirs.
         let threads: Vec<ThreadId> = self
             .state
             .thread_ids()
