@@ -236,8 +236,7 @@ impl Machine<'_> {
     }
 
     /// Stops everything running in scope instance `instance`: its threads and its event
-    /// handler instances. Both are listed before any is stopped: stopping the last thread
-    /// may start the scope's fault handler, which is not to be stopped.
+    /// handler instances.
     fn stop_contents(&mut self, instance: ScopeRef) {
         let scope = self.state.scope_mut(instance);
         scope.events_open = false;
