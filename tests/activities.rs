@@ -105,6 +105,11 @@ async fn default_handlers_compensate_inner_scopes_and_rethrow() {
 }
 
 #[tokio::test]
+async fn a_fault_in_a_flow_terminates_the_sibling_scope_through_its_termination_handler() {
+    scopes(&[("termination", 0, Expect::Result("terminated,caught"))]).await;
+}
+
+#[tokio::test]
 async fn exit_on_standard_fault_ends_the_process_without_its_fault_handlers() {
     scopes(&[("exitOnStandardFault", 0, Expect::NoReply)]).await;
 }

@@ -210,6 +210,11 @@ impl Machine<'_> {
         let Some(thread) = self.state.threads[id as usize].as_mut() else {
             return;
         };
+        if thread.doomed {
+            // Already stopped, with what it waits for: a flow's branches are stopped with
+            // the flow and may be listed again among their scope's threads.
+            return;
+        }
         match thread.waiting.clone() {
             Some(Waiting::Scope(scope)) => {
                 thread.doomed = true;
