@@ -272,7 +272,7 @@ pub fn line_of(path: &Path, text: &str) -> usize {
 pub enum Expect {
     /// A reply whose `result` element holds this text.
     Result(&'static str),
-    /// A SOAP fault naming this standard BPEL fault.
+    /// A SOAP 1.1 fault whose code is this standard BPEL fault.
     StandardFault(&'static str),
     /// A SOAP fault: the instance ended without replying.
     NoReply,
@@ -307,7 +307,8 @@ pub fn mismatch(case: &str, expect: Expect, (status, body): &(u16, String)) -> O
             *status == 200 && element_text(body, "result").as_deref() == Some(text)
         }
         Expect::StandardFault(local) => {
-            *status == 500 && body.contains(BPEL_NS) && body.contains(local)
+            let code = element_text(body, "faultcode").unwrap_or_default();
+            *status == 500 && body.contains(BPEL_NS) && code.rsplit(':').next() == Some(local)
         }
         Expect::NoReply => *status == 500 && element_text(body, "result").is_none(),
     };
