@@ -281,3 +281,78 @@ pub fn line_of(path: &Path, text: &str) -> usize {
     let index = content.lines().position(|line| line.contains(text));
     1 + index.unwrap_or_else(|| panic!("{} has no line with {text}", path.display()))
 }
+
+/// What a case of a conformance unit must answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Expect {
+    /// A reply whose `result` element holds this text.
+    Result(&'static str),
+    /// A SOAP 1.1 fault whose code is this standard BPEL fault.
+    StandardFault(&'static str),
+    /// A SOAP fault: the instance ended without replying.
+    NoReply,
+}
+
+/// The namespace of WS-BPEL 2.0's standard faults.
+pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
+
+/// The text of the first element named `local` (any prefix) in `xml`.
+pub fn element_text(xml: &str, local: &str) -> Option<String> {
+    let mut rest = xml;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        let name_end = rest.find(|c: char| c == '>' || c == '/' || c.is_whitespace())?;
+        let name = &rest[..name_end];
+        if name.rsplit(':').next() == Some(local) {
+            let open_end = rest.find('>')?;
+            if rest[..open_end].ends_with('/') {
+                return Some(String::new());
+            }
+            let content = &rest[open_end + 1..];
+            return Some(content[..content.find("</")?].to_owned());
+        }
+    }
+    None
+}
+
+/// Checks an answer `(status, body)` against what was expected; the mismatch, if any.
+pub fn mismatch(case: &str, expect: Expect, (status, body): &(u16, String)) -> Option<String> {
+    let fine = match expect {
+        Expect::Result(text) => {
+            *status == 200 && element_text(body, "result").as_deref() == Some(text)
+        }
+        Expect::StandardFault(local) => {
+            let code = element_text(body, "faultcode").unwrap_or_default();
+            *status == 500 && body.contains(BPEL_NS) && code.rsplit(':').next() == Some(local)
+        }
+        Expect::NoReply => *status == 500 && element_text(body, "result").is_none(),
+    };
+    (!fine).then(|| format!("{case}: expected {expect:?}, got {status}: {body}"))
+}
+
+/// Runs `(case, n)` requests at once on the test unit `unit`, whose single operation `run`
+/// takes `<run><case/><n/></run>` in namespace `urn:baton:test:<unit in lower case>`; fails
+/// listing every answer that is not the expected one.
+pub async fn run_cases(unit: &str, cases: &[(&str, i32, Expect)]) {
+    let dirs = Dirs::new();
+    dirs.add_test_unit(unit);
+    let server = &Server::start(&dirs).await;
+    let namespace = format!("urn:baton:test:{}", unit.to_lowercase());
+    let path = format!("/ode/processes/{unit}");
+    let answers = futures::future::join_all(cases.iter().map(|(case, n, _)| {
+        let body = format!(
+            r#"<u:run xmlns:u="{namespace}"><u:case>{case}</u:case><u:n>{n}</u:n></u:run>"#
+        );
+        let path = &path;
+        async move { server.soap(path, &body).await }
+    }))
+    .await;
+    let failures: Vec<String> = cases
+        .iter()
+        .zip(&answers)
+        .filter_map(|((case, n, expect), answer)| {
+            mismatch(&format!("{case}({n})"), *expect, answer)
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -211,6 +211,8 @@ impl Machine<'_> {
             return;
         };
         if thread.doomed {
+            // Already stopped, with what it waits for: a flow's branches are stopped with
+            // the flow and may be listed again among their scope's threads.
             return;
         }
         match thread.waiting.clone() {

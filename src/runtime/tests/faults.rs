@@ -135,3 +135,46 @@ fn a_finished_instance_ignores_further_events() {
     assert!(output.actions.is_empty());
     assert!(env.state.inbox.is_empty());
 }
+
+#[test]
+fn a_typed_catch_of_a_scope_runs_in_its_own_scope_and_sees_outer_variables() {
+    let body = sequence(&[
+        RECEIVE,
+        r#"<scope>
+             <faultHandlers>
+               <catch faultName="t:bad" faultVariable="err" faultMessageType="t:Msg">
+                 <assign><copy><from>concat('caught ', $err.body)</from><to variable="s"/></copy></assign>
+               </catch>
+             </faultHandlers>
+             <throw faultName="t:bad" faultVariable="request"/>
+           </scope>"#,
+    ]);
+    let mut env = TestEnv::new(&body);
+    env.call("<key>data</key>");
+    assert_eq!(env.text("s"), "caught data");
+}
+
+#[test]
+fn a_fault_in_a_flow_runs_the_termination_handler_of_a_sibling_scope_once() {
+    let body = sequence(&[
+        RECEIVE,
+        r#"<assign><copy><from>''</from><to variable="s"/></copy></assign>"#,
+        r#"<scope>
+             <faultHandlers>
+               <catchAll><assign><copy><from>concat($s, 'caught')</from><to variable="s"/></copy></assign></catchAll>
+             </faultHandlers>
+             <flow>
+               <scope>
+                 <terminationHandler>
+                   <assign><copy><from>concat($s, 'terminated,')</from><to variable="s"/></copy></assign>
+                 </terminationHandler>
+                 <wait><for>'PT1H'</for></wait>
+               </scope>
+               <throw faultName="t:bad"/>
+             </flow>
+           </scope>"#,
+    ]);
+    let mut env = TestEnv::new(&body);
+    env.call("<key>data</key>");
+    assert_eq!(env.text("s"), "terminated,caught");
+}
