@@ -8,7 +8,7 @@ use crate::model::{
     AliasSource, Definitions, Location, Operation, PartnerLinkId, Process, VariableId,
 };
 use crate::xml::QName;
-use crate::xpath::XPath;
+use crate::xpath::{Language, XPath};
 
 /// An expression or query that did not compile.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +54,8 @@ impl CompiledProcess {
         let mut errors = Vec::new();
         let mut expressions = Vec::with_capacity(model.expressions.len());
         for expression in &model.expressions {
-            match XPath::compile(&expression.source, &expression.namespaces) {
+            let language = Language::from_uri(&expression.language);
+            match XPath::compile_in(&expression.source, &expression.namespaces, language) {
                 Ok(xpath) => expressions.push(xpath),
                 Err(error) => errors.push(CompileError {
                     location: expression.location.clone(),

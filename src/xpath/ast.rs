@@ -4,6 +4,7 @@
 use crate::xml::QName;
 
 use super::functions::Builtin;
+use super::types::{SequenceType, XsType};
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Expr {
@@ -23,6 +24,25 @@ pub(super) enum Expr {
         absolute: bool,
         steps: Vec<Step>,
     },
+    /// XPath 2.0 value comparison (`eq`, `ne`, `lt`, `le`, `gt`, `ge`).
+    ValueCompare(CompareOp, Box<Expr>, Box<Expr>),
+    /// XPath 2.0 `if (c) then a else b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// XPath 2.0 `some`/`every $v in s, … satisfies c`.
+    Quantified {
+        every: bool,
+        bindings: Vec<(QName, Expr)>,
+        condition: Box<Expr>,
+    },
+    /// XPath 2.0 `cast as`, `castable as` and the `xs:type(value)` constructor functions.
+    Cast {
+        operand: Box<Expr>,
+        target: XsType,
+        optional: bool,
+        test_only: bool,
+    },
+    /// XPath 2.0 `instance of`.
+    InstanceOf(Box<Expr>, SequenceType),
     /// A primary expression with predicates, optionally followed by a relative path.
     Filter {
         primary: Box<Expr>,
@@ -48,6 +68,7 @@ pub(super) enum ArithOp {
     Mul,
     Div,
     Mod,
+    IntegerDiv,
 }
 
 #[derive(Clone, Debug, PartialEq)]

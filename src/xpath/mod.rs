@@ -7,8 +7,12 @@
 //! document, so node-sets may span documents.
 //!
 //! Implemented: the full XPath 1.0 grammar, all axes, all core functions, the §3.4 comparison
-//! and conversion rules, plus a few XPath 2.0 functions BPEL processes commonly use (see
-//! `xpath2.rs`). BPEL's `$variable.part` syntax lexes as a single variable whose local name
+//! and conversion rules, plus the XPath 2.0 functions BPEL processes commonly use (see
+//! `xpath2.rs`). Expressions compiled as [`Language::XPath2`] also accept the 2.0 syntax
+//! processes use: `if`/`then`/`else`, `some`/`every`, value comparisons, `idiv`, `cast as`,
+//! `castable as`, `instance of` and `xs:*` constructors, with typed dates, times and durations
+//! ([`Temporal`]) and their arithmetic; 2.0 sequences of atomic values are not modelled
+//! (`,` sequences, `to`, `for`). BPEL's `$variable.part` syntax lexes as a single variable whose local name
 //! contains the dot; the context splits it.
 //!
 //! Limitations:
@@ -23,11 +27,15 @@ mod eval;
 mod functions;
 mod lexer;
 mod parser;
+mod temporal;
+mod types;
 mod value;
 mod xpath2;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests2;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -36,7 +44,30 @@ use std::sync::Arc;
 use crate::xml::{Document, NodeId, QName};
 
 pub use functions::FN_NS;
+pub use temporal::{Duration, Moment, Temporal, TemporalType};
+pub use types::XS_NS;
 pub use value::{format_number, parse_number, Node, Value};
+
+/// The language an expression is written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Language {
+    /// XPath 1.0: BPEL's default.
+    #[default]
+    XPath1,
+    /// XPath 2.0 (`urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0`), as far as described above.
+    XPath2,
+}
+
+impl Language {
+    /// The language a BPEL expression-language URI names; unknown URIs read as XPath 1.0.
+    pub fn from_uri(uri: &str) -> Language {
+        if uri == "urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0" {
+            Language::XPath2
+        } else {
+            Language::XPath1
+        }
+    }
+}
 
 /// Why an expression could not be compiled or evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -165,16 +196,25 @@ impl fmt::Debug for XPath {
 }
 
 impl XPath {
-    /// Compiles an expression, resolving prefixes through `namespaces`.
+    /// Compiles an XPath 1.0 expression, resolving prefixes through `namespaces`.
     pub fn compile(expr: &str, namespaces: &dyn NamespaceResolver) -> Result<XPath, Error> {
-        let tokens = lexer::tokenize(expr)?;
+        XPath::compile_in(expr, namespaces, Language::XPath1)
+    }
+
+    /// Compiles an expression of `language`, resolving prefixes through `namespaces`.
+    pub fn compile_in(
+        expr: &str,
+        namespaces: &dyn NamespaceResolver,
+        language: Language,
+    ) -> Result<XPath, Error> {
+        let tokens = lexer::tokenize(expr, language)?;
         if tokens.is_empty() {
             return Err(Error::Syntax {
                 position: 0,
                 message: "empty expression".into(),
             });
         }
-        let compiled = parser::parse(expr, tokens, namespaces)?;
+        let compiled = parser::parse(expr, tokens, namespaces, language)?;
         Ok(XPath {
             source: expr.into(),
             expr: Arc::new(compiled),
@@ -197,7 +237,7 @@ impl XPath {
             position: 1,
             size: 1,
         };
-        eval::Evaluator { ctx }.eval(&self.expr, &focus)
+        eval::Evaluator::new(ctx).eval(&self.expr, &focus)
     }
 
     /// Evaluates and converts the result with `string()`.
