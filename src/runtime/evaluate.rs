@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::compiled::CompiledProcess;
 use super::correlation;
 use super::fault::{Fault, BPEL_NS};
+use super::functions::{self, EvaluationEnv};
 use super::message;
 use crate::model::{ExprId, VariableId, VariableKind};
 use crate::xml::{Document, QName};
@@ -18,6 +19,8 @@ struct Scope<'a> {
     process: &'a CompiledProcess,
     variables: &'a [Option<Document>],
     namespaces: &'a BTreeMap<String, String>,
+    /// The instance's environment for extension functions, when the caller has one.
+    env: Option<&'a EvaluationEnv>,
     /// A fault found while resolving a variable or function, reported instead of the
     /// XPath error that carried it out of the evaluator.
     fault: RefCell<Option<Fault>>,
@@ -29,10 +32,21 @@ impl<'a> Scope<'a> {
         *self.fault.borrow_mut() = Some(fault);
         xpath::Error::Extension(message)
     }
+
+    fn call(&self) -> functions::Call<'a> {
+        functions::Call {
+            process: self.process,
+            env: self.env,
+            namespaces: self.namespaces,
+        }
+    }
 }
 
 impl<'a> xpath::Context<'a> for Scope<'a> {
     fn variable(&self, name: &QName) -> Result<Value<'a>, xpath::Error> {
+        if let Some(result) = functions::variable(&self.call(), name) {
+            return result.map_err(|fault| self.fail(fault));
+        }
         let (variable, part) = match name.local.split_once('.') {
             Some((variable, part)) => (variable, Some(part)),
             None => (name.local.as_str(), None),
@@ -51,7 +65,8 @@ impl<'a> xpath::Context<'a> for Scope<'a> {
         args: &[Value<'a>],
     ) -> Option<Result<Value<'a>, xpath::Error>> {
         if name.ns != BPEL_NS || name.local != "getVariableProperty" {
-            return None;
+            let result = functions::function(&self.call(), name, args)?;
+            return Some(result.map_err(|fault| self.fail(fault)));
         }
         Some(self.get_variable_property(args))
     }
@@ -133,10 +148,23 @@ pub fn variable_node<'a>(
     })
 }
 
-/// Evaluates expression `expression` with an optional context node.
+/// Evaluates expression `expression` with an optional context node, without the instance
+/// environment (extension functions that need it raise subLanguageExecutionFault).
 pub fn value<'a>(
     process: &'a CompiledProcess,
     variables: &'a [Option<Document>],
+    expression: ExprId,
+    context: Option<Node<'a>>,
+) -> Result<Value<'a>, Fault> {
+    value_in(process, variables, None, expression, context)
+}
+
+/// Evaluates expression `expression` with an optional context node; documents built by
+/// extension functions live in `env`'s result trees, as long as the returned value.
+pub fn value_in<'a>(
+    process: &'a CompiledProcess,
+    variables: &'a [Option<Document>],
+    env: Option<&'a EvaluationEnv>,
     expression: ExprId,
     context: Option<Node<'a>>,
 ) -> Result<Value<'a>, Fault> {
@@ -144,6 +172,7 @@ pub fn value<'a>(
         process,
         variables,
         namespaces: &process.model.expression(expression).namespaces,
+        env,
         fault: RefCell::new(None),
     };
     let result = process.expressions[expression.index()].evaluate(&scope, context);

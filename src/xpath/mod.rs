@@ -19,14 +19,15 @@
 //! * The namespace axis always selects nothing (namespace nodes are not modelled), and `id()`
 //!   always returns an empty node-set (there are no DTDs, hence no ID attributes).
 //! * Values borrow the documents they point into, so an extension function can only return
-//!   nodes of documents that outlive the evaluation (for example documents owned by the
-//!   [`Context`] implementation); otherwise it should return a string, number or boolean.
+//!   nodes of documents that outlive the evaluation: documents it builds go into a
+//!   [`ResultTrees`] arena owned by the caller of the evaluation.
 
 mod ast;
 mod eval;
 mod functions;
 mod lexer;
 mod parser;
+mod result_trees;
 mod temporal;
 mod types;
 mod value;
@@ -44,6 +45,7 @@ use std::sync::Arc;
 use crate::xml::{Document, NodeId, QName};
 
 pub use functions::FN_NS;
+pub use result_trees::ResultTrees;
 pub use temporal::{Duration, Moment, Temporal, TemporalType};
 pub use types::XS_NS;
 pub use value::{format_number, parse_number, Node, Value};
