@@ -234,10 +234,22 @@ impl XPath {
         ctx: &dyn Context<'a>,
         context_node: Option<Node<'a>>,
     ) -> Result<Value<'a>, Error> {
+        self.evaluate_at(ctx, context_node, 1, 1)
+    }
+
+    /// Evaluates the expression with a context node, position and size, as XSLT does
+    /// inside `for-each` and `apply-templates`.
+    pub fn evaluate_at<'a>(
+        &self,
+        ctx: &dyn Context<'a>,
+        context_node: Option<Node<'a>>,
+        position: usize,
+        size: usize,
+    ) -> Result<Value<'a>, Error> {
         let focus = eval::Focus {
             node: context_node,
-            position: 1,
-            size: 1,
+            position,
+            size,
         };
         eval::Evaluator::new(ctx).eval(&self.expr, &focus)
     }
