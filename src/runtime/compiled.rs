@@ -1,5 +1,5 @@
-//! A process ready to run: the model of one process with every expression and property
-//! alias query compiled once, and the lookups the machine needs on its hot path.
+//! A process ready to run: the model of one process with every expression, property alias
+//! query and XSLT stylesheet compiled once, and the lookups the machine needs on its hot path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use crate::model::{
 };
 use crate::xml::QName;
 use crate::xpath::{Language, XPath};
+use crate::xslt::Stylesheet;
 
 /// An expression or query that did not compile.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,8 @@ pub struct CompiledProcess {
     /// Indexed by [`crate::model::ExprId`].
     pub expressions: Vec<XPath>,
     pub aliases: Vec<CompiledAlias>,
+    /// The stylesheets of `bpel:doXslTransform`, by the URI written in the calls.
+    pub stylesheets: HashMap<String, Stylesheet>,
     /// Per partner link: the address this server offers its myRole at, if provided.
     pub my_endpoints: Vec<Option<String>>,
     /// Per partner link: the partner role's deployed address, if known.
@@ -86,6 +89,22 @@ impl CompiledProcess {
                 query,
             });
         }
+        let mut stylesheets = HashMap::new();
+        for (uri, text) in &model.stylesheets {
+            match Stylesheet::compile(text.as_bytes()) {
+                Ok(stylesheet) => {
+                    stylesheets.insert(uri.clone(), stylesheet);
+                }
+                Err(error) => errors.push(CompileError {
+                    location: Location {
+                        file: model.file.clone(),
+                        line: 0,
+                    },
+                    source_text: uri.clone(),
+                    message: error.to_string(),
+                }),
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -100,6 +119,7 @@ impl CompiledProcess {
             definitions,
             expressions,
             aliases,
+            stylesheets,
             my_endpoints,
             partner_endpoints,
             variables_by_name,

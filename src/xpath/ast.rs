@@ -51,6 +51,58 @@ pub(super) enum Expr {
     },
 }
 
+impl Expr {
+    /// Calls `visit` on this expression and every sub-expression, predicates included.
+    pub(super) fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
+        visit(self);
+        let steps_predicates = |steps: &[Step], visit: &mut dyn FnMut(&Expr)| {
+            for step in steps {
+                step.predicates.iter().for_each(|p| p.walk(visit));
+            }
+        };
+        match self {
+            Expr::Or(a, b)
+            | Expr::And(a, b)
+            | Expr::Compare(_, a, b)
+            | Expr::ValueCompare(_, a, b)
+            | Expr::Arithmetic(_, a, b)
+            | Expr::Union(a, b) => {
+                a.walk(visit);
+                b.walk(visit);
+            }
+            Expr::Negate(a) | Expr::InstanceOf(a, _) => a.walk(visit),
+            Expr::Cast { operand, .. } => operand.walk(visit),
+            Expr::If(c, a, b) => {
+                c.walk(visit);
+                a.walk(visit);
+                b.walk(visit);
+            }
+            Expr::Quantified {
+                bindings,
+                condition,
+                ..
+            } => {
+                bindings.iter().for_each(|(_, e)| e.walk(visit));
+                condition.walk(visit);
+            }
+            Expr::Builtin(_, args) | Expr::Extension(_, args) => {
+                args.iter().for_each(|a| a.walk(visit))
+            }
+            Expr::Path { steps, .. } => steps_predicates(steps, visit),
+            Expr::Filter {
+                primary,
+                predicates,
+                steps,
+            } => {
+                primary.walk(visit);
+                predicates.iter().for_each(|p| p.walk(visit));
+                steps_predicates(steps, visit);
+            }
+            Expr::Literal(_) | Expr::Number(_) | Expr::Variable(_) => {}
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum CompareOp {
     Eq,

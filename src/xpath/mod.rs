@@ -228,6 +228,24 @@ impl XPath {
         &self.source
     }
 
+    /// For each call of extension function `name` in the expression, its first argument
+    /// when that is a string literal (`None` otherwise), in source order. BPEL uses this to
+    /// find the stylesheets `bpel:doXslTransform` needs at deployment.
+    pub fn literal_first_arguments(&self, name: &QName) -> Vec<Option<String>> {
+        let mut found = Vec::new();
+        self.expr.walk(&mut |expr| {
+            if let ast::Expr::Extension(called, args) = expr {
+                if called == name {
+                    found.push(match args.first() {
+                        Some(ast::Expr::Literal(text)) => Some(text.clone()),
+                        _ => None,
+                    });
+                }
+            }
+        });
+        found
+    }
+
     /// Evaluates the expression with an optional context node (position and size 1).
     pub fn evaluate<'a>(
         &self,

@@ -354,10 +354,7 @@ impl Compiler<'_> {
         Ok(out)
     }
 
-    fn sorts_and_params(
-        &self,
-        node: NodeId,
-    ) -> Result<SortsAndParams, Error> {
+    fn sorts_and_params(&self, node: NodeId) -> Result<SortsAndParams, Error> {
         let mut sorts = Vec::new();
         let mut params = Vec::new();
         let mut rest = Vec::new();

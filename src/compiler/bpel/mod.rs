@@ -210,6 +210,7 @@ impl<'a> ProcessCompiler<'a> {
                 }],
                 links: Vec::new(),
                 exit_on_standard_fault: false,
+                stylesheets: BTreeMap::new(),
                 activities: self.activities,
                 root,
             },

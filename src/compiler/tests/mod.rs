@@ -3,6 +3,7 @@
 //! purpose must be refused with the right file, line and rule ([`errors`]).
 
 mod errors;
+mod stylesheets;
 mod units;
 
 use std::path::PathBuf;

@@ -1,16 +1,18 @@
 //! The extension functions and variables processes call beyond `bpel:getVariableProperty`:
-//! ODE's (namespace [`ODE_NS`], see `ode.rs` and `urls.rs`). The evaluation context in `evaluate.rs` dispatches to [`function`] and
+//! ODE's (namespace [`ODE_NS`], see `ode.rs` and `urls.rs`) and `bpel:doXslTransform`
+//! (`xslt.rs`). The evaluation context in `evaluate.rs` dispatches to [`function`] and
 //! [`variable`]; what they need from the running instance arrives in an [`EvaluationEnv`],
 //! which also owns the documents they build.
 
 mod ode;
 mod urls;
+mod xslt;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::compiled::CompiledProcess;
-use super::fault::Fault;
+use super::fault::{Fault, BPEL_NS};
 use crate::xml::QName;
 use crate::xpath::{ResultTrees, Temporal, Value};
 
@@ -88,6 +90,7 @@ pub fn function<'a>(
 ) -> Option<Result<Value<'a>, Fault>> {
     match name.ns.as_str() {
         ODE_NS => ode::call(call, &name.local, args),
+        BPEL_NS if name.local == "doXslTransform" => Some(xslt::do_xsl_transform(call, args)),
         _ => None,
     }
 }

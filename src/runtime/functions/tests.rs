@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use super::*;
 use crate::runtime::tests::{compile_process, Declarations, RECEIVE};
+use crate::runtime::CompiledProcess;
 use crate::xml::{parse, Document};
 use crate::xpath::{self, Language, Node, TemporalType, XPath};
+use crate::xslt::Stylesheet;
 
 const TYPES: &str = "urn:types";
 
@@ -49,6 +51,7 @@ fn namespaces() -> BTreeMap<String, String> {
         ("foo".to_owned(), TYPES.to_owned()),
         ("dd".to_owned(), "urn:dd".to_owned()),
         ("addr".to_owned(), "urn:addr".to_owned()),
+        ("bpel".to_owned(), BPEL_NS.to_owned()),
     ])
 }
 
@@ -77,17 +80,21 @@ fn indicators() -> Document {
 /// Evaluates `expr` (XPath 2.0) with `$a` and `$b` bound to two copies of [`indicators`]
 /// and returns the result serialised (node-sets) or as a string.
 fn run(expr: &str) -> Result<String, xpath::Error> {
-    let process = compile_process(&Declarations::default(), RECEIVE);
+    run_in(&compile_process(&Declarations::default(), RECEIVE), expr)
+}
+
+fn run_in(process: &CompiledProcess, expr: &str) -> Result<String, xpath::Error> {
     let env = env();
     let (a, b) = (indicators(), indicators());
+    let hello = parse(br#"<TestPart><content>Hello</content><nillable xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:nil="true"/></TestPart>"#).unwrap();
     let ns = namespaces();
     let ctx = TestContext {
         call: Call {
-            process: &process,
+            process,
             env: Some(&env),
             namespaces: &ns,
         },
-        variables: vec![("a", &a), ("b", &b)],
+        variables: vec![("a", &a), ("b", &b), ("hello", &hello)],
     };
     let value = XPath::compile_in(expr, &ns, Language::XPath2)?.evaluate(&ctx, None)?;
     Ok(match value {
@@ -230,4 +237,40 @@ fn ode_variables() {
     assert_eq!(ok("$ode:processQName"), "{urn:t:process}Test");
     assert_eq!(ok("$ode:currentEventDateTime"), "2024-05-06T07:08:09Z");
     assert!(run("$ode:unknown").is_err());
+}
+
+fn with_corpus_stylesheet() -> CompiledProcess {
+    let mut process = compile_process(&Declarations::default(), RECEIVE);
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/conformance/ode/bpel-test/bpel/2.0/TestXslTransform/HelloXslWorld.xsl");
+    let text = std::fs::read(path).unwrap();
+    process
+        .stylesheets
+        .insert("hello.xsl".to_owned(), Stylesheet::compile(&text).unwrap());
+    process
+}
+
+#[test]
+fn do_xsl_transform_runs_the_process_stylesheet() {
+    let process = with_corpus_stylesheet();
+    let result = run_in(
+        &process,
+        "bpel:doXslTransform('hello.xsl', $hello, 'middle', 'Xsl')",
+    )
+    .unwrap();
+    assert_eq!(result, "<root><hello>HelloXsl World</hello></root>");
+}
+
+#[test]
+fn do_xsl_transform_faults() {
+    let process = with_corpus_stylesheet();
+    let fault = |expr: &str| run_in(&process, expr).unwrap_err().to_string();
+    assert!(
+        fault("bpel:doXslTransform('hello.xsl', $a/typeIndicators/*)")
+            .contains("xsltInvalidSource")
+    );
+    assert!(fault("bpel:doXslTransform('hello.xsl', 'text')").contains("xsltInvalidSource"));
+    assert!(fault("bpel:doXslTransform('other.xsl', $hello)").contains("xsltStylesheetNotFound"));
+    assert!(fault("bpel:doXslTransform('hello.xsl', $hello, 'middle')")
+        .contains("subLanguageExecutionFault"));
 }
