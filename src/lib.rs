@@ -4,7 +4,7 @@
 //! ([`baton_actors`]) behind transports ([`baton_transports`]), configuration and the server.
 //!
 //! # Layout
-//! - [`xml`], [`xpath`]: documents and expressions.
+//! - [`xml`], [`xpath`], [`xslt`]: documents, expressions and stylesheets.
 //! - [`model`], [`compiler`]: deployment units and their compiled form.
 //! - [`runtime`]: BPEL semantics as a pure state machine.
 //! - [`store`]: durable state behind traits (embedded SQLite by default).
@@ -22,3 +22,4 @@ pub mod server;
 pub mod store;
 pub mod xml;
 pub mod xpath;
+pub mod xslt;

@@ -6,7 +6,8 @@
 //! 1. [`deploy`] reads deploy.xml;
 //! 2. [`wsdl`] loads every .wsdl file of the unit and what it imports, and `bpel::imports`
 //!    what the processes import;
-//! 3. [`bpel`] compiles each process the descriptor names;
+//! 3. [`bpel`] compiles each process the descriptor names, and [`stylesheets`] loads the
+//!    XSLT stylesheets its `bpel:doXslTransform` calls name;
 //! 4. [`validate`] checks the descriptor against the processes and WSDL definitions.
 //!
 //! Static analysis follows the WS-BPEL 2.0 specification's SAxxxxx rules where they apply
@@ -17,6 +18,7 @@ mod bpel;
 mod deploy;
 mod diagnostics;
 mod source;
+mod stylesheets;
 mod validate;
 mod wsdl;
 mod xmlutil;
@@ -49,8 +51,9 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
         let Some(file) = path.as_ref().and_then(|path| files.get(path)) else {
             continue;
         };
-        if let Some(compiled) = bpel::compile(file, &definitions, &mut diagnostics) {
+        if let Some(mut compiled) = bpel::compile(file, &definitions, &mut diagnostics) {
             validate::deployment(deployment, sites, &compiled, &definitions, &mut diagnostics);
+            stylesheets::load(&mut compiled.process, source, &mut diagnostics);
             processes.push(compiled.process);
         }
     }

@@ -100,7 +100,10 @@ impl Engine {
                 my_endpoints,
                 partner_endpoints,
             ) {
-                Ok(compiled) => prepared.push((deployment.clone(), compiled, endpoints, state)),
+                Ok(compiled) => {
+                    let compiled = compiled.with_properties(&deployment.properties);
+                    prepared.push((deployment.clone(), compiled, endpoints, state))
+                }
                 Err(compile_errors) => {
                     errors.extend(compile_errors.iter().map(ToString::to_string))
                 }

@@ -79,6 +79,10 @@ pub struct Process {
     pub links: Vec<Link>,
     /// `exitOnStandardFault` of the process.
     pub exit_on_standard_fault: bool,
+    /// The XSLT stylesheets `bpel:doXslTransform` calls name, by the URI written in the
+    /// call: their text, loaded from the unit at deployment.
+    #[serde(default)]
+    pub stylesheets: BTreeMap<String, String>,
 }
 
 impl Process {

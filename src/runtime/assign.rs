@@ -6,6 +6,7 @@ use super::compiled::CompiledProcess;
 use super::evaluate;
 use super::evaluate::Visible;
 use super::fault::Fault;
+use super::functions::EvaluationEnv;
 use super::message;
 use super::state::{InstanceState, ScopeRef};
 use crate::model::{
@@ -37,11 +38,12 @@ pub fn execute(
     process: &CompiledProcess,
     state: &mut InstanceState,
     scope: ScopeRef,
+    env: Option<&EvaluationEnv>,
     copies: &[Copy],
 ) -> Result<(), Fault> {
     let saved = Saved::before(process, state, scope, copies);
     for copy in copies {
-        if let Err(fault) = run_copy(process, state, scope, copy) {
+        if let Err(fault) = run_copy(process, state, scope, env, copy) {
             saved.restore(process, state, scope);
             return Err(fault);
         }
@@ -142,9 +144,10 @@ fn run_copy(
     process: &CompiledProcess,
     state: &mut InstanceState,
     scope: ScopeRef,
+    env: Option<&EvaluationEnv>,
     copy: &Copy,
 ) -> Result<(), Fault> {
-    let Some(source) = read_from(process, state, scope, copy)? else {
+    let Some(source) = read_from(process, state, scope, env, copy)? else {
         return Ok(());
     };
     match &copy.to {
@@ -164,7 +167,7 @@ fn run_copy(
             assign_endpoint(process, state, scope, *partner_link, source)
         }
         to => {
-            let (variable, node) = locate_to(process, state, scope, to, copy)?;
+            let (variable, node) = locate_to(process, state, scope, env, to, copy)?;
             let document = state
                 .variable_mut(&process.model, scope, variable)
                 .as_mut()
@@ -207,6 +210,7 @@ fn read_from(
     process: &CompiledProcess,
     state: &InstanceState,
     scope: ScopeRef,
+    env: Option<&EvaluationEnv>,
     copy: &Copy,
 ) -> Result<Option<Source>, Fault> {
     let missing = |what: String| -> Result<Option<Source>, Fault> {
@@ -247,14 +251,18 @@ fn read_from(
         } => {
             let node = evaluate::variable_node(
                 process,
-                Visible::new(state, scope),
+                Visible::new(state, scope, env),
                 *variable,
                 part.as_deref(),
             )?;
             let node = match query {
                 Some(query) => {
-                    let value =
-                        evaluate::value(process, Visible::new(state, scope), *query, Some(node))?;
+                    let value = evaluate::value(
+                        process,
+                        Visible::new(state, scope, env),
+                        *query,
+                        Some(node),
+                    )?;
                     match single_node(value) {
                         Ok(node) => node,
                         Err(count) => {
@@ -267,7 +275,7 @@ fn read_from(
             Ok(Some(source_of(node)))
         }
         From::Expression(expression) => {
-            match evaluate::value(process, Visible::new(state, scope), *expression, None)? {
+            match evaluate::value(process, Visible::new(state, scope, env), *expression, None)? {
                 Value::NodeSet(nodes) if nodes.len() == 1 => Ok(Some(source_of(nodes[0]))),
                 Value::NodeSet(nodes) => missing(format!(
                     "the expression selected {} nodes, not one",
@@ -349,6 +357,7 @@ fn locate_to(
     process: &CompiledProcess,
     state: &mut InstanceState,
     scope: ScopeRef,
+    env: Option<&EvaluationEnv>,
     to: &To,
     copy: &Copy,
 ) -> Result<(VariableId, NodeId), Fault> {
@@ -369,8 +378,12 @@ fn locate_to(
                 doc: document,
                 id: node,
             };
-            let value =
-                evaluate::value(process, Visible::new(state, scope), *query, Some(context))?;
+            let value = evaluate::value(
+                process,
+                Visible::new(state, scope, env),
+                *query,
+                Some(context),
+            )?;
             let target = single_node(value).map_err(|count| {
                 Fault::selection_failure(format!(
                     "{}: the to-query selected {count} nodes, not one",
@@ -380,7 +393,8 @@ fn locate_to(
             Ok((*variable, target.id))
         }
         To::Expression(expression) => {
-            let value = evaluate::value(process, Visible::new(state, scope), *expression, None)?;
+            let value =
+                evaluate::value(process, Visible::new(state, scope, env), *expression, None)?;
             let target = single_node(value).map_err(|count| {
                 Fault::selection_failure(format!(
                     "{}: the to-expression selected {count} nodes, not one",

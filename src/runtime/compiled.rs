@@ -1,11 +1,13 @@
-//! A process ready to run: the model of one process with every expression and property
-//! alias query compiled once, and the lookups the machine needs on its hot path.
+//! A process ready to run: the model of one process with every expression, property alias
+//! query and XSLT stylesheet compiled once, and the lookups the machine needs on its hot path.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::{AliasSource, Definitions, Location, Operation, PartnerLinkId, Process};
 use crate::xml::QName;
-use crate::xpath::XPath;
+use crate::xpath::{Language, XPath};
+use crate::xslt::Stylesheet;
 
 /// An expression or query that did not compile.
 #[derive(Debug, thiserror::Error)]
@@ -32,10 +34,14 @@ pub struct CompiledProcess {
     /// Indexed by [`crate::model::ExprId`].
     pub expressions: Vec<XPath>,
     pub aliases: Vec<CompiledAlias>,
+    /// The stylesheets of `bpel:doXslTransform`, by the URI written in the calls.
+    pub stylesheets: HashMap<String, Stylesheet>,
     /// Per partner link: the address this server offers its myRole at, if provided.
     pub my_endpoints: Vec<Option<String>>,
     /// Per partner link: the partner role's deployed address, if known.
     pub partner_endpoints: Vec<Option<String>>,
+    /// The deployment's process properties (`ode:process-property`).
+    pub properties: Arc<[(QName, String)]>,
 }
 
 impl CompiledProcess {
@@ -50,7 +56,8 @@ impl CompiledProcess {
         let mut errors = Vec::new();
         let mut expressions = Vec::with_capacity(model.expressions.len());
         for expression in &model.expressions {
-            match XPath::compile(&expression.source, &expression.namespaces) {
+            let language = Language::from_uri(&expression.language);
+            match XPath::compile_in(&expression.source, &expression.namespaces, language) {
                 Ok(xpath) => expressions.push(xpath),
                 Err(error) => errors.push(CompileError {
                     location: expression.location.clone(),
@@ -81,6 +88,22 @@ impl CompiledProcess {
                 query,
             });
         }
+        let mut stylesheets = HashMap::new();
+        for (uri, text) in &model.stylesheets {
+            match Stylesheet::compile(text.as_bytes()) {
+                Ok(stylesheet) => {
+                    stylesheets.insert(uri.clone(), stylesheet);
+                }
+                Err(error) => errors.push(CompileError {
+                    location: Location {
+                        file: model.file.clone(),
+                        line: 0,
+                    },
+                    source_text: uri.clone(),
+                    message: error.to_string(),
+                }),
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -89,9 +112,17 @@ impl CompiledProcess {
             definitions,
             expressions,
             aliases,
+            stylesheets,
             my_endpoints,
             partner_endpoints,
+            properties: Arc::from([]),
         })
+    }
+
+    /// The same process with the deployment's process properties.
+    pub fn with_properties(mut self, properties: &[(QName, String)]) -> Self {
+        self.properties = Arc::from(properties);
+        self
     }
 
     /// The alias giving `property` for values of `source`.

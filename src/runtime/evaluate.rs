@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::compiled::CompiledProcess;
 use super::correlation;
 use super::fault::{Fault, BPEL_NS};
+use super::functions::{self, EvaluationEnv};
 use super::message;
 use super::state::{InstanceState, ScopeRef};
 use crate::model::{ExprId, VariableId, VariableKind};
@@ -20,11 +21,14 @@ use crate::xpath::{self, Node, Value};
 pub struct Visible<'a> {
     pub state: &'a InstanceState,
     pub scope: ScopeRef,
+    /// The step's environment for extension functions; without one, the functions that
+    /// need it raise subLanguageExecutionFault.
+    pub env: Option<&'a EvaluationEnv>,
 }
 
 impl<'a> Visible<'a> {
-    pub fn new(state: &'a InstanceState, scope: ScopeRef) -> Self {
-        Self { state, scope }
+    pub fn new(state: &'a InstanceState, scope: ScopeRef, env: Option<&'a EvaluationEnv>) -> Self {
+        Self { state, scope, env }
     }
 
     /// The value of `variable`, if initialised.
@@ -50,6 +54,8 @@ struct Scope<'a> {
     process: &'a CompiledProcess,
     variables: Visible<'a>,
     namespaces: &'a BTreeMap<String, String>,
+    /// The instance's environment for extension functions, when the caller has one.
+    env: Option<&'a EvaluationEnv>,
     /// A fault found while resolving a variable or function, reported instead of the
     /// XPath error that carried it out of the evaluator.
     fault: RefCell<Option<Fault>>,
@@ -61,10 +67,21 @@ impl<'a> Scope<'a> {
         *self.fault.borrow_mut() = Some(fault);
         xpath::Error::Extension(message)
     }
+
+    fn call(&self) -> functions::Call<'a> {
+        functions::Call {
+            process: self.process,
+            env: self.env,
+            namespaces: self.namespaces,
+        }
+    }
 }
 
 impl<'a> xpath::Context<'a> for Scope<'a> {
     fn variable(&self, name: &QName) -> Result<Value<'a>, xpath::Error> {
+        if let Some(result) = functions::variable(&self.call(), name) {
+            return result.map_err(|fault| self.fail(fault));
+        }
         let (variable, part) = match name.local.split_once('.') {
             Some((variable, part)) => (variable, Some(part)),
             None => (name.local.as_str(), None),
@@ -83,7 +100,8 @@ impl<'a> xpath::Context<'a> for Scope<'a> {
         args: &[Value<'a>],
     ) -> Option<Result<Value<'a>, xpath::Error>> {
         if name.ns != BPEL_NS || name.local != "getVariableProperty" {
-            return None;
+            let result = functions::function(&self.call(), name, args)?;
+            return Some(result.map_err(|fault| self.fail(fault)));
         }
         Some(self.get_variable_property(args))
     }
@@ -166,7 +184,8 @@ pub fn variable_node<'a>(
     })
 }
 
-/// Evaluates expression `expression` with an optional context node.
+/// Evaluates expression `expression` with an optional context node; documents built by
+/// extension functions live in the environment's result trees, as long as the value.
 pub fn value<'a>(
     process: &'a CompiledProcess,
     variables: Visible<'a>,
@@ -177,6 +196,7 @@ pub fn value<'a>(
         process,
         variables,
         namespaces: &process.model.expression(expression).namespaces,
+        env: variables.env,
         fault: RefCell::new(None),
     };
     let result = process.expressions[expression.index()].evaluate(&scope, context);

@@ -21,6 +21,7 @@
 //! - [`correlation`]: property extraction and correlation set checks.
 //! - [`message`]: the normalised form of WSDL messages as XML documents.
 //! - [`fault`]: BPEL faults and the standard fault names.
+//! - [`functions`]: ODE's extension functions and variables, and `bpel:doXslTransform`.
 //! - [`xsd`]: xsd:duration and xsd:dateTime arithmetic for `<wait>`.
 
 pub mod assign;
@@ -28,6 +29,7 @@ pub mod compiled;
 pub mod correlation;
 pub mod evaluate;
 pub mod fault;
+pub mod functions;
 pub mod machine;
 pub mod message;
 pub mod state;

@@ -4,6 +4,7 @@
 use crate::xml::QName;
 
 use super::functions::Builtin;
+use super::types::{SequenceType, XsType};
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Expr {
@@ -23,12 +24,83 @@ pub(super) enum Expr {
         absolute: bool,
         steps: Vec<Step>,
     },
+    /// XPath 2.0 value comparison (`eq`, `ne`, `lt`, `le`, `gt`, `ge`).
+    ValueCompare(CompareOp, Box<Expr>, Box<Expr>),
+    /// XPath 2.0 `if (c) then a else b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// XPath 2.0 `some`/`every $v in s, … satisfies c`.
+    Quantified {
+        every: bool,
+        bindings: Vec<(QName, Expr)>,
+        condition: Box<Expr>,
+    },
+    /// XPath 2.0 `cast as`, `castable as` and the `xs:type(value)` constructor functions.
+    Cast {
+        operand: Box<Expr>,
+        target: XsType,
+        optional: bool,
+        test_only: bool,
+    },
+    /// XPath 2.0 `instance of`.
+    InstanceOf(Box<Expr>, SequenceType),
     /// A primary expression with predicates, optionally followed by a relative path.
     Filter {
         primary: Box<Expr>,
         predicates: Vec<Expr>,
         steps: Vec<Step>,
     },
+}
+
+impl Expr {
+    /// Calls `visit` on this expression and every sub-expression, predicates included.
+    pub(super) fn walk(&self, visit: &mut dyn FnMut(&Expr)) {
+        visit(self);
+        let steps_predicates = |steps: &[Step], visit: &mut dyn FnMut(&Expr)| {
+            for step in steps {
+                step.predicates.iter().for_each(|p| p.walk(visit));
+            }
+        };
+        match self {
+            Expr::Or(a, b)
+            | Expr::And(a, b)
+            | Expr::Compare(_, a, b)
+            | Expr::ValueCompare(_, a, b)
+            | Expr::Arithmetic(_, a, b)
+            | Expr::Union(a, b) => {
+                a.walk(visit);
+                b.walk(visit);
+            }
+            Expr::Negate(a) | Expr::InstanceOf(a, _) => a.walk(visit),
+            Expr::Cast { operand, .. } => operand.walk(visit),
+            Expr::If(c, a, b) => {
+                c.walk(visit);
+                a.walk(visit);
+                b.walk(visit);
+            }
+            Expr::Quantified {
+                bindings,
+                condition,
+                ..
+            } => {
+                bindings.iter().for_each(|(_, e)| e.walk(visit));
+                condition.walk(visit);
+            }
+            Expr::Builtin(_, args) | Expr::Extension(_, args) => {
+                args.iter().for_each(|a| a.walk(visit))
+            }
+            Expr::Path { steps, .. } => steps_predicates(steps, visit),
+            Expr::Filter {
+                primary,
+                predicates,
+                steps,
+            } => {
+                primary.walk(visit);
+                predicates.iter().for_each(|p| p.walk(visit));
+                steps_predicates(steps, visit);
+            }
+            Expr::Literal(_) | Expr::Number(_) | Expr::Variable(_) => {}
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +120,7 @@ pub(super) enum ArithOp {
     Mul,
     Div,
     Mod,
+    IntegerDiv,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -1,11 +1,16 @@
 //! The evaluator: walks a compiled [`Expr`] against a [`Context`] and a focus (context node,
 //! position and size), implementing location steps over all axes, predicates, and the
-//! XPath 1.0 comparison rules of §3.4.
+//! XPath 1.0 comparison rules of §3.4, and the XPath 2.0 expressions of the AST (value
+//! comparisons, conditionals, quantifiers, casts, date/duration arithmetic).
 
-use crate::xml::NodeKind;
+use std::cell::RefCell;
+use std::cmp::Ordering;
+
+use crate::xml::{NodeKind, QName};
 
 use super::ast::{ArithOp, Axis, CompareOp, Expr, NodeTest, Step};
 use super::functions;
+use super::temporal::Temporal;
 use super::value::{sort_document_order, Node, Value};
 use super::{Context, Error};
 
@@ -25,10 +30,115 @@ impl<'a> Focus<'a> {
 }
 
 pub(super) struct Evaluator<'c, 'a> {
-    pub(super) ctx: &'c dyn Context<'a>,
+    ctx: &'c dyn Context<'a>,
+    /// Range variables bound by `some`/`every`, innermost last.
+    locals: RefCell<Vec<(QName, Value<'a>)>>,
 }
 
-impl<'a> Evaluator<'_, 'a> {
+impl<'c, 'a> Evaluator<'c, 'a> {
+    pub(super) fn new(ctx: &'c dyn Context<'a>) -> Self {
+        Evaluator {
+            ctx,
+            locals: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn variable(&self, name: &QName) -> Result<Value<'a>, Error> {
+        let locals = self.locals.borrow();
+        match locals.iter().rev().find(|(n, _)| n == name) {
+            Some((_, value)) => Ok(value.clone()),
+            None => Ok(normalize(self.ctx.variable(name)?)),
+        }
+    }
+
+    /// `some`/`every`: tries every combination of the bindings' items.
+    fn quantified(
+        &self,
+        every: bool,
+        bindings: &[(QName, Expr)],
+        condition: &Expr,
+        focus: &Focus<'a>,
+    ) -> Result<bool, Error> {
+        let Some(((name, domain), rest)) = bindings.split_first() else {
+            return Ok(self.eval(condition, focus)?.to_boolean());
+        };
+        let items = match self.eval(domain, focus)? {
+            Value::NodeSet(nodes) => nodes.into_iter().map(|n| Value::NodeSet(vec![n])).collect(),
+            atomic => vec![atomic],
+        };
+        for item in items {
+            self.locals.borrow_mut().push((name.clone(), item));
+            let result = self.quantified(every, rest, condition, focus);
+            self.locals.borrow_mut().pop();
+            if result? != every {
+                return Ok(!every);
+            }
+        }
+        Ok(every)
+    }
+
+    fn arithmetic(&self, op: ArithOp, x: Value<'a>, y: Value<'a>) -> Result<Value<'a>, Error> {
+        if matches!(x, Value::Temporal(_)) || matches!(y, Value::Temporal(_)) {
+            let (a, b) = (temporal_operand(&x)?, temporal_operand(&y)?);
+            let sum = match op {
+                ArithOp::Add => a.add(b, false),
+                ArithOp::Sub => a.add(b, true),
+                _ => None,
+            };
+            return sum.map(Value::Temporal).ok_or_else(|| {
+                Error::Type(format!(
+                    "no arithmetic between {} and {}",
+                    a.type_name(),
+                    b.type_name()
+                ))
+            });
+        }
+        let (x, y) = (x.to_number(), y.to_number());
+        Ok(Value::Number(match op {
+            ArithOp::Add => x + y,
+            ArithOp::Sub => x - y,
+            ArithOp::Mul => x * y,
+            ArithOp::Div => x / y,
+            ArithOp::Mod => x % y,
+            ArithOp::IntegerDiv => {
+                if y == 0.0 {
+                    return Err(Error::Type("integer division by zero".into()));
+                }
+                (x / y).trunc()
+            }
+        }))
+    }
+
+    /// An XPath 2.0 value comparison: both operands atomized to at most one item; an empty
+    /// operand makes the comparison false.
+    fn value_compare(
+        &self,
+        op: CompareOp,
+        a: &Expr,
+        b: &Expr,
+        focus: &Focus<'a>,
+    ) -> Result<bool, Error> {
+        let (Some(x), Some(y)) = (
+            atomize_single(self.eval(a, focus)?)?,
+            atomize_single(self.eval(b, focus)?)?,
+        ) else {
+            return Ok(false);
+        };
+        let ordering = match (&x, &y) {
+            (Value::Temporal(_), _) | (_, Value::Temporal(_)) => {
+                temporal_operand(&x)?.compare(&temporal_operand(&y)?)
+            }
+            (Value::Number(_), _) | (_, Value::Number(_)) => {
+                x.to_number().partial_cmp(&y.to_number())
+            }
+            (Value::Boolean(_), _) | (_, Value::Boolean(_)) => {
+                Some(x.to_boolean().cmp(&y.to_boolean()))
+            }
+            _ => Some(x.to_xpath_string().cmp(&y.to_xpath_string())),
+        };
+        Ok(ordering_satisfies(op, ordering))
+    }
+
     pub(super) fn eval(&self, expr: &Expr, focus: &Focus<'a>) -> Result<Value<'a>, Error> {
         Ok(match expr {
             Expr::Or(a, b) => Value::Boolean(
@@ -41,15 +151,46 @@ impl<'a> Evaluator<'_, 'a> {
                 Value::Boolean(compare(*op, &self.eval(a, focus)?, &self.eval(b, focus)?))
             }
             Expr::Arithmetic(op, a, b) => {
-                let x = self.eval(a, focus)?.to_number();
-                let y = self.eval(b, focus)?.to_number();
-                Value::Number(match op {
-                    ArithOp::Add => x + y,
-                    ArithOp::Sub => x - y,
-                    ArithOp::Mul => x * y,
-                    ArithOp::Div => x / y,
-                    ArithOp::Mod => x % y,
-                })
+                self.arithmetic(*op, self.eval(a, focus)?, self.eval(b, focus)?)?
+            }
+            Expr::ValueCompare(op, a, b) => Value::Boolean(self.value_compare(*op, a, b, focus)?),
+            Expr::If(condition, then, otherwise) => {
+                if self.eval(condition, focus)?.to_boolean() {
+                    self.eval(then, focus)?
+                } else {
+                    self.eval(otherwise, focus)?
+                }
+            }
+            Expr::Quantified {
+                every,
+                bindings,
+                condition,
+            } => Value::Boolean(self.quantified(*every, bindings, condition, focus)?),
+            Expr::Cast {
+                operand,
+                target,
+                optional,
+                test_only,
+            } => {
+                let value = atomize_single(self.eval(operand, focus)?)?;
+                let cast = match &value {
+                    Some(v) => target.cast(v),
+                    None if *optional => Some(Value::NodeSet(Vec::new())),
+                    None => None,
+                };
+                match (cast, test_only) {
+                    (cast, true) => Value::Boolean(cast.is_some()),
+                    (Some(v), false) => v,
+                    (None, false) => {
+                        return Err(Error::Type(format!(
+                            "cannot cast '{}' to {target:?}",
+                            value.map(|v| v.to_xpath_string()).unwrap_or_default()
+                        )))
+                    }
+                }
+            }
+            Expr::InstanceOf(operand, ty) => {
+                Value::Boolean(ty.matches(&self.eval(operand, focus)?))
             }
             Expr::Negate(a) => Value::Number(-self.eval(a, focus)?.to_number()),
             Expr::Union(a, b) => {
@@ -59,7 +200,7 @@ impl<'a> Evaluator<'_, 'a> {
             }
             Expr::Literal(s) => Value::String(s.clone()),
             Expr::Number(n) => Value::Number(*n),
-            Expr::Variable(name) => normalize(self.ctx.variable(name)?),
+            Expr::Variable(name) => self.variable(name)?,
             Expr::Builtin(builtin, args) => {
                 let args = self.eval_args(args, focus)?;
                 functions::call(*builtin, args, focus)?
@@ -149,6 +290,47 @@ impl<'a> Evaluator<'_, 'a> {
             nodes = out;
         }
         Ok(nodes)
+    }
+}
+
+/// The single item of a value: `None` for an empty node-set, the string-value of a single
+/// node, an error for several nodes.
+fn atomize_single(value: Value<'_>) -> Result<Option<Value<'_>>, Error> {
+    match value {
+        Value::NodeSet(nodes) => match nodes.as_slice() {
+            [] => Ok(None),
+            [node] => Ok(Some(Value::String(node.string_value()))),
+            _ => Err(Error::Type(format!(
+                "expected at most one item, got {} nodes",
+                nodes.len()
+            ))),
+        },
+        atomic => Ok(Some(atomic)),
+    }
+}
+
+/// A date/time operand: typed already, or the lexical form of a node or string.
+fn temporal_operand(value: &Value<'_>) -> Result<Temporal, Error> {
+    match value {
+        Value::Temporal(t) => Ok(*t),
+        other => {
+            let text = other.to_xpath_string();
+            Temporal::guess(&text)
+                .ok_or_else(|| Error::Type(format!("'{text}' is not a date, time or duration")))
+        }
+    }
+}
+
+fn ordering_satisfies(op: CompareOp, ordering: Option<Ordering>) -> bool {
+    match (op, ordering) {
+        (CompareOp::Ne, None) => true,
+        (_, None) => false,
+        (CompareOp::Eq, Some(o)) => o.is_eq(),
+        (CompareOp::Ne, Some(o)) => o.is_ne(),
+        (CompareOp::Lt, Some(o)) => o.is_lt(),
+        (CompareOp::Le, Some(o)) => o.is_le(),
+        (CompareOp::Gt, Some(o)) => o.is_gt(),
+        (CompareOp::Ge, Some(o)) => o.is_ge(),
     }
 }
 
@@ -324,6 +506,13 @@ fn compare_numbers(op: CompareOp, a: f64, b: f64) -> bool {
 }
 
 fn compare_atomic(op: CompareOp, a: &Value<'_>, b: &Value<'_>) -> bool {
+    if matches!(a, Value::Temporal(_)) || matches!(b, Value::Temporal(_)) {
+        let ordering = match (temporal_operand(a), temporal_operand(b)) {
+            (Ok(x), Ok(y)) => x.compare(&y),
+            _ => None,
+        };
+        return ordering_satisfies(op, ordering);
+    }
     match op {
         CompareOp::Eq | CompareOp::Ne => {
             let equal = match (a, b) {

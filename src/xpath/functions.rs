@@ -81,6 +81,27 @@ builtins! {
     Abs = "abs" (1, Some(1)),
     Exists = "exists" (1, Some(1)),
     Empty = "empty" (1, Some(1)),
+    YearFromDateTime = "year-from-dateTime" (1, Some(1)),
+    MonthFromDateTime = "month-from-dateTime" (1, Some(1)),
+    DayFromDateTime = "day-from-dateTime" (1, Some(1)),
+    HoursFromDateTime = "hours-from-dateTime" (1, Some(1)),
+    MinutesFromDateTime = "minutes-from-dateTime" (1, Some(1)),
+    SecondsFromDateTime = "seconds-from-dateTime" (1, Some(1)),
+    YearFromDate = "year-from-date" (1, Some(1)),
+    MonthFromDate = "month-from-date" (1, Some(1)),
+    DayFromDate = "day-from-date" (1, Some(1)),
+    HoursFromTime = "hours-from-time" (1, Some(1)),
+    MinutesFromTime = "minutes-from-time" (1, Some(1)),
+    SecondsFromTime = "seconds-from-time" (1, Some(1)),
+    DeepEqual = "deep-equal" (2, Some(2)),
+    Compare = "compare" (2, Some(3)),
+    QName = "QName" (2, Some(2)),
+    Matches = "matches" (2, Some(3)),
+    Replace = "replace" (3, Some(4)),
+    EncodeForUri = "encode-for-uri" (1, Some(1)),
+    Min = "min" (1, Some(1)),
+    Max = "max" (1, Some(1)),
+    Avg = "avg" (1, Some(1)),
 }
 
 impl Builtin {
@@ -189,7 +210,7 @@ pub(super) fn call<'a>(
         Builtin::Floor => Value::Number(args[0].to_number().floor()),
         Builtin::Ceiling => Value::Number(args[0].to_number().ceil()),
         Builtin::Round => Value::Number(round(args[0].to_number())),
-        _ => xpath2::call(f, args),
+        _ => xpath2::call(f, args)?,
     })
 }
 

@@ -2,10 +2,13 @@
 //! (§3.7): whether `*` and `and`/`or`/`mod`/`div` are operators or names depends on the
 //! preceding token.
 //!
+//! In XPath 2.0 mode the operator words of 2.0 (`eq`, `idiv`, `then`, `instance`, …) are
+//! read the same way, `?` is a token (occurrence indicators) and `(: comments :)` are skipped.
+//!
 //! Names follow XPath's QName grammar, where NCNames may contain `.` and `-`; BPEL relies on
 //! this for `$variable.part` references, which lex as a single variable name.
 
-use super::Error;
+use super::{Error, Language};
 
 /// A token and the byte offset where it starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +55,35 @@ pub(super) enum Tok {
     Name(Option<String>, String),
     /// `prefix:*`.
     PrefixWildcard(String),
+    /// An XPath 2.0 operator word in operator position (`eq`, `then`, `instance`, …).
+    Word(&'static str),
+    /// `?` (XPath 2.0 occurrence indicator).
+    Question,
 }
+
+/// XPath 2.0 words that are operators when they follow an operand.
+const WORDS_2_0: &[&str] = &[
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "idiv",
+    "to",
+    "then",
+    "else",
+    "return",
+    "satisfies",
+    "in",
+    "instance",
+    "cast",
+    "castable",
+    "treat",
+    "intersect",
+    "except",
+    "union",
+];
 
 impl Tok {
     /// True when a following `*` or operator name must be read as an operator.
@@ -80,6 +111,7 @@ impl Tok {
                 | Tok::Or
                 | Tok::Mod
                 | Tok::Div
+                | Tok::Word(_)
         )
     }
 }
@@ -93,7 +125,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Splits an expression into tokens.
-pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
+pub(super) fn tokenize(src: &str, language: Language) -> Result<Vec<Token>, Error> {
     let mut tokens: Vec<Token> = Vec::new();
     let bytes = src.as_bytes();
     let mut i = 0;
@@ -101,6 +133,10 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
         let c = src[i..].chars().next().expect("in bounds");
         if c.is_ascii_whitespace() {
             i += 1;
+            continue;
+        }
+        if language == Language::XPath2 && src[i..].starts_with("(:") {
+            i += comment_len(src, i)?;
             continue;
         }
         let start = i;
@@ -128,6 +164,7 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
             '<' => (Tok::Lt, 1),
             '>' if next == Some(b'=') => (Tok::Ge, 2),
             '>' => (Tok::Gt, 1),
+            '?' if language == Language::XPath2 => (Tok::Question, 1),
             '*' if operator_context => (Tok::Multiply, 1),
             '*' => (Tok::Star, 1),
             '"' | '\'' => {
@@ -145,7 +182,7 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>, Error> {
                 })?;
                 (Tok::Variable(prefix, local), len + 1)
             }
-            c if is_name_start(c) => name_token(src, i, operator_context),
+            c if is_name_start(c) => name_token(src, i, operator_context, language),
             c => {
                 return Err(Error::Syntax {
                     position: i,
@@ -208,9 +245,39 @@ fn qname(src: &str, start: usize) -> Option<(Option<String>, String, usize)> {
     Some((None, src[start..after].to_owned(), first))
 }
 
-fn name_token(src: &str, start: usize, operator_context: bool) -> (Tok, usize) {
+/// Length of the (possibly nested) XPath 2.0 comment starting at `start`.
+fn comment_len(src: &str, start: usize) -> Result<usize, Error> {
+    let mut depth = 0;
+    let mut i = start;
+    while i < src.len() {
+        if src[i..].starts_with("(:") {
+            depth += 1;
+            i += 2;
+        } else if src[i..].starts_with(":)") {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return Ok(i - start);
+            }
+        } else {
+            i += src[i..].chars().next().map_or(1, char::len_utf8);
+        }
+    }
+    Err(Error::Syntax {
+        position: start,
+        message: "unterminated comment".into(),
+    })
+}
+
+fn name_token(src: &str, start: usize, operator_context: bool, language: Language) -> (Tok, usize) {
     let first = ncname_len(src, start);
     let word = &src[start..start + first];
+    let plain = !src[start + first..].starts_with(':') || src[start + first..].starts_with("::");
+    if operator_context && language == Language::XPath2 && plain {
+        if let Some(w) = WORDS_2_0.iter().find(|w| **w == word) {
+            return (Tok::Word(w), first);
+        }
+    }
     if operator_context {
         let op = match word {
             "and" => Some(Tok::And),

@@ -7,27 +7,36 @@
 //! document, so node-sets may span documents.
 //!
 //! Implemented: the full XPath 1.0 grammar, all axes, all core functions, the §3.4 comparison
-//! and conversion rules, plus a few XPath 2.0 functions BPEL processes commonly use (see
-//! `xpath2.rs`). BPEL's `$variable.part` syntax lexes as a single variable whose local name
+//! and conversion rules, plus the XPath 2.0 functions BPEL processes commonly use (see
+//! `xpath2.rs`). Expressions compiled as [`Language::XPath2`] also accept the 2.0 syntax
+//! processes use: `if`/`then`/`else`, `some`/`every`, value comparisons, `idiv`, `cast as`,
+//! `castable as`, `instance of` and `xs:*` constructors, with typed dates, times and durations
+//! ([`Temporal`]) and their arithmetic; 2.0 sequences of atomic values are not modelled
+//! (`,` sequences, `to`, `for`). BPEL's `$variable.part` syntax lexes as a single variable whose local name
 //! contains the dot; the context splits it.
 //!
 //! Limitations:
 //! * The namespace axis always selects nothing (namespace nodes are not modelled), and `id()`
 //!   always returns an empty node-set (there are no DTDs, hence no ID attributes).
 //! * Values borrow the documents they point into, so an extension function can only return
-//!   nodes of documents that outlive the evaluation (for example documents owned by the
-//!   [`Context`] implementation); otherwise it should return a string, number or boolean.
+//!   nodes of documents that outlive the evaluation: documents it builds go into a
+//!   [`ResultTrees`] arena owned by the caller of the evaluation.
 
 mod ast;
 mod eval;
 mod functions;
 mod lexer;
 mod parser;
+mod result_trees;
+mod temporal;
+mod types;
 mod value;
 mod xpath2;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests2;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -36,7 +45,31 @@ use std::sync::Arc;
 use crate::xml::{Document, NodeId, QName};
 
 pub use functions::FN_NS;
+pub use result_trees::ResultTrees;
+pub use temporal::{Duration, Moment, Temporal, TemporalType};
+pub use types::XS_NS;
 pub use value::{format_number, parse_number, Node, Value};
+
+/// The language an expression is written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Language {
+    /// XPath 1.0: BPEL's default.
+    #[default]
+    XPath1,
+    /// XPath 2.0 (`urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0`), as far as described above.
+    XPath2,
+}
+
+impl Language {
+    /// The language a BPEL expression-language URI names; unknown URIs read as XPath 1.0.
+    pub fn from_uri(uri: &str) -> Language {
+        if uri == "urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0" {
+            Language::XPath2
+        } else {
+            Language::XPath1
+        }
+    }
+}
 
 /// Why an expression could not be compiled or evaluated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -165,16 +198,25 @@ impl fmt::Debug for XPath {
 }
 
 impl XPath {
-    /// Compiles an expression, resolving prefixes through `namespaces`.
+    /// Compiles an XPath 1.0 expression, resolving prefixes through `namespaces`.
     pub fn compile(expr: &str, namespaces: &dyn NamespaceResolver) -> Result<XPath, Error> {
-        let tokens = lexer::tokenize(expr)?;
+        XPath::compile_in(expr, namespaces, Language::XPath1)
+    }
+
+    /// Compiles an expression of `language`, resolving prefixes through `namespaces`.
+    pub fn compile_in(
+        expr: &str,
+        namespaces: &dyn NamespaceResolver,
+        language: Language,
+    ) -> Result<XPath, Error> {
+        let tokens = lexer::tokenize(expr, language)?;
         if tokens.is_empty() {
             return Err(Error::Syntax {
                 position: 0,
                 message: "empty expression".into(),
             });
         }
-        let compiled = parser::parse(expr, tokens, namespaces)?;
+        let compiled = parser::parse(expr, tokens, namespaces, language)?;
         Ok(XPath {
             source: expr.into(),
             expr: Arc::new(compiled),
@@ -186,18 +228,48 @@ impl XPath {
         &self.source
     }
 
+    /// For each call of extension function `name` in the expression, its first argument
+    /// when that is a string literal (`None` otherwise), in source order. BPEL uses this to
+    /// find the stylesheets `bpel:doXslTransform` needs at deployment.
+    pub fn literal_first_arguments(&self, name: &QName) -> Vec<Option<String>> {
+        let mut found = Vec::new();
+        self.expr.walk(&mut |expr| {
+            if let ast::Expr::Extension(called, args) = expr {
+                if called == name {
+                    found.push(match args.first() {
+                        Some(ast::Expr::Literal(text)) => Some(text.clone()),
+                        _ => None,
+                    });
+                }
+            }
+        });
+        found
+    }
+
     /// Evaluates the expression with an optional context node (position and size 1).
     pub fn evaluate<'a>(
         &self,
         ctx: &dyn Context<'a>,
         context_node: Option<Node<'a>>,
     ) -> Result<Value<'a>, Error> {
+        self.evaluate_at(ctx, context_node, 1, 1)
+    }
+
+    /// Evaluates the expression with a context node, position and size, as XSLT does
+    /// inside `for-each` and `apply-templates`.
+    pub fn evaluate_at<'a>(
+        &self,
+        ctx: &dyn Context<'a>,
+        context_node: Option<Node<'a>>,
+        position: usize,
+        size: usize,
+    ) -> Result<Value<'a>, Error> {
         let focus = eval::Focus {
             node: context_node,
-            position: 1,
-            size: 1,
+            position,
+            size,
         };
-        eval::Evaluator { ctx }.eval(&self.expr, &focus)
+        eval::Evaluator::new(ctx).eval(&self.expr, &focus)
     }
 
     /// Evaluates and converts the result with `string()`.

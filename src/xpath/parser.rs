@@ -1,5 +1,7 @@
 //! Recursive-descent parser from tokens to the compiled [`Expr`] tree, following the XPath 1.0
-//! grammar and operator precedence. Prefixes are resolved here through the caller's
+//! grammar and operator precedence, plus in XPath 2.0 mode the 2.0 constructs processes use:
+//! `if`, `some`/`every`, value comparisons, `idiv`, `cast as`, `castable as`, `instance of`
+//! and the `xs:type(value)` constructor functions. Prefixes are resolved here through the caller's
 //! [`NamespaceResolver`], and core function calls are bound and arity-checked.
 
 use crate::xml::{QName, XML_NS};
@@ -7,7 +9,8 @@ use crate::xml::{QName, XML_NS};
 use super::ast::{ArithOp, Axis, CompareOp, Expr, NodeTest, Step};
 use super::functions::Builtin;
 use super::lexer::{Tok, Token};
-use super::{Error, NamespaceResolver};
+use super::types::{ItemType, SequenceType, XsType, XS_NS};
+use super::{Error, Language, NamespaceResolver};
 
 /// Deepest nesting of sub-expressions accepted, to bound recursion.
 const MAX_NESTING: usize = 64;
@@ -16,6 +19,7 @@ pub(super) fn parse(
     source: &str,
     tokens: Vec<Token>,
     namespaces: &dyn NamespaceResolver,
+    language: Language,
 ) -> Result<Expr, Error> {
     let mut parser = Parser {
         source_len: source.len(),
@@ -23,6 +27,7 @@ pub(super) fn parse(
         pos: 0,
         namespaces,
         depth: 0,
+        language,
     };
     let expr = parser.expr()?;
     match parser.peek() {
@@ -37,6 +42,7 @@ struct Parser<'r> {
     pos: usize,
     namespaces: &'r dyn NamespaceResolver,
     depth: usize,
+    language: Language,
 }
 
 impl Parser<'_> {
@@ -102,9 +108,86 @@ impl Parser<'_> {
         if self.depth > MAX_NESTING {
             return Err(self.error("expression is nested too deeply"));
         }
-        let result = self.or_expr();
+        let result = self.expr_single();
         self.depth -= 1;
         result
+    }
+
+    fn xpath2(&self) -> bool {
+        self.language == Language::XPath2
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        if matches!(self.peek(), Some(Tok::Word(w)) if *w == word) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect_word(&mut self, word: &str) -> Result<(), Error> {
+        let found = match self.peek() {
+            Some(Tok::Word(w)) => *w == word,
+            Some(Tok::Name(None, local)) => local == word,
+            _ => false,
+        };
+        if found {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(format!("expected '{word}'")))
+        }
+    }
+
+    /// XPath 2.0 ExprSingle: `if`, `some`, `every`, or an or-expression.
+    fn expr_single(&mut self) -> Result<Expr, Error> {
+        if self.xpath2() {
+            match (self.peek(), self.peek_at(1)) {
+                (Some(Tok::Name(None, w)), Some(Tok::LParen)) if w == "if" => {
+                    self.pos += 2;
+                    let condition = self.expr()?;
+                    self.expect(&Tok::RParen, "')' after the if condition")?;
+                    self.expect_word("then")?;
+                    let then = self.expr()?;
+                    self.expect_word("else")?;
+                    let otherwise = self.expr()?;
+                    return Ok(Expr::If(
+                        Box::new(condition),
+                        Box::new(then),
+                        Box::new(otherwise),
+                    ));
+                }
+                (Some(Tok::Name(None, w)), Some(Tok::Variable(..)))
+                    if w == "some" || w == "every" =>
+                {
+                    let every = w == "every";
+                    self.pos += 1;
+                    let mut bindings = Vec::new();
+                    loop {
+                        let Some(Tok::Variable(prefix, local)) = self.advance() else {
+                            self.pos -= 1;
+                            return Err(self.error("expected a variable"));
+                        };
+                        let name = self.resolve(prefix, local)?;
+                        self.expect_word("in")?;
+                        bindings.push((name, self.expr()?));
+                        if !self.eat(&Tok::Comma) {
+                            break;
+                        }
+                    }
+                    self.expect_word("satisfies")?;
+                    let condition = self.expr()?;
+                    return Ok(Expr::Quantified {
+                        every,
+                        bindings,
+                        condition: Box::new(condition),
+                    });
+                }
+                _ => {}
+            }
+        }
+        self.or_expr()
     }
 
     fn or_expr(&mut self) -> Result<Expr, Error> {
@@ -144,6 +227,15 @@ impl Parser<'_> {
                 Some(Tok::Le) => CompareOp::Le,
                 Some(Tok::Gt) => CompareOp::Gt,
                 Some(Tok::Ge) => CompareOp::Ge,
+                Some(Tok::Word(word)) => match value_comparison(word) {
+                    Some(op) => {
+                        self.pos += 1;
+                        let right = self.additive_expr()?;
+                        left = Expr::ValueCompare(op, Box::new(left), Box::new(right));
+                        continue;
+                    }
+                    None => return Ok(left),
+                },
                 _ => return Ok(left),
             };
             self.pos += 1;
@@ -165,16 +257,17 @@ impl Parser<'_> {
     }
 
     fn multiplicative_expr(&mut self) -> Result<Expr, Error> {
-        let mut left = self.unary_expr()?;
+        let mut left = self.typed_expr()?;
         loop {
             let op = match self.peek() {
                 Some(Tok::Multiply) => ArithOp::Mul,
                 Some(Tok::Div) => ArithOp::Div,
                 Some(Tok::Mod) => ArithOp::Mod,
+                Some(Tok::Word("idiv")) => ArithOp::IntegerDiv,
                 _ => return Ok(left),
             };
             self.pos += 1;
-            left = Expr::Arithmetic(op, Box::new(left), Box::new(self.unary_expr()?));
+            left = Expr::Arithmetic(op, Box::new(left), Box::new(self.typed_expr()?));
         }
     }
 
@@ -189,6 +282,78 @@ impl Parser<'_> {
             return Ok(Expr::Negate(Box::new(operand?)));
         }
         self.union_expr()
+    }
+
+    /// A unary expression with the XPath 2.0 suffixes `cast as`, `castable as` and
+    /// `instance of`, in that order of binding.
+    fn typed_expr(&mut self) -> Result<Expr, Error> {
+        let mut expr = self.unary_expr()?;
+        for test_only in [false, true] {
+            if self.eat_word(if test_only { "castable" } else { "cast" }) {
+                self.expect_word("as")?;
+                let (target, optional) = self.single_type()?;
+                expr = Expr::Cast {
+                    operand: Box::new(expr),
+                    target,
+                    optional,
+                    test_only,
+                };
+            }
+        }
+        if self.eat_word("instance") {
+            self.expect_word("of")?;
+            expr = Expr::InstanceOf(Box::new(expr), self.sequence_type()?);
+        }
+        Ok(expr)
+    }
+
+    fn single_type(&mut self) -> Result<(XsType, bool), Error> {
+        let Some(Tok::Name(prefix, local)) = self.advance() else {
+            self.pos -= 1;
+            return Err(self.error("expected an atomic type name"));
+        };
+        let name = self.resolve(prefix, local)?;
+        let ty = atomic_type(&name).ok_or_else(|| {
+            self.error(format!("unknown atomic type {{{}}}{}", name.ns, name.local))
+        })?;
+        Ok((ty, self.eat(&Tok::Question)))
+    }
+
+    fn sequence_type(&mut self) -> Result<SequenceType, Error> {
+        let Some(Tok::Name(prefix, local)) = self.advance() else {
+            self.pos -= 1;
+            return Err(self.error("expected a sequence type"));
+        };
+        let item = if prefix.is_none() && self.eat(&Tok::LParen) {
+            self.expect(&Tok::RParen, "')' in the kind test")?;
+            match local.as_str() {
+                "item" => ItemType::Item,
+                "node" => ItemType::Node,
+                "element" => ItemType::Element,
+                "attribute" => ItemType::Attribute,
+                "text" => ItemType::Text,
+                other => return Err(self.error(format!("unsupported kind test {other}()"))),
+            }
+        } else {
+            let name = self.resolve(prefix, local)?;
+            ItemType::Atomic(atomic_type(&name).ok_or_else(|| {
+                self.error(format!("unknown atomic type {{{}}}{}", name.ns, name.local))
+            })?)
+        };
+        let (allows_empty, allows_many) = match self.peek() {
+            Some(Tok::Question) => (true, false),
+            Some(Tok::Multiply | Tok::Star) => (true, true),
+            Some(Tok::Plus) => (false, true),
+            _ => (false, false),
+        };
+        if allows_empty || allows_many {
+            self.pos += 1;
+        }
+        Ok(SequenceType {
+            item,
+            allows_empty,
+            allows_many,
+        })
     }
 
     fn union_expr(&mut self) -> Result<Expr, Error> {
@@ -269,6 +434,21 @@ impl Parser<'_> {
                 }
                 self.expect(&Tok::Comma, "',' or ')' in the argument list")?;
             }
+        }
+        if self.xpath2() && name.ns == XS_NS {
+            let target = atomic_type(&name).ok_or_else(|| {
+                self.error(format!("unknown constructor function xs:{}", name.local))
+            })?;
+            let [operand] = <[Expr; 1]>::try_from(args).map_err(|_| Error::WrongArguments {
+                function: format!("xs:{}", name.local),
+                message: "a constructor function takes one argument".into(),
+            })?;
+            return Ok(Expr::Cast {
+                operand: Box::new(operand),
+                target,
+                optional: true,
+                test_only: false,
+            });
         }
         match Builtin::lookup(&name) {
             Some(builtin) => {
@@ -397,6 +577,24 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+fn value_comparison(word: &str) -> Option<CompareOp> {
+    Some(match word {
+        "eq" => CompareOp::Eq,
+        "ne" => CompareOp::Ne,
+        "lt" => CompareOp::Lt,
+        "le" => CompareOp::Le,
+        "gt" => CompareOp::Gt,
+        "ge" => CompareOp::Ge,
+        _ => return None,
+    })
+}
+
+fn atomic_type(name: &QName) -> Option<XsType> {
+    (name.ns == XS_NS)
+        .then(|| XsType::by_local_name(&name.local))
+        .flatten()
 }
 
 fn node_type(name: &str) -> Option<NodeTest> {

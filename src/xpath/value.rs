@@ -7,6 +7,8 @@ use std::fmt;
 
 use crate::xml::{Document, NodeId};
 
+use super::temporal::Temporal;
+
 /// A node of some document.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
@@ -62,6 +64,8 @@ pub enum Value<'a> {
     Number(f64),
     /// A string.
     String(String),
+    /// An XPath 2.0 date, time or duration.
+    Temporal(Temporal),
 }
 
 impl<'a> Value<'a> {
@@ -78,6 +82,7 @@ impl<'a> Value<'a> {
             Value::Boolean(b) => b.to_string(),
             Value::Number(n) => format_number(*n),
             Value::String(s) => s.clone(),
+            Value::Temporal(t) => t.to_string(),
         }
     }
 
@@ -88,6 +93,7 @@ impl<'a> Value<'a> {
             Value::Boolean(b) => f64::from(u8::from(*b)),
             Value::Number(n) => *n,
             Value::String(s) => parse_number(s),
+            Value::Temporal(_) => f64::NAN,
         }
     }
 
@@ -98,6 +104,7 @@ impl<'a> Value<'a> {
             Value::Boolean(b) => *b,
             Value::Number(n) => *n != 0.0 && !n.is_nan(),
             Value::String(s) => !s.is_empty(),
+            Value::Temporal(_) => true,
         }
     }
 
@@ -108,6 +115,7 @@ impl<'a> Value<'a> {
             Value::Boolean(_) => "boolean",
             Value::Number(_) => "number",
             Value::String(_) => "string",
+            Value::Temporal(t) => t.type_name(),
         }
     }
 }

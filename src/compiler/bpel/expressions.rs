@@ -7,7 +7,7 @@
 use super::ProcessCompiler;
 use crate::model::{ExprId, Expression, ExpressionUse, XPATH_1_0, XPATH_2_0};
 use crate::xml::NodeId;
-use crate::xpath::XPath;
+use crate::xpath::{Language, XPath};
 
 /// True for the expression languages the engine evaluates.
 fn is_xpath(language: &str) -> bool {
@@ -35,7 +35,8 @@ impl ProcessCompiler<'_> {
             let message = format!("<{element}> holds no expression");
             self.error(node, "BPEL-EXPRESSION", message);
         } else if is_xpath(&language) {
-            if let Err(error) = XPath::compile(&source, &namespaces) {
+            let compiled = XPath::compile_in(&source, &namespaces, Language::from_uri(&language));
+            if let Err(error) = compiled {
                 self.error(node, "XPATH", format!("{error} in '{source}'"));
             }
         }

@@ -199,6 +199,7 @@ impl<'a> ProcessCompiler<'a> {
                     .exit_on_standard_fault,
                 scopes: self.scopes,
                 links,
+                stylesheets: BTreeMap::new(),
                 activities: self.activities,
                 root,
             },

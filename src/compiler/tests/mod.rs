@@ -4,6 +4,7 @@
 
 mod corpus;
 mod errors;
+mod stylesheets;
 mod units;
 
 use std::path::PathBuf;

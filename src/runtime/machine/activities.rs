@@ -197,7 +197,13 @@ impl Machine<'_> {
             }
             ActivityKind::Assign(assign) => {
                 let scope = self.scope_ref();
-                assign::execute(self.process, self.state, scope, &assign.copies)
+                assign::execute(
+                    self.process,
+                    self.state,
+                    scope,
+                    Some(&self.env),
+                    &assign.copies,
+                )
             }
             ActivityKind::Receive(_) => self.run_receive(activity),
             ActivityKind::Reply(_) => self.run_reply(activity),
@@ -268,12 +274,12 @@ impl Machine<'_> {
 
     /// Evaluates a condition in the current thread's scope.
     pub(super) fn condition(&self, expression: crate::model::ExprId) -> Result<bool, Fault> {
-        let visible = Visible::new(self.state, self.scope_ref());
+        let visible = Visible::new(self.state, self.scope_ref(), Some(&self.env));
         evaluate::condition(self.process, visible, expression)
     }
 
     fn string(&self, expression: crate::model::ExprId) -> Result<String, Fault> {
-        let visible = Visible::new(self.state, self.scope_ref());
+        let visible = Visible::new(self.state, self.scope_ref(), Some(&self.env));
         evaluate::string(self.process, visible, expression)
     }
 

@@ -22,6 +22,7 @@ mod scopes;
 
 use super::compiled::CompiledProcess;
 use super::fault::Fault;
+use super::functions::EvaluationEnv;
 use super::state::{
     ExchangeId, Frame, InstanceState, InstanceStatus, OpenExchange, ThreadId, TimerId, Waiting,
 };
@@ -42,6 +43,8 @@ pub struct Machine<'p> {
     routes: Vec<Route>,
     /// The thread being run.
     current: ThreadId,
+    /// What extension functions see of this step; owns the documents they build.
+    env: EvaluationEnv,
 }
 
 impl<'p> Machine<'p> {
@@ -63,6 +66,11 @@ impl<'p> Machine<'p> {
             actions: Vec::new(),
             routes: Vec::new(),
             current: 0,
+            env: EvaluationEnv::new(
+                instance,
+                super::xsd::date_time(now_ms),
+                process.properties.clone(),
+            ),
         };
         if machine.state.status == InstanceStatus::Running {
             machine.apply(event);
