@@ -38,19 +38,19 @@ pub(super) fn load(process: &mut Process, source: &UnitSource, diagnostics: &mut
             }
             let text = UnitSource::resolve(&process.file, &uri)
                 .and_then(|path| source.file(&path))
-                .map(|bytes| String::from_utf8(bytes.to_vec()));
+                .map(|bytes| crate::xml::decode(bytes).map(|text| text.into_owned()));
             match text {
                 None => diagnostics.error(
                     &expression.location,
                     RULE,
                     format!("bpel:xsltStylesheetNotFound: the unit has no stylesheet '{uri}'"),
                 ),
-                Some(Err(_)) => diagnostics.error(
+                Some(Err(error)) => diagnostics.error(
                     &expression.location,
                     RULE,
-                    format!("stylesheet '{uri}' is not UTF-8"),
+                    format!("stylesheet '{uri}': {error}"),
                 ),
-                Some(Ok(text)) => match Stylesheet::compile(text.as_bytes()) {
+                Some(Ok(text)) => match Stylesheet::compile(&text) {
                     Ok(_) => {
                         process.stylesheets.insert(uri, text);
                     }

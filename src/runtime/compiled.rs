@@ -90,7 +90,7 @@ impl CompiledProcess {
         }
         let mut stylesheets = HashMap::new();
         for (uri, text) in &model.stylesheets {
-            match Stylesheet::compile(text.as_bytes()) {
+            match Stylesheet::compile(text) {
                 Ok(stylesheet) => {
                     stylesheets.insert(uri.clone(), stylesheet);
                 }

@@ -197,6 +197,22 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
+/// The instant `epoch_ms` (ms since the Unix epoch) as an XPath 2.0 xs:dateTime in UTC.
+pub fn date_time(epoch_ms: i64) -> crate::xpath::Temporal {
+    let days = epoch_ms.div_euclid(86_400_000);
+    let millis = epoch_ms.rem_euclid(86_400_000);
+    let (year, month, day) = civil_from_days(days);
+    crate::xpath::Temporal::DateTime(crate::xpath::Moment {
+        year,
+        month: month as u32,
+        day: day as u32,
+        hour: (millis / 3_600_000) as u32,
+        minute: (millis / 60_000 % 60) as u32,
+        second: (millis % 60_000) as f64 / 1000.0,
+        timezone: Some(0),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,20 +255,4 @@ mod tests {
             assert_eq!(days_from_civil(y, m, d), days);
         }
     }
-}
-
-/// The instant `epoch_ms` (ms since the Unix epoch) as an XPath 2.0 xs:dateTime in UTC.
-pub fn date_time(epoch_ms: i64) -> crate::xpath::Temporal {
-    let days = epoch_ms.div_euclid(86_400_000);
-    let millis = epoch_ms.rem_euclid(86_400_000);
-    let (year, month, day) = civil_from_days(days);
-    crate::xpath::Temporal::DateTime(crate::xpath::Moment {
-        year,
-        month: month as u32,
-        day: day as u32,
-        hour: (millis / 3_600_000) as u32,
-        minute: (millis / 60_000 % 60) as u32,
-        second: (millis % 60_000) as f64 / 1000.0,
-        timezone: Some(0),
-    })
 }

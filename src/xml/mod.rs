@@ -8,6 +8,7 @@
 //!   [`Document::to_xml`] to serialise any node as a self-contained fragment.
 
 mod document;
+mod encoding;
 mod mutate;
 mod parse;
 mod qname;
@@ -17,7 +18,8 @@ mod write;
 mod tests;
 
 pub use document::{Attribute, Children, Descendants, Document, NodeId, NodeKind, XML_NS};
-pub use parse::{parse, parse_fragment, parse_with, ParseOptions};
+pub use encoding::decode;
+pub use parse::{parse, parse_fragment, parse_text, parse_with, ParseOptions};
 pub use qname::{NameMatch, QName};
 
 /// Why a document could not be parsed. Every variant carries the 1-based source line.

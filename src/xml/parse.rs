@@ -54,20 +54,24 @@ pub fn parse_fragment(input: &[u8]) -> Result<Document, Error> {
     )
 }
 
-/// Parses UTF-8 XML with the given options.
+/// Parses XML (in any encoding [`super::encoding::decode`] understands) with the given
+/// options.
 pub fn parse_with(input: &[u8], options: &ParseOptions) -> Result<Document, Error> {
-    let text = match std::str::from_utf8(input) {
-        Ok(t) => t,
-        Err(e) => {
-            let (line, column) = Lines::new("").locate_in(input, e.valid_up_to());
-            return Err(Error::Syntax {
-                line,
-                column,
-                message: "input is not valid UTF-8".into(),
-            });
+    let decoded = super::encoding::decode(input).map_err(|message| {
+        let valid = std::str::from_utf8(input).map_or_else(|e| e.valid_up_to(), |_| 0);
+        let (line, column) = Lines::new("").locate_in(input, valid);
+        Error::Syntax {
+            line,
+            column,
+            message,
         }
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    })?;
+    parse_text(&decoded, options)
+}
+
+/// Parses XML that is already text (its declaration's encoding, if any, is not applied
+/// again).
+pub fn parse_text(text: &str, options: &ParseOptions) -> Result<Document, Error> {
     Parser {
         reader: NsReader::from_str(text),
         lines: Lines::new(text),

@@ -122,8 +122,8 @@ pub(super) enum Instruction {
 
 impl Stylesheet {
     /// Compiles a stylesheet from its text.
-    pub fn compile(text: &[u8]) -> Result<Stylesheet, Error> {
-        let doc = xml::parse(text)?;
+    pub fn compile(text: &str) -> Result<Stylesheet, Error> {
+        let doc = xml::parse_text(text, &xml::ParseOptions::default())?;
         let root = doc
             .document_element()
             .ok_or_else(|| error(&doc, doc.root(), "the stylesheet has no element"))?;

@@ -91,8 +91,10 @@ fn stage(bpel: &Path, to: &Path) -> Result<(), String> {
     if sibling.is_file() {
         pending.push(sibling);
     }
-    let location =
-        regex::Regex::new(r#"(?:location|schemaLocation)="([^"]+)""#).expect("a valid pattern");
+    let location = regex::Regex::new(
+        r#"(?:location|schemaLocation)="([^"]+)"|doXslTransform\(\s*["']([^"']+)["']"#,
+    )
+    .expect("a valid pattern");
     let mut copied = Vec::new();
     while let Some(source) = pending.pop() {
         let outer = folder.parent().unwrap_or(folder);
@@ -112,7 +114,10 @@ fn stage(bpel: &Path, to: &Path) -> Result<(), String> {
         copied.push(target);
         let text = String::from_utf8_lossy(&content);
         for reference in location.captures_iter(&text) {
-            let reference = &reference[1];
+            let Some(reference) = reference.get(1).or_else(|| reference.get(2)) else {
+                continue;
+            };
+            let reference = reference.as_str();
             if reference.contains("://") {
                 continue;
             }
