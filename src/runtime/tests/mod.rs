@@ -13,6 +13,7 @@ mod assign;
 mod control;
 mod correlation;
 mod faults;
+mod initialize;
 mod invoke;
 mod messaging;
 mod state;
