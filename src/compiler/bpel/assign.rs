@@ -61,12 +61,10 @@ impl ProcessCompiler<'_> {
         }
         let copies = copies?;
         if copies.is_empty() {
-            self.error(
-                node,
-                "BPEL",
-                "<assign> needs at least one <copy>".to_owned(),
-            );
-            return None;
+            // The schema wants a copy; an assign without one does nothing, which deployed
+            // process templates rely on.
+            let message = "<assign> has no <copy>: it does nothing".to_owned();
+            self.warning(node, "BPEL", message);
         }
         Some(Assign { copies, validate })
     }
@@ -111,7 +109,7 @@ impl ProcessCompiler<'_> {
         })
     }
 
-    fn source_spec(&mut self, node: NodeId) -> Option<From> {
+    pub(super) fn source_spec(&mut self, node: NodeId) -> Option<From> {
         let present = self.spec_attributes(node);
         if let Some(literal) = self.file.element_named(node, BPEL_NS, "literal") {
             if !present.is_empty() {
