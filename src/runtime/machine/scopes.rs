@@ -67,13 +67,15 @@ impl Machine<'_> {
                 continue;
             };
             let copies = std::slice::from_ref(copy);
-            assign::execute(self.process, self.state, instance, copies).map_err(|fault| {
-                let reason = format!(
-                    "{}: initialising variable '{}': {} ({})",
-                    declaration.location, declaration.name, fault.name, fault.reason
-                );
-                Fault::standard("scopeInitializationFailure", reason)
-            })?;
+            assign::execute(self.process, self.state, instance, Some(&self.env), copies).map_err(
+                |fault| {
+                    let reason = format!(
+                        "{}: initialising variable '{}': {} ({})",
+                        declaration.location, declaration.name, fault.name, fault.reason
+                    );
+                    Fault::standard("scopeInitializationFailure", reason)
+                },
+            )?;
         }
         Ok(())
     }
