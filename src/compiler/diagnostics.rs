@@ -1,6 +1,8 @@
 //! Compiler diagnostics: every problem found in a unit, each with the file and line it was
 //! found at and the rule it breaks (a WS-BPEL static analysis code such as `SA00023`, or a
 //! project rule such as `DD-PROVIDE`, `WSDL-IMPORT`, `XML`, `XPATH`, `UNSUPPORTED`).
+//! A warning marks something the specification forbids but that deployed processes commonly
+//! do and that has one clear meaning: it is reported at deployment without refusing the unit.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,13 +18,25 @@ pub struct Diagnostic {
     pub line: u32,
     pub rule: Cow<'static, str>,
     pub message: String,
+    pub severity: Severity,
+}
+
+/// Whether a diagnostic refuses the unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let warning = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
         write!(
             f,
-            "{}:{}: [{}] {}",
+            "{}:{}: {warning}[{}] {}",
             self.file, self.line, self.rule, self.message
         )
     }
@@ -40,16 +54,51 @@ impl Diagnostics {
         rule: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) {
+        self.push(location, rule.into(), message.into(), Severity::Error);
+    }
+
+    /// Records a tolerated deviation at `location`.
+    pub fn warning(
+        &mut self,
+        location: &Location,
+        rule: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) {
+        self.push(location, rule.into(), message.into(), Severity::Warning);
+    }
+
+    fn push(
+        &mut self,
+        location: &Location,
+        rule: Cow<'static, str>,
+        message: String,
+        severity: Severity,
+    ) {
         self.0.push(Diagnostic {
             file: location.file.clone(),
             line: location.line,
-            rule: rule.into(),
-            message: message.into(),
+            rule,
+            message,
+            severity,
         });
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// True when some diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// The warnings, each displayed.
+    pub fn warnings(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .map(ToString::to_string)
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -101,10 +150,12 @@ mod tests {
             line: 7,
         };
         diagnostics.error(&at, "SA00023", "duplicate variable x");
-        diagnostics.error(&at, "XML", "bad");
+        diagnostics.warning(&at, "XML", "bad");
         assert_eq!(
             diagnostics.to_string(),
-            "p.bpel:7: [SA00023] duplicate variable x\np.bpel:7: [XML] bad"
+            "p.bpel:7: [SA00023] duplicate variable x\np.bpel:7: warning: [XML] bad"
         );
+        assert!(diagnostics.has_errors());
+        assert_eq!(diagnostics.warnings(), ["p.bpel:7: warning: [XML] bad"]);
     }
 }

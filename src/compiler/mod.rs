@@ -4,6 +4,8 @@
 //!
 //! The steps, each in its own module:
 //! 1. [`deploy`] reads deploy.xml;
+//!    Processes and WSDL documents written in the 2004 draft of WS-BPEL 2.0 are read as
+//!    the standard ([`dialect`]).
 //! 2. [`wsdl`] loads every .wsdl file of the unit and what it imports, and `bpel::imports`
 //!    what the processes import;
 //! 3. [`bpel`] compiles each process the descriptor names;
@@ -16,6 +18,7 @@
 mod bpel;
 mod deploy;
 mod diagnostics;
+mod dialect;
 mod source;
 mod validate;
 mod wsdl;
@@ -23,7 +26,7 @@ mod xmlutil;
 
 use std::collections::BTreeMap;
 
-pub use diagnostics::{Diagnostic, Diagnostics};
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use source::{SourceError, SourceLimits, UnitSource};
 
 use crate::model::{Location, Unit};
@@ -54,7 +57,7 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
             processes.push(compiled.process);
         }
     }
-    if !diagnostics.is_empty() {
+    if diagnostics.has_errors() {
         return Err(diagnostics);
     }
     Ok(Unit {
@@ -62,6 +65,7 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
         descriptor: deploy.descriptor,
         definitions,
         processes,
+        warnings: diagnostics.warnings(),
     })
 }
 
@@ -97,7 +101,8 @@ fn locate_processes(
     let mut files = BTreeMap::new();
     let mut parse = |path: &str, diagnostics: &mut Diagnostics| {
         if !files.contains_key(path) {
-            if let Some(file) = XmlFile::parse(path, source.file(path)?, diagnostics) {
+            let bytes = source.file(path)?;
+            if let Some(file) = dialect::parse(path, bytes, dialect::Role::Process, diagnostics) {
                 files.insert(path.to_owned(), file);
             }
         }

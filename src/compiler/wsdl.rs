@@ -8,6 +8,7 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::diagnostics::Diagnostics;
+use super::dialect;
 use super::source::UnitSource;
 use super::xmlutil::XmlFile;
 use crate::model::{
@@ -86,8 +87,14 @@ impl<'a> WsdlLoader<'a> {
     /// Checks the references between definitions and returns them.
     pub fn finish(mut self, diagnostics: &mut Diagnostics) -> Definitions {
         for (reference, at) in std::mem::take(&mut self.references) {
-            if let Some((rule, message)) = self.check(&reference) {
-                diagnostics.error(&at, rule, message);
+            match self.check(&reference) {
+                // The imported definitions keep their own namespace: the mismatch is
+                // tolerated, as deployed units have it.
+                Some((rule, message)) if matches!(reference, Reference::ImportNamespace(..)) => {
+                    diagnostics.warning(&at, rule, message);
+                }
+                Some((rule, message)) => diagnostics.error(&at, rule, message),
+                None => {}
             }
         }
         self.definitions
@@ -145,7 +152,7 @@ impl<'a> WsdlLoader<'a> {
         diagnostics: &mut Diagnostics,
     ) -> Option<String> {
         let bytes = self.source.file(path)?;
-        let file = XmlFile::parse(path, bytes, diagnostics)?;
+        let file = dialect::parse(path, bytes, dialect::Role::Wsdl, diagnostics)?;
         let root = file.root();
         if !file.is(root, WSDL_NS, "definitions") {
             let message = format!("the document element must be {{{WSDL_NS}}}definitions");
@@ -580,7 +587,15 @@ impl DocumentReader<'_, '_, '_> {
         };
         let has = |attribute| file.attr(node, attribute).is_some();
         let source = match (has("messageType"), has("element"), has("type")) {
-            (true, false, false) => {
+            (true, element, type_) => {
+                if element || type_ {
+                    let message = format!(
+                        "the alias of {property} names a messageType and an element or type: \
+                         the message part is used"
+                    );
+                    self.diagnostics
+                        .warning(&file.location(node), "SA00020", message);
+                }
                 let message = self.qname(node, "messageType", "SA00020");
                 let part = file.required_attr(node, "part", "SA00020", self.diagnostics);
                 message.zip(part).map(|(message, part)| {

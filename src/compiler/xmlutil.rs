@@ -12,6 +12,8 @@ use crate::xml::{self, Document, NodeId, NodeKind, QName};
 pub(crate) struct XmlFile {
     pub path: String,
     pub doc: Document,
+    /// Written in the 2004 draft's namespaces, read as WS-BPEL 2.0 (see `dialect`).
+    pub draft: bool,
 }
 
 impl XmlFile {
@@ -21,6 +23,7 @@ impl XmlFile {
             Ok(doc) => Some(XmlFile {
                 path: path.to_owned(),
                 doc,
+                draft: false,
             }),
             Err(error) => {
                 let at = Location {

@@ -36,6 +36,9 @@ pub struct Unit {
     pub definitions: Definitions,
     /// One entry per `<process>` of the descriptor, in descriptor order.
     pub processes: Vec<Process>,
+    /// What the compiler tolerated, as `file:line: warning: [rule] message` lines.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Unit {

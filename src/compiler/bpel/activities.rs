@@ -14,8 +14,9 @@ use crate::xml::NodeId;
 const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
 
 /// Elements of an activity that are not child activities.
-const NOT_ACTIVITIES: [&str; 23] = [
+const NOT_ACTIVITIES: [&str; 24] = [
     "documentation",
+    "then",
     "targets",
     "sources",
     "condition",
@@ -78,6 +79,10 @@ impl ProcessCompiler<'_> {
             "assign" => self.assign(node).map(ActivityKind::Assign),
             "empty" => Some(ActivityKind::Empty),
             "exit" => Some(ActivityKind::Exit),
+            "terminate" => {
+                self.draft_form(node, "<exit>");
+                Some(ActivityKind::Exit)
+            }
             "sequence" => self.sequence(node),
             "if" => self.if_activity(node),
             "while" => self.loop_body(|this| this.while_activity(node)),
@@ -89,6 +94,10 @@ impl ProcessCompiler<'_> {
             "pick" => self.pick(node),
             "scope" => self.scope_activity(node, id, None),
             "forEach" => self.loop_body(|this| this.for_each(node)),
+            "compensate" if self.file.attr(node, "scope").is_some() => {
+                self.draft_form(node, "<compensateScope target>");
+                self.compensate_scope(node, id)
+            }
             "compensate" => self.compensate(node),
             "compensateScope" => self.compensate_scope(node, id),
             "validate" => self.validate(node),
@@ -394,13 +403,13 @@ impl ProcessCompiler<'_> {
 
     fn if_activity(&mut self, node: NodeId) -> Option<ActivityKind> {
         let condition = self.expression_child(node, "condition", ExpressionUse::Condition);
-        let then = self.single_activity(node);
+        let then = self.branch_activity(node);
         let mut branches = vec![condition.zip(then)];
         let mut otherwise = Some(None);
         for child in self.file.elements(node) {
             if self.file.is(child, BPEL_NS, "elseif") {
                 let condition = self.expression_child(child, "condition", ExpressionUse::Condition);
-                let body = self.single_activity(child);
+                let body = self.branch_activity(child);
                 branches.push(condition.zip(body));
             } else if self.file.is(child, BPEL_NS, "else") {
                 otherwise = self.single_activity(child).map(Some);
@@ -410,6 +419,29 @@ impl ProcessCompiler<'_> {
             branches: branches.into_iter().collect::<Option<_>>()?,
             otherwise: otherwise?,
         })
+    }
+
+    /// The activity of an `<if>` or `<elseif>` branch, written directly or, as in the 2004
+    /// draft, inside `<then>`.
+    fn branch_activity(&mut self, node: NodeId) -> Option<ActivityId> {
+        match self.file.element_named(node, BPEL_NS, "then") {
+            Some(then) => {
+                self.draft_form(then, "the activity directly");
+                self.single_activity(then)
+            }
+            None => self.single_activity(node),
+        }
+    }
+
+    /// Accepts an element of the 2004 draft that WS-BPEL 2.0 writes as `standard`: silently
+    /// in a process written in the draft, with a warning in a WS-BPEL 2.0 process.
+    fn draft_form(&mut self, node: NodeId, standard: &str) {
+        if !self.file.draft {
+            let element = self.file.local_name(node);
+            let message =
+                format!("<{element}> is the 2004 draft's form: WS-BPEL 2.0 writes {standard}");
+            self.warning(node, "BPEL-DRAFT", message);
+        }
     }
 
     fn while_activity(&mut self, node: NodeId) -> Option<ActivityKind> {

@@ -61,12 +61,10 @@ impl ProcessCompiler<'_> {
         }
         let copies = copies?;
         if copies.is_empty() {
-            self.error(
-                node,
-                "BPEL",
-                "<assign> needs at least one <copy>".to_owned(),
-            );
-            return None;
+            // The schema wants a copy; an assign without one does nothing, which deployed
+            // process templates rely on.
+            let message = "<assign> has no <copy>: it does nothing".to_owned();
+            self.warning(node, "BPEL", message);
         }
         Some(Assign { copies, validate })
     }

@@ -2,7 +2,8 @@
 //! its source text, language, in-scope namespace bindings, usage and location, and gets an
 //! [`ExprId`] the activities refer to. XPath expressions are also compiled here so that
 //! syntax errors and undeclared prefixes are reported at deployment; the engine compiles
-//! them again when it loads the unit.
+//! them again when it loads the unit. Expressions of processes written in the 2004 draft
+//! are made WS-BPEL 2.0 ones first (`draft`).
 
 use super::ProcessCompiler;
 use crate::model::{ExprId, Expression, ExpressionUse, XPATH_1_0, XPATH_2_0};
@@ -28,12 +29,15 @@ impl ProcessCompiler<'_> {
             language = own.trim().to_owned();
             self.check_language(node, &language);
         }
-        let source = self.file.trimmed_text(node);
-        let namespaces = self.file.prefixes(node);
+        let mut source = self.file.trimmed_text(node);
+        let mut namespaces = self.file.prefixes(node);
         if source.is_empty() {
             let element = self.file.local_name(node);
             let message = format!("<{element}> holds no expression");
             self.error(node, "BPEL-EXPRESSION", message);
+        } else if is_xpath(&language) && self.file.draft {
+            source = self.draft_functions(node, &source, &namespaces);
+            (source, namespaces) = self.tolerant_xpath(node, source, namespaces);
         } else if is_xpath(&language) {
             if let Err(error) = XPath::compile(&source, &namespaces) {
                 self.error(node, "XPATH", format!("{error} in '{source}'"));

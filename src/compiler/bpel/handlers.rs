@@ -51,6 +51,7 @@ impl ProcessCompiler<'_> {
         handler: Handler,
     ) -> Option<ActivityId> {
         let saved = self.handler.replace((handler, scope));
+        let saved_fault = std::mem::replace(&mut self.in_fault_handler, handler == Handler::Fault);
         let level = match handler {
             Handler::Compensation => LinkLevel::Closed,
             Handler::Fault | Handler::Termination => LinkLevel::OutboundOnly,
@@ -59,6 +60,7 @@ impl ProcessCompiler<'_> {
         let activity = self.single_activity(node);
         self.link_levels.pop();
         self.handler = saved;
+        self.in_fault_handler = saved_fault;
         activity
     }
 
@@ -162,6 +164,7 @@ impl ProcessCompiler<'_> {
     fn event_handlers(&mut self, node: NodeId) -> EventHandlers {
         let mut handlers = EventHandlers::default();
         let saved = self.handler.take();
+        let saved_fault = std::mem::take(&mut self.in_fault_handler);
         self.link_levels.push(LinkLevel::Closed);
         for child in self.file.elements(node).collect::<Vec<_>>() {
             if self.file.is(child, BPEL_NS, "onEvent") {
@@ -172,6 +175,7 @@ impl ProcessCompiler<'_> {
         }
         self.link_levels.pop();
         self.handler = saved;
+        self.in_fault_handler = saved_fault;
         handlers
     }
 
@@ -264,9 +268,10 @@ impl ProcessCompiler<'_> {
         })
     }
 
-    /// `<rethrow>`: only in a fault handler (SA00006).
+    /// `<rethrow>`: only within a fault handler (SA00006), possibly in a scope nested in
+    /// its activity, where it rethrows the fault the handler caught.
     pub(super) fn rethrow(&mut self, node: NodeId) -> Option<ActivityKind> {
-        if !matches!(self.handler, Some((Handler::Fault, _))) {
+        if !self.in_fault_handler {
             let message = "<rethrow> is only allowed in a fault handler";
             self.error(node, "SA00006", message.to_owned());
             return None;
@@ -298,9 +303,14 @@ impl ProcessCompiler<'_> {
             self.error(node, "SA00008", message.to_owned());
             return None;
         };
+        // The 2004 draft wrote `<compensate scope="…">`.
+        let attribute = match self.file.local_name(node) {
+            "compensate" => "scope",
+            _ => "target",
+        };
         let target = self
             .file
-            .required_attr(node, "target", "BPEL", self.diagnostics)?;
+            .required_attr(node, attribute, "BPEL", self.diagnostics)?;
         self.compensate_targets
             .push((id, target.trim().to_owned(), scope));
         Some(ActivityKind::CompensateScope(scope))

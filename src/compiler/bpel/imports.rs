@@ -1,5 +1,6 @@
 //! A process's `<import>`s: WSDL imports are loaded into the unit's definitions and their
-//! namespace checked (SA00010..SA00013); XML Schema imports are recorded.
+//! namespace checked (SA00010..SA00013; a namespace mismatch is only a warning); XML Schema
+//! imports are recorded.
 
 use super::BPEL_NS;
 use crate::compiler::diagnostics::Diagnostics;
@@ -57,17 +58,19 @@ pub(crate) fn load(
         let Some(target) = loader.load(&path, diagnostics) else {
             continue;
         };
+        // Deployed processes import documents under another namespace than theirs; the
+        // definitions keep their own namespace, so the mismatch only misleads the reader.
         match namespace {
             Some(namespace) if namespace != target => {
                 let message = format!(
                     "{path} has targetNamespace '{target}', not the imported '{namespace}'"
                 );
-                diagnostics.error(&at, "SA00011", message);
+                diagnostics.warning(&at, "SA00011", message);
             }
             None if !target.is_empty() => {
                 let message =
                     format!("{path} has targetNamespace '{target}' but the import names none");
-                diagnostics.error(&at, "SA00012", message);
+                diagnostics.warning(&at, "SA00012", message);
             }
             _ => {}
         }

@@ -293,21 +293,26 @@ impl<'a> ProcessCompiler<'a> {
                 );
                 return None;
             }
+            // Deployed processes leave the pattern out: the correlation then applies to the
+            // outgoing request, as it does on a one-way invoke.
             (None, Some(operation)) if !operation.is_one_way() => {
-                let message = "a correlation of a request-response <invoke> needs a pattern";
-                self.error(node, "SA00046", message.to_owned());
-                return None;
+                let message = "a correlation of a request-response <invoke> needs a pattern: \
+                               it applies to the request";
+                self.warning(node, "SA00046", message.to_owned());
+                Some(Pattern::Request)
             }
             (None, Some(_)) => None,
             (Some(_), Some(operation)) if operation.is_one_way() => {
-                let message = "a correlation of a one-way <invoke> takes no pattern";
-                self.error(node, "SA00046", message.to_owned());
-                return None;
+                let message = "a correlation of a one-way <invoke> takes no pattern: it is ignored";
+                self.warning(node, "SA00046", message.to_owned());
+                None
             }
-            // out, in and out-in are the 2004 draft's names, which ODE's processes use.
+            // out, in, out-in and in-out are the 2004 draft's names, which ODE's processes use.
             (Some("request" | "out"), Some(_)) => Some(Pattern::Request),
             (Some("response" | "in"), Some(_)) => Some(Pattern::Response),
-            (Some("request-response" | "out-in"), Some(_)) => Some(Pattern::RequestResponse),
+            (Some("request-response" | "out-in" | "in-out"), Some(_)) => {
+                Some(Pattern::RequestResponse)
+            }
             (Some(other), Some(_)) => {
                 let message =
                     format!("pattern must be request, response or request-response, not '{other}'");

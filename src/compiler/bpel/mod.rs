@@ -11,6 +11,7 @@
 mod activities;
 mod assign;
 mod declarations;
+mod draft;
 mod expressions;
 mod handlers;
 pub(crate) mod imports;
@@ -93,6 +94,8 @@ pub(crate) struct ProcessCompiler<'a> {
     frames: Vec<Frame>,
     /// The fault, compensation or termination handler being compiled, if any, and its scope.
     handler: Option<(Handler, ScopeId)>,
+    /// Inside the activity of a fault handler, at any depth: where `<rethrow>` may be.
+    in_fault_handler: bool,
     /// Inside an isolated scope.
     isolated: bool,
     /// The effective `exitOnStandardFault` at the current point.
@@ -131,6 +134,7 @@ impl<'a> ProcessCompiler<'a> {
             scopes: Vec::new(),
             frames: Vec::new(),
             handler: None,
+            in_fault_handler: false,
             isolated: false,
             exit_on_standard_fault: false,
             suppress_join_failure: false,
@@ -228,6 +232,12 @@ impl<'a> ProcessCompiler<'a> {
     fn error(&mut self, node: NodeId, rule: &'static str, message: String) {
         self.diagnostics
             .error(&self.file.location(node), rule, message);
+    }
+
+    /// Reports a deviation from the specification that is tolerated.
+    fn warning(&mut self, node: NodeId, rule: &'static str, message: String) {
+        self.diagnostics
+            .warning(&self.file.location(node), rule, message);
     }
 
     /// Reports an element this compiler does not support yet.

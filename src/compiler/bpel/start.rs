@@ -1,11 +1,13 @@
 //! Start activities: the activities a process instance may begin with. Instantiating
-//! receives and picks must be start activities (SA00056), there must be one (SA00015), and
+//! receives and picks must be start activities (SA00056: a later receive that joins a
+//! correlation is only warned about and receives into the running instance), there must
+//! be one (SA00015), and
 //! when there are several they must share a correlation set (SA00057).
 
 use std::collections::HashSet;
 
 use super::ProcessCompiler;
-use crate::model::{ActivityId, ActivityKind, CorrelationSetId, Receive};
+use crate::model::{ActivityId, ActivityKind, CorrelationSetId, Initiate, Receive};
 
 impl ProcessCompiler<'_> {
     /// The start activities of `id`: looking through sequences (their first child),
@@ -40,6 +42,17 @@ impl ProcessCompiler<'_> {
         }
     }
 
+    /// SA00056 for the instantiating activity `index`.
+    fn not_a_start_activity(&mut self, index: usize) {
+        let element = match self.activities[index].kind {
+            ActivityKind::Pick(_) => "pick",
+            _ => "receive",
+        };
+        let message = format!("a <{element} createInstance=\"yes\"> must be a start activity");
+        let at = self.activities[index].location.clone();
+        self.diagnostics.error(&at, "SA00056", message);
+    }
+
     /// SA00015, SA00056, SA00057.
     pub(super) fn check_start_activities(&mut self, root: ActivityId) {
         let mut starts = Vec::new();
@@ -52,15 +65,25 @@ impl ProcessCompiler<'_> {
             }
             if starts.contains(&id) {
                 instantiating.push(id);
+            } else if let ActivityKind::Receive(receive) = &mut self.activities[index].kind {
+                if receive
+                    .correlations
+                    .iter()
+                    .any(|usage| usage.initiate == Initiate::Join)
+                {
+                    // Deployed processes mark later receives that join a correlation as
+                    // instantiating: they receive into the running instance.
+                    receive.create_instance = false;
+                    let message = "a <receive createInstance=\"yes\"> that is not a start \
+                                   activity but joins a correlation: it receives into the \
+                                   running instance";
+                    let at = self.activities[index].location.clone();
+                    self.diagnostics.warning(&at, "SA00056", message);
+                    continue;
+                }
+                self.not_a_start_activity(index);
             } else {
-                let element = match self.activities[index].kind {
-                    ActivityKind::Pick(_) => "pick",
-                    _ => "receive",
-                };
-                let message =
-                    format!("a <{element} createInstance=\"yes\"> must be a start activity");
-                let at = self.activities[index].location.clone();
-                self.diagnostics.error(&at, "SA00056", message);
+                self.not_a_start_activity(index);
             }
         }
         if instantiating.is_empty() {
