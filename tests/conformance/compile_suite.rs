@@ -7,7 +7,8 @@
 //! in `location` attributes (followed transitively, `../` included) and its same-named
 //! .wsdl, plus a synthesised deploy.xml naming just the process. That descriptor provides
 //! and invokes nothing, so complaints about the descriptor (rules `DD…`) are not counted:
-//! "compiles" means no other diagnostic. Most of bpel-compiler's processes are BPEL 1.1
+//! "compiles" means no other error (warnings never refuse a unit). The staging is shared
+//! with the bpel-scripts cases (see `scripts`), which add `<provide>`s. Most of bpel-compiler's processes are BPEL 1.1
 //! documents, which Baton refuses as a whole (only WS-BPEL 2.0 is supported); that counts
 //! as refused.
 

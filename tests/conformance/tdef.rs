@@ -11,7 +11,7 @@
 //! In a message file, `!!duration!!` stands for the moment it is sent plus that xsd
 //! duration, as an xsd:dateTime.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -47,7 +47,7 @@ impl TestDefinition {
         let mut bpel = None;
         let mut wsdl = None;
         let mut requests: BTreeMap<u32, Request> = BTreeMap::new();
-        let mut canned: BTreeMap<u32, ()> = BTreeMap::new();
+        let mut canned = BTreeSet::new();
         let mut namespaces = BTreeMap::new();
         let mut post_conditions = Vec::new();
         for (key, value) in properties(&text) {
@@ -80,7 +80,7 @@ impl TestDefinition {
                     _ => return Err(format!("unknown message setting {key}")),
                 }
             } else if setting.starts_with("invoke") {
-                canned.insert(number()?, ());
+                canned.insert(number()?);
             } else if setting.starts_with("postConditionNamespace") {
                 let (prefix, uri) = value
                     .split_once('=')
