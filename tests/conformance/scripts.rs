@@ -22,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use baton::model::Unit;
 use baton::xpath::{MapContext, Node, XPath};
 use tokio::sync::watch;
 
@@ -54,15 +55,36 @@ pub async fn run(path: &Path) -> Outcome {
 async fn drive(definition: &TestDefinition) -> Result<(), String> {
     let staging = tempfile::tempdir().map_err(|e| e.to_string())?;
     let staged = staging.path().join(UNIT);
-    std::fs::create_dir_all(&staged).map_err(|e| e.to_string())?;
-    let process = copy_process(
-        &definition.bpel,
-        std::slice::from_ref(&definition.wsdl),
-        &staged,
-    )?;
-    let provided = endpoints::provide_my_roles(&staged)?;
-    write_descriptor(&staged, &process, &endpoints::provide_elements(&provided))?;
-    let unit = match compile_dir(&staged)? {
+    let (unit, provided) = stage(definition, &staged)?;
+    let conditions = definition
+        .post_conditions
+        .iter()
+        .map(|source| {
+            XPath::compile(source, &definition.namespaces)
+                .map_err(|e| format!("post-condition {source}: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let dirs = Dirs::new();
+    dirs.place_unit(&staged, UNIT, &|text| text);
+    let server = start(&dirs).await?;
+    match server.await_log_any(&[&["Unit deployed"], &["refused"]], DEPLOY_PATIENCE) {
+        Some(line) if line.contains("Unit deployed") => {}
+        Some(line) => return Err(format!("server refused the unit: {line}")),
+        None => return Err("the server never deployed the unit".into()),
+    }
+    let progress = Arc::new(Progress::open(&dirs).await?);
+    let reply = send_all(definition, &unit, &provided, &server.address, &progress).await?;
+    check(&reply, &conditions)
+}
+
+/// Stages the definition's process as the unit folder `to`, with its myRole partner links
+/// provided, and compiles it; checks that request 1 can be answered.
+fn stage(definition: &TestDefinition, to: &Path) -> Result<(Arc<Unit>, Vec<Provided>), String> {
+    std::fs::create_dir_all(to).map_err(|e| e.to_string())?;
+    let process = copy_process(&definition.bpel, std::slice::from_ref(&definition.wsdl), to)?;
+    let provided = endpoints::provide_my_roles(to)?;
+    write_descriptor(to, &process, &endpoints::provide_elements(&provided))?;
+    let unit = match compile_dir(to)? {
         Ok(unit) => Arc::new(unit),
         Err(diagnostics) => return Err(format!("deploy refused: {}", first_error(&diagnostics))),
     };
@@ -77,24 +99,18 @@ async fn drive(definition: &TestDefinition) -> Result<(), String> {
             first.operation
         ));
     }
-    let conditions = definition
-        .post_conditions
-        .iter()
-        .map(|source| {
-            XPath::compile(source, &definition.namespaces)
-                .map_err(|e| format!("post-condition {source}: {e}"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    Ok((unit, provided))
+}
 
-    let dirs = Dirs::new();
-    dirs.place_unit(&staged, UNIT, &|text| text);
-    let server = start(&dirs).await?;
-    match server.await_log_any(&[&["Unit deployed"], &["refused"]], DEPLOY_PATIENCE) {
-        Some(line) if line.contains("Unit deployed") => {}
-        Some(line) => return Err(format!("server refused the unit: {line}")),
-        None => return Err("the server never deployed the unit".into()),
-    }
-    let progress = Arc::new(Progress::open(&dirs).await?);
+/// Sends the requests in order, each once the previous one was taken in, and returns the
+/// normalised reply to request 1 (or its WSDL fault message).
+async fn send_all(
+    definition: &TestDefinition,
+    unit: &Arc<Unit>,
+    provided: &[Provided],
+    address: &str,
+    progress: &Arc<Progress>,
+) -> Result<String, String> {
     let mut answers = Vec::new();
     for (index, request) in definition.requests.iter().enumerate() {
         if let Some(seconds) = request.delay_seconds {
@@ -104,13 +120,10 @@ async fn drive(definition: &TestDefinition) -> Result<(), String> {
         let message = std::fs::read_to_string(&request.message)
             .map_err(|e| fail(format!("{}: {e}", request.message.display())))?;
         let message = substitute_times(&message).map_err(fail)?;
-        let service = service_of(&provided, request)
-            .map_err(fail)?
-            .service
-            .clone();
+        let service = service_of(provided, request).map_err(fail)?.service.clone();
         let before = progress.exchange_count().await;
         let (answered, mut watched) = watch::channel(false);
-        let (unit, address, watching) = (unit.clone(), server.address.clone(), progress.clone());
+        let (unit, address, watching) = (unit.clone(), address.to_owned(), progress.clone());
         let operation = request.operation.clone();
         answers.push(tokio::spawn(async move {
             let call = Call::new(&unit, endpoints::NAMESPACE, &service, &operation)?;
@@ -118,32 +131,34 @@ async fn drive(definition: &TestDefinition) -> Result<(), String> {
             let _ = answered.send(true);
             call.answer(&answer?.1)
         }));
-        await_taken_in(&progress, before, &mut watched).await;
+        await_taken_in(progress, before, &mut watched).await;
     }
     let mut answers = answers.into_iter();
-    let first_answer = answers.next().expect("a definition has a request");
-    let outcome = first_answer.await;
+    let first = answers.next().expect("a definition has a request");
+    let outcome = first.await;
     for later in answers {
         later.abort();
     }
-    let reply = match outcome.map_err(|e| format!("request 1: {e}"))? {
-        Err(reason) => return Err(format!("request 1: {reason}")),
-        Ok(Answer::Reply(reply)) => reply,
+    match outcome.map_err(|e| format!("request 1: {e}"))? {
+        Err(reason) => Err(format!("request 1: {reason}")),
+        Ok(Answer::Reply(reply)) => Ok(reply),
         Ok(Answer::Fault {
             message: Some(message),
             ..
-        }) => message,
-        Ok(Answer::Fault { summary, .. }) => {
-            return Err(format!(
-                "request 1: fault instead of a reply: {}",
-                shorten(&summary)
-            ))
-        }
-    };
+        }) => Ok(message),
+        Ok(Answer::Fault { summary, .. }) => Err(format!(
+            "request 1: fault instead of a reply: {}",
+            shorten(&summary)
+        )),
+    }
+}
+
+/// Checks that every post-condition holds for `reply`.
+fn check(reply: &str, conditions: &[XPath]) -> Result<(), String> {
     let document = baton::xml::parse(reply.as_bytes())
         .map_err(|e| format!("the normalised reply is not XML: {e}"))?;
     let context = Node::new(&document, document.root());
-    for condition in &conditions {
+    for condition in conditions {
         let holds = condition
             .evaluate_boolean(&MapContext::new(), Some(context))
             .map_err(|e| format!("post-condition {}: {e}", condition.source()))?;
@@ -151,7 +166,7 @@ async fn drive(definition: &TestDefinition) -> Result<(), String> {
             return Err(format!(
                 "post-condition {} does not hold for the reply {}",
                 condition.source(),
-                shorten(&reply)
+                shorten(reply)
             ));
         }
     }
