@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Activity, ActivityId, EventHandlers, Location};
+use super::{Activity, ActivityId, Copy, EventHandlers, Location};
 use crate::xml::QName;
 
 macro_rules! index_type {
@@ -180,6 +180,10 @@ pub struct Variable {
     pub slot: u32,
     pub kind: VariableKind,
     pub location: Location,
+    /// The inline `<from>` initialising the variable when its scope starts, as a copy to the
+    /// whole variable.
+    #[serde(default)]
+    pub initializer: Option<Copy>,
 }
 
 /// What a variable holds: a WSDL message, an element or an XML Schema type.

@@ -95,6 +95,9 @@ pub enum Frame {
     Rethrow(ScopeRef),
     /// The flow's branches are over: its links are no longer needed.
     FlowDone(FlowRef),
+    /// Initialise the variables of scope instance `scope` that have an inline `<from>`,
+    /// before its activity runs.
+    InitializeVariables(ScopeRef),
 }
 
 /// What a suspended thread waits for.
@@ -271,7 +274,7 @@ impl InstanceState {
         let thread = state.add_thread(Thread {
             scope: root,
             flow: None,
-            stack: vec![Frame::Run(process.root)],
+            stack: body_frames(process, ScopeId::PROCESS, root, process.root),
             waiting: None,
             parent: None,
             doomed: false,
@@ -480,4 +483,23 @@ fn live<T>(slab: &[Option<T>]) -> Vec<u32> {
         .filter(|(_, slot)| slot.is_some())
         .map(|(index, _)| index as u32)
         .collect()
+}
+
+/// The frames a scope instance's body thread starts with: its activity, after the
+/// initialisation of its variables when some have an inline `<from>`.
+pub fn body_frames(
+    process: &Process,
+    scope: ScopeId,
+    instance: ScopeRef,
+    activity: ActivityId,
+) -> Vec<Frame> {
+    let initialized = process
+        .scope(scope)
+        .variables
+        .iter()
+        .any(|&variable| process.variable(variable).initializer.is_some());
+    match initialized {
+        true => vec![Frame::Run(activity), Frame::InitializeVariables(instance)],
+        false => vec![Frame::Run(activity)],
+    }
 }

@@ -109,7 +109,7 @@ impl ProcessCompiler<'_> {
         })
     }
 
-    fn source_spec(&mut self, node: NodeId) -> Option<From> {
+    pub(super) fn source_spec(&mut self, node: NodeId) -> Option<From> {
         let present = self.spec_attributes(node);
         if let Some(literal) = self.file.element_named(node, BPEL_NS, "literal") {
             if !present.is_empty() {

@@ -5,8 +5,8 @@
 use super::{ProcessCompiler, BPEL_NS};
 use crate::compiler::xmlutil::is_ncname;
 use crate::model::{
-    CorrelationSet, CorrelationSetId, PartContent, PartnerLink, PartnerLinkId, Role, Variable,
-    VariableId, VariableKind,
+    Copy, CorrelationSet, CorrelationSetId, PartContent, PartnerLink, PartnerLinkId, Role, To,
+    Variable, VariableId, VariableKind,
 };
 use crate::xml::{NodeId, QName};
 
@@ -112,15 +112,30 @@ impl ProcessCompiler<'_> {
             else {
                 continue;
             };
-            if let Some(initializer) = self.file.element_named(variable, BPEL_NS, "from") {
-                let message = "variable initialisation with an inline <from> is not supported yet";
-                self.error(initializer, "UNSUPPORTED", message.to_owned());
-            }
+            // The initialiser sees the variables declared before this one.
+            let initializer = self
+                .file
+                .element_named(variable, BPEL_NS, "from")
+                .map(|from| self.source_spec(from));
             if let Some(name) = self
                 .file
                 .required_attr(variable, "name", "BPEL", self.diagnostics)
             {
-                self.declare_variable(variable, name.trim(), kind);
+                let id = self.declare_variable(variable, name.trim(), kind);
+                if let (Some(id), Some(Some(from))) = (id, initializer) {
+                    self.variables[id.index()].initializer = Some(Copy {
+                        from,
+                        to: To::Variable {
+                            variable: id,
+                            part: None,
+                            query: None,
+                        },
+                        keep_src_element_name: false,
+                        ignore_missing_from_data: false,
+                        insert_missing_to_data: false,
+                        location: self.file.location(variable),
+                    });
+                }
             }
         }
     }
@@ -214,6 +229,7 @@ impl ProcessCompiler<'_> {
             slot,
             kind,
             location: self.file.location(node),
+            initializer: None,
         });
         Some(id)
     }

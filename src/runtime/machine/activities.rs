@@ -116,6 +116,7 @@ impl Machine<'_> {
                 Ok(())
             }
             Frame::Rethrow(scope) => Err(self.fault_handled_by(scope)),
+            Frame::InitializeVariables(instance) => self.initialize_variables(instance),
             Frame::FlowDone(flow) => {
                 self.state.flows[flow as usize] = None;
                 Ok(())

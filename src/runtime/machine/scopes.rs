@@ -9,9 +9,10 @@
 
 use super::Machine;
 use crate::model::{Catch, FaultType, ScopeId, VariableId};
+use crate::runtime::assign;
 use crate::runtime::fault::{Fault, BPEL_NS};
 use crate::runtime::state::{
-    Alarm, Frame, InstanceStatus, Phase, ScopeRef, Thread, ThreadId, Waiting,
+    body_frames, Alarm, Frame, InstanceStatus, Phase, ScopeRef, Thread, ThreadId, Waiting,
 };
 use crate::runtime::step::Action;
 use crate::xml::Document;
@@ -38,10 +39,11 @@ impl Machine<'_> {
         if let Some((variable, value)) = initial {
             *self.state.variable_mut(self.model, instance, variable) = Some(value);
         }
+        let activity = self.model.scope(scope).body;
         let body = self.spawn(Thread {
             scope: instance,
             flow,
-            stack: vec![Frame::Run(self.model.scope(scope).body)],
+            stack: body_frames(self.model, scope, instance, activity),
             waiting: None,
             parent: None,
             doomed: false,
@@ -52,6 +54,28 @@ impl Machine<'_> {
         if let Err(fault) = self.arm_event_alarms(instance) {
             self.fault_scope(instance, fault);
         }
+    }
+
+    /// Runs the inline `<from>` of the variables of scope instance `instance`, in
+    /// declaration order, in its body thread before its activity; a failure is
+    /// bpel:scopeInitializationFailure, which the scope's own fault handlers see.
+    pub(super) fn initialize_variables(&mut self, instance: ScopeRef) -> Result<(), Fault> {
+        let scope = self.state.scope(instance).scope;
+        for &variable in &self.model.scope(scope).variables {
+            let declaration = self.model.variable(variable);
+            let Some(copy) = &declaration.initializer else {
+                continue;
+            };
+            let copies = std::slice::from_ref(copy);
+            assign::execute(self.process, self.state, instance, copies).map_err(|fault| {
+                let reason = format!(
+                    "{}: initialising variable '{}': {} ({})",
+                    declaration.location, declaration.name, fault.name, fault.reason
+                );
+                Fault::standard("scopeInitializationFailure", reason)
+            })?;
+        }
+        Ok(())
     }
 
     /// Arms the onAlarms of a scope instance's event handlers.

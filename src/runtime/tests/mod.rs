@@ -14,6 +14,7 @@ mod concurrency;
 mod control;
 mod correlation;
 mod faults;
+mod initialize;
 mod invoke;
 mod messaging;
 mod scopes;
