@@ -196,13 +196,20 @@ impl Server {
 
     /// Waits at most `patience` for a log line containing every one of `parts`.
     pub fn await_log_within(&self, parts: &[&str], patience: Duration) -> Option<String> {
+        self.await_log_any(&[parts], patience)
+    }
+
+    /// Waits at most `patience` for a log line containing every one of the parts of one of
+    /// `alternatives`, and returns it.
+    pub fn await_log_any(&self, alternatives: &[&[&str]], patience: Duration) -> Option<String> {
         let deadline = Instant::now() + patience;
         let mut lines = self.log.lines.lock().unwrap();
         loop {
-            if let Some(line) = lines
-                .iter()
-                .find(|line| parts.iter().all(|part| line.contains(part)))
-            {
+            if let Some(line) = lines.iter().find(|line| {
+                alternatives
+                    .iter()
+                    .any(|parts| parts.iter().all(|part| line.contains(part)))
+            }) {
                 return Some(line.clone());
             }
             let now = Instant::now();

@@ -7,26 +7,28 @@
 //! store holds one more message exchange than before it was sent, or it was already
 //! answered — instead of ODE's fixed 2 s apart. A request with a reply pattern must be
 //! answered with a reply matching it as a whole (Java regex, DOTALL) in ODE's normalised
-//! `<message>` form; one without must be accepted.
+//! `<message>` form; one without must be accepted. A reply is given up as soon as the
+//! server's store shows no instance left to send it (see `progress`), and a deployment as
+//! soon as the server logs that it refused the unit.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use baton::store::{InstanceFilter, SqliteConfig, SqliteStore, Store};
 use tokio::sync::watch;
 
 use crate::common::{Dirs, Server};
 use crate::manifest::{Invocation, PropertyFile, UnitTest};
-use crate::soap::{Answer, Call};
+use crate::progress::Progress;
+use crate::soap::{self, shorten, Answer, Call, INVOCATION_TIMEOUT};
 use crate::stage;
 use crate::Outcome;
 
-/// How long one invocation may take.
-pub const INVOCATION_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the server may take to deploy a unit (or to say it refuses it).
+pub const DEPLOY_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The unit name under which every step of a case is deployed.
-const UNIT: &str = "conformance";
+pub const UNIT: &str = "conformance";
 
 /// One bpel-test case: units deployed in turn under one name (several only for versioned
 /// redeployment), each driven by its property files.
@@ -53,9 +55,10 @@ async fn run_steps(case: &Case, corpus: &Path, mock_url: &str) -> Result<(), Str
         let unit = match compiled {
             Err(_) if step.negative() => continue,
             Err(diagnostics) => {
-                let first = diagnostics.to_string();
-                let first = first.lines().next().unwrap_or_default().to_owned();
-                return Err(format!("deploy refused: {first}"));
+                return Err(format!(
+                    "deploy refused: {}",
+                    stage::first_error(&diagnostics)
+                ));
             }
             Ok(unit) => unit,
         };
@@ -75,9 +78,10 @@ async fn run_steps(case: &Case, corpus: &Path, mock_url: &str) -> Result<(), Str
             }
         };
         let deployed = format!("version={version}");
-        let log = running
-            .await_log_within(&["Unit deployed", &deployed], Duration::from_secs(30))
-            .or_else(|| running.await_log_within(&["refused"], Duration::ZERO));
+        let log = running.await_log_any(
+            &[&["Unit deployed", &deployed], &["refused"]],
+            DEPLOY_PATIENCE,
+        );
         match log {
             Some(line) if line.contains("Unit deployed") => {}
             Some(line) => return Err(format!("server refused the unit: {line}")),
@@ -89,7 +93,7 @@ async fn run_steps(case: &Case, corpus: &Path, mock_url: &str) -> Result<(), Str
     Ok(())
 }
 
-async fn start(dirs: &Dirs) -> Result<Server, String> {
+pub async fn start(dirs: &Dirs) -> Result<Server, String> {
     let filter = "warn,baton::server=info,baton::deploy=info";
     Ok(Server::start_echoing(dirs, filter, false).await)
 }
@@ -150,22 +154,22 @@ async fn invoke_all(
 ) -> Result<(), String> {
     let unit = Arc::new(unit.clone());
     let address = server.address.clone();
-    let store = SqliteStore::open(
-        &dirs.data().join("baton.db").to_string_lossy(),
-        &SqliteConfig::default(),
-    )
-    .await
-    .map_err(|e| format!("cannot open the server's store: {e}"))?;
+    let progress = Arc::new(Progress::open(dirs).await?);
     let mut running = Vec::new();
     for (file, chain) in chains(step) {
-        let before = exchange_count(&store).await;
+        let before = progress.exchange_count().await;
         let (taken_in, mut watched) = watch::channel(false);
-        let unit = unit.clone();
-        let address = address.clone();
+        let (unit, address, watching) = (unit.clone(), address.clone(), progress.clone());
         running.push(tokio::spawn(async move {
             let mut result = Ok(());
             for (number, invocation) in chain {
-                result = invoke(&unit, &address, &file, number, &invocation).await;
+                let call = Request {
+                    unit: &unit,
+                    address: &address,
+                    file: &file,
+                    number,
+                };
+                result = call.invoke(&invocation, &watching).await;
                 let _ = taken_in.send(true);
                 if result.is_err() {
                     break;
@@ -173,16 +177,7 @@ async fn invoke_all(
             }
             result
         }));
-        let deadline = Instant::now() + INVOCATION_TIMEOUT;
-        while !*watched.borrow_and_update() && exchange_count(&store).await <= before {
-            if Instant::now() >= deadline {
-                break;
-            }
-            tokio::select! {
-                _ = watched.changed() => {}
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-            }
-        }
+        await_taken_in(&progress, before, &mut watched).await;
     }
     let mut failures = Vec::new();
     for handle in running {
@@ -192,7 +187,9 @@ async fn invoke_all(
             Err(error) => failures.push(format!("invocation panicked: {error}")),
         }
     }
-    store.close().await;
+    if let Ok(progress) = Arc::try_unwrap(progress) {
+        progress.close().await;
+    }
     failures.sort();
     match failures.first() {
         None => Ok(()),
@@ -200,83 +197,74 @@ async fn invoke_all(
     }
 }
 
-/// The message exchanges the server has recorded so far.
-async fn exchange_count(store: &SqliteStore) -> usize {
-    let Ok(instances) = store.list_instances(&InstanceFilter::default()).await else {
-        return 0;
-    };
-    let mut count = 0;
-    for instance in instances {
-        count += store.exchanges(instance.id).await.map_or(0, |e| e.len());
+/// Waits until the request just started has been taken in: the store holds one more
+/// message exchange than `before`, or the request was already answered.
+pub async fn await_taken_in(
+    progress: &Progress,
+    before: usize,
+    answered: &mut watch::Receiver<bool>,
+) {
+    let deadline = Instant::now() + INVOCATION_TIMEOUT;
+    while !*answered.borrow_and_update() && progress.exchange_count().await <= before {
+        if Instant::now() >= deadline {
+            break;
+        }
+        tokio::select! {
+            _ = answered.changed() => {}
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
     }
-    count
 }
 
-/// Sends one request and checks what comes back.
-async fn invoke(
-    unit: &baton::model::Unit,
-    address: &str,
-    file: &PropertyFile,
+/// One request of a property file.
+struct Request<'a> {
+    unit: &'a baton::model::Unit,
+    address: &'a str,
+    file: &'a PropertyFile,
     number: usize,
+}
+
+impl Request<'_> {
+    /// Sends the request and checks what comes back.
+    async fn invoke(&self, invocation: &Invocation, progress: &Progress) -> Result<(), String> {
+        let fail = |reason: String| format!("{} request {}: {reason}", self.file.file, self.number);
+        let file = self.file;
+        let call =
+            Call::new(self.unit, &file.namespace, &file.service, &file.operation).map_err(fail)?;
+        let (status, text) = soap::send(&call, self.address, &invocation.request, progress)
+            .await
+            .map_err(fail)?;
+        check(&call, status, &text, invocation).map_err(fail)
+    }
+}
+
+/// Checks the answer to a request against what the property file expects.
+fn check(
+    call: &Call,
+    status: reqwest::StatusCode,
+    text: &str,
     invocation: &Invocation,
 ) -> Result<(), String> {
-    let fail = |reason: String| format!("{} request {number}: {reason}", file.file);
-    let call = Call::new(unit, &file.namespace, &file.service, &file.operation).map_err(fail)?;
-    let body = call.body(&invocation.request).map_err(fail)?;
-    let envelope = format!(
-        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#
-    );
-    let response = reqwest::Client::new()
-        .post(format!("{address}{}", call.path))
-        .header("Content-Type", "text/xml; charset=utf-8")
-        .header("SOAPAction", "\"\"")
-        .body(envelope)
-        .timeout(INVOCATION_TIMEOUT)
-        .send()
-        .await;
-    let response = match response {
-        Err(error) if error.is_timeout() => {
-            return Err(fail(format!("no answer within {INVOCATION_TIMEOUT:?}")))
-        }
-        Err(error) => return Err(fail(format!("HTTP error: {error}"))),
-        Ok(response) => response,
-    };
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| fail(format!("reading the answer: {e}")))?;
     let Some(pattern) = &invocation.response_pattern else {
         if status.is_success() {
             return Ok(());
         }
-        return Err(fail(format!("HTTP {status}: {}", shorten(&text))));
+        return Err(format!("HTTP {status}: {}", shorten(text)));
     };
-    let reply = match call.answer(&text).map_err(fail)? {
-        Answer::Fault(fault) => {
-            return Err(fail(format!(
-                "fault instead of a reply: {}",
-                shorten(&fault)
-            )))
+    let reply = match call.answer(text)? {
+        Answer::Fault { summary, .. } => {
+            return Err(format!("fault instead of a reply: {}", shorten(&summary)))
         }
         Answer::Reply(reply) => reply,
     };
     let regex = regex::Regex::new(&format!("(?s)^(?:{pattern})$"))
-        .map_err(|e| fail(format!("pattern {pattern:?} is not a regex: {e}")))?;
+        .map_err(|e| format!("pattern {pattern:?} is not a regex: {e}"))?;
     if regex.is_match(&reply) {
         Ok(())
     } else {
-        Err(fail(format!(
+        Err(format!(
             "reply does not match\n    expected: {pattern}\n    actual:   {}",
             shorten(&reply)
-        )))
-    }
-}
-
-/// At most 400 characters of `text`.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(400) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
+        ))
     }
 }

@@ -7,11 +7,14 @@
 //! in `location` attributes (followed transitively, `../` included) and its same-named
 //! .wsdl, plus a synthesised deploy.xml naming just the process. That descriptor provides
 //! and invokes nothing, so complaints about the descriptor (rules `DD…`) are not counted:
-//! "compiles" means no other diagnostic. Most of bpel-compiler's processes are BPEL 1.1
+//! "compiles" means no other error (warnings never refuse a unit). The staging is shared
+//! with the bpel-scripts cases (see `scripts`), which add `<provide>`s. Most of bpel-compiler's processes are BPEL 1.1
 //! documents, which Baton refuses as a whole (only WS-BPEL 2.0 is supported); that counts
 //! as refused.
 
 use std::path::{Path, PathBuf};
+
+use baton::compiler::Severity;
 
 use crate::stage::compile_dir;
 use crate::Outcome;
@@ -54,10 +57,9 @@ pub fn check(bpel: &Path, refused: bool) -> Outcome {
         Err(reason) => return Outcome::Fail(reason),
         Ok(Ok(_)) => Vec::new(),
         Ok(Err(diagnostics)) => diagnostics
-            .to_string()
-            .lines()
-            .filter(|line| !line.contains("[DD"))
-            .map(str::to_owned)
+            .iter()
+            .filter(|d| d.severity == Severity::Error && !d.rule.starts_with("DD"))
+            .map(ToString::to_string)
             .collect(),
     };
     match (diagnostics.first(), refused) {
@@ -67,23 +69,43 @@ pub fn check(bpel: &Path, refused: bool) -> Outcome {
     }
 }
 
-/// Stages the process at `bpel` and what it references as a unit in `to`.
+/// Stages the process at `bpel` and what it references as a unit in `to`, with a
+/// descriptor that provides and invokes nothing.
 fn stage(bpel: &Path, to: &Path) -> Result<(), String> {
+    let process = copy_process(bpel, &[], to)?;
+    write_descriptor(to, &process, "")
+}
+
+/// A process copied into a staged unit.
+pub struct StagedProcess {
+    name: String,
+    namespace: String,
+    /// Its path inside the unit.
+    file: String,
+}
+
+/// Copies the process at `bpel`, the files it references and `extra` files into the unit
+/// folder `to`: the process's folder goes to `process/`, files of the folder above it to
+/// the unit's root.
+pub fn copy_process(bpel: &Path, extra: &[PathBuf], to: &Path) -> Result<StagedProcess, String> {
     let text = std::fs::read_to_string(bpel).map_err(|e| format!("{}: {e}", bpel.display()))?;
     let document =
         baton::xml::parse(text.as_bytes()).map_err(|e| format!("{}: {e}", bpel.display()))?;
     let root = document
         .document_element()
         .ok_or("the process has no root element")?;
-    let name = document.attribute(root, "", "name").unwrap_or_default();
-    let namespace = document
-        .attribute(root, "", "targetNamespace")
-        .unwrap_or_default();
     let file = bpel.file_name().unwrap_or_default().to_string_lossy();
-    let descriptor = format!(
-        r#"<deploy xmlns="http://www.apache.org/ode/schemas/dd/2007/03" xmlns:p="{namespace}"><process name="p:{name}" fileName="process/{file}"><active>true</active></process></deploy>"#
-    );
-    std::fs::write(to.join("deploy.xml"), descriptor).map_err(|e| e.to_string())?;
+    let process = StagedProcess {
+        name: document
+            .attribute(root, "", "name")
+            .unwrap_or_default()
+            .to_owned(),
+        namespace: document
+            .attribute(root, "", "targetNamespace")
+            .unwrap_or_default()
+            .to_owned(),
+        file: format!("process/{file}"),
+    };
     let folder = bpel.parent().ok_or("the process has no folder")?;
     let inner = to.join("process");
     let mut pending = vec![bpel.to_path_buf()];
@@ -91,6 +113,7 @@ fn stage(bpel: &Path, to: &Path) -> Result<(), String> {
     if sibling.is_file() {
         pending.push(sibling);
     }
+    pending.extend(extra.iter().map(|path| normalise(path)));
     let location = regex::Regex::new(
         r#"(?:location|schemaLocation)="([^"]+)"|doXslTransform\(\s*["']([^"']+)["']"#,
     )
@@ -127,7 +150,17 @@ fn stage(bpel: &Path, to: &Path) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    Ok(process)
+}
+
+/// Writes the unit's deploy.xml: `process`, active, with `provides` (`<provide>` elements
+/// in the descriptor's namespace).
+pub fn write_descriptor(to: &Path, process: &StagedProcess, provides: &str) -> Result<(), String> {
+    let descriptor = format!(
+        r#"<deploy xmlns="http://www.apache.org/ode/schemas/dd/2007/03" xmlns:p="{}"><process name="p:{}" fileName="{}"><active>true</active>{provides}</process></deploy>"#,
+        process.namespace, process.name, process.file
+    );
+    std::fs::write(to.join("deploy.xml"), descriptor).map_err(|e| e.to_string())
 }
 
 /// `path` with `.` and `..` components resolved lexically.

@@ -8,8 +8,12 @@
 //!   units are staged so that their imports of the mocks' WSDLs resolve and their invokes
 //!   reach the mocks (see `stage`). Negative units must be refused.
 //!   TestVersionedRedeploy deploys HelloWorld-1, -2 and -3 in turn as versions of one unit.
-//! - bpel-scripts and bpel-compiler: compile-only checks (see `compile_suite`); the .tdef
-//!   request/post-condition cases of bpel-scripts are listed as skipped for now.
+//! - bpel-scripts: each .tdef case (a process, requests and XPath post-conditions on the
+//!   reply) is deployed into a real `baton serve` and driven over SOAP/HTTP as ODE's script
+//!   harness did (see `scripts`); every process must also compile (see `compile_suite`).
+//! - bpel-compiler: compile-only checks (see `compile_suite`).
+//!
+//! The cases that need a server run in parallel, a few at a time, each with its own.
 //!
 //! Units using what Baton does not offer yet (ODE external variables, REST extension
 //! activities, XQuery) and units the upstream suite did not run are skipped, with the
@@ -27,16 +31,23 @@ mod common;
 
 mod bpel_test;
 mod compile_suite;
+mod endpoints;
 mod manifest;
 mod mock;
+mod progress;
+mod roles;
+mod scripts;
 mod soap;
 mod stage;
+mod tdef;
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
 /// What one test came to.
 #[derive(Debug, Clone)]
@@ -46,7 +57,7 @@ pub enum Outcome {
     Skip(String),
 }
 
-/// How many bpel-test cases run at once, each with its own server.
+/// How many cases run at once, each with its own server.
 const SERVERS_AT_ONCE: usize = 4;
 
 fn main() {
@@ -71,23 +82,30 @@ fn main() {
 
 async fn run_all(corpus: &Path, filter: Option<&str>) -> Vec<(String, Outcome)> {
     let keep = |name: &str| filter.is_none_or(|f| name.contains(f));
+    let slots = Arc::new(Semaphore::new(SERVERS_AT_ONCE));
     let mut results = Vec::new();
+    let mut running = Vec::new();
     match manifest::Manifest::read(corpus) {
-        Ok(manifest) => results.extend(run_bpel_tests(corpus, manifest, &keep).await),
+        Ok(manifest) => {
+            let (skipped, started) = start_bpel_tests(corpus, manifest, &keep, &slots).await;
+            results.extend(skipped);
+            running.extend(started);
+        }
         Err(reason) => results.push(("bpel-test".into(), Outcome::Fail(reason))),
     }
     let scripts = corpus.join("bpel-scripts/2.0");
+    for tdef in compile_suite::cases(&scripts) {
+        let name = format!("bpel-scripts/{}.tdef", relative_name(&scripts, &tdef));
+        if keep(&name) {
+            running.push(spawn_case(name, &slots, move || async move {
+                scripts::run(&tdef).await
+            }));
+        }
+    }
     for bpel in compile_suite::processes(&scripts) {
         let name = format!("bpel-scripts/{}", relative_name(&scripts, &bpel));
         if keep(&name) {
             results.push((name, compile_suite::check(&bpel, false)));
-        }
-    }
-    for tdef in compile_suite::cases(&scripts) {
-        let name = format!("bpel-scripts/{}.tdef", relative_name(&scripts, &tdef));
-        if keep(&name) {
-            let reason = "running .tdef cases is not implemented by the runner yet";
-            results.push((name, Outcome::Skip(reason.into())));
         }
     }
     let compiler = corpus.join("bpel-compiler");
@@ -102,6 +120,16 @@ async fn run_all(corpus: &Path, filter: Option<&str>) -> Vec<(String, Outcome)> 
             results.push((name, compile_suite::check(&bpel, refused)));
         }
     }
+    for handle in running {
+        match handle.await {
+            Ok(result) => results.push(result),
+            Err(error) => results.push((
+                "runner".into(),
+                Outcome::Fail(format!("a case's thread failed: {error}")),
+            )),
+        }
+    }
+    results.sort_by(|a, b| a.0.cmp(&b.0));
     results
 }
 
@@ -111,23 +139,16 @@ fn relative_name(root: &Path, path: &Path) -> String {
     relative.to_string_lossy().replace('\\', "/")
 }
 
-async fn run_bpel_tests(
+/// Starts the bpel-test cases the filter keeps; returns the skipped ones' outcomes and the
+/// started ones.
+async fn start_bpel_tests(
     corpus: &Path,
     manifest: manifest::Manifest,
     keep: &dyn Fn(&str) -> bool,
-) -> Vec<(String, Outcome)> {
-    let units = corpus.join("bpel-test/bpel/2.0");
-    let mock_url = match mock::start().await {
-        Ok(url) => url,
-        Err(error) => {
-            return vec![(
-                "bpel-test".into(),
-                Outcome::Fail(format!("mock partners: {error}")),
-            )]
-        }
-    };
+    slots: &Arc<Semaphore>,
+) -> (Vec<(String, Outcome)>, Vec<JoinHandle<(String, Outcome)>>) {
     let mut cases: Vec<bpel_test::Case> = Vec::new();
-    let mut results = Vec::new();
+    let mut skipped = Vec::new();
     for test in manifest.tests {
         let (case_name, _) = test.dir.split_once('/').unwrap_or((&test.dir, ""));
         let name = format!("bpel-test/{case_name}");
@@ -135,7 +156,7 @@ async fn run_bpel_tests(
             continue;
         }
         if let Some(reason) = test.skip_reason() {
-            results.push((test.name(), Outcome::Skip(reason)));
+            skipped.push((test.name(), Outcome::Skip(reason)));
             continue;
         }
         match cases.iter_mut().find(|c| c.name == name) {
@@ -146,43 +167,63 @@ async fn run_bpel_tests(
             }),
         }
     }
-    let slots = Arc::new(Semaphore::new(SERVERS_AT_ONCE));
-    let units = Arc::new(units);
-    let mut running = Vec::new();
-    for case in cases {
-        let (slots, units, mock_url) = (slots.clone(), units.clone(), mock_url.clone());
-        let runtime = tokio::runtime::Handle::current();
-        // Each case runs on a thread of its own: its server harness blocks while it waits
-        // for the server's log.
-        running.push(tokio::task::spawn_blocking(move || {
-            let run = || {
-                runtime.block_on(async {
-                    let _slot = slots.acquire().await.expect("the semaphore stays open");
-                    bpel_test::run(&case, &units, &mock_url).await
-                })
-            };
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-                .unwrap_or_else(|panic| {
-                    let message = panic
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default();
-                    Outcome::Fail(format!("the runner failed: {message}"))
-                });
-            (case.name, outcome)
-        }));
+    if cases.is_empty() {
+        return (skipped, Vec::new());
     }
-    for handle in running {
-        match handle.await {
-            Ok(result) => results.push(result),
-            Err(error) => results.push((
+    let mock_url = match mock::start().await {
+        Ok(url) => url,
+        Err(error) => {
+            skipped.push((
                 "bpel-test".into(),
-                Outcome::Fail(format!("runner panicked: {error}")),
-            )),
+                Outcome::Fail(format!("mock partners: {error}")),
+            ));
+            return (skipped, Vec::new());
         }
-    }
-    results
+    };
+    let units = Arc::new(corpus.join("bpel-test/bpel/2.0"));
+    let started = cases
+        .into_iter()
+        .map(|case| {
+            let (units, mock_url) = (units.clone(), mock_url.clone());
+            spawn_case(case.name.clone(), slots, move || async move {
+                bpel_test::run(&case, &units, &mock_url).await
+            })
+        })
+        .collect();
+    (skipped, started)
+}
+
+/// Runs a case once one of `slots` is free, on a thread of its own: its server harness
+/// blocks while it waits for the server's log. A panic fails the case.
+fn spawn_case<F, Fut>(
+    name: String,
+    slots: &Arc<Semaphore>,
+    case: F,
+) -> JoinHandle<(String, Outcome)>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Outcome>,
+{
+    let slots = slots.clone();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let run = || {
+            runtime.block_on(async {
+                let _slot = slots.acquire().await.expect("the semaphore stays open");
+                case().await
+            })
+        };
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+                let message = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Outcome::Fail(format!("the runner failed: {message}"))
+            });
+        (name, outcome)
+    })
 }
 
 /// Prints the results and the summary; with `complete` (no filter) checks them against the

@@ -17,8 +17,9 @@
 
 use std::path::Path;
 
-use baton::compiler::{compile, Diagnostics, UnitSource};
-use baton::xml::{parse, Document, NodeId};
+use baton::compiler::{compile, Diagnostics, Severity, UnitSource};
+
+use crate::roles::UnitDocuments;
 
 /// The folder of the corpus files inside a staged unit.
 pub const INNER: &str = "unit";
@@ -113,6 +114,15 @@ pub fn stage_unit(
     compile_dir(to)
 }
 
+/// The first error among `diagnostics` (warnings do not refuse a unit).
+pub fn first_error(diagnostics: &Diagnostics) -> String {
+    diagnostics
+        .iter()
+        .find(|d| d.severity == Severity::Error)
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
 /// Compiles the unit folder `dir` as the server would.
 pub fn compile_dir(dir: &Path) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
     let source =
@@ -177,108 +187,18 @@ fn point_invokes_at_mocks(descriptor: &str, links: &[(String, &Mock)]) -> String
     text
 }
 
-const PLNK_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/plnktype";
-
 /// The partner links of the staged unit's processes whose partner role is a mock's port
-/// type, read from the processes' `<partnerLink>`s and the WSDLs' partner link types.
+/// type.
 fn mock_links(unit: &Path) -> Vec<(String, &'static Mock)> {
-    let mut wsdls = Vec::new();
-    let mut processes = Vec::new();
-    collect_documents(unit, &mut wsdls, &mut processes);
-    let mut roles = Vec::new();
-    for doc in &wsdls {
-        let Some(root) = doc.document_element() else {
-            continue;
-        };
-        let tns = doc
-            .attribute(root, "", "targetNamespace")
-            .unwrap_or_default();
-        for plt in doc.descendants(root) {
-            if doc
-                .name(plt)
-                .is_none_or(|n| !n.is(PLNK_NS, "partnerLinkType"))
-            {
-                continue;
-            }
-            let plt_name = doc.attribute(plt, "", "name").unwrap_or_default();
-            for role in doc.child_elements(plt) {
-                let role_name = doc.attribute(role, "", "name").unwrap_or_default();
-                if let Some(port_type) = doc
-                    .attribute(role, "", "portType")
-                    .and_then(|v| resolve(doc, role, v))
-                {
-                    roles.push((
-                        (tns.to_owned(), plt_name.to_owned(), role_name.to_owned()),
-                        port_type,
-                    ));
-                }
-            }
-        }
-    }
-    let mut links = Vec::new();
-    for doc in &processes {
-        let Some(root) = doc.document_element() else {
-            continue;
-        };
-        for link in doc.descendants(root) {
-            if doc.name(link).is_none_or(|n| n.local != "partnerLink") {
-                continue;
-            }
-            let (Some(name), Some(role), Some(plt)) = (
-                doc.attribute(link, "", "name"),
-                doc.attribute(link, "", "partnerRole"),
-                doc.attribute(link, "", "partnerLinkType")
-                    .and_then(|v| resolve(doc, link, v)),
-            ) else {
-                continue;
-            };
-            let key = (plt.0, plt.1, role.to_owned());
-            let Some((_, (ns, local))) = roles.iter().find(|(k, _)| *k == key) else {
-                continue;
-            };
-            if let Some(mock) = MOCKS
+    UnitDocuments::read(unit)
+        .partner_links()
+        .into_iter()
+        .filter_map(|link| {
+            let (ns, local) = link.partner_role?;
+            let mock = MOCKS
                 .iter()
-                .find(|m| m.namespace == ns && m.port_type == local)
-            {
-                links.push((name.to_owned(), mock));
-            }
-        }
-    }
-    links
-}
-
-/// The parsed .wsdl and .bpel files under `dir`.
-fn collect_documents(dir: &Path, wsdls: &mut Vec<Document>, processes: &mut Vec<Document>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect_documents(&path, wsdls, processes);
-            continue;
-        }
-        let extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or_default();
-        let list = match extension.to_ascii_lowercase().as_str() {
-            "wsdl" => &mut *wsdls,
-            "bpel" => &mut *processes,
-            _ => continue,
-        };
-        if let Some(doc) = std::fs::read(&path).ok().and_then(|b| parse(&b).ok()) {
-            list.push(doc);
-        }
-    }
-}
-
-/// The (namespace, local name) a QName-valued attribute of `node` denotes.
-fn resolve(doc: &Document, node: NodeId, value: &str) -> Option<(String, String)> {
-    let (prefix, local) = match value.split_once(':') {
-        Some((prefix, local)) => (Some(prefix), local),
-        None => (None, value),
-    };
-    let ns = doc.lookup_namespace(node, prefix).unwrap_or_default();
-    Some((ns.to_owned(), local.to_owned()))
+                .find(|m| m.namespace == ns && m.port_type == local)?;
+            Some((link.link, mock))
+        })
+        .collect()
 }
