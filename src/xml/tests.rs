@@ -158,7 +158,17 @@ fn serialises_with_namespaces() {
         .next()
         .unwrap();
     let xml = d.to_xml(a);
-    assert_eq!(xml, r#"<p:a xmlns:p="urn:p" xmlns:q="urn:q"><b/></p:a>"#);
+    assert_eq!(xml, r#"<p:a xmlns:p="urn:p"><b/></p:a>"#);
+    // A prefix in scope that QName-valued content mentions keeps its declaration.
+    let d = doc(r#"<r xmlns:p="urn:p" xmlns:q="urn:q"><a t="q:x">p:y</a></r>"#);
+    let a = d
+        .child_elements(d.document_element().unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(
+        d.to_xml(a),
+        r#"<a xmlns:p="urn:p" xmlns:q="urn:q" t="q:x">p:y</a>"#
+    );
 }
 
 #[test]

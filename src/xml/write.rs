@@ -1,9 +1,10 @@
 //! Serialisation of nodes as self-contained XML fragments.
 //!
-//! The output of [`Document::to_xml`] declares every namespace it needs: the namespaces in
-//! scope at the serialised node (so QName-valued content keeps resolving), each element's own
-//! declarations, and whatever the names of elements and attributes require. Source prefixes
-//! are reused when possible; otherwise `ns0`, `ns1`, … are invented.
+//! The output of [`Document::to_xml`] declares every namespace it needs: each element's own
+//! declarations, whatever the names of elements and attributes require, and those of the
+//! namespaces in scope at the serialised node whose prefix its text or attribute values
+//! mention as `prefix:` (so QName-valued content keeps resolving). Source prefixes are
+//! reused when possible; otherwise `ns0`, `ns1`, … are invented.
 
 use std::borrow::Cow;
 
@@ -155,9 +156,16 @@ impl<'d> Writer<'d, '_> {
             } => {
                 let frame = self.scope.len();
                 let inherited = if top {
+                    let values = doc.values_below(id);
                     doc.parent(id)
                         .map(|p| doc.in_scope_namespaces(p))
                         .unwrap_or_default()
+                        .into_iter()
+                        .filter(|(p, _)| {
+                            p.as_deref()
+                                .is_some_and(|p| values.iter().any(|v| mentions(v, p)))
+                        })
+                        .collect()
                 } else {
                     Vec::new()
                 };
@@ -260,4 +268,32 @@ fn escape_attribute(text: &str, out: &mut String) {
             c => out.push(c),
         }
     }
+}
+
+impl Document {
+    /// The text and attribute values in the subtree of element `id`.
+    fn values_below(&self, id: NodeId) -> Vec<&str> {
+        let mut values = Vec::new();
+        for node in std::iter::once(id).chain(self.descendants(id)) {
+            match self.kind(node) {
+                NodeKind::Element { attributes, .. } => {
+                    values.extend(attributes.iter().map(|a| a.value.as_str()));
+                }
+                NodeKind::Text(text) => values.push(text.as_str()),
+                _ => {}
+            }
+        }
+        values
+    }
+}
+
+/// Whether `text` has `prefix:` where a name may start.
+fn mentions(text: &str, prefix: &str) -> bool {
+    text.match_indices(prefix).any(|(at, _)| {
+        text[at + prefix.len()..].starts_with(':')
+            && text[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    })
 }

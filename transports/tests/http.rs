@@ -184,10 +184,7 @@ const SOAP12_CT: &str = "application/soap+xml; charset=utf-8";
 async fn soap11_and_soap12_round_trips_through_the_client() {
     let server = TestServer::start().await;
     let client = client();
-    for (version, ns) in [
-        (SoapVersion::Soap11, SOAP11_NS),
-        (SoapVersion::Soap12, SOAP12_NS),
-    ] {
+    for version in [SoapVersion::Soap11, SoapVersion::Soap12] {
         let body =
             Bytes::from_static(b"<h:hello xmlns:h=\"urn:hello\"><h:name>World</h:name></h:hello>");
         let reply = client
@@ -204,14 +201,7 @@ async fn soap11_and_soap12_round_trips_through_the_client() {
         let Response::Reply { body, headers } = reply else {
             panic!("{version}: {reply:?}")
         };
-        let prefix = if version == SoapVersion::Soap11 {
-            "soapenv"
-        } else {
-            "env"
-        };
-        let expected = format!(
-            r#"<h:hello xmlns:h="urn:hello" xmlns:{prefix}="{ns}"><h:name>World</h:name></h:hello>"#
-        );
+        let expected = r#"<h:hello xmlns:h="urn:hello"><h:name>World</h:name></h:hello>"#;
         assert_eq!(std::str::from_utf8(&body).unwrap(), expected, "{version}");
         let headers = std::str::from_utf8(&headers).unwrap();
         assert!(

@@ -1,10 +1,12 @@
 //! Cutting the children of an element out of a document as a standalone XML forest.
 //!
 //! SOAP clients often declare prefixes on the Envelope and use them inside the Body. Each
-//! top-level element of a forest therefore gets a declaration for every namespace binding in
-//! scope at its parent that it does not redeclare itself (the default namespace included), so
-//! the forest means the same on its own as it did in place. Everything else is copied through
-//! byte for byte; whitespace between the top-level elements is dropped.
+//! top-level element of a forest therefore gets a declaration for the namespace bindings in
+//! scope at its parent that it uses and does not redeclare itself: the default namespace, and
+//! every prefix the element mentions (in a name, or as `prefix:` in an attribute value or
+//! text, where QName-valued content needs it). So the forest means the same on its own as it
+//! did in place, without dragging along the envelope's own prefixes. Everything else is
+//! copied through byte for byte; whitespace between the top-level elements is dropped.
 
 use bytes::Bytes;
 use quick_xml::escape::{escape, unescape};
@@ -23,6 +25,9 @@ pub(crate) fn read_forest<'i>(
     let inherited = inherited_bindings(reader)?;
     let mut out = Vec::new();
     let mut depth = 0usize;
+    // Where the current top-level element starts in `out`, and where its inherited
+    // declarations go once it is complete.
+    let mut top = TopLevel::default();
     loop {
         let from = position(reader);
         let event = xml::next_in_element(reader)?;
@@ -31,7 +36,7 @@ pub(crate) fn read_forest<'i>(
             Event::Start(e) => {
                 xml::check_start(reader, &e)?;
                 if depth == 0 {
-                    write_top_level(&mut out, &e, &inherited, false);
+                    top = write_top_level(&mut out, &e, false);
                 } else {
                     out.extend_from_slice(raw);
                 }
@@ -40,7 +45,8 @@ pub(crate) fn read_forest<'i>(
             Event::Empty(e) => {
                 xml::check_start(reader, &e)?;
                 if depth == 0 {
-                    write_top_level(&mut out, &e, &inherited, true);
+                    top = write_top_level(&mut out, &e, true);
+                    declare_used(&mut out, &top, &inherited);
                 } else {
                     out.extend_from_slice(raw);
                 }
@@ -49,6 +55,9 @@ pub(crate) fn read_forest<'i>(
             Event::End(_) => {
                 depth -= 1;
                 out.extend_from_slice(raw);
+                if depth == 0 {
+                    declare_used(&mut out, &top, &inherited);
+                }
             }
             Event::Text(t) => {
                 let at = reader.buffer_position();
@@ -117,21 +126,67 @@ fn inherited_bindings(reader: &XmlReader<'_>) -> Result<Vec<Binding>, SoapError>
     Ok(bindings)
 }
 
-/// Writes a top-level start tag with the inherited declarations it does not make itself.
-fn write_top_level(out: &mut Vec<u8>, start: &BytesStart<'_>, inherited: &[Binding], empty: bool) {
+/// A top-level element being copied.
+#[derive(Default)]
+struct TopLevel {
+    /// Where it starts in the output.
+    start: usize,
+    /// Where its start tag's attributes end: inherited declarations go there.
+    declarations_at: usize,
+    /// The attribute names its start tag has, declarations included.
+    attributes: Vec<Vec<u8>>,
+}
+
+/// Writes a top-level start tag as it is; [`declare_used`] adds inherited declarations
+/// once the element is complete.
+fn write_top_level(out: &mut Vec<u8>, start: &BytesStart<'_>, empty: bool) -> TopLevel {
+    let begin = out.len();
     out.push(b'<');
     out.extend_from_slice(start.as_ref().trim_ascii_end());
-    for binding in inherited {
-        let redeclared = start
+    let declarations_at = out.len();
+    out.extend_from_slice(if empty { b"/>" } else { b">" });
+    TopLevel {
+        start: begin,
+        declarations_at,
+        attributes: start
             .attributes()
             .with_checks(false)
             .flatten()
-            .any(|a| a.key.as_ref() == binding.attribute.as_slice());
-        if !redeclared {
-            out.extend_from_slice(&binding.declaration);
+            .map(|a| a.key.as_ref().to_vec())
+            .collect(),
+    }
+}
+
+/// Declares on the complete top-level element `top` the inherited bindings it uses and does
+/// not declare itself.
+fn declare_used(out: &mut Vec<u8>, top: &TopLevel, inherited: &[Binding]) {
+    let element = &out[top.start..];
+    let mut declarations = Vec::new();
+    for binding in inherited {
+        if top.attributes.contains(&binding.attribute) {
+            continue;
+        }
+        let used = match binding.attribute.strip_prefix(b"xmlns:") {
+            Some(prefix) => mentions(element, prefix),
+            None => true,
+        };
+        if used {
+            declarations.extend_from_slice(&binding.declaration);
         }
     }
-    out.extend_from_slice(if empty { b"/>" } else { b">" });
+    out.splice(top.declarations_at..top.declarations_at, declarations);
+}
+
+/// Whether `text` has `prefix:` where a name may start.
+fn mentions(text: &[u8], prefix: &[u8]) -> bool {
+    let needle = [prefix, b":"].concat();
+    text.windows(needle.len()).enumerate().any(|(at, window)| {
+        window == needle.as_slice()
+            && (at == 0 || {
+                let before = text[at - 1];
+                !(before.is_ascii_alphanumeric() || matches!(before, b'_' | b'-' | b'.'))
+            })
+    })
 }
 
 #[cfg(test)]
@@ -162,7 +217,18 @@ mod tests {
         let forest = forest_of_first_child(doc).unwrap();
         assert_eq!(
             forest,
-            r#"<a:x xmlns:a="urn:a" xmlns="urn:d" xmlns:c="urn:c"><c:y/></a:x><z a:at="1" xmlns:a="urn:a" xmlns="urn:d" xmlns:c="urn:c"/>"#
+            r#"<a:x xmlns:a="urn:a" xmlns="urn:d" xmlns:c="urn:c"><c:y/></a:x><z a:at="1" xmlns:a="urn:a" xmlns="urn:d"/>"#
+        );
+    }
+
+    #[test]
+    fn unused_ancestor_prefixes_are_left_behind_and_qname_content_keeps_its_own() {
+        let doc = r#"<env:r xmlns:env="urn:env" xmlns:t="urn:t" xmlns:u="urn:u"><env:b>
+            <x type="t:thing">u:value</x><y>plain</y>
+        </env:b></env:r>"#;
+        assert_eq!(
+            forest_of_first_child(doc).unwrap(),
+            r#"<x type="t:thing" xmlns:t="urn:t" xmlns:u="urn:u">u:value</x><y>plain</y>"#
         );
     }
 

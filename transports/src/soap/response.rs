@@ -69,11 +69,12 @@ mod tests {
     use super::*;
     use crate::soap::{write_envelope, write_fault, FaultCode, SoapFault};
 
-    /// The detail as read back: the envelope prefix binding is in scope there too.
-    fn detail_read_back(version: SoapVersion) -> Option<Bytes> {
-        let (prefix, ns) = (version.prefix(), version.namespace());
-        let item = format!(r#"<o:item xmlns:o="urn:orders" xmlns:{prefix}="{ns}">42</o:item>"#);
-        Some(Bytes::from(item))
+    /// The detail as read back: the envelope's own prefix is not carried along, as the
+    /// detail does not use it.
+    fn detail_read_back() -> Option<Bytes> {
+        Some(Bytes::from_static(
+            b"<o:item xmlns:o=\"urn:orders\">42</o:item>",
+        ))
     }
 
     fn bpel_fault() -> SoapFault {
@@ -92,7 +93,7 @@ mod tests {
         let fault = bpel_fault();
         let written = write_fault(SoapVersion::Soap12, &fault);
         let read = parse_response(SoapVersion::Soap12, &written).unwrap();
-        let detail = detail_read_back(SoapVersion::Soap12);
+        let detail = detail_read_back();
         assert_eq!(read, Response::Fault(SoapFault { detail, ..fault }));
     }
 
@@ -107,7 +108,7 @@ mod tests {
         assert_eq!(read.code, FaultCode::Receiver);
         assert_eq!(read.subcode, bpel_fault().subcode);
         assert_eq!(read.reason, bpel_fault().reason);
-        assert_eq!(read.detail, detail_read_back(SoapVersion::Soap11));
+        assert_eq!(read.detail, detail_read_back());
     }
 
     #[test]
@@ -157,12 +158,8 @@ mod tests {
     #[test]
     fn replies_and_versions() {
         let doc = write_envelope(SoapVersion::Soap11, b"", b"<r xmlns=\"urn:r\"/>");
-        let body = format!(
-            r#"<r xmlns="urn:r" xmlns:soapenv="{}"/>"#,
-            SoapVersion::Soap11.namespace()
-        );
         let expected = Response::Reply {
-            body: Bytes::from(body),
+            body: Bytes::from_static(b"<r xmlns=\"urn:r\"/>"),
             headers: Bytes::new(),
         };
         assert_eq!(parse_response(SoapVersion::Soap11, &doc).unwrap(), expected);
