@@ -116,8 +116,13 @@ fn deploy(config: &Configuration, path: &Path) -> anyhow::Result<()> {
         baton::compiler::UnitSource::from_zip(path)
     }
     .with_context(|| format!("cannot read unit {}", path.display()))?;
-    if let Err(diagnostics) = baton::compiler::compile(&source) {
-        bail!("unit {} refused:\n{diagnostics}", source.name);
+    match baton::compiler::compile(&source) {
+        Ok(unit) => {
+            for warning in &unit.warnings {
+                eprintln!("{warning}");
+            }
+        }
+        Err(diagnostics) => bail!("unit {} refused:\n{diagnostics}", source.name),
     }
     let name = path.file_name().context("the unit path has no name")?;
     let target = config.deploy.dir.join(name);

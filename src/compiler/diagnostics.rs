@@ -1,6 +1,8 @@
 //! Compiler diagnostics: every problem found in a unit, each with the file and line it was
 //! found at and the rule it breaks (a WS-BPEL static analysis code such as `SA00023`, or a
 //! project rule such as `DD-PROVIDE`, `WSDL-IMPORT`, `XML`, `XPATH`, `UNSUPPORTED`).
+//! An error refuses the unit; a warning reports something the compiler accepted on a
+//! documented default or leniency, and is logged when the unit is deployed.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,13 +18,25 @@ pub struct Diagnostic {
     pub line: u32,
     pub rule: Cow<'static, str>,
     pub message: String,
+    pub severity: Severity,
+}
+
+/// Whether a diagnostic refuses the unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
         write!(
             f,
-            "{}:{}: [{}] {}",
+            "{}:{}: {severity}[{}] {}",
             self.file, self.line, self.rule, self.message
         )
     }
@@ -40,12 +54,43 @@ impl Diagnostics {
         rule: impl Into<Cow<'static, str>>,
         message: impl Into<String>,
     ) {
+        self.push(location, rule.into(), message.into(), Severity::Error);
+    }
+
+    /// Records something accepted on a default or leniency at `location`.
+    pub fn warn(
+        &mut self,
+        location: &Location,
+        rule: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) {
+        self.push(location, rule.into(), message.into(), Severity::Warning);
+    }
+
+    fn push(
+        &mut self,
+        location: &Location,
+        rule: Cow<'static, str>,
+        message: String,
+        severity: Severity,
+    ) {
         self.0.push(Diagnostic {
             file: location.file.clone(),
             line: location.line,
-            rule: rule.into(),
-            message: message.into(),
+            rule,
+            message,
+            severity,
         });
+    }
+
+    /// True when some diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// The warnings, in the order found.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter().filter(|d| d.severity == Severity::Warning)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -106,5 +151,24 @@ mod tests {
             diagnostics.to_string(),
             "p.bpel:7: [SA00023] duplicate variable x\np.bpel:7: [XML] bad"
         );
+    }
+
+    #[test]
+    fn warnings_are_marked_and_are_not_errors() {
+        let mut diagnostics = Diagnostics::default();
+        let at = Location {
+            file: "deploy.xml".into(),
+            line: 3,
+        };
+        diagnostics.warn(&at, "DD-PROVIDE", "default binding");
+        assert!(!diagnostics.has_errors());
+        assert_eq!(
+            diagnostics.to_string(),
+            "deploy.xml:3: warning: [DD-PROVIDE] default binding"
+        );
+        assert_eq!(diagnostics.warnings().count(), 1);
+        diagnostics.error(&at, "DD", "bad");
+        assert!(diagnostics.has_errors());
+        assert_eq!(diagnostics.warnings().count(), 1);
     }
 }

@@ -7,13 +7,15 @@
 //! 2. [`wsdl`] loads every .wsdl file of the unit and what it imports, and `bpel::imports`
 //!    what the processes import;
 //! 3. [`bpel`] compiles each process the descriptor names;
-//! 4. [`validate`] checks the descriptor against the processes and WSDL definitions.
+//! 4. [`default_binding`] completes provided services the WSDL does not bind with SOAP;
+//! 5. [`validate`] checks the descriptor against the processes and WSDL definitions.
 //!
 //! Static analysis follows the WS-BPEL 2.0 specification's SAxxxxx rules where they apply
 //! to what the model covers; constructs the model does not cover yet are refused with the
 //! rule `UNSUPPORTED`.
 
 mod bpel;
+mod default_binding;
 mod deploy;
 mod diagnostics;
 mod source;
@@ -23,14 +25,15 @@ mod xmlutil;
 
 use std::collections::BTreeMap;
 
-pub use diagnostics::{Diagnostic, Diagnostics};
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use source::{SourceError, SourceLimits, UnitSource};
 
 use crate::model::{Location, Unit};
 use deploy::{DeployFile, DEPLOY_XML};
 use xmlutil::XmlFile;
 
-/// Compiles a deployment unit; on failure, every problem found.
+/// Compiles a deployment unit; on failure, every problem found (errors and warnings). The
+/// warnings of a unit that compiles are in [`Unit::warnings`].
 pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let deploy = read_descriptor(source, &mut diagnostics);
@@ -42,7 +45,7 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
     for file in chosen.iter().flatten().filter_map(|path| files.get(path)) {
         bpel::imports::load(file, source, &mut loader, &mut diagnostics);
     }
-    let definitions = loader.finish(&mut diagnostics);
+    let mut definitions = loader.finish(&mut diagnostics);
     let mut processes = Vec::new();
     let deployments = deploy.descriptor.processes.iter().zip(&deploy.sites);
     for ((deployment, sites), path) in deployments.zip(&chosen) {
@@ -50,15 +53,23 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
             continue;
         };
         if let Some(compiled) = bpel::compile(file, &definitions, &mut diagnostics) {
+            default_binding::complete(
+                deployment,
+                sites,
+                &compiled.process,
+                &mut definitions,
+                &mut diagnostics,
+            );
             validate::deployment(deployment, sites, &compiled, &definitions, &mut diagnostics);
             processes.push(compiled.process);
         }
     }
-    if !diagnostics.is_empty() {
+    if diagnostics.has_errors() {
         return Err(diagnostics);
     }
     Ok(Unit {
         name: source.name.clone(),
+        warnings: diagnostics.warnings().map(ToString::to_string).collect(),
         descriptor: deploy.descriptor,
         definitions,
         processes,

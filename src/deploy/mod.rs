@@ -227,6 +227,9 @@ impl Deployer {
             unit: name.clone(),
             diagnostics: diagnostics.to_string(),
         })?;
+        for warning in &unit.warnings {
+            tracing::warn!(unit = %name, "{warning}");
+        }
         let version = self.next_version(&name, &unit).await?;
         let processes = self
             .engine

@@ -36,6 +36,10 @@ pub struct Unit {
     pub definitions: Definitions,
     /// One entry per `<process>` of the descriptor, in descriptor order.
     pub processes: Vec<Process>,
+    /// What the compiler accepted on a default or leniency, as `file:line: warning: [RULE]
+    /// message` lines; logged when the unit is deployed.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl Unit {
