@@ -1,6 +1,8 @@
 //! `<assign>` and its `<copy>`s: every from-spec and to-spec form of WS-BPEL 2.0 (variable
 //! with part and query, partner link endpoint reference, property, expression, literal),
-//! checked for shape (SA00032..SA00037) and resolved.
+//! checked for shape (SA00032..SA00037) and resolved. A to-expression that does not begin
+//! with a variable reference (SA00033) is accepted with a warning, as ODE accepts it: it
+//! faults with bpel:selectionFailure when it runs.
 
 use super::{ProcessCompiler, BPEL_NS};
 use crate::model::{
@@ -170,9 +172,12 @@ impl ProcessCompiler<'_> {
             [] => {
                 let expression = self.spec_expression(node)?;
                 if !self.expressions[expression.index()].source.starts_with('$') {
-                    let message = "the expression of a <to> must begin with a variable reference";
-                    self.error(node, "SA00033", message.to_owned());
-                    return None;
+                    // Accepted as ODE accepts it: the copy faults when it runs.
+                    let message = "the expression of a <to> does not begin with a variable \
+                                   reference: the copy faults with bpel:selectionFailure unless \
+                                   it selects one node of a variable";
+                    let at = self.file.location(node);
+                    self.diagnostics.warn(&at, "SA00033", message);
                 }
                 Some(To::Expression(expression))
             }

@@ -2,16 +2,40 @@
 //! its source text, language, in-scope namespace bindings, usage and location, and gets an
 //! [`ExprId`] the activities refer to. XPath expressions are also compiled here so that
 //! syntax errors and undeclared prefixes are reported at deployment; the engine compiles
-//! them again when it loads the unit.
+//! them again when it loads the unit. One leniency: a stray quote after a complete XPath 1.0
+//! expression is dropped with a warning (see [`without_trailing_quote`]).
 
 use super::ProcessCompiler;
 use crate::model::{ExprId, Expression, ExpressionUse, XPATH_1_0, XPATH_2_0};
 use crate::xml::NodeId;
-use crate::xpath::XPath;
+use crate::xpath::{self, XPath};
 
 /// True for the expression languages the engine evaluates.
 fn is_xpath(language: &str) -> bool {
     language == XPATH_1_0 || language == XPATH_2_0
+}
+
+/// An XPath 1.0 expression whose only fault is an unterminated string literal after a
+/// complete expression (`concat($a, 'b')"`): XPath 1.0 engines that read an unterminated
+/// literal as the end of the input accept it as the complete expression, which is then
+/// returned. Anything else stays an error.
+fn without_trailing_quote(
+    source: &str,
+    error: &xpath::Error,
+    language: &str,
+    namespaces: &std::collections::BTreeMap<String, String>,
+) -> Option<String> {
+    let xpath::Error::Syntax { position, .. } = error else {
+        return None;
+    };
+    let rest = source.get(*position..)?;
+    let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+    if language != XPATH_1_0 || rest[1..].contains(quote) {
+        return None;
+    }
+    let complete = source[..*position].trim_end();
+    XPath::compile(complete, namespaces).ok()?;
+    Some(complete.to_owned())
 }
 
 impl ProcessCompiler<'_> {
@@ -28,7 +52,7 @@ impl ProcessCompiler<'_> {
             language = own.trim().to_owned();
             self.check_language(node, &language);
         }
-        let source = self.file.trimmed_text(node);
+        let mut source = self.file.trimmed_text(node);
         let namespaces = self.file.prefixes(node);
         if source.is_empty() {
             let element = self.file.local_name(node);
@@ -36,7 +60,18 @@ impl ProcessCompiler<'_> {
             self.error(node, "BPEL-EXPRESSION", message);
         } else if is_xpath(&language) {
             if let Err(error) = XPath::compile(&source, &namespaces) {
-                self.error(node, "XPATH", format!("{error} in '{source}'"));
+                match without_trailing_quote(&source, &error, &language, &namespaces) {
+                    Some(complete) => {
+                        let message = format!(
+                            "the unterminated string literal ending '{source}' is ignored; \
+                             the expression is '{complete}'"
+                        );
+                        self.diagnostics
+                            .warn(&self.file.location(node), "XPATH", message);
+                        source = complete;
+                    }
+                    None => self.error(node, "XPATH", format!("{error} in '{source}'")),
+                }
             }
         }
         let id = ExprId(self.expressions.len() as u32);

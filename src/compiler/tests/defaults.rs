@@ -1,6 +1,7 @@
 //! Defaults the compiler applies with a warning instead of refusing the unit: the default
 //! SOAP binding of a provided service that the WSDL does not bind, a `<process-events>` under
-//! `<deploy>`; and the whole deploy.xml vocabulary being read.
+//! `<deploy>`, a stray quote after a complete XPath 1.0 expression, a to-expression that is no
+//! variable reference; and the whole deploy.xml vocabulary being read.
 
 use super::{compile_ok, edited, line_of};
 use crate::model::BindingStyle;
@@ -144,4 +145,57 @@ fn the_whole_deploy_descriptor_vocabulary_is_read() {
     let failure = invoke.failure_handling.as_ref().expect("read");
     assert_eq!((failure.retry_for, failure.retry_delay), (3, 5));
     assert!(failure.fault_on_failure);
+}
+
+#[test]
+fn a_stray_quote_after_a_complete_xpath_1_expression_is_dropped_with_a_warning() {
+    let bpel = "HelloWorld.bpel";
+    let source = edited(
+        "HelloWorld",
+        bpel,
+        "concat('Hello ', $request.parameters)",
+        "concat('Hello ', $request.parameters)\"",
+    );
+    let unit = compile_ok(&source);
+    let line = line_of(&source, bpel, "concat(");
+    assert_eq!(unit.warnings.len(), 1, "{:?}", unit.warnings);
+    assert!(
+        unit.warnings[0].starts_with(&format!("{bpel}:{line}: warning: [XPATH]")),
+        "{}",
+        unit.warnings[0]
+    );
+    let sources: Vec<&str> = unit.processes[0]
+        .expressions
+        .iter()
+        .map(|e| e.source.as_str())
+        .collect();
+    assert!(sources.contains(&"concat('Hello ', $request.parameters)"));
+
+    let incomplete = edited(
+        "HelloWorld",
+        bpel,
+        "concat('Hello ', $request.parameters)",
+        "concat('Hello ', \"",
+    );
+    let diagnostics = super::compile_err(&incomplete);
+    super::assert_reported(&diagnostics, bpel, line, "XPATH");
+}
+
+#[test]
+fn a_to_expression_without_a_variable_reference_is_a_warning() {
+    let bpel = "HelloWorld.bpel";
+    let source = edited(
+        "HelloWorld",
+        bpel,
+        "<reply name=\"end\"",
+        "<assign><copy><from>1</from>\n<to>1</to></copy></assign>\n<reply name=\"end\"",
+    );
+    let unit = compile_ok(&source);
+    let line = line_of(&source, bpel, "<to>1</to>");
+    assert_eq!(unit.warnings.len(), 1, "{:?}", unit.warnings);
+    assert!(
+        unit.warnings[0].starts_with(&format!("{bpel}:{line}: warning: [SA00033]")),
+        "{}",
+        unit.warnings[0]
+    );
 }
