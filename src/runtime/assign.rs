@@ -380,7 +380,7 @@ fn locate_to(
             Ok((*variable, target.id))
         }
         To::Expression(expression) => {
-            let value = evaluate::value(process, Visible::new(state, scope), *expression, None)?;
+            let value = evaluate::location(process, Visible::new(state, scope), *expression)?;
             let target = single_node(value).map_err(|count| {
                 Fault::selection_failure(format!(
                     "{}: the to-expression selected {count} nodes, not one",
