@@ -5,7 +5,7 @@
 use super::compiled::CompiledProcess;
 use super::evaluate;
 use super::evaluate::Visible;
-use super::fault::Fault;
+use super::fault::{Fault, BPEL_NS};
 use super::message;
 use super::state::{InstanceState, ScopeRef};
 use crate::model::{
@@ -144,7 +144,16 @@ fn run_copy(
     scope: ScopeRef,
     copy: &Copy,
 ) -> Result<(), Fault> {
-    let Some(source) = read_from(process, state, scope, copy)? else {
+    let source = match read_from(process, state, scope, copy) {
+        Err(fault)
+            if copy.ignore_uninitialized_from_variable
+                && fault.name == QName::new(BPEL_NS, "uninitializedVariable") =>
+        {
+            return Ok(());
+        }
+        read => read?,
+    };
+    let Some(source) = source else {
         return Ok(());
     };
     match &copy.to {

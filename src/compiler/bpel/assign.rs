@@ -80,17 +80,9 @@ impl ProcessCompiler<'_> {
         let ignore_missing_from_data =
             self.file
                 .yes_no_attr(node, "ignoreMissingFromData", false, self.diagnostics);
-        let insert_missing_to_data =
-            match self
-                .file
-                .doc
-                .attribute(node, ODE_EXTENSION_NS, "insertMissingToData")
-            {
-                Some(value) => value.trim() == "yes",
-                None => self
-                    .file
-                    .yes_no_attr(node, "insertMissingToData", false, self.diagnostics),
-            };
+        let insert_missing_to_data = self.ode_flag(node, "insertMissingToData");
+        let ignore_uninitialized_from_variable =
+            self.ode_flag(node, "ignoreUninitializedFromVariable");
         let from = self.file.element_named(node, BPEL_NS, "from");
         let to = self.file.element_named(node, BPEL_NS, "to");
         let (Some(from), Some(to)) = (from, to) else {
@@ -109,8 +101,17 @@ impl ProcessCompiler<'_> {
             keep_src_element_name,
             ignore_missing_from_data,
             insert_missing_to_data,
+            ignore_uninitialized_from_variable,
             location: self.file.location(node),
         })
+    }
+
+    /// An ODE yes/no flag of a `<copy>`, in ODE's extension namespace or unqualified.
+    fn ode_flag(&mut self, node: NodeId, name: &str) -> bool {
+        match self.file.doc.attribute(node, ODE_EXTENSION_NS, name) {
+            Some(value) => value.trim() == "yes",
+            None => self.file.yes_no_attr(node, name, false, self.diagnostics),
+        }
     }
 
     fn source_spec(&mut self, node: NodeId) -> Option<From> {
@@ -170,6 +171,9 @@ impl ProcessCompiler<'_> {
         }
         match present.as_slice() {
             [] => {
+                if let Some(to) = self.variable_reference(node) {
+                    return Some(to);
+                }
                 let expression = self.spec_expression(node)?;
                 if !self.expressions[expression.index()].source.starts_with('$') {
                     // Accepted as ODE accepts it: the copy faults when it runs.
@@ -225,6 +229,34 @@ impl ProcessCompiler<'_> {
     }
 
     /// The expression form: the element's own text, with no `<query>`.
+    /// A to-expression that is only a variable reference, `$v` or `$v.part`: the same
+    /// target as `variable="v" part="part"`, which an uninitialised variable can be copied to.
+    fn variable_reference(&mut self, node: NodeId) -> Option<To> {
+        let text = self.file.trimmed_text(node);
+        let reference = text.strip_prefix('$')?;
+        let (name, part) = match reference.split_once('.') {
+            Some((name, part)) => (name, Some(part)),
+            None => (reference, None),
+        };
+        let is_name = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
+        if !is_name(name) || !part.is_none_or(is_name) {
+            return None;
+        }
+        let variable = self.lookup_variable(name)?;
+        if let Some(part) = part {
+            self.check_part(node, variable, part)?;
+        }
+        Some(To::Variable {
+            variable,
+            part: part.map(str::to_owned),
+            query: None,
+        })
+    }
+
     fn spec_expression(&mut self, node: NodeId) -> Option<ExprId> {
         if self.file.element_named(node, BPEL_NS, "query").is_some() {
             return self.bad_spec(node, "a <query> needs a variable");
