@@ -3,12 +3,16 @@
 //! [`DeployDescriptor`], keeping the location of each `<process>`, `<provide>` and
 //! `<invoke>` for the cross-checks that [`super::validate`] makes once the processes and
 //! WSDL definitions are known.
+//!
+//! Every element of ODE's dd.xsd is read. One leniency: a `<process-events>` directly under
+//! `<deploy>` (which dd.xsd does not allow, but ODE accepted) applies to the processes of the
+//! unit that have none of their own, with a warning.
 
 use super::diagnostics::Diagnostics;
 use super::xmlutil::XmlFile;
 use crate::model::{
-    Cleanup, CleanupOn, DeployDescriptor, EventsFilter, InvokeBinding, Location, ProcessDeployment,
-    Provide,
+    Cleanup, CleanupOn, DeployDescriptor, EventsFilter, FailureHandling, InvokeBinding, Location,
+    ProcessDeployment, Provide, Schedule,
 };
 use crate::xml::{NodeId, QName};
 
@@ -22,6 +26,9 @@ pub const DD_NS_2006: &str = "http://ode.fivesight.com/schemas/2006/06/27/dd";
 pub const DEPLOY_XML: &str = "deploy.xml";
 
 const RULE: &str = "DD";
+
+/// ODE's activity recovery namespace, of an `<invoke>`'s `<failureHandling>`.
+const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
 
 /// A parsed descriptor with the source locations of its parts.
 pub(crate) struct DeployFile {
@@ -57,7 +64,17 @@ pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile 
         ns,
         diagnostics,
     };
+    let mut unit_events = None;
     for child in file.elements(root) {
+        if file.is(child, ns, "process-events") {
+            let message = "<process-events> belongs inside <process>: it applies to every \
+                           process of the unit without its own";
+            reader
+                .diagnostics
+                .warning(&file.location(child), RULE, message);
+            unit_events = Some(reader.events(child));
+            continue;
+        }
         if !file.is(child, ns, "process") {
             reader.unexpected(child);
             continue;
@@ -65,6 +82,11 @@ pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile 
         if let Some((process, sites)) = reader.process(child) {
             deploy.descriptor.processes.push(process);
             deploy.sites.push(sites);
+        }
+    }
+    if let Some(events) = unit_events {
+        for process in &mut deploy.descriptor.processes {
+            process.events.get_or_insert_with(|| events.clone());
         }
     }
     deploy
@@ -101,6 +123,9 @@ impl Reader<'_> {
             invokes: Vec::new(),
             events: None,
             cleanup: Vec::new(),
+            schedules: Vec::new(),
+            mex_interceptors: Vec::new(),
+            process_type: None,
         };
         let mut sites = ProcessSites {
             process: file.location(node),
@@ -137,8 +162,29 @@ impl Reader<'_> {
                 }
                 "process-events" => process.events = Some(self.events(child)),
                 "cleanup" => process.cleanup.push(self.cleanup(child)),
-                // Recognised ODE settings that this server does not use.
-                "mex-interceptors" | "type" | "schedule" => {}
+                "schedule" => {
+                    if let Some(when) = file.required_attr(child, "when", RULE, self.diagnostics) {
+                        let when = when.to_owned();
+                        let cleanup = self.children(child, "cleanup").collect::<Vec<_>>();
+                        let cleanup = cleanup.into_iter().map(|c| self.cleanup(c)).collect();
+                        process.schedules.push(Schedule { when, cleanup });
+                    }
+                }
+                "mex-interceptors" => {
+                    let interceptors = self.children(child, "mex-interceptor");
+                    let classes = interceptors
+                        .filter_map(|i| self.children(i, "class-name").next())
+                        .map(|class| file.trimmed_text(class))
+                        .collect::<Vec<_>>();
+                    process.mex_interceptors.extend(classes);
+                }
+                "type" => {
+                    let text = file.trimmed_text(child);
+                    match file.resolve_qname(child, &text) {
+                        Ok(name) => process.process_type = Some(name),
+                        Err(message) => self.error(child, RULE, message),
+                    }
+                }
                 _ => self.unexpected(child),
             }
         }
@@ -170,12 +216,21 @@ impl Reader<'_> {
                 true
             }),
         };
+        let binding = file
+            .elements_named(node, self.ns, "binding")
+            .next()
+            .and_then(|b| file.required_qname_attr(b, "name", "DD-INVOKE", self.diagnostics));
+        let failure_handling = file
+            .element_named(node, ACTIVITY_RECOVERY_NS, "failureHandling")
+            .map(|f| self.failure_handling(f));
         let (service, port) = self.service(node, "DD-INVOKE")?;
         Some(InvokeBinding {
             partner_link: partner_link?.to_owned(),
             service,
             port,
             use_peer2peer,
+            binding,
+            failure_handling,
         })
     }
 
@@ -269,6 +324,31 @@ impl Reader<'_> {
             on,
             categories,
             filters,
+        }
+    }
+
+    /// ODE's `<failureHandling>` of an `<invoke>`: retries and whether to fault when they
+    /// are exhausted.
+    fn failure_handling(&mut self, node: NodeId) -> FailureHandling {
+        let file = self.file;
+        let mut number = |name: &str| {
+            let child = file.element_named(node, ACTIVITY_RECOVERY_NS, name)?;
+            let text = file.trimmed_text(child);
+            text.parse().ok().or_else(|| {
+                let message = format!("<{name}> must be a non-negative integer, not '{text}'");
+                self.error(child, "DD-INVOKE", message);
+                None
+            })
+        };
+        let retry_for = number("retryFor").unwrap_or(0);
+        let retry_delay = number("retryDelay").unwrap_or(0);
+        let fault_on_failure = file
+            .element_named(node, ACTIVITY_RECOVERY_NS, "faultOnFailure")
+            .is_some_and(|child| self.boolean(child));
+        FailureHandling {
+            retry_for,
+            retry_delay,
+            fault_on_failure,
         }
     }
 

@@ -10,13 +10,15 @@
 //!    what the processes import;
 //! 3. [`bpel`] compiles each process the descriptor names, and [`stylesheets`] loads the
 //!    XSLT stylesheets its `bpel:doXslTransform` calls name;
-//! 4. [`validate`] checks the descriptor against the processes and WSDL definitions.
+//! 4. [`default_binding`] completes provided services the WSDL does not bind with SOAP;
+//! 5. [`validate`] checks the descriptor against the processes and WSDL definitions.
 //!
 //! Static analysis follows the WS-BPEL 2.0 specification's SAxxxxx rules where they apply
 //! to what the model covers; constructs the model does not cover yet are refused with the
 //! rule `UNSUPPORTED`.
 
 mod bpel;
+mod default_binding;
 mod deploy;
 mod diagnostics;
 mod dialect;
@@ -35,7 +37,8 @@ use crate::model::{Location, Unit};
 use deploy::{DeployFile, DEPLOY_XML};
 use xmlutil::XmlFile;
 
-/// Compiles a deployment unit; on failure, every problem found.
+/// Compiles a deployment unit; on failure, every problem found (errors and warnings). The
+/// warnings of a unit that compiles are in [`Unit::warnings`].
 pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let deploy = read_descriptor(source, &mut diagnostics);
@@ -47,7 +50,7 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
     for file in chosen.iter().flatten().filter_map(|path| files.get(path)) {
         bpel::imports::load(file, source, &mut loader, &mut diagnostics);
     }
-    let definitions = loader.finish(&mut diagnostics);
+    let mut definitions = loader.finish(&mut diagnostics);
     let mut processes = Vec::new();
     let deployments = deploy.descriptor.processes.iter().zip(&deploy.sites);
     for ((deployment, sites), path) in deployments.zip(&chosen) {
@@ -55,6 +58,13 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
             continue;
         };
         if let Some(mut compiled) = bpel::compile(file, &definitions, &mut diagnostics) {
+            default_binding::complete(
+                deployment,
+                sites,
+                &compiled.process,
+                &mut definitions,
+                &mut diagnostics,
+            );
             validate::deployment(deployment, sites, &compiled, &definitions, &mut diagnostics);
             stylesheets::load(&mut compiled.process, source, &mut diagnostics);
             processes.push(compiled.process);

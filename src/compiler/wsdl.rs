@@ -597,17 +597,21 @@ impl DocumentReader<'_, '_, '_> {
                         .warning(&file.location(node), "SA00020", message);
                 }
                 let message = self.qname(node, "messageType", "SA00020");
-                let part = file.required_attr(node, "part", "SA00020", self.diagnostics);
-                message.zip(part).map(|(message, part)| {
-                    self.refer(
-                        node,
-                        Reference::MessagePart(message.clone(), part.to_owned()),
-                    );
-                    AliasSource::MessagePart {
-                        message,
-                        part: part.to_owned(),
+                match (message, file.attr(node, "part")) {
+                    (Some(message), Some(part)) => {
+                        let reference = Reference::MessagePart(message.clone(), part.to_owned());
+                        self.refer(node, reference);
+                        Some(AliasSource::MessagePart {
+                            message,
+                            part: part.to_owned(),
+                        })
                     }
-                })
+                    (Some(message), None) => {
+                        self.refer(node, Reference::Message(message.clone()));
+                        Some(AliasSource::Message(message))
+                    }
+                    (None, _) => None,
+                }
             }
             (false, true, false) => self
                 .qname(node, "element", "SA00020")

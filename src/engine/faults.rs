@@ -1,6 +1,7 @@
 //! BPEL faults on the wire: a fault an instance answers with becomes a SOAP fault carrying
 //! the fault's QName (and, for a WSDL fault, its message part as detail); a SOAP fault a
-//! partner answers with becomes the BPEL fault its detail or code names.
+//! partner answers with becomes the BPEL fault its detail or code names, with the WSDL fault
+//! message as data when the detail holds its parts.
 
 use baton_transports::{FaultCode, SoapFault};
 use bytes::Bytes;
@@ -113,11 +114,43 @@ pub fn from_soap(
         Some((namespace, local)) => QName::new(namespace, local),
         None => QName::new(SOAP11_NS, fault_code_name(fault.code)),
     };
+    let named = wsdl_fault(definitions, operation, port_type, &name);
+    if let Some(data) = named.zip(detail.as_ref()).and_then(|(m, d)| parts_of(m, d)) {
+        return InvokeOutcome::Fault {
+            name,
+            data: Some(Box::new(data)),
+            reason: fault.reason,
+        };
+    }
     InvokeOutcome::Fault {
         name,
         data: detail.map(Box::new),
         reason: fault.reason,
     }
+}
+
+/// The fault message `definition` read from a detail whose children are its parts: an
+/// element part by its element, a type part by an accessor named after the part (as an
+/// rpc/literal body holds them). None when a part is missing.
+fn parts_of(definition: &crate::model::Message, detail: &Document) -> Option<Document> {
+    let mut data = message::empty();
+    for part in &definition.parts {
+        let found = detail.child_elements(detail.root()).find(|&child| {
+            detail.name(child).is_some_and(|name| match &part.content {
+                PartContent::Element(element) => name == element,
+                PartContent::Type(_) => name.local == part.name,
+            })
+        })?;
+        let accessor = message::ensure_part(&mut data, &part.name);
+        match part.content {
+            PartContent::Element(_) => {
+                let copy = data.import(detail, found);
+                data.append_child(accessor, copy);
+            }
+            PartContent::Type(_) => data.replace_children_with_copy(accessor, detail, found),
+        }
+    }
+    Some(data)
 }
 
 fn fault_code_name(code: FaultCode) -> &'static str {
@@ -126,5 +159,55 @@ fn fault_code_name(code: FaultCode) -> &'static str {
         FaultCode::Receiver => "Server",
         FaultCode::VersionMismatch => "VersionMismatch",
         FaultCode::MustUnderstand => "MustUnderstand",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Message, Part};
+
+    #[test]
+    fn a_fault_named_by_its_code_carries_the_message_its_detail_holds() {
+        let port_type = QName::new("urn:f", "PT");
+        let error = QName::new("urn:f", "errorMessage");
+        let string = QName::new("http://www.w3.org/2001/XMLSchema", "string");
+        let mut definitions = Definitions::default();
+        definitions.messages.insert(
+            error.clone(),
+            Message {
+                name: error.clone(),
+                parts: ["errorID", "errorText"]
+                    .map(|name| Part {
+                        name: name.into(),
+                        content: PartContent::Type(string.clone()),
+                    })
+                    .into(),
+            },
+        );
+        let operation = Operation {
+            name: "throwFault".into(),
+            input: None,
+            output: None,
+            faults: vec![("FaultMessage1".into(), error)],
+        };
+        let fault = SoapFault {
+            code: FaultCode::Receiver,
+            subcode: Some(("urn:f".into(), "FaultMessage1".into())),
+            reason: "FaultMessage1".into(),
+            detail: Some(Bytes::from_static(
+                b"<errorID>FA-1</errorID><errorText>boom</errorText>",
+            )),
+        };
+        let outcome = from_soap(&definitions, Some(&operation), Some(&port_type), fault);
+        let InvokeOutcome::Fault { name, data, .. } = outcome else {
+            panic!("a fault is a fault");
+        };
+        assert_eq!(name, QName::new("urn:f", "FaultMessage1"));
+        let data = data.expect("the fault message");
+        let root = data.document_element().unwrap();
+        assert_eq!(data.name(root).unwrap().local, "message");
+        let text = message::part_element(&data, "errorText").unwrap();
+        assert_eq!(data.string_value(text), "boom");
     }
 }

@@ -227,6 +227,10 @@ pub struct Copy {
     pub ignore_missing_from_data: bool,
     /// ODE's `insertMissingToData`.
     pub insert_missing_to_data: bool,
+    /// ODE's `ignoreUninitializedFromVariable`: a from-spec reading an uninitialised
+    /// variable skips the copy instead of faulting with bpel:uninitializedVariable.
+    #[serde(default)]
+    pub ignore_uninitialized_from_variable: bool,
     pub location: Location,
 }
 

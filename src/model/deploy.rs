@@ -1,8 +1,10 @@
 //! The deployment descriptor, ODE's deploy.xml
-//! (namespace `http://www.apache.org/ode/schemas/dd/2007/03`).
+//! (namespace `http://www.apache.org/ode/schemas/dd/2007/03`): ODE's whole vocabulary is
+//! read; each field says whether the server acts on it yet.
 
 use serde::{Deserialize, Serialize};
 
+use super::FailureHandling;
 use crate::xml::QName;
 
 /// A parsed deploy.xml.
@@ -30,7 +32,25 @@ pub struct ProcessDeployment {
     pub provides: Vec<Provide>,
     pub invokes: Vec<InvokeBinding>,
     /// `<process-events>`; None when the element is absent (the server default applies).
+    /// Kept for the event log; not acted on yet.
     pub events: Option<EventsFilter>,
+    /// `<cleanup>`s: kept for instance cleanup; not acted on yet.
+    pub cleanup: Vec<Cleanup>,
+    /// `<schedule when>`s: cleanups to run on a cron-like schedule; not acted on yet.
+    pub schedules: Vec<Schedule>,
+    /// `<mex-interceptors>`: the class names of ODE's message exchange interceptors, which
+    /// have no meaning outside ODE; kept as written.
+    pub mex_interceptors: Vec<String>,
+    /// `<type>`: the process type this process stands for, for ODE's versioning of
+    /// processes deployed under another name; kept, not acted on yet.
+    pub process_type: Option<QName>,
+}
+
+/// `<schedule when>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Schedule {
+    /// The cron expression, as written.
+    pub when: String,
     pub cleanup: Vec<Cleanup>,
 }
 
@@ -53,6 +73,12 @@ pub struct InvokeBinding {
     /// false forces the call through the network transport even when the target service is
     /// provided by a process of this server.
     pub use_peer2peer: bool,
+    /// `<binding name>`: the WSDL binding to call the service with; kept, not acted on yet
+    /// (the port's own binding is used).
+    pub binding: Option<QName>,
+    /// ODE's `<failureHandling>` for every invoke of the partner link; kept, not acted on
+    /// yet (the activities' own `failureHandling` applies).
+    pub failure_handling: Option<FailureHandling>,
 }
 
 /// `<process-events>`.

@@ -166,7 +166,13 @@ pub struct PropertyAlias {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AliasSource {
-    MessagePart { message: QName, part: String },
+    MessagePart {
+        message: QName,
+        part: String,
+    },
+    /// A message alias without `part` (accepted as ODE does): the query applies to the whole
+    /// message, its `<message>` element in normalised form.
+    Message(QName),
     Element(QName),
     Type(QName),
 }

@@ -5,7 +5,7 @@
 use super::compiled::CompiledProcess;
 use super::evaluate;
 use super::evaluate::Visible;
-use super::fault::Fault;
+use super::fault::{Fault, BPEL_NS};
 use super::functions::EvaluationEnv;
 use super::message;
 use super::state::{InstanceState, ScopeRef};
@@ -147,7 +147,16 @@ fn run_copy(
     env: Option<&EvaluationEnv>,
     copy: &Copy,
 ) -> Result<(), Fault> {
-    let Some(source) = read_from(process, state, scope, env, copy)? else {
+    let source = match read_from(process, state, scope, env, copy) {
+        Err(fault)
+            if copy.ignore_uninitialized_from_variable
+                && fault.name == QName::new(BPEL_NS, "uninitializedVariable") =>
+        {
+            return Ok(());
+        }
+        read => read?,
+    };
+    let Some(source) = source else {
         return Ok(());
     };
     match &copy.to {
@@ -393,8 +402,7 @@ fn locate_to(
             Ok((*variable, target.id))
         }
         To::Expression(expression) => {
-            let value =
-                evaluate::value(process, Visible::new(state, scope, env), *expression, None)?;
+            let value = evaluate::location(process, Visible::new(state, scope, env), *expression)?;
             let target = single_node(value).map_err(|count| {
                 Fault::selection_failure(format!(
                     "{}: the to-expression selected {count} nodes, not one",

@@ -2,7 +2,7 @@
 //! property aliases of the unit's WSDL, as correlation sets and
 //! `bpel:getVariableProperty` need them.
 
-use super::compiled::CompiledProcess;
+use super::compiled::{CompiledAlias, CompiledProcess};
 use super::fault::Fault;
 use super::message;
 use crate::model::{AliasSource, VariableKind};
@@ -52,6 +52,11 @@ pub fn property_node(
                 .messages
                 .get(message_type)
                 .ok_or_else(missing)?;
+            let whole = AliasSource::Message(message_type.clone());
+            if let Some(alias) = process.alias(property, &whole) {
+                let node = document.document_element().ok_or_else(missing)?;
+                return narrow(alias, document, node, property);
+            }
             let (alias, part) = definition
                 .parts
                 .iter()
@@ -87,6 +92,16 @@ pub fn property_node(
             )
         }
     };
+    narrow(alias, document, node, property)
+}
+
+/// `node` narrowed by the query of `alias`, if it has one.
+fn narrow(
+    alias: &CompiledAlias,
+    document: &Document,
+    node: NodeId,
+    property: &QName,
+) -> Result<NodeId, Fault> {
     let Some(query) = &alias.query else {
         return Ok(node);
     };

@@ -1,4 +1,5 @@
-//! XPath evaluation over an instance's variables: resolves `$var` and `$var.part`, provides
+//! XPath evaluation over an instance's variables: resolves `$var` and `$var.part` (a variable
+//! of an XML Schema simple type read by XPath 1.0 is its boolean, number or string), provides
 //! BPEL's functions (`bpel:getVariableProperty`), and turns evaluation problems into the
 //! standard faults the spec names (uninitializedVariable, subLanguageExecutionFault, …).
 
@@ -11,9 +12,11 @@ use super::fault::{Fault, BPEL_NS};
 use super::functions::{self, EvaluationEnv};
 use super::message;
 use super::state::{InstanceState, ScopeRef};
-use crate::model::{ExprId, VariableId, VariableKind};
+use crate::model::{ExprId, VariableId, VariableKind, XPATH_1_0};
 use crate::xml::{Document, QName};
 use crate::xpath::{self, Node, Value};
+
+const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
 
 /// The variables an expression sees: those of a scope instance and of the instances that
 /// enclose it.
@@ -56,6 +59,10 @@ struct Scope<'a> {
     namespaces: &'a BTreeMap<String, String>,
     /// The instance's environment for extension functions, when the caller has one.
     env: Option<&'a EvaluationEnv>,
+    /// An XPath 1.0 expression whose value is read (not a to-spec): a variable of an XML
+    /// Schema built-in simple type is an XPath boolean, number or string (WS-BPEL 2.0
+    /// §8.2.2), not its node.
+    simple_values: bool,
     /// A fault found while resolving a variable or function, reported instead of the
     /// XPath error that carried it out of the evaluator.
     fault: RefCell<Option<Fault>>,
@@ -89,9 +96,15 @@ impl<'a> xpath::Context<'a> for Scope<'a> {
         let Some(id) = self.variables.named(self.process, variable) else {
             return Err(xpath::Error::UnknownVariable(name.clone()));
         };
-        variable_node(self.process, self.variables, id, part)
-            .map(|node| Value::NodeSet(vec![node]))
-            .map_err(|fault| self.fail(fault))
+        let node = variable_node(self.process, self.variables, id, part)
+            .map_err(|fault| self.fail(fault))?;
+        match &self.process.model.variable(id).kind {
+            VariableKind::Type(type_name) if self.simple_values && part.is_none() => {
+                Ok(simple_value(type_name, node.doc.string_value(node.id))
+                    .unwrap_or(Value::NodeSet(vec![node])))
+            }
+            _ => Ok(Value::NodeSet(vec![node])),
+        }
     }
 
     fn function(
@@ -184,6 +197,47 @@ pub fn variable_node<'a>(
     })
 }
 
+/// The XPath 1.0 value of a variable of the XML Schema built-in simple type `type_name`
+/// holding `text`: booleans are booleans, numbers numbers, other built-in types strings.
+/// None for types that are not XML Schema built-ins, and for a boolean or number that does
+/// not parse (the variable's node is used then).
+fn simple_value(type_name: &QName, text: String) -> Option<Value<'static>> {
+    const NUMERIC: [&str; 17] = [
+        "decimal",
+        "float",
+        "double",
+        "integer",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "nonNegativeInteger",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+        "positiveInteger",
+        "precisionDecimal",
+    ];
+    if type_name.ns != XSD_NS || type_name.local == "anyType" {
+        return None;
+    }
+    let trimmed = text.trim();
+    if type_name.local == "boolean" {
+        return match trimmed {
+            "true" | "1" => Some(Value::Boolean(true)),
+            "false" | "0" => Some(Value::Boolean(false)),
+            _ => None,
+        };
+    }
+    if NUMERIC.contains(&type_name.local.as_str()) {
+        return trimmed.parse::<f64>().ok().map(Value::Number);
+    }
+    Some(Value::String(text))
+}
+
 /// Evaluates expression `expression` with an optional context node; documents built by
 /// extension functions live in the environment's result trees, as long as the value.
 pub fn value<'a>(
@@ -192,11 +246,33 @@ pub fn value<'a>(
     expression: ExprId,
     context: Option<Node<'a>>,
 ) -> Result<Value<'a>, Fault> {
+    let simple_values = process.model.expression(expression).language == XPATH_1_0;
+    evaluate(process, variables, expression, context, simple_values)
+}
+
+/// Evaluates the expression of a to-spec, which must select a node: variables are their
+/// nodes whatever their type.
+pub fn location<'a>(
+    process: &'a CompiledProcess,
+    variables: Visible<'a>,
+    expression: ExprId,
+) -> Result<Value<'a>, Fault> {
+    evaluate(process, variables, expression, None, false)
+}
+
+fn evaluate<'a>(
+    process: &'a CompiledProcess,
+    variables: Visible<'a>,
+    expression: ExprId,
+    context: Option<Node<'a>>,
+    simple_values: bool,
+) -> Result<Value<'a>, Fault> {
     let scope = Scope {
         process,
         variables,
         namespaces: &process.model.expression(expression).namespaces,
         env: variables.env,
+        simple_values,
         fault: RefCell::new(None),
     };
     let result = process.expressions[expression.index()].evaluate(&scope, context);

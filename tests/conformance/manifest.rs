@@ -100,8 +100,19 @@ impl UnitTest {
         !self.java_refs.is_empty() && self.java_refs.iter().all(|r| r.mode == "programmatic")
     }
 
-    /// Whether the unit must be refused at deployment.
+    /// Whether the unit must be refused at deployment: every upstream test of it expects the
+    /// deployment to fail (a unit without recorded tests: when its name says `Negative`).
+    /// A `Negative` unit run with its test*.properties (a negative correlation case, say)
+    /// must deploy.
     pub fn negative(&self) -> bool {
-        self.dir.contains("Negative")
+        if self.java_refs.is_empty() {
+            return self.dir.contains("Negative");
+        }
+        self.java_refs.iter().all(|r| {
+            matches!(
+                r.mode.as_str(),
+                "negative" | "deployment-expected-exception"
+            )
+        })
     }
 }

@@ -1,6 +1,8 @@
 //! `<assign>` and its `<copy>`s: every from-spec and to-spec form of WS-BPEL 2.0 (variable
 //! with part and query, partner link endpoint reference, property, expression, literal),
-//! checked for shape (SA00032..SA00037) and resolved.
+//! checked for shape (SA00032..SA00037) and resolved. A to-expression that does not begin
+//! with a variable reference (SA00033) is accepted with a warning, as ODE accepts it: it
+//! faults with bpel:selectionFailure when it runs.
 
 use super::{ProcessCompiler, BPEL_NS};
 use crate::model::{
@@ -76,17 +78,9 @@ impl ProcessCompiler<'_> {
         let ignore_missing_from_data =
             self.file
                 .yes_no_attr(node, "ignoreMissingFromData", false, self.diagnostics);
-        let insert_missing_to_data =
-            match self
-                .file
-                .doc
-                .attribute(node, ODE_EXTENSION_NS, "insertMissingToData")
-            {
-                Some(value) => value.trim() == "yes",
-                None => self
-                    .file
-                    .yes_no_attr(node, "insertMissingToData", false, self.diagnostics),
-            };
+        let insert_missing_to_data = self.ode_flag(node, "insertMissingToData");
+        let ignore_uninitialized_from_variable =
+            self.ode_flag(node, "ignoreUninitializedFromVariable");
         let from = self.file.element_named(node, BPEL_NS, "from");
         let to = self.file.element_named(node, BPEL_NS, "to");
         let (Some(from), Some(to)) = (from, to) else {
@@ -105,8 +99,17 @@ impl ProcessCompiler<'_> {
             keep_src_element_name,
             ignore_missing_from_data,
             insert_missing_to_data,
+            ignore_uninitialized_from_variable,
             location: self.file.location(node),
         })
+    }
+
+    /// An ODE yes/no flag of a `<copy>`, in ODE's extension namespace or unqualified.
+    fn ode_flag(&mut self, node: NodeId, name: &str) -> bool {
+        match self.file.doc.attribute(node, ODE_EXTENSION_NS, name) {
+            Some(value) => value.trim() == "yes",
+            None => self.file.yes_no_attr(node, name, false, self.diagnostics),
+        }
     }
 
     pub(super) fn source_spec(&mut self, node: NodeId) -> Option<From> {
@@ -166,11 +169,17 @@ impl ProcessCompiler<'_> {
         }
         match present.as_slice() {
             [] => {
+                if let Some(to) = self.variable_reference(node) {
+                    return Some(to);
+                }
                 let expression = self.spec_expression(node)?;
                 if !self.expressions[expression.index()].source.starts_with('$') {
-                    let message = "the expression of a <to> must begin with a variable reference";
-                    self.error(node, "SA00033", message.to_owned());
-                    return None;
+                    // Accepted as ODE accepts it: the copy faults when it runs.
+                    let message = "the expression of a <to> does not begin with a variable \
+                                   reference: the copy faults with bpel:selectionFailure unless \
+                                   it selects one node of a variable";
+                    let at = self.file.location(node);
+                    self.diagnostics.warning(&at, "SA00033", message);
                 }
                 Some(To::Expression(expression))
             }
@@ -218,6 +227,34 @@ impl ProcessCompiler<'_> {
     }
 
     /// The expression form: the element's own text, with no `<query>`.
+    /// A to-expression that is only a variable reference, `$v` or `$v.part`: the same
+    /// target as `variable="v" part="part"`, which an uninitialised variable can be copied to.
+    fn variable_reference(&mut self, node: NodeId) -> Option<To> {
+        let text = self.file.trimmed_text(node);
+        let reference = text.strip_prefix('$')?;
+        let (name, part) = match reference.split_once('.') {
+            Some((name, part)) => (name, Some(part)),
+            None => (reference, None),
+        };
+        let is_name = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
+        if !is_name(name) || !part.is_none_or(is_name) {
+            return None;
+        }
+        let variable = self.lookup_variable(name)?;
+        if let Some(part) = part {
+            self.check_part(node, variable, part)?;
+        }
+        Some(To::Variable {
+            variable,
+            part: part.map(str::to_owned),
+            query: None,
+        })
+    }
+
     fn spec_expression(&mut self, node: NodeId) -> Option<ExprId> {
         if self.file.element_named(node, BPEL_NS, "query").is_some() {
             return self.bad_spec(node, "a <query> needs a variable");

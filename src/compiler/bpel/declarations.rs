@@ -133,6 +133,7 @@ impl ProcessCompiler<'_> {
                         keep_src_element_name: false,
                         ignore_missing_from_data: false,
                         insert_missing_to_data: false,
+                        ignore_uninitialized_from_variable: false,
                         location: self.file.location(variable),
                     });
                 }

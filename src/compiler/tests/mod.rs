@@ -3,6 +3,7 @@
 //! purpose must be refused with the right file, line and rule ([`errors`]).
 
 mod corpus;
+mod defaults;
 mod draft;
 mod errors;
 mod stylesheets;

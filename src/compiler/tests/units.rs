@@ -107,7 +107,11 @@ fn hello_world_document_literal() {
         literal.starts_with("<w:helloResponse") && literal.contains(HELLO),
         "{literal}"
     );
-    assert!(matches!(assign.copies[2].to, To::Expression(_)));
+    // A bare `$variable.part` to-expression is the variable's part.
+    assert!(matches!(
+        &assign.copies[2].to,
+        To::Variable { part: Some(part), query: None, .. } if part == "parameters"
+    ));
     let ActivityKind::Reply(reply) = steps[2] else {
         panic!("{:?}", steps[2])
     };

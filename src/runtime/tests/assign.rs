@@ -279,3 +279,24 @@ fn copying_between_incompatible_variables_is_a_mismatched_assignment() {
         assert!(env.variable("doc").is_none() && env.variable("pair").is_none());
     }
 }
+
+#[test]
+fn ignore_uninitialized_from_variable_skips_the_copy_and_to_a_bare_reference_initialises() {
+    let env = run_ok(
+        "<key>k1</key>",
+        r#"<copy ignoreUninitializedFromVariable="yes">
+             <from>$s</from>
+             <to variable="pair" part="a"/>
+           </copy>
+           <copy><from>'first'</from><to>$s</to></copy>
+           <copy><from>$s</from><to>$pair.a</to></copy>"#,
+    );
+    assert_eq!(
+        env.variable("s").map(|s| s.string_value(s.root())),
+        Some("first".to_owned())
+    );
+    assert_xml(
+        env.variable("pair").unwrap(),
+        "<message><a>first</a></message>",
+    );
+}

@@ -112,3 +112,25 @@ fn empty_does_nothing() {
     assert_eq!(output.status, InstanceStatus::Completed);
     assert!(env.state.threads.is_empty());
 }
+
+#[test]
+fn simple_typed_variables_are_xpath_booleans_and_numbers_in_xpath_1() {
+    let set_flag = r#"<assign><copy><from>true()</from><to variable="flag"/></copy>
+        <copy><from>false()</from><to>$flag</to></copy>
+        <copy><from>'7'</from><to variable="n"/></copy></assign>"#;
+    let choice = format!(
+        "<if><condition>$flag</condition>{}\
+         <elseif><condition>$n + 1 = 8</condition>{}</elseif>\
+         <else>{}</else></if>",
+        set_s("'flag is true'"),
+        set_s("concat('n is ', $n, ', flag is ', $flag)"),
+        set_s("'n is not a number'"),
+    );
+    let body = sequence(&[RECEIVE, set_flag, &choice, RESPONSE_FROM_S, REPLY]);
+    let declarations = Declarations {
+        variables: r#"<variable name="flag" type="xsd:boolean"/>"#,
+        ..Declarations::default()
+    };
+    let mut env = TestEnv::with(&declarations, &body);
+    assert_eq!(answer(&mut env, ""), "n is 7, flag is false");
+}

@@ -201,3 +201,14 @@ fn a_recovered_invoke_does_not_initiate_its_sets_again() {
     assert_eq!(output.status, InstanceStatus::Completed);
     assert_msg(only_reply(&output, &caller), "<key>answer</key>");
 }
+
+#[test]
+fn a_message_alias_without_part_queries_the_whole_message() {
+    let env = correlated(&[START_INITIATING]);
+    let document =
+        xml::parse(br#"<message><a>first</a><b><t:doc xmlns:t="urn:t"/></b></message>"#).unwrap();
+    let kind = crate::model::VariableKind::Message(QName::new("urn:t", "Pair"));
+    let first = [QName::new("urn:t", "first")];
+    let values = super::super::correlation::values(&env.process, &kind, &document, &first);
+    assert_eq!(values.unwrap(), ["first"]);
+}

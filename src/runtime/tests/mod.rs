@@ -115,6 +115,10 @@ pub const WSDL: &str = r#"<wsdl:definitions targetNamespace="urn:t"
   <vprop:propertyAlias propertyName="t:key" element="t:doc">
     <vprop:query>key</vprop:query>
   </vprop:propertyAlias>
+  <vprop:property name="first" type="xsd:string"/>
+  <vprop:propertyAlias propertyName="t:first" messageType="t:Pair">
+    <vprop:query>a</vprop:query>
+  </vprop:propertyAlias>
 </wsdl:definitions>"#;
 
 const DEPLOY: &str = r#"<deploy xmlns="http://www.apache.org/ode/schemas/dd/2007/03"
