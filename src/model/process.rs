@@ -83,6 +83,10 @@ pub struct Process {
     /// call: their text, loaded from the unit at deployment.
     #[serde(default)]
     pub stylesheets: BTreeMap<String, String>,
+    /// Written in the 2004 draft of WS-BPEL 2.0: what the OASIS standard added later does
+    /// not apply (bpel:ambiguousReceive; a message goes to the first activity that takes it).
+    #[serde(default)]
+    pub draft: bool,
 }
 
 impl Process {

@@ -139,6 +139,9 @@ pub enum Waiting {
     },
     /// The incoming links of the activity on top of the stack.
     Links(ActivityId),
+    /// The end of the isolated scope running, to start the isolated scope on top of the
+    /// stack.
+    Isolation(ActivityId),
     /// `count` child threads (a flow's branches, a parallel forEach's).
     Children(u32),
     /// The scope instance it started (or whose handler it started) to end.

@@ -204,6 +204,7 @@ impl<'a> ProcessCompiler<'a> {
                 scopes: self.scopes,
                 links,
                 stylesheets: BTreeMap::new(),
+                draft: self.file.draft,
                 activities: self.activities,
                 root,
             },

@@ -151,6 +151,11 @@ impl Machine<'_> {
                 Some(true) => {}
             }
         }
+        if self.isolation_busy(activity) {
+            self.push(Frame::Run(activity));
+            self.wait(Waiting::Isolation(activity));
+            return Ok(());
+        }
         if !definition.sources.is_empty() {
             self.push(Frame::Completed(activity));
         }

@@ -18,6 +18,9 @@ enum Consumer {
     Receive(ThreadId, ActivityId),
     Pick(ThreadId, ActivityId, usize),
     Event(ScopeRef, usize),
+    /// Two waiting activities with different correlation sets take it: bpel:ambiguousReceive
+    /// is raised in the first (a receive or pick, on top of its thread's stack).
+    Ambiguous(ThreadId, ActivityId),
 }
 
 impl<'p> Machine<'p> {
@@ -124,28 +127,46 @@ impl<'p> Machine<'p> {
     }
 
     fn consumer(&self, inbound: &Inbound) -> Option<Consumer> {
+        let mut found: Option<(Consumer, &Receive)> = None;
         for id in self.state.thread_ids() {
             let thread = self.state.thread(id);
-            match &thread.waiting {
+            let candidate = match &thread.waiting {
                 Some(Waiting::Message(activity))
                     if self.accepts(self.receive(*activity), inbound, thread.scope) =>
                 {
-                    return Some(Consumer::Receive(id, *activity));
+                    Some((Consumer::Receive(id, *activity), self.receive(*activity)))
                 }
                 Some(Waiting::Pick { activity, .. }) => {
                     let ActivityKind::Pick(pick) = &self.model.activity(*activity).kind else {
                         continue;
                     };
-                    if let Some(index) = pick
-                        .on_messages
+                    pick.on_messages
                         .iter()
                         .position(|m| self.accepts(&m.message, inbound, thread.scope))
-                    {
-                        return Some(Consumer::Pick(id, *activity, index));
-                    }
+                        .map(|index| {
+                            let message = &pick.on_messages[index].message;
+                            (Consumer::Pick(id, *activity, index), message)
+                        })
+                }
+                _ => None,
+            };
+            match (candidate, &found) {
+                (Some(candidate), None) => found = Some(candidate),
+                (Some((_, other)), Some((first, receive)))
+                    if !self.model.draft && !same_receive(other, receive) =>
+                {
+                    let (Consumer::Receive(thread, activity) | Consumer::Pick(thread, activity, _)) =
+                        first
+                    else {
+                        unreachable!("only receives and picks are found here");
+                    };
+                    return Some(Consumer::Ambiguous(*thread, *activity));
                 }
                 _ => {}
             }
+        }
+        if let Some((consumer, _)) = found {
+            return Some(consumer);
         }
         for id in self.state.scope_ids() {
             let instance = self.state.scope(id);
@@ -221,6 +242,30 @@ impl<'p> Machine<'p> {
                     Ok(()) => self.choose_branch(activity, on_message.activity),
                     Err(fault) => self.raise(fault),
                 }
+            }
+            Consumer::Ambiguous(thread, activity) => {
+                self.current = thread;
+                self.resume(thread, activity);
+                let fault = Fault::standard(
+                    "ambiguousReceive",
+                    format!(
+                        "a message for operation '{}' fits more than one waiting activity",
+                        inbound.operation
+                    ),
+                );
+                if let Some(exchange) = inbound.exchange {
+                    let to = OpenExchange {
+                        partner_link: inbound.partner_link,
+                        operation: inbound.operation,
+                        message_exchange: None,
+                        exchange,
+                    };
+                    self.actions.push(Action::Reply {
+                        to,
+                        outcome: ReplyOutcome::Fault(fault.clone()),
+                    });
+                }
+                self.raise(fault);
             }
             Consumer::Event(scope, index) => {
                 let on_event = &self

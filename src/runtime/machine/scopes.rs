@@ -80,6 +80,30 @@ impl Machine<'_> {
         Ok(())
     }
 
+    /// Whether `activity` is an isolated scope that must wait because another isolated scope
+    /// of the instance runs. Isolated scopes of an instance run one at a time, so their
+    /// accesses to shared variables and partner links never interleave (WS-BPEL 2.0 §12.8);
+    /// WS-BPEL forbids nesting them, so this cannot deadlock.
+    pub(super) fn isolation_busy(&self, activity: crate::model::ActivityId) -> bool {
+        let crate::model::ActivityKind::Scope(scope) = self.model.activity(activity).kind else {
+            return false;
+        };
+        self.model.scope(scope).isolated
+            && self.state.scopes.iter().flatten().any(|instance| {
+                self.model.scope(instance.scope).isolated
+                    && !matches!(instance.phase, Phase::Completed)
+            })
+    }
+
+    /// Lets the threads waiting to start an isolated scope try again.
+    fn release_isolation(&mut self) {
+        for thread in self.state.threads.iter_mut().flatten() {
+            if matches!(thread.waiting, Some(Waiting::Isolation(_))) {
+                thread.waiting = None;
+            }
+        }
+    }
+
     /// Arms the onAlarms of a scope instance's event handlers.
     fn arm_event_alarms(&mut self, instance: ScopeRef) -> Result<(), Fault> {
         let scope = self.state.scope(instance).scope;
@@ -365,6 +389,7 @@ impl Machine<'_> {
             self.state.scope_mut(instance).phase = Phase::Completed;
             self.state.scope_mut(parent).completed.push(instance);
             self.wake_waiter(instance, Ending::Completed);
+            self.release_isolation();
         } else {
             self.end_scope(instance, Ending::Completed);
         }
@@ -389,6 +414,7 @@ impl Machine<'_> {
         let parent = self.state.scope(instance).parent;
         let waiter = self.state.scope(instance).waiter;
         self.free_scope(instance);
+        self.release_isolation();
         if let (None, Some(parent)) = (waiter, parent) {
             self.settle(parent);
         }

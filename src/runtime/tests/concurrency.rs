@@ -223,3 +223,47 @@ fn two_receives_for_the_same_operation_at_once_are_a_conflicting_receive() {
     let output = env.notify("");
     assert_faulted(&env, &output, &bpel("conflictingReceive"));
 }
+
+#[test]
+fn isolated_scopes_run_one_at_a_time() {
+    let mut env = logged(&[&format!(
+        r#"<flow>
+             <scope isolated="yes">
+               <sequence>{}<receive partnerLink="client" operation="notify" variable="response"/>{}</sequence>
+             </scope>
+             <scope isolated="yes">{}</scope>
+           </flow>"#,
+        log("a1,"),
+        log("a2,"),
+        log("b"),
+    )]);
+    assert_eq!(env.notify("").status, InstanceStatus::Running);
+    assert_eq!(env.text("s"), "a1,");
+    assert_eq!(env.notify("").status, InstanceStatus::Completed);
+    assert_eq!(env.text("s"), "a1,a2,b");
+}
+
+#[test]
+fn a_message_two_activities_with_other_correlation_sets_take_is_an_ambiguous_receive() {
+    let mut env = TestEnv::with(
+        &Declarations {
+            correlation_sets: r#"<correlationSet name="one" properties="t:key"/>
+                                 <correlationSet name="two" properties="t:key"/>"#,
+            ..Declarations::default()
+        },
+        &sequence(&[
+            RECEIVE_NOTIFY,
+            r#"<flow>
+                 <receive partnerLink="client" operation="notify" variable="response">
+                   <correlations><correlation set="one" initiate="join"/></correlations>
+                 </receive>
+                 <receive partnerLink="client" operation="notify" variable="response">
+                   <correlations><correlation set="two" initiate="join"/></correlations>
+                 </receive>
+               </flow>"#,
+        ]),
+    );
+    assert_eq!(env.notify("<key>k</key>").status, InstanceStatus::Running);
+    let output = env.notify("<key>k</key>");
+    assert_faulted(&env, &output, &bpel("ambiguousReceive"));
+}
