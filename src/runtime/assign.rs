@@ -41,14 +41,41 @@ pub fn execute(
     env: Option<&EvaluationEnv>,
     copies: &[Copy],
 ) -> Result<(), Fault> {
+    execute_validating(process, state, scope, env, copies, false)
+}
+
+/// [`execute`]; with `validate` (`<assign validate="yes">`), the variables the copies name
+/// are then validated, and the assign undone when one is invalid.
+pub fn execute_validating(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    scope: ScopeRef,
+    env: Option<&EvaluationEnv>,
+    copies: &[Copy],
+    validate: bool,
+) -> Result<(), Fault> {
     let saved = Saved::before(process, state, scope, copies);
-    for copy in copies {
-        if let Err(fault) = run_copy(process, state, scope, env, copy) {
-            saved.restore(process, state, scope);
-            return Err(fault);
-        }
+    let mut outcome = copies
+        .iter()
+        .try_for_each(|copy| run_copy(process, state, scope, env, copy));
+    if outcome.is_ok() && validate {
+        outcome = copies
+            .iter()
+            .filter_map(|copy| match &copy.to {
+                To::Variable { variable, .. } | To::Property { variable, .. } => Some(*variable),
+                To::PartnerLink(_) | To::Expression(_) => None,
+            })
+            .try_for_each(
+                |variable| match state.variable(&process.model, scope, variable) {
+                    Some(document) => super::validate::variable(process, variable, document),
+                    None => Ok(()),
+                },
+            );
     }
-    Ok(())
+    if outcome.is_err() {
+        saved.restore(process, state, scope);
+    }
+    outcome
 }
 
 /// What an assign may change, as it was before the assign: the variables and partner
@@ -594,7 +621,17 @@ fn assign_endpoint(
             });
             match address {
                 Some(node) => document.string_value(node).trim().to_owned(),
-                None => document.string_value(document.root()).trim().to_owned(),
+                None => {
+                    // Without a WS-Addressing address, only a bare URI is understood.
+                    let text = document.string_value(document.root()).trim().to_owned();
+                    if !text.contains("://") {
+                        return Err(Fault::standard(
+                            "unsupportedReference",
+                            "the endpoint reference is neither a WS-Addressing endpoint reference nor an address",
+                        ));
+                    }
+                    text
+                }
             }
         }
     };

@@ -22,6 +22,7 @@
 //! - [`message`]: the normalised form of WSDL messages as XML documents.
 //! - [`fault`]: BPEL faults and the standard fault names.
 //! - [`functions`]: ODE's extension functions and variables, and `bpel:doXslTransform`.
+//! - [`validate`]: `<validate>` and `<assign validate="yes">`.
 //! - [`xsd`]: xsd:duration and xsd:dateTime arithmetic for `<wait>`.
 
 pub mod assign;
@@ -34,6 +35,7 @@ pub mod machine;
 pub mod message;
 pub mod state;
 pub mod step;
+pub mod validate;
 pub mod xsd;
 
 #[cfg(test)]

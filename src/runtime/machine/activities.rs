@@ -203,12 +203,13 @@ impl Machine<'_> {
             }
             ActivityKind::Assign(assign) => {
                 let scope = self.scope_ref();
-                assign::execute(
+                assign::execute_validating(
                     self.process,
                     self.state,
                     scope,
                     Some(&self.env),
                     &assign.copies,
+                    assign.validate,
                 )
             }
             ActivityKind::Receive(_) => self.run_receive(activity),
@@ -259,7 +260,8 @@ impl Machine<'_> {
             }
             ActivityKind::Validate(variables) => {
                 for variable in variables {
-                    self.read_variable(*variable)?;
+                    let document = self.read_variable(*variable)?;
+                    crate::runtime::validate::variable(self.process, *variable, document)?;
                 }
                 Ok(())
             }

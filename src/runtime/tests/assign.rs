@@ -300,3 +300,39 @@ fn ignore_uninitialized_from_variable_skips_the_copy_and_to_a_bare_reference_ini
         "<message><a>first</a></message>",
     );
 }
+
+#[test]
+fn validate_checks_variables_against_their_types() {
+    let mut env = TestEnv::new(&sequence(&[
+        RECEIVE_NOTIFY,
+        r#"<assign><copy><from>'12'</from><to variable="n"/></copy></assign>"#,
+        r#"<validate variables="request n"/>"#,
+        r#"<assign><copy><from>'twelve'</from><to variable="n"/></copy></assign>"#,
+        r#"<validate variables="n"/>"#,
+    ]));
+    let output = env.notify("<key>k</key>");
+    assert_faulted(&env, &output, &bpel("invalidVariables"));
+    assert_eq!(env.text("n"), "twelve");
+}
+
+#[test]
+fn an_assign_that_validates_is_undone_when_a_target_is_invalid() {
+    let mut env = TestEnv::new(&sequence(&[
+        RECEIVE_NOTIFY,
+        r#"<assign><copy><from>'12'</from><to variable="n"/></copy></assign>"#,
+        r#"<assign validate="yes"><copy><from>'twelve'</from><to variable="n"/></copy></assign>"#,
+    ]));
+    let output = env.notify("<key>k</key>");
+    assert_faulted(&env, &output, &bpel("invalidVariables"));
+    assert_eq!(env.text("n"), "12");
+}
+
+#[test]
+fn an_endpoint_reference_without_an_address_is_an_unsupported_reference() {
+    let (env, output) = run(
+        "",
+        r#"<copy><from><literal><t:doc><t:port>nowhere</t:port></t:doc></literal></from>
+             <to partnerLink="partner"/></copy>"#,
+    );
+    assert_faulted(&env, &output, &bpel("unsupportedReference"));
+}
