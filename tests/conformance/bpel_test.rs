@@ -138,12 +138,35 @@ fn files_of(step: &UnitTest) -> Vec<PropertyFile> {
                 operation: field("operation")?,
                 sequential: true,
                 invocations: vec![Invocation {
-                    request: field("request")?,
+                    request: with_times(&field("request")?),
                     response_pattern: Some(field("responsePattern").unwrap_or(".*".into())),
                 }],
             })
         })
         .collect()
+}
+
+/// A request of upstream test code with its times filled in: `{now+5s as …}` and
+/// `{now-5s as …}` become the time that far from now, as `yyyy-MM-dd'T'HH:mm:ss.SSS` (UTC,
+/// without a zone, as the upstream test wrote local time).
+fn with_times(request: &str) -> String {
+    let pattern = regex::Regex::new(r"\{now([+-]\d+)s as [^}]*\}").expect("a valid pattern");
+    pattern
+        .replace_all(request, |captures: &regex::Captures<'_>| {
+            let offset: i64 = captures[1].parse().expect("digits");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis() as i64;
+            match baton::runtime::xsd::date_time(now + offset * 1000) {
+                baton::xpath::Temporal::DateTime(m) => format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:06.3}",
+                    m.year, m.month, m.day, m.hour, m.minute, m.second
+                ),
+                other => unreachable!("a dateTime, not {other:?}"),
+            }
+        })
+        .into_owned()
 }
 
 async fn invoke_all(
