@@ -167,6 +167,9 @@ pub struct Receive {
     pub create_instance: bool,
     pub correlations: Vec<CorrelationUse>,
     pub message_exchange: Option<String>,
+    /// `<fromParts>`: each part of the incoming message named here is copied into its
+    /// variable, the others are dropped. Empty when the message goes to `variable`.
+    pub from_parts: Vec<(String, VariableId)>,
 }
 
 /// `<reply>`; `fault` set means a WSDL fault reply.
@@ -178,6 +181,9 @@ pub struct Reply {
     pub fault: Option<QName>,
     pub correlations: Vec<CorrelationUse>,
     pub message_exchange: Option<String>,
+    /// `<toParts>`: the message is built from these variables, one per part of the
+    /// message, in the message's part order. Empty when the message is `variable`.
+    pub to_parts: Vec<(String, VariableId)>,
 }
 
 /// `<invoke>`: request-response when the operation has an output, else one-way.
@@ -187,6 +193,10 @@ pub struct Invoke {
     pub operation: String,
     pub input: Option<VariableId>,
     pub output: Option<VariableId>,
+    /// `<toParts>`, as on a [`Reply`]; empty when the request is `input`.
+    pub to_parts: Vec<(String, VariableId)>,
+    /// `<fromParts>`, as on a [`Receive`]; empty when the response goes to `output`.
+    pub from_parts: Vec<(String, VariableId)>,
     pub correlations: Vec<CorrelationUse>,
     /// ODE's `<ext:failureHandling>`, from the invoke or from deploy.xml.
     pub failure_handling: Option<FailureHandling>,

@@ -20,6 +20,7 @@
 //! - [`evaluate`]: XPath evaluation over instance variables, with BPEL's functions.
 //! - [`correlation`]: property extraction and correlation set checks.
 //! - [`message`]: the normalised form of WSDL messages as XML documents.
+//! - [`parts`]: `<toParts>` and `<fromParts>`: messages built from and spread to variables.
 //! - [`fault`]: BPEL faults and the standard fault names.
 //! - [`functions`]: ODE's extension functions and variables, and `bpel:doXslTransform`.
 //! - [`validate`]: `<validate>` and `<assign validate="yes">`.
@@ -33,6 +34,7 @@ pub mod fault;
 pub mod functions;
 pub mod machine;
 pub mod message;
+pub mod parts;
 pub mod state;
 pub mod step;
 pub mod validate;

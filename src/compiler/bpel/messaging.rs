@@ -1,7 +1,9 @@
 //! The messaging activities `<receive>`, `<reply>` and `<invoke>`: partner link, role,
-//! port type and operation resolution, message type checks of their variables, and their
-//! `<correlations>`.
+//! port type and operation resolution, message type checks of their variables, their
+//! `<correlations>`, and whether they take their message from a variable or from
+//! `<toParts>`/`<fromParts>` ([`super::parts`]), which exclude each other.
 
+use super::parts::PartsList;
 use super::{ProcessCompiler, BPEL_NS};
 use crate::model::{
     CorrelationUse, EndpointRole, Initiate, Invoke, Operation, PartContent, PartnerLinkId, Pattern,
@@ -10,8 +12,9 @@ use crate::model::{
 use crate::xml::{NodeId, QName};
 
 impl<'a> ProcessCompiler<'a> {
+    /// A `<receive>`, or the message an `<onMessage>` or `<onEvent>` waits for; the
+    /// `<fromParts>` of an `<onEvent>` declare their variables in its scope.
     pub(super) fn receive(&mut self, node: NodeId) -> Option<Receive> {
-        self.unsupported_children(node, &["fromParts"]);
         let target = self.operation_of(node, EndpointRole::MyRole);
         let variable = self.optional_variable(node, "variable");
         let create_instance =
@@ -23,8 +26,19 @@ impl<'a> ProcessCompiler<'a> {
         self.inbound
             .entry(partner_link)
             .or_insert_with(|| self.file.location(node));
+        let (list, rule) = match self.file.local_name(node) {
+            "receive" => (PartsList::From, "SA00055"),
+            "onEvent" => (PartsList::FromDeclaring, "SA00063"),
+            _ => (PartsList::From, "SA00063"),
+        };
+        let from_parts = self.parts(node, list, operation.input.as_ref());
         let variable = variable?;
         if let Some(variable) = variable {
+            if self.has_parts(node, list) {
+                let element = self.file.local_name(node);
+                let message = format!("<{element}> with <fromParts> cannot have a variable");
+                self.error(node, rule, message);
+            }
             self.check_message_variable(node, variable, operation.input.as_ref(), "SA00058");
         }
         Some(Receive {
@@ -34,11 +48,11 @@ impl<'a> ProcessCompiler<'a> {
             create_instance,
             correlations: correlations?,
             message_exchange,
+            from_parts: from_parts?,
         })
     }
 
     pub(super) fn reply(&mut self, node: NodeId) -> Option<Reply> {
-        self.unsupported_children(node, &["toParts"]);
         let target = self.operation_of(node, EndpointRole::MyRole);
         let variable = self.optional_variable(node, "variable");
         let fault = self
@@ -75,8 +89,13 @@ impl<'a> ProcessCompiler<'a> {
                 }
             },
         };
+        let to_parts = self.parts(node, PartsList::To, expected);
         let variable = variable?;
         if let Some(variable) = variable {
+            if self.has_parts(node, PartsList::To) {
+                let message = "<reply> with <toParts> cannot have a variable";
+                self.error(node, "SA00059", message.to_owned());
+            }
             self.check_message_variable(node, variable, expected, "SA00059");
         }
         Some(Reply {
@@ -86,19 +105,30 @@ impl<'a> ProcessCompiler<'a> {
             fault,
             correlations: correlations?,
             message_exchange,
+            to_parts: to_parts?,
         })
     }
 
     pub(super) fn invoke(&mut self, node: NodeId) -> Option<Invoke> {
-        self.unsupported_children(node, &["toParts", "fromParts"]);
         let target = self.operation_of(node, EndpointRole::PartnerRole);
         let input = self.optional_variable(node, "inputVariable");
         let output = self.optional_variable(node, "outputVariable");
         let (partner_link, operation) = target?;
         let correlations = self.correlations(node, Some(operation));
+        let to_parts = self.parts(node, PartsList::To, operation.input.as_ref());
+        let from_parts = self.parts(node, PartsList::From, operation.output.as_ref());
         let (input, output) = (input?, output?);
+        let has_from_parts = self.has_parts(node, PartsList::From);
         if let Some(input) = input {
+            if self.has_parts(node, PartsList::To) {
+                let message = "<invoke> with <toParts> cannot have an inputVariable";
+                self.error(node, "SA00051", message.to_owned());
+            }
             self.check_message_variable(node, input, operation.input.as_ref(), "SA00048");
+        }
+        if output.is_some() && has_from_parts {
+            let message = "<invoke> with <fromParts> cannot have an outputVariable";
+            self.error(node, "SA00052", message.to_owned());
         }
         match (output, &operation.output) {
             (Some(output), Some(message)) => {
@@ -111,32 +141,25 @@ impl<'a> ProcessCompiler<'a> {
                 );
                 self.error(node, "SA00047", message);
             }
-            (None, Some(_)) => {
+            (None, Some(_)) if !has_from_parts => {
                 let message = format!(
-                    "operation '{}' is request-response: outputVariable is required",
+                    "operation '{}' is request-response: outputVariable or <fromParts> is required",
                     operation.name
                 );
                 self.error(node, "SA00047", message);
             }
-            (None, None) => {}
+            (None, _) => {}
         }
         Some(Invoke {
             partner_link,
             operation: operation.name.clone(),
             input,
             output,
+            to_parts: to_parts?,
+            from_parts: from_parts?,
             correlations: correlations?,
             failure_handling: self.failure_handling.clone(),
         })
-    }
-
-    fn unsupported_children(&mut self, node: NodeId, names: &[&str]) {
-        for child in self.file.elements(node).collect::<Vec<_>>() {
-            if self.file.namespace(child) == BPEL_NS && names.contains(&self.file.local_name(child))
-            {
-                self.unsupported(child);
-            }
-        }
     }
 
     /// A variable attribute that may be absent: Some(None) when absent, None when it names

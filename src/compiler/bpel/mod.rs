@@ -17,6 +17,7 @@ mod handlers;
 pub(crate) mod imports;
 mod links;
 mod messaging;
+mod parts;
 mod pick;
 mod scopes;
 mod start;

@@ -1,7 +1,7 @@
 //! Units broken on purpose: each problem must be reported at its file and line with its
 //! rule, and every problem of a unit must be reported, not only the first.
 
-use super::{assert_reported, compile_err, edited, line_of, read_unit};
+use super::{assert_reported, compile_err, edited, edited_all, line_of, read_unit};
 use crate::compiler::{compile, UnitSource};
 
 const BPEL: &str = "HelloWorld.bpel";
@@ -435,5 +435,174 @@ fn scope_and_for_each_rules() {
         "<pick>\n<onAlarm><for>'PT1S'</for><empty/></onAlarm></pick>",
         "<pick>",
         "BPEL",
+    );
+}
+
+/// Asserts that test unit `name`, edited, is refused with `rule` on the line of `file`
+/// holding `needle`.
+fn refused_edited(name: &str, edits: &[(&str, &str, &str)], file: &str, needle: &str, rule: &str) {
+    let source = edited_all(name, edits);
+    let diagnostics = compile_err(&source);
+    assert_reported(&diagnostics, file, line_of(&source, file, needle), rule);
+}
+
+const CALCULATOR: &str = "Calculator.bpel";
+const SUM_RECEIVE: &str = r#"<bpel:receive partnerLink="client" operation="sum" variable="request" createInstance="yes"/>"#;
+const SUM_REPLY: &str = r#"<bpel:reply partnerLink="client" operation="sum" variable="response"/>"#;
+
+/// RpcCalculator, whose reply to `sum` has `to_parts` instead of its variable, is refused
+/// with `rule` on the line holding `needle`.
+fn reply_refused(to_parts: &str, needle: &str, rule: &str) {
+    let reply =
+        format!("<bpel:reply partnerLink=\"client\" operation=\"sum\">\n{to_parts}</bpel:reply>");
+    refused_edited(
+        "RpcCalculator",
+        &[(CALCULATOR, SUM_REPLY, &reply)],
+        CALCULATOR,
+        needle,
+        rule,
+    );
+}
+
+/// RpcCalculator, whose receive of `sum` is `receive`, is refused with `rule` on the line
+/// holding `needle`.
+fn receive_refused(receive: &str, needle: &str, rule: &str) {
+    refused_edited(
+        "RpcCalculator",
+        &[(CALCULATOR, SUM_RECEIVE, receive)],
+        CALCULATOR,
+        needle,
+        rule,
+    );
+}
+
+#[test]
+fn to_parts_build_every_part_of_the_message_once() {
+    let reply = r#"<bpel:reply partnerLink="client" operation="sum">
+        <bpel:toParts><bpel:toPart part="result" fromVariable="counter"/></bpel:toParts>
+      </bpel:reply>"#;
+    refused_edited(
+        "RpcCalculator",
+        &[
+            (
+                "Calculator.wsdl",
+                r#"<part name="result" type="xsd:int"/>"#,
+                r#"<part name="result" type="xsd:int"/><part name="note" type="xsd:string"/>"#,
+            ),
+            (CALCULATOR, SUM_REPLY, reply),
+        ],
+        CALCULATOR,
+        "<bpel:toParts>",
+        "SA00050",
+    );
+    reply_refused(
+        r#"<bpel:toParts><bpel:toPart part="result" fromVariable="counter"/>
+           <bpel:toPart part="result" fromVariable="counter"/></bpel:toParts>"#,
+        "<bpel:toParts>",
+        "SA00050",
+    );
+    reply_refused(
+        r#"<bpel:toParts>
+           <bpel:toPart part="nope" fromVariable="counter"/></bpel:toParts>"#,
+        "part=\"nope\"",
+        "SA00054",
+    );
+    reply_refused(
+        r#"<bpel:toParts>
+           <bpel:toPart part="result" fromVariable="request"/></bpel:toParts>"#,
+        "fromVariable=\"request\"",
+        "BPEL-PART",
+    );
+    let reply = r#"<bpel:reply partnerLink="client" operation="sum" variable="response">
+        <bpel:toParts><bpel:toPart part="result" fromVariable="counter"/></bpel:toParts>
+      </bpel:reply>"#;
+    refused_edited(
+        "RpcCalculator",
+        &[(CALCULATOR, SUM_REPLY, reply)],
+        CALCULATOR,
+        "variable=\"response\">",
+        "SA00059",
+    );
+}
+
+#[test]
+fn from_parts_name_parts_of_the_message_into_fitting_variables() {
+    receive_refused(
+        r#"<bpel:receive partnerLink="client" operation="sum" createInstance="yes">
+           <bpel:fromParts>
+           <bpel:fromPart part="nope" toVariable="counter"/></bpel:fromParts></bpel:receive>"#,
+        "part=\"nope\"",
+        "SA00053",
+    );
+    receive_refused(
+        r#"<bpel:receive partnerLink="client" operation="sum" createInstance="yes">
+           <bpel:fromParts>
+           <bpel:fromPart part="a" toVariable="response"/></bpel:fromParts></bpel:receive>"#,
+        "toVariable=\"response\"",
+        "BPEL-PART",
+    );
+    receive_refused(
+        r#"<bpel:receive partnerLink="client" operation="sum" variable="request" createInstance="yes">
+           <bpel:fromParts><bpel:fromPart part="a" toVariable="counter"/></bpel:fromParts>
+           </bpel:receive>"#,
+        "variable=\"request\"",
+        "SA00055",
+    );
+    refused_edited(
+        "Messaging",
+        &[(
+            "Messaging.bpel",
+            r#"operation="poke" variable="poked">"#,
+            r#"operation="poke" variable="poked">
+               <fromParts><fromPart part="payload" toVariable="poked"/></fromParts>"#,
+        )],
+        "Messaging.bpel",
+        "variable=\"poked\">",
+        "SA00063",
+    );
+}
+
+#[test]
+fn an_invoke_takes_its_messages_from_variables_or_parts_not_both() {
+    const INVOKE: &str = r#"operation="orderPlaced" inputVariable="order">"#;
+    const BPEL: &str = "OrderProcess.bpel";
+    let to_parts = r#"operation="orderPlaced" inputVariable="order">
+        <toParts><toPart part="order" fromVariable="confirmation"/></toParts>"#;
+    refused_edited(
+        "AsyncCallback",
+        &[(BPEL, INVOKE, to_parts)],
+        BPEL,
+        INVOKE,
+        "SA00051",
+    );
+    let from_parts = r#"operation="orderPlaced" inputVariable="order">
+        <fromParts><fromPart part="order" toVariable="confirmation"/></fromParts>"#;
+    refused_edited(
+        "AsyncCallback",
+        &[(BPEL, INVOKE, from_parts)],
+        BPEL,
+        "<fromParts>",
+        "SA00053",
+    );
+    let request_response = (
+        "wsdl/Order.wsdl",
+        r#"<wsdl:input message="tns:OrderMessage"/>
+    </wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding"#,
+        r#"<wsdl:input message="tns:OrderMessage"/>
+      <wsdl:output message="tns:OrderMessage"/>
+    </wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding"#,
+    );
+    let both = r#"operation="orderPlaced" inputVariable="order" outputVariable="order">
+        <fromParts><fromPart part="order" toVariable="confirmation"/></fromParts>"#;
+    refused_edited(
+        "AsyncCallback",
+        &[request_response, (BPEL, INVOKE, both)],
+        BPEL,
+        "outputVariable",
+        "SA00052",
     );
 }

@@ -39,12 +39,19 @@ fn compile_err(source: &UnitSource) -> Diagnostics {
 
 /// A copy of test unit `name` with `old` replaced by `new` in its file `path`.
 fn edited(name: &str, path: &str, old: &str, new: &str) -> UnitSource {
+    edited_all(name, &[(path, old, new)])
+}
+
+/// A copy of test unit `name` with each `(path, old, new)` edit made, in order.
+fn edited_all(name: &str, edits: &[(&str, &str, &str)]) -> UnitSource {
     let mut source = read_unit(name);
-    let text = String::from_utf8(source.files[path].clone()).expect("test files are UTF-8");
-    assert!(text.contains(old), "{path} of {name} has no {old:?}");
-    source
-        .files
-        .insert(path.to_owned(), text.replacen(old, new, 1).into_bytes());
+    for &(path, old, new) in edits {
+        let text = String::from_utf8(source.files[path].clone()).expect("test files are UTF-8");
+        assert!(text.contains(old), "{path} of {name} has no {old:?}");
+        source
+            .files
+            .insert(path.to_owned(), text.replacen(old, new, 1).into_bytes());
+    }
     source
 }
 

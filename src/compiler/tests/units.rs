@@ -1,10 +1,10 @@
 //! The models compiled from the project's test units, checked in detail.
 
-use super::{compile_ok, read_unit};
+use super::{compile_ok, edited_all, read_unit};
 use crate::model::{
     ActivityKind, AliasSource, BindingStyle, CleanupOn, Deadline, EndpointRole, ExpressionUse,
-    From, Initiate, PartContent, Process, ScopeId, SoapVersion, To, VariableKind, XPATH_1_0,
-    XPATH_2_0,
+    From, Initiate, PartContent, Process, ScopeId, SoapVersion, To, VariableId, VariableKind,
+    XPATH_1_0, XPATH_2_0,
 };
 use crate::xml::QName;
 
@@ -402,4 +402,87 @@ fn scopes_links_and_for_each() {
     };
     assert_eq!(process.scope(body).variables, [for_each.counter]);
     assert_eq!(process.variable(for_each.counter).name, "i");
+}
+
+/// The variable `name` of `process`.
+fn variable_id(process: &Process, name: &str) -> VariableId {
+    let index = process
+        .variables
+        .iter()
+        .position(|variable| variable.name == name)
+        .unwrap_or_else(|| panic!("no variable {name}"));
+    VariableId(index as u32)
+}
+
+/// RpcCalculator taking `b` of its request with `<fromParts>` and replying with `<toParts>`;
+/// Messaging's onMessage taking its payload with `<fromParts>`.
+#[test]
+fn parts_of_messages_compile_to_their_variables() {
+    let receive = r#"<bpel:receive partnerLink="client" operation="sum" createInstance="yes">
+        <bpel:fromParts><bpel:fromPart part="b" toVariable="counter"/></bpel:fromParts>
+      </bpel:receive>"#;
+    let reply = r#"<bpel:reply partnerLink="client" operation="sum">
+        <bpel:toParts><bpel:toPart part="result" fromVariable="counter"/></bpel:toParts>
+      </bpel:reply>"#;
+    let source = edited_all(
+        "RpcCalculator",
+        &[
+            (
+                "Calculator.bpel",
+                r#"<bpel:receive partnerLink="client" operation="sum" variable="request" createInstance="yes"/>"#,
+                receive,
+            ),
+            (
+                "Calculator.bpel",
+                r#"<bpel:reply partnerLink="client" operation="sum" variable="response"/>"#,
+                reply,
+            ),
+        ],
+    );
+    let unit = compile_ok(&source);
+    let process = &unit.processes[0];
+    let counter = variable_id(process, "counter");
+    let steps = main_sequence(process);
+    let ActivityKind::Receive(receive) = steps[0] else {
+        panic!("{:?}", steps[0])
+    };
+    assert_eq!(receive.variable, None);
+    assert_eq!(receive.from_parts, [("b".to_owned(), counter)]);
+    let ActivityKind::Reply(reply) = steps.last().unwrap() else {
+        panic!()
+    };
+    assert_eq!(reply.variable, None);
+    assert_eq!(reply.to_parts, [("result".to_owned(), counter)]);
+
+    let pick = r#"<onMessage partnerLink="client" operation="poke">
+        <fromParts><fromPart part="payload" toVariable="poke"/></fromParts>"#;
+    let source = edited_all(
+        "Messaging",
+        &[
+            (
+                "Messaging.bpel",
+                r#"<variable name="poked" messageType="tns:PokeMessage"/>"#,
+                r#"<variable name="poke" element="tns:poke"/>"#,
+            ),
+            (
+                "Messaging.bpel",
+                r#"<onMessage partnerLink="client" operation="poke" variable="poked">"#,
+                pick,
+            ),
+            ("Messaging.bpel", "$poked.payload", "$poke"),
+        ],
+    );
+    let unit = compile_ok(&source);
+    let process = &unit.processes[0];
+    let poke = variable_id(process, "poke");
+    let pick = main_sequence(process)
+        .into_iter()
+        .find_map(|step| match step {
+            ActivityKind::Pick(pick) => Some(pick),
+            _ => None,
+        })
+        .unwrap();
+    let message = &pick.on_messages[0].message;
+    assert_eq!(message.variable, None);
+    assert_eq!(message.from_parts, [("payload".to_owned(), poke)]);
 }

@@ -3,14 +3,15 @@
 
 use super::{Machine, ACTIVITY_RECOVERY_NS};
 use crate::model::{
-    ActivityId, ActivityKind, CorrelationUse, Initiate, Invoke, Pattern, Receive, VariableKind,
+    ActivityId, ActivityKind, CorrelationUse, Initiate, Invoke, Pattern, Receive, VariableId,
+    VariableKind,
 };
-use crate::runtime::correlation;
 use crate::runtime::fault::Fault;
 use crate::runtime::state::{
     Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
 };
 use crate::runtime::step::{Action, InvokeOutcome, ReplyOutcome, Route};
+use crate::runtime::{correlation, message, parts};
 use crate::xml::{Document, QName};
 
 /// What an inbox message can go to.
@@ -335,6 +336,7 @@ impl<'p> Machine<'p> {
             false,
             scope,
         )?;
+        let values = self.read_parts(&inbound.message, &receive.from_parts)?;
         if let Some(exchange) = inbound.exchange {
             let conflicting = self.state.open_exchanges.iter().any(|open| {
                 open.partner_link == receive.partner_link
@@ -357,6 +359,7 @@ impl<'p> Machine<'p> {
         if let Some(variable) = receive.variable {
             *self.state.variable_mut(self.model, scope, variable) = Some(inbound.message);
         }
+        self.write_variables(scope, values);
         Ok(())
     }
 
@@ -364,7 +367,7 @@ impl<'p> Machine<'p> {
         let ActivityKind::Reply(reply) = &self.model.activity(activity).kind else {
             unreachable!("activity {activity:?} is not a reply");
         };
-        let message = self.outgoing_message(reply.variable)?;
+        let message = self.outgoing_message(reply.variable, &reply.to_parts)?;
         if reply.fault.is_none() {
             let message_type = self
                 .process
@@ -407,7 +410,7 @@ impl<'p> Machine<'p> {
 
     pub(super) fn run_invoke(&mut self, activity: ActivityId) -> Result<(), Fault> {
         let invoke = self.invoke(activity);
-        let message = self.outgoing_message(invoke.input)?;
+        let message = self.outgoing_message(invoke.input, &invoke.to_parts)?;
         let input_type = self
             .process
             .input_message_of_partner(invoke.partner_link, &invoke.operation);
@@ -430,7 +433,8 @@ impl<'p> Machine<'p> {
 
     /// Sends an invoke's request again (after a restart, a failure or an operator's retry).
     pub(super) fn reissue_invoke(&mut self, activity: ActivityId, attempt: u32) {
-        match self.outgoing_message(self.invoke(activity).input) {
+        let invoke = self.invoke(activity);
+        match self.outgoing_message(invoke.input, &invoke.to_parts) {
             Ok(message) => self.issue_invoke(activity, message, attempt),
             Err(fault) => self.raise(fault),
         }
@@ -564,9 +568,11 @@ impl<'p> Machine<'p> {
                     .collect();
                 let scope = self.scope_ref();
                 self.correlate(&on_response, &message, output_type.as_ref(), false, scope)?;
+                let values = self.read_parts(&message, &invoke.from_parts)?;
                 if let Some(output) = invoke.output {
                     *self.state.variable_mut(self.model, scope, output) = Some(message);
                 }
+                self.write_variables(scope, values);
                 Ok(())
             }
             InvokeOutcome::Fault { name, data, reason } => Err(Fault { name, data, reason }),
@@ -574,13 +580,45 @@ impl<'p> Machine<'p> {
         }
     }
 
+    /// The message a reply or invoke sends: its variable's value, or the message its
+    /// `<toParts>` build from their variables.
     pub(super) fn outgoing_message(
         &self,
-        variable: Option<crate::model::VariableId>,
+        variable: Option<VariableId>,
+        to_parts: &[(String, VariableId)],
     ) -> Result<Document, Fault> {
-        match variable {
-            Some(variable) => Ok(self.read_variable(variable)?.clone()),
-            None => Ok(crate::runtime::message::empty()),
+        if let Some(variable) = variable {
+            return Ok(self.read_variable(variable)?.clone());
+        }
+        let mut built = message::empty();
+        for (part, variable) in to_parts {
+            let value = self.read_variable(*variable)?;
+            let kind = &self.model.variable(*variable).kind;
+            parts::write_part(&mut built, part, kind, value);
+        }
+        Ok(built)
+    }
+
+    /// The values the `<fromParts>` of a receive or invoke give their variables from an
+    /// incoming message; read before any of them is written, so a fault leaves them all.
+    fn read_parts(
+        &self,
+        message: &Document,
+        from_parts: &[(String, VariableId)],
+    ) -> Result<Vec<(VariableId, Document)>, Fault> {
+        from_parts
+            .iter()
+            .map(|(part, variable)| {
+                let kind = &self.model.variable(*variable).kind;
+                Ok((*variable, parts::read_part(message, part, kind)?))
+            })
+            .collect()
+    }
+
+    /// Sets variables, seen from scope instance `scope`.
+    fn write_variables(&mut self, scope: ScopeRef, values: Vec<(VariableId, Document)>) {
+        for (variable, value) in values {
+            *self.state.variable_mut(self.model, scope, variable) = Some(value);
         }
     }
 

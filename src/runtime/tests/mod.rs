@@ -6,8 +6,11 @@
 //!
 //! The unit offers the partner link `client` (port type `t:Service`: request-response
 //! `call` and one-way `notify`) and uses the partner link `partner` (port type `t:Partner`:
-//! request-response `ask` with the fault `oops`, one-way `tell`). Every message is `t:Msg`,
-//! one element part `body` holding a `t:doc`, whose `key` child is the property `t:key`.
+//! request-response `ask` with the fault `oops`, one-way `tell`). Their messages are
+//! `t:Msg`, one element part `body` holding a `t:doc`, whose `key` child is the property
+//! `t:key`. The operations `swap` (request-response) and `post` (one-way) of `client` and
+//! `trade` (request-response) of `partner` take `t:Pair`: a type part `a` (xsd:string) and
+//! an element part `b` (a `t:doc`).
 
 mod assign;
 mod concurrency;
@@ -17,6 +20,7 @@ mod faults;
 mod initialize;
 mod invoke;
 mod messaging;
+mod parts;
 mod scopes;
 mod state;
 mod wait;
@@ -67,6 +71,10 @@ pub const WSDL: &str = r#"<wsdl:definitions targetNamespace="urn:t"
       <wsdl:input message="t:Msg"/><wsdl:output message="t:Msg"/>
     </wsdl:operation>
     <wsdl:operation name="notify"><wsdl:input message="t:Msg"/></wsdl:operation>
+    <wsdl:operation name="swap">
+      <wsdl:input message="t:Pair"/><wsdl:output message="t:Pair"/>
+    </wsdl:operation>
+    <wsdl:operation name="post"><wsdl:input message="t:Pair"/></wsdl:operation>
   </wsdl:portType>
   <wsdl:portType name="Partner">
     <wsdl:operation name="ask">
@@ -74,6 +82,9 @@ pub const WSDL: &str = r#"<wsdl:definitions targetNamespace="urn:t"
       <wsdl:fault name="oops" message="t:Msg"/>
     </wsdl:operation>
     <wsdl:operation name="tell"><wsdl:input message="t:Msg"/></wsdl:operation>
+    <wsdl:operation name="trade">
+      <wsdl:input message="t:Pair"/><wsdl:output message="t:Pair"/>
+    </wsdl:operation>
   </wsdl:portType>
   <wsdl:binding name="ServiceBinding" type="t:Service">
     <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
