@@ -169,6 +169,7 @@ pub struct Receive {
     pub message_exchange: Option<String>,
     /// `<fromParts>`: each part of the incoming message named here is copied into its
     /// variable, the others are dropped. Empty when the message goes to `variable`.
+    #[serde(default)]
     pub from_parts: Vec<(String, VariableId)>,
 }
 
@@ -183,6 +184,7 @@ pub struct Reply {
     pub message_exchange: Option<String>,
     /// `<toParts>`: the message is built from these variables, one per part of the
     /// message, in the message's part order. Empty when the message is `variable`.
+    #[serde(default)]
     pub to_parts: Vec<(String, VariableId)>,
 }
 
@@ -194,8 +196,10 @@ pub struct Invoke {
     pub input: Option<VariableId>,
     pub output: Option<VariableId>,
     /// `<toParts>`, as on a [`Reply`]; empty when the request is `input`.
+    #[serde(default)]
     pub to_parts: Vec<(String, VariableId)>,
     /// `<fromParts>`, as on a [`Receive`]; empty when the response goes to `output`.
+    #[serde(default)]
     pub from_parts: Vec<(String, VariableId)>,
     pub correlations: Vec<CorrelationUse>,
     /// ODE's `<ext:failureHandling>`, from the invoke or from deploy.xml.

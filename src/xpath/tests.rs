@@ -450,13 +450,15 @@ fn boolean_and_number_functions() {
 
 #[test]
 fn date_time_functions() {
+    // Fractional seconds lose their trailing zeros (…:05.1Z, …:05Z), as XML Schema's
+    // canonical form says, so only the fixed parts are checked.
     let dt = free_string("current-dateTime()");
-    assert_eq!(dt.len(), 24, "{dt}");
+    assert!((20..=24).contains(&dt.len()), "{dt}");
     assert!(dt.ends_with('Z') && dt.as_bytes()[10] == b'T', "{dt}");
     let date = free_string("current-date()");
     assert_eq!(date.len(), 11, "{date}");
     let time = free_string("current-time()");
-    assert_eq!(time.len(), 13, "{time}");
+    assert!((9..=13).contains(&time.len()) && time.ends_with('Z'), "{time}");
 }
 
 struct ExtensionContext;
