@@ -100,7 +100,7 @@ impl Saved {
         scope: ScopeRef,
         copies: &[Copy],
     ) -> Self {
-        let chain = state.chain(scope);
+        let chain: Vec<ScopeRef> = state.chain(scope).collect();
         let endpoints = copies
             .iter()
             .any(|copy| matches!(copy.to, To::PartnerLink(_)))
@@ -465,7 +465,7 @@ fn owner(
     scope: ScopeRef,
     document: &Document,
 ) -> Option<VariableId> {
-    state.chain(scope).into_iter().find_map(|id| {
+    state.chain(scope).find_map(|id| {
         let instance = state.scope(id);
         let slot = instance
             .variables

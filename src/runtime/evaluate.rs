@@ -41,7 +41,7 @@ impl<'a> Visible<'a> {
 
     /// The variable called `name` here: the innermost declaration wins.
     pub fn named(&self, process: &CompiledProcess, name: &str) -> Option<VariableId> {
-        self.state.chain(self.scope).into_iter().find_map(|id| {
+        self.state.chain(self.scope).find_map(|id| {
             let declared = process.model.scope(self.state.scope(id).scope);
             declared
                 .variables

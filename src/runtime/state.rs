@@ -461,14 +461,10 @@ impl InstanceState {
     }
 
     /// The scope instances `from` sees, innermost first.
-    pub fn chain(&self, from: ScopeRef) -> Vec<ScopeRef> {
-        let mut chain = Vec::new();
-        let mut current = Some(from);
-        while let Some(id) = current {
-            chain.push(id);
-            current = self.scopes[id as usize].as_ref().and_then(|s| s.parent);
-        }
-        chain
+    pub fn chain(&self, from: ScopeRef) -> impl Iterator<Item = ScopeRef> + '_ {
+        std::iter::successors(Some(from), |&id| {
+            self.scopes.get(id as usize)?.as_ref()?.parent
+        })
     }
 
     /// Every exchange an invoke of this instance awaits, with its activity.

@@ -458,7 +458,10 @@ fn date_time_functions() {
     let date = free_string("current-date()");
     assert_eq!(date.len(), 11, "{date}");
     let time = free_string("current-time()");
-    assert!((9..=13).contains(&time.len()) && time.ends_with('Z'), "{time}");
+    assert!(
+        (9..=13).contains(&time.len()) && time.ends_with('Z'),
+        "{time}"
+    );
 }
 
 struct ExtensionContext;

@@ -578,17 +578,16 @@ impl Machine<'_> {
     /// the current thread's scope outward, that handles a fault, a termination or a
     /// compensation.
     pub(super) fn handling_scope(&self) -> ScopeRef {
-        let chain = self.state.chain(self.scope_ref());
-        chain
-            .iter()
-            .copied()
+        let current = self.scope_ref();
+        self.state
+            .chain(current)
             .find(|&id| {
                 matches!(
                     self.state.scope(id).phase,
                     Phase::HandlingFault(_) | Phase::HandlingTermination | Phase::Compensating
                 )
             })
-            .unwrap_or(chain[0])
+            .unwrap_or(current)
     }
 
     /// The fault scope instance `instance` handles (for rethrow).
