@@ -46,6 +46,21 @@ async fn a_completion_condition_that_cannot_hold_is_a_completion_condition_failu
 }
 
 #[tokio::test]
+async fn copying_a_message_into_a_simple_typed_variable_is_a_mismatched_assignment() {
+    standard_fault("mismatchedAssignmentFailure").await;
+}
+
+#[tokio::test]
+async fn an_assign_validating_a_value_outside_its_type_is_invalid_variables() {
+    standard_fault("invalidVariables").await;
+}
+
+#[tokio::test]
+async fn a_scope_whose_variable_initialiser_faults_is_a_scope_initialization_failure() {
+    standard_fault("scopeInitializationFailure").await;
+}
+
+#[tokio::test]
 async fn a_message_against_its_uninitiated_correlation_set_is_a_correlation_violation() {
     standard_fault("correlationViolation").await;
 }
