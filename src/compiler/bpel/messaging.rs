@@ -18,14 +18,19 @@ impl<'a> ProcessCompiler<'a> {
             self.file
                 .yes_no_attr(node, "createInstance", false, self.diagnostics);
         let correlations = self.correlations(node, None);
-        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
+        let message_exchange = self.message_exchange(node);
         let (partner_link, operation) = target?;
         self.inbound
             .entry(partner_link)
             .or_insert_with(|| self.file.location(node));
         let variable = variable?;
         if let Some(variable) = variable {
-            self.check_message_variable(node, variable, operation.input.as_ref(), "SA00058");
+            // An onEvent's variable has its own rule, the same as a receive's.
+            let rule = match self.file.local_name(node) {
+                "onEvent" => "SA00087",
+                _ => "SA00058",
+            };
+            self.check_message_variable(node, variable, operation.input.as_ref(), rule);
         }
         Some(Receive {
             partner_link,
@@ -46,7 +51,7 @@ impl<'a> ProcessCompiler<'a> {
             .attr(node, "faultName")
             .map(|_| self.qname_attr(node, "faultName"));
         let correlations = self.correlations(node, None);
-        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
+        let message_exchange = self.message_exchange(node);
         let (partner_link, operation) = target?;
         if operation.is_one_way() {
             let message = format!(
@@ -77,7 +82,7 @@ impl<'a> ProcessCompiler<'a> {
         };
         let variable = variable?;
         if let Some(variable) = variable {
-            self.check_message_variable(node, variable, expected, "SA00059");
+            self.check_message_variable(node, variable, expected, "SA00058");
         }
         Some(Reply {
             partner_link,
@@ -97,6 +102,7 @@ impl<'a> ProcessCompiler<'a> {
         let (partner_link, operation) = target?;
         let correlations = self.correlations(node, Some(operation));
         let (input, output) = (input?, output?);
+        self.check_invoke_input(node, input, operation);
         if let Some(input) = input {
             self.check_message_variable(node, input, operation.input.as_ref(), "SA00048");
         }
@@ -267,7 +273,7 @@ impl<'a> ProcessCompiler<'a> {
             .file
             .required_attr(node, "set", "SA00046", self.diagnostics)?;
         let Some(set) = self.lookup_correlation_set(name.trim()) else {
-            self.error(node, "SA00046", format!("unknown correlation set '{name}'"));
+            self.unknown_correlation_set(node, name.trim());
             return None;
         };
         let initiate = match self.file.attr(node, "initiate").map(str::trim) {

@@ -18,6 +18,7 @@ pub(crate) mod imports;
 mod links;
 mod messaging;
 mod pick;
+mod rules;
 mod scopes;
 mod start;
 
@@ -187,6 +188,7 @@ impl<'a> ProcessCompiler<'a> {
         };
         self.scopes[ScopeId::PROCESS.index()].body = root;
         self.resolve_compensate_targets();
+        self.check_process_rules();
         let links = self.finish_links();
         if !self.incomplete && !links.is_empty() {
             self.check_control_cycles(root, &links);

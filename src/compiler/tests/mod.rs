@@ -5,6 +5,7 @@
 mod corpus;
 mod draft;
 mod errors;
+mod rules;
 mod stylesheets;
 mod units;
 
