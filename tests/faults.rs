@@ -46,11 +46,6 @@ async fn a_completion_condition_that_cannot_hold_is_a_completion_condition_failu
 }
 
 #[tokio::test]
-async fn copying_a_message_into_a_simple_typed_variable_is_a_mismatched_assignment() {
-    standard_fault("mismatchedAssignmentFailure").await;
-}
-
-#[tokio::test]
 async fn an_assign_validating_a_value_outside_its_type_is_invalid_variables() {
     standard_fault("invalidVariables").await;
 }

@@ -30,7 +30,7 @@ pub(super) fn load(process: &mut Process, source: &UnitSource, diagnostics: &mut
         for uri in xpath.literal_first_arguments(&function) {
             let Some(uri) = uri else {
                 let message = "the first argument of bpel:doXslTransform must be a string literal";
-                diagnostics.error(&expression.location, RULE, message);
+                diagnostics.error(&expression.location, "SA00039", message);
                 continue;
             };
             if process.stylesheets.contains_key(&uri) {

@@ -567,7 +567,7 @@ impl DocumentReader<'_, '_, '_> {
                 .map(PartContent::Element),
             _ => {
                 let message = format!("property {name} needs exactly one of type, element");
-                self.error(node, "WSDL-PROPERTY", message);
+                self.error(node, "SA00019", message);
                 None
             }
         };
@@ -634,16 +634,33 @@ impl DocumentReader<'_, '_, '_> {
                 source: file.trimmed_text(query),
                 namespaces: file.prefixes(query),
             };
-            if let Err(error) = XPath::compile(&alias.source, &alias.namespaces) {
-                let message = format!("{error} in '{}'", alias.source);
-                self.error(query, "XPATH", message);
+            match XPath::compile(&alias.source, &alias.namespaces) {
+                Err(error) => {
+                    let message = format!("{error} in '{}'", alias.source);
+                    self.error(query, "XPATH", message);
+                }
+                // SA00029: the query reads the aliased value only.
+                Ok(xpath)
+                    if !xpath.variable_references().is_empty()
+                        || xpath
+                            .extension_calls()
+                            .iter()
+                            .any(|(function, _)| function.ns == super::bpel::BPEL_NS) =>
+                {
+                    let message = format!(
+                        "the query of an alias cannot use variables or WS-BPEL functions: '{}'",
+                        alias.source
+                    );
+                    self.error(query, "SA00029", message);
+                }
+                Ok(_) => {}
             }
             alias
         });
         let key = (property.clone(), source.clone());
         if !self.loader.alias_keys.insert(key) {
             let message = format!("a second alias of {property} for the same source");
-            return self.error(node, "SA00019", message);
+            return self.error(node, "SA00022", message);
         }
         self.loader
             .definitions

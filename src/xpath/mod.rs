@@ -25,6 +25,7 @@
 mod ast;
 mod eval;
 mod functions;
+mod inspect;
 mod lexer;
 mod parser;
 mod result_trees;
@@ -45,6 +46,7 @@ use std::sync::Arc;
 use crate::xml::{Document, NodeId, QName};
 
 pub use functions::FN_NS;
+pub use inspect::Argument;
 pub use result_trees::ResultTrees;
 pub use temporal::{Duration, Moment, Temporal, TemporalType};
 pub use types::XS_NS;

@@ -91,11 +91,12 @@ impl ProcessCompiler<'_> {
             );
             return None;
         };
-        let from = self.source_spec(from);
-        let to = self.target_spec(to);
+        let (from, to) = (self.source_spec(from), self.target_spec(to));
+        let (from, to) = (from?, to?);
+        self.check_message_copy(node, &from, &to);
         Some(Copy {
-            from: from?,
-            to: to?,
+            from,
+            to,
             keep_src_element_name,
             ignore_missing_from_data,
             insert_missing_to_data,
@@ -118,6 +119,7 @@ impl ProcessCompiler<'_> {
             if !present.is_empty() {
                 return self.bad_spec(node, "a <literal> takes no variable or partner link");
             }
+            self.check_literal(literal);
             return Some(From::Literal(self.file.content_forest(literal)));
         }
         match present.as_slice() {

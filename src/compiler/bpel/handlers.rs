@@ -50,6 +50,7 @@ impl ProcessCompiler<'_> {
         scope: ScopeId,
         handler: Handler,
     ) -> Option<ActivityId> {
+        self.check_handler_root_scopes(node);
         let saved = self.handler.replace((handler, scope));
         let saved_fault = std::mem::replace(&mut self.in_fault_handler, handler == Handler::Fault);
         let level = match handler {
@@ -209,6 +210,7 @@ impl ProcessCompiler<'_> {
             let message = "messageType and element of an <onEvent> need a variable";
             self.error(node, "SA00085", message.to_owned());
         }
+        self.check_on_event_redeclarations(node);
         let message = self.receive(node);
         let activity = match self.file.element_named(node, BPEL_NS, "scope") {
             Some(child) => self.activity(child),
@@ -279,18 +281,18 @@ impl ProcessCompiler<'_> {
         Some(ActivityKind::Rethrow)
     }
 
-    /// `<compensate>`: only in a fault, compensation or termination handler (SA00007).
+    /// `<compensate>`: only in a fault, compensation or termination handler (SA00008).
     pub(super) fn compensate(&mut self, node: NodeId) -> Option<ActivityKind> {
         if self.handler.is_none() {
             let message =
                 "<compensate> is only allowed in a fault, compensation or termination handler";
-            self.error(node, "SA00007", message.to_owned());
+            self.error(node, "SA00008", message.to_owned());
             return None;
         }
         Some(ActivityKind::Compensate)
     }
 
-    /// `<compensateScope>` (activity `id`): only in a handler (SA00008); its target is
+    /// `<compensateScope>` (activity `id`): only in a handler (SA00007); its target is
     /// resolved once every scope is known.
     pub(super) fn compensate_scope(
         &mut self,
@@ -300,7 +302,7 @@ impl ProcessCompiler<'_> {
         let Some((_, scope)) = self.handler else {
             let message =
                 "<compensateScope> is only allowed in a fault, compensation or termination handler";
-            self.error(node, "SA00008", message.to_owned());
+            self.error(node, "SA00007", message.to_owned());
             return None;
         };
         // The 2004 draft wrote `<compensate scope="…">`.
@@ -317,18 +319,35 @@ impl ProcessCompiler<'_> {
     }
 
     /// Points each `<compensateScope>` at its target: a scope (or invoke with handlers)
-    /// of that name immediately enclosed by the scope whose handler holds it (SA00077).
+    /// of that name immediately enclosed by the scope whose handler holds it (SA00077),
+    /// event handlers' scopes included; an activity of that name that is neither breaks
+    /// SA00078.
     pub(super) fn resolve_compensate_targets(&mut self) {
         for (id, target, owner) in std::mem::take(&mut self.compensate_targets) {
-            let found = self.scopes.iter().position(|scope| {
-                scope.parent == Some(owner)
-                    && scope.activity.is_some_and(|activity| {
-                        matches!(
-                            self.activities[activity.index()].kind,
-                            ActivityKind::Scope(_)
-                        ) && self.activities[activity.index()].name.as_deref() == Some(&target)
-                    })
+            let found = (0..self.scopes.len()).find(|&index| {
+                self.scopes[index].activity.is_some_and(|activity| {
+                    let activity = &self.activities[activity.index()];
+                    matches!(
+                        activity.kind,
+                        ActivityKind::Scope(_) | ActivityKind::Invoke(_)
+                    ) && activity.name.as_deref() == Some(&target)
+                }) && self.enclosing_scope(ScopeId(index as u32)) == Some(owner)
             });
+            let compensable = |kind: &ActivityKind| {
+                matches!(kind, ActivityKind::Scope(_) | ActivityKind::Invoke(_))
+            };
+            let elsewhere = self.activities.iter().find(|activity| {
+                activity.name.as_deref() == Some(&target) && !compensable(&activity.kind)
+            });
+            if found.is_none() && elsewhere.is_some() {
+                let message = format!(
+                    "compensateScope target '{target}' is neither a scope nor an invoke with \
+                     handlers"
+                );
+                let at = self.activities[id.index()].location.clone();
+                self.diagnostics.error(&at, "SA00078", message);
+                continue;
+            }
             match found {
                 Some(index) => {
                     self.activities[id.index()].kind =

@@ -21,7 +21,7 @@ impl<'a> ProcessCompiler<'a> {
             self.file
                 .yes_no_attr(node, "createInstance", false, self.diagnostics);
         let correlations = self.correlations(node, None);
-        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
+        let message_exchange = self.message_exchange(node);
         let (partner_link, operation) = target?;
         self.inbound
             .entry(partner_link)
@@ -39,7 +39,12 @@ impl<'a> ProcessCompiler<'a> {
                 let message = format!("<{element}> with <fromParts> cannot have a variable");
                 self.error(node, rule, message);
             }
-            self.check_message_variable(node, variable, operation.input.as_ref(), "SA00058");
+            // An onEvent's variable has its own rule, the same as a receive's.
+            let rule = match self.file.local_name(node) {
+                "onEvent" => "SA00087",
+                _ => "SA00058",
+            };
+            self.check_message_variable(node, variable, operation.input.as_ref(), rule);
         }
         Some(Receive {
             partner_link,
@@ -60,7 +65,7 @@ impl<'a> ProcessCompiler<'a> {
             .attr(node, "faultName")
             .map(|_| self.qname_attr(node, "faultName"));
         let correlations = self.correlations(node, None);
-        let message_exchange = self.file.attr(node, "messageExchange").map(str::to_owned);
+        let message_exchange = self.message_exchange(node);
         let (partner_link, operation) = target?;
         if operation.is_one_way() {
             let message = format!(
@@ -96,7 +101,7 @@ impl<'a> ProcessCompiler<'a> {
                 let message = "<reply> with <toParts> cannot have a variable";
                 self.error(node, "SA00059", message.to_owned());
             }
-            self.check_message_variable(node, variable, expected, "SA00059");
+            self.check_message_variable(node, variable, expected, "SA00058");
         }
         Some(Reply {
             partner_link,
@@ -119,6 +124,7 @@ impl<'a> ProcessCompiler<'a> {
         let from_parts = self.parts(node, PartsList::From, operation.output.as_ref());
         let (input, output) = (input?, output?);
         let has_from_parts = self.has_parts(node, PartsList::From);
+        self.check_invoke_input(node, input, operation);
         if let Some(input) = input {
             if self.has_parts(node, PartsList::To) {
                 let message = "<invoke> with <toParts> cannot have an inputVariable";
@@ -290,7 +296,7 @@ impl<'a> ProcessCompiler<'a> {
             .file
             .required_attr(node, "set", "SA00046", self.diagnostics)?;
         let Some(set) = self.lookup_correlation_set(name.trim()) else {
-            self.error(node, "SA00046", format!("unknown correlation set '{name}'"));
+            self.unknown_correlation_set(node, name.trim());
             return None;
         };
         let initiate = match self.file.attr(node, "initiate").map(str::trim) {

@@ -19,6 +19,7 @@ mod links;
 mod messaging;
 mod parts;
 mod pick;
+mod rules;
 mod scopes;
 mod start;
 
@@ -188,6 +189,7 @@ impl<'a> ProcessCompiler<'a> {
         };
         self.scopes[ScopeId::PROCESS.index()].body = root;
         self.resolve_compensate_targets();
+        self.check_process_rules();
         let links = self.finish_links();
         if !self.incomplete && !links.is_empty() {
             self.check_control_cycles(root, &links);

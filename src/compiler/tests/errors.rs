@@ -170,7 +170,7 @@ fn message_type_mismatches() {
         &compile_err(&source),
         BPEL,
         line_of(&source, BPEL, "<reply"),
-        "SA00059",
+        "SA00058",
     );
 }
 
@@ -396,11 +396,11 @@ fn link_rules() {
 #[test]
 fn handler_only_activities() {
     refused("<rethrow/>", "<rethrow/>", "SA00006");
-    refused("<compensate/>", "<compensate/>", "SA00007");
+    refused("<compensate/>", "<compensate/>", "SA00008");
     refused(
         "<compensateScope target=\"inner\"/>",
         "<compensateScope",
-        "SA00008",
+        "SA00007",
     );
     refused(
         "<scope><faultHandlers><catchAll>

@@ -6,6 +6,7 @@ mod corpus;
 mod defaults;
 mod draft;
 mod errors;
+mod rules;
 mod stylesheets;
 mod units;
 

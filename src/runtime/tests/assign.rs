@@ -269,14 +269,14 @@ fn reading_an_unset_variable_is_an_uninitialized_variable() {
 }
 
 #[test]
-fn copying_between_incompatible_variables_is_a_mismatched_assignment() {
+fn copying_between_incompatible_variables_is_refused_at_deployment() {
     for copy in [
         r#"<copy><from variable="request"/><to variable="doc"/></copy>"#,
         r#"<copy><from variable="request"/><to variable="pair"/></copy>"#,
     ] {
-        let (env, output) = run("<key>k1</key>", copy);
-        assert_faulted(&env, &output, &bpel("mismatchedAssignmentFailure"));
-        assert!(env.variable("doc").is_none() && env.variable("pair").is_none());
+        let assign = format!("<assign>{copy}</assign>");
+        let diagnostics = super::refused(&sequence(&[RECEIVE_NOTIFY, &assign]));
+        assert!(diagnostics.has_rule("SA00043"), "{diagnostics}");
     }
 }
 

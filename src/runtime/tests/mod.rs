@@ -210,19 +210,32 @@ fn process_source(declarations: &Declarations, body: &str) -> String {
     )
 }
 
-/// Compiles the test process as the engine installs it.
-pub fn compile_process(declarations: &Declarations, body: &str) -> CompiledProcess {
+/// The unit of the test process with `declarations` and `body`.
+fn unit_source(declarations: &Declarations, body: &str) -> UnitSource {
     let files = [
         ("Test.wsdl", WSDL.to_owned()),
         ("Test.bpel", process_source(declarations, body)),
         ("deploy.xml", DEPLOY.to_owned()),
     ];
-    let source = UnitSource::new(
+    UnitSource::new(
         "Test",
         files.map(|(path, text)| (path.to_owned(), text.into_bytes())),
     )
-    .expect("valid unit paths");
-    let unit = compile(&source).unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
+    .expect("valid unit paths")
+}
+
+/// The diagnostics of a test process with `body` that the compiler must refuse.
+pub fn refused(body: &str) -> crate::compiler::Diagnostics {
+    match compile(&unit_source(&Declarations::default(), body)) {
+        Ok(_) => panic!("the process compiled but should not have"),
+        Err(diagnostics) => diagnostics,
+    }
+}
+
+/// Compiles the test process as the engine installs it.
+pub fn compile_process(declarations: &Declarations, body: &str) -> CompiledProcess {
+    let unit = compile(&unit_source(declarations, body))
+        .unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
     let model = unit.processes[0].clone();
     let mut my_endpoints = vec![None; model.partner_links.len()];
     let mut partner_endpoints = vec![None; model.partner_links.len()];
