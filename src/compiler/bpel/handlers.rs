@@ -4,7 +4,9 @@
 //! `<compensateScope>` and `<rethrow>`.
 
 use super::links::LinkLevel;
-use super::scopes::Handler;
+use std::collections::{HashMap, HashSet};
+
+use super::scopes::{Frame, Handler};
 use super::{ProcessCompiler, BPEL_NS};
 use crate::model::{
     ActivityId, ActivityKind, Catch, Deadline, EventHandlers, ExpressionUse, FaultHandlers,
@@ -211,7 +213,6 @@ impl ProcessCompiler<'_> {
             self.error(node, "SA00085", message.to_owned());
         }
         self.check_on_event_redeclarations(node);
-        let message = self.receive(node);
         let activity = match self.file.element_named(node, BPEL_NS, "scope") {
             Some(child) => self.activity(child),
             None => {
@@ -219,6 +220,32 @@ impl ProcessCompiler<'_> {
                 None
             }
         };
+        // The onEvent's correlation sets may be declared by its scope (SA00088), which is
+        // instantiated when a message arrives: they are visible to the onEvent's message.
+        let child_scope =
+            activity.and_then(|activity| match self.activities[activity.index()].kind {
+                ActivityKind::Scope(scope) => Some(scope),
+                _ => None,
+            });
+        if let Some(child) = child_scope {
+            let correlation_sets = self.scopes[child.index()]
+                .correlation_sets
+                .iter()
+                .map(|&set| (self.correlation_sets[set.index()].name.clone(), set))
+                .collect();
+            self.frames.push(Frame {
+                scope: child,
+                variables: HashMap::new(),
+                partner_links: HashMap::new(),
+                correlation_sets,
+                message_exchanges: HashSet::new(),
+                counter: None,
+            });
+        }
+        let message = self.receive(node);
+        if child_scope.is_some() {
+            self.close_scope();
+        }
         self.close_scope();
         let activity = activity?;
         self.scopes[scope.index()].activity = Some(activity);

@@ -185,27 +185,17 @@ impl ProcessCompiler<'_> {
     }
 
     /// Reports the correlation set `name` of `<correlation>` `node` that no enclosing scope
-    /// declares (SA00046; SA00088 on an onEvent). The scope of an onEvent may declare it,
-    /// which Baton does not support.
+    /// (nor, on an onEvent, its own scope) declares (SA00046; SA00088 on an onEvent).
     pub(super) fn unknown_correlation_set(&mut self, node: NodeId, name: &str) {
         let on_event = self
             .file
             .doc
             .parent(node)
             .and_then(|list| self.file.doc.parent(list))
-            .filter(|&owner| self.file.is(owner, BPEL_NS, "onEvent"));
+            .is_some_and(|owner| self.file.is(owner, BPEL_NS, "onEvent"));
         let message = format!("unknown correlation set '{name}'");
-        match on_event {
-            Some(owner) if self.on_event_scope_declares(owner, "correlationSet", name) => {
-                let message = format!(
-                    "correlation set '{name}' is declared by the scope of the <onEvent>: \
-                     only sets of enclosing scopes are supported"
-                );
-                self.error(node, "UNSUPPORTED", message);
-            }
-            Some(_) => self.error(node, "SA00088", message),
-            None => self.error(node, "SA00046", message),
-        }
+        let rule = if on_event { "SA00088" } else { "SA00046" };
+        self.error(node, rule, message);
     }
 
     /// True when the `<scope>` of the onEvent `node` declares a `kind` named `name`.

@@ -277,18 +277,33 @@ impl<'p> Machine<'p> {
                 let instance =
                     self.state
                         .add_scope(self.model, on_event.scope, Some(scope), None, None);
+                let ActivityKind::Scope(child) = self.model.activity(on_event.activity).kind else {
+                    unreachable!("an onEvent's activity is a scope");
+                };
                 let thread = self.spawn(Thread {
                     scope: instance,
                     flow: None,
-                    stack: vec![Frame::Run(on_event.activity)],
+                    stack: Vec::new(),
                     waiting: None,
                     parent: None,
                     doomed: false,
                     last_scope_succeeded: true,
                 });
                 self.state.scope_mut(instance).body = Some(thread);
+                // The onEvent's scope starts with the message, so that the correlation sets it
+                // declares take the message's values.
                 self.current = thread;
-                if let Err(fault) = self.take_message(&on_event.message, inbound, thread) {
+                self.start_scope(child, None);
+                let Some(Waiting::Scope(started)) = self.state.thread(thread).waiting else {
+                    unreachable!("the thread waits for the scope it started");
+                };
+                let body = self
+                    .state
+                    .scope(started)
+                    .body
+                    .expect("a started scope runs its body");
+                self.current = body;
+                if let Err(fault) = self.take_message(&on_event.message, inbound, body) {
                     self.raise(fault);
                 }
             }

@@ -214,3 +214,24 @@ fn on_alarm_runs_when_its_time_comes() {
     assert_eq!(env.fire_timer().status, InstanceStatus::Completed);
     assert_eq!(env.text("s"), "alarm,done");
 }
+
+#[test]
+fn an_on_event_initiates_the_correlation_sets_its_own_scope_declares() {
+    let mut env = logged(&[r#"<scope>
+             <eventHandlers>
+               <onEvent partnerLink="client" operation="notify" messageType="t:Msg" variable="event">
+                 <correlations><correlation set="each" initiate="yes"/></correlations>
+                 <scope>
+                   <correlationSets><correlationSet name="each" properties="t:key"/></correlationSets>
+                   <assign><copy><from>concat($s, $event.body/key)</from><to variable="s"/></copy></assign>
+                 </scope>
+               </onEvent>
+             </eventHandlers>
+             <wait><for>'PT1H'</for></wait>
+           </scope>"#]);
+    env.notify("");
+    let first = env.notify("<key>a</key>");
+    assert_eq!(first.routes.len(), 1, "{:?}", first.routes);
+    env.notify("<key>b</key>");
+    assert_eq!(env.text("s"), "ab");
+}
