@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long a request-response caller waits for its reply.
     pub reply_timeout_ms: u64,
+    /// Whether the management API is served under `/admin` on the same port.
+    pub admin: bool,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +62,7 @@ impl Default for ServerConfig {
             workers: 0,
             max_body_bytes: 4 * 1024 * 1024,
             reply_timeout_ms: 120_000,
+            admin: true,
         }
     }
 }

@@ -11,7 +11,9 @@
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
 //! - [`deploy`]: the deploy directory, versions and retirement.
 //! - [`config`], [`server`]: configuration and `baton serve`.
+//! - [`admin`]: the management API on the server's HTTP port, and its client.
 
+pub mod admin;
 pub mod compiler;
 pub mod config;
 pub mod deploy;

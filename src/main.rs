@@ -4,7 +4,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use baton::admin::client::AdminClient;
 use baton::config::{Configuration, Overrides};
+use baton::runtime::step::RecoveryAction;
 use baton::store::InstanceFilter;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -51,6 +53,25 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
+    /// Lists an instance's failed activities: invokes whose call failed, waiting for an
+    /// operator (asks the running server).
+    Failures {
+        instance: i64,
+        /// The server's address (default: from the configuration's host and port).
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Settles a failed activity of an instance: retry the call, cancel it (the activity
+    /// completes without its outcome), or fault (raises ext:activityFailure).
+    Recover {
+        instance: i64,
+        /// The failed call's exchange, as `baton failures` lists it.
+        exchange: String,
+        action: RecoveryAction,
+        /// The server's address (default: from the configuration's host and port).
+        #[arg(long)]
+        server: Option<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -80,6 +101,19 @@ fn main() -> anyhow::Result<()> {
         Command::Processes => actix::System::new().block_on(processes(config)),
         Command::Instances { pid, status, limit } => {
             actix::System::new().block_on(instances(config, pid, status, limit))
+        }
+        Command::Failures { instance, server } => {
+            let client = AdminClient::new(&server_url(&config, server));
+            actix::System::new().block_on(failures(client, instance))
+        }
+        Command::Recover {
+            instance,
+            exchange,
+            action,
+            server,
+        } => {
+            let client = AdminClient::new(&server_url(&config, server));
+            actix::System::new().block_on(recover(client, instance, &exchange, action))
         }
     }
 }
@@ -268,5 +302,66 @@ async fn instances(
             instance.failure.unwrap_or_default()
         );
     }
+    Ok(())
+}
+
+/// The running server's address: `given`, else the configured host and port (a wildcard
+/// host reached on the loopback address).
+fn server_url(config: &Configuration, given: Option<String>) -> String {
+    if let Some(url) = given {
+        return url;
+    }
+    match config.bind_address() {
+        Ok(mut address) => {
+            if address.ip().is_unspecified() {
+                address.set_ip(match address {
+                    std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            format!("http://{address}")
+        }
+        Err(_) => format!("http://{}:{}", config.server.host, config.server.port),
+    }
+}
+
+async fn failures(client: AdminClient, instance: i64) -> anyhow::Result<()> {
+    let list = client.failures(instance).await?;
+    if list.failures.is_empty() {
+        println!("instance {instance} has no failed activities");
+        return Ok(());
+    }
+    println!(
+        "{:<12} {:<20} {:<24} {:<16} {:<16} REASON",
+        "EXCHANGE", "ACTIVITY", "LOCATION", "PARTNER-LINK", "OPERATION"
+    );
+    for failure in list.failures {
+        println!(
+            "{:<12} {:<20} {:<24} {:<16} {:<16} {}",
+            failure.exchange,
+            failure.activity.as_deref().unwrap_or("-"),
+            failure.location,
+            failure.partner_link,
+            failure.operation,
+            failure.reason
+        );
+    }
+    Ok(())
+}
+
+async fn recover(
+    client: AdminClient,
+    instance: i64,
+    exchange: &str,
+    action: RecoveryAction,
+) -> anyhow::Result<()> {
+    let settled = client.settle(instance, exchange, action).await?;
+    println!(
+        "{} sent for exchange {} of instance {}; the instance is {}",
+        settled.action.as_str(),
+        settled.exchange,
+        settled.instance,
+        settled.status
+    );
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! `baton serve`: opens the store, starts the engine, installs the deployments, resumes the
-//! instances that were running, and serves SOAP/HTTP until shut down.
+//! instances that were running, and serves SOAP/HTTP (and the [`admin`] API) until shut down.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::time::Duration;
 use baton_transports::http::{self, HttpServerConfig};
 use tokio_util::sync::CancellationToken;
 
+use crate::admin;
 use crate::config::Configuration;
 use crate::deploy::Deployer;
 use crate::engine::Engine;
@@ -85,8 +86,10 @@ pub async fn run(
         ..HttpServerConfig::default()
     };
     let (dispatcher, stop) = (engine.clone(), shutdown.clone());
-    let serving =
-        actix::spawn(async move { http::serve(listener, &http_config, dispatcher, stop).await });
+    let routes = admin::routes::routes(engine.clone(), config.server.admin);
+    let serving = actix::spawn(async move {
+        http::serve_with(listener, &http_config, dispatcher, routes, stop).await
+    });
     let deployer = Deployer::start(engine.clone(), config.deploy.dir.clone()).await?;
     let recovered = engine.recover().await?;
     engine.set_ready();

@@ -14,6 +14,7 @@
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
+//! - [`failures`]: failed activities waiting for an operator, listed and settled.
 //! - [`dispatch`]: the transports' [`baton_transports::Dispatcher`], and WSDL publication.
 //! - [`install`]: turning a compiled unit into running process versions.
 //! - [`registry`], [`exchanges`]: shared maps.
@@ -21,6 +22,7 @@
 pub mod binding;
 pub mod dispatch;
 pub mod exchanges;
+pub mod failures;
 pub mod faults;
 pub mod install;
 pub mod instance;
@@ -39,6 +41,7 @@ use baton_transports::http::HttpClient;
 use futures::StreamExt;
 
 pub use exchanges::Exchanges;
+pub use failures::{FailedActivity, FailureError};
 pub use install::InstallError;
 pub use process::{ProcessRuntime, VersionState};
 pub use registry::{Registry, ServiceEndpoint};

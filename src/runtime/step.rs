@@ -41,6 +41,17 @@ pub enum RecoveryAction {
     Fault,
 }
 
+impl RecoveryAction {
+    /// The action's name, as [`FromStr`](std::str::FromStr) reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Retry => "retry",
+            Self::Cancel => "cancel",
+            Self::Fault => "fault",
+        }
+    }
+}
+
 impl std::str::FromStr for RecoveryAction {
     type Err = String;
 

@@ -144,6 +144,16 @@ impl Server {
 
     /// As [`Server::start_with`]; the server's log is echoed to stderr when `echo` is set.
     pub async fn start_echoing(dirs: &Dirs, log_filter: &str, echo: bool) -> Self {
+        Self::start_configured(dirs, log_filter, echo, &[]).await
+    }
+
+    /// As [`Server::start_echoing`], with configuration variables (`BATON_SECTION__KEY`).
+    pub async fn start_configured(
+        dirs: &Dirs,
+        log_filter: &str,
+        echo: bool,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
             .args(["--config", repo().join("conf/baton.toml").to_str().unwrap()])
             .args(["--deploy-dir", dirs.deploy().to_str().unwrap()])
@@ -151,6 +161,7 @@ impl Server {
             .args(["serve", "--port", "0"])
             .env("RUST_LOG", log_filter)
             .env("BATON_DEPLOY__POLL_INTERVAL_MS", "100")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -618,3 +618,38 @@ async fn shutdown_lets_calls_in_flight_finish() {
         .expect("server task")
         .expect("server result");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_of_the_application_are_served_beside_the_soap_endpoints() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let config = HttpServerConfig {
+        workers: 1,
+        ..HttpServerConfig::default()
+    };
+    let shutdown = CancellationToken::new();
+    let (dispatcher, token) = (TestService::new(), shutdown.clone());
+    let routes = |config: &mut actix_web::web::ServiceConfig| {
+        config.route(
+            "/manage/{what}",
+            actix_web::web::get()
+                .to(|what: actix_web::web::Path<String>| async move { format!("managing {what}") }),
+        );
+    };
+    let handle = tokio::spawn(async move {
+        baton_transports::http::serve_with(listener, &config, dispatcher, routes, token).await
+    });
+
+    let reply = reqwest::get(format!("{base}/manage/things"))
+        .await
+        .expect("send");
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(reply.text().await.expect("text"), "managing things");
+    let envelope = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><ping/></s:Body></s:Envelope>"#;
+    let (status, _, body) = post_raw(&format!("{base}/echo"), SOAP11_CT, envelope).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<ping"), "{body}");
+
+    shutdown.cancel();
+    handle.await.expect("server task").expect("server result");
+}

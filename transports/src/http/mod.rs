@@ -1,4 +1,5 @@
-//! SOAP over HTTP: the inbound server ([`serve`]) and the outbound client ([`HttpClient`]).
+//! SOAP over HTTP: the inbound server ([`serve`], or [`serve_with`] to add routes of one's
+//! own) and the outbound client ([`HttpClient`]).
 //!
 //! Both sides follow the SOAP HTTP bindings: SOAP 1.1 faults travel with HTTP 500, SOAP 1.2
 //! faults with 400 when the sender is at fault and 500 otherwise; a one-way message is
@@ -11,7 +12,7 @@ mod server;
 
 pub use client::HttpClient;
 pub use config::{HttpClientConfig, HttpServerConfig};
-pub use server::serve;
+pub use server::{serve, serve_with};
 
 use crate::soap::{FaultCode, SoapVersion};
 

@@ -3,7 +3,9 @@
 //! Routes: `GET /health` reports [`Dispatcher::ready`]; `GET <path>?wsdl` serves
 //! [`Dispatcher::describe`]; `POST <path>` reads a SOAP envelope, hands the [`Request`] to
 //! [`Dispatcher::dispatch`] and writes the [`Response`] back. Whatever is refused on the way
-//! (size, media type, malformed envelope) is answered with a SOAP fault.
+//! (size, media type, malformed envelope) is answered with a SOAP fault. [`serve_with`] lets
+//! the application add routes of its own beside these (a management API, say); they take
+//! precedence over the SOAP endpoints.
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -37,6 +39,21 @@ pub async fn serve<D: Dispatcher>(
     dispatcher: D,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
+    serve_with(listener, config, dispatcher, |_| {}, shutdown).await
+}
+
+/// As [`serve`], with the application's own `routes` added to every worker's app.
+pub async fn serve_with<D, R>(
+    listener: TcpListener,
+    config: &HttpServerConfig,
+    dispatcher: D,
+    routes: R,
+    shutdown: CancellationToken,
+) -> Result<(), Error>
+where
+    D: Dispatcher,
+    R: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
     config.validate()?;
     let max_body_bytes = config.max_body_bytes;
     let address = listener.local_addr()?;
@@ -45,8 +62,10 @@ pub async fn serve<D: Dispatcher>(
             dispatcher: dispatcher.clone(),
             max_body_bytes,
         };
+        let routes = routes.clone();
         App::new()
             .app_data(web::Data::new(state))
+            .configure(move |config| routes(config))
             .service(
                 web::resource("/health")
                     .route(web::get().to(health::<D>))

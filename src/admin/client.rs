@@ -1,0 +1,77 @@
+//! The command line's side of the management API: calls a running server over HTTP.
+
+use super::{ErrorBody, FailureList, Settled, PREFIX};
+use crate::runtime::step::RecoveryAction;
+
+/// Why a management call did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach the server at {url}: {source}")]
+    Unreachable { url: String, source: reqwest::Error },
+    #[error("the server refused ({status}): {reason}")]
+    Refused { status: u16, reason: String },
+    #[error("the server's answer ({status}) is not what the management API answers: {reason}")]
+    Unexpected { status: u16, reason: String },
+}
+
+/// A client of one server's management API.
+pub struct AdminClient {
+    base_url: String,
+    http: reqwest::Client,
+}
+
+impl AdminClient {
+    /// A client of the server at `base_url` (`http://host:port`).
+    pub fn new(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The failed activities of instance `instance`.
+    pub async fn failures(&self, instance: i64) -> Result<FailureList, ClientError> {
+        let url = format!("{}{PREFIX}/instances/{instance}/failures", self.base_url);
+        self.answer(self.http.get(&url), &url).await
+    }
+
+    /// Settles the failed activity of `exchange` of instance `instance` with `action`.
+    pub async fn settle(
+        &self,
+        instance: i64,
+        exchange: &str,
+        action: RecoveryAction,
+    ) -> Result<Settled, ClientError> {
+        let url = format!(
+            "{}{PREFIX}/instances/{instance}/failures/{exchange}/{}",
+            self.base_url,
+            action.as_str()
+        );
+        self.answer(self.http.post(&url), &url).await
+    }
+
+    async fn answer<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<T, ClientError> {
+        let unreachable = |source| ClientError::Unreachable {
+            url: url.to_owned(),
+            source,
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(unreachable)?;
+        let unexpected = |reason: String| ClientError::Unexpected { status, reason };
+        if (200..300).contains(&status) {
+            return serde_json::from_slice(&body).map_err(|error| unexpected(error.to_string()));
+        }
+        match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(refusal) => Err(ClientError::Refused {
+                status,
+                reason: refusal.error,
+            }),
+            Err(_) => Err(unexpected(String::from_utf8_lossy(&body).into_owned())),
+        }
+    }
+}

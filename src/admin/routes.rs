@@ -1,0 +1,146 @@
+//! The management API's routes, added to the SOAP/HTTP server through
+//! [`baton_transports::http::serve_with`].
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use super::{ErrorBody, FailureList, Settled, PREFIX};
+use crate::engine::{Engine, Error, FailureError};
+use crate::runtime::step::RecoveryAction;
+
+/// The routes under [`PREFIX`]; when not `enabled`, every path there answers 403.
+pub fn routes(
+    engine: Engine,
+    enabled: bool,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    move |config| {
+        let scope = web::scope(PREFIX);
+        let scope = if enabled {
+            scope
+                .app_data(web::Data::new(engine.clone()))
+                .route("/instances/{instance}/failures", web::get().to(list))
+                .route(
+                    "/instances/{instance}/failures/{exchange}/{action}",
+                    web::post().to(settle),
+                )
+                .default_service(web::to(unknown))
+        } else {
+            scope.default_service(web::to(disabled))
+        };
+        config.service(scope);
+    }
+}
+
+async fn list(engine: web::Data<Engine>, path: web::Path<String>) -> HttpResponse {
+    let instance = match instance_id(&path) {
+        Ok(instance) => instance,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    match engine.failed_activities(instance).await {
+        Ok(failures) => json(StatusCode::OK, &FailureList { instance, failures }),
+        Err(error) => refused(&error),
+    }
+}
+
+async fn settle(
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String, String)>,
+) -> HttpResponse {
+    let (instance, exchange, action) = path.into_inner();
+    let instance = match instance_id(&instance) {
+        Ok(instance) => instance,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    let action: RecoveryAction = match action.parse() {
+        Ok(action) => action,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    match engine.settle_failure(instance, &exchange, action).await {
+        Ok(status) => json(
+            StatusCode::OK,
+            &Settled {
+                instance,
+                exchange,
+                action,
+                status: status.as_str().to_owned(),
+            },
+        ),
+        Err(error) => refused(&error),
+    }
+}
+
+async fn unknown() -> HttpResponse {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("no such management resource; see GET {PREFIX}/instances/{{instance}}/failures"),
+    )
+}
+
+async fn disabled() -> HttpResponse {
+    error(
+        StatusCode::FORBIDDEN,
+        "the management API is disabled ([server] admin = false)".into(),
+    )
+}
+
+fn instance_id(text: &str) -> Result<i64, String> {
+    text.parse()
+        .map_err(|_| format!("'{text}' is not an instance id"))
+}
+
+/// The status that answers `failure`.
+fn status_of(failure: &FailureError) -> StatusCode {
+    match failure {
+        FailureError::NoInstance(_) | FailureError::NoFailure { .. } => StatusCode::NOT_FOUND,
+        FailureError::NotRunning { .. }
+        | FailureError::NotDeployed { .. }
+        | FailureError::Engine(Error::NoProcess(_)) => StatusCode::CONFLICT,
+        FailureError::Unreadable { .. } | FailureError::Engine(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}
+
+fn refused(failure: &FailureError) -> HttpResponse {
+    let status = status_of(failure);
+    if status.is_server_error() {
+        tracing::error!(error = %failure, "Management request failed");
+    }
+    error(status, failure.to_string())
+}
+
+fn error(status: StatusCode, error: String) -> HttpResponse {
+    json(status, &ErrorBody { error })
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("application/json")
+        .body(serde_json::to_vec(body).expect("management answers serialise"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_things_are_404_and_things_not_running_409() {
+        assert_eq!(
+            status_of(&FailureError::NoInstance(3)),
+            StatusCode::NOT_FOUND
+        );
+        let no_failure = FailureError::NoFailure {
+            instance: 3,
+            exchange: "3.1".into(),
+        };
+        assert_eq!(status_of(&no_failure), StatusCode::NOT_FOUND);
+        let finished = FailureError::NotRunning {
+            instance: 3,
+            status: "completed".into(),
+        };
+        assert_eq!(status_of(&finished), StatusCode::CONFLICT);
+        let gone = FailureError::Engine(Error::NoProcess("p-1".into()));
+        assert_eq!(status_of(&gone), StatusCode::CONFLICT);
+    }
+}
