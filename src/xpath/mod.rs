@@ -26,6 +26,7 @@ mod ast;
 mod eval;
 mod functions;
 mod lexer;
+mod named_path;
 mod parser;
 mod result_trees;
 mod temporal;
@@ -45,6 +46,7 @@ use std::sync::Arc;
 use crate::xml::{Document, NodeId, QName};
 
 pub use functions::FN_NS;
+pub use named_path::{NamedPath, NamedStep, PathStart};
 pub use result_trees::ResultTrees;
 pub use temporal::{Duration, Moment, Temporal, TemporalType};
 pub use types::XS_NS;
