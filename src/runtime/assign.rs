@@ -1,6 +1,7 @@
 //! `<assign>`: each `<copy>` reads its from-spec into an owned [`Source`], locates its
-//! to-spec as a node of one variable, and replaces that node's value as WS-BPEL 2.0 §8.4
-//! says. An assign is atomic: when any copy faults, every variable it touched is restored.
+//! to-spec as a node of one variable (creating it first when the copy has ODE's
+//! `insertMissingToData`), and replaces that node's value as WS-BPEL 2.0 §8.4 says. An
+//! assign is atomic: when any copy faults, every variable it touched is restored.
 
 use super::compiled::CompiledProcess;
 use super::evaluate;
@@ -10,10 +11,10 @@ use super::functions::EvaluationEnv;
 use super::message;
 use super::state::{InstanceState, ScopeRef};
 use crate::model::{
-    Copy, EndpointRole, From, PartContent, PartnerLinkId, To, VariableId, VariableKind,
+    Copy, EndpointRole, ExprId, From, PartContent, PartnerLinkId, To, VariableId, VariableKind,
 };
 use crate::xml::{self, Document, NodeId, NodeKind, QName};
-use crate::xpath::{Node, Value};
+use crate::xpath::{Node, PathStart, Value};
 
 /// The namespace of the wrapper element that holds the value of a type variable.
 pub const VALUE_WRAPPER: &str = "value";
@@ -407,6 +408,9 @@ fn locate_to(
             let Some(query) = query else {
                 return Ok((*variable, node));
             };
+            if copy.insert_missing_to_data {
+                insert_missing(process, state, scope, env, *query, Some((*variable, node)))?;
+            }
             let document = state
                 .variable(&process.model, scope, *variable)
                 .expect("just initialised");
@@ -429,6 +433,9 @@ fn locate_to(
             Ok((*variable, target.id))
         }
         To::Expression(expression) => {
+            if copy.insert_missing_to_data {
+                insert_missing(process, state, scope, env, *expression, None)?;
+            }
             let value = evaluate::location(process, Visible::new(state, scope, env), *expression)?;
             let target = single_node(value).map_err(|count| {
                 Fault::selection_failure(format!(
@@ -456,6 +463,67 @@ fn locate_to(
         }
         To::PartnerLink(_) => unreachable!("partner link targets are handled before locating"),
     }
+}
+
+/// For a copy with `insertMissingToData`: when the to-spec's path selects nothing, creates
+/// the nodes it names (see [`insert_missing`](super::insert_missing)). A to-query is
+/// evaluated at `query_context` (its variable and node); a to-expression's path must start
+/// at a variable, which is initialised first.
+fn insert_missing(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    scope: ScopeRef,
+    env: Option<&EvaluationEnv>,
+    expression: ExprId,
+    query_context: Option<(VariableId, NodeId)>,
+) -> Result<(), Fault> {
+    let Some(path) = process.expressions[expression.index()].named_path() else {
+        return Ok(());
+    };
+    let (variable, start) = match (&path.start, query_context) {
+        (PathStart::Context, Some(context)) => context,
+        (PathStart::Root, Some((variable, _))) => {
+            let document = state
+                .variable(&process.model, scope, variable)
+                .expect("a to-query's variable is initialised");
+            (variable, document.root())
+        }
+        (PathStart::Variable(name), None) => {
+            let (name, part) = match name.local.split_once('.') {
+                Some((name, part)) => (name, Some(part)),
+                None => (name.local.as_str(), None),
+            };
+            let Some(variable) = Visible::new(state, scope, env).named(process, name) else {
+                return Ok(());
+            };
+            let node = ensure_variable_node(process, state, scope, variable, part);
+            (variable, node)
+        }
+        _ => return Ok(()),
+    };
+    let selected = {
+        let visible = Visible::new(state, scope, env);
+        let value = match query_context {
+            Some((_, node)) => {
+                let document = visible.get(process, variable).expect("initialised");
+                let context = Node {
+                    doc: document,
+                    id: node,
+                };
+                evaluate::value(process, visible, expression, Some(context))?
+            }
+            None => evaluate::location(process, visible, expression)?,
+        };
+        !matches!(value, Value::NodeSet(nodes) if nodes.is_empty())
+    };
+    if !selected {
+        let document = state
+            .variable_mut(&process.model, scope, variable)
+            .as_mut()
+            .expect("initialised");
+        super::insert_missing::create(document, start, &path.steps);
+    }
+    Ok(())
 }
 
 /// The variable whose document is `document`.

@@ -1,5 +1,5 @@
 //! XPath evaluation over an instance's variables: resolves `$var` and `$var.part` (a variable
-//! of an XML Schema simple type read by XPath 1.0 is its boolean, number or string), provides
+//! of an XML Schema simple type is read as its boolean, number or string), provides
 //! BPEL's functions (`bpel:getVariableProperty`), and turns evaluation problems into the
 //! standard faults the spec names (uninitializedVariable, subLanguageExecutionFault, …).
 
@@ -59,10 +59,9 @@ struct Scope<'a> {
     namespaces: &'a BTreeMap<String, String>,
     /// The instance's environment for extension functions, when the caller has one.
     env: Option<&'a EvaluationEnv>,
-    /// An XPath 1.0 expression whose value is read (not a to-spec): a variable of an XML
-    /// Schema built-in simple type is an XPath boolean, number or string (WS-BPEL 2.0
-    /// §8.2.2), not its node.
-    simple_values: bool,
+    /// In an expression whose value is read (not a to-spec), how a variable of an XML
+    /// Schema built-in simple type is an atomic value rather than its node.
+    simple_values: Option<SimpleValues>,
     /// A fault found while resolving a variable or function, reported instead of the
     /// XPath error that carried it out of the evaluator.
     fault: RefCell<Option<Fault>>,
@@ -99,9 +98,11 @@ impl<'a> xpath::Context<'a> for Scope<'a> {
         let node = variable_node(self.process, self.variables, id, part)
             .map_err(|fault| self.fail(fault))?;
         match &self.process.model.variable(id).kind {
-            VariableKind::Type(type_name) if self.simple_values && part.is_none() => {
-                Ok(simple_value(type_name, node.doc.string_value(node.id))
-                    .unwrap_or(Value::NodeSet(vec![node])))
+            VariableKind::Type(type_name) if part.is_none() => {
+                let value = self.simple_values.and_then(|reading| {
+                    simple_value(reading, type_name, node.doc.string_value(node.id))
+                });
+                Ok(value.unwrap_or(Value::NodeSet(vec![node])))
             }
             _ => Ok(Value::NodeSet(vec![node])),
         }
@@ -197,11 +198,23 @@ pub fn variable_node<'a>(
     })
 }
 
-/// The XPath 1.0 value of a variable of the XML Schema built-in simple type `type_name`
-/// holding `text`: booleans are booleans, numbers numbers, other built-in types strings.
-/// None for types that are not XML Schema built-ins, and for a boolean or number that does
-/// not parse (the variable's node is used then).
-fn simple_value(type_name: &QName, text: String) -> Option<Value<'static>> {
+/// How an expression language reads a variable of an XML Schema built-in simple type.
+#[derive(Clone, Copy)]
+enum SimpleValues {
+    /// XPath 1.0: every built-in simple type is an XPath boolean, number or string
+    /// (WS-BPEL 2.0 §8.2.2).
+    XPath1,
+    /// XPath 2.0: the value of the variable's type (its typed value, as a schema-aware
+    /// processor reads it) where this evaluator has that type: booleans, numbers and
+    /// strings. Other types stay nodes, whose untyped value casts as the context needs.
+    XPath2,
+}
+
+/// The value of a variable of the XML Schema built-in simple type `type_name` holding
+/// `text`: booleans are booleans, numbers numbers, strings strings. None for types that are
+/// not XML Schema built-ins (or that `reading` keeps as nodes), and for a boolean or number
+/// that does not parse (the variable's node is used then).
+fn simple_value(reading: SimpleValues, type_name: &QName, text: String) -> Option<Value<'static>> {
     const NUMERIC: [&str; 17] = [
         "decimal",
         "float",
@@ -235,7 +248,10 @@ fn simple_value(type_name: &QName, text: String) -> Option<Value<'static>> {
     if NUMERIC.contains(&type_name.local.as_str()) {
         return trimmed.parse::<f64>().ok().map(Value::Number);
     }
-    Some(Value::String(text))
+    match reading {
+        SimpleValues::XPath1 => Some(Value::String(text)),
+        SimpleValues::XPath2 => (type_name.local == "string").then_some(Value::String(text)),
+    }
 }
 
 /// Evaluates expression `expression` with an optional context node; documents built by
@@ -246,8 +262,11 @@ pub fn value<'a>(
     expression: ExprId,
     context: Option<Node<'a>>,
 ) -> Result<Value<'a>, Fault> {
-    let simple_values = process.model.expression(expression).language == XPATH_1_0;
-    evaluate(process, variables, expression, context, simple_values)
+    let simple_values = match process.model.expression(expression).language.as_str() {
+        XPATH_1_0 => SimpleValues::XPath1,
+        _ => SimpleValues::XPath2,
+    };
+    evaluate(process, variables, expression, context, Some(simple_values))
 }
 
 /// Evaluates the expression of a to-spec, which must select a node: variables are their
@@ -257,7 +276,7 @@ pub fn location<'a>(
     variables: Visible<'a>,
     expression: ExprId,
 ) -> Result<Value<'a>, Fault> {
-    evaluate(process, variables, expression, None, false)
+    evaluate(process, variables, expression, None, None)
 }
 
 fn evaluate<'a>(
@@ -265,7 +284,7 @@ fn evaluate<'a>(
     variables: Visible<'a>,
     expression: ExprId,
     context: Option<Node<'a>>,
-    simple_values: bool,
+    simple_values: Option<SimpleValues>,
 ) -> Result<Value<'a>, Fault> {
     let scope = Scope {
         process,

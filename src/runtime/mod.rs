@@ -16,7 +16,8 @@
 //! - [`state`]: the instance state that is stored between steps.
 //! - [`step`]: events in, actions out.
 //! - [`machine`]: the interpreter: threads, scopes, handlers and links over the activity tree.
-//! - [`assign`]: `<assign>`'s copy semantics.
+//! - [`assign`]: `<assign>`'s copy semantics; [`insert_missing`] creates the targets of
+//!   copies with ODE's `insertMissingToData`.
 //! - [`evaluate`]: XPath evaluation over instance variables, with BPEL's functions.
 //! - [`correlation`]: property extraction and correlation set checks.
 //! - [`message`]: the normalised form of WSDL messages as XML documents.
@@ -32,6 +33,7 @@ pub mod correlation;
 pub mod evaluate;
 pub mod fault;
 pub mod functions;
+pub mod insert_missing;
 pub mod machine;
 pub mod message;
 pub mod parts;

@@ -340,23 +340,26 @@ impl Document {
     }
 
     /// Every namespace binding in scope at a node, nearest declaration winning, excluding the
-    /// implicit `xml` binding and undeclared default namespaces.
+    /// implicit `xml` binding and undeclared default namespaces. Bindings come in document
+    /// order of their declarations: those of the outermost ancestor first.
     pub fn in_scope_namespaces(&self, id: NodeId) -> Vec<(Option<String>, String)> {
         let mut seen: Vec<&Option<String>> = Vec::new();
-        let mut out = Vec::new();
+        let mut levels = Vec::new();
         let mut cur = Some(id);
         while let Some(n) = cur {
+            let mut level = Vec::new();
             for (p, uri) in self.namespace_declarations(n) {
                 if !seen.contains(&p) {
                     seen.push(p);
                     if !uri.is_empty() {
-                        out.push((p.clone(), uri.clone()));
+                        level.push((p.clone(), uri.clone()));
                     }
                 }
             }
+            levels.push(level);
             cur = self.parent(n);
         }
-        out
+        levels.into_iter().rev().flatten().collect()
     }
 
     /// Compares two nodes of this document in document order. Attribute handles sort after

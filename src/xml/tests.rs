@@ -295,3 +295,22 @@ fn serialiser_edge_cases() {
     let text = d.new_text("a & b");
     assert_eq!(d.to_xml(text), "a &amp; b");
 }
+
+#[test]
+fn in_scope_namespaces_come_outermost_first_with_the_nearest_winning() {
+    let d = doc(
+        r#"<a xmlns:e="urn:e" xmlns:s="urn:old"><b xmlns:f="urn:f" xmlns:s="urn:s"><c/></b></a>"#,
+    );
+    let a = d.document_element().unwrap();
+    let b = d.child_elements(a).next().unwrap();
+    let c = d.child_elements(b).next().unwrap();
+    let binding = |p: &str, uri: &str| (Some(p.to_owned()), uri.to_owned());
+    assert_eq!(
+        d.in_scope_namespaces(c),
+        [
+            binding("e", "urn:e"),
+            binding("f", "urn:f"),
+            binding("s", "urn:s")
+        ]
+    );
+}

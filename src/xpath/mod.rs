@@ -27,6 +27,7 @@ mod eval;
 mod functions;
 mod inspect;
 mod lexer;
+mod named_path;
 mod parser;
 mod result_trees;
 mod temporal;
@@ -47,6 +48,7 @@ use crate::xml::{Document, NodeId, QName};
 
 pub use functions::FN_NS;
 pub use inspect::Argument;
+pub use named_path::{NamedPath, NamedStep, PathStart};
 pub use result_trees::ResultTrees;
 pub use temporal::{Duration, Moment, Temporal, TemporalType};
 pub use types::XS_NS;

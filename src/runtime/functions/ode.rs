@@ -3,14 +3,17 @@
 //! The tree mutators (`insert-before`, `insert-after`, `insert-as-first-into`,
 //! `insert-as-last-into`, `delete`, `rename`) never change a variable: they return a copy of
 //! the context element (by default the parent of the nodes they act on) with the change made,
-//! for an `<assign>` to copy back. `splitToElements` builds elements from a string,
-//! `process-property` returns a deploy.xml property, `domToString` serialises a node, and the
-//! URL functions live in `urls.rs`. Built documents go to the step's result-tree arena.
+//! for an `<assign>` to copy back. `splitToElements` builds elements from a string (inside
+//! one wrapper element), `process-property` returns a deploy.xml property, `domToString`
+//! serialises a node, and the URL functions live in `urls.rs`. Built documents go to the step's result-tree arena.
 
 use super::{urls, Call};
 use crate::runtime::fault::Fault;
-use crate::xml::{self, Document, NodeId, NodeKind};
+use crate::xml::{self, Document, NodeId, NodeKind, QName};
 use crate::xpath::{Node, Value};
+
+/// The name of the element whose children `splitToElements` returns.
+const SPLIT_WRAPPER: &str = "wrapper";
 
 /// Calls ODE function `local`; `None` when ODE has no function of that name.
 pub(super) fn call<'a>(
@@ -296,7 +299,9 @@ fn rename<'a>(call: &Call<'a>, function: &str, args: &[Value<'a>]) -> Result<Val
 }
 
 /// `splitToElements(text, separators, elementName [, namespace])`: one element per
-/// non-empty piece of `text` between separator characters.
+/// non-empty piece of `text` between separator characters, as the children of a single
+/// `wrapper` element (no namespace), so that the result is one node an `<assign>` copies:
+/// an element-to-element copy gives the target the pieces as its content.
 fn split_to_elements<'a>(
     call: &Call<'a>,
     function: &str,
@@ -320,23 +325,21 @@ fn split_to_elements<'a>(
     let env = call.env(function)?;
     let mut doc = Document::new();
     let root = doc.root();
+    let wrapper = doc.new_element(QName::local(SPLIT_WRAPPER));
+    doc.append_child(root, wrapper);
     let text = text.to_xpath_string();
     let pieces = text
         .split(|c| separators.contains(c))
         .map(str::trim)
         .filter(|piece| !piece.is_empty());
-    let mut elements = Vec::new();
     for piece in pieces {
         let element = doc.new_element(name.clone());
         let content = doc.new_text(piece);
         doc.append_child(element, content);
-        doc.append_child(root, element);
-        elements.push(element);
+        doc.append_child(wrapper, element);
     }
     let doc = env.result_trees.adopt(doc);
-    Ok(Value::NodeSet(
-        elements.into_iter().map(|e| Node::new(doc, e)).collect(),
-    ))
+    Ok(Value::NodeSet(vec![Node::new(doc, wrapper)]))
 }
 
 /// `process-property(name)`: the element content of a deploy.xml property, or its text.

@@ -189,14 +189,15 @@ fn rename_takes_strings_qnames_and_elements() {
 }
 
 #[test]
-fn split_to_elements() {
+fn split_to_elements_returns_one_wrapper_of_the_pieces() {
     assert_eq!(
         ok("ode:splitToElements('split,me, this,,please', ',', 'chunk')"),
-        "<chunk>split</chunk><chunk>me</chunk><chunk>this</chunk><chunk>please</chunk>"
+        "<wrapper><chunk>split</chunk><chunk>me</chunk><chunk>this</chunk><chunk>please</chunk></wrapper>"
     );
+    assert_eq!(ok("count(ode:splitToElements('a,b,c', ',', 'x'))"), "1");
     assert_eq!(
         ok("ode:split-to-elements('a b', ' ', 'x', 'urn:n')"),
-        r#"<x xmlns="urn:n">a</x><x xmlns="urn:n">b</x>"#
+        r#"<wrapper><x xmlns="urn:n">a</x><x xmlns="urn:n">b</x></wrapper>"#
     );
 }
 

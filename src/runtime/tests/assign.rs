@@ -336,3 +336,68 @@ fn an_endpoint_reference_without_an_address_is_an_unsupported_reference() {
     );
     assert_faulted(&env, &output, &bpel("unsupportedReference"));
 }
+
+#[test]
+fn an_extension_function_s_wrapper_element_gives_the_target_its_pieces() {
+    let env = run_ok(
+        "<key>a,b</key>",
+        r#"<copy>
+             <from xmlns:ode="http://www.apache.org/ode/type/extension">ode:splitToElements($request.body/key, ',', 'chunk')</from>
+             <to variable="request" part="body"/>
+           </copy>"#,
+    );
+    assert_msg(
+        env.variable("request").unwrap(),
+        "<chunk>a</chunk><chunk>b</chunk>",
+    );
+}
+
+#[test]
+fn xpath_2_reads_a_numeric_variable_as_a_number() {
+    let env = run_ok(
+        "<item>a</item><item>b</item>",
+        r#"<copy><from>2</from><to variable="n"/></copy>
+           <copy>
+             <from expressionLanguage="urn:oasis:names:tc:wsbpel:2.0:sublang:xpath2.0">$request.body/item[$n]</from>
+             <to variable="s"/>
+           </copy>"#,
+    );
+    assert_eq!(env.text("s"), "b");
+}
+
+#[test]
+fn insert_missing_to_data_creates_the_named_path() {
+    let env = run_ok(
+        "<key>k1</key>",
+        r#"<copy insertMissingToData="yes" xmlns:ode="http://www.apache.org/ode/type/extension">
+             <from>'v'</from>
+             <to>$doc/a/t:b</to>
+           </copy>
+           <copy ode:insertMissingToData="yes" xmlns:ode="http://www.apache.org/ode/type/extension">
+             <from>'x'</from>
+             <to>$doc/a/@id</to>
+           </copy>
+           <copy insertMissingToData="yes">
+             <from>'w'</from>
+             <to variable="request" part="body"><query>c/d</query></to>
+           </copy>"#,
+    );
+    assert_xml(
+        env.variable("doc").unwrap(),
+        r#"<t:doc xmlns:t="urn:t"><a id="x"><t:b>v</t:b></a></t:doc>"#,
+    );
+    assert_msg(
+        env.variable("request").unwrap(),
+        "<key>k1</key><c><d>w</d></c>",
+    );
+}
+
+#[test]
+fn insert_missing_to_data_creates_nothing_past_a_predicate() {
+    let (env, output) = run(
+        "<key>k1</key>",
+        r#"<copy insertMissingToData="yes"><from>'v'</from><to>$request.body/a[2]/b</to></copy>"#,
+    );
+    assert_faulted(&env, &output, &bpel("selectionFailure"));
+    assert_msg(env.variable("request").unwrap(), "<key>k1</key>");
+}
