@@ -541,6 +541,11 @@ impl<'p> Machine<'p> {
 
     /// Applies correlations to a message, seen from scope instance `scope`: initiates sets
     /// and checks the others.
+    ///
+    /// Two choices follow ODE, whose processes rely on them: initiating a set again with the
+    /// values it holds is no violation (its values stay constant, which is what correlation
+    /// guards), and `initiate="join"` on an outgoing message only initiates a set that is not
+    /// yet initiated, without checking the message against one that is.
     fn correlate(
         &mut self,
         uses: &[CorrelationUse],
@@ -565,9 +570,11 @@ impl<'p> Machine<'p> {
             )?;
             let slot = self.state.correlation_mut(self.model, scope, usage.set);
             match (usage.initiate, slot.as_ref()) {
-                (Initiate::Yes, Some(_)) => {
+                (Initiate::Yes | Initiate::Join, Some(current)) if *current == values => {}
+                (Initiate::Join, Some(_)) if outgoing => {}
+                (Initiate::Yes, Some(current)) => {
                     return Err(Fault::correlation_violation(format!(
-                        "correlation set '{}' is already initiated",
+                        "correlation set '{}' is already initiated with other values {current:?}",
                         set.name
                     )))
                 }
