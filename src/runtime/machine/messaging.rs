@@ -6,7 +6,7 @@ use crate::model::{
     ActivityId, ActivityKind, CorrelationUse, Initiate, Invoke, Pattern, Receive, VariableKind,
 };
 use crate::runtime::correlation;
-use crate::runtime::fault::Fault;
+use crate::runtime::fault::{Fault, BPEL_NS};
 use crate::runtime::state::{
     Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
 };
@@ -435,6 +435,13 @@ impl<'p> Machine<'p> {
         self.resume(thread, activity);
         match outcome {
             InvokeOutcome::Failure(reason) => {
+                self.invoke_failed(activity, exchange, attempt, reason)
+            }
+            // A standard fault is never a fault of the invoked operation: it is the partner's
+            // engine refusing the request or losing its instance, a failure of the invoke (as
+            // ODE, whose partner exchanges fail then, has it).
+            InvokeOutcome::Fault { name, reason, .. } if name.ns == BPEL_NS => {
+                let reason = format!("the partner answered with {name}: {reason}");
                 self.invoke_failed(activity, exchange, attempt, reason)
             }
             outcome => {
