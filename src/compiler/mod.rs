@@ -42,13 +42,16 @@ use xmlutil::XmlFile;
 pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let deploy = read_descriptor(source, &mut diagnostics);
+    // The documents the processes import are read first, in import order, then the unit's
+    // other WSDL documents: where two documents define one name differently, the first read
+    // wins (see `wsdl`).
     let mut loader = wsdl::WsdlLoader::new(source);
-    for path in wsdl::wsdl_files(source) {
-        loader.load(&path, &mut diagnostics);
-    }
     let (files, chosen) = locate_processes(source, &deploy, &mut diagnostics);
     for file in chosen.iter().flatten().filter_map(|path| files.get(path)) {
         bpel::imports::load(file, source, &mut loader, &mut diagnostics);
+    }
+    for path in wsdl::wsdl_files(source) {
+        loader.load(&path, &mut diagnostics);
     }
     let mut definitions = loader.finish(&mut diagnostics);
     let mut processes = Vec::new();

@@ -3,9 +3,14 @@
 //! properties and property aliases). `<wsdl:import>`s are followed inside the unit; XML
 //! Schema imports are recorded. References between definitions are checked once every
 //! document is loaded, so that definitions may refer to each other across files.
+//!
+//! Documents are read in the order they are loaded, each before the documents it imports
+//! (in import order). A name defined again identically is harmless; defined again
+//! differently, the first definition read is kept and the other reported as a warning
+//! naming both files, as deployed units carry stale copies of their documents.
 
 use std::collections::btree_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::diagnostics::Diagnostics;
 use super::dialect;
@@ -50,6 +55,8 @@ pub(crate) struct WsdlLoader<'a> {
     other_bindings: HashSet<QName>,
     /// The property and source of every alias, to find duplicates.
     alias_keys: HashSet<(QName, AliasSource)>,
+    /// The file that defined each named definition, by kind of definition and name.
+    defined_in: HashMap<(String, QName), String>,
     references: Vec<(Reference, Location)>,
 }
 
@@ -61,6 +68,7 @@ impl<'a> WsdlLoader<'a> {
             target_namespaces: BTreeMap::new(),
             other_bindings: HashSet::new(),
             alias_keys: HashSet::new(),
+            defined_in: HashMap::new(),
             references: Vec::new(),
         }
     }
@@ -73,8 +81,10 @@ impl<'a> WsdlLoader<'a> {
             if self.target_namespaces.contains_key(&path) {
                 continue;
             }
-            let namespace = self.load_file(&path, &mut pending, diagnostics);
+            let mut imported = Vec::new();
+            let namespace = self.load_file(&path, &mut imported, diagnostics);
             self.target_namespaces.insert(path, namespace);
+            pending.extend(imported.into_iter().rev());
         }
         self.target_namespaces.get(path).cloned().flatten()
     }
@@ -673,7 +683,8 @@ impl DocumentReader<'_, '_, '_> {
             });
     }
 
-    /// Adds a definition, reporting a second definition of the same QName.
+    /// Adds a definition; a different second definition of the same QName is left out with a
+    /// warning.
     fn insert<T: PartialEq>(
         &mut self,
         node: NodeId,
@@ -681,17 +692,30 @@ impl DocumentReader<'_, '_, '_> {
         value: T,
         table: impl FnOnce(&mut Definitions) -> &mut BTreeMap<QName, T>,
     ) {
+        let element = self.file.local_name(node).to_owned();
         let table = table(&mut self.loader.definitions);
         match table.entry(name) {
             Entry::Vacant(entry) => {
+                let key = (element, entry.key().clone());
                 entry.insert(value);
+                self.loader.defined_in.insert(key, self.file.path.clone());
             }
             // The same definition in two documents (one copied into the other) is harmless.
             Entry::Occupied(entry) if *entry.get() == value => {}
             Entry::Occupied(entry) => {
-                let element = self.file.local_name(node);
-                let message = format!("{element} {} is defined twice", entry.key());
-                self.error(node, "WSDL-DUPLICATE", message);
+                let name = entry.key().clone();
+                let first = self
+                    .loader
+                    .defined_in
+                    .get(&(element.clone(), name.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                let message = format!(
+                    "{element} {name} is defined differently in {first} and here: \
+                     the definition in {first} is used"
+                );
+                self.diagnostics
+                    .warning(&self.file.location(node), "WSDL-DUPLICATE", message);
             }
         }
     }

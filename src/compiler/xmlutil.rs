@@ -160,7 +160,8 @@ impl XmlFile {
         self.qname_attr(node, local, rule, diagnostics)
     }
 
-    /// A `yes`/`no` attribute; absent means `default`, anything else is reported.
+    /// A `yes`/`no` attribute; absent means `default`. `true` and `false`, which ODE took for
+    /// `yes` and `no`, are accepted with a warning; anything else is reported.
     pub fn yes_no_attr(
         &self,
         node: NodeId,
@@ -172,6 +173,13 @@ impl XmlFile {
             None => default,
             Some("yes") => true,
             Some("no") => false,
+            Some(boolean @ ("true" | "false")) => {
+                let meaning = if boolean == "true" { "yes" } else { "no" };
+                let message =
+                    format!("{local} must be 'yes' or 'no': '{boolean}' is read as '{meaning}'");
+                diagnostics.warning(&self.location(node), "XML-VALUE", message);
+                boolean == "true"
+            }
             Some(other) => {
                 let message = format!("{local} must be 'yes' or 'no', not '{other}'");
                 diagnostics.error(&self.location(node), "XML-VALUE", message);
@@ -257,6 +265,22 @@ mod tests {
             file.prefixes(root).get("p").map(String::as_str),
             Some("urn:p")
         );
+    }
+
+    #[test]
+    fn reads_true_and_false_as_yes_and_no_with_a_warning() {
+        let mut diagnostics = Diagnostics::default();
+        let source = br#"<a on="true" off="false" yes="yes" bad="1"/>"#;
+        let file = XmlFile::parse("a.xml", source, &mut diagnostics).unwrap();
+        let root = file.root();
+        assert!(file.yes_no_attr(root, "on", false, &mut diagnostics));
+        assert!(!file.yes_no_attr(root, "off", true, &mut diagnostics));
+        assert!(file.yes_no_attr(root, "yes", false, &mut diagnostics));
+        assert_eq!(diagnostics.warnings().len(), 2, "{diagnostics}");
+        assert!(diagnostics.iter().all(|d| d.rule == "XML-VALUE"));
+        assert!(!file.yes_no_attr(root, "bad", false, &mut diagnostics));
+        assert_eq!(diagnostics.len(), 3);
+        assert_eq!(diagnostics.warnings().len(), 2, "{diagnostics}");
     }
 
     #[test]

@@ -284,14 +284,19 @@ impl<'a> ProcessCompiler<'a> {
         {
             let used = self.correlation(correlation, invoked);
             uses = uses.zip(used).map(|(mut uses, used)| {
-                uses.push(used);
+                uses.extend(used);
                 uses
             });
         }
         uses
     }
 
-    fn correlation(&mut self, node: NodeId, invoked: Option<&Operation>) -> Option<CorrelationUse> {
+    /// One `<correlation>`: None when it is in error, Some(None) when it is ignored.
+    fn correlation(
+        &mut self,
+        node: NodeId,
+        invoked: Option<&Operation>,
+    ) -> Option<Option<CorrelationUse>> {
         let name = self
             .file
             .required_attr(node, "set", "SA00046", self.diagnostics)?;
@@ -322,13 +327,13 @@ impl<'a> ProcessCompiler<'a> {
                 );
                 return None;
             }
-            // Deployed processes leave the pattern out: the correlation then applies to the
-            // outgoing request, as it does on a one-way invoke.
+            // Deployed processes leave the pattern out, and ODE, which ran them, applied such
+            // a correlation to neither message.
             (None, Some(operation)) if !operation.is_one_way() => {
                 let message = "a correlation of a request-response <invoke> needs a pattern: \
-                               it applies to the request";
+                               it is ignored";
                 self.warning(node, "SA00046", message.to_owned());
-                Some(Pattern::Request)
+                return Some(None);
             }
             (None, Some(_)) => None,
             (Some(_), Some(operation)) if operation.is_one_way() => {
@@ -349,10 +354,10 @@ impl<'a> ProcessCompiler<'a> {
                 return None;
             }
         };
-        Some(CorrelationUse {
+        Some(Some(CorrelationUse {
             set,
             initiate,
             pattern,
-        })
+        }))
     }
 }

@@ -3,6 +3,7 @@
 
 use super::{assert_reported, compile_err, edited, edited_all, line_of, read_unit};
 use crate::compiler::{compile, UnitSource};
+use crate::xml::QName;
 
 const BPEL: &str = "HelloWorld.bpel";
 
@@ -605,4 +606,33 @@ fn an_invoke_takes_its_messages_from_variables_or_parts_not_both() {
         "outputVariable",
         "SA00052",
     );
+}
+
+#[test]
+fn a_definition_imported_by_the_process_wins_over_a_different_stale_copy() {
+    let mut source = read_unit("HelloWorld");
+    let wsdl = String::from_utf8(source.files["HelloWorld.wsdl"].clone()).unwrap();
+    let stale = wsdl.replacen(
+        "<wsdl:output message=\"tns:HelloResponse\"/>",
+        "<wsdl:output message=\"tns:HelloResponse\"/>\n      \
+         <wsdl:fault name=\"oops\" message=\"tns:HelloRequest\"/>",
+        1,
+    );
+    // Named to be read before HelloWorld.wsdl were the unit's files read by name alone.
+    let stale_path = "AStaleCopy.wsdl";
+    source
+        .files
+        .insert(stale_path.to_owned(), stale.into_bytes());
+    let unit = compile(&source).unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
+    let port_type = QName::new("urn:baton:test:hello:wsdl", "HelloPortType");
+    let operation = unit.definitions.operation(&port_type, "hello").unwrap();
+    assert!(operation.faults.is_empty(), "{:?}", operation.faults);
+    let line = line_of(&source, stale_path, "<wsdl:portType");
+    let expected = format!("{stale_path}:{line}: warning: [WSDL-DUPLICATE]");
+    let warning = unit
+        .warnings
+        .iter()
+        .find(|w| w.starts_with(&expected))
+        .unwrap_or_else(|| panic!("{:?}", unit.warnings));
+    assert!(warning.contains("HelloWorld.wsdl"), "{warning}");
 }

@@ -6,7 +6,7 @@ use crate::model::{
     ActivityId, ActivityKind, CorrelationUse, Initiate, Invoke, Pattern, Receive, VariableId,
     VariableKind,
 };
-use crate::runtime::fault::Fault;
+use crate::runtime::fault::{Fault, BPEL_NS};
 use crate::runtime::state::{
     Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
 };
@@ -501,6 +501,13 @@ impl<'p> Machine<'p> {
             InvokeOutcome::Failure(reason) => {
                 self.invoke_failed(activity, exchange, attempt, reason)
             }
+            // A standard fault is never a fault of the invoked operation: it is the partner's
+            // engine refusing the request or losing its instance, a failure of the invoke (as
+            // ODE, whose partner exchanges fail then, has it).
+            InvokeOutcome::Fault { name, reason, .. } if name.ns == BPEL_NS => {
+                let reason = format!("the partner answered with {name}: {reason}");
+                self.invoke_failed(activity, exchange, attempt, reason)
+            }
             outcome => {
                 if let Err(fault) = self.complete_invoke(activity, outcome) {
                     self.raise(fault);
@@ -639,6 +646,11 @@ impl<'p> Machine<'p> {
 
     /// Applies correlations to a message, seen from scope instance `scope`: initiates sets
     /// and checks the others.
+    ///
+    /// Two choices follow ODE, whose processes rely on them: initiating a set again with the
+    /// values it holds is no violation (its values stay constant, which is what correlation
+    /// guards), and `initiate="join"` on an outgoing message only initiates a set that is not
+    /// yet initiated, without checking the message against one that is.
     fn correlate(
         &mut self,
         uses: &[CorrelationUse],
@@ -663,9 +675,11 @@ impl<'p> Machine<'p> {
             )?;
             let slot = self.state.correlation_mut(self.model, scope, usage.set);
             match (usage.initiate, slot.as_ref()) {
-                (Initiate::Yes, Some(_)) => {
+                (Initiate::Yes | Initiate::Join, Some(current)) if *current == values => {}
+                (Initiate::Join, Some(_)) if outgoing => {}
+                (Initiate::Yes, Some(current)) => {
                     return Err(Fault::correlation_violation(format!(
-                        "correlation set '{}' is already initiated",
+                        "correlation set '{}' is already initiated with other values {current:?}",
                         set.name
                     )))
                 }

@@ -1,6 +1,7 @@
 //! Correlation sets (WS-BPEL 2.0 §9): `initiate="yes"` fixes a set's values and routes
 //! messages with them to the instance, `initiate="no"` checks them, `initiate="join"`
-//! initiates once and checks afterwards; every violation is bpel:correlationViolation.
+//! initiates once and checks afterwards (on incoming messages); every violation is
+//! bpel:correlationViolation.
 
 use super::super::step::Route;
 use super::super::InvokeOutcome;
@@ -88,12 +89,71 @@ fn initiate_no_on_an_uninitiated_set_is_a_correlation_violation() {
 }
 
 #[test]
-fn initiate_yes_on_an_initiated_set_is_a_correlation_violation() {
+fn initiate_yes_on_a_set_initiated_with_other_values_is_a_correlation_violation() {
+    let mut env = correlated(&[START_INITIATING, &receive_notify("yes")]);
+    env.notify("<key>k1</key>");
+    let output = env.notify("<key>k2</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
+    assert!(output.routes.is_empty());
+}
+
+#[test]
+fn initiating_a_set_again_with_its_values_is_no_violation() {
     let mut env = correlated(&[START_INITIATING, &receive_notify("yes")]);
     env.notify("<key>k1</key>");
     let output = env.notify("<key>k1</key>");
-    assert_faulted(&env, &output, &bpel("correlationViolation"));
+    assert_eq!(
+        output.status,
+        InstanceStatus::Completed,
+        "{:?}",
+        env.state.fault
+    );
     assert!(output.routes.is_empty());
+}
+
+/// A process initiating `byKey` from the request of `call` and replying `<key>other</key>`
+/// with a correlation on `byKey` that has `initiate`.
+fn reply_with_other_key(initiate: &str) -> TestEnv {
+    let reply = format!(
+        r#"<reply partnerLink="client" operation="call" variable="response">
+             <correlations><correlation set="byKey" initiate="{initiate}"/></correlations>
+           </reply>"#
+    );
+    correlated(&[
+        r#"<receive partnerLink="client" operation="call" variable="request" createInstance="yes">
+             <correlations><correlation set="byKey" initiate="yes"/></correlations>
+           </receive>"#,
+        r#"<assign><copy>
+             <from><literal><t:doc xmlns=""><key>other</key></t:doc></literal></from>
+             <to variable="response" part="body"/>
+           </copy></assign>"#,
+        &reply,
+    ])
+}
+
+#[test]
+fn an_outgoing_join_leaves_an_initiated_set_as_it_is() {
+    let mut env = reply_with_other_key("join");
+    let (exchange, output) = env.call("<key>in</key>");
+    assert_eq!(
+        output.status,
+        InstanceStatus::Completed,
+        "{:?}",
+        env.state.fault
+    );
+    assert_eq!(output.routes, [route("in")]);
+    assert_msg(only_reply(&output, &exchange), "<key>other</key>");
+    assert_eq!(
+        env.state.scope(0).correlations,
+        [Some(vec!["in".to_owned()])]
+    );
+}
+
+#[test]
+fn an_outgoing_message_against_its_initiated_set_is_a_correlation_violation() {
+    let mut env = reply_with_other_key("no");
+    let (_, output) = env.call("<key>in</key>");
+    assert_faulted(&env, &output, &bpel("correlationViolation"));
 }
 
 #[test]
@@ -211,4 +271,34 @@ fn a_message_alias_without_part_queries_the_whole_message() {
     let first = [QName::new("urn:t", "first")];
     let values = super::super::correlation::values(&env.process, &kind, &document, &first);
     assert_eq!(values.unwrap(), ["first"]);
+}
+
+#[test]
+fn a_request_response_invoke_ignores_a_correlation_without_pattern() {
+    let mut env = correlated(&[
+        RECEIVE,
+        r#"<invoke partnerLink="partner" operation="ask" inputVariable="request"
+               outputVariable="response">
+             <correlations><correlation set="byKey" initiate="no"/></correlations>
+           </invoke>"#,
+        REPLY,
+    ]);
+    let (caller, output) = env.call("<key>asked</key>");
+    let exchange = match output.actions.as_slice() {
+        [Action::Invoke { exchange, .. }] => exchange.clone(),
+        actions => panic!("expected one invoke, got {actions:?}"),
+    };
+    let output = env.apply(Event::InvokeDone {
+        exchange,
+        outcome: InvokeOutcome::Reply(msg("<key>answer</key>")),
+    });
+    assert_eq!(
+        output.status,
+        InstanceStatus::Completed,
+        "{:?}",
+        env.state.fault
+    );
+    assert!(output.routes.is_empty());
+    assert_eq!(env.state.scope(0).correlations, [None]);
+    assert_msg(only_reply(&output, &caller), "<key>answer</key>");
 }

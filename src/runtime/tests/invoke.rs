@@ -1,7 +1,8 @@
 //! `<invoke>` (WS-BPEL 2.0 §10.3): request-response invokes wait for their outcome, one-way
-//! invokes do not; a partner's fault is raised in the process; a failed call follows ODE's
-//! failure handling (retries, activityFailure, or an operator's decision); and
-//! [`Event::Recover`] re-issues an invoke whose outcome was lost.
+//! invokes do not; a partner's fault is raised in the process, but a standard fault is a
+//! failure of the call; a failed call follows ODE's failure handling (retries,
+//! activityFailure, or an operator's decision); and [`Event::Recover`] re-issues an invoke
+//! whose outcome was lost.
 
 use super::super::machine::ACTIVITY_RECOVERY_NS;
 use super::super::step::RecoveryAction;
@@ -174,6 +175,29 @@ fn an_operator_may_cancel_or_fault_a_failed_activity() {
     });
     // The invoke completed without its output, so the reply finds `response` unset.
     assert_faulted(&env, &output, &bpel("uninitializedVariable"));
+}
+
+#[test]
+fn a_standard_fault_answering_an_invoke_is_a_failure_of_the_invoke() {
+    let mut env = relay_handling(0, 0, true);
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(done(
+        &exchange,
+        InvokeOutcome::Fault {
+            name: bpel("conflictingRequest"),
+            data: None,
+            reason: "a reply is still owed".into(),
+        },
+    ));
+    let activity_failure = QName::new(ACTIVITY_RECOVERY_NS, "activityFailure");
+    assert_faulted(&env, &output, &activity_failure);
+    assert!(
+        env.fault().reason.contains("conflictingRequest"),
+        "{:?}",
+        env.fault()
+    );
+    assert_eq!(only_fault_reply(&output, &caller).name, activity_failure);
 }
 
 #[test]
