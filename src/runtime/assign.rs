@@ -312,12 +312,22 @@ fn read_from(
             Ok(Some(source_of(node)))
         }
         From::Expression(expression) => {
-            match evaluate::value(process, Visible::new(state, scope, env), *expression, None)? {
+            let visible = Visible::new(state, scope, env);
+            // `$v` alone copies the variable's value as it is written, not its XPath value.
+            let value = if process.expressions[expression.index()].is_variable_reference() {
+                evaluate::location(process, visible, *expression)?
+            } else {
+                evaluate::value(process, visible, *expression, None)?
+            };
+            match value {
                 Value::NodeSet(nodes) if nodes.len() == 1 => Ok(Some(source_of(nodes[0]))),
                 Value::NodeSet(nodes) => missing(format!(
                     "the expression selected {} nodes, not one",
                     nodes.len()
                 )),
+                Value::Number(number) if process.model.draft => {
+                    Ok(Some(Source::Text(java_double(number))))
+                }
                 atomic => Ok(Some(Source::Text(atomic.to_xpath_string()))),
             }
         }
@@ -710,4 +720,59 @@ fn assign_endpoint(
     }
     *state.endpoint_mut(&process.model, scope, partner_link) = Some(address);
     Ok(())
+}
+
+/// A number as processes written in the 2004 draft of WS-BPEL 2.0 saw it copied: Apache
+/// ODE, the engine those processes were written for, wrote the numbers an expression
+/// computes as Java's `Double.toString` does (`55.0`, `1.0E7`), not as XPath's `string()`
+/// (`55`).
+fn java_double(number: f64) -> String {
+    if number.is_nan() {
+        return "NaN".to_owned();
+    }
+    if number.is_infinite() {
+        return if number > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        }
+        .to_owned();
+    }
+    let magnitude = number.abs();
+    if number == 0.0 || (1e-3..1e7).contains(&magnitude) {
+        let text = format!("{number}");
+        if text.contains('.') {
+            text
+        } else {
+            format!("{text}.0")
+        }
+    } else {
+        let text = format!("{number:e}");
+        let (mantissa, exponent) = text.split_once('e').expect("scientific notation");
+        if mantissa.contains('.') {
+            format!("{mantissa}E{exponent}")
+        } else {
+            format!("{mantissa}.0E{exponent}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::java_double;
+
+    #[test]
+    fn numbers_are_written_as_java_writes_doubles() {
+        for (number, text) in [
+            (55.0, "55.0"),
+            (0.5, "0.5"),
+            (-3.0, "-3.0"),
+            (0.0, "0.0"),
+            (1e7, "1.0E7"),
+            (1.25e-5, "1.25E-5"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(java_double(number), text);
+        }
+    }
 }

@@ -49,6 +49,11 @@ impl XPath {
         found
     }
 
+    /// True when the expression is a variable reference alone (`$name`).
+    pub fn is_variable_reference(&self) -> bool {
+        matches!(&*self.expr, Expr::Variable(_))
+    }
+
     /// True when the expression contains a location path evaluated from the context node
     /// or its root, outside predicates (whose context is the node being filtered).
     pub fn reads_context_node(&self) -> bool {
