@@ -70,6 +70,7 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
             );
             validate::deployment(deployment, sites, &compiled, &definitions, &mut diagnostics);
             stylesheets::load(&mut compiled.process, source, &mut diagnostics);
+            deployed_failure_handling(deployment, &mut compiled.process);
             processes.push(compiled.process);
         }
     }
@@ -83,6 +84,33 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
         processes,
         warnings: diagnostics.warnings(),
     })
+}
+
+/// deploy.xml's `<failureHandling>` of an `<invoke>` partner link applies to the invokes of
+/// that partner link that have none of their own (the process's, being more specific, wins).
+fn deployed_failure_handling(
+    deployment: &crate::model::ProcessDeployment,
+    process: &mut crate::model::Process,
+) {
+    let names: Vec<String> = process
+        .partner_links
+        .iter()
+        .map(|link| link.name.clone())
+        .collect();
+    for activity in &mut process.activities {
+        let crate::model::ActivityKind::Invoke(invoke) = &mut activity.kind else {
+            continue;
+        };
+        if invoke.failure_handling.is_some() {
+            continue;
+        }
+        let name = &names[invoke.partner_link.index()];
+        invoke.failure_handling = deployment
+            .invokes
+            .iter()
+            .find(|binding| &binding.partner_link == name)
+            .and_then(|binding| binding.failure_handling.clone());
+    }
 }
 
 fn read_descriptor(source: &UnitSource, diagnostics: &mut Diagnostics) -> DeployFile {

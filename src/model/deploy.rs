@@ -76,8 +76,8 @@ pub struct InvokeBinding {
     /// `<binding name>`: the WSDL binding to call the service with; kept, not acted on yet
     /// (the port's own binding is used).
     pub binding: Option<QName>,
-    /// ODE's `<failureHandling>` for every invoke of the partner link; kept, not acted on
-    /// yet (the activities' own `failureHandling` applies).
+    /// ODE's `<failureHandling>` for the invokes of the partner link that have none of their
+    /// own in the process.
     pub failure_handling: Option<FailureHandling>,
 }
 

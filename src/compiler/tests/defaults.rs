@@ -199,3 +199,35 @@ fn a_to_expression_without_a_variable_reference_is_a_warning() {
         unit.warnings[0]
     );
 }
+
+#[test]
+fn deploy_xml_failure_handling_applies_to_the_partner_link_s_invokes() {
+    let source = edited(
+        "Relay",
+        "deploy.xml",
+        r#"<service name="tns:PartnerService" port="PartnerPort"/></invoke>"#,
+        r#"<service name="tns:PartnerService" port="PartnerPort"/>
+      <ar:failureHandling xmlns:ar="http://ode.apache.org/activityRecovery">
+        <ar:retryFor>2</ar:retryFor><ar:retryDelay>7</ar:retryDelay>
+      </ar:failureHandling></invoke>"#,
+    );
+    let unit = compile_ok(&source);
+    let handling: Vec<_> = unit.processes[0]
+        .activities
+        .iter()
+        .filter_map(|activity| match &activity.kind {
+            crate::model::ActivityKind::Invoke(invoke) => Some(invoke.failure_handling.clone()),
+            _ => None,
+        })
+        .collect();
+    let expected = crate::model::FailureHandling {
+        retry_for: 2,
+        retry_delay: 7,
+        fault_on_failure: false,
+    };
+    assert!(!handling.is_empty());
+    assert!(
+        handling.iter().all(|h| h.as_ref() == Some(&expected)),
+        "{handling:?}"
+    );
+}
