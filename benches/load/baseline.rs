@@ -18,14 +18,11 @@ use bytes::Bytes;
 
 const HELLO_NS: &str = "urn:baton:samples:hello";
 
-/// The BPEL namespace, in scope of the `<literal>` HelloWorld's reply is made from: Baton
-/// keeps it declared on the copy, so the reply declares it too.
-const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
-
-/// The reply HelloWorld's `<assign>` starts from, and its `text` element.
+/// The reply HelloWorld's `<assign>` starts from, and its `text` element, written as Baton
+/// writes it.
 static GREETING: LazyLock<(Document, NodeId)> = LazyLock::new(|| {
     let template = format!(
-        r#"<tns:greeting xmlns="{BPEL_NS}" xmlns:tns="{HELLO_NS}"><tns:text/></tns:greeting>"#
+        r#"<greeting xmlns:tns="{HELLO_NS}" xmlns="{HELLO_NS}"><tns:text/></greeting>"#
     );
     let doc = xml::parse_fragment(template.as_bytes()).expect("the template parses");
     let text = doc
