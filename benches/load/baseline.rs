@@ -21,9 +21,8 @@ const HELLO_NS: &str = "urn:baton:samples:hello";
 /// The reply HelloWorld's `<assign>` starts from, and its `text` element, written as Baton
 /// writes it.
 static GREETING: LazyLock<(Document, NodeId)> = LazyLock::new(|| {
-    let template = format!(
-        r#"<greeting xmlns:tns="{HELLO_NS}" xmlns="{HELLO_NS}"><tns:text/></greeting>"#
-    );
+    let template =
+        format!(r#"<greeting xmlns:tns="{HELLO_NS}" xmlns="{HELLO_NS}"><tns:text/></greeting>"#);
     let doc = xml::parse_fragment(template.as_bytes()).expect("the template parses");
     let text = doc
         .descendants(doc.root())

@@ -220,8 +220,10 @@ async fn invoke_all(
     }
 }
 
-/// Waits until the request just started has been taken in: the store holds one more
-/// message exchange than `before`, or the request was already answered.
+/// Waits until the request just started has been taken in (the store holds one more
+/// message exchange than `before`, or the request was already answered) and what it set
+/// off has settled: no call to a partner is still out. Upstream spaced its requests 2 s
+/// apart for the same reason; processes like TestStaticOnMessage race otherwise.
 pub async fn await_taken_in(
     progress: &Progress,
     before: usize,
@@ -230,12 +232,15 @@ pub async fn await_taken_in(
     let deadline = Instant::now() + INVOCATION_TIMEOUT;
     while !*answered.borrow_and_update() && progress.exchange_count().await <= before {
         if Instant::now() >= deadline {
-            break;
+            return;
         }
         tokio::select! {
             _ = answered.changed() => {}
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
+    }
+    while progress.pending_calls().await > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

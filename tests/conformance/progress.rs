@@ -1,11 +1,15 @@
 //! What a case's server has done so far, read from its store: how many message exchanges
-//! it has taken in, and whether every instance has ended. The runners await these
+//! it has taken in, how many calls to partners are still out, and whether every instance
+//! has ended. The runners await these
 //! conditions instead of fixed delays, and stop waiting for a reply that can no longer come.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use baton::store::{InstanceFilter, InstanceStatus, SqliteConfig, SqliteStore, Store};
+use baton::store::{
+    ExchangeDirection, ExchangeRecord, ExchangeStatus, InstanceFilter, InstanceStatus,
+    SqliteConfig, SqliteStore, Store,
+};
 
 use crate::common::Dirs;
 
@@ -33,18 +37,29 @@ impl Progress {
 
     /// The message exchanges the server has recorded so far.
     pub async fn exchange_count(&self) -> usize {
+        self.exchanges().await.len()
+    }
+
+    /// The calls to partners still awaiting their outcome.
+    pub async fn pending_calls(&self) -> usize {
+        self.exchanges()
+            .await
+            .iter()
+            .filter(|e| {
+                e.direction == ExchangeDirection::Out && e.status == ExchangeStatus::Pending
+            })
+            .count()
+    }
+
+    async fn exchanges(&self) -> Vec<ExchangeRecord> {
         let Ok(instances) = self.store.list_instances(&InstanceFilter::default()).await else {
-            return 0;
+            return Vec::new();
         };
-        let mut count = 0;
+        let mut exchanges = Vec::new();
         for instance in instances {
-            count += self
-                .store
-                .exchanges(instance.id)
-                .await
-                .map_or(0, |e| e.len());
+            exchanges.extend(self.store.exchanges(instance.id).await.unwrap_or_default());
         }
-        count
+        exchanges
     }
 
     /// When there are instances and none is running any more: how each ended.
