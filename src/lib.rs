@@ -6,18 +6,22 @@
 //! # Layout
 //! - [`xml`], [`xpath`], [`xslt`]: documents, expressions and stylesheets.
 //! - [`model`], [`compiler`]: deployment units and their compiled form.
+//! - [`extension`]: extension bundles, the Rust operations behind extension activities and
+//!   extension assign operations.
 //! - [`runtime`]: BPEL semantics as a pure state machine.
 //! - [`store`]: durable state behind traits (embedded SQLite by default).
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
 //! - [`deploy`]: the deploy directory, versions and retirement.
-//! - [`config`], [`server`]: configuration and `baton serve`.
+//! - [`config`], [`server`], [`cli`]: configuration, `baton serve` and the command line.
 //! - [`admin`]: the management API on the server's HTTP port, and its client.
 
 pub mod admin;
+pub mod cli;
 pub mod compiler;
 pub mod config;
 pub mod deploy;
 pub mod engine;
+pub mod extension;
 pub mod model;
 pub mod runtime;
 pub mod server;

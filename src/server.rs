@@ -12,6 +12,7 @@ use crate::admin;
 use crate::config::Configuration;
 use crate::deploy::Deployer;
 use crate::engine::Engine;
+use crate::extension::Extensions;
 use crate::store::{SqliteConfig, SqliteStore, Store, Synchronous};
 
 /// Why the server could not run.
@@ -61,9 +62,11 @@ pub fn bind(config: &Configuration) -> Result<TcpListener, Error> {
     TcpListener::bind(&address).map_err(|source| Error::Bind { address, source })
 }
 
-/// Runs the server on `listener` until `shutdown` is cancelled.
+/// Runs the server on `listener` with the extension bundles `extensions` until `shutdown`
+/// is cancelled.
 pub async fn run(
     config: Configuration,
+    extensions: Extensions,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
@@ -72,7 +75,7 @@ pub async fn run(
         source,
     })?;
     let store = open_store(&config).await?;
-    let engine = Engine::new(config.clone(), store.clone())?;
+    let engine = Engine::new(config.clone(), store.clone(), extensions)?;
     engine.set_base_url(format!("http://{local}"));
     tracing::info!(address = %local, "Listening");
     let workers = match config.server.workers {

@@ -33,13 +33,21 @@ use std::collections::BTreeMap;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use source::{SourceError, SourceLimits, UnitSource};
 
+use crate::extension::Extensions;
 use crate::model::{Location, Unit};
 use deploy::{DeployFile, DEPLOY_XML};
 use xmlutil::XmlFile;
 
-/// Compiles a deployment unit; on failure, every problem found (errors and warnings). The
-/// warnings of a unit that compiles are in [`Unit::warnings`].
+/// Compiles a deployment unit for a server without extension bundles; see
+/// [`compile_with`].
 pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
+    compile_with(source, &Extensions::none())
+}
+
+/// Compiles a deployment unit for a server running `extensions`; on failure, every problem
+/// found (errors and warnings). The warnings of a unit that compiles are in
+/// [`Unit::warnings`].
+pub fn compile_with(source: &UnitSource, extensions: &Extensions) -> Result<Unit, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
     let deploy = read_descriptor(source, &mut diagnostics);
     // The documents the processes import are read first, in import order, then the unit's
@@ -60,7 +68,8 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
         let Some(file) = path.as_ref().and_then(|path| files.get(path)) else {
             continue;
         };
-        if let Some(mut compiled) = bpel::compile(file, &definitions, &mut diagnostics) {
+        if let Some(mut compiled) = bpel::compile(file, &definitions, extensions, &mut diagnostics)
+        {
             default_binding::complete(
                 deployment,
                 sites,

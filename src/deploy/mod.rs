@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::compiler::{self, UnitSource};
 use crate::engine::{Engine, VersionState};
+use crate::extension::Extensions;
 use crate::store::{DeploymentRecord, ProcessRecord, ProcessState};
 
 /// Why a unit was not deployed.
@@ -124,7 +125,7 @@ impl Deployer {
                     continue;
                 }
             };
-            let unit = match compile(&record.name, files) {
+            let unit = match compile(&record.name, files, &self.engine.services().extensions) {
                 Ok(unit) => unit,
                 Err(error) => {
                     tracing::error!(version = record.version, %error, "Stored unit no longer compiles");
@@ -223,10 +224,12 @@ impl Deployer {
     async fn deploy(&mut self, source: UnitSource, checksum: String) -> Result<(), Error> {
         let name = source.name.clone();
         let files = source.files.clone();
-        let unit = compiler::compile(&source).map_err(|diagnostics| Error::Invalid {
-            unit: name.clone(),
-            diagnostics: diagnostics.to_string(),
-        })?;
+        let extensions = &self.engine.services().extensions;
+        let unit =
+            compiler::compile_with(&source, extensions).map_err(|diagnostics| Error::Invalid {
+                unit: name.clone(),
+                diagnostics: diagnostics.to_string(),
+            })?;
         for warning in &unit.warnings {
             tracing::warn!(unit = %name, "{warning}");
         }
@@ -360,13 +363,17 @@ impl Deployer {
     }
 }
 
-/// Compiles a unit from its files.
-pub fn compile(name: &str, files: BTreeMap<String, Vec<u8>>) -> Result<crate::model::Unit, Error> {
+/// Compiles a unit from its files for a server running `extensions`.
+pub fn compile(
+    name: &str,
+    files: BTreeMap<String, Vec<u8>>,
+    extensions: &Extensions,
+) -> Result<crate::model::Unit, Error> {
     let source = UnitSource::new(name, files).map_err(|error| Error::Unreadable {
         unit: name.to_owned(),
         message: error.to_string(),
     })?;
-    compiler::compile(&source).map_err(|diagnostics| Error::Invalid {
+    compiler::compile_with(&source, extensions).map_err(|diagnostics| Error::Invalid {
         unit: name.to_owned(),
         diagnostics: diagnostics.to_string(),
     })

@@ -94,19 +94,24 @@ impl Engine {
             } else {
                 state_of(&pid(&deployment.name, version))
             };
-            match CompiledProcess::compile(
+            let compiled = CompiledProcess::compile(
                 model.clone(),
                 Arc::new(unit.definitions.clone()),
                 my_endpoints,
                 partner_endpoints,
-            ) {
+            )
+            .map_err(|compile_errors| compile_errors.iter().map(ToString::to_string).collect())
+            .and_then(|compiled| {
+                compiled
+                    .with_extensions(&services.extensions)
+                    .map_err(|missing| missing.iter().map(ToString::to_string).collect())
+            });
+            match compiled {
                 Ok(compiled) => {
                     let compiled = compiled.with_properties(&deployment.properties);
                     prepared.push((deployment.clone(), compiled, endpoints, state))
                 }
-                Err(compile_errors) => {
-                    errors.extend(compile_errors.iter().map(ToString::to_string))
-                }
+                Err(problems) => errors.extend::<Vec<String>>(problems),
             }
         }
         if !errors.is_empty() {

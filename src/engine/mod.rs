@@ -49,6 +49,7 @@ pub use registry::{Registry, ServiceEndpoint};
 use self::instance::{InstanceEntity, StepError};
 use self::partner::Call;
 use crate::config::Configuration;
+use crate::extension::Extensions;
 use crate::model::VariableKind;
 use crate::runtime::state::Inbound;
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
@@ -95,6 +96,8 @@ pub struct Services {
     pub peers: peer::Peers,
     pub exchanges: Exchanges,
     pub config: Configuration,
+    /// The extension bundles processes may use.
+    pub extensions: Extensions,
     base_url: OnceLock<String>,
     ready: AtomicBool,
     /// Instance ids reserved in the store and not handed out yet.
@@ -326,6 +329,7 @@ impl Engine {
     pub fn new(
         config: Configuration,
         store: Arc<dyn Store>,
+        extensions: Extensions,
     ) -> Result<Self, baton_transports::Error> {
         let http = HttpClient::new(&config.http_client)?;
         let services = Services {
@@ -342,6 +346,7 @@ impl Engine {
                 .collect(),
             next_arbiter: AtomicUsize::new(0),
             config,
+            extensions,
         };
         Ok(Self {
             services: Arc::new(services),

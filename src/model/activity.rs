@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::process::index_type;
 use super::{CorrelationUse, ExprId, LinkId, Location, PartnerLinkId, ScopeId, VariableId};
-use crate::xml::QName;
+use crate::xml::{Document, QName};
 
 index_type!(
     /// Index into [`super::Process::activities`].
@@ -88,6 +88,18 @@ pub enum ActivityKind {
     CompensateScope(ScopeId),
     /// `<validate variables>`.
     Validate(Vec<VariableId>),
+    /// `<extensionActivity>` whose element a registered extension bundle runs.
+    Extension(ExtensionUse),
+}
+
+/// An extension element that a registered bundle's operation runs (see
+/// [`crate::extension`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExtensionUse {
+    /// The element's name: the bundle's namespace and the operation's local name.
+    pub name: QName,
+    /// The element as written, with its children, as the document element.
+    pub element: Document,
 }
 
 /// `<forEach>`. The counter variable is declared by the child scope.
@@ -228,8 +240,28 @@ pub enum Deadline {
 /// `<assign>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Assign {
-    pub copies: Vec<Copy>,
+    pub operations: Vec<AssignOperation>,
     pub validate: bool,
+}
+
+impl Assign {
+    /// The `<copy>` operations, in order.
+    pub fn copies(&self) -> impl Iterator<Item = &Copy> + Clone {
+        self.operations
+            .iter()
+            .filter_map(|operation| match operation {
+                AssignOperation::Copy(copy) => Some(copy),
+                AssignOperation::Extension(_) => None,
+            })
+    }
+}
+
+/// One operation of an `<assign>`, run in document order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AssignOperation {
+    Copy(Copy),
+    /// `<extensionAssignOperation>` whose element a registered extension bundle runs.
+    Extension(ExtensionUse),
 }
 
 /// `<copy>`.

@@ -1,7 +1,9 @@
 //! `<assign>`: each `<copy>` reads its from-spec into an owned [`Source`], locates its
 //! to-spec as a node of one variable (creating it first when the copy has ODE's
-//! `insertMissingToData`), and replaces that node's value as WS-BPEL 2.0 §8.4 says. An
-//! assign is atomic: when any copy faults, every variable it touched is restored.
+//! `insertMissingToData`), and replaces that node's value as WS-BPEL 2.0 §8.4 says.
+//! Extension assign operations run between the copies, in document order (see
+//! [`super::extension`]). An assign is atomic: when any operation faults, every variable it
+//! could have touched is restored.
 
 use super::compiled::CompiledProcess;
 use super::evaluate;
@@ -11,7 +13,8 @@ use super::functions::EvaluationEnv;
 use super::message;
 use super::state::{InstanceState, ScopeRef};
 use crate::model::{
-    Copy, EndpointRole, ExprId, From, PartContent, PartnerLinkId, To, VariableId, VariableKind,
+    Assign, AssignOperation, Copy, EndpointRole, ExprId, From, PartContent, PartnerLinkId, To,
+    VariableId, VariableKind,
 };
 use crate::xml::{self, Document, NodeId, NodeKind, QName};
 use crate::xpath::{Node, PathStart, Value};
@@ -33,8 +36,8 @@ enum Source {
     Text(String),
 }
 
-/// Runs the copies of one assign, atomically: only what the copies can write is saved
-/// beforehand, and restored when one of them faults.
+/// Runs `copies` atomically (a scope's variable initialisers): when one of them faults,
+/// every variable they touched is restored.
 pub fn execute(
     process: &CompiledProcess,
     state: &mut InstanceState,
@@ -42,26 +45,50 @@ pub fn execute(
     env: Option<&EvaluationEnv>,
     copies: &[Copy],
 ) -> Result<(), Fault> {
-    execute_validating(process, state, scope, env, copies, false)
+    let saved = Saved::before(process, state, scope, copies.iter(), false);
+    let outcome = copies
+        .iter()
+        .try_for_each(|copy| run_copy(process, state, scope, env, copy));
+    if outcome.is_err() {
+        saved.restore(process, state, scope);
+    }
+    outcome
 }
 
-/// [`execute`]; with `validate` (`<assign validate="yes">`), the variables the copies name
-/// are then validated, and the assign undone when one is invalid.
-pub fn execute_validating(
+/// Runs an `<assign>`'s operations in order, atomically: only what they can write is saved
+/// beforehand, and restored when one of them faults. With `validate="yes"`, the variables
+/// its copies name are then validated, and the assign undone when one is invalid.
+pub fn run_assign(
     process: &CompiledProcess,
     state: &mut InstanceState,
     scope: ScopeRef,
     env: Option<&EvaluationEnv>,
-    copies: &[Copy],
-    validate: bool,
+    assign: &Assign,
 ) -> Result<(), Fault> {
-    let saved = Saved::before(process, state, scope, copies);
-    let mut outcome = copies
+    let copies = assign
+        .operations
         .iter()
-        .try_for_each(|copy| run_copy(process, state, scope, env, copy));
-    if outcome.is_ok() && validate {
+        .filter_map(|operation| match operation {
+            AssignOperation::Copy(copy) => Some(copy),
+            AssignOperation::Extension(_) => None,
+        });
+    // An extension operation may write any variable it sees.
+    let extended = assign
+        .operations
+        .iter()
+        .any(|operation| matches!(operation, AssignOperation::Extension(_)));
+    let saved = Saved::before(process, state, scope, copies.clone(), extended);
+    let mut outcome = assign
+        .operations
+        .iter()
+        .try_for_each(|operation| match operation {
+            AssignOperation::Copy(copy) => run_copy(process, state, scope, env, copy),
+            AssignOperation::Extension(extension) => {
+                super::extension::run(process, state, scope, extension)
+            }
+        });
+    if outcome.is_ok() && assign.validate {
         outcome = copies
-            .iter()
             .filter_map(|copy| match &copy.to {
                 To::Variable { variable, .. } | To::Property { variable, .. } => Some(*variable),
                 To::PartnerLink(_) | To::Expression(_) => None,
@@ -77,6 +104,29 @@ pub fn execute_validating(
         saved.restore(process, state, scope);
     }
     outcome
+}
+
+/// Replaces the whole value of `variable` with `value`'s document element, as a copy of
+/// an element to the variable would (an extension operation's write).
+pub(crate) fn write_variable(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    scope: ScopeRef,
+    variable: VariableId,
+    value: Document,
+) -> Result<(), Fault> {
+    if value.document_element().is_none() {
+        let name = &process.model.variable(variable).name;
+        return Err(Fault::selection_failure(format!(
+            "the value written to variable '{name}' has no element"
+        )));
+    }
+    let node = ensure_variable_node(process, state, scope, variable, None);
+    let document = state
+        .variable_mut(&process.model, scope, variable)
+        .as_mut()
+        .expect("just initialised");
+    write(document, node, Source::Element(value), false)
 }
 
 /// What an assign may change, as it was before the assign: the variables and partner
@@ -95,15 +145,17 @@ enum SavedVariables {
 }
 
 impl Saved {
-    fn before(
+    /// What `copies` can change; with `everything`, every visible variable.
+    fn before<'c>(
         process: &CompiledProcess,
         state: &InstanceState,
         scope: ScopeRef,
-        copies: &[Copy],
+        copies: impl Iterator<Item = &'c Copy> + Clone,
+        everything: bool,
     ) -> Self {
         let chain: Vec<ScopeRef> = state.chain(scope).collect();
         let endpoints = copies
-            .iter()
+            .clone()
             .any(|copy| matches!(copy.to, To::PartnerLink(_)))
             .then(|| {
                 chain
@@ -111,9 +163,10 @@ impl Saved {
                     .map(|&id| (id, state.scope(id).endpoints.clone()))
                     .collect()
             });
-        let variables = if copies
-            .iter()
-            .any(|copy| matches!(copy.to, To::Expression(_)))
+        let variables = if everything
+            || copies
+                .clone()
+                .any(|copy| matches!(copy.to, To::Expression(_)))
         {
             SavedVariables::All(
                 chain
@@ -123,7 +176,6 @@ impl Saved {
             )
         } else {
             let mut targets: Vec<VariableId> = copies
-                .iter()
                 .filter_map(|copy| match &copy.to {
                     To::Variable { variable, .. } | To::Property { variable, .. } => {
                         Some(*variable)

@@ -4,7 +4,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::model::{AliasSource, Definitions, Location, Operation, PartnerLinkId, Process};
+use crate::extension::Extensions;
+use crate::model::{
+    ActivityKind, AliasSource, AssignOperation, Definitions, ExtensionUse, Location, Operation,
+    PartnerLinkId, Process,
+};
 use crate::xml::QName;
 use crate::xpath::{Language, XPath};
 use crate::xslt::Stylesheet;
@@ -16,6 +20,14 @@ pub struct CompileError {
     pub location: Location,
     pub source_text: String,
     pub message: String,
+}
+
+/// An extension element of a process that no registered bundle runs.
+#[derive(Debug, thiserror::Error)]
+#[error("{location}: [EXTENSION] no registered extension bundle runs {name}")]
+pub struct MissingExtension {
+    pub location: Location,
+    pub name: QName,
 }
 
 /// A property alias with its query compiled.
@@ -42,6 +54,8 @@ pub struct CompiledProcess {
     pub partner_endpoints: Vec<Option<String>>,
     /// The deployment's process properties (`ode:process-property`).
     pub properties: Arc<[(QName, String)]>,
+    /// The extension bundles; every extension element of the model has its operation here.
+    pub extensions: Extensions,
 }
 
 impl CompiledProcess {
@@ -116,7 +130,47 @@ impl CompiledProcess {
             my_endpoints,
             partner_endpoints,
             properties: Arc::from([]),
+            extensions: Extensions::none(),
         })
+    }
+
+    /// The same process running `extensions`; fails naming each extension element of the
+    /// model that no operation of theirs runs (the bundle was unregistered since the process
+    /// was deployed).
+    pub fn with_extensions(
+        mut self,
+        extensions: &Extensions,
+    ) -> Result<Self, Vec<MissingExtension>> {
+        let missing: Vec<MissingExtension> = self
+            .model
+            .activities
+            .iter()
+            .flat_map(|activity| {
+                let uses: Vec<&ExtensionUse> = match &activity.kind {
+                    ActivityKind::Extension(extension) => vec![extension],
+                    ActivityKind::Assign(assign) => assign
+                        .operations
+                        .iter()
+                        .filter_map(|operation| match operation {
+                            AssignOperation::Extension(extension) => Some(extension),
+                            AssignOperation::Copy(_) => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                uses.into_iter()
+                    .filter(|extension| extensions.operation(&extension.name).is_none())
+                    .map(|extension| MissingExtension {
+                        location: activity.location.clone(),
+                        name: extension.name.clone(),
+                    })
+            })
+            .collect();
+        if !missing.is_empty() {
+            return Err(missing);
+        }
+        self.extensions = extensions.clone();
+        Ok(self)
     }
 
     /// The same process with the deployment's process properties.

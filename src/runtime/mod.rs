@@ -19,6 +19,7 @@
 //! - [`assign`]: `<assign>`'s copy semantics; [`insert_missing`] creates the targets of
 //!   copies with ODE's `insertMissingToData`.
 //! - [`evaluate`]: XPath evaluation over instance variables, with BPEL's functions.
+//! - [`extension`]: extension operations run inside a step.
 //! - [`correlation`]: property extraction and correlation set checks.
 //! - [`message`]: the normalised form of WSDL messages as XML documents.
 //! - [`parts`]: `<toParts>` and `<fromParts>`: messages built from and spread to variables.
@@ -31,6 +32,7 @@ pub mod assign;
 pub mod compiled;
 pub mod correlation;
 pub mod evaluate;
+pub mod extension;
 pub mod fault;
 pub mod functions;
 pub mod insert_missing;
@@ -46,6 +48,7 @@ pub mod xsd;
 mod tests;
 
 pub use compiled::{CompileError, CompiledProcess};
+pub use extension::ExtensionContext;
 pub use fault::Fault;
 pub use machine::Machine;
 pub use state::{ExchangeId, InstanceState, InstanceStatus};

@@ -342,27 +342,13 @@ impl ProcessCompiler<'_> {
         variables.map(ActivityKind::Validate)
     }
 
-    /// `<extensionActivity>`: one this server must understand cannot run (SA00009); any
-    /// other acts as `<empty>`.
+    /// `<extensionActivity>`: run by its bundle, or an `<empty>` when its extension is
+    /// optional and unknown.
     fn extension_activity(&mut self, node: NodeId) -> Option<ActivityKind> {
-        let Some(child) = self
-            .file
-            .elements(node)
-            .find(|&child| !self.file.is(child, BPEL_NS, "documentation"))
-        else {
-            let message = "<extensionActivity> needs an activity element";
-            self.error(node, "BPEL", message.to_owned());
-            return None;
-        };
-        let namespace = self.file.namespace(child).to_owned();
-        if self.must_understand.contains(&namespace) {
-            let element = self.file.local_name(child);
-            let message =
-                format!("extension activity <{element}> of '{namespace}' is not supported");
-            self.error(child, "SA00009", message);
-            return None;
-        }
-        Some(ActivityKind::Empty)
+        Some(match self.extension_element(node)? {
+            Some(extension) => ActivityKind::Extension(extension),
+            None => ActivityKind::Empty,
+        })
     }
 
     /// The required `{BPEL}name` child holding an expression.

@@ -6,7 +6,8 @@
 
 use super::{ProcessCompiler, BPEL_NS};
 use crate::model::{
-    Assign, Copy, EndpointRole, ExprId, ExpressionUse, From, To, VariableId, VariableKind,
+    Assign, AssignOperation, Copy, EndpointRole, ExprId, ExpressionUse, From, To, VariableId,
+    VariableKind,
 };
 use crate::xml::{NodeId, QName};
 
@@ -40,35 +41,42 @@ impl ProcessCompiler<'_> {
         let validate = self
             .file
             .yes_no_attr(node, "validate", false, self.diagnostics);
-        let mut copies = Some(Vec::new());
+        let mut operations = Some(Vec::new());
         for child in self.file.elements(node).collect::<Vec<_>>() {
             if self.file.namespace(child) != BPEL_NS {
                 continue;
             }
-            match self.file.local_name(child) {
-                // Extension operations not declared mustUnderstand are ignored.
-                "documentation" | "targets" | "sources" | "extensionAssignOperation" => {}
-                "copy" => {
-                    let copy = self.copy(child);
-                    copies = copies.zip(copy).map(|(mut copies, copy)| {
-                        copies.push(copy);
-                        copies
-                    });
-                }
+            let operation = match self.file.local_name(child) {
+                "documentation" | "targets" | "sources" => continue,
+                "copy" => self
+                    .copy(child)
+                    .map(|copy| Some(AssignOperation::Copy(copy))),
+                "extensionAssignOperation" => self
+                    .extension_element(child)
+                    .map(|extension| extension.map(AssignOperation::Extension)),
                 _ => {
                     self.unsupported(child);
-                    copies = None;
+                    None
                 }
-            }
+            };
+            operations = operations
+                .zip(operation)
+                .map(|(mut operations, operation)| {
+                    operations.extend(operation);
+                    operations
+                });
         }
-        let copies = copies?;
-        if copies.is_empty() {
+        let operations = operations?;
+        if operations.is_empty() {
             // The schema wants a copy; an assign without one does nothing, which deployed
             // process templates rely on.
             let message = "<assign> has no <copy>: it does nothing".to_owned();
             self.warning(node, "BPEL", message);
         }
-        Some(Assign { copies, validate })
+        Some(Assign {
+            operations,
+            validate,
+        })
     }
 
     fn copy(&mut self, node: NodeId) -> Option<Copy> {

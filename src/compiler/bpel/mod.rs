@@ -13,6 +13,7 @@ mod assign;
 mod declarations;
 mod draft;
 mod expressions;
+mod extensions;
 mod handlers;
 pub(crate) mod imports;
 mod links;
@@ -27,6 +28,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::diagnostics::Diagnostics;
 use super::xmlutil::XmlFile;
+use crate::extension::Extensions;
 use crate::model::{
     Activity, ActivityId, ActivityKind, CorrelationSet, Definitions, Expression, FailureHandling,
     Location, PartnerLink, PartnerLinkId, Process, Scope, ScopeId, Variable, VariableId, XPATH_1_0,
@@ -62,6 +64,7 @@ pub(crate) struct CompiledProcess {
 pub(crate) fn compile(
     file: &XmlFile,
     definitions: &Definitions,
+    extensions: &Extensions,
     diagnostics: &mut Diagnostics,
 ) -> Option<CompiledProcess> {
     let root = file.root();
@@ -71,7 +74,7 @@ pub(crate) fn compile(
         return None;
     }
     let name = process_name(file)?;
-    let mut compiler = ProcessCompiler::new(file, definitions, diagnostics);
+    let mut compiler = ProcessCompiler::new(file, definitions, extensions, diagnostics);
     let main = compiler.process(root);
     Some(compiler.finish(name, main))
 }
@@ -80,6 +83,8 @@ pub(crate) fn compile(
 pub(crate) struct ProcessCompiler<'a> {
     file: &'a XmlFile,
     defs: &'a Definitions,
+    /// The extension bundles the server runs with.
+    extensions: &'a Extensions,
     diagnostics: &'a mut Diagnostics,
     /// The process's `expressionLanguage` and `queryLanguage` (XPath 1.0 by default).
     expression_language: String,
@@ -106,7 +111,8 @@ pub(crate) struct ProcessCompiler<'a> {
     suppress_join_failure: bool,
     /// ODE's `failureHandling` in effect at the current point.
     failure_handling: Option<FailureHandling>,
-    /// `<extension>` namespaces declared with mustUnderstand="yes".
+    /// `<extension>` namespaces declared with mustUnderstand="yes" that no registered
+    /// bundle understands.
     must_understand: HashSet<String>,
     links: Vec<LinkDraft>,
     /// The links visible at the current point and the boundaries between them and it.
@@ -122,10 +128,16 @@ pub(crate) struct ProcessCompiler<'a> {
 }
 
 impl<'a> ProcessCompiler<'a> {
-    fn new(file: &'a XmlFile, defs: &'a Definitions, diagnostics: &'a mut Diagnostics) -> Self {
+    fn new(
+        file: &'a XmlFile,
+        defs: &'a Definitions,
+        extensions: &'a Extensions,
+        diagnostics: &'a mut Diagnostics,
+    ) -> Self {
         ProcessCompiler {
             file,
             defs,
+            extensions,
             diagnostics,
             expression_language: XPATH_1_0.to_owned(),
             query_language: XPATH_1_0.to_owned(),
@@ -212,25 +224,6 @@ impl<'a> ProcessCompiler<'a> {
                 root,
             },
             inbound: self.inbound,
-        }
-    }
-
-    /// `<extensions>`: an extension this server must understand cannot be honoured.
-    fn extensions(&mut self, node: NodeId) {
-        for extension in self
-            .file
-            .elements_named(node, BPEL_NS, "extension")
-            .collect::<Vec<_>>()
-        {
-            if self
-                .file
-                .yes_no_attr(extension, "mustUnderstand", false, self.diagnostics)
-            {
-                let namespace = self.file.attr(extension, "namespace").unwrap_or_default();
-                let message = format!("extension '{namespace}' is not supported");
-                self.must_understand.insert(namespace.trim().to_owned());
-                self.error(extension, "SA00009", message);
-            }
         }
     }
 

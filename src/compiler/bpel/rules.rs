@@ -18,7 +18,7 @@
 //! | SA00006 | `<rethrow>` only in a fault handler | `handlers::rethrow` |
 //! | SA00007 | `<compensateScope>` only in a fault, compensation or termination handler | `handlers` |
 //! | SA00008 | `<compensate>` only in a fault, compensation or termination handler | `handlers` |
-//! | SA00009 | mandatory extensions are supported | `extensions` (none is) |
+//! | SA00009 | mandatory extensions are supported | `extensions` (by a registered bundle) |
 //! | SA00010 | every definition used is imported | `imports`, `declarations`, `wsdl` |
 //! | SA00011 | imported definitions are in the import's namespace | `imports` (warning) |
 //! | SA00012 | an import without namespace has no target namespace | `imports` (warning) |

@@ -89,10 +89,10 @@ fn hello_world_document_literal() {
     let ActivityKind::Assign(assign) = steps[1] else {
         panic!("{:?}", steps[1])
     };
-    let From::Expression(concat) = &assign.copies[0].from else {
+    let From::Expression(concat) = assign.copies().next().unwrap().from else {
         panic!()
     };
-    let concat = process.expression(*concat);
+    let concat = process.expression(concat);
     assert_eq!(concat.source, "concat('Hello ', $request.parameters)");
     assert_eq!(concat.language, XPATH_1_0);
     assert_eq!(concat.namespaces.get("w").map(String::as_str), Some(HELLO));
@@ -100,7 +100,7 @@ fn hello_world_document_literal() {
         (concat.location.file.as_str(), concat.location.line),
         ("HelloWorld.bpel", 21)
     );
-    let From::Literal(literal) = &assign.copies[1].from else {
+    let From::Literal(literal) = &assign.copies().nth(1).unwrap().from else {
         panic!()
     };
     assert!(
@@ -109,7 +109,7 @@ fn hello_world_document_literal() {
     );
     // A bare `$variable.part` to-expression is the variable's part.
     assert!(matches!(
-        &assign.copies[2].to,
+        &assign.copies().nth(2).unwrap().to,
         To::Variable { part: Some(part), query: None, .. } if part == "parameters"
     ));
     let ActivityKind::Reply(reply) = steps[2] else {
@@ -244,7 +244,7 @@ fn one_way_with_callback_and_correlation() {
     let ActivityKind::Assign(assign) = steps[1] else {
         panic!()
     };
-    let copies = &assign.copies;
+    let copies: Vec<_> = assign.copies().collect();
     let From::Variable { part, query, .. } = &copies[0].from else {
         panic!()
     };
@@ -367,10 +367,10 @@ fn scopes_links_and_for_each() {
     let ActivityKind::Assign(assign) = &process.activity(process.scope(inner).body).kind else {
         panic!("inner's body is not the assign");
     };
-    let From::Expression(_) = assign.copies[0].from else {
+    let From::Expression(_) = assign.copies().next().unwrap().from else {
         panic!("unexpected from");
     };
-    let To::Variable { variable, .. } = assign.copies[0].to else {
+    let To::Variable { variable, .. } = assign.copies().next().unwrap().to else {
         panic!("unexpected to");
     };
     assert_eq!(

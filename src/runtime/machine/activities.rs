@@ -203,14 +203,11 @@ impl Machine<'_> {
             }
             ActivityKind::Assign(assign) => {
                 let scope = self.scope_ref();
-                assign::execute_validating(
-                    self.process,
-                    self.state,
-                    scope,
-                    Some(&self.env),
-                    &assign.copies,
-                    assign.validate,
-                )
+                assign::run_assign(self.process, self.state, scope, Some(&self.env), assign)
+            }
+            ActivityKind::Extension(extension) => {
+                let scope = self.scope_ref();
+                super::super::extension::run(self.process, self.state, scope, extension)
             }
             ActivityKind::Receive(_) => self.run_receive(activity),
             ActivityKind::Reply(_) => self.run_reply(activity),

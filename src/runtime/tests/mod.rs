@@ -16,6 +16,7 @@ mod assign;
 mod concurrency;
 mod control;
 mod correlation;
+mod extension;
 mod faults;
 mod initialize;
 mod invoke;
@@ -32,7 +33,8 @@ use super::state::{Inbound, TimerId, Waiting};
 use super::step::ReplyOutcome;
 use super::{Action, CompiledProcess, Event, Fault, InstanceState, InstanceStatus, StepOutput};
 use super::{ExchangeId, Machine};
-use crate::compiler::{compile, UnitSource};
+use crate::compiler::{compile_with, UnitSource};
+use crate::extension::Extensions;
 use crate::model::PartnerLinkId;
 use crate::xml::{self, Document, QName};
 
@@ -166,6 +168,8 @@ pub const RESPONSE_FROM_S: &str = r#"<assign>
 /// What a test process declares besides the standard variables.
 #[derive(Default)]
 pub struct Declarations<'a> {
+    /// The content of `<extensions>`, if any.
+    pub extensions: &'a str,
     /// The content of `<messageExchanges>`, if any.
     pub message_exchanges: &'a str,
     /// More `<variable>`s.
@@ -192,6 +196,7 @@ fn process_source(declarations: &Declarations, body: &str) -> String {
     xmlns="http://docs.oasis-open.org/wsbpel/2.0/process/executable"
     xmlns:bpel="http://docs.oasis-open.org/wsbpel/2.0/process/executable"
     xmlns:t="urn:t" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  {extensions}
   <import location="Test.wsdl" namespace="urn:t" importType="http://schemas.xmlsoap.org/wsdl/"/>
   <partnerLinks>
     <partnerLink name="client" partnerLinkType="t:ServiceLink" myRole="service"/>
@@ -203,6 +208,7 @@ fn process_source(declarations: &Declarations, body: &str) -> String {
   {fault_handlers}
   {body}
 </process>"#,
+        extensions = optional("extensions", declarations.extensions),
         message_exchanges = optional("messageExchanges", declarations.message_exchanges),
         variables = declarations.variables,
         correlation_sets = optional("correlationSets", declarations.correlation_sets),
@@ -226,7 +232,12 @@ fn unit_source(declarations: &Declarations, body: &str) -> UnitSource {
 
 /// The diagnostics of a test process with `body` that the compiler must refuse.
 pub fn refused(body: &str) -> crate::compiler::Diagnostics {
-    match compile(&unit_source(&Declarations::default(), body)) {
+    refused_with(body, &Extensions::none())
+}
+
+/// [`refused`], for a server running `extensions`.
+pub fn refused_with(body: &str, extensions: &Extensions) -> crate::compiler::Diagnostics {
+    match compile_with(&unit_source(&Declarations::default(), body), extensions) {
         Ok(_) => panic!("the process compiled but should not have"),
         Err(diagnostics) => diagnostics,
     }
@@ -234,7 +245,16 @@ pub fn refused(body: &str) -> crate::compiler::Diagnostics {
 
 /// Compiles the test process as the engine installs it.
 pub fn compile_process(declarations: &Declarations, body: &str) -> CompiledProcess {
-    let unit = compile(&unit_source(declarations, body))
+    compile_process_with(declarations, body, &Extensions::none())
+}
+
+/// Compiles the test process as an engine running `extensions` installs it.
+pub fn compile_process_with(
+    declarations: &Declarations,
+    body: &str,
+    extensions: &Extensions,
+) -> CompiledProcess {
+    let unit = compile_with(&unit_source(declarations, body), extensions)
         .unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
     let model = unit.processes[0].clone();
     let mut my_endpoints = vec![None; model.partner_links.len()];
@@ -248,6 +268,8 @@ pub fn compile_process(declarations: &Declarations, body: &str) -> CompiledProce
         partner_endpoints,
     )
     .unwrap_or_else(|errors| panic!("{errors:?}"))
+    .with_extensions(extensions)
+    .unwrap_or_else(|missing| panic!("{missing:?}"))
 }
 
 fn link(model: &crate::model::Process, name: &str) -> PartnerLinkId {
@@ -274,7 +296,11 @@ impl TestEnv {
 
     /// An instance of a process with extra `declarations` and `body`.
     pub fn with(declarations: &Declarations, body: &str) -> Self {
-        let process = compile_process(declarations, body);
+        Self::running(compile_process(declarations, body))
+    }
+
+    /// An instance of `process`.
+    pub fn running(process: CompiledProcess) -> Self {
         let model = &process.model;
         let state = InstanceState::for_process(model);
         Self {
