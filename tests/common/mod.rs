@@ -154,7 +154,20 @@ impl Server {
         echo: bool,
         settings: &[(&str, &str)],
     ) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        let command = Command::new(env!("CARGO_BIN_EXE_baton"));
+        Self::start_command(command, dirs, log_filter, echo, settings).await
+    }
+
+    /// As [`Server::start_configured`], running `command` (a program with the `baton`
+    /// command line, such as one with extension bundles of its own) instead of `baton`.
+    pub async fn start_command(
+        mut command: Command,
+        dirs: &Dirs,
+        log_filter: &str,
+        echo: bool,
+        settings: &[(&str, &str)],
+    ) -> Self {
+        let mut child = command
             .args(["--config", repo().join("conf/baton.toml").to_str().unwrap()])
             .args(["--deploy-dir", dirs.deploy().to_str().unwrap()])
             .args(["--data-dir", dirs.data().to_str().unwrap()])
@@ -165,7 +178,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("the baton binary starts");
+            .expect("the server program starts");
         let log = Arc::new(Log::default());
         let stderr = child.stderr.take().unwrap();
         let sink = log.clone();

@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use baton::extension::Extensions;
+
 use crate::common::{Dirs, Server};
+use crate::extensions;
 use crate::manifest::{Invocation, PropertyFile, UnitTest};
 use crate::progress::Progress;
 use crate::soap::{self, shorten, Answer, Call, INVOCATION_TIMEOUT};
@@ -51,7 +54,22 @@ async fn run_steps(case: &Case, corpus: &Path, mock_url: &str) -> Result<(), Str
     let mut server: Option<Server> = None;
     for (index, step) in case.steps.iter().enumerate() {
         let staged = staging.path().join(format!("{UNIT}-{index}"));
-        let compiled = stage::stage_unit(&corpus.join(&step.dir), corpus, &staged, mock_url)?;
+        let with_bundle = extensions::needs_bundle(&step.dir);
+        if with_bundle {
+            let without = Extensions::none();
+            let compiled =
+                stage::stage_unit(&corpus.join(&step.dir), corpus, &staged, mock_url, &without)?;
+            if compiled.is_ok() {
+                return Err("deployable without its mandatory extension's bundle".into());
+            }
+        }
+        let bundle = if with_bundle {
+            extensions::bundle()
+        } else {
+            Extensions::none()
+        };
+        let compiled =
+            stage::stage_unit(&corpus.join(&step.dir), corpus, &staged, mock_url, &bundle)?;
         let unit = match compiled {
             Err(_) if step.negative() => continue,
             Err(diagnostics) => {
@@ -69,7 +87,11 @@ async fn run_steps(case: &Case, corpus: &Path, mock_url: &str) -> Result<(), Str
         let running = match server.take() {
             None => {
                 dirs.place_unit(&staged, UNIT, &|text| text);
-                start(&dirs).await?
+                if with_bundle {
+                    start_with_bundle(&dirs).await
+                } else {
+                    start(&dirs).await?
+                }
             }
             Some(running) => {
                 dirs.remove_unit(UNIT);
@@ -88,14 +110,28 @@ async fn run_steps(case: &Case, corpus: &Path, mock_url: &str) -> Result<(), Str
             None => return Err(format!("the server never deployed version {version}")),
         }
         invoke_all(&running, &dirs, &unit, step).await?;
+        let ran = || running.await_log_within(&[extensions::RAN], DEPLOY_PATIENCE);
+        if with_bundle && ran().is_none() {
+            return Err("the extension bundle's operations never ran".into());
+        }
         server = Some(running);
     }
     Ok(())
 }
 
+/// What the servers of the cases log.
+const LOG_FILTER: &str = "warn,baton::server=info,baton::deploy=info";
+
 pub async fn start(dirs: &Dirs) -> Result<Server, String> {
-    let filter = "warn,baton::server=info,baton::deploy=info";
-    Ok(Server::start_echoing(dirs, filter, false).await)
+    Ok(Server::start_echoing(dirs, LOG_FILTER, false).await)
+}
+
+/// Starts a server with ODE's test extension bundle: this executable (see `extensions`).
+async fn start_with_bundle(dirs: &Dirs) -> Server {
+    let program = std::env::current_exe().expect("the runner knows its executable");
+    let mut command = std::process::Command::new(program);
+    command.env(extensions::SERVE_VAR, "1");
+    Server::start_command(command, dirs, LOG_FILTER, false, &[]).await
 }
 
 /// The requests of a step as chains: a sequential file is one chain, every other request

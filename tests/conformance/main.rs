@@ -32,6 +32,7 @@ mod common;
 mod bpel_test;
 mod compile_suite;
 mod endpoints;
+mod extensions;
 mod manifest;
 mod mock;
 mod progress;
@@ -61,6 +62,10 @@ pub enum Outcome {
 const SERVERS_AT_ONCE: usize = 4;
 
 fn main() {
+    if std::env::var_os(extensions::SERVE_VAR).is_some() {
+        serve_with_bundle();
+        return;
+    }
     let repository = common::repo();
     let Ok(corpus) = repository.join("../shared/conformance/ode").canonicalize() else {
         println!("conformance: corpus not found, skipped");
@@ -76,6 +81,14 @@ fn main() {
     let expected_file = repository.join("tests/conformance/expected-passes.txt");
     let failed = report(&results, &expected_file, filter.is_none());
     if failed {
+        std::process::exit(1);
+    }
+}
+
+/// Runs the `baton` command line with ODE's test extension bundle (see `extensions`).
+fn serve_with_bundle() {
+    if let Err(error) = baton::cli::run(extensions::bundle()) {
+        eprintln!("{error:#}");
         std::process::exit(1);
     }
 }

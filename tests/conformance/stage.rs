@@ -17,7 +17,8 @@
 
 use std::path::Path;
 
-use baton::compiler::{compile, Diagnostics, Severity, UnitSource};
+use baton::compiler::{compile_with, Diagnostics, Severity, UnitSource};
+use baton::extension::Extensions;
 
 use crate::roles::UnitDocuments;
 
@@ -86,13 +87,14 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> std::i
 }
 
 /// Stages the corpus unit folder `unit` (whose mock WSDL folders sit in `mocks_dir`) as the
-/// unit folder `to`, with the mocks served at `mock_url`. Returns the compiled unit, or the
-/// compiler's diagnostics.
+/// unit folder `to`, with the mocks served at `mock_url`. Returns the unit compiled for a
+/// server running `extensions`, or the compiler's diagnostics.
 pub fn stage_unit(
     unit: &Path,
     mocks_dir: &Path,
     to: &Path,
     mock_url: &str,
+    extensions: &Extensions,
 ) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
     let io = |e: std::io::Error| format!("staging {}: {e}", unit.display());
     let is_descriptor = |path: &Path| path.file_name().is_some_and(|n| n == "deploy.xml");
@@ -111,7 +113,7 @@ pub fn stage_unit(
     let descriptor = descriptor.replace("fileName=\"", &format!("fileName=\"{INNER}/"));
     let descriptor = point_invokes_at_mocks(&descriptor, &mock_links(to));
     std::fs::write(to.join("deploy.xml"), &descriptor).map_err(io)?;
-    compile_dir(to)
+    compile_dir_with(to, extensions)
 }
 
 /// The first error among `diagnostics` (warnings do not refuse a unit).
@@ -123,11 +125,19 @@ pub fn first_error(diagnostics: &Diagnostics) -> String {
         .unwrap_or_default()
 }
 
-/// Compiles the unit folder `dir` as the server would.
+/// Compiles the unit folder `dir` as the `baton` server would.
 pub fn compile_dir(dir: &Path) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
+    compile_dir_with(dir, &Extensions::none())
+}
+
+/// Compiles the unit folder `dir` as a server running `extensions` would.
+fn compile_dir_with(
+    dir: &Path,
+    extensions: &Extensions,
+) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
     let source =
         UnitSource::from_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
-    Ok(compile(&source))
+    Ok(compile_with(&source, extensions))
 }
 
 /// The mock WSDL with an rpc/literal SOAP binding and a service at `base_url`.
