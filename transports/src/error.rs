@@ -133,6 +133,9 @@ pub enum Error {
     /// The broker could not route a published message: the queue does not exist.
     #[error("the broker has no queue for {url}")]
     Unroutable { url: String },
+    /// No transport of this server reaches the endpoint.
+    #[error("no transport is configured for {0}")]
+    NoTransport(String),
     /// The broker closed the consumers of a served queue or the reply queue of a client.
     #[error("the AMQP broker {0} closed the consumer")]
     Disconnected(String),

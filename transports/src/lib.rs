@@ -4,8 +4,9 @@
 //! or WSDL. The engine implements [`Dispatcher`] and hands it to [`http::serve`] and
 //! [`amqp::serve`]; every inbound message arrives as a transport-neutral [`Request`] whose
 //! header and body are standalone XML forests, and leaves as a [`Response`]. Outbound invokes
-//! go through [`http::HttpClient`] or [`amqp::AmqpClient`], and calls between processes of one
-//! server go through [`peer::PeerRegistry`] without serialisation.
+//! go to an [`Endpoint`] over a [`Transport`]: [`http::HttpClient`], [`amqp::AmqpClient`], or
+//! [`peer::PeerRegistry`] for calls between processes of one server, which the engine may also
+//! use with its own message types, without serialisation.
 
 pub mod amqp;
 pub mod error;
@@ -13,7 +14,9 @@ pub mod http;
 pub mod message;
 pub mod peer;
 pub mod soap;
+pub mod transport;
 
 pub use error::{Error, SoapError};
 pub use message::{Dispatcher, Request, Response};
 pub use soap::{FaultCode, SoapFault, SoapVersion};
+pub use transport::{Endpoint, Outbound, Transport, Transports};
