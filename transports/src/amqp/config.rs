@@ -87,7 +87,7 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_keys_are_kebab_case() {
         AmqpConfig::default().validate().unwrap();
-        let config: AmqpConfig = toml_like(&[("prefetch", "4"), ("max-deliveries", "2")]);
+        let config: AmqpConfig = from_pairs(&[("prefetch", 4), ("max-deliveries", 2)]);
         assert_eq!(config.prefetch, 4);
         assert_eq!(config.max_deliveries, 2);
         assert_eq!(config.dead_letter_exchange, "baton.dead-letter");
@@ -120,12 +120,10 @@ mod tests {
         }));
     }
 
-    /// Deserialises a config from string pairs, as a configuration file would give them.
-    fn toml_like(pairs: &[(&str, &str)]) -> AmqpConfig {
+    /// Deserialises a config from key-value pairs, as a configuration file would give them.
+    fn from_pairs(pairs: &[(&str, u64)]) -> AmqpConfig {
         use serde::de::value::{Error as DeError, MapDeserializer};
-        use serde::de::IntoDeserializer;
-        let values = pairs.iter().map(|(k, v)| (*k, v.parse::<u64>().unwrap()));
-        let map = MapDeserializer::<_, DeError>::new(values);
-        AmqpConfig::deserialize(map.into_deserializer()).unwrap()
+        let map = MapDeserializer::<_, DeError>::new(pairs.iter().copied());
+        AmqpConfig::deserialize(map).unwrap()
     }
 }
