@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -110,7 +110,7 @@ struct Service {
     behaviour: Behaviour,
     seen: Arc<Mutex<Vec<String>>>,
     count: watch::Sender<usize>,
-    entered: Arc<AtomicUsize>,
+    entered: watch::Sender<usize>,
     gate: watch::Sender<bool>,
 }
 
@@ -120,7 +120,7 @@ impl Service {
             behaviour,
             seen: Arc::default(),
             count: watch::channel(0).0,
-            entered: Arc::default(),
+            entered: watch::channel(0).0,
             gate: watch::channel(false).0,
         }
     }
@@ -131,6 +131,15 @@ impl Service {
 
     fn seen(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` requests have entered dispatch.
+    async fn wait_entered(&self, n: usize) {
+        let mut entered = self.entered.subscribe();
+        timeout(PATIENCE, entered.wait_for(|&seen| seen >= n))
+            .await
+            .expect("the requests did not enter dispatch in time")
+            .unwrap();
     }
 
     /// Waits until at least `n` requests have been dispatched.
@@ -145,7 +154,11 @@ impl Service {
 
 impl Dispatcher for Service {
     async fn dispatch(&self, request: Request) -> Response {
-        let entered = self.entered.fetch_add(1, Ordering::SeqCst);
+        let mut entered = 0;
+        self.entered.send_modify(|n| {
+            entered = *n;
+            *n += 1;
+        });
         if let Behaviour::HoldAfter(n) = self.behaviour {
             if entered >= n {
                 let mut gate = self.gate.subscribe();
@@ -442,6 +455,37 @@ async fn one_way_messages_are_dispatched_and_acknowledged() {
     serving.stop().await;
     assert_eq!(caller.ready_messages(&queue).await, 0);
     assert_eq!(service.seen().len(), 5);
+    caller.clean_up(&config, &[&queue]).await;
+}
+
+#[tokio::test]
+async fn no_more_messages_than_the_prefetch_are_in_hand_at_once() {
+    let Some(url) = broker_url("prefetch") else {
+        return;
+    };
+    let _shared = BROKER.read().await;
+    let config = AmqpConfig {
+        prefetch: 3,
+        ..config(&url)
+    };
+    let queue = unique("prefetch");
+    let caller = Caller::connect(&url).await;
+    caller.declare_served(&queue).await;
+    for n in 0..10 {
+        let body = format!("<note n=\"{n}\"/>");
+        caller
+            .publish(&queue, &envelope(&body), BasicProperties::default())
+            .await;
+    }
+    let service = Service::new(Behaviour::HoldAfter(0));
+    let serving = Serving::start(&config, &queue, service.clone());
+    service.wait_entered(3).await;
+    // The broker hands out no fourth message while three are unacknowledged.
+    assert_eq!(caller.ready_messages(&queue).await, 7);
+    service.open_gate();
+    service.wait_for(10).await;
+    serving.stop().await;
+    assert_eq!(caller.ready_messages(&queue).await, 0);
     caller.clean_up(&config, &[&queue]).await;
 }
 
