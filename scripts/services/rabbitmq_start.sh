@@ -14,6 +14,12 @@ PORT=${RABBITMQ_NODE_PORT:-5672}
 DIST_PORT=${RABBITMQ_DIST_PORT:-25672}
 SBIN=/usr/lib/rabbitmq/bin
 
+if [ -s "$STATE/rabbitmq.pid" ] && kill -0 "$(cat "$STATE/rabbitmq.pid")" 2> /dev/null; then
+    echo "RabbitMQ already running (PID $(cat "$STATE/rabbitmq.pid"))"
+    echo "amqp://guest:guest@127.0.0.1:$PORT/%2f"
+    exit 0
+fi
+
 if [ ! -x "$SBIN/rabbitmq-server" ]; then
     apt-get update
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server
