@@ -9,6 +9,7 @@
 //! [`serve`] reconnects with back-off and consumes again.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use lapin::options::{
@@ -23,10 +24,13 @@ use tokio_util::sync::CancellationToken;
 use crate::amqp::connection::{broker_error, connect, Backoff};
 use crate::amqp::dedup::Settled;
 use crate::amqp::endpoint::redact;
-use crate::amqp::handling::{handle, Handler};
+use crate::amqp::handling::{handle, Handler, Reply};
 use crate::amqp::AmqpConfig;
 use crate::error::Error;
 use crate::message::Dispatcher;
+
+/// How long closing a connection may take.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A service offered on a queue: its messages are dispatched as requests for `address`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +82,7 @@ pub async fn serve<D: Dispatcher>(
 /// A service with the memory of its settled messages, which outlives connections.
 struct Bound {
     service: AmqpService,
-    settled: Arc<Settled<Option<crate::amqp::handling::Reply>>>,
+    settled: Arc<Settled<Option<Reply>>>,
 }
 
 /// One connection's worth of serving.
@@ -89,13 +93,25 @@ struct Session<'c, D> {
 }
 
 impl<D: Dispatcher> Session<'_, D> {
-    /// Serves until shutdown (`Ok`) or until the connection fails (`Err`).
+    /// Serves until shutdown (`Ok`) or until the connection fails (`Err`); closes the
+    /// connection either way.
     async fn run(self, backoff: &mut Backoff, shutdown: &CancellationToken) -> Result<(), Error> {
-        let uri = self.config.url.as_str();
         let connection = tokio::select! {
             () = shutdown.cancelled() => return Ok(()),
-            connection = connect(uri) => connection?,
+            connection = connect(&self.config.url) => connection?,
         };
+        let served = self.serve_on(&connection, backoff, shutdown).await;
+        close(&connection).await;
+        served
+    }
+
+    async fn serve_on(
+        self,
+        connection: &Connection,
+        backoff: &mut Backoff,
+        shutdown: &CancellationToken,
+    ) -> Result<(), Error> {
+        let uri = self.config.url.as_str();
         let publisher = connection
             .create_channel()
             .await
@@ -115,7 +131,7 @@ impl<D: Dispatcher> Session<'_, D> {
         let mut consumers = Vec::with_capacity(self.services.len());
         for (index, bound) in self.services.iter().enumerate() {
             let consumer =
-                consume(&connection, uri, &bound.service.queue, self.config.prefetch).await?;
+                consume(connection, uri, &bound.service.queue, self.config.prefetch).await?;
             consumers.push(consumer.map(move |delivery| (index, delivery)));
         }
         backoff.reset();
@@ -145,7 +161,6 @@ impl<D: Dispatcher> Session<'_, D> {
                 // Let the messages in hand be settled before closing; the others go back to
                 // their queues when the connection closes.
                 while in_hand.join_next().await.is_some() {}
-                close(&connection).await;
                 Ok(())
             }
             Some(error) => {
@@ -229,8 +244,12 @@ fn quorum() -> FieldTable {
     arguments
 }
 
+/// Closes the connection, if it is still open, within [`CLOSE_TIMEOUT`].
 async fn close(connection: &Connection) {
-    if let Err(error) = connection.close(200, "shutting down".into()).await {
-        tracing::debug!(%error, "closing the AMQP connection");
+    let closing = connection.close(200, "closing".into());
+    match tokio::time::timeout(CLOSE_TIMEOUT, closing).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::debug!(%error, "closing the AMQP connection"),
+        Err(_) => tracing::debug!("the AMQP connection did not close in time"),
     }
 }
