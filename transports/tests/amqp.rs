@@ -573,6 +573,12 @@ async fn an_unreadable_message_is_dead_lettered_without_dispatch() {
     caller.clean_up(&config, &[&queue]).await;
 }
 
+/// The endpoint of `queue` on the broker at `url`.
+fn queue_endpoint(url: &str, queue: &str) -> Endpoint {
+    let (broker, vhost) = url.trim_end_matches('/').rsplit_once('/').unwrap();
+    Endpoint::parse(&format!("{broker}/{vhost}/{queue}")).unwrap()
+}
+
 fn outbound(body: &'static str, expect_reply: bool) -> Outbound {
     Outbound {
         version: SoapVersion::Soap11,
@@ -600,11 +606,7 @@ async fn invoking_over_amqp_gets_the_reply_or_times_out() {
     caller.declare_served(&silent).await;
     let service = Service::new(Behaviour::Echo);
     let serving = Serving::start(&config, &served, service.clone());
-    let base = url.trim_end_matches('/');
-    let endpoint = |queue: &str| {
-        let (broker, vhost) = base.rsplit_once('/').unwrap();
-        Endpoint::parse(&format!("{broker}/{vhost}/{queue}")).unwrap()
-    };
+    let endpoint = |queue: &str| queue_endpoint(&url, queue);
     let transports = Transports {
         amqp: Some(AmqpClient::new(&config).unwrap()),
         ..Transports::default()
@@ -698,14 +700,21 @@ async fn a_broker_restart_mid_load_loses_nothing_and_handles_nothing_twice() {
     let service = Service::new(Behaviour::HoldAfter(100));
     let serving = Serving::start(&config, &queue, service.clone());
     service.wait_for(100).await;
+    let client = AmqpClient::new(&config).unwrap();
+    let endpoint = queue_endpoint(&url, &queue);
+    let sent = client.send(&endpoint, outbound("<before/>", false)).await;
+    assert_eq!(sent.unwrap(), Response::Accepted);
 
     let restart = tokio::task::spawn_blocking(restart_broker);
     let status = timeout(PATIENCE, restart).await.unwrap().unwrap();
     assert!(status.success(), "restarting RabbitMQ failed: {status}");
     assert_eq!(service.seen().len(), 100, "held messages were dispatched");
+    // The client's connection went with the broker; its next call makes a new one.
+    let sent = client.send(&endpoint, outbound("<after/>", false)).await;
+    assert_eq!(sent.unwrap(), Response::Accepted);
     service.open_gate();
 
-    service.wait_for(MESSAGES).await;
+    service.wait_for(MESSAGES + 2).await;
     serving.stop().await;
     let mut times: HashMap<String, usize> = HashMap::new();
     for body in service.seen() {
@@ -713,7 +722,8 @@ async fn a_broker_restart_mid_load_loses_nothing_and_handles_nothing_twice() {
     }
     let twice: Vec<_> = times.iter().filter(|(_, &n)| n > 1).collect();
     assert!(twice.is_empty(), "dispatched more than once: {twice:?}");
-    assert_eq!(times.len(), MESSAGES);
+    assert_eq!(times.len(), MESSAGES + 2);
+    assert!(times.contains_key("<before/>") && times.contains_key("<after/>"));
 
     let caller = Caller::connect(&url).await;
     assert_eq!(caller.ready_messages(&queue).await, 0);
