@@ -4,8 +4,9 @@
 //! Both sides start with the same persistent SOAP envelopes, published with confirms into a
 //! fresh quorum queue, each with a message id (the publishing is timed too), and are timed from the start of consuming
 //! to the last acknowledgement:
-//! - raw lapin: consume with the same prefetch and acknowledge each delivery at once, the
-//!   acknowledgements in flight concurrently;
+//! - raw lapin: on a connection of its own (connecting included), consume with the same
+//!   prefetch and acknowledge each delivery at once, the acknowledgements in flight
+//!   concurrently;
 //! - the transport: [`amqp::serve`] (connecting and declaring included) with a dispatcher that
 //!   accepts, as a one-way operation does, so each message is parsed, dispatched and
 //!   acknowledged after the dispatcher returns.
@@ -100,18 +101,16 @@ async fn fill(channel: &Channel, queue: &str, messages: usize) -> Duration {
     started.elapsed()
 }
 
-async fn raw_lapin(
-    connection: &Connection,
-    queue: &str,
-    messages: usize,
-    prefetch: u16,
-) -> Duration {
+async fn raw_lapin(url: &str, queue: &str, messages: usize, prefetch: u16) -> Duration {
+    let started = Instant::now();
+    let connection = Connection::connect(url, ConnectionProperties::default())
+        .await
+        .unwrap();
     let channel = connection.create_channel().await.unwrap();
     channel
         .basic_qos(prefetch, BasicQosOptions::default())
         .await
         .unwrap();
-    let started = Instant::now();
     let mut consumer = channel
         .basic_consume(
             queue.into(),
@@ -128,7 +127,7 @@ async fn raw_lapin(
     }
     while acks.join_next().await.is_some() {}
     let elapsed = started.elapsed();
-    channel.close(200, "done".into()).await.unwrap();
+    connection.close(200, "done".into()).await.unwrap();
     elapsed
 }
 
@@ -194,7 +193,7 @@ async fn main() {
     let raw_queue = format!("bench.raw.{stamp}");
     let elapsed = fill(&channel, &raw_queue, messages).await;
     report("raw lapin publish (confirmed)", messages, elapsed);
-    let elapsed = raw_lapin(&connection, &raw_queue, messages, prefetch).await;
+    let elapsed = raw_lapin(&url, &raw_queue, messages, prefetch).await;
     report("raw lapin consume + ack", messages, elapsed);
 
     let served_queue = format!("bench.served.{stamp}");
