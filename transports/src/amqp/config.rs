@@ -31,7 +31,8 @@ pub struct AmqpConfig {
     pub dead_letter_exchange: String,
     /// How many recently settled message ids are remembered per served queue, so that a
     /// message delivered again (after a lost acknowledgement or a publisher's retry) is answered
-    /// without being dispatched twice; 0 turns this off.
+    /// without being dispatched twice. This takes a message id to name one message, as JMS ids
+    /// do; for publishers that reuse ids, 0 turns it off.
     pub dedup_window: usize,
 }
 
