@@ -2,7 +2,8 @@
 //!
 //! [`SoapError`] says why a SOAP envelope was refused; the HTTP server turns it into a SOAP
 //! fault for the caller. [`Error`] is what the transports themselves return: I/O, outbound call
-//! failures (each naming the URL involved), invalid configuration and peer delivery failures.
+//! failures (each naming the URL involved, never its password), invalid configuration, broker
+//! failures and peer delivery failures.
 
 use std::time::Duration;
 
@@ -77,7 +78,7 @@ pub enum Error {
     /// The HTTP client could not be built.
     #[error("could not build the HTTP client: {0}")]
     ClientBuild(#[source] reqwest::Error),
-    /// An outbound address is not an absolute http(s) URL.
+    /// An endpoint URL is not one a transport can reach.
     #[error("invalid endpoint URL '{url}': {reason}")]
     InvalidUrl { url: String, reason: String },
     /// A SOAP action cannot be sent in an HTTP header.
@@ -118,4 +119,27 @@ pub enum Error {
     /// The peer's receiver went away before replying.
     #[error("the peer at '{0}' went away before replying")]
     PeerGone(String),
+    /// An AMQP operation on a broker failed (the connection or channel is then unusable).
+    #[error("AMQP broker {broker}: {during} failed: {source}")]
+    Broker {
+        broker: String,
+        during: &'static str,
+        #[source]
+        source: lapin::Error,
+    },
+    /// The broker refused to take a published message (a negative publisher confirm).
+    #[error("the broker refused the message for {url}")]
+    NotConfirmed { url: String },
+    /// The broker could not route a published message: the queue does not exist.
+    #[error("the broker has no queue for {url}")]
+    Unroutable { url: String },
+    /// No transport of this server reaches the endpoint.
+    #[error("no transport is configured for {0}")]
+    NoTransport(String),
+    /// The broker closed the consumers of a served queue or the reply queue of a client.
+    #[error("the AMQP broker {0} closed the consumer")]
+    Disconnected(String),
+    /// A reply that came over AMQP is not a usable SOAP reply.
+    #[error("unusable reply from {url}: {reason}")]
+    InvalidReply { url: String, reason: String },
 }

@@ -1,0 +1,311 @@
+//! The interchangeable transports: where a message goes is an [`Endpoint`], parsed from a URL
+//! that deployment descriptors and endpoint files give, and how it gets there is a
+//! [`Transport`].
+//!
+//! SOAP/HTTP ([`HttpClient`]), AMQP ([`AmqpClient`]) and peer-to-peer
+//! ([`PeerRegistry`] of [`Request`]s) each implement [`Transport`] for the endpoints they
+//! reach; [`Transports`] holds those a server has and picks the one an endpoint needs. On the
+//! serving side every transport hands what it receives to the same
+//! [`Dispatcher`](crate::Dispatcher): [`http::serve`](crate::http::serve),
+//! [`amqp::serve`](crate::amqp::serve) and [`PeerRegistry::offer`].
+
+use std::fmt;
+use std::future::Future;
+
+use bytes::Bytes;
+use reqwest::Url;
+
+use crate::amqp::{AmqpClient, AmqpEndpoint};
+use crate::error::Error;
+use crate::http::HttpClient;
+use crate::message::{Request, Response};
+use crate::peer::PeerRegistry;
+use crate::soap::SoapVersion;
+
+/// The scheme of endpoints served inside this server.
+const LOCAL_SCHEME: &str = "local:";
+
+/// Where an outbound message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// An `http://` or `https://` URL: SOAP over HTTP.
+    Http(String),
+    /// An `amqp://` or `amqps://` URL naming a queue: SOAP over AMQP.
+    Amqp(AmqpEndpoint),
+    /// `local:ADDRESS`: a service of this server, reached in memory at ADDRESS.
+    Local(String),
+}
+
+impl Endpoint {
+    /// Reads an endpoint URL.
+    pub fn parse(url: &str) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidUrl {
+            url: url.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if let Some(address) = url.strip_prefix(LOCAL_SCHEME) {
+            if address.is_empty() {
+                return Err(invalid("it names no local address"));
+            }
+            return Ok(Self::Local(address.to_owned()));
+        }
+        let scheme = url
+            .split_once(':')
+            .map(|(scheme, _)| scheme.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("amqp" | "amqps") => AmqpEndpoint::parse(url).map(Self::Amqp),
+            Some("http" | "https") => {
+                let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+                if parsed.host_str().is_none_or(str::is_empty) {
+                    return Err(invalid("it names no host"));
+                }
+                Ok(Self::Http(url.to_owned()))
+            }
+            _ => Err(invalid("expected an http(s)://, amqp(s):// or local: URL")),
+        }
+    }
+}
+
+/// Shows the endpoint without credentials.
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Http(url) => f.write_str(url),
+            Self::Amqp(endpoint) => endpoint.fmt(f),
+            Self::Local(address) => write!(f, "{LOCAL_SCHEME}{address}"),
+        }
+    }
+}
+
+/// An outbound SOAP message, independent of the transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outbound {
+    /// The SOAP version to send it in.
+    pub version: SoapVersion,
+    /// The SOAP action, if any.
+    pub action: Option<String>,
+    /// The soap:Header children, as a standalone XML forest.
+    pub headers: Bytes,
+    /// The soap:Body children, as a standalone XML forest.
+    pub body: Bytes,
+    /// Whether a reply is awaited (request-response) or not (one-way).
+    pub expect_reply: bool,
+}
+
+/// Sends messages to the endpoints it reaches.
+pub trait Transport: Send + Sync {
+    /// Sends `message` to `endpoint` and returns the reply, the fault, or
+    /// [`Response::Accepted`] for a one-way message taken. An endpoint the transport does not
+    /// reach is [`Error::NoTransport`].
+    fn send(
+        &self,
+        endpoint: &Endpoint,
+        message: Outbound,
+    ) -> impl Future<Output = Result<Response, Error>> + Send;
+}
+
+impl Transport for HttpClient {
+    async fn send(&self, endpoint: &Endpoint, message: Outbound) -> Result<Response, Error> {
+        let Endpoint::Http(url) = endpoint else {
+            return Err(Error::NoTransport(endpoint.to_string()));
+        };
+        let Outbound {
+            version,
+            action,
+            headers,
+            body,
+            expect_reply,
+        } = message;
+        self.call(url, version, action.as_deref(), headers, body, expect_reply)
+            .await
+    }
+}
+
+impl Transport for AmqpClient {
+    async fn send(&self, endpoint: &Endpoint, message: Outbound) -> Result<Response, Error> {
+        let Endpoint::Amqp(amqp) = endpoint else {
+            return Err(Error::NoTransport(endpoint.to_string()));
+        };
+        let Outbound {
+            version,
+            action,
+            headers,
+            body,
+            expect_reply,
+        } = message;
+        self.call(
+            amqp,
+            version,
+            action.as_deref(),
+            headers,
+            body,
+            expect_reply,
+        )
+        .await
+    }
+}
+
+impl Transport for PeerRegistry<Request, Response> {
+    async fn send(&self, endpoint: &Endpoint, message: Outbound) -> Result<Response, Error> {
+        let Endpoint::Local(address) = endpoint else {
+            return Err(Error::NoTransport(endpoint.to_string()));
+        };
+        let request = Request {
+            address: address.clone(),
+            action: message.action,
+            version: message.version,
+            headers: message.headers,
+            body: message.body,
+        };
+        self.call(address, request).await
+    }
+}
+
+/// The transports of one server; each endpoint is sent over the one that reaches it.
+#[derive(Clone, Default)]
+pub struct Transports {
+    /// SOAP/HTTP, for `http(s)://` endpoints.
+    pub http: Option<HttpClient>,
+    /// AMQP, for `amqp(s)://` endpoints.
+    pub amqp: Option<AmqpClient>,
+    /// In memory, for `local:` endpoints.
+    pub peer: Option<PeerRegistry<Request, Response>>,
+}
+
+impl Transport for Transports {
+    async fn send(&self, endpoint: &Endpoint, message: Outbound) -> Result<Response, Error> {
+        let missing = || Error::NoTransport(endpoint.to_string());
+        match endpoint {
+            Endpoint::Http(_) => {
+                self.http
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .send(endpoint, message)
+                    .await
+            }
+            Endpoint::Amqp(_) => {
+                self.amqp
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .send(endpoint, message)
+                    .await
+            }
+            Endpoint::Local(_) => {
+                self.peer
+                    .as_ref()
+                    .ok_or_else(missing)?
+                    .send(endpoint, message)
+                    .await
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(url: &str) -> bool {
+        matches!(Endpoint::parse(url), Err(Error::InvalidUrl { .. }))
+    }
+
+    #[test]
+    fn each_scheme_picks_its_transport() {
+        assert_eq!(
+            Endpoint::parse("https://partner.example/ws").unwrap(),
+            Endpoint::Http("https://partner.example/ws".into())
+        );
+        assert_eq!(
+            Endpoint::parse("local:/ode/processes/Hello").unwrap(),
+            Endpoint::Local("/ode/processes/Hello".into())
+        );
+        let Endpoint::Amqp(amqp) = Endpoint::parse("AMQP://broker/orders").unwrap() else {
+            panic!("an amqp URL is an AMQP endpoint");
+        };
+        assert_eq!(amqp.queue(), "orders");
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused() {
+        assert!(refused(""));
+        assert!(refused("local:"));
+        assert!(refused("ftp://host/x"));
+        assert!(refused("/just/a/path"));
+        assert!(refused("http://"));
+        assert!(refused("amqp://broker"));
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_without_its_transport_is_refused() {
+        let message = Outbound {
+            version: SoapVersion::Soap11,
+            action: None,
+            headers: Bytes::new(),
+            body: Bytes::from_static(b"<a/>"),
+            expect_reply: true,
+        };
+        let transports = Transports::default();
+        for url in ["http://h/x", "amqp://h/q", "local:/x"] {
+            let endpoint = Endpoint::parse(url).unwrap();
+            let err = transports
+                .send(&endpoint, message.clone())
+                .await
+                .unwrap_err();
+            assert!(matches!(err, Error::NoTransport(_)), "{url}: {err}");
+        }
+        let peers = PeerRegistry::<Request, Response>::new();
+        let err = peers
+            .send(&Endpoint::parse("http://h/x").unwrap(), message)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::NoTransport(_)));
+    }
+
+    #[derive(Clone)]
+    struct Echo;
+
+    impl crate::Dispatcher for Echo {
+        async fn dispatch(&self, request: Request) -> Response {
+            Response::Reply {
+                body: request.body,
+                headers: Bytes::from(request.address),
+            }
+        }
+
+        fn describe(&self, _address: &str, _base_url: &str) -> Option<Bytes> {
+            None
+        }
+
+        fn ready(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn local_endpoints_reach_a_dispatcher_offered_in_memory() {
+        let peers = PeerRegistry::<Request, Response>::new();
+        peers.offer("/echo".into(), Echo, 4);
+        let transports = Transports {
+            peer: Some(peers),
+            ..Transports::default()
+        };
+        let message = Outbound {
+            version: SoapVersion::Soap12,
+            action: None,
+            headers: Bytes::new(),
+            body: Bytes::from_static(b"<hello/>"),
+            expect_reply: true,
+        };
+        let reply = transports
+            .send(&Endpoint::parse("local:/echo").unwrap(), message)
+            .await
+            .unwrap();
+        assert_eq!(
+            reply,
+            Response::Reply {
+                body: Bytes::from_static(b"<hello/>"),
+                headers: Bytes::from_static(b"/echo"),
+            }
+        );
+    }
+}
