@@ -2,7 +2,8 @@
 //!
 //! [`SqliteStore`] keeps everything in one database file in WAL mode, with foreign keys on
 //! and `synchronous=FULL` by default so an acknowledged commit survives a power loss. The
-//! schema is `dbscripts/sqlite.sql`, embedded and applied (idempotently) on every open.
+//! schema is `dbscripts/sqlite.sql` (version 1), embedded; opening a store brings a database
+//! without it, or with an older version, up to date in one transaction.
 //!
 //! The queries of each table live in their own module; `commit` composes the instance,
 //! route and exchange writes of a batch of steps into one `BEGIN IMMEDIATE` transaction for
