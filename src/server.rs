@@ -46,9 +46,9 @@ pub async fn open_store(config: &Configuration) -> Result<Arc<dyn Store>, Error>
     loop {
         match datasource.open().await {
             Ok(store) => return Ok(store),
-            Err(source) if source.is_unreachable() => {
+            Err(crate::store::Error::Unavailable(reason)) => {
                 tracing::error!(
-                    "The store at {url} is unreachable ({source}); retrying in {} ms",
+                    "The store at {url} is unreachable ({reason}); retrying in {} ms",
                     pause.as_millis()
                 );
                 tokio::time::sleep(pause).await;

@@ -120,15 +120,6 @@ impl Constraint {
     }
 }
 
-impl Error {
-    /// Whether the database could not be reached (a refused, dropped or timed-out
-    /// connection), as opposed to a fault of the request or of the configuration: trying
-    /// again later may succeed.
-    pub fn is_unreachable(&self) -> bool {
-        matches!(self, Error::Unavailable(_))
-    }
-}
-
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
         match (&error, Constraint::violated_by(&error)) {
