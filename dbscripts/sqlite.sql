@@ -1,8 +1,9 @@
 -- Baton durable store: SQLite schema, version 1.
 --
 -- This script is the source of truth for the SQLite schema. It is embedded in the server
--- (src/store/sqlite/mod.rs) and executed every time a store is opened, so every statement
--- must be idempotent. Timestamps are milliseconds since the Unix epoch; booleans are 0/1.
+-- (src/store/sqlite/mod.rs) and run by `baton setup` (or the server when it opens a database)
+-- on a database without Baton's tables; its statements are idempotent, so running it again
+-- changes nothing. Timestamps are milliseconds since the Unix epoch; booleans are 0/1.
 -- The engine treats instance state and message payloads as opaque bytes.
 
 CREATE TABLE IF NOT EXISTS baton_schema_version (

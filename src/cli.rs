@@ -25,7 +25,7 @@ struct Cli {
     /// The deployment directory.
     #[arg(long, global = true)]
     deploy_dir: Option<PathBuf>,
-    /// Where the embedded database lives.
+    /// Where the embedded SQLite database lives.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
     #[command(subcommand)]
@@ -34,6 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Creates the configured database when missing and creates or upgrades its schema.
+    Setup,
     /// Runs the server on the deployment directory.
     Serve {
         /// The HTTP port (0 picks a free one).
@@ -101,6 +103,7 @@ pub fn run(extensions: Extensions) -> anyhow::Result<()> {
     };
     let config = Configuration::load(cli.config.as_deref(), &overrides)?;
     match cli.command {
+        Command::Setup => actix::System::new().block_on(setup(config)),
         Command::Serve { .. } => serve(config, extensions),
         Command::Deploy { path } => deploy(&config, &path, &extensions),
         Command::Undeploy { name } => undeploy(&config, &name),
@@ -248,15 +251,35 @@ fn undeploy(config: &Configuration, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the store of an existing data directory (never creates one).
+/// Opens the store of an existing database (never creates an embedded one).
 async fn existing_store(
     config: &Configuration,
 ) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
-    let path = config.store.database_path();
-    if !path.is_file() {
-        bail!("no database at {} (is --data-dir right?)", path.display());
+    if let Some(file) = config.store.datasource().sqlite_file() {
+        if !file.is_file() {
+            bail!("no database at {} (is --data-dir right?)", file.display());
+        }
     }
     Ok(crate::server::open_store(config).await?)
+}
+
+/// `baton setup`: creates or upgrades the schema and says what it did.
+async fn setup(config: Configuration) -> anyhow::Result<()> {
+    let datasource = config.store.datasource();
+    let url = datasource.display_url();
+    let migration = datasource
+        .setup()
+        .await
+        .with_context(|| format!("cannot set up the store at {url}"))?;
+    match migration.from {
+        0 => println!("{url}: schema version {} created", migration.to),
+        from if from == migration.to => println!("{url}: schema version {from} is current"),
+        from => println!(
+            "{url}: schema upgraded from version {from} to {}",
+            migration.to
+        ),
+    }
+    Ok(())
 }
 
 async fn processes(config: Configuration) -> anyhow::Result<()> {

@@ -7,9 +7,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use baton_transports::http::HttpClientConfig;
 use serde::Deserialize;
+
+use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous};
 
 /// Configuration problems, all of them.
 #[derive(Debug, thiserror::Error)]
@@ -104,24 +107,50 @@ impl Default for DeployConfig {
     }
 }
 
-/// # The embedded SQLite store
+/// # The store: the database and how to reach it
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StoreConfig {
+    /// `sqlite:PATH` (a relative PATH is inside `data-dir`), `postgres://…` or `mysql://…`.
+    pub url: String,
+    /// The user to connect as, replacing the URL's; empty keeps the URL's.
+    pub user: String,
+    /// The user's password, replacing the URL's; empty keeps the URL's.
+    pub password: String,
+    /// Where a relative SQLite database lives.
     pub data_dir: PathBuf,
-    pub file: PathBuf,
-    pub max_connections: u32,
+    /// The most connections open at once.
+    pub max_active: u32,
+    /// The most idle connections kept open (database servers).
+    pub max_idle: u32,
+    /// How long a request waits for a connection before it fails (database servers).
+    pub max_wait_ms: u64,
+    /// Whether a connection is tested before use (database servers).
+    pub test_on_borrow: bool,
+    /// The statement that tests a connection; empty uses the driver's ping.
+    pub validation_query: String,
+    /// The longest pause between two attempts to reach the database at start.
+    pub retry_max_ms: u64,
+    /// How long a SQLite statement waits for another connection's lock.
     pub busy_timeout_ms: u64,
-    /// "full" (durable on power loss) or "normal".
+    /// SQLite: "full" (durable on power loss) or "normal".
     pub synchronous: String,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
+        let pool = PoolSettings::default();
         Self {
+            url: "sqlite:baton.db".into(),
+            user: String::new(),
+            password: String::new(),
             data_dir: PathBuf::from("data"),
-            file: PathBuf::from("baton.db"),
-            max_connections: 8,
+            max_active: pool.max_active,
+            max_idle: pool.max_idle,
+            max_wait_ms: u64::try_from(pool.max_wait.as_millis()).unwrap_or(u64::MAX),
+            test_on_borrow: pool.test_on_borrow,
+            validation_query: String::new(),
+            retry_max_ms: 30_000,
             busy_timeout_ms: 5_000,
             synchronous: "full".into(),
         }
@@ -129,9 +158,82 @@ impl Default for StoreConfig {
 }
 
 impl StoreConfig {
-    /// The database file: `file` inside `data_dir` unless `file` is absolute.
-    pub fn database_path(&self) -> PathBuf {
-        self.data_dir.join(&self.file)
+    /// The datasource these settings describe, a relative SQLite path resolved in
+    /// `data_dir`.
+    pub fn datasource(&self) -> Datasource {
+        let url = match Backend::of(&self.url) {
+            Ok(Backend::Sqlite) => {
+                let path = self.url.strip_prefix("sqlite:").unwrap_or(&self.url);
+                let path = path.strip_prefix("//").unwrap_or(path);
+                self.data_dir.join(path).to_string_lossy().into_owned()
+            }
+            _ => self.url.clone(),
+        };
+        let text = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+        Datasource {
+            url,
+            user: text(&self.user),
+            password: text(&self.password),
+            pool: PoolSettings {
+                max_active: self.max_active,
+                max_idle: self.max_idle,
+                max_wait: Duration::from_millis(self.max_wait_ms),
+                test_on_borrow: self.test_on_borrow,
+                validation_query: text(&self.validation_query),
+            },
+            sqlite: SqliteConfig {
+                max_connections: self.max_active,
+                busy_timeout_ms: self.busy_timeout_ms,
+                synchronous: match self.synchronous.as_str() {
+                    "normal" => Synchronous::Normal,
+                    _ => Synchronous::Full,
+                },
+            },
+        }
+    }
+
+    /// Every problem of these settings.
+    fn problems(&self, problems: &mut Vec<String>) {
+        match Backend::of(&self.url) {
+            Err(_) => problems.push(format!(
+                "store.url \"{}\" names no database: use sqlite:PATH, postgres://… or mysql://…",
+                self.datasource().display_url()
+            )),
+            Ok(Backend::Sqlite) => {
+                if !self.user.is_empty() || !self.password.is_empty() {
+                    problems.push("store.user and store.password do not apply to SQLite".into());
+                }
+            }
+            Ok(_) => {
+                if let Err(error) = self.datasource().connect_url() {
+                    problems.push(format!("store.url: {error}"));
+                }
+            }
+        }
+        if !matches!(self.synchronous.as_str(), "full" | "normal") {
+            problems.push(format!(
+                "store.synchronous must be \"full\" or \"normal\", not \"{}\"",
+                self.synchronous
+            ));
+        }
+        if self.max_active == 0 {
+            problems.push("store.max-active must be positive".into());
+        }
+        if self.max_idle > self.max_active {
+            problems.push(format!(
+                "store.max-idle ({}) must not exceed store.max-active ({})",
+                self.max_idle, self.max_active
+            ));
+        }
+        if self.max_wait_ms == 0 {
+            problems.push("store.max-wait-ms must be positive".into());
+        }
+        if self.retry_max_ms == 0 {
+            problems.push("store.retry-max-ms must be positive".into());
+        }
+        if !self.test_on_borrow && !self.validation_query.is_empty() {
+            problems.push("store.validation-query is set but store.test-on-borrow is false".into());
+        }
     }
 }
 
@@ -225,15 +327,7 @@ impl Configuration {
         if self.server.reply_timeout_ms == 0 {
             problems.push("server.reply-timeout-ms must be positive".into());
         }
-        if !matches!(self.store.synchronous.as_str(), "full" | "normal") {
-            problems.push(format!(
-                "store.synchronous must be \"full\" or \"normal\", not \"{}\"",
-                self.store.synchronous
-            ));
-        }
-        if self.store.max_connections == 0 {
-            problems.push("store.max-connections must be positive".into());
-        }
+        self.store.problems(&mut problems);
         if self.http_client.max_connections_per_host == 0
             || self.http_client.max_total_connections == 0
         {
@@ -341,6 +435,80 @@ mod tests {
             panic!()
         };
         assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn every_bad_store_setting_is_reported() {
+        let mut configuration = Configuration::default();
+        configuration.store.url = "oracle://db/baton".into();
+        configuration.store.max_active = 0;
+        configuration.store.max_idle = 4;
+        configuration.store.max_wait_ms = 0;
+        configuration.store.retry_max_ms = 0;
+        configuration.store.test_on_borrow = false;
+        configuration.store.validation_query = "SELECT 1".into();
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!()
+        };
+        let expected = [
+            "store.url \"oracle://db/baton\" names no database",
+            "store.max-active must be positive",
+            "store.max-idle (4) must not exceed store.max-active (0)",
+            "store.max-wait-ms must be positive",
+            "store.retry-max-ms must be positive",
+            "store.validation-query is set but store.test-on-borrow is false",
+        ];
+        assert_eq!(problems.len(), expected.len(), "{problems:?}");
+        for (problem, start) in problems.iter().zip(expected) {
+            assert!(
+                problem.starts_with(start),
+                "{problem} should start with {start}"
+            );
+        }
+    }
+
+    #[test]
+    fn credentials_apart_from_the_url_are_used_and_hidden() {
+        let mut configuration = Configuration::default();
+        configuration.store.url = "postgres://db.example:5432/baton".into();
+        configuration.store.user = "baton".into();
+        configuration.store.password = "s3cret".into();
+        configuration.validate().unwrap();
+        let datasource = configuration.store.datasource();
+        assert_eq!(
+            datasource.connect_url().unwrap(),
+            "postgres://baton:s3cret@db.example:5432/baton"
+        );
+        let mut in_url = configuration.store.clone();
+        in_url.url = datasource.connect_url().unwrap();
+        (in_url.user, in_url.password) = (String::new(), String::new());
+        assert_eq!(
+            in_url.datasource().display_url(),
+            "postgres://baton:***@db.example:5432/baton"
+        );
+    }
+
+    #[test]
+    fn a_relative_sqlite_database_is_in_the_data_directory() {
+        let mut store = StoreConfig {
+            data_dir: PathBuf::from("/var/lib/baton"),
+            ..StoreConfig::default()
+        };
+        assert_eq!(store.datasource().url, "/var/lib/baton/baton.db");
+        store.url = "sqlite:/srv/baton.db".into();
+        assert_eq!(store.datasource().url, "/srv/baton.db");
+        store.user = "someone".into();
+        let configuration = Configuration {
+            store,
+            ..Configuration::default()
+        };
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!()
+        };
+        assert_eq!(
+            problems,
+            ["store.user and store.password do not apply to SQLite"]
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::config::Configuration;
 use crate::deploy::Deployer;
 use crate::engine::Engine;
 use crate::extension::Extensions;
-use crate::store::{SqliteConfig, SqliteStore, Store, Synchronous};
+use crate::store::Store;
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -23,9 +23,9 @@ pub enum Error {
         address: String,
         source: std::io::Error,
     },
-    #[error("cannot open the store at {path}: {source}")]
+    #[error("cannot open the store at {url}: {source}")]
     Store {
-        path: String,
+        url: String,
         source: crate::store::Error,
     },
     #[error(transparent)]
@@ -36,24 +36,28 @@ pub enum Error {
     Transport(#[from] baton_transports::Error),
 }
 
-/// Opens the embedded SQLite store the configuration names.
+/// Opens the store the configuration names, bringing its schema up to date. While the
+/// database cannot be reached, logs one line per attempt and tries again, doubling the pause
+/// from one second up to `store.retry-max-ms`; any other failure is returned.
 pub async fn open_store(config: &Configuration) -> Result<Arc<dyn Store>, Error> {
-    let path = config.store.database_path();
-    let sqlite = SqliteConfig {
-        max_connections: config.store.max_connections,
-        busy_timeout_ms: config.store.busy_timeout_ms,
-        synchronous: match config.store.synchronous.as_str() {
-            "normal" => Synchronous::Normal,
-            _ => Synchronous::Full,
-        },
-    };
-    let store = SqliteStore::open(&path.to_string_lossy(), &sqlite)
-        .await
-        .map_err(|source| Error::Store {
-            path: path.display().to_string(),
-            source,
-        })?;
-    Ok(Arc::new(store))
+    let datasource = config.store.datasource();
+    let url = datasource.display_url();
+    let most = Duration::from_millis(config.store.retry_max_ms);
+    let mut pause = Duration::from_secs(1).min(most);
+    loop {
+        match datasource.open().await {
+            Ok(store) => return Ok(store),
+            Err(crate::store::Error::Unavailable(reason)) => {
+                tracing::error!(
+                    "The store at {url} is unreachable ({reason}); retrying in {} ms",
+                    pause.as_millis()
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(most);
+            }
+            Err(source) => return Err(Error::Store { url, source }),
+        }
+    }
 }
 
 /// Binds the configured address (port 0 picks a free port).

@@ -221,7 +221,7 @@ fn redeploying_replaces_the_unit_whole_and_leaves_nothing_hidden_behind() {
 
 #[test]
 fn listing_a_data_dir_without_a_database_fails_instead_of_creating_one() {
-    let dirs = Dirs::new();
+    let dirs = Dirs::on_server(None);
     let missing = dirs.data().join("nowhere");
     let stderr = failed(dirs.baton(&["processes", "--data-dir", path(&missing)]));
     assert!(stderr.contains("no database at"), "{stderr}");

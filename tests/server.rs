@@ -269,13 +269,7 @@ async fn message_exchanges_are_recorded_with_the_instance() {
     let server = Server::start(&dirs).await;
     let (status, body) = server.soap("/ode/processes/HelloWorld", HELLO).await;
     assert_eq!(status, 200, "{body}");
-    let store = baton::store::SqliteStore::open(
-        &dirs.data().join("baton.db").to_string_lossy(),
-        &baton::store::SqliteConfig::default(),
-    )
-    .await
-    .unwrap();
-    use baton::store::Store;
+    let store = dirs.store().await.unwrap();
     let instances = store.list_instances(&Default::default()).await.unwrap();
     let [instance] = instances.as_slice() else {
         panic!("one instance: {instances:?}")

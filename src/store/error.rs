@@ -88,12 +88,12 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The transaction that carried the write failed as a whole (with the reason); nothing
-    /// of it was applied.
+    /// The database cannot be reached (with the reason): the connection was refused or lost,
+    /// or none came within the pool's wait. Nothing of the operation was applied.
     #[error("the store is unavailable: {0}")]
     Unavailable(String),
 
-    /// Any other database failure: connection, I/O, timeout, malformed SQL.
+    /// Any other database failure, e.g. malformed SQL or a permission refused.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
 }
@@ -127,6 +127,14 @@ impl From<sqlx::Error> for Error {
                 entity: "record",
                 key: db.message().to_owned(),
             },
+            (
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+                _,
+            ) => Error::Unavailable(error.to_string()),
             _ => Error::Database(error),
         }
     }

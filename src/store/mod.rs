@@ -2,25 +2,43 @@
 //! correlation routes survive a restart.
 //!
 //! The engine talks to the [`Store`] trait only, typically through an `Arc<dyn Store>`, so
-//! database backends are interchangeable. [`SqliteStore`] is the embedded backend; its schema
-//! lives in `dbscripts/sqlite.sql`.
+//! database backends are interchangeable: [`SqliteStore`] is the embedded one,
+//! [`PostgresStore`] and [`MySqlStore`] use a database server through a connection pool.
+//! A [`Datasource`] names one by URL and opens it. Each backend keeps its SQL (the dialects
+//! differ) in one module per table, with its schema in `dbscripts/<database>.sql`; what is
+//! the same for all lives here: the records, the errors, the time columns, the schema
+//! versions, the pool settings and the group-commit writer.
 //!
 //! A state-machine step of an instance produces one [`StepCommit`], written in a single
 //! transaction: the instance's new state (optimistic on its revision), the correlation routes
 //! it added or removed, and the message exchanges it opened or answered.
 
+mod datasource;
 mod error;
+mod group_commit;
+pub mod mysql;
+mod pool;
+pub mod postgres;
 mod records;
+mod schema;
 pub mod sqlite;
+#[cfg(test)]
+mod tests;
+mod time;
 
 use futures::future::BoxFuture;
 
+pub use datasource::{Backend, Datasource};
 pub use error::{Error, Result};
+pub use mysql::MySqlStore;
+pub use pool::PoolSettings;
+pub use postgres::PostgresStore;
 pub use records::{
     DeploymentRecord, DeploymentSummary, ExchangeDirection, ExchangeRecord, ExchangeStatus,
     ExchangeWrite, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite,
     ProcessRecord, ProcessState, RouteKey, RouteOwner, StepCommit,
 };
+pub use schema::{Migration, SCHEMA_VERSION};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 
 /// Durable storage of the engine's state.

@@ -1,6 +1,10 @@
 //! Starts the real `baton` binary on a free port with its own deploy and data directories,
 //! and talks to it over real HTTP. The server's log is collected so that tests can await
 //! what it reports.
+//!
+//! The servers store in SQLite, or, when `TEST_STORE_URL` names a database server
+//! (`postgres://…` or `mysql://…`, a user that may create databases), each set of
+//! directories gets a fresh database of its own there, created by `baton setup`.
 
 #![allow(dead_code)]
 
@@ -8,8 +12,9 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long a test waits for the server to say or do something before failing.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -50,18 +55,66 @@ pub struct Server {
     http: reqwest::Client,
 }
 
-/// The directories a server runs on; kept across restarts.
+/// The directories (and database) a server runs on; kept across restarts.
 pub struct Dirs {
     root: tempfile::TempDir,
+    /// The database of these directories on the server `TEST_STORE_URL` names.
+    store_url: Option<String>,
+}
+
+/// The URL of a fresh database on the server `server`, named after this process.
+fn fresh_database(server: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (base, _) = server
+        .rsplit_once('/')
+        .filter(|(base, _)| base.contains("://"))
+        .unwrap_or((server, ""));
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() % 1_000_000);
+    let number = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{base}/baton_it_{}_{started}_{number}", std::process::id())
 }
 
 impl Dirs {
+    /// Fresh directories, and a fresh database on the server `TEST_STORE_URL` names.
     pub fn new() -> Self {
+        let server = std::env::var("TEST_STORE_URL").ok();
+        Self::on_server(server.as_deref().filter(|url| !url.is_empty()))
+    }
+
+    /// Fresh directories, and a fresh database on the database server `server` if given.
+    pub fn on_server(server: Option<&str>) -> Self {
+        let store_url = server.map(fresh_database);
         let dirs = Self {
             root: tempfile::tempdir().unwrap(),
+            store_url,
         };
         std::fs::create_dir_all(dirs.deploy()).unwrap();
+        if dirs.store_url.is_some() {
+            let setup = dirs.baton(&["setup"]);
+            assert!(setup.status.success(), "baton setup failed: {setup:?}");
+        }
         dirs
+    }
+
+    /// The configuration variables that point a `baton` command at the database.
+    pub fn store_settings(&self) -> Vec<(&'static str, String)> {
+        self.store_url
+            .iter()
+            .map(|url| ("BATON_STORE__URL", url.clone()))
+            .collect()
+    }
+
+    /// Opens the store the server of these directories uses.
+    pub async fn store(
+        &self,
+    ) -> Result<std::sync::Arc<dyn baton::store::Store>, baton::store::Error> {
+        let url = match &self.store_url {
+            Some(url) => url.clone(),
+            None => self.data().join("baton.db").to_string_lossy().into_owned(),
+        };
+        baton::store::Datasource::new(url).open().await
     }
 
     /// The folder holding the others; the `baton` command runs there.
@@ -126,6 +179,7 @@ impl Dirs {
             .args(args)
             .current_dir(self.root())
             .env("RUST_LOG", "warn")
+            .envs(self.store_settings())
             .output()
             .expect("the baton binary runs")
     }
@@ -161,6 +215,34 @@ impl Server {
     /// As [`Server::start_configured`], running `command` (a program with the `baton`
     /// command line, such as one with extension bundles of its own) instead of `baton`.
     pub async fn start_command(
+        command: Command,
+        dirs: &Dirs,
+        log_filter: &str,
+        echo: bool,
+        settings: &[(&str, &str)],
+    ) -> Self {
+        let mut server = Self::launch_command(command, dirs, log_filter, echo, settings);
+        let listening = server.await_log(&["Listening"]);
+        let address = listening
+            .split("address=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the Listening line names the address")
+            .to_owned();
+        server.address = format!("http://{address}");
+        server.await_log(&["Ready"]);
+        server
+    }
+
+    /// Starts `baton serve` as [`Server::start_configured`] does, without waiting for it to
+    /// listen; its address is unknown.
+    pub fn launch(dirs: &Dirs, log_filter: &str, echo: bool, settings: &[(&str, &str)]) -> Self {
+        let command = Command::new(env!("CARGO_BIN_EXE_baton"));
+        Self::launch_command(command, dirs, log_filter, echo, settings)
+    }
+
+    /// As [`Server::launch`], running `command` instead of `baton`.
+    fn launch_command(
         mut command: Command,
         dirs: &Dirs,
         log_filter: &str,
@@ -174,6 +256,7 @@ impl Server {
             .args(["serve", "--port", "0"])
             .env("RUST_LOG", log_filter)
             .env("BATON_DEPLOY__POLL_INTERVAL_MS", "100")
+            .envs(dirs.store_settings())
             .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -192,24 +275,24 @@ impl Server {
                 sink.changed.notify_all();
             }
         });
-        let mut server = Self {
+        Self {
             child,
             log,
             address: String::new(),
             deploy_dir: dirs.deploy(),
             data_dir: dirs.data(),
             http: reqwest::Client::new(),
-        };
-        let listening = server.await_log(&["Listening"]);
-        let address = listening
-            .split("address=")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("the Listening line names the address")
-            .to_owned();
-        server.address = format!("http://{address}");
-        server.await_log(&["Ready"]);
-        server
+        }
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Every log line so far.
+    pub fn log_lines(&self) -> Vec<String> {
+        self.log.lines.lock().unwrap().clone()
     }
 
     /// Waits for a log line containing every one of `parts`, and returns it.

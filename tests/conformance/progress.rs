@@ -6,9 +6,10 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use baton::store::{
-    ExchangeDirection, ExchangeRecord, ExchangeStatus, InstanceFilter, InstanceStatus,
-    SqliteConfig, SqliteStore, Store,
+    ExchangeDirection, ExchangeRecord, ExchangeStatus, InstanceFilter, InstanceStatus, Store,
 };
 
 use crate::common::Dirs;
@@ -22,14 +23,14 @@ const POLL: Duration = Duration::from_millis(25);
 
 /// A view of a running server's store.
 pub struct Progress {
-    store: SqliteStore,
+    store: Arc<dyn Store>,
 }
 
 impl Progress {
     /// Opens the store of the server running on `dirs`.
     pub async fn open(dirs: &Dirs) -> Result<Self, String> {
-        let path = dirs.data().join("baton.db");
-        let store = SqliteStore::open(&path.to_string_lossy(), &SqliteConfig::default())
+        let store = dirs
+            .store()
             .await
             .map_err(|e| format!("cannot open the server's store: {e}"))?;
         Ok(Progress { store })

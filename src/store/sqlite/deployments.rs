@@ -4,8 +4,8 @@
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 use sqlx::Row;
 
-use super::{from_millis, to_millis};
 use crate::store::error::Constraint;
+use crate::store::time::{from_millis, to_millis};
 use crate::store::{DeploymentRecord, DeploymentSummary, Error, Result};
 
 /// Inserts a deployment.

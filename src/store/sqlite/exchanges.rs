@@ -5,7 +5,7 @@
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::Row;
 
-use super::{from_millis, now_millis};
+use crate::store::time::{from_millis, now_millis};
 use crate::store::{Error, ExchangeRecord, ExchangeStatus, ExchangeWrite, Result};
 
 /// Inserts `exchange` for `instance_id`, or updates its status and the messages it carries.

@@ -4,8 +4,8 @@
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{from_millis, now_millis};
 use crate::store::error::Constraint;
+use crate::store::time::{from_millis, now_millis};
 use crate::store::{
     Error, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Result,
 };

@@ -2,12 +2,13 @@
 //!
 //! [`SqliteStore`] keeps everything in one database file in WAL mode, with foreign keys on
 //! and `synchronous=FULL` by default so an acknowledged commit survives a power loss. The
-//! schema is `dbscripts/sqlite.sql`, embedded and applied (idempotently) on every open.
+//! schema is `dbscripts/sqlite.sql` (version 1), embedded; opening a store brings a database
+//! without it, or with an older version, up to date in one transaction.
 //!
 //! The queries of each table live in their own module; `commit` composes the instance,
-//! route and exchange writes of a step into one `BEGIN IMMEDIATE` transaction. All SQL is
-//! run through sqlx's per-connection statement cache. Timestamps are stored as milliseconds
-//! since the Unix epoch.
+//! route and exchange writes of a batch of steps into one `BEGIN IMMEDIATE` transaction for
+//! the shared group-commit writer. All SQL is run through sqlx's per-connection statement
+//! cache.
 
 mod commit;
 mod correlation;
@@ -21,23 +22,22 @@ mod tests;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use super::group_commit::Writer;
+use super::schema::{self, Migration, Migrations};
 use super::{
     DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter, InstanceRecord,
     InstanceSummary, ProcessRecord, ProcessState, Result, RouteKey, RouteOwner, StepCommit, Store,
 };
 
-/// The schema, applied on every open.
-const SCHEMA: &str = include_str!("../../../dbscripts/sqlite.sql");
-
-/// The schema version `SCHEMA` creates.
-const SCHEMA_VERSION: i64 = 1;
+/// The migration scripts, the first creating the schema.
+const MIGRATIONS: Migrations = [include_str!("../../../dbscripts/sqlite.sql")];
 
 /// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub struct SqliteStore {
     /// the lock frees.
     writer: Arc<tokio::sync::Mutex<()>>,
     /// Step commits go through the group-committing writer task.
-    steps: commit::Writer,
+    steps: Writer,
 }
 
 impl SqliteStore {
@@ -88,6 +88,14 @@ impl SqliteStore {
     /// `sqlite://data/baton.db`, creating the file and its directory if missing, and brings
     /// its schema up to date. A URL of another scheme fails with [`Error::Location`].
     pub async fn open(location: &str, config: &SqliteConfig) -> Result<Self> {
+        Ok(Self::open_migrating(location, config).await?.0)
+    }
+
+    /// As [`SqliteStore::open`], also telling what bringing the schema up to date did.
+    pub async fn open_migrating(
+        location: &str,
+        config: &SqliteConfig,
+    ) -> Result<(Self, Migration)> {
         let options = if location.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(location)?
         } else if location.contains("://") {
@@ -113,11 +121,14 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
         // One connection: the database exists only while it is open, and several connections
         // to a shared-cache database would lock each other out instead of waiting.
-        Self::connect(options, 1).await
+        Ok(Self::connect(options, 1).await?.0)
     }
 
     /// Connects a pool and applies the schema.
-    async fn connect(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+    async fn connect(
+        options: SqliteConnectOptions,
+        max_connections: u32,
+    ) -> Result<(Self, Migration)> {
         // SQLite connections are cheap and there is no server to time them out: keep them,
         // which also keeps an in-memory database alive.
         let pool = SqlitePoolOptions::new()
@@ -128,31 +139,43 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         let writer = Arc::new(tokio::sync::Mutex::new(()));
-        let steps = commit::Writer::start(pool.clone(), writer.clone());
+        let steps = Writer::start(commit::Steps {
+            pool: pool.clone(),
+            lock: writer.clone(),
+        });
         let store = SqliteStore {
             pool,
             writer,
             steps,
         };
-        store.apply_schema().await?;
-        Ok(store)
+        let migration = store.migrate().await?;
+        Ok((store, migration))
     }
 
-    /// Applies [`SCHEMA`] and checks the version it finds.
-    async fn apply_schema(&self) -> Result<()> {
+    /// Brings the schema up to date, in one transaction.
+    async fn migrate(&self) -> Result<Migration> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
-        let found: i64 = sqlx::query_scalar("SELECT MAX(version) FROM baton_schema_version")
-            .fetch_one(&mut *tx)
-            .await?;
-        if found != SCHEMA_VERSION {
-            return Err(Error::SchemaVersion {
-                found,
-                supported: SCHEMA_VERSION,
-            });
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'baton_schema_version')",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let from: i64 = match exists {
+            true => {
+                sqlx::query_scalar("SELECT MAX(version) FROM baton_schema_version")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            false => 0,
+        };
+        for script in schema::pending(from, &MIGRATIONS)? {
+            sqlx::raw_sql(script).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(Migration {
+            from,
+            to: schema::SCHEMA_VERSION,
+        })
     }
 }
 
@@ -167,29 +190,6 @@ fn create_parent_dir(file: &Path) -> Result<()> {
             }),
         _ => Ok(()),
     }
-}
-
-/// `time` as stored: milliseconds since the Unix epoch, saturating.
-fn to_millis(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
-        Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
-    }
-}
-
-/// A stored timestamp as a time.
-fn from_millis(millis: i64) -> SystemTime {
-    let magnitude = Duration::from_millis(millis.unsigned_abs());
-    if millis >= 0 {
-        UNIX_EPOCH + magnitude
-    } else {
-        UNIX_EPOCH - magnitude
-    }
-}
-
-/// The current time, as stored.
-fn now_millis() -> i64 {
-    to_millis(SystemTime::now())
 }
 
 impl Store for SqliteStore {

@@ -6,7 +6,8 @@ use std::str::FromStr;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
-use crate::store::sqlite::{SqliteConfig, SqliteStore, Synchronous, SCHEMA_VERSION};
+use crate::store::sqlite::{SqliteConfig, SqliteStore, Synchronous};
+use crate::store::SCHEMA_VERSION;
 use crate::store::{Error, Store};
 
 #[tokio::test]

@@ -1,11 +1,10 @@
 //! The `baton_processes` table.
 
-use super::{deployment, process, Fixture};
+use super::{deployment, process, Fixture, TestDb};
 use crate::store::{Error, ProcessRecord, ProcessState};
 
-#[tokio::test]
-async fn processes_save_list_and_change_state_across_reopen() {
-    let mut fixture = Fixture::new().await;
+async fn processes_save_list_and_change_state_across_reopen(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     fixture
         .store
         .save_deployment(deployment("orders", 1))
@@ -37,9 +36,8 @@ async fn processes_save_list_and_change_state_across_reopen() {
     assert_eq!(listed, [retired, new]);
 }
 
-#[tokio::test]
-async fn every_state_round_trips() {
-    let fixture = Fixture::new().await;
+async fn every_state_round_trips(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
     for state in [
         ProcessState::Disabled,
@@ -54,9 +52,8 @@ async fn every_state_round_trips() {
     }
 }
 
-#[tokio::test]
-async fn duplicate_pid_fails() {
-    let fixture = Fixture::new().await;
+async fn duplicate_pid_fails(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
     match fixture.store.save_process(process("orders", 1)).await {
         Err(Error::Duplicate {
@@ -67,9 +64,8 @@ async fn duplicate_pid_fails() {
     }
 }
 
-#[tokio::test]
-async fn process_of_an_unknown_deployment_fails() {
-    let fixture = Fixture::new().await;
+async fn process_of_an_unknown_deployment_fails(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     match fixture.store.save_process(process("orders", 1)).await {
         Err(Error::NotFound {
             entity: "deployment",
@@ -80,9 +76,8 @@ async fn process_of_an_unknown_deployment_fails() {
     assert!(fixture.store.list_processes().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn state_of_an_unknown_process_cannot_be_set() {
-    let fixture = Fixture::new().await;
+async fn state_of_an_unknown_process_cannot_be_set(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     match fixture
         .store
         .set_process_state("{urn:test}none-1", ProcessState::Retired)
@@ -94,3 +89,11 @@ async fn state_of_an_unknown_process_cannot_be_set() {
         other => panic!("expected a missing process, got {other:?}"),
     }
 }
+
+backend_tests!(
+    processes_save_list_and_change_state_across_reopen,
+    every_state_round_trips,
+    duplicate_pid_fails,
+    process_of_an_unknown_deployment_fails,
+    state_of_an_unknown_process_cannot_be_set,
+);

@@ -1,6 +1,6 @@
 //! The `baton_exchanges` table: exchanges written by step commits and found again pending.
 
-use super::{step, Fixture};
+use super::{step, Fixture, TestDb};
 use crate::store::{
     Error, ExchangeDirection, ExchangeRecord, ExchangeStatus, ExchangeWrite, InstanceStatus,
 };
@@ -32,9 +32,8 @@ fn written(record: &ExchangeRecord) -> (i64, ExchangeWrite) {
     (record.instance_id, write)
 }
 
-#[tokio::test]
-async fn pending_exchanges_survive_reopen_and_leave_once_answered() {
-    let mut fixture = Fixture::new().await;
+async fn pending_exchanges_survive_reopen_and_leave_once_answered(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let inbound = pending("in-1", ExchangeDirection::In);
     let outbound = pending("out-1", ExchangeDirection::Out);
@@ -91,9 +90,8 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn exchanges_are_listed_per_instance() {
-    let fixture = Fixture::new().await;
+async fn exchanges_are_listed_per_instance(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let first = fixture.instance("orders").await;
     let second = fixture.instance("billing").await;
     for (id, exchange) in [(first, "a"), (second, "b")] {
@@ -117,9 +115,8 @@ async fn exchanges_are_listed_per_instance() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn an_exchange_id_of_another_instance_fails_the_whole_commit() {
-    let fixture = Fixture::new().await;
+async fn an_exchange_id_of_another_instance_fails_the_whole_commit(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let owner = fixture.instance("orders").await;
     let other = fixture.instance("billing").await;
     let mut first = step(owner, 0, InstanceStatus::Running, b"owner");
@@ -157,3 +154,9 @@ async fn an_exchange_id_of_another_instance_fails_the_whole_commit() {
     assert_eq!(of_owner.len(), 1);
     assert_eq!(of_owner[0].status, ExchangeStatus::Pending);
 }
+
+backend_tests!(
+    pending_exchanges_survive_reopen_and_leave_once_answered,
+    exchanges_are_listed_per_instance,
+    an_exchange_id_of_another_instance_fails_the_whole_commit,
+);

@@ -1,7 +1,7 @@
 //! The `baton_routes` table: correlation routes added and removed by step commits, their
 //! uniqueness, and the atomicity of a commit that violates it.
 
-use super::{step, Fixture};
+use super::{step, Fixture, TestDb};
 use crate::store::{
     Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceStatus, RouteKey,
 };
@@ -13,9 +13,8 @@ fn route(key: &str) -> RouteKey {
     RouteKey::new(ORDERS, key)
 }
 
-#[tokio::test]
-async fn routes_are_found_and_survive_reopen() {
-    let mut fixture = Fixture::new().await;
+async fn routes_are_found_and_survive_reopen(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let mut commit = step(id, 0, InstanceStatus::Running, b"waiting");
     commit.routes_added = vec![
@@ -60,9 +59,8 @@ async fn routes_are_found_and_survive_reopen() {
     );
 }
 
-#[tokio::test]
-async fn routes_are_removed_and_cleared() {
-    let fixture = Fixture::new().await;
+async fn routes_are_removed_and_cleared(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let other = fixture.instance("billing").await;
     let mut first = step(id, 0, InstanceStatus::Running, b"");
@@ -111,9 +109,8 @@ async fn routes_are_removed_and_cleared() {
     );
 }
 
-#[tokio::test]
-async fn adding_an_owned_route_again_is_a_no_op() {
-    let fixture = Fixture::new().await;
+async fn adding_an_owned_route_again_is_a_no_op(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     for revision in 0..2 {
         let mut commit = step(id, revision, InstanceStatus::Running, b"");
@@ -126,9 +123,8 @@ async fn adding_an_owned_route_again_is_a_no_op() {
     );
 }
 
-#[tokio::test]
-async fn the_same_key_may_route_different_processes() {
-    let fixture = Fixture::new().await;
+async fn the_same_key_may_route_different_processes(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let first = fixture.instance("orders").await;
     let second = fixture.instance("billing").await;
     for (id, process) in [(first, ORDERS), (second, "{urn:test}billing")] {
@@ -154,9 +150,8 @@ async fn the_same_key_may_route_different_processes() {
     assert_eq!(billing, Some(second));
 }
 
-#[tokio::test]
-async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back() {
-    let mut fixture = Fixture::new().await;
+async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     let owner = fixture.instance("orders").await;
     let other = fixture.instance("billing").await;
     let mut claim = step(owner, 0, InstanceStatus::Running, b"owner");
@@ -236,3 +231,11 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back() {
         [route("fresh"), route("kept")]
     );
 }
+
+backend_tests!(
+    routes_are_found_and_survive_reopen,
+    routes_are_removed_and_cleared,
+    adding_an_owned_route_again_is_a_no_op,
+    the_same_key_may_route_different_processes,
+    a_route_owned_by_another_instance_rolls_the_whole_commit_back,
+);

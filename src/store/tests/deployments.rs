@@ -1,11 +1,10 @@
 //! The `baton_deployments` table.
 
-use super::{deployment, Fixture};
+use super::{deployment, Fixture, TestDb};
 use crate::store::{DeploymentSummary, Error};
 
-#[tokio::test]
-async fn saved_deployments_load_and_list_across_reopen() {
-    let mut fixture = Fixture::new().await;
+async fn saved_deployments_load_and_list_across_reopen(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     let orders = deployment("orders", 1);
     let billing = deployment("billing", 2);
     let orders_again = deployment("orders", 3);
@@ -56,9 +55,8 @@ async fn saved_deployments_load_and_list_across_reopen() {
     assert_eq!(first, &summary);
 }
 
-#[tokio::test]
-async fn saving_the_same_name_and_version_twice_fails() {
-    let fixture = Fixture::new().await;
+async fn saving_the_same_name_and_version_twice_fails(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     fixture
         .store
         .save_deployment(deployment("orders", 1))
@@ -84,9 +82,8 @@ async fn saving_the_same_name_and_version_twice_fails() {
     assert_eq!(stored, deployment("orders", 1));
 }
 
-#[tokio::test]
-async fn undeploying_marks_every_version_once() {
-    let mut fixture = Fixture::new().await;
+async fn undeploying_marks_every_version_once(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     for (name, version) in [("orders", 1), ("billing", 2), ("orders", 3)] {
         fixture
             .store
@@ -120,3 +117,9 @@ async fn undeploying_marks_every_version_once() {
         .unwrap();
     assert!(loaded.undeployed);
 }
+
+backend_tests!(
+    saved_deployments_load_and_list_across_reopen,
+    saving_the_same_name_and_version_twice_fails,
+    undeploying_marks_every_version_once,
+);

@@ -1,11 +1,10 @@
 //! The `baton_instances` table: creation, optimistic saves, listing and recovery.
 
-use super::{step, Fixture};
+use super::{step, Fixture, TestDb};
 use crate::store::{Error, InstanceFilter, InstanceStatus, InstanceWrite, StepCommit};
 
-#[tokio::test]
-async fn created_instances_are_running_with_increasing_ids() {
-    let fixture = Fixture::new().await;
+async fn created_instances_are_running_with_increasing_ids(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
     let first = fixture.store.create_instance(&pid).await.unwrap();
     let second = fixture.store.create_instance(&pid).await.unwrap();
@@ -22,9 +21,8 @@ async fn created_instances_are_running_with_increasing_ids() {
     assert_eq!(fixture.store.load_instance(second + 1).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn instance_of_an_unknown_process_cannot_be_created() {
-    let fixture = Fixture::new().await;
+async fn instance_of_an_unknown_process_cannot_be_created(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     match fixture.store.create_instance("{urn:test}none-1").await {
         Err(Error::NotFound {
             entity: "process",
@@ -34,9 +32,8 @@ async fn instance_of_an_unknown_process_cannot_be_created() {
     }
 }
 
-#[tokio::test]
-async fn commits_save_state_and_advance_the_revision_across_reopen() {
-    let mut fixture = Fixture::new().await;
+async fn commits_save_state_and_advance_the_revision_across_reopen(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let revision = fixture
         .store
@@ -62,9 +59,8 @@ async fn commits_save_state_and_advance_the_revision_across_reopen() {
     assert!(loaded.updated_at >= loaded.created_at);
 }
 
-#[tokio::test]
-async fn a_stale_revision_conflicts_and_changes_nothing() {
-    let fixture = Fixture::new().await;
+async fn a_stale_revision_conflicts_and_changes_nothing(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     fixture
         .store
@@ -92,9 +88,8 @@ async fn a_stale_revision_conflicts_and_changes_nothing() {
     );
 }
 
-#[tokio::test]
-async fn concurrent_commits_on_one_revision_let_exactly_one_win() {
-    let fixture = Fixture::new().await;
+async fn concurrent_commits_on_one_revision_let_exactly_one_win(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let commits = (0..8u8).map(|n| {
         fixture
@@ -120,9 +115,8 @@ async fn concurrent_commits_on_one_revision_let_exactly_one_win() {
     );
 }
 
-#[tokio::test]
-async fn committing_an_unknown_instance_fails() {
-    let fixture = Fixture::new().await;
+async fn committing_an_unknown_instance_fails(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     match fixture
         .store
         .commit(step(42, 0, InstanceStatus::Running, b""))
@@ -136,9 +130,8 @@ async fn committing_an_unknown_instance_fails() {
     }
 }
 
-#[tokio::test]
-async fn instances_list_by_pid_status_and_limit_newest_first() {
-    let fixture = Fixture::new().await;
+async fn instances_list_by_pid_status_and_limit_newest_first(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let orders = fixture.deploy("orders").await;
     let billing = fixture.deploy("billing").await;
     let mut ids = Vec::new();
@@ -201,9 +194,8 @@ async fn instances_list_by_pid_status_and_limit_newest_first() {
     );
 }
 
-#[tokio::test]
-async fn running_instances_are_recoverable_across_reopen() {
-    let mut fixture = Fixture::new().await;
+async fn running_instances_are_recoverable_across_reopen(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
     let mut ids = Vec::new();
     for _ in 0..4 {
@@ -234,9 +226,8 @@ async fn running_instances_are_recoverable_across_reopen() {
     assert_eq!(found, [(ids[0], b"waiting".to_vec()), (ids[3], Vec::new())]);
 }
 
-#[tokio::test]
-async fn marking_failed_keeps_the_state_and_drops_the_routes() {
-    let fixture = Fixture::new().await;
+async fn marking_failed_keeps_the_state_and_drops_the_routes(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let mut first = step(id, 0, InstanceStatus::Running, b"kept");
     first.routes_added = vec![crate::store::RouteKey::new("{urn:test}orders", "k")];
@@ -253,9 +244,8 @@ async fn marking_failed_keeps_the_state_and_drops_the_routes() {
     ));
 }
 
-#[tokio::test]
-async fn a_first_commit_inserts_the_instance_under_a_reserved_id() {
-    let mut fixture = Fixture::new().await;
+async fn a_first_commit_inserts_the_instance_under_a_reserved_id(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
     let first = fixture.store.reserve_instance_ids(10).await.unwrap();
     let next = fixture.store.reserve_instance_ids(10).await.unwrap();
@@ -293,11 +283,24 @@ async fn a_first_commit_inserts_the_instance_under_a_reserved_id() {
     assert!(fixture.store.reserve_instance_ids(1).await.unwrap() > created);
 }
 
-#[tokio::test]
-async fn concurrent_reservations_get_distinct_ids() {
-    let fixture = Fixture::new().await;
+async fn concurrent_reservations_get_distinct_ids(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
     let requests = (0..16).map(|_| fixture.store.reserve_instance_ids(4));
     let mut firsts = futures::future::try_join_all(requests).await.unwrap();
     firsts.sort_unstable();
     assert_eq!(firsts, (0..16).map(|n| 1 + 4 * n).collect::<Vec<i64>>());
 }
+
+backend_tests!(
+    created_instances_are_running_with_increasing_ids,
+    instance_of_an_unknown_process_cannot_be_created,
+    commits_save_state_and_advance_the_revision_across_reopen,
+    a_stale_revision_conflicts_and_changes_nothing,
+    concurrent_commits_on_one_revision_let_exactly_one_win,
+    committing_an_unknown_instance_fails,
+    instances_list_by_pid_status_and_limit_newest_first,
+    running_instances_are_recoverable_across_reopen,
+    marking_failed_keeps_the_state_and_drops_the_routes,
+    a_first_commit_inserts_the_instance_under_a_reserved_id,
+    concurrent_reservations_get_distinct_ids,
+);

@@ -1,0 +1,97 @@
+//! Deployments in MySQL: the global process version counter and the `baton_deployments`
+//! table holding each deployed version of a unit with its files.
+
+use sqlx::mysql::{MySqlPool, MySqlRow};
+use sqlx::Row;
+
+use super::text;
+use crate::store::error::Constraint;
+use crate::store::time::{from_millis, to_millis};
+use crate::store::{DeploymentRecord, DeploymentSummary, Error, Result};
+
+/// Inserts a deployment.
+pub(super) async fn save(pool: &MySqlPool, deployment: &DeploymentRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO baton_deployments (name, version, checksum, deployed_at, files, undeployed) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&deployment.name)
+    .bind(deployment.version)
+    .bind(&deployment.checksum)
+    .bind(to_millis(deployment.deployed_at))
+    .bind(&deployment.files)
+    .bind(deployment.undeployed)
+    .execute(pool)
+    .await
+    .map_err(|error| match Constraint::violated_by(&error) {
+        Some(Constraint::Unique) => Error::Duplicate {
+            entity: "deployment",
+            key: format!("{} version {}", deployment.name, deployment.version),
+        },
+        _ => error.into(),
+    })?;
+    Ok(())
+}
+
+/// Lists deployments without their files.
+pub(super) async fn list(pool: &MySqlPool) -> Result<Vec<DeploymentSummary>> {
+    sqlx::query(
+        "SELECT name, version, checksum, deployed_at, undeployed FROM baton_deployments \
+         ORDER BY name, version",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(summary)
+    .collect()
+}
+
+/// Loads one deployment with its files.
+pub(super) async fn load(
+    pool: &MySqlPool,
+    name: &str,
+    version: i64,
+) -> Result<Option<DeploymentRecord>> {
+    let row = sqlx::query(
+        "SELECT name, version, checksum, deployed_at, undeployed, files FROM baton_deployments \
+         WHERE name = ? AND version = ?",
+    )
+    .bind(name)
+    .bind(version)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        let summary = summary(&row)?;
+        Ok(DeploymentRecord {
+            name: summary.name,
+            version: summary.version,
+            checksum: summary.checksum,
+            deployed_at: summary.deployed_at,
+            files: row.try_get("files")?,
+            undeployed: summary.undeployed,
+        })
+    })
+    .transpose()
+}
+
+/// Marks the deployed versions of `name` undeployed and counts them.
+pub(super) async fn mark_undeployed(pool: &MySqlPool, name: &str) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE baton_deployments SET undeployed = 1 WHERE name = ? AND undeployed = 0",
+    )
+    .bind(name)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Decodes the summary columns of a deployment row.
+fn summary(row: &MySqlRow) -> Result<DeploymentSummary> {
+    Ok(DeploymentSummary {
+        name: text(row, "name")?,
+        version: row.try_get("version")?,
+        checksum: text(row, "checksum")?,
+        deployed_at: from_millis(row.try_get("deployed_at")?),
+        undeployed: row.try_get("undeployed")?,
+    })
+}

@@ -1,0 +1,251 @@
+//! Process instances in MySQL: the `baton_instances` table. Instances are created here;
+//! their state is only ever rewritten by a step commit, optimistically on `revision`.
+
+use sqlx::mysql::{MySqlConnection, MySqlPool, MySqlRow};
+use sqlx::{MySql, QueryBuilder, Row};
+
+use super::{optional_text, text};
+use crate::store::error::Constraint;
+use crate::store::time::{from_millis, now_millis};
+use crate::store::{
+    Error, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Result,
+};
+
+/// Columns of an instance summary, as a literal for `concat!`.
+macro_rules! summary_columns {
+    () => {
+        "id, pid, status, failure, revision, created_at, updated_at"
+    };
+}
+
+/// Reserves `count` consecutive instance ids and returns the first. `LAST_INSERT_ID(expr)`
+/// hands the new value back in the statement's result, on this connection only.
+pub(super) async fn reserve_ids(conn: &mut MySqlConnection, count: u32) -> Result<i64> {
+    let done = sqlx::query(
+        "UPDATE baton_sequences SET value = LAST_INSERT_ID(value + ?) WHERE name = 'instance_id'",
+    )
+    .bind(i64::from(count))
+    .execute(&mut *conn)
+    .await?;
+    let last = i64::try_from(done.last_insert_id()).map_err(|_| Error::Corrupt {
+        entity: "instance id sequence",
+        detail: format!("{} is out of range", done.last_insert_id()),
+    })?;
+    Ok(last - i64::from(count) + 1)
+}
+
+/// Inserts instance `id` of `pid` with `status`, `state` and `failure` at `revision`.
+async fn insert(
+    conn: &mut MySqlConnection,
+    id: i64,
+    pid: &str,
+    write: (&str, &[u8], Option<&str>, i64),
+) -> Result<()> {
+    let (status, state, failure, revision) = write;
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO baton_instances \
+         (id, pid, status, state, failure, revision, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(pid)
+    .bind(status)
+    .bind(state)
+    .bind(failure)
+    .bind(revision)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(|error| match Constraint::violated_by(&error) {
+        Some(Constraint::ForeignKey) => Error::NotFound {
+            entity: "process",
+            key: pid.to_owned(),
+        },
+        Some(Constraint::Unique) => Error::Duplicate {
+            entity: "instance",
+            key: id.to_string(),
+        },
+        _ => error.into(),
+    })?;
+    Ok(())
+}
+
+/// Inserts a running instance of `pid` with empty state and returns its id.
+pub(super) async fn create(pool: &MySqlPool, pid: &str) -> Result<i64> {
+    let mut tx = pool.begin().await?;
+    let id = reserve_ids(&mut tx, 1).await?;
+    insert(
+        &mut tx,
+        id,
+        pid,
+        (InstanceStatus::Running.as_str(), &[], None, 0),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Loads one instance with its state.
+pub(super) async fn load(pool: &MySqlPool, id: i64) -> Result<Option<InstanceRecord>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        summary_columns!(),
+        ", state FROM baton_instances WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(record).transpose()
+}
+
+/// Lists instances matching `filter`, newest first.
+pub(super) async fn list(
+    pool: &MySqlPool,
+    filter: &InstanceFilter,
+) -> Result<Vec<InstanceSummary>> {
+    let mut query = QueryBuilder::<MySql>::new(concat!(
+        "SELECT ",
+        summary_columns!(),
+        " FROM baton_instances"
+    ));
+    let mut separator = " WHERE ";
+    if let Some(pid) = &filter.pid {
+        query.push(separator).push("pid = ").push_bind(pid);
+        separator = " AND ";
+    }
+    if let Some(status) = filter.status {
+        query
+            .push(separator)
+            .push("status = ")
+            .push_bind(status.as_str());
+    }
+    query.push(" ORDER BY id DESC");
+    if let Some(limit) = filter.limit {
+        query.push(" LIMIT ").push_bind(i64::from(limit));
+    }
+    query
+        .build()
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(summary)
+        .collect()
+}
+
+/// All running instances with their state, oldest first.
+pub(super) async fn recoverable(pool: &MySqlPool) -> Result<Vec<InstanceRecord>> {
+    sqlx::query(concat!(
+        "SELECT ",
+        summary_columns!(),
+        ", state FROM baton_instances WHERE status = ? ORDER BY id"
+    ))
+    .bind(InstanceStatus::Running.as_str())
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(record)
+    .collect()
+}
+
+/// Saves an instance's new state if its revision is still `write.expected_revision`, and
+/// returns the new revision.
+pub(super) async fn save(conn: &mut MySqlConnection, write: &InstanceWrite) -> Result<i64> {
+    if let Some(pid) = &write.create {
+        let row = (
+            write.status.as_str(),
+            write.state.as_slice(),
+            write.failure.as_deref(),
+            1,
+        );
+        insert(conn, write.id, pid, row).await?;
+        return Ok(1);
+    }
+    let done = sqlx::query(
+        "UPDATE baton_instances \
+         SET status = ?, state = ?, failure = ?, revision = revision + 1, updated_at = ? \
+         WHERE id = ? AND revision = ?",
+    )
+    .bind(write.status.as_str())
+    .bind(&write.state)
+    .bind(&write.failure)
+    .bind(now_millis())
+    .bind(write.id)
+    .bind(write.expected_revision)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(write.expected_revision + 1);
+    }
+    let actual: Option<i64> =
+        sqlx::query_scalar("SELECT revision FROM baton_instances WHERE id = ?")
+            .bind(write.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Err(match actual {
+        Some(actual) => Error::Conflict {
+            id: write.id,
+            expected: write.expected_revision,
+            actual,
+        },
+        None => Error::NotFound {
+            entity: "instance",
+            key: write.id.to_string(),
+        },
+    })
+}
+
+/// Decodes the summary columns of an instance row.
+fn summary(row: &MySqlRow) -> Result<InstanceSummary> {
+    Ok(InstanceSummary {
+        id: row.try_get("id")?,
+        pid: text(row, "pid")?,
+        status: text(row, "status")?.parse()?,
+        failure: optional_text(row, "failure")?,
+        revision: row.try_get("revision")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_at: from_millis(row.try_get("updated_at")?),
+    })
+}
+
+/// Decodes an instance row with its state.
+fn record(row: &MySqlRow) -> Result<InstanceRecord> {
+    let summary = summary(row)?;
+    Ok(InstanceRecord {
+        id: summary.id,
+        pid: summary.pid,
+        status: summary.status,
+        state: row.try_get("state")?,
+        failure: summary.failure,
+        revision: summary.revision,
+        created_at: summary.created_at,
+        updated_at: summary.updated_at,
+    })
+}
+
+/// Marks a running instance failed and drops its routes, in one transaction.
+pub(super) async fn mark_failed(pool: &MySqlPool, id: i64, reason: &str) -> Result<()> {
+    let mut transaction = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE baton_instances SET status = 'failed', failure = ?, revision = revision + 1, \
+         updated_at = ? WHERE id = ? AND status = 'running'",
+    )
+    .bind(reason)
+    .bind(now_millis())
+    .bind(id)
+    .execute(&mut *transaction)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound {
+            entity: "running instance",
+            key: id.to_string(),
+        });
+    }
+    sqlx::query("DELETE FROM baton_routes WHERE instance_id = ?")
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The MySQL and MariaDB backend of the durable store.
+//!
+//! [`MySqlStore`] keeps everything in one database, in InnoDB tables, through a connection
+//! pool configured by [`PoolSettings`]. The schema is `dbscripts/mysql.sql` (version 1),
+//! embedded; opening a store brings an older database up to date under a named lock, so
+//! servers starting together on an empty database create it once. (MySQL commits schema
+//! changes one statement at a time: a migration cut short leaves its tables behind.)
+//!
+//! The queries of each table live in their own module, with the same shape as the SQLite
+//! backend's; `commit` composes the writes of a batch of steps into one transaction for the
+//! shared group-commit writer. Time columns hold milliseconds since the Unix epoch.
+
+mod commit;
+mod correlation;
+mod deployments;
+mod exchanges;
+mod instances;
+mod processes;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlRow};
+use sqlx::Row;
+
+use super::group_commit::Writer;
+use super::schema::{self, Migration, Migrations};
+use super::{
+    DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter, InstanceRecord,
+    InstanceSummary, PoolSettings, ProcessRecord, ProcessState, Result, RouteKey, RouteOwner,
+    StepCommit, Store,
+};
+
+/// The migration scripts, the first creating the schema.
+const MIGRATIONS: Migrations = [include_str!("../../../dbscripts/mysql.sql")];
+
+/// The named lock held while the schema is migrated.
+const MIGRATION_LOCK: &str = "baton_schema_migration";
+
+/// How long a server waits for another one's migration, in seconds.
+const MIGRATION_WAIT_S: i64 = 300;
+
+/// A [`Store`] in a MySQL or MariaDB database.
+#[derive(Debug, Clone)]
+pub struct MySqlStore {
+    pool: MySqlPool,
+    /// Step commits go through the group-committing writer task.
+    steps: Writer,
+}
+
+impl MySqlStore {
+    /// Connects to the database `url` names (`mysql://user:password@host:port/database`)
+    /// and brings its schema up to date.
+    pub async fn open(url: &str, pool: &PoolSettings) -> Result<Self> {
+        Ok(Self::open_migrating(url, pool).await?.0)
+    }
+
+    /// As [`MySqlStore::open`], also telling what bringing the schema up to date did.
+    pub async fn open_migrating(url: &str, pool: &PoolSettings) -> Result<(Self, Migration)> {
+        let options = MySqlConnectOptions::from_str(url)?;
+        let pool = pool.connect(options, validate).await?;
+        let steps = Writer::start(commit::Steps { pool: pool.clone() });
+        let store = MySqlStore { pool, steps };
+        let migration = store.migrate().await?;
+        Ok((store, migration))
+    }
+
+    /// Brings the schema up to date, holding the migration lock.
+    async fn migrate(&self) -> Result<Migration> {
+        let mut conn = self.pool.acquire().await?;
+        let locked: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+            .bind(MIGRATION_LOCK)
+            .bind(MIGRATION_WAIT_S)
+            .fetch_one(&mut *conn)
+            .await?;
+        if locked != Some(1) {
+            return Err(Error::Unavailable(format!(
+                "another server held the lock {MIGRATION_LOCK} for {MIGRATION_WAIT_S} s"
+            )));
+        }
+        let migrated = async {
+            let exists: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_name = 'baton_schema_version'",
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            let from: i64 = match exists {
+                0 => 0,
+                _ => {
+                    sqlx::query_scalar("SELECT MAX(version) FROM baton_schema_version")
+                        .fetch_one(&mut *conn)
+                        .await?
+                }
+            };
+            for script in schema::pending(from, &MIGRATIONS)? {
+                sqlx::raw_sql(script).execute(&mut *conn).await?;
+            }
+            Ok(Migration {
+                from,
+                to: schema::SCHEMA_VERSION,
+            })
+        }
+        .await;
+        sqlx::query("DO RELEASE_LOCK(?)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *conn)
+            .await?;
+        migrated
+    }
+}
+
+/// The text in column `column` of `row`. Text of the binary collation (which makes it
+/// compare by its bytes, as in the other databases) comes from MySQL flagged as binary, so
+/// it is read as bytes.
+fn text(row: &MySqlRow, column: &str) -> Result<String> {
+    optional_text(row, column)?.ok_or_else(|| Error::Corrupt {
+        entity: "text column",
+        detail: format!("{column} is null"),
+    })
+}
+
+/// As [`text`], for a column that may be null.
+fn optional_text(row: &MySqlRow, column: &str) -> Result<Option<String>> {
+    let bytes: Option<Vec<u8>> = row.try_get(column)?;
+    bytes
+        .map(String::from_utf8)
+        .transpose()
+        .map_err(|error| Error::Corrupt {
+            entity: "text column",
+            detail: format!("{column} is not UTF-8: {error}"),
+        })
+}
+
+/// Runs the pool's validation query on `conn`.
+fn validate(conn: &mut MySqlConnection, query: Arc<str>) -> BoxFuture<'_, sqlx::Result<bool>> {
+    Box::pin(async move {
+        sqlx::Executor::execute(conn, sqlx::raw_sql(&query)).await?;
+        Ok(true)
+    })
+}
+
+impl Store for MySqlStore {
+    fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { deployments::save(&self.pool, &deployment).await })
+    }
+
+    fn list_deployments(&self) -> BoxFuture<'_, Result<Vec<DeploymentSummary>>> {
+        Box::pin(deployments::list(&self.pool))
+    }
+
+    fn load_deployment<'a>(
+        &'a self,
+        name: &'a str,
+        version: i64,
+    ) -> BoxFuture<'a, Result<Option<DeploymentRecord>>> {
+        Box::pin(deployments::load(&self.pool, name, version))
+    }
+
+    fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(deployments::mark_undeployed(&self.pool, name))
+    }
+
+    fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { processes::save(&self.pool, &process).await })
+    }
+
+    fn list_processes(&self) -> BoxFuture<'_, Result<Vec<ProcessRecord>>> {
+        Box::pin(processes::list(&self.pool))
+    }
+
+    fn set_process_state<'a>(
+        &'a self,
+        pid: &'a str,
+        state: ProcessState,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(processes::set_state(&self.pool, pid, state))
+    }
+
+    fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>> {
+        Box::pin(instances::create(&self.pool, pid))
+    }
+
+    fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            let first = instances::reserve_ids(&mut tx, count).await?;
+            tx.commit().await?;
+            Ok(first)
+        })
+    }
+
+    fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
+        Box::pin(instances::load(&self.pool, id))
+    }
+
+    fn list_instances<'a>(
+        &'a self,
+        filter: &'a InstanceFilter,
+    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
+        Box::pin(instances::list(&self.pool, filter))
+    }
+
+    fn recoverable_instances(&self) -> BoxFuture<'_, Result<Vec<InstanceRecord>>> {
+        Box::pin(instances::recoverable(&self.pool))
+    }
+
+    fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
+        Box::pin(self.steps.commit(step))
+    }
+
+    fn find_route<'a>(
+        &'a self,
+        process: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RouteOwner>>> {
+        Box::pin(correlation::find(&self.pool, process, key))
+    }
+
+    fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(instances::mark_failed(&self.pool, id, reason))
+    }
+
+    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
+        Box::pin(correlation::of_instance(&self.pool, instance_id))
+    }
+
+    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        Box::pin(exchanges::of_instance(&self.pool, instance_id))
+    }
+
+    fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        Box::pin(exchanges::pending(&self.pool, instance_id))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.pool.close())
+    }
+}

@@ -1,0 +1,62 @@
+//! The write path of state-machine steps in PostgreSQL: the [`Batch`] of the shared
+//! group-commit writer.
+//!
+//! A batch runs in one transaction with a savepoint per step; a step that fails is rolled
+//! back to its savepoint, which also clears the transaction's failed state. Each step saves
+//! the instance (optimistically on its revision), updates its correlation routes and upserts
+//! its message exchanges.
+
+use futures::future::BoxFuture;
+use sqlx::postgres::{PgConnection, PgPool};
+
+use super::{correlation, exchanges, instances};
+use crate::store::group_commit::Batch;
+use crate::store::{Result, StepCommit};
+
+/// Applies batches of steps to a PostgreSQL database.
+pub(super) struct Steps {
+    pub(super) pool: PgPool,
+}
+
+impl Batch for Steps {
+    fn apply<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Vec<Result<i64>>>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            let mut outcomes = Vec::with_capacity(steps.len());
+            for step in steps {
+                sqlx::query("SAVEPOINT step").execute(&mut *tx).await?;
+                let outcome = apply(&mut tx, step).await;
+                if outcome.is_err() {
+                    sqlx::query("ROLLBACK TO SAVEPOINT step")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("RELEASE SAVEPOINT step")
+                    .execute(&mut *tx)
+                    .await?;
+                outcomes.push(outcome);
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        })
+    }
+}
+
+/// Applies one step inside the batch's transaction and returns the new revision.
+async fn apply(conn: &mut PgConnection, step: &StepCommit) -> Result<i64> {
+    let id = step.instance.id;
+    let revision = instances::save(conn, &step.instance).await?;
+    for route in &step.routes_removed {
+        correlation::remove(conn, id, route).await?;
+    }
+    for route in &step.routes_added {
+        correlation::add(conn, id, route).await?;
+    }
+    if step.clear_routes {
+        correlation::clear(conn, id).await?;
+    }
+    for exchange in &step.exchanges {
+        exchanges::upsert(conn, id, exchange).await?;
+    }
+    Ok(revision)
+}

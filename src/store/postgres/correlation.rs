@@ -1,0 +1,105 @@
+//! Correlation routes in PostgreSQL: the `baton_routes` table mapping (process QName, route key)
+//! to the instance waiting for matching messages. Routes are written only inside a step
+//! commit; lookups run on the pool.
+
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::Row;
+
+use crate::store::{Error, Result, RouteKey, RouteOwner};
+
+/// The instance owning route `key` of `process`, with its process version.
+pub(super) async fn find(pool: &PgPool, process: &str, key: &str) -> Result<Option<RouteOwner>> {
+    let row = sqlx::query(
+        "SELECT r.instance_id, i.pid FROM baton_routes r \
+         JOIN baton_instances i ON i.id = r.instance_id \
+         WHERE r.process_name = $1 AND r.route_key = $2",
+    )
+    .bind(process)
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|row| {
+        Ok(RouteOwner {
+            instance: row.try_get("instance_id")?,
+            pid: row.try_get("pid")?,
+        })
+    })
+    .transpose()
+}
+
+/// The routes of one instance, sorted.
+pub(super) async fn of_instance(pool: &PgPool, instance_id: i64) -> Result<Vec<RouteKey>> {
+    sqlx::query(
+        "SELECT process_name, route_key FROM baton_routes WHERE instance_id = $1 \
+         ORDER BY process_name, route_key",
+    )
+    .bind(instance_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(RouteKey {
+            process: row.try_get("process_name")?,
+            key: row.try_get("route_key")?,
+        })
+    })
+    .collect()
+}
+
+/// Gives `route` to `instance_id`: a no-op if it already owns it, [`Error::DuplicateRoute`]
+/// if another instance does.
+pub(super) async fn add(conn: &mut PgConnection, instance_id: i64, route: &RouteKey) -> Result<()> {
+    let done = sqlx::query(
+        "INSERT INTO baton_routes (process_name, route_key, instance_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (process_name, route_key) DO NOTHING",
+    )
+    .bind(&route.process)
+    .bind(&route.key)
+    .bind(instance_id)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let owner: i64 = sqlx::query_scalar(
+        "SELECT instance_id FROM baton_routes WHERE process_name = $1 AND route_key = $2",
+    )
+    .bind(&route.process)
+    .bind(&route.key)
+    .fetch_one(&mut *conn)
+    .await?;
+    if owner == instance_id {
+        return Ok(());
+    }
+    Err(Error::DuplicateRoute {
+        process: route.process.clone(),
+        key: route.key.clone(),
+        owner,
+    })
+}
+
+/// Takes `route` away from `instance_id`, if it owns it.
+pub(super) async fn remove(
+    conn: &mut PgConnection,
+    instance_id: i64,
+    route: &RouteKey,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM baton_routes WHERE process_name = $1 AND route_key = $2 AND instance_id = $3",
+    )
+    .bind(&route.process)
+    .bind(&route.key)
+    .bind(instance_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Drops every route of `instance_id`.
+pub(super) async fn clear(conn: &mut PgConnection, instance_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM baton_routes WHERE instance_id = $1")
+        .bind(instance_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

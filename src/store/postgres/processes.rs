@@ -1,0 +1,75 @@
+//! Process versions in PostgreSQL: the `baton_processes` table, one row per pid with the
+//! deployment it came from and its lifecycle state.
+
+use sqlx::postgres::{PgPool, PgRow};
+use sqlx::Row;
+
+use crate::store::error::Constraint;
+use crate::store::{Error, ProcessRecord, ProcessState, Result};
+
+/// Inserts a process version.
+pub(super) async fn save(pool: &PgPool, process: &ProcessRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO baton_processes (pid, process_name, deployment_name, version, state) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&process.pid)
+    .bind(&process.process)
+    .bind(&process.deployment)
+    .bind(process.version)
+    .bind(process.state.as_str())
+    .execute(pool)
+    .await
+    .map_err(|error| match Constraint::violated_by(&error) {
+        Some(Constraint::Unique) => Error::Duplicate {
+            entity: "process",
+            key: process.pid.clone(),
+        },
+        Some(Constraint::ForeignKey) => Error::NotFound {
+            entity: "deployment",
+            key: format!("{} version {}", process.deployment, process.version),
+        },
+        None => error.into(),
+    })?;
+    Ok(())
+}
+
+/// Lists process versions.
+pub(super) async fn list(pool: &PgPool) -> Result<Vec<ProcessRecord>> {
+    sqlx::query(
+        "SELECT pid, process_name, deployment_name, version, state FROM baton_processes \
+         ORDER BY version, pid",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(record)
+    .collect()
+}
+
+/// Sets the state of one process version.
+pub(super) async fn set_state(pool: &PgPool, pid: &str, state: ProcessState) -> Result<()> {
+    let done = sqlx::query("UPDATE baton_processes SET state = $1 WHERE pid = $2")
+        .bind(state.as_str())
+        .bind(pid)
+        .execute(pool)
+        .await?;
+    match done.rows_affected() {
+        0 => Err(Error::NotFound {
+            entity: "process",
+            key: pid.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Decodes a process row.
+fn record(row: &PgRow) -> Result<ProcessRecord> {
+    Ok(ProcessRecord {
+        pid: row.try_get("pid")?,
+        process: row.try_get("process_name")?,
+        deployment: row.try_get("deployment_name")?,
+        version: row.try_get("version")?,
+        state: row.try_get::<&str, _>("state")?.parse()?,
+    })
+}

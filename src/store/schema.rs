@@ -1,0 +1,35 @@
+//! Versions of the store's schema, and which migrations bring a database to the current one.
+//!
+//! Every backend keeps the version in a one-row table `baton_schema_version` and has one
+//! migration script per version, in order: the first, `dbscripts/<database>.sql`, creates
+//! version 1 on an empty database; each later one brings version `n` to `n + 1` and sets the
+//! version row. A database whose version is newer than this server's is refused.
+
+use super::{Error, Result};
+
+/// The schema version this server reads and writes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The migration scripts of one backend, the first creating version 1.
+pub(crate) type Migrations = [&'static str; SCHEMA_VERSION as usize];
+
+/// The migrations to run on a database at version `found` (0 when it has no schema yet), or
+/// [`Error::SchemaVersion`] when it is newer than this server.
+pub(crate) fn pending(found: i64, migrations: &Migrations) -> Result<&[&'static str]> {
+    match usize::try_from(found) {
+        Ok(done) if done <= migrations.len() => Ok(&migrations[done..]),
+        _ => Err(Error::SchemaVersion {
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+    }
+}
+
+/// What bringing a database's schema up to date did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// The version found (0: the database had no schema).
+    pub from: i64,
+    /// The version it has now.
+    pub to: i64,
+}

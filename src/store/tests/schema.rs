@@ -1,0 +1,165 @@
+//! The schema on every backend: the script in `dbscripts/` creates what the engine creates
+//! and expects, an empty database is brought to the current version, and a newer one is
+//! refused.
+
+use std::str::FromStr;
+
+use sqlx::{ConnectOptions, Connection};
+
+use super::{Fixture, TestDb};
+use crate::store::{Backend, Datasource, Error, Migration, SCHEMA_VERSION};
+
+/// The script that creates the schema of `backend`.
+fn script(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => include_str!("../../../dbscripts/sqlite.sql"),
+        Backend::Postgres => include_str!("../../../dbscripts/postgresql.sql"),
+        Backend::MySql => include_str!("../../../dbscripts/mysql.sql"),
+    }
+}
+
+/// Every table's columns (name, type, nullability) and every index of the database, sorted.
+const DESCRIBE_SQLITE: &str = "\
+    SELECT m.name || '.' || p.name || ' ' || p.type || ' ' || p.\"notnull\" FROM sqlite_master m \
+    JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name LIKE 'baton%' \
+    UNION ALL SELECT 'index ' || name || ' ' || sql FROM sqlite_master \
+    WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1";
+const DESCRIBE_POSTGRES: &str = "\
+    SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable \
+    FROM information_schema.columns WHERE table_schema = current_schema() \
+    UNION ALL SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes \
+    WHERE schemaname = current_schema() ORDER BY 1";
+const DESCRIBE_MYSQL: &str = "\
+    SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', is_nullable, ' ', \
+    COALESCE(collation_name, '')) AS d FROM information_schema.columns \
+    WHERE table_schema = DATABASE() \
+    UNION ALL SELECT CONCAT('index ', table_name, '.', index_name, ' ', seq_in_index, ' ', \
+    column_name) FROM information_schema.statistics WHERE table_schema = DATABASE() \
+    ORDER BY 1";
+
+/// Runs `sql` on the database `url` names, and returns the text of its first column.
+async fn query(url: &str, sql: &str) -> Vec<String> {
+    use sqlx::Row;
+    let rows: Vec<String> = match Backend::of(url).unwrap() {
+        Backend::Sqlite => {
+            let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .unwrap()
+                .create_if_missing(true)
+                .connect()
+                .await
+                .unwrap();
+            let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
+            let rows = rows.iter().map(|row| row.get(0)).collect();
+            conn.close().await.unwrap();
+            rows
+        }
+        Backend::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
+            let rows = rows.iter().map(|row| row.get(0)).collect();
+            conn.close().await.unwrap();
+            rows
+        }
+        Backend::MySql => {
+            let mut conn = sqlx::MySqlConnection::connect(url).await.unwrap();
+            let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
+            let rows = rows.iter().map(|row| row.get(0)).collect();
+            conn.close().await.unwrap();
+            rows
+        }
+    };
+    rows
+}
+
+/// The description of the database `datasource` names.
+async fn describe(datasource: &Datasource) -> Vec<String> {
+    let sql = match datasource.backend().unwrap() {
+        Backend::Sqlite => DESCRIBE_SQLITE,
+        Backend::Postgres => DESCRIBE_POSTGRES,
+        Backend::MySql => DESCRIBE_MYSQL,
+    };
+    query(&sqlite_url(&datasource.url), sql).await
+}
+
+/// `url` as sqlx takes it: a SQLite path as a `sqlite:` URL.
+fn sqlite_url(url: &str) -> String {
+    match Backend::of(url) {
+        Ok(Backend::Sqlite) if !url.starts_with("sqlite:") => format!("sqlite:{url}"),
+        _ => url.to_owned(),
+    }
+}
+
+async fn the_script_creates_what_the_engine_creates(db: TestDb) {
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let by_script = db.datasource(&first).await;
+    let by_engine = db.datasource(&second).await;
+    let backend = by_script.backend().unwrap();
+    query(&sqlite_url(&by_script.url), script(backend)).await;
+    by_engine.open().await.unwrap().close().await;
+
+    let described = describe(&by_script).await;
+    for table in [
+        "deployments",
+        "processes",
+        "instances",
+        "exchanges",
+        "routes",
+    ] {
+        let prefix = format!("baton_{table}.");
+        assert!(
+            described.iter().any(|line| line.starts_with(&prefix)),
+            "{described:?}"
+        );
+    }
+    assert_eq!(described, describe(&by_engine).await);
+    let migration = by_script.setup().await.unwrap();
+    let current = Migration {
+        from: SCHEMA_VERSION,
+        to: SCHEMA_VERSION,
+    };
+    assert_eq!(migration, current);
+}
+
+async fn setup_creates_the_schema_once(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let datasource = db.datasource(&dir).await;
+    let created = datasource.setup().await.unwrap();
+    assert_eq!(
+        created,
+        Migration {
+            from: 0,
+            to: SCHEMA_VERSION
+        }
+    );
+    let again = datasource.setup().await.unwrap();
+    assert_eq!(again.from, SCHEMA_VERSION);
+    let versions = query(
+        &sqlite_url(&datasource.url),
+        "SELECT CONCAT(version, '') FROM baton_schema_version",
+    )
+    .await;
+    assert_eq!(versions, [SCHEMA_VERSION.to_string()]);
+}
+
+async fn a_newer_schema_is_refused(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    fixture.store.close().await;
+    let url = sqlite_url(&fixture.datasource.url);
+    query(
+        &url,
+        "UPDATE baton_schema_version SET version = version + 1",
+    )
+    .await;
+    match fixture.datasource.open().await {
+        Err(Error::SchemaVersion { found, supported }) => {
+            assert_eq!((found, supported), (SCHEMA_VERSION + 1, SCHEMA_VERSION));
+        }
+        other => panic!("expected a schema version error, got {:?}", other.err()),
+    }
+}
+
+backend_tests!(
+    the_script_creates_what_the_engine_creates,
+    setup_creates_the_schema_once,
+    a_newer_schema_is_refused,
+);
