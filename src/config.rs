@@ -205,7 +205,7 @@ impl StoreConfig {
                 }
             }
             Ok(_) => {
-                if let Err(error) = self.datasource().connect_url() {
+                if let Err(error) = self.datasource().check() {
                     problems.push(format!("store.url: {error}"));
                 }
             }
@@ -441,6 +441,16 @@ mod tests {
     fn every_bad_store_setting_is_reported() {
         let mut configuration = Configuration::default();
         configuration.store.url = "oracle://db/baton".into();
+        let mut bad_port = configuration.clone();
+        bad_port.store.url = "postgres://db:port/baton".into();
+        let Err(Error::Invalid(port_problems)) = bad_port.validate() else {
+            panic!()
+        };
+        assert_eq!(port_problems.len(), 1, "{port_problems:?}");
+        assert!(
+            port_problems[0].starts_with("store.url: not a location this store can open"),
+            "{port_problems:?}"
+        );
         configuration.store.max_active = 0;
         configuration.store.max_idle = 4;
         configuration.store.max_wait_ms = 0;

@@ -220,6 +220,16 @@ fn redeploying_replaces_the_unit_whole_and_leaves_nothing_hidden_behind() {
 }
 
 #[test]
+fn setup_creates_the_schema_and_then_finds_it_current() {
+    let dirs = Dirs::on_server(None);
+    let created = succeeded(dirs.baton(&["setup"]));
+    assert!(created.contains("schema version 1 created"), "{created}");
+    assert!(dirs.data().join("baton.db").is_file());
+    let again = succeeded(dirs.baton(&["setup"]));
+    assert!(again.contains("schema version 1 is current"), "{again}");
+}
+
+#[test]
 fn listing_a_data_dir_without_a_database_fails_instead_of_creating_one() {
     let dirs = Dirs::on_server(None);
     let missing = dirs.data().join("nowhere");

@@ -6,9 +6,12 @@
 //! when missing and brings its schema up to date.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use sqlx::migrate::MigrateDatabase;
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::postgres::PgConnectOptions;
 
 use super::mysql::MySqlStore;
 use super::postgres::PostgresStore;
@@ -89,6 +92,18 @@ impl Datasource {
             url.set_password(Some(password)).map_err(|()| unusable())?;
         }
         Ok(url.into())
+    }
+
+    /// Checks that the URL (with the credentials given apart) is one the backend's driver
+    /// can connect with, without connecting.
+    pub fn check(&self) -> Result<()> {
+        let url = self.connect_url()?;
+        let parsed = match self.backend()? {
+            Backend::Sqlite => return Ok(()),
+            Backend::Postgres => PgConnectOptions::from_str(&url).map(drop),
+            Backend::MySql => MySqlConnectOptions::from_str(&url).map(drop),
+        };
+        parsed.map_err(|error| Error::Location(format!("{} ({error})", self.display_url())))
     }
 
     /// The URL without its password, fit for a log.
