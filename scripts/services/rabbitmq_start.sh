@@ -30,7 +30,7 @@ mkdir -p "$STATE"/{home,mnesia,log}
 # The server and rabbitmqctl must agree on HOME (the Erlang cookie) and on the node name.
 cat > "$STATE/env" <<ENV
 export HOME=$STATE/home
-export RABBITMQ_NODENAME=rabbit@localhost
+export RABBITMQ_NODENAME=rabbit-$PORT@localhost
 export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
 export RABBITMQ_NODE_PORT=$PORT
 export RABBITMQ_DIST_PORT=$DIST_PORT

@@ -11,7 +11,7 @@
 //!   accepts, as a one-way operation does, so each message is parsed, dispatched and
 //!   acknowledged after the dispatcher returns.
 //!
-//! `BATON_TEST_AMQP_URL` names the broker (`scripts/services/rabbitmq_start.sh` prints it);
+//! `TEST_AMQP_URL` names the broker (`scripts/services/rabbitmq_start.sh` prints it);
 //! `BENCH_MESSAGES` (default 20000) and `BENCH_PREFETCH` (default 64) tune the run.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -170,8 +170,8 @@ fn report(name: &str, messages: usize, elapsed: Duration) {
 
 #[tokio::main]
 async fn main() {
-    let Ok(url) = std::env::var("BATON_TEST_AMQP_URL") else {
-        eprintln!("skipping the AMQP bench: set BATON_TEST_AMQP_URL to a RabbitMQ");
+    let Ok(url) = std::env::var("TEST_AMQP_URL") else {
+        eprintln!("skipping the AMQP bench: set TEST_AMQP_URL to a RabbitMQ");
         return;
     };
     let messages = setting("BENCH_MESSAGES", 20_000);

@@ -1,5 +1,5 @@
 //! End-to-end tests of the AMQP transport against a real RabbitMQ, whose URL comes from
-//! `BATON_TEST_AMQP_URL` (scripts/services/rabbitmq_start.sh prints it). Without it each test
+//! `TEST_AMQP_URL` (scripts/services/rabbitmq_start.sh prints it). Without it each test
 //! says why it is skipped, except under `CI=true`, where the broker is required.
 //!
 //! The broker-restart test restarts that node with scripts/services/rabbitmq_restart.sh, so it
@@ -48,14 +48,14 @@ const PATIENCE: Duration = Duration::from_secs(120);
 
 /// The broker URL, or `None` (with the reason printed) when the tests cannot run here.
 fn broker_url(test: &str) -> Option<String> {
-    match std::env::var("BATON_TEST_AMQP_URL") {
+    match std::env::var("TEST_AMQP_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("BATON_TEST_AMQP_URL must name a RabbitMQ under CI")
+            panic!("TEST_AMQP_URL must name a RabbitMQ under CI")
         }
         _ => {
             skip(&format!(
-                "{test}: set BATON_TEST_AMQP_URL (scripts/services/rabbitmq_start.sh prints it)"
+                "{test}: set TEST_AMQP_URL (scripts/services/rabbitmq_start.sh prints it)"
             ));
             None
         }
