@@ -167,6 +167,13 @@ impl Server {
         echo: bool,
         settings: &[(&str, &str)],
     ) -> Self {
+        // The server reads every BATON_ variable as configuration: only the test's own reach
+        // it, not those of the test run (such as BATON_TEST_AMQP_URL).
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("BATON_") {
+                command.env_remove(name);
+            }
+        }
         let mut child = command
             .args(["--config", repo().join("conf/baton.toml").to_str().unwrap()])
             .args(["--deploy-dir", dirs.deploy().to_str().unwrap()])
