@@ -12,6 +12,9 @@ use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use baton_transports::amqp::{AmqpClient, AmqpConfig};
+use baton_transports::{Endpoint, Outbound, Response, SoapVersion, Transport, Transports};
+use bytes::Bytes;
 use common::{copy_unit, repo, Dirs, Server};
 use lapin::options::{ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
@@ -51,26 +54,57 @@ fn order(id: &str, item: &str) -> String {
     )
 }
 
-/// Puts samples/AsyncPair into the deploy directory with the server's and the callback's
-/// ports bound to the queues `server` and `callback` of the broker at `url`, and
-/// peer-to-peer off, so that both one-way calls go through the broker.
-fn add_async_pair_over_amqp(dirs: &Dirs, url: &str, server: &str, callback: &str) {
+/// samples/AsyncPair's text with the server's and the callback's ports bound to the queues
+/// `server` and `callback` of the broker at `url`, and peer-to-peer off, so that both one-way
+/// calls go through the broker.
+fn async_pair_over_amqp(text: String, url: &str, server: &str, callback: &str) -> String {
     let url = url.trim_end_matches('/');
+    text.replace(r#"usePeer2Peer="true""#, r#"usePeer2Peer="false""#)
+        .replace(
+            "http://localhost:8080/ode/processes/AsyncServer",
+            &format!("{url}/{server}"),
+        )
+        .replace(
+            "http://localhost:8080/ode/processes/AsyncClientCallback",
+            &format!("{url}/{callback}"),
+        )
+}
+
+/// Puts samples/AsyncPair into the deploy directory as [`async_pair_over_amqp`] edits it.
+fn add_async_pair_over_amqp(dirs: &Dirs, url: &str, server: &str, callback: &str) {
     copy_unit(
         &repo().join("samples/AsyncPair"),
         &dirs.deploy().join("AsyncPair"),
-        &|text| {
-            text.replace(r#"usePeer2Peer="true""#, r#"usePeer2Peer="false""#)
-                .replace(
-                    "http://localhost:8080/ode/processes/AsyncServer",
-                    &format!("{url}/{server}"),
-                )
-                .replace(
-                    "http://localhost:8080/ode/processes/AsyncClientCallback",
-                    &format!("{url}/{callback}"),
-                )
-        },
+        &|text| async_pair_over_amqp(text, url, server, callback),
     );
+}
+
+/// Starts a server with AMQP on the broker at `url`, dead-lettering to `dead_letters`.
+async fn start_with_amqp(dirs: &Dirs, url: &str, dead_letters: &str) -> Server {
+    Server::start_configured(
+        dirs,
+        "info,baton::engine::partner=debug",
+        true,
+        &[
+            ("BATON_AMQP__URL", url),
+            ("BATON_AMQP__DEAD_LETTER_EXCHANGE", dead_letters),
+        ],
+    )
+    .await
+}
+
+/// Starts one order on the client process over HTTP for each of `ids` and checks each reply.
+async fn run_orders(server: &Server, ids: &[&str]) {
+    let replies = futures::future::join_all(ids.iter().map(|id| {
+        let call = order(id, &format!("item-{id}"));
+        async move { server.soap("/ode/processes/AsyncClient", &call).await }
+    }))
+    .await;
+    for (id, (status, body)) in ids.iter().zip(replies) {
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(&format!(">{id}<")), "{body}");
+        assert!(body.contains(&format!("shipped item-{id}")), "{body}");
+    }
 }
 
 /// A plain AMQP connection to the broker, to look at and remove what a test made.
@@ -125,32 +159,14 @@ async fn async_pair_runs_over_amqp_when_its_wsdl_binds_the_ports_to_queues() {
     let dead_letters = unique("dlx");
     let dirs = Dirs::new();
     add_async_pair_over_amqp(&dirs, &url, &server_queue, &callback_queue);
-    let server = Server::start_configured(
-        &dirs,
-        "info,baton::engine::partner=debug",
-        true,
-        &[
-            ("BATON_AMQP__URL", url.as_str()),
-            ("BATON_AMQP__DEAD_LETTER_EXCHANGE", dead_letters.as_str()),
-        ],
-    )
-    .await;
+    let server = start_with_amqp(&dirs, &url, &dead_letters).await;
     server.await_log(&["serving over AMQP", "services=2"]);
 
-    let calls: Vec<_> = (0..5)
-        .map(|n| order(&format!("order-{n}"), &format!("item-{n}")))
-        .collect();
-    let replies = futures::future::join_all(
-        calls
-            .iter()
-            .map(|call| server.soap("/ode/processes/AsyncClient", call)),
+    run_orders(
+        &server,
+        &["order-0", "order-1", "order-2", "order-3", "order-4"],
     )
     .await;
-    for (n, (status, body)) in replies.into_iter().enumerate() {
-        assert_eq!(status, 200, "{body}");
-        assert!(body.contains(&format!("order-{n}")), "{body}");
-        assert!(body.contains(&format!("shipped item-{n}")), "{body}");
-    }
     server.await_log(&["Invoking partner", "via=amqp", "operation=process"]);
     server.await_log(&["Invoking partner", "via=amqp", "operation=done"]);
     for other in ["via=peer", "via=http"] {
@@ -172,6 +188,94 @@ async fn async_pair_runs_over_amqp_when_its_wsdl_binds_the_ports_to_queues() {
     drop(server);
     broker
         .clean_up(&[&server_queue, &callback_queue], &dead_letters)
+        .await;
+}
+
+#[tokio::test]
+async fn a_unit_deployed_while_running_is_served_from_its_queues() {
+    let Some(url) = broker_url("a_unit_deployed_while_running_is_served_from_its_queues") else {
+        return;
+    };
+    let (server_queue, callback_queue) = (unique("server"), unique("callback"));
+    let dead_letters = unique("dlx");
+    let dirs = Dirs::new();
+    let server = start_with_amqp(&dirs, &url, &dead_letters).await;
+    server.await_log(&["Serving queues over AMQP", "queues=0"]);
+    dirs.place_unit(&repo().join("samples/AsyncPair"), "AsyncPair", &|text| {
+        async_pair_over_amqp(text, &url, &server_queue, &callback_queue)
+    });
+    server.await_log(&["serving over AMQP", "services=2"]);
+    run_orders(&server, &["hot-0", "hot-1"]).await;
+    server.await_log(&["Invoking partner", "via=amqp", "operation=done"]);
+    drop(server);
+    Broker::connect(&url)
+        .await
+        .clean_up(&[&server_queue, &callback_queue], &dead_letters)
+        .await;
+}
+
+#[tokio::test]
+async fn a_plain_amqp_client_calls_a_process_bound_to_a_queue_and_gets_its_reply() {
+    let Some(url) =
+        broker_url("a_plain_amqp_client_calls_a_process_bound_to_a_queue_and_gets_its_reply")
+    else {
+        return;
+    };
+    let (client_queue, server_queue, callback_queue) =
+        (unique("client"), unique("server"), unique("callback"));
+    let dead_letters = unique("dlx");
+    let dirs = Dirs::new();
+    let base = url.trim_end_matches('/').to_owned();
+    copy_unit(
+        &repo().join("samples/AsyncPair"),
+        &dirs.deploy().join("AsyncPair"),
+        &|text| {
+            async_pair_over_amqp(text, &url, &server_queue, &callback_queue).replace(
+                "http://localhost:8080/ode/processes/AsyncClient\"",
+                &format!("{base}/{client_queue}\""),
+            )
+        },
+    );
+    let server = start_with_amqp(&dirs, &url, &dead_letters).await;
+    server.await_log(&["serving over AMQP", "services=3"]);
+
+    let config = AmqpConfig {
+        invoke_timeout_ms: 30_000,
+        ..AmqpConfig::default()
+    };
+    let transports = Transports {
+        amqp: Some(AmqpClient::new(&config).unwrap()),
+        ..Transports::default()
+    };
+    let endpoint = Endpoint::parse(&format!("{base}/{client_queue}")).unwrap();
+    let request = Outbound {
+        version: SoapVersion::Soap11,
+        action: Some("urn:baton:samples:async/start".into()),
+        headers: Bytes::new(),
+        body: Bytes::from(order("queued-1", "item-queued-1")),
+        expect_reply: true,
+    };
+    let reply = transports.send(&endpoint, request).await.unwrap();
+    let Response::Reply { body, .. } = reply else {
+        panic!("expected a reply, got {reply:?}");
+    };
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("shipped item-queued-1"), "{body}");
+
+    let broker = Broker::connect(&url).await;
+    for queue in [&client_queue, &server_queue, &callback_queue] {
+        assert_eq!(
+            broker.ready_messages(queue).await,
+            0,
+            "{queue} kept messages"
+        );
+    }
+    drop(server);
+    broker
+        .clean_up(
+            &[&client_queue, &server_queue, &callback_queue],
+            &dead_letters,
+        )
         .await;
 }
 
