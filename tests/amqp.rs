@@ -176,6 +176,14 @@ async fn async_pair_runs_over_amqp_when_its_wsdl_binds_the_ports_to_queues() {
         );
     }
 
+    let (status, wsdl) = server.get("/services/ServerService?wsdl").await;
+    assert_eq!(status, 200, "{wsdl}");
+    let published = Endpoint::parse(&format!("{}/{server_queue}", url.trim_end_matches('/')))
+        .unwrap()
+        .to_string();
+    assert!(wsdl.contains(&format!("\"{published}\"")), "{wsdl}");
+    assert!(!wsdl.contains('@'), "credentials published: {wsdl}");
+
     let broker = Broker::connect(&url).await;
     for queue in [&server_queue, &callback_queue] {
         assert_eq!(
