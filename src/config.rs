@@ -3,14 +3,17 @@
 //! then command-line flags) and validated once, reporting every problem at the same time.
 //!
 //! Each transport owns its own settings type (for example
-//! [`baton_transports::http::HttpClientConfig`]); this module composes them.
+//! [`baton_transports::http::HttpClientConfig`] and [`baton_transports::amqp::AmqpConfig`]);
+//! this module composes them.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use baton_transports::amqp::AmqpConfig;
 use baton_transports::http::HttpClientConfig;
-use serde::Deserialize;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 
 use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous};
 
@@ -39,6 +42,7 @@ pub struct Configuration {
     pub deploy: DeployConfig,
     pub store: StoreConfig,
     pub http_client: HttpClientConfig,
+    pub amqp: AmqpSettings,
     pub dehydration: DehydrationConfig,
 }
 
@@ -67,6 +71,49 @@ impl Default for ServerConfig {
             reply_timeout_ms: 120_000,
             admin: true,
         }
+    }
+}
+
+/// # The AMQP transport
+///
+/// Off unless `url` names a broker: then the services whose WSDL port has an `amqp://` address
+/// are served from their queues on that broker. The other keys are those of [`AmqpConfig`]
+/// (prefetch, reconnection back-off, invoke time-out, dead-lettering, deduplication) and
+/// apply to serving and to invoking partners over AMQP.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AmqpSettings {
+    /// The broker served queues are consumed from, as an AMQP URI.
+    pub url: Option<String>,
+    /// The other keys; its `url` is not used.
+    transport: AmqpConfig,
+}
+
+impl AmqpSettings {
+    /// The transport's configuration, when AMQP is on.
+    pub fn config(&self) -> Option<AmqpConfig> {
+        self.url.as_ref().map(|url| AmqpConfig {
+            url: url.clone(),
+            ..self.transport.clone()
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for AmqpSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut table = toml::Table::deserialize(deserializer)?;
+        let url = match table.remove("url") {
+            None => None,
+            Some(toml::Value::String(url)) => Some(url),
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "amqp.url must be a string, not {}",
+                    other.type_str()
+                )))
+            }
+        };
+        let transport = AmqpConfig::deserialize(toml::Value::Table(table))
+            .map_err(|error| D::Error::custom(format!("amqp: {error}")))?;
+        Ok(Self { url, transport })
     }
 }
 
@@ -333,6 +380,9 @@ impl Configuration {
         {
             problems.push("http-client connection limits must be positive".into());
         }
+        if self.amqp.url.as_deref().is_some_and(str::is_empty) {
+            problems.push("amqp.url must name a broker, or be left out to turn AMQP off".into());
+        }
         if self.dehydration.enabled && self.dehydration.check_interval_ms == 0 {
             problems.push("dehydration.check-interval-ms must be positive".into());
         }
@@ -519,6 +569,23 @@ mod tests {
             problems,
             ["store.user and store.password do not apply to SQLite"]
         );
+    }
+
+    #[test]
+    fn amqp_is_off_without_a_url_and_composes_the_transport_config() {
+        let off: Configuration = toml::from_str("[amqp]\nprefetch = 4\n").unwrap();
+        assert_eq!(off.amqp.config(), None);
+        assert_eq!(off.amqp.transport.prefetch, 4);
+        let on: Configuration =
+            toml::from_str("[amqp]\nurl = \"amqp://broker/%2f\"\ninvoke-timeout-ms = 5\n").unwrap();
+        let config = on.amqp.config().unwrap();
+        assert_eq!(config.url, "amqp://broker/%2f");
+        assert_eq!(config.invoke_timeout_ms, 5);
+        assert_eq!(config.prefetch, AmqpConfig::default().prefetch);
+        let error = toml::from_str::<Configuration>("[amqp]\nprefetsh = 4\n").unwrap_err();
+        assert!(error.to_string().contains("prefetsh"), "{error}");
+        let error = toml::from_str::<Configuration>("[amqp]\nurl = 1\n").unwrap_err();
+        assert!(error.to_string().contains("string"), "{error}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! `baton serve`: opens the store, starts the engine, installs the deployments, resumes the
-//! instances that were running, and serves SOAP/HTTP (and the [`admin`] API) until shut down.
+//! instances that were running, and serves SOAP/HTTP (and the [`admin`] API), and the queues
+//! of services bound to AMQP when `[amqp]` names a broker, until shut down.
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use baton_transports::amqp::{self, AmqpConfig};
 use baton_transports::http::{self, HttpServerConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -99,6 +101,9 @@ pub async fn run(
     });
     let deployer = Deployer::start(engine.clone(), config.deploy.dir.clone()).await?;
     let recovered = engine.recover().await?;
+    let amqp_serving = config.amqp.config().map(|amqp_config| {
+        tokio::spawn(serve_queues(amqp_config, engine.clone(), shutdown.clone()))
+    });
     engine.set_ready();
     tracing::info!(
         recovered,
@@ -110,7 +115,49 @@ pub async fn run(
         actix::spawn(deployer.poll(interval, shutdown.clone()));
     }
     let served = serving.await.unwrap_or(Ok(()));
+    let amqp_served = match amqp_serving {
+        Some(task) => task.await.unwrap_or(Ok(())),
+        None => Ok(()),
+    };
     engine.stop();
     store.close().await;
-    Ok(served?)
+    served?;
+    Ok(amqp_served?)
+}
+
+/// Serves the queues services are bound to until `shutdown` is cancelled. When a deployment
+/// changes which queues are served, the messages in hand are settled and serving starts again
+/// on the new set; while no service is bound to a queue, no connection is kept.
+async fn serve_queues(
+    config: AmqpConfig,
+    engine: Engine,
+    shutdown: CancellationToken,
+) -> Result<(), baton_transports::Error> {
+    let mut queues = engine.services().registry.watch_amqp_services();
+    loop {
+        let services = queues.borrow_and_update().clone();
+        tracing::info!(queues = services.len(), "Serving queues over AMQP");
+        if services.is_empty() {
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                changed = queues.changed() => match changed {
+                    Ok(()) => continue,
+                    Err(_) => return Ok(()),
+                },
+            }
+        }
+        let session = shutdown.child_token();
+        let serving = amqp::serve(config.clone(), services, engine.clone(), session.clone());
+        tokio::pin!(serving);
+        tokio::select! {
+            served = &mut serving => return served,
+            changed = queues.changed() => {
+                if changed.is_err() {
+                    return serving.await;
+                }
+                session.cancel();
+                serving.await?;
+            }
+        }
+    }
 }

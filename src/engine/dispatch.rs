@@ -1,7 +1,7 @@
 //! The engine as the transports see it: a SOAP request for a path becomes a message for the
 //! service offered there; the process's reply or fault goes back as a SOAP response.
-//! Also publishes each service's WSDL on `GET …?wsdl`, with its addresses rewritten to this
-//! server.
+//! Also publishes each service's WSDL on `GET …?wsdl`, with its addresses rewritten to where
+//! this server offers it: its HTTP path here, or its AMQP queue (without credentials).
 
 use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
@@ -160,7 +160,7 @@ impl Dispatcher for Engine {
     }
 }
 
-/// Points every soap:address of a served port at this server.
+/// Points every soap:address of a served port at where this server offers it.
 fn rewrite_addresses(
     document: &mut xml::Document,
     endpoints: &[super::ServiceEndpoint],
@@ -208,11 +208,7 @@ fn rewrite_addresses(
                 })
                 .collect();
             for address in addresses {
-                document.set_attribute(
-                    address,
-                    QName::new("", "location"),
-                    format!("{base_url}{}", endpoint.path),
-                );
+                document.set_attribute(address, QName::new("", "location"), endpoint.url(base_url));
             }
         }
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use actix::Actor;
 use baton_actors::{DehydrationPolicy, Supervisor};
+use baton_transports::amqp::AmqpEndpoint;
 
 use super::instance::InstanceKeeper;
 use super::partner::PartnerLinkActor;
@@ -28,6 +29,16 @@ pub enum InstallError {
     PathTaken { path: String, owner: String },
     #[error("deploy.xml names process {0}, which no .bpel file of the unit defines")]
     MissingProcess(String),
+    #[error("service {service} port {port}: {source}")]
+    Address {
+        service: String,
+        port: String,
+        source: Box<baton_transports::Error>,
+    },
+    #[error("service {service} port {port} is bound to an AMQP queue, and AMQP is off: configure [amqp] url")]
+    AmqpOff { service: String, port: String },
+    #[error("queue {queue} is already served by {owner}")]
+    QueueTaken { queue: String, owner: String },
 }
 
 /// The HTTP path of a soap:address URL (`http://host:8080/a/b` → `/a/b`).
@@ -55,16 +66,34 @@ impl Engine {
             let Some(model) = unit.process(&deployment.name) else {
                 return Err(InstallError::MissingProcess(deployment.name.to_string()));
             };
-            let endpoints = provided_endpoints(&unit, deployment, model);
+            let endpoints = provided_endpoints(&unit, deployment, model)?;
+            let owned_by_another = |owner: &ServiceEndpoint| {
+                let owner_name = services
+                    .registry
+                    .process(&owner.pid)
+                    .map(|p| p.name.clone());
+                owner_name.as_ref() != Some(&deployment.name)
+            };
             for endpoint in &endpoints {
                 if let Some(owner) = services.registry.endpoint(&endpoint.path) {
-                    let owner_name = services
-                        .registry
-                        .process(&owner.pid)
-                        .map(|p| p.name.clone());
-                    if owner_name.as_ref() != Some(&deployment.name) {
+                    if owned_by_another(&owner) {
                         return Err(InstallError::PathTaken {
                             path: endpoint.path.clone(),
+                            owner: owner.pid,
+                        });
+                    }
+                }
+                let Some(amqp) = &endpoint.amqp else { continue };
+                if services.config.amqp.url.is_none() {
+                    return Err(InstallError::AmqpOff {
+                        service: endpoint.service.to_string(),
+                        port: endpoint.port.clone(),
+                    });
+                }
+                if let Some(owner) = services.registry.queue_owner(amqp.queue()) {
+                    if owned_by_another(&owner) {
+                        return Err(InstallError::QueueTaken {
+                            queue: amqp.queue().to_owned(),
                             owner: owner.pid,
                         });
                     }
@@ -74,7 +103,7 @@ impl Engine {
             let mut my_endpoints = vec![None; partner_links];
             for endpoint in &endpoints {
                 my_endpoints[endpoint.partner_link.index()] =
-                    Some(format!("{}{}", services.base_url(), endpoint.path));
+                    Some(endpoint.url(services.base_url()));
             }
             let mut partner_endpoints = vec![None; partner_links];
             for invoke in &deployment.invokes {
@@ -164,33 +193,54 @@ impl Engine {
     }
 }
 
-/// The endpoints a process's `<provide>`s offer (pid filled in at registration).
+/// Whether a soap:address binds its port to an AMQP queue rather than to an HTTP path.
+fn is_amqp(address: &str) -> bool {
+    address
+        .split_once("://")
+        .is_some_and(|(scheme, _)| matches!(scheme.to_ascii_lowercase().as_str(), "amqp" | "amqps"))
+}
+
+/// The endpoints a process's `<provide>`s offer (pid filled in at registration). A port whose
+/// soap:address is an `amqp://` URL is served from that queue, and dispatched to at its
+/// `/services/{ServiceName}` alias.
 fn provided_endpoints(
     unit: &Unit,
     deployment: &crate::model::ProcessDeployment,
     model: &crate::model::Process,
-) -> Vec<ServiceEndpoint> {
-    deployment
-        .provides
-        .iter()
-        .filter_map(|provide| {
-            let partner_link = model.partner_link_named(&provide.partner_link)?;
-            let address = unit
-                .definitions
-                .services
-                .get(&provide.service)
-                .and_then(|s| s.ports.iter().find(|p| p.name == provide.port))
-                .and_then(|p| p.address.as_deref())
-                .and_then(url_path);
-            Some(ServiceEndpoint {
-                pid: String::new(),
-                partner_link,
-                service: provide.service.clone(),
-                port: provide.port.clone(),
-                path: address.unwrap_or_else(|| service_alias(&provide.service)),
-            })
-        })
-        .collect()
+) -> Result<Vec<ServiceEndpoint>, InstallError> {
+    let mut endpoints = Vec::new();
+    for provide in &deployment.provides {
+        let Some(partner_link) = model.partner_link_named(&provide.partner_link) else {
+            continue;
+        };
+        let address = unit
+            .definitions
+            .services
+            .get(&provide.service)
+            .and_then(|s| s.ports.iter().find(|p| p.name == provide.port))
+            .and_then(|p| p.address.as_deref());
+        let (path, amqp) = match address {
+            Some(address) if is_amqp(address) => {
+                let amqp =
+                    AmqpEndpoint::parse(address).map_err(|source| InstallError::Address {
+                        service: provide.service.to_string(),
+                        port: provide.port.clone(),
+                        source: Box::new(source),
+                    })?;
+                (None, Some(amqp))
+            }
+            address => (address.and_then(url_path), None),
+        };
+        endpoints.push(ServiceEndpoint {
+            pid: String::new(),
+            partner_link,
+            service: provide.service.clone(),
+            port: provide.port.clone(),
+            path: path.unwrap_or_else(|| service_alias(&provide.service)),
+            amqp,
+        });
+    }
+    Ok(endpoints)
 }
 
 fn start_actors(services: &Arc<Services>, process: &Arc<ProcessRuntime>) {
@@ -239,7 +289,7 @@ fn start_actors(services: &Arc<Services>, process: &Arc<ProcessRuntime>) {
 
 #[cfg(test)]
 mod tests {
-    use super::url_path;
+    use super::{is_amqp, url_path};
 
     #[test]
     fn paths_of_soap_addresses() {
@@ -250,5 +300,13 @@ mod tests {
         assert_eq!(url_path("https://h/a/b/?wsdl").as_deref(), Some("/a/b"));
         assert_eq!(url_path("http://h:1"), None);
         assert_eq!(url_path("http://h/"), None);
+    }
+
+    #[test]
+    fn amqp_addresses_bind_ports_to_queues() {
+        assert!(is_amqp("amqp://broker/%2f/orders"));
+        assert!(is_amqp("AMQPS://broker/orders"));
+        assert!(!is_amqp("http://localhost:8080/ode/processes/Hello"));
+        assert!(!is_amqp("amqp-like"));
     }
 }

@@ -1,7 +1,7 @@
 //! The engine: runs deployed processes as actors and connects them to the transports.
 //!
 //! [`Engine`] is what the `baton serve` command builds and what transports dispatch to. It
-//! owns the [`Services`] every actor shares: the store, the outbound HTTP client, the
+//! owns the [`Services`] every actor shares: the store, the outbound [`Transports`], the
 //! [`Registry`] of deployed versions and endpoints, and the inbound [`Exchanges`] awaiting
 //! replies. A message for a provided service is routed by correlation to a waiting instance,
 //! or creates one; its reply (if the operation has one) comes back through the exchange.
@@ -10,7 +10,7 @@
 //! - [`process`]: a deployed process version at run time.
 //! - [`instance`]: an instance as a supervised entity; commit, then act.
 //! - [`journal`]: the message exchanges each step records.
-//! - [`partner`]: the actor of an invoking partner link (peer-to-peer or HTTP).
+//! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
@@ -37,7 +37,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use baton_transports::amqp::AmqpClient;
 use baton_transports::http::HttpClient;
+use baton_transports::Transports;
 use futures::StreamExt;
 
 pub use exchanges::Exchanges;
@@ -91,7 +93,8 @@ pub fn now_ms() -> i64 {
 /// What every actor of the engine shares.
 pub struct Services {
     pub store: Arc<dyn Store>,
-    pub http: HttpClient,
+    /// Outbound SOAP/HTTP, and AMQP when configured; peer-to-peer calls go through `peers`.
+    pub transports: Transports,
     pub registry: Registry,
     pub peers: peer::Peers,
     pub exchanges: Exchanges,
@@ -331,10 +334,18 @@ impl Engine {
         store: Arc<dyn Store>,
         extensions: Extensions,
     ) -> Result<Self, baton_transports::Error> {
-        let http = HttpClient::new(&config.http_client)?;
+        let transports = Transports {
+            http: Some(HttpClient::new(&config.http_client)?),
+            amqp: config
+                .amqp
+                .config()
+                .map(|amqp| AmqpClient::new(&amqp))
+                .transpose()?,
+            peer: None,
+        };
         let services = Services {
             store,
-            http,
+            transports,
             registry: Registry::default(),
             peers: peer::Peers::new(),
             exchanges: Exchanges::new(),

@@ -4,13 +4,15 @@
 //!
 //! Where a call goes, in order: an endpoint assigned at run time; the service named by
 //! deploy.xml's `<invoke>`, in memory (peer-to-peer) when a process of this server provides
-//! it and `usePeer2Peer` is not false, or through this server's own HTTP endpoint when it is;
-//! otherwise the service port's `soap:address`.
+//! it and `usePeer2Peer` is not false, or where this server offers it (its HTTP endpoint or
+//! its AMQP queue) when it is; otherwise the service port's `soap:address`. Calls that are not
+//! peer-to-peer go through the [`Transports`] the endpoint's scheme picks: `http(s)://` over
+//! SOAP/HTTP, `amqp(s)://…/queue` over AMQP.
 
 use std::sync::Arc;
 
 use actix::prelude::*;
-use baton_transports::{Response, SoapVersion};
+use baton_transports::{Endpoint, Outbound, Response, SoapVersion, Transport, Transports};
 use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
@@ -58,10 +60,15 @@ impl Actor for PartnerLinkActor {
 /// Where one call goes.
 enum Target {
     Peer(super::registry::ServiceEndpoint),
-    Http {
-        url: String,
+    Remote {
+        endpoint: Endpoint,
         binding: Option<Binding>,
     },
+}
+
+/// The endpoint of a partner's URL, or why it cannot be one.
+fn endpoint(url: &str) -> Result<Endpoint, String> {
+    Endpoint::parse(url).map_err(|error| error.to_string())
 }
 
 impl PartnerLinkActor {
@@ -81,8 +88,8 @@ impl PartnerLinkActor {
                 .service
                 .as_ref()
                 .and_then(|(service, port)| binding_of(service, port));
-            return Ok(Target::Http {
-                url: url.to_owned(),
+            return Ok(Target::Remote {
+                endpoint: endpoint(url)?,
                 binding,
             });
         }
@@ -96,9 +103,9 @@ impl PartnerLinkActor {
             if self.use_peer2peer {
                 return Ok(Target::Peer(endpoint));
             }
-            let url = format!("{}{}", self.services.base_url(), endpoint.path);
-            return Ok(Target::Http {
-                url,
+            let url = endpoint.url(self.services.base_url());
+            return Ok(Target::Remote {
+                endpoint: self::endpoint(&url)?,
                 binding: binding_of(service, port),
             });
         }
@@ -111,8 +118,8 @@ impl PartnerLinkActor {
             .ok_or_else(|| {
                 format!("service {service} port {port} has no address and is not deployed here")
             })?;
-        Ok(Target::Http {
-            url: address,
+        Ok(Target::Remote {
+            endpoint: endpoint(&address)?,
             binding: binding_of(service, port),
         })
     }
@@ -125,7 +132,18 @@ impl Handler<Call> for PartnerLinkActor {
         let target = self.target(call.endpoint.as_deref());
         let via = match &target {
             Ok(Target::Peer(_)) => "peer",
-            Ok(Target::Http { .. }) => "http",
+            Ok(Target::Remote {
+                endpoint: Endpoint::Http(_),
+                ..
+            }) => "http",
+            Ok(Target::Remote {
+                endpoint: Endpoint::Amqp(_),
+                ..
+            }) => "amqp",
+            Ok(Target::Remote {
+                endpoint: Endpoint::Local(_),
+                ..
+            }) => "local",
             Err(_) => "nowhere",
         };
         tracing::debug!(partner_link = %self.name, operation = %call.operation, via = %via, instance = call.instance, "Invoking partner");
@@ -156,13 +174,13 @@ impl Handler<Call> for PartnerLinkActor {
                         Err(error) => InvokeOutcome::Failure(error.to_string()),
                     }
                 }
-                Ok(Target::Http { url, binding }) => {
-                    call_http(
-                        &services,
+                Ok(Target::Remote { endpoint, binding }) => {
+                    call_remote(
+                        &services.transports,
                         &unit,
                         port_type.as_ref(),
                         binding.as_ref(),
-                        &url,
+                        &endpoint,
                         &call,
                     )
                     .await
@@ -187,13 +205,14 @@ impl Handler<Call> for PartnerLinkActor {
     }
 }
 
-/// Calls a partner over SOAP/HTTP, encoding and decoding as its binding says.
-async fn call_http(
-    services: &Services,
+/// Calls a partner over the transport its endpoint needs, encoding and decoding as its
+/// binding says.
+async fn call_remote(
+    transports: &Transports,
     unit: &crate::model::Unit,
     port_type: Option<&QName>,
     binding: Option<&Binding>,
-    url: &str,
+    endpoint: &Endpoint,
     call: &Call,
 ) -> InvokeOutcome {
     let definitions = &unit.definitions;
@@ -213,18 +232,14 @@ async fn call_http(
         Some(WsdlSoapVersion::Soap12) => SoapVersion::Soap12,
         _ => SoapVersion::Soap11,
     };
-    let action = binding_operation.and_then(|o| o.soap_action.as_deref());
-    let response = services
-        .http
-        .call(
-            url,
-            version,
-            action,
-            Bytes::new(),
-            Bytes::from(body),
-            !call.one_way,
-        )
-        .await;
+    let message = Outbound {
+        version,
+        action: binding_operation.and_then(|o| o.soap_action.clone()),
+        headers: Bytes::new(),
+        body: Bytes::from(body),
+        expect_reply: !call.one_way,
+    };
+    let response = transports.send(endpoint, message).await;
     match response {
         Err(error) => InvokeOutcome::Failure(error.to_string()),
         Ok(Response::Accepted) => InvokeOutcome::Reply(crate::runtime::message::empty()),
@@ -236,9 +251,9 @@ async fn call_http(
                 .and_then(|forest| binding::decode(layout, output, &forest, Direction::Output))
             {
                 Ok(message) => InvokeOutcome::Reply(message),
-                Err(error) => {
-                    InvokeOutcome::Failure(format!("the reply from {url} does not fit: {error}"))
-                }
+                Err(error) => InvokeOutcome::Failure(format!(
+                    "the reply from {endpoint} does not fit: {error}"
+                )),
             }
         }
         Ok(Response::Fault(fault)) => faults::from_soap(definitions, operation, port_type, fault),

@@ -1,10 +1,13 @@
 //! What is deployed and where it is offered: process versions by pid, the active version of
-//! each process name, and the service endpoints (HTTP paths and service QNames) that
-//! `<provide>` bindings offer. Read on every request, so lookups are lock-free maps.
+//! each process name, and the service endpoints (HTTP paths, AMQP queues and service QNames)
+//! that `<provide>` bindings offer. Read on every request, so lookups are lock-free maps.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use baton_transports::amqp::{AmqpEndpoint, AmqpService};
 use dashmap::DashMap;
+use tokio::sync::watch;
 
 use super::process::ProcessRuntime;
 use crate::model::PartnerLinkId;
@@ -17,18 +20,44 @@ pub struct ServiceEndpoint {
     pub partner_link: PartnerLinkId,
     pub service: QName,
     pub port: String,
-    /// The HTTP path it is served at, from the port's soap:address.
+    /// The HTTP path it is served at, from the port's soap:address; for a service bound to a
+    /// queue, the address its messages are dispatched to.
     pub path: String,
+    /// The queue it is served from, when the port's soap:address is an `amqp://` URL.
+    pub amqp: Option<AmqpEndpoint>,
+}
+
+impl ServiceEndpoint {
+    /// The URL partners reach it at: its AMQP address, or its path on `base_url`.
+    pub fn url(&self, base_url: &str) -> String {
+        match &self.amqp {
+            Some(amqp) => amqp.to_string(),
+            None => format!("{base_url}{}", self.path),
+        }
+    }
 }
 
 /// The deployed processes and their endpoints.
-#[derive(Default)]
 pub struct Registry {
     processes: DashMap<String, Arc<ProcessRuntime>>,
     /// HTTP path → endpoint; also `/services/{ServiceName}`.
     paths: DashMap<String, ServiceEndpoint>,
     /// (service, port) → HTTP path, for peer-to-peer lookups.
     services: DashMap<(QName, String), String>,
+    /// The services bound to queues, as [`Registry::amqp_services`] gives them, announced
+    /// whenever they change.
+    queues: watch::Sender<Vec<AmqpService>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            processes: DashMap::new(),
+            paths: DashMap::new(),
+            services: DashMap::new(),
+            queues: watch::Sender::new(Vec::new()),
+        }
+    }
 }
 
 impl Registry {
@@ -72,6 +101,7 @@ impl Registry {
             self.paths.insert(alias, endpoint.clone());
         }
         self.paths.insert(endpoint.path.clone(), endpoint);
+        self.announce_queues();
     }
 
     /// Withdraws every endpoint of `pid` and returns the paths it was served at.
@@ -86,11 +116,52 @@ impl Registry {
         });
         let paths = &self.paths;
         self.services.retain(|_, path| paths.contains_key(path));
+        self.announce_queues();
         removed
     }
 
     pub fn endpoints(&self) -> Vec<ServiceEndpoint> {
         self.paths.iter().map(|entry| entry.clone()).collect()
+    }
+
+    /// The endpoint served from `queue`, if any.
+    pub fn queue_owner(&self, queue: &str) -> Option<ServiceEndpoint> {
+        self.paths
+            .iter()
+            .find(|entry| entry.amqp.as_ref().is_some_and(|a| a.queue() == queue))
+            .map(|entry| entry.clone())
+    }
+
+    /// The services bound to queues, now and whenever they change (a unit deployed or removed).
+    pub fn watch_amqp_services(&self) -> watch::Receiver<Vec<AmqpService>> {
+        self.queues.subscribe()
+    }
+
+    fn announce_queues(&self) {
+        let now = self.amqp_services();
+        self.queues.send_if_modified(|served| {
+            let changed = *served != now;
+            if changed {
+                *served = now;
+            }
+            changed
+        });
+    }
+
+    /// The services bound to queues, one per queue, in the order of their queue names.
+    pub fn amqp_services(&self) -> Vec<AmqpService> {
+        let by_queue: BTreeMap<String, String> = self
+            .paths
+            .iter()
+            .filter_map(|entry| {
+                let queue = entry.amqp.as_ref()?.queue().to_owned();
+                Some((queue, entry.path.clone()))
+            })
+            .collect();
+        by_queue
+            .into_iter()
+            .map(|(queue, address)| AmqpService { queue, address })
+            .collect()
     }
 }
 

@@ -39,6 +39,16 @@ pub fn copy_unit(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
     }
 }
 
+/// Keeps the test run's BATON_ variables from `command`: `baton`
+/// reads every one of them as configuration, and only those a test sets are meant for it.
+fn without_run_configuration(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BATON_") {
+            command.env_remove(name);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Log {
     lines: Mutex<Vec<String>>,
@@ -175,7 +185,9 @@ impl Dirs {
 
     /// Runs the `baton` command with `args` in the root folder and waits for it to exit.
     pub fn baton<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_baton"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
+        without_run_configuration(&mut command);
+        command
             .args(args)
             .current_dir(self.root())
             .env("RUST_LOG", "warn")
@@ -249,6 +261,7 @@ impl Server {
         echo: bool,
         settings: &[(&str, &str)],
     ) -> Self {
+        without_run_configuration(&mut command);
         let mut child = command
             .args(["--config", repo().join("conf/baton.toml").to_str().unwrap()])
             .args(["--deploy-dir", dirs.deploy().to_str().unwrap()])
