@@ -66,6 +66,11 @@ async fn a_reply_without_its_request_is_a_missing_request() {
 }
 
 #[tokio::test]
+async fn transforming_what_is_not_a_node_is_an_invalid_xslt_source() {
+    standard_fault("xsltInvalidSource").await;
+}
+
+#[tokio::test]
 async fn two_receives_waiting_for_the_same_message_are_a_conflicting_receive() {
     standard_fault("conflictingReceive").await;
 }
