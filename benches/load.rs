@@ -3,12 +3,19 @@
 //! through HTTP. Every figure and ratio comes from this one run; see benches/README.md.
 //!
 //! `BENCH_SECONDS` (default 10) is the length of each measurement and `BENCH_CONCURRENCY`
-//! (default 32) the number of keep-alive clients at saturation.
+//! (default 32) the number of keep-alive clients at saturation. With `BENCH_POSTGRES_URL` (a
+//! PostgreSQL server's URL, such as scripts/services/pg_start.sh starts), durable HelloWorld
+//! also runs on PostgreSQL. Each store's durable rate is set beside its raw single-row commit
+//! rate, measured here too.
 
 #[path = "load/baseline.rs"]
 mod baseline;
 #[path = "load/client.rs"]
 mod client;
+#[path = "load/commits.rs"]
+mod commits;
+#[path = "load/postgres.rs"]
+mod postgres;
 #[path = "load/server.rs"]
 mod server;
 
@@ -154,7 +161,7 @@ async fn probe(url: &str, soap_action: &str) -> anyhow::Result<String> {
     Ok(text)
 }
 
-async fn run(settings: Settings) -> anyhow::Result<Vec<Row>> {
+async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
 
@@ -162,7 +169,7 @@ async fn run(settings: Settings) -> anyhow::Result<Vec<Row>> {
     let baseline = baseline::Baseline::start(workers)?;
     let url = format!("{}{HELLO_PATH}", baseline.address);
     let baseline_reply = probe(&url, HELLO_ACTION).await?;
-    let (saturation, half_load) = measure(&settings, label, url, HELLO_ACTION, true).await?;
+    let (saturation, half_load) = measure(settings, label, url, HELLO_ACTION, true).await?;
     baseline.stop().await?;
     rows.push(Row {
         label: label.into(),
@@ -173,7 +180,8 @@ async fn run(settings: Settings) -> anyhow::Result<Vec<Row>> {
 
     for synchronous in ["full", "normal"] {
         let label = format!("baton HelloWorld (sync={synchronous})");
-        let baton = Baton::start(&[Unit::HelloWorld], synchronous)?;
+        let store = [("BATON_STORE__SYNCHRONOUS", synchronous)];
+        let baton = Baton::start(&[Unit::HelloWorld], &store)?;
         let url = format!("{}{HELLO_PATH}", baton.address);
         let reply = probe(&url, HELLO_ACTION).await?;
         if reply != baseline_reply {
@@ -181,7 +189,7 @@ async fn run(settings: Settings) -> anyhow::Result<Vec<Row>> {
                 "note: the baseline's reply differs from Baton's:\n  {baseline_reply}\n  {reply}"
             );
         }
-        let (saturation, half_load) = measure(&settings, &label, url, HELLO_ACTION, true).await?;
+        let (saturation, half_load) = measure(settings, &label, url, HELLO_ACTION, true).await?;
         drop(baton);
         rows.push(Row {
             label,
@@ -195,10 +203,10 @@ async fn run(settings: Settings) -> anyhow::Result<Vec<Row>> {
         for (peer2peer, how) in [(true, "peer-to-peer"), (false, "over HTTP")] {
             let label = format!("caller→HelloWorld {how} (sync={synchronous})");
             let units = [Unit::HelloWorld, Unit::Caller { peer2peer }];
-            let baton = Baton::start(&units, synchronous)?;
+            let baton = Baton::start(&units, &[("BATON_STORE__SYNCHRONOUS", synchronous)])?;
             let url = format!("{}{CALLER_PATH}", baton.address);
             probe(&url, CALLER_ACTION).await?;
-            let (saturation, _) = measure(&settings, &label, url, CALLER_ACTION, false).await?;
+            let (saturation, _) = measure(settings, &label, url, CALLER_ACTION, false).await?;
             drop(baton);
             rows.push(Row {
                 label,
@@ -209,6 +217,45 @@ async fn run(settings: Settings) -> anyhow::Result<Vec<Row>> {
         }
     }
     Ok(rows)
+}
+
+/// Durable HelloWorld on each store next to that store's raw single-row commit rate; on
+/// PostgreSQL (with `BENCH_POSTGRES_URL`) HelloWorld is measured here. Returns the lines to
+/// print after the table.
+async fn stores(settings: &Settings, sqlite_durable: &Row) -> anyhow::Result<Vec<String>> {
+    let dir = tempfile::tempdir()?;
+    let raw = commits::sqlite(dir.path(), settings.duration).await?;
+    println!("raw single-row commits (SQLite, sync=full): {raw:.0}/s");
+    let mut lines = vec![commit_line(
+        "SQLite, sync=full",
+        sqlite_durable.saturation.rate(),
+        raw,
+    )];
+    let Ok(server) = std::env::var("BENCH_POSTGRES_URL") else {
+        lines.push("PostgreSQL: not measured (set BENCH_POSTGRES_URL)".into());
+        return Ok(lines);
+    };
+    let baton_db = postgres::Scratch::create(&server, "baton").await?;
+    let label = "baton HelloWorld (PostgreSQL)";
+    let baton = Baton::start(&[Unit::HelloWorld], &[("BATON_STORE__URL", &baton_db.url)])?;
+    let url = format!("{}{HELLO_PATH}", baton.address);
+    probe(&url, HELLO_ACTION).await?;
+    let (saturation, _) = measure(settings, label, url, HELLO_ACTION, false).await?;
+    drop(baton);
+    baton_db.drop_database().await?;
+    let raw_db = postgres::Scratch::create(&server, "raw").await?;
+    let raw = commits::postgres(&raw_db.url, settings.duration).await?;
+    raw_db.drop_database().await?;
+    println!("raw single-row commits (PostgreSQL): {raw:.0}/s");
+    lines.push(commit_line("PostgreSQL", saturation.rate(), raw));
+    Ok(lines)
+}
+
+fn commit_line(store: &str, durable: f64, raw: f64) -> String {
+    format!(
+        "{store}: durable HelloWorld {durable:.0} req/s = {:.2}× the raw single-row commit rate ({raw:.0} commits/s)",
+        durable / raw
+    )
 }
 
 fn print_table(rows: &[Row]) {
@@ -279,7 +326,15 @@ fn main() -> anyhow::Result<()> {
         env!("CARGO_BIN_EXE_baton")
     );
     let runtime = tokio::runtime::Runtime::new().context("the client runtime")?;
-    let rows = runtime.block_on(run(settings))?;
+    let (rows, store_lines) = runtime.block_on(async {
+        let rows = run(&settings).await?;
+        let lines = stores(&settings, &rows[1]).await?;
+        anyhow::Ok((rows, lines))
+    })?;
     print_table(&rows);
+    println!();
+    for line in store_lines {
+        println!("{line}");
+    }
     Ok(())
 }

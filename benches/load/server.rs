@@ -82,8 +82,9 @@ impl Unit {
 }
 
 impl Baton {
-    /// Deploys `units` and starts the server with SQLite `synchronous` ("full" or "normal").
-    pub fn start(units: &[Unit], synchronous: &str) -> anyhow::Result<Baton> {
+    /// Deploys `units` and starts the server with configuration variables `settings`
+    /// (`BATON_SECTION__KEY`, such as the store's url or SQLite's synchronous).
+    pub fn start(units: &[Unit], settings: &[(&str, &str)]) -> anyhow::Result<Baton> {
         let root = tempfile::tempdir()?;
         let deploy_dir = root.path().join("deploy");
         for unit in units {
@@ -99,7 +100,7 @@ impl Baton {
             .args(["serve", "--port", "0"])
             .env("RUST_LOG", "info")
             .env("BATON_DEPLOY__POLL_INTERVAL_MS", "0")
-            .env("BATON_STORE__SYNCHRONOUS", synchronous)
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
