@@ -128,3 +128,112 @@ pub trait Store: Send + Sync + 'static {
     /// Closes the store, waiting for in-flight operations; later calls fail.
     fn close(&self) -> BoxFuture<'_, ()>;
 }
+
+/// Implements [`Store`] for a database-server backend by delegating to its per-table modules
+/// (`deployments`, `processes`, `instances`, `correlation`, `exchanges`, each taking the
+/// backend's `pool`) and to its group-commit writer (`steps`). Invoked inside the backend's
+/// module, where those names resolve. The SQLite backend has its own impl: it serialises some
+/// writes behind its single writer.
+macro_rules! server_store {
+    ($store:ty) => {
+        impl $crate::store::Store for $store {
+            fn save_deployment(&self, deployment: $crate::store::DeploymentRecord) -> ::futures::future::BoxFuture<'_, $crate::store::Result<()>> {
+                Box::pin(async move { deployments::save(&self.pool, &deployment).await })
+            }
+
+            fn list_deployments(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::DeploymentSummary>>> {
+                Box::pin(deployments::list(&self.pool))
+            }
+
+            fn load_deployment<'a>(
+                &'a self,
+                name: &'a str,
+                version: i64,
+            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Option<$crate::store::DeploymentRecord>>> {
+                Box::pin(deployments::load(&self.pool, name, version))
+            }
+
+            fn mark_undeployed<'a>(&'a self, name: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<u64>> {
+                Box::pin(deployments::mark_undeployed(&self.pool, name))
+            }
+
+            fn save_process(&self, process: $crate::store::ProcessRecord) -> ::futures::future::BoxFuture<'_, $crate::store::Result<()>> {
+                Box::pin(async move { processes::save(&self.pool, &process).await })
+            }
+
+            fn list_processes(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::ProcessRecord>>> {
+                Box::pin(processes::list(&self.pool))
+            }
+
+            fn set_process_state<'a>(
+                &'a self,
+                pid: &'a str,
+                state: $crate::store::ProcessState,
+            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<()>> {
+                Box::pin(processes::set_state(&self.pool, pid, state))
+            }
+
+            fn create_instance<'a>(&'a self, pid: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<i64>> {
+                Box::pin(instances::create(&self.pool, pid))
+            }
+
+            fn reserve_instance_ids(&self, count: u32) -> ::futures::future::BoxFuture<'_, $crate::store::Result<i64>> {
+                Box::pin(async move {
+                    let mut tx = self.pool.begin().await?;
+                    let first = instances::reserve_ids(&mut tx, count).await?;
+                    tx.commit().await?;
+                    Ok(first)
+                })
+            }
+
+            fn load_instance(&self, id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Option<$crate::store::InstanceRecord>>> {
+                Box::pin(instances::load(&self.pool, id))
+            }
+
+            fn list_instances<'a>(
+                &'a self,
+                filter: &'a $crate::store::InstanceFilter,
+            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Vec<$crate::store::InstanceSummary>>> {
+                Box::pin(instances::list(&self.pool, filter))
+            }
+
+            fn recoverable_instances(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::InstanceRecord>>> {
+                Box::pin(instances::recoverable(&self.pool))
+            }
+
+            fn commit(&self, step: $crate::store::StepCommit) -> ::futures::future::BoxFuture<'_, $crate::store::Result<i64>> {
+                Box::pin(self.steps.commit(step))
+            }
+
+            fn find_route<'a>(
+                &'a self,
+                process: &'a str,
+                key: &'a str,
+            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Option<$crate::store::RouteOwner>>> {
+                Box::pin(correlation::find(&self.pool, process, key))
+            }
+
+            fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<()>> {
+                Box::pin(instances::mark_failed(&self.pool, id, reason))
+            }
+
+            fn instance_routes(&self, instance_id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::RouteKey>>> {
+                Box::pin(correlation::of_instance(&self.pool, instance_id))
+            }
+
+            fn exchanges(&self, instance_id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::ExchangeRecord>>> {
+                Box::pin(exchanges::of_instance(&self.pool, instance_id))
+            }
+
+            fn pending_exchanges(&self, instance_id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::ExchangeRecord>>> {
+                Box::pin(exchanges::pending(&self.pool, instance_id))
+            }
+
+            fn close(&self) -> ::futures::future::BoxFuture<'_, ()> {
+                Box::pin(self.pool.close())
+            }
+        }
+    };
+}
+
+use server_store;

@@ -24,11 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
 
 use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
-use super::{
-    DeploymentRecord, DeploymentSummary, ExchangeRecord, InstanceFilter, InstanceRecord,
-    InstanceSummary, PoolSettings, ProcessRecord, ProcessState, Result, RouteKey, RouteOwner,
-    StepCommit, Store,
-};
+use super::{PoolSettings, Result};
 
 /// The migration scripts, the first creating the schema.
 const MIGRATIONS: Migrations = [include_str!("../../../dbscripts/postgresql.sql")];
@@ -36,7 +32,7 @@ const MIGRATIONS: Migrations = [include_str!("../../../dbscripts/postgresql.sql"
 /// The advisory lock held while the schema is migrated.
 const MIGRATION_LOCK: i64 = 0x0062_6174_6f6e;
 
-/// A [`Store`] in a PostgreSQL database.
+/// A [`Store`](super::Store) in a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -99,100 +95,4 @@ fn validate(conn: &mut PgConnection, query: Arc<str>) -> BoxFuture<'_, sqlx::Res
     })
 }
 
-impl Store for PostgresStore {
-    fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { deployments::save(&self.pool, &deployment).await })
-    }
-
-    fn list_deployments(&self) -> BoxFuture<'_, Result<Vec<DeploymentSummary>>> {
-        Box::pin(deployments::list(&self.pool))
-    }
-
-    fn load_deployment<'a>(
-        &'a self,
-        name: &'a str,
-        version: i64,
-    ) -> BoxFuture<'a, Result<Option<DeploymentRecord>>> {
-        Box::pin(deployments::load(&self.pool, name, version))
-    }
-
-    fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(deployments::mark_undeployed(&self.pool, name))
-    }
-
-    fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { processes::save(&self.pool, &process).await })
-    }
-
-    fn list_processes(&self) -> BoxFuture<'_, Result<Vec<ProcessRecord>>> {
-        Box::pin(processes::list(&self.pool))
-    }
-
-    fn set_process_state<'a>(
-        &'a self,
-        pid: &'a str,
-        state: ProcessState,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(processes::set_state(&self.pool, pid, state))
-    }
-
-    fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>> {
-        Box::pin(instances::create(&self.pool, pid))
-    }
-
-    fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            let first = instances::reserve_ids(&mut tx, count).await?;
-            tx.commit().await?;
-            Ok(first)
-        })
-    }
-
-    fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
-        Box::pin(instances::load(&self.pool, id))
-    }
-
-    fn list_instances<'a>(
-        &'a self,
-        filter: &'a InstanceFilter,
-    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
-        Box::pin(instances::list(&self.pool, filter))
-    }
-
-    fn recoverable_instances(&self) -> BoxFuture<'_, Result<Vec<InstanceRecord>>> {
-        Box::pin(instances::recoverable(&self.pool))
-    }
-
-    fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(self.steps.commit(step))
-    }
-
-    fn find_route<'a>(
-        &'a self,
-        process: &'a str,
-        key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<RouteOwner>>> {
-        Box::pin(correlation::find(&self.pool, process, key))
-    }
-
-    fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(instances::mark_failed(&self.pool, id, reason))
-    }
-
-    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
-        Box::pin(correlation::of_instance(&self.pool, instance_id))
-    }
-
-    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
-        Box::pin(exchanges::of_instance(&self.pool, instance_id))
-    }
-
-    fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
-        Box::pin(exchanges::pending(&self.pool, instance_id))
-    }
-
-    fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.pool.close())
-    }
-}
+super::server_store!(PostgresStore);
