@@ -20,6 +20,7 @@ pub mod mysql;
 mod pool;
 pub mod postgres;
 mod records;
+mod rows;
 mod schema;
 pub mod sqlite;
 #[cfg(test)]

@@ -5,8 +5,8 @@
 use sqlx::mysql::{MySqlConnection, MySqlPool};
 use sqlx::Row;
 
-use super::text;
 use crate::store::error::Constraint;
+use crate::store::rows::StoredRow;
 use crate::store::{Error, Result, RouteKey, RouteOwner};
 
 /// The instance owning route `key` of `process`, with its process version.
@@ -23,7 +23,7 @@ pub(super) async fn find(pool: &MySqlPool, process: &str, key: &str) -> Result<O
     row.map(|row| {
         Ok(RouteOwner {
             instance: row.try_get("instance_id")?,
-            pid: text(&row, "pid")?,
+            pid: row.text("pid")?,
         })
     })
     .transpose()
@@ -41,8 +41,8 @@ pub(super) async fn of_instance(pool: &MySqlPool, instance_id: i64) -> Result<Ve
     .iter()
     .map(|row| {
         Ok(RouteKey {
-            process: text(row, "process_name")?,
-            key: text(row, "route_key")?,
+            process: row.text("process_name")?,
+            key: row.text("route_key")?,
         })
     })
     .collect()

@@ -1,12 +1,12 @@
 //! Deployments in MySQL: the global process version counter and the `baton_deployments`
 //! table holding each deployed version of a unit with its files.
 
-use sqlx::mysql::{MySqlPool, MySqlRow};
+use sqlx::mysql::MySqlPool;
 use sqlx::Row;
 
-use super::text;
 use crate::store::error::Constraint;
-use crate::store::time::{from_millis, to_millis};
+use crate::store::rows;
+use crate::store::time::to_millis;
 use crate::store::{DeploymentRecord, DeploymentSummary, Error, Result};
 
 /// Inserts a deployment.
@@ -42,7 +42,7 @@ pub(super) async fn list(pool: &MySqlPool) -> Result<Vec<DeploymentSummary>> {
     .fetch_all(pool)
     .await?
     .iter()
-    .map(summary)
+    .map(rows::deployment_summary)
     .collect()
 }
 
@@ -61,7 +61,7 @@ pub(super) async fn load(
     .fetch_optional(pool)
     .await?;
     row.map(|row| {
-        let summary = summary(&row)?;
+        let summary = rows::deployment_summary(&row)?;
         Ok(DeploymentRecord {
             name: summary.name,
             version: summary.version,
@@ -83,15 +83,4 @@ pub(super) async fn mark_undeployed(pool: &MySqlPool, name: &str) -> Result<u64>
     .execute(pool)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Decodes the summary columns of a deployment row.
-fn summary(row: &MySqlRow) -> Result<DeploymentSummary> {
-    Ok(DeploymentSummary {
-        name: text(row, "name")?,
-        version: row.try_get("version")?,
-        checksum: text(row, "checksum")?,
-        deployed_at: from_millis(row.try_get("deployed_at")?),
-        undeployed: row.try_get("undeployed")?,
-    })
 }

@@ -2,12 +2,11 @@
 //! awaiting a reply and outbound invokes in flight, so none is lost over a restart. Exchanges
 //! are written only inside a step commit; lookups run on the pool.
 
-use sqlx::mysql::{MySqlConnection, MySqlPool, MySqlRow};
-use sqlx::Row;
+use sqlx::mysql::{MySqlConnection, MySqlPool};
 
-use super::text;
 use crate::store::error::Constraint;
-use crate::store::time::{from_millis, now_millis};
+use crate::store::rows;
+use crate::store::time::now_millis;
 use crate::store::{Error, ExchangeRecord, ExchangeStatus, ExchangeWrite, Result};
 
 /// Inserts `exchange` for `instance_id`, or updates its status and the messages it carries.
@@ -71,7 +70,7 @@ pub(super) async fn pending(pool: &MySqlPool, instance_id: i64) -> Result<Vec<Ex
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::exchange)
     .collect()
 }
 
@@ -85,21 +84,6 @@ pub(super) async fn of_instance(pool: &MySqlPool, instance_id: i64) -> Result<Ve
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::exchange)
     .collect()
-}
-
-/// Decodes an exchange row.
-fn record(row: &MySqlRow) -> Result<ExchangeRecord> {
-    Ok(ExchangeRecord {
-        id: text(row, "id")?,
-        instance_id: row.try_get("instance_id")?,
-        partner_link: text(row, "partner_link")?,
-        operation: text(row, "operation")?,
-        direction: text(row, "direction")?.parse()?,
-        status: text(row, "status")?.parse()?,
-        request: row.try_get("request")?,
-        response: row.try_get("response")?,
-        created_at: from_millis(row.try_get("created_at")?),
-    })
 }

@@ -1,12 +1,12 @@
 //! Process instances in MySQL: the `baton_instances` table. Instances are created here;
 //! their state is only ever rewritten by a step commit, optimistically on `revision`.
 
-use sqlx::mysql::{MySqlConnection, MySqlPool, MySqlRow};
-use sqlx::{MySql, QueryBuilder, Row};
+use sqlx::mysql::{MySqlConnection, MySqlPool};
+use sqlx::{MySql, QueryBuilder};
 
-use super::{optional_text, text};
 use crate::store::error::Constraint;
-use crate::store::time::{from_millis, now_millis};
+use crate::store::rows;
+use crate::store::time::now_millis;
 use crate::store::{
     Error, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Result,
 };
@@ -97,7 +97,7 @@ pub(super) async fn load(pool: &MySqlPool, id: i64) -> Result<Option<InstanceRec
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.as_ref().map(record).transpose()
+    row.as_ref().map(rows::instance).transpose()
 }
 
 /// Lists instances matching `filter`, newest first.
@@ -130,7 +130,7 @@ pub(super) async fn list(
         .fetch_all(pool)
         .await?
         .iter()
-        .map(summary)
+        .map(rows::instance_summary)
         .collect()
 }
 
@@ -145,7 +145,7 @@ pub(super) async fn recoverable(pool: &MySqlPool) -> Result<Vec<InstanceRecord>>
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::instance)
     .collect()
 }
 
@@ -193,34 +193,6 @@ pub(super) async fn save(conn: &mut MySqlConnection, write: &InstanceWrite) -> R
             entity: "instance",
             key: write.id.to_string(),
         },
-    })
-}
-
-/// Decodes the summary columns of an instance row.
-fn summary(row: &MySqlRow) -> Result<InstanceSummary> {
-    Ok(InstanceSummary {
-        id: row.try_get("id")?,
-        pid: text(row, "pid")?,
-        status: text(row, "status")?.parse()?,
-        failure: optional_text(row, "failure")?,
-        revision: row.try_get("revision")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-    })
-}
-
-/// Decodes an instance row with its state.
-fn record(row: &MySqlRow) -> Result<InstanceRecord> {
-    let summary = summary(row)?;
-    Ok(InstanceRecord {
-        id: summary.id,
-        pid: summary.pid,
-        status: summary.status,
-        state: row.try_get("state")?,
-        failure: summary.failure,
-        revision: summary.revision,
-        created_at: summary.created_at,
-        updated_at: summary.updated_at,
     })
 }
 

@@ -21,8 +21,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool, MySqlRow};
-use sqlx::Row;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool};
 
 use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
@@ -105,28 +104,6 @@ impl MySqlStore {
             .await?;
         migrated
     }
-}
-
-/// The text in column `column` of `row`. Text of the binary collation (which makes it
-/// compare by its bytes, as in the other databases) comes from MySQL flagged as binary, so
-/// it is read as bytes.
-fn text(row: &MySqlRow, column: &str) -> Result<String> {
-    optional_text(row, column)?.ok_or_else(|| Error::Corrupt {
-        entity: "text column",
-        detail: format!("{column} is null"),
-    })
-}
-
-/// As [`text`], for a column that may be null.
-fn optional_text(row: &MySqlRow, column: &str) -> Result<Option<String>> {
-    let bytes: Option<Vec<u8>> = row.try_get(column)?;
-    bytes
-        .map(String::from_utf8)
-        .transpose()
-        .map_err(|error| Error::Corrupt {
-            entity: "text column",
-            detail: format!("{column} is not UTF-8: {error}"),
-        })
 }
 
 /// Runs the pool's validation query on `conn`.

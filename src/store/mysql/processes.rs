@@ -1,11 +1,10 @@
 //! Process versions in MySQL: the `baton_processes` table, one row per pid with the
 //! deployment it came from and its lifecycle state.
 
-use sqlx::mysql::{MySqlPool, MySqlRow};
-use sqlx::Row;
+use sqlx::mysql::MySqlPool;
 
-use super::text;
 use crate::store::error::Constraint;
+use crate::store::rows;
 use crate::store::{Error, ProcessRecord, ProcessState, Result};
 
 /// Inserts a process version.
@@ -44,7 +43,7 @@ pub(super) async fn list(pool: &MySqlPool) -> Result<Vec<ProcessRecord>> {
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::process)
     .collect()
 }
 
@@ -62,15 +61,4 @@ pub(super) async fn set_state(pool: &MySqlPool, pid: &str, state: ProcessState) 
         }),
         _ => Ok(()),
     }
-}
-
-/// Decodes a process row.
-fn record(row: &MySqlRow) -> Result<ProcessRecord> {
-    Ok(ProcessRecord {
-        pid: text(row, "pid")?,
-        process: text(row, "process_name")?,
-        deployment: text(row, "deployment_name")?,
-        version: row.try_get("version")?,
-        state: text(row, "state")?.parse()?,
-    })
 }

@@ -1,11 +1,12 @@
 //! Process instances in PostgreSQL: the `baton_instances` table. Instances are created here;
 //! their state is only ever rewritten by a step commit, optimistically on `revision`.
 
-use sqlx::postgres::{PgConnection, PgPool, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::postgres::{PgConnection, PgPool};
+use sqlx::{Postgres, QueryBuilder};
 
 use crate::store::error::Constraint;
-use crate::store::time::{from_millis, now_millis};
+use crate::store::rows;
+use crate::store::time::now_millis;
 use crate::store::{
     Error, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Result,
 };
@@ -91,7 +92,7 @@ pub(super) async fn load(pool: &PgPool, id: i64) -> Result<Option<InstanceRecord
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.as_ref().map(record).transpose()
+    row.as_ref().map(rows::instance).transpose()
 }
 
 /// Lists instances matching `filter`, newest first.
@@ -121,7 +122,7 @@ pub(super) async fn list(pool: &PgPool, filter: &InstanceFilter) -> Result<Vec<I
         .fetch_all(pool)
         .await?
         .iter()
-        .map(summary)
+        .map(rows::instance_summary)
         .collect()
 }
 
@@ -136,7 +137,7 @@ pub(super) async fn recoverable(pool: &PgPool) -> Result<Vec<InstanceRecord>> {
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::instance)
     .collect()
 }
 
@@ -184,34 +185,6 @@ pub(super) async fn save(conn: &mut PgConnection, write: &InstanceWrite) -> Resu
             entity: "instance",
             key: write.id.to_string(),
         },
-    })
-}
-
-/// Decodes the summary columns of an instance row.
-fn summary(row: &PgRow) -> Result<InstanceSummary> {
-    Ok(InstanceSummary {
-        id: row.try_get("id")?,
-        pid: row.try_get("pid")?,
-        status: row.try_get::<&str, _>("status")?.parse()?,
-        failure: row.try_get("failure")?,
-        revision: row.try_get("revision")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-    })
-}
-
-/// Decodes an instance row with its state.
-fn record(row: &PgRow) -> Result<InstanceRecord> {
-    let summary = summary(row)?;
-    Ok(InstanceRecord {
-        id: summary.id,
-        pid: summary.pid,
-        status: summary.status,
-        state: row.try_get("state")?,
-        failure: summary.failure,
-        revision: summary.revision,
-        created_at: summary.created_at,
-        updated_at: summary.updated_at,
     })
 }
 

@@ -1,10 +1,10 @@
 //! Process versions in PostgreSQL: the `baton_processes` table, one row per pid with the
 //! deployment it came from and its lifecycle state.
 
-use sqlx::postgres::{PgPool, PgRow};
-use sqlx::Row;
+use sqlx::postgres::PgPool;
 
 use crate::store::error::Constraint;
+use crate::store::rows;
 use crate::store::{Error, ProcessRecord, ProcessState, Result};
 
 /// Inserts a process version.
@@ -43,7 +43,7 @@ pub(super) async fn list(pool: &PgPool) -> Result<Vec<ProcessRecord>> {
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::process)
     .collect()
 }
 
@@ -61,15 +61,4 @@ pub(super) async fn set_state(pool: &PgPool, pid: &str, state: ProcessState) -> 
         }),
         _ => Ok(()),
     }
-}
-
-/// Decodes a process row.
-fn record(row: &PgRow) -> Result<ProcessRecord> {
-    Ok(ProcessRecord {
-        pid: row.try_get("pid")?,
-        process: row.try_get("process_name")?,
-        deployment: row.try_get("deployment_name")?,
-        version: row.try_get("version")?,
-        state: row.try_get::<&str, _>("state")?.parse()?,
-    })
 }

@@ -2,10 +2,10 @@
 //! awaiting a reply and outbound invokes in flight, so none is lost over a restart. Exchanges
 //! are written only inside a step commit; lookups run on the pool.
 
-use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
-use sqlx::Row;
+use sqlx::sqlite::{SqliteConnection, SqlitePool};
 
-use crate::store::time::{from_millis, now_millis};
+use crate::store::rows;
+use crate::store::time::now_millis;
 use crate::store::{Error, ExchangeRecord, ExchangeStatus, ExchangeWrite, Result};
 
 /// Inserts `exchange` for `instance_id`, or updates its status and the messages it carries.
@@ -58,7 +58,7 @@ pub(super) async fn pending(pool: &SqlitePool, instance_id: i64) -> Result<Vec<E
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::exchange)
     .collect()
 }
 
@@ -75,21 +75,6 @@ pub(super) async fn of_instance(
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::exchange)
     .collect()
-}
-
-/// Decodes an exchange row.
-fn record(row: &SqliteRow) -> Result<ExchangeRecord> {
-    Ok(ExchangeRecord {
-        id: row.try_get("id")?,
-        instance_id: row.try_get("instance_id")?,
-        partner_link: row.try_get("partner_link")?,
-        operation: row.try_get("operation")?,
-        direction: row.try_get::<&str, _>("direction")?.parse()?,
-        status: row.try_get::<&str, _>("status")?.parse()?,
-        request: row.try_get("request")?,
-        response: row.try_get("response")?,
-        created_at: from_millis(row.try_get("created_at")?),
-    })
 }

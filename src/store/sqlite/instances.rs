@@ -1,11 +1,12 @@
 //! Process instances in SQLite: the `baton_instances` table. Instances are created here;
 //! their state is only ever rewritten by a step commit, optimistically on `revision`.
 
-use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::sqlite::{SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Sqlite};
 
 use crate::store::error::Constraint;
-use crate::store::time::{from_millis, now_millis};
+use crate::store::rows;
+use crate::store::time::now_millis;
 use crate::store::{
     Error, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Result,
 };
@@ -91,7 +92,7 @@ pub(super) async fn load(pool: &SqlitePool, id: i64) -> Result<Option<InstanceRe
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    row.as_ref().map(record).transpose()
+    row.as_ref().map(rows::instance).transpose()
 }
 
 /// Lists instances matching `filter`, newest first.
@@ -124,7 +125,7 @@ pub(super) async fn list(
         .fetch_all(pool)
         .await?
         .iter()
-        .map(summary)
+        .map(rows::instance_summary)
         .collect()
 }
 
@@ -139,7 +140,7 @@ pub(super) async fn recoverable(pool: &SqlitePool) -> Result<Vec<InstanceRecord>
     .fetch_all(pool)
     .await?
     .iter()
-    .map(record)
+    .map(rows::instance)
     .collect()
 }
 
@@ -187,34 +188,6 @@ pub(super) async fn save(conn: &mut SqliteConnection, write: &InstanceWrite) -> 
             entity: "instance",
             key: write.id.to_string(),
         },
-    })
-}
-
-/// Decodes the summary columns of an instance row.
-fn summary(row: &SqliteRow) -> Result<InstanceSummary> {
-    Ok(InstanceSummary {
-        id: row.try_get("id")?,
-        pid: row.try_get("pid")?,
-        status: row.try_get::<&str, _>("status")?.parse()?,
-        failure: row.try_get("failure")?,
-        revision: row.try_get("revision")?,
-        created_at: from_millis(row.try_get("created_at")?),
-        updated_at: from_millis(row.try_get("updated_at")?),
-    })
-}
-
-/// Decodes an instance row with its state.
-fn record(row: &SqliteRow) -> Result<InstanceRecord> {
-    let summary = summary(row)?;
-    Ok(InstanceRecord {
-        id: summary.id,
-        pid: summary.pid,
-        status: summary.status,
-        state: row.try_get("state")?,
-        failure: summary.failure,
-        revision: summary.revision,
-        created_at: summary.created_at,
-        updated_at: summary.updated_at,
     })
 }
 
