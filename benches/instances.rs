@@ -6,7 +6,9 @@
 //! to bring instances to that point, and the real SQLite store to hold them:
 //!
 //! 1. **Hydrated**: the live heap bytes of `BENCH_HYDRATED` waiting instance states (counted
-//!    by this binary's allocator), per instance, next to the serialised state the store keeps.
+//!    by this binary's allocator), per instance, next to the serialised state the store keeps:
+//!    as the step that brought them to the receive left them, and as hydration from the
+//!    store rebuilds them.
 //! 2. **Dehydrated**: `BENCH_INSTANCES` waiting instances (a million by default) committed to
 //!    a fresh SQLite database through the store's group commit, each with its correlation
 //!    route, as the engine commits a first step; per instance: the database's bytes on disk
@@ -85,8 +87,23 @@ fn main() {
     let serialised = serde_json::to_vec(&states[0])
         .expect("a state serialises")
         .len();
-    println!("hydrated:   {} bytes of heap per instance state ({hydrated} held), {serialised} bytes serialised", heap / hydrated as isize);
+    println!("hydrated:   {} bytes of heap per instance state just stepped ({hydrated} held), {serialised} bytes serialised", heap / hydrated as isize);
+    let stored: Vec<Vec<u8>> = states
+        .iter()
+        .map(|state| serde_json::to_vec(state).expect("a state serialises"))
+        .collect();
     drop(states);
+    let before = LIVE.load(Ordering::Relaxed);
+    let reloaded: Vec<InstanceState> = stored
+        .iter()
+        .map(|bytes| serde_json::from_slice(bytes).expect("a stored state"))
+        .collect();
+    let heap = LIVE.load(Ordering::Relaxed) - before;
+    println!(
+        "hydrated:   {} bytes of heap per instance state loaded from the store",
+        heap / hydrated as isize
+    );
+    drop((reloaded, stored));
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {

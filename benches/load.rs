@@ -6,7 +6,10 @@
 //! (default 32) the number of keep-alive clients at saturation. With `BENCH_POSTGRES_URL` (a
 //! PostgreSQL server's URL, such as scripts/services/pg_start.sh starts), durable HelloWorld
 //! also runs on PostgreSQL. Each store's durable rate is set beside its raw single-row commit
-//! rate, measured here too.
+//! rate, measured here too. With `BENCH_AMQP_URL` (a RabbitMQ broker's URL, such as
+//! scripts/services/rabbitmq_start.sh prints), the caller also invokes HelloWorld served from
+//! a queue, and HelloWorld served from a queue is called over AMQP next to raw lapin
+//! consuming, answering and acknowledging the same messages.
 
 #[path = "load/baseline.rs"]
 mod baseline;
@@ -14,6 +17,8 @@ mod baseline;
 mod client;
 #[path = "load/commits.rs"]
 mod commits;
+#[path = "load/echo.rs"]
+mod echo;
 #[path = "load/postgres.rs"]
 mod postgres;
 #[path = "load/server.rs"]
@@ -25,14 +30,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, ensure, Context};
+use baton_transports::amqp::{AmqpClient, AmqpConfig, AmqpEndpoint};
 use bytes::Bytes;
 
-use client::{Measurement, Target};
+use client::{Measurement, Target, Via};
 use server::{Baton, Unit};
 
+/// The body of every request.
+macro_rules! hello_body {
+    () => {
+        r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>Baton</h:name></h:hello>"#
+    };
+}
+const HELLO_BODY: &str = hello_body!();
 const ENVELOPE: &str = concat!(
     r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#,
-    r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>Baton</h:name></h:hello>"#,
+    hello_body!(),
     "</s:Body></s:Envelope>"
 );
 const EXPECT: &str = "Hello, Baton!";
@@ -86,20 +99,17 @@ struct Row {
 async fn measure(
     settings: &Settings,
     label: &str,
-    url: String,
+    via: Via,
     soap_action: &'static str,
     half_load: bool,
 ) -> anyhow::Result<(Measurement, Option<Measurement>)> {
     let target = Arc::new(Target {
-        url,
-        envelope: Bytes::from_static(ENVELOPE.as_bytes()),
+        via,
         soap_action,
         expect: EXPECT,
     });
-    let http = client::http_client();
-    client::saturate(&http, &target, settings.concurrency, settings.warmup).await;
-    let saturation =
-        client::saturate(&http, &target, settings.concurrency, settings.duration).await;
+    client::saturate(&target, settings.concurrency, settings.warmup).await;
+    let saturation = client::saturate(&target, settings.concurrency, settings.duration).await;
     check(label, "saturation", &saturation)?;
     println!(
         "{label}: saturation {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
@@ -111,14 +121,7 @@ async fn measure(
         return Ok((saturation, None));
     }
     let rate = saturation.rate() / 2.0;
-    let half = client::open_loop(
-        &http,
-        &target,
-        settings.concurrency,
-        rate,
-        settings.duration,
-    )
-    .await;
+    let half = client::open_loop(&target, settings.concurrency, rate, settings.duration).await;
     check(label, "50% load", &half)?;
     println!(
         "{label}: 50% load {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
@@ -142,6 +145,15 @@ fn check(label: &str, phase: &str, measurement: &Measurement) -> anyhow::Result<
         "{label}: {phase}: no request succeeded"
     );
     Ok(())
+}
+
+/// Requests posted over HTTP to `url`.
+fn http(url: String) -> Via {
+    Via::Http {
+        client: client::http_client(),
+        url,
+        envelope: Bytes::from_static(ENVELOPE.as_bytes()),
+    }
 }
 
 /// The text of one reply.
@@ -169,7 +181,7 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     let baseline = baseline::Baseline::start(workers)?;
     let url = format!("{}{HELLO_PATH}", baseline.address);
     let baseline_reply = probe(&url, HELLO_ACTION).await?;
-    let (saturation, half_load) = measure(settings, label, url, HELLO_ACTION, true).await?;
+    let (saturation, half_load) = measure(settings, label, http(url), HELLO_ACTION, true).await?;
     baseline.stop().await?;
     rows.push(Row {
         label: label.into(),
@@ -189,7 +201,8 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
                 "note: the baseline's reply differs from Baton's:\n  {baseline_reply}\n  {reply}"
             );
         }
-        let (saturation, half_load) = measure(settings, &label, url, HELLO_ACTION, true).await?;
+        let (saturation, half_load) =
+            measure(settings, &label, http(url), HELLO_ACTION, true).await?;
         drop(baton);
         rows.push(Row {
             label,
@@ -199,24 +212,135 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
         });
     }
 
+    let broker = std::env::var("BENCH_AMQP_URL").ok();
     for (synchronous, direct) in [("full", 1), ("normal", 2)] {
-        for (peer2peer, how) in [(true, "peer-to-peer"), (false, "over HTTP")] {
-            let label = format!("caller→HelloWorld {how} (sync={synchronous})");
-            let units = [Unit::HelloWorld, Unit::Caller { peer2peer }];
-            let baton = Baton::start(&units, &[("BATON_STORE__SYNCHRONOUS", synchronous)])?;
-            let url = format!("{}{CALLER_PATH}", baton.address);
-            probe(&url, CALLER_ACTION).await?;
-            let (saturation, _) = measure(settings, &label, url, CALLER_ACTION, false).await?;
-            drop(baton);
-            rows.push(Row {
+        let store = ("BATON_STORE__SYNCHRONOUS", synchronous);
+        let over_http = rows.len();
+        let label = format!("caller→HelloWorld over HTTP (sync={synchronous})");
+        let units = [Unit::HelloWorld, Unit::Caller { peer2peer: false }];
+        rows.push(
+            caller(
+                settings,
                 label,
-                saturation,
-                half_load: None,
-                compared_with: Some((direct, "HelloWorld direct")),
-            });
+                &units,
+                &[store],
+                (direct, "HelloWorld direct"),
+            )
+            .await?,
+        );
+        let label = format!("caller→HelloWorld peer-to-peer (sync={synchronous})");
+        let units = [Unit::HelloWorld, Unit::Caller { peer2peer: true }];
+        rows.push(caller(settings, label, &units, &[store], (over_http, "over HTTP")).await?);
+        if let (Some(broker), "full") = (&broker, synchronous) {
+            let label = format!("caller→HelloWorld over AMQP (sync={synchronous})");
+            let address = format!("{broker}/{}", queue_name("caller"));
+            let units = [
+                Unit::HelloWorldAt { address },
+                Unit::Caller { peer2peer: false },
+            ];
+            let settings_ = [store, ("BATON_AMQP__URL", broker.as_str()), PREFETCH];
+            rows.push(
+                caller(
+                    settings,
+                    label,
+                    &units,
+                    &settings_,
+                    (over_http, "over HTTP"),
+                )
+                .await?,
+            );
         }
     }
+    match &broker {
+        Some(broker) => amqp_served(settings, broker, &baseline_reply, &mut rows).await?,
+        None => println!("AMQP: not measured (set BENCH_AMQP_URL)"),
+    }
     Ok(rows)
+}
+
+/// Prefetch of the AMQP-served rows, the same for Baton and for raw lapin.
+const PREFETCH: (&str, &str) = ("BATON_AMQP__PREFETCH", "64");
+
+/// A fresh queue name.
+fn queue_name(what: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.subsec_nanos());
+    format!("bench-{what}-{}-{nanos}", std::process::id())
+}
+
+/// The Caller process, invoking HelloWorld as `units` deploy it, called over HTTP.
+async fn caller(
+    settings: &Settings,
+    label: String,
+    units: &[Unit],
+    config: &[(&str, &str)],
+    compared_with: (usize, &'static str),
+) -> anyhow::Result<Row> {
+    let baton = Baton::start(units, config)?;
+    let url = format!("{}{CALLER_PATH}", baton.address);
+    probe(&url, CALLER_ACTION).await?;
+    let (saturation, _) = measure(settings, &label, http(url), CALLER_ACTION, false).await?;
+    drop(baton);
+    Ok(Row {
+        label,
+        saturation,
+        half_load: None,
+        compared_with: Some(compared_with),
+    })
+}
+
+/// HelloWorld served from a queue next to raw lapin echoing the same messages through a queue
+/// of the same kind; both called by the same AMQP clients, the reply awaited.
+async fn amqp_served(
+    settings: &Settings,
+    broker: &str,
+    reply: &str,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let prefetch: u16 = PREFETCH.1.parse()?;
+    let caller = AmqpClient::new(&AmqpConfig {
+        url: broker.to_owned(),
+        ..AmqpConfig::default()
+    })?;
+    let via = |address: &str| -> anyhow::Result<Via> {
+        Ok(Via::Amqp {
+            client: caller.clone(),
+            endpoint: AmqpEndpoint::parse(address)?,
+            body: Bytes::from_static(HELLO_BODY.as_bytes()),
+        })
+    };
+    let label = "raw lapin (consume, reply, ack)";
+    let queue = queue_name("echo");
+    let echo = echo::Echo::start(broker, &queue, prefetch, reply.to_owned()).await?;
+    let address = format!("{broker}/{queue}");
+    let (saturation, half_load) =
+        measure(settings, label, via(&address)?, HELLO_ACTION, true).await?;
+    echo.stop().await?;
+    let echo_row = rows.len();
+    rows.push(Row {
+        label: label.into(),
+        saturation,
+        half_load,
+        compared_with: None,
+    });
+
+    let label = "baton HelloWorld served over AMQP (sync=full)";
+    let address = format!("{broker}/{}", queue_name("hello"));
+    let units = [Unit::HelloWorldAt {
+        address: address.clone(),
+    }];
+    let baton = Baton::start(&units, &[("BATON_AMQP__URL", broker), PREFETCH])?;
+    let (saturation, half_load) =
+        measure(settings, label, via(&address)?, HELLO_ACTION, true).await?;
+    drop(baton);
+    rows.push(Row {
+        label: label.into(),
+        saturation,
+        half_load,
+        compared_with: Some((echo_row, "raw lapin")),
+    });
+    Ok(())
 }
 
 /// Durable HelloWorld on each store next to that store's raw single-row commit rate; on
@@ -240,7 +364,7 @@ async fn stores(settings: &Settings, sqlite_durable: &Row) -> anyhow::Result<Vec
     let baton = Baton::start(&[Unit::HelloWorld], &[("BATON_STORE__URL", &baton_db.url)])?;
     let url = format!("{}{HELLO_PATH}", baton.address);
     probe(&url, HELLO_ACTION).await?;
-    let (saturation, _) = measure(settings, label, url, HELLO_ACTION, false).await?;
+    let (saturation, _) = measure(settings, label, http(url), HELLO_ACTION, false).await?;
     drop(baton);
     baton_db.drop_database().await?;
     let raw_db = postgres::Scratch::create(&server, "raw").await?;
@@ -291,27 +415,25 @@ fn print_table(rows: &[Row]) {
         );
     }
     println!();
-    let baseline = &rows[0];
-    for row in &rows[1..3] {
-        if let (Some(half), Some(base)) = (&row.half_load, &baseline.half_load) {
-            println!(
-                "{} / baseline: req/s {:.3}, p50 at 50% load {:.2}×, p99 at 50% load {:.2}×",
-                row.label,
-                row.saturation.rate() / baseline.saturation.rate(),
+    for row in rows {
+        let Some((index, name)) = row.compared_with else {
+            continue;
+        };
+        let reference = &rows[index];
+        let mut line = format!(
+            "{} / {name}: req/s {:.3}×, saturation p99 {:.2}×",
+            row.label,
+            row.saturation.rate() / reference.saturation.rate(),
+            row.saturation.percentile_ms(99.0) / reference.saturation.percentile_ms(99.0)
+        );
+        if let (Some(half), Some(base)) = (&row.half_load, &reference.half_load) {
+            line += &format!(
+                ", p50 at 50% load {:.2}×, p99 at 50% load {:.2}×",
                 half.percentile_ms(50.0) / base.percentile_ms(50.0),
                 half.percentile_ms(99.0) / base.percentile_ms(99.0)
             );
         }
-    }
-    for pair in rows[3..].chunks(2) {
-        if let [peer, http] = pair {
-            println!(
-                "{} / over HTTP: req/s {:.2}×, saturation p99 {:.2}×",
-                peer.label,
-                peer.saturation.rate() / http.saturation.rate(),
-                peer.saturation.percentile_ms(99.0) / http.saturation.percentile_ms(99.0)
-            );
-        }
+        println!("{line}");
     }
 }
 

@@ -1,4 +1,5 @@
-//! The load generator: keep-alive HTTP/1.1 clients posting one SOAP envelope.
+//! The load generator: keep-alive HTTP/1.1 clients posting one SOAP envelope, or AMQP
+//! callers sending it to a queue and awaiting the reply on their reply queue.
 //!
 //! * [`saturate`]: a closed loop, `concurrency` clients each sending its next request as soon
 //!   as the previous one is answered, for a fixed time. Its rate is the throughput.
@@ -10,16 +11,33 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use baton_transports::amqp::{AmqpClient, AmqpEndpoint};
+use baton_transports::{Response, SoapVersion};
 use bytes::Bytes;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 
-/// What every request of a run posts, and what a good answer contains.
+/// What every request of a run sends, where, and what a good answer contains.
 pub struct Target {
-    pub url: String,
-    pub envelope: Bytes,
+    pub via: Via,
     pub soap_action: &'static str,
     /// Text every successful reply contains.
     pub expect: &'static str,
+}
+
+/// How requests reach the server.
+pub enum Via {
+    /// A SOAP envelope posted to `url`.
+    Http {
+        client: reqwest::Client,
+        url: String,
+        envelope: Bytes,
+    },
+    /// The body of a SOAP 1.1 envelope sent to a queue, the reply awaited.
+    Amqp {
+        client: AmqpClient,
+        endpoint: AmqpEndpoint,
+        body: Bytes,
+    },
 }
 
 /// The outcome of one run.
@@ -81,46 +99,74 @@ pub fn http_client() -> reqwest::Client {
         .expect("the HTTP client builds")
 }
 
-/// Posts the target's envelope once; the latency counts from `since`.
-async fn send(client: &reqwest::Client, target: &Target, since: Instant) -> Sample {
-    let response = client
-        .post(&target.url)
-        .header(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/xml; charset=utf-8"),
-        )
-        .header("SOAPAction", target.soap_action)
-        .body(target.envelope.clone())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let body = response.bytes().await.map_err(|e| e.to_string())?;
+/// Sends the target's request once; the latency counts from `since`.
+async fn send(target: &Target, since: Instant) -> Sample {
+    let text = match &target.via {
+        Via::Http {
+            client,
+            url,
+            envelope,
+        } => {
+            let response = client
+                .post(url)
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/xml; charset=utf-8"),
+                )
+                .header("SOAPAction", target.soap_action)
+                .body(envelope.clone())
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            let body = response.bytes().await.map_err(|e| e.to_string())?;
+            let text = String::from_utf8_lossy(&body).into_owned();
+            if !status.is_success() {
+                return Err(format!("{status}: {text}"));
+            }
+            text
+        }
+        Via::Amqp {
+            client,
+            endpoint,
+            body,
+        } => {
+            let response = client
+                .call(
+                    endpoint,
+                    SoapVersion::Soap11,
+                    Some(target.soap_action),
+                    Bytes::new(),
+                    body.clone(),
+                    true,
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            match response {
+                Response::Reply { body, .. } => String::from_utf8_lossy(&body).into_owned(),
+                other => return Err(format!("{other:?}")),
+            }
+        }
+    };
     let latency = since.elapsed();
-    let text = String::from_utf8_lossy(&body);
-    if status.is_success() && text.contains(target.expect) {
+    if text.contains(target.expect) {
         Ok(latency)
     } else {
-        Err(format!("{status}: {text}"))
+        Err(text)
     }
 }
 
 /// `concurrency` clients in a closed loop for `duration`.
-pub async fn saturate(
-    client: &reqwest::Client,
-    target: &Arc<Target>,
-    concurrency: usize,
-    duration: Duration,
-) -> Measurement {
+pub async fn saturate(target: &Arc<Target>, concurrency: usize, duration: Duration) -> Measurement {
     let start = Instant::now();
     let end = start + duration;
     let clients: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, target) = (client.clone(), target.clone());
+            let target = target.clone();
             tokio::spawn(async move {
                 let mut samples = Vec::new();
                 while Instant::now() < end {
-                    samples.push(send(&client, &target, Instant::now()).await);
+                    samples.push(send(&target, Instant::now()).await);
                 }
                 samples
             })
@@ -138,7 +184,6 @@ pub async fn saturate(
 /// connections take the requests as they fall due; when all are busy, due requests wait, and
 /// that wait counts in their latency.
 pub async fn open_loop(
-    client: &reqwest::Client,
     target: &Arc<Target>,
     concurrency: usize,
     rate: f64,
@@ -150,13 +195,13 @@ pub async fn open_loop(
     let schedule = Arc::new(tokio::sync::Mutex::new(schedule));
     let clients: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (client, target, schedule) = (client.clone(), target.clone(), schedule.clone());
+            let (target, schedule) = (target.clone(), schedule.clone());
             tokio::spawn(async move {
                 let mut samples = Vec::new();
                 loop {
                     let next = schedule.lock().await.recv().await;
                     let Some(scheduled) = next else { break };
-                    samples.push(send(&client, &target, scheduled).await);
+                    samples.push(send(&target, scheduled).await);
                 }
                 samples
             })

@@ -9,14 +9,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
 
+/// The address of samples/HelloWorld's port.
+const HELLO_ADDRESS: &str = "http://localhost:8080/ode/processes/HelloWorld";
+
 /// How long the server may take to start.
 const STARTUP: Duration = Duration::from_secs(30);
 
 /// A deployment unit the bench can deploy.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Unit {
     /// samples/HelloWorld, unchanged.
     HelloWorld,
+    /// samples/HelloWorld with its WSDL port's address set to `address`, an
+    /// `amqp://host/vhost/queue` URL: served from that queue.
+    HelloWorldAt { address: String },
     /// benches/units/Caller, its invoke peer-to-peer or (false) through HTTP.
     Caller { peer2peer: bool },
 }
@@ -46,7 +52,7 @@ fn copy_unit(from: &Path, to: &Path, edit: &dyn Fn(&str, String) -> String) -> a
 }
 
 impl Unit {
-    fn deploy_into(self, deploy_dir: &Path) -> anyhow::Result<()> {
+    fn deploy_into(&self, deploy_dir: &Path) -> anyhow::Result<()> {
         let samples = repo().join("samples");
         match self {
             Unit::HelloWorld => copy_unit(
@@ -54,7 +60,24 @@ impl Unit {
                 &deploy_dir.join("HelloWorld"),
                 &|_, text| text,
             ),
-            Unit::Caller { peer2peer } => {
+            Unit::HelloWorldAt { address } => {
+                let target = deploy_dir.join("HelloWorld");
+                copy_unit(
+                    &samples.join("HelloWorld"),
+                    &target,
+                    &|name, text| match name {
+                        "HelloWorld.wsdl" => text.replace(HELLO_ADDRESS, address),
+                        _ => text,
+                    },
+                )?;
+                let wsdl = std::fs::read_to_string(target.join("HelloWorld.wsdl"))?;
+                ensure!(
+                    wsdl.contains(address.as_str()),
+                    "samples/HelloWorld/HelloWorld.wsdl no longer has the address {HELLO_ADDRESS}"
+                );
+                Ok(())
+            }
+            &Unit::Caller { peer2peer } => {
                 let target = deploy_dir.join("Caller");
                 copy_unit(
                     &repo().join("benches/units/Caller"),

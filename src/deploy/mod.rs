@@ -50,7 +50,7 @@ pub enum Error {
         unit: String,
         source: crate::engine::InstallError,
     },
-    #[error("the store is unavailable: {0}")]
+    #[error(transparent)]
     Store(#[from] crate::store::Error),
 }
 

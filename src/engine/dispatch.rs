@@ -2,6 +2,9 @@
 //! service offered there; the process's reply or fault goes back as a SOAP response.
 //! Also publishes each service's WSDL on `GET …?wsdl`, with its addresses rewritten to where
 //! this server offers it: its HTTP path here, or its AMQP queue (without credentials).
+//!
+//! Engine failures are Receiver faults. Those without a subcode mean the message was not
+//! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken.
 
 use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
@@ -10,6 +13,11 @@ use super::binding::{self, Direction, Layout};
 use super::{faults, Engine, Error};
 use crate::runtime::step::ReplyOutcome;
 use crate::xml::{self, QName};
+
+/// The namespace of the subcodes of faults the engine (not the process) raises. `noReply`:
+/// the instance took the message and committed, but no reply came in time; sending the
+/// message again would run it twice, so transports that retry failed dispatches do not.
+pub const ENGINE_FAULTS_NS: &str = "urn:baton:engine:faults";
 
 const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
 const SOAP11_BINDING_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
@@ -127,6 +135,12 @@ impl Dispatcher for Engine {
             Err(
                 error @ (Error::NoInstance { .. } | Error::Correlation(_) | Error::NotActive(_)),
             ) => sender_fault(error.to_string()),
+            Err(error @ (Error::ReplyTimeout(_) | Error::NoReply)) => Response::Fault(SoapFault {
+                code: FaultCode::Receiver,
+                subcode: Some((ENGINE_FAULTS_NS.to_owned(), "noReply".to_owned())),
+                reason: error.to_string(),
+                detail: None,
+            }),
             Err(error) => receiver_fault(error.to_string()),
         }
     }

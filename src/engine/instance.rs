@@ -18,7 +18,7 @@ use crate::store::{self, InstanceWrite, RouteKey, StepCommit};
 /// Why a step did not take effect.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StepError {
-    #[error("the store is unavailable: {0}")]
+    #[error("the step was not committed: {0}")]
     Store(String),
     #[error("the instance state cannot be serialised: {0}")]
     Serialise(String),

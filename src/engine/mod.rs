@@ -70,7 +70,7 @@ pub enum Error {
     NotActive(String),
     #[error("the message's correlation values cannot be read: {0}")]
     Correlation(String),
-    #[error("the store is unavailable: {0}")]
+    #[error(transparent)]
     Store(#[from] crate::store::Error),
     #[error(transparent)]
     Step(#[from] StepError),

@@ -100,6 +100,9 @@ enum Behaviour {
     Accept,
     /// Fails as the engine does when it cannot process a valid message.
     Fail,
+    /// Fails as the engine does when it took the message but no reply came: a Receiver fault
+    /// with a subcode.
+    FailAfterTaking,
     /// Accepts; from the `n`th request on, only once the gate is open.
     HoldAfter(usize),
 }
@@ -181,6 +184,10 @@ impl Dispatcher for Service {
                 FaultCode::Receiver,
                 "the store is unavailable",
             )),
+            Behaviour::FailAfterTaking => Response::Fault(SoapFault {
+                subcode: Some(("urn:test".into(), "noReply".into())),
+                ..SoapFault::new(FaultCode::Receiver, "no reply within 1s")
+            }),
         }
     }
 
@@ -539,6 +546,39 @@ async fn a_failing_dispatch_is_redelivered_then_dead_lettered_with_the_reason() 
     serving.stop().await;
     assert_eq!(service.seen().len(), 3);
     assert_eq!(caller.ready_messages(&queue).await, 0);
+    caller.clean_up(&config, &[&queue]).await;
+}
+
+#[tokio::test]
+async fn a_receiver_fault_with_a_subcode_is_answered_once_and_not_redelivered() {
+    let Some(url) = broker_url("taken") else {
+        return;
+    };
+    let _shared = BROKER.read().await;
+    let config = config(&url);
+    let queue = unique("taken");
+    let caller = Caller::connect(&url).await;
+    caller.declare_served(&queue).await;
+    let service = Service::new(Behaviour::FailAfterTaking);
+    let serving = Serving::start(&config, &queue, service.clone());
+    let (reply_to, mut replies) = caller.reply_queue().await;
+    let request = BasicProperties::default()
+        .with_reply_to(reply_to.as_str().into())
+        .with_correlation_id("taken-1".into());
+    caller.publish(&queue, &envelope("<taken/>"), request).await;
+
+    let reply = next(&mut replies).await;
+    assert_eq!(correlation(&reply).as_deref(), Some("taken-1"));
+    let Response::Fault(fault) = soap::parse_response(SoapVersion::Soap11, &reply.data).unwrap()
+    else {
+        panic!("expected a fault");
+    };
+    assert!(fault.reason.contains("no reply within"), "{}", fault.reason);
+
+    serving.stop().await;
+    assert_eq!(service.seen(), ["<taken/>"]);
+    assert_eq!(caller.ready_messages(&queue).await, 0);
+    assert_eq!(caller.ready_messages(&config.dead_letter_exchange).await, 0);
     caller.clean_up(&config, &[&queue]).await;
 }
 

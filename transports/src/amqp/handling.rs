@@ -3,9 +3,11 @@
 //!
 //! - The dispatcher answered (a reply, an acceptance, or a fault the caller can be told of):
 //!   the answer goes to `reply_to` if the message has one, then the message is acknowledged.
-//! - The dispatcher failed (a Receiver fault that is no application fault: the engine could not
-//!   process a valid message): the message is returned to its queue to be tried again, until it
-//!   has been delivered `max_deliveries` times.
+//! - The dispatcher failed (a Receiver fault without a subcode: no application fault, and the
+//!   engine could not process a valid message): the message is returned to its queue to be
+//!   tried again, until it has been delivered `max_deliveries` times. A Receiver fault with a
+//!   subcode (an application's fault, or the engine saying it took the message but has no
+//!   reply) is an answer like any other.
 //! - The message cannot be read, was delivered too often, or faulted with nobody to tell: it is
 //!   published to the dead-letter exchange with the reason in the
 //!   [`DEAD_LETTER_REASON_HEADER`] header (after a fault to `reply_to`, if it has one), and
