@@ -77,7 +77,7 @@ impl Entity for InstanceEntity {
 
     fn handle(&mut self, Delivery { event, job }: Delivery) -> Step<Self::Reply> {
         let opening = Opening::of(&self.process.compiled.model, &self.state, &event);
-        let cancelled = jobs::cancelled_by(&self.state, &event);
+        let before = jobs::Before::of(&self.state, &event);
         let now_ms = super::now_ms();
         let output = Machine::step(
             &self.process.compiled,
@@ -126,7 +126,7 @@ impl Entity for InstanceEntity {
                 now_ms,
                 self.services.config.engine.invoke_timeout_ms,
             ),
-            cancelled,
+            cancelled: before.cancelled(&self.state),
             finished,
         };
         commit.job_done = job;

@@ -2,11 +2,16 @@
 //! it is due.
 //!
 //! Every timer a step arms becomes a timer job, and every request-response invoke it sends an
-//! invoke time-out job, due after `[engine] invoke-timeout-ms`. The outcome of an invoke
-//! cancels its time-out; a resumption after a restart cancels the time-outs of the invokes it
-//! sends again (under new exchanges, with time-outs of their own). Jobs are committed with the
-//! step, and the [`scheduler`](super::scheduler) delivers each when it is due.
+//! invoke time-out job, due after `[engine] invoke-timeout-ms`. A step that disarms a timer
+//! (a pick took a message before its alarm, a scope with alarms ended) cancels its job; the
+//! outcome of an invoke cancels its time-out; a resumption after a restart cancels the
+//! time-outs of the invokes it sends again (under new exchanges, with time-outs of their
+//! own). So the job table holds what instances wait for and no more. Jobs are committed with
+//! the step, and the [`scheduler`](super::scheduler) delivers each when it is due.
 
+use std::collections::BTreeSet;
+
+use crate::runtime::state::TimerId;
 use crate::runtime::step::Action;
 use crate::runtime::{Event, InstanceState};
 use crate::store::{Job, JobKey, JobKind};
@@ -18,8 +23,36 @@ pub enum JobError {
     TimerKey(String),
 }
 
-/// The jobs `event`, about to be applied to `state`, leaves without use.
-pub fn cancelled_by(state: &InstanceState, event: &Event) -> Vec<JobKey> {
+/// What a step's jobs depend on in the state before it: the timers armed, and the invoke
+/// time-outs its event makes useless.
+pub struct Before {
+    armed: BTreeSet<TimerId>,
+    cancelled: Vec<JobKey>,
+}
+
+impl Before {
+    /// Reads `state` before `event` is applied to it.
+    pub fn of(state: &InstanceState, event: &Event) -> Self {
+        Before {
+            armed: state.armed_timers().collect(),
+            cancelled: cancelled_by(state, event),
+        }
+    }
+
+    /// The jobs the step, which left `state`, cancels: the invoke time-outs its event made
+    /// useless, and the timers it disarmed.
+    pub fn cancelled(self, state: &InstanceState) -> Vec<JobKey> {
+        let armed: BTreeSet<TimerId> = state.armed_timers().collect();
+        let disarmed = self
+            .armed
+            .difference(&armed)
+            .map(|timer| JobKey::new(JobKind::Timer, timer.to_string()));
+        self.cancelled.into_iter().chain(disarmed).collect()
+    }
+}
+
+/// The invoke time-outs `event`, about to be applied to `state`, leaves without use.
+fn cancelled_by(state: &InstanceState, event: &Event) -> Vec<JobKey> {
     match event {
         Event::InvokeDone { exchange, .. } => {
             vec![JobKey::new(JobKind::InvokeTimeout, exchange.clone())]
