@@ -503,6 +503,17 @@ mod tests {
     }
 
     #[test]
+    fn invokes_wait_five_minutes_by_default_and_never_forever() {
+        let mut configuration = Configuration::default();
+        assert_eq!(configuration.engine.invoke_timeout_ms, 300_000);
+        configuration.engine.invoke_timeout_ms = 0;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!("a zero invoke time-out passed")
+        };
+        assert_eq!(problems, ["engine.invoke-timeout-ms must be positive"]);
+    }
+
+    #[test]
     fn every_bad_store_setting_is_reported() {
         let mut configuration = Configuration::default();
         configuration.store.url = "oracle://db/baton".into();
