@@ -5,7 +5,8 @@
 //! ext:activityFailure, which its caller gets as a SOAP fault, and `retry` once the partner
 //! is up completes it. With faultOnFailure the caller gets the fault at once. A partner that
 //! never answers fails the invoke after `[engine] invoke-timeout-ms`, and the invoke's
-//! failure handling applies as for any failure.
+//! failure handling applies as for any failure. An invoke in flight when the server crashed
+//! is sent again when it starts.
 
 mod common;
 
@@ -321,6 +322,41 @@ async fn an_invoke_without_reply_times_out_and_is_retried_per_its_failure_handli
         "the first call and one retry"
     );
     assert!(!caller.is_finished(), "the caller waits for an operator");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoke_in_flight_at_a_crash_is_sent_again_at_start() {
+    let dirs = Dirs::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    add_relay(&dirs, port, "");
+    let server = Server::start(&dirs).await;
+    let held = std::thread::spawn(move || listener.accept().unwrap().0);
+    let _caller = ask(&server, "still there?");
+    let first_call = held.join().unwrap();
+    server.kill();
+    drop(first_call);
+
+    let partner = answer_once(TcpListener::bind(("127.0.0.1", port)).unwrap(), "yes");
+    let server = Server::start(&dirs).await;
+    assert!(server.logged(&["Ready", "recovered=1"]));
+    let request = partner.join().unwrap();
+    assert!(request.contains("still there?"), "{request}");
+    let store = dirs.store().await.unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let instances = store.list_instances(&Default::default()).await.unwrap();
+        let [instance] = instances.as_slice() else {
+            panic!("expected one instance, got {instances:?}")
+        };
+        if instance.status == baton::store::InstanceStatus::Completed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{instance:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(store.due_jobs(i64::MAX, 10).await.unwrap().is_empty());
+    store.close().await;
 }
 
 #[tokio::test]
