@@ -118,12 +118,24 @@ impl<'de> Deserialize<'de> for AmqpSettings {
 }
 
 /// # Process execution
-#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct EngineConfig {
     /// Threads that run process instances; each process version lives on one of them.
     /// 0 = one per core.
     pub threads: usize,
+    /// How long a request-response invoke waits for its outcome, whatever the transport,
+    /// before it fails and its failure handling applies.
+    pub invoke_timeout_ms: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            invoke_timeout_ms: 300_000,
+        }
+    }
 }
 
 impl EngineConfig {
@@ -374,6 +386,9 @@ impl Configuration {
         if self.server.reply_timeout_ms == 0 {
             problems.push("server.reply-timeout-ms must be positive".into());
         }
+        if self.engine.invoke_timeout_ms == 0 {
+            problems.push("engine.invoke-timeout-ms must be positive".into());
+        }
         self.store.problems(&mut problems);
         if self.http_client.max_connections_per_host == 0
             || self.http_client.max_total_connections == 0
@@ -485,6 +500,17 @@ mod tests {
             panic!()
         };
         assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn invokes_wait_five_minutes_by_default_and_never_forever() {
+        let mut configuration = Configuration::default();
+        assert_eq!(configuration.engine.invoke_timeout_ms, 300_000);
+        configuration.engine.invoke_timeout_ms = 0;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!("a zero invoke time-out passed")
+        };
+        assert_eq!(problems, ["engine.invoke-timeout-ms must be positive"]);
     }
 
     #[test]

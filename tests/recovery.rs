@@ -3,13 +3,18 @@
 //! an operator, who sees the failure with `baton failures` and settles it with
 //! `baton recover` (or the management API under /admin): `fault` ends the instance with
 //! ext:activityFailure, which its caller gets as a SOAP fault, and `retry` once the partner
-//! is up completes it. With faultOnFailure the caller gets the fault at once.
+//! is up completes it. With faultOnFailure the caller gets the fault at once. A partner that
+//! never answers fails the invoke after `[engine] invoke-timeout-ms`, and the invoke's
+//! failure handling applies as for any failure. An invoke in flight when the server crashed
+//! is sent again when it starts.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::Output;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{element_text, line_of, repo, Dirs, Server, PATIENCE};
@@ -269,6 +274,89 @@ async fn with_fault_on_failure_the_caller_gets_activity_failure_at_once() {
     let answer = ask(&server, "now?").await.unwrap();
     assert_activity_failure(&answer);
     assert!(!server.logged(&[WAITING]));
+}
+
+/// Accepts every connection on `listener` and never answers; counts the connections.
+fn never_answer(listener: TcpListener) -> Arc<AtomicUsize> {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming() {
+            open.push(stream.unwrap());
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    accepted
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoke_without_reply_times_out_and_is_retried_per_its_failure_handling() {
+    let dirs = Dirs::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = never_answer(listener);
+    let handling = format!(
+        r#"<ext:failureHandling xmlns:ext="{ACTIVITY_RECOVERY_NS}"><ext:retryFor>1</ext:retryFor><ext:retryDelay>0</ext:retryDelay></ext:failureHandling>"#
+    );
+    add_relay(&dirs, port, &handling);
+    let settings = [
+        ("BATON_ENGINE__INVOKE_TIMEOUT_MS", "1500"),
+        ("BATON_HTTP_CLIENT__REQUEST_TIMEOUT_MS", "600000"),
+    ];
+    let server = Server::start_configured(&dirs, "info", true, &settings).await;
+    let caller = ask(&server, "anyone?");
+    let instance = failed_instance(&server).await;
+    assert!(
+        server.logged(&[
+            WAITING,
+            &format!("instance={instance}"),
+            "no reply within 1500 ms"
+        ]),
+        "{:?}",
+        server.log_lines()
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "the first call and one retry"
+    );
+    assert!(!caller.is_finished(), "the caller waits for an operator");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoke_in_flight_at_a_crash_is_sent_again_at_start() {
+    let dirs = Dirs::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    add_relay(&dirs, port, "");
+    let server = Server::start(&dirs).await;
+    let held = std::thread::spawn(move || listener.accept().unwrap().0);
+    let _caller = ask(&server, "still there?");
+    let first_call = held.join().unwrap();
+    server.kill();
+    drop(first_call);
+
+    let partner = answer_once(TcpListener::bind(("127.0.0.1", port)).unwrap(), "yes");
+    let server = Server::start(&dirs).await;
+    assert!(server.logged(&["Ready", "recovered=1"]));
+    let request = partner.join().unwrap();
+    assert!(request.contains("still there?"), "{request}");
+    let store = dirs.store().await.unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let instances = store.list_instances(&Default::default()).await.unwrap();
+        let [instance] = instances.as_slice() else {
+            panic!("expected one instance, got {instances:?}")
+        };
+        if instance.status == baton::store::InstanceStatus::Completed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{instance:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(store.due_jobs(i64::MAX, 10).await.unwrap().is_empty());
+    store.close().await;
 }
 
 #[tokio::test]

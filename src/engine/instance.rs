@@ -1,8 +1,9 @@
-//! A process instance as a supervised entity: each message runs one step of the state
-//! machine, commits the new state with its correlation routes in one transaction, and only
-//! then carries out the step's actions (replies, invokes, timers). If the commit fails the
-//! instance's memory is no longer trusted: the supervisor drops it and the next message
-//! reloads it from the store.
+//! A process instance as a supervised entity: each [`Delivery`] runs one step of the state
+//! machine, commits the new state with its correlation routes, exchanges and jobs in one
+//! transaction, and only then carries out the step's actions (replies, invokes) and hands
+//! its jobs to the scheduler. A delivery of a due job commits the job's deletion with the
+//! step, so the job runs once. If the commit fails the instance's memory is no longer
+//! trusted: the supervisor drops it and the next message reloads it from the store.
 
 use std::sync::Arc;
 
@@ -11,9 +12,10 @@ use futures::future::{FutureExt, LocalBoxFuture};
 
 use super::journal::Opening;
 use super::process::ProcessRuntime;
-use super::Services;
+use super::scheduler::Committed;
+use super::{jobs, Services};
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
-use crate::store::{self, InstanceWrite, RouteKey, StepCommit};
+use crate::store::{self, InstanceWrite, JobKey, RouteKey, StepCommit};
 
 /// Why a step did not take effect.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -22,6 +24,23 @@ pub enum StepError {
     Store(String),
     #[error("the instance state cannot be serialised: {0}")]
     Serialise(String),
+    /// The job the step was to run had run already; nothing of the step was stored.
+    #[error("{0}")]
+    JobGone(String),
+}
+
+/// What an instance takes a step on: an event, and the job whose run the step is, if the
+/// scheduler delivers it.
+#[derive(Debug)]
+pub struct Delivery {
+    pub event: Event,
+    pub job: Option<JobKey>,
+}
+
+impl From<Event> for Delivery {
+    fn from(event: Event) -> Self {
+        Delivery { event, job: None }
+    }
 }
 
 /// The entity of one instance.
@@ -53,16 +72,18 @@ impl InstanceEntity {
 
 impl Entity for InstanceEntity {
     type Key = i64;
-    type Message = Event;
+    type Message = Delivery;
     type Reply = Result<InstanceStatus, StepError>;
 
-    fn handle(&mut self, event: Event) -> Step<Self::Reply> {
+    fn handle(&mut self, Delivery { event, job }: Delivery) -> Step<Self::Reply> {
         let opening = Opening::of(&self.process.compiled.model, &self.state, &event);
+        let before = jobs::Before::of(&self.state, &event);
+        let now_ms = super::now_ms();
         let output = Machine::step(
             &self.process.compiled,
             &mut self.state,
             self.id,
-            super::now_ms(),
+            now_ms,
             event,
         );
         let state = match serde_json::to_vec(&self.state) {
@@ -96,15 +117,36 @@ impl Entity for InstanceEntity {
             .collect();
         commit.clear_routes = finished;
         commit.exchanges = opening.with_actions(&self.process.compiled.model, &output.actions);
+        let changes = Committed {
+            instance_id: self.id,
+            scheduled: jobs::scheduled_by(
+                self.id,
+                &self.process.pid,
+                &output.actions,
+                now_ms,
+                self.services.config.engine.invoke_timeout_ms,
+            ),
+            cancelled: before.cancelled(&self.state),
+            finished,
+        };
+        commit.job_done = job;
+        commit.jobs_cancelled = changes.cancelled.clone();
+        commit.jobs = changes.scheduled.clone();
+        commit.clear_jobs = finished;
         self.revision += 1;
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
         async move {
             match services.store.commit(commit).await {
                 Ok(_) => {
+                    services.scheduler.committed(changes);
                     services.perform(id, &process, output.actions);
                     let next = if finished { Disposition::Finished } else { Disposition::Continue };
                     Outcome { reply: Ok(output.status), next }
+                }
+                Err(error @ store::Error::JobGone { .. }) => {
+                    tracing::debug!(instance = id, %error, "Step not committed: its job has run; instance will reload");
+                    Outcome { reply: Err(StepError::JobGone(error.to_string())), next: Disposition::Reload }
                 }
                 Err(error) => {
                     tracing::error!(instance = id, %error, "Step not committed; instance will reload");

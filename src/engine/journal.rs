@@ -1,7 +1,7 @@
 //! The message exchanges a step records in the store, in the same transaction as the
 //! instance's new state: every inbound request-response exchange (its request, then its reply
-//! or fault) and every outbound request-response invoke (its request, then its outcome).
-//! Operators read them to see what an instance received and sent.
+//! or fault) and every outbound request-response invoke (its request, then its outcome, a
+//! time-out included). Operators read them to see what an instance received and sent.
 
 use std::collections::BTreeMap;
 
@@ -26,35 +26,9 @@ impl Opening {
                 request: Some(inbound.message.to_xml(inbound.message.root()).into_bytes()),
                 response: None,
             }),
-            Event::InvokeDone { exchange, outcome } => {
-                let Some(activity) = state
-                    .awaited_invokes()
-                    .find(|(_, awaited)| *awaited == exchange)
-                    .map(|(activity, _)| activity)
-                else {
-                    return Self(None);
-                };
-                let ActivityKind::Invoke(invoke) = &model.activity(activity).kind else {
-                    return Self(None);
-                };
-                let (status, response) = match outcome {
-                    InvokeOutcome::Reply(message) => {
-                        (ExchangeStatus::Replied, message.to_xml(message.root()))
-                    }
-                    InvokeOutcome::Fault { name, reason, .. } => {
-                        (ExchangeStatus::Faulted, format!("{name}: {reason}"))
-                    }
-                    InvokeOutcome::Failure(reason) => (ExchangeStatus::Failed, reason.clone()),
-                };
-                Some(ExchangeWrite {
-                    id: exchange.clone(),
-                    partner_link: model.partner_link(invoke.partner_link).name.clone(),
-                    operation: invoke.operation.clone(),
-                    direction: ExchangeDirection::Out,
-                    status,
-                    request: None,
-                    response: Some(response.into_bytes()),
-                })
+            Event::InvokeDone { exchange, outcome } => outcome_of(model, state, exchange, outcome),
+            Event::InvokeTimedOut { exchange, after_ms } => {
+                outcome_of(model, state, exchange, &InvokeOutcome::timed_out(*after_ms))
             }
             Event::Recover | Event::TimerFired { .. } | Event::Recovery { .. } => None,
         };
@@ -118,4 +92,36 @@ impl Opening {
         }
         writes.into_values().collect()
     }
+}
+
+/// The write of an invoke's outcome, if the invoke of `exchange` is awaited.
+fn outcome_of(
+    model: &Process,
+    state: &InstanceState,
+    exchange: &str,
+    outcome: &InvokeOutcome,
+) -> Option<ExchangeWrite> {
+    let activity = state
+        .awaited_invokes()
+        .find(|(_, awaited)| *awaited == exchange)
+        .map(|(activity, _)| activity)?;
+    let ActivityKind::Invoke(invoke) = &model.activity(activity).kind else {
+        return None;
+    };
+    let (status, response) = match outcome {
+        InvokeOutcome::Reply(message) => (ExchangeStatus::Replied, message.to_xml(message.root())),
+        InvokeOutcome::Fault { name, reason, .. } => {
+            (ExchangeStatus::Faulted, format!("{name}: {reason}"))
+        }
+        InvokeOutcome::Failure(reason) => (ExchangeStatus::Failed, reason.clone()),
+    };
+    Some(ExchangeWrite {
+        id: exchange.to_owned(),
+        partner_link: model.partner_link(invoke.partner_link).name.clone(),
+        operation: invoke.operation.clone(),
+        direction: ExchangeDirection::Out,
+        status,
+        request: None,
+        response: Some(response.into_bytes()),
+    })
 }

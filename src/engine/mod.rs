@@ -6,10 +6,21 @@
 //! replies. A message for a provided service is routed by correlation to a waiting instance,
 //! or creates one; its reply (if the operation has one) comes back through the exchange.
 //!
+//! Work due later is a job in the store's job table, committed with the step that schedules
+//! it: a timer (wait, onAlarm, a retry delay) or the time-out of a request-response invoke
+//! (`[engine] invoke-timeout-ms`). The [`Scheduler`] runs each when it is due, by delivering
+//! its event to the instance (loading it from the store if it is not in memory), whose step
+//! deletes the job in its own transaction: a job runs exactly once, and survives restarts.
+//! At start, [`Engine::recover`] resumes only the instances with an invoke in flight, whose
+//! outcome the restart lost; instances waiting for messages stay in the store until one
+//! comes, and those waiting on timers until the scheduler runs them.
+//!
 //! # Layout
 //! - [`process`]: a deployed process version at run time.
 //! - [`instance`]: an instance as a supervised entity; commit, then act.
 //! - [`journal`]: the message exchanges each step records.
+//! - [`jobs`]: the jobs each step runs, cancels and schedules.
+//! - [`scheduler`]: runs due jobs.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
@@ -26,11 +37,13 @@ pub mod failures;
 pub mod faults;
 pub mod install;
 pub mod instance;
+pub mod jobs;
 pub mod journal;
 pub mod partner;
 pub mod peer;
 pub mod process;
 pub mod registry;
+pub mod scheduler;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -47,8 +60,9 @@ pub use failures::{FailedActivity, FailureError};
 pub use install::InstallError;
 pub use process::{ProcessRuntime, VersionState};
 pub use registry::{Registry, ServiceEndpoint};
+pub use scheduler::Scheduler;
 
-use self::instance::{InstanceEntity, StepError};
+use self::instance::{Delivery, InstanceEntity, StepError};
 use self::partner::Call;
 use crate::config::Configuration;
 use crate::extension::Extensions;
@@ -56,7 +70,7 @@ use crate::model::VariableKind;
 use crate::runtime::state::Inbound;
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
 use crate::runtime::{correlation, Event, InstanceStatus};
-use crate::store::Store;
+use crate::store::{Job, JobKind, Store};
 use crate::xml::Document;
 
 /// Why a message could not be handled. Process faults are not errors: they are replies.
@@ -98,6 +112,8 @@ pub struct Services {
     pub registry: Registry,
     pub peers: peer::Peers,
     pub exchanges: Exchanges,
+    /// Runs the jobs of the store's job table when they are due.
+    pub scheduler: Scheduler,
     pub config: Configuration,
     /// The extension bundles processes may use.
     pub extensions: Extensions,
@@ -138,11 +154,29 @@ impl Services {
         instance: i64,
         event: Event,
     ) -> Result<InstanceStatus, Error> {
+        self.send(pid, instance, Delivery::from(event)).await
+    }
+
+    /// Delivers the event of the due job `job` to its instance, whose step deletes the job.
+    pub async fn run_job(&self, job: &Job, event: Event) -> Result<InstanceStatus, Error> {
+        let delivery = Delivery {
+            event,
+            job: Some(job.job.clone()),
+        };
+        self.send(&job.pid, job.instance_id, delivery).await
+    }
+
+    async fn send(
+        &self,
+        pid: &str,
+        instance: i64,
+        delivery: Delivery,
+    ) -> Result<InstanceStatus, Error> {
         let process = self
             .registry
             .process(pid)
             .ok_or_else(|| Error::NoProcess(pid.to_owned()))?;
-        Ok(process.supervisor().send(instance, event).await??)
+        Ok(process.supervisor().send(instance, delivery).await??)
     }
 
     /// Carries out a committed step's actions.
@@ -186,21 +220,8 @@ impl Services {
                         ),
                     }
                 }
-                Action::Timer { timer, due_ms } => {
-                    let services = self.clone();
-                    let pid = process.pid.clone();
-                    let delay =
-                        Duration::from_millis(due_ms.saturating_sub(now_ms()).max(0) as u64);
-                    actix::spawn(async move {
-                        actix::clock::sleep(delay).await;
-                        if let Err(error) = services
-                            .deliver(&pid, instance, Event::TimerFired { timer })
-                            .await
-                        {
-                            tracing::warn!(instance, %error, "Timer not delivered");
-                        }
-                    });
-                }
+                // Committed as a job with the step; the scheduler fires it.
+                Action::Timer { .. } => {}
             }
         }
     }
@@ -317,7 +338,7 @@ impl Services {
         tracing::debug!(instance = id, pid = %process.pid, "Instance created");
         Ok(process
             .supervisor()
-            .spawn(id, entity, Event::Message(inbound))
+            .spawn(id, entity, Event::Message(inbound).into())
             .await??)
     }
 }
@@ -349,6 +370,7 @@ impl Engine {
             registry: Registry::default(),
             peers: peer::Peers::new(),
             exchanges: Exchanges::new(),
+            scheduler: Scheduler::new(),
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),
             ids: tokio::sync::Mutex::new(0..0),
@@ -383,29 +405,42 @@ impl Engine {
         self.services.ready.load(Ordering::Acquire)
     }
 
-    /// Stops the threads process versions run on; their state is in the store.
+    /// Stops the scheduler and the threads process versions run on; their state and jobs are
+    /// in the store.
     pub fn stop(&self) {
+        self.services.scheduler.stop();
         for arbiter in &self.services.arbiters {
             arbiter.stop();
         }
     }
 
-    /// Resumes every running instance after a start: timers are re-armed and invokes whose
-    /// outcome was lost are issued again.
+    /// Resumes, after a start, the instances that had a request-response invoke in flight
+    /// (they have its time-out job): each sends the invoke again, as its outcome was lost.
+    /// Then starts the scheduler, which runs the jobs due, those that fell due while the
+    /// server was down first. Other instances are not loaded. Returns how many instances
+    /// were resumed.
     pub async fn recover(&self) -> Result<usize, Error> {
-        let instances = self.services.store.recoverable_instances().await?;
+        let mut in_flight = self
+            .services
+            .store
+            .jobs_of_kind(JobKind::InvokeTimeout)
+            .await?;
+        in_flight.dedup_by_key(|job| job.instance_id);
         let services = &self.services;
-        let outcomes = futures::stream::iter(instances)
-            .map(|record| async move {
-                let outcome = services.deliver(&record.pid, record.id, Event::Recover).await;
+        let outcomes = futures::stream::iter(in_flight)
+            .map(|job| async move {
+                let outcome = services.deliver(&job.pid, job.instance_id, Event::Recover).await;
                 if let Err(error) = &outcome {
-                    tracing::warn!(instance = record.id, pid = %record.pid, %error, "Instance not recovered");
+                    tracing::warn!(instance = job.instance_id, pid = %job.pid, %error, "Instance not recovered");
                 }
                 outcome.is_ok()
             })
             .buffer_unordered(RECOVERY_CONCURRENCY)
             .collect::<Vec<bool>>()
             .await;
+        self.services
+            .scheduler
+            .start(Arc::downgrade(&self.services));
         Ok(outcomes.into_iter().filter(|recovered| *recovered).count())
     }
 }

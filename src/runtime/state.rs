@@ -479,6 +479,30 @@ impl InstanceState {
                 _ => None,
             })
     }
+
+    /// Every timer armed now: those of waits, retry delays and picks' onAlarms, and the
+    /// alarms of scopes' event handlers.
+    pub fn armed_timers(&self) -> impl Iterator<Item = TimerId> + '_ {
+        let threads = self
+            .threads
+            .iter()
+            .flatten()
+            .filter_map(|thread| match &thread.waiting {
+                Some(Waiting::Timer { timer, .. })
+                | Some(Waiting::Retry { timer, .. })
+                | Some(Waiting::Pick {
+                    alarm: Some(Alarm { timer, .. }),
+                    ..
+                }) => Some(*timer),
+                _ => None,
+            });
+        let scopes = self
+            .scopes
+            .iter()
+            .flatten()
+            .flat_map(|scope| scope.alarms.iter().map(|alarm| alarm.timer));
+        threads.chain(scopes)
+    }
 }
 
 fn insert<T>(slab: &mut Vec<Option<T>>, value: T) -> u32 {

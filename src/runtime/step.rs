@@ -22,6 +22,9 @@ pub enum Event {
     },
     /// A timer fired.
     TimerFired { timer: TimerId },
+    /// A request-response invoke got no outcome within `after_ms` milliseconds: if it is
+    /// still awaited it fails, and its failure handling applies; if not, nothing happens.
+    InvokeTimedOut { exchange: ExchangeId, after_ms: u64 },
     /// An operator's decision for the failed invoke of exchange `exchange`.
     Recovery {
         exchange: ExchangeId,
@@ -82,6 +85,13 @@ pub enum InvokeOutcome {
     Failure(String),
 }
 
+impl InvokeOutcome {
+    /// The failure of an invoke that got no outcome within `after_ms` milliseconds.
+    pub fn timed_out(after_ms: u64) -> Self {
+        InvokeOutcome::Failure(format!("no reply within {after_ms} ms"))
+    }
+}
+
 /// What the engine does after committing a step.
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -90,7 +100,8 @@ pub enum Action {
         to: OpenExchange,
         outcome: ReplyOutcome,
     },
-    /// Call a partner. `exchange` names the outcome event for request-response operations.
+    /// Call a partner. `exchange` names the outcome event for request-response operations;
+    /// the engine ends one that gets no outcome in time with [`Event::InvokeTimedOut`].
     Invoke {
         exchange: ExchangeId,
         partner_link: PartnerLinkId,

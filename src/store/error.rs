@@ -39,6 +39,18 @@ pub enum Error {
         owner: i64,
     },
 
+    /// The job a step runs is no longer stored: another worker or an earlier delivery ran
+    /// it. Nothing of the commit was applied.
+    #[error("job {kind} {key:?} of instance {instance} has already run")]
+    JobGone {
+        /// The instance id.
+        instance: i64,
+        /// The job's kind.
+        kind: super::JobKind,
+        /// The job's key.
+        key: String,
+    },
+
     /// A record with the same unique key already exists (a unique-constraint violation).
     #[error("{entity} {key} already exists")]
     Duplicate {

@@ -1,5 +1,5 @@
-//! The durable store: where deployments, process versions, instances, message exchanges and
-//! correlation routes survive a restart.
+//! The durable store: where deployments, process versions, instances, message exchanges,
+//! correlation routes and jobs survive a restart.
 //!
 //! The engine talks to the [`Store`] trait only, typically through an `Arc<dyn Store>`, so
 //! database backends are interchangeable: [`SqliteStore`] is the embedded one,
@@ -11,7 +11,18 @@
 //!
 //! A state-machine step of an instance produces one [`StepCommit`], written in a single
 //! transaction: the instance's new state (optimistic on its revision), the correlation routes
-//! it added or removed, and the message exchanges it opened or answered.
+//! it added or removed, the message exchanges it opened or answered, and its jobs.
+//!
+//! # Jobs
+//! The job table holds the work due at a time: an instance's timers (waits, onAlarms, retry
+//! delays), the time-outs of its request-response invokes in flight, and the resumption of
+//! instances that ran before the table existed. A [`Job`] is unique per instance, kind and
+//! key (the timer or exchange id), and storing one again changes nothing. The step that runs
+//! a job names it in [`StepCommit::job_done`]: its row is deleted in the step's own
+//! transaction, and when it is gone already (another worker or an earlier delivery ran it)
+//! the step fails with [`Error::JobGone`] and nothing of it is stored, so a job runs exactly
+//! once. An instance that finishes drops its remaining jobs in the same commit. The engine's
+//! scheduler reads the jobs due soon with [`Store::due_jobs`].
 
 mod datasource;
 mod error;
@@ -37,7 +48,7 @@ pub use postgres::PostgresStore;
 pub use records::{
     DeploymentRecord, DeploymentSummary, ExchangeDirection, ExchangeRecord, ExchangeStatus,
     ExchangeWrite, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite,
-    ProcessRecord, ProcessState, RouteKey, RouteOwner, StepCommit,
+    Job, JobKey, JobKind, ProcessRecord, ProcessState, RouteKey, RouteOwner, StepCommit,
 };
 pub use schema::{Migration, SCHEMA_VERSION};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
@@ -96,13 +107,18 @@ pub trait Store: Send + Sync + 'static {
         filter: &'a InstanceFilter,
     ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>>;
 
-    /// All running instances with their state, oldest first: what to resume after a restart.
-    fn recoverable_instances(&self) -> BoxFuture<'_, Result<Vec<InstanceRecord>>>;
+    /// At most `limit` jobs due at or before `until_ms` (ms since the Unix epoch), soonest
+    /// first.
+    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>>;
+
+    /// Every job of `kind`, by instance.
+    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>>;
 
     /// Applies everything a step produced in one transaction and returns the instance's new
     /// revision. Fails without applying anything with [`Error::Conflict`] on a stale
     /// revision, [`Error::DuplicateRoute`] if a route is owned by another instance,
-    /// [`Error::Duplicate`] if an exchange id belongs to another instance, and
+    /// [`Error::Duplicate`] if an exchange id belongs to another instance,
+    /// [`Error::JobGone`] if the job the step runs is no longer stored, and
     /// [`Error::NotFound`] if the instance does not exist.
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>>;
 
@@ -114,7 +130,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<RouteOwner>>>;
 
     /// Marks a running instance failed with `reason` (its state is kept as last committed),
-    /// and drops its routes.
+    /// and drops its routes and jobs.
     fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>>;
 
     /// The routes instance `instance_id` owns, sorted.
@@ -131,7 +147,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Implements [`Store`] for a database-server backend by delegating to its per-table modules
-/// (`deployments`, `processes`, `instances`, `correlation`, `exchanges`, each taking the
+/// (`deployments`, `processes`, `instances`, `correlation`, `exchanges`, `jobs`, each taking the
 /// backend's `pool`) and to its group-commit writer (`steps`). Invoked inside the backend's
 /// module, where those names resolve. The SQLite backend has its own impl: it serialises some
 /// writes behind its single writer.
@@ -198,8 +214,12 @@ macro_rules! server_store {
                 Box::pin(instances::list(&self.pool, filter))
             }
 
-            fn recoverable_instances(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::InstanceRecord>>> {
-                Box::pin(instances::recoverable(&self.pool))
+            fn due_jobs(&self, until_ms: i64, limit: u32) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::Job>>> {
+                Box::pin(jobs::due(&self.pool, until_ms, limit))
+            }
+
+            fn jobs_of_kind(&self, kind: $crate::store::JobKind) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::Job>>> {
+                Box::pin(jobs::of_kind(&self.pool, kind))
             }
 
             fn commit(&self, step: $crate::store::StepCommit) -> ::futures::future::BoxFuture<'_, $crate::store::Result<i64>> {

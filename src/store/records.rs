@@ -19,7 +19,7 @@ macro_rules! text_enum {
         $name:ident as $entity:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum $name {
             $($(#[$vmeta])* $variant,)+
         }
@@ -104,6 +104,21 @@ text_enum! {
         Faulted = "faulted",
         /// Will never be answered: a transport or engine failure.
         Failed = "failed",
+    }
+}
+
+text_enum! {
+    /// What a job does when it is due.
+    JobKind as "job kind" {
+        /// Fires a timer of the instance (a wait, an onAlarm, a retry delay); the key is the
+        /// timer's id.
+        Timer = "timer",
+        /// Ends a request-response invoke still awaiting its outcome; the key is the
+        /// invoke's exchange id.
+        InvokeTimeout = "invoke-timeout",
+        /// Resumes an instance that was running before the job table existed, so that it
+        /// schedules its own jobs; the key is empty.
+        Recover = "recover",
     }
 }
 
@@ -294,6 +309,38 @@ pub struct ExchangeWrite {
     pub response: Option<Vec<u8>>,
 }
 
+/// A job of an instance, within it unique by kind and key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JobKey {
+    /// What the job does.
+    pub kind: JobKind,
+    /// Which of the instance's timers or exchanges it is for.
+    pub key: String,
+}
+
+impl JobKey {
+    /// The job of `kind` for `key`.
+    pub fn new(kind: JobKind, key: impl Into<String>) -> Self {
+        JobKey {
+            kind,
+            key: key.into(),
+        }
+    }
+}
+
+/// Work due at a time for an instance: a row of the job table.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Job {
+    /// The instance the job is for.
+    pub instance_id: i64,
+    /// The process version the instance runs.
+    pub pid: String,
+    /// What the job does, and for which timer or exchange.
+    pub job: JobKey,
+    /// When it is due, in milliseconds since the Unix epoch.
+    pub due_ms: i64,
+}
+
 /// Everything one state-machine step of an instance produced, applied atomically by
 /// [`Store::commit`](super::Store::commit): either all of it is stored or none of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,6 +357,15 @@ pub struct StepCommit {
     /// Drop every route of the instance (it finished). Applied after the other route
     /// changes, so the instance owns no routes once the commit is stored.
     pub clear_routes: bool,
+    /// The job whose run this step is. Its row is deleted first; when there is none (another
+    /// worker or an earlier delivery ran it), the commit fails with [`Error::JobGone`].
+    pub job_done: Option<JobKey>,
+    /// Jobs of the instance no longer needed; those not stored are left alone.
+    pub jobs_cancelled: Vec<JobKey>,
+    /// Jobs of the instance to store; one already stored (same kind and key) is kept as is.
+    pub jobs: Vec<Job>,
+    /// Drop every job of the instance (it finished), after the other job changes.
+    pub clear_jobs: bool,
 }
 
 impl StepCommit {
@@ -321,6 +377,10 @@ impl StepCommit {
             routes_removed: Vec::new(),
             exchanges: Vec::new(),
             clear_routes: false,
+            job_done: None,
+            jobs_cancelled: Vec::new(),
+            jobs: Vec::new(),
+            clear_jobs: false,
         }
     }
 }

@@ -9,8 +9,8 @@ use sqlx::Row;
 
 use super::time::from_millis;
 use super::{
-    DeploymentSummary, Error, ExchangeRecord, InstanceRecord, InstanceSummary, ProcessRecord,
-    Result,
+    DeploymentSummary, Error, ExchangeRecord, InstanceRecord, InstanceSummary, Job, JobKey,
+    ProcessRecord, Result,
 };
 
 /// A row of one of the store's databases, read column by column.
@@ -149,5 +149,15 @@ pub(super) fn exchange(row: &impl StoredRow) -> Result<ExchangeRecord> {
         request: row.optional_bytes("request")?,
         response: row.optional_bytes("response")?,
         created_at: from_millis(row.integer("created_at")?),
+    })
+}
+
+/// A job row.
+pub(super) fn job(row: &impl StoredRow) -> Result<Job> {
+    Ok(Job {
+        instance_id: row.integer("instance_id")?,
+        pid: row.text("pid")?,
+        job: JobKey::new(row.text("kind")?.parse()?, row.text("job_key")?),
+        due_ms: row.integer("due_ms")?,
     })
 }

@@ -26,7 +26,7 @@ use super::functions::EvaluationEnv;
 use super::state::{
     ExchangeId, Frame, InstanceState, InstanceStatus, OpenExchange, ThreadId, TimerId, Waiting,
 };
-use super::step::{Action, Event, RecoveryAction, ReplyOutcome, Route, StepOutput};
+use super::step::{Action, Event, InvokeOutcome, RecoveryAction, ReplyOutcome, Route, StepOutput};
 use crate::model::{ActivityId, Process};
 
 /// The namespace of the fault raised when an invoke fails without a fault from the partner.
@@ -87,21 +87,28 @@ impl<'p> Machine<'p> {
         match event {
             Event::Recover => self.recover(),
             Event::Message(inbound) => self.state.inbox.push(inbound),
-            Event::InvokeDone { exchange, outcome } => {
-                let waiting = self.state.thread_ids().into_iter().find(|&id| {
-                    matches!(&self.state.thread(id).waiting,
-                        Some(Waiting::Invoke { exchange: awaited, .. }) if *awaited == exchange)
-                });
-                match waiting {
-                    Some(thread) => self.invoke_done(thread, outcome),
-                    None => {
-                        tracing::warn!(instance = self.instance, %exchange, "Invoke outcome not awaited; dropped")
-                    }
+            Event::InvokeDone { exchange, outcome } => match self.awaiting(&exchange) {
+                Some(thread) => self.invoke_done(thread, outcome),
+                None => {
+                    tracing::warn!(instance = self.instance, %exchange, "Invoke outcome not awaited; dropped")
+                }
+            },
+            Event::InvokeTimedOut { exchange, after_ms } => {
+                if let Some(thread) = self.awaiting(&exchange) {
+                    self.invoke_done(thread, InvokeOutcome::timed_out(after_ms));
                 }
             }
             Event::TimerFired { timer } => self.timer_fired(timer),
             Event::Recovery { exchange, action } => self.recovery(&exchange, action),
         }
+    }
+
+    /// The thread waiting for the outcome of the invoke of `exchange`, if any.
+    fn awaiting(&self, exchange: &str) -> Option<ThreadId> {
+        self.state.thread_ids().into_iter().find(|&id| {
+            matches!(&self.state.thread(id).waiting,
+                Some(Waiting::Invoke { exchange: awaited, .. }) if awaited == exchange)
+        })
     }
 
     /// After a restart: re-arms timers and re-issues the invokes whose outcome was lost.

@@ -189,6 +189,28 @@ fn a_pick_takes_the_message_that_comes_first() {
 }
 
 #[test]
+fn a_pick_disarms_its_alarm_when_the_message_comes_first() {
+    let mut env = logged(&[
+        &format!(
+            r#"<pick>
+                 <onMessage partnerLink="client" operation="notify" variable="response">{}</onMessage>
+                 <onAlarm><for>'PT1H'</for>{}</onAlarm>
+               </pick>"#,
+            log("message"),
+            log("alarm"),
+        ),
+        r#"<receive partnerLink="client" operation="notify" variable="response"/>"#,
+    ]);
+    let output = env.notify("");
+    let [Action::Timer { timer, .. }] = output.actions.as_slice() else {
+        panic!("expected the pick's alarm, got {:?}", output.actions);
+    };
+    assert_eq!(env.state.armed_timers().collect::<Vec<_>>(), [*timer]);
+    assert_eq!(env.notify("").status, InstanceStatus::Running);
+    assert_eq!(env.state.armed_timers().count(), 0);
+}
+
+#[test]
 fn a_pick_takes_its_alarm_when_no_message_came() {
     let mut env = pick();
     let output = env.notify("");

@@ -233,6 +233,40 @@ fn a_failed_call_is_retried_after_its_delay_then_waits_for_an_operator() {
 }
 
 #[test]
+fn an_invoke_timed_out_fails_and_is_retried_and_a_late_time_out_changes_nothing() {
+    let mut env = relay_handling(1, 0, false);
+    let (_, output) = env.call("question");
+    let first = only_ask(&env, &output, "question");
+    let output = env.apply(Event::InvokeTimedOut {
+        exchange: first.clone(),
+        after_ms: 500,
+    });
+    let [Action::Timer { timer, .. }] = output.actions.as_slice() else {
+        panic!("expected the retry timer, got {:?}", output.actions);
+    };
+    let output = env.apply(Event::TimerFired { timer: *timer });
+    let second = only_ask(&env, &output, "question");
+    let output = env.apply(Event::InvokeTimedOut {
+        exchange: first,
+        after_ms: 500,
+    });
+    assert!(output.actions.is_empty(), "{:?}", output.actions);
+    assert!(
+        matches!(env.waits().next(), Some(Waiting::Invoke { exchange, .. }) if *exchange == second)
+    );
+    let output = env.apply(Event::InvokeTimedOut {
+        exchange: second.clone(),
+        after_ms: 500,
+    });
+    assert!(output.actions.is_empty());
+    assert!(matches!(
+        env.waits().next(),
+        Some(Waiting::Recovery { exchange, reason, .. })
+            if *exchange == second && reason == "no reply within 500 ms"
+    ));
+}
+
+#[test]
 fn a_one_way_invoke_does_not_wait() {
     let mut env = TestEnv::new(&sequence(&[
         RECEIVE_NOTIFY,

@@ -134,21 +134,6 @@ pub(super) async fn list(
         .collect()
 }
 
-/// All running instances with their state, oldest first.
-pub(super) async fn recoverable(pool: &MySqlPool) -> Result<Vec<InstanceRecord>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        summary_columns!(),
-        ", state FROM baton_instances WHERE status = ? ORDER BY id"
-    ))
-    .bind(InstanceStatus::Running.as_str())
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(rows::instance)
-    .collect()
-}
-
 /// Saves an instance's new state if its revision is still `write.expected_revision`, and
 /// returns the new revision.
 pub(super) async fn save(conn: &mut MySqlConnection, write: &InstanceWrite) -> Result<i64> {
@@ -196,7 +181,7 @@ pub(super) async fn save(conn: &mut MySqlConnection, write: &InstanceWrite) -> R
     })
 }
 
-/// Marks a running instance failed and drops its routes, in one transaction.
+/// Marks a running instance failed and drops its routes and jobs, in one transaction.
 pub(super) async fn mark_failed(pool: &MySqlPool, id: i64, reason: &str) -> Result<()> {
     let mut transaction = pool.begin().await?;
     let done = sqlx::query(
@@ -215,6 +200,10 @@ pub(super) async fn mark_failed(pool: &MySqlPool, id: i64, reason: &str) -> Resu
         });
     }
     sqlx::query("DELETE FROM baton_routes WHERE instance_id = ?")
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query("DELETE FROM baton_jobs WHERE instance_id = ?")
         .bind(id)
         .execute(&mut *transaction)
         .await?;

@@ -1,9 +1,10 @@
 //! The MySQL and MariaDB backend of the durable store.
 //!
 //! [`MySqlStore`] keeps everything in one database, in InnoDB tables, through a connection
-//! pool configured by [`PoolSettings`]. The schema is `dbscripts/mysql.sql` (version 1),
-//! embedded; opening a store brings an older database up to date under a named lock, so
-//! servers starting together on an empty database create it once. (MySQL commits schema
+//! pool configured by [`PoolSettings`]. The schema is `dbscripts/mysql.sql` (version 1) and
+//! its migrations (`mysql-2.sql`, ...), embedded; opening a store brings an older database
+//! up to date under a named lock, so servers starting together on an empty database create
+//! it once. (MySQL commits schema
 //! changes one statement at a time: a migration cut short leaves its tables behind.)
 //!
 //! The queries of each table live in their own module, with the same shape as the SQLite
@@ -15,6 +16,7 @@ mod correlation;
 mod deployments;
 mod exchanges;
 mod instances;
+mod jobs;
 mod processes;
 
 use std::str::FromStr;
@@ -28,7 +30,10 @@ use super::schema::{self, Migration, Migrations};
 use super::{Error, PoolSettings, Result};
 
 /// The migration scripts, the first creating the schema.
-const MIGRATIONS: Migrations = [include_str!("../../../dbscripts/mysql.sql")];
+const MIGRATIONS: Migrations = [
+    include_str!("../../../dbscripts/mysql.sql"),
+    include_str!("../../../dbscripts/mysql-2.sql"),
+];
 
 /// The named lock held while the schema is migrated.
 const MIGRATION_LOCK: &str = "baton_schema_migration";

@@ -3,13 +3,14 @@
 //!
 //! A batch runs in one transaction with a savepoint per step; a step that fails is rolled
 //! back to its savepoint, which also clears the transaction's failed state. Each step saves
-//! the instance (optimistically on its revision), updates its correlation routes and upserts
-//! its message exchanges.
+//! the instance (optimistically on its revision), updates its correlation routes, upserts
+//! its message exchanges and deletes the job it ran (exactly one row, or the step fails),
+//! then writes its other jobs.
 
 use futures::future::BoxFuture;
 use sqlx::postgres::{PgConnection, PgPool};
 
-use super::{correlation, exchanges, instances};
+use super::{correlation, exchanges, instances, jobs};
 use crate::store::group_commit::Batch;
 use crate::store::{Result, StepCommit};
 
@@ -45,6 +46,9 @@ impl Batch for Steps {
 /// Applies one step inside the batch's transaction and returns the new revision.
 async fn apply(conn: &mut PgConnection, step: &StepCommit) -> Result<i64> {
     let id = step.instance.id;
+    if let Some(job) = &step.job_done {
+        jobs::take(conn, id, job).await?;
+    }
     let revision = instances::save(conn, &step.instance).await?;
     for route in &step.routes_removed {
         correlation::remove(conn, id, route).await?;
@@ -57,6 +61,15 @@ async fn apply(conn: &mut PgConnection, step: &StepCommit) -> Result<i64> {
     }
     for exchange in &step.exchanges {
         exchanges::upsert(conn, id, exchange).await?;
+    }
+    for job in &step.jobs_cancelled {
+        jobs::delete(conn, id, job).await?;
+    }
+    for job in &step.jobs {
+        jobs::insert(conn, job).await?;
+    }
+    if step.clear_jobs {
+        jobs::clear(conn, id).await?;
     }
     Ok(revision)
 }

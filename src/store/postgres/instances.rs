@@ -126,21 +126,6 @@ pub(super) async fn list(pool: &PgPool, filter: &InstanceFilter) -> Result<Vec<I
         .collect()
 }
 
-/// All running instances with their state, oldest first.
-pub(super) async fn recoverable(pool: &PgPool) -> Result<Vec<InstanceRecord>> {
-    sqlx::query(concat!(
-        "SELECT ",
-        summary_columns!(),
-        ", state FROM baton_instances WHERE status = $1 ORDER BY id"
-    ))
-    .bind(InstanceStatus::Running.as_str())
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(rows::instance)
-    .collect()
-}
-
 /// Saves an instance's new state if its revision is still `write.expected_revision`, and
 /// returns the new revision.
 pub(super) async fn save(conn: &mut PgConnection, write: &InstanceWrite) -> Result<i64> {
@@ -188,7 +173,7 @@ pub(super) async fn save(conn: &mut PgConnection, write: &InstanceWrite) -> Resu
     })
 }
 
-/// Marks a running instance failed and drops its routes, in one transaction.
+/// Marks a running instance failed and drops its routes and jobs, in one transaction.
 pub(super) async fn mark_failed(pool: &PgPool, id: i64, reason: &str) -> Result<()> {
     let mut transaction = pool.begin().await?;
     let done = sqlx::query(
@@ -207,6 +192,10 @@ pub(super) async fn mark_failed(pool: &PgPool, id: i64, reason: &str) -> Result<
         });
     }
     sqlx::query("DELETE FROM baton_routes WHERE instance_id = $1")
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+    sqlx::query("DELETE FROM baton_jobs WHERE instance_id = $1")
         .bind(id)
         .execute(&mut *transaction)
         .await?;

@@ -2,7 +2,7 @@
 //!
 //! [`PostgresStore`] keeps everything in one database (its default schema) through a
 //! connection pool configured by [`PoolSettings`]. The schema is `dbscripts/postgresql.sql`
-//! (version 1), embedded; opening a store brings an older database up to date under an
+//! (version 1) and its migrations (`postgresql-2.sql`, ...), embedded; opening a store brings an older database up to date under an
 //! advisory lock, so servers starting together on an empty database create it once.
 //!
 //! The queries of each table live in their own module, with the same shape as the SQLite
@@ -14,6 +14,7 @@ mod correlation;
 mod deployments;
 mod exchanges;
 mod instances;
+mod jobs;
 mod processes;
 
 use std::str::FromStr;
@@ -27,7 +28,10 @@ use super::schema::{self, Migration, Migrations};
 use super::{PoolSettings, Result};
 
 /// The migration scripts, the first creating the schema.
-const MIGRATIONS: Migrations = [include_str!("../../../dbscripts/postgresql.sql")];
+const MIGRATIONS: Migrations = [
+    include_str!("../../../dbscripts/postgresql.sql"),
+    include_str!("../../../dbscripts/postgresql-2.sql"),
+];
 
 /// The advisory lock held while the schema is migrated.
 const MIGRATION_LOCK: i64 = 0x0062_6174_6f6e;

@@ -4,7 +4,8 @@
 //! A batch runs in one `BEGIN IMMEDIATE` transaction, which takes the write lock up front so
 //! that the reads of a step cannot be invalidated by a concurrent writer, with a savepoint
 //! per step. Each step saves the instance (optimistically on its revision), updates its
-//! correlation routes and upserts its message exchanges.
+//! correlation routes, upserts its message exchanges and
+//! deletes the job it ran (exactly one row, or the step fails), then writes its other jobs.
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use futures::future::BoxFuture;
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
-use super::{correlation, exchanges, instances};
+use super::{correlation, exchanges, instances, jobs};
 use crate::store::group_commit::Batch;
 use crate::store::{Result, StepCommit};
 
@@ -52,6 +53,9 @@ impl Batch for Steps {
 /// Applies one step inside the batch's transaction and returns the new revision.
 async fn apply(conn: &mut SqliteConnection, step: &StepCommit) -> Result<i64> {
     let id = step.instance.id;
+    if let Some(job) = &step.job_done {
+        jobs::take(conn, id, job).await?;
+    }
     let revision = instances::save(conn, &step.instance).await?;
     for route in &step.routes_removed {
         correlation::remove(conn, id, route).await?;
@@ -64,6 +68,15 @@ async fn apply(conn: &mut SqliteConnection, step: &StepCommit) -> Result<i64> {
     }
     for exchange in &step.exchanges {
         exchanges::upsert(conn, id, exchange).await?;
+    }
+    for job in &step.jobs_cancelled {
+        jobs::delete(conn, id, job).await?;
+    }
+    for job in &step.jobs {
+        jobs::insert(conn, job).await?;
+    }
+    if step.clear_jobs {
+        jobs::clear(conn, id).await?;
     }
     Ok(revision)
 }

@@ -2,11 +2,12 @@
 //!
 //! [`SqliteStore`] keeps everything in one database file in WAL mode, with foreign keys on
 //! and `synchronous=FULL` by default so an acknowledged commit survives a power loss. The
-//! schema is `dbscripts/sqlite.sql` (version 1), embedded; opening a store brings a database
+//! schema is `dbscripts/sqlite.sql` (version 1) and its migrations (`sqlite-2.sql`, ...),
+//! embedded; opening a store brings a database
 //! without it, or with an older version, up to date in one transaction.
 //!
 //! The queries of each table live in their own module; `commit` composes the instance,
-//! route and exchange writes of a batch of steps into one `BEGIN IMMEDIATE` transaction for
+//! route, exchange and job writes of a batch of steps into one `BEGIN IMMEDIATE` transaction for
 //! the shared group-commit writer. All SQL is run through sqlx's per-connection statement
 //! cache.
 
@@ -15,6 +16,7 @@ mod correlation;
 mod deployments;
 mod exchanges;
 mod instances;
+mod jobs;
 mod processes;
 #[cfg(test)]
 mod tests;
@@ -33,11 +35,15 @@ use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
 use super::{
     DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter, InstanceRecord,
-    InstanceSummary, ProcessRecord, ProcessState, Result, RouteKey, RouteOwner, StepCommit, Store,
+    InstanceSummary, Job, JobKind, ProcessRecord, ProcessState, Result, RouteKey, RouteOwner,
+    StepCommit, Store,
 };
 
 /// The migration scripts, the first creating the schema.
-const MIGRATIONS: Migrations = [include_str!("../../../dbscripts/sqlite.sql")];
+const MIGRATIONS: Migrations = [
+    include_str!("../../../dbscripts/sqlite.sql"),
+    include_str!("../../../dbscripts/sqlite-2.sql"),
+];
 
 /// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -257,8 +263,12 @@ impl Store for SqliteStore {
         Box::pin(instances::list(&self.pool, filter))
     }
 
-    fn recoverable_instances(&self) -> BoxFuture<'_, Result<Vec<InstanceRecord>>> {
-        Box::pin(instances::recoverable(&self.pool))
+    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>> {
+        Box::pin(jobs::due(&self.pool, until_ms, limit))
+    }
+
+    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>> {
+        Box::pin(jobs::of_kind(&self.pool, kind))
     }
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {

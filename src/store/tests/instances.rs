@@ -194,38 +194,6 @@ async fn instances_list_by_pid_status_and_limit_newest_first(db: TestDb) {
     );
 }
 
-async fn running_instances_are_recoverable_across_reopen(db: TestDb) {
-    let mut fixture = Fixture::new(&db).await;
-    let pid = fixture.deploy("orders").await;
-    let mut ids = Vec::new();
-    for _ in 0..4 {
-        ids.push(fixture.store.create_instance(&pid).await.unwrap());
-    }
-    fixture
-        .store
-        .commit(step(ids[0], 0, InstanceStatus::Running, b"waiting"))
-        .await
-        .unwrap();
-    fixture
-        .store
-        .commit(step(ids[1], 0, InstanceStatus::Completed, b"done"))
-        .await
-        .unwrap();
-    fixture
-        .store
-        .commit(step(ids[2], 0, InstanceStatus::Terminated, b"exit"))
-        .await
-        .unwrap();
-    fixture.reopen().await;
-
-    let recovered = fixture.store.recoverable_instances().await.unwrap();
-    let found: Vec<(i64, Vec<u8>)> = recovered
-        .into_iter()
-        .map(|instance| (instance.id, instance.state))
-        .collect();
-    assert_eq!(found, [(ids[0], b"waiting".to_vec()), (ids[3], Vec::new())]);
-}
-
 async fn marking_failed_keeps_the_state_and_drops_the_routes(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
@@ -299,7 +267,6 @@ backend_tests!(
     concurrent_commits_on_one_revision_let_exactly_one_win,
     committing_an_unknown_instance_fails,
     instances_list_by_pid_status_and_limit_newest_first,
-    running_instances_are_recoverable_across_reopen,
     marking_failed_keeps_the_state_and_drops_the_routes,
     a_first_commit_inserts_the_instance_under_a_reserved_id,
     concurrent_reservations_get_distinct_ids,

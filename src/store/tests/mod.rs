@@ -57,6 +57,7 @@ macro_rules! backend_tests {
 mod deployments;
 mod exchanges;
 mod instances;
+mod jobs;
 mod processes;
 mod routes;
 mod schema;

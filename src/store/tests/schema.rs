@@ -1,20 +1,31 @@
-//! The schema on every backend: the script in `dbscripts/` creates what the engine creates
-//! and expects, an empty database is brought to the current version, and a newer one is
-//! refused.
+//! The schema on every backend: the scripts in `dbscripts/` create what the engine creates
+//! and expects, an empty database is brought to the current version, an older one is
+//! upgraded (its running instances resumed once), and a newer one is refused.
 
 use std::str::FromStr;
 
 use sqlx::{ConnectOptions, Connection};
 
 use super::{Fixture, TestDb};
-use crate::store::{Backend, Datasource, Error, Migration, SCHEMA_VERSION};
+use crate::store::{
+    Backend, Datasource, Error, InstanceStatus, Job, JobKey, JobKind, Migration, SCHEMA_VERSION,
+};
 
-/// The script that creates the schema of `backend`.
-fn script(backend: Backend) -> &'static str {
+/// The scripts that create the schema of `backend`, in order.
+fn scripts(backend: Backend) -> [&'static str; SCHEMA_VERSION as usize] {
     match backend {
-        Backend::Sqlite => include_str!("../../../dbscripts/sqlite.sql"),
-        Backend::Postgres => include_str!("../../../dbscripts/postgresql.sql"),
-        Backend::MySql => include_str!("../../../dbscripts/mysql.sql"),
+        Backend::Sqlite => [
+            include_str!("../../../dbscripts/sqlite.sql"),
+            include_str!("../../../dbscripts/sqlite-2.sql"),
+        ],
+        Backend::Postgres => [
+            include_str!("../../../dbscripts/postgresql.sql"),
+            include_str!("../../../dbscripts/postgresql-2.sql"),
+        ],
+        Backend::MySql => [
+            include_str!("../../../dbscripts/mysql.sql"),
+            include_str!("../../../dbscripts/mysql-2.sql"),
+        ],
     }
 }
 
@@ -94,7 +105,9 @@ async fn the_script_creates_what_the_engine_creates(db: TestDb) {
     let by_script = db.datasource(&first).await;
     let by_engine = db.datasource(&second).await;
     let backend = by_script.backend().unwrap();
-    query(&sqlite_url(&by_script.url), script(backend)).await;
+    for script in scripts(backend) {
+        query(&sqlite_url(&by_script.url), script).await;
+    }
     by_engine.open().await.unwrap().close().await;
 
     let described = describe(&by_script).await;
@@ -104,6 +117,7 @@ async fn the_script_creates_what_the_engine_creates(db: TestDb) {
         "instances",
         "exchanges",
         "routes",
+        "jobs",
     ] {
         let prefix = format!("baton_{table}.");
         assert!(
@@ -141,6 +155,46 @@ async fn setup_creates_the_schema_once(db: TestDb) {
     assert_eq!(versions, [SCHEMA_VERSION.to_string()]);
 }
 
+async fn an_upgrade_to_the_job_table_resumes_each_running_instance_once(db: TestDb) {
+    let mut fixture = Fixture::new(&db).await;
+    let running = fixture.instance("orders").await;
+    let finished = fixture.instance("invoices").await;
+    let done = super::step(finished, 0, InstanceStatus::Completed, b"done");
+    fixture.store.commit(done).await.unwrap();
+    fixture.store.close().await;
+    query(
+        &sqlite_url(&fixture.datasource.url),
+        "DROP TABLE baton_jobs; UPDATE baton_schema_version SET version = 1",
+    )
+    .await;
+    let upgraded = fixture.datasource.setup().await.unwrap();
+    assert_eq!(
+        upgraded,
+        Migration {
+            from: 1,
+            to: SCHEMA_VERSION
+        }
+    );
+    fixture.reopen().await;
+    let pid = fixture
+        .store
+        .load_instance(running)
+        .await
+        .unwrap()
+        .unwrap()
+        .pid;
+    let resume = Job {
+        instance_id: running,
+        pid,
+        job: JobKey::new(JobKind::Recover, ""),
+        due_ms: 0,
+    };
+    assert_eq!(
+        fixture.store.due_jobs(i64::MAX, 10).await.unwrap(),
+        [resume]
+    );
+}
+
 async fn a_newer_schema_is_refused(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     fixture.store.close().await;
@@ -161,5 +215,6 @@ async fn a_newer_schema_is_refused(db: TestDb) {
 backend_tests!(
     the_script_creates_what_the_engine_creates,
     setup_creates_the_schema_once,
+    an_upgrade_to_the_job_table_resumes_each_running_instance_once,
     a_newer_schema_is_refused,
 );

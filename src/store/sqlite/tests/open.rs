@@ -119,16 +119,15 @@ async fn refuses_a_newer_schema() {
         .connect()
         .await
         .unwrap();
-    sqlx::query("UPDATE baton_schema_version SET version = 2")
+    sqlx::query("UPDATE baton_schema_version SET version = ?")
+        .bind(SCHEMA_VERSION + 1)
         .execute(&mut conn)
         .await
         .unwrap();
     conn.close().await.unwrap();
     match SqliteStore::open(path, &SqliteConfig::default()).await {
-        Err(Error::SchemaVersion {
-            found: 2,
-            supported: 1,
-        }) => {}
+        Err(Error::SchemaVersion { found, supported })
+            if (found, supported) == (SCHEMA_VERSION + 1, SCHEMA_VERSION) => {}
         other => panic!("expected a schema version error, got {other:?}"),
     }
 }
