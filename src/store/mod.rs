@@ -31,6 +31,7 @@ use futures::future::BoxFuture;
 
 pub use datasource::{Backend, Datasource};
 pub use error::{Error, Result};
+pub use group_commit::CommitStats;
 pub use mysql::MySqlStore;
 pub use pool::PoolSettings;
 pub use postgres::PostgresStore;
@@ -105,6 +106,10 @@ pub trait Store: Send + Sync + 'static {
     /// [`Error::Duplicate`] if an exchange id belongs to another instance, and
     /// [`Error::NotFound`] if the instance does not exist.
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>>;
+
+    /// What [`Store::commit`] did since the store was opened: steps stored and refused, and
+    /// the transactions that held them (several steps share one when they commit together).
+    fn commit_stats(&self) -> CommitStats;
 
     /// The instance owning the route `key` of `process`, if any, with its process version.
     fn find_route<'a>(
@@ -204,6 +209,10 @@ macro_rules! server_store {
 
             fn commit(&self, step: $crate::store::StepCommit) -> ::futures::future::BoxFuture<'_, $crate::store::Result<i64>> {
                 Box::pin(self.steps.commit(step))
+            }
+
+            fn commit_stats(&self) -> $crate::store::CommitStats {
+                self.steps.stats()
             }
 
             fn find_route<'a>(
