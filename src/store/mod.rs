@@ -7,7 +7,9 @@
 //! A [`Datasource`] names one by URL and opens it. Each backend keeps its SQL (the dialects
 //! differ) in one module per table, with its schema in `dbscripts/<database>.sql`; what is
 //! the same for all lives here: the records, the errors, the time columns, the schema
-//! versions, the pool settings and the group-commit writer.
+//! versions, the pool settings and the group-commit writer. [`MemoryStore`] implements the
+//! same trait in memory, for the instances of in-memory process versions, which never touch
+//! a database.
 //!
 //! A state-machine step of an instance produces one [`StepCommit`], written in a single
 //! transaction: the instance's new state (optimistic on its revision), the correlation routes
@@ -16,6 +18,7 @@
 mod datasource;
 mod error;
 mod group_commit;
+pub mod memory;
 pub mod mysql;
 mod pool;
 pub mod postgres;
@@ -32,6 +35,7 @@ use futures::future::BoxFuture;
 pub use datasource::{Backend, Datasource};
 pub use error::{Error, Result};
 pub use group_commit::CommitStats;
+pub use memory::{MemoryStore, PurgedInstance};
 pub use mysql::MySqlStore;
 pub use pool::PoolSettings;
 pub use postgres::PostgresStore;
