@@ -118,12 +118,24 @@ impl<'de> Deserialize<'de> for AmqpSettings {
 }
 
 /// # Process execution
-#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct EngineConfig {
     /// Threads that run process instances; each process version lives on one of them.
     /// 0 = one per core.
     pub threads: usize,
+    /// How long an instance of an in-memory process lives, from its creation; then it is
+    /// purged.
+    pub in_memory_instance_ttl_ms: u64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            threads: 0,
+            in_memory_instance_ttl_ms: 600_000,
+        }
+    }
 }
 
 impl EngineConfig {
@@ -383,6 +395,9 @@ impl Configuration {
         if self.amqp.url.as_deref().is_some_and(str::is_empty) {
             problems.push("amqp.url must name a broker, or be left out to turn AMQP off".into());
         }
+        if self.engine.in_memory_instance_ttl_ms == 0 {
+            problems.push("engine.in-memory-instance-ttl-ms must be positive".into());
+        }
         if self.dehydration.enabled && self.dehydration.check_interval_ms == 0 {
             problems.push("dehydration.check-interval-ms must be positive".into());
         }
@@ -481,10 +496,11 @@ mod tests {
         configuration.server.host = "not a host".into();
         configuration.store.synchronous = "sometimes".into();
         configuration.server.max_body_bytes = 0;
+        configuration.engine.in_memory_instance_ttl_ms = 0;
         let Err(Error::Invalid(problems)) = configuration.validate() else {
             panic!()
         };
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
     }
 
     #[test]

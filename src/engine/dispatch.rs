@@ -125,7 +125,10 @@ impl Dispatcher for Engine {
                 &fault,
             )),
             Err(
-                error @ (Error::NoInstance { .. } | Error::Correlation(_) | Error::NotActive(_)),
+                error @ (Error::NoInstance { .. }
+                | Error::NoInMemoryInstance { .. }
+                | Error::Correlation(_)
+                | Error::NotActive(_)),
             ) => sender_fault(error.to_string()),
             Err(error) => receiver_fault(error.to_string()),
         }
