@@ -1,6 +1,8 @@
 //! Group commit, seen from outside: concurrent steps of different instances share
-//! transactions, as the writer's counts tell, and a step refused inside a batch leaves the
-//! others stored.
+//! transactions, as the writer's counts tell and as another PostgreSQL session sees, and a
+//! step refused inside a batch leaves the others stored.
+
+use std::time::{Duration, Instant};
 
 use super::{step, Fixture, TestDb};
 use crate::store::{CommitStats, Error, InstanceStatus};
@@ -105,3 +107,71 @@ backend_tests!(
     concurrent_steps_of_many_instances_share_transactions,
     a_step_refused_inside_a_batch_leaves_the_others_stored,
 );
+
+/// On PostgreSQL, another session holds the row of the last instance while the others step:
+/// the batch waits for it with every other step applied and none of them visible outside,
+/// so they are in one transaction; once the row is free, all commit together.
+#[tokio::test]
+async fn a_batch_is_one_transaction_as_another_postgres_session_sees() {
+    let Some(db) = TestDb::server("TEST_POSTGRES_URL") else {
+        return;
+    };
+    let fixture = Fixture::new(&db).await;
+    let ids = instances(&fixture).await;
+    let observer = sqlx::PgPool::connect(&fixture.datasource.url)
+        .await
+        .unwrap();
+    let mut holder = observer.begin().await.unwrap();
+    sqlx::query("SELECT id FROM baton_instances WHERE id = $1 FOR UPDATE")
+        .bind(ids[INSTANCES - 1])
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let before = fixture.store.commit_stats();
+
+    let commits = ids.iter().map(|&id| {
+        fixture
+            .store
+            .commit(step(id, 1, InstanceStatus::Running, b"next"))
+    });
+    let observing = async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let blocked: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&observer)
+            .await
+            .unwrap();
+            if blocked > 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the batch never waited for the held row"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let visible: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM baton_instances WHERE revision = 2")
+                .fetch_one(&observer)
+                .await
+                .unwrap();
+        assert_eq!(
+            visible, 0,
+            "no step of the waiting batch is visible outside it"
+        );
+        holder.rollback().await.unwrap();
+    };
+    let (revisions, ()) = futures::join!(futures::future::try_join_all(commits), observing);
+    assert!(revisions.unwrap().iter().all(|&revision| revision == 2));
+    let done = since(before, fixture.store.commit_stats());
+    assert_eq!((done.steps, done.transactions), (INSTANCES as u64, 1));
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM baton_instances WHERE revision = 2")
+        .fetch_one(&observer)
+        .await
+        .unwrap();
+    assert_eq!(stored, INSTANCES as i64);
+    observer.close().await;
+}
