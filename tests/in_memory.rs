@@ -1,7 +1,8 @@
 //! End-to-end: in-memory processes (deploy.xml `<in-memory>true</in-memory>`) over real HTTP.
-//! They answer like durable ones, correlation included, leave no row in the database, are
-//! purged after `[engine] in-memory-instance-ttl-ms` and are lost on a restart, while durable
-//! instances of another process survive it.
+//! They answer like durable ones, correlation included, leave no row in the database, come
+//! back from memory when evicted from their actors, are purged after `[engine]
+//! in-memory-instance-ttl-ms` and are lost on a restart, while durable instances of another
+//! process survive it.
 
 mod common;
 
@@ -88,6 +89,33 @@ async fn in_memory_processes_answer_and_leave_no_row_in_the_database() {
         (1, 1),
         "a durable instance is stored with its route: {rows:?}"
     );
+}
+
+#[tokio::test]
+async fn an_in_memory_instance_evicted_from_its_actor_comes_back_from_memory() {
+    let dirs = Dirs::new();
+    add_in_memory_messaging(&dirs, &|text| text);
+    let settings = [
+        ("BATON_DEHYDRATION__MAX_COUNT", "0"),
+        ("BATON_DEHYDRATION__CHECK_INTERVAL_MS", "50"),
+    ];
+    let server = Server::start_configured(&dirs, "info,baton_actors=debug", true, &settings).await;
+    let path = "/ode/processes/Messaging";
+    let (status, body) = server
+        .soap(path, &message("messaging", "start", "k-1"))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    server.await_log(&["Evicting idle entities", "Messaging"]);
+
+    let (status, body) = server
+        .soap(path, &message("messaging", "poke", "k-1"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        element_text(&body, "result").as_deref(),
+        Some("message:k-1")
+    );
+    assert_eq!(instance_rows(&dirs).await, [0, 0, 0], "{INSTANCE_TABLES:?}");
 }
 
 #[tokio::test]
