@@ -1,8 +1,8 @@
 //! End-to-end: in-memory processes (deploy.xml `<in-memory>true</in-memory>`) over real HTTP.
 //! They answer like durable ones, correlation included, leave no row in the database, come
 //! back from memory when evicted from their actors, are purged after `[engine]
-//! in-memory-instance-ttl-ms` and are lost on a restart, while durable instances of another
-//! process survive it.
+//! in-memory-instance-ttl-ms` or when their unit is undeployed, and are lost on a restart,
+//! while durable instances of another process survive it.
 
 mod common;
 
@@ -147,6 +147,32 @@ async fn an_in_memory_instance_outliving_its_time_to_live_is_purged() {
         "{later}"
     );
     assert!(server.logged(&["In-memory instance purged", "ttl_ms=1000"]));
+}
+
+#[tokio::test]
+async fn undeploying_drops_the_in_memory_instances() {
+    let dirs = Dirs::new();
+    add_in_memory_messaging(&dirs, &|text| text);
+    let server = Server::start(&dirs).await;
+    let path = "/ode/processes/Messaging";
+    let (status, body) = server
+        .soap(path, &message("messaging", "start", "k-1"))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    dirs.remove_unit("Messaging");
+    server.await_log(&["Unit undeployed", "Messaging"]);
+    assert!(server.logged(&["In-memory instance dropped", "Messaging-1"]));
+
+    add_in_memory_messaging(&dirs, &|text| text);
+    server.await_log(&["Unit deployed", "Messaging", "version=2"]);
+    let (status, body) = server
+        .soap(path, &message("messaging", "poke", "k-1"))
+        .await;
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains("in-memory process"),
+        "the instance of the undeployed version is gone: {body}"
+    );
 }
 
 #[tokio::test]

@@ -17,6 +17,8 @@ use crate::runtime::ExchangeId;
 pub enum Abandoned {
     #[error("in-memory instance {instance} was purged {ttl_ms} ms after its creation ([engine] in-memory-instance-ttl-ms) without replying")]
     Purged { instance: i64, ttl_ms: u64 },
+    #[error("in-memory instance {instance} was dropped without replying: its process version {pid} was undeployed")]
+    Undeployed { instance: i64, pid: String },
 }
 
 /// What a caller waiting on an exchange gets.

@@ -3,6 +3,8 @@
 //! correlation routes and message exchanges, its actor is stopped, and callers still waiting
 //! for its reply are answered with [`Abandoned::Purged`]. A later message for it finds no
 //! instance. (Instances that end leave memory at once, without waiting for the purge.)
+//! The in-memory instances of a version that is undeployed are dropped at once, their
+//! callers answered with [`Abandoned::Undeployed`].
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -46,6 +48,22 @@ impl Engine {
                     .abandon(exchange, Abandoned::Purged { instance, ttl_ms });
             }
             tracing::info!(instance, pid = %purged.pid, ttl_ms, "In-memory instance purged: it outlived its time to live");
+        }
+    }
+
+    /// Drops the in-memory instances of process version `pid`, which is no longer deployed.
+    pub(super) fn drop_in_memory_instances(&self, pid: &str) {
+        let services = self.services();
+        for purged in services.instances.memory().purge_process(pid) {
+            let instance = purged.id;
+            for exchange in &purged.unanswered {
+                let why = Abandoned::Undeployed {
+                    instance,
+                    pid: pid.to_owned(),
+                };
+                services.exchanges.abandon(exchange, why);
+            }
+            tracing::info!(instance, %pid, "In-memory instance dropped: its process version was undeployed");
         }
     }
 }

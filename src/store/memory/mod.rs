@@ -11,7 +11,8 @@
 //! - a step that finishes an instance (any status but running) removes it with its routes and
 //!   exchanges at once, and so does [`Store::mark_failed`]: nothing is kept of ended
 //!   instances;
-//! - [`MemoryStore::purge_created_before`] drops instances older than a time to live;
+//! - [`MemoryStore::purge_created_before`] drops instances older than a time to live, and
+//!   [`MemoryStore::purge_process`] those of a process version that is no longer deployed;
 //! - closing it changes nothing: it lives as long as the server;
 //! - each step is a transaction of its own in its [`CommitStats`].
 //!
@@ -61,7 +62,13 @@ impl MemoryStore {
     /// Removes every instance created before `cutoff`, with its routes and exchanges, and
     /// tells which they were.
     pub fn purge_created_before(&self, cutoff: SystemTime) -> Vec<PurgedInstance> {
-        self.tables().purge_created_before(cutoff)
+        self.tables().purge(|instance| instance.created_at < cutoff)
+    }
+
+    /// Removes every instance of process version `pid`, with its routes and exchanges, and
+    /// tells which they were.
+    pub fn purge_process(&self, pid: &str) -> Vec<PurgedInstance> {
+        self.tables().purge(|instance| instance.pid == pid)
     }
 
     fn tables(&self) -> MutexGuard<'_, Tables> {

@@ -371,12 +371,15 @@ impl Tables {
             .unwrap_or_default()
     }
 
-    /// Removes every instance created before `cutoff`, with its routes and exchanges.
-    pub(super) fn purge_created_before(&mut self, cutoff: SystemTime) -> Vec<PurgedInstance> {
+    /// Removes every instance whose record `doomed` selects, with its routes and exchanges.
+    pub(super) fn purge(
+        &mut self,
+        doomed: impl Fn(&InstanceRecord) -> bool,
+    ) -> Vec<PurgedInstance> {
         let expired: Vec<i64> = self
             .instances
             .values()
-            .filter(|instance| instance.record.created_at < cutoff)
+            .filter(|instance| doomed(&instance.record))
             .map(|instance| instance.record.id)
             .collect();
         expired

@@ -204,4 +204,12 @@ async fn instances_created_before_a_cutoff_are_purged_with_their_waiting_callers
         [-2]
     );
     assert!(store.purge_created_before(cutoff).is_empty());
+
+    assert!(store.purge_process("{urn:test}other-1").is_empty());
+    let purged = store.purge_process(PID);
+    assert_eq!(
+        purged.iter().map(|purged| purged.id).collect::<Vec<_>>(),
+        [-2]
+    );
+    assert_eq!(store.find_route("orders", "b").await.unwrap(), None);
 }
