@@ -127,6 +127,9 @@ pub struct EngineConfig {
     /// How long a request-response invoke waits for its outcome, whatever the transport,
     /// before it fails and its failure handling applies.
     pub invoke_timeout_ms: u64,
+    /// How long an instance of an in-memory process lives, from its creation; then it is
+    /// purged.
+    pub in_memory_instance_ttl_ms: u64,
 }
 
 impl Default for EngineConfig {
@@ -134,6 +137,7 @@ impl Default for EngineConfig {
         Self {
             threads: 0,
             invoke_timeout_ms: 300_000,
+            in_memory_instance_ttl_ms: 600_000,
         }
     }
 }
@@ -398,6 +402,9 @@ impl Configuration {
         if self.amqp.url.as_deref().is_some_and(str::is_empty) {
             problems.push("amqp.url must name a broker, or be left out to turn AMQP off".into());
         }
+        if self.engine.in_memory_instance_ttl_ms == 0 {
+            problems.push("engine.in-memory-instance-ttl-ms must be positive".into());
+        }
         if self.dehydration.enabled && self.dehydration.check_interval_ms == 0 {
             problems.push("dehydration.check-interval-ms must be positive".into());
         }
@@ -496,10 +503,11 @@ mod tests {
         configuration.server.host = "not a host".into();
         configuration.store.synchronous = "sometimes".into();
         configuration.server.max_body_bytes = 0;
+        configuration.engine.in_memory_instance_ttl_ms = 0;
         let Err(Error::Invalid(problems)) = configuration.validate() else {
             panic!()
         };
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems.len(), 4, "{problems:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `baton serve`: opens the store, starts the engine, installs the deployments, resumes the
 //! instances that were running, and serves SOAP/HTTP (and the [`admin`] API), and the queues
-//! of services bound to AMQP when `[amqp]` names a broker, until shut down.
+//! of services bound to AMQP when `[amqp]` names a broker, until shut down; meanwhile it
+//! purges in-memory instances that outlive their time to live.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -110,6 +111,8 @@ pub async fn run(
         processes = engine.services().registry.processes().len(),
         "Ready"
     );
+    let purging = (engine.clone(), shutdown.clone());
+    actix::spawn(async move { purging.0.purge_in_memory_instances(purging.1).await });
     if config.deploy.poll_interval_ms > 0 {
         let interval = Duration::from_millis(config.deploy.poll_interval_ms);
         actix::spawn(deployer.poll(interval, shutdown.clone()));

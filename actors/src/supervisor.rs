@@ -307,6 +307,21 @@ impl<E: Entity, K: Keeper<E>> Handler<Stats> for Supervisor<E, K> {
     }
 }
 
+/// Drops an entity from memory without loading it: see [`SupervisorHandle::forget`].
+struct Forget<K>(K);
+
+impl<K: 'static> Message for Forget<K> {
+    type Result = ();
+}
+
+impl<E: Entity, K: Keeper<E>> Handler<Forget<E::Key>> for Supervisor<E, K> {
+    type Result = ();
+
+    fn handle(&mut self, Forget(key): Forget<E::Key>, _: &mut Context<Self>) {
+        self.forget(&key);
+    }
+}
+
 struct Shutdown;
 
 impl Message for Shutdown {
@@ -363,6 +378,13 @@ impl<E: Entity, K: Keeper<E>> SupervisorHandle<E, K> {
 
     pub async fn stats(&self) -> Result<SupervisorStats, Error> {
         self.addr.send(Stats).await.map_err(|_| Error::Stopped)
+    }
+
+    /// Drops the entity `key` from memory, if it is there, once it has handled the messages
+    /// already given to it; the next message for `key` loads it from storage again. For an
+    /// entity whose stored state is gone, so that it ends now.
+    pub fn forget(&self, key: E::Key) {
+        self.addr.do_send(Forget(key));
     }
 
     /// Stops the supervisor and its entities; their state is in storage already.

@@ -191,6 +191,25 @@ async fn a_finished_entity_leaves_memory() {
 }
 
 #[actix::test]
+async fn a_forgotten_entity_handles_what_it_was_given_then_comes_back_from_storage() {
+    let storage = Storage::default();
+    let supervisor = start(&storage, DehydrationPolicy::disabled());
+    supervisor
+        .spawn(5, counter(5, &storage), Op::Add(1))
+        .await
+        .unwrap();
+    let given = supervisor.send(5, Op::Add(1));
+    let (given, ()) = futures::join!(given, async { supervisor.forget(5) });
+    assert_eq!(given, Ok(2));
+    assert_eq!(supervisor.stats().await.unwrap().running, 0);
+    storage.values.lock().unwrap().remove(&5);
+    assert_eq!(
+        supervisor.send(5, Op::Add(1)).await,
+        Err(Error::Hydration("no counter 5".into()))
+    );
+}
+
+#[actix::test]
 async fn idle_entities_beyond_max_count_are_evicted_and_come_back() {
     let storage = Storage::default();
     let policy = DehydrationPolicy {

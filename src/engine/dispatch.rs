@@ -133,7 +133,10 @@ impl Dispatcher for Engine {
                 &fault,
             )),
             Err(
-                error @ (Error::NoInstance { .. } | Error::Correlation(_) | Error::NotActive(_)),
+                error @ (Error::NoInstance { .. }
+                | Error::NoInMemoryInstance { .. }
+                | Error::Correlation(_)
+                | Error::NotActive(_)),
             ) => sender_fault(error.to_string()),
             Err(error @ (Error::ReplyTimeout(_) | Error::NoReply)) => Response::Fault(SoapFault {
                 code: FaultCode::Receiver,

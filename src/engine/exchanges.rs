@@ -1,7 +1,8 @@
 //! Inbound request-response exchanges waiting for their reply. The caller's transport future
 //! waits on a channel kept here under the exchange's id; the instance's `<reply>` (carried
-//! out after its step is committed) completes it. Nothing here is persisted: after a
-//! restart the callers are gone, and replies to them are dropped.
+//! out after its step is committed) completes it, or the engine abandons it when the
+//! instance is gone for good. Nothing here is persisted: after a restart the callers are
+//! gone, and replies to them are dropped.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -11,9 +12,21 @@ use tokio::sync::oneshot;
 use crate::runtime::step::ReplyOutcome;
 use crate::runtime::ExchangeId;
 
+/// Why an exchange will never get its reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Abandoned {
+    #[error("in-memory instance {instance} was purged {ttl_ms} ms after its creation ([engine] in-memory-instance-ttl-ms) without replying")]
+    Purged { instance: i64, ttl_ms: u64 },
+    #[error("in-memory instance {instance} was dropped without replying: its process version {pid} was undeployed")]
+    Undeployed { instance: i64, pid: String },
+}
+
+/// What a caller waiting on an exchange gets.
+pub type Answer = Result<ReplyOutcome, Abandoned>;
+
 /// The open inbound exchanges of this server.
 pub struct Exchanges {
-    waiting: DashMap<ExchangeId, oneshot::Sender<ReplyOutcome>>,
+    waiting: DashMap<ExchangeId, oneshot::Sender<Answer>>,
     /// Distinguishes this run's exchange ids from earlier runs' ones kept in instance state.
     boot: String,
     counter: AtomicU64,
@@ -33,7 +46,7 @@ impl Exchanges {
     }
 
     /// Opens an exchange: its id, and the channel its reply arrives on.
-    pub fn open(&self) -> (ExchangeId, oneshot::Receiver<ReplyOutcome>) {
+    pub fn open(&self) -> (ExchangeId, oneshot::Receiver<Answer>) {
         let id = format!(
             "in-{}-{}",
             self.boot,
@@ -46,8 +59,17 @@ impl Exchanges {
 
     /// Delivers a reply; false when nobody waits for it any more.
     pub fn complete(&self, id: &str, outcome: ReplyOutcome) -> bool {
+        self.answer(id, Ok(outcome))
+    }
+
+    /// Tells the caller of exchange `id`, if it still waits, that no reply will come.
+    pub fn abandon(&self, id: &str, why: Abandoned) -> bool {
+        self.answer(id, Err(why))
+    }
+
+    fn answer(&self, id: &str, answer: Answer) -> bool {
         match self.waiting.remove(id) {
-            Some((_, sender)) => sender.send(outcome).is_ok(),
+            Some((_, sender)) => sender.send(answer).is_ok(),
             None => false,
         }
     }

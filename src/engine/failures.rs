@@ -95,7 +95,8 @@ impl Engine {
     ) -> Result<(String, std::sync::Arc<super::ProcessRuntime>, InstanceState), FailureError> {
         let services = self.services();
         let record = services
-            .store
+            .instances
+            .of_instance(instance)
             .load_instance(instance)
             .await?
             .ok_or(FailureError::NoInstance(instance))?;

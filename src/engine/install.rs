@@ -180,7 +180,7 @@ impl Engine {
     }
 
     /// Removes a version: its endpoints are withdrawn and its actors stopped. Its instances'
-    /// state stays in the store.
+    /// state stays in the store; in-memory instances are dropped.
     pub fn uninstall(&self, pid: &str) {
         let registry = &self.services().registry;
         for path in registry.remove_endpoints(pid) {
@@ -188,6 +188,9 @@ impl Engine {
         }
         if let Some(process) = registry.remove_process(pid) {
             process.supervisor().shutdown();
+            if process.in_memory() {
+                self.drop_in_memory_instances(pid);
+            }
             tracing::info!(%pid, "Process version removed");
         }
     }

@@ -4,6 +4,10 @@
 //! its jobs to the scheduler. A delivery of a due job commits the job's deletion with the
 //! step, so the job runs once. If the commit fails the instance's memory is no longer
 //! trusted: the supervisor drops it and the next message reloads it from the store.
+//!
+//! The store is the one its process version's instances live in (see [`super::stores`]):
+//! an in-memory instance commits to the memory store, so evicting it from its actor (idle,
+//! under the dehydration policy) loses nothing, and the next message loads it from there.
 
 use std::sync::Arc;
 
@@ -137,7 +141,7 @@ impl Entity for InstanceEntity {
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
         async move {
-            match services.store.commit(commit).await {
+            match services.instances.of(&process).commit(commit).await {
                 Ok(_) => {
                     services.scheduler.committed(changes);
                     services.perform(id, &process, output.actions);
@@ -178,7 +182,8 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
         let (process, services) = (self.process.clone(), self.services.clone());
         async move {
             let record = services
-                .store
+                .instances
+                .of(&process)
                 .load_instance(id)
                 .await
                 .map_err(|error| error.to_string())?
@@ -207,9 +212,10 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
     }
 
     fn failed(&self, id: i64, reason: String) -> LocalBoxFuture<'static, ()> {
-        let services = self.services.clone();
+        let (process, services) = (self.process.clone(), self.services.clone());
         async move {
-            if let Err(error) = services.store.mark_failed(id, &reason).await {
+            let store = services.instances.of(&process);
+            if let Err(error) = store.mark_failed(id, &reason).await {
                 tracing::error!(instance = id, %error, "Could not record the instance's failure");
             }
         }

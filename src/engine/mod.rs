@@ -1,10 +1,11 @@
 //! The engine: runs deployed processes as actors and connects them to the transports.
 //!
 //! [`Engine`] is what the `baton serve` command builds and what transports dispatch to. It
-//! owns the [`Services`] every actor shares: the store, the outbound [`Transports`], the
-//! [`Registry`] of deployed versions and endpoints, and the inbound [`Exchanges`] awaiting
-//! replies. A message for a provided service is routed by correlation to a waiting instance,
-//! or creates one; its reply (if the operation has one) comes back through the exchange.
+//! owns the [`Services`] every actor shares: the store, the stores instances live in, the
+//! outbound [`Transports`], the [`Registry`] of deployed versions and endpoints, and the
+//! inbound [`Exchanges`] awaiting replies. A message for a provided service is routed by
+//! correlation to a waiting instance, or creates one; its reply (if the operation has one)
+//! comes back through the exchange.
 //!
 //! Work due later is a job in the store's job table, committed with the step that schedules
 //! it: a timer (wait, onAlarm, a retry delay) or the time-out of a request-response invoke
@@ -18,6 +19,8 @@
 //! # Layout
 //! - [`process`]: a deployed process version at run time.
 //! - [`instance`]: an instance as a supervised entity; commit, then act.
+//! - [`stores`]: where instances live: the durable store, or memory for in-memory processes.
+//! - [`purge`]: in-memory instances purged after their time to live.
 //! - [`journal`]: the message exchanges each step records.
 //! - [`jobs`]: the jobs each step runs, cancels and schedules.
 //! - [`scheduler`]: runs due jobs.
@@ -42,10 +45,11 @@ pub mod journal;
 pub mod partner;
 pub mod peer;
 pub mod process;
+pub mod purge;
 pub mod registry;
 pub mod scheduler;
+pub mod stores;
 
-use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -55,12 +59,13 @@ use baton_transports::http::HttpClient;
 use baton_transports::Transports;
 use futures::StreamExt;
 
-pub use exchanges::Exchanges;
+pub use exchanges::{Abandoned, Exchanges};
 pub use failures::{FailedActivity, FailureError};
 pub use install::InstallError;
 pub use process::{ProcessRuntime, VersionState};
 pub use registry::{Registry, ServiceEndpoint};
 pub use scheduler::Scheduler;
+pub use stores::{InstanceStore, InstanceStores};
 
 use self::instance::{Delivery, InstanceEntity, StepError};
 use self::partner::Call;
@@ -80,6 +85,12 @@ pub enum Error {
     NoProcess(String),
     #[error("no instance of {process} correlates with this '{operation}' message, and the operation does not create instances")]
     NoInstance { process: String, operation: String },
+    #[error("no instance of {process} correlates with this '{operation}' message, and the operation does not create instances; instances of this in-memory process live in memory only: they are purged {ttl_ms} ms after their creation and lost on a restart")]
+    NoInMemoryInstance {
+        process: String,
+        operation: String,
+        ttl_ms: u64,
+    },
     #[error("process {0} is not active: it takes no new instances")]
     NotActive(String),
     #[error("the message's correlation values cannot be read: {0}")]
@@ -94,6 +105,8 @@ pub enum Error {
     ReplyTimeout(Duration),
     #[error("the instance ended without replying")]
     NoReply,
+    #[error(transparent)]
+    Abandoned(#[from] Abandoned),
 }
 
 /// Milliseconds since the Unix epoch, the machine's clock.
@@ -106,7 +119,11 @@ pub fn now_ms() -> i64 {
 
 /// What every actor of the engine shares.
 pub struct Services {
+    /// The durable store: deployments, process versions, and the instances of durable
+    /// process versions.
     pub store: Arc<dyn Store>,
+    /// Where instances live, durable or in memory.
+    pub instances: InstanceStores,
     /// Outbound SOAP/HTTP, and AMQP when configured; peer-to-peer calls go through `peers`.
     pub transports: Transports,
     pub registry: Registry,
@@ -119,8 +136,6 @@ pub struct Services {
     pub extensions: Extensions,
     base_url: OnceLock<String>,
     ready: AtomicBool,
-    /// Instance ids reserved in the store and not handed out yet.
-    ids: tokio::sync::Mutex<Range<i64>>,
     /// The threads process versions run on, taken in turn.
     arbiters: Vec<actix::Arbiter>,
     next_arbiter: AtomicUsize,
@@ -128,9 +143,6 @@ pub struct Services {
 
 /// How many instances recovery resumes at once.
 const RECOVERY_CONCURRENCY: usize = 64;
-
-/// How many instance ids are reserved at a time.
-const ID_BLOCK: u32 = 256;
 
 impl Services {
     /// `http://host:port` of this server, once it listens.
@@ -259,6 +271,11 @@ impl Services {
             None if process.instantiating.contains(&key) => {
                 self.create_instance(&process, inbound).await
             }
+            None if process.in_memory() => Err(Error::NoInMemoryInstance {
+                process: process.name.to_string(),
+                operation: operation.to_owned(),
+                ttl_ms: self.config.engine.in_memory_instance_ttl_ms,
+            }),
             None => Err(Error::NoInstance {
                 process: process.name.to_string(),
                 operation: operation.to_owned(),
@@ -273,7 +290,8 @@ impl Services {
         let Some(reply) = reply else { return Ok(None) };
         let timeout = Duration::from_millis(self.config.server.reply_timeout_ms);
         match tokio::time::timeout(timeout, reply).await {
-            Ok(Ok(outcome)) => Ok(Some(outcome)),
+            Ok(Ok(Ok(outcome))) => Ok(Some(outcome)),
+            Ok(Ok(Err(abandoned))) => Err(Error::Abandoned(abandoned)),
             Ok(Err(_)) => Err(Error::NoReply),
             Err(_) => {
                 if let Some(exchange) = &exchange {
@@ -284,7 +302,9 @@ impl Services {
         }
     }
 
-    /// The instance (pid, id) a message correlates with, if any.
+    /// The instance (pid, id) a message correlates with, if any: its route is looked up in
+    /// the stores of every version of the process (a message for the active version may be
+    /// for an instance of an older one).
     async fn correlate(
         &self,
         process: &ProcessRuntime,
@@ -300,29 +320,20 @@ impl Services {
         };
         let kind = VariableKind::Message(message_type);
         let name = process.name.to_string();
+        let versions = self.registry.versions_of(&process.name);
+        let stores = self.instances.of_versions(&versions);
         for set in sets {
             let set = compiled.model.correlation_set(*set);
             let values = correlation::values(compiled, &kind, message, &set.properties)
                 .map_err(|fault| Error::Correlation(fault.reason))?;
-            if let Some(owner) = self
-                .store
-                .find_route(&name, &route_key(&set.name, &values))
-                .await?
-            {
-                return Ok(Some((owner.pid, owner.instance)));
+            let key = route_key(&set.name, &values);
+            for store in &stores {
+                if let Some(owner) = store.find_route(&name, &key).await? {
+                    return Ok(Some((owner.pid, owner.instance)));
+                }
             }
         }
         Ok(None)
-    }
-
-    /// A fresh instance id, from the block reserved in the store.
-    async fn next_instance_id(&self) -> Result<i64, Error> {
-        let mut ids = self.ids.lock().await;
-        if ids.is_empty() {
-            let first = self.store.reserve_instance_ids(ID_BLOCK).await?;
-            *ids = first..first + i64::from(ID_BLOCK);
-        }
-        Ok(ids.next().expect("the block was just filled"))
     }
 
     async fn create_instance(
@@ -333,7 +344,7 @@ impl Services {
         if process.state() != VersionState::Active {
             return Err(Error::NotActive(process.pid.clone()));
         }
-        let id = self.next_instance_id().await?;
+        let id = self.instances.of(process).next_id().await?;
         let entity = InstanceEntity::new(id, process.clone(), self.clone());
         tracing::debug!(instance = id, pid = %process.pid, "Instance created");
         Ok(process
@@ -365,6 +376,7 @@ impl Engine {
             peer: None,
         };
         let services = Services {
+            instances: InstanceStores::new(store.clone()),
             store,
             transports,
             registry: Registry::default(),
@@ -373,7 +385,6 @@ impl Engine {
             scheduler: Scheduler::new(),
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),
-            ids: tokio::sync::Mutex::new(0..0),
             arbiters: (0..config.engine.thread_count())
                 .map(|_| actix::Arbiter::new())
                 .collect(),

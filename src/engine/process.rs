@@ -84,6 +84,11 @@ impl ProcessRuntime {
         }
     }
 
+    /// Whether its instances live in memory only (deploy.xml `<in-memory>true</in-memory>`).
+    pub fn in_memory(&self) -> bool {
+        self.deployment.in_memory
+    }
+
     pub fn set_state(&self, state: VersionState) {
         self.state.store(state as u8, Ordering::Release);
     }

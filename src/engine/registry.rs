@@ -69,6 +69,15 @@ impl Registry {
         self.processes.iter().map(|entry| entry.clone()).collect()
     }
 
+    /// The deployed versions of process `name`.
+    pub fn versions_of(&self, name: &QName) -> Vec<Arc<ProcessRuntime>> {
+        self.processes
+            .iter()
+            .filter(|entry| entry.name == *name)
+            .map(|entry| entry.clone())
+            .collect()
+    }
+
     pub fn add_process(&self, process: Arc<ProcessRuntime>) {
         self.processes.insert(process.pid.clone(), process);
     }

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::instance::StepError;
 use super::{jobs, now_ms, Error, Services};
-use crate::store::{Job, JobKey};
+use crate::store::{Job, JobKey, Store};
 
 /// How far ahead the scheduler holds jobs in memory, in milliseconds.
 pub const WINDOW_MS: i64 = 60_000;
@@ -227,7 +227,22 @@ async fn run(
 /// Loads the jobs due within the window into `queue`; when to load again.
 async fn load(services: &Services, queue: &mut Queue, now: i64) -> i64 {
     let until = now + WINDOW_MS;
-    match services.store.due_jobs(until, LOAD_LIMIT).await {
+    let loaded = match services.store.due_jobs(until, LOAD_LIMIT).await {
+        Ok(mut due) => {
+            // In-memory instances keep their jobs in the memory store, read at once.
+            let volatile = services
+                .instances
+                .memory()
+                .due_jobs(until, LOAD_LIMIT)
+                .await;
+            due.extend(volatile.unwrap_or_default());
+            due.sort_by_key(|job| job.due_ms);
+            due.truncate(LOAD_LIMIT as usize);
+            Ok(due)
+        }
+        Err(error) => Err(error),
+    };
+    match loaded {
         Ok(due) => {
             let full = due.len() >= LOAD_LIMIT as usize;
             queue.horizon = match (full, due.last()) {

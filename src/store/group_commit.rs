@@ -8,6 +8,13 @@
 //! throughput is then bounded by batches per second rather than by single-row commits per
 //! second. When the transaction itself fails (the database is gone), every step of the batch
 //! is answered with [`Error::Unavailable`] and nothing of it is stored.
+//!
+//! The writer counts what it did in [`CommitStats`], which
+//! [`Store::commit_stats`](super::Store::commit_stats) reads: steps per transaction is how
+//! much grouping saves.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
@@ -27,16 +34,67 @@ pub(crate) trait Batch: Send + Sync + 'static {
 
 type Pending = (StepCommit, oneshot::Sender<Result<i64>>);
 
+/// What a store's step commits did since it was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    /// Steps stored.
+    pub steps: u64,
+    /// Steps refused and rolled back alone (a stale revision, a route owned by another
+    /// instance, ...) while the rest of their transaction was stored.
+    pub refused: u64,
+    /// Transactions committed; each held one batch of steps, stored and refused ones.
+    pub transactions: u64,
+    /// Transactions that failed as a whole (the database was unavailable): none of their
+    /// steps was stored or counted above.
+    pub failed_transactions: u64,
+}
+
+/// The writer's running counts of [`CommitStats`].
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    steps: AtomicU64,
+    refused: AtomicU64,
+    transactions: AtomicU64,
+    failed_transactions: AtomicU64,
+}
+
+impl Counters {
+    /// Counts a committed transaction and its steps' outcomes.
+    pub(crate) fn committed(&self, outcomes: &[Result<i64>]) {
+        let stored = outcomes.iter().filter(|outcome| outcome.is_ok()).count() as u64;
+        self.steps.fetch_add(stored, Ordering::Relaxed);
+        self.refused
+            .fetch_add(outcomes.len() as u64 - stored, Ordering::Relaxed);
+        self.transactions.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn failed(&self) {
+        self.failed_transactions.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stats(&self) -> CommitStats {
+        CommitStats {
+            steps: self.steps.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+            transactions: self.transactions.load(Ordering::Relaxed),
+            failed_transactions: self.failed_transactions.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The handle on the writer task.
 #[derive(Debug, Clone)]
 pub(crate) struct Writer {
     queue: mpsc::UnboundedSender<Pending>,
+    counters: Arc<Counters>,
 }
 
 impl Writer {
     /// Starts the writer task of `batch` on the current runtime.
     pub(crate) fn start(batch: impl Batch) -> Self {
         let (queue, mut waiting) = mpsc::unbounded_channel::<Pending>();
+        let counters = Arc::new(Counters::default());
+        let counting = counters.clone();
         tokio::spawn(async move {
             let mut steps = Vec::with_capacity(MAX_BATCH);
             let mut replies = Vec::with_capacity(MAX_BATCH);
@@ -54,11 +112,13 @@ impl Writer {
                 }
                 match batch.apply(&steps).await {
                     Ok(outcomes) => {
+                        counting.committed(&outcomes);
                         for (reply, outcome) in replies.drain(..).zip(outcomes) {
                             let _ = reply.send(outcome);
                         }
                     }
                     Err(error) => {
+                        counting.failed();
                         let message = match error {
                             Error::Unavailable(message) => message,
                             other => other.to_string(),
@@ -71,7 +131,12 @@ impl Writer {
                 steps.clear();
             }
         });
-        Self { queue }
+        Self { queue, counters }
+    }
+
+    /// What the writer did so far.
+    pub(crate) fn stats(&self) -> CommitStats {
+        self.counters.stats()
     }
 
     /// Commits `step` (with whatever else is waiting) and returns the instance's new revision.

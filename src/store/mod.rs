@@ -7,7 +7,9 @@
 //! A [`Datasource`] names one by URL and opens it. Each backend keeps its SQL (the dialects
 //! differ) in one module per table, with its schema in `dbscripts/<database>.sql`; what is
 //! the same for all lives here: the records, the errors, the time columns, the schema
-//! versions, the pool settings and the group-commit writer.
+//! versions, the pool settings and the group-commit writer. [`MemoryStore`] implements the
+//! same trait in memory, for the instances of in-memory process versions, which never touch
+//! a database.
 //!
 //! A state-machine step of an instance produces one [`StepCommit`], written in a single
 //! transaction: the instance's new state (optimistic on its revision), the correlation routes
@@ -27,6 +29,7 @@
 mod datasource;
 mod error;
 mod group_commit;
+pub mod memory;
 pub mod mysql;
 mod pool;
 pub mod postgres;
@@ -42,6 +45,8 @@ use futures::future::BoxFuture;
 
 pub use datasource::{Backend, Datasource};
 pub use error::{Error, Result};
+pub use group_commit::CommitStats;
+pub use memory::{MemoryStore, PurgedInstance};
 pub use mysql::MySqlStore;
 pub use pool::PoolSettings;
 pub use postgres::PostgresStore;
@@ -121,6 +126,10 @@ pub trait Store: Send + Sync + 'static {
     /// [`Error::JobGone`] if the job the step runs is no longer stored, and
     /// [`Error::NotFound`] if the instance does not exist.
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>>;
+
+    /// What [`Store::commit`] did since the store was opened: steps stored and refused, and
+    /// the transactions that held them (several steps share one when they commit together).
+    fn commit_stats(&self) -> CommitStats;
 
     /// The instance owning the route `key` of `process`, if any, with its process version.
     fn find_route<'a>(
@@ -224,6 +233,10 @@ macro_rules! server_store {
 
             fn commit(&self, step: $crate::store::StepCommit) -> ::futures::future::BoxFuture<'_, $crate::store::Result<i64>> {
                 Box::pin(self.steps.commit(step))
+            }
+
+            fn commit_stats(&self) -> $crate::store::CommitStats {
+                self.steps.stats()
             }
 
             fn find_route<'a>(

@@ -127,6 +127,34 @@ impl Dirs {
         baton::store::Datasource::new(url).open().await
     }
 
+    /// How many rows the table `table` of the server's database holds, counted in SQL.
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        let query = format!("SELECT COUNT(*) FROM {table}");
+        match &self.store_url {
+            Some(url) if url.starts_with("postgres") => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let count = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                count
+            }
+            Some(url) => {
+                let pool = sqlx::MySqlPool::connect(url).await.unwrap();
+                let count = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                count
+            }
+            None => {
+                let file = self.data().join("baton.db");
+                let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", file.display()))
+                    .await
+                    .unwrap();
+                let count = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                count
+            }
+        }
+    }
+
     /// The folder holding the others; the `baton` command runs there.
     pub fn root(&self) -> &Path {
         self.root.path()

@@ -34,9 +34,9 @@ use sqlx::sqlite::{
 use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
 use super::{
-    DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter, InstanceRecord,
-    InstanceSummary, Job, JobKind, ProcessRecord, ProcessState, Result, RouteKey, RouteOwner,
-    StepCommit, Store,
+    CommitStats, DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter,
+    InstanceRecord, InstanceSummary, Job, JobKind, ProcessRecord, ProcessState, Result, RouteKey,
+    RouteOwner, StepCommit, Store,
 };
 
 /// The migration scripts, the first creating the schema.
@@ -273,6 +273,10 @@ impl Store for SqliteStore {
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
         Box::pin(self.steps.commit(step))
+    }
+
+    fn commit_stats(&self) -> CommitStats {
+        self.steps.stats()
     }
 
     fn find_route<'a>(

@@ -1,0 +1,103 @@
+//! Where instances live: in the durable store, or, for the versions of in-memory processes
+//! (deploy.xml `<in-memory>true</in-memory>`), in a [`MemoryStore`]. The engine picks the
+//! store of each process version, or for an instance id alone the store whose ids it
+//! carries, and then does the same for both: step commits, loads, routes and exchanges go
+//! through the [`Store`] trait. Deployments and process versions are always durable.
+//!
+//! Instance ids are taken from blocks reserved in each store, so a new instance costs no
+//! round trip to the database; the memory store's ids are negative and never collide with a
+//! database's.
+
+use std::ops::{Deref, Range};
+use std::sync::Arc;
+
+use super::process::ProcessRuntime;
+use crate::store::{self, MemoryStore, Store};
+
+/// How many instance ids are reserved at a time.
+const ID_BLOCK: u32 = 256;
+
+/// A store instances live in, with the instance ids reserved there and not handed out yet.
+pub struct InstanceStore {
+    store: Arc<dyn Store>,
+    ids: tokio::sync::Mutex<Range<i64>>,
+}
+
+impl InstanceStore {
+    fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            ids: tokio::sync::Mutex::new(0..0),
+        }
+    }
+
+    /// A fresh instance id, from the block reserved in the store.
+    pub async fn next_id(&self) -> store::Result<i64> {
+        let mut ids = self.ids.lock().await;
+        if ids.is_empty() {
+            let first = self.store.reserve_instance_ids(ID_BLOCK).await?;
+            *ids = first..first + i64::from(ID_BLOCK);
+        }
+        Ok(ids.next().expect("the block was just filled"))
+    }
+}
+
+impl Deref for InstanceStore {
+    type Target = dyn Store;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.store
+    }
+}
+
+/// The durable store and the memory store, as stores of instances.
+pub struct InstanceStores {
+    durable: InstanceStore,
+    memory: InstanceStore,
+    in_memory: Arc<MemoryStore>,
+}
+
+impl InstanceStores {
+    /// The stores of instances of durable processes (`durable`) and of in-memory ones (a new,
+    /// empty memory store).
+    pub fn new(durable: Arc<dyn Store>) -> Self {
+        let in_memory = Arc::new(MemoryStore::new());
+        Self {
+            durable: InstanceStore::new(durable),
+            memory: InstanceStore::new(in_memory.clone()),
+            in_memory,
+        }
+    }
+
+    /// Where the instances of `process` live.
+    pub fn of(&self, process: &ProcessRuntime) -> &InstanceStore {
+        match process.in_memory() {
+            true => &self.memory,
+            false => &self.durable,
+        }
+    }
+
+    /// Where instance `id` lives.
+    pub fn of_instance(&self, id: i64) -> &InstanceStore {
+        match MemoryStore::holds(id) {
+            true => &self.memory,
+            false => &self.durable,
+        }
+    }
+
+    /// Where the instances of `versions` (the versions of one process) live, in-memory ones
+    /// first: each store once, and no store that none of them uses.
+    pub fn of_versions(&self, versions: &[Arc<ProcessRuntime>]) -> Vec<&InstanceStore> {
+        let in_memory = versions.iter().any(|version| version.in_memory());
+        let durable = versions.iter().any(|version| !version.in_memory());
+        [(in_memory, &self.memory), (durable, &self.durable)]
+            .into_iter()
+            .filter_map(|(used, store)| used.then_some(store))
+            .collect()
+    }
+
+    /// The memory store of in-memory processes' instances.
+    pub fn memory(&self) -> &MemoryStore {
+        &self.in_memory
+    }
+}
