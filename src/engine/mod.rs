@@ -17,6 +17,7 @@
 //! - [`failures`]: failed activities waiting for an operator, listed and settled.
 //! - [`dispatch`]: the transports' [`baton_transports::Dispatcher`], and WSDL publication.
 //! - [`install`]: turning a compiled unit into running process versions.
+//! - [`routing`]: how an invoking partner link's calls travel, as deploy.xml sets it.
 //! - [`registry`], [`exchanges`]: shared maps.
 
 pub mod binding;
@@ -31,6 +32,7 @@ pub mod partner;
 pub mod peer;
 pub mod process;
 pub mod registry;
+pub mod routing;
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
