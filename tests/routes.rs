@@ -189,6 +189,7 @@ async fn async_pair_runs_over_amqp_by_amqp_endpoint_references() {
     ];
     let sample = repo().join("samples/AsyncPair");
     deploy(&dirs, &server, &sample, "AsyncPair", &files);
+    server.await_log(&["serving over AMQP", "services=2"]);
     order_round_trip(&server, "amqp-1").await;
     assert_called_via(&server, "amqp");
 
