@@ -209,6 +209,41 @@ async fn async_pair_runs_over_amqp_by_amqp_endpoint_references() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_links_transport_sends_calls_of_local_services_over_http() {
+    let dirs = Dirs::new();
+    let server = Server::start_with(&dirs, PARTNER_LOG).await;
+    let sample = repo().join("samples/AsyncPair");
+    let deploy_xml = std::fs::read_to_string(sample.join("deploy.xml")).unwrap();
+    let mut over_http = deploy_xml.clone();
+    for port in ["ServerPort", "CallbackPort"] {
+        let invoked = format!(
+            r#"port="{port}"/>
+    </invoke>"#
+        );
+        let linked = format!(
+            r#"port="{port}">{}</service>
+    </invoke>"#,
+            link_element(r#"transport="http""#)
+        );
+        over_http = over_http.replace(&invoked, &linked);
+    }
+    assert_eq!(
+        over_http.matches(r#"transport="http""#).count(),
+        2,
+        "{deploy_xml}"
+    );
+    deploy(
+        &dirs,
+        &server,
+        &sample,
+        "AsyncPair",
+        &[("deploy.xml", over_http)],
+    );
+    order_round_trip(&server, "linked-1").await;
+    assert_called_via(&server, "http");
+}
+
 /// What the test's HTTP partner does with a request.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Behaviour {
