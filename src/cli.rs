@@ -159,7 +159,8 @@ fn deploy(config: &Configuration, path: &Path, extensions: &Extensions) -> anyho
         crate::compiler::UnitSource::from_zip(path)
     }
     .with_context(|| format!("cannot read unit {}", path.display()))?;
-    match crate::compiler::compile_with(&source, extensions) {
+    let conf_dir = Some(config.deploy.conf_dir.as_path());
+    match crate::compiler::compile_for(&source, extensions, conf_dir) {
         Ok(unit) => {
             for warning in &unit.warnings {
                 eprintln!("{warning}");

@@ -159,6 +159,9 @@ pub struct DeployConfig {
     pub dir: PathBuf,
     /// 0 disables hot deployment.
     pub poll_interval_ms: u64,
+    /// The server's configuration directory, where deploy.xml's `conf:` endpoint references
+    /// are read; empty means the folder of the configuration file read (`conf` when none).
+    pub conf_dir: PathBuf,
 }
 
 impl Default for DeployConfig {
@@ -166,6 +169,7 @@ impl Default for DeployConfig {
         Self {
             dir: PathBuf::from("samples"),
             poll_interval_ms: 2_000,
+            conf_dir: PathBuf::new(),
         }
     }
 }
@@ -362,6 +366,14 @@ impl Configuration {
                         .unwrap_or_else(|| "environment".into()),
                     message: error.to_string(),
                 })?;
+        if configuration.deploy.conf_dir.as_os_str().is_empty() {
+            let folder = path.map(|path| path.parent().unwrap_or(Path::new("")));
+            configuration.deploy.conf_dir = match folder {
+                Some(folder) if folder.as_os_str().is_empty() => PathBuf::from("."),
+                Some(folder) => folder.to_owned(),
+                None => PathBuf::from("conf"),
+            };
+        }
         if let Some(dir) = &overrides.deploy_dir {
             configuration.deploy.dir = dir.clone();
         }
@@ -626,5 +638,17 @@ mod tests {
     fn unknown_keys_are_refused() {
         let error = toml::from_str::<Configuration>("[server]\nprot = 1\n").unwrap_err();
         assert!(error.to_string().contains("prot"), "{error}");
+    }
+
+    #[test]
+    fn the_configuration_directory_is_the_folder_of_the_file_read_unless_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("baton.toml");
+        std::fs::write(&file, "[server]\nport = 9\n").unwrap();
+        let loaded = Configuration::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(loaded.deploy.conf_dir, dir.path());
+        std::fs::write(&file, "[deploy]\nconf-dir = \"/etc/baton\"\n").unwrap();
+        let loaded = Configuration::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(loaded.deploy.conf_dir, Path::new("/etc/baton"));
     }
 }

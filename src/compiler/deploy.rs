@@ -4,15 +4,19 @@
 //! `<invoke>` for the cross-checks that [`super::validate`] makes once the processes and
 //! WSDL definitions are known.
 //!
-//! Every element of ODE's dd.xsd is read. One leniency: a `<process-events>` directly under
+//! Every element of ODE's dd.xsd is read, and inside a `<service>` WSO2's
+//! `<endpoint endpointReference>` (its file loaded by [`super::endpoints`]) and Baton's own
+//! `<link>` (namespace [`BATON_DEPLOY_NS`]: transport, time-out, retries and concurrent calls
+//! of a partner link). One leniency: a `<process-events>` directly under
 //! `<deploy>` (which dd.xsd does not allow, but ODE accepted) applies to the processes of the
 //! unit that have none of their own, with a warning.
 
 use super::diagnostics::Diagnostics;
+use super::endpoints::EndpointFiles;
 use super::xmlutil::XmlFile;
 use crate::model::{
-    Cleanup, CleanupOn, DeployDescriptor, EventsFilter, FailureHandling, InvokeBinding, Location,
-    ProcessDeployment, Provide, Schedule,
+    Cleanup, CleanupOn, DeployDescriptor, EndpointReference, EventsFilter, FailureHandling,
+    InvokeBinding, LinkSettings, LinkTransport, Location, ProcessDeployment, Provide, Schedule,
 };
 use crate::xml::{NodeId, QName};
 
@@ -30,6 +34,23 @@ const RULE: &str = "DD";
 /// ODE's activity recovery namespace, of an `<invoke>`'s `<failureHandling>`.
 const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
 
+/// WSO2 BPS's namespace of `<endpoint endpointReference>` inside a `<service>`.
+pub const WSO2_ENDPOINT_NS: &str = "http://wso2.org/bps/bpel/endpoint/config";
+
+/// Baton's namespace of `<link>` inside an `<invoke>`'s `<service>`.
+pub const BATON_DEPLOY_NS: &str = "urn:baton:deploy";
+
+/// What a `<service>` element says besides its name and port.
+struct ServiceElement {
+    name: QName,
+    port: String,
+    endpoint: Option<EndpointReference>,
+    /// WSO2's `<mex-timeout value>` in milliseconds.
+    mex_timeout_ms: Option<u64>,
+    /// Baton's `<link>`, and where it was written.
+    link: Option<(NodeId, LinkSettings)>,
+}
+
 /// A parsed descriptor with the source locations of its parts.
 pub(crate) struct DeployFile {
     pub descriptor: DeployDescriptor,
@@ -46,8 +67,13 @@ pub(crate) struct ProcessSites {
     pub invokes: Vec<Location>,
 }
 
-/// Reads the descriptor; problems are reported and the offending parts left out.
-pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile {
+/// Reads the descriptor, loading the endpoint references it names from `endpoints`; problems
+/// are reported and the offending parts left out.
+pub(crate) fn read(
+    file: &XmlFile,
+    endpoints: EndpointFiles<'_>,
+    diagnostics: &mut Diagnostics,
+) -> DeployFile {
     let mut deploy = DeployFile {
         descriptor: DeployDescriptor::default(),
         sites: Vec::new(),
@@ -62,6 +88,7 @@ pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile 
     let mut reader = Reader {
         file,
         ns,
+        endpoints,
         diagnostics,
     };
     let mut unit_events = None;
@@ -96,6 +123,7 @@ pub(crate) fn read(file: &XmlFile, diagnostics: &mut Diagnostics) -> DeployFile 
 struct Reader<'a> {
     file: &'a XmlFile,
     ns: &'a str,
+    endpoints: EndpointFiles<'a>,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -196,12 +224,18 @@ impl Reader<'_> {
         let partner_link = file.required_attr(node, "partnerLink", "DD-PROVIDE", self.diagnostics);
         let service = self.service(node, "DD-PROVIDE");
         let enable_sharing = self.children(node, "enableSharing").next().is_some();
-        let (service, port) = service?;
+        let service = service?;
+        if let Some((link, _)) = service.link {
+            let message = "<link> says how a partner link's calls travel: it belongs in an \
+                           <invoke>'s <service>";
+            self.error(link, "DD-LINK", message.into());
+        }
         Some(Provide {
             partner_link: partner_link?.to_owned(),
-            service,
-            port,
+            service: service.name,
+            port: service.port,
             enable_sharing,
+            endpoint: service.endpoint,
         })
     }
 
@@ -223,20 +257,78 @@ impl Reader<'_> {
         let failure_handling = file
             .element_named(node, ACTIVITY_RECOVERY_NS, "failureHandling")
             .map(|f| self.failure_handling(f));
-        let (service, port) = self.service(node, "DD-INVOKE")?;
+        let service = self.service(node, "DD-INVOKE")?;
+        let (link_node, mut link) = service.link.unwrap_or((node, LinkSettings::default()));
+        match (service.mex_timeout_ms, link.timeout_ms) {
+            (Some(_), Some(_)) => {
+                let message = "the time-out is given twice: by <mex-timeout> and by \
+                               <link timeout-ms>; keep one";
+                self.error(link_node, "DD-LINK", message.into());
+            }
+            (Some(mex_timeout), None) => link.timeout_ms = Some(mex_timeout),
+            _ => {}
+        }
+        if link.transport == Some(LinkTransport::Peer) && !use_peer2peer {
+            let message = "transport=\"peer\" contradicts usePeer2Peer=\"false\"";
+            self.error(link_node, "DD-LINK", message.into());
+        }
+        if let Some(endpoint) = &service.endpoint {
+            self.check_endpoint_route(link_node, endpoint, use_peer2peer, link.transport);
+        }
         Some(InvokeBinding {
             partner_link: partner_link?.to_owned(),
-            service,
-            port,
+            service: service.name,
+            port: service.port,
             use_peer2peer,
             binding,
             failure_handling,
+            endpoint: service.endpoint,
+            link,
         })
     }
 
-    /// The `<service name port>` child of a `<provide>` or `<invoke>`. A prefixed port name,
-    /// which ODE tolerates, stands for its local part.
-    fn service(&mut self, node: NodeId, rule: &'static str) -> Option<(QName, String)> {
+    /// Whether an `<invoke>`'s endpoint reference can be reached as the partner link says:
+    /// a `local:` address only peer-to-peer, any other only by the transport of its scheme.
+    fn check_endpoint_route(
+        &mut self,
+        node: NodeId,
+        endpoint: &EndpointReference,
+        use_peer2peer: bool,
+        transport: Option<LinkTransport>,
+    ) {
+        let scheme = endpoint
+            .address
+            .split_once(':')
+            .map(|(scheme, _)| scheme.to_ascii_lowercase())
+            .unwrap_or_default();
+        let reached_by = match scheme.as_str() {
+            "local" => LinkTransport::Peer,
+            "amqp" | "amqps" => LinkTransport::Amqp,
+            _ => LinkTransport::Http,
+        };
+        let file = &endpoint.file;
+        if reached_by == LinkTransport::Peer && !use_peer2peer {
+            let message = format!(
+                "endpoint reference '{file}' has a local: address, which is reached only \
+                 peer-to-peer, but usePeer2Peer is false"
+            );
+            self.error(node, "DD-LINK", message);
+        }
+        if let Some(transport) = transport.filter(|&transport| transport != reached_by) {
+            let message = format!(
+                "endpoint reference '{file}' has the address {}, which transport=\"{}\" \
+                 cannot reach",
+                endpoint.address,
+                transport_name(transport)
+            );
+            self.error(node, "DD-LINK", message);
+        }
+    }
+
+    /// The `<service name port>` child of a `<provide>` or `<invoke>`, with its WSO2
+    /// `<endpoint>` (the reference loaded) and Baton `<link>`. A prefixed port name, which ODE
+    /// tolerates, stands for its local part.
+    fn service(&mut self, node: NodeId, rule: &'static str) -> Option<ServiceElement> {
         let file = self.file;
         let Some(service) = self.children(node, "service").next() else {
             let element = file.local_name(node);
@@ -249,7 +341,76 @@ impl Reader<'_> {
             .required_attr(service, "port", rule, self.diagnostics)?
             .trim();
         let port = port.split_once(':').map_or(port, |(_, local)| local);
-        Some((name?, port.to_owned()))
+        let mut element = ServiceElement {
+            name: name?,
+            port: port.to_owned(),
+            endpoint: None,
+            mex_timeout_ms: None,
+            link: None,
+        };
+        if let Some(endpoint) = file.element_named(service, WSO2_ENDPOINT_NS, "endpoint") {
+            let reference = file.required_attr(
+                endpoint,
+                "endpointReference",
+                "DD-ENDPOINT",
+                self.diagnostics,
+            );
+            if let Some(reference) = reference.map(str::trim) {
+                let at = file.location(endpoint);
+                element.endpoint = self.endpoints.load(reference, &at, self.diagnostics);
+            }
+            if let Some(timeout) = file.element_named(endpoint, WSO2_ENDPOINT_NS, "mex-timeout") {
+                element.mex_timeout_ms = self.positive(timeout, "value", "DD-ENDPOINT");
+            }
+        }
+        if let Some(link) = file.element_named(service, BATON_DEPLOY_NS, "link") {
+            element.link = Some((link, self.link(link)));
+        }
+        Some(element)
+    }
+
+    /// Baton's `<link transport timeout-ms retries max-concurrent-calls>`.
+    fn link(&mut self, node: NodeId) -> LinkSettings {
+        let file = self.file;
+        let transport = file.attr(node, "transport").and_then(|value| {
+            let transport = match value.trim() {
+                "peer" => Some(LinkTransport::Peer),
+                "http" => Some(LinkTransport::Http),
+                "amqp" => Some(LinkTransport::Amqp),
+                _ => None,
+            };
+            if transport.is_none() {
+                let message = format!("transport must be peer, http or amqp, not '{value}'");
+                self.error(node, "DD-LINK", message);
+            }
+            transport
+        });
+        let retries = file.attr(node, "retries").and_then(|value| {
+            value.trim().parse().ok().or_else(|| {
+                let message = format!("retries must be a non-negative integer, not '{value}'");
+                self.error(node, "DD-LINK", message);
+                None
+            })
+        });
+        let max_concurrent_calls = self.positive(node, "max-concurrent-calls", "DD-LINK");
+        LinkSettings {
+            transport,
+            timeout_ms: self.positive(node, "timeout-ms", "DD-LINK"),
+            retries: retries.unwrap_or(0),
+            max_concurrent_calls: max_concurrent_calls.map(|calls| calls as usize),
+        }
+    }
+
+    /// The attribute `name` of `node` as a positive integer, when present.
+    fn positive(&mut self, node: NodeId, name: &str, rule: &'static str) -> Option<u64> {
+        let file = self.file;
+        let value = file.attr(node, name)?;
+        let parsed = value.trim().parse().ok().filter(|&n: &u64| n > 0);
+        if parsed.is_none() {
+            let message = format!("{name} must be a positive integer, not '{value}'");
+            self.error(node, rule, message);
+        }
+        parsed
     }
 
     fn events(&mut self, node: NodeId) -> EventsFilter {
@@ -384,6 +545,15 @@ impl Reader<'_> {
                 format!("the extension {name} is not supported yet"),
             );
         }
+    }
+}
+
+/// The name of a transport as `<link transport>` writes it.
+fn transport_name(transport: LinkTransport) -> &'static str {
+    match transport {
+        LinkTransport::Peer => "peer",
+        LinkTransport::Http => "http",
+        LinkTransport::Amqp => "amqp",
     }
 }
 

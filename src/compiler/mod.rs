@@ -3,7 +3,7 @@
 //! or into [`Diagnostics`] listing every problem found.
 //!
 //! The steps, each in its own module:
-//! 1. [`deploy`] reads deploy.xml;
+//! 1. [`deploy`] reads deploy.xml, and [`endpoints`] the endpoint reference files it names;
 //!    Processes and WSDL documents written in the 2004 draft of WS-BPEL 2.0 are read as
 //!    the standard ([`dialect`]).
 //! 2. [`wsdl`] loads every .wsdl file of the unit and what it imports, and `bpel::imports`
@@ -22,6 +22,7 @@ mod default_binding;
 mod deploy;
 mod diagnostics;
 mod dialect;
+mod endpoints;
 mod source;
 mod stylesheets;
 mod validate;
@@ -29,6 +30,7 @@ mod wsdl;
 mod xmlutil;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use source::{SourceError, SourceLimits, UnitSource};
@@ -36,6 +38,7 @@ pub use source::{SourceError, SourceLimits, UnitSource};
 use crate::extension::Extensions;
 use crate::model::{Location, Unit};
 use deploy::{DeployFile, DEPLOY_XML};
+use endpoints::EndpointFiles;
 use xmlutil::XmlFile;
 
 /// Compiles a deployment unit for a server without extension bundles; see
@@ -44,12 +47,27 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
     compile_with(source, &Extensions::none())
 }
 
-/// Compiles a deployment unit for a server running `extensions`; on failure, every problem
-/// found (errors and warnings). The warnings of a unit that compiles are in
-/// [`Unit::warnings`].
+/// Compiles a deployment unit for a server running `extensions`, without a configuration
+/// directory (deploy.xml's `conf:` endpoint references are refused); see [`compile_for`].
 pub fn compile_with(source: &UnitSource, extensions: &Extensions) -> Result<Unit, Diagnostics> {
+    compile_for(source, extensions, None)
+}
+
+/// Compiles a deployment unit for a server running `extensions` whose configuration directory
+/// (where deploy.xml's `conf:` endpoint references are read) is `conf_dir`; on failure, every
+/// problem found (errors and warnings). The warnings of a unit that compiles are in
+/// [`Unit::warnings`].
+pub fn compile_for(
+    source: &UnitSource,
+    extensions: &Extensions,
+    conf_dir: Option<&Path>,
+) -> Result<Unit, Diagnostics> {
     let mut diagnostics = Diagnostics::default();
-    let deploy = read_descriptor(source, &mut diagnostics);
+    let endpoints = EndpointFiles {
+        unit: source,
+        conf_dir,
+    };
+    let deploy = read_descriptor(source, endpoints, &mut diagnostics);
     // The documents the processes import are read first, in import order, then the unit's
     // other WSDL documents: where two documents define one name differently, the first read
     // wins (see `wsdl`).
@@ -122,7 +140,11 @@ fn deployed_failure_handling(
     }
 }
 
-fn read_descriptor(source: &UnitSource, diagnostics: &mut Diagnostics) -> DeployFile {
+fn read_descriptor(
+    source: &UnitSource,
+    endpoints: EndpointFiles<'_>,
+    diagnostics: &mut Diagnostics,
+) -> DeployFile {
     let file = match source.file(DEPLOY_XML) {
         Some(bytes) => XmlFile::parse(DEPLOY_XML, bytes, diagnostics),
         None => {
@@ -135,7 +157,7 @@ fn read_descriptor(source: &UnitSource, diagnostics: &mut Diagnostics) -> Deploy
         }
     };
     match file {
-        Some(file) => deploy::read(&file, diagnostics),
+        Some(file) => deploy::read(&file, endpoints, diagnostics),
         None => DeployFile {
             descriptor: Default::default(),
             sites: Vec::new(),

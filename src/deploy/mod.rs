@@ -21,7 +21,7 @@ pub mod archive;
 pub mod scan;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -125,7 +125,9 @@ impl Deployer {
                     continue;
                 }
             };
-            let unit = match compile(&record.name, files, &self.engine.services().extensions) {
+            let services = self.engine.services();
+            let conf_dir = &services.config.deploy.conf_dir;
+            let unit = match compile(&record.name, files, &services.extensions, conf_dir) {
                 Ok(unit) => unit,
                 Err(error) => {
                     tracing::error!(version = record.version, %error, "Stored unit no longer compiles");
@@ -224,12 +226,14 @@ impl Deployer {
     async fn deploy(&mut self, source: UnitSource, checksum: String) -> Result<(), Error> {
         let name = source.name.clone();
         let files = source.files.clone();
-        let extensions = &self.engine.services().extensions;
-        let unit =
-            compiler::compile_with(&source, extensions).map_err(|diagnostics| Error::Invalid {
+        let services = self.engine.services();
+        let conf_dir = &services.config.deploy.conf_dir;
+        let unit = compiler::compile_for(&source, &services.extensions, Some(conf_dir)).map_err(
+            |diagnostics| Error::Invalid {
                 unit: name.clone(),
                 diagnostics: diagnostics.to_string(),
-            })?;
+            },
+        )?;
         for warning in &unit.warnings {
             tracing::warn!(unit = %name, "{warning}");
         }
@@ -363,18 +367,22 @@ impl Deployer {
     }
 }
 
-/// Compiles a unit from its files for a server running `extensions`.
+/// Compiles a unit from its files for a server running `extensions` with the configuration
+/// directory `conf_dir`.
 pub fn compile(
     name: &str,
     files: BTreeMap<String, Vec<u8>>,
     extensions: &Extensions,
+    conf_dir: &Path,
 ) -> Result<crate::model::Unit, Error> {
     let source = UnitSource::new(name, files).map_err(|error| Error::Unreadable {
         unit: name.to_owned(),
         message: error.to_string(),
     })?;
-    compiler::compile_with(&source, extensions).map_err(|diagnostics| Error::Invalid {
-        unit: name.to_owned(),
-        diagnostics: diagnostics.to_string(),
+    compiler::compile_for(&source, extensions, Some(conf_dir)).map_err(|diagnostics| {
+        Error::Invalid {
+            unit: name.to_owned(),
+            diagnostics: diagnostics.to_string(),
+        }
     })
 }

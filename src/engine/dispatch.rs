@@ -1,5 +1,6 @@
 //! The engine as the transports see it: a SOAP request for a path becomes a message for the
-//! service offered there; the process's reply or fault goes back as a SOAP response.
+//! service offered there; the process's reply or fault goes back as a SOAP response (a reply
+//! names the request's WS-Addressing MessageID in its RelatesTo).
 //! Also publishes each service's WSDL on `GET …?wsdl`, with its addresses rewritten to where
 //! this server offers it: its HTTP path here, or its AMQP queue (without credentials).
 //!
@@ -10,7 +11,7 @@ use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
-use super::{faults, Engine, Error};
+use super::{faults, routing, Engine, Error};
 use crate::runtime::step::ReplyOutcome;
 use crate::xml::{self, QName};
 
@@ -123,7 +124,7 @@ impl Dispatcher for Engine {
                 let body = binding::encode(layout, output, &reply, Direction::Output);
                 Response::Reply {
                     body: Bytes::from(body),
-                    headers: Bytes::new(),
+                    headers: routing::reply_headers(&request.headers),
                 }
             }
             Ok(Some(ReplyOutcome::Fault(fault))) => Response::Fault(faults::to_soap(

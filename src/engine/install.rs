@@ -16,6 +16,7 @@ use super::partner::PartnerLinkActor;
 use super::peer;
 use super::process::{pid, ProcessRuntime, VersionState};
 use super::registry::{service_alias, ServiceEndpoint};
+use super::routing::LinkRoute;
 use super::{Engine, Services};
 use crate::model::{PartnerLinkId, Unit};
 use crate::runtime::CompiledProcess;
@@ -108,12 +109,14 @@ impl Engine {
             let mut partner_endpoints = vec![None; partner_links];
             for invoke in &deployment.invokes {
                 if let Some(partner_link) = model.partner_link_named(&invoke.partner_link) {
-                    partner_endpoints[partner_link.index()] = unit
-                        .definitions
-                        .services
-                        .get(&invoke.service)
-                        .and_then(|s| s.ports.iter().find(|p| p.name == invoke.port))
-                        .and_then(|p| p.address.clone());
+                    let referenced = invoke.endpoint.as_ref().map(|e| e.address.clone());
+                    partner_endpoints[partner_link.index()] = referenced.or_else(|| {
+                        unit.definitions
+                            .services
+                            .get(&invoke.service)
+                            .and_then(|s| s.ports.iter().find(|p| p.name == invoke.port))
+                            .and_then(|p| p.address.clone())
+                    });
                 }
             }
             let state = if deployment.retired {
@@ -203,9 +206,11 @@ fn is_amqp(address: &str) -> bool {
         .is_some_and(|(scheme, _)| matches!(scheme.to_ascii_lowercase().as_str(), "amqp" | "amqps"))
 }
 
-/// The endpoints a process's `<provide>`s offer (pid filled in at registration). A port whose
-/// soap:address is an `amqp://` URL is served from that queue, and dispatched to at its
-/// `/services/{ServiceName}` alias.
+/// The endpoints a process's `<provide>`s offer (pid filled in at registration), at the
+/// address of the `<provide>`'s endpoint reference, else of its port's soap:address. An
+/// `amqp://` address is served from that queue, and dispatched to at its
+/// `/services/{ServiceName}` alias; of an `http(s)://` address only the path counts (the
+/// server listens where it is configured to); a `local:PATH` address serves at PATH.
 fn provided_endpoints(
     unit: &Unit,
     deployment: &crate::model::ProcessDeployment,
@@ -216,12 +221,14 @@ fn provided_endpoints(
         let Some(partner_link) = model.partner_link_named(&provide.partner_link) else {
             continue;
         };
-        let address = unit
-            .definitions
-            .services
-            .get(&provide.service)
-            .and_then(|s| s.ports.iter().find(|p| p.name == provide.port))
-            .and_then(|p| p.address.as_deref());
+        let referenced = provide.endpoint.as_ref().map(|e| e.address.as_str());
+        let address = referenced.or_else(|| {
+            unit.definitions
+                .services
+                .get(&provide.service)
+                .and_then(|s| s.ports.iter().find(|p| p.name == provide.port))
+                .and_then(|p| p.address.as_deref())
+        });
         let (path, amqp) = match address {
             Some(address) if is_amqp(address) => {
                 let amqp =
@@ -231,6 +238,9 @@ fn provided_endpoints(
                         source: Box::new(source),
                     })?;
                 (None, Some(amqp))
+            }
+            Some(address) if address.starts_with("local:") => {
+                (url_path(&address["local:".len()..]), None)
             }
             address => (address.and_then(url_path), None),
         };
@@ -275,6 +285,12 @@ fn start_actors(services: &Arc<Services>, process: &Arc<ProcessRuntime>) {
             .invokes
             .iter()
             .find(|i| i.partner_link == partner_link.name);
+        let my_service = process
+            .deployment
+            .provides
+            .iter()
+            .find(|p| p.partner_link == partner_link.name)
+            .map(|p| (p.service.clone(), p.port.clone()));
         let actor = PartnerLinkActor {
             services: services.clone(),
             partner_link: PartnerLinkId(index as u32),
@@ -283,6 +299,7 @@ fn start_actors(services: &Arc<Services>, process: &Arc<ProcessRuntime>) {
             use_peer2peer: invoke.is_none_or(|i| i.use_peer2peer),
             port_type: Some(role.port_type.clone()),
             unit: process.unit.clone(),
+            route: Arc::new(LinkRoute::new(invoke, my_service)),
         };
         let addr = PartnerLinkActor::start_in_arbiter(&arbiter, move |_| actor);
         partners.insert(PartnerLinkId(index as u32), addr);

@@ -25,12 +25,14 @@
 //! - [`jobs`]: the jobs each step runs, cancels and schedules.
 //! - [`scheduler`]: runs due jobs.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
+//! - [`routing`]: where a partner link's calls go, and its per-link limits.
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
 //! - [`failures`]: failed activities waiting for an operator, listed and settled.
 //! - [`dispatch`]: the transports' [`baton_transports::Dispatcher`], and WSDL publication.
 //! - [`install`]: turning a compiled unit into running process versions.
+//! - [`routing`]: how an invoking partner link's calls travel, as deploy.xml sets it.
 //! - [`registry`], [`exchanges`]: shared maps.
 
 pub mod binding;
@@ -47,6 +49,7 @@ pub mod peer;
 pub mod process;
 pub mod purge;
 pub mod registry;
+pub mod routing;
 pub mod scheduler;
 pub mod stores;
 

@@ -2,22 +2,26 @@
 //! it without blocking the instance, then hands the outcome back to the instance as an
 //! event.
 //!
-//! Where a call goes, in order: an endpoint assigned at run time; the service named by
-//! deploy.xml's `<invoke>`, in memory (peer-to-peer) when a process of this server provides
-//! it and `usePeer2Peer` is not false, or where this server offers it (its HTTP endpoint or
-//! its AMQP queue) when it is; otherwise the service port's `soap:address`. Calls that are not
-//! peer-to-peer go through the [`Transports`] the endpoint's scheme picks: `http(s)://` over
-//! SOAP/HTTP, `amqp(s)://…/queue` over AMQP.
+//! Where a call goes, in order: an endpoint assigned at run time; the endpoint reference of
+//! deploy.xml's `<invoke>` (a `local:` address in memory); the service named by the
+//! `<invoke>`, in memory (peer-to-peer) when a process of this server provides it and
+//! `usePeer2Peer` is not false, or where this server offers it (its HTTP endpoint or its AMQP
+//! queue) when it is or when the partner link's `<baton:link transport>` names a network
+//! transport; otherwise the service port's `soap:address`. Calls that are not peer-to-peer go
+//! through the [`baton_transports::Transports`] the endpoint's scheme picks: `http(s)://` over SOAP/HTTP,
+//! `amqp(s)://…/queue` over AMQP. The partner link's time-out, retries, bound on calls in
+//! flight and WS-Addressing headers are [`super::routing`]'s.
 
 use std::sync::Arc;
 
 use actix::prelude::*;
-use baton_transports::{Endpoint, Outbound, Response, SoapVersion, Transport, Transports};
+use baton_transports::{Endpoint, Outbound, Response, SoapVersion};
 use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
 use super::faults;
 use super::peer::PeerCall;
+use super::routing::{default_action, LinkRoute, Local};
 use super::Services;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::step::ReplyOutcome;
@@ -51,6 +55,8 @@ pub struct PartnerLinkActor {
     /// The partner role's port type.
     pub port_type: Option<QName>,
     pub unit: Arc<crate::model::Unit>,
+    /// deploy.xml's endpoint reference and link settings for the partner link.
+    pub route: Arc<LinkRoute>,
 }
 
 impl Actor for PartnerLinkActor {
@@ -99,15 +105,24 @@ impl PartnerLinkActor {
                 self.name
             ));
         };
-        if let Some(endpoint) = self.services.registry.provided(service, port) {
-            if self.use_peer2peer {
-                return Ok(Target::Peer(endpoint));
+        let services = &self.services;
+        let local = match self.route.referenced(services) {
+            Some(referenced) => Some(referenced?),
+            None => services
+                .registry
+                .provided(service, port)
+                .map(|provided| self.route.local(services, provided, self.use_peer2peer))
+                .transpose()?,
+        };
+        match local {
+            Some(Local::Peer(endpoint)) => return Ok(Target::Peer(endpoint)),
+            Some(Local::Remote(endpoint)) => {
+                return Ok(Target::Remote {
+                    endpoint,
+                    binding: binding_of(service, port),
+                })
             }
-            let url = endpoint.url(self.services.base_url());
-            return Ok(Target::Remote {
-                endpoint: self::endpoint(&url)?,
-                binding: binding_of(service, port),
-            });
+            None => {}
         }
         let definitions = &self.unit.definitions;
         let address = definitions
@@ -118,8 +133,10 @@ impl PartnerLinkActor {
             .ok_or_else(|| {
                 format!("service {service} port {port} has no address and is not deployed here")
             })?;
+        let endpoint = endpoint(&address)?;
+        self.route.fits(&endpoint)?;
         Ok(Target::Remote {
-            endpoint: endpoint(&address)?,
+            endpoint,
             binding: binding_of(service, port),
         })
     }
@@ -151,7 +168,9 @@ impl Handler<Call> for PartnerLinkActor {
         let unit = self.unit.clone();
         let port_type = self.port_type.clone();
         let name = self.name.clone();
+        let route = self.route.clone();
         actix::spawn(async move {
+            let _slot = route.slot().await;
             let outcome = match target {
                 Err(reason) => InvokeOutcome::Failure(reason),
                 Ok(Target::Peer(endpoint)) => {
@@ -160,7 +179,11 @@ impl Handler<Call> for PartnerLinkActor {
                         message: call.message,
                         expects_reply: !call.one_way,
                     };
-                    match services.peers.call(&endpoint.path, peer_call).await {
+                    let reply = route
+                        .within(services.peers.call(&endpoint.path, peer_call), |limit| {
+                            Ok(Err(format!("the call timed out after {limit:?}")))
+                        });
+                    match reply.await {
                         Ok(Ok(None)) => InvokeOutcome::Reply(crate::runtime::message::empty()),
                         Ok(Ok(Some(ReplyOutcome::Message(message)))) => {
                             InvokeOutcome::Reply(message)
@@ -176,7 +199,8 @@ impl Handler<Call> for PartnerLinkActor {
                 }
                 Ok(Target::Remote { endpoint, binding }) => {
                     call_remote(
-                        &services.transports,
+                        &services,
+                        &route,
                         &unit,
                         port_type.as_ref(),
                         binding.as_ref(),
@@ -208,7 +232,8 @@ impl Handler<Call> for PartnerLinkActor {
 /// Calls a partner over the transport its endpoint needs, encoding and decoding as its
 /// binding says.
 async fn call_remote(
-    transports: &Transports,
+    services: &Services,
+    route: &LinkRoute,
     unit: &crate::model::Unit,
     port_type: Option<&QName>,
     binding: Option<&Binding>,
@@ -232,14 +257,19 @@ async fn call_remote(
         Some(WsdlSoapVersion::Soap12) => SoapVersion::Soap12,
         _ => SoapVersion::Soap11,
     };
+    let action = binding_operation.and_then(|o| o.soap_action.clone());
+    let wsa_action = action
+        .clone()
+        .unwrap_or_else(|| default_action(port_type, &call.operation));
     let message = Outbound {
         version,
-        action: binding_operation.and_then(|o| o.soap_action.clone()),
-        headers: Bytes::new(),
+        action,
+        headers: route.headers(services, endpoint, wsa_action, &call.exchange),
         body: Bytes::from(body),
         expect_reply: !call.one_way,
+        timeout: None,
     };
-    let response = transports.send(endpoint, message).await;
+    let response = route.send(&services.transports, endpoint, message).await;
     match response {
         Err(error) => InvokeOutcome::Failure(error.to_string()),
         Ok(Response::Accepted) => InvokeOutcome::Reply(crate::runtime::message::empty()),

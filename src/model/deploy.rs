@@ -62,6 +62,9 @@ pub struct Provide {
     pub port: String,
     /// `<enableSharing/>`: several processes share the service.
     pub enable_sharing: bool,
+    /// WSO2's `<endpoint endpointReference>` inside `<service>`: where the service is offered,
+    /// in place of the port's soap:address.
+    pub endpoint: Option<EndpointReference>,
 }
 
 /// `<invoke partnerLink usePeer2Peer>`: the service a partnerRole partner link calls.
@@ -79,6 +82,51 @@ pub struct InvokeBinding {
     /// ODE's `<failureHandling>` for the invokes of the partner link that have none of their
     /// own in the process.
     pub failure_handling: Option<FailureHandling>,
+    /// WSO2's `<endpoint endpointReference>` inside `<service>`: where the partner is called,
+    /// in place of the port's soap:address, with the headers its reference parameters make.
+    pub endpoint: Option<EndpointReference>,
+    /// How calls of the partner link travel: WSO2's `<mex-timeout>` and Baton's `<link>`.
+    pub link: LinkSettings,
+}
+
+/// A WS-Addressing endpoint reference (`wsa:EndpointReference`), read at deployment from the
+/// file a deploy.xml `<endpoint endpointReference>` names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointReference {
+    /// The file, as deploy.xml names it (for messages).
+    pub file: String,
+    /// `wsa:Address`: an `http(s)://`, `amqp(s)://…/queue` or `local:` URL.
+    pub address: String,
+    /// The children of `wsa:ReferenceParameters` as a standalone XML forest (empty when
+    /// none): each goes out as a SOAP header of every call to the endpoint.
+    pub reference_parameters: String,
+}
+
+/// The transport a partner link's calls must take (`<baton:link transport>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkTransport {
+    /// In memory, to a service of this server.
+    Peer,
+    /// SOAP over HTTP.
+    Http,
+    /// SOAP over AMQP.
+    Amqp,
+}
+
+/// How the calls of one partner link travel; every field has the server's default when
+/// deploy.xml says nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkSettings {
+    /// The transport calls must take; None chooses it from the partner's address.
+    pub transport: Option<LinkTransport>,
+    /// How long one call may take, in milliseconds; None leaves the transport's time-out.
+    pub timeout_ms: Option<u64>,
+    /// How many times a call that failed before reaching the partner is sent again before
+    /// the invoke fails.
+    pub retries: u32,
+    /// The most calls of the partner link in flight at once; None for no limit. Calls beyond
+    /// it wait, in the order they were made.
+    pub max_concurrent_calls: Option<usize>,
 }
 
 /// `<process-events>`.

@@ -143,3 +143,21 @@ pub enum Error {
     #[error("unusable reply from {url}: {reason}")]
     InvalidReply { url: String, reason: String },
 }
+
+impl Error {
+    /// Whether the call failed before its message could reach the partner (no connection, no
+    /// free connection slot, no such peer or queue, refused by the broker), so that sending it
+    /// again cannot make the partner handle it twice.
+    pub fn never_delivered(&self) -> bool {
+        match self {
+            Self::Connect { .. }
+            | Self::NoPeer(_)
+            | Self::Unroutable { .. }
+            | Self::NotConfirmed { .. } => true,
+            Self::Timeout { during, .. } | Self::Broker { during, .. } => {
+                matches!(*during, "waiting for a free connection" | "connecting")
+            }
+            _ => false,
+        }
+    }
+}

@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::Url;
@@ -90,6 +91,8 @@ pub struct Outbound {
     pub body: Bytes,
     /// Whether a reply is awaited (request-response) or not (one-way).
     pub expect_reply: bool,
+    /// How long the call may take; `None` leaves the transport's own time-out.
+    pub timeout: Option<Duration>,
 }
 
 /// Sends messages to the endpoints it reaches.
@@ -115,8 +118,14 @@ impl Transport for HttpClient {
             headers,
             body,
             expect_reply,
+            timeout,
         } = message;
-        self.call(url, version, action.as_deref(), headers, body, expect_reply)
+        let client = match timeout {
+            Some(timeout) => &self.with_request_timeout(timeout),
+            None => self,
+        };
+        client
+            .call(url, version, action.as_deref(), headers, body, expect_reply)
             .await
     }
 }
@@ -132,16 +141,22 @@ impl Transport for AmqpClient {
             headers,
             body,
             expect_reply,
+            timeout,
         } = message;
-        self.call(
-            amqp,
-            version,
-            action.as_deref(),
-            headers,
-            body,
-            expect_reply,
-        )
-        .await
+        let client = match timeout {
+            Some(timeout) => &self.with_invoke_timeout(timeout),
+            None => self,
+        };
+        client
+            .call(
+                amqp,
+                version,
+                action.as_deref(),
+                headers,
+                body,
+                expect_reply,
+            )
+            .await
     }
 }
 
@@ -243,6 +258,7 @@ mod tests {
             headers: Bytes::new(),
             body: Bytes::from_static(b"<a/>"),
             expect_reply: true,
+            timeout: None,
         };
         let transports = Transports::default();
         for url in ["http://h/x", "amqp://h/q", "local:/x"] {
@@ -295,6 +311,7 @@ mod tests {
             headers: Bytes::new(),
             body: Bytes::from_static(b"<hello/>"),
             expect_reply: true,
+            timeout: None,
         };
         let reply = transports
             .send(&Endpoint::parse("local:/echo").unwrap(), message)

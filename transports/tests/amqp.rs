@@ -626,6 +626,7 @@ fn outbound(body: &'static str, expect_reply: bool) -> Outbound {
         headers: Bytes::new(),
         body: Bytes::from_static(body.as_bytes()),
         expect_reply,
+        timeout: None,
     }
 }
 

@@ -653,3 +653,197 @@ async fn routes_of_the_application_are_served_beside_the_soap_endpoints() {
     shutdown.cancel();
     handle.await.expect("server task").expect("server result");
 }
+
+/// Polls `condition` until it holds, failing after ten seconds with `what`.
+async fn until(what: &str, condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// A call to `url` with a tiny body, in the background.
+fn spawn_call(client: &HttpClient, url: String) -> JoinHandle<Result<Response, Error>> {
+    let client = client.clone();
+    tokio::spawn(async move {
+        let body = Bytes::from_static(b"<go/>");
+        client
+            .call(&url, SoapVersion::Soap11, None, Bytes::new(), body, true)
+            .await
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_total_connection_limit_holds_across_hosts() {
+    let servers = [TestServer::start().await, TestServer::start().await];
+    let config = HttpClientConfig {
+        max_total_connections: 2,
+        ..HttpClientConfig::default()
+    };
+    let client = HttpClient::new(&config).expect("client");
+    let calls: Vec<_> = (0..6)
+        .map(|n| spawn_call(&client, servers[n % 2].url("/gated")))
+        .collect();
+    let in_flight = || {
+        servers
+            .iter()
+            .map(|s| s.service.state.in_flight.load(Ordering::SeqCst))
+            .sum::<usize>()
+    };
+    let arrived = || {
+        servers
+            .iter()
+            .map(|s| *s.service.state.arrived.borrow())
+            .sum::<usize>()
+    };
+    // Release one call at a time once two are held: the two hosts together never hold more.
+    for released in 0..calls.len() {
+        let wanted = (released + 2).min(calls.len());
+        until("the next calls arrive", || arrived() >= wanted).await;
+        assert!(in_flight() <= 2, "{} calls in flight", in_flight());
+        let holding = servers
+            .iter()
+            .find(|s| s.service.state.in_flight.load(Ordering::SeqCst) > 0)
+            .expect("a server holds a call");
+        holding.service.state.gate.add_permits(1);
+        until("the released call leaves", || {
+            arrived() - in_flight() > released
+        })
+        .await;
+    }
+    for call in calls {
+        let reply = call.await.expect("task").expect("call");
+        assert!(matches!(reply, Response::Reply { .. }), "{reply:?}");
+    }
+    for server in servers {
+        server.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_outs_bound_the_wait_for_a_slot_and_for_the_reply() {
+    let server = TestServer::start().await;
+    let config = HttpClientConfig {
+        max_connections_per_host: 1,
+        request_timeout_ms: 1_000,
+        ..HttpClientConfig::default()
+    };
+    let client = HttpClient::new(&config).expect("client");
+    let held = spawn_call(&client, server.url("/gated"));
+    let state = &server.service.state;
+    until("the first call arrives", || *state.arrived.borrow() == 1).await;
+    // A call's own time-out replaces the client's; the clone shares the client's limits.
+    let hasty = client.with_request_timeout(std::time::Duration::from_millis(100));
+    let second = spawn_call(&hasty, server.url("/gated"))
+        .await
+        .expect("task");
+    assert!(
+        matches!(
+            &second,
+            Err(Error::Timeout {
+                during: "waiting for a free connection",
+                ..
+            })
+        ),
+        "{second:?}"
+    );
+    let first = held.await.expect("task");
+    assert!(
+        matches!(
+            &first,
+            Err(Error::Timeout {
+                during: "waiting for the reply",
+                ..
+            })
+        ),
+        "{first:?}"
+    );
+    assert!(!first.unwrap_err().never_delivered());
+    assert!(second.unwrap_err().never_delivered());
+
+    let third = spawn_call(&hasty, server.url("/gated"))
+        .await
+        .expect("task");
+    assert!(
+        matches!(&third, Err(Error::Timeout { timeout, during: "waiting for the reply", .. }) if timeout.as_millis() == 100),
+        "{third:?}"
+    );
+    state.gate.add_permits(2);
+    server.stop().await;
+}
+
+/// A bare HTTP/1.1 server that answers every POST with an empty SOAP 1.1 reply and keeps
+/// connections open; it counts the connections it accepted.
+fn counting_server() -> (String, Arc<AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&accepted);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut writer = stream.try_clone().unwrap();
+                let mut reader = BufReader::new(stream);
+                loop {
+                    let mut length = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(value) = lower.strip_prefix("content-length:") {
+                            length = value.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let reply = format!(
+                        r#"<s:Envelope xmlns:s="{SOAP11_NS}"><s:Body><done/></s:Body></s:Envelope>"#
+                    );
+                    let head = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+                        reply.len()
+                    );
+                    if writer.write_all(head.as_bytes()).is_err()
+                        || writer.write_all(reply.as_bytes()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (base, accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_reuses_connections_only_when_on() {
+    for (keep_alive, connections) in [(true, 1), (false, 3)] {
+        let (base, accepted) = counting_server();
+        let config = HttpClientConfig {
+            keep_alive,
+            ..HttpClientConfig::default()
+        };
+        let client = HttpClient::new(&config).expect("client");
+        for _ in 0..3 {
+            let reply = spawn_call(&client, format!("{base}/svc"))
+                .await
+                .expect("task");
+            assert!(matches!(reply, Ok(Response::Reply { .. })), "{reply:?}");
+        }
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            connections,
+            "keep-alive {keep_alive}"
+        );
+    }
+}

@@ -126,7 +126,11 @@ fn the_whole_deploy_descriptor_vocabulary_is_read() {
     )
     .expect("well-formed");
     let mut diagnostics = crate::compiler::Diagnostics::default();
-    let deploy = super::super::deploy::read(&file, &mut diagnostics);
+    let endpoints = super::super::endpoints::EndpointFiles {
+        unit: &source,
+        conf_dir: None,
+    };
+    let deploy = super::super::deploy::read(&file, endpoints, &mut diagnostics);
     assert!(diagnostics.is_empty(), "{diagnostics}");
     let process = &deploy.descriptor.processes[0];
     assert_eq!(process.mex_interceptors, ["a.B"]);

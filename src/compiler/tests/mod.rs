@@ -5,6 +5,7 @@
 mod corpus;
 mod defaults;
 mod draft;
+mod endpoints;
 mod errors;
 mod rules;
 mod stylesheets;

@@ -35,11 +35,12 @@ use crate::soap::{self, SoapVersion};
 /// Makes outbound calls over AMQP. Cloning is cheap; clones share links.
 #[derive(Clone)]
 pub struct AmqpClient {
+    /// How long a call waits for its reply (and for the broker on the way).
+    timeout: Duration,
     shared: Arc<Shared>,
 }
 
 struct Shared {
-    timeout: Duration,
     links: Mutex<HashMap<String, Arc<Link>>>,
     ids: IdSource,
 }
@@ -57,12 +58,20 @@ impl AmqpClient {
     pub fn new(config: &AmqpConfig) -> Result<Self, Error> {
         config.validate()?;
         Ok(Self {
+            timeout: config.invoke_timeout(),
             shared: Arc::new(Shared {
-                timeout: config.invoke_timeout(),
                 links: Mutex::new(HashMap::new()),
                 ids: IdSource::new(),
             }),
         })
+    }
+
+    /// The same client (sharing its links) with calls waiting `timeout` for their reply.
+    pub fn with_invoke_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            timeout,
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Sends an envelope of `version` wrapping `headers` and `body` to the queue of
@@ -78,10 +87,10 @@ impl AmqpClient {
         body: Bytes,
         expect_reply: bool,
     ) -> Result<Response, Error> {
-        let deadline = Instant::now() + self.shared.timeout;
+        let deadline = Instant::now() + self.timeout;
         let timed_out = |during| Error::Timeout {
             url: endpoint.to_string(),
-            timeout: self.shared.timeout,
+            timeout: self.timeout,
             during,
         };
         let link = timeout_at(deadline, self.link(endpoint.broker()))

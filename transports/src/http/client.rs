@@ -55,6 +55,15 @@ impl HttpClient {
         })
     }
 
+    /// The same client (sharing connections and limits) with another time-out for whole
+    /// calls.
+    pub fn with_request_timeout(&self, timeout: Duration) -> Self {
+        Self {
+            request_timeout: timeout,
+            ..self.clone()
+        }
+    }
+
     /// POSTs an envelope of `version` wrapping the `headers` and `body` forests to `url`.
     ///
     /// With `expect_reply` false (a one-way call) a 202 or an empty 200 is

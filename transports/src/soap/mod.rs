@@ -2,8 +2,10 @@
 //!
 //! Reading is a single streaming pass with quick-xml's namespace-aware reader that refuses DTDs
 //! and cuts the Header and Body children out as standalone XML forests (the `forest` module).
-//! Nothing here knows what the payloads mean.
+//! Nothing here knows what the payloads mean. WS-Addressing headers are written and read by
+//! [`addressing`].
 
+pub mod addressing;
 mod content_type;
 mod envelope;
 mod fault;
@@ -15,6 +17,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
+pub use addressing::Addressing;
 pub use envelope::{parse_envelope, write_envelope, Envelope};
 pub use fault::{write_fault, FaultCode, SoapFault};
 pub use response::parse_response;
