@@ -44,6 +44,7 @@ pub struct Configuration {
     pub http_client: HttpClientConfig,
     pub amqp: AmqpSettings,
     pub dehydration: DehydrationConfig,
+    pub header_propagation: HeaderPropagationConfig,
 }
 
 /// # The SOAP/HTTP endpoint
@@ -124,6 +125,9 @@ pub struct EngineConfig {
     /// Threads that run process instances; each process version lives on one of them.
     /// 0 = one per core.
     pub threads: usize,
+    /// The message-exchange interceptors that run for every process, by name, in order
+    /// (see [`crate::interceptor`]).
+    pub interceptors: Vec<String>,
 }
 
 impl EngineConfig {
@@ -305,6 +309,26 @@ impl Default for DehydrationConfig {
     }
 }
 
+/// # The built-in `header-propagation` interceptor
+///
+/// See [`crate::interceptor::header_propagation`].
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct HeaderPropagationConfig {
+    /// The SOAP header blocks to carry, as `{namespace}local` names.
+    pub headers: Vec<String>,
+}
+
+impl HeaderPropagationConfig {
+    /// The names of the headers to carry (those that are names: see [`Configuration::validate`]).
+    pub fn header_names(&self) -> Vec<crate::xml::QName> {
+        self.headers
+            .iter()
+            .filter_map(|name| crate::interceptor::header_propagation::parse_header_name(name).ok())
+            .collect()
+    }
+}
+
 /// Command-line overrides, the last layer.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -385,6 +409,11 @@ impl Configuration {
         }
         if self.dehydration.enabled && self.dehydration.check_interval_ms == 0 {
             problems.push("dehydration.check-interval-ms must be positive".into());
+        }
+        for name in &self.header_propagation.headers {
+            if let Err(problem) = crate::interceptor::header_propagation::parse_header_name(name) {
+                problems.push(format!("header-propagation.headers: {problem}"));
+            }
         }
         if problems.is_empty() {
             Ok(())
@@ -485,6 +514,36 @@ mod tests {
             panic!()
         };
         assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn interceptors_and_header_names_are_read_and_checked() {
+        let mut table: toml::Table =
+            "[header-propagation]\nheaders = [\"{urn:t}Trace\", \"no good\"]\n"
+                .parse()
+                .unwrap();
+        let variables = [(
+            "BATON_ENGINE__INTERCEPTORS".to_string(),
+            r#"["header-propagation", "audit"]"#.to_string(),
+        )];
+        apply_environment(&mut table, variables.into_iter()).unwrap();
+        let configuration: Configuration = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(
+            configuration.engine.interceptors,
+            ["header-propagation", "audit"]
+        );
+        assert_eq!(
+            configuration.header_propagation.header_names(),
+            [crate::xml::QName::new("urn:t", "Trace")]
+        );
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!()
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("header-propagation.headers: 'no good' is not a header name"),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The engine as the transports see it: a SOAP request for a path becomes a message for the
-//! service offered there; the process's reply or fault goes back as a SOAP response.
+//! The engine as the transports see it: a SOAP request for a path becomes a message (its
+//! header blocks and its normalised parts) for the service offered there; the process's reply
+//! or fault goes back as a SOAP response.
 //! Also publishes each service's WSDL on `GET …?wsdl`, with its addresses rewritten to where
 //! this server offers it: its HTTP path here, or its AMQP queue (without credentials).
 
@@ -8,6 +9,7 @@ use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
 use super::{faults, Engine, Error};
+use crate::interceptor::Message;
 use crate::runtime::step::ReplyOutcome;
 use crate::xml::{self, QName};
 
@@ -97,9 +99,15 @@ impl Dispatcher for Engine {
             .input
             .as_ref()
             .and_then(|m| definitions.messages.get(m));
-        let message = match binding::decode(layout, input, &forest, Direction::Input) {
-            Ok(message) => message,
+        let parts = match binding::decode(layout, input, &forest, Direction::Input) {
+            Ok(parts) => parts,
             Err(error) => return sender_fault(error.to_string()),
+        };
+        let message = match Message::with_header_forest(&request.headers, parts) {
+            Ok(message) => message,
+            Err(error) => {
+                return sender_fault(format!("the SOAP header is not well-formed XML: {error}"))
+            }
         };
         let expects_reply = !operation.is_one_way();
         match services
@@ -125,7 +133,10 @@ impl Dispatcher for Engine {
                 &fault,
             )),
             Err(
-                error @ (Error::NoInstance { .. } | Error::Correlation(_) | Error::NotActive(_)),
+                error @ (Error::NoInstance { .. }
+                | Error::Correlation(_)
+                | Error::NotActive(_)
+                | Error::Refused(_)),
             ) => sender_fault(error.to_string()),
             Err(error) => receiver_fault(error.to_string()),
         }

@@ -1,5 +1,5 @@
-//! A process instance as a supervised entity: each message runs one step of the state
-//! machine, commits the new state with its correlation routes in one transaction, and only
+//! A process instance as a supervised entity: each message ([`Delivery`]) runs one step of
+//! the state machine, commits the new state with its correlation routes in one transaction, and only
 //! then carries out the step's actions (replies, invokes, timers). If the commit fails the
 //! instance's memory is no longer trusted: the supervisor drops it and the next message
 //! reloads it from the store.
@@ -12,6 +12,7 @@ use futures::future::{FutureExt, LocalBoxFuture};
 use super::journal::Opening;
 use super::process::ProcessRuntime;
 use super::Services;
+use crate::runtime::state::InterceptorValues;
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
 use crate::store::{self, InstanceWrite, RouteKey, StepCommit};
 
@@ -22,6 +23,23 @@ pub enum StepError {
     Store(String),
     #[error("the instance state cannot be serialised: {0}")]
     Serialise(String),
+}
+
+/// What an instance is handed: an event, and the values interceptors keep with the instance
+/// as it takes it (stored with the step's state).
+#[derive(Debug)]
+pub struct Delivery {
+    pub event: Event,
+    pub kept: InterceptorValues,
+}
+
+impl From<Event> for Delivery {
+    fn from(event: Event) -> Self {
+        Self {
+            event,
+            kept: InterceptorValues::new(),
+        }
+    }
 }
 
 /// The entity of one instance.
@@ -53,10 +71,18 @@ impl InstanceEntity {
 
 impl Entity for InstanceEntity {
     type Key = i64;
-    type Message = Event;
+    type Message = Delivery;
     type Reply = Result<InstanceStatus, StepError>;
 
-    fn handle(&mut self, event: Event) -> Step<Self::Reply> {
+    fn handle(&mut self, delivery: Delivery) -> Step<Self::Reply> {
+        let Delivery { event, kept } = delivery;
+        for (interceptor, values) in kept {
+            self.state
+                .interceptor_values
+                .entry(interceptor)
+                .or_default()
+                .extend(values);
+        }
         let opening = Opening::of(&self.process.compiled.model, &self.state, &event);
         let output = Machine::step(
             &self.process.compiled,
@@ -99,10 +125,11 @@ impl Entity for InstanceEntity {
         self.revision += 1;
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
+        let kept = self.state.interceptor_values.clone();
         async move {
             match services.store.commit(commit).await {
                 Ok(_) => {
-                    services.perform(id, &process, output.actions);
+                    services.perform(id, &process, output.actions, &kept);
                     let next = if finished { Disposition::Finished } else { Disposition::Continue };
                     Outcome { reply: Ok(output.status), next }
                 }

@@ -31,6 +31,8 @@ pub struct Call {
     pub exchange: ExchangeId,
     pub operation: String,
     pub message: Document,
+    /// The SOAP header blocks to send, as a forest (interceptors may add them).
+    pub headers: Document,
     pub one_way: bool,
     pub endpoint: Option<String>,
 }
@@ -158,6 +160,7 @@ impl Handler<Call> for PartnerLinkActor {
                     let peer_call = PeerCall {
                         operation: call.operation.clone(),
                         message: call.message,
+                        headers: call.headers,
                         expects_reply: !call.one_way,
                     };
                     match services.peers.call(&endpoint.path, peer_call).await {
@@ -235,7 +238,7 @@ async fn call_remote(
     let message = Outbound {
         version,
         action: binding_operation.and_then(|o| o.soap_action.clone()),
-        headers: Bytes::new(),
+        headers: Bytes::from(call.headers.to_xml(call.headers.root())),
         body: Bytes::from(body),
         expect_reply: !call.one_way,
     };
