@@ -35,7 +35,7 @@ fn main() {
         return;
     }
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let tests: [(&str, Test); 5] = [
+    let tests: [(&str, Test); 6] = [
         (
             "a_refusing_interceptor_faults_the_caller_and_creates_nothing",
             || Box::pin(a_refusing_interceptor_faults_the_caller_and_creates_nothing()),
@@ -54,6 +54,10 @@ fn main() {
         (
             "header_propagation_carries_a_header_to_the_partner_across_a_restart",
             || Box::pin(header_propagation_carries_a_header_to_the_partner_across_a_restart()),
+        ),
+        (
+            "header_propagation_carries_a_header_to_a_process_peer_to_peer",
+            || Box::pin(header_propagation_carries_a_header_to_a_process_peer_to_peer()),
         ),
     ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -325,4 +329,51 @@ async fn header_propagation_carries_a_header_to_the_partner_across_a_restart() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop(server);
+}
+
+async fn header_propagation_carries_a_header_to_a_process_peer_to_peer() {
+    let dirs = Dirs::new();
+    let required = format!(
+        "</invoke>\n  <mex-interceptors><mex-interceptor><class-name>{}</class-name></mex-interceptor></mex-interceptors></process>\n</deploy>",
+        plugins::REQUIRE_TICKET
+    );
+    dirs.place_unit(&repo().join("samples/AsyncPair"), "AsyncPair", &|text| {
+        text.replace("</invoke>\n  </process>\n</deploy>", &required)
+    });
+    let headers = format!(r#"["{{{}}}ticket"]"#, plugins::TICKET_NS);
+    let settings = [
+        ("BATON_ENGINE__INTERCEPTORS", r#"["header-propagation"]"#),
+        ("BATON_HEADER_PROPAGATION__HEADERS", headers.as_str()),
+    ];
+    let server = start_with_plugins(&dirs, &settings).await;
+    let order = |id: &str| {
+        format!(
+            r#"<a:order xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:item>book</a:item></a:order>"#
+        )
+    };
+    let ticket = format!(r#"<t:ticket xmlns:t="{}">7</t:ticket>"#, plugins::TICKET_NS);
+    let (status, body) = post_soap(
+        &server,
+        "/ode/processes/AsyncClient",
+        &ticket,
+        &order("with"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("shipped book"), "{body}");
+    let unticketed = tokio::spawn({
+        let url = format!("{}/ode/processes/AsyncClient", server.address);
+        let body = envelope("", &order("without"));
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("Content-Type", "text/xml; charset=utf-8")
+                .body(body)
+                .send()
+                .await
+        }
+    });
+    server.await_log(&["One-way invoke failed", plugins::NO_TICKET]);
+    drop(server);
+    let _ = unticketed.await;
 }
