@@ -1,15 +1,18 @@
 //! The `baton` command line: runs the server and manages deployments and instances.
 //!
-//! The `baton` binary is [`run`] without extension bundles. A program that runs Baton with
-//! extension bundles of its own (see [`crate::extension`]) is a `main` calling [`run`] with
-//! them: the same commands, with its extension activities and assign operations deployable.
+//! The `baton` binary is [`run`] without plug-ins. A program that runs Baton with plug-ins
+//! of its own ([`PlugIns`]: extension bundles, see [`crate::extension`], and message-exchange
+//! interceptors, see [`crate::interceptor`]) is a `main` calling [`run`] with them: the same
+//! commands, with its extension activities and assign operations deployable and its
+//! interceptors registered.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::admin::client::AdminClient;
 use crate::config::{Configuration, Overrides};
-use crate::extension::Extensions;
+use crate::interceptor::ServerInterceptors;
+use crate::plugins::PlugIns;
 use crate::runtime::step::RecoveryAction;
 use crate::store::InstanceFilter;
 use anyhow::{bail, Context};
@@ -81,8 +84,10 @@ enum Command {
     },
 }
 
-/// Runs the command of the process's arguments with `extensions`.
-pub fn run(extensions: Extensions) -> anyhow::Result<()> {
+/// Runs the command of the process's arguments with `plugins` (extension bundles alone
+/// convert into plug-ins).
+pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
+    let plugins = plugins.into();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -104,8 +109,8 @@ pub fn run(extensions: Extensions) -> anyhow::Result<()> {
     let config = Configuration::load(cli.config.as_deref(), &overrides)?;
     match cli.command {
         Command::Setup => actix::System::new().block_on(setup(config)),
-        Command::Serve { .. } => serve(config, extensions),
-        Command::Deploy { path } => deploy(&config, &path, &extensions),
+        Command::Serve { .. } => serve(config, plugins),
+        Command::Deploy { path } => deploy(&config, &path, &plugins),
         Command::Undeploy { name } => undeploy(&config, &name),
         Command::Processes => actix::System::new().block_on(processes(config)),
         Command::Instances { pid, status, limit } => {
@@ -127,7 +132,7 @@ pub fn run(extensions: Extensions) -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Configuration, extensions: Extensions) -> anyhow::Result<()> {
+fn serve(config: Configuration, plugins: PlugIns) -> anyhow::Result<()> {
     let listener = crate::server::bind(&config)?;
     let shutdown = CancellationToken::new();
     actix::System::new().block_on(async move {
@@ -137,7 +142,7 @@ fn serve(config: Configuration, extensions: Extensions) -> anyhow::Result<()> {
             tracing::info!("Shutting down");
             on_signal.cancel();
         });
-        crate::server::run(config, extensions, listener, shutdown).await
+        crate::server::run(config, plugins, listener, shutdown).await
     })?;
     Ok(())
 }
@@ -152,7 +157,7 @@ async fn stop_requested() {
     }
 }
 
-fn deploy(config: &Configuration, path: &Path, extensions: &Extensions) -> anyhow::Result<()> {
+fn deploy(config: &Configuration, path: &Path, plugins: &PlugIns) -> anyhow::Result<()> {
     let source = if path.is_dir() {
         crate::compiler::UnitSource::from_dir(path)
     } else {
@@ -160,13 +165,23 @@ fn deploy(config: &Configuration, path: &Path, extensions: &Extensions) -> anyho
     }
     .with_context(|| format!("cannot read unit {}", path.display()))?;
     let conf_dir = Some(config.deploy.conf_dir.as_path());
-    match crate::compiler::compile_for(&source, extensions, conf_dir) {
-        Ok(unit) => {
-            for warning in &unit.warnings {
-                eprintln!("{warning}");
-            }
-        }
+    let unit = match crate::compiler::compile_for(&source, &plugins.extensions, conf_dir) {
+        Ok(unit) => unit,
         Err(diagnostics) => bail!("unit {} refused:\n{diagnostics}", source.name),
+    };
+    for warning in &unit.warnings {
+        eprintln!("{warning}");
+    }
+    let interceptors = ServerInterceptors::configure(config, &plugins.interceptors)
+        .map_err(|unknown| anyhow::anyhow!("[engine] interceptors: {unknown}"))?;
+    for process in &unit.descriptor.processes {
+        if let Err(unknown) = interceptors.for_process(&process.mex_interceptors) {
+            bail!(
+                "unit {} refused: process {}: deploy.xml <mex-interceptors>: {unknown}",
+                source.name,
+                process.name
+            );
+        }
     }
     let name = path.file_name().context("the unit path has no name")?;
     let target = config.deploy.dir.join(name);

@@ -44,6 +44,7 @@ pub struct Configuration {
     pub http_client: HttpClientConfig,
     pub amqp: AmqpSettings,
     pub dehydration: DehydrationConfig,
+    pub header_propagation: HeaderPropagationConfig,
 }
 
 /// # The SOAP/HTTP endpoint
@@ -130,6 +131,9 @@ pub struct EngineConfig {
     /// How long an instance of an in-memory process lives, from its creation; then it is
     /// purged.
     pub in_memory_instance_ttl_ms: u64,
+    /// The message-exchange interceptors that run for every process, by name, in order
+    /// (see [`crate::interceptor`]).
+    pub interceptors: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -138,6 +142,7 @@ impl Default for EngineConfig {
             threads: 0,
             invoke_timeout_ms: 300_000,
             in_memory_instance_ttl_ms: 600_000,
+            interceptors: Vec::new(),
         }
     }
 }
@@ -325,6 +330,26 @@ impl Default for DehydrationConfig {
     }
 }
 
+/// # The built-in `header-propagation` interceptor
+///
+/// See [`crate::interceptor::header_propagation`].
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct HeaderPropagationConfig {
+    /// The SOAP header blocks to carry, as `{namespace}local` names.
+    pub headers: Vec<String>,
+}
+
+impl HeaderPropagationConfig {
+    /// The names of the headers to carry (those that are names: see [`Configuration::validate`]).
+    pub fn header_names(&self) -> Vec<crate::xml::QName> {
+        self.headers
+            .iter()
+            .filter_map(|name| crate::interceptor::header_propagation::parse_header_name(name).ok())
+            .collect()
+    }
+}
+
 /// Command-line overrides, the last layer.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -419,6 +444,11 @@ impl Configuration {
         }
         if self.dehydration.enabled && self.dehydration.check_interval_ms == 0 {
             problems.push("dehydration.check-interval-ms must be positive".into());
+        }
+        for name in &self.header_propagation.headers {
+            if let Err(problem) = crate::interceptor::header_propagation::parse_header_name(name) {
+                problems.push(format!("header-propagation.headers: {problem}"));
+            }
         }
         if problems.is_empty() {
             Ok(())
@@ -531,6 +561,36 @@ mod tests {
             panic!("a zero invoke time-out passed")
         };
         assert_eq!(problems, ["engine.invoke-timeout-ms must be positive"]);
+    }
+
+    #[test]
+    fn interceptors_and_header_names_are_read_and_checked() {
+        let mut table: toml::Table =
+            "[header-propagation]\nheaders = [\"{urn:t}Trace\", \"no good\"]\n"
+                .parse()
+                .unwrap();
+        let variables = [(
+            "BATON_ENGINE__INTERCEPTORS".to_string(),
+            r#"["header-propagation", "audit"]"#.to_string(),
+        )];
+        apply_environment(&mut table, variables.into_iter()).unwrap();
+        let configuration: Configuration = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(
+            configuration.engine.interceptors,
+            ["header-propagation", "audit"]
+        );
+        assert_eq!(
+            configuration.header_propagation.header_names(),
+            [crate::xml::QName::new("urn:t", "Trace")]
+        );
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!()
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("header-propagation.headers: 'no good' is not a header name"),
+            "{problems:?}"
+        );
     }
 
     #[test]

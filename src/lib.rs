@@ -8,6 +8,8 @@
 //! - [`model`], [`compiler`]: deployment units and their compiled form.
 //! - [`extension`]: extension bundles, the Rust operations behind extension activities and
 //!   extension assign operations.
+//! - [`interceptor`]: message-exchange interceptors, Rust code that reads, changes or refuses
+//!   the messages processes receive and send; [`plugins`]: what a program running Baton adds.
 //! - [`runtime`]: BPEL semantics as a pure state machine.
 //! - [`store`]: durable state behind traits (embedded SQLite by default).
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
@@ -22,7 +24,9 @@ pub mod config;
 pub mod deploy;
 pub mod engine;
 pub mod extension;
+pub mod interceptor;
 pub mod model;
+pub mod plugins;
 pub mod runtime;
 pub mod server;
 pub mod store;

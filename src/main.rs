@@ -1,5 +1,5 @@
-//! The `baton` binary: the command line of [`baton::cli`] without extension bundles.
+//! The `baton` binary: the command line of [`baton::cli`] without plug-ins.
 
 fn main() -> anyhow::Result<()> {
-    baton::cli::run(baton::extension::Extensions::none())
+    baton::cli::run(baton::plugins::PlugIns::none())
 }

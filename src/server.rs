@@ -15,7 +15,8 @@ use crate::admin;
 use crate::config::Configuration;
 use crate::deploy::Deployer;
 use crate::engine::Engine;
-use crate::extension::Extensions;
+use crate::interceptor::{ServerInterceptors, UnknownInterceptor};
+use crate::plugins::PlugIns;
 use crate::store::Store;
 
 /// Why the server could not run.
@@ -37,6 +38,8 @@ pub enum Error {
     Engine(#[from] crate::engine::Error),
     #[error(transparent)]
     Transport(#[from] baton_transports::Error),
+    #[error("[engine] interceptors: {0}")]
+    Interceptors(UnknownInterceptor),
 }
 
 /// Opens the store the configuration names, bringing its schema up to date. While the
@@ -69,11 +72,10 @@ pub fn bind(config: &Configuration) -> Result<TcpListener, Error> {
     TcpListener::bind(&address).map_err(|source| Error::Bind { address, source })
 }
 
-/// Runs the server on `listener` with the extension bundles `extensions` until `shutdown`
-/// is cancelled.
+/// Runs the server on `listener` with `plugins` until `shutdown` is cancelled.
 pub async fn run(
     config: Configuration,
-    extensions: Extensions,
+    plugins: PlugIns,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), Error> {
@@ -81,8 +83,15 @@ pub async fn run(
         address: "listener".into(),
         source,
     })?;
+    let interceptors = ServerInterceptors::configure(&config, &plugins.interceptors)
+        .map_err(Error::Interceptors)?;
     let store = open_store(&config).await?;
-    let engine = Engine::new(config.clone(), store.clone(), extensions)?;
+    let engine = Engine::new(
+        config.clone(),
+        store.clone(),
+        plugins.extensions,
+        interceptors,
+    )?;
     engine.set_base_url(format!("http://{local}"));
     tracing::info!(address = %local, "Listening");
     let workers = match config.server.workers {

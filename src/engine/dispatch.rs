@@ -1,6 +1,7 @@
-//! The engine as the transports see it: a SOAP request for a path becomes a message for the
-//! service offered there; the process's reply or fault goes back as a SOAP response (a reply
-//! names the request's WS-Addressing MessageID in its RelatesTo).
+//! The engine as the transports see it: a SOAP request for a path becomes a message (its
+//! header blocks and its normalised parts) for the service offered there; the process's reply
+//! or fault goes back as a SOAP response (a reply names the request's WS-Addressing MessageID
+//! in its RelatesTo).
 //! Also publishes each service's WSDL on `GET …?wsdl`, with its addresses rewritten to where
 //! this server offers it: its HTTP path here, or its AMQP queue (without credentials).
 //!
@@ -12,6 +13,7 @@ use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
 use super::{faults, routing, Engine, Error};
+use crate::interceptor::Message;
 use crate::runtime::step::ReplyOutcome;
 use crate::xml::{self, QName};
 
@@ -106,9 +108,15 @@ impl Dispatcher for Engine {
             .input
             .as_ref()
             .and_then(|m| definitions.messages.get(m));
-        let message = match binding::decode(layout, input, &forest, Direction::Input) {
-            Ok(message) => message,
+        let parts = match binding::decode(layout, input, &forest, Direction::Input) {
+            Ok(parts) => parts,
             Err(error) => return sender_fault(error.to_string()),
+        };
+        let message = match Message::with_header_forest(&request.headers, parts) {
+            Ok(message) => message,
+            Err(error) => {
+                return sender_fault(format!("the SOAP header is not well-formed XML: {error}"))
+            }
         };
         let expects_reply = !operation.is_one_way();
         match services
@@ -137,7 +145,8 @@ impl Dispatcher for Engine {
                 error @ (Error::NoInstance { .. }
                 | Error::NoInMemoryInstance { .. }
                 | Error::Correlation(_)
-                | Error::NotActive(_)),
+                | Error::NotActive(_)
+                | Error::Refused(_)),
             ) => sender_fault(error.to_string()),
             Err(error @ (Error::ReplyTimeout(_) | Error::NoReply)) => Response::Fault(SoapFault {
                 code: FaultCode::Receiver,

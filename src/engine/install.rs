@@ -40,6 +40,11 @@ pub enum InstallError {
     AmqpOff { service: String, port: String },
     #[error("queue {queue} is already served by {owner}")]
     QueueTaken { queue: String, owner: String },
+    #[error("process {process}: deploy.xml <mex-interceptors>: {source}")]
+    Interceptor {
+        process: String,
+        source: crate::interceptor::UnknownInterceptor,
+    },
 }
 
 /// The HTTP path of a soap:address URL (`http://host:8080/a/b` → `/a/b`).
@@ -68,6 +73,13 @@ impl Engine {
                 return Err(InstallError::MissingProcess(deployment.name.to_string()));
             };
             let endpoints = provided_endpoints(&unit, deployment, model)?;
+            let interceptors = services
+                .interceptors
+                .for_process(&deployment.mex_interceptors)
+                .map_err(|source| InstallError::Interceptor {
+                    process: deployment.name.to_string(),
+                    source,
+                })?;
             let owned_by_another = |owner: &ServiceEndpoint| {
                 let owner_name = services
                     .registry
@@ -141,7 +153,7 @@ impl Engine {
             match compiled {
                 Ok(compiled) => {
                     let compiled = compiled.with_properties(&deployment.properties);
-                    prepared.push((deployment.clone(), compiled, endpoints, state))
+                    prepared.push((deployment.clone(), compiled, interceptors, endpoints, state))
                 }
                 Err(problems) => errors.extend::<Vec<String>>(problems),
             }
@@ -150,12 +162,13 @@ impl Engine {
             return Err(InstallError::Compile(errors));
         }
         let mut installed = Vec::new();
-        for (deployment, compiled, endpoints, state) in prepared {
+        for (deployment, compiled, interceptors, endpoints, state) in prepared {
             let process = Arc::new(ProcessRuntime::new(
                 version,
                 unit.clone(),
                 deployment,
                 compiled,
+                interceptors,
                 state,
             ));
             start_actors(services, &process);

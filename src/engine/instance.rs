@@ -18,6 +18,7 @@ use super::journal::Opening;
 use super::process::ProcessRuntime;
 use super::scheduler::Committed;
 use super::{jobs, Services};
+use crate::runtime::state::InterceptorValues;
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
 use crate::store::{self, InstanceWrite, JobKey, RouteKey, StepCommit};
 
@@ -33,17 +34,23 @@ pub enum StepError {
     JobGone(String),
 }
 
-/// What an instance takes a step on: an event, and the job whose run the step is, if the
-/// scheduler delivers it.
+/// What an instance takes a step on: an event; the job whose run the step is, if the
+/// scheduler delivers it; and the values interceptors keep with the instance as it takes it
+/// (stored with the step's state).
 #[derive(Debug)]
 pub struct Delivery {
     pub event: Event,
     pub job: Option<JobKey>,
+    pub kept: InterceptorValues,
 }
 
 impl From<Event> for Delivery {
     fn from(event: Event) -> Self {
-        Delivery { event, job: None }
+        Delivery {
+            event,
+            job: None,
+            kept: InterceptorValues::new(),
+        }
     }
 }
 
@@ -79,7 +86,15 @@ impl Entity for InstanceEntity {
     type Message = Delivery;
     type Reply = Result<InstanceStatus, StepError>;
 
-    fn handle(&mut self, Delivery { event, job }: Delivery) -> Step<Self::Reply> {
+    fn handle(&mut self, delivery: Delivery) -> Step<Self::Reply> {
+        let Delivery { event, job, kept } = delivery;
+        for (interceptor, values) in kept {
+            self.state
+                .interceptor_values
+                .entry(interceptor)
+                .or_default()
+                .extend(values);
+        }
         let opening = Opening::of(&self.process.compiled.model, &self.state, &event);
         let before = jobs::Before::of(&self.state, &event);
         let now_ms = super::now_ms();
@@ -140,11 +155,12 @@ impl Entity for InstanceEntity {
         self.revision += 1;
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
+        let kept = self.state.interceptor_values.clone();
         async move {
             match services.instances.of(&process).commit(commit).await {
                 Ok(_) => {
                     services.scheduler.committed(changes);
-                    services.perform(id, &process, output.actions);
+                    services.perform(id, &process, output.actions, &kept);
                     let next = if finished { Disposition::Finished } else { Disposition::Continue };
                     Outcome { reply: Ok(output.status), next }
                 }

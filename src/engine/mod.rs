@@ -5,7 +5,9 @@
 //! outbound [`Transports`], the [`Registry`] of deployed versions and endpoints, and the
 //! inbound [`Exchanges`] awaiting replies. A message for a provided service is routed by
 //! correlation to a waiting instance, or creates one; its reply (if the operation has one)
-//! comes back through the exchange.
+//! comes back through the exchange. The message-exchange interceptors of the process (see
+//! [`crate::interceptor`]) run on the way: before routing, once routed, before an instance is
+//! created, and before every partner call.
 //!
 //! Work due later is a job in the store's job table, committed with the step that schedules
 //! it: a timer (wait, onAlarm, a retry delay) or the time-out of a request-response invoke
@@ -25,7 +27,6 @@
 //! - [`jobs`]: the jobs each step runs, cancels and schedules.
 //! - [`scheduler`]: runs due jobs.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
-//! - [`routing`]: where a partner link's calls go, and its per-link limits.
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
@@ -74,10 +75,13 @@ use self::instance::{Delivery, InstanceEntity, StepError};
 use self::partner::Call;
 use crate::config::Configuration;
 use crate::extension::Extensions;
+use crate::interceptor::{
+    self, InboundContext, Message, PartnerContext, Refusal, ServerInterceptors,
+};
 use crate::model::VariableKind;
-use crate::runtime::state::Inbound;
+use crate::runtime::state::{Inbound, InterceptorValues};
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
-use crate::runtime::{correlation, Event, InstanceStatus};
+use crate::runtime::{correlation, Event, InstanceStatus, InvokeOutcome};
 use crate::store::{Job, JobKind, Store};
 use crate::xml::Document;
 
@@ -110,6 +114,8 @@ pub enum Error {
     NoReply,
     #[error(transparent)]
     Abandoned(#[from] Abandoned),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 }
 
 /// Milliseconds since the Unix epoch, the machine's clock.
@@ -137,6 +143,8 @@ pub struct Services {
     pub config: Configuration,
     /// The extension bundles processes may use.
     pub extensions: Extensions,
+    /// The interceptors processes may name, and those that run for all.
+    pub interceptors: ServerInterceptors,
     base_url: OnceLock<String>,
     ready: AtomicBool,
     /// The threads process versions run on, taken in turn.
@@ -162,21 +170,21 @@ impl Services {
         self.arbiters[turn % self.arbiters.len()].handle()
     }
 
-    /// Delivers an event to instance `instance` of version `pid`.
+    /// Delivers an event (or a [`Delivery`]) to instance `instance` of version `pid`.
     pub async fn deliver(
         &self,
         pid: &str,
         instance: i64,
-        event: Event,
+        delivery: impl Into<Delivery>,
     ) -> Result<InstanceStatus, Error> {
-        self.send(pid, instance, Delivery::from(event)).await
+        self.send(pid, instance, delivery.into()).await
     }
 
     /// Delivers the event of the due job `job` to its instance, whose step deletes the job.
     pub async fn run_job(&self, job: &Job, event: Event) -> Result<InstanceStatus, Error> {
         let delivery = Delivery {
-            event,
             job: Some(job.job.clone()),
+            ..Delivery::from(event)
         };
         self.send(&job.pid, job.instance_id, delivery).await
     }
@@ -194,12 +202,14 @@ impl Services {
         Ok(process.supervisor().send(instance, delivery).await??)
     }
 
-    /// Carries out a committed step's actions.
+    /// Carries out a committed step's actions; `kept` is what interceptors kept with the
+    /// instance, for the partner calls.
     pub fn perform(
         self: &Arc<Self>,
         instance: i64,
         process: &Arc<ProcessRuntime>,
         actions: Vec<Action>,
+        kept: &InterceptorValues,
     ) {
         for action in actions {
             match action {
@@ -217,22 +227,42 @@ impl Services {
                     one_way,
                     endpoint,
                 } => {
-                    let call = Call {
-                        pid: process.pid.clone(),
-                        instance,
-                        exchange,
-                        operation,
-                        message,
-                        one_way,
-                        endpoint,
-                    };
-                    match process.partner(partner_link) {
-                        Some(partner) => partner.do_send(call),
-                        None => tracing::error!(
+                    let Some(partner) = process.partner(partner_link) else {
+                        tracing::error!(
                             instance,
                             ?partner_link,
                             "Invoke on a partner link without a partner role"
-                        ),
+                        );
+                        continue;
+                    };
+                    let mut message = Message::new(message);
+                    let call = interceptor::Call {
+                        pid: &process.pid,
+                        process: &process.name,
+                        instance,
+                        partner_link: &process.compiled.model.partner_link(partner_link).name,
+                        operation: &operation,
+                        one_way,
+                    };
+                    let intercepted = process.interceptors.partner(&mut PartnerContext::new(
+                        call,
+                        &mut message,
+                        kept,
+                    ));
+                    match intercepted {
+                        Ok(()) => partner.do_send(Call {
+                            pid: process.pid.clone(),
+                            instance,
+                            exchange,
+                            operation,
+                            message: message.parts,
+                            headers: message.headers,
+                            one_way,
+                            endpoint,
+                        }),
+                        Err(refusal) => {
+                            self.fail_call(process, instance, exchange, one_way, refusal)
+                        }
                     }
                 }
                 // Committed as a job with the step; the scheduler fires it.
@@ -241,21 +271,114 @@ impl Services {
         }
     }
 
+    /// Ends a partner call an interceptor refused: as a failure of the invoke, or for a
+    /// one-way invoke, in the log.
+    fn fail_call(
+        self: &Arc<Self>,
+        process: &ProcessRuntime,
+        instance: i64,
+        exchange: crate::runtime::ExchangeId,
+        one_way: bool,
+        refusal: Refusal,
+    ) {
+        if one_way {
+            tracing::warn!(instance, %refusal, "One-way invoke refused");
+            return;
+        }
+        let (services, pid) = (self.clone(), process.pid.clone());
+        let event = Event::InvokeDone {
+            exchange,
+            outcome: InvokeOutcome::Failure(refusal.to_string()),
+        };
+        actix::spawn(async move {
+            if let Err(error) = services.deliver(&pid, instance, event).await {
+                tracing::warn!(instance, %error, "Invoke outcome not delivered");
+            }
+        });
+    }
+
     /// Routes a message for `endpoint` to the instance it correlates with, or to a new one,
-    /// and waits for the reply when `expects_reply`.
+    /// and waits for the reply when `expects_reply`. The process's interceptors see the
+    /// message first, once routed, and before it creates an instance.
     pub async fn invoke_service(
         self: &Arc<Self>,
         endpoint: &ServiceEndpoint,
         operation: &str,
-        message: Document,
+        mut message: Message,
         expects_reply: bool,
     ) -> Result<Option<ReplyOutcome>, Error> {
         let process = self
             .registry
             .process(&endpoint.pid)
             .ok_or_else(|| Error::NoProcess(endpoint.pid.clone()))?;
+        let partner_link = &process
+            .compiled
+            .model
+            .partner_link(endpoint.partner_link)
+            .name;
+        let mut kept = InterceptorValues::new();
+        process
+            .interceptors
+            .server_invoked(&mut InboundContext::new(
+                target(endpoint, partner_link, operation, &process),
+                None,
+                &mut message,
+                &mut kept,
+            ))?;
         let key = (endpoint.partner_link, operation.to_owned());
-        let target = self.correlate(&process, &key, &message).await?;
+        let destination = match self.correlate(&process, &key, &message.parts).await? {
+            Some((pid, instance)) => {
+                let owner = self
+                    .registry
+                    .process(&pid)
+                    .ok_or_else(|| Error::NoProcess(pid.clone()))?;
+                owner
+                    .interceptors
+                    .process_invoked(&mut InboundContext::new(
+                        target(endpoint, partner_link, operation, &owner),
+                        Some(instance),
+                        &mut message,
+                        &mut kept,
+                    ))?;
+                Destination::Existing { pid, instance }
+            }
+            None if process.instantiating.contains(&key) => {
+                if process.state() != VersionState::Active {
+                    return Err(Error::NotActive(process.pid.clone()));
+                }
+                process
+                    .interceptors
+                    .process_invoked(&mut InboundContext::new(
+                        target(endpoint, partner_link, operation, &process),
+                        None,
+                        &mut message,
+                        &mut kept,
+                    ))?;
+                let id = self.instances.of(&process).next_id().await?;
+                process
+                    .interceptors
+                    .new_instance_invoked(&mut InboundContext::new(
+                        target(endpoint, partner_link, operation, &process),
+                        Some(id),
+                        &mut message,
+                        &mut kept,
+                    ))?;
+                Destination::New { id }
+            }
+            None if process.in_memory() => {
+                return Err(Error::NoInMemoryInstance {
+                    process: process.name.to_string(),
+                    operation: operation.to_owned(),
+                    ttl_ms: self.config.engine.in_memory_instance_ttl_ms,
+                })
+            }
+            None => {
+                return Err(Error::NoInstance {
+                    process: process.name.to_string(),
+                    operation: operation.to_owned(),
+                })
+            }
+        };
         let (exchange, reply) = match expects_reply {
             true => {
                 let (id, receiver) = self.exchanges.open();
@@ -266,23 +389,16 @@ impl Services {
         let inbound = Inbound {
             partner_link: endpoint.partner_link,
             operation: operation.to_owned(),
-            message,
+            message: message.parts,
             exchange: exchange.clone(),
         };
-        let delivered = match target {
-            Some((pid, instance)) => self.deliver(&pid, instance, Event::Message(inbound)).await,
-            None if process.instantiating.contains(&key) => {
-                self.create_instance(&process, inbound).await
-            }
-            None if process.in_memory() => Err(Error::NoInMemoryInstance {
-                process: process.name.to_string(),
-                operation: operation.to_owned(),
-                ttl_ms: self.config.engine.in_memory_instance_ttl_ms,
-            }),
-            None => Err(Error::NoInstance {
-                process: process.name.to_string(),
-                operation: operation.to_owned(),
-            }),
+        let delivery = Delivery {
+            kept,
+            ..Delivery::from(Event::Message(inbound))
+        };
+        let delivered = match destination {
+            Destination::Existing { pid, instance } => self.deliver(&pid, instance, delivery).await,
+            Destination::New { id } => self.create_instance(&process, id, delivery).await,
         };
         if let Err(error) = delivered {
             if let Some(exchange) = &exchange {
@@ -339,22 +455,43 @@ impl Services {
         Ok(None)
     }
 
+    /// Creates instance `id` of `process`, which takes `delivery` first.
     async fn create_instance(
         self: &Arc<Self>,
         process: &Arc<ProcessRuntime>,
-        inbound: Inbound,
+        id: i64,
+        delivery: Delivery,
     ) -> Result<InstanceStatus, Error> {
-        if process.state() != VersionState::Active {
-            return Err(Error::NotActive(process.pid.clone()));
-        }
-        let id = self.instances.of(process).next_id().await?;
         let entity = InstanceEntity::new(id, process.clone(), self.clone());
         tracing::debug!(instance = id, pid = %process.pid, "Instance created");
-        Ok(process
-            .supervisor()
-            .spawn(id, entity, Event::Message(inbound).into())
-            .await??)
+        Ok(process.supervisor().spawn(id, entity, delivery).await??)
     }
+}
+
+/// What the inbound hooks are told of a message for `endpoint` offered by `process`.
+fn target<'a>(
+    endpoint: &'a ServiceEndpoint,
+    partner_link: &'a str,
+    operation: &'a str,
+    process: &'a ProcessRuntime,
+) -> interceptor::Target<'a> {
+    interceptor::Target {
+        service: &endpoint.service,
+        port: &endpoint.port,
+        address: &endpoint.path,
+        partner_link,
+        operation,
+        pid: &process.pid,
+        process: &process.name,
+    }
+}
+
+/// Where a routed message goes.
+enum Destination {
+    /// The instance it correlates with, of version `pid`.
+    Existing { pid: String, instance: i64 },
+    /// A new instance of the version offering the service.
+    New { id: i64 },
 }
 
 /// The engine: cheap to clone, shared by the transports.
@@ -368,6 +505,7 @@ impl Engine {
         config: Configuration,
         store: Arc<dyn Store>,
         extensions: Extensions,
+        interceptors: ServerInterceptors,
     ) -> Result<Self, baton_transports::Error> {
         let transports = Transports {
             http: Some(HttpClient::new(&config.http_client)?),
@@ -394,6 +532,7 @@ impl Engine {
             next_arbiter: AtomicUsize::new(0),
             config,
             extensions,
+            interceptors,
         };
         Ok(Self {
             services: Arc::new(services),

@@ -35,6 +35,8 @@ pub struct Call {
     pub exchange: ExchangeId,
     pub operation: String,
     pub message: Document,
+    /// The SOAP header blocks to send, as a forest (interceptors may add them).
+    pub headers: Document,
     pub one_way: bool,
     pub endpoint: Option<String>,
 }
@@ -177,6 +179,7 @@ impl Handler<Call> for PartnerLinkActor {
                     let peer_call = PeerCall {
                         operation: call.operation.clone(),
                         message: call.message,
+                        headers: call.headers,
                         expects_reply: !call.one_way,
                     };
                     let reply = route
@@ -264,7 +267,12 @@ async fn call_remote(
     let message = Outbound {
         version,
         action,
-        headers: route.headers(services, endpoint, wsa_action, &call.exchange),
+        headers: [
+            route.headers(services, endpoint, wsa_action, &call.exchange),
+            Bytes::from(call.headers.to_xml(call.headers.root())),
+        ]
+        .concat()
+        .into(),
         body: Bytes::from(body),
         expect_reply: !call.one_way,
         timeout: None,

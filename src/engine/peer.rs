@@ -9,6 +9,7 @@ use baton_transports::peer::PeerRegistry;
 use tokio::sync::mpsc;
 
 use super::{ServiceEndpoint, Services};
+use crate::interceptor::Message;
 use crate::runtime::step::ReplyOutcome;
 use crate::xml::Document;
 
@@ -16,6 +17,8 @@ use crate::xml::Document;
 pub struct PeerCall {
     pub operation: String,
     pub message: Document,
+    /// The SOAP header blocks, as a forest.
+    pub headers: Document,
     pub expects_reply: bool,
 }
 
@@ -40,7 +43,15 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
             let (services, endpoint) = (services.clone(), endpoint.clone());
             actix::spawn(async move {
                 let outcome = services
-                    .invoke_service(&endpoint, &call.operation, call.message, call.expects_reply)
+                    .invoke_service(
+                        &endpoint,
+                        &call.operation,
+                        Message {
+                            headers: call.headers,
+                            parts: call.message,
+                        },
+                        call.expects_reply,
+                    )
                     .await
                     .map_err(|error| error.to_string());
                 let _ = reply.send(outcome);

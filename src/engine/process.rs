@@ -1,5 +1,5 @@
 //! One deployed process version at run time: its compiled model, its deployment settings,
-//! the supervisor of its instances, the actors of its invoking partner links, and the
+//! the interceptors it runs, the supervisor of its instances, the actors of its invoking partner links, and the
 //! routing facts derived once at deploy time (which operations create instances, which
 //! correlation sets route the others).
 
@@ -12,6 +12,7 @@ use baton_actors::SupervisorHandle;
 
 use super::instance::{InstanceEntity, InstanceKeeper};
 use super::partner::PartnerLinkActor;
+use crate::interceptor::Chain;
 use crate::model::{
     ActivityKind, CorrelationSetId, Initiate, PartnerLinkId, ProcessDeployment, Unit,
 };
@@ -41,6 +42,8 @@ pub struct ProcessRuntime {
     pub unit: Arc<Unit>,
     pub deployment: ProcessDeployment,
     pub compiled: CompiledProcess,
+    /// The message-exchange interceptors of the version: the global ones, then its own.
+    pub interceptors: Chain,
     /// (partner link, operation) pairs whose receive creates an instance.
     pub instantiating: HashSet<OperationKey>,
     /// (partner link, operation) → correlation sets that route it to an existing instance.
@@ -57,6 +60,7 @@ impl ProcessRuntime {
         unit: Arc<Unit>,
         deployment: ProcessDeployment,
         compiled: CompiledProcess,
+        interceptors: Chain,
         state: VersionState,
     ) -> Self {
         let name = compiled.model.name.clone();
@@ -68,6 +72,7 @@ impl ProcessRuntime {
             unit,
             deployment,
             compiled,
+            interceptors,
             instantiating,
             correlated,
             instances: OnceLock::new(),

@@ -38,8 +38,8 @@ pub struct ProcessDeployment {
     pub cleanup: Vec<Cleanup>,
     /// `<schedule when>`s: cleanups to run on a cron-like schedule; not acted on yet.
     pub schedules: Vec<Schedule>,
-    /// `<mex-interceptors>`: the class names of ODE's message exchange interceptors, which
-    /// have no meaning outside ODE; kept as written.
+    /// `<mex-interceptors>`: the names (`<class-name>`) of the message-exchange interceptors
+    /// the process runs after the global ones (see [`crate::interceptor`]).
     pub mex_interceptors: Vec<String>,
     /// `<type>`: the process type this process stands for, for ODE's versioning of
     /// processes deployed under another name; kept, not acted on yet.

@@ -254,6 +254,11 @@ pub struct Inbound {
     pub exchange: Option<ExchangeId>,
 }
 
+/// Values message-exchange interceptors keep with an instance: interceptor name → key →
+/// value (see [`crate::interceptor`]). The state machine only carries them.
+pub type InterceptorValues =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>;
+
 /// Everything about an instance that outlives a step.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InstanceState {
@@ -273,6 +278,9 @@ pub struct InstanceState {
     pub exchange_counter: u64,
     /// Counts timers this instance armed, to name them uniquely.
     pub timer_counter: u64,
+    /// What interceptors kept with the instance.
+    #[serde(default, skip_serializing_if = "InterceptorValues::is_empty")]
+    pub interceptor_values: InterceptorValues,
 }
 
 impl InstanceState {
@@ -288,6 +296,7 @@ impl InstanceState {
             fault: None,
             exchange_counter: 0,
             timer_counter: 0,
+            interceptor_values: InterceptorValues::new(),
         };
         let root = state.add_scope(process, ScopeId::PROCESS, None, None, None);
         let thread = state.add_thread(Thread {
