@@ -326,6 +326,15 @@ impl JobKey {
             key: key.into(),
         }
     }
+
+    /// The error of a step that was to run this job of `instance` when it is no longer stored.
+    pub(crate) fn gone(&self, instance: i64) -> super::Error {
+        super::Error::JobGone {
+            instance,
+            kind: self.kind,
+            key: self.key.clone(),
+        }
+    }
 }
 
 /// Work due at a time for an instance: a row of the job table.

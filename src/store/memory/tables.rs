@@ -315,11 +315,7 @@ impl Tables {
         let id = write.id;
         if let (Some(done), Some(instance)) = (&step.job_done, self.instances.get(&id)) {
             if !instance.jobs.contains_key(done) {
-                return Err(Error::JobGone {
-                    instance: id,
-                    kind: done.kind,
-                    key: done.key.clone(),
-                });
+                return Err(done.gone(id));
             }
         }
         match (&write.create, self.instances.get(&id)) {

@@ -5,7 +5,7 @@
 use sqlx::mysql::{MySqlConnection, MySqlPool};
 
 use crate::store::rows;
-use crate::store::{Error, Job, JobKey, JobKind, Result};
+use crate::store::{Job, JobKey, JobKind, Result};
 
 /// Stores `job` unless the same job (instance, kind, key) is stored already.
 pub(super) async fn insert(conn: &mut MySqlConnection, job: &Job) -> Result<()> {
@@ -27,11 +27,7 @@ pub(super) async fn insert(conn: &mut MySqlConnection, job: &Job) -> Result<()> 
 pub(super) async fn take(conn: &mut MySqlConnection, instance_id: i64, job: &JobKey) -> Result<()> {
     match delete(conn, instance_id, job).await? {
         1 => Ok(()),
-        _ => Err(Error::JobGone {
-            instance: instance_id,
-            kind: job.kind,
-            key: job.key.clone(),
-        }),
+        _ => Err(job.gone(instance_id)),
     }
 }
 

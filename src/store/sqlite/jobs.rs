@@ -5,7 +5,7 @@
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 
 use crate::store::rows;
-use crate::store::{Error, Job, JobKey, JobKind, Result};
+use crate::store::{Job, JobKey, JobKind, Result};
 
 /// Stores `job` unless the same job (instance, kind, key) is stored already.
 pub(super) async fn insert(conn: &mut SqliteConnection, job: &Job) -> Result<()> {
@@ -31,11 +31,7 @@ pub(super) async fn take(
 ) -> Result<()> {
     match delete(conn, instance_id, job).await? {
         1 => Ok(()),
-        _ => Err(Error::JobGone {
-            instance: instance_id,
-            kind: job.kind,
-            key: job.key.clone(),
-        }),
+        _ => Err(job.gone(instance_id)),
     }
 }
 
