@@ -8,7 +8,7 @@
 use anyhow::Context;
 use futures::StreamExt;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
     ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::types::{AMQPValue, FieldTable};
@@ -23,6 +23,7 @@ pub struct Echo {
     connection: Connection,
     channel: Channel,
     queue: String,
+    consumer_tag: String,
     consumer: JoinHandle<()>,
 }
 
@@ -61,6 +62,7 @@ impl Echo {
                 FieldTable::default(),
             )
             .await?;
+        let consumer_tag = deliveries.tag().to_string();
         let reply = bytes::Bytes::from(reply);
         let consumer = tokio::spawn(async move {
             while let Some(Ok(delivery)) = deliveries.next().await {
@@ -95,12 +97,21 @@ impl Echo {
             connection,
             channel,
             queue: queue.to_owned(),
+            consumer_tag,
             consumer,
         })
     }
 
-    /// Stops consuming, deletes the queue and closes the connection.
+    /// Stops consuming, deletes the queue and closes the connection. The consumer is cancelled
+    /// before the queue is deleted: a cancel that reaches the broker after the deletion of a
+    /// quorum queue closes the connection with an internal error.
     pub async fn stop(self) -> anyhow::Result<()> {
+        self.channel
+            .basic_cancel(
+                self.consumer_tag.as_str().into(),
+                BasicCancelOptions::default(),
+            )
+            .await?;
         self.consumer.abort();
         self.channel
             .queue_delete(self.queue.as_str().into(), QueueDeleteOptions::default())

@@ -1,5 +1,6 @@
 //! Starts the real `baton` binary (built by Cargo for this bench) on a free port, with its own
-//! temporary deploy and data directories, and waits until it logs that it is ready.
+//! temporary deploy and data directories, and waits until it logs that it is ready (and, when
+//! a unit is served from a queue, that it consumes its queues).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -146,7 +147,12 @@ impl Baton {
             _root: root,
         };
         let (deadline, mut deployed, mut errors) = (Instant::now() + STARTUP, 0, Vec::new());
-        loop {
+        // Ready is logged once units are deployed; queues are consumed a moment later.
+        let serves_queues = units
+            .iter()
+            .any(|unit| matches!(unit, Unit::HelloWorldAt { .. }));
+        let (mut ready, mut consuming) = (false, !serves_queues);
+        while !(ready && consuming) {
             let line = log
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .context("the server exited or did not become ready in time")?;
@@ -159,7 +165,9 @@ impl Baton {
             } else if line.contains("ERROR") {
                 errors.push(line);
             } else if line.contains("Ready") {
-                break;
+                ready = true;
+            } else if line.contains("serving over AMQP") {
+                consuming = true;
             }
         }
         ensure!(
