@@ -392,4 +392,17 @@ impl StepCommit {
             clear_jobs: false,
         }
     }
+
+    /// Whether dropping the instance's routes may find any: not when this step creates the
+    /// instance and adds none, which saves a statement for an instance that starts and
+    /// finishes in one step.
+    pub(crate) fn clears_stored_routes(&self) -> bool {
+        self.clear_routes && (self.instance.create.is_none() || !self.routes_added.is_empty())
+    }
+
+    /// Whether dropping the instance's jobs may find any (see
+    /// [`clears_stored_routes`](Self::clears_stored_routes)).
+    pub(crate) fn clears_stored_jobs(&self) -> bool {
+        self.clear_jobs && (self.instance.create.is_none() || !self.jobs.is_empty())
+    }
 }

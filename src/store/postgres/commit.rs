@@ -1,8 +1,9 @@
 //! The write path of state-machine steps in PostgreSQL: the [`Batch`] of the shared
 //! group-commit writer.
 //!
-//! A batch runs in one transaction with a savepoint per step; a step that fails is rolled
-//! back to its savepoint, which also clears the transaction's failed state. Each step saves
+//! A batch runs in one transaction, all or nothing first; when a step was refused, again with
+//! a savepoint per step, where a step that fails is rolled back to its savepoint, which also
+//! clears the transaction's failed state. Each step saves
 //! the instance (optimistically on its revision), updates its correlation routes, upserts
 //! its message exchanges and deletes the job it ran (exactly one row, or the step fails),
 //! then writes its other jobs.
@@ -20,7 +21,28 @@ pub(super) struct Steps {
 }
 
 impl Batch for Steps {
-    fn apply<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Vec<Result<i64>>>> {
+    fn apply_all<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Option<Vec<i64>>>> {
+        Box::pin(async move {
+            let mut tx = self.pool.begin().await?;
+            let mut revisions = Vec::with_capacity(steps.len());
+            for step in steps {
+                match apply(&mut tx, step).await {
+                    Ok(revision) => revisions.push(revision),
+                    Err(_) => {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(Some(revisions))
+        })
+    }
+
+    fn apply_each<'a>(
+        &'a self,
+        steps: &'a [StepCommit],
+    ) -> BoxFuture<'a, Result<Vec<Result<i64>>>> {
         Box::pin(async move {
             let mut tx = self.pool.begin().await?;
             let mut outcomes = Vec::with_capacity(steps.len());
@@ -56,7 +78,7 @@ async fn apply(conn: &mut PgConnection, step: &StepCommit) -> Result<i64> {
     for route in &step.routes_added {
         correlation::add(conn, id, route).await?;
     }
-    if step.clear_routes {
+    if step.clears_stored_routes() {
         correlation::clear(conn, id).await?;
     }
     for exchange in &step.exchanges {
@@ -68,7 +90,7 @@ async fn apply(conn: &mut PgConnection, step: &StepCommit) -> Result<i64> {
     for job in &step.jobs {
         jobs::insert(conn, job).await?;
     }
-    if step.clear_jobs {
+    if step.clears_stored_jobs() {
         jobs::clear(conn, id).await?;
     }
     Ok(revision)

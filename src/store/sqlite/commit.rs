@@ -2,10 +2,11 @@
 //! writer.
 //!
 //! A batch runs in one `BEGIN IMMEDIATE` transaction, which takes the write lock up front so
-//! that the reads of a step cannot be invalidated by a concurrent writer, with a savepoint
-//! per step. Each step saves the instance (optimistically on its revision), updates its
-//! correlation routes, upserts its message exchanges and
-//! deletes the job it ran (exactly one row, or the step fails), then writes its other jobs.
+//! that the reads of a step cannot be invalidated by a concurrent writer: all or nothing
+//! first, and again with a savepoint per step when a step was refused. Each step saves the
+//! instance (optimistically on its revision), updates its correlation routes, upserts its
+//! message exchanges and deletes the job it ran (exactly one row, or the step fails), then
+//! writes its other jobs.
 
 use std::sync::Arc;
 
@@ -26,7 +27,29 @@ pub(super) struct Steps {
 }
 
 impl Batch for Steps {
-    fn apply<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Vec<Result<i64>>>> {
+    fn apply_all<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Option<Vec<i64>>>> {
+        Box::pin(async move {
+            let _writing = self.lock.lock().await;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut revisions = Vec::with_capacity(steps.len());
+            for step in steps {
+                match apply(&mut tx, step).await {
+                    Ok(revision) => revisions.push(revision),
+                    Err(_) => {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(Some(revisions))
+        })
+    }
+
+    fn apply_each<'a>(
+        &'a self,
+        steps: &'a [StepCommit],
+    ) -> BoxFuture<'a, Result<Vec<Result<i64>>>> {
         Box::pin(async move {
             let _writing = self.lock.lock().await;
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -63,7 +86,7 @@ async fn apply(conn: &mut SqliteConnection, step: &StepCommit) -> Result<i64> {
     for route in &step.routes_added {
         correlation::add(conn, id, route).await?;
     }
-    if step.clear_routes {
+    if step.clears_stored_routes() {
         correlation::clear(conn, id).await?;
     }
     for exchange in &step.exchanges {
@@ -75,7 +98,7 @@ async fn apply(conn: &mut SqliteConnection, step: &StepCommit) -> Result<i64> {
     for job in &step.jobs {
         jobs::insert(conn, job).await?;
     }
-    if step.clear_jobs {
+    if step.clears_stored_jobs() {
         jobs::clear(conn, id).await?;
     }
     Ok(revision)

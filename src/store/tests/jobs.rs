@@ -1,6 +1,7 @@
 //! The job table: jobs are stored with the step that schedules them, once whatever how often
 //! they are scheduled, listed by due time, run exactly once (the step running a job deletes
-//! its row, or fails and stores nothing), and dropped with the instance that finishes.
+//! its row, or fails and stores nothing), and dropped with the instance that finishes, even
+//! in the step that creates it.
 
 use super::{step, Fixture, TestDb};
 use crate::store::{Error, InstanceStatus, Job, JobKey, JobKind, RouteKey};
@@ -213,7 +214,24 @@ async fn finished_and_failed_instances_drop_their_jobs(db: TestDb) {
     assert_eq!(left, [waiting, waiting]);
 }
 
+async fn an_instance_created_and_finished_in_one_step_keeps_no_job_or_route(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let pid = fixture.deploy("jobs").await;
+    let id = fixture.store.reserve_instance_ids(1).await.unwrap();
+    let mut only = step(id, 0, InstanceStatus::Completed, b"done");
+    only.instance.create = Some(pid.clone());
+    only.routes_added = vec![RouteKey::new("{urn:test}jobs", "k")];
+    only.jobs = vec![job(id, &pid, JobKind::Timer, "1", 10)];
+    (only.clear_routes, only.clear_jobs) = (true, true);
+    fixture.store.commit(only).await.unwrap();
+    assert!(all_jobs(&fixture).await.is_empty());
+    assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
+    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    assert_eq!(loaded.status, InstanceStatus::Completed);
+}
+
 backend_tests!(
+    an_instance_created_and_finished_in_one_step_keeps_no_job_or_route,
     storing_a_job_again_keeps_the_first,
     due_jobs_are_listed_soonest_first_up_to_a_time_and_a_limit,
     a_job_runs_exactly_once,
