@@ -26,6 +26,7 @@
 //! once. An instance that finishes drops its remaining jobs in the same commit. The engine's
 //! scheduler reads the jobs due soon with [`Store::due_jobs`].
 
+mod batch_tx;
 mod datasource;
 mod error;
 mod group_commit;

@@ -12,6 +12,7 @@ use futures::future::BoxFuture;
 use sqlx::mysql::{MySqlConnection, MySqlPool};
 
 use super::{correlation, exchanges, instances, jobs};
+use crate::store::batch_tx;
 use crate::store::group_commit::Batch;
 use crate::store::{Result, StepCommit};
 
@@ -23,19 +24,8 @@ pub(super) struct Steps {
 impl Batch for Steps {
     fn apply_all<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Option<Vec<i64>>>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            let mut revisions = Vec::with_capacity(steps.len());
-            for step in steps {
-                match apply(&mut tx, step).await {
-                    Ok(revision) => revisions.push(revision),
-                    Err(_) => {
-                        tx.rollback().await?;
-                        return Ok(None);
-                    }
-                }
-            }
-            tx.commit().await?;
-            Ok(Some(revisions))
+            let tx = self.pool.begin().await?;
+            batch_tx::all_or_nothing(tx, steps, apply).await
         })
     }
 
@@ -44,54 +34,41 @@ impl Batch for Steps {
         steps: &'a [StepCommit],
     ) -> BoxFuture<'a, Result<Vec<Result<i64>>>> {
         Box::pin(async move {
-            let mut tx = self.pool.begin().await?;
-            let mut outcomes = Vec::with_capacity(steps.len());
-            for step in steps {
-                sqlx::query("SAVEPOINT step").execute(&mut *tx).await?;
-                let outcome = apply(&mut tx, step).await;
-                if outcome.is_err() {
-                    sqlx::query("ROLLBACK TO SAVEPOINT step")
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                sqlx::query("RELEASE SAVEPOINT step")
-                    .execute(&mut *tx)
-                    .await?;
-                outcomes.push(outcome);
-            }
-            tx.commit().await?;
-            Ok(outcomes)
+            let tx = self.pool.begin().await?;
+            batch_tx::step_by_step(tx, steps, apply).await
         })
     }
 }
 
 /// Applies one step inside the batch's transaction and returns the new revision.
-async fn apply(conn: &mut MySqlConnection, step: &StepCommit) -> Result<i64> {
-    let id = step.instance.id;
-    if let Some(job) = &step.job_done {
-        jobs::take(conn, id, job).await?;
-    }
-    let revision = instances::save(conn, &step.instance).await?;
-    for route in &step.routes_removed {
-        correlation::remove(conn, id, route).await?;
-    }
-    for route in &step.routes_added {
-        correlation::add(conn, id, route).await?;
-    }
-    if step.clears_stored_routes() {
-        correlation::clear(conn, id).await?;
-    }
-    for exchange in &step.exchanges {
-        exchanges::upsert(conn, id, exchange).await?;
-    }
-    for job in &step.jobs_cancelled {
-        jobs::delete(conn, id, job).await?;
-    }
-    for job in &step.jobs {
-        jobs::insert(conn, job).await?;
-    }
-    if step.clears_stored_jobs() {
-        jobs::clear(conn, id).await?;
-    }
-    Ok(revision)
+fn apply<'c>(conn: &'c mut MySqlConnection, step: &'c StepCommit) -> BoxFuture<'c, Result<i64>> {
+    Box::pin(async move {
+        let id = step.instance.id;
+        if let Some(job) = &step.job_done {
+            jobs::take(conn, id, job).await?;
+        }
+        let revision = instances::save(conn, &step.instance).await?;
+        for route in &step.routes_removed {
+            correlation::remove(conn, id, route).await?;
+        }
+        for route in &step.routes_added {
+            correlation::add(conn, id, route).await?;
+        }
+        if step.clears_stored_routes() {
+            correlation::clear(conn, id).await?;
+        }
+        for exchange in &step.exchanges {
+            exchanges::upsert(conn, id, exchange).await?;
+        }
+        for job in &step.jobs_cancelled {
+            jobs::delete(conn, id, job).await?;
+        }
+        for job in &step.jobs {
+            jobs::insert(conn, job).await?;
+        }
+        if step.clears_stored_jobs() {
+            jobs::clear(conn, id).await?;
+        }
+        Ok(revision)
+    })
 }
