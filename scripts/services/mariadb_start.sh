@@ -21,9 +21,16 @@ ready=
 for _ in $(seq 1 120); do
   if mariadb-admin --no-defaults --socket="$MY_DIR/run/mysqld.sock" -uroot ping >/dev/null 2>&1
   then ready=1; break; fi
+  kill -0 "$(cat "$MY_DIR/mariadbd.pid")" 2>/dev/null || break
   sleep 0.5
 done
-[ -n "$ready" ] || { echo "MariaDB did not start; see $MY_DIR/error.log" >&2; exit 1; }
+if [ -z "$ready" ]; then
+  # Say why here: the run's logs are all a CI failure leaves behind.
+  echo "MariaDB did not start; the end of its logs, and the space left:" >&2
+  tail -n 40 "$MY_DIR/error.log" "$MY_DIR/stdout.log" >&2 || true
+  df -h "$MY_DIR" >&2 || true
+  exit 1
+fi
 mariadb --no-defaults --socket="$MY_DIR/run/mysqld.sock" -uroot -N -e \
   "CREATE USER IF NOT EXISTS 'baton'@'127.0.0.1' IDENTIFIED BY 'baton';
    GRANT ALL ON *.* TO 'baton'@'127.0.0.1';
