@@ -1,7 +1,7 @@
-//! `baton serve`: opens the store, starts the engine, installs the deployments, resumes the
-//! instances that were running, and serves SOAP/HTTP (and the [`admin`] API), and the queues
-//! of services bound to AMQP when `[amqp]` names a broker, until shut down; meanwhile it
-//! purges in-memory instances that outlive their time to live.
+//! `baton serve`: opens the store, starts the engine, installs the deployments, declares the
+//! queues of services bound to AMQP, resumes the instances that were running, and serves
+//! SOAP/HTTP (and the [`admin`] API), and those queues when `[amqp]` names a broker, until
+//! shut down; meanwhile it purges in-memory instances that outlive their time to live.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -110,6 +110,9 @@ pub async fn run(
         http::serve_with(listener, &http_config, dispatcher, routes, stop).await
     });
     let deployer = Deployer::start(engine.clone(), config.deploy.dir.clone()).await?;
+    if let Some(amqp_config) = config.amqp.config() {
+        declare_served_queues(&amqp_config, &engine).await;
+    }
     let recovered = engine.recover().await?;
     let amqp_serving = config.amqp.config().map(|amqp_config| {
         tokio::spawn(serve_queues(amqp_config, engine.clone(), shutdown.clone()))
@@ -135,6 +138,34 @@ pub async fn run(
     store.close().await;
     served?;
     Ok(amqp_served?)
+}
+
+/// How long declaring the served queues may hold the start back.
+const DECLARE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Declares the queues that deployed services are served from before instances resume and
+/// the server calls itself ready, so that a message sent to one (by a client, or by a process
+/// of this server) waits there for the consumer instead of coming back unroutable. A broker
+/// that cannot be reached does not hold the start back: serving declares the queues once it
+/// connects.
+async fn declare_served_queues(config: &AmqpConfig, engine: &Engine) {
+    let services = engine.services().registry.amqp_services();
+    if services.is_empty() {
+        return;
+    }
+    let declaring = amqp::declare_queues(config, &services);
+    match tokio::time::timeout(DECLARE_TIMEOUT, declaring).await {
+        Ok(Ok(())) => tracing::info!(queues = services.len(), "Served queues declared"),
+        Ok(Err(error)) => tracing::warn!(
+            %error,
+            "Served queues not declared at start; serving declares them once the broker answers"
+        ),
+        Err(_) => tracing::warn!(
+            timeout = ?DECLARE_TIMEOUT,
+            "Served queues not declared at start: the broker did not answer in time; serving \
+             declares them once it does"
+        ),
+    }
 }
 
 /// Serves the queues services are bound to until `shutdown` is cancelled. When a deployment

@@ -200,6 +200,31 @@ async fn async_pair_runs_over_amqp_when_its_wsdl_binds_the_ports_to_queues() {
 }
 
 #[tokio::test]
+async fn the_served_queues_exist_before_the_server_is_ready() {
+    let Some(url) = broker_url("the_served_queues_exist_before_the_server_is_ready") else {
+        return;
+    };
+    let (server_queue, callback_queue) = (unique("server"), unique("callback"));
+    let dead_letters = unique("dlx");
+    let dirs = Dirs::new();
+    add_async_pair_over_amqp(&dirs, &url, &server_queue, &callback_queue);
+    let server = start_with_amqp(&dirs, &url, &dead_letters).await;
+    let declared = server.await_log(&["Served queues declared", "queues=2"]);
+    let ready = server.await_log(&["Ready"]);
+    // Lines start with their time stamps, which sort as text.
+    assert!(declared < ready, "{declared}\n{ready}");
+
+    let broker = Broker::connect(&url).await;
+    for queue in [&server_queue, &callback_queue] {
+        assert_eq!(broker.ready_messages(queue).await, 0, "{queue}");
+    }
+    drop(server);
+    broker
+        .clean_up(&[&server_queue, &callback_queue], &dead_letters)
+        .await;
+}
+
+#[tokio::test]
 async fn a_unit_deployed_while_running_is_served_from_its_queues() {
     let Some(url) = broker_url("a_unit_deployed_while_running_is_served_from_its_queues") else {
         return;

@@ -20,4 +20,4 @@ mod server;
 pub use client::AmqpClient;
 pub use config::AmqpConfig;
 pub use endpoint::AmqpEndpoint;
-pub use server::{serve, AmqpService};
+pub use server::{declare_queues, serve, AmqpService};

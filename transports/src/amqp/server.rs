@@ -79,6 +79,30 @@ pub async fn serve<D: Dispatcher>(
     }
 }
 
+/// Declares the queues of `services` and the dead-letter exchange, on a connection of its
+/// own that is closed afterwards, so that messages sent to a service find its queue before
+/// [`serve`] consumes it (a publisher's mandatory message to a missing queue comes back
+/// unroutable). [`serve`] declares the same again; declaring is idempotent.
+pub async fn declare_queues(config: &AmqpConfig, services: &[AmqpService]) -> Result<(), Error> {
+    config.validate()?;
+    let uri = config.url.as_str();
+    let connection = connect(uri).await?;
+    let declared = async {
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(broker_error(uri, "opening a channel"))?;
+        declare_dead_letters(&channel, uri, &config.dead_letter_exchange).await?;
+        for service in services {
+            declare_queue(&channel, uri, &service.queue).await?;
+        }
+        Ok(())
+    }
+    .await;
+    close(&connection).await;
+    declared
+}
+
 /// A service with the memory of its settled messages, which outlives connections.
 struct Bound {
     service: AmqpService,
@@ -219,10 +243,7 @@ async fn consume(
         .basic_qos(prefetch, BasicQosOptions::default())
         .await
         .map_err(broker_error(uri, "setting the prefetch"))?;
-    channel
-        .queue_declare(queue.into(), QueueDeclareOptions::durable(), quorum())
-        .await
-        .map_err(broker_error(uri, "declaring a served queue"))?;
+    declare_queue(&channel, uri, queue).await?;
     channel
         .basic_consume(
             queue.into(),
@@ -232,6 +253,15 @@ async fn consume(
         )
         .await
         .map_err(broker_error(uri, "starting to consume"))
+}
+
+/// Declares the durable quorum queue `queue`.
+async fn declare_queue(channel: &Channel, uri: &str, queue: &str) -> Result<(), Error> {
+    channel
+        .queue_declare(queue.into(), QueueDeclareOptions::durable(), quorum())
+        .await
+        .map_err(broker_error(uri, "declaring a served queue"))?;
+    Ok(())
 }
 
 /// The arguments of a quorum queue: durable, and counting deliveries in `x-delivery-count`.
