@@ -1,12 +1,9 @@
 //! The write path of state-machine steps in SQLite: the [`Batch`] of the shared group-commit
-//! writer.
+//! writer, and SQLite's [`StepStatements`](batch_tx::StepStatements).
 //!
 //! A batch runs in one `BEGIN IMMEDIATE` transaction, which takes the write lock up front so
-//! that the reads of a step cannot be invalidated by a concurrent writer: all or nothing
-//! first, and again with a savepoint per step when a step was refused. Each step saves the
-//! instance (optimistically on its revision), updates its correlation routes, upserts its
-//! message exchanges and deletes the job it ran (exactly one row, or the step fails), then
-//! writes its other jobs.
+//! that the reads of a step cannot be invalidated by a concurrent writer, and under the
+//! store's write lock; [`batch_tx`] writes the steps in it.
 
 use std::sync::Arc;
 
@@ -17,7 +14,7 @@ use tokio::sync::Mutex;
 use super::{correlation, exchanges, instances, jobs};
 use crate::store::batch_tx;
 use crate::store::group_commit::Batch;
-use crate::store::{Result, StepCommit};
+use crate::store::{ExchangeWrite, InstanceWrite, Job, JobKey, Result, RouteKey, StepCommit};
 
 /// Applies batches of steps to a SQLite database.
 pub(super) struct Steps {
@@ -32,7 +29,7 @@ impl Batch for Steps {
         Box::pin(async move {
             let _writing = self.lock.lock().await;
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            batch_tx::all_or_nothing(tx, steps, apply).await
+            batch_tx::all_or_nothing(tx, steps).await
         })
     }
 
@@ -43,40 +40,9 @@ impl Batch for Steps {
         Box::pin(async move {
             let _writing = self.lock.lock().await;
             let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            batch_tx::step_by_step(tx, steps, apply).await
+            batch_tx::step_by_step(tx, steps).await
         })
     }
 }
 
-/// Applies one step inside the batch's transaction and returns the new revision.
-fn apply<'c>(conn: &'c mut SqliteConnection, step: &'c StepCommit) -> BoxFuture<'c, Result<i64>> {
-    Box::pin(async move {
-        let id = step.instance.id;
-        if let Some(job) = &step.job_done {
-            jobs::take(conn, id, job).await?;
-        }
-        let revision = instances::save(conn, &step.instance).await?;
-        for route in &step.routes_removed {
-            correlation::remove(conn, id, route).await?;
-        }
-        for route in &step.routes_added {
-            correlation::add(conn, id, route).await?;
-        }
-        if step.clears_stored_routes() {
-            correlation::clear(conn, id).await?;
-        }
-        for exchange in &step.exchanges {
-            exchanges::upsert(conn, id, exchange).await?;
-        }
-        for job in &step.jobs_cancelled {
-            jobs::delete(conn, id, job).await?;
-        }
-        for job in &step.jobs {
-            jobs::insert(conn, job).await?;
-        }
-        if step.clears_stored_jobs() {
-            jobs::clear(conn, id).await?;
-        }
-        Ok(revision)
-    })
-}
+batch_tx::step_statements!(SqliteConnection);
