@@ -8,6 +8,7 @@
 //! Engine failures are Receiver faults. Those without a subcode mean the message was not
 //! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken.
 
+use baton_transports::soap::addressing;
 use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
 
@@ -119,8 +120,15 @@ impl Dispatcher for Engine {
             }
         };
         let expects_reply = !operation.is_one_way();
+        let message_id = addressing::message_id(&request.headers);
         match services
-            .invoke_service(&endpoint, &operation.name, message, expects_reply)
+            .invoke_service(
+                &endpoint,
+                &operation.name,
+                message,
+                expects_reply,
+                message_id,
+            )
             .await
         {
             Ok(None) => Response::Accepted,

@@ -11,12 +11,17 @@
 //! through the [`baton_transports::Transports`] the endpoint's scheme picks: `http(s)://` over SOAP/HTTP,
 //! `amqp(s)://…/queue` over AMQP. The partner link's time-out, retries, bound on calls in
 //! flight and WS-Addressing headers are [`super::routing`]'s.
+//!
+//! Every call carries its message id; a one-way message its partner has taken leaves the
+//! outbox here, a request's outbox entry goes with the step that takes its outcome (see
+//! [`super::outbox`]).
 
 use std::sync::Arc;
 
 use actix::prelude::*;
 use baton_transports::{Endpoint, Outbound, Response, SoapVersion};
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use super::binding::{self, Direction, Layout};
 use super::faults;
@@ -29,10 +34,13 @@ use crate::runtime::{Event, ExchangeId, InvokeOutcome};
 use crate::xml::{Document, QName};
 
 /// Invoke a partner for an instance.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Call {
     pub pid: String,
     pub instance: i64,
     pub exchange: ExchangeId,
+    /// The message's id, the same on every sending (see [`super::outbox`]).
+    pub message_id: String,
     pub operation: String,
     pub message: Document,
     /// The SOAP header blocks to send, as a forest (interceptors may add them).
@@ -181,6 +189,7 @@ impl Handler<Call> for PartnerLinkActor {
                         message: call.message,
                         headers: call.headers,
                         expects_reply: !call.one_way,
+                        message_id: Some(call.message_id.clone()),
                     };
                     let reply = route
                         .within(services.peers.call(&endpoint.path, peer_call), |limit| {
@@ -214,10 +223,19 @@ impl Handler<Call> for PartnerLinkActor {
                 }
             };
             if call.one_way {
-                if let InvokeOutcome::Failure(reason) | InvokeOutcome::Fault { reason, .. } =
-                    &outcome
-                {
-                    tracing::warn!(partner_link = %name, instance = call.instance, %reason, "One-way invoke failed");
+                match &outcome {
+                    InvokeOutcome::Failure(reason) => {
+                        tracing::warn!(partner_link = %name, instance = call.instance, message_id = %call.message_id, %reason, "One-way invoke failed; kept in the outbox, sent again at the next start");
+                        return;
+                    }
+                    InvokeOutcome::Fault { reason, .. } => {
+                        tracing::warn!(partner_link = %name, instance = call.instance, %reason, "One-way invoke answered with a fault");
+                    }
+                    InvokeOutcome::Reply(_) => {}
+                }
+                let store = services.instances.of_instance(call.instance);
+                if let Err(error) = store.delivered(&call.message_id).await {
+                    tracing::warn!(instance = call.instance, message_id = %call.message_id, %error, "Delivered message left in the outbox");
                 }
                 return;
             }
@@ -268,7 +286,7 @@ async fn call_remote(
         version,
         action,
         headers: [
-            route.headers(services, endpoint, wsa_action, &call.exchange),
+            route.headers(services, endpoint, wsa_action, &call.message_id),
             Bytes::from(call.headers.to_xml(call.headers.root())),
         ]
         .concat()
@@ -276,6 +294,7 @@ async fn call_remote(
         body: Bytes::from(body),
         expect_reply: !call.one_way,
         timeout: None,
+        message_id: Some(call.message_id.clone()),
     };
     let response = route.send(&services.transports, endpoint, message).await;
     match response {

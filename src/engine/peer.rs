@@ -1,7 +1,8 @@
 //! Peer-to-peer: every service a process of this server offers is registered in the
 //! transports' in-memory [`PeerRegistry`] under its path. An invoke of it from another
 //! process is a call through the registry: the message travels as a parsed document, actor to
-//! actor, without the HTTP stack, and is routed on arrival like any inbound message.
+//! actor, without the HTTP stack, with its message id, and is routed on arrival like any
+//! inbound message. The caller's answer comes once the receiving step is committed.
 
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ pub struct PeerCall {
     /// The SOAP header blocks, as a forest.
     pub headers: Document,
     pub expects_reply: bool,
+    /// The message's id, by which the receiver recognises it when it comes again.
+    pub message_id: Option<String>,
 }
 
 /// The peer's reply (None for one-way operations), or why the message was not taken.
@@ -51,6 +54,7 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
                             parts: call.message,
                         },
                         call.expects_reply,
+                        call.message_id,
                     )
                     .await
                     .map_err(|error| error.to_string());
