@@ -3,7 +3,9 @@
 //! one-way, called back and correlated) passes peer-to-peer, over SOAP/HTTP and over AMQP
 //! with the same processes and WSDL; the Relay test unit, calling a small real HTTP partner
 //! of the test, shows the WS-Addressing headers, the per-link bound on concurrent calls, the
-//! time-out and the retries; units with bad endpoint references are refused.
+//! time-out and the retries; units with bad endpoint references are refused. A one-way call
+//! whose partner cannot be reached stays in the outbox and is sent again, after pauses that
+//! double, until the partner takes it.
 //!
 //! The AMQP case needs RabbitMQ at `TEST_AMQP_URL` and says why it is skipped without it
 //! (under `CI=true` it fails instead).
@@ -565,4 +567,72 @@ async fn units_with_bad_endpoint_references_are_refused() {
         // The diagnostics follow on lines of their own.
         server.await_log(&[reason]);
     }
+}
+
+/// Takes the connections of `listener`: closes the first `refused` at once, forwards the
+/// others to `to` (host:port).
+fn forward_after(listener: TcpListener, refused: usize, to: String) {
+    listener.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(async move {
+        let mut taken = 0;
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            taken += 1;
+            if taken <= refused {
+                continue;
+            }
+            let to = to.clone();
+            tokio::spawn(async move {
+                let mut outbound = tokio::net::TcpStream::connect(&to).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_way_call_whose_partner_is_unreachable_is_sent_again_until_it_is_taken() {
+    let dirs = Dirs::new();
+    let settings = [
+        ("BATON_ENGINE__OUTBOX_RETRY_INITIAL_MS", "50"),
+        ("BATON_ENGINE__OUTBOX_RETRY_MAX_MS", "100"),
+    ];
+    let server = Server::start_configured(&dirs, "info", true, &settings).await;
+    // The server's partner is behind a port that cuts the first three connections.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let files = [
+        ("deploy.xml", async_pair::deploy_xml(false, false)),
+        (
+            "server.epr",
+            epr(
+                &format!("http://127.0.0.1:{port}/ode/processes/AsyncServer"),
+                "",
+            ),
+        ),
+        (
+            "callback.epr",
+            epr(
+                &format!("{}/ode/processes/AsyncClientCallback", server.address),
+                "",
+            ),
+        ),
+    ];
+    let sample = repo().join("samples/AsyncPair");
+    deploy(&dirs, &server, &sample, "AsyncPair", &files);
+    forward_after(
+        listener,
+        3,
+        server.address.trim_start_matches("http://").to_owned(),
+    );
+    order_round_trip(&server, "late-1").await;
+    for retry in ["retry_in_ms=50", "retry_in_ms=100"] {
+        assert!(server.logged(&["One-way invoke failed", retry]), "{retry}");
+    }
+    let failures = server
+        .log_lines()
+        .iter()
+        .filter(|line| line.contains("One-way invoke failed"))
+        .count();
+    assert_eq!(failures, 3);
 }

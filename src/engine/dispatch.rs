@@ -149,13 +149,7 @@ impl Dispatcher for Engine {
                 Some(&binding.port_type),
                 &fault,
             )),
-            Err(
-                error @ (Error::NoInstance { .. }
-                | Error::NoInMemoryInstance { .. }
-                | Error::Correlation(_)
-                | Error::NotActive(_)
-                | Error::Refused(_)),
-            ) => sender_fault(error.to_string()),
+            Err(error) if error.refuses_message() => sender_fault(error.to_string()),
             Err(error @ (Error::ReplyTimeout(_) | Error::NoReply)) => Response::Fault(SoapFault {
                 code: FaultCode::Receiver,
                 subcode: Some((ENGINE_FAULTS_NS.to_owned(), "noReply".to_owned())),

@@ -117,6 +117,21 @@ pub enum Error {
     Refused(#[from] Refusal),
 }
 
+impl Error {
+    /// Whether the message itself was refused (no instance takes it, it cannot be read, an
+    /// interceptor refused it): the sender's mistake, which sending it again does not mend.
+    pub fn refuses_message(&self) -> bool {
+        matches!(
+            self,
+            Error::NoInstance { .. }
+                | Error::NoInMemoryInstance { .. }
+                | Error::Correlation(_)
+                | Error::NotActive(_)
+                | Error::Refused(_)
+        )
+    }
+}
+
 /// Milliseconds since the Unix epoch, the machine's clock.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

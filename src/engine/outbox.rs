@@ -11,9 +11,11 @@
 //! the step's commit: if the commit fails nothing is sent, and once it holds a crash cannot
 //! lose the message. Only then are the calls sent. An entry goes
 //! - for a one-way message, once the partner has taken it: a peer of this server has
-//!   committed the step that took it, a SOAP/HTTP partner has answered (2xx or a SOAP fault),
-//!   the AMQP broker has confirmed that it holds the message. A one-way message that failed
-//!   otherwise stays in the outbox, logged, and is sent again at the next start;
+//!   committed the step that took it (or refused the message itself, which sending it again
+//!   would not change), a SOAP/HTTP partner has answered (2xx or a SOAP fault), the AMQP
+//!   broker has confirmed that it holds the message. A one-way message whose sending failed
+//!   otherwise stays in the outbox and is sent again after a pause that doubles from
+//!   `[engine] outbox-retry-initial-ms` up to `outbox-retry-max-ms`, and at the next start;
 //! - for a request, with the step of the sending instance that takes its outcome (a reply, a
 //!   fault, a failure or the invoke's time-out) or no longer awaits it: until that step
 //!   commits, a crash loses nothing, and the request is sent again at the next start under the
@@ -130,6 +132,7 @@ impl Calls {
                         instance,
                         exchange: exchange.clone(),
                         message_id: message_id(exchange),
+                        attempt: 0,
                         operation: operation.clone(),
                         message: message.parts,
                         headers: message.headers,

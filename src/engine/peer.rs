@@ -25,8 +25,17 @@ pub struct PeerCall {
     pub message_id: Option<String>,
 }
 
+/// Why a peer did not take a message.
+#[derive(Debug, Clone)]
+pub struct PeerError {
+    pub reason: String,
+    /// The peer refused the message itself (no instance takes it, an interceptor refused
+    /// it, ...): sending it again changes nothing. Otherwise it may take it another time.
+    pub refused: bool,
+}
+
 /// The peer's reply (None for one-way operations), or why the message was not taken.
-pub type PeerReply = Result<Option<ReplyOutcome>, String>;
+pub type PeerReply = Result<Option<ReplyOutcome>, PeerError>;
 
 /// The services of this server, by path.
 pub type Peers = PeerRegistry<PeerCall, PeerReply>;
@@ -57,7 +66,10 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
                         call.message_id,
                     )
                     .await
-                    .map_err(|error| error.to_string());
+                    .map_err(|error| PeerError {
+                        refused: error.refuses_message(),
+                        reason: error.to_string(),
+                    });
                 let _ = reply.send(outcome);
             });
         }
