@@ -131,6 +131,11 @@ pub struct EngineConfig {
     /// How long an instance of an in-memory process lives, from its creation; then it is
     /// purged.
     pub in_memory_instance_ttl_ms: u64,
+    /// The pause before a one-way message whose sending failed is sent again; it doubles
+    /// with each failure up to `outbox_retry_max_ms`.
+    pub outbox_retry_initial_ms: u64,
+    /// The longest pause between two sendings of a one-way message that keeps failing.
+    pub outbox_retry_max_ms: u64,
     /// The message-exchange interceptors that run for every process, by name, in order
     /// (see [`crate::interceptor`]).
     pub interceptors: Vec<String>,
@@ -142,6 +147,8 @@ impl Default for EngineConfig {
             threads: 0,
             invoke_timeout_ms: 300_000,
             in_memory_instance_ttl_ms: 600_000,
+            outbox_retry_initial_ms: 1_000,
+            outbox_retry_max_ms: 60_000,
             interceptors: Vec::new(),
         }
     }
@@ -154,6 +161,15 @@ impl EngineConfig {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             threads => threads,
         }
+    }
+
+    /// The pause before a one-way message is sent again after its `attempt`-th failure since
+    /// the server started (0 for the first).
+    pub fn outbox_retry_pause(&self, attempt: u32) -> Duration {
+        let doubled = self
+            .outbox_retry_initial_ms
+            .saturating_mul(1u64.checked_shl(attempt).unwrap_or(u64::MAX));
+        Duration::from_millis(doubled.min(self.outbox_retry_max_ms))
     }
 }
 
@@ -430,6 +446,14 @@ impl Configuration {
         if self.engine.invoke_timeout_ms == 0 {
             problems.push("engine.invoke-timeout-ms must be positive".into());
         }
+        if self.engine.outbox_retry_initial_ms == 0
+            || self.engine.outbox_retry_max_ms < self.engine.outbox_retry_initial_ms
+        {
+            problems.push(
+                "engine.outbox-retry-initial-ms must be positive and at most engine.outbox-retry-max-ms"
+                    .into(),
+            );
+        }
         self.store.problems(&mut problems);
         if self.http_client.max_connections_per_host == 0
             || self.http_client.max_total_connections == 0
@@ -550,6 +574,28 @@ mod tests {
             panic!()
         };
         assert_eq!(problems.len(), 4, "{problems:?}");
+    }
+
+    #[test]
+    fn failed_one_way_messages_are_sent_again_after_pauses_that_double_up_to_a_bound() {
+        let mut configuration = Configuration::default();
+        let engine = &configuration.engine;
+        let pauses: Vec<u64> = [0, 1, 2, 5, 6, 40, 200]
+            .into_iter()
+            .map(|attempt| engine.outbox_retry_pause(attempt).as_millis() as u64)
+            .collect();
+        assert_eq!(
+            pauses,
+            [1_000, 2_000, 4_000, 32_000, 60_000, 60_000, 60_000]
+        );
+        configuration.engine.outbox_retry_max_ms = 999;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!("a bound below the first pause passed")
+        };
+        assert_eq!(
+            problems,
+            ["engine.outbox-retry-initial-ms must be positive and at most engine.outbox-retry-max-ms"]
+        );
     }
 
     #[test]

@@ -119,7 +119,8 @@ pub async fn run(
     });
     engine.set_ready();
     tracing::info!(
-        recovered,
+        recovered = recovered.instances,
+        resent = recovered.messages,
         processes = engine.services().registry.processes().len(),
         "Ready"
     );

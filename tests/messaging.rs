@@ -32,3 +32,64 @@ async fn a_correlated_message_sent_before_its_pick_waits_is_kept_and_taken_by_it
     let (status, body) = server.soap(path, &key("poke", "k-1")).await;
     assert_eq!(status, 500, "the instance of k-1 is over: {body}");
 }
+
+/// A SOAP envelope with a `wsa:MessageID` header `id` around `body`.
+fn with_message_id(id: &str, body: &str) -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><wsa:MessageID xmlns:wsa="{}">{id}</wsa:MessageID></s:Header><s:Body>{body}</s:Body></s:Envelope>"#,
+        common::async_pair::WSA_NS
+    )
+}
+
+#[tokio::test]
+async fn a_message_sent_again_under_its_message_id_takes_effect_once() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("Messaging");
+    dirs.add_sample("HelloWorld");
+    let server = Server::start(&dirs).await;
+    let xml = "text/xml; charset=utf-8";
+
+    // A one-way message that creates an instance: the copy is taken, without a second instance.
+    let start = with_message_id("urn:test:start-1", &key("start", "once"));
+    for _ in 0..2 {
+        let (status, body) = server
+            .post("/ode/processes/Messaging", xml, start.clone())
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let poke = key("poke", "once");
+    let (status, body) = server.soap("/ode/processes/Messaging", &poke).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server.soap("/ode/processes/Messaging", &poke).await;
+    assert_eq!(status, 500, "one instance took the start: {body}");
+
+    // A request: the copy gets the first reply again, from a single instance.
+    let hello = r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>Once</h:name></h:hello>"#;
+    let request = with_message_id("urn:test:hello-1", hello);
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let (status, body) = server
+            .post("/ode/processes/HelloWorld", xml, request.clone())
+            .await;
+        assert_eq!(status, 200, "{body}");
+        answers.push(element_text(&body, "text"));
+    }
+    assert!(answers[0].is_some(), "{answers:?}");
+    assert_eq!(answers[0], answers[1]);
+    let (status, body) = server
+        .post(
+            "/ode/processes/HelloWorld",
+            xml,
+            with_message_id("urn:test:hello-2", hello),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let store = dirs.store().await.unwrap();
+    let instances = store.list_instances(&Default::default()).await.unwrap();
+    let hellos = instances
+        .iter()
+        .filter(|instance| instance.pid.contains("HelloWorld"))
+        .count();
+    assert_eq!(hellos, 2, "{instances:?}");
+    store.close().await;
+}

@@ -3,7 +3,9 @@
 //! one-way, called back and correlated) passes peer-to-peer, over SOAP/HTTP and over AMQP
 //! with the same processes and WSDL; the Relay test unit, calling a small real HTTP partner
 //! of the test, shows the WS-Addressing headers, the per-link bound on concurrent calls, the
-//! time-out and the retries; units with bad endpoint references are refused.
+//! time-out and the retries; units with bad endpoint references are refused. A one-way call
+//! whose partner cannot be reached stays in the outbox and is sent again, after pauses that
+//! double, until the partner takes it.
 //!
 //! The AMQP case needs RabbitMQ at `TEST_AMQP_URL` and says why it is skipped without it
 //! (under `CI=true` it fails instead).
@@ -17,68 +19,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::async_pair::{self, epr, WSA_NS};
 use common::{copy_unit, element_text, repo, Dirs, Server, PATIENCE};
 
-const WSA_NS: &str = "http://www.w3.org/2005/08/addressing";
 const PARTNER_LOG: &str = "info,baton::engine::partner=debug";
-
-/// A deploy.xml of samples/AsyncPair whose two invokes go to the endpoint reference files
-/// `server.epr` and `callback.epr`; with `provided`, the two services the processes offer
-/// each other are offered at those references too.
-fn async_pair_deploy_xml(use_peer2peer: bool, provided: bool) -> String {
-    let endpoint = |file: &str| {
-        format!(
-            r#"<wso2:endpoint xmlns:wso2="http://wso2.org/bps/bpel/endpoint/config" endpointReference="{file}"/>"#
-        )
-    };
-    let provided_at = |file: &str| {
-        if provided {
-            endpoint(file)
-        } else {
-            String::new()
-        }
-    };
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<deploy xmlns="http://www.apache.org/ode/schemas/dd/2007/03"
-    xmlns:p="urn:baton:samples:async:process" xmlns:tns="urn:baton:samples:async">
-  <process name="p:AsyncClient" fileName="AsyncClient.bpel">
-    <provide partnerLink="user"><service name="tns:ClientService" port="ClientPort"/></provide>
-    <provide partnerLink="server">
-      <service name="tns:CallbackService" port="CallbackPort">{}</service>
-    </provide>
-    <invoke partnerLink="server" usePeer2Peer="{use_peer2peer}">
-      <service name="tns:ServerService" port="ServerPort">{}</service>
-    </invoke>
-  </process>
-  <process name="p:AsyncServer" fileName="AsyncServer.bpel">
-    <provide partnerLink="requester">
-      <service name="tns:ServerService" port="ServerPort">{}</service>
-    </provide>
-    <invoke partnerLink="requester" usePeer2Peer="{use_peer2peer}">
-      <service name="tns:CallbackService" port="CallbackPort">{}</service>
-    </invoke>
-  </process>
-</deploy>
-"#,
-        provided_at("callback.epr"),
-        endpoint("server.epr"),
-        provided_at("server.epr"),
-        endpoint("callback.epr"),
-    )
-}
-
-/// A WS-Addressing endpoint reference to `address`, with `parameters` as its reference
-/// parameters.
-fn epr(address: &str, parameters: &str) -> String {
-    format!(
-        r#"<wsa:EndpointReference xmlns:wsa="{WSA_NS}">
-  <wsa:Address>{address}</wsa:Address>
-  <wsa:ReferenceParameters>{parameters}</wsa:ReferenceParameters>
-</wsa:EndpointReference>
-"#
-    )
-}
 
 /// Deploys a copy of the unit at `from` named `name` into the running server's deploy
 /// directory, with `files` written over its own, all at once; waits until it is installed.
@@ -94,10 +38,9 @@ fn deploy(dirs: &Dirs, server: &Server, from: &Path, name: &str, files: &[(&str,
 
 /// Starts one order on the AsyncPair client and checks that the callback reached it.
 async fn order_round_trip(server: &Server, id: &str) {
-    let order = format!(
-        r#"<a:order xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:item>book</a:item></a:order>"#
-    );
-    let (status, body) = server.soap("/ode/processes/AsyncClient", &order).await;
+    let (status, body) = server
+        .soap("/ode/processes/AsyncClient", &async_pair::order(id))
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(element_text(&body, "id").as_deref(), Some(id), "{body}");
     assert_eq!(
@@ -120,7 +63,7 @@ async fn async_pair_runs_peer_to_peer_by_local_endpoint_references() {
     let dirs = Dirs::new();
     let server = Server::start_with(&dirs, PARTNER_LOG).await;
     let files = [
-        ("deploy.xml", async_pair_deploy_xml(true, false)),
+        ("deploy.xml", async_pair::deploy_xml(true, false)),
         ("server.epr", epr("local:/ode/processes/AsyncServer", "")),
         (
             "callback.epr",
@@ -139,7 +82,7 @@ async fn async_pair_runs_over_soap_http_by_http_endpoint_references() {
     let server = Server::start_with(&dirs, PARTNER_LOG).await;
     let at = |path: &str| epr(&format!("{}{path}", server.address), "");
     let files = [
-        ("deploy.xml", async_pair_deploy_xml(false, true)),
+        ("deploy.xml", async_pair::deploy_xml(false, true)),
         ("server.epr", at("/routes/server")),
         ("callback.epr", at("/routes/callback")),
     ];
@@ -157,18 +100,9 @@ async fn async_pair_runs_over_soap_http_by_http_endpoint_references() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_pair_runs_over_amqp_by_amqp_endpoint_references() {
-    let url = match std::env::var("TEST_AMQP_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("TEST_AMQP_URL must name a RabbitMQ under CI")
-        }
-        _ => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipping async_pair_runs_over_amqp_by_amqp_endpoint_references: set TEST_AMQP_URL"
-            );
-            return;
-        }
+    let Some(url) = async_pair::broker_url("async_pair_runs_over_amqp_by_amqp_endpoint_references")
+    else {
+        return;
     };
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -183,7 +117,7 @@ async fn async_pair_runs_over_amqp_by_amqp_endpoint_references() {
     let server = Server::start_configured(&dirs, PARTNER_LOG, true, &settings).await;
     let base = url.trim_end_matches('/');
     let files = [
-        ("deploy.xml", async_pair_deploy_xml(false, true)),
+        ("deploy.xml", async_pair::deploy_xml(false, true)),
         ("server.epr", epr(&format!("{base}/{server_queue}"), "")),
         ("callback.epr", epr(&format!("{base}/{callback_queue}"), "")),
     ];
@@ -633,4 +567,72 @@ async fn units_with_bad_endpoint_references_are_refused() {
         // The diagnostics follow on lines of their own.
         server.await_log(&[reason]);
     }
+}
+
+/// Takes the connections of `listener`: closes the first `refused` at once, forwards the
+/// others to `to` (host:port).
+fn forward_after(listener: TcpListener, refused: usize, to: String) {
+    listener.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(async move {
+        let mut taken = 0;
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            taken += 1;
+            if taken <= refused {
+                continue;
+            }
+            let to = to.clone();
+            tokio::spawn(async move {
+                let mut outbound = tokio::net::TcpStream::connect(&to).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            });
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_way_call_whose_partner_is_unreachable_is_sent_again_until_it_is_taken() {
+    let dirs = Dirs::new();
+    let settings = [
+        ("BATON_ENGINE__OUTBOX_RETRY_INITIAL_MS", "50"),
+        ("BATON_ENGINE__OUTBOX_RETRY_MAX_MS", "100"),
+    ];
+    let server = Server::start_configured(&dirs, "info", true, &settings).await;
+    // The server's partner is behind a port that cuts the first three connections.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let files = [
+        ("deploy.xml", async_pair::deploy_xml(false, false)),
+        (
+            "server.epr",
+            epr(
+                &format!("http://127.0.0.1:{port}/ode/processes/AsyncServer"),
+                "",
+            ),
+        ),
+        (
+            "callback.epr",
+            epr(
+                &format!("{}/ode/processes/AsyncClientCallback", server.address),
+                "",
+            ),
+        ),
+    ];
+    let sample = repo().join("samples/AsyncPair");
+    deploy(&dirs, &server, &sample, "AsyncPair", &files);
+    forward_after(
+        listener,
+        3,
+        server.address.trim_start_matches("http://").to_owned(),
+    );
+    order_round_trip(&server, "late-1").await;
+    for retry in ["retry_in_ms=50", "retry_in_ms=100"] {
+        assert!(server.logged(&["One-way invoke failed", retry]), "{retry}");
+    }
+    let failures = server
+        .log_lines()
+        .iter()
+        .filter(|line| line.contains("One-way invoke failed"))
+        .count();
+    assert_eq!(failures, 3);
 }

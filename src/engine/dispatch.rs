@@ -8,6 +8,7 @@
 //! Engine failures are Receiver faults. Those without a subcode mean the message was not
 //! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken.
 
+use baton_transports::soap::addressing;
 use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
 
@@ -119,8 +120,15 @@ impl Dispatcher for Engine {
             }
         };
         let expects_reply = !operation.is_one_way();
+        let message_id = addressing::message_id(&request.headers);
         match services
-            .invoke_service(&endpoint, &operation.name, message, expects_reply)
+            .invoke_service(
+                &endpoint,
+                &operation.name,
+                message,
+                expects_reply,
+                message_id,
+            )
             .await
         {
             Ok(None) => Response::Accepted,
@@ -141,13 +149,7 @@ impl Dispatcher for Engine {
                 Some(&binding.port_type),
                 &fault,
             )),
-            Err(
-                error @ (Error::NoInstance { .. }
-                | Error::NoInMemoryInstance { .. }
-                | Error::Correlation(_)
-                | Error::NotActive(_)
-                | Error::Refused(_)),
-            ) => sender_fault(error.to_string()),
+            Err(error) if error.refuses_message() => sender_fault(error.to_string()),
             Err(error @ (Error::ReplyTimeout(_) | Error::NoReply)) => Response::Fault(SoapFault {
                 code: FaultCode::Receiver,
                 subcode: Some((ENGINE_FAULTS_NS.to_owned(), "noReply".to_owned())),

@@ -1,7 +1,8 @@
 //! Inbound request-response exchanges waiting for their reply. The caller's transport future
 //! waits on a channel kept here under the exchange's id; the instance's `<reply>` (carried
 //! out after its step is committed) completes it, or the engine abandons it when the
-//! instance is gone for good. Nothing here is persisted: after a restart the callers are
+//! instance is gone for good. A request that comes again while its first copy awaits its
+//! reply waits under the first copy's exchange. Nothing here is persisted: after a restart the callers are
 //! gone, and replies to them are dropped.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,6 +56,14 @@ impl Exchanges {
         let (sender, receiver) = oneshot::channel();
         self.waiting.insert(id.clone(), sender);
         (id, receiver)
+    }
+
+    /// Waits for the reply to exchange `id`, opened by an earlier copy of the same request
+    /// (see [`super::outbox`]); one waiting already for it gets no reply.
+    pub fn await_reply(&self, id: &str) -> oneshot::Receiver<Answer> {
+        let (sender, receiver) = oneshot::channel();
+        self.waiting.insert(id.to_owned(), sender);
+        receiver
     }
 
     /// Delivers a reply; false when nobody waits for it any more.

@@ -1,7 +1,7 @@
 //! A process instance as a supervised entity: each [`Delivery`] runs one step of the state
-//! machine, commits the new state with its correlation routes, exchanges and jobs in one
-//! transaction, and only then carries out the step's actions (replies, invokes) and hands
-//! its jobs to the scheduler. A delivery of a due job commits the job's deletion with the
+//! machine, commits the new state with its correlation routes, exchanges, jobs, the messages
+//! it sends (the outbox) and the id of the message it takes in one transaction, and only then
+//! carries out the step's actions (replies, invokes) and hands its jobs to the scheduler. A delivery of a due job commits the job's deletion with the
 //! step, so the job runs once. If the commit fails the instance's memory is no longer
 //! trusted: the supervisor drops it and the next message reloads it from the store.
 //!
@@ -15,12 +15,13 @@ use baton_actors::{Disposition, Entity, Keeper, Outcome, Step};
 use futures::future::{FutureExt, LocalBoxFuture};
 
 use super::journal::Opening;
+use super::outbox::{Awaited, Calls};
 use super::process::ProcessRuntime;
 use super::scheduler::Committed;
 use super::{jobs, Services};
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
-use crate::store::{self, InstanceWrite, JobKey, RouteKey, StepCommit};
+use crate::store::{self, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
 
 /// Why a step did not take effect.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -35,13 +36,15 @@ pub enum StepError {
 }
 
 /// What an instance takes a step on: an event; the job whose run the step is, if the
-/// scheduler delivers it; and the values interceptors keep with the instance as it takes it
-/// (stored with the step's state).
+/// scheduler delivers it; the values interceptors keep with the instance as it takes it
+/// (stored with the step's state); and the id of the message the event carries, if its
+/// sender gave one (remembered with the step, see [`super::outbox`]).
 #[derive(Debug)]
 pub struct Delivery {
     pub event: Event,
     pub job: Option<JobKey>,
     pub kept: InterceptorValues,
+    pub message_id: Option<String>,
 }
 
 impl From<Event> for Delivery {
@@ -50,6 +53,7 @@ impl From<Event> for Delivery {
             event,
             job: None,
             kept: InterceptorValues::new(),
+            message_id: None,
         }
     }
 }
@@ -87,7 +91,12 @@ impl Entity for InstanceEntity {
     type Reply = Result<InstanceStatus, StepError>;
 
     fn handle(&mut self, delivery: Delivery) -> Step<Self::Reply> {
-        let Delivery { event, job, kept } = delivery;
+        let Delivery {
+            event,
+            job,
+            kept,
+            message_id,
+        } = delivery;
         for (interceptor, values) in kept {
             self.state
                 .interceptor_values
@@ -97,6 +106,15 @@ impl Entity for InstanceEntity {
         }
         let opening = Opening::of(&self.process.compiled.model, &self.state, &event);
         let before = jobs::Before::of(&self.state, &event);
+        let awaited = Awaited::of(&self.state, &event);
+        let received = match (&event, message_id) {
+            (Event::Message(inbound), Some(message_id)) => Some(Received {
+                message_id,
+                instance_id: self.id,
+                exchange: inbound.exchange.clone(),
+            }),
+            _ => None,
+        };
         let now_ms = super::now_ms();
         let output = Machine::step(
             &self.process.compiled,
@@ -105,8 +123,16 @@ impl Entity for InstanceEntity {
             now_ms,
             event,
         );
-        let state = match serde_json::to_vec(&self.state) {
-            Ok(state) => state,
+        let calls = Calls::of(
+            &self.process,
+            self.id,
+            &output.actions,
+            &self.state.interceptor_values,
+        );
+        let serialised =
+            serde_json::to_vec(&self.state).and_then(|state| Ok((state, calls.entries()?)));
+        let (state, outbox) = match serialised {
+            Ok(serialised) => serialised,
             Err(error) => {
                 let reply = Err(StepError::Serialise(error.to_string()));
                 return async move {
@@ -152,15 +178,17 @@ impl Entity for InstanceEntity {
         commit.jobs_cancelled = changes.cancelled.clone();
         commit.jobs = changes.scheduled.clone();
         commit.clear_jobs = finished;
+        commit.outbox = outbox;
+        commit.outbox_settled = awaited.settled(&self.state);
+        commit.received = received;
         self.revision += 1;
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
-        let kept = self.state.interceptor_values.clone();
         async move {
             match services.instances.of(&process).commit(commit).await {
                 Ok(_) => {
                     services.scheduler.committed(changes);
-                    services.perform(id, &process, output.actions, &kept);
+                    services.perform(id, &process, output.actions, calls);
                     let next = if finished { Disposition::Finished } else { Disposition::Continue };
                     Outcome { reply: Ok(output.status), next }
                 }

@@ -1,14 +1,17 @@
 //! The message exchanges a step records in the store, in the same transaction as the
 //! instance's new state: every inbound request-response exchange (its request, then its reply
 //! or fault) and every outbound request-response invoke (its request, then its outcome, a
-//! time-out included). Operators read them to see what an instance received and sent.
+//! time-out included). Operators read them to see what an instance received and sent, and a
+//! request that comes again gets the reply its first copy got from here (see
+//! [`super::outbox`]).
 
 use std::collections::BTreeMap;
 
 use crate::model::{ActivityKind, Process};
 use crate::runtime::step::{Action, ReplyOutcome};
-use crate::runtime::{Event, InstanceState, InvokeOutcome};
-use crate::store::{ExchangeDirection, ExchangeStatus, ExchangeWrite};
+use crate::runtime::{Event, Fault, InstanceState, InvokeOutcome};
+use crate::store::{ExchangeDirection, ExchangeRecord, ExchangeStatus, ExchangeWrite};
+use crate::xml::QName;
 
 /// What the event of a step contributes to the journal, read before the step consumes it.
 pub struct Opening(Option<ExchangeWrite>);
@@ -124,4 +127,27 @@ fn outcome_of(
         request: None,
         response: Some(response.into_bytes()),
     })
+}
+
+/// The reply an inbound exchange recorded, once it has one: its message, or its fault (by
+/// name and reason; the journal keeps no fault data).
+pub fn answer_of(record: &ExchangeRecord) -> Option<ReplyOutcome> {
+    let response = record.response.as_deref()?;
+    match record.status {
+        ExchangeStatus::Replied => crate::xml::parse(response).ok().map(ReplyOutcome::Message),
+        ExchangeStatus::Faulted => {
+            let text = String::from_utf8_lossy(response);
+            let (name, reason) = text.split_once(": ").unwrap_or((&text, ""));
+            let name = match name.strip_prefix('{').and_then(|rest| rest.split_once('}')) {
+                Some((ns, local)) => QName::new(ns, local),
+                None => QName::new("", name),
+            };
+            Some(ReplyOutcome::Fault(Fault {
+                name,
+                data: None,
+                reason: reason.to_owned(),
+            }))
+        }
+        ExchangeStatus::Pending | ExchangeStatus::Failed => None,
+    }
 }

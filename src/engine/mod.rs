@@ -25,6 +25,7 @@
 //! - [`purge`]: in-memory instances purged after their time to live.
 //! - [`journal`]: the message exchanges each step records.
 //! - [`jobs`]: the jobs each step runs, cancels and schedules.
+//! - [`outbox`]: messages between processes exactly once, across crashes.
 //! - [`scheduler`]: runs due jobs.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
 //! - [`peer`]: this server's services offered to its own processes, in memory.
@@ -45,6 +46,7 @@ pub mod install;
 pub mod instance;
 pub mod jobs;
 pub mod journal;
+pub mod outbox;
 pub mod partner;
 pub mod peer;
 pub mod process;
@@ -72,17 +74,14 @@ pub use scheduler::Scheduler;
 pub use stores::{InstanceStore, InstanceStores};
 
 use self::instance::{Delivery, InstanceEntity, StepError};
-use self::partner::Call;
 use crate::config::Configuration;
 use crate::extension::Extensions;
-use crate::interceptor::{
-    self, InboundContext, Message, PartnerContext, Refusal, ServerInterceptors,
-};
+use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
 use crate::model::VariableKind;
 use crate::runtime::state::{Inbound, InterceptorValues};
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
 use crate::runtime::{correlation, Event, InstanceStatus, InvokeOutcome};
-use crate::store::{Job, JobKind, Store};
+use crate::store::{Job, JobKind, Received, Store};
 use crate::xml::Document;
 
 /// Why a message could not be handled. Process faults are not errors: they are replies.
@@ -116,6 +115,21 @@ pub enum Error {
     Abandoned(#[from] Abandoned),
     #[error(transparent)]
     Refused(#[from] Refusal),
+}
+
+impl Error {
+    /// Whether the message itself was refused (no instance takes it, it cannot be read, an
+    /// interceptor refused it): the sender's mistake, which sending it again does not mend.
+    pub fn refuses_message(&self) -> bool {
+        matches!(
+            self,
+            Error::NoInstance { .. }
+                | Error::NoInMemoryInstance { .. }
+                | Error::Correlation(_)
+                | Error::NotActive(_)
+                | Error::Refused(_)
+        )
+    }
 }
 
 /// Milliseconds since the Unix epoch, the machine's clock.
@@ -202,72 +216,40 @@ impl Services {
         Ok(process.supervisor().send(instance, delivery).await??)
     }
 
-    /// Carries out a committed step's actions; `kept` is what interceptors kept with the
-    /// instance, for the partner calls.
+    /// Carries out a committed step's actions: its replies, and its partner `calls` (the
+    /// invokes among `actions`, made ready and kept in the outbox by the step).
     pub fn perform(
         self: &Arc<Self>,
         instance: i64,
         process: &Arc<ProcessRuntime>,
         actions: Vec<Action>,
-        kept: &InterceptorValues,
+        calls: outbox::Calls,
     ) {
         for action in actions {
-            match action {
-                Action::Reply { to, outcome } => {
-                    if !self.exchanges.complete(&to.exchange, outcome) {
-                        let exchange = to.exchange;
-                        tracing::debug!(instance, %exchange, "Reply dropped: nobody waits for it");
-                    }
+            if let Action::Reply { to, outcome } = action {
+                if !self.exchanges.complete(&to.exchange, outcome) {
+                    let exchange = to.exchange;
+                    tracing::debug!(instance, %exchange, "Reply dropped: nobody waits for it");
                 }
-                Action::Invoke {
-                    exchange,
-                    partner_link,
-                    operation,
-                    message,
-                    one_way,
-                    endpoint,
-                } => {
-                    let Some(partner) = process.partner(partner_link) else {
-                        tracing::error!(
-                            instance,
-                            ?partner_link,
-                            "Invoke on a partner link without a partner role"
-                        );
-                        continue;
-                    };
-                    let mut message = Message::new(message);
-                    let call = interceptor::Call {
-                        pid: &process.pid,
-                        process: &process.name,
-                        instance,
-                        partner_link: &process.compiled.model.partner_link(partner_link).name,
-                        operation: &operation,
-                        one_way,
-                    };
-                    let intercepted = process.interceptors.partner(&mut PartnerContext::new(
-                        call,
-                        &mut message,
-                        kept,
-                    ));
-                    match intercepted {
-                        Ok(()) => partner.do_send(Call {
-                            pid: process.pid.clone(),
-                            instance,
-                            exchange,
-                            operation,
-                            message: message.parts,
-                            headers: message.headers,
-                            one_way,
-                            endpoint,
-                        }),
-                        Err(refusal) => {
-                            self.fail_call(process, instance, exchange, one_way, refusal)
-                        }
-                    }
-                }
-                // Committed as a job with the step; the scheduler fires it.
-                Action::Timer { .. } => {}
             }
+        }
+        for outgoing in calls.outgoing {
+            self.send_call(process, outgoing);
+        }
+        for refused in calls.refused {
+            self.fail_call(process, instance, refused);
+        }
+    }
+
+    /// Hands a call to the actor of its partner link.
+    fn send_call(&self, process: &ProcessRuntime, outgoing: outbox::Outgoing) {
+        match process.partner(outgoing.partner_link) {
+            Some(partner) => partner.do_send(outgoing.call),
+            None => tracing::error!(
+                instance = outgoing.call.instance,
+                partner_link = ?outgoing.partner_link,
+                "Invoke on a partner link without a partner role"
+            ),
         }
     }
 
@@ -277,10 +259,13 @@ impl Services {
         self: &Arc<Self>,
         process: &ProcessRuntime,
         instance: i64,
-        exchange: crate::runtime::ExchangeId,
-        one_way: bool,
-        refusal: Refusal,
+        refused: outbox::Refused,
     ) {
+        let outbox::Refused {
+            exchange,
+            one_way,
+            refusal,
+        } = refused;
         if one_way {
             tracing::warn!(instance, %refusal, "One-way invoke refused");
             return;
@@ -299,18 +284,27 @@ impl Services {
 
     /// Routes a message for `endpoint` to the instance it correlates with, or to a new one,
     /// and waits for the reply when `expects_reply`. The process's interceptors see the
-    /// message first, once routed, and before it creates an instance.
+    /// message first, once routed, and before it creates an instance. A message whose
+    /// `message_id` an instance has taken already is not routed again: it gets the answer
+    /// its first copy got (see [`outbox`]).
     pub async fn invoke_service(
         self: &Arc<Self>,
         endpoint: &ServiceEndpoint,
         operation: &str,
         mut message: Message,
         expects_reply: bool,
+        message_id: Option<String>,
     ) -> Result<Option<ReplyOutcome>, Error> {
         let process = self
             .registry
             .process(&endpoint.pid)
             .ok_or_else(|| Error::NoProcess(endpoint.pid.clone()))?;
+        if let Some(id) = &message_id {
+            if let Some(taken) = self.instances.of(&process).received(id).await? {
+                tracing::info!(message_id = %id, instance = taken.instance_id, "Message taken already; answered again without effect");
+                return self.answer_again(&taken, expects_reply).await;
+            }
+        }
         let partner_link = &process
             .compiled
             .model
@@ -394,6 +388,7 @@ impl Services {
         };
         let delivery = Delivery {
             kept,
+            message_id,
             ..Delivery::from(Event::Message(inbound))
         };
         let delivered = match destination {
@@ -416,6 +411,40 @@ impl Services {
                 if let Some(exchange) = &exchange {
                     self.exchanges.cancel(exchange);
                 }
+                Err(Error::ReplyTimeout(timeout))
+            }
+        }
+    }
+
+    /// The answer to a message taken already by the step recorded as `taken`: none for a
+    /// one-way message; for a request, the reply the instance gave it, from its journal, or
+    /// the one it gives once it replies.
+    async fn answer_again(
+        &self,
+        taken: &Received,
+        expects_reply: bool,
+    ) -> Result<Option<ReplyOutcome>, Error> {
+        let Some(exchange) = taken.exchange.as_ref().filter(|_| expects_reply) else {
+            return Ok(None);
+        };
+        let reply = self.exchanges.await_reply(exchange);
+        let store = self.instances.of_instance(taken.instance_id);
+        let journal = store.exchanges(taken.instance_id).await?;
+        if let Some(answered) = journal
+            .into_iter()
+            .find(|record| &record.id == exchange)
+            .and_then(|record| journal::answer_of(&record))
+        {
+            self.exchanges.cancel(exchange);
+            return Ok(Some(answered));
+        }
+        let timeout = Duration::from_millis(self.config.server.reply_timeout_ms);
+        match tokio::time::timeout(timeout, reply).await {
+            Ok(Ok(Ok(outcome))) => Ok(Some(outcome)),
+            Ok(Ok(Err(abandoned))) => Err(Error::Abandoned(abandoned)),
+            Ok(Err(_)) => Err(Error::NoReply),
+            Err(_) => {
+                self.exchanges.cancel(exchange);
                 Err(Error::ReplyTimeout(timeout))
             }
         }
@@ -494,6 +523,16 @@ enum Destination {
     New { id: i64 },
 }
 
+/// What [`Engine::recover`] resumed at a start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recovered {
+    /// Messages of the outbox sent again.
+    pub messages: usize,
+    /// Instances resumed: those whose messages were sent again, and those that sent an
+    /// invoke again.
+    pub instances: usize,
+}
+
 /// The engine: cheap to clone, shared by the transports.
 #[derive(Clone)]
 pub struct Engine {
@@ -567,33 +606,35 @@ impl Engine {
         }
     }
 
-    /// Resumes, after a start, the instances that had a request-response invoke in flight
-    /// (they have its time-out job): each sends the invoke again, as its outcome was lost.
-    /// Then starts the scheduler, which runs the jobs due, those that fell due while the
-    /// server was down first. Other instances are not loaded. Returns how many instances
-    /// were resumed.
-    pub async fn recover(&self) -> Result<usize, Error> {
-        let mut in_flight = self
-            .services
-            .store
-            .jobs_of_kind(JobKind::InvokeTimeout)
-            .await?;
-        in_flight.dedup_by_key(|job| job.instance_id);
+    /// Resumes, after a start, what was under way: every message of the outbox is sent again
+    /// (see [`outbox`]), and the instances that had a request-response invoke in flight
+    /// without an outbox entry (sent before the outbox existed) resume, each sending the
+    /// invoke again. Then starts the scheduler, which runs the jobs due, those that fell due
+    /// while the server was down first. Other instances are not loaded.
+    pub async fn recover(&self) -> Result<Recovered, Error> {
         let services = &self.services;
-        let outcomes = futures::stream::iter(in_flight)
+        let (messages, mut instances) = outbox::resend_all(services).await?;
+        let mut in_flight = services.store.jobs_of_kind(JobKind::InvokeTimeout).await?;
+        in_flight.retain(|job| !instances.contains(&job.instance_id));
+        in_flight.dedup_by_key(|job| job.instance_id);
+        let resumed = futures::stream::iter(in_flight)
             .map(|job| async move {
                 let outcome = services.deliver(&job.pid, job.instance_id, Event::Recover).await;
                 if let Err(error) = &outcome {
                     tracing::warn!(instance = job.instance_id, pid = %job.pid, %error, "Instance not recovered");
                 }
-                outcome.is_ok()
+                outcome.is_ok().then_some(job.instance_id)
             })
             .buffer_unordered(RECOVERY_CONCURRENCY)
-            .collect::<Vec<bool>>()
+            .collect::<Vec<Option<i64>>>()
             .await;
+        instances.extend(resumed.into_iter().flatten());
         self.services
             .scheduler
             .start(Arc::downgrade(&self.services));
-        Ok(outcomes.into_iter().filter(|recovered| *recovered).count())
+        Ok(Recovered {
+            messages,
+            instances: instances.len(),
+        })
     }
 }

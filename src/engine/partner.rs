@@ -11,16 +11,22 @@
 //! through the [`baton_transports::Transports`] the endpoint's scheme picks: `http(s)://` over SOAP/HTTP,
 //! `amqp(s)://…/queue` over AMQP. The partner link's time-out, retries, bound on calls in
 //! flight and WS-Addressing headers are [`super::routing`]'s.
+//!
+//! Every call carries its message id; a one-way message its partner has taken (or refused for
+//! good) leaves the outbox here, and one whose sending failed otherwise is sent again after a
+//! pause that doubles from `[engine] outbox-retry-initial-ms` up to `outbox-retry-max-ms`; a
+//! request's outbox entry goes with the step that takes its outcome (see [`super::outbox`]).
 
 use std::sync::Arc;
 
 use actix::prelude::*;
 use baton_transports::{Endpoint, Outbound, Response, SoapVersion};
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use super::binding::{self, Direction, Layout};
 use super::faults;
-use super::peer::PeerCall;
+use super::peer::{PeerCall, PeerError};
 use super::routing::{default_action, LinkRoute, Local};
 use super::Services;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
@@ -29,10 +35,16 @@ use crate::runtime::{Event, ExchangeId, InvokeOutcome};
 use crate::xml::{Document, QName};
 
 /// Invoke a partner for an instance.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Call {
     pub pid: String,
     pub instance: i64,
     pub exchange: ExchangeId,
+    /// The message's id, the same on every sending (see [`super::outbox`]).
+    pub message_id: String,
+    /// How often this server sent a one-way message again after its sending failed.
+    #[serde(default)]
+    pub attempt: u32,
     pub operation: String,
     pub message: Document,
     /// The SOAP header blocks to send, as a forest (interceptors may add them).
@@ -147,7 +159,7 @@ impl PartnerLinkActor {
 impl Handler<Call> for PartnerLinkActor {
     type Result = ();
 
-    fn handle(&mut self, call: Call, _: &mut Context<Self>) {
+    fn handle(&mut self, call: Call, context: &mut Context<Self>) {
         let target = self.target(call.endpoint.as_deref());
         let via = match &target {
             Ok(Target::Peer(_)) => "peer",
@@ -171,37 +183,48 @@ impl Handler<Call> for PartnerLinkActor {
         let port_type = self.port_type.clone();
         let name = self.name.clone();
         let route = self.route.clone();
+        let myself = context.address();
         actix::spawn(async move {
             let _slot = route.slot().await;
-            let outcome = match target {
-                Err(reason) => InvokeOutcome::Failure(reason),
+            // Whether the partner answered: then the message is not sent again.
+            let (outcome, answered) = match target {
+                Err(reason) => (InvokeOutcome::Failure(reason), false),
                 Ok(Target::Peer(endpoint)) => {
                     let peer_call = PeerCall {
                         operation: call.operation.clone(),
-                        message: call.message,
-                        headers: call.headers,
+                        message: call.message.clone(),
+                        headers: call.headers.clone(),
                         expects_reply: !call.one_way,
+                        message_id: Some(call.message_id.clone()),
                     };
-                    let reply = route
-                        .within(services.peers.call(&endpoint.path, peer_call), |limit| {
-                            Ok(Err(format!("the call timed out after {limit:?}")))
+                    let reply =
+                        route.within(services.peers.call(&endpoint.path, peer_call), |limit| {
+                            Ok(Err(PeerError {
+                                reason: format!("the call timed out after {limit:?}"),
+                                refused: false,
+                            }))
                         });
                     match reply.await {
-                        Ok(Ok(None)) => InvokeOutcome::Reply(crate::runtime::message::empty()),
-                        Ok(Ok(Some(ReplyOutcome::Message(message)))) => {
-                            InvokeOutcome::Reply(message)
+                        Ok(Ok(None)) => {
+                            (InvokeOutcome::Reply(crate::runtime::message::empty()), true)
                         }
-                        Ok(Ok(Some(ReplyOutcome::Fault(fault)))) => InvokeOutcome::Fault {
-                            name: fault.name,
-                            data: fault.data,
-                            reason: fault.reason,
-                        },
-                        Ok(Err(reason)) => InvokeOutcome::Failure(reason),
-                        Err(error) => InvokeOutcome::Failure(error.to_string()),
+                        Ok(Ok(Some(ReplyOutcome::Message(message)))) => {
+                            (InvokeOutcome::Reply(message), true)
+                        }
+                        Ok(Ok(Some(ReplyOutcome::Fault(fault)))) => (
+                            InvokeOutcome::Fault {
+                                name: fault.name,
+                                data: fault.data,
+                                reason: fault.reason,
+                            },
+                            true,
+                        ),
+                        Ok(Err(error)) => (InvokeOutcome::Failure(error.reason), error.refused),
+                        Err(error) => (InvokeOutcome::Failure(error.to_string()), false),
                     }
                 }
                 Ok(Target::Remote { endpoint, binding }) => {
-                    call_remote(
+                    let outcome = call_remote(
                         &services,
                         &route,
                         &unit,
@@ -210,14 +233,31 @@ impl Handler<Call> for PartnerLinkActor {
                         &endpoint,
                         &call,
                     )
-                    .await
+                    .await;
+                    let answered = !matches!(outcome, InvokeOutcome::Failure(_));
+                    (outcome, answered)
                 }
             };
             if call.one_way {
-                if let InvokeOutcome::Failure(reason) | InvokeOutcome::Fault { reason, .. } =
-                    &outcome
-                {
-                    tracing::warn!(partner_link = %name, instance = call.instance, %reason, "One-way invoke failed");
+                match &outcome {
+                    InvokeOutcome::Failure(reason) if !answered => {
+                        let pause = services.config.engine.outbox_retry_pause(call.attempt);
+                        tracing::warn!(partner_link = %name, instance = call.instance, message_id = %call.message_id, %reason, retry_in_ms = pause.as_millis() as u64, "One-way invoke failed; kept in the outbox, sent again");
+                        tokio::time::sleep(pause).await;
+                        myself.do_send(Call {
+                            attempt: call.attempt.saturating_add(1),
+                            ..call
+                        });
+                        return;
+                    }
+                    InvokeOutcome::Failure(reason) | InvokeOutcome::Fault { reason, .. } => {
+                        tracing::warn!(partner_link = %name, instance = call.instance, %reason, "One-way invoke failed: refused by its partner");
+                    }
+                    InvokeOutcome::Reply(_) => {}
+                }
+                let store = services.instances.of_instance(call.instance);
+                if let Err(error) = store.delivered(&call.message_id).await {
+                    tracing::warn!(instance = call.instance, message_id = %call.message_id, %error, "Delivered message left in the outbox");
                 }
                 return;
             }
@@ -268,7 +308,7 @@ async fn call_remote(
         version,
         action,
         headers: [
-            route.headers(services, endpoint, wsa_action, &call.exchange),
+            route.headers(services, endpoint, wsa_action, &call.message_id),
             Bytes::from(call.headers.to_xml(call.headers.root())),
         ]
         .concat()
@@ -276,6 +316,7 @@ async fn call_remote(
         body: Bytes::from(body),
         expect_reply: !call.one_way,
         timeout: None,
+        message_id: Some(call.message_id.clone()),
     };
     let response = route.send(&services.transports, endpoint, message).await;
     match response {

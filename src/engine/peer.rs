@@ -1,7 +1,8 @@
 //! Peer-to-peer: every service a process of this server offers is registered in the
 //! transports' in-memory [`PeerRegistry`] under its path. An invoke of it from another
 //! process is a call through the registry: the message travels as a parsed document, actor to
-//! actor, without the HTTP stack, and is routed on arrival like any inbound message.
+//! actor, without the HTTP stack, with its message id, and is routed on arrival like any
+//! inbound message. The caller's answer comes once the receiving step is committed.
 
 use std::sync::Arc;
 
@@ -20,10 +21,21 @@ pub struct PeerCall {
     /// The SOAP header blocks, as a forest.
     pub headers: Document,
     pub expects_reply: bool,
+    /// The message's id, by which the receiver recognises it when it comes again.
+    pub message_id: Option<String>,
+}
+
+/// Why a peer did not take a message.
+#[derive(Debug, Clone)]
+pub struct PeerError {
+    pub reason: String,
+    /// The peer refused the message itself (no instance takes it, an interceptor refused
+    /// it, ...): sending it again changes nothing. Otherwise it may take it another time.
+    pub refused: bool,
 }
 
 /// The peer's reply (None for one-way operations), or why the message was not taken.
-pub type PeerReply = Result<Option<ReplyOutcome>, String>;
+pub type PeerReply = Result<Option<ReplyOutcome>, PeerError>;
 
 /// The services of this server, by path.
 pub type Peers = PeerRegistry<PeerCall, PeerReply>;
@@ -51,9 +63,13 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
                             parts: call.message,
                         },
                         call.expects_reply,
+                        call.message_id,
                     )
                     .await
-                    .map_err(|error| error.to_string());
+                    .map_err(|error| PeerError {
+                        refused: error.refuses_message(),
+                        reason: error.to_string(),
+                    });
                 let _ = reply.send(outcome);
             });
         }

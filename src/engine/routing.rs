@@ -8,8 +8,8 @@
 //! [`baton_transports::soap::Addressing`]'s business.
 
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use baton_transports::soap::addressing::{self, Addressing};
 use baton_transports::{Endpoint, Outbound, Response, Transport, Transports};
@@ -148,15 +148,15 @@ impl LinkRoute {
         semaphore.acquire_owned().await.ok()
     }
 
-    /// The WS-Addressing headers of a call to `endpoint` with `action`, for the exchange
-    /// `exchange`: To, Action, MessageID, ReplyTo (where the partner link's myRole is
+    /// The WS-Addressing headers of a call to `endpoint` with `action`, for the message
+    /// `message_id` (see [`super::outbox`]): To, Action, MessageID, ReplyTo (where the partner link's myRole is
     /// offered, when it has one here) and the endpoint reference's parameters.
     pub fn headers(
         &self,
         services: &Services,
         endpoint: &Endpoint,
         action: String,
-        exchange: &str,
+        message_id: &str,
     ) -> Bytes {
         let reply_to = self
             .my_service
@@ -166,7 +166,7 @@ impl LinkRoute {
         let addressing = Addressing {
             to: Some(endpoint.to_string()),
             action: Some(action),
-            message_id: Some(message_id(exchange)),
+            message_id: Some(message_id.to_owned()),
             relates_to: None,
             reply_to,
             reference_parameters: self
@@ -234,18 +234,6 @@ pub fn reply_headers(request_headers: &[u8]) -> Bytes {
     Bytes::from(addressing.to_headers())
 }
 
-/// A message id unique to one exchange of this server: the server's start time and the
-/// exchange (instance and sequence number).
-fn message_id(exchange: &str) -> String {
-    static STARTED: OnceLock<u128> = OnceLock::new();
-    let started = STARTED.get_or_init(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_nanos())
-    });
-    format!("urn:baton:message:{started:x}:{exchange}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,13 +268,5 @@ mod tests {
             )
         );
         assert!(reply_headers(b"").is_empty());
-    }
-
-    #[test]
-    fn message_ids_name_their_exchange() {
-        let first = message_id("42.3");
-        assert!(first.starts_with("urn:baton:message:") && first.ends_with(":42.3"));
-        assert_eq!(first, message_id("42.3"));
-        assert_ne!(first, message_id("42.4"));
     }
 }

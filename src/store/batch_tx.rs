@@ -10,7 +10,9 @@
 use futures::future::BoxFuture;
 use sqlx::{Database, Transaction};
 
-use super::{ExchangeWrite, InstanceWrite, Job, JobKey, Result, RouteKey, StepCommit};
+use super::{
+    ExchangeWrite, InstanceWrite, Job, JobKey, OutboxEntry, Received, Result, RouteKey, StepCommit,
+};
 
 /// The statements a step is made of, in a backend's dialect, on its connection.
 pub(crate) trait StepStatements: Send {
@@ -37,10 +39,19 @@ pub(crate) trait StepStatements: Send {
     fn delete_job<'c>(&'c mut self, instance: i64, job: &'c JobKey) -> BoxFuture<'c, Result<()>>;
     fn insert_job<'c>(&'c mut self, job: &'c Job) -> BoxFuture<'c, Result<()>>;
     fn clear_jobs(&mut self, instance: i64) -> BoxFuture<'_, Result<()>>;
+    /// Remembers a message the step takes; [`Error::Duplicate`](super::Error::Duplicate)
+    /// when its id is stored already.
+    fn insert_received<'c>(&'c mut self, received: &'c Received) -> BoxFuture<'c, Result<()>>;
+    fn insert_outbox<'c>(&'c mut self, entry: &'c OutboxEntry) -> BoxFuture<'c, Result<()>>;
+    fn settle_outbox<'c>(
+        &'c mut self,
+        instance: i64,
+        exchange: &'c str,
+    ) -> BoxFuture<'c, Result<()>>;
 }
 
 /// Implements [`StepStatements`] for a backend's connection type with the functions of the
-/// backend's `jobs`, `instances`, `correlation` and `exchanges` modules, which must be in
+/// backend's `jobs`, `instances`, `correlation`, `exchanges` and `delivery` modules, which must be in
 /// scope where it is used.
 macro_rules! step_statements {
     ($connection:ty) => {
@@ -93,6 +104,25 @@ macro_rules! step_statements {
             fn clear_jobs(&mut self, id: i64) -> BoxFuture<'_, Result<()>> {
                 Box::pin(jobs::clear(self, id))
             }
+            fn insert_received<'c>(
+                &'c mut self,
+                received: &'c $crate::store::Received,
+            ) -> BoxFuture<'c, Result<()>> {
+                Box::pin(delivery::insert_received(self, received))
+            }
+            fn insert_outbox<'c>(
+                &'c mut self,
+                entry: &'c $crate::store::OutboxEntry,
+            ) -> BoxFuture<'c, Result<()>> {
+                Box::pin(delivery::insert_outbox(self, entry))
+            }
+            fn settle_outbox<'c>(
+                &'c mut self,
+                id: i64,
+                exchange: &'c str,
+            ) -> BoxFuture<'c, Result<()>> {
+                Box::pin(delivery::settle(self, id, exchange))
+            }
         }
     };
 }
@@ -100,13 +130,17 @@ pub(crate) use step_statements;
 
 /// Writes one step inside the batch's transaction and returns the instance's new revision:
 /// the job it ran first (so that a job already run refuses the step before anything else),
-/// then the instance, its routes and exchanges, and its jobs.
+/// then the instance, the id of the message it takes (a message taken already refuses the
+/// step), its routes and exchanges, its jobs, and its outbox.
 async fn apply<C: StepStatements>(conn: &mut C, step: &StepCommit) -> Result<i64> {
     let id = step.instance.id;
     if let Some(job) = &step.job_done {
         conn.take_job(id, job).await?;
     }
     let revision = conn.save_instance(&step.instance).await?;
+    if let Some(received) = &step.received {
+        conn.insert_received(received).await?;
+    }
     for route in &step.routes_removed {
         conn.remove_route(id, route).await?;
     }
@@ -127,6 +161,12 @@ async fn apply<C: StepStatements>(conn: &mut C, step: &StepCommit) -> Result<i64
     }
     if step.clears_stored_jobs() {
         conn.clear_jobs(id).await?;
+    }
+    for exchange in &step.outbox_settled {
+        conn.settle_outbox(id, exchange).await?;
+    }
+    for entry in &step.outbox {
+        conn.insert_outbox(entry).await?;
     }
     Ok(revision)
 }

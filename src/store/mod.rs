@@ -54,7 +54,8 @@ pub use postgres::PostgresStore;
 pub use records::{
     DeploymentRecord, DeploymentSummary, ExchangeDirection, ExchangeRecord, ExchangeStatus,
     ExchangeWrite, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite,
-    Job, JobKey, JobKind, ProcessRecord, ProcessState, RouteKey, RouteOwner, StepCommit,
+    Job, JobKey, JobKind, OutboxEntry, ProcessRecord, ProcessState, Received, RouteKey, RouteOwner,
+    StepCommit,
 };
 pub use schema::{Migration, SCHEMA_VERSION};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
@@ -152,12 +153,21 @@ pub trait Store: Send + Sync + 'static {
     /// The pending exchanges of instance `instance_id`, oldest first.
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
 
+    /// Every entry of the outbox, by instance then message id.
+    fn outbox(&self) -> BoxFuture<'_, Result<Vec<OutboxEntry>>>;
+
+    /// Deletes the outbox entry of message `message_id` (its partner has taken it), if stored.
+    fn delivered<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<()>>;
+
+    /// The record of message `message_id` if an instance has taken it.
+    fn received<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<Option<Received>>>;
+
     /// Closes the store, waiting for in-flight operations; later calls fail.
     fn close(&self) -> BoxFuture<'_, ()>;
 }
 
 /// Implements [`Store`] for a database-server backend by delegating to its per-table modules
-/// (`deployments`, `processes`, `instances`, `correlation`, `exchanges`, `jobs`, each taking the
+/// (`deployments`, `processes`, `instances`, `correlation`, `exchanges`, `jobs`, `delivery`, each taking the
 /// backend's `pool`) and to its group-commit writer (`steps`). Invoked inside the backend's
 /// module, where those names resolve. The SQLite backend has its own impl: it serialises some
 /// writes behind its single writer.
@@ -262,6 +272,18 @@ macro_rules! server_store {
 
             fn pending_exchanges(&self, instance_id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::ExchangeRecord>>> {
                 Box::pin(exchanges::pending(&self.pool, instance_id))
+            }
+
+            fn outbox(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::OutboxEntry>>> {
+                Box::pin(delivery::outbox(&self.pool))
+            }
+
+            fn delivered<'a>(&'a self, message_id: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<()>> {
+                Box::pin(delivery::delivered(&self.pool, message_id))
+            }
+
+            fn received<'a>(&'a self, message_id: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Option<$crate::store::Received>>> {
+                Box::pin(delivery::received(&self.pool, message_id))
             }
 
             fn close(&self) -> ::futures::future::BoxFuture<'_, ()> {

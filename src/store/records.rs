@@ -350,6 +350,35 @@ pub struct Job {
     pub due_ms: i64,
 }
 
+/// A message an instance sends a partner, stored with the step that sends it and kept until
+/// the partner has taken it (a one-way message) or the instance has taken its outcome (a
+/// request): a row of the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The message's id, the same on every sending (wsa:MessageID); unique in the store.
+    pub message_id: String,
+    /// The sending instance.
+    pub instance_id: i64,
+    /// The process version the instance runs.
+    pub pid: String,
+    /// The invoke's exchange in the sending instance.
+    pub exchange: String,
+    /// The call to make again, serialised by the engine; the store never reads it.
+    pub call: Vec<u8>,
+}
+
+/// A message an instance has taken, remembered by its id so that the same message sent again
+/// is recognised: a row of the received table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// The message's id, as its sender gave it.
+    pub message_id: String,
+    /// The instance that took it.
+    pub instance_id: i64,
+    /// The inbound exchange it opened, when it was a request awaiting a reply.
+    pub exchange: Option<String>,
+}
+
 /// Everything one state-machine step of an instance produced, applied atomically by
 /// [`Store::commit`](super::Store::commit): either all of it is stored or none of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -375,6 +404,14 @@ pub struct StepCommit {
     pub jobs: Vec<Job>,
     /// Drop every job of the instance (it finished), after the other job changes.
     pub clear_jobs: bool,
+    /// Messages the step sends, stored in the outbox (the instance is the committing one).
+    pub outbox: Vec<OutboxEntry>,
+    /// Exchanges of the instance whose outbox entries go: requests whose outcome the step
+    /// took or no longer awaits. Entries not stored are left alone.
+    pub outbox_settled: Vec<String>,
+    /// The message the step takes, remembered by id; one taken already (the same id stored)
+    /// fails the commit with [`Error::Duplicate`](super::Error::Duplicate).
+    pub received: Option<Received>,
 }
 
 impl StepCommit {
@@ -390,6 +427,9 @@ impl StepCommit {
             jobs_cancelled: Vec::new(),
             jobs: Vec::new(),
             clear_jobs: false,
+            outbox: Vec::new(),
+            outbox_settled: Vec::new(),
+            received: None,
         }
     }
 

@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::time::from_millis;
 use super::{
     DeploymentSummary, Error, ExchangeRecord, InstanceRecord, InstanceSummary, Job, JobKey,
-    ProcessRecord, Result,
+    OutboxEntry, ProcessRecord, Received, Result,
 };
 
 /// A row of one of the store's databases, read column by column.
@@ -159,5 +159,23 @@ pub(super) fn job(row: &impl StoredRow) -> Result<Job> {
         pid: row.text("pid")?,
         job: JobKey::new(row.text("kind")?.parse()?, row.text("job_key")?),
         due_ms: row.integer("due_ms")?,
+    })
+}
+
+pub(super) fn outbox_entry(row: &impl StoredRow) -> Result<OutboxEntry> {
+    Ok(OutboxEntry {
+        message_id: row.text("message_id")?,
+        instance_id: row.integer("instance_id")?,
+        pid: row.text("pid")?,
+        exchange: row.text("exchange_id")?,
+        call: row.bytes("payload")?,
+    })
+}
+
+pub(super) fn received(row: &impl StoredRow) -> Result<Received> {
+    Ok(Received {
+        message_id: row.text("message_id")?,
+        instance_id: row.integer("instance_id")?,
+        exchange: row.optional_text("exchange_id")?,
     })
 }

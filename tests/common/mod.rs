@@ -8,6 +8,8 @@
 
 #![allow(dead_code)]
 
+pub mod async_pair;
+
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

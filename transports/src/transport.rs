@@ -93,6 +93,10 @@ pub struct Outbound {
     pub expect_reply: bool,
     /// How long the call may take; `None` leaves the transport's own time-out.
     pub timeout: Option<Duration>,
+    /// The message's id, the same each time the same message is sent again, when its sender
+    /// gives one: AMQP carries it as the message's `message_id` (SOAP/HTTP in the headers'
+    /// `wsa:MessageID`, which the sender writes).
+    pub message_id: Option<String>,
 }
 
 /// Sends messages to the endpoints it reaches.
@@ -119,6 +123,7 @@ impl Transport for HttpClient {
             body,
             expect_reply,
             timeout,
+            message_id: _,
         } = message;
         let client = match timeout {
             Some(timeout) => &self.with_request_timeout(timeout),
@@ -135,28 +140,11 @@ impl Transport for AmqpClient {
         let Endpoint::Amqp(amqp) = endpoint else {
             return Err(Error::NoTransport(endpoint.to_string()));
         };
-        let Outbound {
-            version,
-            action,
-            headers,
-            body,
-            expect_reply,
-            timeout,
-        } = message;
-        let client = match timeout {
+        let client = match message.timeout {
             Some(timeout) => &self.with_invoke_timeout(timeout),
             None => self,
         };
-        client
-            .call(
-                amqp,
-                version,
-                action.as_deref(),
-                headers,
-                body,
-                expect_reply,
-            )
-            .await
+        client.call(amqp, message).await
     }
 }
 
@@ -259,6 +247,7 @@ mod tests {
             body: Bytes::from_static(b"<a/>"),
             expect_reply: true,
             timeout: None,
+            message_id: None,
         };
         let transports = Transports::default();
         for url in ["http://h/x", "amqp://h/q", "local:/x"] {
@@ -312,6 +301,7 @@ mod tests {
             body: Bytes::from_static(b"<hello/>"),
             expect_reply: true,
             timeout: None,
+            message_id: None,
         };
         let reply = transports
             .send(&Endpoint::parse("local:/echo").unwrap(), message)

@@ -10,8 +10,9 @@
 //! - an instance of any pid can be created: the process versions are recorded elsewhere;
 //! - an instance's jobs (timers, invoke time-outs) are kept with it, so they are volatile;
 //! - a step that finishes an instance (any status but running) removes it with its routes,
-//!   exchanges and jobs at once, and so does [`Store::mark_failed`]: nothing is kept of ended
-//!   instances;
+//!   exchanges, jobs and the ids of the messages it took at once, and so does
+//!   [`Store::mark_failed`]: nothing is kept of ended instances but the messages they sent
+//!   that their partners have not taken yet;
 //! - [`MemoryStore::purge_created_before`] drops instances older than a time to live, and
 //!   [`MemoryStore::purge_process`] those of a process version that is no longer deployed;
 //! - closing it changes nothing: it lives as long as the server;
@@ -37,8 +38,8 @@ use self::tables::Tables;
 use super::group_commit::Counters;
 use super::{
     CommitStats, DeploymentRecord, DeploymentSummary, ExchangeRecord, InstanceFilter,
-    InstanceRecord, InstanceSummary, Job, JobKind, ProcessRecord, ProcessState, Result, RouteKey,
-    RouteOwner, StepCommit, Store,
+    InstanceRecord, InstanceSummary, Job, JobKind, OutboxEntry, ProcessRecord, ProcessState,
+    Received, Result, RouteKey, RouteOwner, StepCommit, Store,
 };
 
 /// A [`Store`] in memory.
@@ -190,6 +191,19 @@ impl Store for MemoryStore {
 
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
         ready(Ok(self.tables().exchanges(instance_id, true)))
+    }
+
+    fn outbox(&self) -> BoxFuture<'_, Result<Vec<OutboxEntry>>> {
+        ready(Ok(self.tables().outbox()))
+    }
+
+    fn delivered<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<()>> {
+        self.tables().delivered(message_id);
+        ready(Ok(()))
+    }
+
+    fn received<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<Option<Received>>> {
+        ready(Ok(self.tables().received(message_id)))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

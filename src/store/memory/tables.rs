@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use crate::store::{
     DeploymentRecord, DeploymentSummary, Error, ExchangeDirection, ExchangeRecord, ExchangeStatus,
     InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, Job, JobKey, JobKind,
-    ProcessRecord, ProcessState, Result, RouteKey, RouteOwner, StepCommit,
+    OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
 };
 
 /// An instance purged from memory, and the callers it leaves without a reply.
@@ -29,6 +29,8 @@ struct Instance {
     exchanges: BTreeMap<String, (u64, ExchangeRecord)>,
     /// The instance's jobs (its timers and invoke time-outs), with when each is due.
     jobs: BTreeMap<JobKey, i64>,
+    /// The ids of the messages it took.
+    received: Vec<String>,
 }
 
 impl Instance {
@@ -72,6 +74,10 @@ pub(super) struct Tables {
     exchanges: HashMap<String, i64>,
     /// Counts insertions, to order instances and exchanges by age.
     inserted: u64,
+    /// The messages instances send, by message id; kept when their sender ends.
+    outbox: BTreeMap<String, OutboxEntry>,
+    /// The messages living instances took, by message id.
+    received: HashMap<String, Received>,
 }
 
 impl Tables {
@@ -167,6 +173,7 @@ impl Tables {
             routes: BTreeSet::new(),
             exchanges: BTreeMap::new(),
             jobs: BTreeMap::new(),
+            received: Vec::new(),
         };
         self.instances.insert(id, instance);
     }
@@ -270,6 +277,17 @@ impl Tables {
         if step.clear_jobs {
             instance.jobs.clear();
         }
+        if let Some(received) = step.received {
+            instance.received.push(received.message_id.clone());
+            self.received.insert(received.message_id.clone(), received);
+        }
+        for exchange in &step.outbox_settled {
+            self.outbox
+                .retain(|_, entry| entry.instance_id != id || &entry.exchange != exchange);
+        }
+        for entry in step.outbox {
+            self.outbox.insert(entry.message_id.clone(), entry);
+        }
         if write.status != InstanceStatus::Running {
             self.remove(id);
         }
@@ -350,6 +368,14 @@ impl Tables {
                     })
                 }
                 _ => {}
+            }
+        }
+        if let Some(received) = &step.received {
+            if self.received.contains_key(&received.message_id) {
+                return Err(Error::Duplicate {
+                    entity: "received message",
+                    key: received.message_id.clone(),
+                });
             }
         }
         for exchange in &step.exchanges {
@@ -449,6 +475,24 @@ impl Tables {
         for exchange in instance.exchanges.keys() {
             self.exchanges.remove(exchange);
         }
+        for message in &instance.received {
+            self.received.remove(message);
+        }
         Some(instance)
+    }
+
+    /// Every outbox entry, by instance then message id.
+    pub(super) fn outbox(&self) -> Vec<OutboxEntry> {
+        let mut entries: Vec<OutboxEntry> = self.outbox.values().cloned().collect();
+        entries.sort_by(|a, b| (a.instance_id, &a.message_id).cmp(&(b.instance_id, &b.message_id)));
+        entries
+    }
+
+    pub(super) fn delivered(&mut self, message_id: &str) {
+        self.outbox.remove(message_id);
+    }
+
+    pub(super) fn received(&self, message_id: &str) -> Option<Received> {
+        self.received.get(message_id).cloned()
     }
 }

@@ -1,12 +1,13 @@
 //! The memory store keeps the contract of a step commit (all or nothing, optimistic on the
-//! revision, routes and exchanges owned by one instance) and forgets what ends or expires.
+//! revision, routes and exchanges owned by one instance, a message taken once) and forgets
+//! what ends or expires, but the messages instances sent that their partners have not taken.
 
 use std::time::{Duration, SystemTime};
 
 use super::MemoryStore;
 use crate::store::{
     Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceStatus,
-    InstanceWrite, RouteKey, StepCommit, Store,
+    InstanceWrite, OutboxEntry, Received, RouteKey, StepCommit, Store,
 };
 
 const PID: &str = "{urn:test}orders-1";
@@ -212,4 +213,40 @@ async fn instances_created_before_a_cutoff_are_purged_with_their_waiting_callers
         [-2]
     );
     assert_eq!(store.find_route("orders", "b").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn sent_messages_outlive_their_instance_and_taken_ids_go_with_it() {
+    let store = MemoryStore::new();
+    let id = store.reserve_instance_ids(1).await.unwrap();
+    let taken = Received {
+        message_id: "urn:test:in".to_owned(),
+        instance_id: id,
+        exchange: None,
+    };
+    let sent = OutboxEntry {
+        message_id: "urn:test:out".to_owned(),
+        instance_id: id,
+        pid: PID.to_owned(),
+        exchange: "1.1".to_owned(),
+        call: b"call".to_vec(),
+    };
+    let mut first = first_step(id, &[]);
+    first.received = Some(taken.clone());
+    store.commit(first).await.unwrap();
+    let mut again = next_step(id, 1, InstanceStatus::Running);
+    again.received = Some(taken.clone());
+    let refused = store.commit(again).await;
+    assert!(
+        matches!(refused, Err(Error::Duplicate { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(store.received("urn:test:in").await.unwrap(), Some(taken));
+    let mut last = next_step(id, 1, InstanceStatus::Completed);
+    last.outbox = vec![sent.clone()];
+    store.commit(last).await.unwrap();
+    assert_eq!(store.received("urn:test:in").await.unwrap(), None);
+    assert_eq!(store.outbox().await.unwrap(), [sent]);
+    store.delivered("urn:test:out").await.unwrap();
+    assert!(store.outbox().await.unwrap().is_empty());
 }

@@ -7,7 +7,7 @@
 use futures::future::BoxFuture;
 use sqlx::postgres::{PgConnection, PgPool};
 
-use super::{correlation, exchanges, instances, jobs};
+use super::{correlation, delivery, exchanges, instances, jobs};
 use crate::store::batch_tx;
 use crate::store::group_commit::Batch;
 use crate::store::{ExchangeWrite, InstanceWrite, Job, JobKey, Result, RouteKey, StepCommit};

@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use sqlx::sqlite::{SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
-use super::{correlation, exchanges, instances, jobs};
+use super::{correlation, delivery, exchanges, instances, jobs};
 use crate::store::batch_tx;
 use crate::store::group_commit::Batch;
 use crate::store::{ExchangeWrite, InstanceWrite, Job, JobKey, Result, RouteKey, StepCommit};

@@ -13,6 +13,7 @@
 
 mod commit;
 mod correlation;
+mod delivery;
 mod deployments;
 mod exchanges;
 mod instances;
@@ -35,14 +36,15 @@ use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
 use super::{
     CommitStats, DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter,
-    InstanceRecord, InstanceSummary, Job, JobKind, ProcessRecord, ProcessState, Result, RouteKey,
-    RouteOwner, StepCommit, Store,
+    InstanceRecord, InstanceSummary, Job, JobKind, OutboxEntry, ProcessRecord, ProcessState,
+    Received, Result, RouteKey, RouteOwner, StepCommit, Store,
 };
 
 /// The migration scripts, the first creating the schema.
 const MIGRATIONS: Migrations = [
     include_str!("../../../dbscripts/sqlite.sql"),
     include_str!("../../../dbscripts/sqlite-2.sql"),
+    include_str!("../../../dbscripts/sqlite-3.sql"),
 ];
 
 /// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).
@@ -304,6 +306,21 @@ impl Store for SqliteStore {
 
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
         Box::pin(exchanges::pending(&self.pool, instance_id))
+    }
+
+    fn outbox(&self) -> BoxFuture<'_, Result<Vec<OutboxEntry>>> {
+        Box::pin(delivery::outbox(&self.pool))
+    }
+
+    fn delivered<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let _writing = self.writer.lock().await;
+            delivery::delivered(&self.pool, message_id).await
+        })
+    }
+
+    fn received<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<Option<Received>>> {
+        Box::pin(delivery::received(&self.pool, message_id))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

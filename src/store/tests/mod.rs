@@ -55,6 +55,7 @@ macro_rules! backend_tests {
 }
 
 mod commits;
+mod delivery;
 mod deployments;
 mod exchanges;
 mod instances;

@@ -17,14 +17,17 @@ fn scripts(backend: Backend) -> [&'static str; SCHEMA_VERSION as usize] {
         Backend::Sqlite => [
             include_str!("../../../dbscripts/sqlite.sql"),
             include_str!("../../../dbscripts/sqlite-2.sql"),
+            include_str!("../../../dbscripts/sqlite-3.sql"),
         ],
         Backend::Postgres => [
             include_str!("../../../dbscripts/postgresql.sql"),
             include_str!("../../../dbscripts/postgresql-2.sql"),
+            include_str!("../../../dbscripts/postgresql-3.sql"),
         ],
         Backend::MySql => [
             include_str!("../../../dbscripts/mysql.sql"),
             include_str!("../../../dbscripts/mysql-2.sql"),
+            include_str!("../../../dbscripts/mysql-3.sql"),
         ],
     }
 }
@@ -164,7 +167,8 @@ async fn an_upgrade_to_the_job_table_resumes_each_running_instance_once(db: Test
     fixture.store.close().await;
     query(
         &sqlite_url(&fixture.datasource.url),
-        "DROP TABLE baton_jobs; UPDATE baton_schema_version SET version = 1",
+        "DROP TABLE baton_jobs; DROP TABLE baton_outbox; DROP TABLE baton_received; \
+         UPDATE baton_schema_version SET version = 1",
     )
     .await;
     let upgraded = fixture.datasource.setup().await.unwrap();

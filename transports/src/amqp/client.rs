@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use dashmap::DashMap;
 use futures::StreamExt;
 use lapin::message::Delivery;
@@ -30,7 +29,8 @@ use crate::amqp::properties::{text, with_header, ACTION_HEADER, PERSISTENT};
 use crate::amqp::AmqpConfig;
 use crate::error::Error;
 use crate::message::Response;
-use crate::soap::{self, SoapVersion};
+use crate::soap;
+use crate::transport::Outbound;
 
 /// Makes outbound calls over AMQP. Cloning is cheap; clones share links.
 #[derive(Clone)]
@@ -74,19 +74,27 @@ impl AmqpClient {
         }
     }
 
-    /// Sends an envelope of `version` wrapping `headers` and `body` to the queue of
-    /// `endpoint`. With `expect_reply` it waits for the reply (a [`Response::Reply`] or
-    /// [`Response::Fault`]); without, it returns [`Response::Accepted`] once the broker has
-    /// confirmed that it holds the message.
+    /// Sends an envelope of the message's version wrapping its headers and body to the queue
+    /// of `endpoint`, within this client's time-out (the message's own is the caller's
+    /// business). When it expects a reply it waits for it (a [`Response::Reply`] or
+    /// [`Response::Fault`]); else it returns [`Response::Accepted`] once the broker has
+    /// confirmed that it holds the message. The message goes with its `message_id` when it
+    /// has one, else with a fresh one.
     pub async fn call(
         &self,
         endpoint: &AmqpEndpoint,
-        version: SoapVersion,
-        action: Option<&str>,
-        headers: Bytes,
-        body: Bytes,
-        expect_reply: bool,
+        message: Outbound,
     ) -> Result<Response, Error> {
+        let Outbound {
+            version,
+            action,
+            headers,
+            body,
+            expect_reply,
+            message_id,
+            timeout: _,
+        } = message;
+        let action = action.as_deref();
         let deadline = Instant::now() + self.timeout;
         let timed_out = |during| Error::Timeout {
             url: endpoint.to_string(),
@@ -100,7 +108,7 @@ impl AmqpClient {
         let mut properties = BasicProperties::default()
             .with_content_type(version.content_type().into())
             .with_delivery_mode(PERSISTENT)
-            .with_message_id(id.as_str().into())
+            .with_message_id(message_id.as_deref().unwrap_or(&id).into())
             .with_correlation_id(id.as_str().into());
         if let Some(action) = action {
             properties = with_header(&properties, ACTION_HEADER, action);

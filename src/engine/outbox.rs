@@ -1,0 +1,250 @@
+//! Exactly-once messages between processes, across crashes: every message an instance sends
+//! a partner is kept in the store's outbox from the step that sends it until its partner has
+//! taken it, and every message an instance takes is remembered by its id, so that the same
+//! message sent again has no second effect.
+//!
+//! # Sending
+//! A step's invokes become [`Outgoing`] calls before the step is committed: the partner
+//! interceptors run on them then, and each call gets its message id, [`message_id`] of its
+//! exchange, which is unique in the store and the same on every sending (`wsa:MessageID` over
+//! SOAP/HTTP and AMQP, carried with the call peer-to-peer). Each call is an outbox entry of
+//! the step's commit: if the commit fails nothing is sent, and once it holds a crash cannot
+//! lose the message. Only then are the calls sent. An entry goes
+//! - for a one-way message, once the partner has taken it: a peer of this server has
+//!   committed the step that took it (or refused the message itself, which sending it again
+//!   would not change), a SOAP/HTTP partner has answered (2xx or a SOAP fault), the AMQP
+//!   broker has confirmed that it holds the message. A one-way message whose sending failed
+//!   otherwise stays in the outbox and is sent again after a pause that doubles from
+//!   `[engine] outbox-retry-initial-ms` up to `outbox-retry-max-ms`, and at the next start;
+//! - for a request, with the step of the sending instance that takes its outcome (a reply, a
+//!   fault, a failure or the invoke's time-out) or no longer awaits it: until that step
+//!   commits, a crash loses nothing, and the request is sent again at the next start under the
+//!   same exchange and message id, bounded by the invoke's time-out job as before.
+//!
+//! At start, [`resend_all`] sends every outbox entry again.
+//!
+//! # Receiving
+//! The step that takes a message carrying a message id (a peer's call, or a SOAP message with
+//! `wsa:MessageID`, over HTTP or AMQP) records the id in the store's received table in its own
+//! transaction; the step that creates an instance does too. A message whose id is recorded
+//! already is not routed again: [`super::Services::invoke_service`] answers a one-way message
+//! as taken, and a request with the reply its first copy got, from the journal of the
+//! instance that took it (waiting for it if the instance has not replied yet). Two copies
+//! arriving at once cannot both commit: the second step fails on the recorded id and its
+//! sender tries again later.
+//!
+//! So whatever point a crash hits, a message committed by its sender reaches its receiver
+//! (sent again until taken) and takes effect there once.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::partner::Call;
+use super::process::ProcessRuntime;
+use super::Services;
+use crate::interceptor::{self, Message, PartnerContext, Refusal};
+use crate::model::PartnerLinkId;
+use crate::runtime::state::InterceptorValues;
+use crate::runtime::step::Action;
+use crate::runtime::{Event, ExchangeId, InstanceState};
+use crate::store::{self, OutboxEntry};
+
+/// How many outbox entries are sent again at once at start.
+const RESEND_CONCURRENCY: usize = 64;
+
+/// A message id unique to one exchange of this server's store: the start time of the server
+/// process that first sent it, and the exchange (instance and sequence number).
+pub fn message_id(exchange: &str) -> String {
+    static STARTED: OnceLock<u128> = OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos())
+    });
+    format!("urn:baton:message:{started:x}:{exchange}")
+}
+
+/// A call of a partner link, as the outbox keeps it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub partner_link: PartnerLinkId,
+    pub call: Call,
+}
+
+/// An invoke a partner interceptor refused: it is not sent.
+pub struct Refused {
+    pub exchange: ExchangeId,
+    pub one_way: bool,
+    pub refusal: Refusal,
+}
+
+/// The partner calls of a step, ready to commit and send.
+#[derive(Default)]
+pub struct Calls {
+    pub outgoing: Vec<Outgoing>,
+    pub refused: Vec<Refused>,
+}
+
+impl Calls {
+    /// The calls of the invokes among `actions` of a step of `instance`, after the process's
+    /// partner interceptors, which see `kept`.
+    pub fn of(
+        process: &ProcessRuntime,
+        instance: i64,
+        actions: &[Action],
+        kept: &InterceptorValues,
+    ) -> Self {
+        let mut calls = Calls::default();
+        for action in actions {
+            let Action::Invoke {
+                exchange,
+                partner_link,
+                operation,
+                message,
+                one_way,
+                endpoint,
+            } = action
+            else {
+                continue;
+            };
+            let mut message = Message::new(message.clone());
+            let call = interceptor::Call {
+                pid: &process.pid,
+                process: &process.name,
+                instance,
+                partner_link: &process.compiled.model.partner_link(*partner_link).name,
+                operation,
+                one_way: *one_way,
+            };
+            let intercepted =
+                process
+                    .interceptors
+                    .partner(&mut PartnerContext::new(call, &mut message, kept));
+            match intercepted {
+                Ok(()) => calls.outgoing.push(Outgoing {
+                    partner_link: *partner_link,
+                    call: Call {
+                        pid: process.pid.clone(),
+                        instance,
+                        exchange: exchange.clone(),
+                        message_id: message_id(exchange),
+                        attempt: 0,
+                        operation: operation.clone(),
+                        message: message.parts,
+                        headers: message.headers,
+                        one_way: *one_way,
+                        endpoint: endpoint.clone(),
+                    },
+                }),
+                Err(refusal) => calls.refused.push(Refused {
+                    exchange: exchange.clone(),
+                    one_way: *one_way,
+                    refusal,
+                }),
+            }
+        }
+        calls
+    }
+
+    /// The outbox entries of the calls.
+    pub fn entries(&self) -> Result<Vec<OutboxEntry>, serde_json::Error> {
+        self.outgoing
+            .iter()
+            .map(|outgoing| {
+                Ok(OutboxEntry {
+                    message_id: outgoing.call.message_id.clone(),
+                    instance_id: outgoing.call.instance,
+                    pid: outgoing.call.pid.clone(),
+                    exchange: outgoing.call.exchange.clone(),
+                    call: serde_json::to_vec(outgoing)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The requests of an instance awaited before a step, to tell which the step settles.
+pub struct Awaited {
+    before: BTreeSet<ExchangeId>,
+    outcome_of: Option<ExchangeId>,
+}
+
+impl Awaited {
+    /// Reads `state` before `event` is applied to it.
+    pub fn of(state: &InstanceState, event: &Event) -> Self {
+        let outcome_of = match event {
+            Event::InvokeDone { exchange, .. } | Event::InvokeTimedOut { exchange, .. } => {
+                Some(exchange.clone())
+            }
+            _ => None,
+        };
+        Awaited {
+            before: awaited(state),
+            outcome_of,
+        }
+    }
+
+    /// The exchanges whose outbox entries the step, which left `state`, settles: the one whose
+    /// outcome it took, and those it no longer awaits.
+    pub fn settled(self, state: &InstanceState) -> Vec<ExchangeId> {
+        let after = awaited(state);
+        let mut settled: BTreeSet<ExchangeId> = self.before.difference(&after).cloned().collect();
+        settled.extend(self.outcome_of);
+        settled.into_iter().collect()
+    }
+}
+
+fn awaited(state: &InstanceState) -> BTreeSet<ExchangeId> {
+    state
+        .awaited_invokes()
+        .map(|(_, exchange)| exchange.clone())
+        .collect()
+}
+
+/// Sends every entry of the durable store's outbox again, each under its message id, and
+/// returns how many were sent and the instances that sent them.
+pub async fn resend_all(services: &Arc<Services>) -> store::Result<(usize, BTreeSet<i64>)> {
+    let entries = services.store.outbox().await?;
+    let instances: BTreeSet<i64> = entries.iter().map(|entry| entry.instance_id).collect();
+    let sent = futures::stream::iter(entries)
+        .map(|entry| async move { resend(services, entry) })
+        .buffer_unordered(RESEND_CONCURRENCY)
+        .filter(|sent| futures::future::ready(*sent))
+        .count()
+        .await;
+    Ok((sent, instances))
+}
+
+/// Sends `entry` again; false when it cannot be (logged).
+fn resend(services: &Arc<Services>, entry: OutboxEntry) -> bool {
+    let outgoing = match serde_json::from_slice::<Outgoing>(&entry.call) {
+        Ok(outgoing) => outgoing,
+        Err(error) => {
+            tracing::error!(message_id = %entry.message_id, %error, "Outbox entry unreadable; not sent");
+            return false;
+        }
+    };
+    let Some(process) = services.registry.process(&entry.pid) else {
+        tracing::warn!(message_id = %entry.message_id, pid = %entry.pid, "Outbox entry of a process version not deployed; not sent");
+        return false;
+    };
+    services.send_call(&process, outgoing);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_name_their_exchange() {
+        let first = message_id("42.3");
+        assert!(first.starts_with("urn:baton:message:") && first.ends_with(":42.3"));
+        assert_eq!(first, message_id("42.3"));
+        assert_ne!(first, message_id("42.4"));
+    }
+}
