@@ -27,6 +27,8 @@
 //! - [`jobs`]: the jobs each step runs, cancels and schedules.
 //! - [`scheduler`]: runs due jobs.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
+//! - [`partner_failures`]: what went wrong with a partner call, as the kind of failure whose
+//!   fault the invoke raises.
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
@@ -46,6 +48,7 @@ pub mod instance;
 pub mod jobs;
 pub mod journal;
 pub mod partner;
+pub mod partner_failures;
 pub mod peer;
 pub mod process;
 pub mod purge;
@@ -79,6 +82,7 @@ use crate::interceptor::{
     self, InboundContext, Message, PartnerContext, Refusal, ServerInterceptors,
 };
 use crate::model::VariableKind;
+use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::state::{Inbound, InterceptorValues};
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
 use crate::runtime::{correlation, Event, InstanceStatus, InvokeOutcome};
@@ -288,7 +292,7 @@ impl Services {
         let (services, pid) = (self.clone(), process.pid.clone());
         let event = Event::InvokeDone {
             exchange,
-            outcome: InvokeOutcome::Failure(refusal.to_string()),
+            outcome: InvokeOutcome::failed(FailureKind::Unavailable, refusal.to_string()),
         };
         actix::spawn(async move {
             if let Err(error) = services.deliver(&pid, instance, event).await {

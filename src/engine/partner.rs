@@ -19,11 +19,12 @@ use baton_transports::{Endpoint, Outbound, Response, SoapVersion};
 use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
-use super::faults;
 use super::peer::PeerCall;
 use super::routing::{default_action, LinkRoute, Local};
 use super::Services;
+use super::{faults, partner_failures};
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
+use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
 use crate::runtime::step::ReplyOutcome;
 use crate::runtime::{Event, ExchangeId, InvokeOutcome};
 use crate::xml::{Document, QName};
@@ -174,7 +175,7 @@ impl Handler<Call> for PartnerLinkActor {
         actix::spawn(async move {
             let _slot = route.slot().await;
             let outcome = match target {
-                Err(reason) => InvokeOutcome::Failure(reason),
+                Err(reason) => InvokeOutcome::failed(FailureKind::Unavailable, reason),
                 Ok(Target::Peer(endpoint)) => {
                     let peer_call = PeerCall {
                         operation: call.operation.clone(),
@@ -182,22 +183,14 @@ impl Handler<Call> for PartnerLinkActor {
                         headers: call.headers,
                         expects_reply: !call.one_way,
                     };
-                    let reply = route
-                        .within(services.peers.call(&endpoint.path, peer_call), |limit| {
-                            Ok(Err(format!("the call timed out after {limit:?}")))
-                        });
-                    match reply.await {
-                        Ok(Ok(None)) => InvokeOutcome::Reply(crate::runtime::message::empty()),
-                        Ok(Ok(Some(ReplyOutcome::Message(message)))) => {
-                            InvokeOutcome::Reply(message)
-                        }
-                        Ok(Ok(Some(ReplyOutcome::Fault(fault)))) => InvokeOutcome::Fault {
-                            name: fault.name,
-                            data: fault.data,
-                            reason: fault.reason,
-                        },
-                        Ok(Err(reason)) => InvokeOutcome::Failure(reason),
-                        Err(error) => InvokeOutcome::Failure(error.to_string()),
+                    let delivery =
+                        async { Ok(services.peers.call(&endpoint.path, peer_call).await) };
+                    match route.within(delivery, Err).await {
+                        Err(limit) => InvokeOutcome::failed(
+                            FailureKind::Timeout,
+                            format!("the call timed out after {limit:?}"),
+                        ),
+                        Ok(reply) => peer_outcome(reply),
                     }
                 }
                 Ok(Target::Remote { endpoint, binding }) => {
@@ -214,8 +207,8 @@ impl Handler<Call> for PartnerLinkActor {
                 }
             };
             if call.one_way {
-                if let InvokeOutcome::Failure(reason) | InvokeOutcome::Fault { reason, .. } =
-                    &outcome
+                if let InvokeOutcome::Failure(InvokeFailure { reason, .. })
+                | InvokeOutcome::Fault { reason, .. } = &outcome
                 {
                     tracing::warn!(partner_link = %name, instance = call.instance, %reason, "One-way invoke failed");
                 }
@@ -229,6 +222,21 @@ impl Handler<Call> for PartnerLinkActor {
                 tracing::warn!(instance = call.instance, %error, "Invoke outcome not delivered");
             }
         });
+    }
+}
+
+/// The outcome of a call to a process of this server.
+fn peer_outcome(reply: Result<super::peer::PeerReply, baton_transports::Error>) -> InvokeOutcome {
+    match reply {
+        Ok(Ok(None)) => InvokeOutcome::Reply(crate::runtime::message::empty()),
+        Ok(Ok(Some(ReplyOutcome::Message(message)))) => InvokeOutcome::Reply(message),
+        Ok(Ok(Some(ReplyOutcome::Fault(fault)))) => InvokeOutcome::Fault {
+            name: fault.name,
+            data: fault.data,
+            reason: fault.reason,
+        },
+        Ok(Err(reason)) => InvokeOutcome::failed(FailureKind::Unavailable, reason),
+        Err(error) => partner_failures::transport_failure(&error),
     }
 }
 
@@ -279,7 +287,7 @@ async fn call_remote(
     };
     let response = route.send(&services.transports, endpoint, message).await;
     match response {
-        Err(error) => InvokeOutcome::Failure(error.to_string()),
+        Err(error) => partner_failures::transport_failure(&error),
         Ok(Response::Accepted) => InvokeOutcome::Reply(crate::runtime::message::empty()),
         Ok(Response::Reply { body, .. }) => {
             let output = operation
@@ -289,9 +297,7 @@ async fn call_remote(
                 .and_then(|forest| binding::decode(layout, output, &forest, Direction::Output))
             {
                 Ok(message) => InvokeOutcome::Reply(message),
-                Err(error) => InvokeOutcome::Failure(format!(
-                    "the reply from {endpoint} does not fit: {error}"
-                )),
+                Err(error) => partner_failures::misfit(endpoint, &error),
             }
         }
         Ok(Response::Fault(fault)) => faults::from_soap(definitions, operation, port_type, fault),
