@@ -282,3 +282,54 @@ impl Reply<'_> {
         format!("[{content_type}] {text}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How a reply of `status` with `body` to a call that does (or does not) expect a reply
+    /// is read.
+    fn interpret(status: u16, body: &'static str, expect_reply: bool) -> Result<Response, Error> {
+        Reply {
+            url: "http://127.0.0.1:1/partner",
+            version: SoapVersion::Soap11,
+            expect_reply,
+            status: StatusCode::from_u16(status).unwrap(),
+            content_type: None,
+            bytes: Bytes::from_static(body.as_bytes()),
+        }
+        .interpret()
+    }
+
+    fn problem(outcome: Result<Response, Error>) -> String {
+        match outcome {
+            Err(Error::UnexpectedReply { problem, .. }) => format!("{problem:?}"),
+            other => format!("not a problem: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_way_calls_are_acknowledged_by_200_or_202_only() {
+        assert_eq!(interpret(202, "", false).unwrap(), Response::Accepted);
+        assert_eq!(interpret(200, "", false).unwrap(), Response::Accepted);
+        assert_eq!(problem(interpret(204, "", false)), "UnexpectedStatus");
+        assert_eq!(problem(interpret(302, "", false)), "UnexpectedStatus");
+        assert_eq!(problem(interpret(500, "<html/>", false)), "ErrorStatus");
+    }
+
+    #[test]
+    fn request_response_calls_need_a_reply_with_200() {
+        let reply = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a/></s:Body></s:Envelope>"#;
+        assert!(matches!(
+            interpret(200, reply, true),
+            Ok(Response::Reply { .. })
+        ));
+        assert_eq!(problem(interpret(203, reply, true)), "UnexpectedStatus");
+        assert_eq!(problem(interpret(202, "", true)), "Empty");
+        assert_eq!(problem(interpret(404, reply, true)), "ErrorStatus");
+        let unclosed =
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#;
+        let found = problem(interpret(200, unclosed, true));
+        assert!(found.starts_with("Envelope(Malformed"), "{found}");
+    }
+}
