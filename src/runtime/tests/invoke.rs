@@ -160,6 +160,21 @@ fn a_failed_call_raises_the_fault_of_its_kind_by_default() {
 }
 
 #[test]
+fn an_invoke_without_an_outcome_in_time_raises_partner_timeout() {
+    let mut env = relay("");
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(Event::InvokeTimedOut {
+        exchange,
+        after_ms: 500,
+    });
+    let timeout = QName::new(BATON_FAULTS_NS, "partnerTimeout");
+    assert_faulted(&env, &output, &timeout);
+    assert!(env.fault().reason.contains("no reply within 500 ms"));
+    assert_eq!(only_fault_reply(&output, &caller).name, timeout);
+}
+
+#[test]
 fn a_failed_call_waits_for_an_operator_in_the_ode_way() {
     let mut env = relay_waiting();
     let (caller, output) = env.call("question");
