@@ -15,6 +15,7 @@ use baton_transports::http::HttpClientConfig;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
+use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous};
 
 /// Configuration problems, all of them.
@@ -128,6 +129,10 @@ pub struct EngineConfig {
     /// How long a request-response invoke waits for its outcome, whatever the transport,
     /// before it fails and its failure handling applies.
     pub invoke_timeout_ms: u64,
+    /// What an invoke whose partner failed or broke the protocol does when it has no
+    /// `<failureHandling>` of its own: raise the fault of the failure's kind (`fault`), or
+    /// wait for an operator as in ODE (`recover`).
+    pub partner_failure: PartnerFailureMode,
     /// How long an instance of an in-memory process lives, from its creation; then it is
     /// purged.
     pub in_memory_instance_ttl_ms: u64,
@@ -146,6 +151,7 @@ impl Default for EngineConfig {
         Self {
             threads: 0,
             invoke_timeout_ms: 300_000,
+            partner_failure: PartnerFailureMode::Fault,
             in_memory_instance_ttl_ms: 600_000,
             outbox_retry_initial_ms: 1_000,
             outbox_retry_max_ms: 60_000,
@@ -607,6 +613,29 @@ mod tests {
             panic!("a zero invoke time-out passed")
         };
         assert_eq!(problems, ["engine.invoke-timeout-ms must be positive"]);
+    }
+
+    #[test]
+    fn partner_failures_fault_unless_set_to_wait_for_an_operator() {
+        assert_eq!(
+            Configuration::default().engine.partner_failure,
+            PartnerFailureMode::Fault
+        );
+        let mut table = toml::Table::new();
+        let variables = [(
+            "BATON_ENGINE__PARTNER_FAILURE".to_string(),
+            "recover".to_string(),
+        )];
+        apply_environment(&mut table, variables.into_iter()).unwrap();
+        let configuration: Configuration = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(
+            configuration.engine.partner_failure,
+            PartnerFailureMode::Recover
+        );
+        let error = toml::from_str::<Configuration>("[engine]\npartner-failure = \"retry\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown variant `retry`"), "{error}");
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! End-to-end: failed activities (ODE's activity recovery) over real HTTP. The Relay unit
-//! invokes a partner whose endpoint refuses connections; by default the instance waits for
-//! an operator, who sees the failure with `baton failures` and settles it with
-//! `baton recover` (or the management API under /admin): `fault` ends the instance with
-//! ext:activityFailure, which its caller gets as a SOAP fault, and `retry` once the partner
-//! is up completes it. With faultOnFailure the caller gets the fault at once. A partner that
-//! never answers fails the invoke after `[engine] invoke-timeout-ms`, and the invoke's
+//! invokes a partner whose endpoint refuses connections; with `[engine] partner-failure =
+//! "recover"` (ODE's default) the instance waits for an operator, who sees the failure with
+//! `baton failures` and settles it with `baton recover` (or the management API under /admin):
+//! `fault` ends the instance with ext:activityFailure, which its caller gets as a SOAP fault,
+//! and `retry` once the partner is up completes it. An invoke's own failure handling
+//! overrides the server's setting: with faultOnFailure the caller gets activityFailure at
+//! once, and with retries the invoke waits for an operator once they are spent. A partner
+//! that never answers fails the invoke after `[engine] invoke-timeout-ms`, and the invoke's
 //! failure handling applies as for any failure. An invoke in flight when the server crashed
 //! is sent again when it starts.
 
@@ -22,6 +24,8 @@ use common::{element_text, line_of, repo, Dirs, Server, PATIENCE};
 const PATH: &str = "/ode/processes/Relay";
 const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
 const WAITING: &str = "Invoke failed; waiting for an operator";
+/// Failed invokes without failure handling wait for an operator, as in ODE.
+const WAIT_FOR_OPERATOR: [(&str, &str); 1] = [("BATON_ENGINE__PARTNER_FAILURE", "recover")];
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -177,7 +181,7 @@ async fn an_operator_faults_a_failed_invoke_and_the_caller_gets_activity_failure
     let dirs = Dirs::new();
     let port = unused_port();
     add_relay(&dirs, port, "");
-    let server = Server::start(&dirs).await;
+    let server = Server::start_configured(&dirs, "info", true, &WAIT_FOR_OPERATOR).await;
     let caller = ask(&server, "what?");
     let instance = failed_instance(&server).await;
     let exchange = only_failure(&dirs, &server, &instance, port);
@@ -226,7 +230,7 @@ async fn an_operator_retries_a_failed_invoke_once_the_partner_is_up() {
     let dirs = Dirs::new();
     let port = unused_port();
     add_relay(&dirs, port, "");
-    let server = Server::start(&dirs).await;
+    let server = Server::start_configured(&dirs, "info", true, &WAIT_FOR_OPERATOR).await;
     let caller = ask(&server, "meaning?");
     let instance = failed_instance(&server).await;
     let exchange = only_failure(&dirs, &server, &instance, port);

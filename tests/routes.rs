@@ -23,6 +23,8 @@ use common::async_pair::{self, epr, WSA_NS};
 use common::{copy_unit, element_text, repo, Dirs, Server, PATIENCE};
 
 const PARTNER_LOG: &str = "info,baton::engine::partner=debug";
+/// Failed invokes wait for an operator, as in ODE, so that tests can see how they failed.
+const WAIT_FOR_OPERATOR: [(&str, &str); 1] = [("BATON_ENGINE__PARTNER_FAILURE", "recover")];
 
 /// Deploys a copy of the unit at `from` named `name` into the running server's deploy
 /// directory, with `files` written over its own, all at once; waits until it is installed.
@@ -469,7 +471,7 @@ async fn calls_beyond_the_links_bound_wait_for_a_free_slot() {
 async fn the_links_time_out_ends_a_call_the_partner_does_not_answer() {
     let partner = Partner::start(Behaviour::Gated);
     let dirs = Dirs::new();
-    let server = Server::start(&dirs).await;
+    let server = Server::start_configured(&dirs, "info", true, &WAIT_FOR_OPERATOR).await;
     let service = endpoint_element("partner.epr", Some(300));
     let files = [("partner.epr", epr(&partner.address(), ""))];
     deploy_relay(&dirs, &server, relay_deploy_xml(&service), &files);
@@ -493,7 +495,7 @@ async fn only_calls_that_never_reached_the_partner_are_sent_again() {
     let nowhere = format!("http://{}/partner", unused.local_addr().unwrap());
     drop(unused);
     let dirs = Dirs::new();
-    let server = Arc::new(Server::start(&dirs).await);
+    let server = Arc::new(Server::start_configured(&dirs, "info", true, &WAIT_FOR_OPERATOR).await);
     let service = endpoint_element("partner.epr", None) + &link_element(r#"retries="2""#);
     let files = [("partner.epr", epr(&nowhere, ""))];
     deploy_relay(&dirs, &server, relay_deploy_xml(&service), &files);
@@ -512,7 +514,7 @@ async fn only_calls_that_never_reached_the_partner_are_sent_again() {
     // The partner took the request and hung up: it may have acted, so no retry.
     let partner = Partner::start(Behaviour::Hang);
     let dirs = Dirs::new();
-    let server = Arc::new(Server::start(&dirs).await);
+    let server = Arc::new(Server::start_configured(&dirs, "info", true, &WAIT_FOR_OPERATOR).await);
     let files = [("partner.epr", epr(&partner.address(), ""))];
     deploy_relay(&dirs, &server, relay_deploy_xml(&service), &files);
     let asking = server.clone();

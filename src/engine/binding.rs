@@ -34,6 +34,13 @@ pub enum Error {
         expected: String,
         found: String,
     },
+    /// A document/literal body holds elements, none of them a part of the message.
+    #[error("the SOAP body holds {found}, not message {message} ({expected})")]
+    OtherMessage {
+        message: QName,
+        expected: String,
+        found: String,
+    },
 }
 
 /// How one operation's messages are laid out in the body.
@@ -190,6 +197,13 @@ pub fn decode(
                             .copied()
                             .find(|&node| forest.name(node) == Some(element))
                             .ok_or_else(|| {
+                                if index == 0 && !top.is_empty() {
+                                    return Error::OtherMessage {
+                                        message: definition.name.clone(),
+                                        expected: element.to_string(),
+                                        found: held(forest, forest.root()),
+                                    };
+                                }
                                 missing_part(
                                     definition,
                                     &part.name,
@@ -227,20 +241,25 @@ fn missing_part(
     holder: &Document,
     top: NodeId,
 ) -> Error {
+    Error::MissingPart {
+        message: definition.name.clone(),
+        part: part.into(),
+        expected: expected.into(),
+        found: held(holder, top),
+    }
+}
+
+/// The names of the elements `top` holds, for errors.
+fn held(holder: &Document, top: NodeId) -> String {
     let found: Vec<String> = holder
         .child_elements(top)
         .filter_map(|n| holder.name(n))
         .map(ToString::to_string)
         .collect();
-    Error::MissingPart {
-        message: definition.name.clone(),
-        part: part.into(),
-        expected: expected.into(),
-        found: if found.is_empty() {
-            "no elements".into()
-        } else {
-            found.join(", ")
-        },
+    if found.is_empty() {
+        "no elements".into()
+    } else {
+        found.join(", ")
     }
 }
 
@@ -351,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn document_round_trip_and_missing_part() {
+    fn document_round_trip_missing_part_and_other_message() {
         let element = QName::new("urn:e", "order");
         let definition = message_def(vec![("payload", PartContent::Element(element))]);
         let layout = Layout {
@@ -367,6 +386,9 @@ mod tests {
         assert_eq!(reparsed.string_value(order), "7");
         let other = parse_body(b"<other/>").unwrap();
         let error = decode(layout, Some(&definition), &other, Direction::Input).unwrap_err();
+        assert!(matches!(error, Error::OtherMessage { .. }), "{error}");
+        let empty = parse_body(b"").unwrap();
+        let error = decode(layout, Some(&definition), &empty, Direction::Input).unwrap_err();
         assert!(matches!(error, Error::MissingPart { .. }), "{error}");
     }
 }

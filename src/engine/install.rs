@@ -152,7 +152,9 @@ impl Engine {
             });
             match compiled {
                 Ok(compiled) => {
-                    let compiled = compiled.with_properties(&deployment.properties);
+                    let compiled = compiled
+                        .with_properties(&deployment.properties)
+                        .with_partner_failure(services.config.engine.partner_failure);
                     prepared.push((deployment.clone(), compiled, interceptors, endpoints, state))
                 }
                 Err(problems) => errors.extend::<Vec<String>>(problems),

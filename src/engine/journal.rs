@@ -116,7 +116,7 @@ fn outcome_of(
         InvokeOutcome::Fault { name, reason, .. } => {
             (ExchangeStatus::Faulted, format!("{name}: {reason}"))
         }
-        InvokeOutcome::Failure(reason) => (ExchangeStatus::Failed, reason.clone()),
+        InvokeOutcome::Failure(failure) => (ExchangeStatus::Failed, failure.reason.clone()),
     };
     Some(ExchangeWrite {
         id: exchange.to_owned(),

@@ -28,6 +28,8 @@
 //! - [`outbox`]: messages between processes exactly once, across crashes.
 //! - [`scheduler`]: runs due jobs.
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
+//! - [`partner_failures`]: what went wrong with a partner call, as the kind of failure whose
+//!   fault the invoke raises.
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
@@ -48,6 +50,7 @@ pub mod jobs;
 pub mod journal;
 pub mod outbox;
 pub mod partner;
+pub mod partner_failures;
 pub mod peer;
 pub mod process;
 pub mod purge;
@@ -78,6 +81,7 @@ use crate::config::Configuration;
 use crate::extension::Extensions;
 use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
 use crate::model::VariableKind;
+use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::state::{Inbound, InterceptorValues};
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
 use crate::runtime::{correlation, Event, InstanceStatus, InvokeOutcome};
@@ -273,7 +277,7 @@ impl Services {
         let (services, pid) = (self.clone(), process.pid.clone());
         let event = Event::InvokeDone {
             exchange,
-            outcome: InvokeOutcome::Failure(refusal.to_string()),
+            outcome: InvokeOutcome::failed(FailureKind::Unavailable, refusal.to_string()),
         };
         actix::spawn(async move {
             if let Err(error) = services.deliver(&pid, instance, event).await {

@@ -25,11 +25,12 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::binding::{self, Direction, Layout};
-use super::faults;
-use super::peer::{PeerCall, PeerError};
+use super::peer::{PeerCall, PeerReply};
 use super::routing::{default_action, LinkRoute, Local};
 use super::Services;
+use super::{faults, partner_failures};
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
+use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
 use crate::runtime::step::ReplyOutcome;
 use crate::runtime::{Event, ExchangeId, InvokeOutcome};
 use crate::xml::{Document, QName};
@@ -186,9 +187,9 @@ impl Handler<Call> for PartnerLinkActor {
         let myself = context.address();
         actix::spawn(async move {
             let _slot = route.slot().await;
-            // Whether the partner answered: then the message is not sent again.
+            // Whether the partner took the message: then it is not sent again.
             let (outcome, answered) = match target {
-                Err(reason) => (InvokeOutcome::Failure(reason), false),
+                Err(reason) => (InvokeOutcome::failed(FailureKind::Unavailable, reason), false),
                 Ok(Target::Peer(endpoint)) => {
                     let peer_call = PeerCall {
                         operation: call.operation.clone(),
@@ -197,30 +198,17 @@ impl Handler<Call> for PartnerLinkActor {
                         expects_reply: !call.one_way,
                         message_id: Some(call.message_id.clone()),
                     };
-                    let reply =
-                        route.within(services.peers.call(&endpoint.path, peer_call), |limit| {
-                            Ok(Err(PeerError {
-                                reason: format!("the call timed out after {limit:?}"),
-                                refused: false,
-                            }))
-                        });
-                    match reply.await {
-                        Ok(Ok(None)) => {
-                            (InvokeOutcome::Reply(crate::runtime::message::empty()), true)
-                        }
-                        Ok(Ok(Some(ReplyOutcome::Message(message)))) => {
-                            (InvokeOutcome::Reply(message), true)
-                        }
-                        Ok(Ok(Some(ReplyOutcome::Fault(fault)))) => (
-                            InvokeOutcome::Fault {
-                                name: fault.name,
-                                data: fault.data,
-                                reason: fault.reason,
-                            },
-                            true,
+                    let delivery =
+                        async { Ok(services.peers.call(&endpoint.path, peer_call).await) };
+                    match route.within(delivery, Err).await {
+                        Err(limit) => (
+                            InvokeOutcome::failed(
+                                FailureKind::Timeout,
+                                format!("the call timed out after {limit:?}"),
+                            ),
+                            false,
                         ),
-                        Ok(Err(error)) => (InvokeOutcome::Failure(error.reason), error.refused),
-                        Err(error) => (InvokeOutcome::Failure(error.to_string()), false),
+                        Ok(reply) => peer_outcome(reply),
                     }
                 }
                 Ok(Target::Remote { endpoint, binding }) => {
@@ -234,13 +222,16 @@ impl Handler<Call> for PartnerLinkActor {
                         &call,
                     )
                     .await;
-                    let answered = !matches!(outcome, InvokeOutcome::Failure(_));
+                    let answered = match &outcome {
+                        InvokeOutcome::Failure(failure) => !failure.kind.is_transient(),
+                        _ => true,
+                    };
                     (outcome, answered)
                 }
             };
             if call.one_way {
                 match &outcome {
-                    InvokeOutcome::Failure(reason) if !answered => {
+                    InvokeOutcome::Failure(InvokeFailure { reason, .. }) if !answered => {
                         let pause = services.config.engine.outbox_retry_pause(call.attempt);
                         tracing::warn!(partner_link = %name, instance = call.instance, message_id = %call.message_id, %reason, retry_in_ms = pause.as_millis() as u64, "One-way invoke failed; kept in the outbox, sent again");
                         tokio::time::sleep(pause).await;
@@ -250,7 +241,8 @@ impl Handler<Call> for PartnerLinkActor {
                         });
                         return;
                     }
-                    InvokeOutcome::Failure(reason) | InvokeOutcome::Fault { reason, .. } => {
+                    InvokeOutcome::Failure(InvokeFailure { reason, .. })
+                    | InvokeOutcome::Fault { reason, .. } => {
                         tracing::warn!(partner_link = %name, instance = call.instance, %reason, "One-way invoke failed: refused by its partner");
                     }
                     InvokeOutcome::Reply(_) => {}
@@ -269,6 +261,28 @@ impl Handler<Call> for PartnerLinkActor {
                 tracing::warn!(instance = call.instance, %error, "Invoke outcome not delivered");
             }
         });
+    }
+}
+
+/// The outcome of a call to a process of this server, and whether the process took the
+/// message (or refused it for good).
+fn peer_outcome(reply: Result<PeerReply, baton_transports::Error>) -> (InvokeOutcome, bool) {
+    match reply {
+        Ok(Ok(None)) => (InvokeOutcome::Reply(crate::runtime::message::empty()), true),
+        Ok(Ok(Some(ReplyOutcome::Message(message)))) => (InvokeOutcome::Reply(message), true),
+        Ok(Ok(Some(ReplyOutcome::Fault(fault)))) => (
+            InvokeOutcome::Fault {
+                name: fault.name,
+                data: fault.data,
+                reason: fault.reason,
+            },
+            true,
+        ),
+        Ok(Err(error)) => (
+            InvokeOutcome::failed(FailureKind::Unavailable, error.reason),
+            error.refused,
+        ),
+        Err(error) => (partner_failures::transport_failure(&error), false),
     }
 }
 
@@ -320,7 +334,7 @@ async fn call_remote(
     };
     let response = route.send(&services.transports, endpoint, message).await;
     match response {
-        Err(error) => InvokeOutcome::Failure(error.to_string()),
+        Err(error) => partner_failures::transport_failure(&error),
         Ok(Response::Accepted) => InvokeOutcome::Reply(crate::runtime::message::empty()),
         Ok(Response::Reply { body, .. }) => {
             let output = operation
@@ -330,9 +344,7 @@ async fn call_remote(
                 .and_then(|forest| binding::decode(layout, output, &forest, Direction::Output))
             {
                 Ok(message) => InvokeOutcome::Reply(message),
-                Err(error) => InvokeOutcome::Failure(format!(
-                    "the reply from {endpoint} does not fit: {error}"
-                )),
+                Err(error) => partner_failures::misfit(endpoint, &error),
             }
         }
         Ok(Response::Fault(fault)) => faults::from_soap(definitions, operation, port_type, fault),

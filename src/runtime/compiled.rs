@@ -9,6 +9,7 @@ use crate::model::{
     ActivityKind, AliasSource, AssignOperation, Definitions, ExtensionUse, Location, Operation,
     PartnerLinkId, Process,
 };
+use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::xml::QName;
 use crate::xpath::{Language, XPath};
 use crate::xslt::Stylesheet;
@@ -54,6 +55,8 @@ pub struct CompiledProcess {
     pub partner_endpoints: Vec<Option<String>>,
     /// The deployment's process properties (`ode:process-property`).
     pub properties: Arc<[(QName, String)]>,
+    /// What a failed invoke without `<failureHandling>` does.
+    pub partner_failure: PartnerFailureMode,
     /// The extension bundles; every extension element of the model has its operation here.
     pub extensions: Extensions,
 }
@@ -130,6 +133,7 @@ impl CompiledProcess {
             my_endpoints,
             partner_endpoints,
             properties: Arc::from([]),
+            partner_failure: PartnerFailureMode::default(),
             extensions: Extensions::none(),
         })
     }
@@ -176,6 +180,12 @@ impl CompiledProcess {
     /// The same process with the deployment's process properties.
     pub fn with_properties(mut self, properties: &[(QName, String)]) -> Self {
         self.properties = Arc::from(properties);
+        self
+    }
+
+    /// The process, its failed invokes without `<failureHandling>` doing as `mode` says.
+    pub fn with_partner_failure(mut self, mode: PartnerFailureMode) -> Self {
+        self.partner_failure = mode;
         self
     }
 

@@ -8,6 +8,11 @@ use crate::xml::{Document, QName};
 /// The namespace of WS-BPEL 2.0's standard faults.
 pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
 
+/// The namespace of the faults Baton itself raises (see
+/// [`super::partner_failure::FailureKind`]), and of the subcodes of SOAP faults its engine
+/// answers with.
+pub const BATON_FAULTS_NS: &str = "urn:baton:engine:faults";
+
 /// A fault raised in a process instance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fault {

@@ -24,6 +24,8 @@
 //! - [`message`]: the normalised form of WSDL messages as XML documents.
 //! - [`parts`]: `<toParts>` and `<fromParts>`: messages built from and spread to variables.
 //! - [`fault`]: BPEL faults and the standard fault names.
+//! - [`partner_failure`]: the kinds of failed invokes, their faults, and the server's choice
+//!   between raising them and waiting for an operator.
 //! - [`functions`]: ODE's extension functions and variables, and `bpel:doXslTransform`.
 //! - [`validate`]: `<validate>` and `<assign validate="yes">`.
 //! - [`xsd`]: xsd:duration and xsd:dateTime arithmetic for `<wait>`.
@@ -38,6 +40,7 @@ pub mod functions;
 pub mod insert_missing;
 pub mod machine;
 pub mod message;
+pub mod partner_failure;
 pub mod parts;
 pub mod state;
 pub mod step;

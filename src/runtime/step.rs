@@ -5,6 +5,7 @@ use crate::model::PartnerLinkId;
 use crate::xml::{Document, QName};
 
 use super::fault::Fault;
+use super::partner_failure::{FailureKind, InvokeFailure};
 use super::state::{ExchangeId, Inbound, InstanceStatus, OpenExchange, TimerId};
 
 /// Something that happened to an instance.
@@ -81,14 +82,22 @@ pub enum InvokeOutcome {
         data: Option<Box<Document>>,
         reason: String,
     },
-    /// The call failed (network, time-out, no such service).
-    Failure(String),
+    /// The call failed: the partner broke the protocol or could not be reached.
+    Failure(InvokeFailure),
 }
 
 impl InvokeOutcome {
     /// The failure of an invoke that got no outcome within `after_ms` milliseconds.
     pub fn timed_out(after_ms: u64) -> Self {
-        InvokeOutcome::Failure(format!("no reply within {after_ms} ms"))
+        Self::failed(
+            FailureKind::Timeout,
+            format!("no reply within {after_ms} ms"),
+        )
+    }
+
+    /// The failure of kind `kind`, for `reason`.
+    pub fn failed(kind: FailureKind, reason: impl Into<String>) -> Self {
+        Self::Failure(InvokeFailure::new(kind, reason))
     }
 }
 

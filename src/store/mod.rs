@@ -78,8 +78,9 @@ pub trait Store: Send + Sync + 'static {
         version: i64,
     ) -> BoxFuture<'a, Result<Option<DeploymentRecord>>>;
 
-    /// Marks every version of deployment `name` undeployed; returns how many versions were
-    /// still deployed.
+    /// Marks every version of deployment `name` undeployed and drops the jobs of their
+    /// instances (their timers and invoke time-outs will never run); returns how many
+    /// versions were still deployed.
     fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>>;
 
     /// Stores a process version; [`Error::Duplicate`] if the pid exists,

@@ -220,7 +220,7 @@ async fn a_refused_partner_call_fails_the_invoke() {
     let dirs = Dirs::new();
     let partner = partner::Partner::start();
     add_relay(&dirs, &partner.url, &[plugins::NO_CALLS]);
-    let server = start_with_plugins(&dirs, &[]).await;
+    let server = start_with_plugins(&dirs, &[("BATON_ENGINE__PARTNER_FAILURE", "recover")]).await;
     let asked = tokio::spawn({
         let url = format!("{}{RELAY_PATH}", server.address);
         async move {

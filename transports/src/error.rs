@@ -2,8 +2,9 @@
 //!
 //! [`SoapError`] says why a SOAP envelope was refused; the HTTP server turns it into a SOAP
 //! fault for the caller. [`Error`] is what the transports themselves return: I/O, outbound call
-//! failures (each naming the URL involved, never its password), invalid configuration, broker
-//! failures and peer delivery failures.
+//! failures (each naming the URL involved, never its password, and typed by
+//! [`ConnectFailure`] and [`ReplyProblem`] so that callers can tell each way a partner fails),
+//! invalid configuration, broker failures and peer delivery failures.
 
 use std::time::Duration;
 
@@ -85,9 +86,10 @@ pub enum Error {
     #[error("SOAP action '{0}' cannot be sent in an HTTP header")]
     InvalidAction(String),
     /// No connection could be made to the endpoint.
-    #[error("cannot connect to {url}: {source}")]
+    #[error("cannot connect to {url}: {failure}: {source}")]
     Connect {
         url: String,
+        failure: ConnectFailure,
         #[source]
         source: reqwest::Error,
     },
@@ -106,12 +108,14 @@ pub enum Error {
         #[source]
         source: reqwest::Error,
     },
-    /// The endpoint answered with something that is not a usable SOAP reply.
-    #[error("unexpected reply from {url} (HTTP {status}): {reason}")]
+    /// The endpoint answered with something that is not a usable SOAP reply; `quoted` is
+    /// the start of what it answered, with its content type.
+    #[error("unexpected reply from {url} (HTTP {status}): {problem}: {quoted}")]
     UnexpectedReply {
         url: String,
         status: u16,
-        reason: String,
+        problem: ReplyProblem,
+        quoted: String,
     },
     /// Nothing is registered at a peer address.
     #[error("no peer is registered at '{0}'")]
@@ -140,8 +144,44 @@ pub enum Error {
     #[error("the AMQP broker {0} closed the consumer")]
     Disconnected(String),
     /// A reply that came over AMQP is not a usable SOAP reply.
-    #[error("unusable reply from {url}: {reason}")]
-    InvalidReply { url: String, reason: String },
+    #[error("unusable reply from {url}: {source}")]
+    InvalidReply {
+        url: String,
+        #[source]
+        source: SoapError,
+    },
+}
+
+/// Why no connection could be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectFailure {
+    /// The host refused the connection: nothing listens on the port.
+    #[error("connection refused")]
+    Refused,
+    /// The host name does not resolve.
+    #[error("the host name does not resolve")]
+    UnknownHost,
+    /// Anything else (unreachable network, TLS handshake, connect time-out, …).
+    #[error("connection failed")]
+    Other,
+}
+
+/// What is wrong with an HTTP reply to a SOAP call.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyProblem {
+    /// A status outside 2xx without a SOAP fault.
+    #[error("an error status without a SOAP fault")]
+    ErrorStatus,
+    /// A status a SOAP reply cannot have: 1xx or 3xx, a 2xx other than 200 carrying a reply
+    /// to a request-response call, or a one-way call answered other than by 200 or 202.
+    #[error("a status a SOAP reply to this call cannot have")]
+    UnexpectedStatus,
+    /// A request-response call answered with nothing.
+    #[error("no reply to a request-response call")]
+    Empty,
+    /// The body is not a SOAP envelope of the call's version.
+    #[error("not a SOAP reply ({0})")]
+    Envelope(#[source] SoapError),
 }
 
 impl Error {

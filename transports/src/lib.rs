@@ -16,7 +16,7 @@ pub mod peer;
 pub mod soap;
 pub mod transport;
 
-pub use error::{Error, SoapError};
+pub use error::{ConnectFailure, Error, ReplyProblem, SoapError};
 pub use message::{Dispatcher, Request, Response};
 pub use soap::{FaultCode, SoapFault, SoapVersion};
 pub use transport::{Endpoint, Outbound, Transport, Transports};

@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use baton_transports::http::{serve, HttpClient, HttpClientConfig, HttpServerConfig};
 use baton_transports::soap::{self, SOAP11_NS, SOAP12_NS};
-use baton_transports::{Dispatcher, Error, FaultCode, Request, Response, SoapFault, SoapVersion};
+use baton_transports::{
+    ConnectFailure, Dispatcher, Error, FaultCode, ReplyProblem, Request, Response, SoapFault,
+    SoapVersion,
+};
 use bytes::Bytes;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
@@ -555,7 +558,7 @@ async fn transport_failures_say_what_and_where() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::UnexpectedReply { status: 405, url: u, .. } if *u == url),
+        matches!(&err, Error::UnexpectedReply { status: 405, url: u, problem: ReplyProblem::ErrorStatus, .. } if *u == url),
         "{err}"
     );
 
@@ -568,7 +571,24 @@ async fn transport_failures_say_what_and_where() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Connect { url: u, .. } if *u == url),
+        matches!(&err, Error::Connect { url: u, failure: ConnectFailure::Refused, .. } if *u == url),
+        "{err}"
+    );
+
+    // A host name that cannot resolve (the reserved .invalid domain).
+    let url = "http://partner.invalid/svc";
+    let err = client
+        .call(url, SoapVersion::Soap11, None, Bytes::new(), body(), true)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Connect {
+                failure: ConnectFailure::UnknownHost,
+                ..
+            }
+        ),
         "{err}"
     );
 

@@ -3,10 +3,11 @@
 
 use super::{Machine, ACTIVITY_RECOVERY_NS};
 use crate::model::{
-    ActivityId, ActivityKind, CorrelationUse, Initiate, Invoke, Pattern, Receive, VariableId,
-    VariableKind,
+    ActivityId, ActivityKind, CorrelationUse, FailureHandling, Initiate, Invoke, Pattern, Receive,
+    VariableId, VariableKind,
 };
 use crate::runtime::fault::{Fault, BPEL_NS};
+use crate::runtime::partner_failure::{FailureKind, InvokeFailure, PartnerFailureMode};
 use crate::runtime::state::{
     Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
 };
@@ -498,15 +499,18 @@ impl<'p> Machine<'p> {
         self.current = thread;
         self.resume(thread, activity);
         match outcome {
-            InvokeOutcome::Failure(reason) => {
-                self.invoke_failed(activity, exchange, attempt, reason)
+            InvokeOutcome::Failure(failure) => {
+                self.invoke_failed(activity, exchange, attempt, failure)
             }
             // A standard fault is never a fault of the invoked operation: it is the partner's
             // engine refusing the request or losing its instance, a failure of the invoke (as
             // ODE, whose partner exchanges fail then, has it).
             InvokeOutcome::Fault { name, reason, .. } if name.ns == BPEL_NS => {
-                let reason = format!("the partner answered with {name}: {reason}");
-                self.invoke_failed(activity, exchange, attempt, reason)
+                let failure = InvokeFailure::new(
+                    FailureKind::Unavailable,
+                    format!("the partner answered with {name}: {reason}"),
+                );
+                self.invoke_failed(activity, exchange, attempt, failure)
             }
             outcome => {
                 if let Err(fault) = self.complete_invoke(activity, outcome) {
@@ -517,19 +521,26 @@ impl<'p> Machine<'p> {
     }
 
     /// An invoke failed (no reply, no fault): as its failure handling says, it faults, is
-    /// retried after a delay, or waits for an operator.
+    /// retried after a delay, or waits for an operator. Without failure handling, the
+    /// process's [`PartnerFailureMode`] decides between the failure's own fault and waiting
+    /// for an operator.
     fn invoke_failed(
         &mut self,
         activity: ActivityId,
         exchange: crate::runtime::state::ExchangeId,
         attempt: u32,
-        reason: String,
+        failure: InvokeFailure,
     ) {
-        let policy = self
-            .invoke(activity)
-            .failure_handling
-            .clone()
-            .unwrap_or_default();
+        let policy = match &self.invoke(activity).failure_handling {
+            Some(policy) => policy.clone(),
+            None if self.process.partner_failure == PartnerFailureMode::Fault => {
+                let fault = failure.fault(&self.invoke(activity).operation);
+                tracing::warn!(instance = self.instance, %exchange, fault = %fault.name, reason = %failure.reason, "Invoke failed; raising its fault");
+                return self.raise(fault);
+            }
+            None => FailureHandling::default(),
+        };
+        let reason = failure.reason;
         if policy.fault_on_failure {
             return self.raise(self.activity_failure(activity, &reason));
         }
@@ -598,7 +609,9 @@ impl<'p> Machine<'p> {
                 Ok(())
             }
             InvokeOutcome::Fault { name, data, reason } => Err(Fault { name, data, reason }),
-            InvokeOutcome::Failure(reason) => Err(self.activity_failure(activity, &reason)),
+            InvokeOutcome::Failure(failure) => {
+                Err(self.activity_failure(activity, &failure.reason))
+            }
         }
     }
 

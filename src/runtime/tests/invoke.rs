@@ -1,10 +1,11 @@
 //! `<invoke>` (WS-BPEL 2.0 §10.3): request-response invokes wait for their outcome, one-way
 //! invokes do not; a partner's fault is raised in the process, but a standard fault is a
-//! failure of the call; a failed call follows ODE's failure handling (retries,
-//! activityFailure, or an operator's decision); and [`Event::Recover`] re-issues an invoke
-//! whose outcome was lost.
+//! failure of the call; a failed call raises the fault of its kind, or, in ODE's way or with
+//! ODE's failure handling, is retried, raises activityFailure or waits for an operator's
+//! decision; and [`Event::Recover`] re-issues an invoke whose outcome was lost.
 
 use super::super::machine::ACTIVITY_RECOVERY_NS;
+use super::super::partner_failure::{FailureKind, PartnerFailureMode, BATON_FAULTS_NS};
 use super::super::step::RecoveryAction;
 use super::super::InvokeOutcome;
 use super::*;
@@ -128,12 +129,54 @@ fn relay_handling(retry_for: u32, retry_delay: u32, fault_on_failure: bool) -> T
 }
 
 fn failed(exchange: &str) -> Event {
-    done(exchange, InvokeOutcome::Failure("refused".into()))
+    done(
+        exchange,
+        InvokeOutcome::failed(FailureKind::ConnectionRefused, "refused"),
+    )
+}
+
+/// Like [`relay`], a failed invoke waiting for an operator as in ODE.
+fn relay_waiting() -> TestEnv {
+    let mut env = relay("");
+    env.process.partner_failure = PartnerFailureMode::Recover;
+    env
 }
 
 #[test]
-fn a_failed_call_waits_for_an_operator_by_default() {
+fn a_failed_call_raises_the_fault_of_its_kind_by_default() {
+    let refused = QName::new(BATON_FAULTS_NS, "partnerConnectionRefused");
+    let mut env = relay(&format!(
+        r#"<catch xmlns:b="{BATON_FAULTS_NS}" faultName="b:partnerConnectionRefused">
+             <assign><copy><from>'caught'</from><to variable="s"/></copy></assign>
+           </catch>"#
+    ));
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(failed(&exchange));
+    assert_faulted(&env, &output, &refused);
+    assert_eq!(env.text("s"), "caught");
+    assert!(env.fault().reason.contains("refused"), "{:?}", env.fault());
+    assert_eq!(only_fault_reply(&output, &caller).name, refused);
+}
+
+#[test]
+fn an_invoke_without_an_outcome_in_time_raises_partner_timeout() {
     let mut env = relay("");
+    let (caller, output) = env.call("question");
+    let exchange = only_ask(&env, &output, "question");
+    let output = env.apply(Event::InvokeTimedOut {
+        exchange,
+        after_ms: 500,
+    });
+    let timeout = QName::new(BATON_FAULTS_NS, "partnerTimeout");
+    assert_faulted(&env, &output, &timeout);
+    assert!(env.fault().reason.contains("no reply within 500 ms"));
+    assert_eq!(only_fault_reply(&output, &caller).name, timeout);
+}
+
+#[test]
+fn a_failed_call_waits_for_an_operator_in_the_ode_way() {
+    let mut env = relay_waiting();
     let (caller, output) = env.call("question");
     let exchange = only_ask(&env, &output, "question");
     let output = env.apply(failed(&exchange));
@@ -153,7 +196,7 @@ fn a_failed_call_waits_for_an_operator_by_default() {
 
 #[test]
 fn an_operator_may_cancel_or_fault_a_failed_activity() {
-    let mut env = relay("");
+    let mut env = relay_waiting();
     let (caller, output) = env.call("question");
     let exchange = only_ask(&env, &output, "question");
     env.apply(failed(&exchange));
@@ -165,7 +208,7 @@ fn an_operator_may_cancel_or_fault_a_failed_activity() {
     assert_faulted(&env, &output, &activity_failure);
     assert_eq!(only_fault_reply(&output, &caller).name, activity_failure);
 
-    let mut env = relay("");
+    let mut env = relay_waiting();
     let (_, output) = env.call("question");
     let exchange = only_ask(&env, &output, "question");
     env.apply(failed(&exchange));

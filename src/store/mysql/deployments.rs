@@ -74,13 +74,22 @@ pub(super) async fn load(
     .transpose()
 }
 
-/// Marks the deployed versions of `name` undeployed and counts them.
+/// Marks the deployed versions of `name` undeployed and counts them; the jobs of their
+/// instances go with them, in the same transaction.
 pub(super) async fn mark_undeployed(pool: &MySqlPool, name: &str) -> Result<u64> {
+    let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE baton_deployments SET undeployed = 1 WHERE name = ? AND undeployed = 0",
     )
     .bind(name)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    sqlx::query(
+        "DELETE j FROM baton_jobs j JOIN baton_processes p ON p.pid = j.pid WHERE p.deployment_name = ?",
+    )
+    .bind(name)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }

@@ -74,13 +74,23 @@ pub(super) async fn load(
     .transpose()
 }
 
-/// Marks the deployed versions of `name` undeployed and counts them.
+/// Marks the deployed versions of `name` undeployed and counts them; the jobs of their
+/// instances go with them, in the same transaction.
 pub(super) async fn mark_undeployed(pool: &SqlitePool, name: &str) -> Result<u64> {
+    let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE baton_deployments SET undeployed = 1 WHERE name = ? AND undeployed = 0",
     )
     .bind(name)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    sqlx::query(
+        "DELETE FROM baton_jobs WHERE pid IN \
+         (SELECT pid FROM baton_processes WHERE deployment_name = ?)",
+    )
+    .bind(name)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }

@@ -1,7 +1,7 @@
 //! The job table: jobs are stored with the step that schedules them, once whatever how often
 //! they are scheduled, listed by due time, run exactly once (the step running a job deletes
 //! its row, or fails and stores nothing), and dropped with the instance that finishes, even
-//! in the step that creates it.
+//! in the step that creates it, and with the deployment that is undeployed.
 
 use super::{step, Fixture, TestDb};
 use crate::store::{Error, InstanceStatus, Job, JobKey, JobKind, RouteKey};
@@ -230,7 +230,25 @@ async fn an_instance_created_and_finished_in_one_step_keeps_no_job_or_route(db: 
     assert_eq!(loaded.status, InstanceStatus::Completed);
 }
 
+async fn undeploying_drops_the_jobs_of_its_instances_only(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let mut jobs = Vec::new();
+    for name in ["orders", "billing"] {
+        let pid = fixture.deploy(name).await;
+        let id = fixture.store.create_instance(&pid).await.unwrap();
+        let timeout = job(id, &pid, JobKind::InvokeTimeout, &format!("{id}.1"), 1_000);
+        let mut arm = step(id, 0, InstanceStatus::Running, b"invoking");
+        arm.jobs = vec![timeout.clone()];
+        fixture.store.commit(arm).await.unwrap();
+        jobs.push(timeout);
+    }
+    assert_eq!(all_jobs(&fixture).await.len(), 2);
+    assert_eq!(fixture.store.mark_undeployed("orders").await.unwrap(), 1);
+    assert_eq!(all_jobs(&fixture).await, &jobs[1..]);
+}
+
 backend_tests!(
+    undeploying_drops_the_jobs_of_its_instances_only,
     an_instance_created_and_finished_in_one_step_keeps_no_job_or_route,
     storing_a_job_again_keeps_the_first,
     due_jobs_are_listed_soonest_first_up_to_a_time_and_a_limit,

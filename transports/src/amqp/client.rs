@@ -136,9 +136,9 @@ impl AmqpClient {
             .await
             .map_err(|_| timed_out("waiting for the reply"))?
             .ok_or_else(|| Error::Disconnected(redact(endpoint.broker())))?;
-        soap::parse_response(version, &delivery.data).map_err(|error| Error::InvalidReply {
+        soap::parse_response(version, &delivery.data).map_err(|source| Error::InvalidReply {
             url: endpoint.to_string(),
-            reason: error.to_string(),
+            source,
         })
     }
 

@@ -3,7 +3,9 @@
 //! Connections are pooled and kept alive by reqwest; how many calls are in flight, per host and
 //! overall, is bounded by [`ConnectionLimits`], waiting for a slot within the request time-out.
 //! A reply is classified as a SOAP reply, a fault, an acknowledged one-way message, or an
-//! [`Error`] saying what went wrong and where.
+//! [`Error`] saying what went wrong and where: a request-response call expects 200 with a
+//! reply or a fault, a one-way call 202 (or 200, empty or with an empty Body); an error status
+//! counts only with a SOAP fault.
 
 use std::time::Duration;
 
@@ -12,7 +14,7 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::{StatusCode, Url};
 use tokio::time::{timeout_at, Instant};
 
-use crate::error::Error;
+use crate::error::{ConnectFailure, Error, ReplyProblem};
 use crate::http::limits::ConnectionLimits;
 use crate::http::HttpClientConfig;
 use crate::message::Response;
@@ -110,6 +112,7 @@ impl HttpClient {
             Ok(Err(e)) if e.is_connect() => {
                 return Err(Error::Connect {
                     url: url.to_owned(),
+                    failure: connect_failure(&e),
                     source: e.without_url(),
                 })
             }
@@ -191,6 +194,25 @@ fn soap_action(action: Option<&str>) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(&format!("\"{action}\"")).map_err(|_| Error::InvalidAction(action.into()))
 }
 
+/// Why `error`, a connection failure, happened: told by the I/O error or the resolver's
+/// error among its causes.
+fn connect_failure(error: &reqwest::Error) -> ConnectFailure {
+    let mut cause = std::error::Error::source(error);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return ConnectFailure::Refused;
+            }
+        }
+        // The connector reports a failed name resolution as a "dns error".
+        if current.to_string().starts_with("dns error") {
+            return ConnectFailure::UnknownHost;
+        }
+        cause = current.source();
+    }
+    ConnectFailure::Other
+}
+
 /// An HTTP reply to classify.
 struct Reply<'a> {
     url: &'a str,
@@ -204,21 +226,28 @@ struct Reply<'a> {
 impl Reply<'_> {
     fn interpret(self) -> Result<Response, Error> {
         let blank = self.bytes.iter().all(u8::is_ascii_whitespace);
-        if self.status.is_success() && (blank || self.status == StatusCode::ACCEPTED) {
-            return if self.expect_reply {
-                Err(self.unexpected("no reply to a request-response call".into()))
-            } else {
-                Ok(Response::Accepted)
+        let status = self.status;
+        let error_status = status.is_client_error() || status.is_server_error();
+        if !status.is_success() && !error_status {
+            return Err(self.unexpected(ReplyProblem::UnexpectedStatus));
+        }
+        let acknowledged = matches!(status, StatusCode::OK | StatusCode::ACCEPTED);
+        if status.is_success() && blank {
+            return match (self.expect_reply, acknowledged) {
+                (true, _) => Err(self.unexpected(ReplyProblem::Empty)),
+                (false, true) => Ok(Response::Accepted),
+                (false, false) => Err(self.unexpected(ReplyProblem::UnexpectedStatus)),
             };
         }
-        let error_status = self.status.is_client_error() || self.status.is_server_error();
-        if !self.status.is_success() && !error_status {
-            return Err(self.unexpected(self.quoted()));
+        if status == StatusCode::ACCEPTED && !self.expect_reply {
+            return Ok(Response::Accepted);
         }
         match soap::parse_response(self.version, &self.bytes) {
-            Ok(Response::Reply { .. }) if error_status => {
-                let quoted = self.quoted();
-                Err(self.unexpected(format!("an error status without a SOAP fault: {quoted}")))
+            Ok(Response::Reply { .. }) | Err(_) if error_status => {
+                Err(self.unexpected(ReplyProblem::ErrorStatus))
+            }
+            Ok(Response::Reply { .. }) if status != StatusCode::OK => {
+                Err(self.unexpected(ReplyProblem::UnexpectedStatus))
             }
             Ok(Response::Reply { body, .. })
                 if !self.expect_reply && body.iter().all(u8::is_ascii_whitespace) =>
@@ -226,18 +255,16 @@ impl Reply<'_> {
                 Ok(Response::Accepted)
             }
             Ok(response) => Ok(response),
-            Err(e) => {
-                let quoted = self.quoted();
-                Err(self.unexpected(format!("not a {} reply ({e}): {quoted}", self.version)))
-            }
+            Err(e) => Err(self.unexpected(ReplyProblem::Envelope(e))),
         }
     }
 
-    fn unexpected(&self, reason: String) -> Error {
+    fn unexpected(&self, problem: ReplyProblem) -> Error {
         Error::UnexpectedReply {
             url: self.url.to_owned(),
             status: self.status.as_u16(),
-            reason,
+            problem,
+            quoted: self.quoted(),
         }
     }
 
@@ -253,5 +280,56 @@ impl Reply<'_> {
             .take(QUOTED_REPLY_CHARS)
             .collect();
         format!("[{content_type}] {text}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How a reply of `status` with `body` to a call that does (or does not) expect a reply
+    /// is read.
+    fn interpret(status: u16, body: &'static str, expect_reply: bool) -> Result<Response, Error> {
+        Reply {
+            url: "http://127.0.0.1:1/partner",
+            version: SoapVersion::Soap11,
+            expect_reply,
+            status: StatusCode::from_u16(status).unwrap(),
+            content_type: None,
+            bytes: Bytes::from_static(body.as_bytes()),
+        }
+        .interpret()
+    }
+
+    fn problem(outcome: Result<Response, Error>) -> String {
+        match outcome {
+            Err(Error::UnexpectedReply { problem, .. }) => format!("{problem:?}"),
+            other => format!("not a problem: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_way_calls_are_acknowledged_by_200_or_202_only() {
+        assert_eq!(interpret(202, "", false).unwrap(), Response::Accepted);
+        assert_eq!(interpret(200, "", false).unwrap(), Response::Accepted);
+        assert_eq!(problem(interpret(204, "", false)), "UnexpectedStatus");
+        assert_eq!(problem(interpret(302, "", false)), "UnexpectedStatus");
+        assert_eq!(problem(interpret(500, "<html/>", false)), "ErrorStatus");
+    }
+
+    #[test]
+    fn request_response_calls_need_a_reply_with_200() {
+        let reply = r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a/></s:Body></s:Envelope>"#;
+        assert!(matches!(
+            interpret(200, reply, true),
+            Ok(Response::Reply { .. })
+        ));
+        assert_eq!(problem(interpret(203, reply, true)), "UnexpectedStatus");
+        assert_eq!(problem(interpret(202, "", true)), "Empty");
+        assert_eq!(problem(interpret(404, reply, true)), "ErrorStatus");
+        let unclosed =
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#;
+        let found = problem(interpret(200, unclosed, true));
+        assert!(found.starts_with("Envelope(Malformed"), "{found}");
     }
 }
