@@ -2,8 +2,10 @@
 //! machine, commits the new state with its correlation routes, exchanges and jobs in one
 //! transaction, and only then carries out the step's actions (replies, invokes) and hands
 //! its jobs to the scheduler. A delivery of a due job commits the job's deletion with the
-//! step, so the job runs once. If the commit fails the instance's memory is no longer
-//! trusted: the supervisor drops it and the next message reloads it from the store.
+//! step, so the job runs once. The step that ends an instance carries out its deploy.xml
+//! cleanup (see [`super::cleanup`]) in the same commit. If the commit fails the instance's
+//! memory is no longer trusted: the supervisor drops it and the next message reloads it from
+//! the store.
 //!
 //! The store is the one its process version's instances live in (see [`super::stores`]):
 //! an in-memory instance commits to the memory store, so evicting it from its actor (idle,
@@ -17,7 +19,7 @@ use futures::future::{FutureExt, LocalBoxFuture};
 use super::journal::Opening;
 use super::process::ProcessRuntime;
 use super::scheduler::Committed;
-use super::{jobs, Services};
+use super::{cleanup, jobs, Services};
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
 use crate::store::{self, InstanceWrite, JobKey, RouteKey, StepCommit};
@@ -105,6 +107,8 @@ impl Entity for InstanceEntity {
             now_ms,
             event,
         );
+        let deletes = cleanup::on_end(&self.process.deployment, output.status);
+        cleanup::clean_state(&deletes, &mut self.state);
         let state = match serde_json::to_vec(&self.state) {
             Ok(state) => state,
             Err(error) => {
@@ -152,6 +156,7 @@ impl Entity for InstanceEntity {
         commit.jobs_cancelled = changes.cancelled.clone();
         commit.jobs = changes.scheduled.clone();
         commit.clear_jobs = finished;
+        cleanup::clean_commit(&deletes, &mut commit);
         self.revision += 1;
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());

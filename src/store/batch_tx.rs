@@ -37,6 +37,8 @@ pub(crate) trait StepStatements: Send {
     fn delete_job<'c>(&'c mut self, instance: i64, job: &'c JobKey) -> BoxFuture<'c, Result<()>>;
     fn insert_job<'c>(&'c mut self, job: &'c Job) -> BoxFuture<'c, Result<()>>;
     fn clear_jobs(&mut self, instance: i64) -> BoxFuture<'_, Result<()>>;
+    fn clear_exchanges(&mut self, instance: i64) -> BoxFuture<'_, Result<()>>;
+    fn delete_instance(&mut self, instance: i64) -> BoxFuture<'_, Result<()>>;
 }
 
 /// Implements [`StepStatements`] for a backend's connection type with the functions of the
@@ -93,6 +95,12 @@ macro_rules! step_statements {
             fn clear_jobs(&mut self, id: i64) -> BoxFuture<'_, Result<()>> {
                 Box::pin(jobs::clear(self, id))
             }
+            fn clear_exchanges(&mut self, id: i64) -> BoxFuture<'_, Result<()>> {
+                Box::pin(exchanges::clear(self, id))
+            }
+            fn delete_instance(&mut self, id: i64) -> BoxFuture<'_, Result<()>> {
+                Box::pin(instances::delete(self, id))
+            }
         }
     };
 }
@@ -100,7 +108,8 @@ pub(crate) use step_statements;
 
 /// Writes one step inside the batch's transaction and returns the instance's new revision:
 /// the job it ran first (so that a job already run refuses the step before anything else),
-/// then the instance, its routes and exchanges, and its jobs.
+/// then the instance, its routes and exchanges, and its jobs; last what the instance's
+/// cleanup deletes.
 async fn apply<C: StepStatements>(conn: &mut C, step: &StepCommit) -> Result<i64> {
     let id = step.instance.id;
     if let Some(job) = &step.job_done {
@@ -127,6 +136,14 @@ async fn apply<C: StepStatements>(conn: &mut C, step: &StepCommit) -> Result<i64
     }
     if step.clears_stored_jobs() {
         conn.clear_jobs(id).await?;
+    }
+    if step.delete_exchanges || step.delete_instance {
+        conn.clear_exchanges(id).await?;
+    }
+    if step.delete_instance {
+        conn.clear_routes(id).await?;
+        conn.clear_jobs(id).await?;
+        conn.delete_instance(id).await?;
     }
     Ok(revision)
 }

@@ -375,6 +375,12 @@ pub struct StepCommit {
     pub jobs: Vec<Job>,
     /// Drop every job of the instance (it finished), after the other job changes.
     pub clear_jobs: bool,
+    /// Delete every exchange of the instance, with its messages, once the rest is written
+    /// (the instance's cleanup of messages when it ends).
+    pub delete_exchanges: bool,
+    /// Delete the instance with everything of it (its exchanges, routes and jobs) once the
+    /// rest is written (the instance's cleanup of itself when it ends).
+    pub delete_instance: bool,
 }
 
 impl StepCommit {
@@ -390,6 +396,8 @@ impl StepCommit {
             jobs_cancelled: Vec::new(),
             jobs: Vec::new(),
             clear_jobs: false,
+            delete_exchanges: false,
+            delete_instance: false,
         }
     }
 

@@ -197,7 +197,7 @@ impl Tables {
     }
 
     /// Applies `step` whole, or fails without changing anything. A step that finishes its
-    /// instance removes it with its routes and exchanges.
+    /// instance, or deletes it, removes it with its routes and exchanges.
     pub(super) fn commit(&mut self, step: StepCommit) -> Result<i64> {
         self.check(&step)?;
         let write = step.instance;
@@ -270,7 +270,12 @@ impl Tables {
         if step.clear_jobs {
             instance.jobs.clear();
         }
-        if write.status != InstanceStatus::Running {
+        if step.delete_exchanges {
+            for exchange in std::mem::take(&mut instance.exchanges).into_keys() {
+                self.exchanges.remove(&exchange);
+            }
+        }
+        if write.status != InstanceStatus::Running || step.delete_instance {
             self.remove(id);
         }
         Ok(revision)
