@@ -86,6 +86,23 @@ enum Command {
 
 /// Runs the command of the process's arguments with `plugins` (extension bundles alone
 /// convert into plug-ins).
+/// Writes a line to standard output; a failure to write (the reader of a pipe has gone)
+/// ends the command (see [`run`]).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// Whether `error` is standard output closed under the command, as when its reader stops
+/// (`baton instances | head -1`): the command then ends quietly.
+fn output_closed(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
 pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
     let plugins = plugins.into();
     tracing_subscriber::fmt()
@@ -107,7 +124,7 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
         port,
     };
     let config = Configuration::load(cli.config.as_deref(), &overrides)?;
-    match cli.command {
+    let done = match cli.command {
         Command::Setup => actix::System::new().block_on(setup(config)),
         Command::Serve { .. } => serve(config, plugins),
         Command::Deploy { path } => deploy(&config, &path, &plugins),
@@ -129,6 +146,10 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
             let client = AdminClient::new(&server_url(&config, server));
             actix::System::new().block_on(recover(client, instance, &exchange, action))
         }
+    };
+    match done {
+        Err(error) if output_closed(&error) => Ok(()),
+        done => done,
     }
 }
 
@@ -203,7 +224,7 @@ fn deploy(config: &Configuration, path: &Path, plugins: &PlugIns) -> anyhow::Res
     std::fs::rename(&staged, &target)
         .with_context(|| format!("cannot move {} into place", target.display()))?;
     remove_path(&replaced)?;
-    println!(
+    say!(
         "{} copied to {}; the server deploys it",
         source.name,
         target.display()
@@ -263,7 +284,7 @@ fn undeploy(config: &Configuration, name: &str) -> anyhow::Result<()> {
     std::fs::rename(&unit, &removed)
         .with_context(|| format!("cannot remove {}", unit.display()))?;
     remove_path(&removed)?;
-    println!("{name} removed; the server undeploys it");
+    say!("{name} removed; the server undeploys it");
     Ok(())
 }
 
@@ -288,9 +309,9 @@ async fn setup(config: Configuration) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot set up the store at {url}"))?;
     match migration.from {
-        0 => println!("{url}: schema version {} created", migration.to),
-        from if from == migration.to => println!("{url}: schema version {from} is current"),
-        from => println!(
+        0 => say!("{url}: schema version {} created", migration.to),
+        from if from == migration.to => say!("{url}: schema version {from} is current"),
+        from => say!(
             "{url}: schema upgraded from version {from} to {}",
             migration.to
         ),
@@ -308,7 +329,7 @@ async fn processes(config: Configuration) -> anyhow::Result<()> {
         .filter(|d| d.undeployed)
         .map(|d| (d.name, d.version))
         .collect();
-    println!("{:<60} {:<10} {:>8}", "PID", "STATE", "RUNNING");
+    say!("{:<60} {:<10} {:>8}", "PID", "STATE", "RUNNING");
     for process in processes {
         if undeployed.contains(&(process.deployment.clone(), process.version)) {
             continue;
@@ -319,7 +340,7 @@ async fn processes(config: Configuration) -> anyhow::Result<()> {
             limit: None,
         };
         let running = store.list_instances(&filter).await?.len();
-        println!("{:<60} {:<10} {:>8}", process.pid, process.state, running);
+        say!("{:<60} {:<10} {:>8}", process.pid, process.state, running);
     }
     Ok(())
 }
@@ -337,9 +358,9 @@ async fn instances(
         status,
         limit: Some(limit),
     };
-    println!("{:>8} {:<50} {:<11} FAILURE", "ID", "PID", "STATUS");
+    say!("{:>8} {:<50} {:<11} FAILURE", "ID", "PID", "STATUS");
     for instance in store.list_instances(&filter).await? {
-        println!(
+        say!(
             "{:>8} {:<50} {:<11} {}",
             instance.id,
             instance.pid,
@@ -373,15 +394,19 @@ fn server_url(config: &Configuration, given: Option<String>) -> String {
 async fn failures(client: AdminClient, instance: i64) -> anyhow::Result<()> {
     let list = client.failures(instance).await?;
     if list.failures.is_empty() {
-        println!("instance {instance} has no failed activities");
+        say!("instance {instance} has no failed activities");
         return Ok(());
     }
-    println!(
+    say!(
         "{:<12} {:<20} {:<24} {:<16} {:<16} REASON",
-        "EXCHANGE", "ACTIVITY", "LOCATION", "PARTNER-LINK", "OPERATION"
+        "EXCHANGE",
+        "ACTIVITY",
+        "LOCATION",
+        "PARTNER-LINK",
+        "OPERATION"
     );
     for failure in list.failures {
-        println!(
+        say!(
             "{:<12} {:<20} {:<24} {:<16} {:<16} {}",
             failure.exchange,
             failure.activity.as_deref().unwrap_or("-"),
@@ -401,7 +426,7 @@ async fn recover(
     action: RecoveryAction,
 ) -> anyhow::Result<()> {
     let settled = client.settle(instance, exchange, action).await?;
-    println!(
+    say!(
         "{} sent for exchange {} of instance {}; the instance is {}",
         settled.action.as_str(),
         settled.exchange,

@@ -16,6 +16,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use crate::runtime::partner_failure::PartnerFailureMode;
+use crate::compiler::SourceLimits;
 use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous};
 
 /// Configuration problems, all of them.
@@ -189,14 +190,35 @@ pub struct DeployConfig {
     /// The server's configuration directory, where deploy.xml's `conf:` endpoint references
     /// are read; empty means the folder of the configuration file read (`conf` when none).
     pub conf_dir: PathBuf,
+    /// The largest file of a unit, in bytes.
+    pub max_file_bytes: u64,
+    /// The most files (or .zip entries) a unit may have.
+    pub max_unit_files: usize,
+    /// The largest total of a unit's files, in bytes (uncompressed, for a .zip).
+    pub max_unit_bytes: u64,
 }
 
 impl Default for DeployConfig {
     fn default() -> Self {
+        let limits = SourceLimits::default();
         Self {
             dir: PathBuf::from("samples"),
             poll_interval_ms: 2_000,
             conf_dir: PathBuf::new(),
+            max_file_bytes: limits.max_file_size,
+            max_unit_files: limits.max_files,
+            max_unit_bytes: limits.max_unit_size,
+        }
+    }
+}
+
+impl DeployConfig {
+    /// The limits a unit is read with.
+    pub fn source_limits(&self) -> SourceLimits {
+        SourceLimits {
+            max_file_size: self.max_file_bytes,
+            max_files: self.max_unit_files,
+            max_unit_size: self.max_unit_bytes,
         }
     }
 }
@@ -460,6 +482,12 @@ impl Configuration {
                     .into(),
             );
         }
+        let deploy = &self.deploy;
+        if deploy.max_file_bytes == 0 || deploy.max_unit_files == 0 || deploy.max_unit_bytes == 0 {
+            problems.push(
+                "deploy.max-file-bytes, max-unit-files and max-unit-bytes must be positive".into(),
+            );
+        }
         self.store.problems(&mut problems);
         if self.http_client.max_connections_per_host == 0
             || self.http_client.max_total_connections == 0
@@ -601,6 +629,25 @@ mod tests {
         assert_eq!(
             problems,
             ["engine.outbox-retry-initial-ms must be positive and at most engine.outbox-retry-max-ms"]
+        );
+    }
+
+    #[test]
+    fn unit_size_limits_are_read_and_must_be_positive() {
+        let mut table: toml::Table = "[deploy]\nmax-unit-bytes = 1000\n".parse().unwrap();
+        let variables = vec![("BATON_DEPLOY__MAX_UNIT_FILES".to_string(), "7".to_string())];
+        apply_environment(&mut table, variables.into_iter()).unwrap();
+        let mut configuration: Configuration = toml::Value::Table(table).try_into().unwrap();
+        let limits = configuration.deploy.source_limits();
+        assert_eq!((limits.max_unit_size, limits.max_files), (1000, 7));
+        assert_eq!(limits.max_file_size, 16 * 1024 * 1024);
+        configuration.deploy.max_unit_bytes = 0;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!("a zero unit size passed")
+        };
+        assert_eq!(
+            problems,
+            ["deploy.max-file-bytes, max-unit-files and max-unit-bytes must be positive"]
         );
     }
 

@@ -246,3 +246,27 @@ fn listing_a_data_dir_without_a_database_fails_instead_of_creating_one() {
     assert!(stderr.contains("no database at"), "{stderr}");
     assert!(!missing.exists(), "nothing is created");
 }
+
+#[test]
+fn a_listing_whose_reader_has_gone_ends_quietly() {
+    let dirs = Dirs::new();
+    let data_dir = dirs.data();
+    succeeded(dirs.baton(&["setup", "--data-dir", path(&data_dir)]));
+    for command in ["instances", "processes"] {
+        // The pipe's reader is gone before the command writes its first line.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .env_clear()
+            .envs(dirs.store_settings())
+            .args([command, "--data-dir", path(&data_dir)])
+            .current_dir(dirs.root())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = text(&output.stderr);
+        assert!(output.status.success(), "{command}: {output:?}");
+        assert!(!stderr.contains("panicked"), "{command}: {stderr}");
+    }
+}

@@ -171,23 +171,87 @@ async fn a_restart_keeps_the_versions_and_deploys_nothing_unchanged() {
     assert_greets(&server, HELLO_PATH, "Baton", "Hey, Baton!").await;
 }
 
+/// Writes `NAME.zip` holding `entries` into the deploy directory in one step (written under
+/// a hidden name, then renamed).
+fn place_zip(dirs: &Dirs, name: &str, entries: &[(String, Vec<u8>)]) {
+    let staging = dirs.deploy().join(format!(".{name}.zip"));
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&staging).unwrap());
+    for (file, content) in entries {
+        zip.start_file(file, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(content).unwrap();
+    }
+    zip.finish().unwrap();
+    std::fs::rename(staging, dirs.deploy().join(format!("{name}.zip"))).unwrap();
+}
+
+/// The files of the unit folder `dir`, at its root, as zip entries.
+fn entries_of(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut entries: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect();
+    entries.sort();
+    entries
+}
+
 #[tokio::test]
 async fn a_zipped_unit_deploys_and_serves() {
     let dirs = Dirs::new();
     let server = Server::start(&dirs).await;
-    let staging = dirs.deploy().join(".HelloWorld.zip");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&staging).unwrap());
-    for file in ["deploy.xml", "HelloWorld.bpel", "HelloWorld.wsdl"] {
-        let content = std::fs::read(repo().join("samples/HelloWorld").join(file)).unwrap();
-        zip.start_file(file, zip::write::SimpleFileOptions::default())
-            .unwrap();
-        zip.write_all(&content).unwrap();
-    }
-    zip.finish().unwrap();
-    std::fs::rename(staging, dirs.deploy().join("HelloWorld.zip")).unwrap();
+    place_zip(
+        &dirs,
+        "HelloWorld",
+        &entries_of(&repo().join("samples/HelloWorld")),
+    );
 
     server.await_log(&["Unit deployed", "unit=HelloWorld", "version=1"]);
     assert_greets(&server, HELLO_PATH, "zip", "Hello, zip!").await;
+}
+
+#[tokio::test]
+async fn a_zip_bomb_is_refused_by_the_unit_size_limit_once_and_read_again_once_changed() {
+    let dirs = Dirs::new();
+    let limit = [("BATON_DEPLOY__MAX_UNIT_BYTES", "4194304")];
+    let server = Server::start_configured(&dirs, "info", true, &limit).await;
+    // 64 entries of 1 MiB of zeros: a few hundred kilobytes of zip, 64 MiB inflated.
+    let zeros = vec![0u8; 1024 * 1024];
+    let bomb: Vec<(String, Vec<u8>)> = (0..64)
+        .map(|n| (format!("f{n}.xml"), zeros.clone()))
+        .collect();
+    place_zip(&dirs, "Bomb", &bomb);
+    let refusal = server.await_log(&["Unit refused", "unit=Bomb"]);
+    assert!(
+        refusal.contains("unit size limit of 4194304 bytes")
+            && refusal.contains("deploy.max-unit-bytes"),
+        "{refusal}"
+    );
+
+    // Later scans see the bomb again (a unit placed after it deploys on the second scan
+    // that sees it) without reading or logging it again.
+    dirs.place_unit(&repo().join("samples/HelloWorld"), "HelloWorld", &|text| {
+        text
+    });
+    server.await_log(&["Unit deployed", "unit=HelloWorld", "version=1"]);
+    let mentions = server
+        .log_lines()
+        .into_iter()
+        .filter(|line| line.contains("Bomb"))
+        .count();
+    assert_eq!(mentions, 1, "{:#?}", server.log_lines());
+
+    // Changed into a unit within the limit, it is read again and deploys.
+    place_zip(
+        &dirs,
+        "Bomb",
+        &entries_of(&repo().join("tests/data/units/Waiter")),
+    );
+    server.await_log(&["Unit deployed", "unit=Bomb", "version=1"]);
 }
 
 #[tokio::test]

@@ -160,6 +160,7 @@ impl Reader<'_> {
             provides: Vec::new(),
             invokes: Vec::new(),
         };
+        let mut cleanups = Vec::new();
         for child in file.elements(node) {
             if file.namespace(child) != self.ns {
                 self.unexpected(child);
@@ -189,7 +190,10 @@ impl Reader<'_> {
                     }
                 }
                 "process-events" => process.events = Some(self.events(child)),
-                "cleanup" => process.cleanup.push(self.cleanup(child)),
+                "cleanup" => {
+                    process.cleanup.push(self.cleanup(child));
+                    cleanups.push(child);
+                }
                 "schedule" => {
                     if let Some(when) = file.required_attr(child, "when", RULE, self.diagnostics) {
                         let when = when.to_owned();
@@ -216,7 +220,34 @@ impl Reader<'_> {
                 _ => self.unexpected(child),
             }
         }
+        self.check_cleanup(&process, &cleanups);
         Some((process, sites))
+    }
+
+    /// As ODE: a cleanup that deletes the instance must also delete its variables and
+    /// correlations, whichever way the instance ends.
+    fn check_cleanup(&mut self, process: &ProcessDeployment, nodes: &[NodeId]) {
+        for success in [true, false] {
+            let categories = process.cleanup_on_end(success);
+            if !categories.instance || (categories.variables && categories.correlations) {
+                continue;
+            }
+            let on = if success { "success" } else { "failure" };
+            let Some((_, node)) = process
+                .cleanup
+                .iter()
+                .zip(nodes)
+                .find(|(cleanup, _)| cleanup.categories().instance)
+            else {
+                continue;
+            };
+            let message = format!(
+                "the cleanup category instance needs the categories variables and \
+                 correlations too (or all) for an instance that ends in {on}"
+            );
+            self.error(*node, RULE, message);
+            return;
+        }
     }
 
     fn provide(&mut self, node: NodeId) -> Option<Provide> {

@@ -8,13 +8,16 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Limits applied while reading a unit.
+/// Limits applied while reading a unit, checked as the bytes come in: a zip entry is never
+/// inflated past them, whatever sizes the archive declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SourceLimits {
     /// Largest accepted file, in bytes.
     pub max_file_size: u64,
-    /// Largest accepted number of files.
+    /// Largest accepted number of files (of entries, for a .zip archive).
     pub max_files: usize,
+    /// Largest accepted total of the unit's files, in bytes (uncompressed, for a .zip).
+    pub max_unit_size: u64,
 }
 
 impl Default for SourceLimits {
@@ -22,6 +25,7 @@ impl Default for SourceLimits {
         SourceLimits {
             max_file_size: 16 * 1024 * 1024,
             max_files: 10_000,
+            max_unit_size: 64 * 1024 * 1024,
         }
     }
 }
@@ -45,10 +49,17 @@ pub enum SourceError {
     UnsafePath(String),
     #[error("{0}: symbolic links are not allowed in a unit")]
     SymbolicLink(String),
-    #[error("{path}: {size} bytes exceeds the limit of {limit} bytes")]
+    #[error(
+        "{path}: {size} bytes exceeds the file size limit of {limit} bytes (deploy.max-file-bytes)"
+    )]
     TooLarge { path: String, size: u64, limit: u64 },
-    #[error("the unit has more than {0} files")]
+    #[error("the unit has more than {0} files, its limit (deploy.max-unit-files)")]
     TooManyFiles(usize),
+    #[error(
+        "the unit's files (uncompressed) exceed the unit size limit of {limit} bytes \
+         (deploy.max-unit-bytes)"
+    )]
+    UnitTooLarge { limit: u64 },
     #[error("{0}: the file appears twice")]
     Duplicate(String),
 }
@@ -97,6 +108,7 @@ impl UnitSource {
             files: BTreeMap::new(),
         };
         let mut pending = vec![(dir.to_path_buf(), String::new())];
+        let mut total = 0;
         while let Some((path, prefix)) = pending.pop() {
             let entries = fs::read_dir(&path).map_err(|source| io_error(&path, source))?;
             for entry in entries {
@@ -121,8 +133,16 @@ impl UnitSource {
                     .map_err(|source| io_error(&entry.path(), source))?
                     .len();
                 unit.check_limits(&relative, size, limits)?;
-                let content =
-                    fs::read(entry.path()).map_err(|source| io_error(&entry.path(), source))?;
+                check_total(total, size, limits)?;
+                // The file may grow after its size was taken: read at most what is left.
+                let allowed = limits.max_file_size.min(limits.max_unit_size - total);
+                let mut content = Vec::new();
+                fs::File::open(entry.path())
+                    .and_then(|file| file.take(allowed + 1).read_to_end(&mut content))
+                    .map_err(|source| io_error(&entry.path(), source))?;
+                let size = content.len() as u64;
+                unit.check_limits(&relative, size, limits)?;
+                total = check_total(total, size, limits)?;
                 unit.insert(&relative, content)?;
             }
         }
@@ -150,6 +170,10 @@ impl UnitSource {
             name: file_stem(path),
             files: BTreeMap::new(),
         };
+        if archive.len() > limits.max_files {
+            return Err(SourceError::TooManyFiles(limits.max_files));
+        }
+        let mut total = 0;
         for index in 0..archive.len() {
             let entry = archive.by_index(index).map_err(zip_error)?;
             if entry.is_dir() {
@@ -160,13 +184,18 @@ impl UnitSource {
                 return Err(SourceError::SymbolicLink(name));
             }
             unit.check_limits(&name, entry.size(), limits)?;
-            // The declared size may lie: read at most one byte more than the limit.
+            // The declared size may lie: inflate at most one byte more than what is left.
+            let allowed = limits
+                .max_file_size
+                .min(limits.max_unit_size.saturating_sub(total));
             let mut content = Vec::new();
             entry
-                .take(limits.max_file_size + 1)
+                .take(allowed + 1)
                 .read_to_end(&mut content)
                 .map_err(|source| io_error(path, source))?;
-            unit.check_limits(&name, content.len() as u64, limits)?;
+            let size = content.len() as u64;
+            unit.check_limits(&name, size, limits)?;
+            total = check_total(total, size, limits)?;
             unit.insert(&name, content)?;
         }
         Ok(unit)
@@ -229,6 +258,17 @@ impl UnitSource {
             return Err(SourceError::Duplicate(path.to_owned()));
         }
         Ok(())
+    }
+}
+
+/// The unit's total once a file of `size` bytes joins the `total` read so far, or
+/// [`SourceError::UnitTooLarge`] when that passes the limit.
+fn check_total(total: u64, size: u64, limits: &SourceLimits) -> Result<u64, SourceError> {
+    match total.checked_add(size) {
+        Some(total) if total <= limits.max_unit_size => Ok(total),
+        _ => Err(SourceError::UnitTooLarge {
+            limit: limits.max_unit_size,
+        }),
     }
 }
 
@@ -317,6 +357,70 @@ mod tests {
         let unit = UnitSource::from_zip(&path).unwrap();
         assert_eq!(unit.name, "Hello");
         assert_eq!(unit.file("w/a.wsdl"), Some(&b"<x/>"[..]));
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_once_its_content_passes_the_unit_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.zip");
+        let zeros = vec![0u8; 1024 * 1024];
+        let names: Vec<String> = (0..64).map(|n| format!("f{n}.xml")).collect();
+        let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &zeros[..])).collect();
+        write_zip(&path, &entries);
+        assert!(
+            fs::metadata(&path).unwrap().len() < 1024 * 1024,
+            "it compresses"
+        );
+        let limits = SourceLimits {
+            max_file_size: 2 * 1024 * 1024,
+            max_files: 100,
+            max_unit_size: 8 * 1024 * 1024,
+        };
+        let error = UnitSource::from_zip_with(&path, &limits).unwrap_err();
+        assert!(
+            matches!(error, SourceError::UnitTooLarge { limit: 0x80_0000 }),
+            "{error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("8388608 bytes") && message.contains("deploy.max-unit-bytes"),
+            "{message}"
+        );
+        let few = SourceLimits {
+            max_files: 10,
+            ..SourceLimits::default()
+        };
+        let error = UnitSource::from_zip_with(&path, &few).unwrap_err();
+        assert!(matches!(error, SourceError::TooManyFiles(10)), "{error}");
+    }
+
+    #[test]
+    fn a_folder_is_refused_once_its_files_pass_the_unit_size_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..5 {
+            fs::write(dir.path().join(format!("f{n}.xml")), vec![b' '; 100]).unwrap();
+        }
+        let limits = SourceLimits {
+            max_file_size: 100,
+            max_files: 10,
+            max_unit_size: 450,
+        };
+        let error = UnitSource::from_dir_with(dir.path(), &limits).unwrap_err();
+        assert!(
+            matches!(error, SourceError::UnitTooLarge { limit: 450 }),
+            "{error}"
+        );
+        let limits = SourceLimits {
+            max_unit_size: 500,
+            ..limits
+        };
+        assert_eq!(
+            UnitSource::from_dir_with(dir.path(), &limits)
+                .unwrap()
+                .files
+                .len(),
+            5
+        );
     }
 
     #[test]

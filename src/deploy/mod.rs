@@ -12,6 +12,12 @@
 //!   as they were.
 //! - While the server runs, a change takes effect once two scans in a row saw it the same, so
 //!   a unit being copied, replaced or removed is never deployed or undeployed half-way.
+//! - A unit is read within the `[deploy]` limits (file size, number of files, total size,
+//!   uncompressed for a .zip), checked as it is read. A unit refused, because it broke a
+//!   limit, could not be read or did not compile, is remembered by its fingerprint (names,
+//!   sizes and modification times of its files) and its checksum: it is neither read nor
+//!   logged again until it changes. An installed unit whose fingerprint has not changed is
+//!   not read again either.
 //!
 //! # Layout
 //! - [`archive`]: a unit's files as one stored blob, and their checksum.
@@ -58,7 +64,18 @@ pub enum Error {
 #[derive(Debug, Clone)]
 struct Installed {
     checksum: String,
+    /// The fingerprint of its files when they were last read; None until then.
+    fingerprint: Option<u64>,
     pids: Vec<String>,
+}
+
+/// What is remembered of a refused unit, so that it is not read again until it changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Refused {
+    /// The fingerprint of its files, if they could be listed.
+    fingerprint: Option<u64>,
+    /// The checksum of its files, if they could be read.
+    checksum: Option<String>,
 }
 
 /// Keeps the engine's deployments in step with the deploy directory and the store.
@@ -71,8 +88,8 @@ pub struct Deployer {
     all_pids: HashMap<String, Vec<String>>,
     /// Unit name → highest version ever stored.
     versions: HashMap<String, i64>,
-    /// Unit name → checksum of files that were refused (not retried until they change).
-    refused: HashMap<String, String>,
+    /// Unit name → the files that were refused (not read again until they change).
+    refused: HashMap<String, Refused>,
     /// What the previous scan saw of each unit with a change waiting to settle: its checksum,
     /// or None when it was missing.
     last_seen: HashMap<String, Option<String>>,
@@ -150,6 +167,7 @@ impl Deployer {
                         record.name.clone(),
                         Installed {
                             checksum: record.checksum.clone(),
+                            fingerprint: None,
                             pids,
                         },
                     );
@@ -192,31 +210,64 @@ impl Deployer {
                 tracing::error!(unit = %name, %error, "Undeploy failed");
             }
         }
+        let limits = self.engine.services().config.deploy.source_limits();
         for unit in found {
-            let source = match unit.read() {
+            let fingerprint = unit.fingerprint(limits.max_files);
+            let known = |f: Option<u64>| fingerprint.is_some() && f == fingerprint;
+            let installed = self.installed.get(&unit.name);
+            if installed.is_some_and(|i| known(i.fingerprint))
+                || self
+                    .refused
+                    .get(&unit.name)
+                    .is_some_and(|r| known(r.fingerprint))
+            {
+                continue;
+            }
+            let source = match unit.read(&limits) {
                 Ok(source) => source,
                 Err(error) => {
-                    tracing::error!(unit = %unit.name, %error, "Unit unreadable");
+                    tracing::error!(unit = %unit.name, %error, "Unit refused: unreadable");
+                    let refused = Refused {
+                        fingerprint,
+                        checksum: None,
+                    };
+                    self.refused.insert(unit.name.clone(), refused);
                     continue;
                 }
             };
             let checksum = archive::checksum(&source.files);
-            let unchanged = self
-                .installed
-                .get(&unit.name)
-                .is_some_and(|i| i.checksum == checksum);
-            let refused = self.refused.get(&unit.name) == Some(&checksum);
-            if unchanged || refused {
-                continue;
+            if let Some(installed) = self.installed.get_mut(&unit.name) {
+                if installed.checksum == checksum {
+                    installed.fingerprint = fingerprint;
+                    self.refused.remove(&unit.name);
+                    continue;
+                }
+            }
+            if let Some(refused) = self.refused.get_mut(&unit.name) {
+                if refused.checksum.as_ref() == Some(&checksum) {
+                    refused.fingerprint = fingerprint;
+                    continue;
+                }
             }
             let settled = self.last_seen.get(&unit.name) == Some(&Some(checksum.clone()));
             seen.insert(unit.name.clone(), Some(checksum.clone()));
             if wait_to_settle && !settled {
                 continue;
             }
-            if let Err(error) = self.deploy(source, checksum.clone()).await {
-                tracing::error!("{error}");
-                self.refused.insert(unit.name.clone(), checksum);
+            match self.deploy(source, checksum.clone()).await {
+                Ok(()) => {
+                    if let Some(installed) = self.installed.get_mut(&unit.name) {
+                        installed.fingerprint = fingerprint;
+                    }
+                }
+                Err(error) => {
+                    tracing::error!("{error}");
+                    let refused = Refused {
+                        fingerprint,
+                        checksum: Some(checksum),
+                    };
+                    self.refused.insert(unit.name.clone(), refused);
+                }
             }
         }
         self.last_seen = seen;
@@ -261,6 +312,7 @@ impl Deployer {
             name.clone(),
             Installed {
                 checksum,
+                fingerprint: None,
                 pids: pids.clone(),
             },
         ) {

@@ -1,10 +1,14 @@
 //! Finding deployment units in the deploy directory: every folder holding a `deploy.xml`
 //! and every `.zip` file, named after the folder or the file without its extension.
-//! Folders and files whose names start with '.' are skipped.
+//! Folders and files whose names start with '.' are skipped. A unit's fingerprint (the
+//! names, sizes and modification times of its files) tells cheaply, without reading it,
+//! whether it may have changed.
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use crate::compiler::{SourceError, UnitSource};
+use crate::compiler::{SourceError, SourceLimits, UnitSource};
 
 /// A unit found in the directory, not read yet.
 #[derive(Debug, Clone)]
@@ -15,13 +19,43 @@ pub struct FoundUnit {
 }
 
 impl FoundUnit {
-    /// Reads the unit's files.
-    pub fn read(&self) -> Result<UnitSource, SourceError> {
+    /// Reads the unit's files within `limits`.
+    pub fn read(&self, limits: &SourceLimits) -> Result<UnitSource, SourceError> {
         if self.zipped {
-            UnitSource::from_zip(&self.path)
+            UnitSource::from_zip_with(&self.path, limits)
         } else {
-            UnitSource::from_dir(&self.path)
+            UnitSource::from_dir_with(&self.path, limits)
         }
+    }
+
+    /// The unit's fingerprint: a hash of the paths, sizes and modification times of its
+    /// folders and files (of the .zip file), up to the first file past `max_files` (a unit
+    /// with more is refused whatever they hold); None when they cannot be listed.
+    pub fn fingerprint(&self, max_files: usize) -> Option<u64> {
+        let mut hasher = DefaultHasher::new();
+        let mut pending = vec![self.path.clone()];
+        let mut seen = 0usize;
+        while let Some(path) = pending.pop() {
+            let metadata = std::fs::symlink_metadata(&path).ok()?;
+            path.hash(&mut hasher);
+            metadata.len().hash(&mut hasher);
+            metadata.modified().ok().hash(&mut hasher);
+            if metadata.is_dir() {
+                let mut entries = std::fs::read_dir(&path)
+                    .ok()?
+                    .map(|entry| entry.map(|entry| entry.path()))
+                    .collect::<std::io::Result<Vec<_>>>()
+                    .ok()?;
+                entries.sort();
+                pending.extend(entries);
+            } else {
+                seen += 1;
+                if seen > max_files {
+                    break;
+                }
+            }
+        }
+        Some(hasher.finish())
     }
 }
 

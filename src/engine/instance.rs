@@ -1,9 +1,12 @@
 //! A process instance as a supervised entity: each [`Delivery`] runs one step of the state
+//! A process instance as a supervised entity: each [`Delivery`] runs one step of the state
 //! machine, commits the new state with its correlation routes, exchanges, jobs, the messages
 //! it sends (the outbox) and the id of the message it takes in one transaction, and only then
-//! carries out the step's actions (replies, invokes) and hands its jobs to the scheduler. A delivery of a due job commits the job's deletion with the
-//! step, so the job runs once. If the commit fails the instance's memory is no longer
-//! trusted: the supervisor drops it and the next message reloads it from the store.
+//! carries out the step's actions (replies, invokes) and hands its jobs to the scheduler. A
+//! delivery of a due job commits the job's deletion with the step, so the job runs once. The
+//! step that ends an instance carries out its deploy.xml cleanup (see [`super::cleanup`]) in
+//! the same commit. If the commit fails the instance's memory is no longer trusted: the
+//! supervisor drops it and the next message reloads it from the store.
 //!
 //! The store is the one its process version's instances live in (see [`super::stores`]):
 //! an in-memory instance commits to the memory store, so evicting it from its actor (idle,
@@ -18,7 +21,7 @@ use super::journal::Opening;
 use super::outbox::{Awaited, Calls};
 use super::process::ProcessRuntime;
 use super::scheduler::Committed;
-use super::{jobs, Services};
+use super::{cleanup, jobs, Services};
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
 use crate::store::{self, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
@@ -123,6 +126,8 @@ impl Entity for InstanceEntity {
             now_ms,
             event,
         );
+        let deletes = cleanup::on_end(&self.process.deployment, output.status);
+        cleanup::clean_state(&deletes, &mut self.state);
         let calls = Calls::of(
             &self.process,
             self.id,
@@ -181,6 +186,7 @@ impl Entity for InstanceEntity {
         commit.outbox = outbox;
         commit.outbox_settled = awaited.settled(&self.state);
         commit.received = received;
+        cleanup::clean_commit(&deletes, &mut commit);
         self.revision += 1;
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());

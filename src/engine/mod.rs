@@ -21,6 +21,7 @@
 //! # Layout
 //! - [`process`]: a deployed process version at run time.
 //! - [`instance`]: an instance as a supervised entity; commit, then act.
+//! - [`cleanup`]: what an instance's end deletes, as deploy.xml's `<cleanup>` says.
 //! - [`stores`]: where instances live: the durable store, or memory for in-memory processes.
 //! - [`purge`]: in-memory instances purged after their time to live.
 //! - [`journal`]: the message exchanges each step records.
@@ -40,6 +41,7 @@
 //! - [`registry`], [`exchanges`]: shared maps.
 
 pub mod binding;
+pub mod cleanup;
 pub mod dispatch;
 pub mod exchanges;
 pub mod failures;

@@ -34,7 +34,8 @@ pub struct ProcessDeployment {
     /// `<process-events>`; None when the element is absent (the server default applies).
     /// Kept for the event log; not acted on yet.
     pub events: Option<EventsFilter>,
-    /// `<cleanup>`s: kept for instance cleanup; not acted on yet.
+    /// `<cleanup>`s: what to delete when an instance ends (see
+    /// [`ProcessDeployment::cleanup_on_end`]).
     pub cleanup: Vec<Cleanup>,
     /// `<schedule when>`s: cleanups to run on a cron-like schedule; not acted on yet.
     pub schedules: Vec<Schedule>,
@@ -44,6 +45,25 @@ pub struct ProcessDeployment {
     /// `<type>`: the process type this process stands for, for ODE's versioning of
     /// processes deployed under another name; kept, not acted on yet.
     pub process_type: Option<QName>,
+}
+
+impl ProcessDeployment {
+    /// What the `<cleanup>`s delete when an instance ends: those `on="success"` when it
+    /// completed (`success`), those `on="failure"` when it faulted or was terminated, and
+    /// those `on="always"` both times.
+    pub fn cleanup_on_end(&self, success: bool) -> CleanupCategories {
+        let wanted = if success {
+            CleanupOn::Success
+        } else {
+            CleanupOn::Failure
+        };
+        self.cleanup
+            .iter()
+            .filter(|cleanup| cleanup.on == wanted || cleanup.on == CleanupOn::Always)
+            .fold(CleanupCategories::default(), |all, cleanup| {
+                all.with(&cleanup.categories())
+            })
+    }
 }
 
 /// `<schedule when>`.
@@ -154,4 +174,63 @@ pub struct Cleanup {
     /// instance, variables, messages, correlations, events or all; empty means all.
     pub categories: Vec<String>,
     pub filters: Vec<String>,
+}
+
+impl Cleanup {
+    /// The categories this cleanup names; none named means all.
+    pub fn categories(&self) -> CleanupCategories {
+        if self.categories.is_empty() {
+            return CleanupCategories::ALL;
+        }
+        let mut categories = CleanupCategories::default();
+        for category in &self.categories {
+            match category.as_str() {
+                "instance" => categories.instance = true,
+                "variables" => categories.variables = true,
+                "messages" => categories.messages = true,
+                "correlations" => categories.correlations = true,
+                "events" => categories.events = true,
+                "all" => categories = CleanupCategories::ALL,
+                _ => {}
+            }
+        }
+        categories
+    }
+}
+
+/// The categories of data a cleanup deletes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CleanupCategories {
+    /// The instance itself, with everything of it.
+    pub instance: bool,
+    /// The values of its variables and partner links.
+    pub variables: bool,
+    /// Its message exchanges and the messages they carry.
+    pub messages: bool,
+    /// Its correlation set values and routes.
+    pub correlations: bool,
+    /// Its events.
+    pub events: bool,
+}
+
+impl CleanupCategories {
+    /// Every category.
+    pub const ALL: Self = Self {
+        instance: true,
+        variables: true,
+        messages: true,
+        correlations: true,
+        events: true,
+    };
+
+    /// These categories and `other`'s.
+    pub fn with(self, other: &Self) -> Self {
+        Self {
+            instance: self.instance || other.instance,
+            variables: self.variables || other.variables,
+            messages: self.messages || other.messages,
+            correlations: self.correlations || other.correlations,
+            events: self.events || other.events,
+        }
+    }
 }

@@ -48,6 +48,8 @@ pub(crate) trait StepStatements: Send {
         instance: i64,
         exchange: &'c str,
     ) -> BoxFuture<'c, Result<()>>;
+    fn clear_exchanges(&mut self, instance: i64) -> BoxFuture<'_, Result<()>>;
+    fn delete_instance(&mut self, instance: i64) -> BoxFuture<'_, Result<()>>;
 }
 
 /// Implements [`StepStatements`] for a backend's connection type with the functions of the
@@ -123,6 +125,12 @@ macro_rules! step_statements {
             ) -> BoxFuture<'c, Result<()>> {
                 Box::pin(delivery::settle(self, id, exchange))
             }
+            fn clear_exchanges(&mut self, id: i64) -> BoxFuture<'_, Result<()>> {
+                Box::pin(exchanges::clear(self, id))
+            }
+            fn delete_instance(&mut self, id: i64) -> BoxFuture<'_, Result<()>> {
+                Box::pin(instances::delete(self, id))
+            }
         }
     };
 }
@@ -131,7 +139,8 @@ pub(crate) use step_statements;
 /// Writes one step inside the batch's transaction and returns the instance's new revision:
 /// the job it ran first (so that a job already run refuses the step before anything else),
 /// then the instance, the id of the message it takes (a message taken already refuses the
-/// step), its routes and exchanges, its jobs, and its outbox.
+/// step), its routes and exchanges, its jobs and its outbox; last what the instance's cleanup
+/// deletes (never its outbox, whose messages still go, nor the ids of what it took).
 async fn apply<C: StepStatements>(conn: &mut C, step: &StepCommit) -> Result<i64> {
     let id = step.instance.id;
     if let Some(job) = &step.job_done {
@@ -167,6 +176,14 @@ async fn apply<C: StepStatements>(conn: &mut C, step: &StepCommit) -> Result<i64
     }
     for entry in &step.outbox {
         conn.insert_outbox(entry).await?;
+    }
+    if step.delete_exchanges || step.delete_instance {
+        conn.clear_exchanges(id).await?;
+    }
+    if step.delete_instance {
+        conn.clear_routes(id).await?;
+        conn.clear_jobs(id).await?;
+        conn.delete_instance(id).await?;
     }
     Ok(revision)
 }

@@ -13,7 +13,10 @@
 //!
 //! A state-machine step of an instance produces one [`StepCommit`], written in a single
 //! transaction: the instance's new state (optimistic on its revision), the correlation routes
-//! it added or removed, the message exchanges it opened or answered, and its jobs.
+//! it added or removed, the message exchanges it opened or answered, and its jobs. The step
+//! that ends an instance may also delete its exchanges, or the instance with everything of
+//! it, as its deploy.xml cleanup says ([`StepCommit::delete_exchanges`],
+//! [`StepCommit::delete_instance`]).
 //!
 //! # Jobs
 //! The job table holds the work due at a time: an instance's timers (waits, onAlarms, retry

@@ -412,6 +412,12 @@ pub struct StepCommit {
     /// The message the step takes, remembered by id; one taken already (the same id stored)
     /// fails the commit with [`Error::Duplicate`](super::Error::Duplicate).
     pub received: Option<Received>,
+    /// Delete every exchange of the instance, with its messages, once the rest is written
+    /// (the instance's cleanup of messages when it ends).
+    pub delete_exchanges: bool,
+    /// Delete the instance with everything of it (its exchanges, routes and jobs) once the
+    /// rest is written (the instance's cleanup of itself when it ends).
+    pub delete_instance: bool,
 }
 
 impl StepCommit {
@@ -430,6 +436,8 @@ impl StepCommit {
             outbox: Vec::new(),
             outbox_settled: Vec::new(),
             received: None,
+            delete_exchanges: false,
+            delete_instance: false,
         }
     }
 

@@ -46,7 +46,7 @@ pub(super) fn run<'a>(
     }
     let mut out = Document::new();
     let out_root = out.root();
-    exec.apply(&[source], None, &[], &mut out, out_root)?;
+    exec.apply(&[root], None, &[], &mut out, out_root)?;
     Ok(out)
 }
 

@@ -51,8 +51,9 @@ pub enum Error {
 }
 
 impl Stylesheet {
-    /// Transforms the tree at `source` with global parameters `params`; result tree
-    /// fragments built on the way live in `trees`.
+    /// Transforms the document of `source` with global parameters `params`: processing
+    /// starts at its root node, which `match="/"` matches (XSLT 1.0 §5.1), whatever node of
+    /// it `source` is. Result tree fragments built on the way live in `trees`.
     pub fn transform<'a>(
         &self,
         source: Node<'a>,

@@ -178,3 +178,17 @@ fn errors() {
         Err(Error::Runtime(_))
     ));
 }
+
+#[test]
+fn the_root_template_matches_the_document_node_of_an_element_given_as_source() {
+    let body = r#"<xsl:template match="/"><root><xsl:apply-templates/></root></xsl:template>
+        <xsl:template match="a"><seen><xsl:value-of select="."/></seen></xsl:template>"#;
+    let sheet = Stylesheet::compile(&sheet(body)).unwrap();
+    let doc = parse(b"<a>x</a>").unwrap();
+    let element = doc.document_element().unwrap();
+    let trees = ResultTrees::new();
+    let out = sheet
+        .transform(Node::new(&doc, element), &[], &trees)
+        .unwrap();
+    assert_eq!(out.to_xml(out.root()), "<root><seen>x</seen></root>");
+}

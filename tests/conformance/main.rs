@@ -12,6 +12,9 @@
 //!   reply) is deployed into a real `baton serve` and driven over SOAP/HTTP as ODE's script
 //!   harness did (see `scripts`); every process must also compile (see `compile_suite`).
 //! - bpel-compiler: compile-only checks (see `compile_suite`).
+//! - axis2-war-it/TestClean*: ODE's instance cleanup scenarios, each deployed into a real
+//!   `baton serve` and sent its SOAP request, then the store checked for what remains (see
+//!   `cleanup`).
 //!
 //! The cases that need a server run in parallel, a few at a time, each with its own.
 //!
@@ -30,6 +33,7 @@
 mod common;
 
 mod bpel_test;
+mod cleanup;
 mod compile_suite;
 mod endpoints;
 mod extensions;
@@ -106,6 +110,9 @@ async fn run_all(corpus: &Path, filter: Option<&str>) -> Vec<(String, Outcome)> 
         }
         Err(reason) => results.push(("bpel-test".into(), Outcome::Fail(reason))),
     }
+    let (skipped, started) = start_cleanup_tests(corpus, &keep, &slots).await;
+    results.extend(skipped);
+    running.extend(started);
     let scripts = corpus.join("bpel-scripts/2.0");
     for tdef in compile_suite::cases(&scripts) {
         let name = format!("bpel-scripts/{}.tdef", relative_name(&scripts, &tdef));
@@ -200,6 +207,49 @@ async fn start_bpel_tests(
             let (units, mock_url) = (units.clone(), mock_url.clone());
             spawn_case(case.name.clone(), slots, move || async move {
                 bpel_test::run(&case, &units, &mock_url).await
+            })
+        })
+        .collect();
+    (skipped, started)
+}
+
+/// Starts the cleanup scenarios the filter keeps; returns the skipped ones' outcomes and the
+/// started ones.
+async fn start_cleanup_tests(
+    corpus: &Path,
+    keep: &dyn Fn(&str) -> bool,
+    slots: &Arc<Semaphore>,
+) -> (Vec<(String, Outcome)>, Vec<JoinHandle<(String, Outcome)>>) {
+    let mut skipped = Vec::new();
+    let mut cases = Vec::new();
+    for (scenario, expected) in cleanup::cases(corpus) {
+        let name = format!("axis2-war-it/{scenario}");
+        if !keep(&name) {
+            continue;
+        }
+        match expected {
+            Ok(expected) => cases.push((name, scenario, expected)),
+            Err(reason) => skipped.push((name, Outcome::Skip(reason))),
+        }
+    }
+    if cases.is_empty() {
+        return (skipped, Vec::new());
+    }
+    let mock_url = match mock::start().await {
+        Ok(url) => url,
+        Err(error) => {
+            let failure = Outcome::Fail(format!("mock partners: {error}"));
+            skipped.push(("axis2-war-it".into(), failure));
+            return (skipped, Vec::new());
+        }
+    };
+    let corpus = Arc::new(corpus.to_path_buf());
+    let started = cases
+        .into_iter()
+        .map(|(name, scenario, expected)| {
+            let (corpus, mock_url) = (corpus.clone(), mock_url.clone());
+            spawn_case(name, slots, move || async move {
+                cleanup::run(&corpus, &scenario, expected, &mock_url).await
             })
         })
         .collect();

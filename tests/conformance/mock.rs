@@ -7,6 +7,11 @@
 //!   `faultIndicator2` is `yes`, else `UnKnownFault` (in the FaultService namespace), and
 //!   whose detail is `<errorID>FA-1</errorID><errorText>{faultData}</errorText>`.
 //!
+//! - `/time` (the TimeService of ODE's cleanup scenarios): answers `getCityTime` and
+//!   `getUTCTime` (document/literal) with a fixed time;
+//! - `/dummy` (the DummyService of ODE's cleanup scenarios): answers `faultTest` with its
+//!   declared `DummyException` fault.
+//!
 //! Requests are read in the rpc/literal layout the staged mock WSDLs bind (see `stage`):
 //! the parts are found by name anywhere in the body.
 
@@ -14,6 +19,12 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::stage::{FAULT_NS, PROBE_NS};
+
+/// The namespace of the cleanup scenarios' TimeService.
+const TIME_NS: &str = "http://ws.intalio.com/TimeService/";
+
+/// The namespace of the cleanup scenarios' DummyService.
+const DUMMY_NS: &str = "http://axis2.ode.apache.org";
 
 /// Starts the mock partners; returns their base URL (`http://127.0.0.1:PORT`).
 pub async fn start() -> std::io::Result<String> {
@@ -102,6 +113,23 @@ fn answer(path: &str, request: &str) -> (&'static str, String) {
             let body = format!(
                 r#"<soapenv:Fault><faultcode xmlns:f="{FAULT_NS}">f:{fault}</faultcode><faultstring>{fault}</faultstring><detail><errorID>FA-1</errorID><errorText>{}</errorText></detail></soapenv:Fault>"#,
                 escape(&part("faultData"))
+            );
+            ("500 Internal Server Error", envelope(body))
+        }
+        "/time" => {
+            let operation = if request.contains("getCityTime") {
+                "getCityTime"
+            } else {
+                "getUTCTime"
+            };
+            let body = format!(
+                r#"<t:{operation}Response xmlns:t="{TIME_NS}"><t:{operation}Result>12:00</t:{operation}Result></t:{operation}Response>"#
+            );
+            ("200 OK", envelope(body))
+        }
+        "/dummy" => {
+            let body = format!(
+                r#"<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>dummy</faultstring><detail><d:DummyException xmlns:d="{DUMMY_NS}"><reason>dummy</reason></d:DummyException></detail></soapenv:Fault>"#
             );
             ("500 Internal Server Error", envelope(body))
         }

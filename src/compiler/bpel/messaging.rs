@@ -211,7 +211,17 @@ impl<'a> ProcessCompiler<'a> {
         };
         let port_type = declared.port_type.clone();
         if let Some(written) = self.qname_attr(node, "portType") {
-            if written != port_type {
+            // As ODE: a portType naming no port type of the unit, in the wrong namespace
+            // but with the role's local name, is a slip that the role's port type overrides.
+            let slip =
+                written.local == port_type.local && !self.defs.port_types.contains_key(&written);
+            if slip {
+                let message = format!(
+                    "portType {written} names no port type; the port type of partner link \
+                     '{name}', {port_type}, is used"
+                );
+                self.warning(node, "SA00005", message);
+            } else if written != port_type {
                 let message = format!(
                     "portType {written} is not {port_type}, the port type of partner link '{name}'"
                 );

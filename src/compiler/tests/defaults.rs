@@ -235,3 +235,20 @@ fn deploy_xml_failure_handling_applies_to_the_partner_link_s_invokes() {
         "{handling:?}"
     );
 }
+
+#[test]
+fn a_port_type_slip_in_another_namespace_is_a_warning_as_in_ode() {
+    let source = edited(
+        "HelloWorld",
+        "HelloWorld.bpel",
+        r#"portType="w:HelloPortType""#,
+        r#"portType="o:HelloPortType" xmlns:o="urn:other""#,
+    );
+    let unit = compile_ok(&source);
+    let warning = unit.warnings.iter().find(|w| w.contains("SA00005"));
+    let warning = warning.unwrap_or_else(|| panic!("{:?}", unit.warnings));
+    assert!(
+        warning.contains("{urn:other}HelloPortType names no port type"),
+        "{warning}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Units broken on purpose: each problem must be reported at its file and line with its
 //! rule, and every problem of a unit must be reported, not only the first.
 
-use super::{assert_reported, compile_err, edited, edited_all, line_of, read_unit};
+use super::{assert_reported, compile_err, compile_ok, edited, edited_all, line_of, read_unit};
 use crate::compiler::{compile, UnitSource};
 use crate::xml::QName;
 
@@ -93,6 +93,36 @@ fn missing_provide() {
     assert_reported(&diagnostics, "deploy.xml", provide, "DD-PROVIDE");
     let process = line_of(&source, "deploy.xml", "<process");
     assert_reported(&diagnostics, "deploy.xml", process, "DD-PROVIDE");
+}
+
+#[test]
+fn a_cleanup_of_the_instance_must_clean_its_variables_and_correlations() {
+    let source = edited(
+        "HelloWorld",
+        "deploy.xml",
+        "<category>variables</category>",
+        "",
+    );
+    let diagnostics = compile_err(&source);
+    let cleanup = line_of(&source, "deploy.xml", "<cleanup");
+    assert_reported(&diagnostics, "deploy.xml", cleanup, "DD");
+    assert!(
+        diagnostics
+            .to_string()
+            .contains("variables and correlations"),
+        "{diagnostics}"
+    );
+    // The categories of every cleanup that applies count together.
+    let always = "<cleanup on=\"always\"><category>variables</category></cleanup>\n    \
+                  <cleanup on=\"success\">";
+    let source = edited_all(
+        "HelloWorld",
+        &[
+            ("deploy.xml", "<category>variables</category>", ""),
+            ("deploy.xml", "<cleanup on=\"success\">", always),
+        ],
+    );
+    compile_ok(&source);
 }
 
 #[test]

@@ -48,7 +48,10 @@ fn hello_world_document_literal() {
         Some(true)
     );
     assert_eq!(deployment.cleanup[0].on, CleanupOn::Success);
-    assert_eq!(deployment.cleanup[0].categories, ["instance"]);
+    assert_eq!(
+        deployment.cleanup[0].categories,
+        ["instance", "variables", "correlations"]
+    );
 
     let defs = &unit.definitions;
     let binding = &defs.bindings[&QName::new(HELLO, "HelloBinding")];

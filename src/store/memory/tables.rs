@@ -204,7 +204,7 @@ impl Tables {
     }
 
     /// Applies `step` whole, or fails without changing anything. A step that finishes its
-    /// instance removes it with its routes and exchanges.
+    /// instance, or deletes it, removes it with its routes and exchanges.
     pub(super) fn commit(&mut self, step: StepCommit) -> Result<i64> {
         self.check(&step)?;
         let write = step.instance;
@@ -288,7 +288,12 @@ impl Tables {
         for entry in step.outbox {
             self.outbox.insert(entry.message_id.clone(), entry);
         }
-        if write.status != InstanceStatus::Running {
+        if step.delete_exchanges {
+            for exchange in std::mem::take(&mut instance.exchanges).into_keys() {
+                self.exchanges.remove(&exchange);
+            }
+        }
+        if write.status != InstanceStatus::Running || step.delete_instance {
             self.remove(id);
         }
         Ok(revision)

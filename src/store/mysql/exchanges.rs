@@ -87,3 +87,12 @@ pub(super) async fn of_instance(pool: &MySqlPool, instance_id: i64) -> Result<Ve
     .map(rows::exchange)
     .collect()
 }
+
+/// Deletes every exchange of one instance, with the messages they carry.
+pub(super) async fn clear(conn: &mut MySqlConnection, instance_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM baton_exchanges WHERE instance_id = ?")
+        .bind(instance_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

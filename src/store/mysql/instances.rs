@@ -210,3 +210,12 @@ pub(super) async fn mark_failed(pool: &MySqlPool, id: i64, reason: &str) -> Resu
     transaction.commit().await?;
     Ok(())
 }
+
+/// Deletes the row of one instance; what refers to it must be deleted first.
+pub(super) async fn delete(conn: &mut MySqlConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM baton_instances WHERE id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -75,3 +75,12 @@ pub(super) async fn of_instance(pool: &PgPool, instance_id: i64) -> Result<Vec<E
     .map(rows::exchange)
     .collect()
 }
+
+/// Deletes every exchange of one instance, with the messages they carry.
+pub(super) async fn clear(conn: &mut PgConnection, instance_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM baton_exchanges WHERE instance_id = $1")
+        .bind(instance_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -202,3 +202,12 @@ pub(super) async fn mark_failed(pool: &PgPool, id: i64, reason: &str) -> Result<
     transaction.commit().await?;
     Ok(())
 }
+
+/// Deletes the row of one instance; what refers to it must be deleted first.
+pub(super) async fn delete(conn: &mut PgConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM baton_instances WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -205,3 +205,12 @@ pub(super) async fn mark_failed(pool: &SqlitePool, id: i64, reason: &str) -> Res
     transaction.commit().await?;
     Ok(())
 }
+
+/// Deletes the row of one instance; what refers to it must be deleted first.
+pub(super) async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM baton_instances WHERE id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

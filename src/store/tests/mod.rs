@@ -54,6 +54,7 @@ macro_rules! backend_tests {
     };
 }
 
+mod cleanup;
 mod commits;
 mod delivery;
 mod deployments;

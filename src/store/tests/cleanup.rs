@@ -1,0 +1,124 @@
+//! What an instance's cleanup deletes in its final step: the messages (its exchanges), or the
+//! instance with everything of it, in the same transaction, leaving other instances alone.
+
+use super::{step, Fixture, TestDb};
+use crate::store::{
+    ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceStatus,
+    InstanceWrite, Job, JobKey, JobKind, RouteKey, StepCommit,
+};
+
+const ORDERS: &str = "{urn:test}orders";
+
+/// An inbound exchange `id` answered with a reply.
+fn replied(id: &str) -> ExchangeWrite {
+    ExchangeWrite {
+        id: id.to_owned(),
+        partner_link: "client".to_owned(),
+        operation: "order".to_owned(),
+        direction: ExchangeDirection::In,
+        status: ExchangeStatus::Replied,
+        request: Some(b"request".to_vec()),
+        response: Some(b"reply".to_vec()),
+    }
+}
+
+/// Gives instance `id` of `pid` a route, an exchange and a timer, in a first step.
+async fn busy(fixture: &Fixture, id: i64, pid: &str) {
+    let mut first = step(id, 0, InstanceStatus::Running, b"waiting");
+    first.routes_added = vec![RouteKey::new(ORDERS, format!("client|ship|{id}"))];
+    first.exchanges = vec![replied(&format!("in-{id}"))];
+    first.jobs = vec![Job {
+        instance_id: id,
+        pid: pid.to_owned(),
+        job: JobKey::new(JobKind::Timer, "1"),
+        due_ms: 1_000,
+    }];
+    fixture.store.commit(first).await.unwrap();
+}
+
+/// The final step of instance `id`, completing it and dropping its routes and jobs.
+fn last_step(id: i64) -> StepCommit {
+    let mut last = step(id, 1, InstanceStatus::Completed, b"done");
+    last.clear_routes = true;
+    last.clear_jobs = true;
+    last
+}
+
+async fn a_final_step_deleting_its_instance_leaves_nothing_of_it(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let pid = fixture.deploy("orders").await;
+    let gone = fixture.store.create_instance(&pid).await.unwrap();
+    let kept = fixture.store.create_instance(&pid).await.unwrap();
+    busy(&fixture, gone, &pid).await;
+    busy(&fixture, kept, &pid).await;
+
+    let mut last = last_step(gone);
+    last.exchanges = vec![replied(&format!("in-{gone}-2"))];
+    last.delete_instance = true;
+    fixture.store.commit(last).await.unwrap();
+
+    let store = &fixture.store;
+    assert_eq!(store.load_instance(gone).await.unwrap(), None);
+    assert!(store.exchanges(gone).await.unwrap().is_empty());
+    assert!(store.instance_routes(gone).await.unwrap().is_empty());
+    let listed = store.list_instances(&InstanceFilter::default()).await;
+    let listed: Vec<i64> = listed.unwrap().iter().map(|i| i.id).collect();
+    assert_eq!(listed, [kept]);
+    let jobs = store.due_jobs(i64::MAX, u32::MAX).await.unwrap();
+    let owners: Vec<i64> = jobs.iter().map(|job| job.instance_id).collect();
+    assert_eq!(owners, [kept]);
+    assert_eq!(store.exchanges(kept).await.unwrap().len(), 1);
+    assert_eq!(store.instance_routes(kept).await.unwrap().len(), 1);
+}
+
+async fn an_instance_created_and_deleted_in_one_step_leaves_nothing(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let pid = fixture.deploy("orders").await;
+    let id = fixture.store.reserve_instance_ids(1).await.unwrap();
+    let mut only = StepCommit::new(InstanceWrite {
+        id,
+        status: InstanceStatus::Completed,
+        state: b"done".to_vec(),
+        failure: None,
+        expected_revision: 0,
+        create: Some(pid),
+    });
+    only.exchanges = vec![replied("in-1")];
+    only.clear_routes = true;
+    only.clear_jobs = true;
+    only.delete_instance = true;
+    fixture.store.commit(only).await.unwrap();
+
+    let store = &fixture.store;
+    assert_eq!(store.load_instance(id).await.unwrap(), None);
+    assert!(store.exchanges(id).await.unwrap().is_empty());
+    let listed = store.list_instances(&InstanceFilter::default()).await;
+    assert!(listed.unwrap().is_empty());
+}
+
+async fn a_final_step_deleting_messages_keeps_the_instance(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let pid = fixture.deploy("orders").await;
+    let cleaned = fixture.store.create_instance(&pid).await.unwrap();
+    let kept = fixture.store.create_instance(&pid).await.unwrap();
+    busy(&fixture, cleaned, &pid).await;
+    busy(&fixture, kept, &pid).await;
+
+    let mut last = last_step(cleaned);
+    last.exchanges = vec![replied(&format!("in-{cleaned}-2"))];
+    last.delete_exchanges = true;
+    fixture.store.commit(last).await.unwrap();
+
+    let store = &fixture.store;
+    let record = store.load_instance(cleaned).await.unwrap().expect("kept");
+    assert_eq!(record.status, InstanceStatus::Completed);
+    assert_eq!(record.state, b"done");
+    assert!(store.exchanges(cleaned).await.unwrap().is_empty());
+    assert_eq!(store.exchanges(kept).await.unwrap().len(), 1);
+}
+
+backend_tests!(
+    a_final_step_deleting_its_instance_leaves_nothing_of_it,
+    an_instance_created_and_deleted_in_one_step_leaves_nothing,
+    a_final_step_deleting_messages_keeps_the_instance,
+);
