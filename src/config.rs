@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use baton_transports::amqp::AmqpConfig;
 use baton_transports::http::HttpClientConfig;
+use baton_transports::xml::XmlLimits;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
@@ -38,6 +39,7 @@ pub enum Error {
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Configuration {
     pub server: ServerConfig,
+    pub xml: XmlLimits,
     pub engine: EngineConfig,
     pub deploy: DeployConfig,
     pub store: StoreConfig,
@@ -60,6 +62,14 @@ pub struct ServerConfig {
     pub reply_timeout_ms: u64,
     /// Whether the management API is served under `/admin` on the same port.
     pub admin: bool,
+    /// How long a client may take to send a request body once its head has arrived.
+    pub body_read_timeout_ms: u64,
+    /// Request bodies larger than this are parsed off the HTTP workers.
+    pub blocking_parse_bytes: usize,
+    /// The base URL written into `?wsdl` service descriptions.
+    pub public_url: Option<String>,
+    /// Whether `?wsdl` may take its base URL from the request's Host and forwarding headers.
+    pub trust_forwarded_headers: bool,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +81,10 @@ impl Default for ServerConfig {
             max_body_bytes: 4 * 1024 * 1024,
             reply_timeout_ms: 120_000,
             admin: true,
+            body_read_timeout_ms: 10_000,
+            blocking_parse_bytes: 64 * 1024,
+            public_url: None,
+            trust_forwarded_headers: false,
         }
     }
 }
@@ -427,6 +441,17 @@ impl Configuration {
         if self.server.reply_timeout_ms == 0 {
             problems.push("server.reply-timeout-ms must be positive".into());
         }
+        if self.server.body_read_timeout_ms == 0 {
+            problems.push("server.body-read-timeout-ms must be positive".into());
+        }
+        if let Some(url) = &self.server.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(format!(
+                    "server.public-url '{url}' must be an http:// or https:// URL"
+                ));
+            }
+        }
+        problems.extend(self.xml.problems());
         if self.engine.invoke_timeout_ms == 0 {
             problems.push("engine.invoke-timeout-ms must be positive".into());
         }

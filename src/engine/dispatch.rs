@@ -6,7 +6,12 @@
 //! this server offers it: its HTTP path here, or its AMQP queue (without credentials).
 //!
 //! Engine failures are Receiver faults. Those without a subcode mean the message was not
-//! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken.
+//! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken. A
+//! failure inside the server (the store, the instance's actor, a step that could not be
+//! committed) is logged with an id, and its fault quotes only that id: database and program
+//! error text never reaches the caller.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
@@ -65,9 +70,9 @@ impl Dispatcher for Engine {
                 endpoint.service, endpoint.port
             ));
         };
-        let forest = match binding::parse_body(&request.body) {
+        let forest = match self.parse_request_body(&request.body).await {
             Ok(forest) => forest,
-            Err(error) => return sender_fault(error.to_string()),
+            Err(refusal) => return refusal,
         };
         let input_element = |operation: &str| -> Option<QName> {
             let operation = definitions.operation(&binding.port_type, operation)?;
@@ -154,7 +159,8 @@ impl Dispatcher for Engine {
                 reason: error.to_string(),
                 detail: None,
             }),
-            Err(error) => receiver_fault(error.to_string()),
+            Err(error @ Error::NoProcess(_)) => receiver_fault(error.to_string()),
+            Err(error) => internal_fault(&request.address, &error),
         }
     }
 
@@ -184,6 +190,50 @@ impl Dispatcher for Engine {
 
     fn ready(&self) -> bool {
         self.is_ready()
+    }
+}
+
+/// The fault for a failure inside the server: the log gets the error under a fresh id, the
+/// caller only the id.
+fn internal_fault(address: &str, error: &Error) -> Response {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let id = format!(
+        "{:x}-{}",
+        super::now_ms(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    tracing::error!(error_id = %id, address, %error, "a request failed inside the server");
+    receiver_fault(format!(
+        "the server could not process the message (error id {id}; its log has the details)"
+    ))
+}
+
+impl Engine {
+    /// Parses the Body forest of an inbound request within the configured XML limits; a
+    /// large one on the blocking thread pool, so that the HTTP worker stays free.
+    async fn parse_request_body(&self, body: &Bytes) -> Result<xml::Document, Response> {
+        let services = self.services();
+        let mut limits = services.config.xml.clone();
+        // The envelope reader declared the bindings in scope on each top-level element.
+        limits.max_namespace_declarations = limits
+            .max_namespace_declarations
+            .max(limits.max_namespaces_in_scope);
+        let options = xml::ParseOptions {
+            limits,
+            fragment: true,
+            ..xml::ParseOptions::default()
+        };
+        let parsed = if body.len() <= services.config.server.blocking_parse_bytes {
+            xml::parse_with(body, &options)
+        } else {
+            let body = body.clone();
+            match tokio::task::spawn_blocking(move || xml::parse_with(&body, &options)).await {
+                Ok(parsed) => parsed,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => return Err(receiver_fault("the server is shutting down")),
+            }
+        };
+        parsed.map_err(|error| sender_fault(error.to_string()))
     }
 }
 
@@ -238,5 +288,35 @@ fn rewrite_addresses(
                 document.set_attribute(address, QName::new("", "location"), endpoint.url(base_url));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_failures_reach_the_caller_as_an_id_only() {
+        let error = Error::Store(crate::store::Error::Conflict {
+            id: 7,
+            expected: 1,
+            actual: 2,
+        });
+        let reasons: Vec<String> = (0..2)
+            .map(|_| match internal_fault("/svc", &error) {
+                Response::Fault(fault) => {
+                    assert_eq!(fault.code, FaultCode::Receiver);
+                    assert!(fault.detail.is_none());
+                    fault.reason
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        for reason in &reasons {
+            assert!(!reason.contains("revision"), "{reason}");
+            assert!(!reason.contains("instance 7"), "{reason}");
+            assert!(reason.contains("error id "), "{reason}");
+        }
+        assert_ne!(reasons[0], reasons[1], "each failure has its own id");
     }
 }

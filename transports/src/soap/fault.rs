@@ -9,11 +9,12 @@
 use bytes::Bytes;
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
-use quick_xml::name::{QName, ResolveResult};
+use quick_xml::name::QName;
 
 use crate::error::SoapError;
 use crate::soap::xml::{self, XmlReader};
 use crate::soap::{forest, SoapVersion};
+use crate::xml::Resolved;
 
 /// The generic SOAP fault code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -199,7 +200,6 @@ impl Child {
                     ))
                 }
             };
-            xml::check_start(reader, &start)?;
             let local = xml::lossy(start.local_name().as_ref()).into_owned();
             return Ok(Some(Self { local, empty }));
         }
@@ -242,17 +242,17 @@ impl Child {
         }
         // The end tag was just read: its element's scope stays in place until the next event.
         match reader.resolve_element(QName(text.as_bytes())) {
-            (ResolveResult::Unknown(prefix), _) => Err(SoapError::InvalidFault(format!(
+            (Resolved::Unknown, _) => Err(SoapError::InvalidFault(format!(
                 "undeclared prefix '{}' in its {}",
-                xml::lossy(&prefix),
+                xml::lossy(text.split_once(':').map_or("", |(p, _)| p).as_bytes()),
                 self.local
             ))),
             (ns, local) => {
                 let ns = match ns {
-                    ResolveResult::Bound(ns) => xml::lossy(ns.as_ref()).into_owned(),
+                    Resolved::Bound(ns) => xml::lossy(ns).into_owned(),
                     _ => String::new(),
                 };
-                Ok((ns, xml::lossy(local.as_ref()).into_owned()))
+                Ok((ns, xml::lossy(local).into_owned()))
             }
         }
     }

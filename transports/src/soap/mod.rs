@@ -10,6 +10,8 @@ mod content_type;
 mod envelope;
 mod fault;
 mod forest;
+#[cfg(test)]
+mod proptests;
 mod response;
 mod xml;
 
@@ -18,7 +20,7 @@ use std::fmt;
 use serde::Deserialize;
 
 pub use addressing::Addressing;
-pub use envelope::{parse_envelope, write_envelope, Envelope};
+pub use envelope::{parse_envelope, parse_envelope_with, write_envelope, Envelope};
 pub use fault::{write_fault, FaultCode, SoapFault};
 pub use response::parse_response;
 
