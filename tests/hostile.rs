@@ -173,3 +173,71 @@ async fn wsdl_addresses_come_from_the_configuration_not_the_request() {
         "{wsdl}"
     );
 }
+
+const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
+const WSA: &str = "http://www.w3.org/2005/08/addressing";
+
+/// A HelloWorld request of the SOAP version whose namespace is `env`, with `header` in its
+/// Header; `must_understand` is the value of the header block's mustUnderstand attribute.
+fn with_header(env: &str, header: &str, must_understand: &str) -> String {
+    let header = header.replace("MU", &format!(r#"e:mustUnderstand="{must_understand}""#));
+    format!(
+        r#"<e:Envelope xmlns:e="{env}"><e:Header>{header}</e:Header><e:Body>{}</e:Body></e:Envelope>"#,
+        hello_with("")
+    )
+}
+
+#[tokio::test]
+async fn mandatory_headers_nobody_understands_get_the_must_understand_fault() {
+    let (_dirs, server) = hello_server(&[]).await;
+    let unknown = r#"<t:Trace xmlns:t="urn:trace" MU>1</t:Trace>"#;
+    let addressing = format!(r#"<a:MessageID xmlns:a="{WSA}" MU>urn:uuid:1</a:MessageID>"#);
+    let soap11 = "text/xml; charset=utf-8";
+    let soap12 = "application/soap+xml; charset=utf-8";
+
+    for value in ["1", "true"] {
+        let request = with_header(SOAP11, unknown, value);
+        let (status, fault) = server.post(HELLO_PATH, soap11, request).await;
+        assert_eq!(status, 500, "{fault}");
+        assert!(fault.contains(":MustUnderstand</faultcode>"), "{fault}");
+        assert!(fault.contains("{urn:trace}Trace"), "{fault}");
+
+        let request = with_header(SOAP12, unknown, value);
+        let (status, fault) = server.post(HELLO_PATH, soap12, request).await;
+        assert_eq!(status, 500, "{fault}");
+        assert!(fault.contains(":Value>env:MustUnderstand</"), "{fault}");
+        assert!(
+            fault.contains(r#"<env:NotUnderstood qname="h:Trace" xmlns:h="urn:trace"/>"#),
+            "{fault}"
+        );
+    }
+
+    let optional = with_header(SOAP11, unknown, "0");
+    let (status, body) = server.post(HELLO_PATH, soap11, optional).await;
+    assert_eq!(status, 200, "{body}");
+    for (env, content_type) in [(SOAP11, soap11), (SOAP12, soap12)] {
+        let understood = with_header(env, &addressing, "1");
+        let (status, body) = server.post(HELLO_PATH, content_type, understood).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("Hello, Baton!"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn headers_an_interceptor_declares_are_understood() {
+    let (_dirs, server) = hello_server(&[
+        ("BATON_ENGINE__INTERCEPTORS", r#"["header-propagation"]"#),
+        (
+            "BATON_HEADER_PROPAGATION__HEADERS",
+            r#"["{urn:trace}Trace"]"#,
+        ),
+    ])
+    .await;
+    let trace = r#"<t:Trace xmlns:t="urn:trace" MU>1</t:Trace>"#;
+    let request = with_header(SOAP11, trace, "1");
+    let (status, body) = server
+        .post(HELLO_PATH, "text/xml; charset=utf-8", request)
+        .await;
+    assert_eq!(status, 200, "{body}");
+}

@@ -13,6 +13,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use baton_transports::soap::addressing;
 use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
 
@@ -191,6 +192,45 @@ impl Dispatcher for Engine {
     fn ready(&self) -> bool {
         self.is_ready()
     }
+
+    /// WS-Addressing headers, the headers the operations' input messages bind parts to, and
+    /// those the process's interceptors declare.
+    fn understands_header(&self, address: &str, namespace: &str, local: &str) -> bool {
+        if namespace == addressing::WSA_NS {
+            return true;
+        }
+        let services = self.services();
+        let Some(endpoint) = services.registry.endpoint(address) else {
+            return false;
+        };
+        let Some(process) = services.registry.process(&endpoint.pid) else {
+            return false;
+        };
+        let name = QName::new(namespace, local);
+        if process.interceptors.understands_header(&name) {
+            return true;
+        }
+        let definitions = &process.unit.definitions;
+        let binding = definitions
+            .services
+            .get(&endpoint.service)
+            .and_then(|service| service.ports.iter().find(|port| port.name == endpoint.port))
+            .and_then(|port| definitions.bindings.get(&port.binding));
+        binding.is_some_and(|binding| {
+            binding.operations.iter().any(|binding_operation| {
+                let input = definitions
+                    .operation(&binding.port_type, &binding_operation.name)
+                    .and_then(|operation| operation.input.as_ref())
+                    .and_then(|message| definitions.messages.get(message));
+                input.is_some_and(|message| {
+                    message.parts.iter().any(|part| {
+                        binding_operation.input_headers.contains(&part.name)
+                            && part.content == crate::model::PartContent::Element(name.clone())
+                    })
+                })
+            })
+        })
+    }
 }
 
 /// The fault for a failure inside the server: the log gets the error under a fresh id, the
@@ -293,29 +333,71 @@ fn rewrite_addresses(
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
     use super::*;
 
+    /// Collects what the log writes.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
-    fn internal_failures_reach_the_caller_as_an_id_only() {
+    fn internal_failures_reach_the_caller_as_an_id_the_log_explains() {
         let error = Error::Store(crate::store::Error::Conflict {
             id: 7,
             expected: 1,
             actual: 2,
         });
+        let log = Log::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let dispatch = tracing::Dispatch::new(subscriber);
         let reasons: Vec<String> = (0..2)
-            .map(|_| match internal_fault("/svc", &error) {
-                Response::Fault(fault) => {
-                    assert_eq!(fault.code, FaultCode::Receiver);
-                    assert!(fault.detail.is_none());
-                    fault.reason
+            .map(|_| {
+                let response =
+                    tracing::dispatcher::with_default(&dispatch, || internal_fault("/svc", &error));
+                match response {
+                    Response::Fault(fault) => {
+                        assert_eq!(fault.code, FaultCode::Receiver);
+                        assert!(fault.detail.is_none());
+                        fault.reason
+                    }
+                    other => panic!("{other:?}"),
                 }
-                other => panic!("{other:?}"),
             })
             .collect();
+        let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
         for reason in &reasons {
             assert!(!reason.contains("revision"), "{reason}");
             assert!(!reason.contains("instance 7"), "{reason}");
-            assert!(reason.contains("error id "), "{reason}");
+            let id = reason
+                .split("error id ")
+                .nth(1)
+                .and_then(|rest| rest.split(';').next())
+                .expect("the fault quotes an error id");
+            let line = logged
+                .lines()
+                .find(|line| line.contains(&format!("error_id={id}")))
+                .unwrap_or_else(|| panic!("no log line for {id}: {logged}"));
+            assert!(
+                line.contains("instance 7 was modified concurrently"),
+                "{line}"
+            );
         }
         assert_ne!(reasons[0], reasons[1], "each failure has its own id");
     }

@@ -2,7 +2,8 @@
 //!
 //! Routes: `GET /health` reports [`Dispatcher::ready`]; `GET <path>?wsdl` serves
 //! [`Dispatcher::describe`]; `POST <path>` reads a SOAP envelope, hands the [`Request`] to
-//! [`Dispatcher::dispatch`] and writes the [`Response`] back. Whatever is refused on the way
+//! [`Dispatcher::dispatch`] and writes the [`Response`] back; a request with a mandatory
+//! header block the dispatcher does not understand gets the MustUnderstand fault instead. Whatever is refused on the way
 //! (size, media type, malformed envelope) is answered with a SOAP fault. [`serve_with`] lets
 //! the application add routes of its own beside these (a management API, say); they take
 //! precedence over the SOAP endpoints.
@@ -219,8 +220,21 @@ async fn post<D: Dispatcher>(
         Ok(envelope) => envelope,
         Err(error) => return refused(version, req.path(), &error),
     };
+    let version = envelope.version;
+    let not_understood = match soap::mandatory_headers(version, &envelope.headers) {
+        Ok(mandatory) => mandatory
+            .into_iter()
+            .filter(|(ns, local)| !state.dispatcher.understands_header(req.path(), ns, local))
+            .collect::<Vec<_>>(),
+        Err(error) => return refused(version, req.path(), &error),
+    };
+    if !not_understood.is_empty() {
+        let status = status(fault_status(version, FaultCode::MustUnderstand));
+        return HttpResponse::build(status)
+            .content_type(version.content_type())
+            .body(soap::write_must_understand_fault(version, &not_understood));
+    }
     let request: Request = envelope.into_request(req.path());
-    let version = request.version;
     render(version, state.dispatcher.dispatch(request).await)
 }
 

@@ -114,6 +114,15 @@ impl<'i> XmlReader<'i> {
         )
     }
 
+    /// Resolves an attribute name in the current scope: its namespace (an unprefixed
+    /// attribute has none) and local name.
+    pub(crate) fn resolve_attribute<'n>(&'n self, name: QName<'n>) -> (Resolved<'n>, &'n [u8]) {
+        (
+            self.namespaces.resolve_name(name, false),
+            name.local_name().into_inner(),
+        )
+    }
+
     /// The bindings in scope, each prefix once, undeclarations left out.
     pub(crate) fn prefixes(&self) -> impl Iterator<Item = (Option<&[u8]>, &[u8])> {
         self.namespaces.in_scope()
