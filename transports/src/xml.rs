@@ -429,9 +429,11 @@ mod tests {
         ns.push([(Some(&b"b"[..]), &b"urn:b"[..])], &limits)
             .unwrap();
         let refused = ns.push([(Some(&b"c"[..]), &b"urn:c"[..])], &limits);
-        assert!(
-            matches!(refused, Err(NamespaceError::Limit(ref e)) if e.limit == "max-namespaces-in-scope")
-        );
+        let limit = match refused {
+            Err(NamespaceError::Limit(e)) => e.limit,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(limit, "max-namespaces-in-scope");
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! Routes: `GET /health` reports [`Dispatcher::ready`]; `GET <path>?wsdl` serves
 //! [`Dispatcher::describe`]; `POST <path>` reads a SOAP envelope, hands the [`Request`] to
 //! [`Dispatcher::dispatch`] and writes the [`Response`] back; a request with a mandatory
-//! header block the dispatcher does not understand gets the MustUnderstand fault instead. Whatever is refused on the way
-//! (size, media type, malformed envelope) is answered with a SOAP fault. [`serve_with`] lets
-//! the application add routes of its own beside these (a management API, say); they take
-//! precedence over the SOAP endpoints.
+//! header block the dispatcher does not understand gets the MustUnderstand fault instead.
+//! Whatever is refused on the way (size, media type, malformed envelope, XML limits, a body
+//! slower than its read time-out) is answered with a SOAP fault. Large bodies are read on the
+//! blocking thread pool, so that the workers stay free. [`serve_with`] lets the application
+//! add routes of its own beside these (a management API, say); they take precedence over the
+//! SOAP endpoints.
 
 use std::net::TcpListener;
 use std::time::Duration;
