@@ -578,6 +578,27 @@ mod tests {
     }
 
     #[test]
+    fn request_bounds_are_checked() {
+        let mut configuration = Configuration::default();
+        configuration.server.body_read_timeout_ms = 0;
+        configuration.server.public_url = Some("bpel.example.com".into());
+        configuration.xml.max_attributes = 0;
+        configuration.xml.max_namespaces_in_scope = 0;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!()
+        };
+        assert_eq!(
+            problems,
+            [
+                "server.body-read-timeout-ms must be positive",
+                "server.public-url 'bpel.example.com' must be an http:// or https:// URL",
+                "xml.max-attributes must be at least 1",
+                "xml.max-namespaces-in-scope must be at least 1",
+            ]
+        );
+    }
+
+    #[test]
     fn invokes_wait_five_minutes_by_default_and_never_forever() {
         let mut configuration = Configuration::default();
         assert_eq!(configuration.engine.invoke_timeout_ms, 300_000);
