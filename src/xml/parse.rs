@@ -20,7 +20,7 @@ use super::qname::QName;
 use super::Error;
 
 /// Parser settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParseOptions {
     /// Bounds on what the document may contain.
     pub limits: XmlLimits,
@@ -29,16 +29,6 @@ pub struct ParseOptions {
     pub keep_whitespace_text: bool,
     /// Accept a forest: any number of top-level elements and text.
     pub fragment: bool,
-}
-
-impl Default for ParseOptions {
-    fn default() -> Self {
-        ParseOptions {
-            limits: XmlLimits::default(),
-            keep_whitespace_text: false,
-            fragment: false,
-        }
-    }
 }
 
 /// Parses a complete document with default options.
