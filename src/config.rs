@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use baton_transports::amqp::AmqpConfig;
 use baton_transports::http::HttpClientConfig;
+use baton_transports::xml::XmlLimits;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
@@ -40,6 +41,7 @@ pub enum Error {
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Configuration {
     pub server: ServerConfig,
+    pub xml: XmlLimits,
     pub engine: EngineConfig,
     pub deploy: DeployConfig,
     pub store: StoreConfig,
@@ -62,6 +64,14 @@ pub struct ServerConfig {
     pub reply_timeout_ms: u64,
     /// Whether the management API is served under `/admin` on the same port.
     pub admin: bool,
+    /// How long a client may take to send a request body once its head has arrived.
+    pub body_read_timeout_ms: u64,
+    /// Request bodies larger than this are parsed off the HTTP workers.
+    pub blocking_parse_bytes: usize,
+    /// The base URL written into `?wsdl` service descriptions.
+    pub public_url: Option<String>,
+    /// Whether `?wsdl` may take its base URL from the request's Host and forwarding headers.
+    pub trust_forwarded_headers: bool,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +83,10 @@ impl Default for ServerConfig {
             max_body_bytes: 4 * 1024 * 1024,
             reply_timeout_ms: 120_000,
             admin: true,
+            body_read_timeout_ms: 10_000,
+            blocking_parse_bytes: 64 * 1024,
+            public_url: None,
+            trust_forwarded_headers: false,
         }
     }
 }
@@ -471,6 +485,17 @@ impl Configuration {
         if self.server.reply_timeout_ms == 0 {
             problems.push("server.reply-timeout-ms must be positive".into());
         }
+        if self.server.body_read_timeout_ms == 0 {
+            problems.push("server.body-read-timeout-ms must be positive".into());
+        }
+        if let Some(url) = &self.server.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                problems.push(format!(
+                    "server.public-url '{url}' must be an http:// or https:// URL"
+                ));
+            }
+        }
+        problems.extend(self.xml.problems());
         if self.engine.invoke_timeout_ms == 0 {
             problems.push("engine.invoke-timeout-ms must be positive".into());
         }
@@ -648,6 +673,27 @@ mod tests {
         assert_eq!(
             problems,
             ["deploy.max-file-bytes, max-unit-files and max-unit-bytes must be positive"]
+        );
+    }
+
+    #[test]
+    fn request_bounds_are_checked() {
+        let mut configuration = Configuration::default();
+        configuration.server.body_read_timeout_ms = 0;
+        configuration.server.public_url = Some("bpel.example.com".into());
+        configuration.xml.max_attributes = 0;
+        configuration.xml.max_namespaces_in_scope = 0;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!()
+        };
+        assert_eq!(
+            problems,
+            [
+                "server.body-read-timeout-ms must be positive",
+                "server.public-url 'bpel.example.com' must be an http:// or https:// URL",
+                "xml.max-attributes must be at least 1",
+                "xml.max-namespaces-in-scope must be at least 1",
+            ]
         );
     }
 

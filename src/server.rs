@@ -102,6 +102,11 @@ pub async fn run(
         bind: local,
         max_body_bytes: config.server.max_body_bytes,
         workers,
+        body_read_timeout_ms: config.server.body_read_timeout_ms,
+        blocking_parse_bytes: config.server.blocking_parse_bytes,
+        xml_limits: config.xml.clone(),
+        public_url: config.server.public_url.clone(),
+        trust_forwarded_headers: config.server.trust_forwarded_headers,
         ..HttpServerConfig::default()
     };
     let (dispatcher, stop) = (engine.clone(), shutdown.clone());

@@ -6,7 +6,12 @@
 //! this server offers it: its HTTP path here, or its AMQP queue (without credentials).
 //!
 //! Engine failures are Receiver faults. Those without a subcode mean the message was not
-//! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken.
+//! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken. A
+//! failure inside the server (the store, the instance's actor, a step that could not be
+//! committed) is logged with an id, and its fault quotes only that id: database and program
+//! error text never reaches the caller.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use baton_transports::soap::addressing;
 use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
@@ -66,9 +71,9 @@ impl Dispatcher for Engine {
                 endpoint.service, endpoint.port
             ));
         };
-        let forest = match binding::parse_body(&request.body) {
+        let forest = match self.parse_request_body(&request.body).await {
             Ok(forest) => forest,
-            Err(error) => return sender_fault(error.to_string()),
+            Err(refusal) => return refusal,
         };
         let input_element = |operation: &str| -> Option<QName> {
             let operation = definitions.operation(&binding.port_type, operation)?;
@@ -156,7 +161,8 @@ impl Dispatcher for Engine {
                 reason: error.to_string(),
                 detail: None,
             }),
-            Err(error) => receiver_fault(error.to_string()),
+            Err(error @ Error::NoProcess(_)) => receiver_fault(error.to_string()),
+            Err(error) => internal_fault(&request.address, &error),
         }
     }
 
@@ -186,6 +192,89 @@ impl Dispatcher for Engine {
 
     fn ready(&self) -> bool {
         self.is_ready()
+    }
+
+    /// WS-Addressing headers, the headers the operations' input messages bind parts to, and
+    /// those the process's interceptors declare.
+    fn understands_header(&self, address: &str, namespace: &str, local: &str) -> bool {
+        if namespace == addressing::WSA_NS {
+            return true;
+        }
+        let services = self.services();
+        let Some(endpoint) = services.registry.endpoint(address) else {
+            return false;
+        };
+        let Some(process) = services.registry.process(&endpoint.pid) else {
+            return false;
+        };
+        let name = QName::new(namespace, local);
+        if process.interceptors.understands_header(&name) {
+            return true;
+        }
+        let definitions = &process.unit.definitions;
+        let binding = definitions
+            .services
+            .get(&endpoint.service)
+            .and_then(|service| service.ports.iter().find(|port| port.name == endpoint.port))
+            .and_then(|port| definitions.bindings.get(&port.binding));
+        binding.is_some_and(|binding| {
+            binding.operations.iter().any(|binding_operation| {
+                let input = definitions
+                    .operation(&binding.port_type, &binding_operation.name)
+                    .and_then(|operation| operation.input.as_ref())
+                    .and_then(|message| definitions.messages.get(message));
+                input.is_some_and(|message| {
+                    message.parts.iter().any(|part| {
+                        binding_operation.input_headers.contains(&part.name)
+                            && part.content == crate::model::PartContent::Element(name.clone())
+                    })
+                })
+            })
+        })
+    }
+}
+
+/// The fault for a failure inside the server: the log gets the error under a fresh id, the
+/// caller only the id.
+fn internal_fault(address: &str, error: &Error) -> Response {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let id = format!(
+        "{:x}-{}",
+        super::now_ms(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    tracing::error!(error_id = %id, address, %error, "a request failed inside the server");
+    receiver_fault(format!(
+        "the server could not process the message (error id {id}; its log has the details)"
+    ))
+}
+
+impl Engine {
+    /// Parses the Body forest of an inbound request within the configured XML limits; a
+    /// large one on the blocking thread pool, so that the HTTP worker stays free.
+    async fn parse_request_body(&self, body: &Bytes) -> Result<xml::Document, Response> {
+        let services = self.services();
+        let mut limits = services.config.xml.clone();
+        // The envelope reader declared the bindings in scope on each top-level element.
+        limits.max_namespace_declarations = limits
+            .max_namespace_declarations
+            .max(limits.max_namespaces_in_scope);
+        let options = xml::ParseOptions {
+            limits,
+            fragment: true,
+            ..xml::ParseOptions::default()
+        };
+        let parsed = if body.len() <= services.config.server.blocking_parse_bytes {
+            xml::parse_with(body, &options)
+        } else {
+            let body = body.clone();
+            match tokio::task::spawn_blocking(move || xml::parse_with(&body, &options)).await {
+                Ok(parsed) => parsed,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => return Err(receiver_fault("the server is shutting down")),
+            }
+        };
+        parsed.map_err(|error| sender_fault(error.to_string()))
     }
 }
 
@@ -240,5 +329,77 @@ fn rewrite_addresses(
                 document.set_attribute(address, QName::new("", "location"), endpoint.url(base_url));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    /// Collects what the log writes.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn internal_failures_reach_the_caller_as_an_id_the_log_explains() {
+        let error = Error::Store(crate::store::Error::Conflict {
+            id: 7,
+            expected: 1,
+            actual: 2,
+        });
+        let log = Log::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let dispatch = tracing::Dispatch::new(subscriber);
+        let reasons: Vec<String> = (0..2)
+            .map(|_| {
+                let response =
+                    tracing::dispatcher::with_default(&dispatch, || internal_fault("/svc", &error));
+                match response {
+                    Response::Fault(fault) => {
+                        assert_eq!(fault.code, FaultCode::Receiver);
+                        assert!(fault.detail.is_none());
+                        fault.reason
+                    }
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        let logged = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        for reason in &reasons {
+            assert!(!reason.contains("revision"), "{reason}");
+            assert!(!reason.contains("instance 7"), "{reason}");
+            let id = reason
+                .split("error id ")
+                .nth(1)
+                .and_then(|rest| rest.split(';').next())
+                .expect("the fault quotes an error id");
+            let line = logged
+                .lines()
+                .find(|line| line.contains(&format!("error_id={id}")))
+                .unwrap_or_else(|| panic!("no log line for {id}: {logged}"));
+            assert!(
+                line.contains("instance 7 was modified concurrently"),
+                "{line}"
+            );
+        }
+        assert_ne!(reasons[0], reasons[1], "each failure has its own id");
     }
 }

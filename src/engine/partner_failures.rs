@@ -34,9 +34,10 @@ pub fn transport_failure(error: &Error) -> InvokeOutcome {
 /// The kind of failure of a reply that is not a SOAP envelope of the call's version.
 fn envelope_failure(error: &SoapError) -> FailureKind {
     match error {
-        SoapError::Malformed { .. } | SoapError::UnsupportedEncoding(_) | SoapError::Doctype => {
-            FailureKind::NotWellFormed
-        }
+        SoapError::Malformed { .. }
+        | SoapError::UnsupportedEncoding(_)
+        | SoapError::Doctype
+        | SoapError::Limit { .. } => FailureKind::NotWellFormed,
         SoapError::UnknownEnvelopeNamespace(_) | SoapError::VersionMismatch { .. } => {
             FailureKind::SoapVersion
         }

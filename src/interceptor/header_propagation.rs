@@ -29,6 +29,10 @@ impl HeaderPropagation {
 }
 
 impl Interceptor for HeaderPropagation {
+    fn understood_headers(&self) -> &[QName] {
+        &self.headers
+    }
+
     fn on_process_invoked(&self, context: &mut InboundContext<'_>) -> Verdict {
         for name in &self.headers {
             if let Some(block) = context.message().header_xml(name) {

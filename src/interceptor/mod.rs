@@ -85,4 +85,10 @@ pub trait Interceptor: Send + Sync + 'static {
         let _ = context;
         Verdict::Continue
     }
+
+    /// The SOAP header blocks this interceptor understands: a request may mark them
+    /// `mustUnderstand` without being refused with a MustUnderstand fault.
+    fn understood_headers(&self) -> &[crate::xml::QName] {
+        &[]
+    }
 }

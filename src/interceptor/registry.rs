@@ -191,6 +191,13 @@ impl Chain {
         self.entries.is_empty()
     }
 
+    /// Whether one of the interceptors understands the header block `name`.
+    pub fn understands_header(&self, name: &crate::xml::QName) -> bool {
+        self.entries
+            .iter()
+            .any(|(_, interceptor)| interceptor.understood_headers().contains(name))
+    }
+
     /// The names of the interceptors, in order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(name, _)| name.as_str())

@@ -36,7 +36,7 @@ pub enum FailureKind {
     UnexpectedStatus,
     /// The partner answered a request-response call with nothing.
     EmptyReply,
-    /// The reply is not well-formed XML.
+    /// The reply is not well-formed XML, or goes beyond the `[xml]` limits.
     NotWellFormed,
     /// The reply is XML, but not a SOAP envelope.
     NotSoap,

@@ -15,6 +15,8 @@ mod qname;
 mod write;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 pub use document::{Attribute, Children, Descendants, Document, NodeId, NodeKind, XML_NS};
@@ -57,13 +59,13 @@ pub enum Error {
         /// The prefix.
         prefix: String,
     },
-    /// Elements nested deeper than [`ParseOptions::max_depth`].
-    #[error("line {line}: elements are nested deeper than the limit of {max_depth}")]
-    TooDeep {
+    /// The document goes beyond one of [`ParseOptions::limits`].
+    #[error("line {line}: {source}")]
+    Limit {
         /// 1-based line.
         line: u32,
-        /// The configured limit.
-        max_depth: usize,
+        /// Which limit, and what went beyond it.
+        source: baton_transports::xml::LimitExceeded,
     },
 }
 
@@ -75,7 +77,7 @@ impl Error {
             | Error::DtdNotAllowed { line }
             | Error::UnknownEntity { line, .. }
             | Error::UnboundPrefix { line, .. }
-            | Error::TooDeep { line, .. } => *line,
+            | Error::Limit { line, .. } => *line,
         }
     }
 }

@@ -2,40 +2,33 @@
 //!
 //! Security and fidelity rules enforced here: DOCTYPE declarations are refused outright (no
 //! DTD means no external entities and no entity expansion), only the five predefined entities
-//! and character references are resolved, unbound prefixes are errors, nesting depth is
-//! bounded, line ends are normalised to `\n` and every element records its source line.
+//! and character references are resolved, unbound prefixes are errors, line ends are
+//! normalised to `\n` and every element records its source line. Every start tag and text is
+//! checked against [`XmlLimits`] (depth, attributes, namespace declarations, name and text
+//! lengths) and prefixes are resolved by hash lookup ([`Namespaces`]), so parsing takes time
+//! proportional to the input.
 
 use std::borrow::Cow;
 
+use baton_transports::xml::{NamespaceError, Namespaces, Resolved, StartTagError, XmlLimits};
 use quick_xml::escape::{unescape, EscapeError};
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::{PrefixDeclaration, ResolveResult};
-use quick_xml::NsReader;
+use quick_xml::Reader;
 
 use super::document::{Attribute, Document, NodeId, NodeKind};
 use super::qname::QName;
 use super::Error;
 
 /// Parser settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParseOptions {
-    /// Maximum element nesting depth.
-    pub max_depth: usize,
+    /// Bounds on what the document may contain.
+    pub limits: XmlLimits,
     /// Keep whitespace-only text between elements (it is always kept when it is the only
     /// content of an element).
     pub keep_whitespace_text: bool,
     /// Accept a forest: any number of top-level elements and text.
     pub fragment: bool,
-}
-
-impl Default for ParseOptions {
-    fn default() -> Self {
-        ParseOptions {
-            max_depth: 256,
-            keep_whitespace_text: false,
-            fragment: false,
-        }
-    }
 }
 
 /// Parses a complete document with default options.
@@ -73,7 +66,8 @@ pub fn parse_with(input: &[u8], options: &ParseOptions) -> Result<Document, Erro
 /// again).
 pub fn parse_text(text: &str, options: &ParseOptions) -> Result<Document, Error> {
     Parser {
-        reader: NsReader::from_str(text),
+        reader: Reader::from_str(text),
+        namespaces: Namespaces::default(),
         lines: Lines::new(text),
         doc: Document::new(),
         stack: Vec::new(),
@@ -124,7 +118,8 @@ impl<'a> Lines<'a> {
 }
 
 struct Parser<'a, 'o> {
-    reader: NsReader<&'a [u8]>,
+    reader: Reader<&'a [u8]>,
+    namespaces: Namespaces,
     lines: Lines<'a>,
     doc: Document,
     /// Open elements.
@@ -140,26 +135,29 @@ impl Parser<'_, '_> {
         loop {
             let start = self.reader.buffer_position();
             let (line, column) = self.lines.at(start);
-            let (resolved, event) = match self.reader.read_resolved_event() {
-                Ok(ok) => ok,
+            let event = match self.reader.read_event() {
+                Ok(event) => event,
                 Err(e) => {
                     let (line, column) = self.lines.at(self.reader.error_position());
                     return Err(convert_error(e, line, column));
                 }
             };
-            let element_ns = match &event {
-                Event::Start(_) | Event::Empty(_) => namespace_of(&resolved, line),
-                _ => Ok(String::new()),
-            };
+            match &event {
+                Event::Text(t) => self.check_text(t.len(), line)?,
+                Event::CData(t) => self.check_text(t.len(), line)?,
+                _ => {}
+            }
             match event {
                 Event::Start(e) => {
-                    let id = self.element(element_ns?, &e, line, column)?;
+                    let id = self.element(&e, line, column)?;
                     self.stack.push(id);
                 }
                 Event::Empty(e) => {
-                    self.element(element_ns?, &e, line, column)?;
+                    self.element(&e, line, column)?;
+                    self.namespaces.pop();
                 }
                 Event::End(_) => {
+                    self.namespaces.pop();
                     let id = self.stack.pop().expect("reader checks end tags");
                     if let Some(space) = self.pending_space.take() {
                         if self.options.keep_whitespace_text || self.doc.first_child(id).is_none() {
@@ -282,19 +280,26 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    fn element(
-        &mut self,
-        ns: String,
-        start: &BytesStart,
-        line: u32,
-        column: u32,
-    ) -> Result<NodeId, Error> {
-        if self.stack.len() >= self.options.max_depth {
-            return Err(Error::TooDeep {
-                line,
-                max_depth: self.options.max_depth,
-            });
-        }
+    fn check_text(&self, length: usize, line: u32) -> Result<(), Error> {
+        self.options
+            .limits
+            .check_text(length)
+            .map_err(|source| Error::Limit { line, source })
+    }
+
+    fn element(&mut self, start: &BytesStart, line: u32, column: u32) -> Result<NodeId, Error> {
+        let options = self.options;
+        let limits = &options.limits;
+        let tag = limits
+            .check_start(start, self.stack.len())
+            .map_err(|error| match error {
+                StartTagError::Limit(source) => Error::Limit { line, source },
+                StartTagError::Syntax(message) => Error::Syntax {
+                    line,
+                    column,
+                    message,
+                },
+            })?;
         self.flush_space(line);
         if self.stack.is_empty() {
             self.top_elements += 1;
@@ -309,32 +314,40 @@ impl Parser<'_, '_> {
         let qname = start.name();
         let local = utf8(qname.local_name().into_inner());
         let prefix = qname.prefix().map(|p| utf8(p.into_inner()).to_owned());
-        let mut attributes = Vec::new();
-        let mut namespaces = Vec::new();
-        for attr in start.attributes() {
-            let attr = attr.map_err(|e| Error::Syntax {
-                line,
-                column,
-                message: e.to_string(),
-            })?;
-            let raw = utf8(&attr.value);
-            let value = unescape(&normalize_attribute(raw))
+        let value_of = |raw: &[u8]| -> Result<String, Error> {
+            Ok(unescape(&normalize_attribute(utf8(raw)))
                 .map_err(|e| escape_error(e, line, column))?
-                .into_owned();
-            match attr.key.as_namespace_binding() {
-                Some(PrefixDeclaration::Default) => namespaces.push((None, value)),
-                Some(PrefixDeclaration::Named(p)) => {
-                    namespaces.push((Some(utf8(p).to_owned()), value))
-                }
-                None => {
-                    let (res, local) = self.reader.resolve_attribute(attr.key);
-                    attributes.push(Attribute {
-                        name: QName::new(namespace_of(&res, line)?, utf8(local.into_inner())),
-                        prefix: attr.key.prefix().map(|p| utf8(p.into_inner()).to_owned()),
-                        value,
-                    });
-                }
-            }
+                .into_owned())
+        };
+        let mut namespaces = Vec::with_capacity(tag.declarations.len());
+        for (declared, attr) in &tag.declarations {
+            namespaces.push((declared.map(|p| utf8(p).to_owned()), value_of(&attr.value)?));
+        }
+        let in_scope = namespaces.iter().map(|(p, v): &(Option<String>, String)| {
+            (p.as_deref().map(str::as_bytes), v.as_bytes())
+        });
+        self.namespaces
+            .push(in_scope, limits)
+            .map_err(|error| match error {
+                NamespaceError::Limit(source) => Error::Limit { line, source },
+                NamespaceError::Reserved(message) => Error::Syntax {
+                    line,
+                    column,
+                    message,
+                },
+            })?;
+        let ns = namespace_of(self.namespaces.resolve_name(qname, true), qname, line)?;
+        let mut attributes = Vec::with_capacity(tag.attributes.len());
+        for attr in &tag.attributes {
+            let resolved = self.namespaces.resolve_name(attr.key, false);
+            attributes.push(Attribute {
+                name: QName::new(
+                    namespace_of(resolved, attr.key, line)?,
+                    utf8(attr.key.local_name().into_inner()),
+                ),
+                prefix: attr.key.prefix().map(|p| utf8(p.into_inner()).to_owned()),
+                value: value_of(&attr.value)?,
+            });
         }
         let kind = NodeKind::Element {
             name: QName::new(ns, local),
@@ -357,13 +370,20 @@ fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\r')
 }
 
-fn namespace_of(resolved: &ResolveResult, line: u32) -> Result<String, Error> {
+fn namespace_of(
+    resolved: Resolved<'_>,
+    name: quick_xml::name::QName<'_>,
+    line: u32,
+) -> Result<String, Error> {
     match resolved {
-        ResolveResult::Bound(ns) => Ok(utf8(ns.into_inner()).to_owned()),
-        ResolveResult::Unbound => Ok(String::new()),
-        ResolveResult::Unknown(prefix) => Err(Error::UnboundPrefix {
+        Resolved::Bound(ns) => Ok(utf8(ns).to_owned()),
+        Resolved::Unbound => Ok(String::new()),
+        Resolved::Unknown => Err(Error::UnboundPrefix {
             line,
-            prefix: String::from_utf8_lossy(prefix).into_owned(),
+            prefix: name
+                .prefix()
+                .map(|p| utf8(p.into_inner()).to_owned())
+                .unwrap_or_default(),
         }),
     }
 }
@@ -401,12 +421,6 @@ fn escape_error(e: EscapeError, line: u32, column: u32) -> Error {
 fn convert_error(e: quick_xml::Error, line: u32, column: u32) -> Error {
     match e {
         quick_xml::Error::Escape(esc) => escape_error(esc, line, column),
-        quick_xml::Error::Namespace(quick_xml::name::NamespaceError::UnknownPrefix(p)) => {
-            Error::UnboundPrefix {
-                line,
-                prefix: String::from_utf8_lossy(&p).into_owned(),
-            }
-        }
         other => Error::Syntax {
             line,
             column,

@@ -98,12 +98,15 @@ fn malformed_xml_reports_line() {
 fn depth_limit() {
     let deep = "<a>".repeat(10) + &"</a>".repeat(10);
     let opts = ParseOptions {
-        max_depth: 5,
+        limits: baton_transports::xml::XmlLimits {
+            max_depth: 5,
+            ..Default::default()
+        },
         ..ParseOptions::default()
     };
     assert!(matches!(
         parse_with(deep.as_bytes(), &opts),
-        Err(Error::TooDeep { max_depth: 5, .. })
+        Err(Error::Limit { ref source, .. }) if source.limit == "max-depth" && source.max == 5
     ));
     assert!(parse(deep.as_bytes()).is_ok());
 }

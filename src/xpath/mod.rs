@@ -36,6 +36,8 @@ mod value;
 mod xpath2;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests2;

@@ -44,6 +44,12 @@ pub enum SoapError {
     /// The envelope has content where SOAP allows none.
     #[error("unexpected content in the SOAP envelope: {0}")]
     UnexpectedContent(String),
+    /// The message goes beyond one of the XML limits.
+    #[error("the message is refused at byte {position}: {source}")]
+    Limit {
+        position: u64,
+        source: crate::xml::LimitExceeded,
+    },
     /// A Fault element lacks something SOAP requires of it.
     #[error("invalid SOAP fault: {0}")]
     InvalidFault(String),

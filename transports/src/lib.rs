@@ -15,6 +15,7 @@ pub mod message;
 pub mod peer;
 pub mod soap;
 pub mod transport;
+pub mod xml;
 
 pub use error::{ConnectFailure, Error, ReplyProblem, SoapError};
 pub use message::{Dispatcher, Request, Response};

@@ -48,4 +48,12 @@ pub trait Dispatcher: Clone + Send + Sync + 'static {
 
     /// Whether the server is ready (deployments loaded): drives `GET /health`.
     fn ready(&self) -> bool;
+
+    /// Whether the service at `address` understands the header block `{namespace}local`. A
+    /// request carrying a header block with `mustUnderstand` that it does not understand is
+    /// answered with a MustUnderstand fault and not dispatched. None is, unless implemented.
+    fn understands_header(&self, address: &str, namespace: &str, local: &str) -> bool {
+        let _ = (address, namespace, local);
+        false
+    }
 }

@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::xml::XmlLimits;
 
 /// How the inbound HTTP server listens and behaves.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -22,6 +23,21 @@ pub struct HttpServerConfig {
     pub keep_alive_secs: u64,
     /// How long a client may take to send the request head.
     pub client_request_timeout_ms: u64,
+    /// How long a client may take to send the request body once its head has arrived; then
+    /// it gets 408 and the connection is closed.
+    pub body_read_timeout_ms: u64,
+    /// Request bodies larger than this are read as SOAP on the blocking thread pool, so that
+    /// the workers stay free to accept connections and answer others.
+    pub blocking_parse_bytes: usize,
+    /// The bounds on what a request's XML may contain.
+    pub xml_limits: XmlLimits,
+    /// The base URL (`scheme://host[:port]`) written into service descriptions; when unset,
+    /// the address the server listens on, or what the request says when
+    /// `trust_forwarded_headers` is set.
+    pub public_url: Option<String>,
+    /// Whether the request's Host, Forwarded and X-Forwarded-* headers may name the base URL
+    /// of service descriptions (only behind a proxy that sets them).
+    pub trust_forwarded_headers: bool,
     /// How long in-flight requests may take to finish once shutdown starts.
     pub shutdown_timeout_secs: u64,
 }
@@ -34,6 +50,11 @@ impl Default for HttpServerConfig {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             keep_alive_secs: 5,
             client_request_timeout_ms: 5_000,
+            body_read_timeout_ms: 10_000,
+            blocking_parse_bytes: 64 * 1024,
+            xml_limits: XmlLimits::default(),
+            public_url: None,
+            trust_forwarded_headers: false,
             shutdown_timeout_secs: 30,
         }
     }
@@ -43,6 +64,14 @@ impl HttpServerConfig {
     pub(crate) fn validate(&self) -> Result<(), Error> {
         if self.workers == 0 {
             return Err(Error::Config("workers must be at least 1".into()));
+        }
+        if self.body_read_timeout_ms == 0 {
+            return Err(Error::Config(
+                "body-read-timeout-ms must be at least 1".into(),
+            ));
+        }
+        if let Some(problem) = self.xml_limits.problems().into_iter().next() {
+            return Err(Error::Config(problem));
         }
         Ok(())
     }

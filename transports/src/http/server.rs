@@ -2,16 +2,19 @@
 //!
 //! Routes: `GET /health` reports [`Dispatcher::ready`]; `GET <path>?wsdl` serves
 //! [`Dispatcher::describe`]; `POST <path>` reads a SOAP envelope, hands the [`Request`] to
-//! [`Dispatcher::dispatch`] and writes the [`Response`] back. Whatever is refused on the way
-//! (size, media type, malformed envelope) is answered with a SOAP fault. [`serve_with`] lets
-//! the application add routes of its own beside these (a management API, say); they take
-//! precedence over the SOAP endpoints.
+//! [`Dispatcher::dispatch`] and writes the [`Response`] back; a request with a mandatory
+//! header block the dispatcher does not understand gets the MustUnderstand fault instead.
+//! Whatever is refused on the way (size, media type, malformed envelope, XML limits, a body
+//! slower than its read time-out) is answered with a SOAP fault. Large bodies are read on the
+//! blocking thread pool, so that the workers stay free. [`serve_with`] lets the application
+//! add routes of its own beside these (a management API, say); they take precedence over the
+//! SOAP endpoints.
 
 use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::http::header::{self, HeaderMap};
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::{ConnectionType, Method, StatusCode};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -21,6 +24,7 @@ use crate::error::{Error, SoapError};
 use crate::http::{fault_status, HttpServerConfig};
 use crate::message::{Dispatcher, Request, Response};
 use crate::soap::{self, ContentType, FaultCode, SoapFault, SoapVersion};
+use crate::xml::XmlLimits;
 
 /// The header carrying the SOAP 1.1 action.
 const SOAP_ACTION: &str = "SOAPAction";
@@ -29,6 +33,11 @@ const SOAP_ACTION: &str = "SOAPAction";
 struct State<D> {
     dispatcher: D,
     max_body_bytes: usize,
+    body_read_timeout: Duration,
+    blocking_parse_bytes: usize,
+    xml_limits: XmlLimits,
+    /// The base URL of service descriptions, unless the request's headers are trusted.
+    public_url: Option<String>,
 }
 
 /// Serves SOAP over HTTP on `listener` until `shutdown` is cancelled, then stops accepting and
@@ -55,12 +64,21 @@ where
     R: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
     config.validate()?;
-    let max_body_bytes = config.max_body_bytes;
     let address = listener.local_addr()?;
+    let public_url = match (&config.public_url, config.trust_forwarded_headers) {
+        (Some(url), _) => Some(url.trim_end_matches('/').to_owned()),
+        (None, true) => None,
+        (None, false) => Some(format!("http://{address}")),
+    };
+    let config_for_workers = config.clone();
     let server = HttpServer::new(move || {
         let state = State {
             dispatcher: dispatcher.clone(),
-            max_body_bytes,
+            max_body_bytes: config_for_workers.max_body_bytes,
+            body_read_timeout: Duration::from_millis(config_for_workers.body_read_timeout_ms),
+            blocking_parse_bytes: config_for_workers.blocking_parse_bytes,
+            xml_limits: config_for_workers.xml_limits.clone(),
+            public_url: public_url.clone(),
         };
         let routes = routes.clone();
         App::new()
@@ -106,7 +124,7 @@ async fn endpoint<D: Dispatcher>(
 ) -> HttpResponse {
     match *req.method() {
         Method::POST => post(&req, payload, &state).await,
-        Method::GET if wants_description(req.query_string()) => describe(&req, &state.dispatcher),
+        Method::GET if wants_description(req.query_string()) => describe(&req, &state),
         _ => HttpResponse::MethodNotAllowed()
             .insert_header((header::ALLOW, "GET, POST"))
             .content_type("text/plain; charset=utf-8")
@@ -122,12 +140,17 @@ fn wants_description(query: &str) -> bool {
     })
 }
 
-fn describe<D: Dispatcher>(req: &HttpRequest, dispatcher: &D) -> HttpResponse {
-    let base_url = {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
+/// The service description, its addresses based on the configured public URL, or on the
+/// request's (forwarding) headers only when the configuration trusts them.
+fn describe<D: Dispatcher>(req: &HttpRequest, state: &State<D>) -> HttpResponse {
+    let base_url = match &state.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}", info.scheme(), info.host())
+        }
     };
-    match dispatcher.describe(req.path(), &base_url) {
+    match state.dispatcher.describe(req.path(), &base_url) {
         Some(description) => HttpResponse::Ok()
             .content_type(SoapVersion::Soap11.content_type())
             .body(description),
@@ -148,25 +171,72 @@ async fn post<D: Dispatcher>(
     let version = content_type
         .and_then(|ct| ContentType::parse(ct).ok())
         .map_or(SoapVersion::Soap11, |ct| ct.version);
-    let body = match read_body(headers, payload, state.max_body_bytes).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => {
+    let reading = read_body(headers, payload, state.max_body_bytes);
+    let body = match tokio::time::timeout(state.body_read_timeout, reading).await {
+        Err(_) => {
+            let reason = format!(
+                "the request body did not arrive within {} ms",
+                state.body_read_timeout.as_millis()
+            );
+            let fault = SoapFault::new(FaultCode::Sender, reason);
+            let mut response = fault_response(version, StatusCode::REQUEST_TIMEOUT, &fault);
+            response
+                .head_mut()
+                .set_connection_type(ConnectionType::Close);
+            return response;
+        }
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => {
             let reason = format!("the request body exceeds {} bytes", state.max_body_bytes);
             let fault = SoapFault::new(FaultCode::Sender, reason);
             return fault_response(version, StatusCode::PAYLOAD_TOO_LARGE, &fault);
         }
-        Err(BodyError::Read(reason)) => {
+        Ok(Err(BodyError::Read(reason))) => {
             let fault = SoapFault::new(FaultCode::Sender, reason);
             return fault_response(version, StatusCode::BAD_REQUEST, &fault);
         }
     };
     let action = header_str(headers, SOAP_ACTION);
-    let envelope = match soap::parse_envelope(content_type, action, &body) {
+    let envelope = if body.len() > state.blocking_parse_bytes {
+        let (limits, content_type, action) = (
+            state.xml_limits.clone(),
+            content_type.map(str::to_owned),
+            action.map(str::to_owned),
+        );
+        let parsing = web::block(move || {
+            soap::parse_envelope_with(&limits, content_type.as_deref(), action.as_deref(), &body)
+        });
+        match parsing.await {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                tracing::warn!(%error, "a request body could not be read on the blocking pool");
+                let fault =
+                    SoapFault::new(FaultCode::Receiver, "the server cannot read requests now");
+                return fault_response(version, StatusCode::SERVICE_UNAVAILABLE, &fault);
+            }
+        }
+    } else {
+        soap::parse_envelope_with(&state.xml_limits, content_type, action, &body)
+    };
+    let envelope = match envelope {
         Ok(envelope) => envelope,
         Err(error) => return refused(version, req.path(), &error),
     };
+    let version = envelope.version;
+    let not_understood = match soap::mandatory_headers(version, &envelope.headers) {
+        Ok(mandatory) => mandatory
+            .into_iter()
+            .filter(|(ns, local)| !state.dispatcher.understands_header(req.path(), ns, local))
+            .collect::<Vec<_>>(),
+        Err(error) => return refused(version, req.path(), &error),
+    };
+    if !not_understood.is_empty() {
+        let status = status(fault_status(version, FaultCode::MustUnderstand));
+        return HttpResponse::build(status)
+            .content_type(version.content_type())
+            .body(soap::write_must_understand_fault(version, &not_understood));
+    }
     let request: Request = envelope.into_request(req.path());
-    let version = request.version;
     render(version, state.dispatcher.dispatch(request).await)
 }
 

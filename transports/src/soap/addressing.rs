@@ -7,9 +7,9 @@
 //! business; this module only writes and reads them.
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
 
 use crate::soap::xml;
+use crate::xml::Resolved;
 
 /// The WS-Addressing 1.0 namespace.
 pub const WSA_NS: &str = "http://www.w3.org/2005/08/addressing";
@@ -68,12 +68,17 @@ pub fn message_id(headers: &[u8]) -> Option<String> {
     let mut reader = xml::reader(&wrapped).ok()?;
     let mut depth = 0usize;
     loop {
-        match reader.read_resolved_event().ok()? {
-            (ResolveResult::Bound(ns), Event::Start(start))
-                if depth == 1
-                    && ns.as_ref() == WSA_NS.as_bytes()
-                    && start.local_name().as_ref() == b"MessageID" =>
-            {
+        let event = reader.read_event().ok()?;
+        let is_message_id = match &event {
+            Event::Start(start) => {
+                depth == 1
+                    && start.local_name().as_ref() == b"MessageID"
+                    && reader.resolve_element(start.name()).0 == Resolved::Bound(WSA_NS.as_bytes())
+            }
+            _ => false,
+        };
+        match (is_message_id, event) {
+            (true, _) => {
                 let id = xml::read_text(&mut reader).ok()?;
                 let id = id.trim();
                 return (!id.is_empty()).then(|| id.to_owned());

@@ -12,6 +12,7 @@ use crate::message::Request;
 use crate::soap::content_type::{soap_action, ContentType};
 use crate::soap::xml::{self, XmlReader};
 use crate::soap::{forest, SoapVersion};
+use crate::xml::XmlLimits;
 
 /// A SOAP envelope taken apart: everything of a [`Request`] but its address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +40,7 @@ impl Envelope {
     }
 }
 
-/// Reads a SOAP envelope.
+/// Reads a SOAP envelope within the default [`XmlLimits`].
 ///
 /// When `content_type` is given it must be a SOAP media type in UTF-8 and agree with the
 /// envelope's version. `action_header` is the SOAPAction HTTP header, if any.
@@ -48,8 +49,20 @@ pub fn parse_envelope(
     action_header: Option<&str>,
     body: &[u8],
 ) -> Result<Envelope, SoapError> {
+    parse_envelope_with(&XmlLimits::default(), content_type, action_header, body)
+}
+
+/// Reads a SOAP envelope as [`parse_envelope`] does, within `limits`; a UTF-8 byte-order mark
+/// before it is skipped.
+pub fn parse_envelope_with(
+    limits: &XmlLimits,
+    content_type: Option<&str>,
+    action_header: Option<&str>,
+    body: &[u8],
+) -> Result<Envelope, SoapError> {
     let declared = content_type.map(ContentType::parse).transpose()?;
-    let mut reader = xml::reader(body)?;
+    let body = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    let mut reader = xml::reader_with(body, limits)?;
     let root = read_prolog(&mut reader)?;
     let version = envelope_version(&reader, &root.0)?;
     if let Some(declared) = &declared {
@@ -75,6 +88,9 @@ pub fn parse_envelope(
         body: body_forest,
     })
 }
+
+/// The UTF-8 encoding of U+FEFF, which some clients put before the XML.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads up to the document element; returns its start tag and whether it is empty.
 fn read_prolog<'i>(reader: &mut XmlReader<'i>) -> Result<(BytesStart<'i>, bool), SoapError> {
@@ -122,7 +138,6 @@ fn envelope_version(
     reader: &XmlReader<'_>,
     root: &BytesStart<'_>,
 ) -> Result<SoapVersion, SoapError> {
-    xml::check_start(reader, root)?;
     match xml::element_name(reader, root.name()) {
         (Some(ns), b"Envelope") => SoapVersion::from_namespace(ns)
             .ok_or_else(|| SoapError::UnknownEnvelopeNamespace(xml::lossy(ns).into_owned())),
@@ -154,7 +169,6 @@ fn read_children<'i>(
                 return Err(SoapError::UnexpectedContent(what.into()));
             }
         };
-        xml::check_start(reader, &start)?;
         let in_envelope_ns = matches!(
             xml::element_name(reader, start.name()),
             (Some(ns), _) if ns == version.namespace().as_bytes()

@@ -9,11 +9,12 @@
 use bytes::Bytes;
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
-use quick_xml::name::{QName, ResolveResult};
+use quick_xml::name::QName;
 
 use crate::error::SoapError;
 use crate::soap::xml::{self, XmlReader};
 use crate::soap::{forest, SoapVersion};
+use crate::xml::Resolved;
 
 /// The generic SOAP fault code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,13 +81,51 @@ impl SoapFault {
 
 /// The complete envelope carrying `fault`.
 pub fn write_fault(version: SoapVersion, fault: &SoapFault) -> Bytes {
+    write_fault_with_headers(version, "", fault)
+}
+
+/// The MustUnderstand fault for the mandatory header blocks `not_understood` (namespace,
+/// local name); in SOAP 1.2 its Header names each in a NotUnderstood block.
+pub fn write_must_understand_fault(
+    version: SoapVersion,
+    not_understood: &[(String, String)],
+) -> Bytes {
+    let names: Vec<String> = not_understood
+        .iter()
+        .map(|(ns, local)| format!("{{{ns}}}{local}"))
+        .collect();
+    let fault = SoapFault::new(
+        FaultCode::MustUnderstand,
+        format!("header blocks not understood: {}", names.join(", ")),
+    );
+    let headers = match version {
+        SoapVersion::Soap11 => String::new(),
+        SoapVersion::Soap12 => {
+            let p = version.prefix();
+            not_understood
+                .iter()
+                .map(|(ns, local)| {
+                    format!(
+                        r#"<{p}:NotUnderstood qname="h:{}" xmlns:h="{}"/>"#,
+                        escape(local.as_str()),
+                        escape(ns.as_str())
+                    )
+                })
+                .collect()
+        }
+    };
+    write_fault_with_headers(version, &headers, &fault)
+}
+
+fn write_fault_with_headers(version: SoapVersion, headers: &str, fault: &SoapFault) -> Bytes {
     let p = version.prefix();
     let code = format!("{p}:{}", fault.code.local_name(version));
     let reason = escape(fault.reason.as_str());
-    let mut out = format!(
-        r#"<{p}:Envelope xmlns:{p}="{}"><{p}:Body><{p}:Fault>"#,
-        version.namespace()
-    );
+    let mut out = format!(r#"<{p}:Envelope xmlns:{p}="{}">"#, version.namespace());
+    if !headers.is_empty() {
+        out.push_str(&format!("<{p}:Header>{headers}</{p}:Header>"));
+    }
+    out.push_str(&format!("<{p}:Body><{p}:Fault>"));
     match version {
         SoapVersion::Soap11 => {
             match &fault.subcode {
@@ -199,7 +238,6 @@ impl Child {
                     ))
                 }
             };
-            xml::check_start(reader, &start)?;
             let local = xml::lossy(start.local_name().as_ref()).into_owned();
             return Ok(Some(Self { local, empty }));
         }
@@ -242,17 +280,17 @@ impl Child {
         }
         // The end tag was just read: its element's scope stays in place until the next event.
         match reader.resolve_element(QName(text.as_bytes())) {
-            (ResolveResult::Unknown(prefix), _) => Err(SoapError::InvalidFault(format!(
+            (Resolved::Unknown, _) => Err(SoapError::InvalidFault(format!(
                 "undeclared prefix '{}' in its {}",
-                xml::lossy(&prefix),
+                xml::lossy(text.split_once(':').map_or("", |(p, _)| p).as_bytes()),
                 self.local
             ))),
             (ns, local) => {
                 let ns = match ns {
-                    ResolveResult::Bound(ns) => xml::lossy(ns.as_ref()).into_owned(),
+                    Resolved::Bound(ns) => xml::lossy(ns).into_owned(),
                     _ => String::new(),
                 };
-                Ok((ns, xml::lossy(local.as_ref()).into_owned()))
+                Ok((ns, xml::lossy(local).into_owned()))
             }
         }
     }

@@ -8,10 +8,11 @@
 //! did in place, without dragging along the envelope's own prefixes. Everything else is
 //! copied through byte for byte; whitespace between the top-level elements is dropped.
 
+use std::collections::HashSet;
+
 use bytes::Bytes;
 use quick_xml::escape::{escape, unescape};
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::PrefixDeclaration;
 
 use crate::error::SoapError;
 use crate::soap::xml::{self, XmlReader};
@@ -34,7 +35,6 @@ pub(crate) fn read_forest<'i>(
         let raw = &input[from..position(reader)];
         match event {
             Event::Start(e) => {
-                xml::check_start(reader, &e)?;
                 if depth == 0 {
                     top = write_top_level(&mut out, &e, false);
                 } else {
@@ -43,7 +43,6 @@ pub(crate) fn read_forest<'i>(
                 depth += 1;
             }
             Event::Empty(e) => {
-                xml::check_start(reader, &e)?;
                 if depth == 0 {
                     top = write_top_level(&mut out, &e, true);
                     declare_used(&mut out, &top, &inherited);
@@ -101,14 +100,11 @@ struct Binding {
 fn inherited_bindings(reader: &XmlReader<'_>) -> Result<Vec<Binding>, SoapError> {
     let mut bindings = Vec::new();
     for (prefix, namespace) in reader.prefixes() {
-        if namespace.as_ref().is_empty() {
-            continue;
-        }
         let attribute = match prefix {
-            PrefixDeclaration::Default => b"xmlns".to_vec(),
-            PrefixDeclaration::Named(p) => [b"xmlns:", p].concat(),
+            None => b"xmlns".to_vec(),
+            Some(p) => [b"xmlns:", p].concat(),
         };
-        let raw = xml::lossy(namespace.as_ref());
+        let raw = xml::lossy(namespace);
         let value = unescape(&raw)
             .map_err(|e| SoapError::malformed(reader.buffer_position(), e))?
             .into_owned();
@@ -134,7 +130,7 @@ struct TopLevel {
     /// Where its start tag's attributes end: inherited declarations go there.
     declarations_at: usize,
     /// The attribute names its start tag has, declarations included.
-    attributes: Vec<Vec<u8>>,
+    attributes: HashSet<Vec<u8>>,
 }
 
 /// Writes a top-level start tag as it is; [`declare_used`] adds inherited declarations
@@ -161,13 +157,14 @@ fn write_top_level(out: &mut Vec<u8>, start: &BytesStart<'_>, empty: bool) -> To
 /// not declare itself.
 fn declare_used(out: &mut Vec<u8>, top: &TopLevel, inherited: &[Binding]) {
     let element = &out[top.start..];
+    let mentioned = mentioned_prefixes(element);
     let mut declarations = Vec::new();
     for binding in inherited {
         if top.attributes.contains(&binding.attribute) {
             continue;
         }
         let used = match binding.attribute.strip_prefix(b"xmlns:") {
-            Some(prefix) => mentions(element, prefix),
+            Some(prefix) => mentioned.contains(prefix),
             None => true,
         };
         if used {
@@ -177,16 +174,28 @@ fn declare_used(out: &mut Vec<u8>, top: &TopLevel, inherited: &[Binding]) {
     out.splice(top.declarations_at..top.declarations_at, declarations);
 }
 
-/// Whether `text` has `prefix:` where a name may start.
-fn mentions(text: &[u8], prefix: &[u8]) -> bool {
-    let needle = [prefix, b":"].concat();
-    text.windows(needle.len()).enumerate().any(|(at, window)| {
-        window == needle.as_slice()
-            && (at == 0 || {
-                let before = text[at - 1];
-                !(before.is_ascii_alphanumeric() || matches!(before, b'_' | b'-' | b'.'))
-            })
-    })
+/// Every `prefix` that `text` has as `prefix:` where a name may start, found in one pass: the
+/// runs of name characters that a colon ends.
+fn mentioned_prefixes(text: &[u8]) -> HashSet<&[u8]> {
+    let is_name_byte =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.') || b >= 0x80;
+    let mut prefixes = HashSet::new();
+    let mut run_start = None;
+    for (at, &byte) in text.iter().enumerate() {
+        match run_start {
+            _ if is_name_byte(byte) => {
+                run_start.get_or_insert(at);
+            }
+            Some(start) => {
+                if byte == b':' {
+                    prefixes.insert(&text[start..at]);
+                }
+                run_start = None;
+            }
+            None => {}
+        }
+    }
+    prefixes
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ mod content_type;
 mod envelope;
 mod fault;
 mod forest;
+mod headers;
+#[cfg(test)]
+mod proptests;
 mod response;
 mod xml;
 
@@ -18,8 +21,9 @@ use std::fmt;
 use serde::Deserialize;
 
 pub use addressing::Addressing;
-pub use envelope::{parse_envelope, write_envelope, Envelope};
-pub use fault::{write_fault, FaultCode, SoapFault};
+pub use envelope::{parse_envelope, parse_envelope_with, write_envelope, Envelope};
+pub use fault::{write_fault, write_must_understand_fault, FaultCode, SoapFault};
+pub use headers::mandatory_headers;
 pub use response::parse_response;
 
 /// The namespace of SOAP 1.1 envelopes.
