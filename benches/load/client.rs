@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use baton_transports::amqp::{AmqpClient, AmqpEndpoint};
-use baton_transports::{Response, SoapVersion};
+use baton_transports::{Outbound, Response, SoapVersion};
 use bytes::Bytes;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 
@@ -134,11 +134,15 @@ async fn send(target: &Target, since: Instant) -> Sample {
             let response = client
                 .call(
                     endpoint,
-                    SoapVersion::Soap11,
-                    Some(target.soap_action),
-                    Bytes::new(),
-                    body.clone(),
-                    true,
+                    Outbound {
+                        version: SoapVersion::Soap11,
+                        action: Some(target.soap_action.to_owned()),
+                        headers: Bytes::new(),
+                        body: body.clone(),
+                        expect_reply: true,
+                        timeout: None,
+                        message_id: None,
+                    },
                 )
                 .await
                 .map_err(|e| e.to_string())?;
