@@ -2,8 +2,9 @@
 //! machine, commits the new state with its correlation routes, exchanges, jobs, the messages
 //! it sends (the outbox) and the id of the message it takes in one transaction, and only then
 //! carries out the step's actions (replies, invokes) and hands its jobs to the scheduler. A
-//! delivery of a due job commits the job's deletion with the step, so the job runs once. If the commit fails the instance's memory is no longer
-//! trusted: the supervisor drops it and the next message reloads it from the store.
+//! delivery of a due job commits the job's deletion with the step, so the job runs once. If
+//! the commit fails the instance's memory is no longer trusted: the supervisor drops it and
+//! the next message reloads it from the store.
 //!
 //! The store is the one its process version's instances live in (see [`super::stores`]):
 //! an in-memory instance commits to the memory store, so evicting it from its actor (idle,
