@@ -14,9 +14,13 @@
 //! (`[engine] invoke-timeout-ms`). The [`Scheduler`] runs each when it is due, by delivering
 //! its event to the instance (loading it from the store if it is not in memory), whose step
 //! deletes the job in its own transaction: a job runs exactly once, and survives restarts.
-//! At start, [`Engine::recover`] resumes only the instances with an invoke in flight, whose
-//! outcome the restart lost; instances waiting for messages stay in the store until one
-//! comes, and those waiting on timers until the scheduler runs them.
+//! Every message an instance sends a partner is committed with its step in the store's
+//! outbox and sent until its partner has taken it, and every message taken is remembered by
+//! its id, so that messages between processes take effect exactly once across crashes (see
+//! [`outbox`]). At start, [`Engine::recover`] sends the outbox again and resumes the
+//! instances with an invoke in flight from before the outbox existed; instances waiting for
+//! messages stay in the store until one comes, and those waiting on timers until the
+//! scheduler runs them.
 //!
 //! # Layout
 //! - [`process`]: a deployed process version at run time.
