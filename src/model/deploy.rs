@@ -65,6 +65,9 @@ pub struct Provide {
     /// WSO2's `<endpoint endpointReference>` inside `<service>`: where the service is offered,
     /// in place of the port's soap:address.
     pub endpoint: Option<EndpointReference>,
+    /// Baton's `<credentials>` inside `<service>`: when any, calls over HTTP must present one.
+    #[serde(default)]
+    pub credentials: Vec<crate::auth::ServiceCredential>,
 }
 
 /// `<invoke partnerLink usePeer2Peer>`: the service a partnerRole partner link calls.
