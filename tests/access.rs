@@ -286,3 +286,155 @@ async fn baton_user_and_token_change_who_can_log_in() {
         401
     );
 }
+
+/// samples/AsyncPair's deploy.xml with the callback service requiring `user`'s password
+/// (argon2 `hash`), and the client's calls to the server sent to `nowhere.epr`, so that the
+/// client waits for a callback that only a test's message brings.
+fn guarded_async_pair(hash: &str) -> String {
+    let text =
+        std::fs::read_to_string(common::repo().join("samples/AsyncPair/deploy.xml")).unwrap();
+    let text = text.replace(
+        r#"<service name="tns:CallbackService" port="CallbackPort"/>
+    </provide>"#,
+        &format!(
+            r#"<service name="tns:CallbackService" port="CallbackPort">
+        <baton:credentials xmlns:baton="urn:baton:deploy" user="server" password-hash="{hash}"/>
+      </service>
+    </provide>"#
+        ),
+    );
+    let text = text.replace(
+        r#"<invoke partnerLink="server" usePeer2Peer="true">
+      <service name="tns:ServerService" port="ServerPort"/>"#,
+        r#"<invoke partnerLink="server" usePeer2Peer="false">
+      <service name="tns:ServerService" port="ServerPort">
+        <endpoint xmlns="http://wso2.org/bps/bpel/endpoint/config" endpointReference="nowhere.epr"/>
+      </service>"#,
+    );
+    assert!(text.contains("baton:credentials") && text.contains("nowhere.epr"));
+    text
+}
+
+/// Starts an order on the AsyncPair client and returns its pending answer.
+fn start_order(server: &Server, id: &str) -> tokio::task::JoinHandle<(u16, String)> {
+    let order = format!(
+        r#"<a:order xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:item>book</a:item></a:order>"#
+    );
+    let (address, path) = (server.address.clone(), "/ode/processes/AsyncClient");
+    tokio::spawn(async move {
+        let envelope = format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{order}</s:Body></s:Envelope>"#
+        );
+        let response = reqwest::Client::new()
+            .post(format!("{address}{path}"))
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .body(envelope)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    })
+}
+
+/// Waits until `count` one-way calls of the client failed (it then awaits its callback).
+fn await_failed_calls(server: &Server, count: usize) {
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while server
+        .log_lines()
+        .iter()
+        .filter(|line| line.contains("One-way invoke failed"))
+        .count()
+        < count
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the client never called"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// POSTs a SOAP callback `<result>` for order `id` to the client's callback port.
+async fn callback(server: &Server, id: &str, credentials: Option<&Presented>) -> Answer {
+    let envelope = format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a:result xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:status>forged</a:status></a:result></s:Body></s:Envelope>"#
+    );
+    let mut request = reqwest::Client::new()
+        .post(format!(
+            "{}/ode/processes/AsyncClientCallback",
+            server.address
+        ))
+        .header("Content-Type", "text/xml; charset=utf-8")
+        .body(envelope);
+    if let Some(credentials) = credentials {
+        request = request.header("Authorization", credentials.header());
+    }
+    let response = request.send().await.unwrap();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|value| value.to_str().unwrap().to_owned());
+    Answer {
+        status: response.status().as_u16(),
+        challenge,
+        retry_after: None,
+        body: response.text().await.unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_port_with_credentials_refuses_forged_callbacks_and_lets_its_partner_in() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs).await;
+    let staging = dirs.root().join("staging-AsyncPair");
+    common::copy_unit(&common::repo().join("samples/AsyncPair"), &staging, &|t| t);
+    let hash = hash_password("callback-secret").unwrap();
+    std::fs::write(staging.join("deploy.xml"), guarded_async_pair(&hash)).unwrap();
+    let nowhere = r#"<wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>http://127.0.0.1:9/nowhere</wsa:Address></wsa:EndpointReference>"#;
+    std::fs::write(staging.join("nowhere.epr"), nowhere).unwrap();
+    std::fs::rename(&staging, dirs.deploy().join("AsyncPair")).unwrap();
+    server.await_log(&["Unit deployed", "unit=AsyncPair"]);
+
+    let first = start_order(&server, "o-1");
+    await_failed_calls(&server, 1);
+    // Forged: no credentials, another scheme, a wrong password.
+    for credentials in [
+        None,
+        Some(bearer(ADMIN_TOKEN)),
+        Some(basic("server", "guess")),
+    ] {
+        let answer = callback(&server, "o-1", credentials.as_ref()).await;
+        assert_eq!(answer.status, 401, "{credentials:?}: {}", answer.body);
+        assert!(
+            answer.body.contains("requires credentials"),
+            "{}",
+            answer.body
+        );
+        assert!(answer.body.contains("Fault"), "{}", answer.body);
+        assert!(answer.challenge.is_some());
+    }
+    // The real partner, the server process, calls back peer-to-peer and gets through.
+    let order = r#"<a:order xmlns:a="urn:baton:samples:async"><a:id>o-1</a:id><a:item>book</a:item></a:order>"#;
+    let (status, body) = server.soap("/ode/processes/AsyncServer", order).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = first.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        common::element_text(&body, "status").as_deref(),
+        Some("shipped book"),
+        "{body}"
+    );
+
+    // An HTTP caller with the credentials gets through too.
+    let second = start_order(&server, "o-2");
+    await_failed_calls(&server, 2);
+    let answer = callback(&server, "o-2", Some(&basic("server", "callback-secret"))).await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let (status, body) = second.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        common::element_text(&body, "status").as_deref(),
+        Some("forged"),
+        "{body}"
+    );
+}

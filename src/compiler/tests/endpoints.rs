@@ -144,3 +144,59 @@ fn a_link_belongs_to_an_invoke() {
         "{text}"
     );
 }
+
+/// The Relay test unit with `credentials` inside its provided `<service>`.
+fn relay_requiring(credentials: &str) -> UnitSource {
+    let mut source = read_unit("Relay");
+    let deploy = String::from_utf8(source.files["deploy.xml"].clone()).unwrap();
+    let deploy = deploy.replace(
+        r#"port="RelayPort"/>"#,
+        &format!(r#"port="RelayPort">{credentials}</service>"#),
+    );
+    source
+        .files
+        .insert("deploy.xml".into(), deploy.into_bytes());
+    source
+}
+
+#[test]
+fn a_provided_service_reads_the_credentials_its_callers_must_present() {
+    use crate::auth::{hash_password, token_hash, ServiceCredential};
+    let hash = hash_password("secret").unwrap();
+    let token = token_hash("baton_partner");
+    let credentials = format!(
+        r#"<b:credentials xmlns:b="urn:baton:deploy" user="partner" password-hash="{hash}"/><b:credentials xmlns:b="urn:baton:deploy" token-hash="{token}"/>"#
+    );
+    let unit = compile_ok(&relay_requiring(&credentials));
+    assert_eq!(
+        unit.descriptor.processes[0].provides[0].credentials,
+        [
+            ServiceCredential::User {
+                name: "partner".into(),
+                password_hash: hash,
+            },
+            ServiceCredential::Token { hash: token },
+        ]
+    );
+    for bad in [
+        r#"user="partner" password-hash="secret""#,
+        r#"token-hash="sha256:beef""#,
+        r#"user="partner""#,
+    ] {
+        let credentials = format!(r#"<b:credentials xmlns:b="urn:baton:deploy" {bad}/>"#);
+        let text = compile_err(&relay_requiring(&credentials)).to_string();
+        assert!(
+            text.contains("[DD-CREDENTIALS]") && text.contains("password-hash"),
+            "{bad}: {text}"
+        );
+    }
+    let on_invoke = format!(
+        r#"<b:credentials xmlns:b="urn:baton:deploy" token-hash="{}"/>"#,
+        token_hash("x")
+    );
+    let text = compile_err(&relay("", &on_invoke, "https://partner.example/ws")).to_string();
+    assert!(
+        text.contains("[DD-CREDENTIALS]") && text.contains("belongs in a <provide>"),
+        "{text}"
+    );
+}
