@@ -287,10 +287,11 @@ async fn baton_user_and_token_change_who_can_log_in() {
     );
 }
 
-/// samples/AsyncPair's deploy.xml with the callback service requiring `user`'s password
-/// (argon2 `hash`), and the client's calls to the server sent to `nowhere.epr`, so that the
-/// client waits for a callback that only a test's message brings.
-fn guarded_async_pair(hash: &str) -> String {
+/// samples/AsyncPair's deploy.xml with the callback service requiring the user `server`'s
+/// password (argon2 `hash`), and the client's calls to the server sent to `nowhere.epr`, so
+/// that the client waits for a callback that only a test's message brings. With
+/// `server_link`, the server process calls back over HTTP with that `<baton:link>`.
+fn guarded_async_pair(hash: &str, server_link: Option<&str>) -> String {
     let text =
         std::fs::read_to_string(common::repo().join("samples/AsyncPair/deploy.xml")).unwrap();
     let text = text.replace(
@@ -311,8 +312,33 @@ fn guarded_async_pair(hash: &str) -> String {
         <endpoint xmlns="http://wso2.org/bps/bpel/endpoint/config" endpointReference="nowhere.epr"/>
       </service>"#,
     );
+    let text = match server_link {
+        Some(link) => text.replace(
+            r#"<invoke partnerLink="requester" usePeer2Peer="true">
+      <service name="tns:CallbackService" port="CallbackPort"/>"#,
+            &format!(
+                r#"<invoke partnerLink="requester" usePeer2Peer="false">
+      <service name="tns:CallbackService" port="CallbackPort">{link}</service>"#
+            ),
+        ),
+        None => text,
+    };
     assert!(text.contains("baton:credentials") && text.contains("nowhere.epr"));
+    assert!(server_link.is_none_or(|link| text.contains(link)));
     text
+}
+
+/// Deploys [`guarded_async_pair`] on `server`, the callback password being `password`.
+fn deploy_guarded_pair(dirs: &Dirs, server: &Server, password: &str, server_link: Option<&str>) {
+    let staging = dirs.root().join("staging-AsyncPair");
+    common::copy_unit(&common::repo().join("samples/AsyncPair"), &staging, &|t| t);
+    let hash = hash_password(password).unwrap();
+    let deploy_xml = guarded_async_pair(&hash, server_link);
+    std::fs::write(staging.join("deploy.xml"), deploy_xml).unwrap();
+    let nowhere = r#"<wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>http://127.0.0.1:9/nowhere</wsa:Address></wsa:EndpointReference>"#;
+    std::fs::write(staging.join("nowhere.epr"), nowhere).unwrap();
+    std::fs::rename(&staging, dirs.deploy().join("AsyncPair")).unwrap();
+    server.await_log(&["Unit deployed", "unit=AsyncPair"]);
 }
 
 /// Starts an order on the AsyncPair client and returns its pending answer.
@@ -329,9 +355,10 @@ fn start_order(server: &Server, id: &str) -> tokio::task::JoinHandle<(u16, Strin
             .post(format!("{address}{path}"))
             .header("Content-Type", "text/xml; charset=utf-8")
             .body(envelope)
+            .timeout(common::PATIENCE)
             .send()
             .await
-            .unwrap();
+            .expect("the client answers in time");
         (response.status().as_u16(), response.text().await.unwrap())
     })
 }
@@ -386,14 +413,7 @@ async fn callback(server: &Server, id: &str, credentials: Option<&Presented>) ->
 async fn a_callback_port_with_credentials_refuses_forged_callbacks_and_lets_its_partner_in() {
     let dirs = Dirs::new();
     let server = Server::start(&dirs).await;
-    let staging = dirs.root().join("staging-AsyncPair");
-    common::copy_unit(&common::repo().join("samples/AsyncPair"), &staging, &|t| t);
-    let hash = hash_password("callback-secret").unwrap();
-    std::fs::write(staging.join("deploy.xml"), guarded_async_pair(&hash)).unwrap();
-    let nowhere = r#"<wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>http://127.0.0.1:9/nowhere</wsa:Address></wsa:EndpointReference>"#;
-    std::fs::write(staging.join("nowhere.epr"), nowhere).unwrap();
-    std::fs::rename(&staging, dirs.deploy().join("AsyncPair")).unwrap();
-    server.await_log(&["Unit deployed", "unit=AsyncPair"]);
+    deploy_guarded_pair(&dirs, &server, "callback-secret", None);
 
     let first = start_order(&server, "o-1");
     await_failed_calls(&server, 1);
@@ -437,4 +457,27 @@ async fn a_callback_port_with_credentials_refuses_forged_callbacks_and_lets_its_
         Some("forged"),
         "{body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_calling_back_over_http_presents_the_credentials_of_its_link() {
+    let dirs = Dirs::new();
+    let server = Server::start_with(&dirs, "info,baton::engine::partner=debug").await;
+    let link =
+        r#"<baton:link xmlns:baton="urn:baton:deploy" user="server" password="callback-secret"/>"#;
+    deploy_guarded_pair(&dirs, &server, "callback-secret", Some(link));
+    let order = start_order(&server, "o-3");
+    await_failed_calls(&server, 1);
+    let request = r#"<a:order xmlns:a="urn:baton:samples:async"><a:id>o-3</a:id><a:item>pen</a:item></a:order>"#;
+    let (status, body) = server.soap("/ode/processes/AsyncServer", request).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = order.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        common::element_text(&body, "status").as_deref(),
+        Some("shipped pen"),
+        "{body}"
+    );
+    let line = server.await_log(&["Invoking partner", "partner_link=requester"]);
+    assert!(line.contains("via=http"), "{line}");
 }

@@ -268,6 +268,7 @@ async fn a_plain_amqp_client_calls_a_process_bound_to_a_queue_and_gets_its_reply
         body: Bytes::from(order("queued-1", "item-queued-1")),
         expect_reply: true,
         timeout: None,
+        authorization: None,
     };
     let reply = transports.send(&endpoint, request).await.unwrap();
     let Response::Reply { body, .. } = reply else {

@@ -232,11 +232,20 @@ pub struct Principal {
     pub role: Role,
 }
 
-/// What a request's `Authorization` header holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a request's `Authorization` header holds; its secret is not shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Presented {
     Basic { user: String, password: String },
     Bearer(String),
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Basic { user, .. } => write!(f, "Basic({user}:***)"),
+            Self::Bearer(_) => f.write_str("Bearer(***)"),
+        }
+    }
 }
 
 impl Presented {

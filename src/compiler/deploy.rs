@@ -14,7 +14,7 @@
 use super::diagnostics::Diagnostics;
 use super::endpoints::EndpointFiles;
 use super::xmlutil::XmlFile;
-use crate::auth::{is_password_hash, is_token_hash, ServiceCredential};
+use crate::auth::{is_password_hash, is_token_hash, Presented, ServiceCredential};
 use crate::model::{
     Cleanup, CleanupOn, DeployDescriptor, EndpointReference, EventsFilter, FailureHandling,
     InvokeBinding, LinkSettings, LinkTransport, Location, ProcessDeployment, Provide, Schedule,
@@ -438,7 +438,30 @@ impl Reader<'_> {
             })
         });
         let max_concurrent_calls = self.positive(node, "max-concurrent-calls", "DD-LINK");
+        let credentials = match (
+            file.attr(node, "user"),
+            file.attr(node, "password"),
+            file.attr(node, "token"),
+        ) {
+            (None, None, None) => None,
+            (Some(user), Some(password), None) if !user.is_empty() && !user.contains(':') => {
+                Some(Presented::Basic {
+                    user: user.to_owned(),
+                    password: password.to_owned(),
+                })
+            }
+            (None, None, Some(token)) if !token.trim().is_empty() => {
+                Some(Presented::Bearer(token.trim().to_owned()))
+            }
+            _ => {
+                let message = "a <link> presents user and password (HTTP basic; the user \
+                               without ':'), or token (bearer), not both";
+                self.error(node, "DD-LINK", message.into());
+                None
+            }
+        };
         LinkSettings {
+            credentials,
             transport,
             timeout_ms: self.positive(node, "timeout-ms", "DD-LINK"),
             retries: retries.unwrap_or(0),

@@ -23,6 +23,7 @@ use super::faults;
 use super::peer::PeerCall;
 use super::routing::{default_action, LinkRoute, Local};
 use super::Services;
+use crate::auth::Presented;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::step::ReplyOutcome;
 use crate::runtime::{Event, ExchangeId, InvokeOutcome};
@@ -276,6 +277,7 @@ async fn call_remote(
         body: Bytes::from(body),
         expect_reply: !call.one_way,
         timeout: None,
+        authorization: route.settings.credentials.as_ref().map(Presented::header),
     };
     let response = route.send(&services.transports, endpoint, message).await;
     match response {

@@ -130,6 +130,9 @@ pub struct LinkSettings {
     /// The most calls of the partner link in flight at once; None for no limit. Calls beyond
     /// it wait, in the order they were made.
     pub max_concurrent_calls: Option<usize>,
+    /// What calls over HTTP present to the partner (`user` and `password`, or `token`).
+    #[serde(default)]
+    pub credentials: Option<crate::auth::Presented>,
 }
 
 /// `<process-events>`.

@@ -93,6 +93,8 @@ pub struct Outbound {
     pub expect_reply: bool,
     /// How long the call may take; `None` leaves the transport's own time-out.
     pub timeout: Option<Duration>,
+    /// The HTTP `Authorization` header value to present (over SOAP/HTTP only).
+    pub authorization: Option<String>,
 }
 
 /// Sends messages to the endpoints it reaches.
@@ -119,10 +121,15 @@ impl Transport for HttpClient {
             body,
             expect_reply,
             timeout,
+            authorization,
         } = message;
         let client = match timeout {
             Some(timeout) => &self.with_request_timeout(timeout),
             None => self,
+        };
+        let client = match authorization {
+            Some(authorization) => &client.with_authorization(authorization),
+            None => client,
         };
         client
             .call(url, version, action.as_deref(), headers, body, expect_reply)
@@ -142,6 +149,7 @@ impl Transport for AmqpClient {
             body,
             expect_reply,
             timeout,
+            ..
         } = message;
         let client = match timeout {
             Some(timeout) => &self.with_invoke_timeout(timeout),
@@ -259,6 +267,7 @@ mod tests {
             body: Bytes::from_static(b"<a/>"),
             expect_reply: true,
             timeout: None,
+            authorization: None,
         };
         let transports = Transports::default();
         for url in ["http://h/x", "amqp://h/q", "local:/x"] {
@@ -312,6 +321,7 @@ mod tests {
             body: Bytes::from_static(b"<hello/>"),
             expect_reply: true,
             timeout: None,
+            authorization: None,
         };
         let reply = transports
             .send(&Endpoint::parse("local:/echo").unwrap(), message)

@@ -627,6 +627,7 @@ fn outbound(body: &'static str, expect_reply: bool) -> Outbound {
         body: Bytes::from_static(body.as_bytes()),
         expect_reply,
         timeout: None,
+        authorization: None,
     }
 }
 

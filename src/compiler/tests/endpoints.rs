@@ -55,6 +55,7 @@ fn endpoint_references_and_link_settings_are_read() {
             timeout_ms: Some(5000),
             retries: 3,
             max_concurrent_calls: Some(4),
+            credentials: None,
         }
     );
     let plain = compile_ok(&read_unit("Relay"));
@@ -199,4 +200,34 @@ fn a_provided_service_reads_the_credentials_its_callers_must_present() {
         text.contains("[DD-CREDENTIALS]") && text.contains("belongs in a <provide>"),
         "{text}"
     );
+}
+
+#[test]
+fn a_link_reads_the_credentials_its_calls_present() {
+    use crate::auth::Presented;
+    let cases = [
+        (
+            r#"user="relay" password="p:w""#,
+            Presented::Basic {
+                user: "relay".into(),
+                password: "p:w".into(),
+            },
+        ),
+        (
+            r#"token="baton_abc""#,
+            Presented::Bearer("baton_abc".into()),
+        ),
+    ];
+    for (attributes, presented) in cases {
+        let unit = compile_ok(&relay("", &link(attributes), "https://partner.example/ws"));
+        let settings = &unit.descriptor.processes[0].invokes[0].link;
+        assert_eq!(settings.credentials.as_ref(), Some(&presented));
+    }
+    for bad in [r#"user="relay""#, r#"user="relay" password="p" token="t""#] {
+        let text = compile_err(&relay("", &link(bad), "https://partner.example/ws")).to_string();
+        assert!(
+            text.contains("[DD-LINK]") && text.contains("not both"),
+            "{bad}: {text}"
+        );
+    }
 }
