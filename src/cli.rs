@@ -233,8 +233,11 @@ fn user(config: &Configuration, action: UserCommand) -> anyhow::Result<()> {
     let refused = |message: String| crate::auth::file::FileError::Refused(message);
     match action {
         UserCommand::Add { name, role } => {
-            if configured(&name) || name.is_empty() || name.contains(':') {
-                bail!("'{name}' cannot be added: it is a user of the configuration, or not a user name (not empty, no ':')");
+            if configured(&name) {
+                bail!("'{name}' is a user of the configuration; it cannot be added");
+            }
+            if name.is_empty() || name.contains(':') {
+                bail!("'{name}' is not a user name (not empty, no ':')");
             }
             let password_hash = hash_password(&new_password()?)?;
             file.edit(|accounts| {
@@ -252,7 +255,10 @@ fn user(config: &Configuration, action: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Passwd { name } => {
             if configured(&name) {
-                bail!("'{name}' is a user of the configuration: change its password-hash there (`baton user hash` prints one)");
+                bail!(
+                    "'{name}' is a user of the configuration: change its password-hash there \
+                     (`baton user hash` prints one)"
+                );
             }
             let password_hash = hash_password(&new_password()?)?;
             file.edit(|accounts| {

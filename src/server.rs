@@ -1,7 +1,8 @@
 //! `baton serve`: opens the store, starts the engine, installs the deployments, declares the
 //! queues of services bound to AMQP, resumes the instances that were running, and serves
-//! SOAP/HTTP (and the [`admin`] API, for the accounts of [`auth`]), and those queues when `[amqp]` names a broker, until
-//! shut down; meanwhile it purges in-memory instances that outlive their time to live.
+//! SOAP/HTTP (and the [`admin`] API, for the accounts of [`auth`]), and those queues when
+//! `[amqp]` names a broker, until shut down; meanwhile it purges in-memory instances that
+//! outlive their time to live.
 
 use std::net::TcpListener;
 use std::sync::Arc;

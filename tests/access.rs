@@ -224,6 +224,8 @@ async fn a_first_start_without_accounts_prints_an_admin_password_once() {
     let accounts = std::fs::read_to_string(dirs.data().join("users.toml")).unwrap();
     assert!(accounts.contains("$argon2id$"), "{accounts}");
     assert!(!accounts.contains(&password), "the password itself is kept");
+    let logged = server.await_log(&["No account configured: created the first user"]);
+    assert!(!logged.contains(&password), "{logged}");
     server.kill();
 
     let again = Server::start_configured(&dirs, "info", true, &no_token).await;
@@ -234,7 +236,13 @@ async fn a_first_start_without_accounts_prints_an_admin_password_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn baton_user_and_token_change_who_can_log_in() {
     let dirs = Dirs::new();
-    let server = Server::start(&dirs).await;
+    let users = users_setting(&[("cora", "viewer", "config-pass")]);
+    // The failures below are meant: keep them under the limit.
+    let settings = [
+        ("BATON_AUTH__USERS", users.as_str()),
+        ("BATON_AUTH__MAX_FAILED_LOGINS", "100"),
+    ];
+    let server = Server::start_configured(&dirs, "info", true, &settings).await;
     let add = ["user", "add", "ann", "--role", "operator"];
     succeeded(dirs.baton_with(&add, &[("BATON_PASSWORD", "first")]));
     let refusal = failed(dirs.baton_with(&add, &[("BATON_PASSWORD", "again")]));
@@ -285,6 +293,23 @@ async fn baton_user_and_token_change_who_can_log_in() {
         get(&server, MISSING, Some(&bearer(token))).await.status,
         401
     );
+
+    // Accounts of the configuration win over those of the same name in the file.
+    let cora = ["user", "add", "cora", "--role", "admin"];
+    succeeded(dirs.baton_with(&cora, &[("BATON_PASSWORD", "file-pass")]));
+    assert_eq!(
+        get(&server, MISSING, Some(&basic("cora", "file-pass")))
+            .await
+            .status,
+        401
+    );
+    let configured = basic("cora", "config-pass");
+    assert_eq!(get(&server, MISSING, Some(&configured)).await.status, 404);
+    let settle = call(&server, true, SETTLE, Some(&configured), "127.0.0.1").await;
+    assert_eq!(settle.status, 403, "{}", settle.body);
+    let shadowed = succeeded(dirs.baton(&["token", "add", "test-harness", "--role", "admin"]));
+    let shadowed = bearer(shadowed.trim());
+    assert_eq!(get(&server, MISSING, Some(&shadowed)).await.status, 401);
 }
 
 /// samples/AsyncPair's deploy.xml with the callback service requiring the user `server`'s
@@ -433,6 +458,20 @@ async fn a_callback_port_with_credentials_refuses_forged_callbacks_and_lets_its_
         assert!(answer.body.contains("Fault"), "{}", answer.body);
         assert!(answer.challenge.is_some());
     }
+    // A SOAP 1.2 caller gets a SOAP 1.2 fault.
+    let soap12 = reqwest::Client::new()
+        .post(format!("{}/ode/processes/AsyncClientCallback", server.address))
+        .header("Content-Type", "application/soap+xml; charset=utf-8")
+        .body(r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body/></e:Envelope>"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(soap12.status().as_u16(), 401);
+    let fault = soap12.text().await.unwrap();
+    assert!(
+        fault.contains("http://www.w3.org/2003/05/soap-envelope") && fault.contains("Fault"),
+        "{fault}"
+    );
     // The real partner, the server process, calls back peer-to-peer and gets through.
     let order = r#"<a:order xmlns:a="urn:baton:samples:async"><a:id>o-1</a:id><a:item>book</a:item></a:order>"#;
     let (status, body) = server.soap("/ode/processes/AsyncServer", order).await;
