@@ -1,4 +1,10 @@
-//! The `baton` command line: runs the server and manages deployments and instances.
+//! The `baton` command line: runs the server and manages deployments, instances and the
+//! accounts of the management API.
+//!
+//! Commands that call the running server (`failures`, `recover`) log in with the token in
+//! `BATON_TOKEN`, or as the user `BATON_USER` with the password in `BATON_PASSWORD` (asked
+//! for on the terminal when unset). `baton user` and `baton token` edit the accounts file of
+//! the data directory ([`crate::auth::file`]), which the server reads again when it changes.
 //!
 //! The `baton` binary is [`run`] without plug-ins. A program that runs Baton with plug-ins
 //! of its own ([`PlugIns`]: extension bundles, see [`crate::extension`], and message-exchange
@@ -10,6 +16,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::admin::client::AdminClient;
+use crate::auth::{
+    hash_password, new_token, token_hash, AccountsFile, Presented, Role, TokenEntry, UserEntry,
+};
 use crate::config::{Configuration, Overrides};
 use crate::interceptor::ServerInterceptors;
 use crate::plugins::PlugIns;
@@ -82,6 +91,47 @@ enum Command {
         #[arg(long)]
         server: Option<String>,
     },
+    /// Manages the users of the management API in the accounts file of the data directory.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Manages the API tokens in the accounts file of the data directory.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user; the password is read from BATON_PASSWORD, else asked for on the terminal.
+    Add {
+        name: String,
+        /// admin, operator or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: Role,
+    },
+    /// Changes a user's password (from BATON_PASSWORD, else asked for on the terminal).
+    Passwd { name: String },
+    /// Removes a user.
+    Remove { name: String },
+    /// Prints the argon2 hash of a password (from BATON_PASSWORD, else asked for), for a user
+    /// of the configuration's [auth] users.
+    Hash,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Creates a token and prints it, this once; only its digest is kept.
+    Add {
+        name: String,
+        /// admin, operator or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: Role,
+    },
+    /// Removes a token.
+    Remove { name: String },
 }
 
 /// Runs the command of the process's arguments with `plugins` (extension bundles alone
@@ -134,7 +184,7 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
             actix::System::new().block_on(instances(config, pid, status, limit))
         }
         Command::Failures { instance, server } => {
-            let client = AdminClient::new(&server_url(&config, server));
+            let client = AdminClient::new(&server_url(&config, server), login()?);
             actix::System::new().block_on(failures(client, instance))
         }
         Command::Recover {
@@ -143,14 +193,164 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
             action,
             server,
         } => {
-            let client = AdminClient::new(&server_url(&config, server));
+            let client = AdminClient::new(&server_url(&config, server), login()?);
             actix::System::new().block_on(recover(client, instance, &exchange, action))
         }
+        Command::User { action } => user(&config, action),
+        Command::Token { action } => token(&config, action),
     };
     match done {
         Err(error) if output_closed(&error) => Ok(()),
         done => done,
     }
+}
+
+/// The credentials the management API's client presents: `BATON_TOKEN`, else `BATON_USER`
+/// with `BATON_PASSWORD` or a password asked for on the terminal; none when neither is set.
+fn login() -> anyhow::Result<Option<Presented>> {
+    if let Some(token) = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty()) {
+        return Ok(Some(Presented::Bearer(token)));
+    }
+    let Some(user) = std::env::var("BATON_USER").ok().filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    let password = match std::env::var("BATON_PASSWORD") {
+        Ok(password) => password,
+        Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            rpassword::prompt_password(format!("Password of {user}: "))
+                .context("cannot read the password")?
+        }
+        Err(_) => {
+            bail!("BATON_USER is set but not BATON_PASSWORD, and there is no terminal to ask")
+        }
+    };
+    Ok(Some(Presented::Basic { user, password }))
+}
+
+/// A new password: `BATON_PASSWORD`, else asked for twice on the terminal.
+fn new_password() -> anyhow::Result<String> {
+    let password = match std::env::var("BATON_PASSWORD") {
+        Ok(password) => password,
+        Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+            let first = rpassword::prompt_password("New password: ")?;
+            let again = rpassword::prompt_password("Again: ")?;
+            if first != again {
+                bail!("the passwords differ");
+            }
+            first
+        }
+        Err(_) => bail!("set BATON_PASSWORD, or run on a terminal to be asked for the password"),
+    };
+    if password.is_empty() {
+        bail!("the password is empty");
+    }
+    Ok(password)
+}
+
+/// `baton user …`: edits the users of the accounts file.
+fn user(config: &Configuration, action: UserCommand) -> anyhow::Result<()> {
+    let file = AccountsFile::in_dir(&config.store.data_dir);
+    let configured = |name: &str| config.auth.users.iter().any(|user| user.name == name);
+    let refused = |message: String| crate::auth::file::FileError::Refused(message);
+    match action {
+        UserCommand::Add { name, role } => {
+            if configured(&name) {
+                bail!("'{name}' is a user of the configuration; it cannot be added");
+            }
+            if name.is_empty() || name.contains(':') {
+                bail!("'{name}' is not a user name (not empty, no ':')");
+            }
+            let password_hash = hash_password(&new_password()?)?;
+            file.edit(|accounts| {
+                if accounts.users.iter().any(|user| user.name == name) {
+                    return Err(refused(format!("the user '{name}' exists already")));
+                }
+                accounts.users.push(UserEntry {
+                    name: name.clone(),
+                    role,
+                    password_hash,
+                });
+                Ok(())
+            })?;
+            say!("user {name} added with the role {}", role.as_str());
+        }
+        UserCommand::Passwd { name } => {
+            if configured(&name) {
+                bail!(
+                    "'{name}' is a user of the configuration: change its password-hash there \
+                     (`baton user hash` prints one)"
+                );
+            }
+            let password_hash = hash_password(&new_password()?)?;
+            file.edit(|accounts| {
+                let user = accounts.users.iter_mut().find(|user| user.name == name);
+                let user = user.ok_or_else(|| {
+                    refused(format!("no user '{name}' in {}", file.path().display()))
+                })?;
+                user.password_hash = password_hash;
+                Ok(())
+            })?;
+            say!("password of {name} changed");
+        }
+        UserCommand::Remove { name } => {
+            file.edit(|accounts| {
+                let before = accounts.users.len();
+                accounts.users.retain(|user| user.name != name);
+                if accounts.users.len() == before {
+                    return Err(refused(format!(
+                        "no user '{name}' in {}",
+                        file.path().display()
+                    )));
+                }
+                Ok(())
+            })?;
+            say!("user {name} removed");
+        }
+        UserCommand::Hash => say!("{}", hash_password(&new_password()?)?),
+    }
+    Ok(())
+}
+
+/// `baton token …`: edits the tokens of the accounts file.
+fn token(config: &Configuration, action: TokenCommand) -> anyhow::Result<()> {
+    let file = AccountsFile::in_dir(&config.store.data_dir);
+    let refused = |message: String| crate::auth::file::FileError::Refused(message);
+    match action {
+        TokenCommand::Add { name, role } => {
+            let token = new_token();
+            file.edit(|accounts| {
+                if accounts.tokens.iter().any(|entry| entry.name == name) {
+                    return Err(refused(format!("the token '{name}' exists already")));
+                }
+                accounts.tokens.push(TokenEntry {
+                    name: name.clone(),
+                    role,
+                    hash: token_hash(&token),
+                });
+                Ok(())
+            })?;
+            eprintln!(
+                "token {name} added with the role {}; it is shown this once:",
+                role.as_str()
+            );
+            say!("{token}");
+        }
+        TokenCommand::Remove { name } => {
+            file.edit(|accounts| {
+                let before = accounts.tokens.len();
+                accounts.tokens.retain(|entry| entry.name != name);
+                if accounts.tokens.len() == before {
+                    return Err(refused(format!(
+                        "no token '{name}' in {}",
+                        file.path().display()
+                    )));
+                }
+                Ok(())
+            })?;
+            say!("token {name} removed");
+        }
+    }
+    Ok(())
 }
 
 fn serve(config: Configuration, plugins: PlugIns) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::compiler::SourceLimits;
+use crate::auth::{Credentials, LoginLimit, TokenEntry, UserEntry};
 use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous};
 
 /// Configuration problems, all of them.
@@ -49,6 +50,7 @@ pub struct Configuration {
     pub amqp: AmqpSettings,
     pub dehydration: DehydrationConfig,
     pub header_propagation: HeaderPropagationConfig,
+    pub auth: AuthConfig,
 }
 
 /// # The SOAP/HTTP endpoint
@@ -87,6 +89,48 @@ impl Default for ServerConfig {
             blocking_parse_bytes: 64 * 1024,
             public_url: None,
             trust_forwarded_headers: false,
+        }
+    }
+}
+
+/// # Who may use the management API (see [`crate::auth`])
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Users with an argon2 password hash; they win over users of the accounts file.
+    pub users: Vec<UserEntry>,
+    /// API tokens, kept as SHA-256 digests.
+    pub tokens: Vec<TokenEntry>,
+    /// Failed logins allowed per client address, and per user, within the window; further
+    /// attempts are answered 429 until the oldest failure leaves it.
+    pub max_failed_logins: u32,
+    pub failed_login_window_ms: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            users: Vec::new(),
+            tokens: Vec::new(),
+            max_failed_logins: 5,
+            failed_login_window_ms: 300_000,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// The configured users and tokens.
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            users: self.users.clone(),
+            tokens: self.tokens.clone(),
+        }
+    }
+
+    pub fn login_limit(&self) -> LoginLimit {
+        LoginLimit {
+            max_failures: self.max_failed_logins,
+            window: Duration::from_millis(self.failed_login_window_ms),
         }
     }
 }
@@ -533,6 +577,13 @@ impl Configuration {
                 problems.push(format!("header-propagation.headers: {problem}"));
             }
         }
+        self.auth.credentials().problems("auth", &mut problems);
+        if self.auth.max_failed_logins == 0 {
+            problems.push("auth.max-failed-logins must be positive".into());
+        }
+        if self.auth.failed_login_window_ms == 0 {
+            problems.push("auth.failed-login-window-ms must be positive".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -545,6 +596,10 @@ impl Configuration {
     }
 }
 
+/// The variables the command line reads its credentials from (see [`crate::cli`]); they
+/// are not configuration.
+pub const CREDENTIAL_VARIABLES: [&str; 3] = ["BATON_TOKEN", "BATON_USER", "BATON_PASSWORD"];
+
 /// Applies `BATON_SECTION__KEY=value` variables onto the table; values are read as TOML
 /// when they parse (numbers, booleans), else as strings.
 fn apply_environment(
@@ -552,6 +607,9 @@ fn apply_environment(
     variables: impl Iterator<Item = (String, String)>,
 ) -> Result<(), Error> {
     for (name, value) in variables {
+        if CREDENTIAL_VARIABLES.contains(&name.as_str()) {
+            continue;
+        }
         let Some(path) = name.strip_prefix("BATON_") else {
             continue;
         };
@@ -860,6 +918,36 @@ mod tests {
         assert!(error.to_string().contains("prefetsh"), "{error}");
         let error = toml::from_str::<Configuration>("[amqp]\nurl = 1\n").unwrap_err();
         assert!(error.to_string().contains("string"), "{error}");
+    }
+
+    #[test]
+    fn accounts_and_the_login_limit_are_read_and_checked() {
+        let hash = crate::auth::hash_password("pw").unwrap();
+        let variables = [
+            (
+                "BATON_AUTH__USERS".to_string(),
+                format!(r#"[{{ name = "ann", role = "operator", password-hash = "{hash}" }}]"#),
+            ),
+            ("BATON_AUTH__MAX_FAILED_LOGINS".to_string(), "0".to_string()),
+            ("BATON_TOKEN".to_string(), "baton_x".to_string()),
+            ("BATON_PASSWORD".to_string(), "pw".to_string()),
+        ];
+        let mut table = toml::Table::new();
+        apply_environment(&mut table, variables.into_iter()).unwrap();
+        let configuration: Configuration = toml::Value::Table(table).try_into().unwrap();
+        assert_eq!(
+            configuration.auth.users[0].role,
+            crate::auth::Role::Operator
+        );
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!()
+        };
+        assert_eq!(problems, ["auth.max-failed-logins must be positive"]);
+        let error = toml::from_str::<Configuration>(
+            "[auth]\nusers = [{ name = \"a\", role = \"root\", password-hash = \"x\" }]\n",
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("root"), "{error}");
     }
 
     #[test]

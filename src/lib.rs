@@ -15,9 +15,11 @@
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
 //! - [`deploy`]: the deploy directory, versions and retirement.
 //! - [`config`], [`server`], [`cli`]: configuration, `baton serve` and the command line.
-//! - [`admin`]: the management API on the server's HTTP port, and its client.
+//! - [`admin`]: the management API on the server's HTTP port, and its client; [`auth`]: the
+//!   users, roles and tokens it lets in.
 
 pub mod admin;
+pub mod auth;
 pub mod cli;
 pub mod compiler;
 pub mod config;

@@ -1,7 +1,8 @@
 //! `baton serve`: opens the store, starts the engine, installs the deployments, declares the
 //! queues of services bound to AMQP, resumes the instances that were running, and serves
-//! SOAP/HTTP (and the [`admin`] API), and those queues when `[amqp]` names a broker, until
-//! shut down; meanwhile it purges in-memory instances that outlive their time to live.
+//! SOAP/HTTP (and the [`admin`] API, for the accounts of [`auth`]), and those queues when
+//! `[amqp]` names a broker, until shut down; meanwhile it purges in-memory instances that
+//! outlive their time to live.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use baton_transports::http::{self, HttpServerConfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::admin;
+use crate::auth::{self, Accounts, AccountsFile};
 use crate::config::Configuration;
 use crate::deploy::Deployer;
 use crate::engine::Engine;
@@ -40,6 +42,8 @@ pub enum Error {
     Transport(#[from] baton_transports::Error),
     #[error("[engine] interceptors: {0}")]
     Interceptors(UnknownInterceptor),
+    #[error("accounts: {0}")]
+    Accounts(#[from] crate::auth::AccountsError),
 }
 
 /// Opens the store the configuration names, bringing its schema up to date. While the
@@ -66,6 +70,31 @@ pub async fn open_store(config: &Configuration) -> Result<Arc<dyn Store>, Error>
     }
 }
 
+/// The accounts the management API lets in. On a first start with none, the user
+/// [`auth::FIRST_USER`] is created and its password printed on standard output, this once.
+fn open_accounts(config: &Configuration) -> Result<Accounts, Error> {
+    let opened = Accounts::open(
+        config.auth.credentials(),
+        config.store.data_dir.clone(),
+        config.auth.login_limit(),
+    )?;
+    if let Some(password) = opened.first_password {
+        println!(
+            "*** Baton: created the user '{}' (role admin) with the password {password}\n\
+             *** It is shown this once: keep it, or change it with `baton user passwd {}`.",
+            auth::FIRST_USER,
+            auth::FIRST_USER
+        );
+        tracing::warn!(
+            user = auth::FIRST_USER,
+            accounts = %AccountsFile::in_dir(&config.store.data_dir).path().display(),
+            "No account configured: created the first user; its password is printed once on \
+             standard output"
+        );
+    }
+    Ok(opened.accounts)
+}
+
 /// Binds the configured address (port 0 picks a free port).
 pub fn bind(config: &Configuration) -> Result<TcpListener, Error> {
     let address = format!("{}:{}", config.server.host, config.server.port);
@@ -85,6 +114,7 @@ pub async fn run(
     })?;
     let interceptors = ServerInterceptors::configure(&config, &plugins.interceptors)
         .map_err(Error::Interceptors)?;
+    let accounts = open_accounts(&config)?;
     let store = open_store(&config).await?;
     let engine = Engine::new(
         config.clone(),
@@ -110,7 +140,12 @@ pub async fn run(
         ..HttpServerConfig::default()
     };
     let (dispatcher, stop) = (engine.clone(), shutdown.clone());
-    let routes = admin::routes::routes(engine.clone(), config.server.admin);
+    let admin_routes = admin::routes::routes(engine.clone(), accounts, config.server.admin);
+    let endpoint_routes = auth::endpoint::routes(engine.clone());
+    let routes = move |service_config: &mut actix_web::web::ServiceConfig| {
+        admin_routes(service_config);
+        endpoint_routes(service_config);
+    };
     let serving = actix::spawn(async move {
         http::serve_with(listener, &http_config, dispatcher, routes, stop).await
     });

@@ -269,6 +269,7 @@ async fn a_plain_amqp_client_calls_a_process_bound_to_a_queue_and_gets_its_reply
         expect_reply: true,
         timeout: None,
         message_id: None,
+        authorization: None,
     };
     let reply = transports.send(&endpoint, request).await.unwrap();
     let Response::Reply { body, .. } = reply else {

@@ -142,6 +142,7 @@ async fn send(target: &Target, since: Instant) -> Sample {
                         expect_reply: true,
                         timeout: None,
                         message_id: None,
+                        authorization: None,
                     },
                 )
                 .await

@@ -1,6 +1,7 @@
 //! The command line's side of the management API: calls a running server over HTTP.
 
 use super::{ErrorBody, FailureList, Settled, PREFIX};
+use crate::auth::Presented;
 use crate::runtime::step::RecoveryAction;
 
 /// Why a management call did not succeed.
@@ -8,6 +9,11 @@ use crate::runtime::step::RecoveryAction;
 pub enum ClientError {
     #[error("cannot reach the server at {url}: {source}")]
     Unreachable { url: String, source: reqwest::Error },
+    #[error(
+        "the server refused ({status}): {reason}; log in with BATON_TOKEN, or BATON_USER and \
+         BATON_PASSWORD"
+    )]
+    Unauthorized { status: u16, reason: String },
     #[error("the server refused ({status}): {reason}")]
     Refused { status: u16, reason: String },
     #[error("the server's answer ({status}) is not what the management API answers: {reason}")]
@@ -18,14 +24,16 @@ pub enum ClientError {
 pub struct AdminClient {
     base_url: String,
     http: reqwest::Client,
+    credentials: Option<Presented>,
 }
 
 impl AdminClient {
-    /// A client of the server at `base_url` (`http://host:port`).
-    pub fn new(base_url: &str) -> Self {
+    /// A client of the server at `base_url` (`http://host:port`) that presents `credentials`.
+    pub fn new(base_url: &str, credentials: Option<Presented>) -> Self {
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
             http: reqwest::Client::new(),
+            credentials,
         }
     }
 
@@ -59,6 +67,10 @@ impl AdminClient {
             url: url.to_owned(),
             source,
         };
+        let request = match &self.credentials {
+            Some(credentials) => request.header("Authorization", credentials.header()),
+            None => request,
+        };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(unreachable)?;
@@ -67,6 +79,10 @@ impl AdminClient {
             return serde_json::from_slice(&body).map_err(|error| unexpected(error.to_string()));
         }
         match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(refusal) if status == 401 => Err(ClientError::Unauthorized {
+                status,
+                reason: refusal.error,
+            }),
             Ok(refusal) => Err(ClientError::Refused {
                 status,
                 reason: refusal.error,

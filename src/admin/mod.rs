@@ -6,14 +6,21 @@
 //! - `POST /admin/instances/{instance}/failures/{exchange}/{retry|cancel|fault}` answers
 //!   [`Settled`].
 //!
+//! Every request needs credentials (HTTP basic or a bearer token, see [`crate::auth`]):
+//! without them, or with wrong ones, the answer is 401 before anything is looked up; after
+//! too many failed logins, 429; with a role too small for the request, 403. Listing needs
+//! the role viewer, settling operator.
+//!
 //! Bodies are JSON. A refusal is an [`ErrorBody`] with 400 (a malformed request), 404 (no
 //! such instance or failed activity), 409 (the instance cannot be acted on), 403 (the API is
 //! disabled by `[server] admin = false`) or 500.
 //!
 //! # Layout
 //! - [`routes`]: the server side, on actix-web.
+//! - [`access`]: who may call which route.
 //! - [`client`]: the command line's side.
 
+pub mod access;
 pub mod client;
 pub mod routes;
 

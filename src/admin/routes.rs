@@ -1,38 +1,49 @@
 //! The management API's routes, added to the SOAP/HTTP server through
-//! [`baton_transports::http::serve_with`].
+//! [`baton_transports::http::serve_with`]. Every route is behind [`access::login`]; each
+//! states the role it needs with an [`Allowed`] argument.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
+use super::access::{self, Allowed, Operator, Viewer};
 use super::{ErrorBody, FailureList, Settled, PREFIX};
+use crate::auth::Accounts;
 use crate::engine::{Engine, Error, FailureError};
 use crate::runtime::step::RecoveryAction;
 
-/// The routes under [`PREFIX`]; when not `enabled`, every path there answers 403.
+/// The routes under [`PREFIX`], for the callers `accounts` lets in; when not `enabled`,
+/// every path there answers 403.
 pub fn routes(
     engine: Engine,
+    accounts: Accounts,
     enabled: bool,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     move |config| {
         let scope = web::scope(PREFIX);
-        let scope = if enabled {
-            scope
+        if enabled {
+            let scope = scope
                 .app_data(web::Data::new(engine.clone()))
+                .app_data(web::Data::new(accounts.clone()))
                 .route("/instances/{instance}/failures", web::get().to(list))
                 .route(
                     "/instances/{instance}/failures/{exchange}/{action}",
                     web::post().to(settle),
                 )
                 .default_service(web::to(unknown))
+                .wrap(actix_web::middleware::from_fn(access::login));
+            config.service(scope);
         } else {
-            scope.default_service(web::to(disabled))
-        };
-        config.service(scope);
+            config.service(scope.default_service(web::to(disabled)));
+        }
     }
 }
 
-async fn list(engine: web::Data<Engine>, path: web::Path<String>) -> HttpResponse {
+async fn list(
+    _: Allowed<Viewer>,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> HttpResponse {
     let instance = match instance_id(&path) {
         Ok(instance) => instance,
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
@@ -44,6 +55,7 @@ async fn list(engine: web::Data<Engine>, path: web::Path<String>) -> HttpRespons
 }
 
 async fn settle(
+    _: Allowed<Operator>,
     engine: web::Data<Engine>,
     path: web::Path<(String, String, String)>,
 ) -> HttpResponse {
@@ -70,7 +82,7 @@ async fn settle(
     }
 }
 
-async fn unknown() -> HttpResponse {
+async fn unknown(_: Allowed<Viewer>) -> HttpResponse {
     error(
         StatusCode::NOT_FOUND,
         format!("no such management resource; see GET {PREFIX}/instances/{{instance}}/failures"),

@@ -14,6 +14,7 @@
 use super::diagnostics::Diagnostics;
 use super::endpoints::EndpointFiles;
 use super::xmlutil::XmlFile;
+use crate::auth::{is_password_hash, is_token_hash, Presented, ServiceCredential};
 use crate::model::{
     Cleanup, CleanupOn, DeployDescriptor, EndpointReference, EventsFilter, FailureHandling,
     InvokeBinding, LinkSettings, LinkTransport, Location, ProcessDeployment, Provide, Schedule,
@@ -49,6 +50,8 @@ struct ServiceElement {
     mex_timeout_ms: Option<u64>,
     /// Baton's `<link>`, and where it was written.
     link: Option<(NodeId, LinkSettings)>,
+    /// Baton's `<credentials>`, and where the first was written.
+    credentials: Option<(NodeId, Vec<ServiceCredential>)>,
 }
 
 /// A parsed descriptor with the source locations of its parts.
@@ -267,6 +270,7 @@ impl Reader<'_> {
             port: service.port,
             enable_sharing,
             endpoint: service.endpoint,
+            credentials: service.credentials.map(|(_, c)| c).unwrap_or_default(),
         })
     }
 
@@ -289,6 +293,11 @@ impl Reader<'_> {
             .element_named(node, ACTIVITY_RECOVERY_NS, "failureHandling")
             .map(|f| self.failure_handling(f));
         let service = self.service(node, "DD-INVOKE")?;
+        if let Some((credentials, _)) = service.credentials {
+            let message = "<credentials> says what callers of a provided service must present: \
+                           it belongs in a <provide>'s <service>";
+            self.error(credentials, "DD-CREDENTIALS", message.into());
+        }
         let (link_node, mut link) = service.link.unwrap_or((node, LinkSettings::default()));
         match (service.mex_timeout_ms, link.timeout_ms) {
             (Some(_), Some(_)) => {
@@ -378,6 +387,7 @@ impl Reader<'_> {
             endpoint: None,
             mex_timeout_ms: None,
             link: None,
+            credentials: None,
         };
         if let Some(endpoint) = file.element_named(service, WSO2_ENDPOINT_NS, "endpoint") {
             let reference = file.required_attr(
@@ -397,7 +407,42 @@ impl Reader<'_> {
         if let Some(link) = file.element_named(service, BATON_DEPLOY_NS, "link") {
             element.link = Some((link, self.link(link)));
         }
+        let credentials: Vec<NodeId> = file
+            .elements_named(service, BATON_DEPLOY_NS, "credentials")
+            .collect();
+        if let Some(&first) = credentials.first() {
+            let parsed = credentials
+                .into_iter()
+                .filter_map(|node| self.credential(node))
+                .collect();
+            element.credentials = Some((first, parsed));
+        }
         Some(element)
+    }
+
+    /// Baton's `<credentials user password-hash>` (HTTP basic, the password as an argon2 PHC
+    /// string) or `<credentials token-hash>` (a bearer token's `sha256:` digest).
+    fn credential(&mut self, node: NodeId) -> Option<ServiceCredential> {
+        let file = self.file;
+        let attr = |name| file.attr(node, name).map(str::trim);
+        let credential = match (attr("user"), attr("password-hash"), attr("token-hash")) {
+            (Some(user), Some(hash), None) if !user.is_empty() && is_password_hash(hash) => {
+                ServiceCredential::User {
+                    name: user.to_owned(),
+                    password_hash: hash.to_owned(),
+                }
+            }
+            (None, None, Some(hash)) if is_token_hash(hash) => ServiceCredential::Token {
+                hash: hash.to_owned(),
+            },
+            _ => {
+                let message = "<credentials> takes user and password-hash (an argon2 PHC \
+                               string), or token-hash (sha256: and 64 hexadecimal digits)";
+                self.error(node, "DD-CREDENTIALS", message.into());
+                return None;
+            }
+        };
+        Some(credential)
     }
 
     /// Baton's `<link transport timeout-ms retries max-concurrent-calls>`.
@@ -424,7 +469,30 @@ impl Reader<'_> {
             })
         });
         let max_concurrent_calls = self.positive(node, "max-concurrent-calls", "DD-LINK");
+        let credentials = match (
+            file.attr(node, "user"),
+            file.attr(node, "password"),
+            file.attr(node, "token"),
+        ) {
+            (None, None, None) => None,
+            (Some(user), Some(password), None) if !user.is_empty() && !user.contains(':') => {
+                Some(Presented::Basic {
+                    user: user.to_owned(),
+                    password: password.to_owned(),
+                })
+            }
+            (None, None, Some(token)) if !token.trim().is_empty() => {
+                Some(Presented::Bearer(token.trim().to_owned()))
+            }
+            _ => {
+                let message = "a <link> presents user and password (HTTP basic; the user \
+                               without ':'), or token (bearer), not both";
+                self.error(node, "DD-LINK", message.into());
+                None
+            }
+        };
         LinkSettings {
+            credentials,
             transport,
             timeout_ms: self.positive(node, "timeout-ms", "DD-LINK"),
             retries: retries.unwrap_or(0),

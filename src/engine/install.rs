@@ -266,6 +266,7 @@ fn provided_endpoints(
             port: provide.port.clone(),
             path: path.unwrap_or_else(|| service_alias(&provide.service)),
             amqp,
+            credentials: provide.credentials.clone().into(),
         });
     }
     Ok(endpoints)

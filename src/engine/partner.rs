@@ -29,6 +29,7 @@ use super::peer::{PeerCall, PeerReply};
 use super::routing::{default_action, LinkRoute, Local};
 use super::Services;
 use super::{faults, partner_failures};
+use crate::auth::Presented;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
 use crate::runtime::step::ReplyOutcome;
@@ -331,6 +332,7 @@ async fn call_remote(
         expect_reply: !call.one_way,
         timeout: None,
         message_id: Some(call.message_id.clone()),
+        authorization: route.settings.credentials.as_ref().map(Presented::header),
     };
     let response = route.send(&services.transports, endpoint, message).await;
     match response {

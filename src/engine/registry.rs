@@ -25,6 +25,8 @@ pub struct ServiceEndpoint {
     pub path: String,
     /// The queue it is served from, when the port's soap:address is an `amqp://` URL.
     pub amqp: Option<AmqpEndpoint>,
+    /// What callers over HTTP must present (deploy.xml `<baton:credentials>`); none: anyone.
+    pub credentials: Arc<[crate::auth::ServiceCredential]>,
 }
 
 impl ServiceEndpoint {

@@ -85,6 +85,9 @@ pub struct Provide {
     /// WSO2's `<endpoint endpointReference>` inside `<service>`: where the service is offered,
     /// in place of the port's soap:address.
     pub endpoint: Option<EndpointReference>,
+    /// Baton's `<credentials>` inside `<service>`: when any, calls over HTTP must present one.
+    #[serde(default)]
+    pub credentials: Vec<crate::auth::ServiceCredential>,
 }
 
 /// `<invoke partnerLink usePeer2Peer>`: the service a partnerRole partner link calls.
@@ -147,6 +150,9 @@ pub struct LinkSettings {
     /// The most calls of the partner link in flight at once; None for no limit. Calls beyond
     /// it wait, in the order they were made.
     pub max_concurrent_calls: Option<usize>,
+    /// What calls over HTTP present to the partner (`user` and `password`, or `token`).
+    #[serde(default)]
+    pub credentials: Option<crate::auth::Presented>,
 }
 
 /// `<process-events>`.

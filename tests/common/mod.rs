@@ -2,6 +2,11 @@
 //! and talks to it over real HTTP. The server's log is collected so that tests can await
 //! what it reports.
 //!
+//! Every server lets in the admin token [`ADMIN_TOKEN`] (configured with
+//! `BATON_AUTH__TOKENS`; a test replaces it by setting that variable itself), which
+//! [`Server::get`], [`Server::post`] and [`Dirs::baton`] present. Its standard output and its
+//! log are both collected.
+//!
 //! The servers store in SQLite, or, when `TEST_STORE_URL` names a database server
 //! (`postgres://…` or `mysql://…`, a user that may create databases), each set of
 //! directories gets a fresh database of its own there, created by `baton setup`.
@@ -17,6 +22,18 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The token of the admin account every server started here has, unless the test sets
+/// `BATON_AUTH__TOKENS` itself.
+pub const ADMIN_TOKEN: &str = "baton_test-harness-admin";
+
+/// The `BATON_AUTH__TOKENS` value that configures [`ADMIN_TOKEN`].
+fn admin_token_setting() -> String {
+    format!(
+        r#"[{{ name = "test-harness", role = "admin", hash = "{}" }}]"#,
+        baton::auth::token_hash(ADMIN_TOKEN)
+    )
+}
 
 /// How long a test waits for the server to say or do something before failing.
 pub const PATIENCE: Duration = Duration::from_secs(30);
@@ -213,8 +230,14 @@ impl Dirs {
         std::fs::remove_dir_all(trash).unwrap();
     }
 
-    /// Runs the `baton` command with `args` in the root folder and waits for it to exit.
+    /// Runs the `baton` command with `args` in the root folder and waits for it to exit; it
+    /// logs in to a server with [`ADMIN_TOKEN`].
     pub fn baton<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        self.baton_with(args, &[("BATON_TOKEN", ADMIN_TOKEN)])
+    }
+
+    /// As [`Dirs::baton`], with the environment variables `variables` instead of the token.
+    pub fn baton_with<S: AsRef<OsStr>>(&self, args: &[S], variables: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
         without_run_configuration(&mut command);
         command
@@ -222,6 +245,8 @@ impl Dirs {
             .current_dir(self.root())
             .env("RUST_LOG", "warn")
             .envs(self.store_settings())
+            .envs(variables.iter().copied())
+            .stdin(Stdio::null())
             .output()
             .expect("the baton binary runs")
     }
@@ -299,25 +324,35 @@ impl Server {
             .args(["serve", "--port", "0"])
             .env("RUST_LOG", log_filter)
             .env("BATON_DEPLOY__POLL_INTERVAL_MS", "100")
+            .env("BATON_AUTH__TOKENS", admin_token_setting())
             .envs(dirs.store_settings())
             .envs(settings.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("the server program starts");
         let log = Arc::new(Log::default());
         let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if echo {
-                    eprintln!("[server] {line}");
+        let stdout = child.stdout.take().unwrap();
+        for (output, prefix) in [
+            (
+                Box::new(stderr) as Box<dyn std::io::Read + Send>,
+                "[server]",
+            ),
+            (Box::new(stdout), "[server stdout]"),
+        ] {
+            let sink = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(output).lines() {
+                    let Ok(line) = line else { break };
+                    if echo {
+                        eprintln!("{prefix} {line}");
+                    }
+                    sink.lines.lock().unwrap().push(line);
+                    sink.changed.notify_all();
                 }
-                sink.lines.lock().unwrap().push(line);
-                sink.changed.notify_all();
-            }
-        });
+            });
+        }
         Self {
             child,
             log,
@@ -393,10 +428,12 @@ impl Server {
         self.post(path, "text/xml; charset=utf-8", envelope).await
     }
 
+    /// POSTs `body` to `path`, presenting [`ADMIN_TOKEN`].
     pub async fn post(&self, path: &str, content_type: &str, body: String) -> (u16, String) {
         let response = self
             .http
             .post(format!("{}{path}", self.address))
+            .bearer_auth(ADMIN_TOKEN)
             .header("Content-Type", content_type)
             .body(body)
             .timeout(PATIENCE)
@@ -407,10 +444,12 @@ impl Server {
         (status, response.text().await.unwrap())
     }
 
+    /// GETs `path`, presenting [`ADMIN_TOKEN`].
     pub async fn get(&self, path: &str) -> (u16, String) {
         let response = self
             .http
             .get(format!("{}{path}", self.address))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await
             .expect("the server answers");

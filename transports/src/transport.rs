@@ -97,6 +97,8 @@ pub struct Outbound {
     /// gives one: AMQP carries it as the message's `message_id` (SOAP/HTTP in the headers'
     /// `wsa:MessageID`, which the sender writes).
     pub message_id: Option<String>,
+    /// The HTTP `Authorization` header value to present (over SOAP/HTTP only).
+    pub authorization: Option<String>,
 }
 
 /// Sends messages to the endpoints it reaches.
@@ -124,10 +126,15 @@ impl Transport for HttpClient {
             expect_reply,
             timeout,
             message_id: _,
+            authorization,
         } = message;
         let client = match timeout {
             Some(timeout) => &self.with_request_timeout(timeout),
             None => self,
+        };
+        let client = match authorization {
+            Some(authorization) => &client.with_authorization(authorization),
+            None => client,
         };
         client
             .call(url, version, action.as_deref(), headers, body, expect_reply)
@@ -248,6 +255,7 @@ mod tests {
             expect_reply: true,
             timeout: None,
             message_id: None,
+            authorization: None,
         };
         let transports = Transports::default();
         for url in ["http://h/x", "amqp://h/q", "local:/x"] {
@@ -302,6 +310,7 @@ mod tests {
             expect_reply: true,
             timeout: None,
             message_id: None,
+            authorization: None,
         };
         let reply = transports
             .send(&Endpoint::parse("local:/echo").unwrap(), message)

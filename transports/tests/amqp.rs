@@ -628,6 +628,7 @@ fn outbound(body: &'static str, expect_reply: bool) -> Outbound {
         expect_reply,
         timeout: None,
         message_id: None,
+        authorization: None,
     }
 }
 

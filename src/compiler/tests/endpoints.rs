@@ -55,6 +55,7 @@ fn endpoint_references_and_link_settings_are_read() {
             timeout_ms: Some(5000),
             retries: 3,
             max_concurrent_calls: Some(4),
+            credentials: None,
         }
     );
     let plain = compile_ok(&read_unit("Relay"));
@@ -143,4 +144,90 @@ fn a_link_belongs_to_an_invoke() {
         text.contains("[DD-LINK]") && text.contains("belongs in an <invoke>"),
         "{text}"
     );
+}
+
+/// The Relay test unit with `credentials` inside its provided `<service>`.
+fn relay_requiring(credentials: &str) -> UnitSource {
+    let mut source = read_unit("Relay");
+    let deploy = String::from_utf8(source.files["deploy.xml"].clone()).unwrap();
+    let deploy = deploy.replace(
+        r#"port="RelayPort"/>"#,
+        &format!(r#"port="RelayPort">{credentials}</service>"#),
+    );
+    source
+        .files
+        .insert("deploy.xml".into(), deploy.into_bytes());
+    source
+}
+
+#[test]
+fn a_provided_service_reads_the_credentials_its_callers_must_present() {
+    use crate::auth::{hash_password, token_hash, ServiceCredential};
+    let hash = hash_password("secret").unwrap();
+    let token = token_hash("baton_partner");
+    let credentials = format!(
+        r#"<b:credentials xmlns:b="urn:baton:deploy" user="partner" password-hash="{hash}"/><b:credentials xmlns:b="urn:baton:deploy" token-hash="{token}"/>"#
+    );
+    let unit = compile_ok(&relay_requiring(&credentials));
+    assert_eq!(
+        unit.descriptor.processes[0].provides[0].credentials,
+        [
+            ServiceCredential::User {
+                name: "partner".into(),
+                password_hash: hash,
+            },
+            ServiceCredential::Token { hash: token },
+        ]
+    );
+    for bad in [
+        r#"user="partner" password-hash="secret""#,
+        r#"token-hash="sha256:beef""#,
+        r#"user="partner""#,
+    ] {
+        let credentials = format!(r#"<b:credentials xmlns:b="urn:baton:deploy" {bad}/>"#);
+        let text = compile_err(&relay_requiring(&credentials)).to_string();
+        assert!(
+            text.contains("[DD-CREDENTIALS]") && text.contains("password-hash"),
+            "{bad}: {text}"
+        );
+    }
+    let on_invoke = format!(
+        r#"<b:credentials xmlns:b="urn:baton:deploy" token-hash="{}"/>"#,
+        token_hash("x")
+    );
+    let text = compile_err(&relay("", &on_invoke, "https://partner.example/ws")).to_string();
+    assert!(
+        text.contains("[DD-CREDENTIALS]") && text.contains("belongs in a <provide>"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_link_reads_the_credentials_its_calls_present() {
+    use crate::auth::Presented;
+    let cases = [
+        (
+            r#"user="relay" password="p:w""#,
+            Presented::Basic {
+                user: "relay".into(),
+                password: "p:w".into(),
+            },
+        ),
+        (
+            r#"token="baton_abc""#,
+            Presented::Bearer("baton_abc".into()),
+        ),
+    ];
+    for (attributes, presented) in cases {
+        let unit = compile_ok(&relay("", &link(attributes), "https://partner.example/ws"));
+        let settings = &unit.descriptor.processes[0].invokes[0].link;
+        assert_eq!(settings.credentials.as_ref(), Some(&presented));
+    }
+    for bad in [r#"user="relay""#, r#"user="relay" password="p" token="t""#] {
+        let text = compile_err(&relay("", &link(bad), "https://partner.example/ws")).to_string();
+        assert!(
+            text.contains("[DD-LINK]") && text.contains("not both"),
+            "{bad}: {text}"
+        );
+    }
 }

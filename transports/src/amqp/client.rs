@@ -93,6 +93,7 @@ impl AmqpClient {
             expect_reply,
             message_id,
             timeout: _,
+            authorization: _,
         } = message;
         let action = action.as_deref();
         let deadline = Instant::now() + self.timeout;

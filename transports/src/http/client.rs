@@ -29,6 +29,8 @@ pub struct HttpClient {
     client: reqwest::Client,
     limits: ConnectionLimits,
     request_timeout: Duration,
+    /// The `Authorization` header every call presents, if any.
+    authorization: Option<String>,
 }
 
 impl HttpClient {
@@ -54,6 +56,7 @@ impl HttpClient {
                 config.max_connections_per_host,
             ),
             request_timeout: Duration::from_millis(config.request_timeout_ms),
+            authorization: None,
         })
     }
 
@@ -62,6 +65,14 @@ impl HttpClient {
     pub fn with_request_timeout(&self, timeout: Duration) -> Self {
         Self {
             request_timeout: timeout,
+            ..self.clone()
+        }
+    }
+
+    /// The same client presenting `authorization` as the `Authorization` header of its calls.
+    pub fn with_authorization(&self, authorization: String) -> Self {
+        Self {
+            authorization: Some(authorization),
             ..self.clone()
         }
     }
@@ -99,6 +110,9 @@ impl HttpClient {
             .body(soap::write_envelope(version, &headers, &body));
         if version == SoapVersion::Soap11 {
             request = request.header("SOAPAction", soap_action(action)?);
+        }
+        if let Some(authorization) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
         }
         let exchange = async {
             let reply = request.send().await?;
