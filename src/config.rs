@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub reply_timeout_ms: u64,
     /// Whether the management API is served under `/admin` on the same port.
     pub admin: bool,
+    /// How long the server may take to stop once asked (SIGTERM, Ctrl-C): requests in
+    /// flight finish, running steps are stopped; then it exits whatever remains.
+    pub shutdown_grace_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +74,7 @@ impl Default for ServerConfig {
             max_body_bytes: 4 * 1024 * 1024,
             reply_timeout_ms: 120_000,
             admin: true,
+            shutdown_grace_ms: 10_000,
         }
     }
 }
@@ -134,6 +138,15 @@ pub struct EngineConfig {
     /// The message-exchange interceptors that run for every process, by name, in order
     /// (see [`crate::interceptor`]).
     pub interceptors: Vec<String>,
+    /// The most activity frames one step of an instance runs (see [`crate::budget`]).
+    pub max_step_activities: u64,
+    /// The most XPath/XSLT evaluation work one step does: expressions evaluated, nodes
+    /// visited, instructions executed.
+    pub max_step_evaluation: u64,
+    /// The longest one step runs, in milliseconds.
+    pub max_step_ms: u64,
+    /// The largest value a variable holds, in bytes of content.
+    pub max_variable_bytes: usize,
 }
 
 impl Default for EngineConfig {
@@ -143,11 +156,25 @@ impl Default for EngineConfig {
             invoke_timeout_ms: 300_000,
             in_memory_instance_ttl_ms: 600_000,
             interceptors: Vec::new(),
+            max_step_activities: 1_000_000,
+            max_step_evaluation: 20_000_000,
+            max_step_ms: 10_000,
+            max_variable_bytes: 16 * 1024 * 1024,
         }
     }
 }
 
 impl EngineConfig {
+    /// What one step of an instance may do.
+    pub fn step_limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits {
+            activities: self.max_step_activities,
+            evaluation: self.max_step_evaluation,
+            time: Duration::from_millis(self.max_step_ms),
+            variable_bytes: self.max_variable_bytes,
+        }
+    }
+
     /// The number of threads to start.
     pub fn thread_count(&self) -> usize {
         match self.threads {
@@ -438,6 +465,26 @@ impl Configuration {
         }
         if self.amqp.url.as_deref().is_some_and(str::is_empty) {
             problems.push("amqp.url must name a broker, or be left out to turn AMQP off".into());
+        }
+        for (key, value) in [
+            ("server.shutdown-grace-ms", self.server.shutdown_grace_ms),
+            (
+                "engine.max-step-activities",
+                self.engine.max_step_activities,
+            ),
+            (
+                "engine.max-step-evaluation",
+                self.engine.max_step_evaluation,
+            ),
+            ("engine.max-step-ms", self.engine.max_step_ms),
+            (
+                "engine.max-variable-bytes",
+                self.engine.max_variable_bytes as u64,
+            ),
+        ] {
+            if value == 0 {
+                problems.push(format!("{key} must be positive"));
+            }
         }
         if self.engine.in_memory_instance_ttl_ms == 0 {
             problems.push("engine.in-memory-instance-ttl-ms must be positive".into());

@@ -102,8 +102,14 @@ pub async fn run(
         bind: local,
         max_body_bytes: config.server.max_body_bytes,
         workers,
+        shutdown_timeout_secs: config.server.shutdown_grace_ms.div_ceil(1000),
         ..HttpServerConfig::default()
     };
+    let (stopping, stop) = (engine.clone(), shutdown.clone());
+    actix::spawn(async move {
+        stop.cancelled().await;
+        stopping.services().steps.stop_all();
+    });
     let (dispatcher, stop) = (engine.clone(), shutdown.clone());
     let routes = admin::routes::routes(engine.clone(), config.server.admin);
     let serving = actix::spawn(async move {

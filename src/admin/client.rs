@@ -1,7 +1,7 @@
 //! The command line's side of the management API: calls a running server over HTTP.
 
-use super::{ErrorBody, FailureList, Settled, PREFIX};
-use crate::runtime::step::RecoveryAction;
+use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
+use crate::runtime::step::{OperatorAction, RecoveryAction};
 
 /// Why a management call did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,26 @@ impl AdminClient {
     ) -> Result<Settled, ClientError> {
         let url = format!(
             "{}{PREFIX}/instances/{instance}/failures/{exchange}/{}",
+            self.base_url,
+            action.as_str()
+        );
+        self.answer(self.http.post(&url), &url).await
+    }
+
+    /// Instance `instance`: its status, and why it is suspended or failed.
+    pub async fn instance(&self, instance: i64) -> Result<InstanceView, ClientError> {
+        let url = format!("{}{PREFIX}/instances/{instance}", self.base_url);
+        self.answer(self.http.get(&url), &url).await
+    }
+
+    /// Suspends, resumes or terminates instance `instance`.
+    pub async fn operate(
+        &self,
+        instance: i64,
+        action: OperatorAction,
+    ) -> Result<Operated, ClientError> {
+        let url = format!(
+            "{}{PREFIX}/instances/{instance}/{}",
             self.base_url,
             action.as_str()
         );

@@ -20,7 +20,7 @@ use crate::xml::{self, QName};
 /// The namespace of the subcodes of faults the engine (not the process) raises. `noReply`:
 /// the instance took the message and committed, but no reply came in time; sending the
 /// message again would run it twice, so transports that retry failed dispatches do not.
-pub const ENGINE_FAULTS_NS: &str = "urn:baton:engine:faults";
+pub const ENGINE_FAULTS_NS: &str = crate::runtime::fault::BATON_FAULTS_NS;
 
 const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
 const SOAP11_BINDING_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";

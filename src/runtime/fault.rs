@@ -8,6 +8,9 @@ use crate::xml::{Document, QName};
 /// The namespace of WS-BPEL 2.0's standard faults.
 pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
 
+/// The namespace of the faults Baton itself raises, in processes and in SOAP faults.
+pub const BATON_FAULTS_NS: &str = "urn:baton:engine:faults";
+
 /// A fault raised in a process instance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fault {
@@ -65,6 +68,16 @@ impl Fault {
 
     pub fn conflicting_request(reason: impl Into<String>) -> Self {
         Self::standard("conflictingRequest", reason)
+    }
+
+    /// `baton:variableTooLarge`: a value larger than `[engine] max-variable-bytes` was to be
+    /// written to a variable.
+    pub fn variable_too_large(reason: impl Into<String>) -> Self {
+        Self {
+            name: QName::new(BATON_FAULTS_NS, "variableTooLarge"),
+            data: None,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use std::cell::Cell;
 use std::cmp::Ordering;
 
+use crate::budget;
 use crate::xml::{Document, NodeId, NodeKind, QName};
 use crate::xpath::{self, parse_number, Node, ResultTrees, Value, XPath};
 
@@ -275,6 +276,7 @@ impl<'a> Exec<'_, 'a> {
         out: &mut Document,
         parent: NodeId,
     ) -> Result<(), Error> {
+        budget::charge_evaluation(1).map_err(runtime)?;
         let depth = self.depth.get() + 1;
         if depth > MAX_DEPTH {
             return Err(Error::Runtime("templates nest too deeply".into()));
@@ -368,6 +370,7 @@ impl<'a> Exec<'_, 'a> {
         out: &mut Document,
         parent: NodeId,
     ) -> Result<(), Error> {
+        budget::charge_evaluation(1).map_err(runtime)?;
         match instruction {
             Instruction::Text(text) => add_text(out, parent, text),
             Instruction::ValueOf(xpath) => add_text(

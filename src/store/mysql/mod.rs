@@ -33,6 +33,7 @@ use super::{Error, PoolSettings, Result};
 const MIGRATIONS: Migrations = [
     include_str!("../../../dbscripts/mysql.sql"),
     include_str!("../../../dbscripts/mysql-2.sql"),
+    include_str!("../../../dbscripts/mysql-3.sql"),
 ];
 
 /// The named lock held while the schema is migrated.

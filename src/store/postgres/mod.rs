@@ -31,6 +31,7 @@ use super::{PoolSettings, Result};
 const MIGRATIONS: Migrations = [
     include_str!("../../../dbscripts/postgresql.sql"),
     include_str!("../../../dbscripts/postgresql-2.sql"),
+    include_str!("../../../dbscripts/postgresql-3.sql"),
 ];
 
 /// The advisory lock held while the schema is migrated.
