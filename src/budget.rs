@@ -201,7 +201,7 @@ mod tests {
 
     #[test]
     fn charges_beyond_the_limits_stop_the_step_for_good() {
-        let (charged, exceeded) = metered(limits(), Arc::default(), || {
+        let (charged, stopped) = metered(limits(), Arc::default(), || {
             let within = (0..10).all(|_| charge_activity().is_ok());
             let over = charge_activity();
             (within, over, charge_evaluation(1), exceeded())
@@ -215,7 +215,7 @@ mod tests {
                 true
             )
         );
-        assert_eq!(exceeded, Some(Exceeded::Activities(10)));
+        assert_eq!(stopped, Some(Exceeded::Activities(10)));
         assert!(
             charge_evaluation(1_000_000).is_ok(),
             "no meter after the step"

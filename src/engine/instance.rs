@@ -151,7 +151,8 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     let opening = Opening::of(model, state, &event);
     let before = jobs::Before::of(state, &event);
     let now_ms = super::now_ms();
-    let cancellation = services.steps.start(id, &process.pid);
+    let operator = matches!(event, Event::Operator(_));
+    let cancellation = services.steps.start(id, &process.pid, operator);
     let (output, exceeded) =
         budget::metered(services.config.engine.step_limits(), cancellation, || {
             Machine::step(&process.compiled, state, id, now_ms, event)

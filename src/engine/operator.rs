@@ -21,42 +21,69 @@ use crate::store;
 /// The cancellation flags of the steps running now, by instance.
 #[derive(Default)]
 pub struct RunningSteps {
-    /// Instance → (its process version, its step's flag).
-    running: Mutex<HashMap<i64, (String, Arc<Cancellation>)>>,
+    inner: Mutex<Steps>,
     /// Set when the server stops: every step starting from then on is stopped at once.
     stopping: AtomicBool,
+}
+
+#[derive(Default)]
+struct Steps {
+    /// Instance → (its process version, its step's flag).
+    running: HashMap<i64, (String, Arc<Cancellation>)>,
+    /// Instances an operator acts on, and why: a step of theirs that starts before the
+    /// operator's own is stopped at once.
+    pending: HashMap<i64, String>,
 }
 
 /// Why every step stops when the server does.
 const SHUTDOWN: &str = "the server is stopping";
 
 impl RunningSteps {
-    /// Registers a step of `instance` of version `pid` and answers its flag.
-    pub fn start(&self, instance: i64, pid: &str) -> Arc<Cancellation> {
+    /// Registers a step of `instance` of version `pid` and answers its flag. The step of an
+    /// operator's action (`operator`) clears the stop the operator asked for; any other
+    /// step of the instance before it is stopped at once.
+    pub fn start(&self, instance: i64, pid: &str, operator: bool) -> Arc<Cancellation> {
         let cancellation = Arc::new(Cancellation::default());
         if self.stopping.load(Ordering::Acquire) {
             cancellation.raise(SHUTDOWN);
         }
-        self.lock()
+        let mut steps = self.lock();
+        match steps.pending.get(&instance) {
+            Some(_) if operator => {
+                steps.pending.remove(&instance);
+            }
+            Some(reason) => cancellation.raise(reason),
+            None => {}
+        }
+        steps
+            .running
             .insert(instance, (pid.to_owned(), cancellation.clone()));
         cancellation
     }
 
     /// Forgets the step of `instance`, which ended.
     pub fn end(&self, instance: i64) {
-        self.lock().remove(&instance);
+        self.lock().running.remove(&instance);
     }
 
-    /// Stops the step `instance` is running, if any, for `reason`.
+    /// Stops the step `instance` is running, if any, and any it starts until an operator's
+    /// step clears it (see [`RunningSteps::start`]), for `reason`.
     pub fn stop(&self, instance: i64, reason: &str) {
-        if let Some((_, cancellation)) = self.lock().get(&instance) {
+        let mut steps = self.lock();
+        if let Some((_, cancellation)) = steps.running.get(&instance) {
             cancellation.raise(reason);
         }
+        steps.pending.insert(instance, reason.to_owned());
+    }
+
+    /// Forgets the stop asked for `instance`, whose operator's action ended.
+    pub fn settled(&self, instance: i64) {
+        self.lock().pending.remove(&instance);
     }
 
     /// Stops the steps of the instances of version `pid`, for `reason`.
     pub fn stop_version(&self, pid: &str, reason: &str) {
-        for (version, cancellation) in self.lock().values() {
+        for (version, cancellation) in self.lock().running.values() {
             if version == pid {
                 cancellation.raise(reason);
             }
@@ -66,13 +93,13 @@ impl RunningSteps {
     /// Stops every step, now and from now on.
     pub fn stop_all(&self) {
         self.stopping.store(true, Ordering::Release);
-        for (_, cancellation) in self.lock().values() {
+        for (_, cancellation) in self.lock().running.values() {
             cancellation.raise(SHUTDOWN);
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (String, Arc<Cancellation>)>> {
-        self.running.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Steps> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -153,6 +180,8 @@ impl Engine {
             .steps
             .stop(instance, &format!("{done} by an operator"));
         let event = Event::Operator(action);
-        Ok(services.deliver(&record.pid, instance, event).await?)
+        let delivered = services.deliver(&record.pid, instance, event).await;
+        services.steps.settled(instance);
+        Ok(delivered?)
     }
 }
