@@ -1,7 +1,9 @@
 //! The evaluator: walks a compiled [`Expr`] against a [`Context`] and a focus (context node,
 //! position and size), implementing location steps over all axes, predicates, and the
 //! XPath 1.0 comparison rules of §3.4, and the XPath 2.0 expressions of the AST (value
-//! comparisons, conditionals, quantifiers, casts, date/duration arithmetic).
+//! comparisons, conditionals, quantifiers, casts, date/duration arithmetic). Every expression
+//! evaluated and every node an axis visits is charged to the running step's budget
+//! ([`crate::budget`]); past it, evaluation fails with [`Error::Budget`].
 
 use std::cell::RefCell;
 use std::cmp::Ordering;

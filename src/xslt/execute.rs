@@ -1,6 +1,7 @@
 //! Runs a compiled stylesheet: template selection by pattern, priority, mode and position
 //! (later templates win ties), the built-in rules, variables and parameters, and the
-//! instructions that build the result tree in a new [`Document`].
+//! instructions that build the result tree in a new [`Document`]. Every template invoked and
+//! instruction run is charged to the running step's budget ([`crate::budget`]).
 
 use std::cell::Cell;
 use std::cmp::Ordering;
