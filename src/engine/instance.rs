@@ -6,10 +6,10 @@
 //! trusted: the supervisor drops it and the next message reloads it from the store.
 //!
 //! The step itself (the interpreter's work, and serialising the new state) runs on the
-//! blocking pool, not on the thread of the process version's actors, so a long step delays
-//! no other instance; it runs within the step budget of [`crate::budget`]. A step that
-//! exceeds it is not stored: the instance is suspended as last committed, with the reason,
-//! and its jobs are dropped. A step stopped by an operator (terminate, suspend) or by the
+//! blocking pool, not on the thread of the process version's actors, so a long step holds
+//! no thread another instance needs; it runs within the step budget of [`crate::budget`]. A
+//! step that exceeds it is not stored: the instance is suspended as last committed, with the
+//! reason, and its jobs are dropped. A step stopped by an operator (terminate, suspend) or by the
 //! server's shutdown is not stored either; the instance reloads from the store. A suspended
 //! instance refuses every event but an operator's (resume, terminate).
 //!
