@@ -600,6 +600,45 @@ mod tests {
     }
 
     #[test]
+    fn steps_have_a_budget_and_shutdown_a_grace_period_all_positive() {
+        let mut configuration = Configuration::default();
+        let limits = configuration.engine.step_limits();
+        assert_eq!(
+            (
+                limits.activities,
+                limits.evaluation,
+                limits.time,
+                limits.variable_bytes
+            ),
+            (
+                1_000_000,
+                20_000_000,
+                Duration::from_secs(10),
+                16 * 1024 * 1024
+            )
+        );
+        assert_eq!(configuration.server.shutdown_grace_ms, 10_000);
+        configuration.engine.max_step_activities = 0;
+        configuration.engine.max_step_evaluation = 0;
+        configuration.engine.max_step_ms = 0;
+        configuration.engine.max_variable_bytes = 0;
+        configuration.server.shutdown_grace_ms = 0;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!("zero limits passed")
+        };
+        assert_eq!(
+            problems,
+            [
+                "server.shutdown-grace-ms must be positive",
+                "engine.max-step-activities must be positive",
+                "engine.max-step-evaluation must be positive",
+                "engine.max-step-ms must be positive",
+                "engine.max-variable-bytes must be positive",
+            ]
+        );
+    }
+
+    #[test]
     fn invokes_wait_five_minutes_by_default_and_never_forever() {
         let mut configuration = Configuration::default();
         assert_eq!(configuration.engine.invoke_timeout_ms, 300_000);
