@@ -233,3 +233,19 @@ async fn sigterm_during_a_runaway_step_stops_the_server_within_its_grace_period(
     assert!(exit.success(), "{exit:?}");
     await_instance(&dirs, InstanceStatus::Running).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undeploying_a_process_stops_the_runaway_step_of_its_instance() {
+    let dirs = server_unit_dirs();
+    let unbounded = [
+        ("BATON_ENGINE__MAX_STEP_ACTIVITIES", "1000000000000"),
+        ("BATON_ENGINE__MAX_STEP_MS", "600000"),
+    ];
+    let server = Server::start_configured(&dirs, JOBS_LOGGED, true, &unbounded).await;
+    let (status, body) = server.soap(RUNAWAY, &run("loop", "")).await;
+    assert_eq!(status, 200, "{body}");
+    await_timers_due(&server, 1).await;
+    dirs.remove_unit("Runaway");
+    server.await_log(&["Step stopped", "its process version was undeployed"]);
+    assert_hello_answers(&hello(&server).await);
+}
