@@ -212,6 +212,8 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
         });
     }
 
+    rows.push(beside_runaways(settings, workers).await?);
+
     let broker = std::env::var("BENCH_AMQP_URL").ok();
     for (synchronous, direct) in [("full", 1), ("normal", 2)] {
         let store = ("BATON_STORE__SYNCHRONOUS", synchronous);
@@ -257,6 +259,47 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     }
     Ok(rows)
 }
+
+/// HelloWorld (sync=full) on a server where `count` instances of tests/data/units/Runaway
+/// loop for ever (their step budget set beyond the measurement), compared with HelloWorld
+/// alone (row 1).
+async fn beside_runaways(settings: &Settings, count: usize) -> anyhow::Result<Row> {
+    let label = format!("baton HelloWorld beside {count} runaway loops");
+    let unbounded = [
+        ("BATON_ENGINE__MAX_STEP_ACTIVITIES", "1000000000000000"),
+        ("BATON_ENGINE__MAX_STEP_MS", "86400000"),
+    ];
+    let baton = Baton::start(&[Unit::HelloWorld, Unit::Runaway], &unbounded)?;
+    let runaway = format!("{}/runaway", baton.address);
+    for _ in 0..count {
+        let response = client::http_client()
+            .post(&runaway)
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .body(RUNAWAY_LOOP)
+            .send()
+            .await?;
+        ensure!(response.status().is_success(), "Runaway did not start");
+    }
+    // The loops start once their one-second wait is over.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let url = format!("{}{HELLO_PATH}", baton.address);
+    probe(&url, HELLO_ACTION).await?;
+    let (saturation, half_load) = measure(settings, &label, http(url), HELLO_ACTION, true).await?;
+    drop(baton);
+    Ok(Row {
+        label,
+        saturation,
+        half_load,
+        compared_with: Some((1, "HelloWorld alone")),
+    })
+}
+
+/// Runaway's request that answers and then loops.
+const RUNAWAY_LOOP: &str = concat!(
+    r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>"#,
+    r#"<w:run xmlns:w="urn:baton:test:runaway:wsdl"><w:mode>loop</w:mode></w:run>"#,
+    "</s:Body></s:Envelope>"
+);
 
 /// Prefetch of the AMQP-served rows, the same for Baton and for raw lapin.
 const PREFETCH: (&str, &str) = ("BATON_AMQP__PREFETCH", "64");

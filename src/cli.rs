@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::admin::client::AdminClient;
 use crate::auth::{
@@ -22,7 +23,7 @@ use crate::auth::{
 use crate::config::{Configuration, Overrides};
 use crate::interceptor::ServerInterceptors;
 use crate::plugins::PlugIns;
-use crate::runtime::step::RecoveryAction;
+use crate::runtime::step::{OperatorAction, RecoveryAction};
 use crate::store::InstanceFilter;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
@@ -66,7 +67,8 @@ enum Command {
         /// Only the instances of this process version (pid).
         #[arg(long)]
         pid: Option<String>,
-        /// Only instances with this status (running, completed, faulted, failed, terminated).
+        /// Only instances with this status (running, suspended, completed, faulted, failed,
+        /// terminated).
         #[arg(long)]
         status: Option<String>,
         #[arg(long, default_value_t = 100)]
@@ -87,6 +89,30 @@ enum Command {
         /// The failed call's exchange, as `baton failures` lists it.
         exchange: String,
         action: RecoveryAction,
+        /// The server's address (default: from the configuration's host and port).
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Suspends a running instance, stopping the step it runs if any: it takes no messages
+    /// and its timers do not fire until it is resumed.
+    Suspend {
+        instance: i64,
+        /// The server's address (default: from the configuration's host and port).
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Resumes a suspended instance: its timers are armed again and the invokes it awaited
+    /// are sent again.
+    Resume {
+        instance: i64,
+        /// The server's address (default: from the configuration's host and port).
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Terminates a running or suspended instance, stopping the step it runs if any;
+    /// callers waiting for its reply get a fault.
+    Terminate {
+        instance: i64,
         /// The server's address (default: from the configuration's host and port).
         #[arg(long)]
         server: Option<String>,
@@ -195,6 +221,15 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
         } => {
             let client = AdminClient::new(&server_url(&config, server), login()?);
             actix::System::new().block_on(recover(client, instance, &exchange, action))
+        }
+        Command::Suspend { instance, server } => {
+            operate(&config, server, instance, OperatorAction::Suspend)
+        }
+        Command::Resume { instance, server } => {
+            operate(&config, server, instance, OperatorAction::Resume)
+        }
+        Command::Terminate { instance, server } => {
+            operate(&config, server, instance, OperatorAction::Terminate)
         }
         Command::User { action } => user(&config, action),
         Command::Token { action } => token(&config, action),
@@ -358,10 +393,16 @@ fn serve(config: Configuration, plugins: PlugIns) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     actix::System::new().block_on(async move {
         let on_signal = shutdown.clone();
+        let grace = Duration::from_millis(config.server.shutdown_grace_ms);
         actix::spawn(async move {
             stop_requested().await;
-            tracing::info!("Shutting down");
+            tracing::info!(grace_ms = grace.as_millis() as u64, "Shutting down");
             on_signal.cancel();
+            std::thread::spawn(move || {
+                std::thread::sleep(grace);
+                tracing::error!("Still not stopped at the end of the grace period ([server] shutdown-grace-ms); exiting");
+                std::process::exit(1);
+            });
         });
         crate::server::run(config, plugins, listener, shutdown).await
     })?;
@@ -632,6 +673,24 @@ async fn recover(
         settled.exchange,
         settled.instance,
         settled.status
+    );
+    Ok(())
+}
+
+/// Suspends, resumes or terminates an instance through the running server.
+fn operate(
+    config: &Configuration,
+    server: Option<String>,
+    instance: i64,
+    action: OperatorAction,
+) -> anyhow::Result<()> {
+    let client = AdminClient::new(&server_url(config, server), login()?);
+    let operated = actix::System::new().block_on(client.operate(instance, action))?;
+    say!(
+        "{} sent to instance {}; the instance is {}",
+        operated.action.as_str(),
+        operated.instance,
+        operated.status
     );
     Ok(())
 }

@@ -16,9 +16,9 @@ use baton_transports::xml::XmlLimits;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::runtime::partner_failure::PartnerFailureMode;
-use crate::compiler::SourceLimits;
 use crate::auth::{Credentials, LoginLimit, TokenEntry, UserEntry};
+use crate::compiler::SourceLimits;
+use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous};
 
 /// Configuration problems, all of them.
@@ -74,6 +74,9 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Whether `?wsdl` may take its base URL from the request's Host and forwarding headers.
     pub trust_forwarded_headers: bool,
+    /// How long the server may take to stop once asked (SIGTERM, Ctrl-C): requests in
+    /// flight finish, running steps are stopped; then it exits whatever remains.
+    pub shutdown_grace_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +92,7 @@ impl Default for ServerConfig {
             blocking_parse_bytes: 64 * 1024,
             public_url: None,
             trust_forwarded_headers: false,
+            shutdown_grace_ms: 10_000,
         }
     }
 }
@@ -203,6 +207,15 @@ pub struct EngineConfig {
     /// The message-exchange interceptors that run for every process, by name, in order
     /// (see [`crate::interceptor`]).
     pub interceptors: Vec<String>,
+    /// The most activity frames one step of an instance runs (see [`crate::budget`]).
+    pub max_step_activities: u64,
+    /// The most XPath/XSLT evaluation work one step does: expressions evaluated, nodes
+    /// visited, instructions executed.
+    pub max_step_evaluation: u64,
+    /// The longest one step runs, in milliseconds.
+    pub max_step_ms: u64,
+    /// The largest value a variable holds, in bytes of content.
+    pub max_variable_bytes: usize,
 }
 
 impl Default for EngineConfig {
@@ -215,11 +228,25 @@ impl Default for EngineConfig {
             outbox_retry_initial_ms: 1_000,
             outbox_retry_max_ms: 60_000,
             interceptors: Vec::new(),
+            max_step_activities: 1_000_000,
+            max_step_evaluation: 20_000_000,
+            max_step_ms: 10_000,
+            max_variable_bytes: 16 * 1024 * 1024,
         }
     }
 }
 
 impl EngineConfig {
+    /// What one step of an instance may do.
+    pub fn step_limits(&self) -> crate::budget::Limits {
+        crate::budget::Limits {
+            activities: self.max_step_activities,
+            evaluation: self.max_step_evaluation,
+            time: Duration::from_millis(self.max_step_ms),
+            variable_bytes: self.max_variable_bytes,
+        }
+    }
+
     /// The number of threads to start.
     pub fn thread_count(&self) -> usize {
         match self.threads {
@@ -566,6 +593,26 @@ impl Configuration {
         if self.amqp.url.as_deref().is_some_and(str::is_empty) {
             problems.push("amqp.url must name a broker, or be left out to turn AMQP off".into());
         }
+        for (key, value) in [
+            ("server.shutdown-grace-ms", self.server.shutdown_grace_ms),
+            (
+                "engine.max-step-activities",
+                self.engine.max_step_activities,
+            ),
+            (
+                "engine.max-step-evaluation",
+                self.engine.max_step_evaluation,
+            ),
+            ("engine.max-step-ms", self.engine.max_step_ms),
+            (
+                "engine.max-variable-bytes",
+                self.engine.max_variable_bytes as u64,
+            ),
+        ] {
+            if value == 0 {
+                problems.push(format!("{key} must be positive"));
+            }
+        }
         if self.engine.in_memory_instance_ttl_ms == 0 {
             problems.push("engine.in-memory-instance-ttl-ms must be positive".into());
         }
@@ -751,6 +798,45 @@ mod tests {
                 "server.public-url 'bpel.example.com' must be an http:// or https:// URL",
                 "xml.max-attributes must be at least 1",
                 "xml.max-namespaces-in-scope must be at least 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn steps_have_a_budget_and_shutdown_a_grace_period_all_positive() {
+        let mut configuration = Configuration::default();
+        let limits = configuration.engine.step_limits();
+        assert_eq!(
+            (
+                limits.activities,
+                limits.evaluation,
+                limits.time,
+                limits.variable_bytes
+            ),
+            (
+                1_000_000,
+                20_000_000,
+                Duration::from_secs(10),
+                16 * 1024 * 1024
+            )
+        );
+        assert_eq!(configuration.server.shutdown_grace_ms, 10_000);
+        configuration.engine.max_step_activities = 0;
+        configuration.engine.max_step_evaluation = 0;
+        configuration.engine.max_step_ms = 0;
+        configuration.engine.max_variable_bytes = 0;
+        configuration.server.shutdown_grace_ms = 0;
+        let Err(Error::Invalid(problems)) = configuration.validate() else {
+            panic!("zero limits passed")
+        };
+        assert_eq!(
+            problems,
+            [
+                "server.shutdown-grace-ms must be positive",
+                "engine.max-step-activities must be positive",
+                "engine.max-step-evaluation must be positive",
+                "engine.max-step-ms must be positive",
+                "engine.max-variable-bytes must be positive",
             ]
         );
     }

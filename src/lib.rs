@@ -10,7 +10,8 @@
 //!   extension assign operations.
 //! - [`interceptor`]: message-exchange interceptors, Rust code that reads, changes or refuses
 //!   the messages processes receive and send; [`plugins`]: what a program running Baton adds.
-//! - [`runtime`]: BPEL semantics as a pure state machine.
+//! - [`runtime`]: BPEL semantics as a pure state machine; [`budget`]: what one of its steps
+//!   may do.
 //! - [`store`]: durable state behind traits (embedded SQLite by default).
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
 //! - [`deploy`]: the deploy directory, versions and retirement.
@@ -20,6 +21,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod budget;
 pub mod cli;
 pub mod compiler;
 pub mod config;

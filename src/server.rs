@@ -137,8 +137,14 @@ pub async fn run(
         xml_limits: config.xml.clone(),
         public_url: config.server.public_url.clone(),
         trust_forwarded_headers: config.server.trust_forwarded_headers,
+        shutdown_timeout_secs: config.server.shutdown_grace_ms.div_ceil(1000),
         ..HttpServerConfig::default()
     };
+    let (stopping, stop) = (engine.clone(), shutdown.clone());
+    actix::spawn(async move {
+        stop.cancelled().await;
+        stopping.services().steps.stop_all();
+    });
     let (dispatcher, stop) = (engine.clone(), shutdown.clone());
     let admin_routes = admin::routes::routes(engine.clone(), accounts, config.server.admin);
     let endpoint_routes = auth::endpoint::routes(engine.clone());

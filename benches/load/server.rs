@@ -26,6 +26,8 @@ pub enum Unit {
     HelloWorldAt { address: String },
     /// benches/units/Caller, its invoke peer-to-peer or (false) through HTTP.
     Caller { peer2peer: bool },
+    /// tests/data/units/Runaway, whose "loop" request answers and then loops for ever.
+    Runaway,
 }
 
 /// A running `baton serve`; killed when dropped.
@@ -78,6 +80,11 @@ impl Unit {
                 );
                 Ok(())
             }
+            Unit::Runaway => copy_unit(
+                &repo().join("tests/data/units/Runaway"),
+                &deploy_dir.join("Runaway"),
+                &|_, text| text,
+            ),
             &Unit::Caller { peer2peer } => {
                 let target = deploy_dir.join("Caller");
                 copy_unit(

@@ -1,8 +1,8 @@
 //! The command line's side of the management API: calls a running server over HTTP.
 
-use super::{ErrorBody, FailureList, Settled, PREFIX};
+use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
 use crate::auth::Presented;
-use crate::runtime::step::RecoveryAction;
+use crate::runtime::step::{OperatorAction, RecoveryAction};
 
 /// Why a management call did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +52,26 @@ impl AdminClient {
     ) -> Result<Settled, ClientError> {
         let url = format!(
             "{}{PREFIX}/instances/{instance}/failures/{exchange}/{}",
+            self.base_url,
+            action.as_str()
+        );
+        self.answer(self.http.post(&url), &url).await
+    }
+
+    /// Instance `instance`: its status, and why it is suspended or failed.
+    pub async fn instance(&self, instance: i64) -> Result<InstanceView, ClientError> {
+        let url = format!("{}{PREFIX}/instances/{instance}", self.base_url);
+        self.answer(self.http.get(&url), &url).await
+    }
+
+    /// Suspends, resumes or terminates instance `instance`.
+    pub async fn operate(
+        &self,
+        instance: i64,
+        action: OperatorAction,
+    ) -> Result<Operated, ClientError> {
+        let url = format!(
+            "{}{PREFIX}/instances/{instance}/{}",
             self.base_url,
             action.as_str()
         );

@@ -1,15 +1,20 @@
 //! The management API, served on the server's HTTP port under [`PREFIX`] and used by the
-//! `baton failures` and `baton recover` commands: operators list an instance's failed
-//! activities and settle them.
+//! `baton failures`, `baton recover`, `baton suspend`, `baton resume` and `baton terminate`
+//! commands: operators list an instance's failed activities and settle them, and suspend,
+//! resume or terminate instances.
 //!
 //! - `GET /admin/instances/{instance}/failures` answers a [`FailureList`].
 //! - `POST /admin/instances/{instance}/failures/{exchange}/{retry|cancel|fault}` answers
 //!   [`Settled`].
+//! - `GET /admin/instances/{instance}` answers an [`InstanceView`]: its status and, when it
+//!   is suspended or failed, why.
+//! - `POST /admin/instances/{instance}/{suspend|resume|terminate}` answers [`Operated`]
+//!   (`baton suspend|resume|terminate`).
 //!
 //! Every request needs credentials (HTTP basic or a bearer token, see [`crate::auth`]):
 //! without them, or with wrong ones, the answer is 401 before anything is looked up; after
-//! too many failed logins, 429; with a role too small for the request, 403. Listing needs
-//! the role viewer, settling operator.
+//! too many failed logins, 429; with a role too small for the request, 403. Reading needs
+//! the role viewer; settling and acting on instances, operator.
 //!
 //! Bodies are JSON. A refusal is an [`ErrorBody`] with 400 (a malformed request), 404 (no
 //! such instance or failed activity), 409 (the instance cannot be acted on), 403 (the API is
@@ -27,7 +32,7 @@ pub mod routes;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::FailedActivity;
-use crate::runtime::step::RecoveryAction;
+use crate::runtime::step::{OperatorAction, RecoveryAction};
 
 /// Where the management API lives on the server's HTTP port.
 pub const PREFIX: &str = "/admin";
@@ -46,6 +51,26 @@ pub struct Settled {
     pub exchange: String,
     pub action: RecoveryAction,
     /// The instance's status once the decision took effect (`running`, `completed`, ...).
+    pub status: String,
+}
+
+/// An instance as operators see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceView {
+    pub instance: i64,
+    pub pid: String,
+    /// `running`, `suspended`, `completed`, `faulted`, `failed` or `terminated`.
+    pub status: String,
+    /// Why it is suspended, failed or faulted, if it is.
+    pub reason: Option<String>,
+}
+
+/// What became of an operator's action on an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operated {
+    pub instance: i64,
+    pub action: OperatorAction,
+    /// The instance's status once the action took effect.
     pub status: String,
 }
 

@@ -7,10 +7,10 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::access::{self, Allowed, Operator, Viewer};
-use super::{ErrorBody, FailureList, Settled, PREFIX};
+use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
 use crate::auth::Accounts;
-use crate::engine::{Engine, Error, FailureError};
-use crate::runtime::step::RecoveryAction;
+use crate::engine::{Engine, Error, FailureError, OperatorError};
+use crate::runtime::step::{OperatorAction, RecoveryAction};
 
 /// The routes under [`PREFIX`], for the callers `accounts` lets in; when not `enabled`,
 /// every path there answers 403.
@@ -30,11 +30,94 @@ pub fn routes(
                     "/instances/{instance}/failures/{exchange}/{action}",
                     web::post().to(settle),
                 )
+                .configure(instance_routes)
                 .default_service(web::to(unknown))
                 .wrap(actix_web::middleware::from_fn(access::login));
             config.service(scope);
         } else {
             config.service(scope.default_service(web::to(disabled)));
+        }
+    }
+}
+
+/// The routes of whole instances: their status, and operators' actions on them.
+fn instance_routes(config: &mut web::ServiceConfig) {
+    config
+        .route("/instances/{instance}", web::get().to(show))
+        .route("/instances/{instance}/{action}", web::post().to(operate));
+}
+
+async fn show(
+    _: Allowed<Viewer>,
+    engine: web::Data<Engine>,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let instance = match instance_id(&path) {
+        Ok(instance) => instance,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    let services = engine.services();
+    match services
+        .instances
+        .of_instance(instance)
+        .load_instance(instance)
+        .await
+    {
+        Ok(Some(record)) => json(
+            StatusCode::OK,
+            &InstanceView {
+                instance,
+                pid: record.pid,
+                status: record.status.to_string(),
+                reason: record.failure,
+            },
+        ),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("there is no instance {instance}"),
+        ),
+        Err(failure) => {
+            tracing::error!(error = %failure, "Management request failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
+        }
+    }
+}
+
+async fn operate(
+    _: Allowed<Operator>,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (instance, action) = path.into_inner();
+    let instance = match instance_id(&instance) {
+        Ok(instance) => instance,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    let action: OperatorAction = match action.parse() {
+        Ok(action) => action,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    match engine.operate(instance, action).await {
+        Ok(status) => json(
+            StatusCode::OK,
+            &Operated {
+                instance,
+                action,
+                status: status.as_str().to_owned(),
+            },
+        ),
+        Err(refusal) => {
+            let status = match &refusal {
+                OperatorError::NoInstance(_) => StatusCode::NOT_FOUND,
+                OperatorError::Refused { .. }
+                | OperatorError::NotDeployed { .. }
+                | OperatorError::Engine(Error::NoProcess(_)) => StatusCode::CONFLICT,
+                OperatorError::Engine(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if status.is_server_error() {
+                tracing::error!(error = %refusal, "Management request failed");
+            }
+            error(status, refusal.to_string())
         }
     }
 }

@@ -19,10 +19,10 @@ use crate::runtime::{InstanceState, InstanceStatus};
 use crate::store::StepCommit;
 
 /// What the cleanup of `deployment` deletes of an instance that ended with `status`; nothing
-/// while it runs.
+/// while it runs or is suspended.
 pub fn on_end(deployment: &ProcessDeployment, status: InstanceStatus) -> CleanupCategories {
     match status {
-        InstanceStatus::Running => CleanupCategories::default(),
+        InstanceStatus::Running | InstanceStatus::Suspended => CleanupCategories::default(),
         InstanceStatus::Completed => deployment.cleanup_on_end(true),
         InstanceStatus::Faulted | InstanceStatus::Terminated => deployment.cleanup_on_end(false),
     }

@@ -197,14 +197,18 @@ impl Engine {
         }
     }
 
-    /// Removes a version: its endpoints are withdrawn and its actors stopped. Its instances'
-    /// state stays in the store; in-memory instances are dropped.
+    /// Removes a version: its endpoints are withdrawn, the steps its instances run stopped
+    /// (not stored) and its actors stopped. Its instances' state stays in the store as last
+    /// committed; in-memory instances are dropped.
     pub fn uninstall(&self, pid: &str) {
         let registry = &self.services().registry;
         for path in registry.remove_endpoints(pid) {
             self.services().peers.unregister(&path);
         }
         if let Some(process) = registry.remove_process(pid) {
+            self.services()
+                .steps
+                .stop_version(pid, "its process version was undeployed");
             process.supervisor().shutdown();
             if process.in_memory() {
                 self.drop_in_memory_instances(pid);

@@ -8,11 +8,19 @@
 //! the same commit. If the commit fails the instance's memory is no longer trusted: the
 //! supervisor drops it and the next message reloads it from the store.
 //!
+//! The step itself (the interpreter's work, and serialising the new state) runs on the
+//! blocking pool, not on the thread of the process version's actors, so a long step holds
+//! no thread another instance needs; it runs within the step budget of [`crate::budget`]. A
+//! step that exceeds it is not stored: the instance is suspended as last committed, with the
+//! reason, and its jobs are dropped. A step stopped by an operator (terminate, suspend) or by the
+//! server's shutdown is not stored either; the instance reloads from the store. A suspended
+//! instance refuses every event but an operator's (resume, terminate).
+//!
 //! The store is the one its process version's instances live in (see [`super::stores`]):
 //! an in-memory instance commits to the memory store, so evicting it from its actor (idle,
 //! under the dehydration policy) loses nothing, and the next message loads it from there.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use baton_actors::{Disposition, Entity, Keeper, Outcome, Step};
 use futures::future::{FutureExt, LocalBoxFuture};
@@ -22,7 +30,9 @@ use super::outbox::{Awaited, Calls};
 use super::process::ProcessRuntime;
 use super::scheduler::Committed;
 use super::{cleanup, jobs, Services};
+use crate::budget::{self, Exceeded};
 use crate::runtime::state::InterceptorValues;
+use crate::runtime::step::{Action, OperatorAction};
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
 use crate::store::{self, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
 
@@ -36,7 +46,16 @@ pub enum StepError {
     /// The job the step was to run had run already; nothing of the step was stored.
     #[error("{0}")]
     JobGone(String),
+    /// The instance is suspended: it takes no event until an operator resumes it.
+    #[error("instance {instance} is suspended ({reason}): it takes no message until an operator resumes it")]
+    Suspended { instance: i64, reason: String },
+    /// The step was stopped before it ended, and nothing of it was stored.
+    #[error("instance {instance}: {reason}")]
+    Stopped { instance: i64, reason: String },
 }
+
+/// Why an operator suspended an instance, as stored with it.
+const SUSPENDED_BY_OPERATOR: &str = "suspended by an operator";
 
 /// What an instance takes a step on: an event; the job whose run the step is, if the
 /// scheduler delivers it; the values interceptors keep with the instance as it takes it
@@ -66,10 +85,13 @@ pub struct InstanceEntity {
     id: i64,
     process: Arc<ProcessRuntime>,
     services: Arc<Services>,
-    state: InstanceState,
+    /// Lent to the blocking thread that runs a step; the mailbox runs one step at a time.
+    state: Arc<Mutex<InstanceState>>,
     revision: i64,
     /// False until the first commit, which inserts the instance.
     stored: bool,
+    /// Why the instance is suspended, when it was loaded suspended.
+    suspension: Option<String>,
 }
 
 impl InstanceEntity {
@@ -81,11 +103,144 @@ impl InstanceEntity {
             id,
             process,
             services,
-            state,
+            state: Arc::new(Mutex::new(state)),
             revision: 0,
             stored: false,
+            suspension: None,
         }
     }
+}
+
+/// A step run to its end, ready to commit.
+struct Prepared {
+    commit: StepCommit,
+    changes: Committed,
+    actions: Vec<Action>,
+    status: InstanceStatus,
+    /// The partner calls of the step's invokes, as its outbox holds them.
+    calls: Calls,
+}
+
+/// How a step run on the blocking pool ended.
+enum Ran {
+    Done(Box<Prepared>),
+    Exceeded(Exceeded),
+    Unserialisable(String),
+}
+
+/// What a step needs besides the state it runs on.
+struct StepInput {
+    id: i64,
+    process: Arc<ProcessRuntime>,
+    services: Arc<Services>,
+    delivery: Delivery,
+    expected_revision: i64,
+    create: bool,
+}
+
+/// Runs one step of the state machine within the step budget, and prepares its commit.
+fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
+    let StepInput {
+        id,
+        process,
+        services,
+        delivery:
+            Delivery {
+                event,
+                job,
+                kept,
+                message_id,
+            },
+        expected_revision,
+        create,
+    } = input;
+    for (interceptor, values) in kept {
+        state
+            .interceptor_values
+            .entry(interceptor)
+            .or_default()
+            .extend(values);
+    }
+    let model = &process.compiled.model;
+    let opening = Opening::of(model, state, &event);
+    let before = jobs::Before::of(state, &event);
+    let awaited = Awaited::of(state, &event);
+    let received = match (&event, message_id) {
+        (Event::Message(inbound), Some(message_id)) => Some(Received {
+            message_id,
+            instance_id: id,
+            exchange: inbound.exchange.clone(),
+        }),
+        _ => None,
+    };
+    let now_ms = super::now_ms();
+    let operator = matches!(event, Event::Operator(_));
+    let cancellation = services.steps.start(id, &process.pid, operator);
+    let (output, exceeded) =
+        budget::metered(services.config.engine.step_limits(), cancellation, || {
+            Machine::step(&process.compiled, state, id, now_ms, event)
+        });
+    services.steps.end(id);
+    if let Some(exceeded) = exceeded {
+        return Ran::Exceeded(exceeded);
+    }
+    let deletes = cleanup::on_end(&process.deployment, output.status);
+    cleanup::clean_state(&deletes, state);
+    let calls = Calls::of(&process, id, &output.actions, &state.interceptor_values);
+    let serialised = serde_json::to_vec(&*state).and_then(|state| Ok((state, calls.entries()?)));
+    let (serialised, outbox) = match serialised {
+        Ok(serialised) => serialised,
+        Err(error) => return Ran::Unserialisable(error.to_string()),
+    };
+    let finished = output.status.is_finished();
+    let suspended = output.status == InstanceStatus::Suspended;
+    let failure = match suspended {
+        true => Some(SUSPENDED_BY_OPERATOR.to_owned()),
+        false => state.fault.as_ref().map(ToString::to_string),
+    };
+    let mut commit = StepCommit::new(InstanceWrite {
+        id,
+        status: store_status(output.status),
+        state: serialised,
+        failure,
+        expected_revision,
+        create: create.then(|| process.pid.clone()),
+    });
+    let process_name = process.name.to_string();
+    commit.routes_added = output
+        .routes
+        .iter()
+        .map(|route| RouteKey::new(process_name.clone(), route.key()))
+        .collect();
+    commit.clear_routes = finished;
+    commit.exchanges = opening.with_actions(model, &output.actions);
+    let changes = Committed {
+        instance_id: id,
+        scheduled: jobs::scheduled_by(
+            id,
+            &process.pid,
+            &output.actions,
+            now_ms,
+            services.config.engine.invoke_timeout_ms,
+        ),
+        cancelled: before.cancelled(state),
+        finished: finished || suspended,
+    };
+    commit.job_done = job;
+    commit.jobs_cancelled = changes.cancelled.clone();
+    commit.jobs = changes.scheduled.clone();
+    commit.clear_jobs = finished || suspended;
+    commit.outbox = outbox;
+    commit.outbox_settled = awaited.settled(state);
+    commit.received = received;
+    cleanup::clean_commit(&deletes, &mut commit);
+    Ran::Done(Box::new(Prepared {
+        commit,
+        changes,
+        actions: output.actions,
+        status: output.status,
+        calls,
+    }))
 }
 
 impl Entity for InstanceEntity {
@@ -94,109 +249,70 @@ impl Entity for InstanceEntity {
     type Reply = Result<InstanceStatus, StepError>;
 
     fn handle(&mut self, delivery: Delivery) -> Step<Self::Reply> {
-        let Delivery {
-            event,
-            job,
-            kept,
-            message_id,
-        } = delivery;
-        for (interceptor, values) in kept {
-            self.state
-                .interceptor_values
-                .entry(interceptor)
-                .or_default()
-                .extend(values);
-        }
-        let opening = Opening::of(&self.process.compiled.model, &self.state, &event);
-        let before = jobs::Before::of(&self.state, &event);
-        let awaited = Awaited::of(&self.state, &event);
-        let received = match (&event, message_id) {
-            (Event::Message(inbound), Some(message_id)) => Some(Received {
-                message_id,
-                instance_id: self.id,
-                exchange: inbound.exchange.clone(),
-            }),
-            _ => None,
-        };
-        let now_ms = super::now_ms();
-        let output = Machine::step(
-            &self.process.compiled,
-            &mut self.state,
-            self.id,
-            now_ms,
-            event,
-        );
-        let deletes = cleanup::on_end(&self.process.deployment, output.status);
-        cleanup::clean_state(&deletes, &mut self.state);
-        let calls = Calls::of(
-            &self.process,
-            self.id,
-            &output.actions,
-            &self.state.interceptor_values,
-        );
-        let serialised =
-            serde_json::to_vec(&self.state).and_then(|state| Ok((state, calls.entries()?)));
-        let (state, outbox) = match serialised {
-            Ok(serialised) => serialised,
-            Err(error) => {
-                let reply = Err(StepError::Serialise(error.to_string()));
-                return async move {
-                    Outcome {
-                        reply,
-                        next: Disposition::Reload,
-                    }
+        let operator = matches!(delivery.event, Event::Operator(_));
+        if let Some(reason) = self.suspension.as_ref().filter(|_| !operator) {
+            let reply = Err(StepError::Suspended {
+                instance: self.id,
+                reason: reason.clone(),
+            });
+            return async move {
+                Outcome {
+                    reply,
+                    next: Disposition::Continue,
                 }
-                .boxed_local();
             }
-        };
-        let finished = output.status.is_finished();
-        let failure = self.state.fault.as_ref().map(ToString::to_string);
-        let mut commit = StepCommit::new(InstanceWrite {
+            .boxed_local();
+        }
+        let input = StepInput {
             id: self.id,
-            status: store_status(output.status),
-            state,
-            failure,
+            process: self.process.clone(),
+            services: self.services.clone(),
+            delivery,
             expected_revision: self.revision,
-            create: (!self.stored).then(|| self.process.pid.clone()),
-        });
-        let process_name = self.process.name.to_string();
-        commit.routes_added = output
-            .routes
-            .iter()
-            .map(|route| RouteKey::new(process_name.clone(), route.key()))
-            .collect();
-        commit.clear_routes = finished;
-        commit.exchanges = opening.with_actions(&self.process.compiled.model, &output.actions);
-        let changes = Committed {
-            instance_id: self.id,
-            scheduled: jobs::scheduled_by(
-                self.id,
-                &self.process.pid,
-                &output.actions,
-                now_ms,
-                self.services.config.engine.invoke_timeout_ms,
-            ),
-            cancelled: before.cancelled(&self.state),
-            finished,
+            create: !self.stored,
         };
-        commit.job_done = job;
-        commit.jobs_cancelled = changes.cancelled.clone();
-        commit.jobs = changes.scheduled.clone();
-        commit.clear_jobs = finished;
-        commit.outbox = outbox;
-        commit.outbox_settled = awaited.settled(&self.state);
-        commit.received = received;
-        cleanup::clean_commit(&deletes, &mut commit);
         self.revision += 1;
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
+        let create = input.create;
+        let state = self.state.clone();
         async move {
+            let ran = tokio::task::spawn_blocking(move || {
+                run_step(&mut state.lock().unwrap_or_else(PoisonError::into_inner), input)
+            })
+            .await
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+            let prepared = match ran {
+                Ran::Done(prepared) => *prepared,
+                Ran::Unserialisable(error) => {
+                    return Outcome { reply: Err(StepError::Serialise(error)), next: Disposition::Reload };
+                }
+                Ran::Exceeded(Exceeded::Cancelled(reason)) => {
+                    tracing::info!(instance = id, %reason, "Step stopped; not stored");
+                    return Outcome { reply: Err(StepError::Stopped { instance: id, reason }), next: Disposition::Reload };
+                }
+                Ran::Exceeded(exceeded) => {
+                    let reason = exceeded.to_string();
+                    tracing::warn!(instance = id, pid = %process.pid, %reason, "Step stopped: over its budget; instance suspended");
+                    if let Err(error) = suspend_as_committed(&services, &process, id, create, &reason).await {
+                        tracing::error!(instance = id, %error, "Could not suspend the instance");
+                    }
+                    return Outcome { reply: Err(StepError::Suspended { instance: id, reason }), next: Disposition::Reload };
+                }
+            };
+            let Prepared { commit, changes, actions, status, calls } = prepared;
+            let finished = status.is_finished();
             match services.instances.of(&process).commit(commit).await {
                 Ok(_) => {
                     services.scheduler.committed(changes);
-                    services.perform(id, &process, output.actions, calls);
-                    let next = if finished { Disposition::Finished } else { Disposition::Continue };
-                    Outcome { reply: Ok(output.status), next }
+                    services.perform(id, &process, actions, calls);
+                    // After an operator's step the instance reloads, suspended or not.
+                    let next = match (finished, operator) {
+                        (true, _) => Disposition::Finished,
+                        (false, true) => Disposition::Reload,
+                        (false, false) => Disposition::Continue,
+                    };
+                    Outcome { reply: Ok(status), next }
                 }
                 Err(error @ store::Error::JobGone { .. }) => {
                     tracing::debug!(instance = id, %error, "Step not committed: its job has run; instance will reload");
@@ -212,12 +328,62 @@ impl Entity for InstanceEntity {
     }
 }
 
+/// Stores instance `id` suspended for `reason`, in its state as last committed (its initial
+/// state when it was never stored: `create`), without its jobs.
+async fn suspend_as_committed(
+    services: &Services,
+    process: &ProcessRuntime,
+    id: i64,
+    create: bool,
+    reason: &str,
+) -> Result<(), StepError> {
+    let store = services.instances.of(process);
+    let model = &process.compiled.model;
+    let (mut state, revision) = match create {
+        true => (InstanceState::for_process(model), 0),
+        false => {
+            let record = store
+                .load_instance(id)
+                .await
+                .map_err(|error| StepError::Store(error.to_string()))?
+                .ok_or_else(|| StepError::Store(format!("instance {id} is not stored")))?;
+            let state = serde_json::from_slice(&record.state)
+                .map_err(|error| StepError::Serialise(error.to_string()))?;
+            (state, record.revision)
+        }
+    };
+    let suspend = Event::Operator(OperatorAction::Suspend);
+    Machine::step(&process.compiled, &mut state, id, super::now_ms(), suspend);
+    let serialised =
+        serde_json::to_vec(&state).map_err(|error| StepError::Serialise(error.to_string()))?;
+    let mut commit = StepCommit::new(InstanceWrite {
+        id,
+        status: store::InstanceStatus::Suspended,
+        state: serialised,
+        failure: Some(reason.to_owned()),
+        expected_revision: revision,
+        create: create.then(|| process.pid.clone()),
+    });
+    commit.clear_jobs = true;
+    store
+        .commit(commit)
+        .await
+        .map_err(|error| StepError::Store(error.to_string()))?;
+    services.scheduler.committed(Committed {
+        instance_id: id,
+        finished: true,
+        ..Committed::default()
+    });
+    Ok(())
+}
+
 fn store_status(status: InstanceStatus) -> store::InstanceStatus {
     match status {
         InstanceStatus::Running => store::InstanceStatus::Running,
         InstanceStatus::Completed => store::InstanceStatus::Completed,
         InstanceStatus::Faulted => store::InstanceStatus::Faulted,
         InstanceStatus::Terminated => store::InstanceStatus::Terminated,
+        InstanceStatus::Suspended => store::InstanceStatus::Suspended,
     }
 }
 
@@ -244,7 +410,10 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
                     record.pid, process.pid
                 ));
             }
-            if record.status != store::InstanceStatus::Running {
+            if !matches!(
+                record.status,
+                store::InstanceStatus::Running | store::InstanceStatus::Suspended
+            ) {
                 return Err(format!("instance {id} is {}", record.status));
             }
             let state: InstanceState = serde_json::from_slice(&record.state)
@@ -253,9 +422,11 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
                 id,
                 process,
                 services,
-                state,
+                state: Arc::new(Mutex::new(state)),
                 revision: record.revision,
                 stored: true,
+                suspension: (record.status == store::InstanceStatus::Suspended)
+                    .then(|| record.failure.unwrap_or_default()),
             })
         }
         .boxed_local()

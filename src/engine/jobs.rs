@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use crate::runtime::state::TimerId;
-use crate::runtime::step::Action;
+use crate::runtime::step::{Action, OperatorAction};
 use crate::runtime::{Event, InstanceState};
 use crate::store::{Job, JobKey, JobKind};
 
@@ -57,7 +57,7 @@ fn cancelled_by(state: &InstanceState, event: &Event) -> Vec<JobKey> {
         Event::InvokeDone { exchange, .. } => {
             vec![JobKey::new(JobKind::InvokeTimeout, exchange.clone())]
         }
-        Event::Recover => state
+        Event::Recover | Event::Operator(OperatorAction::Resume) => state
             .awaited_invokes()
             .map(|(_, exchange)| JobKey::new(JobKind::InvokeTimeout, exchange.clone()))
             .collect(),

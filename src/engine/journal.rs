@@ -33,7 +33,10 @@ impl Opening {
             Event::InvokeTimedOut { exchange, after_ms } => {
                 outcome_of(model, state, exchange, &InvokeOutcome::timed_out(*after_ms))
             }
-            Event::Recover | Event::TimerFired { .. } | Event::Recovery { .. } => None,
+            Event::Recover
+            | Event::TimerFired { .. }
+            | Event::Recovery { .. }
+            | Event::Operator(_) => None,
         };
         Self(write)
     }

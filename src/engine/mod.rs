@@ -39,6 +39,7 @@
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
 //! - [`failures`]: failed activities waiting for an operator, listed and settled.
+//! - [`operator`]: operators suspend, resume and terminate instances; running steps.
 //! - [`dispatch`]: the transports' [`baton_transports::Dispatcher`], and WSDL publication.
 //! - [`install`]: turning a compiled unit into running process versions.
 //! - [`routing`]: how an invoking partner link's calls travel, as deploy.xml sets it.
@@ -54,6 +55,7 @@ pub mod install;
 pub mod instance;
 pub mod jobs;
 pub mod journal;
+pub mod operator;
 pub mod outbox;
 pub mod partner;
 pub mod partner_failures;
@@ -77,6 +79,7 @@ use futures::StreamExt;
 pub use exchanges::{Abandoned, Exchanges};
 pub use failures::{FailedActivity, FailureError};
 pub use install::InstallError;
+pub use operator::OperatorError;
 pub use process::{ProcessRuntime, VersionState};
 pub use registry::{Registry, ServiceEndpoint};
 pub use scheduler::Scheduler;
@@ -171,7 +174,10 @@ pub struct Services {
     pub interceptors: ServerInterceptors,
     base_url: OnceLock<String>,
     ready: AtomicBool,
-    /// The threads process versions run on, taken in turn.
+    /// The steps instances are running now, which operators and the shutdown may stop.
+    pub steps: operator::RunningSteps,
+    /// The threads process versions' actors run on, taken in turn (their steps run on the
+    /// blocking pool).
     arbiters: Vec<actix::Arbiter>,
     next_arbiter: AtomicUsize,
 }
@@ -573,6 +579,7 @@ impl Engine {
             peers: peer::Peers::new(),
             exchanges: Exchanges::new(),
             scheduler: Scheduler::new(),
+            steps: operator::RunningSteps::default(),
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),
             arbiters: (0..config.engine.thread_count())
@@ -607,10 +614,12 @@ impl Engine {
         self.services.ready.load(Ordering::Acquire)
     }
 
-    /// Stops the scheduler and the threads process versions run on; their state and jobs are
-    /// in the store.
+    /// Stops the scheduler, the steps running (not stored: their instances stay as last
+    /// committed) and the threads process versions run on; their state and jobs are in the
+    /// store.
     pub fn stop(&self) {
         self.services.scheduler.stop();
+        self.services.steps.stop_all();
         for arbiter in &self.services.arbiters {
             arbiter.stop();
         }

@@ -190,7 +190,10 @@ impl Handler<Call> for PartnerLinkActor {
             let _slot = route.slot().await;
             // Whether the partner took the message: then it is not sent again.
             let (outcome, answered) = match target {
-                Err(reason) => (InvokeOutcome::failed(FailureKind::Unavailable, reason), false),
+                Err(reason) => (
+                    InvokeOutcome::failed(FailureKind::Unavailable, reason),
+                    false,
+                ),
                 Ok(Target::Peer(endpoint)) => {
                     let peer_call = PeerCall {
                         operation: call.operation.clone(),

@@ -273,10 +273,14 @@ async fn deliver(services: &Arc<Services>, job: &Job) {
             return;
         }
     };
+    tracing::debug!(instance, %kind, key = %key, "Job due");
     match services.run_job(job, event).await {
         Ok(_) => tracing::debug!(instance, %kind, key = %key, "Job run"),
         Err(Error::Step(StepError::JobGone(_))) => {
             tracing::debug!(instance, %kind, key = %key, "Job already run")
+        }
+        Err(Error::Step(error @ (StepError::Suspended { .. } | StepError::Stopped { .. }))) => {
+            tracing::info!(instance, %kind, key = %key, %error, "Job not run")
         }
         Err(error) => {
             tracing::warn!(instance, %kind, key = %key, %error, "Job not run; it stays stored and is tried again")

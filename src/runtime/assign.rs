@@ -87,6 +87,20 @@ pub fn run_assign(
                 super::extension::run(process, state, scope, extension)
             }
         });
+    if outcome.is_ok() {
+        outcome = copies
+            .clone()
+            .filter_map(|copy| match &copy.to {
+                To::Variable { variable, .. } | To::Property { variable, .. } => Some(*variable),
+                To::PartnerLink(_) | To::Expression(_) => None,
+            })
+            .try_for_each(
+                |variable| match state.variable(&process.model, scope, variable) {
+                    Some(document) => check_size(process, variable, document),
+                    None => Ok(()),
+                },
+            );
+    }
     if outcome.is_ok() && assign.validate {
         outcome = copies
             .filter_map(|copy| match &copy.to {
@@ -106,6 +120,26 @@ pub fn run_assign(
     outcome
 }
 
+/// Faults with `baton:variableTooLarge` when `value`, held or about to be held by
+/// `variable`, is larger than the running step allows (see [`crate::budget`]).
+pub(crate) fn check_size(
+    process: &CompiledProcess,
+    variable: VariableId,
+    value: &Document,
+) -> Result<(), Fault> {
+    let Some(limit) = crate::budget::variable_bytes() else {
+        return Ok(());
+    };
+    let size = value.content_bytes();
+    if size <= limit {
+        return Ok(());
+    }
+    let name = &process.model.variable(variable).name;
+    Err(Fault::variable_too_large(format!(
+        "the value of variable '{name}' would hold {size} bytes, more than the {limit} allowed ([engine] max-variable-bytes)"
+    )))
+}
+
 /// Replaces the whole value of `variable` with `value`'s document element, as a copy of
 /// an element to the variable would (an extension operation's write).
 pub(crate) fn write_variable(
@@ -121,6 +155,7 @@ pub(crate) fn write_variable(
             "the value written to variable '{name}' has no element"
         )));
     }
+    check_size(process, variable, &value)?;
     let node = ensure_variable_node(process, state, scope, variable, None);
     let document = state
         .variable_mut(&process.model, scope, variable)

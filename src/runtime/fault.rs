@@ -8,9 +8,9 @@ use crate::xml::{Document, QName};
 /// The namespace of WS-BPEL 2.0's standard faults.
 pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
 
-/// The namespace of the faults Baton itself raises (see
-/// [`super::partner_failure::FailureKind`]), and of the subcodes of SOAP faults its engine
-/// answers with.
+/// The namespace of the faults Baton itself raises in processes (a partner that failed, see
+/// [`super::partner_failure::FailureKind`]; a limit exceeded), and of the subcodes of SOAP
+/// faults its engine answers with.
 pub const BATON_FAULTS_NS: &str = "urn:baton:engine:faults";
 
 /// A fault raised in a process instance.
@@ -70,6 +70,16 @@ impl Fault {
 
     pub fn conflicting_request(reason: impl Into<String>) -> Self {
         Self::standard("conflictingRequest", reason)
+    }
+
+    /// `baton:variableTooLarge`: a value larger than `[engine] max-variable-bytes` was to be
+    /// written to a variable.
+    pub fn variable_too_large(reason: impl Into<String>) -> Self {
+        Self {
+            name: QName::new(BATON_FAULTS_NS, "variableTooLarge"),
+            data: None,
+            reason: reason.into(),
+        }
     }
 }
 

@@ -32,13 +32,16 @@ pub enum InstanceStatus {
     Completed,
     /// Ended by a fault (handled at process level or not).
     Faulted,
-    /// Ended by `<exit>`.
+    /// Ended by `<exit>` or an operator.
     Terminated,
+    /// Stopped, by an operator or because a step exceeded its budget: it takes no events
+    /// until an operator resumes or terminates it.
+    Suspended,
 }
 
 impl InstanceStatus {
     pub fn is_finished(self) -> bool {
-        self != Self::Running
+        !matches!(self, Self::Running | Self::Suspended)
     }
 
     /// The name stored and shown to operators.
@@ -48,6 +51,7 @@ impl InstanceStatus {
             Self::Completed => "completed",
             Self::Faulted => "faulted",
             Self::Terminated => "terminated",
+            Self::Suspended => "suspended",
         }
     }
 }

@@ -31,6 +31,48 @@ pub enum Event {
         exchange: ExchangeId,
         action: RecoveryAction,
     },
+    /// An operator suspends, resumes or terminates the instance.
+    Operator(OperatorAction),
+}
+
+/// What an operator does with a whole instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OperatorAction {
+    /// A running instance stops taking events; its timers are disarmed.
+    Suspend,
+    /// A suspended instance runs again: its timers are re-armed, and the invokes whose
+    /// outcome it awaited are sent again.
+    Resume,
+    /// The instance ends now, running or suspended: callers waiting for a reply from it
+    /// get `bpel:missingReply`.
+    Terminate,
+}
+
+impl OperatorAction {
+    /// The action's name, as [`FromStr`](std::str::FromStr) reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Suspend => "suspend",
+            Self::Resume => "resume",
+            Self::Terminate => "terminate",
+        }
+    }
+}
+
+impl std::str::FromStr for OperatorAction {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "suspend" => Ok(Self::Suspend),
+            "resume" => Ok(Self::Resume),
+            "terminate" => Ok(Self::Terminate),
+            other => Err(format!(
+                "'{other}' is not an instance action (suspend, resume, terminate)"
+            )),
+        }
+    }
 }
 
 /// What an operator does with a failed activity (ODE's activity recovery).

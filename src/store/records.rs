@@ -80,6 +80,10 @@ text_enum! {
         Failed = "failed",
         /// Ended by an `exit` activity or an operator.
         Terminated = "terminated",
+        /// Stopped by an operator, or because a step exceeded its budget (the failure
+        /// column says why); kept as last committed until an operator resumes or
+        /// terminates it.
+        Suspended = "suspended",
     }
 }
 

@@ -125,6 +125,34 @@ impl Document {
         }
     }
 
+    /// The bytes the document holds: the names, text, attribute values, comments and
+    /// processing instructions of all its nodes, detached ones included. What a limit on the
+    /// size of a value measures.
+    pub fn content_bytes(&self) -> usize {
+        let name = |name: &QName| name.ns.len() + name.local.len();
+        self.nodes
+            .iter()
+            .map(|node| match &node.kind {
+                NodeKind::Element {
+                    name: element,
+                    attributes,
+                    namespaces,
+                    ..
+                } => {
+                    name(element)
+                        + attributes
+                            .iter()
+                            .map(|a| name(&a.name) + a.value.len())
+                            .sum::<usize>()
+                        + namespaces.iter().map(|(_, uri)| uri.len()).sum::<usize>()
+                }
+                NodeKind::Text(text) | NodeKind::Comment(text) => text.len(),
+                NodeKind::ProcessingInstruction { target, data } => target.len() + data.len(),
+                NodeKind::Root | NodeKind::Attribute => 0,
+            })
+            .sum()
+    }
+
     pub(super) fn record(&self, id: NodeId) -> &NodeRecord {
         &self.nodes[id.index()]
     }

@@ -1,11 +1,14 @@
 //! The evaluator: walks a compiled [`Expr`] against a [`Context`] and a focus (context node,
 //! position and size), implementing location steps over all axes, predicates, and the
 //! XPath 1.0 comparison rules of §3.4, and the XPath 2.0 expressions of the AST (value
-//! comparisons, conditionals, quantifiers, casts, date/duration arithmetic).
+//! comparisons, conditionals, quantifiers, casts, date/duration arithmetic). Every expression
+//! evaluated and every node an axis visits is charged to the running step's budget
+//! ([`crate::budget`]); past it, evaluation fails with [`Error::Budget`].
 
 use std::cell::RefCell;
 use std::cmp::Ordering;
 
+use crate::budget;
 use crate::xml::{NodeKind, QName};
 
 use super::ast::{ArithOp, Axis, CompareOp, Expr, NodeTest, Step};
@@ -140,6 +143,7 @@ impl<'c, 'a> Evaluator<'c, 'a> {
     }
 
     pub(super) fn eval(&self, expr: &Expr, focus: &Focus<'a>) -> Result<Value<'a>, Error> {
+        budget::charge_evaluation(1)?;
         Ok(match expr {
             Expr::Or(a, b) => Value::Boolean(
                 self.eval(a, focus)?.to_boolean() || self.eval(b, focus)?.to_boolean(),
@@ -275,7 +279,8 @@ impl<'c, 'a> Evaluator<'c, 'a> {
         for step in steps {
             let mut out = Vec::new();
             for node in &nodes {
-                let mut selected = axis(*node, step.axis, &step.test);
+                let (mut selected, visited) = axis(*node, step.axis, &step.test);
+                budget::charge_evaluation(visited)?;
                 for predicate in &step.predicates {
                     selected = self.filter(selected, predicate)?;
                 }
@@ -344,11 +349,14 @@ fn normalize(value: Value<'_>) -> Value<'_> {
 
 /// The nodes of `axis` from `node` that pass `test`, in axis order (reverse document order
 /// for reverse axes).
-fn axis<'a>(node: Node<'a>, axis: Axis, test: &NodeTest) -> Vec<Node<'a>> {
+/// The nodes of `axis` from `node` that pass `test`, and how many nodes the axis visited.
+fn axis<'a>(node: Node<'a>, axis: Axis, test: &NodeTest) -> (Vec<Node<'a>>, u64) {
     let doc = node.doc;
     let id = node.id;
     let mut out = Vec::new();
+    let mut visited = 0;
     let mut push = |n| {
+        visited += 1;
         let candidate = Node::new(doc, n);
         if matches(candidate, axis, test) {
             out.push(candidate);
@@ -418,7 +426,7 @@ fn axis<'a>(node: Node<'a>, axis: Axis, test: &NodeTest) -> Vec<Node<'a>> {
         Axis::Namespace => {}
         Axis::SelfNode => push(id),
     }
-    out
+    (out, visited)
 }
 
 fn matches(node: Node<'_>, axis: Axis, test: &NodeTest) -> bool {

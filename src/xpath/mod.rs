@@ -111,6 +111,9 @@ pub enum Error {
     /// An error raised by a context-provided function or variable lookup.
     #[error("{0}")]
     Extension(String),
+    /// The step evaluating the expression exceeded its budget (see [`crate::budget`]).
+    #[error(transparent)]
+    Budget(#[from] crate::budget::Exceeded),
 }
 
 /// Resolves namespace prefixes at compile time.

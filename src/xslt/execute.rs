@@ -1,10 +1,12 @@
 //! Runs a compiled stylesheet: template selection by pattern, priority, mode and position
 //! (later templates win ties), the built-in rules, variables and parameters, and the
-//! instructions that build the result tree in a new [`Document`].
+//! instructions that build the result tree in a new [`Document`]. Every template invoked and
+//! instruction run is charged to the running step's budget ([`crate::budget`]).
 
 use std::cell::Cell;
 use std::cmp::Ordering;
 
+use crate::budget;
 use crate::xml::{Document, NodeId, NodeKind, QName};
 use crate::xpath::{self, parse_number, Node, ResultTrees, Value, XPath};
 
@@ -275,6 +277,7 @@ impl<'a> Exec<'_, 'a> {
         out: &mut Document,
         parent: NodeId,
     ) -> Result<(), Error> {
+        budget::charge_evaluation(1).map_err(runtime)?;
         let depth = self.depth.get() + 1;
         if depth > MAX_DEPTH {
             return Err(Error::Runtime("templates nest too deeply".into()));
@@ -368,6 +371,7 @@ impl<'a> Exec<'_, 'a> {
         out: &mut Document,
         parent: NodeId,
     ) -> Result<(), Error> {
+        budget::charge_evaluation(1).map_err(runtime)?;
         match instruction {
             Instruction::Text(text) => add_text(out, parent, text),
             Instruction::ValueOf(xpath) => add_text(

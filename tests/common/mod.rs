@@ -457,6 +457,17 @@ impl Server {
         (status, response.text().await.unwrap())
     }
 
+    /// Asks the server to stop (SIGTERM), as a service manager would, and waits for it to
+    /// exit; returns its exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM was not delivered");
+        self.child.wait().unwrap()
+    }
+
     /// Kills the server at once (SIGKILL), as a crash would.
     pub fn kill(mut self) {
         self.child.kill().unwrap();

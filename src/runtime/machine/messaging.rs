@@ -12,7 +12,7 @@ use crate::runtime::state::{
     Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
 };
 use crate::runtime::step::{Action, InvokeOutcome, ReplyOutcome, Route};
-use crate::runtime::{correlation, message, parts};
+use crate::runtime::{assign, correlation, message, parts};
 use crate::xml::{Document, QName};
 
 /// What an inbox message can go to.
@@ -373,6 +373,7 @@ impl<'p> Machine<'p> {
             });
         }
         if let Some(variable) = receive.variable {
+            assign::check_size(self.process, variable, &inbound.message)?;
             *self.state.variable_mut(self.model, scope, variable) = Some(inbound.message);
         }
         self.write_variables(scope, values);
@@ -603,6 +604,7 @@ impl<'p> Machine<'p> {
                 self.correlate(&on_response, &message, output_type.as_ref(), false, scope)?;
                 let values = self.read_parts(&message, &invoke.from_parts)?;
                 if let Some(output) = invoke.output {
+                    assign::check_size(self.process, output, &message)?;
                     *self.state.variable_mut(self.model, scope, output) = Some(message);
                 }
                 self.write_variables(scope, values);

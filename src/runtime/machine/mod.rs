@@ -26,7 +26,10 @@ use super::functions::EvaluationEnv;
 use super::state::{
     ExchangeId, Frame, InstanceState, InstanceStatus, OpenExchange, ThreadId, TimerId, Waiting,
 };
-use super::step::{Action, Event, InvokeOutcome, RecoveryAction, ReplyOutcome, Route, StepOutput};
+use super::step::{
+    Action, Event, InvokeOutcome, OperatorAction, RecoveryAction, ReplyOutcome, Route, StepOutput,
+};
+use crate::budget;
 use crate::model::{ActivityId, Process};
 
 /// The namespace of the fault raised when an invoke fails without a fault from the partner.
@@ -72,9 +75,25 @@ impl<'p> Machine<'p> {
                 process.properties.clone(),
             ),
         };
-        if machine.state.status == InstanceStatus::Running {
-            machine.apply(event);
-            machine.run();
+        match (machine.state.status, event) {
+            (InstanceStatus::Running, Event::Operator(OperatorAction::Suspend)) => {
+                machine.state.status = InstanceStatus::Suspended;
+            }
+            (InstanceStatus::Suspended, Event::Operator(OperatorAction::Resume)) => {
+                machine.state.status = InstanceStatus::Running;
+                machine.recover();
+                machine.run();
+            }
+            (
+                InstanceStatus::Running | InstanceStatus::Suspended,
+                Event::Operator(OperatorAction::Terminate),
+            ) => machine.finish(InstanceStatus::Terminated),
+            (InstanceStatus::Running, Event::Operator(_)) => {}
+            (InstanceStatus::Running, event) => {
+                machine.apply(event);
+                machine.run();
+            }
+            _ => {}
         }
         StepOutput {
             actions: machine.actions,
@@ -100,6 +119,7 @@ impl<'p> Machine<'p> {
             }
             Event::TimerFired { timer } => self.timer_fired(timer),
             Event::Recovery { exchange, action } => self.recovery(&exchange, action),
+            Event::Operator(_) => {}
         }
     }
 
@@ -218,7 +238,7 @@ impl<'p> Machine<'p> {
         loop {
             while let Some(thread) = self.next_runnable() {
                 self.run_thread(thread);
-                if self.state.status != InstanceStatus::Running {
+                if self.state.status != InstanceStatus::Running || budget::exceeded() {
                     return;
                 }
             }
@@ -245,7 +265,7 @@ impl<'p> Machine<'p> {
             let Some(thread) = self.state.threads[id as usize].as_mut() else {
                 return;
             };
-            if thread.waiting.is_some() {
+            if thread.waiting.is_some() || budget::charge_activity().is_err() {
                 return;
             }
             if thread.doomed {

@@ -33,6 +33,7 @@ const MIGRATIONS: Migrations = [
     include_str!("../../../dbscripts/postgresql.sql"),
     include_str!("../../../dbscripts/postgresql-2.sql"),
     include_str!("../../../dbscripts/postgresql-3.sql"),
+    include_str!("../../../dbscripts/postgresql-4.sql"),
 ];
 
 /// The advisory lock held while the schema is migrated.

@@ -45,6 +45,7 @@ const MIGRATIONS: Migrations = [
     include_str!("../../../dbscripts/sqlite.sql"),
     include_str!("../../../dbscripts/sqlite-2.sql"),
     include_str!("../../../dbscripts/sqlite-3.sql"),
+    include_str!("../../../dbscripts/sqlite-4.sql"),
 ];
 
 /// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).
@@ -160,9 +161,23 @@ impl SqliteStore {
         Ok((store, migration))
     }
 
-    /// Brings the schema up to date, in one transaction.
+    /// Brings the schema up to date, in one transaction, with foreign key enforcement off
+    /// (a migration may rebuild a table others refer to; SQLite ignores the setting inside a
+    /// transaction).
     async fn migrate(&self) -> Result<Migration> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut conn = self.pool.acquire().await?;
+        sqlx::raw_sql("PRAGMA foreign_keys = OFF")
+            .execute(&mut *conn)
+            .await?;
+        let migrated = Self::migrate_on(&mut conn).await;
+        sqlx::raw_sql("PRAGMA foreign_keys = ON")
+            .execute(&mut *conn)
+            .await?;
+        migrated
+    }
+
+    async fn migrate_on(conn: &mut sqlx::SqliteConnection) -> Result<Migration> {
+        let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
         let exists: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'baton_schema_version')",
         )
