@@ -78,8 +78,9 @@ impl fmt::Display for Endpoint {
     }
 }
 
-/// An outbound SOAP message, independent of the transport.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An outbound SOAP message, independent of the transport. Its `Debug` form leaves out the
+/// `authorization` secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Outbound {
     /// The SOAP version to send it in.
     pub version: SoapVersion,
@@ -99,6 +100,24 @@ pub struct Outbound {
     pub message_id: Option<String>,
     /// The HTTP `Authorization` header value to present (over SOAP/HTTP only).
     pub authorization: Option<String>,
+}
+
+impl fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbound")
+            .field("version", &self.version)
+            .field("action", &self.action)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .field("expect_reply", &self.expect_reply)
+            .field("timeout", &self.timeout)
+            .field("message_id", &self.message_id)
+            .field(
+                "authorization",
+                &self.authorization.as_ref().map(|_| "(withheld)"),
+            )
+            .finish()
+    }
 }
 
 /// Sends messages to the endpoints it reaches.
@@ -214,6 +233,23 @@ impl Transport for Transports {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_debug_form_of_a_message_withholds_its_authorization() {
+        let message = Outbound {
+            version: SoapVersion::Soap11,
+            action: None,
+            headers: Bytes::new(),
+            body: Bytes::from_static(b"<a/>"),
+            expect_reply: false,
+            timeout: None,
+            message_id: None,
+            authorization: Some("Basic c2VydmVyOnMzY3JldA==".into()),
+        };
+        let shown = format!("{message:?}");
+        assert!(!shown.contains("c2VydmVyOnMzY3JldA"), "{shown}");
+        assert!(shown.contains("(withheld)"), "{shown}");
+    }
 
     fn refused(url: &str) -> bool {
         matches!(Endpoint::parse(url), Err(Error::InvalidUrl { .. }))
