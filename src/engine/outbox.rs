@@ -12,7 +12,8 @@
 //! lose the message. Only then are the calls sent. An entry goes
 //! - for a one-way message, once the partner has taken it: a peer of this server has
 //!   committed the step that took it (or refused the message itself, which sending it again
-//!   would not change), a SOAP/HTTP partner has answered (2xx or a SOAP fault), the AMQP
+//!   would not change), a SOAP/HTTP partner has answered (2xx or a SOAP fault, but for a
+//!   Receiver fault without a subcode: a server that failed before taking it), the AMQP
 //!   broker has confirmed that it holds the message. A one-way message whose sending failed
 //!   otherwise stays in the outbox and is sent again after a pause that doubles from
 //!   `[engine] outbox-retry-initial-ms` up to `outbox-retry-max-ms`, and at the next start;

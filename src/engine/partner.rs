@@ -20,7 +20,7 @@
 use std::sync::Arc;
 
 use actix::prelude::*;
-use baton_transports::{Endpoint, Outbound, Response, SoapVersion};
+use baton_transports::{Endpoint, FaultCode, Outbound, Response, SoapFault, SoapVersion};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -216,7 +216,7 @@ impl Handler<Call> for PartnerLinkActor {
                     }
                 }
                 Ok(Target::Remote { endpoint, binding }) => {
-                    let outcome = call_remote(
+                    call_remote(
                         &services,
                         &route,
                         &unit,
@@ -225,12 +225,7 @@ impl Handler<Call> for PartnerLinkActor {
                         &endpoint,
                         &call,
                     )
-                    .await;
-                    let answered = match &outcome {
-                        InvokeOutcome::Failure(failure) => !failure.kind.is_transient(),
-                        _ => true,
-                    };
-                    (outcome, answered)
+                    .await
                 }
             };
             if call.one_way {
@@ -291,7 +286,7 @@ fn peer_outcome(reply: Result<PeerReply, baton_transports::Error>) -> (InvokeOut
 }
 
 /// Calls a partner over the transport its endpoint needs, encoding and decoding as its
-/// binding says.
+/// binding says; says too whether the partner took the message (or refused it for good).
 async fn call_remote(
     services: &Services,
     route: &LinkRoute,
@@ -300,7 +295,7 @@ async fn call_remote(
     binding: Option<&Binding>,
     endpoint: &Endpoint,
     call: &Call,
-) -> InvokeOutcome {
+) -> (InvokeOutcome, bool) {
     let definitions = &unit.definitions;
     let operation =
         port_type.and_then(|port_type| definitions.operation(port_type, &call.operation));
@@ -338,8 +333,12 @@ async fn call_remote(
         authorization: route.settings.credentials.as_ref().map(Presented::header),
     };
     let response = route.send(&services.transports, endpoint, message).await;
-    match response {
+    let outcome = match response {
         Err(error) => partner_failures::transport_failure(&error),
+        Ok(Response::Fault(fault)) if !took(&fault) => {
+            let outcome = faults::from_soap(definitions, operation, port_type, fault);
+            return (outcome, false);
+        }
         Ok(Response::Accepted) => InvokeOutcome::Reply(crate::runtime::message::empty()),
         Ok(Response::Reply { body, .. }) => {
             let output = operation
@@ -353,5 +352,39 @@ async fn call_remote(
             }
         }
         Ok(Response::Fault(fault)) => faults::from_soap(definitions, operation, port_type, fault),
+    };
+    let took = match &outcome {
+        InvokeOutcome::Failure(failure) => !failure.kind.is_transient(),
+        _ => true,
+    };
+    (outcome, took)
+}
+
+/// Whether a partner that answered `fault` took the message: a Receiver fault without a
+/// subcode is a server that failed before taking it (this server's engine answers so, see
+/// [`super::dispatch`]), which may take it when it is sent again.
+fn took(fault: &SoapFault) -> bool {
+    !(fault.code == FaultCode::Receiver && fault.subcode.is_none())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_failing_before_it_takes_a_message_gets_it_again() {
+        assert!(!took(&SoapFault::new(
+            FaultCode::Receiver,
+            "the store is down"
+        )));
+        assert!(took(&SoapFault::new(
+            FaultCode::Sender,
+            "not a valid order"
+        )));
+        let answered = SoapFault {
+            subcode: Some(("urn:example:orders".into(), "unknownItem".into())),
+            ..SoapFault::new(FaultCode::Receiver, "no such item")
+        };
+        assert!(took(&answered));
     }
 }
