@@ -9,7 +9,8 @@
 //! taken and may be sent again; a subcode in [`ENGINE_FAULTS_NS`] says it was taken. A
 //! failure inside the server (the store, the instance's actor, a step that could not be
 //! committed) is logged with an id, and its fault quotes only that id: database and program
-//! error text never reaches the caller.
+//! error text never reaches the caller. An instance that is suspended, or whose step was
+//! stopped (its budget, an operator), is said so, with the limit it exceeded.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,6 +19,7 @@ use baton_transports::{Dispatcher, FaultCode, Request, Response, SoapFault};
 use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
+use super::instance::StepError;
 use super::{faults, routing, Engine, Error};
 use crate::interceptor::Message;
 use crate::runtime::step::ReplyOutcome;
@@ -161,7 +163,10 @@ impl Dispatcher for Engine {
                 reason: error.to_string(),
                 detail: None,
             }),
-            Err(error @ Error::NoProcess(_)) => receiver_fault(error.to_string()),
+            Err(
+                error @ (Error::NoProcess(_)
+                | Error::Step(StepError::Suspended { .. } | StepError::Stopped { .. })),
+            ) => receiver_fault(error.to_string()),
             Err(error) => internal_fault(&request.address, &error),
         }
     }
