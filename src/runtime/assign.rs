@@ -116,8 +116,25 @@ pub fn run_assign(
     }
     if outcome.is_err() {
         saved.restore(process, state, scope);
+    } else {
+        for copy in copies_written(&assign.operations) {
+            if let Some(document) = state.variable_mut(&process.model, scope, copy).as_mut() {
+                document.compact_if_sparse();
+            }
+        }
     }
     outcome
+}
+
+/// The variables the copies of `operations` write.
+fn copies_written(operations: &[AssignOperation]) -> impl Iterator<Item = VariableId> + '_ {
+    operations.iter().filter_map(|operation| match operation {
+        AssignOperation::Copy(Copy {
+            to: To::Variable { variable, .. } | To::Property { variable, .. },
+            ..
+        }) => Some(*variable),
+        _ => None,
+    })
 }
 
 /// Faults with `baton:variableTooLarge` when `value`, held or about to be held by

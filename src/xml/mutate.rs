@@ -329,6 +329,20 @@ impl Document {
         out
     }
 
+    /// Compacts the document in place once detached and replaced nodes outnumber the live
+    /// ones, so that a value rewritten again and again (a loop's counter) keeps a size, and a
+    /// cost to copy, in proportion to its content. Node ids change when it does.
+    pub fn compact_if_sparse(&mut self) {
+        const SMALL: usize = 64;
+        if self.nodes.len() <= SMALL {
+            return;
+        }
+        let live = 1 + self.descendants(self.root()).count();
+        if self.nodes.len() > 2 * live + SMALL {
+            *self = self.compact();
+        }
+    }
+
     /// Compares node `a` of this document with node `b` of `other`: same kinds, names,
     /// attributes (in any order), text and children. Prefixes and namespace declarations are
     /// ignored.

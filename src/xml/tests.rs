@@ -317,3 +317,15 @@ fn in_scope_namespaces_come_outermost_first_with_the_nearest_winning() {
         ]
     );
 }
+
+#[test]
+fn a_value_rewritten_again_and_again_keeps_a_bounded_arena() {
+    let mut d = parse(b"<counter>0</counter>").unwrap();
+    for i in 1..=10_000 {
+        let counter = d.document_element().unwrap();
+        d.set_text_content(counter, &i.to_string());
+        d.compact_if_sparse();
+    }
+    assert!(d.nodes.len() < 200, "{} nodes kept", d.nodes.len());
+    assert_eq!(d.to_xml(d.root()), "<counter>10000</counter>");
+}
