@@ -10,7 +10,8 @@
 //! failure inside the server (the store, the instance's actor, a step that could not be
 //! committed) is logged with an id, and its fault quotes only that id: database and program
 //! error text never reaches the caller. An instance that is suspended, or whose step was
-//! stopped (its budget, an operator), is said so, with the limit it exceeded.
+//! stopped (its budget, an operator), is said so, with the limit it exceeded; so is one that
+//! was dropped (purged, undeployed) before it replied.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -165,6 +166,7 @@ impl Dispatcher for Engine {
             }),
             Err(
                 error @ (Error::NoProcess(_)
+                | Error::Abandoned(_)
                 | Error::Step(StepError::Suspended { .. } | StepError::Stopped { .. })),
             ) => receiver_fault(error.to_string()),
             Err(error) => internal_fault(&request.address, &error),
