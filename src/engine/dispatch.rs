@@ -242,7 +242,7 @@ impl Dispatcher for Engine {
 }
 
 /// The fault for a failure inside the server: the log gets the error under a fresh id, the
-/// caller only the id.
+/// caller only the id, and whether the store was unavailable (worth sending again later).
 fn internal_fault(address: &str, error: &Error) -> Response {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let id = format!(
@@ -251,9 +251,12 @@ fn internal_fault(address: &str, error: &Error) -> Response {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     tracing::error!(error_id = %id, address, %error, "a request failed inside the server");
-    receiver_fault(format!(
-        "the server could not process the message (error id {id}; its log has the details)"
-    ))
+    let what = match error {
+        Error::Store(crate::store::Error::Unavailable(_))
+        | Error::Step(StepError::StoreUnavailable(_)) => "the store is unavailable",
+        _ => "the server could not process the message",
+    };
+    receiver_fault(format!("{what} (error id {id}; its log has the details)"))
 }
 
 impl Engine {

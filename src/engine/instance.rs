@@ -41,6 +41,10 @@ use crate::store::{self, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
 pub enum StepError {
     #[error("the step was not committed: {0}")]
     Store(String),
+    /// The store could not be reached: nothing of the step was stored, and the same message
+    /// may be sent again later.
+    #[error("the step was not committed: {0}")]
+    StoreUnavailable(String),
     #[error("the instance state cannot be serialised: {0}")]
     Serialise(String),
     /// The job the step was to run had run already; nothing of the step was stored.
@@ -320,7 +324,11 @@ impl Entity for InstanceEntity {
                 }
                 Err(error) => {
                     tracing::error!(instance = id, %error, "Step not committed; instance will reload");
-                    Outcome { reply: Err(StepError::Store(error.to_string())), next: Disposition::Reload }
+                    let reply = match error {
+                        store::Error::Unavailable(_) => StepError::StoreUnavailable(error.to_string()),
+                        _ => StepError::Store(error.to_string()),
+                    };
+                    Outcome { reply: Err(reply), next: Disposition::Reload }
                 }
             }
         }
