@@ -7,10 +7,9 @@
 mod common;
 
 use std::net::IpAddr;
-use std::process::Output;
 
 use baton::auth::{hash_password, Presented};
-use common::{Dirs, Server, ADMIN_TOKEN};
+use common::{failed, succeeded, Dirs, Server, ADMIN_TOKEN};
 
 /// A failure list of an instance that does not exist: 404 once let in.
 const MISSING: &str = "/admin/instances/999999/failures";
@@ -89,21 +88,6 @@ fn users_setting(users: &[(&str, &str, &str)]) -> String {
         })
         .collect();
     format!("[{}]", entries.join(", "))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn succeeded(output: Output) -> String {
-    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-    assert!(output.status.success(), "{stdout}\n{stderr}");
-    stdout
-}
-
-fn failed(output: Output) -> String {
-    assert!(!output.status.success(), "{}", text(&output.stdout));
-    text(&output.stderr)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

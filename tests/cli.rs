@@ -5,10 +5,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
 use std::time::Instant;
 
-use common::{copy_unit, line_of, repo, Dirs, Server, PATIENCE};
+use common::{copy_unit, failed, line_of, repo, succeeded, text, Dirs, Server, PATIENCE};
 
 const HELLO_PATH: &str = "/ode/processes/HelloWorld";
 const HELLO_PID: &str = "{urn:baton:samples:hello:process}HelloWorld-1";
@@ -17,29 +16,8 @@ fn hello(name: &str) -> String {
     format!(r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>{name}</h:name></h:hello>"#)
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 fn path(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-/// Asserts that the command succeeded and returns its standard output.
-fn succeeded(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
-
-/// Asserts that the command failed and returns its standard error.
-fn failed(output: Output) -> String {
-    assert!(!output.status.success(), "{}", text(&output.stdout));
-    text(&output.stderr)
 }
 
 /// Asserts that every file of the unit folder `from` is in `to` with the same content.

@@ -7,37 +7,15 @@
 
 mod common;
 
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use baton::store::{InstanceFilter, InstanceStatus};
-use common::{Dirs, Server, PATIENCE};
+use common::{failed, succeeded, Dirs, Server, PATIENCE};
 
 const RUNAWAY: &str = "/runaway";
 const HELLO: &str = "/hello";
 /// The log filter under which the server logs every job it delivers ("Job due").
 const JOBS_LOGGED: &str = "info,baton::engine::scheduler=debug";
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Asserts that the command succeeded and returns its standard output.
-fn succeeded(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
-
-/// Asserts that the command failed and returns its standard error.
-fn failed(output: Output) -> String {
-    assert!(!output.status.success(), "{}", text(&output.stdout));
-    text(&output.stderr)
-}
 
 fn run(mode: &str, data: &str) -> String {
     format!(r#"<w:run xmlns:w="urn:baton:test:runaway:wsdl"><w:mode>{mode}</w:mode>{data}</w:run>"#)

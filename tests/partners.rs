@@ -9,7 +9,6 @@
 mod common;
 
 use std::net::TcpListener as StdListener;
-use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
-use common::{element_text, repo, Dirs, Server, PATIENCE};
+use common::{element_text, repo, succeeded, Dirs, Server, PATIENCE};
 
 const PATH: &str = "/ode/processes/Guarded";
 const NS: &str = "urn:baton:test:guarded";
@@ -198,21 +197,6 @@ async fn answer(server: &Server, question: &str) -> String {
     let (status, body) = ask(server, question).await.unwrap();
     assert_eq!(status, 200, "{question}: {body}");
     element_text(&body, "answer").unwrap_or_else(|| panic!("{question}: {body}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Asserts that the command succeeded and returns its standard output.
-fn succeeded(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
 }
 
 /// The address of a port that was bound and closed: nothing listens there.

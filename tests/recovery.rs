@@ -14,39 +14,17 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{element_text, line_of, repo, Dirs, Server, PATIENCE};
+use common::{element_text, failed, line_of, repo, succeeded, text, Dirs, Server, PATIENCE};
 
 const PATH: &str = "/ode/processes/Relay";
 const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
 const WAITING: &str = "Invoke failed; waiting for an operator";
 /// Failed invokes without failure handling wait for an operator, as in ODE.
 const WAIT_FOR_OPERATOR: [(&str, &str); 1] = [("BATON_ENGINE__PARTNER_FAILURE", "recover")];
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Asserts that the command succeeded and returns its standard output.
-fn succeeded(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-    text(&output.stdout)
-}
-
-/// Asserts that the command failed and returns its standard error.
-fn failed(output: Output) -> String {
-    assert!(!output.status.success(), "{}", text(&output.stdout));
-    text(&output.stderr)
-}
 
 /// A port nothing listens on (it was free a moment ago).
 fn unused_port() -> u16 {

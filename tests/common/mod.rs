@@ -563,3 +563,21 @@ pub async fn run_cases(unit: &str, cases: &[(&str, i32, Expect)]) {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts that the command succeeded and returns its standard output.
+pub fn succeeded(output: Output) -> String {
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    stdout
+}
+
+/// Asserts that the command failed and returns its standard error.
+pub fn failed(output: Output) -> String {
+    assert!(!output.status.success(), "{}", text(&output.stdout));
+    text(&output.stderr)
+}
