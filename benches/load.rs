@@ -213,6 +213,7 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     }
 
     rows.push(beside_runaways(settings, workers).await?);
+    rows.push(beside_budgeted_runaways(settings).await?);
 
     let broker = std::env::var("BENCH_AMQP_URL").ok();
     for (synchronous, direct) in [("full", 1), ("normal", 2)] {
@@ -285,6 +286,44 @@ async fn beside_runaways(settings: &Settings, count: usize) -> anyhow::Result<Ro
     let url = format!("{}{HELLO_PATH}", baton.address);
     probe(&url, HELLO_ACTION).await?;
     let (saturation, half_load) = measure(settings, &label, http(url), HELLO_ACTION, true).await?;
+    drop(baton);
+    Ok(Row {
+        label,
+        saturation,
+        half_load,
+        compared_with: Some((1, "HelloWorld alone")),
+    })
+}
+
+/// HelloWorld (sync=full) on a server under the default step budget, where a new Runaway
+/// loop and a new Runaway quadratic query over 3,000 elements start every second while
+/// HelloWorld is measured, each stopped by the budget and suspended; compared with
+/// HelloWorld alone (row 1).
+async fn beside_budgeted_runaways(settings: &Settings) -> anyhow::Result<Row> {
+    let label = "baton HelloWorld beside runaways the budget stops".to_owned();
+    let baton = Baton::start(&[Unit::HelloWorld, Unit::Runaway], &[])?;
+    let runaway = format!("{}/runaway", baton.address);
+    let items: String = (0..3000).map(|n| format!("<i>{n}</i>")).collect();
+    let query = format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><w:run xmlns:w="urn:baton:test:runaway:wsdl"><w:mode>query</w:mode>{items}</w:run></s:Body></s:Envelope>"#
+    );
+    let feeding = tokio::spawn(async move {
+        loop {
+            for body in [RUNAWAY_LOOP.to_owned(), query.clone()] {
+                let request = client::http_client()
+                    .post(&runaway)
+                    .header("Content-Type", "text/xml; charset=utf-8")
+                    .body(body);
+                tokio::spawn(request.send());
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    let url = format!("{}{HELLO_PATH}", baton.address);
+    probe(&url, HELLO_ACTION).await?;
+    let measured = measure(settings, &label, http(url), HELLO_ACTION, true).await;
+    feeding.abort();
+    let (saturation, half_load) = measured?;
     drop(baton);
     Ok(Row {
         label,
