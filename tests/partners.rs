@@ -174,22 +174,10 @@ fn move_partner(dirs: &Dirs, server: &Server, from: &str, to: &str, version: u32
 /// Asks the Guarded process `question` in the background; the task ends with the status and
 /// body of the answer.
 fn ask(server: &Server, question: &str) -> tokio::task::JoinHandle<(u16, String)> {
-    let url = format!("{}{PATH}", server.address);
-    let envelope = format!(
-        r#"<s:Envelope xmlns:s="{SOAP11}"><s:Body><g:question xmlns:g="{NS}">{question}</g:question></s:Body></s:Envelope>"#
-    );
-    tokio::spawn(async move {
-        let response = reqwest::Client::new()
-            .post(url)
-            .header("Content-Type", "text/xml; charset=utf-8")
-            .body(envelope)
-            .timeout(PATIENCE)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        (status, response.text().await.unwrap())
-    })
+    server.soap_in_background(
+        PATH,
+        &format!(r#"<g:question xmlns:g="{NS}">{question}</g:question>"#),
+    )
 }
 
 /// Asks `question` and returns the process's answer, asserting that it answered normally.

@@ -50,22 +50,10 @@ fn add_relay(dirs: &Dirs, port: u16, handling: &str) {
 /// Calls `relay` with `question` in the background; the task ends with the status and body
 /// of the answer.
 fn ask(server: &Server, question: &str) -> tokio::task::JoinHandle<(u16, String)> {
-    let url = format!("{}{PATH}", server.address);
-    let envelope = format!(
-        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><r:question xmlns:r="urn:baton:test:relay">{question}</r:question></s:Body></s:Envelope>"#
-    );
-    tokio::spawn(async move {
-        let response = reqwest::Client::new()
-            .post(url)
-            .header("Content-Type", "text/xml; charset=utf-8")
-            .body(envelope)
-            .timeout(PATIENCE)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        (status, response.text().await.unwrap())
-    })
+    server.soap_in_background(
+        PATH,
+        &format!(r#"<r:question xmlns:r="urn:baton:test:relay">{question}</r:question>"#),
+    )
 }
 
 /// Waits for an instance's invoke to fail and for the instance to wait for an operator

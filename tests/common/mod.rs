@@ -428,20 +428,34 @@ impl Server {
         self.post(path, "text/xml; charset=utf-8", envelope).await
     }
 
+    /// Sends `body` in a SOAP 1.1 envelope to `path` in the background, as [`Server::soap`]
+    /// does; the task ends with the status and body of the answer.
+    pub fn soap_in_background(
+        &self,
+        path: &str,
+        body: &str,
+    ) -> tokio::task::JoinHandle<(u16, String)> {
+        let envelope = format!(
+            r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#
+        );
+        let request = post(
+            &self.http,
+            format!("{}{path}", self.address),
+            "text/xml; charset=utf-8",
+            envelope,
+        );
+        tokio::spawn(request)
+    }
+
     /// POSTs `body` to `path`, presenting [`ADMIN_TOKEN`].
     pub async fn post(&self, path: &str, content_type: &str, body: String) -> (u16, String) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.address))
-            .bearer_auth(ADMIN_TOKEN)
-            .header("Content-Type", content_type)
-            .body(body)
-            .timeout(PATIENCE)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = response.status().as_u16();
-        (status, response.text().await.unwrap())
+        post(
+            &self.http,
+            format!("{}{path}", self.address),
+            content_type,
+            body,
+        )
+        .await
     }
 
     /// GETs `path`, presenting [`ADMIN_TOKEN`].
@@ -580,4 +594,24 @@ pub fn succeeded(output: Output) -> String {
 pub fn failed(output: Output) -> String {
     assert!(!output.status.success(), "{}", text(&output.stdout));
     text(&output.stderr)
+}
+
+/// POSTs `body` to `url` with `http`, presenting [`ADMIN_TOKEN`]; answers the status and body.
+fn post(
+    http: &reqwest::Client,
+    url: String,
+    content_type: &str,
+    body: String,
+) -> impl std::future::Future<Output = (u16, String)> + Send + 'static {
+    let request = http
+        .post(url)
+        .bearer_auth(ADMIN_TOKEN)
+        .header("Content-Type", content_type)
+        .body(body)
+        .timeout(PATIENCE);
+    async move {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
 }
