@@ -12,6 +12,12 @@
 //! every later charge fails at once, so the evaluation in progress unwinds and the
 //! interpreter stops, and [`metered`] reports why. Work done outside a meter (compiling a
 //! unit, unit tests of the evaluators) is not limited.
+//!
+//! A step still running after `[engine] low-priority-after-ms` is demoted: its thread drops
+//! to the lowest priority, and from then on each look at the clock also paces it in the
+//! low-priority lane (see [`baton_actors::workers`]), where demoted steps together get
+//! `[engine] low-priority-share` of one processor while other steps are busy. So a long
+//! step, within its budget or on its way over it, slows itself, not the server.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +33,8 @@ pub struct Limits {
     pub evaluation: u64,
     /// Wall time.
     pub time: Duration,
+    /// Wall time after which the step runs at the lowest priority.
+    pub low_priority_after: Duration,
     /// The size of one variable's value (its text, names and attribute values), in bytes.
     pub variable_bytes: usize,
 }
@@ -74,6 +82,8 @@ const CHECK_EVERY: u32 = 64;
 struct Meter {
     limits: Limits,
     deadline: Instant,
+    /// When the step is demoted to low priority; `None` once it is.
+    demote_at: Option<Instant>,
     activities: u64,
     evaluation: u64,
     until_check: u32,
@@ -94,9 +104,18 @@ impl Meter {
             Some(Exceeded::Evaluation(self.limits.evaluation))
         } else if self.until_check == 0 {
             self.until_check = CHECK_EVERY;
+            let now = Instant::now();
+            match self.demote_at {
+                Some(demote_at) if now >= demote_at => {
+                    self.demote_at = None;
+                    baton_actors::workers::demote_current_thread();
+                }
+                Some(_) => {}
+                None => baton_actors::workers::pace_current_thread(),
+            }
             if let Some(reason) = self.cancellation.reason() {
                 Some(Exceeded::Cancelled(reason))
-            } else if Instant::now() > self.deadline {
+            } else if now > self.deadline {
                 Some(Exceeded::Time(self.limits.time.as_millis()))
             } else {
                 None
@@ -136,10 +155,12 @@ pub fn metered<T>(
     cancellation: Arc<Cancellation>,
     work: impl FnOnce() -> T,
 ) -> (T, Option<Exceeded>) {
+    let started = Instant::now();
     METER.with(|meter| {
         *meter.borrow_mut() = Some(Meter {
             limits,
-            deadline: Instant::now() + limits.time,
+            deadline: started + limits.time,
+            demote_at: Some(started + limits.low_priority_after),
             activities: 0,
             evaluation: 0,
             until_check: 0,
@@ -195,6 +216,7 @@ mod tests {
             activities: 10,
             evaluation: 100,
             time: Duration::from_secs(60),
+            low_priority_after: Duration::from_secs(60),
             variable_bytes: 1000,
         }
     }
@@ -248,5 +270,26 @@ mod tests {
             (0..=CHECK_EVERY).find_map(|_| charge_evaluation(1).err())
         });
         assert_eq!(exceeded, Some(Exceeded::Time(0)));
+    }
+
+    #[tokio::test]
+    async fn a_step_running_past_its_low_priority_time_is_demoted_and_goes_on() {
+        let workers = baton_actors::Workers::new("test-steps", 1, Duration::from_secs(5), 1.0);
+        let run = |low_priority_after| {
+            let limits = Limits {
+                low_priority_after,
+                evaluation: u64::MAX,
+                ..limits()
+            };
+            workers.run(move || {
+                metered(limits, Arc::default(), || {
+                    std::thread::sleep(Duration::from_millis(2));
+                    let charged = (0..=CHECK_EVERY).all(|_| charge_evaluation(1).is_ok());
+                    (charged, baton_actors::workers::current_thread_demoted())
+                })
+            })
+        };
+        assert_eq!(run(Duration::ZERO).await, ((true, true), None));
+        assert_eq!(run(Duration::from_secs(60)).await, ((true, false), None));
     }
 }

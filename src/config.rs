@@ -214,6 +214,14 @@ pub struct EngineConfig {
     pub max_step_evaluation: u64,
     /// The longest one step runs, in milliseconds.
     pub max_step_ms: u64,
+    /// After this many milliseconds a step runs at the lowest priority, so that it slows
+    /// itself and not the steps of other instances.
+    pub low_priority_after_ms: u64,
+    /// The share of one processor, in percent, that steps at low priority get together
+    /// while other steps are busy.
+    pub low_priority_share: u32,
+    /// The most steps that run at once at normal priority; more wait their turn.
+    pub step_threads: usize,
     /// The largest value a variable holds, in bytes of content.
     pub max_variable_bytes: usize,
 }
@@ -231,6 +239,9 @@ impl Default for EngineConfig {
             max_step_activities: 1_000_000,
             max_step_evaluation: 20_000_000,
             max_step_ms: 10_000,
+            low_priority_after_ms: 20,
+            low_priority_share: 20,
+            step_threads: 64,
             max_variable_bytes: 16 * 1024 * 1024,
         }
     }
@@ -243,6 +254,7 @@ impl EngineConfig {
             activities: self.max_step_activities,
             evaluation: self.max_step_evaluation,
             time: Duration::from_millis(self.max_step_ms),
+            low_priority_after: Duration::from_millis(self.low_priority_after_ms),
             variable_bytes: self.max_variable_bytes,
         }
     }
@@ -608,10 +620,14 @@ impl Configuration {
                 "engine.max-variable-bytes",
                 self.engine.max_variable_bytes as u64,
             ),
+            ("engine.step-threads", self.engine.step_threads as u64),
         ] {
             if value == 0 {
                 problems.push(format!("{key} must be positive"));
             }
+        }
+        if !(1..=100).contains(&self.engine.low_priority_share) {
+            problems.push("engine.low-priority-share must be a percentage from 1 to 100".into());
         }
         if self.engine.in_memory_instance_ttl_ms == 0 {
             problems.push("engine.in-memory-instance-ttl-ms must be positive".into());
@@ -825,6 +841,7 @@ mod tests {
         configuration.engine.max_step_evaluation = 0;
         configuration.engine.max_step_ms = 0;
         configuration.engine.max_variable_bytes = 0;
+        configuration.engine.step_threads = 0;
         configuration.server.shutdown_grace_ms = 0;
         let Err(Error::Invalid(problems)) = configuration.validate() else {
             panic!("zero limits passed")
@@ -837,6 +854,7 @@ mod tests {
                 "engine.max-step-evaluation must be positive",
                 "engine.max-step-ms must be positive",
                 "engine.max-variable-bytes must be positive",
+                "engine.step-threads must be positive",
             ]
         );
     }

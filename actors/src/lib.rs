@@ -13,6 +13,7 @@
 //! - [`supervisor`]: the per-process supervisor and its cheap [`SupervisorHandle`].
 //! - [`dehydration`]: which idle entities to evict, as a pure policy.
 //! - [`panic`]: turning a caught panic into a readable reason.
+//! - [`workers`]: the threads entities' steps run on, and the demotion of long steps.
 //! - [`error`]: this crate's [`Error`].
 
 pub mod dehydration;
@@ -21,8 +22,10 @@ pub mod entity_actor;
 pub mod error;
 pub mod panic;
 pub mod supervisor;
+pub mod workers;
 
 pub use dehydration::DehydrationPolicy;
 pub use entity::{Disposition, Entity, Keeper, Outcome, Step};
 pub use error::Error;
 pub use supervisor::{Supervisor, SupervisorHandle, SupervisorStats};
+pub use workers::{Workers, WorkersStats};

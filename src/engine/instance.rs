@@ -9,8 +9,9 @@
 //! supervisor drops it and the next message reloads it from the store.
 //!
 //! The step itself (the interpreter's work, and serialising the new state) runs on the
-//! blocking pool, not on the thread of the process version's actors, so a long step holds
-//! no thread another instance needs; it runs within the step budget of [`crate::budget`]. A
+//! engine's step threads ([`Services::step_workers`]), not on the thread of the process
+//! version's actors, so a long step holds no thread another instance needs, and drops to low
+//! priority once it is long; it runs within the step budget of [`crate::budget`]. A
 //! step that exceeds it is not stored: the instance is suspended as last committed, with the
 //! reason, and its jobs are dropped. A step stopped by an operator (terminate, suspend) or by the
 //! server's shutdown is not stored either; the instance reloads from the store. A suspended
@@ -125,7 +126,7 @@ struct Prepared {
     calls: Calls,
 }
 
-/// How a step run on the blocking pool ended.
+/// How a step run on a step thread ended.
 enum Ran {
     Done(Box<Prepared>),
     Exceeded(Exceeded),
@@ -281,11 +282,10 @@ impl Entity for InstanceEntity {
         let create = input.create;
         let state = self.state.clone();
         async move {
-            let ran = tokio::task::spawn_blocking(move || {
-                run_step(&mut state.lock().unwrap_or_else(PoisonError::into_inner), input)
-            })
-            .await
-            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+            let ran = services
+                .step_workers
+                .run(move || run_step(&mut state.lock().unwrap_or_else(PoisonError::into_inner), input))
+                .await;
             let prepared = match ran {
                 Ran::Done(prepared) => *prepared,
                 Ran::Unserialisable(error) => {

@@ -176,11 +176,17 @@ pub struct Services {
     ready: AtomicBool,
     /// The steps instances are running now, which operators and the shutdown may stop.
     pub steps: operator::RunningSteps,
-    /// The threads process versions' actors run on, taken in turn (their steps run on the
-    /// blocking pool).
+    /// The threads instances' steps run on (`[engine] step-threads`); a step past
+    /// `low-priority-after-ms` is demoted to low priority there.
+    pub step_workers: baton_actors::Workers,
+    /// The threads process versions' actors run on, taken in turn (their steps run on
+    /// `step_workers`).
     arbiters: Vec<actix::Arbiter>,
     next_arbiter: AtomicUsize,
 }
+
+/// How long a step thread waits idle for the next step before it ends.
+const STEP_THREAD_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How many instances recovery resumes at once.
 const RECOVERY_CONCURRENCY: usize = 64;
@@ -580,6 +586,12 @@ impl Engine {
             exchanges: Exchanges::new(),
             scheduler: Scheduler::new(),
             steps: operator::RunningSteps::default(),
+            step_workers: baton_actors::Workers::new(
+                "baton-step",
+                config.engine.step_threads,
+                STEP_THREAD_KEEP_ALIVE,
+                f64::from(config.engine.low_priority_share) / 100.0,
+            ),
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),
             arbiters: (0..config.engine.thread_count())
