@@ -391,11 +391,20 @@ fn await_failed_calls(server: &Server, count: usize) {
 }
 
 /// POSTs a SOAP callback `<result>` for order `id` to the client's callback port.
-async fn callback(server: &Server, id: &str, credentials: Option<&Presented>) -> Answer {
+/// A callback for order `id` to the AsyncPair client, from the local address `from`.
+async fn callback(
+    server: &Server,
+    id: &str,
+    credentials: Option<&Presented>,
+    from: &str,
+) -> Answer {
     let envelope = format!(
         r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a:result xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:status>forged</a:status></a:result></s:Body></s:Envelope>"#
     );
-    let mut request = reqwest::Client::new()
+    let mut request = reqwest::Client::builder()
+        .local_address(from.parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap()
         .post(format!(
             "{}/ode/processes/AsyncClientCallback",
             server.address
@@ -406,14 +415,17 @@ async fn callback(server: &Server, id: &str, credentials: Option<&Presented>) ->
         request = request.header("Authorization", credentials.header());
     }
     let response = request.send().await.unwrap();
-    let challenge = response
-        .headers()
-        .get("www-authenticate")
-        .map(|value| value.to_str().unwrap().to_owned());
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    let (challenge, retry_after) = (header("www-authenticate"), header("retry-after"));
     Answer {
         status: response.status().as_u16(),
         challenge,
-        retry_after: None,
+        retry_after,
         body: response.text().await.unwrap(),
     }
 }
@@ -432,7 +444,7 @@ async fn a_callback_port_with_credentials_refuses_forged_callbacks_and_lets_its_
         Some(bearer(ADMIN_TOKEN)),
         Some(basic("server", "guess")),
     ] {
-        let answer = callback(&server, "o-1", credentials.as_ref()).await;
+        let answer = callback(&server, "o-1", credentials.as_ref(), "127.0.0.1").await;
         assert_eq!(answer.status, 401, "{credentials:?}: {}", answer.body);
         assert!(
             answer.body.contains("requires credentials"),
@@ -471,7 +483,8 @@ async fn a_callback_port_with_credentials_refuses_forged_callbacks_and_lets_its_
     // An HTTP caller with the credentials gets through too.
     let second = start_order(&server, "o-2");
     await_failed_calls(&server, 2);
-    let answer = callback(&server, "o-2", Some(&basic("server", "callback-secret"))).await;
+    let right = basic("server", "callback-secret");
+    let answer = callback(&server, "o-2", Some(&right), "127.0.0.1").await;
     assert_eq!(answer.status, 202, "{}", answer.body);
     let (status, body) = second.await.unwrap();
     assert_eq!(status, 200, "{body}");
@@ -480,6 +493,33 @@ async fn a_callback_port_with_credentials_refuses_forged_callbacks_and_lets_its_
         Some("forged"),
         "{body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_at_a_guarded_service_are_limited_per_client_address() {
+    let dirs = Dirs::new();
+    let settings = [("BATON_AUTH__MAX_FAILED_LOGINS", "2")];
+    let server = Server::start_configured(&dirs, "info", true, &settings).await;
+    deploy_guarded_pair(&dirs, &server, "callback-secret", None);
+    for _ in 0..2 {
+        let guess = basic("server", "guess");
+        let answer = callback(&server, "o-9", Some(&guess), "127.0.0.1").await;
+        assert_eq!(answer.status, 401, "{}", answer.body);
+    }
+    // From that address even the right password is refused now, without being checked...
+    let right = basic("server", "callback-secret");
+    let answer = callback(&server, "o-9", Some(&right), "127.0.0.1").await;
+    assert_eq!(answer.status, 429, "{}", answer.body);
+    assert!(
+        answer.body.contains("too many failed logins"),
+        "{}",
+        answer.body
+    );
+    let seconds: u64 = answer.retry_after.unwrap().parse().unwrap();
+    assert!((1..=300).contains(&seconds), "{seconds}");
+    // ...while a partner calling from elsewhere gets through.
+    let answer = callback(&server, "o-9", Some(&right), "127.0.0.2").await;
+    assert!(![401, 429].contains(&answer.status), "{}", answer.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
