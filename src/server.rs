@@ -161,6 +161,10 @@ pub async fn run(
     }
     let recovered = engine.recover().await?;
     let amqp_serving = config.amqp.config().map(|amqp_config| {
+        let amqp_config = AmqpConfig {
+            xml_limits: config.xml.clone(),
+            ..amqp_config
+        };
         tokio::spawn(serve_queues(amqp_config, engine.clone(), shutdown.clone()))
     });
     engine.set_ready();

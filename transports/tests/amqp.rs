@@ -22,6 +22,7 @@ use baton_transports::amqp::properties::{
 };
 use baton_transports::amqp::{self, AmqpClient, AmqpConfig, AmqpService};
 use baton_transports::soap::{self, SOAP11_NS};
+use baton_transports::xml::XmlLimits;
 use baton_transports::{
     Dispatcher, Endpoint, Error, FaultCode, Outbound, Request, Response, SoapFault, SoapVersion,
     Transport, Transports,
@@ -607,6 +608,73 @@ async fn an_unreadable_message_is_dead_lettered_without_dispatch() {
     assert_eq!(letter.data, b"not <xml");
     let reason = header(&letter, DEAD_LETTER_REASON_HEADER).unwrap();
     assert!(reason.contains("unreadable"), "{reason}");
+    service.wait_for(1).await;
+    serving.stop().await;
+    assert_eq!(service.seen(), ["<fine/>"]);
+    caller.clean_up(&config, &[&queue]).await;
+}
+
+#[tokio::test]
+async fn messages_beyond_the_xml_limits_or_with_headers_nobody_understands_are_not_dispatched() {
+    let Some(url) = broker_url("hostile") else {
+        return;
+    };
+    let _shared = BROKER.read().await;
+    let config = AmqpConfig {
+        xml_limits: XmlLimits {
+            max_attributes: 8,
+            ..XmlLimits::default()
+        },
+        ..config(&url)
+    };
+    let queue = unique("hostile");
+    let caller = Caller::connect(&url).await;
+    caller.declare_served(&queue).await;
+    let service = Service::new(Behaviour::Accept);
+    let serving = Serving::start(&config, &queue, service.clone());
+    let (reply_to, mut replies) = caller.reply_queue().await;
+    let attributes: String = (0..9).map(|n| format!(" a{n}='v'")).collect();
+    caller
+        .publish(
+            &queue,
+            &envelope(&format!("<crowded{attributes}/>")),
+            BasicProperties::default(),
+        )
+        .await;
+    let mandatory = format!(
+        r#"<s:Envelope xmlns:s="{SOAP11_NS}"><s:Header><x:secret xmlns:x="urn:x" s:mustUnderstand="1"/></s:Header><s:Body><fine/></s:Body></s:Envelope>"#
+    );
+    let asking = BasicProperties::default().with_reply_to(reply_to.as_str().into());
+    caller.publish(&queue, mandatory.as_bytes(), asking).await;
+    caller
+        .publish(&queue, &envelope("<fine/>"), BasicProperties::default())
+        .await;
+    // The caller that asked for an answer is told MustUnderstand.
+    let reply = next(&mut replies).await;
+    let Response::Fault(fault) = soap::parse_response(SoapVersion::Soap11, &reply.data).unwrap()
+    else {
+        panic!("expected a fault");
+    };
+    assert_eq!(fault.code, FaultCode::MustUnderstand, "{fault:?}");
+    assert!(fault.reason.contains("{urn:x}secret"), "{fault:?}");
+    // Both are dead-lettered with their reason.
+    caller.declare_served(&config.dead_letter_exchange).await;
+    let mut dead = caller.consume(&config.dead_letter_exchange).await;
+    let mut reasons = Vec::new();
+    for _ in 0..2 {
+        let letter = next(&mut dead).await;
+        reasons.push(
+            header(&letter, DEAD_LETTER_REASON_HEADER)
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    reasons.sort();
+    assert!(
+        reasons[0].contains("header blocks not understood: {urn:x}secret"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].contains("xml.max-attributes = 8"), "{reasons:?}");
     service.wait_for(1).await;
     serving.stop().await;
     assert_eq!(service.seen(), ["<fine/>"]);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::xml::XmlLimits;
 
 /// How the AMQP transport connects, consumes and invokes.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -34,6 +35,10 @@ pub struct AmqpConfig {
     /// without being dispatched twice. This takes a message id to name one message, as JMS ids
     /// do; for publishers that reuse ids, 0 turns it off.
     pub dedup_window: usize,
+    /// What an inbound message may contain, as for HTTP requests: the server's `[xml]`
+    /// section, not a key of `[amqp]`.
+    #[serde(skip)]
+    pub xml_limits: XmlLimits,
 }
 
 impl Default for AmqpConfig {
@@ -47,6 +52,7 @@ impl Default for AmqpConfig {
             max_deliveries: 5,
             dead_letter_exchange: "baton.dead-letter".into(),
             dedup_window: 10_000,
+            xml_limits: XmlLimits::default(),
         }
     }
 }

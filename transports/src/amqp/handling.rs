@@ -8,7 +8,11 @@
 //!   tried again, until it has been delivered `max_deliveries` times. A Receiver fault with a
 //!   subcode (an application's fault, or the engine saying it took the message but has no
 //!   reply) is an answer like any other.
-//! - The message cannot be read, was delivered too often, or faulted with nobody to tell: it is
+//! - The message carries a header block marked mustUnderstand that the service does not
+//!   understand: it is not dispatched; the caller gets the MustUnderstand fault and the
+//!   message is dead-lettered, as below.
+//! - The message cannot be read (not XML, beyond the `[xml]` limits, not a SOAP envelope), was
+//!   delivered too often, or faulted with nobody to tell: it is
 //!   published to the dead-letter exchange with the reason in the
 //!   [`DEAD_LETTER_REASON_HEADER`] header (after a fault to `reply_to`, if it has one), and
 //!   acknowledged once the broker has confirmed the dead letter.
@@ -30,6 +34,7 @@ use crate::amqp::AmqpService;
 use crate::error::Error;
 use crate::message::{Dispatcher, Response};
 use crate::soap::{self, FaultCode, SoapFault, SoapVersion};
+use crate::xml::XmlLimits;
 
 /// What a serving session shares among the messages in hand.
 pub(crate) struct Handler<D> {
@@ -40,6 +45,8 @@ pub(crate) struct Handler<D> {
     pub(crate) broker: String,
     pub(crate) dead_letter_exchange: String,
     pub(crate) max_deliveries: u64,
+    /// What an inbound message may contain.
+    pub(crate) xml_limits: XmlLimits,
 }
 
 /// An envelope to send back to the caller.
@@ -103,7 +110,8 @@ async fn decide<D: Dispatcher>(
         );
         return dead_letter(SoapVersion::Soap11, FaultCode::Receiver, reason);
     }
-    let envelope = match soap::parse_envelope(
+    let envelope = match soap::parse_envelope_with(
+        &handler.xml_limits,
         text(properties.content_type()),
         header_text(properties, ACTION_HEADER),
         &delivery.data,
@@ -115,6 +123,27 @@ async fn decide<D: Dispatcher>(
         }
     };
     let version = envelope.version;
+    let understood = |ns: &str, local: &str| {
+        handler
+            .dispatcher
+            .understands_header(&service.address, ns, local)
+    };
+    match soap::not_understood(&envelope, understood) {
+        Ok(not_understood) if not_understood.is_empty() => {}
+        Ok(not_understood) => {
+            return Outcome::DeadLetter {
+                reason: soap::not_understood_reason(&not_understood),
+                fault: Some(Reply {
+                    version,
+                    envelope: soap::write_must_understand_fault(version, &not_understood),
+                }),
+            };
+        }
+        Err(error) => {
+            let reason = format!("unreadable message: {error}");
+            return dead_letter(version, error.to_fault().code, reason);
+        }
+    }
     let expects_answer = properties.reply_to().is_some();
     match handler
         .dispatcher

@@ -151,6 +151,7 @@ impl<D: Dispatcher> Session<'_, D> {
             broker: redact(uri),
             dead_letter_exchange: self.config.dead_letter_exchange.clone(),
             max_deliveries: u64::from(self.config.max_deliveries),
+            xml_limits: self.config.xml_limits.clone(),
         });
         let mut consumers = Vec::with_capacity(self.services.len());
         for (index, bound) in self.services.iter().enumerate() {

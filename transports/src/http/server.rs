@@ -223,11 +223,10 @@ async fn post<D: Dispatcher>(
         Err(error) => return refused(version, req.path(), &error),
     };
     let version = envelope.version;
-    let not_understood = match soap::mandatory_headers(version, &envelope.headers) {
-        Ok(mandatory) => mandatory
-            .into_iter()
-            .filter(|(ns, local)| !state.dispatcher.understands_header(req.path(), ns, local))
-            .collect::<Vec<_>>(),
+    let understood =
+        |ns: &str, local: &str| state.dispatcher.understands_header(req.path(), ns, local);
+    let not_understood = match soap::not_understood(&envelope, understood) {
+        Ok(not_understood) => not_understood,
         Err(error) => return refused(version, req.path(), &error),
     };
     if !not_understood.is_empty() {

@@ -84,19 +84,24 @@ pub fn write_fault(version: SoapVersion, fault: &SoapFault) -> Bytes {
     write_fault_with_headers(version, "", fault)
 }
 
+/// Why a message with the mandatory header blocks `not_understood` was refused.
+pub(crate) fn not_understood_reason(not_understood: &[(String, String)]) -> String {
+    let names: Vec<String> = not_understood
+        .iter()
+        .map(|(ns, local)| format!("{{{ns}}}{local}"))
+        .collect();
+    format!("header blocks not understood: {}", names.join(", "))
+}
+
 /// The MustUnderstand fault for the mandatory header blocks `not_understood` (namespace,
 /// local name); in SOAP 1.2 its Header names each in a NotUnderstood block.
 pub fn write_must_understand_fault(
     version: SoapVersion,
     not_understood: &[(String, String)],
 ) -> Bytes {
-    let names: Vec<String> = not_understood
-        .iter()
-        .map(|(ns, local)| format!("{{{ns}}}{local}"))
-        .collect();
     let fault = SoapFault::new(
         FaultCode::MustUnderstand,
-        format!("header blocks not understood: {}", names.join(", ")),
+        not_understood_reason(not_understood),
     );
     let headers = match version {
         SoapVersion::Soap11 => String::new(),

@@ -5,12 +5,24 @@ use quick_xml::events::Event;
 
 use crate::error::SoapError;
 use crate::soap::xml;
-use crate::soap::SoapVersion;
+use crate::soap::{Envelope, SoapVersion};
 use crate::xml::Resolved;
+
+/// The (namespace, local name) of each header block of `envelope` marked `mustUnderstand`
+/// that `understood` does not accept: a request carrying any is answered with the
+/// MustUnderstand fault and not dispatched, whatever its transport.
+pub fn not_understood(
+    envelope: &Envelope,
+    understood: impl Fn(&str, &str) -> bool,
+) -> Result<Vec<(String, String)>, SoapError> {
+    let mut mandatory = mandatory_headers(envelope.version, &envelope.headers)?;
+    mandatory.retain(|(ns, local)| !understood(ns, local));
+    Ok(mandatory)
+}
 
 /// The (namespace, local name) of each top-level element of the header forest `headers`
 /// that is marked `mustUnderstand` for `version`.
-pub fn mandatory_headers(
+fn mandatory_headers(
     version: SoapVersion,
     headers: &[u8],
 ) -> Result<Vec<(String, String)>, SoapError> {

@@ -22,8 +22,9 @@ use serde::Deserialize;
 
 pub use addressing::Addressing;
 pub use envelope::{parse_envelope, parse_envelope_with, write_envelope, Envelope};
+pub(crate) use fault::not_understood_reason;
 pub use fault::{write_fault, write_must_understand_fault, FaultCode, SoapFault};
-pub use headers::mandatory_headers;
+pub use headers::not_understood;
 pub use response::parse_response;
 
 /// The namespace of SOAP 1.1 envelopes.
