@@ -1,11 +1,13 @@
 //! Property tests of the deployment reader: random bytes and mutated archives read as a
 //! `.zip` unit, and mutated deploy.xml texts compiled with the HelloWorld sample, never
 //! panic. Each is read or refused with an error, and what is read stays within the unit
-//! limits whatever the archive declares.
+//! limits whatever the archive declares. Reading and compiling a unit takes time in proportion
+//! to its size.
 
 mod common;
 
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use baton::compiler::{compile, SourceLimits, UnitSource};
 use proptest::prelude::*;
@@ -105,4 +107,49 @@ proptest! {
             prop_assert!(error.contains("limit"), "{}", error);
         }
     }
+}
+
+/// The HelloWorld sample as a .zip, with `n` more assigns before its reply.
+fn hello_with_assigns(n: usize) -> Vec<u8> {
+    let mut files = sample();
+    let bpel = String::from_utf8(files[1].1.clone()).unwrap();
+    let assigns: String = (0..n)
+        .map(|i| {
+            format!(
+                r#"<assign name="again{i}"><copy><from>concat('Hello, ', $request.payload/tns:name, '{i}')</from><to>$response.payload/tns:text</to></copy></assign>"#
+            )
+        })
+        .collect();
+    let reply = r#"<reply name="answer""#;
+    assert!(bpel.contains(reply));
+    files[1].1 = bpel
+        .replace(reply, &format!("{assigns}{reply}"))
+        .into_bytes();
+    zip_of(&files)
+}
+
+#[test]
+fn reading_and_compiling_time_grows_linearly_with_the_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = |n: usize, bytes: &[u8]| {
+        let path = dir.path().join(format!("Unit{n}.zip"));
+        std::fs::write(&path, bytes).unwrap();
+        let started = Instant::now();
+        let unit = UnitSource::from_zip_with(&path, &SourceLimits::default()).unwrap();
+        compile(&unit).expect("it compiles");
+        started.elapsed()
+    };
+    let (small, large) = (hello_with_assigns(250), hello_with_assigns(2000));
+    // The shortest of several readings of each, taken in turn so that a busy machine slows
+    // both alike.
+    let (small, large) = (0..5)
+        .map(|_| (time(250, &small), time(2000, &large)))
+        .fold((Duration::MAX, Duration::MAX), |(s, l), (ts, tl)| {
+            (s.min(ts), l.min(tl))
+        });
+    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
+    assert!(
+        ratio < 32.0,
+        "8x the unit took {ratio:.1}x the time ({small:?} → {large:?})"
+    );
 }

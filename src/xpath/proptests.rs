@@ -1,6 +1,6 @@
 //! Property tests of the XPath compiler: random token soups, mutated expressions and arbitrary
 //! text never make it panic, in either language, and compiling time grows in proportion to the
-//! expression's length for long sums and long argument lists.
+//! expression's length for long sums, argument lists, location paths and unions.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -172,9 +172,11 @@ fn compile_times(small: &str, large: &str) -> (Duration, Duration) {
 
 #[test]
 fn compiling_time_grows_linearly_with_the_expression() {
-    let shapes: [fn(usize) -> String; 2] = [
+    let shapes: [fn(usize) -> String; 4] = [
         |n| vec!["count(//p:a[@b = 1])"; n].join(" + "),
         |n| format!("concat({})", vec!["'x'"; n].join(", ")),
+        |n| format!("/{}", vec!["p:a[1]"; n].join("/")),
+        |n| vec!["$v/p:a"; n].join(" | "),
     ];
     for shape in shapes {
         let (small, large) = compile_times(&shape(1000), &shape(8000));
