@@ -57,9 +57,19 @@ pub enum Exceeded {
 pub struct Cancellation {
     raised: AtomicBool,
     reason: std::sync::Mutex<String>,
+    /// The instance whose step this is, for the log.
+    instance: Option<i64>,
 }
 
 impl Cancellation {
+    /// The flag of a step of `instance`.
+    pub fn of_instance(instance: i64) -> Self {
+        Self {
+            instance: Some(instance),
+            ..Self::default()
+        }
+    }
+
     /// Asks the step to stop at its next charge, for `reason`.
     pub fn raise(&self, reason: &str) {
         if let Ok(mut held) = self.reason.lock() {
@@ -108,6 +118,15 @@ impl Meter {
             match self.demote_at {
                 Some(demote_at) if now >= demote_at => {
                     self.demote_at = None;
+                    let (instance, after_ms) = (
+                        self.cancellation.instance,
+                        self.limits.low_priority_after.as_millis(),
+                    );
+                    tracing::info!(
+                        instance,
+                        after_ms,
+                        "Step running long: moved to low priority"
+                    );
                     baton_actors::workers::demote_current_thread();
                 }
                 Some(_) => {}

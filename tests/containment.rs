@@ -181,6 +181,39 @@ async fn operators_suspend_resume_and_terminate_an_instance_in_a_runaway_step() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_terminates_a_new_instance_in_its_first_runaway_step() {
+    let dirs = server_unit_dirs();
+    let budget = [
+        ("BATON_ENGINE__MAX_STEP_EVALUATION", "1000000000000"),
+        ("BATON_ENGINE__MAX_STEP_MS", "600000"),
+    ];
+    let server = Server::start_configured(&dirs, "info", true, &budget).await;
+    // The query of the step that creates the instance would take minutes.
+    let items: String = (0..20_000).map(|n| format!("<i>{n}</i>")).collect();
+    let answer = server.soap_in_background(RUNAWAY, &run("query", &items));
+    let line = server.await_log(&["Step running long: moved to low priority", "instance="]);
+    let id = line
+        .split("instance=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the log names the instance")
+        .to_owned();
+    assert_hello_answers(&hello(&server).await);
+
+    // Not stored yet, it cannot be suspended; it can be terminated, and is never stored.
+    let refused = failed(dirs.baton(&["suspend", &id, "--server", &server.address]));
+    assert!(refused.contains("first step"), "{refused}");
+    let terminated = succeeded(dirs.baton(&["terminate", &id, "--server", &server.address]));
+    assert!(terminated.contains("terminated"), "{terminated}");
+    let (status, body) = answer.await.unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("terminated by an operator"), "{body}");
+    assert_eq!(dirs.count_rows("baton_instances").await, 0);
+    let again = failed(dirs.baton(&["terminate", &id, "--server", &server.address]));
+    assert!(again.contains("no instance"), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_string_doubled_without_end_faults_on_the_size_limit() {
     let dirs = server_unit_dirs();
     let limit = [("BATON_ENGINE__MAX_VARIABLE_BYTES", "1048576")];

@@ -110,6 +110,7 @@ async fn operate(
             let status = match &refusal {
                 OperatorError::NoInstance(_) => StatusCode::NOT_FOUND,
                 OperatorError::Refused { .. }
+                | OperatorError::FirstStep(_)
                 | OperatorError::NotDeployed { .. }
                 | OperatorError::Engine(Error::NoProcess(_)) => StatusCode::CONFLICT,
                 OperatorError::Engine(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -180,7 +180,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     };
     let now_ms = super::now_ms();
     let operator = matches!(event, Event::Operator(_));
-    let cancellation = services.steps.start(id, &process.pid, operator);
+    let cancellation = services.steps.start(id, &process.pid, operator, create);
     let (output, exceeded) =
         budget::metered(services.config.engine.step_limits(), cancellation, || {
             Machine::step(&process.compiled, state, id, now_ms, event)

@@ -6,7 +6,8 @@
 //! applies between two steps. When the instance is in the middle of a step, that step's
 //! cancellation flag is raised first: the step stops at its next budget check (see
 //! [`crate::budget`]) without being stored, the instance reloads as last committed, and the
-//! action applies to that.
+//! action applies to that. An instance in its first step is not stored yet: terminating it
+//! stops that step, so that it never is; it cannot be suspended or resumed.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,22 +29,38 @@ pub struct RunningSteps {
 
 #[derive(Default)]
 struct Steps {
-    /// Instance → (its process version, its step's flag).
-    running: HashMap<i64, (String, Arc<Cancellation>)>,
+    /// The steps running now, by instance.
+    running: HashMap<i64, Running>,
     /// Instances an operator acts on, and why: a step of theirs that starts before the
     /// operator's own is stopped at once.
     pending: HashMap<i64, String>,
+}
+
+/// A step running now.
+struct Running {
+    /// The process version of its instance.
+    pid: String,
+    /// Whether it is the instance's first, which creates it: the instance is not stored yet.
+    first: bool,
+    cancellation: Arc<Cancellation>,
 }
 
 /// Why every step stops when the server does.
 const SHUTDOWN: &str = "the server is stopping";
 
 impl RunningSteps {
-    /// Registers a step of `instance` of version `pid` and answers its flag. The step of an
-    /// operator's action (`operator`) clears the stop the operator asked for; any other
-    /// step of the instance before it is stopped at once.
-    pub fn start(&self, instance: i64, pid: &str, operator: bool) -> Arc<Cancellation> {
-        let cancellation = Arc::new(Cancellation::default());
+    /// Registers a step of `instance` of version `pid`, its `first` if it creates the
+    /// instance, and answers its flag. The step of an operator's action (`operator`) clears
+    /// the stop the operator asked for; any other step of the instance before it is stopped
+    /// at once.
+    pub fn start(
+        &self,
+        instance: i64,
+        pid: &str,
+        operator: bool,
+        first: bool,
+    ) -> Arc<Cancellation> {
+        let cancellation = Arc::new(Cancellation::of_instance(instance));
         if self.stopping.load(Ordering::Acquire) {
             cancellation.raise(SHUTDOWN);
         }
@@ -55,9 +72,12 @@ impl RunningSteps {
             Some(reason) => cancellation.raise(reason),
             None => {}
         }
-        steps
-            .running
-            .insert(instance, (pid.to_owned(), cancellation.clone()));
+        let running = Running {
+            pid: pid.to_owned(),
+            first,
+            cancellation: cancellation.clone(),
+        };
+        steps.running.insert(instance, running);
         cancellation
     }
 
@@ -70,10 +90,30 @@ impl RunningSteps {
     /// step clears it (see [`RunningSteps::start`]), for `reason`.
     pub fn stop(&self, instance: i64, reason: &str) {
         let mut steps = self.lock();
-        if let Some((_, cancellation)) = steps.running.get(&instance) {
-            cancellation.raise(reason);
+        if let Some(running) = steps.running.get(&instance) {
+            running.cancellation.raise(reason);
         }
         steps.pending.insert(instance, reason.to_owned());
+    }
+
+    /// Stops the first step of `instance` if it is running one, for `reason`; answers
+    /// whether it was.
+    pub fn stop_first(&self, instance: i64, reason: &str) -> bool {
+        let steps = self.lock();
+        let first = steps.running.get(&instance).filter(|running| running.first);
+        if let Some(running) = first {
+            running.cancellation.raise(reason);
+        }
+        first.is_some()
+    }
+
+    /// Whether `instance` is running its first step, not stored yet.
+    pub fn in_first_step(&self, instance: i64) -> bool {
+        let steps = self.lock();
+        steps
+            .running
+            .get(&instance)
+            .is_some_and(|running| running.first)
     }
 
     /// Forgets the stop asked for `instance`, whose operator's action ended.
@@ -83,9 +123,9 @@ impl RunningSteps {
 
     /// Stops the steps of the instances of version `pid`, for `reason`.
     pub fn stop_version(&self, pid: &str, reason: &str) {
-        for (version, cancellation) in self.lock().running.values() {
-            if version == pid {
-                cancellation.raise(reason);
+        for running in self.lock().running.values() {
+            if running.pid == pid {
+                running.cancellation.raise(reason);
             }
         }
     }
@@ -93,8 +133,8 @@ impl RunningSteps {
     /// Stops every step, now and from now on.
     pub fn stop_all(&self) {
         self.stopping.store(true, Ordering::Release);
-        for (_, cancellation) in self.lock().running.values() {
-            cancellation.raise(SHUTDOWN);
+        for running in self.lock().running.values() {
+            running.cancellation.raise(SHUTDOWN);
         }
     }
 
@@ -108,6 +148,8 @@ impl RunningSteps {
 pub enum OperatorError {
     #[error("there is no instance {0}")]
     NoInstance(i64),
+    #[error("instance {0} is in its first step and not stored yet: it can only be terminated")]
+    FirstStep(i64),
     #[error("instance {instance} is {status}: only a {allowed} instance can be {done}")]
     Refused {
         instance: i64,
@@ -140,8 +182,10 @@ impl Engine {
             .instances
             .of_instance(instance)
             .load_instance(instance)
-            .await?
-            .ok_or(OperatorError::NoInstance(instance))?;
+            .await?;
+        let Some(record) = record else {
+            return self.operate_on_first_step(instance, action);
+        };
         let (allowed, done): (&[store::InstanceStatus], _) = match action {
             OperatorAction::Suspend => (&[store::InstanceStatus::Running], "suspended"),
             OperatorAction::Resume => (&[store::InstanceStatus::Suspended], "resumed"),
@@ -184,4 +228,28 @@ impl Engine {
         services.steps.settled(instance);
         Ok(delivered?)
     }
+
+    /// An operator's `action` on `instance` that is not stored: one in its first step can be
+    /// terminated, which stops that step, so that the instance is never stored.
+    fn operate_on_first_step(
+        &self,
+        instance: i64,
+        action: OperatorAction,
+    ) -> Result<InstanceStatus, OperatorError> {
+        let steps = &self.services().steps;
+        match action {
+            OperatorAction::Terminate if steps.stop_first(instance, TERMINATED) => {
+                tracing::info!(
+                    instance,
+                    "Operator terminates an instance in its first step"
+                );
+                Ok(InstanceStatus::Terminated)
+            }
+            _ if steps.in_first_step(instance) => Err(OperatorError::FirstStep(instance)),
+            _ => Err(OperatorError::NoInstance(instance)),
+        }
+    }
 }
+
+/// Why the first step of an instance an operator terminated stopped.
+const TERMINATED: &str = "terminated by an operator";
