@@ -306,8 +306,15 @@ impl Entity for InstanceEntity {
             };
             let Prepared { commit, changes, actions, status, calls } = prepared;
             let finished = status.is_finished();
+            let fault = (status == InstanceStatus::Faulted)
+                .then(|| commit.instance.failure.clone())
+                .flatten();
             match services.instances.of(&process).commit(commit).await {
                 Ok(_) => {
+                    if let Some(fault) = fault {
+                        // Its caller may have had only a 202: the log is where the fault shows.
+                        tracing::warn!(instance = id, pid = %process.pid, %fault, "Instance faulted");
+                    }
                     services.scheduler.committed(changes);
                     services.perform(id, &process, actions, calls);
                     // After an operator's step the instance reloads, suspended or not.

@@ -87,7 +87,7 @@ impl CompiledProcess {
         for alias in &definitions.property_aliases {
             let query = match &alias.query {
                 Some(query) => match XPath::compile(&query.source, &query.namespaces) {
-                    Ok(xpath) => Some(xpath),
+                    Ok(xpath) => Some(xpath.rooted_at_context()),
                     Err(error) => {
                         errors.push(CompileError {
                             location: alias.location.clone(),

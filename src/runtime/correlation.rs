@@ -95,7 +95,9 @@ pub fn property_node(
     narrow(alias, document, node, property)
 }
 
-/// `node` narrowed by the query of `alias`, if it has one.
+/// `node` narrowed by the query of `alias`, if it has one: evaluated with `node` as the
+/// context node, and an absolute path read from `node` as its document's element, as ODE
+/// reads it (see [`xpath::XPath::rooted_at_context`]).
 fn narrow(
     alias: &CompiledAlias,
     document: &Document,

@@ -232,6 +232,56 @@ impl XPath {
         })
     }
 
+    /// This expression, an absolute location path read as if the context node were its
+    /// document's element: `/a/b` becomes `self::a/b` and `//a/b` becomes
+    /// `descendant-or-self::a/b`, so that it selects from the context node. ODE evaluates
+    /// property alias queries so, against the part's element as a document of its own. Any
+    /// other expression (and `//a[1]`, whose position means something else from there) is
+    /// answered unchanged.
+    pub fn rooted_at_context(self) -> XPath {
+        let ast::Expr::Path {
+            absolute: true,
+            steps,
+        } = &*self.expr
+        else {
+            return self;
+        };
+        let anywhere = |step: &ast::Step| {
+            step.axis == ast::Axis::DescendantOrSelf
+                && step.test == ast::NodeTest::Node
+                && step.predicates.is_empty()
+        };
+        let (first, rest) = match steps.as_slice() {
+            [first, rest @ ..] if first.axis == ast::Axis::Child => (
+                ast::Step {
+                    axis: ast::Axis::SelfNode,
+                    ..first.clone()
+                },
+                rest,
+            ),
+            [any, first, rest @ ..]
+                if anywhere(any)
+                    && first.axis == ast::Axis::Child
+                    && first.predicates.is_empty() =>
+            {
+                let first = ast::Step {
+                    axis: ast::Axis::DescendantOrSelf,
+                    ..first.clone()
+                };
+                (first, rest)
+            }
+            _ => return self,
+        };
+        let steps = std::iter::once(first).chain(rest.iter().cloned()).collect();
+        XPath {
+            source: self.source.clone(),
+            expr: Arc::new(ast::Expr::Path {
+                absolute: false,
+                steps,
+            }),
+        }
+    }
+
     /// The source text of the expression.
     pub fn source(&self) -> &str {
         &self.source

@@ -634,3 +634,40 @@ fn unsorted_variable_node_sets_are_normalized() {
         2.0
     );
 }
+
+#[test]
+fn an_absolute_path_rooted_at_the_context_selects_from_the_context_node() {
+    let doc =
+        crate::xml::parse(b"<message><part><order><id>7</id></order></part></message>").unwrap();
+    let part = doc
+        .document_element()
+        .and_then(|m| doc.child_elements(m).next())
+        .unwrap();
+    let order = doc.child_elements(part).next().unwrap();
+    let no_namespaces = HashMap::<String, String>::new();
+    let text = |expr: &str| {
+        let xpath = XPath::compile(expr, &no_namespaces)
+            .unwrap()
+            .rooted_at_context();
+        let context = Node::new(&doc, order);
+        xpath
+            .evaluate(&MapContext::new(), Some(context))
+            .unwrap()
+            .to_xpath_string()
+    };
+    assert_eq!(text("/order/id"), "7");
+    assert_eq!(text("/order"), "7");
+    assert_eq!(
+        text("/message"),
+        "",
+        "the context node is the root of the path"
+    );
+    assert_eq!(
+        text("//order/id"),
+        "7",
+        "the context node is among the descendants"
+    );
+    assert_eq!(text("//id"), "7");
+    assert_eq!(text("//message"), "");
+    assert_eq!(text("id"), "7", "a relative path is unchanged");
+}
