@@ -4,6 +4,8 @@
 //! - OdeAliases: property aliases whose query is an absolute path from the part's element
 //!   (`/tns:order/tns:id`), for correlation and for `bpel:getVariableProperty`; a one-way
 //!   message that creates an instance which then faults is logged, as its caller only got 202.
+//! - OdeEmpty: a reply and an invoke of a message type without parts, whose variables are
+//!   never assigned, send the empty message.
 
 mod common;
 
@@ -64,4 +66,21 @@ async fn absolute_alias_queries_select_from_the_part_element_as_in_ode() {
     assert_eq!(code, 202, "{body}");
     await_instances(&dirs, InstanceStatus::Faulted, 1).await;
     server.await_log(&["Instance faulted", "selectionFailure"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_without_parts_need_no_assignment() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeEmpty");
+    let server = Server::start(&dirs).await;
+    let ping = r#"<e:ping xmlns:e="urn:baton:test:odeempty">hello</e:ping>"#;
+    let (code, body) = server.soap("/ode/processes/OdeEmpty", ping).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        body.contains("Body/>") || body.contains("Body></"),
+        "{body}"
+    );
+    assert!(!body.contains("Fault"), "{body}");
+    // Both the pinged process and the one it signalled completed.
+    await_instances(&dirs, InstanceStatus::Completed, 2).await;
 }

@@ -618,14 +618,19 @@ impl<'p> Machine<'p> {
     }
 
     /// The message a reply or invoke sends: its variable's value, or the message its
-    /// `<toParts>` build from their variables.
+    /// `<toParts>` build from their variables. A variable of a message type without parts
+    /// needs no value: it sends the empty message, as ODE does.
     pub(super) fn outgoing_message(
         &self,
         variable: Option<VariableId>,
         to_parts: &[(String, VariableId)],
     ) -> Result<Document, Fault> {
         if let Some(variable) = variable {
-            return Ok(self.read_variable(variable)?.clone());
+            return match self.read_variable(variable) {
+                Ok(value) => Ok(value.clone()),
+                Err(_) if self.has_no_parts(variable) => Ok(message::empty()),
+                Err(fault) => Err(fault),
+            };
         }
         let mut built = message::empty();
         for (part, variable) in to_parts {
@@ -634,6 +639,17 @@ impl<'p> Machine<'p> {
             parts::write_part(&mut built, part, kind, value);
         }
         Ok(built)
+    }
+
+    /// Whether `variable` is of a message type without parts.
+    fn has_no_parts(&self, variable: VariableId) -> bool {
+        let VariableKind::Message(message_type) = &self.model.variable(variable).kind else {
+            return false;
+        };
+        let messages = &self.process.definitions.messages;
+        messages
+            .get(message_type)
+            .is_some_and(|message| message.parts.is_empty())
     }
 
     /// The values the `<fromParts>` of a receive or invoke give their variables from an
