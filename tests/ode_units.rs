@@ -6,6 +6,9 @@
 //!   message that creates an instance which then faults is logged, as its caller only got 202.
 //! - OdeEmpty: a reply and an invoke of a message type without parts, whose variables are
 //!   never assigned, send the empty message.
+//! - OdeDynamic: a partner link's endpoint copied from the request in each form ODE accepts
+//!   (`sref:service-ref` around a WS-Addressing endpoint reference, a `soap:address`, a WSDL
+//!   `service`, the address as text), then invoked there over HTTP.
 
 mod common;
 
@@ -83,4 +86,37 @@ async fn messages_without_parts_need_no_assignment() {
     assert!(!body.contains("Fault"), "{body}");
     // Both the pinged process and the one it signalled completed.
     await_instances(&dirs, InstanceStatus::Completed, 2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_endpoint_in_each_form_ode_accepts_is_invoked_over_http() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeDynamic");
+    dirs.add_sample("HelloWorld");
+    let server = Server::start(&dirs).await;
+    let address = format!("{}/ode/processes/HelloWorld", server.address);
+    let sref = r#"xmlns:sref="http://docs.oasis-open.org/wsbpel/2.0/serviceref""#;
+    let forms = [
+        format!(
+            r#"<sref:service-ref {sref}><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>{address}</wsa:Address></wsa:EndpointReference></sref:service-ref>"#
+        ),
+        format!(
+            r#"<soap:address xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" location="{address}"/>"#
+        ),
+        format!(
+            r#"<wsdl:service xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" name="h:HelloService" xmlns:h="urn:baton:samples:hello"><wsdl:port name="HelloPort" binding="h:HelloBinding"><soap:address location="{address}"/></wsdl:port></wsdl:service>"#
+        ),
+        address.clone(),
+    ];
+    for (n, form) in forms.iter().enumerate() {
+        let request = format!(
+            r#"<h:greetThrough xmlns:h="urn:baton:samples:hello"><h:name>form {n}</h:name><h:partner>{form}</h:partner></h:greetThrough>"#
+        );
+        let (code, body) = server.soap("/ode/processes/OdeDynamic", &request).await;
+        assert_eq!(code, 200, "{form}: {body}");
+        assert!(
+            body.contains(&format!("Hello, form {n}!")),
+            "{form}: {body}"
+        );
+    }
 }

@@ -24,9 +24,7 @@ use crate::model::{
 use crate::xml::{NodeId, QName};
 use crate::xpath::XPath;
 
-pub const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
-pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
-pub const SOAP12_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap12/";
+pub use crate::model::wsdl::{SOAP11_NS, SOAP12_NS, WSDL_NS};
 pub const PLNK_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/plnktype";
 pub const VPROP_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/varprop";
 pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";

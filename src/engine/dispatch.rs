@@ -23,6 +23,7 @@ use super::binding::{self, Direction, Layout};
 use super::instance::StepError;
 use super::{faults, routing, Engine, Error};
 use crate::interceptor::Message;
+use crate::model::wsdl::{SOAP11_NS, SOAP12_NS, WSDL_NS};
 use crate::runtime::step::ReplyOutcome;
 use crate::xml::{self, QName};
 
@@ -30,10 +31,6 @@ use crate::xml::{self, QName};
 /// the instance took the message and committed, but no reply came in time; sending the
 /// message again would run it twice, so transports that retry failed dispatches do not.
 pub const ENGINE_FAULTS_NS: &str = crate::runtime::fault::BATON_FAULTS_NS;
-
-const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
-const SOAP11_BINDING_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
-const SOAP12_BINDING_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap12/";
 
 fn sender_fault(reason: impl Into<String>) -> Response {
     Response::Fault(SoapFault {
@@ -330,8 +327,7 @@ fn rewrite_addresses(
                 .child_elements(port)
                 .filter(|&n| {
                     document.name(n).is_some_and(|name| {
-                        (name.ns == SOAP11_BINDING_NS || name.ns == SOAP12_BINDING_NS)
-                            && name.local == "address"
+                        (name.ns == SOAP11_NS || name.ns == SOAP12_NS) && name.local == "address"
                     })
                 })
                 .collect();

@@ -11,6 +11,15 @@ use serde::{Deserialize, Serialize};
 use super::Location;
 use crate::xml::QName;
 
+/// WSDL 1.1.
+pub const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
+/// WSDL 1.1's SOAP 1.1 binding.
+pub const SOAP11_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
+/// WSDL 1.1's SOAP 1.2 binding.
+pub const SOAP12_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap12/";
+/// WSDL 1.1's HTTP binding.
+pub const HTTP_NS: &str = "http://schemas.xmlsoap.org/wsdl/http/";
+
 /// Every WSDL definition of a unit.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Definitions {

@@ -12,6 +12,7 @@ use super::fault::{Fault, BPEL_NS};
 use super::functions::EvaluationEnv;
 use super::message;
 use super::state::{InstanceState, ScopeRef};
+use crate::model::wsdl;
 use crate::model::{
     Assign, AssignOperation, Copy, EndpointRole, ExprId, From, PartContent, PartnerLinkId, To,
     VariableId, VariableKind,
@@ -784,8 +785,8 @@ fn endpoint_reference(address: &str) -> Document {
     document
 }
 
-/// Copying to a partner link sets its partner role endpoint from an endpoint reference (or
-/// a bare address).
+/// Copying to a partner link sets its partner role endpoint from an endpoint reference in
+/// any of the forms ODE accepts (see [`reference_address`]).
 fn assign_endpoint(
     process: &CompiledProcess,
     state: &mut InstanceState,
@@ -795,27 +796,14 @@ fn assign_endpoint(
 ) -> Result<(), Fault> {
     let address = match source {
         Source::Text(text) => text.trim().to_owned(),
-        Source::Element(document) | Source::Variable(document) => {
-            let address = document.descendants(document.root()).find(|&node| {
-                document
-                    .name(node)
-                    .is_some_and(|name| name.local == "Address")
-            });
-            match address {
-                Some(node) => document.string_value(node).trim().to_owned(),
-                None => {
-                    // Without a WS-Addressing address, only a bare URI is understood.
-                    let text = document.string_value(document.root()).trim().to_owned();
-                    if !text.contains("://") {
-                        return Err(Fault::standard(
-                            "unsupportedReference",
-                            "the endpoint reference is neither a WS-Addressing endpoint reference nor an address",
-                        ));
-                    }
-                    text
-                }
-            }
-        }
+        Source::Element(document) | Source::Variable(document) => reference_address(&document)
+            .ok_or_else(|| {
+                Fault::standard(
+                    "unsupportedReference",
+                    "the endpoint reference is neither a WS-Addressing endpoint reference, a \
+                     soap:address, a WSDL service nor an address",
+                )
+            })?,
     };
     if address.is_empty() {
         return Err(Fault::selection_failure(
@@ -824,6 +812,33 @@ fn assign_endpoint(
     }
     *state.endpoint_mut(&process.model, scope, partner_link) = Some(address);
     Ok(())
+}
+
+/// The address an endpoint reference gives, in the forms ODE accepts, with or without a
+/// `<sref:service-ref>` around them: a WS-Addressing `EndpointReference` (its `Address`, of
+/// either WS-Addressing namespace), a WSDL `service` or a port's `soap:address` (its
+/// `location`, SOAP 1.1, SOAP 1.2 or HTTP binding), or the address as text.
+fn reference_address(document: &Document) -> Option<String> {
+    let named = |local: &str| {
+        document
+            .descendants(document.root())
+            .find(move |&node| document.name(node).is_some_and(|name| name.local == local))
+    };
+    if let Some(address) = named("Address") {
+        return Some(document.string_value(address).trim().to_owned());
+    }
+    let location = document.descendants(document.root()).find_map(|node| {
+        let name = document.name(node)?;
+        let binding = [wsdl::SOAP11_NS, wsdl::SOAP12_NS, wsdl::HTTP_NS];
+        (name.local == "address" && binding.contains(&name.ns.as_str()))
+            .then(|| document.attribute(node, "", "location"))
+            .flatten()
+    });
+    if let Some(location) = location {
+        return Some(location.trim().to_owned());
+    }
+    let text = document.string_value(document.root()).trim().to_owned();
+    text.contains("://").then_some(text)
 }
 
 /// A number as processes written in the 2004 draft of WS-BPEL 2.0 saw it copied: Apache

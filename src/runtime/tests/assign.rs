@@ -328,6 +328,41 @@ fn an_assign_that_validates_is_undone_when_a_target_is_invalid() {
 }
 
 #[test]
+fn endpoint_references_in_the_forms_ode_accepts_set_the_partner_address() {
+    let sref = r#"xmlns:sref="http://docs.oasis-open.org/wsbpel/2.0/serviceref""#;
+    let forms = [
+        format!(
+            r#"<sref:service-ref {sref}><wsa:EndpointReference xmlns:wsa="http://www.w3.org/2005/08/addressing"><wsa:Address>http://a.test/1</wsa:Address></wsa:EndpointReference></sref:service-ref>"#
+        ),
+        r#"<wsa:EndpointReference xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing"><wsa:Address> http://a.test/2 </wsa:Address></wsa:EndpointReference>"#.to_owned(),
+        format!(
+            r#"<sref:service-ref {sref}><soap:address xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" location="http://a.test/3"/></sref:service-ref>"#
+        ),
+        r#"<wsdl:service xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:s12="http://schemas.xmlsoap.org/wsdl/soap12/" name="S"><wsdl:port name="P" binding="b"><s12:address location="http://a.test/4"/></wsdl:port></wsdl:service>"#.to_owned(),
+        format!(r#"<sref:service-ref {sref}>http://a.test/5</sref:service-ref>"#),
+    ];
+    for (n, literal) in forms.iter().enumerate() {
+        let assign = format!(
+            r#"<assign><copy><from><literal>{literal}</literal></from><to partnerLink="partner"/></copy></assign>"#
+        );
+        let invoke = r#"<invoke partnerLink="partner" operation="tell" inputVariable="request"/>"#;
+        let mut env = TestEnv::new(&sequence(&[RECEIVE_NOTIFY, &assign, invoke]));
+        let output = env.notify("");
+        let endpoint = output.actions.iter().find_map(|action| match action {
+            Action::Invoke { endpoint, .. } => endpoint.clone(),
+            _ => None,
+        });
+        let expected = format!("http://a.test/{}", n + 1);
+        assert_eq!(
+            endpoint.as_deref(),
+            Some(expected.as_str()),
+            "{literal}: {:?}",
+            env.state.fault
+        );
+    }
+}
+
+#[test]
 fn an_endpoint_reference_without_an_address_is_an_unsupported_reference() {
     let (env, output) = run(
         "",
