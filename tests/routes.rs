@@ -431,6 +431,37 @@ async fn invokes_carry_ws_addressing_and_reference_parameters_and_replies_relate
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_soap_action_sends_the_default_ws_addressing_action() {
+    let partner = Partner::start(Behaviour::Answer);
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs).await;
+    let wsdl = std::fs::read_to_string(repo().join("tests/data/units/Relay/Relay.wsdl"))
+        .unwrap()
+        .replace("PARTNER_ADDRESS", &partner.address())
+        .replace(
+            r#"soapAction="urn:baton:test:relay/ask""#,
+            r#"soapAction="""#,
+        );
+    deploy_relay(
+        &dirs,
+        &server,
+        relay_deploy_xml(""),
+        &[("Relay.wsdl", wsdl)],
+    );
+    let (status, body) = relay(&server, "", "who?").await;
+    assert_eq!(status, 200, "{body}");
+    let requests = partner.requests();
+    let [request] = requests.as_slice() else {
+        panic!("expected one call: {requests:?}")
+    };
+    assert_eq!(
+        element_text(request, "Action").as_deref(),
+        Some("urn:baton:test:relay:PartnerPortType:ask"),
+        "{request}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_beyond_the_links_bound_wait_for_a_free_slot() {
     let partner = Partner::start(Behaviour::Gated);
     let dirs = Dirs::new();

@@ -314,8 +314,11 @@ async fn call_remote(
         _ => SoapVersion::Soap11,
     };
     let action = binding_operation.and_then(|o| o.soap_action.clone());
+    // An empty soapAction names no action: WS-Addressing's default action is sent instead
+    // of an empty wsa:Action, which partners refuse.
     let wsa_action = action
         .clone()
+        .filter(|action| !action.is_empty())
         .unwrap_or_else(|| default_action(port_type, &call.operation));
     let message = Outbound {
         version,
