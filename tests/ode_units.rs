@@ -9,6 +9,7 @@
 //! - OdeDynamic: a partner link's endpoint copied from the request in each form ODE accepts
 //!   (`sref:service-ref` around a WS-Addressing endpoint reference, a `soap:address`, a WSDL
 //!   `service`, the address as text), then invoked there over HTTP.
+//! - HelloWorld with its soap:address at the root path `/`, served there.
 
 mod common;
 
@@ -119,4 +120,27 @@ async fn a_partner_endpoint_in_each_form_ode_accepts_is_invoked_over_http() {
             "{form}: {body}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_at_the_root_path_is_served() {
+    let dirs = Dirs::new();
+    let at_root = |text: String| {
+        text.replace(
+            "http://localhost:8080/ode/processes/HelloWorld",
+            "http://localhost:8080/",
+        )
+    };
+    dirs.place_unit(
+        &common::repo().join("samples/HelloWorld"),
+        "HelloWorld",
+        &at_root,
+    );
+    let server = Server::start(&dirs).await;
+    let hello = r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>root</h:name></h:hello>"#;
+    let (code, body) = server.soap("/", hello).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("Hello, root!"), "{body}");
+    let (code, _) = server.get("/health").await;
+    assert_eq!(code, 200, "the server's own paths stay its own");
 }

@@ -47,12 +47,16 @@ pub enum InstallError {
     },
 }
 
-/// The HTTP path of a soap:address URL (`http://host:8080/a/b` → `/a/b`).
+/// The HTTP path of a soap:address URL (`http://host:8080/a/b` → `/a/b`, `http://host/` →
+/// `/`); `None` without a path.
 pub fn url_path(url: &str) -> Option<String> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = &rest[rest.find('/')?..];
     let path = path.split(['?', '#']).next().unwrap_or(path);
-    Some(path.trim_end_matches('/').to_owned()).filter(|p| !p.is_empty())
+    match path.trim_end_matches('/') {
+        "" => Some("/".to_owned()),
+        path => Some(path.to_owned()),
+    }
 }
 
 impl Engine {
@@ -339,7 +343,7 @@ mod tests {
         );
         assert_eq!(url_path("https://h/a/b/?wsdl").as_deref(), Some("/a/b"));
         assert_eq!(url_path("http://h:1"), None);
-        assert_eq!(url_path("http://h/"), None);
+        assert_eq!(url_path("http://h/").as_deref(), Some("/"));
     }
 
     #[test]
