@@ -634,6 +634,26 @@ fn server_url(config: &Configuration, given: Option<String>) -> String {
 
 async fn failures(client: AdminClient, instance: i64) -> anyhow::Result<()> {
     let list = client.failures(instance).await?;
+    if !list.undelivered.is_empty() {
+        say!("one-way messages not taken by their partner yet, sent again:");
+        say!(
+            "{:<48} {:<16} {:<16} {:>8} REASON",
+            "MESSAGE-ID",
+            "PARTNER-LINK",
+            "OPERATION",
+            "ATTEMPTS"
+        );
+        for call in &list.undelivered {
+            say!(
+                "{:<48} {:<16} {:<16} {:>8} {}",
+                call.message_id,
+                call.partner_link,
+                call.operation,
+                call.attempts,
+                call.reason
+            );
+        }
+    }
     if list.failures.is_empty() {
         say!("instance {instance} has no failed activities");
         return Ok(());

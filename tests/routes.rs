@@ -669,3 +669,60 @@ async fn a_one_way_call_whose_partner_is_unreachable_is_sent_again_until_it_is_t
         .count();
     assert_eq!(failures, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_way_call_sent_again_shows_in_its_instance_s_failures() {
+    let dirs = Dirs::new();
+    let settings = [
+        ("BATON_ENGINE__OUTBOX_RETRY_INITIAL_MS", "50"),
+        ("BATON_ENGINE__OUTBOX_RETRY_MAX_MS", "100"),
+    ];
+    let server = Server::start_configured(&dirs, "info", true, &settings).await;
+    // The server's partner is behind a port nobody listens on.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let files = [
+        ("deploy.xml", async_pair::deploy_xml(false, false)),
+        (
+            "server.epr",
+            epr(
+                &format!("http://127.0.0.1:{port}/ode/processes/AsyncServer"),
+                "",
+            ),
+        ),
+        ("callback.epr", epr("http://127.0.0.1:9/unused", "")),
+    ];
+    deploy(
+        &dirs,
+        &server,
+        &repo().join("samples/AsyncPair"),
+        "AsyncPair",
+        &files,
+    );
+    let waiting =
+        server.soap_in_background("/ode/processes/AsyncClient", &async_pair::order("o-1"));
+    let deadline = Instant::now() + PATIENCE;
+    let listed = loop {
+        // Until the client's instance is stored, there is no instance 1.
+        let output = dirs.baton(&["failures", "1", "--server", &server.address]);
+        let listed = String::from_utf8_lossy(&output.stdout).into_owned();
+        // MESSAGE-ID PARTNER-LINK OPERATION ATTEMPTS REASON, sent more than once.
+        let again = listed.lines().any(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            matches!(
+                columns.as_slice(),
+                [id, "server", "process", attempts, ..]
+                    if id.starts_with("urn:baton:message:")
+                        && attempts.parse::<u32>().is_ok_and(|n| n >= 2)
+            )
+        });
+        if listed.contains("not taken by their partner") && again {
+            break listed;
+        }
+        assert!(Instant::now() < deadline, "never listed: {listed}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(listed.contains("cannot connect"), "{listed}");
+    waiting.abort();
+}

@@ -3,7 +3,8 @@
 //! commands: operators list an instance's failed activities and settle them, and suspend,
 //! resume or terminate instances.
 //!
-//! - `GET /admin/instances/{instance}/failures` answers a [`FailureList`].
+//! - `GET /admin/instances/{instance}/failures` answers a [`FailureList`]: the failed
+//!   activities, and the one-way messages whose sending failed and that are sent again.
 //! - `POST /admin/instances/{instance}/failures/{exchange}/{retry|cancel|fault}` answers
 //!   [`Settled`].
 //! - `GET /admin/instances/{instance}` answers an [`InstanceView`]: its status and, when it
@@ -31,17 +32,20 @@ pub mod routes;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::FailedActivity;
+use crate::engine::{FailedActivity, UndeliveredCall};
 use crate::runtime::step::{OperatorAction, RecoveryAction};
 
 /// Where the management API lives on the server's HTTP port.
 pub const PREFIX: &str = "/admin";
 
-/// An instance's failed activities.
+/// An instance's failed activities, and its one-way messages sent again until their partner
+/// takes them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureList {
     pub instance: i64,
     pub failures: Vec<FailedActivity>,
+    #[serde(default)]
+    pub undelivered: Vec<UndeliveredCall>,
 }
 
 /// What became of an operator's decision.

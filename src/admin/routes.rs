@@ -133,7 +133,15 @@ async fn list(
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
     match engine.failed_activities(instance).await {
-        Ok(failures) => json(StatusCode::OK, &FailureList { instance, failures }),
+        Ok(failures) => {
+            let undelivered = engine.services().undelivered.of(instance);
+            let list = FailureList {
+                instance,
+                failures,
+                undelivered,
+            };
+            json(StatusCode::OK, &list)
+        }
         Err(error) => refused(&error),
     }
 }

@@ -35,6 +35,8 @@
 //! - [`partner`]: the actor of an invoking partner link (peer-to-peer, HTTP or AMQP).
 //! - [`partner_failures`]: what went wrong with a partner call, as the kind of failure whose
 //!   fault the invoke raises.
+//! - [`undelivered`]: one-way messages sent again until their partner takes them, as
+//!   operators see them.
 //! - [`peer`]: this server's services offered to its own processes, in memory.
 //! - [`binding`]: WSDL SOAP bindings, message ↔ body.
 //! - [`faults`]: BPEL faults ↔ SOAP faults.
@@ -66,6 +68,7 @@ pub mod registry;
 pub mod routing;
 pub mod scheduler;
 pub mod stores;
+pub mod undelivered;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -84,6 +87,7 @@ pub use process::{ProcessRuntime, VersionState};
 pub use registry::{Registry, ServiceEndpoint};
 pub use scheduler::Scheduler;
 pub use stores::{InstanceStore, InstanceStores};
+pub use undelivered::UndeliveredCall;
 
 use self::instance::{Delivery, InstanceEntity, StepError};
 use crate::config::Configuration;
@@ -176,6 +180,8 @@ pub struct Services {
     ready: AtomicBool,
     /// The steps instances are running now, which operators and the shutdown may stop.
     pub steps: operator::RunningSteps,
+    /// One-way messages whose sending failed, sent again until taken.
+    pub undelivered: undelivered::Undelivered,
     /// The threads instances' steps run on (`[engine] step-threads`); a step past
     /// `low-priority-after-ms` is demoted to low priority there.
     pub step_workers: baton_actors::Workers,
@@ -586,6 +592,7 @@ impl Engine {
             exchanges: Exchanges::new(),
             scheduler: Scheduler::new(),
             steps: operator::RunningSteps::default(),
+            undelivered: undelivered::Undelivered::default(),
             step_workers: baton_actors::Workers::new(
                 "baton-step",
                 config.engine.step_threads,

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::binding::{self, Direction, Layout};
 use super::peer::{PeerCall, PeerReply};
 use super::routing::{default_action, LinkRoute, Local};
+use super::undelivered::UndeliveredCall;
 use super::Services;
 use super::{faults, partner_failures};
 use crate::auth::Presented;
@@ -233,6 +234,14 @@ impl Handler<Call> for PartnerLinkActor {
                     InvokeOutcome::Failure(InvokeFailure { reason, .. }) if !answered => {
                         let pause = services.config.engine.outbox_retry_pause(call.attempt);
                         tracing::warn!(partner_link = %name, instance = call.instance, message_id = %call.message_id, %reason, retry_in_ms = pause.as_millis() as u64, "One-way invoke failed; kept in the outbox, sent again");
+                        let undelivered = UndeliveredCall {
+                            message_id: call.message_id.clone(),
+                            partner_link: name.to_string(),
+                            operation: call.operation.clone(),
+                            attempts: call.attempt.saturating_add(1),
+                            reason: reason.clone(),
+                        };
+                        services.undelivered.failed(call.instance, undelivered);
                         tokio::time::sleep(pause).await;
                         myself.do_send(Call {
                             attempt: call.attempt.saturating_add(1),
@@ -246,6 +255,7 @@ impl Handler<Call> for PartnerLinkActor {
                     }
                     InvokeOutcome::Reply(_) => {}
                 }
+                services.undelivered.settled(&call.message_id);
                 let store = services.instances.of_instance(call.instance);
                 if let Err(error) = store.delivered(&call.message_id).await {
                     tracing::warn!(instance = call.instance, message_id = %call.message_id, %error, "Delivered message left in the outbox");
