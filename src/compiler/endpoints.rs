@@ -8,7 +8,10 @@
 //! relative to the unit's root, inside the unit. The file is read and checked at deployment:
 //! it must be a `wsa:EndpointReference` whose `wsa:Address` is a URL a transport reaches
 //! (`http(s)://`, `amqp(s)://…/queue` or `local:`). Its `wsa:ReferenceParameters` are kept
-//! as a forest, to be sent as SOAP headers; `wsa:Metadata` is not used.
+//! as a forest, to be sent as SOAP headers; `wsa:Metadata` is not used, except that a
+//! reference asking for WS-Security there (WSO2's `<enableSec policy="…"/>`, or a WS-Policy
+//! `Policy`) is refused: Baton does not secure messages that way, and sending them plain
+//! where the partner expects them signed or encrypted is not what the unit asked for.
 
 use std::path::{Component, Path};
 
@@ -19,6 +22,7 @@ use super::diagnostics::Diagnostics;
 use super::source::UnitSource;
 use super::xmlutil::XmlFile;
 use crate::model::{EndpointReference, Location};
+use crate::xml::NodeId;
 
 /// The scheme of references into the server's configuration directory.
 const CONF_SCHEME: &str = "conf:";
@@ -73,6 +77,15 @@ impl EndpointFiles<'_> {
             diagnostics.error(&file.location(address), RULE, message);
             return None;
         }
+        if let Some(security) = security_request(&file, root) {
+            let message = format!(
+                "endpoint reference '{reference}' asks for WS-Security (<{security}>), which \
+                 Baton does not implement: remove it to call the partner without WS-Security, \
+                 or secure the messages in a proxy between them"
+            );
+            diagnostics.error(&file.location(root), RULE, message);
+            return None;
+        }
         let reference_parameters = file
             .element_named(root, WSA_NS, "ReferenceParameters")
             .map(|parameters| file.content_forest(parameters))
@@ -83,7 +96,28 @@ impl EndpointFiles<'_> {
             reference_parameters,
         })
     }
+}
 
+/// The namespaces of WS-Policy: the 2004/09 submission and the W3C recommendation.
+const POLICY_NS: [&str; 2] = [
+    "http://schemas.xmlsoap.org/ws/2004/09/policy",
+    "http://www.w3.org/ns/ws-policy",
+];
+
+/// The name of the element by which the reference's `wsa:Metadata` asks for WS-Security, if
+/// it does.
+fn security_request(file: &XmlFile, root: NodeId) -> Option<String> {
+    let metadata = file.element_named(root, WSA_NS, "Metadata")?;
+    let doc = &file.doc;
+    doc.descendants(metadata).find_map(|node| {
+        let name = doc.name(node)?;
+        let asks = name.local == "enableSec"
+            || (name.local == "Policy" && POLICY_NS.contains(&name.ns.as_str()));
+        asks.then(|| name.local.clone())
+    })
+}
+
+impl EndpointFiles<'_> {
     /// The bytes of the file `reference` names, or why they cannot be had.
     fn read(&self, reference: &str) -> Result<Vec<u8>, String> {
         let unreadable =
@@ -188,6 +222,28 @@ mod tests {
         assert!(escaping.contains("must name a file inside"), "{escaping}");
         let without = load(&unit, None, "conf:endpoints/partner.epr").unwrap_err();
         assert!(without.contains("configuration directory"), "{without}");
+    }
+
+    #[test]
+    fn a_reference_asking_for_ws_security_is_refused_naming_it() {
+        let wso2 = EPR.replace(
+            "<wsa:Metadata/>",
+            r#"<wsa:Metadata><id>SecureEPR</id><qos><enableSec policy="scenario1-policy.xml"/></qos></wsa:Metadata>"#,
+        );
+        let policy = EPR.replace(
+            "<wsa:Metadata/>",
+            r#"<wsa:Metadata><wsp:Policy xmlns:wsp="http://www.w3.org/ns/ws-policy"/></wsa:Metadata>"#,
+        );
+        let secured = unit(&[("wso2.epr", &wso2), ("policy.epr", &policy)]);
+        for (file, element) in [("wso2.epr", "<enableSec>"), ("policy.epr", "<Policy>")] {
+            let refused = load(&secured, None, file).unwrap_err();
+            assert!(refused.contains("DD-ENDPOINT"), "{refused}");
+            assert!(
+                refused.contains(&format!("asks for WS-Security ({element})")),
+                "{refused}"
+            );
+        }
+        assert!(load(&unit(&[("plain.epr", EPR)]), None, "plain.epr").is_ok());
     }
 
     #[test]
