@@ -10,6 +10,8 @@
 //!   (`sref:service-ref` around a WS-Addressing endpoint reference, a `soap:address`, a WSDL
 //!   `service`, the address as text), then invoked there over HTTP.
 //! - HelloWorld with its soap:address at the root path `/`, served there.
+//! - OdeHeaders: message parts bound to SOAP headers (`soap:header`) read from the request's
+//!   header, correlated on, and written to the reply's header.
 
 mod common;
 
@@ -143,4 +145,40 @@ async fn a_service_at_the_root_path_is_served() {
     assert!(body.contains("Hello, root!"), "{body}");
     let (code, _) = server.get("/health").await;
     assert_eq!(code, 200, "the server's own paths stay its own");
+}
+
+/// A SOAP 1.1 envelope with `header` and `body`.
+fn envelope(header: &str, body: &str) -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>{header}</s:Header><s:Body>{body}</s:Body></s:Envelope>"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_bound_to_soap_headers_are_read_correlated_and_written() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeHeaders");
+    let server = Server::start(&dirs).await;
+    let session = |id: &str| {
+        format!(r#"<o:session xmlns:o="urn:baton:test:odeheaders"><o:id>{id}</o:id></o:session>"#)
+    };
+    let path = "/ode/processes/OdeHeaders";
+    let xml = "text/xml; charset=utf-8";
+    for (id, item) in [("s-1", "book"), ("s-2", "lamp")] {
+        let open = format!(
+            r#"<o:open xmlns:o="urn:baton:test:odeheaders"><o:item>{item}</o:item></o:open>"#
+        );
+        let (code, body) = server.post(path, xml, envelope(&session(id), &open)).await;
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains(&format!("opened {item}")), "{body}");
+        let header = body.split("Header>").nth(1).unwrap_or_default();
+        assert!(
+            header.contains(&format!("<o:id>{id}</o:id>")) || header.contains(&format!(">{id}<")),
+            "the reply's header carries the session: {body}"
+        );
+    }
+    let ask = r#"<o:ask xmlns:o="urn:baton:test:odeheaders">which?</o:ask>"#;
+    let (code, body) = server.post(path, xml, envelope(&session("s-2"), ask)).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("lamp for s-2"), "{body}");
 }

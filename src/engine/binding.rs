@@ -6,6 +6,10 @@
 //! - rpc/literal: the body holds one wrapper element named after the operation (with
 //!   `Response` appended for outputs) in the `soap:body namespace`, holding one unqualified
 //!   accessor element per part.
+//!
+//! Parts the binding puts in the SOAP header (`soap:header part="…"`) are left out of the
+//! body: [`encode_headers`] writes each as a header block (an element part's element, a
+//! type part's accessor) and [`decode_headers`] reads them back from the envelope's header.
 
 use crate::model::{BindingOperation, BindingStyle, Message, PartContent};
 use crate::runtime::message;
@@ -76,11 +80,93 @@ impl Layout<'_> {
             Direction::Input => b.input_parts.as_ref(),
             Direction::Output => b.output_parts.as_ref(),
         });
+        let headers = self.header_part_names(direction);
         definition
             .parts
             .iter()
             .filter(|part| selected.is_none_or(|names| names.contains(&part.name)))
+            .filter(|part| !headers.contains(&part.name))
             .collect()
+    }
+
+    /// The names of the parts bound to SOAP headers.
+    fn header_part_names(&self, direction: Direction) -> &[String] {
+        self.binding.map_or(&[], |b| match direction {
+            Direction::Input => &b.input_headers,
+            Direction::Output => &b.output_headers,
+        })
+    }
+
+    /// The parts of `definition` bound to SOAP headers.
+    fn header_parts<'m>(
+        &self,
+        definition: Option<&'m Message>,
+        direction: Direction,
+    ) -> Vec<&'m crate::model::Part> {
+        let headers = self.header_part_names(direction);
+        definition.map_or_else(Vec::new, |definition| {
+            definition
+                .parts
+                .iter()
+                .filter(|part| headers.contains(&part.name))
+                .collect()
+        })
+    }
+}
+
+/// The header blocks of the parts `layout` binds to SOAP headers, from a normalised message;
+/// a part without a value is left out.
+pub fn encode_headers(
+    layout: Layout<'_>,
+    definition: Option<&Message>,
+    message_doc: &Document,
+    direction: Direction,
+) -> String {
+    let mut blocks = String::new();
+    for part in layout.header_parts(definition, direction) {
+        let node = match part.content {
+            PartContent::Element(_) => message::part_node(message_doc, definition, &part.name),
+            PartContent::Type(_) => message::part_element(message_doc, &part.name),
+        };
+        if let Some(node) = node {
+            blocks.push_str(&message_doc.to_xml(node));
+        }
+    }
+    blocks
+}
+
+/// Reads the parts `layout` binds to SOAP headers from the envelope's header forest
+/// `headers` into the normalised message `normalised`: an element part from the header
+/// block of its element's name, a type part from the block named after the part. A part
+/// whose block is missing stays without a value.
+pub fn decode_headers(
+    layout: Layout<'_>,
+    definition: Option<&Message>,
+    headers: &Document,
+    normalised: &mut Document,
+    direction: Direction,
+) {
+    for part in layout.header_parts(definition, direction) {
+        let block = headers.child_elements(headers.root()).find(|&node| {
+            headers.name(node).is_some_and(|name| match &part.content {
+                PartContent::Element(element) => name == element,
+                PartContent::Type(_) => name.local == part.name,
+            })
+        });
+        let Some(block) = block else { continue };
+        let accessor = message::ensure_part(normalised, &part.name);
+        match part.content {
+            PartContent::Element(_) => {
+                let copy = normalised.import(headers, block);
+                normalised.append_child(accessor, copy);
+            }
+            PartContent::Type(_) => {
+                for child in headers.children(block) {
+                    let copy = normalised.import(headers, child);
+                    normalised.append_child(accessor, copy);
+                }
+            }
+        }
     }
 }
 
@@ -367,6 +453,53 @@ mod tests {
             Some(&QName::new("urn:w", "helloResponse"))
         );
         assert_eq!(reparsed.string_value(wrapper), "Hello");
+    }
+
+    #[test]
+    fn header_parts_leave_the_body_and_round_trip_through_the_header() {
+        let definition = message_def(vec![
+            (
+                "payload",
+                PartContent::Element(QName::new("urn:e", "order")),
+            ),
+            (
+                "session",
+                PartContent::Element(QName::new("urn:e", "session")),
+            ),
+            ("trace", PartContent::Type(QName::new("x", "string"))),
+        ]);
+        let binding = BindingOperation {
+            style: BindingStyle::Document,
+            input_headers: vec!["session".into(), "trace".into()],
+            ..rpc("urn:w")
+        };
+        let layout = Layout {
+            operation: "hello",
+            binding: Some(&binding),
+        };
+        let body = br#"<e:order xmlns:e="urn:e">book</e:order>"#;
+        let headers = br#"<x:other xmlns:x="urn:x"/><e:session xmlns:e="urn:e"><e:id>s-1</e:id></e:session><trace>t-9</trace>"#;
+        let mut normalised = decode_input(layout, &definition, body);
+        let headers = parse_body(headers).unwrap();
+        decode_headers(
+            layout,
+            Some(&definition),
+            &headers,
+            &mut normalised,
+            Direction::Input,
+        );
+        let session = message::part_node(&normalised, Some(&definition), "session").unwrap();
+        assert_eq!(normalised.string_value(session), "s-1");
+        let trace = message::part_element(&normalised, "trace").unwrap();
+        assert_eq!(normalised.string_value(trace), "t-9");
+
+        let body = encode(layout, Some(&definition), &normalised, Direction::Input);
+        assert_eq!(body, r#"<e:order xmlns:e="urn:e">book</e:order>"#);
+        let blocks = encode_headers(layout, Some(&definition), &normalised, Direction::Input);
+        assert_eq!(
+            blocks,
+            r#"<e:session xmlns:e="urn:e"><e:id>s-1</e:id></e:session><trace>t-9</trace>"#
+        );
     }
 
     #[test]

@@ -114,10 +114,20 @@ impl Dispatcher for Engine {
             .input
             .as_ref()
             .and_then(|m| definitions.messages.get(m));
-        let parts = match binding::decode(layout, input, &forest, Direction::Input) {
+        let mut parts = match binding::decode(layout, input, &forest, Direction::Input) {
             Ok(parts) => parts,
             Err(error) => return sender_fault(error.to_string()),
         };
+        if !binding_operation.input_headers.is_empty() {
+            match binding::parse_body(&request.headers) {
+                Ok(headers) => {
+                    binding::decode_headers(layout, input, &headers, &mut parts, Direction::Input)
+                }
+                Err(error) => {
+                    return sender_fault(format!("the SOAP header is not well-formed XML: {error}"))
+                }
+            }
+        }
         let message = match Message::with_header_forest(&request.headers, parts) {
             Ok(message) => message,
             Err(error) => {
@@ -143,9 +153,11 @@ impl Dispatcher for Engine {
                     .as_ref()
                     .and_then(|m| definitions.messages.get(m));
                 let body = binding::encode(layout, output, &reply, Direction::Output);
+                let parts = binding::encode_headers(layout, output, &reply, Direction::Output);
+                let headers = [routing::reply_headers(&request.headers), Bytes::from(parts)];
                 Response::Reply {
                     body: Bytes::from(body),
-                    headers: routing::reply_headers(&request.headers),
+                    headers: headers.concat().into(),
                 }
             }
             Ok(Some(ReplyOutcome::Fault(fault))) => Response::Fault(faults::to_soap(

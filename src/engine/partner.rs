@@ -336,6 +336,12 @@ async fn call_remote(
         headers: [
             route.headers(services, endpoint, wsa_action, &call.message_id),
             Bytes::from(call.headers.to_xml(call.headers.root())),
+            Bytes::from(binding::encode_headers(
+                layout,
+                input,
+                &call.message,
+                Direction::Input,
+            )),
         ]
         .concat()
         .into(),
@@ -353,13 +359,24 @@ async fn call_remote(
             return (outcome, false);
         }
         Ok(Response::Accepted) => InvokeOutcome::Reply(crate::runtime::message::empty()),
-        Ok(Response::Reply { body, .. }) => {
+        Ok(Response::Reply { body, headers }) => {
             let output = operation
                 .and_then(|o| o.output.as_ref())
                 .and_then(|m| definitions.messages.get(m));
-            match binding::parse_body(&body)
+            let decoded = binding::parse_body(&body)
                 .and_then(|forest| binding::decode(layout, output, &forest, Direction::Output))
-            {
+                .and_then(|mut message| {
+                    let headers = binding::parse_body(&headers)?;
+                    binding::decode_headers(
+                        layout,
+                        output,
+                        &headers,
+                        &mut message,
+                        Direction::Output,
+                    );
+                    Ok(message)
+                });
+            match decoded {
                 Ok(message) => InvokeOutcome::Reply(message),
                 Err(error) => partner_failures::misfit(endpoint, &error),
             }
