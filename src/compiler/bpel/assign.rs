@@ -223,7 +223,18 @@ impl ProcessCompiler<'_> {
     }
 
     /// The form-selecting attributes present on a from-spec or to-spec, in a fixed order.
-    fn spec_attributes(&self, node: NodeId) -> Vec<&'static str> {
+    /// ODE's `header` attribute (a SOAP header of a message variable) is refused, not read as
+    /// the whole variable.
+    fn spec_attributes(&mut self, node: NodeId) -> Vec<&'static str> {
+        if let Some(header) = self.file.attr(node, "header") {
+            let element = self.file.local_name(node);
+            let message = format!(
+                "<{element} header=\"{header}\">: ODE's header attribute (a SOAP header of a \
+                 message variable) is not supported yet; bind the header to a message part \
+                 with soap:header in the WSDL instead"
+            );
+            self.error(node, "UNSUPPORTED", message);
+        }
         SPEC_ATTRIBUTES
             .into_iter()
             .filter(|a| self.file.attr(node, a).is_some())

@@ -666,3 +666,13 @@ fn a_definition_imported_by_the_process_wins_over_a_different_stale_copy() {
         .unwrap_or_else(|| panic!("{:?}", unit.warnings));
     assert!(warning.contains("HelloWorld.wsdl"), "{warning}");
 }
+
+#[test]
+fn ode_s_header_attribute_is_refused_not_read_as_the_whole_variable() {
+    refused(
+        r#"<assign><copy>
+<from variable="request" header="conversationId"/><to variable="response"/></copy></assign>"#,
+        "conversationId",
+        "UNSUPPORTED",
+    );
+}
