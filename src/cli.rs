@@ -427,7 +427,10 @@ fn deploy(config: &Configuration, path: &Path, plugins: &PlugIns) -> anyhow::Res
     }
     .with_context(|| format!("cannot read unit {}", path.display()))?;
     let conf_dir = Some(config.deploy.conf_dir.as_path());
-    let unit = match crate::compiler::compile_for(&source, &plugins.extensions, conf_dir) {
+    let compatibility = config.compiler.compatibility;
+    let compiled =
+        crate::compiler::compile_for(&source, &plugins.extensions, conf_dir, compatibility);
+    let unit = match compiled {
         Ok(unit) => unit,
         Err(diagnostics) => bail!("unit {} refused:\n{diagnostics}", source.name),
     };

@@ -13,6 +13,8 @@ use std::time::Duration;
 use baton_transports::amqp::AmqpConfig;
 use baton_transports::http::HttpClientConfig;
 use baton_transports::xml::XmlLimits;
+
+use crate::compiler::Compatibility;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
@@ -51,6 +53,30 @@ pub struct Configuration {
     pub dehydration: DehydrationConfig,
     pub header_propagation: HeaderPropagationConfig,
     pub auth: AuthConfig,
+    pub compiler: CompilerConfig,
+}
+
+impl Configuration {
+    /// What a failed invoke without failure handling of its own does: as `[engine]
+    /// partner-failure` says, else as ODE did in ODE mode (wait for an operator), else raise
+    /// its fault.
+    pub fn partner_failure(&self) -> PartnerFailureMode {
+        self.engine
+            .partner_failure
+            .unwrap_or(match self.compiler.compatibility {
+                Compatibility::Ode => PartnerFailureMode::Recover,
+                Compatibility::Standard => PartnerFailureMode::Fault,
+            })
+    }
+}
+
+/// # Reading deployment units
+#[derive(Debug, Clone, Copy, Deserialize, Default, PartialEq)]
+#[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CompilerConfig {
+    /// `standard` refuses a unit that breaks a rule of the specification; `ode` deploys with
+    /// a warning what Apache ODE accepted of that (see [`crate::compiler::Compatibility`]).
+    pub compatibility: Compatibility,
 }
 
 /// # The SOAP/HTTP endpoint
@@ -194,8 +220,9 @@ pub struct EngineConfig {
     pub invoke_timeout_ms: u64,
     /// What an invoke whose partner failed or broke the protocol does when it has no
     /// `<failureHandling>` of its own: raise the fault of the failure's kind (`fault`), or
-    /// wait for an operator as in ODE (`recover`).
-    pub partner_failure: PartnerFailureMode,
+    /// wait for an operator as in ODE (`recover`). Unset, `[compiler] compatibility` chooses:
+    /// `recover` in ODE mode, else `fault` (see [`Configuration::partner_failure`]).
+    pub partner_failure: Option<PartnerFailureMode>,
     /// How long an instance of an in-memory process lives, from its creation; then it is
     /// purged.
     pub in_memory_instance_ttl_ms: u64,
@@ -231,7 +258,7 @@ impl Default for EngineConfig {
         Self {
             threads: 0,
             invoke_timeout_ms: 300_000,
-            partner_failure: PartnerFailureMode::Fault,
+            partner_failure: None,
             in_memory_instance_ttl_ms: 600_000,
             outbox_retry_initial_ms: 1_000,
             outbox_retry_max_ms: 60_000,
@@ -873,9 +900,14 @@ mod tests {
     #[test]
     fn partner_failures_fault_unless_set_to_wait_for_an_operator() {
         assert_eq!(
-            Configuration::default().engine.partner_failure,
+            Configuration::default().partner_failure(),
             PartnerFailureMode::Fault
         );
+        let mut ode = Configuration::default();
+        ode.compiler.compatibility = Compatibility::Ode;
+        assert_eq!(ode.partner_failure(), PartnerFailureMode::Recover, "as ODE");
+        ode.engine.partner_failure = Some(PartnerFailureMode::Fault);
+        assert_eq!(ode.partner_failure(), PartnerFailureMode::Fault, "as set");
         let mut table = toml::Table::new();
         let variables = [(
             "BATON_ENGINE__PARTNER_FAILURE".to_string(),
@@ -883,10 +915,7 @@ mod tests {
         )];
         apply_environment(&mut table, variables.into_iter()).unwrap();
         let configuration: Configuration = toml::Value::Table(table).try_into().unwrap();
-        assert_eq!(
-            configuration.engine.partner_failure,
-            PartnerFailureMode::Recover
-        );
+        assert_eq!(configuration.partner_failure(), PartnerFailureMode::Recover);
         let error = toml::from_str::<Configuration>("[engine]\npartner-failure = \"retry\"\n")
             .unwrap_err()
             .to_string();

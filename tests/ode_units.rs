@@ -182,3 +182,46 @@ async fn parts_bound_to_soap_headers_are_read_correlated_and_written() {
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("lamp for s-2"), "{body}");
 }
+
+/// HelloWorld as ODE accepted it but the specification does not: `createInstance="true"`
+/// for `"yes"`, and an import whose namespace is not its document's.
+fn lenient_hello(text: String) -> String {
+    text.replace(r#"createInstance="yes""#, r#"createInstance="true""#)
+        .replace(
+            r#"<import location="HelloWorld.wsdl" namespace="urn:baton:samples:hello""#,
+            r#"<import location="HelloWorld.wsdl" namespace="urn:baton:samples:hello:v1""#,
+        )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_ode_accepted_is_refused_naming_the_ode_mode_and_runs_in_it() {
+    let sample = common::repo().join("samples/HelloWorld");
+    let standard = Dirs::new();
+    standard.place_unit(&sample, "HelloWorld", &lenient_hello);
+    let server = Server::start(&standard).await;
+    let refused = server.await_log(&["HelloWorld", "refused"]);
+    assert!(
+        refused.contains("XML-VALUE") || server.logged(&["XML-VALUE"]),
+        "{refused}"
+    );
+    assert!(server.logged(&["SA00011"]), "both leniencies are named");
+    assert!(
+        server.logged(&[r#"compatibility = \"ode\""#])
+            || server.logged(&[r#"compatibility = "ode""#])
+    );
+    drop(server);
+
+    let ode = Dirs::new();
+    ode.place_unit(&sample, "HelloWorld", &lenient_hello);
+    let settings = [("BATON_COMPILER__COMPATIBILITY", "ode")];
+    let server = Server::start_configured(&ode, "info", true, &settings).await;
+    server.await_log(&["Unit deployed", "unit=HelloWorld"]);
+    let hello = r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>ODE</h:name></h:hello>"#;
+    let (code, body) = server.soap("/ode/processes/HelloWorld", hello).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("Hello, ODE!"), "{body}");
+    assert!(
+        server.logged(&["warning: [XML-VALUE]"]),
+        "the leniency is a warning"
+    );
+}

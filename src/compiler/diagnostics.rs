@@ -3,11 +3,30 @@
 //! project rule such as `DD-PROVIDE`, `WSDL-IMPORT`, `XML`, `XPATH`, `UNSUPPORTED`).
 //! A warning marks something the specification forbids but that deployed processes commonly
 //! do and that has one clear meaning: it is reported at deployment without refusing the unit.
+//! What breaks a rule of the specification but was accepted by Apache ODE is *lenient*
+//! ([`Diagnostics::lenient`]): an error naming `[compiler] compatibility = "ode"` by default,
+//! a warning in that mode ([`Compatibility::Ode`]).
 
 use std::borrow::Cow;
 use std::fmt;
 
+use serde::Deserialize;
+
 use crate::model::Location;
+
+/// How strictly units are read (`[compiler] compatibility`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compatibility {
+    /// By the specification: what breaks one of its rules refuses the unit.
+    #[default]
+    Standard,
+    /// As Apache ODE read them: what ODE accepted deploys with a warning.
+    Ode,
+}
+
+/// The setting that accepts what ODE accepted, as refusals name it.
+const ODE_SETTING: &str = "[compiler] compatibility = \"ode\"";
 
 /// One problem found in a unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +38,8 @@ pub struct Diagnostic {
     pub rule: Cow<'static, str>,
     pub message: String,
     pub severity: Severity,
+    /// Whether ODE accepted what this reports ([`Diagnostics::lenient`]).
+    pub ode_accepts: bool,
 }
 
 /// Whether a diagnostic refuses the unit.
@@ -42,11 +63,45 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Every problem found in a unit, in the order found.
+/// Every problem found in a unit, in the order found, and how strictly it is read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
+pub struct Diagnostics(pub Vec<Diagnostic>, Compatibility);
 
 impl Diagnostics {
+    /// No problem yet, for a unit read with `compatibility`.
+    pub fn reading(compatibility: Compatibility) -> Self {
+        Self(Vec::new(), compatibility)
+    }
+
+    /// Records what breaks `rule` of the specification but was accepted by ODE: an error
+    /// naming the setting that accepts it, or in ODE mode a warning.
+    pub fn lenient(
+        &mut self,
+        location: &Location,
+        rule: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) {
+        let message = message.into();
+        let (message, severity) = match self.1 {
+            Compatibility::Standard => (
+                format!("{message} (ODE accepted this: {ODE_SETTING} deploys it with a warning)"),
+                Severity::Error,
+            ),
+            Compatibility::Ode => (message, Severity::Warning),
+        };
+        self.push(location, rule.into(), message, severity);
+        if let Some(last) = self.0.last_mut() {
+            last.ode_accepts = true;
+        }
+    }
+
+    /// True when the unit is refused, among other things or not, for something ODE accepted.
+    pub fn refused_for_ode_leniency(&self) -> bool {
+        self.0
+            .iter()
+            .any(|d| d.severity == Severity::Error && d.ode_accepts)
+    }
+
     /// Records a problem at `location`.
     pub fn error(
         &mut self,
@@ -80,6 +135,7 @@ impl Diagnostics {
             rule,
             message,
             severity,
+            ode_accepts: false,
         });
     }
 

@@ -32,7 +32,7 @@ mod xmlutil;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use diagnostics::{Compatibility, Diagnostic, Diagnostics, Severity};
 pub use source::{SourceError, SourceLimits, UnitSource};
 
 use crate::extension::Extensions;
@@ -50,19 +50,20 @@ pub fn compile(source: &UnitSource) -> Result<Unit, Diagnostics> {
 /// Compiles a deployment unit for a server running `extensions`, without a configuration
 /// directory (deploy.xml's `conf:` endpoint references are refused); see [`compile_for`].
 pub fn compile_with(source: &UnitSource, extensions: &Extensions) -> Result<Unit, Diagnostics> {
-    compile_for(source, extensions, None)
+    compile_for(source, extensions, None, Compatibility::Standard)
 }
 
 /// Compiles a deployment unit for a server running `extensions` whose configuration directory
-/// (where deploy.xml's `conf:` endpoint references are read) is `conf_dir`; on failure, every
-/// problem found (errors and warnings). The warnings of a unit that compiles are in
-/// [`Unit::warnings`].
+/// (where deploy.xml's `conf:` endpoint references are read) is `conf_dir`, read with
+/// `compatibility`; on failure, every problem found (errors and warnings). The warnings of a
+/// unit that compiles are in [`Unit::warnings`].
 pub fn compile_for(
     source: &UnitSource,
     extensions: &Extensions,
     conf_dir: Option<&Path>,
+    compatibility: Compatibility,
 ) -> Result<Unit, Diagnostics> {
-    let mut diagnostics = Diagnostics::default();
+    let mut diagnostics = Diagnostics::reading(compatibility);
     let endpoints = EndpointFiles {
         unit: source,
         conf_dir,

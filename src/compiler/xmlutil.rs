@@ -177,7 +177,7 @@ impl XmlFile {
                 let meaning = if boolean == "true" { "yes" } else { "no" };
                 let message =
                     format!("{local} must be 'yes' or 'no': '{boolean}' is read as '{meaning}'");
-                diagnostics.warning(&self.location(node), "XML-VALUE", message);
+                diagnostics.lenient(&self.location(node), "XML-VALUE", message);
                 boolean == "true"
             }
             Some(other) => {
@@ -236,6 +236,7 @@ pub(crate) fn is_ncname(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compiler::Compatibility;
 
     #[test]
     fn recognises_ncnames() {
@@ -268,8 +269,16 @@ mod tests {
     }
 
     #[test]
-    fn reads_true_and_false_as_yes_and_no_with_a_warning() {
-        let mut diagnostics = Diagnostics::default();
+    fn reads_true_and_false_as_yes_and_no_refused_unless_in_ode_mode() {
+        let mut standard = Diagnostics::default();
+        let source = br#"<a on="true"/>"#;
+        let file = XmlFile::parse("a.xml", source, &mut standard).unwrap();
+        assert!(file.yes_no_attr(file.root(), "on", false, &mut standard));
+        assert!(
+            standard.has_errors() && standard.refused_for_ode_leniency(),
+            "{standard}"
+        );
+        let mut diagnostics = Diagnostics::reading(Compatibility::Ode);
         let source = br#"<a on="true" off="false" yes="yes" bad="1"/>"#;
         let file = XmlFile::parse("a.xml", source, &mut diagnostics).unwrap();
         let root = file.root();

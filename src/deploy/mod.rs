@@ -33,7 +33,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::compiler::{self, UnitSource};
+use crate::compiler::{self, Compatibility, UnitSource};
 use crate::engine::{Engine, VersionState};
 use crate::extension::Extensions;
 use crate::store::{DeploymentRecord, ProcessRecord, ProcessState};
@@ -144,7 +144,14 @@ impl Deployer {
             };
             let services = self.engine.services();
             let conf_dir = &services.config.deploy.conf_dir;
-            let unit = match compile(&record.name, files, &services.extensions, conf_dir) {
+            let compatibility = services.config.compiler.compatibility;
+            let unit = match compile(
+                &record.name,
+                files,
+                &services.extensions,
+                conf_dir,
+                compatibility,
+            ) {
                 Ok(unit) => unit,
                 Err(error) => {
                     tracing::error!(version = record.version, %error, "Stored unit no longer compiles");
@@ -279,12 +286,13 @@ impl Deployer {
         let files = source.files.clone();
         let services = self.engine.services();
         let conf_dir = &services.config.deploy.conf_dir;
-        let unit = compiler::compile_for(&source, &services.extensions, Some(conf_dir)).map_err(
-            |diagnostics| Error::Invalid {
-                unit: name.clone(),
-                diagnostics: diagnostics.to_string(),
-            },
-        )?;
+        let compatibility = services.config.compiler.compatibility;
+        let compiled =
+            compiler::compile_for(&source, &services.extensions, Some(conf_dir), compatibility);
+        let unit = compiled.map_err(|diagnostics| Error::Invalid {
+            unit: name.clone(),
+            diagnostics: diagnostics.to_string(),
+        })?;
         for warning in &unit.warnings {
             tracing::warn!(unit = %name, "{warning}");
         }
@@ -420,21 +428,22 @@ impl Deployer {
 }
 
 /// Compiles a unit from its files for a server running `extensions` with the configuration
-/// directory `conf_dir`.
+/// directory `conf_dir`, reading it with `compatibility`.
 pub fn compile(
     name: &str,
     files: BTreeMap<String, Vec<u8>>,
     extensions: &Extensions,
     conf_dir: &Path,
+    compatibility: Compatibility,
 ) -> Result<crate::model::Unit, Error> {
     let source = UnitSource::new(name, files).map_err(|error| Error::Unreadable {
         unit: name.to_owned(),
         message: error.to_string(),
     })?;
-    compiler::compile_for(&source, extensions, Some(conf_dir)).map_err(|diagnostics| {
-        Error::Invalid {
+    compiler::compile_for(&source, extensions, Some(conf_dir), compatibility).map_err(
+        |diagnostics| Error::Invalid {
             unit: name.to_owned(),
             diagnostics: diagnostics.to_string(),
-        }
-    })
+        },
+    )
 }

@@ -158,7 +158,7 @@ impl Engine {
                 Ok(compiled) => {
                     let compiled = compiled
                         .with_properties(&deployment.properties)
-                        .with_partner_failure(services.config.engine.partner_failure);
+                        .with_partner_failure(services.config.partner_failure());
                     prepared.push((deployment.clone(), compiled, interceptors, endpoints, state))
                 }
                 Err(problems) => errors.extend::<Vec<String>>(problems),

@@ -119,11 +119,15 @@ async fn run_steps(case: &Case, corpus: &Path, mock_url: &str) -> Result<(), Str
     Ok(())
 }
 
+/// The runner's servers read units as ODE did: the corpus is ODE's, and the units that need
+/// it are listed from their compilation (see `stage`).
+const ODE_MODE: (&str, &str) = ("BATON_COMPILER__COMPATIBILITY", "ode");
+
 /// What the servers of the cases log.
 const LOG_FILTER: &str = "warn,baton::server=info,baton::deploy=info";
 
 pub async fn start(dirs: &Dirs) -> Result<Server, String> {
-    Ok(Server::start_echoing(dirs, LOG_FILTER, false).await)
+    Ok(Server::start_configured(dirs, LOG_FILTER, false, &[ODE_MODE]).await)
 }
 
 /// Starts a server with ODE's test extension bundle: this executable (see `extensions`).
@@ -131,7 +135,7 @@ async fn start_with_bundle(dirs: &Dirs) -> Server {
     let program = std::env::current_exe().expect("the runner knows its executable");
     let mut command = std::process::Command::new(program);
     command.env(extensions::SERVE_VAR, "1");
-    Server::start_command(command, dirs, LOG_FILTER, false, &[]).await
+    Server::start_command(command, dirs, LOG_FILTER, false, &[ODE_MODE]).await
 }
 
 /// The requests of a step as chains: a sequential file is one chain, every other request

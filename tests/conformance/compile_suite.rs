@@ -52,7 +52,8 @@ pub fn check(bpel: &Path, refused: bool) -> Outcome {
         Ok(dir) => dir,
         Err(error) => return Outcome::Fail(error.to_string()),
     };
-    let result = stage(bpel, staging.path()).and_then(|()| compile_dir(staging.path()));
+    let label = crate::stage::label(bpel);
+    let result = stage(bpel, staging.path()).and_then(|()| compile_dir(staging.path(), &label));
     let diagnostics = match result {
         Err(reason) => return Outcome::Fail(reason),
         Ok(Ok(_)) => Vec::new(),

@@ -330,6 +330,13 @@ fn report(results: &[(String, Outcome)], expected_file: &PathBuf, complete: bool
     for name in &newly {
         println!("newly passing (not in expected-passes.txt): {name}");
     }
+    let needing = crate::stage::needing_ode_mode();
+    println!(
+        "needing [compiler] compatibility = \"ode\": {} units{}{}",
+        needing.len(),
+        if needing.is_empty() { "" } else { ": " },
+        needing.join(", ")
+    );
     if complete && std::env::var_os("CONFORMANCE_RECORD").is_some() {
         let mut list = String::from(
             "# Conformance tests expected to pass; rewrite with CONFORMANCE_RECORD=1 cargo test --test conformance\n",

@@ -84,7 +84,7 @@ fn stage(definition: &TestDefinition, to: &Path) -> Result<(Arc<Unit>, Vec<Provi
     let process = copy_process(&definition.bpel, std::slice::from_ref(&definition.wsdl), to)?;
     let provided = endpoints::provide_my_roles(to)?;
     write_descriptor(to, &process, &endpoints::provide_elements(&provided))?;
-    let unit = match compile_dir(to)? {
+    let unit = match compile_dir(to, &crate::stage::label(&definition.bpel))? {
         Ok(unit) => Arc::new(unit),
         Err(diagnostics) => return Err(format!("deploy refused: {}", first_error(&diagnostics))),
     };

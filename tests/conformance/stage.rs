@@ -15,9 +15,13 @@
 //! partner role is a mock's port type is pointed at that service. This keeps the engine's
 //! ordinary address resolution in play instead of a test-only override.
 
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Mutex;
 
-use baton::compiler::{compile_with, Diagnostics, Severity, UnitSource};
+use baton::compiler::{
+    compile_for, compile_with, Compatibility, Diagnostics, Severity, UnitSource,
+};
 use baton::extension::Extensions;
 
 use crate::roles::UnitDocuments;
@@ -113,7 +117,28 @@ pub fn stage_unit(
     let descriptor = descriptor.replace("fileName=\"", &format!("fileName=\"{INNER}/"));
     let descriptor = point_invokes_at_mocks(&descriptor, &mock_links(to));
     std::fs::write(to.join("deploy.xml"), &descriptor).map_err(io)?;
-    compile_dir_with(to, extensions)
+    compile_dir_with(to, extensions, &label(unit))
+}
+
+/// The corpus units refused by the specification's rules that ODE accepted, deployed with
+/// `[compiler] compatibility = "ode"`: the runner lists them.
+static NEEDS_ODE_MODE: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// The units that needed the ODE mode so far.
+pub fn needing_ode_mode() -> Vec<String> {
+    let needing = NEEDS_ODE_MODE.lock().unwrap_or_else(|e| e.into_inner());
+    needing.iter().cloned().collect()
+}
+
+/// How a corpus path is named in the list of units needing the ODE mode.
+pub fn label(path: &Path) -> String {
+    let parts: Vec<String> = path
+        .components()
+        .rev()
+        .take(2)
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    parts.into_iter().rev().collect::<Vec<_>>().join("/")
 }
 
 /// The first error among `diagnostics` (warnings do not refuse a unit).
@@ -125,19 +150,32 @@ pub fn first_error(diagnostics: &Diagnostics) -> String {
         .unwrap_or_default()
 }
 
-/// Compiles the unit folder `dir` as the `baton` server would.
-pub fn compile_dir(dir: &Path) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
-    compile_dir_with(dir, &Extensions::none())
+/// Compiles the unit folder `dir` (the corpus's `label`) as the `baton` server would.
+pub fn compile_dir(
+    dir: &Path,
+    label: &str,
+) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
+    compile_dir_with(dir, &Extensions::none(), label)
 }
 
-/// Compiles the unit folder `dir` as a server running `extensions` would.
+/// Compiles the unit folder `dir` (the corpus's `label`) as a server running `extensions`
+/// would: by the specification, or when that refuses it for something ODE accepted, in ODE
+/// mode, noting that it needed it.
 fn compile_dir_with(
     dir: &Path,
     extensions: &Extensions,
+    label: &str,
 ) -> Result<Result<baton::model::Unit, Diagnostics>, String> {
     let source =
         UnitSource::from_dir(dir).map_err(|e| format!("reading {}: {e}", dir.display()))?;
-    Ok(compile_with(&source, extensions))
+    match compile_with(&source, extensions) {
+        Err(diagnostics) if diagnostics.refused_for_ode_leniency() => {
+            let mut needing = NEEDS_ODE_MODE.lock().unwrap_or_else(|e| e.into_inner());
+            needing.insert(label.to_owned());
+            Ok(compile_for(&source, extensions, None, Compatibility::Ode))
+        }
+        compiled => Ok(compiled),
+    }
 }
 
 /// The mock WSDL with an rpc/literal SOAP binding and a service at `base_url`.

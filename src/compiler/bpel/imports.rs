@@ -65,12 +65,12 @@ pub(crate) fn load(
                 let message = format!(
                     "{path} has targetNamespace '{target}', not the imported '{namespace}'"
                 );
-                diagnostics.warning(&at, "SA00011", message);
+                diagnostics.lenient(&at, "SA00011", message);
             }
             None if !target.is_empty() => {
                 let message =
                     format!("{path} has targetNamespace '{target}' but the import names none");
-                diagnostics.warning(&at, "SA00012", message);
+                diagnostics.lenient(&at, "SA00012", message);
             }
             _ => {}
         }

@@ -220,7 +220,7 @@ impl<'a> ProcessCompiler<'a> {
                     "portType {written} names no port type; the port type of partner link \
                      '{name}', {port_type}, is used"
                 );
-                self.warning(node, "SA00005", message);
+                self.lenient(node, "SA00005", message);
             } else if written != port_type {
                 let message = format!(
                     "portType {written} is not {port_type}, the port type of partner link '{name}'"

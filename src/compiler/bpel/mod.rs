@@ -238,6 +238,13 @@ impl<'a> ProcessCompiler<'a> {
             .warning(&self.file.location(node), rule, message);
     }
 
+    /// Reports a deviation from the specification that ODE accepted (see
+    /// [`Diagnostics::lenient`]).
+    fn lenient(&mut self, node: NodeId, rule: &'static str, message: String) {
+        self.diagnostics
+            .lenient(&self.file.location(node), rule, message);
+    }
+
     /// Reports an element this compiler does not support yet.
     fn unsupported(&mut self, node: NodeId) {
         let element = self.file.local_name(node);

@@ -78,7 +78,7 @@ impl ProcessCompiler<'_> {
                                    activity but joins a correlation: it receives into the \
                                    running instance";
                     let at = self.activities[index].location.clone();
-                    self.diagnostics.warning(&at, "SA00056", message);
+                    self.diagnostics.lenient(&at, "SA00056", message);
                     continue;
                 }
                 self.not_a_start_activity(index);

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::compiler::dialect::{self, Role};
 use crate::compiler::xmlutil::XmlFile;
-use crate::compiler::{bpel, compile, Diagnostics, Severity, UnitSource};
+use crate::compiler::{bpel, compile_for, Compatibility, Diagnostics, Severity, UnitSource};
+use crate::extension::Extensions;
 
 /// The corpus folder, if present beside the repository.
 fn corpus() -> Option<PathBuf> {
@@ -36,10 +37,15 @@ fn files_under(dir: &Path, prefix: &str, files: &mut BTreeMap<String, Vec<u8>>) 
     }
 }
 
+/// Compiles one of ODE's units as ODE read them (`[compiler] compatibility = "ode"`).
+fn compile_as_ode(source: &UnitSource) -> Result<crate::model::Unit, Diagnostics> {
+    compile_for(source, &Extensions::none(), None, Compatibility::Ode)
+}
+
 /// Compiles `files`, returning the problems other than descriptor ones.
 fn problems(name: &str, files: BTreeMap<String, Vec<u8>>) -> Vec<String> {
     let source = UnitSource::new(name, files).expect("corpus paths are safe");
-    match compile(&source) {
+    match compile_as_ode(&source) {
         Ok(_) => Vec::new(),
         Err(diagnostics) => diagnostics
             .iter()
@@ -189,7 +195,7 @@ fn ode_good_scripts_compile() {
 /// Compiles `files`, returning every error.
 fn all_problems(name: &str, files: BTreeMap<String, Vec<u8>>) -> Vec<String> {
     let source = UnitSource::new(name, files).expect("corpus paths are safe");
-    match compile(&source) {
+    match compile_as_ode(&source) {
         Ok(_) => Vec::new(),
         Err(diagnostics) => diagnostics
             .iter()

@@ -3,7 +3,7 @@
 //! `<deploy>`, a stray quote after a complete XPath 1.0 expression, a to-expression that is no
 //! variable reference; and the whole deploy.xml vocabulary being read.
 
-use super::{compile_ok, edited, line_of};
+use super::{compile_err, compile_ode, compile_ok, edited, line_of};
 use crate::model::BindingStyle;
 use crate::xml::QName;
 
@@ -237,14 +237,20 @@ fn deploy_xml_failure_handling_applies_to_the_partner_link_s_invokes() {
 }
 
 #[test]
-fn a_port_type_slip_in_another_namespace_is_a_warning_as_in_ode() {
+fn a_port_type_slip_in_another_namespace_is_refused_naming_the_ode_mode_where_it_is_a_warning() {
     let source = edited(
         "HelloWorld",
         "HelloWorld.bpel",
         r#"portType="w:HelloPortType""#,
         r#"portType="o:HelloPortType" xmlns:o="urn:other""#,
     );
-    let unit = compile_ok(&source);
+    let refused = compile_err(&source).to_string();
+    assert!(refused.contains("[SA00005]"), "{refused}");
+    assert!(
+        refused.contains(r#"[compiler] compatibility = "ode""#),
+        "{refused}"
+    );
+    let unit = compile_ode(&source);
     let warning = unit.warnings.iter().find(|w| w.contains("SA00005"));
     let warning = warning.unwrap_or_else(|| panic!("{:?}", unit.warnings));
     assert!(

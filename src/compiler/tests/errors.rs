@@ -1,7 +1,9 @@
 //! Units broken on purpose: each problem must be reported at its file and line with its
 //! rule, and every problem of a unit must be reported, not only the first.
 
-use super::{assert_reported, compile_err, compile_ok, edited, edited_all, line_of, read_unit};
+use super::{
+    assert_reported, compile_err, compile_ode, compile_ok, edited, edited_all, line_of, read_unit,
+};
 use crate::compiler::{compile, UnitSource};
 use crate::xml::QName;
 
@@ -255,8 +257,9 @@ fn imports_must_resolve_inside_the_unit_and_namespace_mismatches_are_warnings() 
         "namespace=\"urn:baton:test:order\"",
         "namespace=\"urn:elsewhere\"",
     );
-    let unit = compile(&source).unwrap_or_else(|diagnostics| panic!("{diagnostics}"));
     let line = line_of(&source, bpel, "<import");
+    assert_reported(&compile_err(&source), bpel, line, "SA00011");
+    let unit = compile_ode(&source);
     let expected = format!("{bpel}:{line}: warning: [SA00011]");
     assert!(
         unit.warnings.iter().any(|w| w.starts_with(&expected)),

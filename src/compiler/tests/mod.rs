@@ -13,7 +13,8 @@ mod units;
 
 use std::path::PathBuf;
 
-use super::{compile, Diagnostics, UnitSource};
+use super::{compile, Compatibility, Diagnostics, UnitSource};
+use crate::extension::Extensions;
 use crate::model::Unit;
 
 /// The folder of the project's test units.
@@ -29,6 +30,12 @@ fn read_unit(name: &str) -> UnitSource {
 /// Compiles a unit that must compile.
 fn compile_ok(source: &UnitSource) -> Unit {
     compile(source).unwrap_or_else(|diagnostics| panic!("{}:\n{diagnostics}", source.name))
+}
+
+/// Compiles a unit that must compile as ODE read it (`[compiler] compatibility = "ode"`).
+fn compile_ode(source: &UnitSource) -> Unit {
+    let compiled = super::compile_for(source, &Extensions::none(), None, Compatibility::Ode);
+    compiled.unwrap_or_else(|diagnostics| panic!("{}:\n{diagnostics}", source.name))
 }
 
 /// Compiles a unit that must be refused.
