@@ -37,11 +37,16 @@ async fn call(
         .build()
         .unwrap();
     let url = format!("{}{path}", server.address);
-    let mut request = if post {
+    let request = if post {
         client.post(url)
     } else {
         client.get(url)
     };
+    answer(request, credentials).await
+}
+
+/// Sends `request` presenting `credentials`, and reads the answer.
+async fn answer(mut request: reqwest::RequestBuilder, credentials: Option<&Presented>) -> Answer {
     if let Some(credentials) = credentials {
         request = request.header("Authorization", credentials.header());
     }
@@ -401,7 +406,7 @@ async fn callback(
     let envelope = format!(
         r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a:result xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:status>forged</a:status></a:result></s:Body></s:Envelope>"#
     );
-    let mut request = reqwest::Client::builder()
+    let request = reqwest::Client::builder()
         .local_address(from.parse::<IpAddr>().unwrap())
         .build()
         .unwrap()
@@ -411,23 +416,7 @@ async fn callback(
         ))
         .header("Content-Type", "text/xml; charset=utf-8")
         .body(envelope);
-    if let Some(credentials) = credentials {
-        request = request.header("Authorization", credentials.header());
-    }
-    let response = request.send().await.unwrap();
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .map(|value| value.to_str().unwrap().to_owned())
-    };
-    let (challenge, retry_after) = (header("www-authenticate"), header("retry-after"));
-    Answer {
-        status: response.status().as_u16(),
-        challenge,
-        retry_after,
-        body: response.text().await.unwrap(),
-    }
+    answer(request, credentials).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -623,17 +623,16 @@ fn forward_after(listener: TcpListener, refused: usize, to: String) {
     });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_one_way_call_whose_partner_is_unreachable_is_sent_again_until_it_is_taken() {
+/// A server that sends failed one-way messages again after 50 ms, then 100 ms, with AsyncPair
+/// deployed calling its server process over HTTP at `port` of this machine.
+async fn async_pair_calling_port(port: u16) -> (Dirs, Server) {
     let dirs = Dirs::new();
     let settings = [
         ("BATON_ENGINE__OUTBOX_RETRY_INITIAL_MS", "50"),
         ("BATON_ENGINE__OUTBOX_RETRY_MAX_MS", "100"),
     ];
     let server = Server::start_configured(&dirs, "info", true, &settings).await;
-    // The server's partner is behind a port that cuts the first three connections.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let callback = format!("{}/ode/processes/AsyncClientCallback", server.address);
     let files = [
         ("deploy.xml", async_pair::deploy_xml(false, false)),
         (
@@ -643,16 +642,19 @@ async fn a_one_way_call_whose_partner_is_unreachable_is_sent_again_until_it_is_t
                 "",
             ),
         ),
-        (
-            "callback.epr",
-            epr(
-                &format!("{}/ode/processes/AsyncClientCallback", server.address),
-                "",
-            ),
-        ),
+        ("callback.epr", epr(&callback, "")),
     ];
     let sample = repo().join("samples/AsyncPair");
     deploy(&dirs, &server, &sample, "AsyncPair", &files);
+    (dirs, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_way_call_whose_partner_is_unreachable_is_sent_again_until_it_is_taken() {
+    // The server's partner is behind a port that cuts the first three connections.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_dirs, server) = async_pair_calling_port(port).await;
     forward_after(
         listener,
         3,
@@ -672,34 +674,11 @@ async fn a_one_way_call_whose_partner_is_unreachable_is_sent_again_until_it_is_t
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_way_call_sent_again_shows_in_its_instance_s_failures() {
-    let dirs = Dirs::new();
-    let settings = [
-        ("BATON_ENGINE__OUTBOX_RETRY_INITIAL_MS", "50"),
-        ("BATON_ENGINE__OUTBOX_RETRY_MAX_MS", "100"),
-    ];
-    let server = Server::start_configured(&dirs, "info", true, &settings).await;
     // The server's partner is behind a port nobody listens on.
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = closed.local_addr().unwrap().port();
     drop(closed);
-    let files = [
-        ("deploy.xml", async_pair::deploy_xml(false, false)),
-        (
-            "server.epr",
-            epr(
-                &format!("http://127.0.0.1:{port}/ode/processes/AsyncServer"),
-                "",
-            ),
-        ),
-        ("callback.epr", epr("http://127.0.0.1:9/unused", "")),
-    ];
-    deploy(
-        &dirs,
-        &server,
-        &repo().join("samples/AsyncPair"),
-        "AsyncPair",
-        &files,
-    );
+    let (dirs, server) = async_pair_calling_port(port).await;
     let waiting =
         server.soap_in_background("/ode/processes/AsyncClient", &async_pair::order("o-1"));
     let deadline = Instant::now() + PATIENCE;
