@@ -173,6 +173,11 @@ impl<'a> ProcessCompiler<'a> {
     fn optional_variable(&mut self, node: NodeId, attribute: &str) -> Option<Option<VariableId>> {
         match self.file.attr(node, attribute) {
             None => Some(None),
+            Some(name) if name.trim().is_empty() => {
+                let message = format!("{attribute}=\"\" names no variable: it is read as absent");
+                self.lenient(node, "XML-VALUE", message);
+                Some(None)
+            }
             Some(_) => self.variable_attr(node, attribute).map(Some),
         }
     }

@@ -679,3 +679,28 @@ fn ode_s_header_attribute_is_refused_not_read_as_the_whole_variable() {
         "UNSUPPORTED",
     );
 }
+
+#[test]
+fn an_empty_variable_name_is_refused_naming_the_ode_mode_where_it_means_absent() {
+    let bpel = "OrderProcess.bpel";
+    let source = edited(
+        "AsyncCallback",
+        bpel,
+        r#"operation="orderPlaced" inputVariable="order">"#,
+        r#"operation="orderPlaced" inputVariable="order" outputVariable="">"#,
+    );
+    let line = line_of(&source, bpel, r#"outputVariable="""#);
+    let refused = compile_err(&source);
+    assert_reported(&refused, bpel, line, "XML-VALUE");
+    assert!(
+        refused.to_string().contains(r#"compatibility = "ode""#),
+        "{refused}"
+    );
+    let unit = compile_ode(&source);
+    let expected = format!("{bpel}:{line}: warning: [XML-VALUE]");
+    assert!(
+        unit.warnings.iter().any(|w| w.starts_with(&expected)),
+        "{:?}",
+        unit.warnings
+    );
+}
