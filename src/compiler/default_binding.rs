@@ -37,11 +37,10 @@ pub(crate) fn complete(
         let Some(role) = role else {
             continue;
         };
-        let port = definitions
-            .services
-            .get(&provide.service)
-            .and_then(|service| service.ports.iter().find(|port| port.name == provide.port));
-        if port.is_some_and(|port| definitions.bindings.contains_key(&port.binding)) {
+        if definitions
+            .port_binding(&provide.service, &provide.port)
+            .is_some()
+        {
             continue;
         }
         let Some(binding) = default_binding(

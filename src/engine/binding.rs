@@ -89,6 +89,11 @@ impl Layout<'_> {
             .collect()
     }
 
+    /// Whether the binding puts any part of the message in the SOAP header.
+    pub fn has_header_parts(&self, direction: Direction) -> bool {
+        !self.header_part_names(direction).is_empty()
+    }
+
     /// The names of the parts bound to SOAP headers.
     fn header_part_names(&self, direction: Direction) -> &[String] {
         self.binding.map_or(&[], |b| match direction {

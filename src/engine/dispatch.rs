@@ -60,11 +60,7 @@ impl Dispatcher for Engine {
             return receiver_fault(format!("process {} is not deployed", endpoint.pid));
         };
         let definitions = &process.unit.definitions;
-        let binding = definitions
-            .services
-            .get(&endpoint.service)
-            .and_then(|service| service.ports.iter().find(|port| port.name == endpoint.port))
-            .and_then(|port| definitions.bindings.get(&port.binding));
+        let binding = definitions.port_binding(&endpoint.service, &endpoint.port);
         let Some(binding) = binding else {
             return receiver_fault(format!(
                 "service {} port {} has no binding",
@@ -114,26 +110,18 @@ impl Dispatcher for Engine {
             .input
             .as_ref()
             .and_then(|m| definitions.messages.get(m));
-        let mut parts = match binding::decode(layout, input, &forest, Direction::Input) {
+        let parts = match binding::decode(layout, input, &forest, Direction::Input) {
             Ok(parts) => parts,
             Err(error) => return sender_fault(error.to_string()),
         };
-        if !binding_operation.input_headers.is_empty() {
-            match binding::parse_body(&request.headers) {
-                Ok(headers) => {
-                    binding::decode_headers(layout, input, &headers, &mut parts, Direction::Input)
-                }
-                Err(error) => {
-                    return sender_fault(format!("the SOAP header is not well-formed XML: {error}"))
-                }
-            }
-        }
-        let message = match Message::with_header_forest(&request.headers, parts) {
+        let mut message = match Message::with_header_forest(&request.headers, parts) {
             Ok(message) => message,
             Err(error) => {
                 return sender_fault(format!("the SOAP header is not well-formed XML: {error}"))
             }
         };
+        let Message { headers, parts } = &mut message;
+        binding::decode_headers(layout, input, headers, parts, Direction::Input);
         let expects_reply = !operation.is_one_way();
         let message_id = addressing::message_id(&request.headers);
         match services
@@ -154,10 +142,13 @@ impl Dispatcher for Engine {
                     .and_then(|m| definitions.messages.get(m));
                 let body = binding::encode(layout, output, &reply, Direction::Output);
                 let parts = binding::encode_headers(layout, output, &reply, Direction::Output);
-                let headers = [routing::reply_headers(&request.headers), Bytes::from(parts)];
+                let mut headers = routing::reply_headers(&request.headers);
+                if !parts.is_empty() {
+                    headers = [headers, Bytes::from(parts)].concat().into();
+                }
                 Response::Reply {
                     body: Bytes::from(body),
-                    headers: headers.concat().into(),
+                    headers,
                 }
             }
             Ok(Some(ReplyOutcome::Fault(fault))) => Response::Fault(faults::to_soap(
@@ -228,11 +219,7 @@ impl Dispatcher for Engine {
             return true;
         }
         let definitions = &process.unit.definitions;
-        let binding = definitions
-            .services
-            .get(&endpoint.service)
-            .and_then(|service| service.ports.iter().find(|port| port.name == endpoint.port))
-            .and_then(|port| definitions.bindings.get(&port.binding));
+        let binding = definitions.port_binding(&endpoint.service, &endpoint.port);
         binding.is_some_and(|binding| {
             binding.operations.iter().any(|binding_operation| {
                 let input = definitions

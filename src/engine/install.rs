@@ -128,9 +128,7 @@ impl Engine {
                     let referenced = invoke.endpoint.as_ref().map(|e| e.address.clone());
                     partner_endpoints[partner_link.index()] = referenced.or_else(|| {
                         unit.definitions
-                            .services
-                            .get(&invoke.service)
-                            .and_then(|s| s.ports.iter().find(|p| p.name == invoke.port))
+                            .port(&invoke.service, &invoke.port)
                             .and_then(|p| p.address.clone())
                     });
                 }
@@ -247,9 +245,7 @@ fn provided_endpoints(
         let referenced = provide.endpoint.as_ref().map(|e| e.address.as_str());
         let address = referenced.or_else(|| {
             unit.definitions
-                .services
-                .get(&provide.service)
-                .and_then(|s| s.ports.iter().find(|p| p.name == provide.port))
+                .port(&provide.service, &provide.port)
                 .and_then(|p| p.address.as_deref())
         });
         let (path, amqp) = match address {

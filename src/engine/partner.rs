@@ -143,9 +143,7 @@ impl PartnerLinkActor {
         }
         let definitions = &self.unit.definitions;
         let address = definitions
-            .services
-            .get(service)
-            .and_then(|s| s.ports.iter().find(|p| &p.name == port))
+            .port(service, port)
             .and_then(|p| p.address.clone())
             .ok_or_else(|| {
                 format!("service {service} port {port} has no address and is not deployed here")
@@ -366,14 +364,12 @@ async fn call_remote(
             let decoded = binding::parse_body(&body)
                 .and_then(|forest| binding::decode(layout, output, &forest, Direction::Output))
                 .and_then(|mut message| {
-                    let headers = binding::parse_body(&headers)?;
-                    binding::decode_headers(
-                        layout,
-                        output,
-                        &headers,
-                        &mut message,
-                        Direction::Output,
-                    );
+                    // The reply's header is read only for parts the binding puts there.
+                    if layout.has_header_parts(Direction::Output) {
+                        let headers = binding::parse_body(&headers)?;
+                        let direction = Direction::Output;
+                        binding::decode_headers(layout, output, &headers, &mut message, direction);
+                    }
                     Ok(message)
                 });
             match decoded {

@@ -48,6 +48,20 @@ impl Definitions {
             .iter()
             .find(|o| o.name == name)
     }
+
+    /// The port `port` of service `service`.
+    pub fn port(&self, service: &QName, port: &str) -> Option<&Port> {
+        self.services
+            .get(service)?
+            .ports
+            .iter()
+            .find(|p| p.name == port)
+    }
+
+    /// The binding of the port `port` of service `service`.
+    pub fn port_binding(&self, service: &QName, port: &str) -> Option<&Binding> {
+        self.bindings.get(&self.port(service, port)?.binding)
+    }
 }
 
 /// `<wsdl:message>`.
