@@ -192,12 +192,7 @@ async fn an_operator_terminates_a_new_instance_in_its_first_runaway_step() {
     let items: String = (0..20_000).map(|n| format!("<i>{n}</i>")).collect();
     let answer = server.soap_in_background(RUNAWAY, &run("query", &items));
     let line = server.await_log(&["Step running long: moved to low priority", "instance="]);
-    let id = line
-        .split("instance=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the log names the instance")
-        .to_owned();
+    let id = common::log_field(&line, "instance").expect("the log names the instance");
     assert_hello_answers(&hello(&server).await);
 
     // Not stored yet, it cannot be suspended; it can be terminated, and is never stored.

@@ -250,12 +250,8 @@ async fn failed_instance(dirs: &Dirs, server: &Server, seen: usize) -> (String, 
         assert!(Instant::now() < deadline, "no invoke waits for an operator");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let instance = line
-        .split("instance=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no instance in {line}"))
-        .to_owned();
+    let instance =
+        common::log_field(&line, "instance").unwrap_or_else(|| panic!("no instance in {line}"));
     loop {
         let listing = succeeded(dirs.baton(&["failures", &instance, "--server", &server.address]));
         if listing.lines().count() > 1 {

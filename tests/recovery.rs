@@ -60,12 +60,8 @@ fn ask(server: &Server, question: &str) -> tokio::task::JoinHandle<(u16, String)
 /// (the step is logged before it is committed, so the listing is awaited too); its id.
 async fn failed_instance(server: &Server) -> String {
     let line = server.await_log(&[WAITING]);
-    let instance = line
-        .split("instance=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no instance in {line}"))
-        .to_owned();
+    let instance =
+        common::log_field(&line, "instance").unwrap_or_else(|| panic!("no instance in {line}"));
     let deadline = Instant::now() + PATIENCE;
     loop {
         let (status, body) = server

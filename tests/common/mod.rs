@@ -290,12 +290,7 @@ impl Server {
     ) -> Self {
         let mut server = Self::launch_command(command, dirs, log_filter, echo, settings);
         let listening = server.await_log(&["Listening"]);
-        let address = listening
-            .split("address=")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("the Listening line names the address")
-            .to_owned();
+        let address = log_field(&listening, "address").expect("the Listening line names it");
         server.address = format!("http://{address}");
         server.await_log(&["Ready"]);
         server
@@ -581,6 +576,12 @@ pub async fn run_cases(unit: &str, cases: &[(&str, i32, Expect)]) {
 /// A command's output as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The value of the field `name` (`name=value`) in the log line `line`.
+pub fn log_field(line: &str, name: &str) -> Option<String> {
+    let value = line.split(&format!("{name}=")).nth(1)?;
+    value.split_whitespace().next().map(str::to_owned)
 }
 
 /// Asserts that the command succeeded and returns its standard output.
