@@ -283,16 +283,7 @@ async fn beside_runaways(settings: &Settings, count: usize) -> anyhow::Result<Ro
     }
     // The loops start once their one-second wait is over.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let url = format!("{}{HELLO_PATH}", baton.address);
-    probe(&url, HELLO_ACTION).await?;
-    let (saturation, half_load) = measure(settings, &label, http(url), HELLO_ACTION, true).await?;
-    drop(baton);
-    Ok(Row {
-        label,
-        saturation,
-        half_load,
-        compared_with: Some((1, "HelloWorld alone")),
-    })
+    hello_beside(settings, label, baton).await
 }
 
 /// HelloWorld (sync=full) on a server under the default step budget, where a new Runaway
@@ -319,11 +310,17 @@ async fn beside_budgeted_runaways(settings: &Settings) -> anyhow::Result<Row> {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     });
+    let row = hello_beside(settings, label, baton).await;
+    feeding.abort();
+    row
+}
+
+/// HelloWorld measured on `baton`, beside whatever else runs there, compared with HelloWorld
+/// alone (row 1).
+async fn hello_beside(settings: &Settings, label: String, baton: Baton) -> anyhow::Result<Row> {
     let url = format!("{}{HELLO_PATH}", baton.address);
     probe(&url, HELLO_ACTION).await?;
-    let measured = measure(settings, &label, http(url), HELLO_ACTION, true).await;
-    feeding.abort();
-    let (saturation, half_load) = measured?;
+    let (saturation, half_load) = measure(settings, &label, http(url), HELLO_ACTION, true).await?;
     drop(baton);
     Ok(Row {
         label,
