@@ -191,6 +191,7 @@ fn waiting(process: &CompiledProcess, number: usize) -> InstanceState {
         operation: "begin".into(),
         message,
         exchange: None,
+        callback: None,
     });
     let output = Machine::step(process, &mut state, number as i64, 0, event);
     assert_eq!(output.status, InstanceStatus::Running, "{:?}", state.fault);

@@ -12,6 +12,9 @@
 //! - HelloWorld with its soap:address at the root path `/`, served there.
 //! - OdeHeaders: message parts bound to SOAP headers (`soap:header`) read from the request's
 //!   header, correlated on, and written to the reply's header.
+//! - OdeSession: an asynchronous callback without a correlation set (the Eclipse BPEL
+//!   Designer's template) reaches the instance that invoked by the session ODE names in its
+//!   headers, from a process of this server and from a partner outside it.
 
 mod common;
 
@@ -224,4 +227,128 @@ async fn what_ode_accepted_is_refused_naming_the_ode_mode_and_runs_in_it() {
         server.logged(&["warning: [XML-VALUE]"]),
         "the leniency is a warning"
     );
+}
+
+fn run(text: &str) -> String {
+    format!(r#"<j:run xmlns:j="urn:baton:test:odesession">{text}</j:run>"#)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_without_a_correlation_set_reach_the_instance_that_invoked() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeSession");
+    let server = Server::start(&dirs).await;
+    let calls: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|job| server.soap_in_background("/ode/processes/OdeSession", &run(job)))
+        .collect();
+    for (job, call) in ["a", "b", "c"].iter().zip(calls) {
+        let (code, body) = call.await.unwrap();
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains(&format!("{job}: worked on {job}")), "{body}");
+    }
+    await_instances(&dirs, InstanceStatus::Completed, 6).await;
+}
+
+/// A one-way partner outside the server: takes each request (202) and hands its text to the
+/// test.
+async fn outside_worker() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}/worker", listener.local_addr().unwrap());
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).await.unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).await.unwrap();
+            let answer = "HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+            reader.get_mut().write_all(answer.as_bytes()).await.unwrap();
+            sender.send(String::from_utf8(body).unwrap()).unwrap();
+        }
+    });
+    (address, receiver)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outside_partner_calls_back_naming_the_session_of_the_request() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeSession");
+    let (worker, mut requests) = outside_worker().await;
+    dirs.rewrite("OdeSession", "OdeSession.wsdl", &|text| {
+        text.replace(
+            "http://localhost:8080/ode/processes/OdeSessionWorker",
+            &worker,
+        )
+    });
+    dirs.rewrite("OdeSession", "deploy.xml", &|text| {
+        let worker = text
+            .find("  <process name=\"p:OdeSessionWorker\">")
+            .unwrap();
+        let end = text.find("</deploy>").unwrap();
+        format!("{}{}", &text[..worker], &text[end..])
+    });
+    let server = Server::start(&dirs).await;
+    // ODE's session header, ODE's predecessors' one, and the session as the reference
+    // parameter of the request's wsa:ReplyTo, which a WS-Addressing partner sends back.
+    let namespaces = [
+        "http://www.apache.org/ode/type/session",
+        "http://www.intalio.com/type/session",
+        "http://www.apache.org/ode/type/session",
+    ];
+    for (n, namespace) in namespaces.iter().enumerate() {
+        let job = format!("job {n}");
+        let call = server.soap_in_background("/ode/processes/OdeSession", &run(&job));
+        let request = requests.recv().await.unwrap();
+        let callback = request
+            .split("callback")
+            .nth(1)
+            .expect("the request names a callback");
+        let address = common::element_text(callback, "Address").unwrap();
+        let session = common::element_text(callback, "session").unwrap();
+        let reply_to = request.split("ReplyTo").nth(1).expect("a wsa:ReplyTo");
+        assert_eq!(
+            common::element_text(reply_to, "session").as_deref(),
+            Some(session.as_str()),
+            "{request}"
+        );
+        let path = address.strip_prefix(&server.address).unwrap();
+        let marked = match n {
+            2 => {
+                r#" xmlns:wsa="http://www.w3.org/2005/08/addressing" wsa:IsReferenceParameter="true""#
+            }
+            _ => "",
+        };
+        let header = format!(r#"<s:session xmlns:s="{namespace}"{marked}>{session}</s:session>"#);
+        let done = r#"<j:result xmlns:j="urn:baton:test:odesession">done outside</j:result>"#;
+        let xml = "text/xml; charset=utf-8";
+        let (code, body) = server.post(path, xml, envelope(&header, done)).await;
+        assert_eq!(code, 202, "{body}");
+        let (code, body) = call.await.unwrap();
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains(&format!("{job}: done outside")), "{body}");
+    }
+    // A callback naming no session, or one no instance has, finds no instance.
+    let done = r#"<j:result xmlns:j="urn:baton:test:odesession">late</j:result>"#;
+    let path = "/ode/processes/OdeSessionCallback";
+    let (code, body) = server.soap(path, done).await;
+    assert_eq!(code, 500, "{body}");
+    let unknown =
+        r#"<s:session xmlns:s="http://www.apache.org/ode/type/session">999.1</s:session>"#;
+    let xml = "text/xml; charset=utf-8";
+    let (code, body) = server.post(path, xml, envelope(unknown, done)).await;
+    assert_eq!(code, 500, "{body}");
 }

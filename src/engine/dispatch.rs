@@ -201,10 +201,10 @@ impl Dispatcher for Engine {
         self.is_ready()
     }
 
-    /// WS-Addressing headers, the headers the operations' input messages bind parts to, and
-    /// those the process's interceptors declare.
+    /// WS-Addressing and session headers, the headers the operations' input messages bind
+    /// parts to, and those the process's interceptors declare.
     fn understands_header(&self, address: &str, namespace: &str, local: &str) -> bool {
-        if namespace == addressing::WSA_NS {
+        if namespace == addressing::WSA_NS || super::session::understands(namespace) {
             return true;
         }
         let services = self.services();

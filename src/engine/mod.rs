@@ -45,6 +45,7 @@
 //! - [`dispatch`]: the transports' [`baton_transports::Dispatcher`], and WSDL publication.
 //! - [`install`]: turning a compiled unit into running process versions.
 //! - [`routing`]: how an invoking partner link's calls travel, as deploy.xml sets it.
+//! - [`session`]: the SOAP headers of ODE's implicit correlation.
 //! - [`registry`], [`exchanges`]: shared maps.
 
 pub mod binding;
@@ -67,6 +68,7 @@ pub mod purge;
 pub mod registry;
 pub mod routing;
 pub mod scheduler;
+pub mod session;
 pub mod stores;
 pub mod undelivered;
 
@@ -95,6 +97,7 @@ use crate::extension::Extensions;
 use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
 use crate::model::VariableKind;
 use crate::runtime::partner_failure::FailureKind;
+use crate::runtime::session::SESSION_SET;
 use crate::runtime::state::{Inbound, InterceptorValues};
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
 use crate::runtime::{correlation, Event, InstanceStatus, InvokeOutcome};
@@ -348,7 +351,11 @@ impl Services {
                 &mut kept,
             ))?;
         let key = (endpoint.partner_link, operation.to_owned());
-        let destination = match self.correlate(&process, &key, &message.parts).await? {
+        let sessions = session::Inbound::read(&message.headers, !expects_reply);
+        let destination = match self
+            .correlate(&process, &key, &message.parts, sessions.session.as_deref())
+            .await?
+        {
             Some((pid, instance)) => {
                 let owner = self
                     .registry
@@ -413,6 +420,7 @@ impl Services {
             operation: operation.to_owned(),
             message: message.parts,
             exchange: exchange.clone(),
+            callback: sessions.callback,
         };
         let delivery = Delivery {
             kept,
@@ -478,26 +486,36 @@ impl Services {
         }
     }
 
-    /// The instance (pid, id) a message correlates with, if any: its route is looked up in
-    /// the stores of every version of the process (a message for the active version may be
-    /// for an instance of an older one).
+    /// The instance (pid, id) a message correlates with, if any: by its `session` where the
+    /// operation is correlated implicitly (see [`session`]), else by its correlation sets.
+    /// The route is looked up in the stores of every version of the process (a message for
+    /// the active version may be for an instance of an older one).
     async fn correlate(
         &self,
         process: &ProcessRuntime,
         key: &process::OperationKey,
         message: &Document,
+        session: Option<&str>,
     ) -> Result<Option<(String, i64)>, Error> {
+        let compiled = &process.compiled;
+        let name = process.name.to_string();
+        let versions = self.registry.versions_of(&process.name);
+        let stores = self.instances.of_versions(&versions);
+        if let Some(session) = session.filter(|_| compiled.implicitly_correlated.contains(key)) {
+            let key = route_key(SESSION_SET, &[session.to_owned()]);
+            for store in &stores {
+                if let Some(owner) = store.find_route(&name, &key).await? {
+                    return Ok(Some((owner.pid, owner.instance)));
+                }
+            }
+        }
         let Some(sets) = process.correlated.get(key) else {
             return Ok(None);
         };
-        let compiled = &process.compiled;
         let Some(message_type) = compiled.input_message(key.0, &key.1) else {
             return Ok(None);
         };
         let kind = VariableKind::Message(message_type);
-        let name = process.name.to_string();
-        let versions = self.registry.versions_of(&process.name);
-        let stores = self.instances.of_versions(&versions);
         for set in sets {
             let set = compiled.model.correlation_set(*set);
             let values = correlation::values(compiled, &kind, message, &set.properties)

@@ -46,13 +46,15 @@ use serde::{Deserialize, Serialize};
 
 use super::partner::Call;
 use super::process::ProcessRuntime;
-use super::Services;
+use super::{session, Services};
 use crate::interceptor::{self, Message, PartnerContext, Refusal};
 use crate::model::PartnerLinkId;
+use crate::runtime::session::Sessions;
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::Action;
 use crate::runtime::{Event, ExchangeId, InstanceState};
 use crate::store::{self, OutboxEntry};
+use crate::xml::Document;
 
 /// How many outbox entries are sent again at once at start.
 const RESEND_CONCURRENCY: usize = 64;
@@ -108,11 +110,12 @@ impl Calls {
                 message,
                 one_way,
                 endpoint,
+                sessions,
             } = action
             else {
                 continue;
             };
-            let mut message = Message::new(message.clone());
+            let mut message = with_sessions(message, sessions);
             let call = interceptor::Call {
                 pid: &process.pid,
                 process: &process.name,
@@ -139,6 +142,7 @@ impl Calls {
                         headers: message.headers,
                         one_way: *one_way,
                         endpoint: endpoint.clone(),
+                        sessions: sessions.clone(),
                     },
                 }),
                 Err(refusal) => calls.refused.push(Refused {
@@ -166,6 +170,18 @@ impl Calls {
             })
             .collect()
     }
+}
+
+/// The message of `parts` with the header blocks naming `sessions` (see [`super::session`]).
+fn with_sessions(parts: &Document, sessions: &Sessions) -> Message {
+    if sessions.is_empty() {
+        return Message::new(parts.clone());
+    }
+    let blocks = session::header_blocks(sessions);
+    Message::with_header_forest(blocks.as_bytes(), parts.clone()).unwrap_or_else(|error| {
+        tracing::error!(%error, "Session headers not written");
+        Message::new(parts.clone())
+    })
 }
 
 /// The requests of an instance awaited before a step, to tell which the step settles.

@@ -33,6 +33,7 @@ use super::{faults, partner_failures};
 use crate::auth::Presented;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
+use crate::runtime::session::Sessions;
 use crate::runtime::step::ReplyOutcome;
 use crate::runtime::{Event, ExchangeId, InvokeOutcome};
 use crate::xml::{Document, QName};
@@ -54,6 +55,9 @@ pub struct Call {
     pub headers: Document,
     pub one_way: bool,
     pub endpoint: Option<String>,
+    /// The sessions the call names (its header blocks name them already).
+    #[serde(default)]
+    pub sessions: Sessions,
 }
 
 impl Message for Call {
@@ -332,7 +336,13 @@ async fn call_remote(
         version,
         action,
         headers: [
-            route.headers(services, endpoint, wsa_action, &call.message_id),
+            route.headers(
+                services,
+                endpoint,
+                wsa_action,
+                &call.message_id,
+                &call.sessions,
+            ),
             Bytes::from(call.headers.to_xml(call.headers.root())),
             Bytes::from(binding::encode_headers(
                 layout,

@@ -13,9 +13,7 @@ use baton_actors::SupervisorHandle;
 use super::instance::{InstanceEntity, InstanceKeeper};
 use super::partner::PartnerLinkActor;
 use crate::interceptor::Chain;
-use crate::model::{
-    ActivityKind, CorrelationSetId, Initiate, PartnerLinkId, ProcessDeployment, Unit,
-};
+use crate::model::{CorrelationSetId, Initiate, PartnerLinkId, ProcessDeployment, Unit};
 use crate::runtime::CompiledProcess;
 use crate::xml::QName;
 
@@ -124,22 +122,7 @@ fn routing(
 ) {
     let mut instantiating = HashSet::new();
     let mut correlated: HashMap<OperationKey, Vec<CorrelationSetId>> = HashMap::new();
-    let model = &compiled.model;
-    let on_events = model
-        .scopes
-        .iter()
-        .flat_map(|scope| &scope.event_handlers.on_events)
-        .map(|on_event| &on_event.message);
-    let receives = model
-        .activities
-        .iter()
-        .flat_map(|activity| match &activity.kind {
-            ActivityKind::Receive(receive) => vec![receive],
-            ActivityKind::Pick(pick) => pick.on_messages.iter().map(|on| &on.message).collect(),
-            _ => Vec::new(),
-        })
-        .chain(on_events);
-    for receive in receives {
+    for receive in compiled.model.message_receivers() {
         let key = (receive.partner_link, receive.operation.clone());
         if receive.create_instance {
             instantiating.insert(key.clone());

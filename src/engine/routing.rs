@@ -17,8 +17,9 @@ use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::registry::ServiceEndpoint;
-use super::Services;
+use super::{session, Services};
 use crate::model::{EndpointReference, InvokeBinding, LinkSettings, LinkTransport};
+use crate::runtime::session::Sessions;
 use crate::xml::QName;
 
 /// The routing of one invoking partner link.
@@ -149,14 +150,16 @@ impl LinkRoute {
     }
 
     /// The WS-Addressing headers of a call to `endpoint` with `action`, for the message
-    /// `message_id` (see [`super::outbox`]): To, Action, MessageID, ReplyTo (where the partner link's myRole is
-    /// offered, when it has one here) and the endpoint reference's parameters.
+    /// `message_id` (see [`super::outbox`]): To, Action, MessageID, ReplyTo (where the
+    /// partner link's myRole is offered, when it has one here, naming the caller's session of
+    /// `sessions`) and the endpoint reference's parameters.
     pub fn headers(
         &self,
         services: &Services,
         endpoint: &Endpoint,
         action: String,
         message_id: &str,
+        sessions: &Sessions,
     ) -> Bytes {
         let reply_to = self
             .my_service
@@ -169,6 +172,7 @@ impl LinkRoute {
             message_id: Some(message_id.to_owned()),
             relates_to: None,
             reply_to,
+            reply_parameters: session::reply_parameters(sessions),
             reference_parameters: self
                 .endpoint
                 .as_ref()

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Activity, ActivityId, Copy, EventHandlers, Location};
+use super::{Activity, ActivityId, ActivityKind, Copy, EventHandlers, Location, Receive};
 use crate::xml::QName;
 
 macro_rules! index_type {
@@ -121,6 +121,24 @@ impl Process {
 
     pub fn link(&self, id: LinkId) -> &Link {
         &self.links[id.index()]
+    }
+
+    /// Whatever takes inbound messages: receives, pick onMessages and event handlers'
+    /// onEvents.
+    pub fn message_receivers(&self) -> impl Iterator<Item = &Receive> {
+        let on_events = self
+            .scopes
+            .iter()
+            .flat_map(|scope| &scope.event_handlers.on_events)
+            .map(|on_event| &on_event.message);
+        self.activities
+            .iter()
+            .flat_map(|activity| match &activity.kind {
+                ActivityKind::Receive(receive) => vec![receive],
+                ActivityKind::Pick(pick) => pick.on_messages.iter().map(|on| &on.message).collect(),
+                _ => Vec::new(),
+            })
+            .chain(on_events)
     }
 }
 

@@ -11,6 +11,7 @@ use super::evaluate::Visible;
 use super::fault::{Fault, BPEL_NS};
 use super::functions::EvaluationEnv;
 use super::message;
+use super::session::Callback;
 use super::state::{InstanceState, ScopeRef};
 use crate::model::wsdl;
 use crate::model::{
@@ -182,12 +183,19 @@ pub(crate) fn write_variable(
     write(document, node, Source::Element(value), false)
 }
 
+/// A scope instance's partner role addresses and sessions, as an assign found them.
+struct PartnerSlots {
+    endpoints: Vec<Option<String>>,
+    sessions: Vec<Option<String>>,
+}
+
 /// What an assign may change, as it was before the assign: the variables and partner
 /// links of the scope instances it sees, or only the variables its copies name.
 struct Saved {
     variables: SavedVariables,
-    /// Partner role endpoints per scope instance, when a copy writes a partner link.
-    endpoints: Option<Vec<(ScopeRef, Vec<Option<String>>)>>,
+    /// Partner role endpoints and sessions per scope instance, when a copy writes a partner
+    /// link.
+    endpoints: Option<Vec<(ScopeRef, PartnerSlots)>>,
 }
 
 enum SavedVariables {
@@ -213,7 +221,14 @@ impl Saved {
             .then(|| {
                 chain
                     .iter()
-                    .map(|&id| (id, state.scope(id).endpoints.clone()))
+                    .map(|&id| {
+                        let scope = state.scope(id);
+                        let slots = PartnerSlots {
+                            endpoints: scope.endpoints.clone(),
+                            sessions: scope.sessions.clone(),
+                        };
+                        (id, slots)
+                    })
                     .collect()
             });
         let variables = if everything
@@ -267,8 +282,10 @@ impl Saved {
                 }
             }
         }
-        for (id, endpoints) in self.endpoints.into_iter().flatten() {
-            state.scope_mut(id).endpoints = endpoints;
+        for (id, slots) in self.endpoints.into_iter().flatten() {
+            let scope = state.scope_mut(id);
+            scope.endpoints = slots.endpoints;
+            scope.sessions = slots.sessions;
         }
     }
 }
@@ -810,7 +827,11 @@ fn assign_endpoint(
             "the endpoint reference has no address",
         ));
     }
-    *state.endpoint_mut(&process.model, scope, partner_link) = Some(address);
+    let partner = Callback {
+        address,
+        session: None,
+    };
+    state.set_partner(&process.model, scope, partner_link, partner);
     Ok(())
 }
 

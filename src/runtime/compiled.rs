@@ -1,7 +1,7 @@
 //! A process ready to run: the model of one process with every expression, property alias
 //! query and XSLT stylesheet compiled once, and the lookups the machine needs on its hot path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::extension::Extensions;
@@ -59,6 +59,9 @@ pub struct CompiledProcess {
     pub partner_failure: PartnerFailureMode,
     /// The extension bundles; every extension element of the model has its operation here.
     pub extensions: Extensions,
+    /// The (partner link, operation) pairs routed to existing instances by session (see
+    /// [`super::session::implicitly_correlated`]).
+    pub implicitly_correlated: HashSet<(PartnerLinkId, String)>,
 }
 
 impl CompiledProcess {
@@ -125,6 +128,7 @@ impl CompiledProcess {
             return Err(errors);
         }
         Ok(Self {
+            implicitly_correlated: super::session::implicitly_correlated(&model),
             model,
             definitions,
             expressions,
@@ -187,6 +191,13 @@ impl CompiledProcess {
     pub fn with_partner_failure(mut self, mode: PartnerFailureMode) -> Self {
         self.partner_failure = mode;
         self
+    }
+
+    /// Whether callbacks on `partner_link` are routed by the invoking instance's session.
+    pub fn has_session(&self, partner_link: PartnerLinkId) -> bool {
+        self.implicitly_correlated
+            .iter()
+            .any(|(link, _)| *link == partner_link)
     }
 
     /// The alias giving `property` for values of `source`.

@@ -23,6 +23,8 @@
 //! - [`correlation`]: property extraction and correlation set checks.
 //! - [`message`]: the normalised form of WSDL messages as XML documents.
 //! - [`parts`]: `<toParts>` and `<fromParts>`: messages built from and spread to variables.
+//! - [`session`]: ODE's implicit correlation: callbacks routed by a session instead of a
+//!   correlation set.
 //! - [`fault`]: BPEL faults and the standard fault names.
 //! - [`partner_failure`]: the kinds of failed invokes, their faults, and the server's choice
 //!   between raising them and waiting for an operator.
@@ -42,6 +44,7 @@ pub mod machine;
 pub mod message;
 pub mod partner_failure;
 pub mod parts;
+pub mod session;
 pub mod state;
 pub mod step;
 pub mod validate;

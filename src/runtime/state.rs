@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
+use super::session::Callback;
 use crate::model::{ActivityId, CorrelationSetId, PartnerLinkId, Process, ScopeId, VariableId};
 use crate::xml::Document;
 
@@ -221,6 +222,11 @@ pub struct ScopeInstance {
     pub correlations: Vec<Option<Vec<String>>>,
     /// One slot per partner link it declares: the partner role's address once assigned.
     pub endpoints: Vec<Option<String>>,
+    /// One slot per partner link it declares: the partner's session, once a callback
+    /// endpoint reference named one (see [`super::session`]). Empty in states stored before
+    /// sessions existed.
+    #[serde(default, skip_serializing_if = "no_sessions")]
+    pub sessions: Vec<Option<String>>,
     /// Whether its event handlers take new events.
     pub events_open: bool,
     /// Its event handlers' armed alarms.
@@ -256,6 +262,9 @@ pub struct Inbound {
     pub message: Document,
     /// Set for request-response operations: the exchange the reply goes to.
     pub exchange: Option<ExchangeId>,
+    /// The endpoint reference the message named for calling its sender back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<Callback>,
 }
 
 /// Values message-exchange interceptors keep with an instance: interceptor name → key →
@@ -285,6 +294,13 @@ pub struct InstanceState {
     /// What interceptors kept with the instance.
     #[serde(default, skip_serializing_if = "InterceptorValues::is_empty")]
     pub interceptor_values: InterceptorValues,
+    /// The partner links whose session route (see [`super::session`]) the store holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routed_sessions: Vec<PartnerLinkId>,
+}
+
+fn no_sessions(sessions: &[Option<String>]) -> bool {
+    sessions.iter().all(Option::is_none)
 }
 
 impl InstanceState {
@@ -301,6 +317,7 @@ impl InstanceState {
             exchange_counter: 0,
             timer_counter: 0,
             interceptor_values: InterceptorValues::new(),
+            routed_sessions: Vec::new(),
         };
         let root = state.add_scope(process, ScopeId::PROCESS, None, None, None);
         let thread = state.add_thread(Thread {
@@ -336,6 +353,7 @@ impl InstanceState {
             variables: vec![None; declared.variables.len()],
             correlations: vec![None; declared.correlation_sets.len()],
             endpoints: vec![None; declared.partner_links.len()],
+            sessions: Vec::new(),
             events_open: true,
             alarms: Vec::new(),
             completed: Vec::new(),
@@ -459,18 +477,41 @@ impl InstanceState {
         self.scope(instance).endpoints[declared.slot as usize].as_ref()
     }
 
-    /// The slot of `partner_link`'s assigned address, as seen from `from`.
-    pub fn endpoint_mut(
+    /// The partner's session of `partner_link`, as seen from `from`.
+    pub fn partner_session(
+        &self,
+        process: &Process,
+        from: ScopeRef,
+        partner_link: PartnerLinkId,
+    ) -> Option<&String> {
+        let declared = process.partner_link(partner_link);
+        let instance = self.declaring(from, declared.scope)?;
+        self.scope(instance)
+            .sessions
+            .get(declared.slot as usize)?
+            .as_ref()
+    }
+
+    /// Sets `partner_link`'s partner role, as seen from `from`: its address, and the session
+    /// calls name there.
+    pub fn set_partner(
         &mut self,
         process: &Process,
         from: ScopeRef,
         partner_link: PartnerLinkId,
-    ) -> &mut Option<String> {
+        callback: Callback,
+    ) {
         let declared = process.partner_link(partner_link);
-        let instance = self
-            .declaring(from, declared.scope)
-            .expect("partner links are resolved within their scope");
-        &mut self.scope_mut(instance).endpoints[declared.slot as usize]
+        let Some(instance) = self.declaring(from, declared.scope) else {
+            return;
+        };
+        let slot = declared.slot as usize;
+        let scope = self.scope_mut(instance);
+        scope.endpoints[slot] = Some(callback.address);
+        if scope.sessions.len() <= slot {
+            scope.sessions.resize(scope.endpoints.len(), None);
+        }
+        scope.sessions[slot] = callback.session;
     }
 
     /// The scope instances `from` sees, innermost first.

@@ -6,6 +6,7 @@ use crate::xml::{Document, QName};
 
 use super::fault::Fault;
 use super::partner_failure::{FailureKind, InvokeFailure};
+use super::session::Sessions;
 use super::state::{ExchangeId, Inbound, InstanceStatus, OpenExchange, TimerId};
 
 /// Something that happened to an instance.
@@ -161,6 +162,8 @@ pub enum Action {
         one_way: bool,
         /// The endpoint assigned at run time, if any, else the deployment's.
         endpoint: Option<String>,
+        /// The sessions the call names (see [`super::session`]).
+        sessions: Sessions,
     },
     /// Fire [`Event::TimerFired`] at `due_ms` (ms since the Unix epoch).
     Timer { timer: TimerId, due_ms: i64 },

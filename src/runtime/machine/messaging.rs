@@ -3,11 +3,12 @@
 
 use super::{Machine, ACTIVITY_RECOVERY_NS};
 use crate::model::{
-    ActivityId, ActivityKind, CorrelationUse, FailureHandling, Initiate, Invoke, Pattern, Receive,
-    VariableId, VariableKind,
+    ActivityId, ActivityKind, CorrelationUse, FailureHandling, Initiate, Invoke, PartnerLinkId,
+    Pattern, Receive, VariableId, VariableKind,
 };
 use crate::runtime::fault::{Fault, BPEL_NS};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure, PartnerFailureMode};
+use crate::runtime::session::{self, Callback, Sessions};
 use crate::runtime::state::{
     Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
 };
@@ -353,6 +354,15 @@ impl<'p> Machine<'p> {
             scope,
         )?;
         let values = self.read_parts(&inbound.message, &receive.from_parts)?;
+        let partner_role = self
+            .model
+            .partner_link(receive.partner_link)
+            .partner_role
+            .is_some();
+        if let (Some(callback), true) = (inbound.callback, partner_role) {
+            self.state
+                .set_partner(self.model, scope, receive.partner_link, callback);
+        }
         if let Some(exchange) = inbound.exchange {
             let conflicting = self.state.open_exchanges.iter().any(|open| {
                 open.partner_link == receive.partner_link
@@ -465,10 +475,18 @@ impl<'p> Machine<'p> {
             .process
             .is_one_way_partner(invoke.partner_link, &invoke.operation);
         let exchange = self.next_exchange();
+        let scope = self.scope_ref();
         let endpoint = self
             .state
-            .endpoint(self.model, self.scope_ref(), invoke.partner_link)
+            .endpoint(self.model, scope, invoke.partner_link)
             .cloned();
+        let sessions = Sessions {
+            partner: self
+                .state
+                .partner_session(self.model, scope, invoke.partner_link)
+                .cloned(),
+            mine: self.my_session(invoke.partner_link),
+        };
         self.actions.push(Action::Invoke {
             exchange: exchange.clone(),
             partner_link: invoke.partner_link,
@@ -476,6 +494,7 @@ impl<'p> Machine<'p> {
             message,
             one_way,
             endpoint,
+            sessions,
         });
         if !one_way {
             self.push(Frame::Run(activity));
@@ -485,6 +504,28 @@ impl<'p> Machine<'p> {
                 attempt,
             });
         }
+    }
+
+    /// Where to call the instance back on `partner_link`, and its session there, when
+    /// callbacks on it are routed by session; the route is added with the step of its first
+    /// invoke.
+    fn my_session(&mut self, partner_link: PartnerLinkId) -> Option<Callback> {
+        if !self.process.has_session(partner_link) {
+            return None;
+        }
+        let address = self.process.my_endpoints[partner_link.index()].clone()?;
+        let session = session::my_session(self.instance, partner_link);
+        if !self.state.routed_sessions.contains(&partner_link) {
+            self.state.routed_sessions.push(partner_link);
+            self.routes.push(Route {
+                set: session::SESSION_SET.to_owned(),
+                values: vec![session.clone()],
+            });
+        }
+        Some(Callback {
+            address,
+            session: Some(session),
+        })
     }
 
     /// An invoke's outcome arrived for `thread`.

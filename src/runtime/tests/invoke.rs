@@ -34,7 +34,9 @@ fn only_ask(env: &TestEnv, output: &StepOutput, content: &str) -> ExchangeId {
             message,
             one_way: false,
             endpoint: None,
+            sessions,
         }] => {
+            assert!(sessions.is_empty(), "{sessions:?}");
             assert_eq!(*partner_link, env.partner_link("partner"));
             assert_eq!(operation, "ask");
             assert_msg(message, content);

@@ -332,6 +332,7 @@ impl TestEnv {
             operation: operation.to_owned(),
             message,
             exchange: exchange.map(str::to_owned),
+            callback: None,
         })
     }
 

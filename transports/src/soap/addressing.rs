@@ -27,6 +27,9 @@ pub struct Addressing {
     pub relates_to: Option<String>,
     /// `wsa:ReplyTo/wsa:Address`: where answers to this message go.
     pub reply_to: Option<String>,
+    /// The children of `wsa:ReplyTo/wsa:ReferenceParameters`, as a standalone forest (empty:
+    /// none), which the partner sends back with its answers.
+    pub reply_parameters: String,
     /// The children of the destination's `wsa:ReferenceParameters`, as a standalone forest;
     /// each is written as a header of its own, marked `wsa:IsReferenceParameter="true"`.
     pub reference_parameters: String,
@@ -49,8 +52,15 @@ impl Addressing {
         property("MessageID", &self.message_id);
         property("RelatesTo", &self.relates_to);
         if let Some(reply_to) = &self.reply_to {
+            let parameters = match self.reply_parameters.is_empty() {
+                true => String::new(),
+                false => format!(
+                    "<wsa:ReferenceParameters>{}</wsa:ReferenceParameters>",
+                    self.reply_parameters
+                ),
+            };
             out.push_str(&format!(
-                r#"<wsa:ReplyTo xmlns:wsa="{WSA_NS}"><wsa:Address>{}</wsa:Address></wsa:ReplyTo>"#,
+                r#"<wsa:ReplyTo xmlns:wsa="{WSA_NS}"><wsa:Address>{}</wsa:Address>{parameters}</wsa:ReplyTo>"#,
                 escape(reply_to)
             ));
         }
@@ -165,6 +175,7 @@ mod tests {
             message_id: Some("urn:baton:message:1".into()),
             relates_to: None,
             reply_to: Some("http://me/callback".into()),
+            reply_parameters: String::new(),
             reference_parameters: String::new(),
         };
         let headers = addressing.to_headers();
@@ -177,6 +188,21 @@ mod tests {
         assert!(action < id && id < reply_to.unwrap());
         assert!(!headers.contains("RelatesTo"));
         assert_eq!(Addressing::default().to_headers(), "");
+    }
+
+    #[test]
+    fn reply_parameters_are_written_inside_the_reply_to() {
+        let addressing = Addressing {
+            reply_to: Some("http://me/callback".into()),
+            reply_parameters: r#"<s:session xmlns:s="urn:s">4.1</s:session>"#.into(),
+            ..Addressing::default()
+        };
+        assert_eq!(
+            addressing.to_headers(),
+            format!(
+                r#"<wsa:ReplyTo xmlns:wsa="{WSA_NS}"><wsa:Address>http://me/callback</wsa:Address><wsa:ReferenceParameters><s:session xmlns:s="urn:s">4.1</s:session></wsa:ReferenceParameters></wsa:ReplyTo>"#
+            )
+        );
     }
 
     #[test]
