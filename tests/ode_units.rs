@@ -11,7 +11,8 @@
 //!   `service`, the address as text), then invoked there over HTTP.
 //! - HelloWorld with its soap:address at the root path `/`, served there.
 //! - OdeHeaders: message parts bound to SOAP headers (`soap:header`) read from the request's
-//!   header, correlated on, and written to the reply's header.
+//!   header, correlated on, copied with ODE's `header` attribute, and written to the reply's
+//!   header.
 //! - OdeSession: an asynchronous callback without a correlation set (the Eclipse BPEL
 //!   Designer's template) reaches the instance that invoked by the session ODE names in its
 //!   headers, from a process of this server and from a partner outside it.

@@ -4,6 +4,7 @@
 //!
 //! The steps, each in its own module:
 //! 1. [`deploy`] reads deploy.xml, and [`endpoints`] the endpoint reference files it names;
+//!    [`endpoint_properties`] applies ODE's `*.endpoint` property files to its `<invoke>`s.
 //!    Processes and WSDL documents written in the 2004 draft of WS-BPEL 2.0 are read as
 //!    the standard ([`dialect`]).
 //! 2. [`wsdl`] loads every .wsdl file of the unit and what it imports, and `bpel::imports`
@@ -22,6 +23,7 @@ mod default_binding;
 mod deploy;
 mod diagnostics;
 mod dialect;
+mod endpoint_properties;
 mod endpoints;
 mod source;
 mod stylesheets;
@@ -68,7 +70,8 @@ pub fn compile_for(
         unit: source,
         conf_dir,
     };
-    let deploy = read_descriptor(source, endpoints, &mut diagnostics);
+    let mut deploy = read_descriptor(source, endpoints, &mut diagnostics);
+    endpoint_properties::apply(&mut deploy.descriptor, source, conf_dir, &mut diagnostics);
     // The documents the processes import are read first, in import order, then the unit's
     // other WSDL documents: where two documents define one name differently, the first read
     // wins (see `wsdl`).

@@ -223,18 +223,7 @@ impl ProcessCompiler<'_> {
     }
 
     /// The form-selecting attributes present on a from-spec or to-spec, in a fixed order.
-    /// ODE's `header` attribute (a SOAP header of a message variable) is refused, not read as
-    /// the whole variable.
     fn spec_attributes(&mut self, node: NodeId) -> Vec<&'static str> {
-        if let Some(header) = self.file.attr(node, "header") {
-            let element = self.file.local_name(node);
-            let message = format!(
-                "<{element} header=\"{header}\">: ODE's header attribute (a SOAP header of a \
-                 message variable) is not supported yet; bind the header to a message part \
-                 with soap:header in the WSDL instead"
-            );
-            self.error(node, "UNSUPPORTED", message);
-        }
         SPEC_ATTRIBUTES
             .into_iter()
             .filter(|a| self.file.attr(node, a).is_some())
@@ -318,6 +307,15 @@ impl ProcessCompiler<'_> {
             .file
             .attr(node, "part")
             .map(|part| part.trim().to_owned());
+        let header = self
+            .file
+            .attr(node, "header")
+            .map(|header| header.trim().to_owned());
+        let part = match (part, header) {
+            (Some(_), Some(_)) => return self.bad_spec(node, "part and header exclude each other"),
+            (None, Some(header)) => Some(self.header_part(node, variable, header)?),
+            (part, None) => part,
+        };
         if let Some(part) = &part {
             self.check_part(node, variable, part)?;
         }
@@ -330,6 +328,37 @@ impl ProcessCompiler<'_> {
             part,
             query,
         })
+    }
+
+    /// ODE's `header` attribute: the SOAP header of a message variable named `header`, which
+    /// Baton reads and writes where the WSDL binds it to a part of the message (soap:header).
+    fn header_part(
+        &mut self,
+        node: NodeId,
+        variable: VariableId,
+        header: String,
+    ) -> Option<String> {
+        let declared = &self.variables[variable.index()];
+        let bound = match &declared.kind {
+            VariableKind::Message(message_type) => self
+                .defs
+                .messages
+                .get(message_type)
+                .is_some_and(|message| message.parts.iter().any(|p| p.name == header)),
+            _ => false,
+        };
+        if bound {
+            return Some(header);
+        }
+        let element = self.file.local_name(node);
+        let message = format!(
+            "<{element} header=\"{header}\">: variable '{}' has no message part '{header}'; ODE's \
+             header attribute is supported for SOAP headers bound to a message part with \
+             soap:header in the WSDL, not yet for other headers",
+            declared.name
+        );
+        self.error(node, "UNSUPPORTED", message);
+        None
     }
 
     /// SA00034: `part` needs a message variable that has that part.

@@ -671,7 +671,7 @@ fn a_definition_imported_by_the_process_wins_over_a_different_stale_copy() {
 }
 
 #[test]
-fn ode_s_header_attribute_is_refused_not_read_as_the_whole_variable() {
+fn ode_s_header_attribute_on_a_header_no_part_binds_is_refused_not_read_as_the_whole_variable() {
     refused(
         r#"<assign><copy>
 <from variable="request" header="conversationId"/><to variable="response"/></copy></assign>"#,

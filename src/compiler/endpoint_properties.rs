@@ -1,0 +1,332 @@
+//! ODE's endpoint property files: the `*.endpoint` files of a unit (and of the server's
+//! configuration directory, ODE's global configuration), Java properties files that set, per
+//! partner service or for every one, where it is called and how long a call may take.
+//!
+//! ```text
+//! alias.shop=urn:example:shop
+//! shop.StockService.ode.address=http://stock.example:8080/stock
+//! shop.StockService.StockPort.ode.mex.timeout=5000
+//! mex.timeout=20000
+//! ```
+//!
+//! A key is `PROPERTY` (every service), `ALIAS.SERVICE.ode.PROPERTY` or
+//! `ALIAS.SERVICE.PORT.ode.PROPERTY`, the alias naming the service's namespace; the most
+//! specific key wins, and among files the later one (the configuration directory's first,
+//! then the unit's, each in name order). `ode.address` sets the partner's address and
+//! `mex.timeout` the time-out of its calls, in milliseconds, for the `<invoke>`s of
+//! deploy.xml that set neither themselves; `${env.NAME}` is replaced by the environment
+//! variable. Other properties (ODE's HTTP client settings) are not applied: each is warned
+//! about once.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::diagnostics::Diagnostics;
+use super::source::UnitSource;
+use crate::model::{DeployDescriptor, EndpointReference, Location};
+use crate::xml::QName;
+
+const RULE: &str = "DD-ENDPOINT-PROPERTIES";
+
+/// The extension of endpoint property files.
+const EXTENSION: &str = ".endpoint";
+
+/// One property, with the file and line that set it.
+#[derive(Debug, Clone)]
+struct Setting {
+    value: String,
+    at: Location,
+}
+
+/// The properties read, by (service namespace, service, port) scope; `None` parts widen it.
+#[derive(Debug, Default)]
+struct Properties {
+    settings: BTreeMap<(Option<QName>, Option<String>, String), Setting>,
+}
+
+impl Properties {
+    /// The setting of `property` for `service` and `port`: the most specific one.
+    fn get(&self, service: &QName, port: &str, property: &str) -> Option<&Setting> {
+        let key = |service: Option<&QName>, port: Option<&str>| {
+            (
+                service.cloned(),
+                port.map(str::to_owned),
+                property.to_owned(),
+            )
+        };
+        self.settings
+            .get(&key(Some(service), Some(port)))
+            .or_else(|| self.settings.get(&key(Some(service), None)))
+            .or_else(|| self.settings.get(&key(None, None)))
+    }
+
+    /// Reads the properties file `text`, named `file`.
+    fn read(&mut self, file: &str, text: &str, diagnostics: &mut Diagnostics) {
+        let mut aliases: BTreeMap<String, String> = BTreeMap::new();
+        let mut entries = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+                continue;
+            }
+            let at = Location {
+                file: file.to_owned(),
+                line: index as u32 + 1,
+            };
+            let Some((key, value)) = line.split_once(['=', ':']) else {
+                diagnostics.warning(&at, RULE, format!("'{line}' is not KEY=VALUE; ignored"));
+                continue;
+            };
+            let (key, value) = (key.trim(), expand(value.trim()));
+            match key.strip_prefix("alias.") {
+                Some(alias) => {
+                    aliases.insert(alias.to_owned(), value);
+                }
+                None => entries.push((key.to_owned(), value, at)),
+            }
+        }
+        for (key, value, at) in entries {
+            let scoped = match key.split_once(".ode.") {
+                None => Some((None, None, key.clone())),
+                Some((scope, property)) => {
+                    let mut names = scope.splitn(3, '.');
+                    let (alias, service, port) = (names.next(), names.next(), names.next());
+                    match (alias.and_then(|a| aliases.get(a)), service) {
+                        (Some(namespace), Some(service)) => Some((
+                            Some(QName::new(namespace.clone(), service)),
+                            port.map(str::to_owned),
+                            property.to_owned(),
+                        )),
+                        _ => None,
+                    }
+                }
+            };
+            match scoped {
+                Some(scope) => {
+                    self.settings.insert(scope, Setting { value, at });
+                }
+                None => diagnostics.warning(
+                    &at,
+                    RULE,
+                    format!("'{key}' names no declared alias and service; ignored"),
+                ),
+            }
+        }
+    }
+}
+
+/// `${env.NAME}` in `value` replaced by the environment variable NAME (empty when unset).
+fn expand(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${env.") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 6..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        out.push_str(&std::env::var(&after[..end]).unwrap_or_default());
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `*.endpoint` files of `conf_dir` then of `unit`, each set in name order, as (name,
+/// text).
+fn files(unit: &UnitSource, conf_dir: Option<&Path>) -> Vec<(String, String)> {
+    let mut conf: Vec<(String, String)> = conf_dir
+        .and_then(|dir| std::fs::read_dir(dir).ok())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(entry.path()).ok()?;
+            name.ends_with(EXTENSION)
+                .then(|| (format!("conf:{name}"), text))
+        })
+        .collect();
+    conf.sort();
+    let own = unit
+        .files
+        .iter()
+        .filter(|(path, _)| path.ends_with(EXTENSION))
+        .map(|(path, bytes)| (path.clone(), String::from_utf8_lossy(bytes).into_owned()));
+    conf.into_iter().chain(own).collect()
+}
+
+/// Applies the endpoint property files of `unit` and `conf_dir` to the `<invoke>`s of
+/// `descriptor`.
+pub(crate) fn apply(
+    descriptor: &mut DeployDescriptor,
+    unit: &UnitSource,
+    conf_dir: Option<&Path>,
+    diagnostics: &mut Diagnostics,
+) {
+    let mut properties = Properties::default();
+    for (file, text) in files(unit, conf_dir) {
+        properties.read(&file, &text, diagnostics);
+    }
+    if properties.settings.is_empty() {
+        return;
+    }
+    for ((_, _, property), setting) in &properties.settings {
+        if !matches!(property.as_str(), "address" | "mex.timeout") {
+            let message = format!("endpoint property '{property}' is not applied by Baton");
+            diagnostics.warning(&setting.at, RULE, message);
+        }
+    }
+    let invokes = descriptor
+        .processes
+        .iter_mut()
+        .flat_map(|process| process.invokes.iter_mut());
+    for invoke in invokes {
+        let (service, port) = (&invoke.service, &invoke.port);
+        if invoke.endpoint.is_none() {
+            if let Some(address) = properties.get(service, port, "address") {
+                invoke.endpoint = Some(EndpointReference {
+                    file: address.at.file.clone(),
+                    address: address.value.clone(),
+                    reference_parameters: String::new(),
+                });
+            }
+        }
+        if invoke.link.timeout_ms.is_none() {
+            if let Some(timeout) = properties.get(service, port, "mex.timeout") {
+                match timeout.value.parse::<u64>() {
+                    Ok(ms) if ms > 0 => invoke.link.timeout_ms = Some(ms),
+                    _ => diagnostics.error(
+                        &timeout.at,
+                        RULE,
+                        format!(
+                            "mex.timeout must be a positive number of milliseconds, not '{}'",
+                            timeout.value
+                        ),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiler::diagnostics::Compatibility;
+    use crate::model::{InvokeBinding, ProcessDeployment};
+
+    fn invoke(service: &str, port: &str) -> InvokeBinding {
+        InvokeBinding {
+            partner_link: "partner".into(),
+            service: QName::new("urn:shop", service),
+            port: port.into(),
+            use_peer2peer: true,
+            binding: None,
+            failure_handling: None,
+            endpoint: None,
+            link: Default::default(),
+        }
+    }
+
+    fn applied(
+        files: &[(&str, &str)],
+        invokes: Vec<InvokeBinding>,
+    ) -> (Vec<InvokeBinding>, Diagnostics) {
+        let unit = UnitSource::new(
+            "u",
+            files
+                .iter()
+                .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec())),
+        )
+        .unwrap();
+        let mut descriptor = DeployDescriptor::default();
+        descriptor.processes.push(ProcessDeployment {
+            name: QName::new("urn:shop", "Shop"),
+            file_name: None,
+            active: true,
+            retired: false,
+            in_memory: false,
+            properties: Vec::new(),
+            provides: Vec::new(),
+            invokes,
+            events: None,
+            cleanup: Vec::new(),
+            schedules: Vec::new(),
+            mex_interceptors: Vec::new(),
+            process_type: None,
+        });
+        let mut diagnostics = Diagnostics::reading(Compatibility::Standard);
+        apply(&mut descriptor, &unit, None, &mut diagnostics);
+        (descriptor.processes.remove(0).invokes, diagnostics)
+    }
+
+    #[test]
+    fn the_most_specific_key_and_the_later_file_win() {
+        let (invokes, diagnostics) = applied(
+            &[
+                (
+                    "a.endpoint",
+                    "alias.s=urn:shop\ns.Stock.ode.address=http://a/stock\nmex.timeout=9000\n",
+                ),
+                (
+                    "b/b.endpoint",
+                    "# later\nalias.t=urn:shop\nt.Stock.ode.address=http://b/stock\n\
+                     t.Stock.Fast.ode.mex.timeout=100\n",
+                ),
+            ],
+            vec![
+                invoke("Stock", "Fast"),
+                invoke("Stock", "Slow"),
+                invoke("Other", "P"),
+            ],
+        );
+        assert!(!diagnostics.has_errors(), "{:?}", diagnostics.warnings());
+        let address = |i: usize| invokes[i].endpoint.as_ref().map(|e| e.address.as_str());
+        assert_eq!(address(0), Some("http://b/stock"));
+        assert_eq!(address(1), Some("http://b/stock"));
+        assert_eq!(address(2), None);
+        let timeouts: Vec<_> = invokes.iter().map(|i| i.link.timeout_ms).collect();
+        assert_eq!(timeouts, [Some(100), Some(9000), Some(9000)]);
+    }
+
+    #[test]
+    fn what_deploy_xml_sets_is_kept_and_other_properties_are_warned_about() {
+        let mut own = invoke("Stock", "Fast");
+        own.link.timeout_ms = Some(7);
+        let (invokes, diagnostics) = applied(
+            &[(
+                "x.endpoint",
+                "alias.s=urn:shop\ns.Stock.ode.mex.timeout=100\n\
+                 s.Stock.ode.http.protocol.max-redirects=3\nunknown.Stock.ode.address=http://u\n",
+            )],
+            vec![own],
+        );
+        assert_eq!(invokes[0].link.timeout_ms, Some(7));
+        let warnings = diagnostics.warnings().join("\n");
+        assert!(
+            warnings.contains("http.protocol.max-redirects"),
+            "{warnings}"
+        );
+        assert!(warnings.contains("x.endpoint:4"), "{warnings}");
+    }
+
+    #[test]
+    fn a_time_out_that_is_not_a_number_is_refused() {
+        let (_, diagnostics) = applied(
+            &[("x.endpoint", "mex.timeout=soon\n")],
+            vec![invoke("S", "P")],
+        );
+        assert!(diagnostics.has_errors());
+    }
+
+    #[test]
+    fn environment_variables_are_expanded() {
+        std::env::set_var("BATON_ENDPOINT_TEST_HOST", "stock.example");
+        assert_eq!(
+            expand("http://${env.BATON_ENDPOINT_TEST_HOST}:80/${env.BATON_ENDPOINT_UNSET}x"),
+            "http://stock.example:80/x"
+        );
+    }
+}
