@@ -271,6 +271,7 @@ impl Reader<'_> {
             enable_sharing,
             endpoint: service.endpoint,
             credentials: service.credentials.map(|(_, c)| c).unwrap_or_default(),
+            reply_timeout_ms: None,
         })
     }
 

@@ -14,8 +14,9 @@
 //! specific key wins, and among files the later one (the configuration directory's first,
 //! then the unit's, each in name order). `ode.address` sets the partner's address and
 //! `mex.timeout` the time-out of its calls, in milliseconds, for the `<invoke>`s of
-//! deploy.xml that set neither themselves; `${env.NAME}` is replaced by the environment
-//! variable. Other properties (ODE's HTTP client settings) are not applied: each is warned
+//! deploy.xml that set neither themselves; for a service the unit `<provide>`s, `mex.timeout`
+//! is how long its callers wait for the process's reply. `${env.NAME}` is replaced by the
+//! environment variable. Other properties (ODE's HTTP client settings) are not applied: each is warned
 //! about once.
 
 use std::collections::BTreeMap;
@@ -178,6 +179,15 @@ pub(crate) fn apply(
             diagnostics.warning(&setting.at, RULE, message);
         }
     }
+    let provides = descriptor
+        .processes
+        .iter_mut()
+        .flat_map(|process| process.provides.iter_mut());
+    for provide in provides {
+        if let Some(timeout) = properties.get(&provide.service, &provide.port, "mex.timeout") {
+            provide.reply_timeout_ms = milliseconds(timeout, diagnostics);
+        }
+    }
     let invokes = descriptor
         .processes
         .iter_mut()
@@ -195,18 +205,23 @@ pub(crate) fn apply(
         }
         if invoke.link.timeout_ms.is_none() {
             if let Some(timeout) = properties.get(service, port, "mex.timeout") {
-                match timeout.value.parse::<u64>() {
-                    Ok(ms) if ms > 0 => invoke.link.timeout_ms = Some(ms),
-                    _ => diagnostics.error(
-                        &timeout.at,
-                        RULE,
-                        format!(
-                            "mex.timeout must be a positive number of milliseconds, not '{}'",
-                            timeout.value
-                        ),
-                    ),
-                }
+                invoke.link.timeout_ms = milliseconds(timeout, diagnostics);
             }
+        }
+    }
+}
+
+/// The time-out `setting` gives; an error where it is not a positive number.
+fn milliseconds(setting: &Setting, diagnostics: &mut Diagnostics) -> Option<u64> {
+    match setting.value.parse::<u64>() {
+        Ok(ms) if ms > 0 => Some(ms),
+        _ => {
+            let message = format!(
+                "mex.timeout must be a positive number of milliseconds, not '{}'",
+                setting.value
+            );
+            diagnostics.error(&setting.at, RULE, message);
+            None
         }
     }
 }

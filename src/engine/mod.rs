@@ -438,7 +438,14 @@ impl Services {
             return Err(error);
         }
         let Some(reply) = reply else { return Ok(None) };
-        let timeout = Duration::from_millis(self.config.server.reply_timeout_ms);
+        let timeout = process
+            .deployment
+            .provides
+            .iter()
+            .find(|provide| provide.service == endpoint.service && provide.port == endpoint.port)
+            .and_then(|provide| provide.reply_timeout_ms)
+            .unwrap_or(self.config.server.reply_timeout_ms);
+        let timeout = Duration::from_millis(timeout);
         match tokio::time::timeout(timeout, reply).await {
             Ok(Ok(Ok(outcome))) => Ok(Some(outcome)),
             Ok(Ok(Err(abandoned))) => Err(Error::Abandoned(abandoned)),

@@ -88,7 +88,12 @@ impl Registry {
         self.processes.remove(pid).map(|(_, process)| process)
     }
 
+    /// The endpoint at `path`; a trailing `/` does not count, as in the addresses served.
     pub fn endpoint(&self, path: &str) -> Option<ServiceEndpoint> {
+        let path = match path.trim_end_matches('/') {
+            "" => "/",
+            trimmed => trimmed,
+        };
         self.paths.get(path).map(|entry| entry.clone())
     }
 

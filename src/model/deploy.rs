@@ -88,6 +88,10 @@ pub struct Provide {
     /// Baton's `<credentials>` inside `<service>`: when any, calls over HTTP must present one.
     #[serde(default)]
     pub credentials: Vec<crate::auth::ServiceCredential>,
+    /// How long a caller waits for the process's reply, in milliseconds, when it is not the
+    /// server's `reply-timeout-ms` (ODE's `mex.timeout` endpoint property).
+    #[serde(default)]
+    pub reply_timeout_ms: Option<u64>,
 }
 
 /// `<invoke partnerLink usePeer2Peer>`: the service a partnerRole partner link calls.

@@ -13,7 +13,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::Dirs;
-use crate::stage::copy_tree;
 use crate::Outcome;
 
 /// The cleanup scenarios of the corpus folder `axis2-war-it`, by name, with what each expects.
@@ -104,9 +103,9 @@ async fn run_case(
     mock_url: &str,
 ) -> Result<(), String> {
     let dirs = Dirs::new();
-    let unit = dirs.deploy().join(name);
-    stage(&corpus.join("axis2-war-it").join(name), &unit, mock_url)?;
     let server = crate::bpel_test::start(&dirs).await?;
+    let folder = corpus.join("axis2-war-it").join(name);
+    crate::axis2::stage(&folder, &dirs, name, &server.address, mock_url)?;
     if expected == Expected::Refused {
         return match server.await_log_within(&[name, "refused"], Duration::from_secs(10)) {
             Some(_) if server.logged(&["variables and correlations"]) => Ok(()),
@@ -114,10 +113,8 @@ async fn run_case(
             None => Err("deployed, but ODE refuses a cleanup of the instance alone".into()),
         };
     }
-    if !server.logged(&["Unit deployed", &format!("unit={name}")]) {
-        return Err("the unit was not deployed".into());
-    }
-    let request = std::fs::read_to_string(unit.join("testRequest.soap"))
+    crate::axis2::await_deployed(&server, name)?;
+    let request = std::fs::read_to_string(folder.join("testRequest.soap"))
         .map_err(|e| format!("testRequest.soap: {e}"))?;
     let service = if name.starts_with("TestCleanFault") {
         "HelloService"
@@ -151,33 +148,6 @@ async fn run_case(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Copies the scenario's unit into the deploy directory, its partners' addresses pointed at
-/// the mocks.
-fn stage(from: &Path, to: &Path, mock_url: &str) -> Result<(), String> {
-    let io = |e: std::io::Error| format!("staging {}: {e}", from.display());
-    copy_tree(from, to, &|_| false).map_err(io)?;
-    let addresses = [
-        (
-            "TimeService.wsdl",
-            "http://localhost:8888/axis2/processes/TimeService/",
-            "/time",
-        ),
-        (
-            "dummy-service.wsdl",
-            "http://localhost:8888/processes/DummyService",
-            "/dummy",
-        ),
-    ];
-    for (file, address, path) in addresses {
-        let file = to.join(file);
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            let text = text.replace(address, &format!("{mock_url}{path}"));
-            std::fs::write(&file, text).map_err(io)?;
-        }
-    }
-    Ok(())
 }
 
 /// What the store holds of the scenario's instances.

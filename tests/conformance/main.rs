@@ -15,6 +15,9 @@
 //! - axis2-war-it/TestClean*: ODE's instance cleanup scenarios, each deployed into a real
 //!   `baton serve` and sent its SOAP request, then the store checked for what remains (see
 //!   `cleanup`).
+//! - axis2-war-it's other SOAP/HTTP scenarios: each unit deployed into a real `baton serve`,
+//!   its `.soap` requests posted as ODE's tests posted them and the answers checked for what
+//!   those tests looked for, with the partners they started mocked (see `axis2`).
 //!
 //! The cases that need a server run in parallel, a few at a time, each with its own.
 //!
@@ -32,6 +35,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod axis2;
 mod bpel_test;
 mod cleanup;
 mod compile_suite;
@@ -111,6 +115,9 @@ async fn run_all(corpus: &Path, filter: Option<&str>) -> Vec<(String, Outcome)> 
         Err(reason) => results.push(("bpel-test".into(), Outcome::Fail(reason))),
     }
     let (skipped, started) = start_cleanup_tests(corpus, &keep, &slots).await;
+    results.extend(skipped);
+    running.extend(started);
+    let (skipped, started) = start_axis2_tests(corpus, &keep, &slots).await;
     results.extend(skipped);
     running.extend(started);
     let scripts = corpus.join("bpel-scripts/2.0");
@@ -235,13 +242,8 @@ async fn start_cleanup_tests(
     if cases.is_empty() {
         return (skipped, Vec::new());
     }
-    let mock_url = match mock::start().await {
-        Ok(url) => url,
-        Err(error) => {
-            let failure = Outcome::Fail(format!("mock partners: {error}"));
-            skipped.push(("axis2-war-it".into(), failure));
-            return (skipped, Vec::new());
-        }
+    let Some(mock_url) = axis2_mocks(&mut skipped).await else {
+        return (skipped, Vec::new());
     };
     let corpus = Arc::new(corpus.to_path_buf());
     let started = cases
@@ -250,6 +252,57 @@ async fn start_cleanup_tests(
             let (corpus, mock_url) = (corpus.clone(), mock_url.clone());
             spawn_case(name, slots, move || async move {
                 cleanup::run(&corpus, &scenario, expected, &mock_url).await
+            })
+        })
+        .collect();
+    (skipped, started)
+}
+
+/// Starts the mock partners of the axis2-war-it scenarios; their base URL, or None with the
+/// failure added to `outcomes`.
+async fn axis2_mocks(outcomes: &mut Vec<(String, Outcome)>) -> Option<String> {
+    match mock::start().await {
+        Ok(url) => Some(url),
+        Err(error) => {
+            let failure = Outcome::Fail(format!("mock partners: {error}"));
+            outcomes.push(("axis2-war-it".into(), failure));
+            None
+        }
+    }
+}
+
+/// Starts the SOAP/HTTP scenarios the filter keeps; returns the skipped ones' outcomes and
+/// the started ones.
+async fn start_axis2_tests(
+    corpus: &Path,
+    keep: &dyn Fn(&str) -> bool,
+    slots: &Arc<Semaphore>,
+) -> (Vec<(String, Outcome)>, Vec<JoinHandle<(String, Outcome)>>) {
+    let mut skipped = Vec::new();
+    let mut cases = Vec::new();
+    for scenario in axis2::cases(corpus) {
+        let name = format!("axis2-war-it/{scenario}");
+        if !keep(&name) {
+            continue;
+        }
+        match axis2::skip_reason(&scenario) {
+            Some(reason) => skipped.push((name, Outcome::Skip(reason.into()))),
+            None => cases.push((name, scenario)),
+        }
+    }
+    if cases.is_empty() {
+        return (skipped, Vec::new());
+    }
+    let Some(mock_url) = axis2_mocks(&mut skipped).await else {
+        return (skipped, Vec::new());
+    };
+    let corpus = Arc::new(corpus.to_path_buf());
+    let started = cases
+        .into_iter()
+        .map(|(name, scenario)| {
+            let (corpus, mock_url) = (corpus.clone(), mock_url.clone());
+            spawn_case(name, slots, move || async move {
+                axis2::run(&corpus, &scenario, &mock_url).await
             })
         })
         .collect();

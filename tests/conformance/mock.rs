@@ -9,8 +9,12 @@
 //!
 //! - `/time` (the TimeService of ODE's cleanup scenarios): answers `getCityTime` and
 //!   `getUTCTime` (document/literal) with a fixed time;
-//! - `/dummy` (the DummyService of ODE's cleanup scenarios): answers `faultTest` with its
-//!   declared `DummyException` fault.
+//! - `/dummy` (the DummyService of ODE's SOAP/HTTP scenarios): `hello` answers `{in} world`;
+//!   `longOperation` waits `in` milliseconds (two minutes when `in` is not a number) and
+//!   answers `Went through {in}`; `noArgmentMethod` answers without reading its request;
+//!   `faultTest` answers with its declared `DummyException` fault;
+//! - `/TestSoapHeader2/` (the partner of that scenario): answers whether the request's SOAP
+//!   header held both header parts the scenario's process sets.
 //!
 //! Requests are read in the rpc/literal layout the staged mock WSDLs bind (see `stage`):
 //! the parts are found by name anywhere in the body.
@@ -47,6 +51,7 @@ async fn serve(stream: TcpStream) {
             return;
         }
         let mut length = 0usize;
+        let mut action = String::new();
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
@@ -60,6 +65,9 @@ async fn serve(stream: TcpStream) {
                 if name.eq_ignore_ascii_case("content-length") {
                     length = value.trim().parse().unwrap_or(0);
                 }
+                if name.eq_ignore_ascii_case("soapaction") {
+                    action = value.trim().trim_matches('"').to_owned();
+                }
             }
         }
         let mut body = vec![0; length];
@@ -67,7 +75,11 @@ async fn serve(stream: TcpStream) {
             return;
         }
         let path = request_line.split_whitespace().nth(1).unwrap_or_default();
-        let (status, envelope) = answer(path, &String::from_utf8_lossy(&body));
+        let request = String::from_utf8_lossy(&body);
+        let (status, envelope) = match path {
+            "/dummy" => dummy(&action, &request).await,
+            _ => answer(path, &request),
+        };
         let response = format!(
             "HTTP/1.1 {status}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n{envelope}",
             envelope.len()
@@ -86,11 +98,7 @@ async fn serve(stream: TcpStream) {
 /// The HTTP status and SOAP envelope answering a request to `path`.
 fn answer(path: &str, request: &str) -> (&'static str, String) {
     let part = |name: &str| part_text(request, name).unwrap_or_default();
-    let envelope = |body: String| {
-        format!(
-            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
-        )
-    };
+    let envelope = soap_envelope;
     match path {
         "/probe" => {
             let name = part("probeName");
@@ -127,14 +135,57 @@ fn answer(path: &str, request: &str) -> (&'static str, String) {
             );
             ("200 OK", envelope(body))
         }
-        "/dummy" => {
+        "/TestSoapHeader2/" => {
+            let found = |header: &str| {
+                request.contains(&format!("{header}-field1>Hello from TestSoapHeader2"))
+            };
+            let verdict = match found("header1") && found("header2") {
+                true => "TestSoapHeader2 passed",
+                false => "Some soap headers are missing!",
+            };
             let body = format!(
-                r#"<soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>dummy</faultstring><detail><d:DummyException xmlns:d="{DUMMY_NS}"><reason>dummy</reason></d:DummyException></detail></soapenv:Fault>"#
+                r#"<unit:body xmlns:unit="http://ode/bpel/unit-test.wsdl"><unit:message>{verdict}</unit:message></unit:body>"#
             );
-            ("500 Internal Server Error", envelope(body))
+            ("200 OK", envelope(body))
         }
         _ => ("404 Not Found", envelope(String::new())),
     }
+}
+
+/// The answer of ODE's DummyService to the operation `action` (its SOAPAction, else the
+/// request's body element) of `request`.
+async fn dummy(action: &str, request: &str) -> (&'static str, String) {
+    let operation = ["hello", "longOperation", "noArgmentMethod", "faultTest"]
+        .into_iter()
+        .find(|operation| action == format!("urn:{operation}") || request.contains(operation))
+        .unwrap_or("faultTest");
+    let input = part_text(request, "in").unwrap_or_default();
+    let result = match operation {
+        "hello" => format!("{input} world"),
+        "longOperation" => {
+            let pause = input.trim().parse().unwrap_or(120_000);
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            format!("Went through {input}")
+        }
+        "noArgmentMethod" => "noArgmentMethod invocation was successfull".to_owned(),
+        _ => {
+            let body = format!(
+                r#"<soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>dummy reason</faultstring><detail><d:DummyException xmlns:d="{DUMMY_NS}"><reason>Something went wrong. Fortunately, it was meant to be.</reason></d:DummyException></detail></soapenv:Fault>"#
+            );
+            return ("500 Internal Server Error", soap_envelope(body));
+        }
+    };
+    let body = format!(
+        r#"<d:{operation}Response xmlns:d="{DUMMY_NS}"><return>{}</return></d:{operation}Response>"#,
+        escape(&result)
+    );
+    ("200 OK", soap_envelope(body))
+}
+
+fn soap_envelope(body: String) -> String {
+    format!(
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
+    )
 }
 
 /// The text of the first element named `local` (any prefix) in `xml`.
