@@ -68,6 +68,12 @@ impl Configuration {
                 Compatibility::Standard => PartnerFailureMode::Fault,
             })
     }
+
+    /// Whether element copies keep the target's attributes the source lacks, as ODE's did:
+    /// in ODE mode.
+    pub fn ode_copies(&self) -> bool {
+        self.compiler.compatibility == Compatibility::Ode
+    }
 }
 
 /// # Reading deployment units

@@ -156,7 +156,8 @@ impl Engine {
                 Ok(compiled) => {
                     let compiled = compiled
                         .with_properties(&deployment.properties)
-                        .with_partner_failure(services.config.partner_failure());
+                        .with_partner_failure(services.config.partner_failure())
+                        .with_target_attributes_kept(services.config.ode_copies());
                     prepared.push((deployment.clone(), compiled, interceptors, endpoints, state))
                 }
                 Err(problems) => errors.extend::<Vec<String>>(problems),

@@ -180,7 +180,7 @@ pub(crate) fn write_variable(
         .variable_mut(&process.model, scope, variable)
         .as_mut()
         .expect("just initialised");
-    write(document, node, Source::Element(value), false)
+    write(document, node, Source::Element(value), false, false)
 }
 
 /// A scope instance's partner role addresses and sessions, as an assign found them.
@@ -331,7 +331,14 @@ fn run_copy(
                 .variable_mut(&process.model, scope, variable)
                 .as_mut()
                 .expect("located in a set variable");
-            write(document, node, source, copy.keep_src_element_name)
+            let keep_attributes = process.keeps_target_attributes;
+            write(
+                document,
+                node,
+                source,
+                copy.keep_src_element_name,
+                keep_attributes,
+            )
         }
     }
 }
@@ -735,6 +742,7 @@ fn write(
     target: NodeId,
     source: Source,
     keep_name: bool,
+    keep_attributes: bool,
 ) -> Result<(), Fault> {
     match (document.kind(target).clone(), source) {
         (NodeKind::Element { .. }, Source::Element(from) | Source::Variable(from)) => {
@@ -743,7 +751,17 @@ fn write(
                 let name = from.name(from_element).expect("an element").clone();
                 document.rename(target, name);
             }
+            let kept = match keep_attributes {
+                true => document.attributes(target).to_vec(),
+                false => Vec::new(),
+            };
             document.replace_children_with_copy(target, &from, from_element);
+            for attribute in kept {
+                let name = &attribute.name;
+                if document.attribute(target, &name.ns, &name.local).is_none() {
+                    document.set_attribute(target, attribute.name, attribute.value);
+                }
+            }
             Ok(())
         }
         (NodeKind::Element { .. }, Source::Text(text)) => {

@@ -57,6 +57,10 @@ pub struct CompiledProcess {
     pub properties: Arc<[(QName, String)]>,
     /// What a failed invoke without `<failureHandling>` does.
     pub partner_failure: PartnerFailureMode,
+    /// Whether a copy of an element onto an element keeps the target's attributes that the
+    /// source lacks, as ODE's copies did (ODE mode); else the source's attributes replace
+    /// them, as the specification says.
+    pub keeps_target_attributes: bool,
     /// The extension bundles; every extension element of the model has its operation here.
     pub extensions: Extensions,
     /// The (partner link, operation) pairs routed to existing instances by session (see
@@ -138,6 +142,7 @@ impl CompiledProcess {
             partner_endpoints,
             properties: Arc::from([]),
             partner_failure: PartnerFailureMode::default(),
+            keeps_target_attributes: false,
             extensions: Extensions::none(),
         })
     }
@@ -198,6 +203,13 @@ impl CompiledProcess {
         self.implicitly_correlated
             .iter()
             .any(|(link, _)| *link == partner_link)
+    }
+
+    /// The process, its element copies keeping the target's attributes or not (see
+    /// [`CompiledProcess::keeps_target_attributes`]).
+    pub fn with_target_attributes_kept(mut self, kept: bool) -> Self {
+        self.keeps_target_attributes = kept;
+        self
     }
 
     /// The alias giving `property` for values of `source`.

@@ -91,6 +91,33 @@ fn copies_a_literal_element_keeping_the_target_name() {
 }
 
 #[test]
+fn an_element_copy_keeps_the_target_s_other_attributes_only_in_the_ode_way() {
+    let copies = r#"<copy>
+             <from><literal><t:doc keep="k" a="0"/></literal></from>
+             <to variable="doc"/>
+           </copy>
+           <copy>
+             <from><literal><t:other a="1"><t:x>y</t:x></t:other></literal></from>
+             <to variable="doc"/>
+           </copy>"#;
+    let body = sequence(&[RECEIVE_NOTIFY, &format!("<assign>{copies}</assign>")]);
+    let process = compile_process(&Declarations::default(), &body);
+    let mut env = TestEnv::running(process);
+    env.notify("");
+    assert_xml(
+        env.variable("doc").unwrap(),
+        r#"<t:doc xmlns:t="urn:t" a="1"><t:x>y</t:x></t:doc>"#,
+    );
+    let process = compile_process(&Declarations::default(), &body);
+    let mut ode = TestEnv::running(process.with_target_attributes_kept(true));
+    ode.notify("");
+    assert_xml(
+        ode.variable("doc").unwrap(),
+        r#"<t:doc xmlns:t="urn:t" a="1" keep="k"><t:x>y</t:x></t:doc>"#,
+    );
+}
+
+#[test]
 fn copies_a_literal_text() {
     let env = run_ok(
         "",
