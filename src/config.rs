@@ -69,6 +69,19 @@ impl Configuration {
             })
     }
 
+    /// How long a message no instance correlates with yet waits for one: `[engine]
+    /// early-message-wait-ms`, else 10 s in ODE mode and none otherwise.
+    pub fn early_message_wait(&self) -> Duration {
+        let ms = self
+            .engine
+            .early_message_wait_ms
+            .unwrap_or(match self.compiler.compatibility {
+                Compatibility::Ode => 10_000,
+                Compatibility::Standard => 0,
+            });
+        Duration::from_millis(ms)
+    }
+
     /// Whether element copies keep the target's attributes the source lacks, as ODE's did:
     /// in ODE mode.
     pub fn ode_copies(&self) -> bool {
@@ -229,6 +242,11 @@ pub struct EngineConfig {
     /// wait for an operator as in ODE (`recover`). Unset, `[compiler] compatibility` chooses:
     /// `recover` in ODE mode, else `fault` (see [`Configuration::partner_failure`]).
     pub partner_failure: Option<PartnerFailureMode>,
+    /// How long a message that no instance correlates with yet, for an operation that does
+    /// not create instances, waits for the instance that will (one created by a message sent
+    /// just before it) before it is refused. Unset, `[compiler] compatibility` chooses: 10 s in
+    /// ODE mode (ODE kept such messages), else 0 (see [`Configuration::early_message_wait`]).
+    pub early_message_wait_ms: Option<u64>,
     /// How long an instance of an in-memory process lives, from its creation; then it is
     /// purged.
     pub in_memory_instance_ttl_ms: u64,
@@ -265,6 +283,7 @@ impl Default for EngineConfig {
             threads: 0,
             invoke_timeout_ms: 300_000,
             partner_failure: None,
+            early_message_wait_ms: None,
             in_memory_instance_ttl_ms: 600_000,
             outbox_retry_initial_ms: 1_000,
             outbox_retry_max_ms: 60_000,
@@ -901,6 +920,19 @@ mod tests {
             panic!("a zero invoke time-out passed")
         };
         assert_eq!(problems, ["engine.invoke-timeout-ms must be positive"]);
+    }
+
+    #[test]
+    fn early_messages_wait_in_the_ode_mode_or_as_set() {
+        let mut configuration = Configuration::default();
+        assert!(configuration.early_message_wait().is_zero());
+        configuration.compiler.compatibility = Compatibility::Ode;
+        assert_eq!(configuration.early_message_wait(), Duration::from_secs(10));
+        configuration.engine.early_message_wait_ms = Some(250);
+        assert_eq!(
+            configuration.early_message_wait(),
+            Duration::from_millis(250)
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! - OdeAliases: property aliases whose query is an absolute path from the part's element
 //!   (`/tns:order/tns:id`), for correlation and for `bpel:getVariableProperty`; a one-way
-//!   message that creates an instance which then faults is logged, as its caller only got 202.
+//!   message that creates an instance which then faults is logged, as its caller only got 202;
+//!   a message sent before the one creating its instance waits for it (`[engine]
+//!   early-message-wait-ms`, on in ODE mode), as ODE kept it.
 //! - OdeEmpty: a reply and an invoke of a message type without parts, whose variables are
 //!   never assigned, send the empty message.
 //! - OdeDynamic: a partner link's endpoint copied from the request in each form ODE accepts
@@ -76,6 +78,28 @@ async fn absolute_alias_queries_select_from_the_part_element_as_in_ode() {
     assert_eq!(code, 202, "{body}");
     await_instances(&dirs, InstanceStatus::Faulted, 1).await;
     server.await_log(&["Instance faulted", "selectionFailure"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_before_its_instance_exists_waits_for_it_as_ode_kept_it() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeAliases");
+    let wait = [("BATON_ENGINE__EARLY_MESSAGE_WAIT_MS", "30000")];
+    let server = Server::start_configured(&dirs, "info", false, &wait).await;
+    let early = server.soap_in_background(ORDERS, &status("o-9"));
+    server.await_log(&["Message waits for the instance it correlates with"]);
+    let (code, body) = server.soap(ORDERS, &order(Some("o-9"), "kettle")).await;
+    assert_eq!(code, 202, "{body}");
+    let (code, body) = early.await.unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("o-9: kettle"), "{body}");
+    // By default (not in ODE mode) such a message is refused at once.
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeAliases");
+    let server = Server::start(&dirs).await;
+    let (code, body) = server.soap(ORDERS, &status("o-10")).await;
+    assert_eq!(code, 500, "{body}");
+    assert!(body.contains("does not create instances"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

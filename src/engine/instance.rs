@@ -305,6 +305,7 @@ impl Entity for InstanceEntity {
                 }
             };
             let Prepared { commit, changes, actions, status, calls } = prepared;
+            let routes_added = !commit.routes_added.is_empty();
             let finished = status.is_finished();
             let fault = (status == InstanceStatus::Faulted)
                 .then(|| commit.instance.failure.clone())
@@ -316,6 +317,9 @@ impl Entity for InstanceEntity {
                         tracing::warn!(instance = id, pid = %process.pid, %fault, "Instance faulted");
                     }
                     services.scheduler.committed(changes);
+                    if routes_added {
+                        services.routes_added.notify_waiters();
+                    }
                     services.perform(id, &process, actions, calls);
                     // After an operator's step the instance reloads, suspended or not.
                     let next = match (finished, operator) {

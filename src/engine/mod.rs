@@ -188,6 +188,9 @@ pub struct Services {
     /// The threads instances' steps run on (`[engine] step-threads`); a step past
     /// `low-priority-after-ms` is demoted to low priority there.
     pub step_workers: baton_actors::Workers,
+    /// Woken whenever a step committed new correlation routes, for the messages that wait
+    /// for them (`[engine] early-message-wait-ms`).
+    pub routes_added: tokio::sync::Notify,
     /// The threads process versions' actors run on, taken in turn (their steps run on
     /// `step_workers`).
     arbiters: Vec<actix::Arbiter>,
@@ -196,6 +199,10 @@ pub struct Services {
 
 /// How long a step thread waits idle for the next step before it ends.
 const STEP_THREAD_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often a message waiting for its instance's correlation looks for it again, besides
+/// when this server's steps add routes.
+const EARLY_MESSAGE_LOOK: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// How many instances recovery resumes at once.
 const RECOVERY_CONCURRENCY: usize = 64;
@@ -352,10 +359,16 @@ impl Services {
             ))?;
         let key = (endpoint.partner_link, operation.to_owned());
         let sessions = session::Inbound::read(&message.headers, !expects_reply);
-        let destination = match self
-            .correlate(&process, &key, &message.parts, sessions.session.as_deref())
-            .await?
-        {
+        let session = sessions.session.as_deref();
+        let mut found = self
+            .correlate(&process, &key, &message.parts, session)
+            .await?;
+        if found.is_none() && !process.instantiating.contains(&key) {
+            found = self
+                .await_correlation(&process, &key, &message.parts, session)
+                .await?;
+        }
+        let destination = match found {
             Some((pid, instance)) => {
                 let owner = self
                     .registry
@@ -493,6 +506,42 @@ impl Services {
         }
     }
 
+    /// The instance a message that correlated with none correlates with once a step commits
+    /// its route, waiting at most `[engine] early-message-wait-ms`; None after that.
+    async fn await_correlation(
+        &self,
+        process: &ProcessRuntime,
+        key: &process::OperationKey,
+        message: &Document,
+        session: Option<&str>,
+    ) -> Result<Option<(String, i64)>, Error> {
+        let wait = self.config.early_message_wait();
+        if wait.is_zero() {
+            return Ok(None);
+        }
+        tracing::info!(process = %process.name, operation = %key.1, "Message waits for the instance it correlates with");
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let added = self.routes_added.notified();
+            tokio::pin!(added);
+            // Registered before looking, so that a route committed meanwhile wakes it.
+            added.as_mut().enable();
+            if let Some(found) = self.correlate(process, key, message, session).await? {
+                return Ok(Some(found));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            // Another node's steps do not wake this one: look again now and then.
+            let next_look = (now + EARLY_MESSAGE_LOOK).min(deadline);
+            tokio::select! {
+                () = added => {}
+                () = tokio::time::sleep_until(next_look) => {}
+            }
+        }
+    }
+
     /// The instance (pid, id) a message correlates with, if any: by its `session` where the
     /// operation is correlated implicitly (see [`session`]), else by its correlation sets.
     /// The route is looked up in the stores of every version of the process (a message for
@@ -626,6 +675,7 @@ impl Engine {
             ),
             base_url: OnceLock::new(),
             ready: AtomicBool::new(false),
+            routes_added: tokio::sync::Notify::new(),
             arbiters: (0..config.engine.thread_count())
                 .map(|_| actix::Arbiter::new())
                 .collect(),
