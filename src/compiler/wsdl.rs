@@ -361,19 +361,29 @@ impl DocumentReader<'_, '_, '_> {
             faults: Vec::new(),
         };
         let file = self.file;
+        let mut output_first = false;
         for child in file.elements(node) {
             if file.namespace(child) != WSDL_NS {
                 continue;
             }
             match file.local_name(child) {
-                "input" | "output" if operation.input.is_none() && operation.output.is_none() => {
-                    if file.local_name(child) == "output" {
-                        let message = format!(
-                            "operation '{name}' is a solicit-response or notification operation"
-                        );
-                        self.error(node, "SA00001", message);
-                        return None;
-                    }
+                "input" if output_first => {
+                    let message = format!("operation '{name}' is a solicit-response operation");
+                    self.error(node, "SA00001", message);
+                    return None;
+                }
+                "output" if operation.input.is_none() && operation.output.is_none() => {
+                    let message = format!(
+                        "operation '{name}' has an output and no input (a notification \
+                         operation): it is read as a request-response operation whose request \
+                         has no message, as ODE invoked it"
+                    );
+                    let at = file.location(node);
+                    self.diagnostics.lenient(&at, "SA00001", message);
+                    output_first = true;
+                    operation.output = self.message_ref(child);
+                }
+                "input" if operation.input.is_none() && operation.output.is_none() => {
                     operation.input = self.message_ref(child);
                 }
                 "output" => operation.output = self.message_ref(child),

@@ -704,3 +704,33 @@ fn an_empty_variable_name_is_refused_naming_the_ode_mode_where_it_means_absent()
         unit.warnings
     );
 }
+
+#[test]
+fn an_operation_without_input_is_read_as_ode_invoked_it_only_in_the_ode_mode_and_alone() {
+    let path = "wsdl/Order.wsdl";
+    let source = edited(
+        "AsyncCallback",
+        path,
+        r#"<wsdl:portType name="OrderCallbackPortType">"#,
+        r#"<wsdl:portType name="OrderCallbackPortType">
+    <wsdl:operation name="status"><wsdl:output message="tns:OrderMessage"/></wsdl:operation>"#,
+    );
+    let line = line_of(&source, path, r#"<wsdl:operation name="status">"#);
+    let refused = compile_err(&source);
+    assert_reported(&refused, path, line, "SA00001");
+    assert_eq!(refused.len(), 1, "one cause, one message:\n{refused}");
+    assert!(
+        refused.to_string().contains(r#"compatibility = "ode""#),
+        "{refused}"
+    );
+    let unit = compile_ode(&source);
+    let port_type = QName::new("urn:baton:test:order", "OrderCallbackPortType");
+    let operation = unit.definitions.operation(&port_type, "status").unwrap();
+    assert!(operation.input.is_none() && operation.output.is_some());
+    let expected = format!("{path}:{line}: warning: [SA00001]");
+    assert!(
+        unit.warnings.iter().any(|w| w.starts_with(&expected)),
+        "{:?}",
+        unit.warnings
+    );
+}
