@@ -103,6 +103,26 @@ async fn a_message_sent_before_its_instance_exists_waits_for_it_as_ode_kept_it()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_instance_whose_correlation_values_another_holds_is_refused_clearly() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("OdeAliases");
+    let server = Server::start(&dirs).await;
+    let (code, body) = server.soap(ORDERS, &order(Some("o-1"), "book")).await;
+    assert_eq!(code, 202, "{body}");
+    await_instances(&dirs, InstanceStatus::Running, 1).await;
+    // ODE created a second instance holding the same values; here the sender is told.
+    let (code, body) = server.soap(ORDERS, &order(Some("o-1"), "lamp")).await;
+    assert_eq!(code, 500, "{body}");
+    assert!(
+        body.contains("Client") && body.contains("correlationViolation"),
+        "{body}"
+    );
+    let (code, body) = server.soap(ORDERS, &status("o-1")).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("o-1: book"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_without_parts_need_no_assignment() {
     let dirs = Dirs::new();
     dirs.add_test_unit("OdeEmpty");

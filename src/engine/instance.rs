@@ -57,6 +57,10 @@ pub enum StepError {
     /// The step was stopped before it ended, and nothing of it was stored.
     #[error("instance {instance}: {reason}")]
     Stopped { instance: i64, reason: String },
+    /// The step initiated a correlation whose values another instance holds; nothing of it
+    /// was stored.
+    #[error("bpel:correlationViolation: the correlation values {key} are held by instance {owner}; the message was not taken")]
+    CorrelationTaken { key: String, owner: i64 },
 }
 
 /// Why an operator suspended an instance, as stored with it.
@@ -328,6 +332,10 @@ impl Entity for InstanceEntity {
                         (false, false) => Disposition::Continue,
                     };
                     Outcome { reply: Ok(status), next }
+                }
+                Err(store::Error::DuplicateRoute { key, owner, .. }) => {
+                    tracing::warn!(instance = id, %key, owner, "Step not committed: its correlation values are another instance's");
+                    Outcome { reply: Err(StepError::CorrelationTaken { key, owner }), next: Disposition::Reload }
                 }
                 Err(error @ store::Error::JobGone { .. }) => {
                     tracing::debug!(instance = id, %error, "Step not committed: its job has run; instance will reload");

@@ -148,6 +148,7 @@ impl Error {
                 | Error::Correlation(_)
                 | Error::NotActive(_)
                 | Error::Refused(_)
+                | Error::Step(StepError::CorrelationTaken { .. })
         )
     }
 }
