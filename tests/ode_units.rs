@@ -298,7 +298,7 @@ async fn callbacks_without_a_correlation_set_reach_the_instance_that_invoked() {
 /// A one-way partner outside the server: takes each request (202) and hands its text to the
 /// test.
 async fn outside_worker() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    use tokio::io::{AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}/worker", listener.local_addr().unwrap());
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
@@ -306,23 +306,10 @@ async fn outside_worker() -> (String, tokio::sync::mpsc::UnboundedReceiver<Strin
         loop {
             let (stream, _) = listener.accept().await.unwrap();
             let mut reader = BufReader::new(stream);
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).await.unwrap() == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((name, value)) = line.split_once(':') {
-                    if name.eq_ignore_ascii_case("content-length") {
-                        length = value.trim().parse().unwrap();
-                    }
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).await.unwrap();
+            let body = common::read_request_body(&mut reader).await;
             let answer = "HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
             reader.get_mut().write_all(answer.as_bytes()).await.unwrap();
-            sender.send(String::from_utf8(body).unwrap()).unwrap();
+            sender.send(body).unwrap();
         }
     });
     (address, receiver)

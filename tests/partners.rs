@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use common::{element_text, repo, succeeded, Dirs, Server, PATIENCE};
@@ -117,22 +117,8 @@ impl Partner {
 /// Reads one request from `stream` and answers it.
 async fn serve(stream: TcpStream, healed: Arc<AtomicBool>, calls: Arc<AtomicUsize>) {
     let mut reader = BufReader::new(stream);
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.unwrap() == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap();
-            }
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).await.unwrap();
+    let request = common::read_request_body(&mut reader).await;
     calls.fetch_add(1, Ordering::SeqCst);
-    let request = String::from_utf8_lossy(&body);
     let question = match healed.load(Ordering::SeqCst) {
         true => String::new(),
         false => element_text(&request, "question").unwrap_or_default(),

@@ -512,6 +512,30 @@ pub enum Expect {
 /// The namespace of WS-BPEL 2.0's standard faults.
 pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
 
+/// Reads one HTTP/1.1 request's head and its Content-Length body from `reader`; returns the
+/// body as text.
+pub async fn read_request_body<R>(reader: &mut tokio::io::BufReader<R>) -> String
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).await.unwrap() == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await.unwrap();
+    String::from_utf8_lossy(&body).into_owned()
+}
+
 /// The text of the first element named `local` (any prefix) in `xml`.
 pub fn element_text(xml: &str, local: &str) -> Option<String> {
     let mut rest = xml;
