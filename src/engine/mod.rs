@@ -560,10 +560,8 @@ impl Services {
         let stores = self.instances.of_versions(&versions);
         if let Some(session) = session.filter(|_| compiled.implicitly_correlated.contains(key)) {
             let key = route_key(SESSION_SET, &[session.to_owned()]);
-            for store in &stores {
-                if let Some(owner) = store.find_route(&name, &key).await? {
-                    return Ok(Some((owner.pid, owner.instance)));
-                }
+            if let Some(owner) = find_owner(&stores, &name, &key).await? {
+                return Ok(Some(owner));
             }
         }
         let Some(sets) = process.correlated.get(key) else {
@@ -578,10 +576,8 @@ impl Services {
             let values = correlation::values(compiled, &kind, message, &set.properties)
                 .map_err(|fault| Error::Correlation(fault.reason))?;
             let key = route_key(&set.name, &values);
-            for store in &stores {
-                if let Some(owner) = store.find_route(&name, &key).await? {
-                    return Ok(Some((owner.pid, owner.instance)));
-                }
+            if let Some(owner) = find_owner(&stores, &name, &key).await? {
+                return Ok(Some(owner));
             }
         }
         Ok(None)
@@ -598,6 +594,20 @@ impl Services {
         tracing::debug!(instance = id, pid = %process.pid, "Instance created");
         Ok(process.supervisor().spawn(id, entity, delivery).await??)
     }
+}
+
+/// The instance (pid, id) owning the route `key` of process `name` in one of `stores`.
+async fn find_owner(
+    stores: &[&InstanceStore],
+    name: &str,
+    key: &str,
+) -> Result<Option<(String, i64)>, Error> {
+    for store in stores {
+        if let Some(owner) = store.find_route(name, key).await? {
+            return Ok(Some((owner.pid, owner.instance)));
+        }
+    }
+    Ok(None)
 }
 
 /// What the inbound hooks are told of a message for `endpoint` offered by `process`.
