@@ -41,6 +41,7 @@ pub(crate) fn deployment(
             port: &provide.port,
             at,
             rule,
+            called: false,
         };
         match role {
             Ok(role) => port.check(role, definitions, diagnostics),
@@ -63,6 +64,7 @@ pub(crate) fn deployment(
             port: &invoke.port,
             at,
             rule,
+            called: true,
         };
         match role {
             Ok(role) => port.check(role, definitions, diagnostics),
@@ -101,11 +103,13 @@ struct Endpoint<'d> {
     port: &'d str,
     at: &'d Location,
     rule: &'static str,
+    /// Named by an `<invoke>`: Baton calls it.
+    called: bool,
 }
 
 impl Endpoint<'_> {
     /// The port must exist and, when its binding is a SOAP binding, bind the role's port
-    /// type.
+    /// type; a port Baton calls must have a SOAP binding.
     fn check(&self, role: &Role, definitions: &Definitions, diagnostics: &mut Diagnostics) {
         let Some(service) = definitions.services.get(self.service) else {
             let message = format!("no WSDL of the unit defines the service {}", self.service);
@@ -116,6 +120,15 @@ impl Endpoint<'_> {
             return diagnostics.error(self.at, self.rule, message);
         };
         let Some(binding) = definitions.bindings.get(&port.binding) else {
+            if self.called {
+                let message = format!(
+                    "service {} port '{}' has the binding {}, which is not a SOAP binding (a \
+                     WSDL HTTP binding calls a REST partner): Baton calls partners over SOAP \
+                     only, not yet over plain HTTP",
+                    self.service, self.port, port.binding
+                );
+                diagnostics.error(self.at, "UNSUPPORTED", message);
+            }
             return;
         };
         if binding.port_type != role.port_type {

@@ -734,3 +734,37 @@ fn an_operation_without_input_is_read_as_ode_invoked_it_only_in_the_ode_mode_and
         unit.warnings
     );
 }
+
+#[test]
+fn a_partner_called_through_an_http_binding_is_refused_not_called_and_failed() {
+    let path = "wsdl/Order.wsdl";
+    let source = edited_all(
+        "AsyncCallback",
+        &[
+            (
+                path,
+                r#"<soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="orderPlaced">
+      <soap:operation soapAction="urn:orderPlaced"/>
+      <wsdl:input><soap:body use="literal"/></wsdl:input>"#,
+                r#"<http:binding xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" verb="POST"/>
+    <wsdl:operation name="orderPlaced">
+      <http:operation xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" location="/placed"/>
+      <wsdl:input><mime:content xmlns:mime="http://schemas.xmlsoap.org/wsdl/mime/" type="text/xml"/></wsdl:input>"#,
+            ),
+            (
+                path,
+                r#"<soap:address location="http://localhost:9090/callback"/>"#,
+                r#"<http:address xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" location="http://localhost:9090/callback"/>"#,
+            ),
+        ],
+    );
+    let refused = compile_err(&source);
+    let at = line_of(&source, "deploy.xml", r#"<invoke partnerLink="buyer""#);
+    assert_reported(&refused, "deploy.xml", at, "UNSUPPORTED");
+    assert_eq!(refused.len(), 1, "{refused}");
+    assert!(
+        refused.to_string().contains("not a SOAP binding"),
+        "{refused}"
+    );
+}
