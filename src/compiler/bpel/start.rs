@@ -1,8 +1,8 @@
 //! Start activities: the activities a process instance may begin with. Instantiating
 //! receives and picks must be start activities (SA00056: a later receive that joins a
-//! correlation is only warned about and receives into the running instance), there must
-//! be one (SA00015), and
-//! when there are several they must share a correlation set (SA00057).
+//! correlation is only warned about and receives into the running instance; one that only
+//! assigns and empties precede, as ODE accepted, runs them first in ODE mode), there must
+//! be one (SA00015), and when there are several they must share a correlation set (SA00057).
 
 use std::collections::HashSet;
 
@@ -42,6 +42,35 @@ impl ProcessCompiler<'_> {
         }
     }
 
+    /// Whether `target` is reached from `id` through sequences and scopes after activities
+    /// that take no message and wait for nothing (assigns and empties) only.
+    fn reached_after_setup(&self, id: ActivityId, target: ActivityId) -> bool {
+        if id == target {
+            return true;
+        }
+        match &self.activities[id.index()].kind {
+            ActivityKind::Sequence(children) => {
+                for &child in children {
+                    if self.reached_after_setup(child, target) {
+                        return true;
+                    }
+                    let setup = matches!(
+                        self.activities[child.index()].kind,
+                        ActivityKind::Assign(_) | ActivityKind::Empty
+                    );
+                    if !setup {
+                        return false;
+                    }
+                }
+                false
+            }
+            ActivityKind::Scope(scope) => {
+                self.reached_after_setup(self.scopes[scope.index()].body, target)
+            }
+            _ => false,
+        }
+    }
+
     /// SA00056 for the instantiating activity `index`.
     fn not_a_start_activity(&mut self, index: usize) {
         let element = match self.activities[index].kind {
@@ -64,6 +93,12 @@ impl ProcessCompiler<'_> {
                 continue;
             }
             if starts.contains(&id) {
+                instantiating.push(id);
+            } else if self.reached_after_setup(root, id) {
+                let message = "activities precede this instantiating activity: they run when \
+                               its message creates the instance, as ODE ran them";
+                let at = self.activities[index].location.clone();
+                self.diagnostics.lenient(&at, "SA00056", message);
                 instantiating.push(id);
             } else if let ActivityKind::Receive(receive) = &mut self.activities[index].kind {
                 if receive
