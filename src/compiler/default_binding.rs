@@ -118,6 +118,7 @@ fn default_binding(
                 output_parts: None,
                 input_headers: Vec::new(),
                 output_headers: Vec::new(),
+                http: None,
             }
         })
         .collect();

@@ -109,7 +109,7 @@ struct Endpoint<'d> {
 
 impl Endpoint<'_> {
     /// The port must exist and, when its binding is a SOAP binding, bind the role's port
-    /// type; a port Baton calls must have a SOAP binding.
+    /// type; a port Baton calls must have a SOAP or HTTP binding.
     fn check(&self, role: &Role, definitions: &Definitions, diagnostics: &mut Diagnostics) {
         let Some(service) = definitions.services.get(self.service) else {
             let message = format!("no WSDL of the unit defines the service {}", self.service);
@@ -122,9 +122,8 @@ impl Endpoint<'_> {
         let Some(binding) = definitions.bindings.get(&port.binding) else {
             if self.called {
                 let message = format!(
-                    "service {} port '{}' has the binding {}, which is not a SOAP binding (a \
-                     WSDL HTTP binding calls a REST partner): Baton calls partners over SOAP \
-                     only, not yet over plain HTTP",
+                    "service {} port '{}' has the binding {}, which is neither a SOAP nor an \
+                     HTTP binding: Baton cannot call it",
                     self.service, self.port, port.binding
                 );
                 diagnostics.error(self.at, "UNSUPPORTED", message);

@@ -17,14 +17,18 @@ use super::dialect;
 use super::source::UnitSource;
 use super::xmlutil::XmlFile;
 use crate::model::{
-    AliasQuery, AliasSource, Binding, BindingOperation, BindingStyle, Definitions, Location,
-    Message, Operation, Part, PartContent, PartnerLinkType, Port, PortType, Property,
-    PropertyAlias, SchemaImport, Service, SoapVersion,
+    AliasQuery, AliasSource, Binding, BindingOperation, BindingStyle, Definitions, HttpInput,
+    HttpOperation, Location, Message, Operation, Part, PartContent, PartnerLinkType, Port,
+    PortType, Property, PropertyAlias, SchemaImport, Service, SoapVersion,
 };
 use crate::xml::{NodeId, QName};
 use crate::xpath::XPath;
 
-pub use crate::model::wsdl::{SOAP11_NS, SOAP12_NS, WSDL_NS};
+pub use crate::model::wsdl::{HTTP_NS, SOAP11_NS, SOAP12_NS, WSDL_NS};
+/// WSDL 1.1's MIME binding namespace (`mime:content`, `mime:mimeXml`).
+pub const MIME_NS: &str = "http://schemas.xmlsoap.org/wsdl/mime/";
+/// ODE's namespace of its HTTP binding extensions (`<odex:binding verb>`, …).
+pub const ODE_HTTP_NS: &str = "http://www.apache.org/ode/type/extension/http";
 pub const PLNK_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/plnktype";
 pub const VPROP_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/varprop";
 pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
@@ -423,7 +427,12 @@ impl DocumentReader<'_, '_, '_> {
         .into_iter()
         .find_map(|(ns, version)| Some((file.element_named(node, ns, "binding")?, ns, version)));
         let Some((soap_binding, soap_ns, version)) = soap else {
-            self.loader.other_bindings.insert(name);
+            match file.element_named(node, HTTP_NS, "binding") {
+                Some(http_binding) => self.http_binding(node, http_binding, name, port_type),
+                None => {
+                    self.loader.other_bindings.insert(name);
+                }
+            }
             return;
         };
         self.refer(node, Reference::PortType(port_type.clone()));
@@ -460,12 +469,110 @@ impl DocumentReader<'_, '_, '_> {
                 output_parts,
                 input_headers,
                 output_headers,
+                http: None,
             });
         }
         let binding = Binding {
             name: name.clone(),
             port_type,
             version,
+            operations,
+        };
+        self.insert(node, name, binding, |defs| &mut defs.bindings);
+    }
+
+    /// A WSDL 1.1 HTTP binding (a REST partner's): each operation's verb, location, and how
+    /// its request and answer travel. ODE's `<odex:binding verb>` inside an operation sets
+    /// its verb; ODE's other HTTP extensions are refused.
+    fn http_binding(&mut self, node: NodeId, http_binding: NodeId, name: QName, port_type: QName) {
+        let file = self.file;
+        self.refer(node, Reference::PortType(port_type.clone()));
+        let verb = file
+            .attr(http_binding, "verb")
+            .map(str::trim)
+            .unwrap_or("GET");
+        let mut operations = Vec::new();
+        for op in file.elements_named(node, WSDL_NS, "operation") {
+            let Some(op_name) = file.required_attr(op, "name", "WSDL-BINDING", self.diagnostics)
+            else {
+                continue;
+            };
+            self.refer(
+                op,
+                Reference::Operation(port_type.clone(), op_name.to_owned()),
+            );
+            let ode_verb = file
+                .element_named(op, ODE_HTTP_NS, "binding")
+                .and_then(|binding| file.attr(binding, "verb"));
+            let location = file
+                .element_named(op, HTTP_NS, "operation")
+                .and_then(|operation| file.attr(operation, "location"))
+                .unwrap_or_default();
+            for section in [Some(op), file.element_named(op, WSDL_NS, "input")]
+                .into_iter()
+                .chain([file.element_named(op, WSDL_NS, "output")])
+                .flatten()
+            {
+                for extension in file.elements(section) {
+                    let ode = file.namespace(extension) == ODE_HTTP_NS;
+                    if ode && file.local_name(extension) != "binding" {
+                        let message = format!(
+                            "ODE's HTTP extension <{}> is not supported yet",
+                            file.local_name(extension)
+                        );
+                        self.error(extension, "UNSUPPORTED", message);
+                    }
+                }
+            }
+            let input = file.element_named(op, WSDL_NS, "input").map(|input| {
+                let content = |local: &str| file.element_named(input, MIME_NS, local);
+                if file.element_named(input, HTTP_NS, "urlEncoded").is_some() {
+                    HttpInput::UrlEncoded
+                } else if file
+                    .element_named(input, HTTP_NS, "urlReplacement")
+                    .is_some()
+                {
+                    HttpInput::UrlReplacement
+                } else if let Some(content) = content("content") {
+                    let kind = file.attr(content, "type").unwrap_or("text/xml");
+                    HttpInput::Content(kind.trim().to_owned())
+                } else if content("mimeXml").is_some() {
+                    HttpInput::Content("text/xml".to_owned())
+                } else {
+                    HttpInput::Nothing
+                }
+            });
+            let output_xml = file
+                .element_named(op, WSDL_NS, "output")
+                .is_some_and(|output| {
+                    file.element_named(output, MIME_NS, "mimeXml").is_some()
+                        || file
+                            .element_named(output, MIME_NS, "content")
+                            .and_then(|content| file.attr(content, "type"))
+                            .is_none_or(|kind| kind.contains("xml"))
+                });
+            operations.push(BindingOperation {
+                name: op_name.to_owned(),
+                soap_action: None,
+                style: BindingStyle::Document,
+                input_namespace: None,
+                output_namespace: None,
+                input_parts: None,
+                output_parts: None,
+                input_headers: Vec::new(),
+                output_headers: Vec::new(),
+                http: Some(HttpOperation {
+                    verb: ode_verb.unwrap_or(verb).trim().to_uppercase(),
+                    location: location.trim().to_owned(),
+                    input: input.unwrap_or(HttpInput::Nothing),
+                    output_xml,
+                }),
+            });
+        }
+        let binding = Binding {
+            name: name.clone(),
+            port_type,
+            version: SoapVersion::Soap11,
             operations,
         };
         self.insert(node, name, binding, |defs| &mut defs.bindings);
@@ -527,7 +634,7 @@ impl DocumentReader<'_, '_, '_> {
                 continue;
             };
             self.refer(port, Reference::Binding(binding.clone()));
-            let address = [SOAP11_NS, SOAP12_NS]
+            let address = [SOAP11_NS, SOAP12_NS, HTTP_NS]
                 .into_iter()
                 .find_map(|ns| file.element_named(port, ns, "address"))
                 .and_then(|address| file.attr(address, "location"))

@@ -415,6 +415,7 @@ mod tests {
             output_parts: None,
             input_headers: vec![],
             output_headers: vec![],
+            http: None,
         }
     }
 

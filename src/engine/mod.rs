@@ -46,6 +46,7 @@
 //! - [`install`]: turning a compiled unit into running process versions.
 //! - [`routing`]: how an invoking partner link's calls travel, as deploy.xml sets it.
 //! - [`session`]: the SOAP headers of ODE's implicit correlation.
+//! - [`rest`]: calls of REST partners (WSDL HTTP bindings).
 //! - [`registry`], [`exchanges`]: shared maps.
 
 pub mod binding;
@@ -66,6 +67,7 @@ pub mod peer;
 pub mod process;
 pub mod purge;
 pub mod registry;
+pub mod rest;
 pub mod routing;
 pub mod scheduler;
 pub mod session;

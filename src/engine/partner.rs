@@ -29,7 +29,7 @@ use super::peer::{PeerCall, PeerReply};
 use super::routing::{default_action, LinkRoute, Local};
 use super::undelivered::UndeliveredCall;
 use super::Services;
-use super::{faults, partner_failures};
+use super::{faults, partner_failures, rest};
 use crate::auth::Presented;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
@@ -320,6 +320,22 @@ async fn call_remote(
     let input = operation
         .and_then(|o| o.input.as_ref())
         .and_then(|m| definitions.messages.get(m));
+    if let Some(http) = binding_operation.and_then(|o| o.http.as_ref()) {
+        let output = operation
+            .and_then(|o| o.output.as_ref())
+            .and_then(|m| definitions.messages.get(m));
+        let address = endpoint.to_string();
+        return rest::call(
+            services,
+            route,
+            http,
+            &address,
+            input,
+            output,
+            &call.message,
+        )
+        .await;
+    }
     let body = binding::encode(layout, input, &call.message, Direction::Input);
     let version = match binding.map(|b| b.version) {
         Some(WsdlSoapVersion::Soap12) => SoapVersion::Soap12,

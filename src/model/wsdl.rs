@@ -145,6 +145,35 @@ pub struct BindingOperation {
     /// Parts carried as SOAP headers (`soap:header`), for input and output.
     pub input_headers: Vec<String>,
     pub output_headers: Vec<String>,
+    /// How the operation is called over plain HTTP, when its binding is a WSDL HTTP binding
+    /// (a REST partner); the SOAP fields above do not apply then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpOperation>,
+}
+
+/// An operation of a WSDL 1.1 HTTP binding (`http:binding`, `http:operation`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpOperation {
+    /// The HTTP method: the binding's `verb`, or ODE's per-operation `<odex:binding verb>`.
+    pub verb: String,
+    /// `http:operation location`, relative to the port's `http:address`.
+    pub location: String,
+    pub input: HttpInput,
+    /// Whether the answer is read as XML (`mime:mimeXml`, an XML `mime:content`) or as text.
+    pub output_xml: bool,
+}
+
+/// How the request's parts travel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HttpInput {
+    /// No part: the request has no body.
+    Nothing,
+    /// `http:urlEncoded`: `name=value` pairs, in the query (GET, DELETE) or a form body.
+    UrlEncoded,
+    /// `http:urlReplacement`: each `(name)` of the location replaced by the part's value.
+    UrlReplacement,
+    /// `mime:content type` or `mime:mimeXml`: the one part is the body, of that type.
+    Content(String),
 }
 
 /// `<wsdl:service>`.

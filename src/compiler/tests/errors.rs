@@ -736,9 +736,41 @@ fn an_operation_without_input_is_read_as_ode_invoked_it_only_in_the_ode_mode_and
 }
 
 #[test]
-fn a_partner_called_through_an_http_binding_is_refused_not_called_and_failed() {
+fn a_partner_port_of_an_unknown_binding_kind_is_refused_not_called_and_failed() {
     let path = "wsdl/Order.wsdl";
-    let source = edited_all(
+    let soap = r#"<soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="orderPlaced">"#;
+    let source = edited(
+        "AsyncCallback",
+        path,
+        soap,
+        r#"<x:binding xmlns:x="urn:example:other"/>
+    <wsdl:operation name="orderPlaced">"#,
+    );
+    let refused = compile_err(&source);
+    let at = line_of(&source, "deploy.xml", r#"<invoke partnerLink="buyer""#);
+    assert_reported(&refused, "deploy.xml", at, "UNSUPPORTED");
+    assert_eq!(refused.len(), 1, "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("neither a SOAP nor an HTTP binding"),
+        "{refused}"
+    );
+}
+
+/// AsyncCallback with its callback port bound by a WSDL HTTP binding, its operation's input
+/// holding `extra` after its content.
+fn rest_callback(extra: &str) -> UnitSource {
+    let path = "wsdl/Order.wsdl";
+    let http = format!(
+        r#"<http:binding xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" verb="POST"/>
+    <wsdl:operation name="orderPlaced">
+      <odex:binding xmlns:odex="http://www.apache.org/ode/type/extension/http" verb="PUT"/>
+      <http:operation xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" location="placed"/>
+      <wsdl:input><mime:content xmlns:mime="http://schemas.xmlsoap.org/wsdl/mime/" type="text/xml"/>{extra}</wsdl:input>"#
+    );
+    edited_all(
         "AsyncCallback",
         &[
             (
@@ -747,10 +779,7 @@ fn a_partner_called_through_an_http_binding_is_refused_not_called_and_failed() {
     <wsdl:operation name="orderPlaced">
       <soap:operation soapAction="urn:orderPlaced"/>
       <wsdl:input><soap:body use="literal"/></wsdl:input>"#,
-                r#"<http:binding xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" verb="POST"/>
-    <wsdl:operation name="orderPlaced">
-      <http:operation xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" location="/placed"/>
-      <wsdl:input><mime:content xmlns:mime="http://schemas.xmlsoap.org/wsdl/mime/" type="text/xml"/></wsdl:input>"#,
+                &http,
             ),
             (
                 path,
@@ -758,13 +787,35 @@ fn a_partner_called_through_an_http_binding_is_refused_not_called_and_failed() {
                 r#"<http:address xmlns:http="http://schemas.xmlsoap.org/wsdl/http/" location="http://localhost:9090/callback"/>"#,
             ),
         ],
+    )
+}
+
+#[test]
+fn an_http_binding_is_read_with_ode_s_verb_and_its_other_extensions_are_refused() {
+    let unit = compile_ok(&rest_callback(""));
+    let binding =
+        &unit.definitions.bindings[&QName::new("urn:baton:test:order", "CallbackBinding")];
+    let http = binding.operations[0]
+        .http
+        .as_ref()
+        .expect("an HTTP operation");
+    assert_eq!(http.verb, "PUT");
+    assert_eq!(http.location, "placed");
+    assert_eq!(
+        http.input,
+        crate::model::HttpInput::Content("text/xml".into())
     );
+    let port =
+        &unit.definitions.services[&QName::new("urn:baton:test:order", "CallbackService")].ports[0];
+    assert_eq!(
+        port.address.as_deref(),
+        Some("http://localhost:9090/callback")
+    );
+
+    let header = r#"<odex:header xmlns:odex="http://www.apache.org/ode/type/extension/http" name="From" value="x"/>"#;
+    let source = rest_callback(header);
     let refused = compile_err(&source);
-    let at = line_of(&source, "deploy.xml", r#"<invoke partnerLink="buyer""#);
-    assert_reported(&refused, "deploy.xml", at, "UNSUPPORTED");
+    let line = line_of(&source, "wsdl/Order.wsdl", "<odex:header");
+    assert_reported(&refused, "wsdl/Order.wsdl", line, "UNSUPPORTED");
     assert_eq!(refused.len(), 1, "{refused}");
-    assert!(
-        refused.to_string().contains("not a SOAP binding"),
-        "{refused}"
-    );
 }

@@ -1,4 +1,5 @@
-//! The outbound SOAP/HTTP client used for invokes.
+//! The outbound HTTP client used for invokes: SOAP calls ([`HttpClient::call`]) and the plain
+//! requests of REST partners ([`HttpClient::request`]), on the same connections and limits.
 //!
 //! Connections are pooled and kept alive by reqwest; how many calls are in flight, per host and
 //! overall, is bounded by [`ConnectionLimits`], waiting for a slot within the request time-out.
@@ -91,53 +92,15 @@ impl HttpClient {
         expect_reply: bool,
     ) -> Result<Response, Error> {
         let endpoint = parse_url(url)?;
-        let host = host_key(&endpoint);
-        let deadline = Instant::now() + self.request_timeout;
-        let timed_out = |during| Error::Timeout {
-            url: url.to_owned(),
-            timeout: self.request_timeout,
-            during,
-        };
-
-        let _permit = timeout_at(deadline, self.limits.acquire(&host))
-            .await
-            .map_err(|_| timed_out("waiting for a free connection"))?;
-
         let mut request = self
             .client
-            .post(endpoint)
+            .post(endpoint.clone())
             .header(CONTENT_TYPE, content_type(version, action)?)
             .body(soap::write_envelope(version, &headers, &body));
         if version == SoapVersion::Soap11 {
             request = request.header("SOAPAction", soap_action(action)?);
         }
-        if let Some(authorization) = &self.authorization {
-            request = request.header(reqwest::header::AUTHORIZATION, authorization);
-        }
-        let exchange = async {
-            let reply = request.send().await?;
-            let status = reply.status();
-            let content_type = reply.headers().get(CONTENT_TYPE).cloned();
-            let bytes = reply.bytes().await?;
-            Ok::<_, reqwest::Error>((status, content_type, bytes))
-        };
-        let (status, content_type, bytes) = match timeout_at(deadline, exchange).await {
-            Err(_) => return Err(timed_out("waiting for the reply")),
-            Ok(Err(e)) if e.is_connect() => {
-                return Err(Error::Connect {
-                    url: url.to_owned(),
-                    failure: connect_failure(&e),
-                    source: e.without_url(),
-                })
-            }
-            Ok(Err(e)) => {
-                return Err(Error::Exchange {
-                    url: url.to_owned(),
-                    source: e.without_url(),
-                })
-            }
-            Ok(Ok(reply)) => reply,
-        };
+        let (status, content_type, bytes) = self.exchange(url, &endpoint, request).await?;
         let reply = Reply {
             url,
             version,
@@ -148,6 +111,93 @@ impl HttpClient {
         };
         reply.interpret()
     }
+
+    /// Sends a REST partner's plain HTTP request; any status is an answer, for the caller to
+    /// read.
+    pub async fn request(&self, plain: PlainRequest) -> Result<PlainReply, Error> {
+        let url = plain.url.as_str();
+        let endpoint = parse_url(url)?;
+        let method = reqwest::Method::from_bytes(plain.method.as_bytes()).map_err(|_| {
+            Error::InvalidUrl {
+                url: url.to_owned(),
+                reason: format!("'{}' is not an HTTP method", plain.method),
+            }
+        })?;
+        let mut request = self.client.request(method, endpoint.clone());
+        if let Some(content_type) = &plain.content_type {
+            request = request.header(CONTENT_TYPE, content_type.as_str());
+        }
+        if !plain.body.is_empty() {
+            request = request.body(plain.body);
+        }
+        let (status, content_type, body) = self.exchange(url, &endpoint, request).await?;
+        Ok(PlainReply {
+            status: status.as_u16(),
+            content_type: content_type.and_then(|ct| ct.to_str().ok().map(str::to_owned)),
+            body,
+        })
+    }
+
+    /// Sends `request` to `endpoint` (written `url`) within the connection limits and the
+    /// time-out; the status, content type and body of the answer.
+    async fn exchange(
+        &self,
+        url: &str,
+        endpoint: &Url,
+        mut request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Option<HeaderValue>, Bytes), Error> {
+        let host = host_key(endpoint);
+        let deadline = Instant::now() + self.request_timeout;
+        let timed_out = |during| Error::Timeout {
+            url: url.to_owned(),
+            timeout: self.request_timeout,
+            during,
+        };
+        let _permit = timeout_at(deadline, self.limits.acquire(&host))
+            .await
+            .map_err(|_| timed_out("waiting for a free connection"))?;
+        if let Some(authorization) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        let exchange = async {
+            let reply = request.send().await?;
+            let status = reply.status();
+            let content_type = reply.headers().get(CONTENT_TYPE).cloned();
+            let bytes = reply.bytes().await?;
+            Ok::<_, reqwest::Error>((status, content_type, bytes))
+        };
+        match timeout_at(deadline, exchange).await {
+            Err(_) => Err(timed_out("waiting for the reply")),
+            Ok(Err(e)) if e.is_connect() => Err(Error::Connect {
+                url: url.to_owned(),
+                failure: connect_failure(&e),
+                source: e.without_url(),
+            }),
+            Ok(Err(e)) => Err(Error::Exchange {
+                url: url.to_owned(),
+                source: e.without_url(),
+            }),
+            Ok(Ok(reply)) => Ok(reply),
+        }
+    }
+}
+
+/// A plain HTTP request to a REST partner (a port of a WSDL HTTP binding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainRequest {
+    /// GET, POST, PUT, DELETE, …
+    pub method: String,
+    pub url: String,
+    pub content_type: Option<String>,
+    pub body: Bytes,
+}
+
+/// What a REST partner answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainReply {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Bytes,
 }
 
 impl std::fmt::Debug for HttpClient {

@@ -10,7 +10,7 @@ mod config;
 mod limits;
 mod server;
 
-pub use client::HttpClient;
+pub use client::{HttpClient, PlainReply, PlainRequest};
 pub use config::{HttpClientConfig, HttpServerConfig};
 pub use server::{serve, serve_with};
 
