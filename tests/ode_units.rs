@@ -18,8 +18,12 @@
 //! - OdeSession: an asynchronous callback without a correlation set (the Eclipse BPEL
 //!   Designer's template) reaches the instance that invoked by the session ODE names in its
 //!   headers, from a process of this server and from a partner outside it.
+//! - RestPartner: a partner bound by a WSDL HTTP binding, called over plain HTTP (GET, POST,
+//!   PUT and DELETE; urlReplacement, urlEncoded, form and XML bodies; XML and text answers).
 
 mod common;
+
+use std::sync::{Arc, Mutex};
 
 use baton::store::{InstanceFilter, InstanceStatus};
 use common::{Dirs, Server, PATIENCE};
@@ -401,4 +405,137 @@ async fn an_outside_partner_calls_back_naming_the_session_of_the_request() {
     let xml = "text/xml; charset=utf-8";
     let (code, body) = server.post(path, xml, envelope(unknown, done)).await;
     assert_eq!(code, 500, "{body}");
+}
+
+/// A REST partner outside the server, as the RestPartner unit's WSDL HTTP binding calls it:
+/// arithmetics on the path, the query, a form or an XML body; each request's method, path
+/// and content type are recorded. `plus` with 13 on the left fails with 500.
+async fn rest_partner() -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}/arithmetics", listener.local_addr().unwrap());
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let recorded = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut reader = BufReader::new(stream);
+            let (head, body) = common::read_request(&mut reader).await;
+            let mut request_line = head[0].split_whitespace();
+            let (method, target) = (request_line.next().unwrap(), request_line.next().unwrap());
+            let content_type = head
+                .iter()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-type")
+                        .then(|| value.trim().to_owned())
+                })
+                .unwrap_or_default();
+            recorded
+                .lock()
+                .unwrap()
+                .push(format!("{method} {target} [{content_type}]"));
+            let (status, kind, answer) = arithmetic(method, target, &body);
+            let response = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            reader
+                .get_mut()
+                .write_all(response.as_bytes())
+                .await
+                .unwrap();
+        }
+    });
+    (address, requests)
+}
+
+/// The REST partner's answer to `method` on `target` with `body`.
+fn arithmetic(method: &str, target: &str, body: &str) -> (&'static str, &'static str, String) {
+    let result = |n: i64| {
+        let xml = format!(r#"<result xmlns="urn:baton:test:rest">{n}</result>"#);
+        ("200 OK", "text/xml", xml)
+    };
+    let pair = |text: &str| -> (i64, i64) {
+        let value = |name: &str| {
+            text.split('&')
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        (value("left"), value("right"))
+    };
+    let path = target.strip_prefix("/arithmetics/").unwrap_or(target);
+    match (method, path.split_once('?')) {
+        ("GET", Some(("minus", query))) => {
+            let (left, right) = pair(query);
+            result(left - right)
+        }
+        ("GET", None) if path.starts_with("plus/") => {
+            let (left, right) = path["plus/".len()..].split_once(':').unwrap();
+            let (left, right): (i64, i64) = (left.parse().unwrap(), right.parse().unwrap());
+            match left {
+                13 => ("500 Internal Server Error", "text/plain", "unlucky".into()),
+                _ => result(left + right),
+            }
+        }
+        ("POST", None) if path == "times" => {
+            let (left, right) = pair(body);
+            result(left * right)
+        }
+        ("PUT", None) if path == "sum" => {
+            let sum = body
+                .split('<')
+                .filter_map(|tag| {
+                    let (name, text) = tag.split_once('>')?;
+                    let local = name.rsplit(':').next()?;
+                    (local == "n").then(|| text.trim().parse::<i64>().ok())?
+                })
+                .sum();
+            result(sum)
+        }
+        ("DELETE", None) if path.starts_with("memory/") => {
+            let key = path["memory/".len()..].replace("%20", " ");
+            ("200 OK", "text/plain", format!("forgot {key}"))
+        }
+        _ => ("404 Not Found", "text/plain", String::new()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_partner_is_called_over_plain_http_as_its_http_binding_says() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("RestPartner");
+    let (partner, requests) = rest_partner().await;
+    dirs.rewrite("RestPartner", "RestPartner.wsdl", &|text| {
+        text.replace("http://localhost:7070/arithmetics", &partner)
+    });
+    let server = Server::start(&dirs).await;
+    let compute = |a: i64| {
+        format!(
+            r#"<c:compute xmlns:c="urn:baton:test:rest"><c:a>{a}</c:a><c:b>1</c:b></c:compute>"#
+        )
+    };
+    let (code, body) = server
+        .soap("/ode/processes/RestPartner", &compute(100))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("300; forgot total 300"), "{body}");
+    let form = "application/x-www-form-urlencoded";
+    assert_eq!(
+        *requests.lock().unwrap(),
+        [
+            "GET /arithmetics/plus/100:1 []".to_owned(),
+            "GET /arithmetics/minus?left=101&right=2 []".to_owned(),
+            format!("POST /arithmetics/times [{form}]"),
+            "PUT /arithmetics/sum [text/xml]".to_owned(),
+            "DELETE /arithmetics/memory/total%20300 []".to_owned(),
+        ]
+    );
+    // An error status fails the invoke with the fault of its kind.
+    let (code, body) = server
+        .soap("/ode/processes/RestPartner", &compute(13))
+        .await;
+    assert_eq!(code, 500, "{body}");
+    assert!(body.contains("partnerHttpStatus"), "{body}");
 }

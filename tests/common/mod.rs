@@ -518,22 +518,34 @@ pub async fn read_request_body<R>(reader: &mut tokio::io::BufReader<R>) -> Strin
 where
     R: tokio::io::AsyncRead + Unpin,
 {
+    read_request(reader).await.1
+}
+
+/// Reads one HTTP/1.1 request from `reader`: the lines of its head (the request line first,
+/// without line ends) and its Content-Length body as text.
+pub async fn read_request<R>(reader: &mut tokio::io::BufReader<R>) -> (Vec<String>, String)
+where
+    R: tokio::io::AsyncRead + Unpin,
+{
     use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let mut head = Vec::new();
     let mut length = 0;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).await.unwrap() == 0 || line == "\r\n" {
             break;
         }
+        let line = line.trim_end().to_owned();
         if let Some((name, value)) = line.split_once(':') {
             if name.eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().unwrap();
             }
         }
+        head.push(line);
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).await.unwrap();
-    String::from_utf8_lossy(&body).into_owned()
+    (head, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// The text of the first element named `local` (any prefix) in `xml`.
