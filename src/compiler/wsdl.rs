@@ -427,11 +427,14 @@ impl DocumentReader<'_, '_, '_> {
         .into_iter()
         .find_map(|(ns, version)| Some((file.element_named(node, ns, "binding")?, ns, version)));
         let Some((soap_binding, soap_ns, version)) = soap else {
-            match file.element_named(node, HTTP_NS, "binding") {
-                Some(http_binding) => self.http_binding(node, http_binding, name, port_type),
-                None => {
-                    self.loader.other_bindings.insert(name);
-                }
+            let http_binding = file.element_named(node, HTTP_NS, "binding");
+            let http_operations = file
+                .elements_named(node, WSDL_NS, "operation")
+                .any(|op| file.element_named(op, HTTP_NS, "operation").is_some());
+            if http_binding.is_some() || http_operations {
+                self.http_binding(node, http_binding, name, port_type);
+            } else {
+                self.loader.other_bindings.insert(name);
             }
             return;
         };
@@ -483,14 +486,20 @@ impl DocumentReader<'_, '_, '_> {
 
     /// A WSDL 1.1 HTTP binding (a REST partner's): each operation's verb, location, and how
     /// its request and answer travel. ODE's `<odex:binding verb>` inside an operation sets
-    /// its verb; ODE's other HTTP extensions are refused.
-    fn http_binding(&mut self, node: NodeId, http_binding: NodeId, name: QName, port_type: QName) {
+    /// its verb (ODE allowed it without an `http:binding`); ODE's other HTTP extensions are
+    /// refused.
+    fn http_binding(
+        &mut self,
+        node: NodeId,
+        http_binding: Option<NodeId>,
+        name: QName,
+        port_type: QName,
+    ) {
         let file = self.file;
         self.refer(node, Reference::PortType(port_type.clone()));
-        let verb = file
-            .attr(http_binding, "verb")
-            .map(str::trim)
-            .unwrap_or("GET");
+        let verb = http_binding
+            .and_then(|binding| file.attr(binding, "verb"))
+            .map_or("GET", str::trim);
         let mut operations = Vec::new();
         for op in file.elements_named(node, WSDL_NS, "operation") {
             let Some(op_name) = file.required_attr(op, "name", "WSDL-BINDING", self.diagnostics)
@@ -534,8 +543,10 @@ impl DocumentReader<'_, '_, '_> {
                 {
                     HttpInput::UrlReplacement
                 } else if let Some(content) = content("content") {
-                    let kind = file.attr(content, "type").unwrap_or("text/xml");
-                    HttpInput::Content(kind.trim().to_owned())
+                    match file.attr(content, "type").map(str::trim) {
+                        Some("application/x-www-form-urlencoded") => HttpInput::UrlEncoded,
+                        kind => HttpInput::Content(kind.unwrap_or("text/xml").to_owned()),
+                    }
                 } else if content("mimeXml").is_some() {
                     HttpInput::Content("text/xml".to_owned())
                 } else {

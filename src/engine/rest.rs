@@ -5,8 +5,8 @@
 //! puts each part's value in place of `(part)` in the operation's location; `http:urlEncoded`
 //! sends `part=value` pairs in the query of a GET or DELETE, else as a form body; a
 //! `mime:content` (or `mime:mimeXml`) input sends the message's one part as the body, of that
-//! type. A 2xx answer is the reply: read as XML into the output message's one part (its
-//! element, or a type part's content), or as text. Any other status is the invoke's
+//! type. A 2xx answer is the reply: read as XML into the output message's one part (the
+//! answer's element for an element part, its content for a type part), or as text. Any other status is the invoke's
 //! `partnerHttpStatus` failure; a body that is not the XML announced, `partnerNotWellFormed`.
 
 use baton_transports::http::{PlainReply, PlainRequest};
@@ -118,7 +118,7 @@ fn request(
 /// The body a part makes: its element (or a type part's content) as XML, or its text for a
 /// type that is not XML.
 fn content_of(message: &Document, input: Option<&Message>, part: &str, kind: &str) -> String {
-    if kind == "application/x-www-form-urlencoded" || !kind.contains("xml") {
+    if !kind.contains("xml") {
         return message::part_element(message, part)
             .map(|accessor| message.string_value(accessor))
             .unwrap_or_default();
@@ -158,10 +158,15 @@ fn reply_outcome(address: &str, output: Option<&Message>, reply: PlainReply) -> 
         .is_none_or(|kind| kind.contains("xml"));
     let blank = reply.body.iter().all(u8::is_ascii_whitespace);
     match (&part.content, xml_answer && !blank) {
-        (PartContent::Element(_), true) | (PartContent::Type(_), true) => {
+        (content, true) => {
             match xml::parse_fragment(&reply.body) {
                 Ok(forest) => {
-                    for child in forest.children(forest.root()) {
+                    // An element part is the answer's element; a type part its content.
+                    let holder = match (content, forest.document_element()) {
+                        (PartContent::Type(_), Some(element)) => element,
+                        _ => forest.root(),
+                    };
+                    for child in forest.children(holder) {
                         let copy = normalised.import(&forest, child);
                         normalised.append_child(accessor, copy);
                     }
@@ -339,5 +344,23 @@ mod tests {
             panic!("a 200 with text is the reply");
         };
         assert_eq!(reply.string_value(reply.root()), "pong");
+        let range = PartContent::Type(QName::new("urn:a", "rangeType"));
+        let typed = message(&[("result", range)]);
+        let wrapped = "<sum xmlns=\"urn:a\"><low>1</low><is>6</is></sum>";
+        let InvokeOutcome::Reply(reply) =
+            reply_outcome("http://h", Some(&typed), answer(200, "text/xml", wrapped))
+        else {
+            panic!("a 200 with XML is the reply");
+        };
+        let accessor = message::part_element(&reply, "result").unwrap();
+        let names: Vec<_> = reply
+            .child_elements(accessor)
+            .filter_map(|child| reply.name(child).map(|name| name.local.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            ["low", "is"],
+            "a type part holds the answer's content"
+        );
     }
 }

@@ -168,7 +168,8 @@ pub struct HttpOperation {
 pub enum HttpInput {
     /// No part: the request has no body.
     Nothing,
-    /// `http:urlEncoded`: `name=value` pairs, in the query (GET, DELETE) or a form body.
+    /// `http:urlEncoded`, or a `mime:content` of type `application/x-www-form-urlencoded`:
+    /// `name=value` pairs, in the query (GET, DELETE) or a form body.
     UrlEncoded,
     /// `http:urlReplacement`: each `(name)` of the location replaced by the part's value.
     UrlReplacement,

@@ -14,7 +14,10 @@
 //!   answers `Went through {in}`; `noArgmentMethod` answers without reading its request;
 //!   `faultTest` answers with its declared `DummyException` fault;
 //! - `/TestSoapHeader2/` (the partner of that scenario): answers whether the request's SOAP
-//!   header held both header parts the scenario's process sets.
+//!   header held both header parts the scenario's process sets;
+//! - `/HttpBindingTest/ArithmeticsService/…` (the REST partner of TestHttpBinding): `plus`
+//!   and `minus` of two operands taken from the path (`plus/L:R`), the query or a form, and
+//!   `addition` and `sumOfIntegers` of an XML `operandList`.
 //!
 //! Requests are read in the rpc/literal layout the staged mock WSDLs bind (see `stage`):
 //! the parts are found by name anywhere in the body.
@@ -78,6 +81,7 @@ async fn serve(stream: TcpStream) {
         let request = String::from_utf8_lossy(&body);
         let (status, envelope) = match path {
             "/dummy" => dummy(&action, &request).await,
+            _ if path.starts_with(ARITHMETICS) => arithmetics(&path[ARITHMETICS.len()..], &request),
             _ => answer(path, &request),
         };
         let response = format!(
@@ -149,6 +153,64 @@ fn answer(path: &str, request: &str) -> (&'static str, String) {
             ("200 OK", envelope(body))
         }
         _ => ("404 Not Found", envelope(String::new())),
+    }
+}
+
+/// Where the REST partner of TestHttpBinding answers.
+const ARITHMETICS: &str = "/HttpBindingTest/ArithmeticsService/";
+
+/// The namespace of that partner's XML answers.
+const ARITHMETICS_NS: &str = "http://ode/bpel/test/arithmetics";
+
+/// The REST partner's answer to a request for `path` (below [`ARITHMETICS`], with its query)
+/// with `body`.
+fn arithmetics(path: &str, body: &str) -> (&'static str, String) {
+    let pair = |text: &str| -> Option<(i64, i64)> {
+        let value = |name: &str| {
+            text.split('&')
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=")))?
+                .parse()
+                .ok()
+        };
+        Some((value("left")?, value("right")?))
+    };
+    let (port, rest) = path.split_once('/').unwrap_or((path, ""));
+    let (operation, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let operands = match operation.strip_prefix("plus/") {
+        Some(replaced) => replaced
+            .split_once(':')
+            .and_then(|(l, r)| Some((l.parse().ok()?, r.parse().ok()?))),
+        None if !query.is_empty() => pair(query),
+        None => pair(body.trim()),
+    };
+    let numbers: Vec<i64> = body
+        .split('<')
+        .filter_map(|tag| tag.split_once('>')?.1.trim().parse().ok())
+        .collect();
+    let result = |n: i64| ("200 OK", format!("<theresult>{n}</theresult>"));
+    match (port, operation, operands, numbers.as_slice()) {
+        ("SalutLaTerre", "addition", _, [a, b, ..]) => (
+            "200 OK",
+            format!(
+                r#"<theresult xmlns="{ARITHMETICS_NS}">{}</theresult>"#,
+                a + b
+            ),
+        ),
+        ("SalutLaTerre", "sumOfIntegers", _, [a, b, ..]) => {
+            let (low, high) = (*a.min(b), *a.max(b));
+            let sum = (high * (high + 1) - low * (low + 1)) / 2;
+            (
+                "200 OK",
+                format!(
+                    r#"<sumOfInteger xmlns="{ARITHMETICS_NS}"><theresult>A dummy message</theresult><resultIs>{sum}</resultIs></sumOfInteger>"#
+                ),
+            )
+        }
+        (_, operation, Some((left, right)), _) if operation.starts_with("plus") => {
+            result(left + right)
+        }
+        (_, "minus", Some((left, right)), _) => result(left - right),
+        _ => ("404 Not Found", String::new()),
     }
 }
 
