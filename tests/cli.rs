@@ -248,3 +248,19 @@ fn a_listing_whose_reader_has_gone_ends_quietly() {
         assert!(!stderr.contains("panicked"), "{command}: {stderr}");
     }
 }
+
+#[test]
+fn a_failed_command_prints_its_error_without_a_backtrace() {
+    let dirs = Dirs::new();
+    let unit = dirs.root().join("Broken");
+    std::fs::create_dir_all(&unit).unwrap();
+    std::fs::write(unit.join("deploy.xml"), "<deploy/>").unwrap();
+    let output = dirs.baton_with(
+        &["deploy", unit.to_str().unwrap()],
+        &[("RUST_BACKTRACE", "1"), ("RUST_LIB_BACKTRACE", "1")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.starts_with("Error: unit Broken refused"), "{error}");
+    assert!(!error.contains("backtrace"), "{error}");
+}
