@@ -441,15 +441,7 @@ impl DocumentReader<'_, '_, '_> {
         self.refer(node, Reference::PortType(port_type.clone()));
         let default_style = self.style(soap_binding).unwrap_or(BindingStyle::Document);
         let mut operations = Vec::new();
-        for op in file.elements_named(node, WSDL_NS, "operation") {
-            let Some(op_name) = file.required_attr(op, "name", "WSDL-BINDING", self.diagnostics)
-            else {
-                continue;
-            };
-            self.refer(
-                op,
-                Reference::Operation(port_type.clone(), op_name.to_owned()),
-            );
+        for (op, op_name) in self.binding_operations(node, &port_type) {
             let soap_operation = file.element_named(op, soap_ns, "operation");
             let style = soap_operation
                 .and_then(|o| self.style(o))
@@ -461,7 +453,7 @@ impl DocumentReader<'_, '_, '_> {
             let (output_namespace, output_parts, output_headers) =
                 self.message_binding(output, soap_ns);
             operations.push(BindingOperation {
-                name: op_name.to_owned(),
+                name: op_name,
                 soap_action: soap_operation
                     .and_then(|o| file.attr(o, "soapAction"))
                     .map(str::to_owned),
@@ -484,6 +476,22 @@ impl DocumentReader<'_, '_, '_> {
         self.insert(node, name, binding, |defs| &mut defs.bindings);
     }
 
+    /// The `<operation>`s of the binding `node` with their names, each noted as naming an
+    /// operation of `port_type`.
+    fn binding_operations(&mut self, node: NodeId, port_type: &QName) -> Vec<(NodeId, String)> {
+        let file = self.file;
+        let mut operations = Vec::new();
+        for op in file.elements_named(node, WSDL_NS, "operation") {
+            let Some(name) = file.required_attr(op, "name", "WSDL-BINDING", self.diagnostics)
+            else {
+                continue;
+            };
+            self.refer(op, Reference::Operation(port_type.clone(), name.to_owned()));
+            operations.push((op, name.to_owned()));
+        }
+        operations
+    }
+
     /// A WSDL 1.1 HTTP binding (a REST partner's): each operation's verb, location, and how
     /// its request and answer travel. ODE's `<odex:binding verb>` inside an operation sets
     /// its verb (ODE allowed it without an `http:binding`); ODE's other HTTP extensions are
@@ -501,15 +509,7 @@ impl DocumentReader<'_, '_, '_> {
             .and_then(|binding| file.attr(binding, "verb"))
             .map_or("GET", str::trim);
         let mut operations = Vec::new();
-        for op in file.elements_named(node, WSDL_NS, "operation") {
-            let Some(op_name) = file.required_attr(op, "name", "WSDL-BINDING", self.diagnostics)
-            else {
-                continue;
-            };
-            self.refer(
-                op,
-                Reference::Operation(port_type.clone(), op_name.to_owned()),
-            );
+        for (op, op_name) in self.binding_operations(node, &port_type) {
             let ode_verb = file
                 .element_named(op, ODE_HTTP_NS, "binding")
                 .and_then(|binding| file.attr(binding, "verb"));
@@ -563,7 +563,7 @@ impl DocumentReader<'_, '_, '_> {
                             .is_none_or(|kind| kind.contains("xml"))
                 });
             operations.push(BindingOperation {
-                name: op_name.to_owned(),
+                name: op_name,
                 soap_action: None,
                 style: BindingStyle::Document,
                 input_namespace: None,

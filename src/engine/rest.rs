@@ -11,6 +11,7 @@
 
 use baton_transports::http::{PlainReply, PlainRequest};
 use bytes::Bytes;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::partner_failures;
 use super::routing::LinkRoute;
@@ -202,18 +203,16 @@ fn join(address: &str, location: &str) -> String {
     }
 }
 
+/// What a value keeps unescaped in a URL's path or query: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// `text` percent-encoded for a URL's path or query.
 fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 #[cfg(test)]
