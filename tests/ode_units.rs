@@ -337,11 +337,11 @@ async fn outside_worker() -> (String, tokio::sync::mpsc::UnboundedReceiver<Strin
     (address, receiver)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_outside_partner_calls_back_naming_the_session_of_the_request() {
-    let dirs = Dirs::new();
+/// OdeSession deployed in `dirs` with its worker outside the server; the requests the worker
+/// takes.
+async fn with_outside_worker(dirs: &Dirs) -> tokio::sync::mpsc::UnboundedReceiver<String> {
     dirs.add_test_unit("OdeSession");
-    let (worker, mut requests) = outside_worker().await;
+    let (worker, requests) = outside_worker().await;
     dirs.rewrite("OdeSession", "OdeSession.wsdl", &|text| {
         text.replace(
             "http://localhost:8080/ode/processes/OdeSessionWorker",
@@ -355,6 +355,37 @@ async fn an_outside_partner_calls_back_naming_the_session_of_the_request() {
         let end = text.find("</deploy>").unwrap();
         format!("{}{}", &text[..worker], &text[end..])
     });
+    requests
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_route_survives_a_kill_between_the_call_and_its_callback() {
+    let dirs = Dirs::new();
+    let mut requests = with_outside_worker(&dirs).await;
+    let server = Server::start(&dirs).await;
+    let call = server.soap_in_background("/ode/processes/OdeSession", &run("kept"));
+    let request = requests.recv().await.unwrap();
+    let callback = request.split("callback").nth(1).expect("a callback");
+    let session = common::element_text(callback, "session").unwrap();
+    // SIGKILL once the invoke's step is committed and its call has reached the partner.
+    server.kill();
+    let _ = call.await;
+    let server = Server::start(&dirs).await;
+    let header = format!(
+        r#"<s:session xmlns:s="http://www.apache.org/ode/type/session">{session}</s:session>"#
+    );
+    let done = r#"<j:result xmlns:j="urn:baton:test:odesession">after the kill</j:result>"#;
+    let xml = "text/xml; charset=utf-8";
+    let path = "/ode/processes/OdeSessionCallback";
+    let (code, body) = server.post(path, xml, envelope(&header, done)).await;
+    assert_eq!(code, 202, "{body}");
+    await_instances(&dirs, InstanceStatus::Completed, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outside_partner_calls_back_naming_the_session_of_the_request() {
+    let dirs = Dirs::new();
+    let mut requests = with_outside_worker(&dirs).await;
     let server = Server::start(&dirs).await;
     // ODE's session header, ODE's predecessors' one, and the session as the reference
     // parameter of the request's wsa:ReplyTo, which a WS-Addressing partner sends back.
