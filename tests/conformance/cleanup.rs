@@ -108,8 +108,13 @@ async fn run_case(
     crate::axis2::stage(&folder, &dirs, name, &server.address, mock_url)?;
     if expected == Expected::Refused {
         return match server.await_log_within(&[name, "refused"], Duration::from_secs(10)) {
-            Some(_) if server.logged(&["variables and correlations"]) => Ok(()),
-            Some(line) => Err(format!("refused for another reason: {line}")),
+            // The diagnostics follow the "refused" line in the log.
+            Some(line) => match server
+                .await_log_within(&["variables and correlations"], Duration::from_secs(5))
+            {
+                Some(_) => Ok(()),
+                None => Err(format!("refused for another reason: {line}")),
+            },
             None => Err("deployed, but ODE refuses a cleanup of the instance alone".into()),
         };
     }
