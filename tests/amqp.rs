@@ -205,6 +205,29 @@ async fn async_pair_runs_over_amqp_when_its_wsdl_binds_the_ports_to_queues() {
 }
 
 #[tokio::test]
+async fn soap_headers_travel_with_a_message_over_amqp() {
+    let Some(url) = broker_url("soap_headers_travel_with_a_message_over_amqp") else {
+        return;
+    };
+    let (checker_queue, dead_letters) = (unique("checker"), unique("dlx"));
+    let dirs = Dirs::new();
+    let checker = format!("{}/{checker_queue}", url.trim_end_matches('/'));
+    common::conversation::place(&dirs, &|text| {
+        text.replace(r#"usePeer2Peer="true""#, r#"usePeer2Peer="false""#)
+            .replace("http://localhost:8080/ode/processes/OdeChecker", &checker)
+    });
+    let server = start_with_amqp(&dirs, &url, &dead_letters).await;
+    server.await_log(&["serving over AMQP", "services=1"]);
+    common::conversation::run(&server).await;
+    server.await_log(&["Invoking partner", "via=amqp", "operation=check"]);
+    drop(server);
+    Broker::connect(&url)
+        .await
+        .clean_up(&[&checker_queue], &dead_letters)
+        .await;
+}
+
+#[tokio::test]
 async fn a_unit_deployed_while_running_is_served_from_its_queues() {
     let Some(url) = broker_url("a_unit_deployed_while_running_is_served_from_its_queues") else {
         return;

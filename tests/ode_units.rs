@@ -15,6 +15,10 @@
 //! - OdeHeaders: message parts bound to SOAP headers (`soap:header`) read from the request's
 //!   header, correlated on, copied with ODE's `header` attribute, and written to the reply's
 //!   header.
+//! - OdeConversation: a header bound to a part of another message and a header no binding
+//!   names, kept with the message, copied with ODE's `header` attribute onto a call to a
+//!   partner (on the peer-to-peer channel and over HTTP; over AMQP in tests/amqp.rs) and from
+//!   its reply onto the reply, and correlated on with a property alias's `header`.
 //! - OdeSession: an asynchronous callback without a correlation set (the Eclipse BPEL
 //!   Designer's template) reaches the instance that invoked by the session ODE names in its
 //!   headers, from a process of this server and from a partner outside it.
@@ -235,6 +239,22 @@ async fn parts_bound_to_soap_headers_are_read_correlated_and_written() {
     assert!(body.contains("lamp for s-2"), "{body}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soap_headers_no_part_of_the_message_binds_travel_with_it_and_correlate() {
+    for (peer_to_peer, via) in [("true", "via=peer"), ("false", "via=http")] {
+        let dirs = Dirs::new();
+        common::conversation::place(&dirs, &|text| {
+            text.replace(
+                r#"usePeer2Peer="true""#,
+                &format!(r#"usePeer2Peer="{peer_to_peer}""#),
+            )
+        });
+        let server = Server::start_with(&dirs, "info,baton::engine::partner=debug").await;
+        common::conversation::run(&server).await;
+        server.await_log(&["Invoking partner", via, "operation=check"]);
+    }
+}
+
 /// HelloWorld as ODE accepted it but the specification does not: `createInstance="true"`
 /// for `"yes"`, an import whose namespace is not its document's, and the reply's skeleton
 /// assigned before the instantiating receive.
@@ -273,7 +293,10 @@ async fn what_ode_accepted_is_refused_naming_the_ode_mode_and_runs_in_it() {
     }
     assert!(server
         .await_log_any(
-            &[&[r#"compatibility = \"ode\""#], &[r#"compatibility = "ode""#]],
+            &[
+                &[r#"compatibility = \"ode\""#],
+                &[r#"compatibility = "ode""#]
+            ],
             common::PATIENCE
         )
         .is_some());

@@ -19,7 +19,7 @@ use super::xmlutil::XmlFile;
 use crate::model::{
     AliasQuery, AliasSource, Binding, BindingOperation, BindingStyle, Definitions, HttpInput,
     HttpOperation, Location, Message, Operation, Part, PartContent, PartnerLinkType, Port,
-    PortType, Property, PropertyAlias, SchemaImport, Service, SoapVersion,
+    PortType, Property, PropertyAlias, SchemaImport, Service, SoapHeader, SoapVersion,
 };
 use crate::xml::{NodeId, QName};
 use crate::xpath::XPath;
@@ -608,7 +608,7 @@ impl DocumentReader<'_, '_, '_> {
         &mut self,
         node: Option<NodeId>,
         soap_ns: &str,
-    ) -> (Option<String>, Option<Vec<String>>, Vec<String>) {
+    ) -> (Option<String>, Option<Vec<String>>, Vec<SoapHeader>) {
         let Some(node) = node else {
             return (None, None, Vec::new());
         };
@@ -625,8 +625,14 @@ impl DocumentReader<'_, '_, '_> {
             .filter_map(|header| {
                 let part = file.required_attr(header, "part", "WSDL-BINDING", self.diagnostics)?;
                 let message = self.qname(header, "message", "WSDL-BINDING")?;
-                self.refer(header, Reference::MessagePart(message, part.to_owned()));
-                Some(part.to_owned())
+                self.refer(
+                    header,
+                    Reference::MessagePart(message.clone(), part.to_owned()),
+                );
+                Some(SoapHeader {
+                    message,
+                    part: part.to_owned(),
+                })
             })
             .collect();
         (namespace, parts, headers)
@@ -733,8 +739,22 @@ impl DocumentReader<'_, '_, '_> {
                         .warning(&file.location(node), "SA00020", message);
                 }
                 let message = self.qname(node, "messageType", "SA00020");
-                match (message, file.attr(node, "part")) {
-                    (Some(message), Some(part)) => {
+                match (message, file.attr(node, "part"), file.attr(node, "header")) {
+                    (Some(_), Some(_), Some(_)) => {
+                        let message = format!(
+                            "the alias of {property} names a part and a header: one of them"
+                        );
+                        self.error(node, "SA00020", message);
+                        None
+                    }
+                    (Some(message), None, Some(header)) => {
+                        self.refer(node, Reference::Message(message.clone()));
+                        Some(AliasSource::MessageHeader {
+                            message,
+                            header: header.trim().to_owned(),
+                        })
+                    }
+                    (Some(message), Some(part), None) => {
                         let reference = Reference::MessagePart(message.clone(), part.to_owned());
                         self.refer(node, reference);
                         Some(AliasSource::MessagePart {
@@ -742,11 +762,11 @@ impl DocumentReader<'_, '_, '_> {
                             part: part.to_owned(),
                         })
                     }
-                    (Some(message), None) => {
+                    (Some(message), None, None) => {
                         self.refer(node, Reference::Message(message.clone()));
                         Some(AliasSource::Message(message))
                     }
-                    (None, _) => None,
+                    (None, _, _) => None,
                 }
             }
             (false, true, false) => self

@@ -10,8 +10,12 @@
 //! Parts the binding puts in the SOAP header (`soap:header part="…"`) are left out of the
 //! body: [`encode_headers`] writes each as a header block (an element part's element, a
 //! type part's accessor) and [`decode_headers`] reads them back from the envelope's header.
+//! The other headers a message carries (see [`crate::runtime::message`]) travel as header
+//! blocks too, as ODE's did.
 
-use crate::model::{BindingOperation, BindingStyle, Message, PartContent};
+use std::collections::BTreeMap;
+
+use crate::model::{BindingOperation, BindingStyle, Message, PartContent, SoapHeader};
 use crate::runtime::message;
 use crate::xml::{self, Document, NodeId, QName};
 
@@ -80,85 +84,116 @@ impl Layout<'_> {
             Direction::Input => b.input_parts.as_ref(),
             Direction::Output => b.output_parts.as_ref(),
         });
-        let headers = self.header_part_names(direction);
+        let in_header = |part: &crate::model::Part| {
+            self.soap_headers(direction)
+                .iter()
+                .any(|header| header.message == definition.name && header.part == part.name)
+        };
         definition
             .parts
             .iter()
             .filter(|part| selected.is_none_or(|names| names.contains(&part.name)))
-            .filter(|part| !headers.contains(&part.name))
+            .filter(|part| !in_header(part))
             .collect()
     }
 
-    /// Whether the binding puts any part of the message in the SOAP header.
-    pub fn has_header_parts(&self, direction: Direction) -> bool {
-        !self.header_part_names(direction).is_empty()
-    }
-
-    /// The names of the parts bound to SOAP headers.
-    fn header_part_names(&self, direction: Direction) -> &[String] {
+    /// The binding's `soap:header`s.
+    fn soap_headers(&self, direction: Direction) -> &[SoapHeader] {
         self.binding.map_or(&[], |b| match direction {
             Direction::Input => &b.input_headers,
             Direction::Output => &b.output_headers,
         })
     }
 
-    /// The parts of `definition` bound to SOAP headers.
-    fn header_parts<'m>(
+    /// Each `soap:header` with the content of its part, and whether that part is one of
+    /// `definition`'s (else the header is one the message carries beside its parts, by the
+    /// part's name).
+    fn header_contents<'m>(
         &self,
         definition: Option<&'m Message>,
+        messages: &'m BTreeMap<QName, Message>,
         direction: Direction,
-    ) -> Vec<&'m crate::model::Part> {
-        let headers = self.header_part_names(direction);
-        definition.map_or_else(Vec::new, |definition| {
-            definition
-                .parts
-                .iter()
-                .filter(|part| headers.contains(&part.name))
-                .collect()
-        })
+    ) -> Vec<(&'m crate::model::Part, bool)> {
+        self.soap_headers(direction)
+            .iter()
+            .filter_map(|header| {
+                let own = definition.is_some_and(|d| d.name == header.message);
+                let message = if own {
+                    definition
+                } else {
+                    messages.get(&header.message)
+                };
+                let part = message?.parts.iter().find(|p| p.name == header.part)?;
+                Some((part, own))
+            })
+            .collect()
     }
 }
 
-/// The header blocks of the parts `layout` binds to SOAP headers, from a normalised message;
-/// a part without a value is left out.
+/// The SOAP header blocks of a normalised message: first those `layout`'s `soap:header`s
+/// name (an element part's element, a type part's accessor), then every other header the
+/// process wrote into the message (see [`message::headers`]; those it came with stay). A
+/// header without a value is left out.
 pub fn encode_headers(
     layout: Layout<'_>,
     definition: Option<&Message>,
+    messages: &BTreeMap<QName, Message>,
     message_doc: &Document,
     direction: Direction,
 ) -> String {
     let mut blocks = String::new();
-    for part in layout.header_parts(definition, direction) {
-        let node = match part.content {
-            PartContent::Element(_) => message::part_node(message_doc, definition, &part.name),
-            PartContent::Type(_) => message::part_element(message_doc, &part.name),
+    let mut written = Vec::new();
+    for (part, own) in layout.header_contents(definition, messages, direction) {
+        let node = match (own, &part.content) {
+            (true, PartContent::Element(_)) => {
+                message::part_node(message_doc, definition, &part.name)
+            }
+            (true, PartContent::Type(_)) => message::part_element(message_doc, &part.name),
+            (false, _) => message::header_node(message_doc, &part.name),
         };
         if let Some(node) = node {
             blocks.push_str(&message_doc.to_xml(node));
+            written.push(node);
+        }
+    }
+    for (_, element, received) in message::headers(message_doc) {
+        if !received && !written.contains(&element) {
+            blocks.push_str(&message_doc.to_xml(element));
         }
     }
     blocks
 }
 
-/// Reads the parts `layout` binds to SOAP headers from the envelope's header forest
-/// `headers` into the normalised message `normalised`: an element part from the header
-/// block of its element's name, a type part from the block named after the part. A part
-/// whose block is missing stays without a value.
+/// Reads the SOAP header blocks of the forest `headers` into the normalised message
+/// `normalised`: the parts `layout`'s `soap:header`s bind there (an element part from the
+/// block of its element's name, a type part from the block named after the part; a part
+/// whose block is missing stays without a value); a `soap:header` of another message's part
+/// as the header of that part's name; every other block that `keep` accepts as the header
+/// of its local name. Headers are kept marked received.
 pub fn decode_headers(
     layout: Layout<'_>,
     definition: Option<&Message>,
+    messages: &BTreeMap<QName, Message>,
     headers: &Document,
     normalised: &mut Document,
     direction: Direction,
+    keep: impl Fn(&QName) -> bool,
 ) {
-    for part in layout.header_parts(definition, direction) {
+    let mut taken = Vec::new();
+    for (part, own) in layout.header_contents(definition, messages, direction) {
         let block = headers.child_elements(headers.root()).find(|&node| {
-            headers.name(node).is_some_and(|name| match &part.content {
-                PartContent::Element(element) => name == element,
-                PartContent::Type(_) => name.local == part.name,
-            })
+            !taken.contains(&node)
+                && headers.name(node).is_some_and(|name| match &part.content {
+                    PartContent::Element(element) => name == element,
+                    PartContent::Type(_) => name.local == part.name,
+                })
         });
         let Some(block) = block else { continue };
+        taken.push(block);
+        if !own {
+            message::keep_received_header(normalised, &part.name, headers, block);
+            continue;
+        }
         let accessor = message::ensure_part(normalised, &part.name);
         match part.content {
             PartContent::Element(_) => {
@@ -173,6 +208,25 @@ pub fn decode_headers(
             }
         }
     }
+    for block in headers.child_elements(headers.root()) {
+        let Some(name) = headers.name(block) else {
+            continue;
+        };
+        if !taken.contains(&block) && keep(name) {
+            message::keep_received_header(normalised, &name.local, headers, block);
+        }
+    }
+}
+
+/// Whether a header block is the engine's own business, never kept with a message:
+/// WS-Addressing (both versions), the session headers and WS-Security.
+pub fn is_engine_header(name: &QName) -> bool {
+    const ENGINE_NAMESPACES: [&str; 3] = [
+        baton_transports::soap::addressing::WSA_NS,
+        "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+        "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    ];
+    ENGINE_NAMESPACES.contains(&name.ns.as_str()) || super::session::understands(&name.ns)
 }
 
 /// Encodes a normalised message as the SOAP body forest of `layout`.
@@ -474,9 +528,25 @@ mod tests {
             ),
             ("trace", PartContent::Type(QName::new("x", "string"))),
         ]);
+        let headers_message = Message {
+            name: QName::new("urn:t", "Headers"),
+            ..message_def(vec![(
+                "tenant",
+                PartContent::Element(QName::new("urn:e", "tenant")),
+            )])
+        };
+        let messages = BTreeMap::from([(headers_message.name.clone(), headers_message)]);
+        let header = |message: &QName, part: &str| SoapHeader {
+            message: message.clone(),
+            part: part.into(),
+        };
         let binding = BindingOperation {
             style: BindingStyle::Document,
-            input_headers: vec!["session".into(), "trace".into()],
+            input_headers: vec![
+                header(&definition.name, "session"),
+                header(&definition.name, "trace"),
+                header(&QName::new("urn:t", "Headers"), "tenant"),
+            ],
             ..rpc("urn:w")
         };
         let layout = Layout {
@@ -484,27 +554,67 @@ mod tests {
             binding: Some(&binding),
         };
         let body = br#"<e:order xmlns:e="urn:e">book</e:order>"#;
-        let headers = br#"<x:other xmlns:x="urn:x"/><e:session xmlns:e="urn:e"><e:id>s-1</e:id></e:session><trace>t-9</trace>"#;
+        let headers = concat!(
+            r#"<x:other xmlns:x="urn:x">o-1</x:other>"#,
+            r#"<a:To xmlns:a="http://www.w3.org/2005/08/addressing">urn:to</a:To>"#,
+            r#"<e:session xmlns:e="urn:e"><e:id>s-1</e:id></e:session><trace>t-9</trace>"#,
+            r#"<e:tenant xmlns:e="urn:e">acme</e:tenant>"#
+        );
         let mut normalised = decode_input(layout, &definition, body);
-        let headers = parse_body(headers).unwrap();
+        let headers = parse_body(headers.as_bytes()).unwrap();
         decode_headers(
             layout,
             Some(&definition),
+            &messages,
             &headers,
             &mut normalised,
             Direction::Input,
+            |name| !is_engine_header(name),
         );
         let session = message::part_node(&normalised, Some(&definition), "session").unwrap();
         assert_eq!(normalised.string_value(session), "s-1");
         let trace = message::part_element(&normalised, "trace").unwrap();
         assert_eq!(normalised.string_value(trace), "t-9");
+        let kept: Vec<(String, String, bool)> = message::headers(&normalised)
+            .into_iter()
+            .map(|(name, element, received)| (name, normalised.string_value(element), received))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("tenant".into(), "acme".into(), true),
+                ("other".into(), "o-1".into(), true)
+            ],
+            "another message's part by its name, an unbound header by its local name, no \
+             WS-Addressing"
+        );
 
         let body = encode(layout, Some(&definition), &normalised, Direction::Input);
         assert_eq!(body, r#"<e:order xmlns:e="urn:e">book</e:order>"#);
-        let blocks = encode_headers(layout, Some(&definition), &normalised, Direction::Input);
+        let blocks = encode_headers(
+            layout,
+            Some(&definition),
+            &messages,
+            &normalised,
+            Direction::Input,
+        );
+        let bound = concat!(
+            r#"<e:session xmlns:e="urn:e"><e:id>s-1</e:id></e:session><trace>t-9</trace>"#,
+            r#"<e:tenant xmlns:e="urn:e">acme</e:tenant>"#
+        );
+        assert_eq!(blocks, bound, "a received header goes on only where bound");
+        message::ensure_header_node(&mut normalised, "other");
+        let blocks = encode_headers(
+            layout,
+            Some(&definition),
+            &messages,
+            &normalised,
+            Direction::Input,
+        );
         assert_eq!(
             blocks,
-            r#"<e:session xmlns:e="urn:e"><e:id>s-1</e:id></e:session><trace>t-9</trace>"#
+            format!(r#"{bound}<x:other xmlns:x="urn:x">o-1</x:other>"#),
+            "a header the process wrote goes out"
         );
     }
 

@@ -121,7 +121,19 @@ impl Dispatcher for Engine {
             }
         };
         let Message { headers, parts } = &mut message;
-        binding::decode_headers(layout, input, headers, parts, Direction::Input);
+        let keep = |name: &QName| {
+            !binding::is_engine_header(name) && !process.interceptors.understands_header(name)
+        };
+        let messages = &definitions.messages;
+        binding::decode_headers(
+            layout,
+            input,
+            messages,
+            headers,
+            parts,
+            Direction::Input,
+            keep,
+        );
         let expects_reply = !operation.is_one_way();
         let message_id = addressing::message_id(&request.headers);
         match services
@@ -141,7 +153,13 @@ impl Dispatcher for Engine {
                     .as_ref()
                     .and_then(|m| definitions.messages.get(m));
                 let body = binding::encode(layout, output, &reply, Direction::Output);
-                let parts = binding::encode_headers(layout, output, &reply, Direction::Output);
+                let parts = binding::encode_headers(
+                    layout,
+                    output,
+                    &definitions.messages,
+                    &reply,
+                    Direction::Output,
+                );
                 let mut headers = routing::reply_headers(&request.headers);
                 if !parts.is_empty() {
                     headers = [headers, Bytes::from(parts)].concat().into();
@@ -201,8 +219,8 @@ impl Dispatcher for Engine {
         self.is_ready()
     }
 
-    /// WS-Addressing and session headers, the headers the operations' input messages bind
-    /// parts to, and those the process's interceptors declare.
+    /// WS-Addressing and session headers, the headers the operations' input bindings name
+    /// (`soap:header`), and those the process's interceptors declare.
     fn understands_header(&self, address: &str, namespace: &str, local: &str) -> bool {
         if namespace == addressing::WSA_NS || super::session::understands(namespace) {
             return true;
@@ -222,15 +240,14 @@ impl Dispatcher for Engine {
         let binding = definitions.port_binding(&endpoint.service, &endpoint.port);
         binding.is_some_and(|binding| {
             binding.operations.iter().any(|binding_operation| {
-                let input = definitions
-                    .operation(&binding.port_type, &binding_operation.name)
-                    .and_then(|operation| operation.input.as_ref())
-                    .and_then(|message| definitions.messages.get(message));
-                input.is_some_and(|message| {
-                    message.parts.iter().any(|part| {
-                        binding_operation.input_headers.contains(&part.name)
-                            && part.content == crate::model::PartContent::Element(name.clone())
-                    })
+                binding_operation.input_headers.iter().any(|header| {
+                    definitions
+                        .messages
+                        .get(&header.message)
+                        .and_then(|message| message.parts.iter().find(|p| p.name == header.part))
+                        .is_some_and(|part| {
+                            part.content == crate::model::PartContent::Element(name.clone())
+                        })
                 })
             })
         })

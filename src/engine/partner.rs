@@ -363,6 +363,7 @@ async fn call_remote(
             Bytes::from(binding::encode_headers(
                 layout,
                 input,
+                &definitions.messages,
                 &call.message,
                 Direction::Input,
             )),
@@ -390,11 +391,21 @@ async fn call_remote(
             let decoded = binding::parse_body(&body)
                 .and_then(|forest| binding::decode(layout, output, &forest, Direction::Output))
                 .and_then(|mut message| {
-                    // The reply's header is read only for parts the binding puts there.
-                    if layout.has_header_parts(Direction::Output) {
+                    if !headers.is_empty() {
                         let headers = binding::parse_body(&headers)?;
                         let direction = Direction::Output;
-                        binding::decode_headers(layout, output, &headers, &mut message, direction);
+                        let keep = |name: &QName| !binding::is_engine_header(name);
+                        let messages = &definitions.messages;
+                        let (forest, message_doc) = (&headers, &mut message);
+                        binding::decode_headers(
+                            layout,
+                            output,
+                            messages,
+                            forest,
+                            message_doc,
+                            direction,
+                            keep,
+                        );
                     }
                     Ok(message)
                 });

@@ -296,6 +296,13 @@ pub enum From {
         variable: VariableId,
         property: QName,
     },
+    /// ODE's `<from variable="v" header="h">`: the SOAP header `h` a message variable carries
+    /// (see [`crate::runtime::message`]), narrowed by `query`.
+    Header {
+        variable: VariableId,
+        header: String,
+        query: Option<ExprId>,
+    },
     Expression(ExprId),
     /// `<literal>`: its content serialised as a standalone XML forest.
     Literal(String),
@@ -314,8 +321,27 @@ pub enum To {
         variable: VariableId,
         property: QName,
     },
+    /// ODE's `<to variable="v" header="h">`: the SOAP header `h` of a message variable, set
+    /// whole to the source element without `query`.
+    Header {
+        variable: VariableId,
+        header: String,
+        query: Option<ExprId>,
+    },
     /// An expression yielding one node (an lvalue).
     Expression(ExprId),
+}
+
+impl To {
+    /// The variable the copy writes, when it names one (an expression's is found running).
+    pub fn variable(&self) -> Option<VariableId> {
+        match self {
+            To::Variable { variable, .. }
+            | To::Property { variable, .. }
+            | To::Header { variable, .. } => Some(*variable),
+            To::PartnerLink(_) | To::Expression(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

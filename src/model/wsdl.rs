@@ -143,12 +143,21 @@ pub struct BindingOperation {
     pub input_parts: Option<Vec<String>>,
     pub output_parts: Option<Vec<String>>,
     /// Parts carried as SOAP headers (`soap:header`), for input and output.
-    pub input_headers: Vec<String>,
-    pub output_headers: Vec<String>,
+    pub input_headers: Vec<SoapHeader>,
+    pub output_headers: Vec<SoapHeader>,
     /// How the operation is called over plain HTTP, when its binding is a WSDL HTTP binding
     /// (a REST partner); the SOAP fields above do not apply then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpOperation>,
+}
+
+/// A `soap:header` of a binding's input or output: the part `part` of the message `message`.
+/// The message is usually the operation's own; a part of another message is a header the
+/// operation's messages carry beside their parts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoapHeader {
+    pub message: QName,
+    pub part: String,
 }
 
 /// An operation of a WSDL 1.1 HTTP binding (`http:binding`, `http:operation`).
@@ -222,6 +231,11 @@ pub enum AliasSource {
     MessagePart {
         message: QName,
         part: String,
+    },
+    /// ODE's `header` attribute: the SOAP header `header` a message of this type carries.
+    MessageHeader {
+        message: QName,
+        header: String,
     },
     /// A message alias without `part` (accepted as ODE does): the query applies to the whole
     /// message, its `<message>` element in normalised form.

@@ -92,10 +92,7 @@ pub fn run_assign(
     if outcome.is_ok() {
         outcome = copies
             .clone()
-            .filter_map(|copy| match &copy.to {
-                To::Variable { variable, .. } | To::Property { variable, .. } => Some(*variable),
-                To::PartnerLink(_) | To::Expression(_) => None,
-            })
+            .filter_map(|copy| copy.to.variable())
             .try_for_each(
                 |variable| match state.variable(&process.model, scope, variable) {
                     Some(document) => check_size(process, variable, document),
@@ -105,10 +102,7 @@ pub fn run_assign(
     }
     if outcome.is_ok() && assign.validate {
         outcome = copies
-            .filter_map(|copy| match &copy.to {
-                To::Variable { variable, .. } | To::Property { variable, .. } => Some(*variable),
-                To::PartnerLink(_) | To::Expression(_) => None,
-            })
+            .filter_map(|copy| copy.to.variable())
             .try_for_each(
                 |variable| match state.variable(&process.model, scope, variable) {
                     Some(document) => super::validate::variable(process, variable, document),
@@ -131,11 +125,8 @@ pub fn run_assign(
 /// The variables the copies of `operations` write.
 fn copies_written(operations: &[AssignOperation]) -> impl Iterator<Item = VariableId> + '_ {
     operations.iter().filter_map(|operation| match operation {
-        AssignOperation::Copy(Copy {
-            to: To::Variable { variable, .. } | To::Property { variable, .. },
-            ..
-        }) => Some(*variable),
-        _ => None,
+        AssignOperation::Copy(copy) => copy.to.variable(),
+        AssignOperation::Extension(_) => None,
     })
 }
 
@@ -243,14 +234,8 @@ impl Saved {
                     .collect(),
             )
         } else {
-            let mut targets: Vec<VariableId> = copies
-                .filter_map(|copy| match &copy.to {
-                    To::Variable { variable, .. } | To::Property { variable, .. } => {
-                        Some(*variable)
-                    }
-                    To::PartnerLink(_) | To::Expression(_) => None,
-                })
-                .collect();
+            let mut targets: Vec<VariableId> =
+                copies.filter_map(|copy| copy.to.variable()).collect();
             targets.sort_unstable();
             targets.dedup();
             SavedVariables::Named(
@@ -332,12 +317,14 @@ fn run_copy(
                 .as_mut()
                 .expect("located in a set variable");
             let keep_attributes = process.keeps_target_attributes;
+            // A header is replaced whole, name and all, as ODE replaced it.
+            let whole_header = matches!(to, To::Header { query: None, .. });
             write(
                 document,
                 node,
                 source,
-                copy.keep_src_element_name,
-                keep_attributes,
+                copy.keep_src_element_name || whole_header,
+                keep_attributes && !whole_header,
             )
         }
     }
@@ -410,17 +397,20 @@ fn read_from(
                 })?;
             Ok(Some(Source::Variable(document.clone())))
         }
-        From::Variable {
-            variable,
-            part,
-            query,
-        } => {
-            let node = evaluate::variable_node(
-                process,
-                Visible::new(state, scope, env),
-                *variable,
-                part.as_deref(),
-            )?;
+        From::Variable { query, .. } | From::Header { query, .. } => {
+            let visible = Visible::new(state, scope, env);
+            let node = match &copy.from {
+                From::Variable { variable, part, .. } => {
+                    evaluate::variable_node(process, visible, *variable, part.as_deref())?
+                }
+                From::Header {
+                    variable, header, ..
+                } => match evaluate::header_node(process, visible, *variable, header)? {
+                    Some(node) => node,
+                    None => return missing(format!("the message carries no header '{header}'")),
+                },
+                _ => unreachable!("a variable or a header"),
+            };
             let node = match query {
                 Some(query) => {
                     let value = evaluate::value(
@@ -544,32 +534,18 @@ fn locate_to(
             query,
         } => {
             let node = ensure_variable_node(process, state, scope, *variable, part.as_deref());
-            let Some(query) = query else {
-                return Ok((*variable, node));
-            };
-            if copy.insert_missing_to_data {
-                insert_missing(process, state, scope, env, *query, Some((*variable, node)))?;
-            }
+            to_query(process, state, scope, env, copy, (*variable, node), *query)
+        }
+        To::Header {
+            variable,
+            header,
+            query,
+        } => {
             let document = state
-                .variable(&process.model, scope, *variable)
-                .expect("just initialised");
-            let context = Node {
-                doc: document,
-                id: node,
-            };
-            let value = evaluate::value(
-                process,
-                Visible::new(state, scope, env),
-                *query,
-                Some(context),
-            )?;
-            let target = single_node(value).map_err(|count| {
-                Fault::selection_failure(format!(
-                    "{}: the to-query selected {count} nodes, not one",
-                    copy.location
-                ))
-            })?;
-            Ok((*variable, target.id))
+                .variable_mut(&process.model, scope, *variable)
+                .get_or_insert_with(message::empty);
+            let node = message::ensure_header_node(document, header);
+            to_query(process, state, scope, env, copy, (*variable, node), *query)
         }
         To::Expression(expression) => {
             if copy.insert_missing_to_data {
@@ -684,6 +660,45 @@ fn owner(
 
 /// The node of `variable` (or of its `part`), initialising the variable or adding the part
 /// when they do not exist yet.
+/// The node `query` selects from `node` of `variable` (created where the copy allows), or
+/// `node` itself without a query.
+fn to_query(
+    process: &CompiledProcess,
+    state: &mut InstanceState,
+    scope: ScopeRef,
+    env: Option<&EvaluationEnv>,
+    copy: &Copy,
+    (variable, node): (VariableId, NodeId),
+    query: Option<ExprId>,
+) -> Result<(VariableId, NodeId), Fault> {
+    let Some(query) = query else {
+        return Ok((variable, node));
+    };
+    if copy.insert_missing_to_data {
+        insert_missing(process, state, scope, env, query, Some((variable, node)))?;
+    }
+    let document = state
+        .variable(&process.model, scope, variable)
+        .expect("just initialised");
+    let context = Node {
+        doc: document,
+        id: node,
+    };
+    let value = evaluate::value(
+        process,
+        Visible::new(state, scope, env),
+        query,
+        Some(context),
+    )?;
+    let target = single_node(value).map_err(|count| {
+        Fault::selection_failure(format!(
+            "{}: the to-query selected {count} nodes, not one",
+            copy.location
+        ))
+    })?;
+    Ok((variable, target.id))
+}
+
 fn ensure_variable_node(
     process: &CompiledProcess,
     state: &mut InstanceState,

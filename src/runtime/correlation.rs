@@ -57,6 +57,25 @@ pub fn property_node(
                 let node = document.document_element().ok_or_else(missing)?;
                 return narrow(alias, document, node, property);
             }
+            let in_header = process
+                .aliases
+                .iter()
+                .find_map(|alias| match &alias.source {
+                    AliasSource::MessageHeader { message, header }
+                        if &alias.property == property && message == message_type =>
+                    {
+                        Some((alias, header))
+                    }
+                    _ => None,
+                });
+            if let Some((alias, header)) = in_header {
+                let node = message::header_node(document, header).ok_or_else(|| {
+                    Fault::selection_failure(format!(
+                        "the message carries no header '{header}' holding property {property}"
+                    ))
+                })?;
+                return narrow(alias, document, node, property);
+            }
             let (alias, part) = definition
                 .parts
                 .iter()

@@ -198,6 +198,21 @@ pub fn variable_node<'a>(
     })
 }
 
+/// The element of the SOAP header `header` the message variable `variable` carries (see
+/// [`message`]); None when it carries none.
+pub fn header_node<'a>(
+    process: &CompiledProcess,
+    variables: Visible<'a>,
+    variable: VariableId,
+    header: &str,
+) -> Result<Option<Node<'a>>, Fault> {
+    let declaration = process.model.variable(variable);
+    let document = variables
+        .get(process, variable)
+        .ok_or_else(|| Fault::uninitialized_variable(&declaration.name))?;
+    Ok(message::header_node(document, header).map(|id| Node { doc: document, id }))
+}
+
 /// How an expression language reads a variable of an XML Schema built-in simple type.
 #[derive(Clone, Copy)]
 enum SimpleValues {

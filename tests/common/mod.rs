@@ -14,6 +14,7 @@
 #![allow(dead_code)]
 
 pub mod async_pair;
+pub mod conversation;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};

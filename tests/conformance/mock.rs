@@ -12,7 +12,9 @@
 //! - `/dummy` (the DummyService of ODE's SOAP/HTTP scenarios): `hello` answers `{in} world`;
 //!   `longOperation` waits `in` milliseconds (two minutes when `in` is not a number) and
 //!   answers `Went through {in}`; `noArgmentMethod` answers without reading its request;
-//!   `faultTest` answers with its declared `DummyException` fault;
+//!   `faultTest` answers with its declared `DummyException` fault, unless the request
+//!   carries a `ConversationId` SOAP header (TestSoapHeader's conversation): then it answers
+//!   `faultTestResponse` in that conversation, the header echoed;
 //! - `/TestSoapHeader2/` (the partner of that scenario): answers whether the request's SOAP
 //!   header held both header parts the scenario's process sets;
 //! - `/HttpBindingTest/ArithmeticsService/…` (the REST partner of TestHttpBinding): `plus`
@@ -141,7 +143,8 @@ fn answer(path: &str, request: &str) -> (&'static str, String) {
         }
         "/TestSoapHeader2/" => {
             let found = |header: &str| {
-                request.contains(&format!("{header}-field1>Hello from TestSoapHeader2"))
+                part_text(request, &format!("{header}-field1")).as_deref()
+                    == Some("Hello from TestSoapHeader2")
             };
             let verdict = match found("header1") && found("header2") {
                 true => "TestSoapHeader2 passed",
@@ -230,6 +233,18 @@ async fn dummy(action: &str, request: &str) -> (&'static str, String) {
             format!("Went through {input}")
         }
         "noArgmentMethod" => "noArgmentMethod invocation was successfull".to_owned(),
+        _ if part_text(request, "ConversationId").is_some() => {
+            let conversation = part_text(request, "ConversationId").unwrap_or_default();
+            let header = format!(
+                r#"<c:ConversationId xmlns:c="http://my.company/super/protocol">{}</c:ConversationId>"#,
+                escape(&conversation)
+            );
+            let body = format!(
+                r#"<d:faultTestResponse xmlns:d="{DUMMY_NS}"><return>{}</return></d:faultTestResponse>"#,
+                escape(&input)
+            );
+            return ("200 OK", soap_envelope_with_header(&header, body));
+        }
         _ => {
             let body = format!(
                 r#"<soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>dummy reason</faultstring><detail><d:DummyException xmlns:d="{DUMMY_NS}"><reason>Something went wrong. Fortunately, it was meant to be.</reason></d:DummyException></detail></soapenv:Fault>"#
@@ -245,8 +260,12 @@ async fn dummy(action: &str, request: &str) -> (&'static str, String) {
 }
 
 fn soap_envelope(body: String) -> String {
+    soap_envelope_with_header("", body)
+}
+
+fn soap_envelope_with_header(header: &str, body: String) -> String {
     format!(
-        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
+        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header>{header}</soapenv:Header><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
     )
 }
 

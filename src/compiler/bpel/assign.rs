@@ -34,6 +34,11 @@ enum VariableSpec {
         variable: VariableId,
         property: QName,
     },
+    Header {
+        variable: VariableId,
+        header: String,
+        query: Option<ExprId>,
+    },
 }
 
 impl ProcessCompiler<'_> {
@@ -168,6 +173,15 @@ impl ProcessCompiler<'_> {
                 VariableSpec::Property { variable, property } => {
                     Some(From::Property { variable, property })
                 }
+                VariableSpec::Header {
+                    variable,
+                    header,
+                    query,
+                } => Some(From::Header {
+                    variable,
+                    header,
+                    query,
+                }),
             },
         }
     }
@@ -218,6 +232,15 @@ impl ProcessCompiler<'_> {
                 VariableSpec::Property { variable, property } => {
                     Some(To::Property { variable, property })
                 }
+                VariableSpec::Header {
+                    variable,
+                    header,
+                    query,
+                } => Some(To::Header {
+                    variable,
+                    header,
+                    query,
+                }),
             },
         }
     }
@@ -311,18 +334,30 @@ impl ProcessCompiler<'_> {
             .file
             .attr(node, "header")
             .map(|header| header.trim().to_owned());
+        let query = |compiler: &mut Self| {
+            compiler
+                .file
+                .element_named(node, BPEL_NS, "query")
+                .map(|query| compiler.expression(query, ExpressionUse::Query))
+        };
         let part = match (part, header) {
             (Some(_), Some(_)) => return self.bad_spec(node, "part and header exclude each other"),
-            (None, Some(header)) => Some(self.header_part(node, variable, header)?),
+            (None, Some(header)) if !self.has_part(variable, &header) => {
+                self.check_is_message(node, variable, "header")?;
+                let query = query(self);
+                return Some(VariableSpec::Header {
+                    variable,
+                    header,
+                    query,
+                });
+            }
+            (None, Some(header)) => Some(header),
             (part, None) => part,
         };
         if let Some(part) = &part {
             self.check_part(node, variable, part)?;
         }
-        let query = self
-            .file
-            .element_named(node, BPEL_NS, "query")
-            .map(|query| self.expression(query, ExpressionUse::Query));
+        let query = query(self);
         Some(VariableSpec::Part {
             variable,
             part,
@@ -330,46 +365,43 @@ impl ProcessCompiler<'_> {
         })
     }
 
-    /// ODE's `header` attribute: the SOAP header of a message variable named `header`, which
-    /// Baton reads and writes where the WSDL binds it to a part of the message (soap:header).
-    fn header_part(
-        &mut self,
-        node: NodeId,
-        variable: VariableId,
-        header: String,
-    ) -> Option<String> {
-        let declared = &self.variables[variable.index()];
-        let bound = match &declared.kind {
+    /// Whether `variable` is of a message type with the part `part`: ODE's `header`
+    /// attribute naming a part bound to a SOAP header (soap:header) names that part.
+    fn has_part(&self, variable: VariableId, part: &str) -> bool {
+        match &self.variables[variable.index()].kind {
             VariableKind::Message(message_type) => self
                 .defs
                 .messages
                 .get(message_type)
-                .is_some_and(|message| message.parts.iter().any(|p| p.name == header)),
+                .is_some_and(|message| message.parts.iter().any(|p| p.name == part)),
             _ => false,
-        };
-        if bound {
-            return Some(header);
         }
-        let element = self.file.local_name(node);
+    }
+
+    /// SA00034: `part` and ODE's `header` need a message variable.
+    fn check_is_message(
+        &mut self,
+        node: NodeId,
+        variable: VariableId,
+        attribute: &str,
+    ) -> Option<()> {
+        let variable = &self.variables[variable.index()];
+        if matches!(variable.kind, VariableKind::Message(_)) {
+            return Some(());
+        }
         let message = format!(
-            "<{element} header=\"{header}\">: variable '{}' has no message part '{header}'; ODE's \
-             header attribute is supported for SOAP headers bound to a message part with \
-             soap:header in the WSDL, not yet for other headers",
-            declared.name
+            "variable '{}' is not a message variable: {attribute} is not allowed",
+            variable.name
         );
-        self.error(node, "UNSUPPORTED", message);
+        self.error(node, "SA00034", message);
         None
     }
 
     /// SA00034: `part` needs a message variable that has that part.
-    fn check_part(&mut self, node: NodeId, variable: VariableId, part: &str) -> Option<()> {
-        let variable = &self.variables[variable.index()];
+    fn check_part(&mut self, node: NodeId, variable_id: VariableId, part: &str) -> Option<()> {
+        self.check_is_message(node, variable_id, "part")?;
+        let variable = &self.variables[variable_id.index()];
         let VariableKind::Message(message_type) = &variable.kind else {
-            let message = format!(
-                "variable '{}' is not a message variable: part is not allowed",
-                variable.name
-            );
-            self.error(node, "SA00034", message);
             return None;
         };
         let message = self.defs.messages.get(message_type)?;

@@ -671,13 +671,20 @@ fn a_definition_imported_by_the_process_wins_over_a_different_stale_copy() {
 }
 
 #[test]
-fn ode_s_header_attribute_on_a_header_no_part_binds_is_refused_not_read_as_the_whole_variable() {
+fn ode_s_header_attribute_names_a_header_never_the_whole_variable() {
+    // A header is an element: copied to a whole message variable, the copy is refused as
+    // any element would be, not taken for a copy of the whole message.
     refused(
-        r#"<assign><copy>
-<from variable="request" header="conversationId"/><to variable="response"/></copy></assign>"#,
+        r#"<assign>
+<copy><from variable="request" header="conversationId"/><to variable="response"/></copy>
+</assign>"#,
         "conversationId",
-        "UNSUPPORTED",
+        "SA00043",
     );
+    compile_ok(&hello_with(
+        r#"<assign><copy><from variable="request" header="conversationId"/>
+<to variable="response" header="conversationId"/></copy></assign>"#,
+    ));
 }
 
 #[test]

@@ -135,7 +135,8 @@ fn rpc_literal_with_structured_activities_and_fault_handlers() {
         Some("urn:baton:test:calc:rpc")
     );
     assert_eq!(sum.input_parts, Some(vec!["a".to_owned(), "b".to_owned()]));
-    assert_eq!(sum.input_headers, ["trace"]);
+    let headers: Vec<&str> = sum.input_headers.iter().map(|h| h.part.as_str()).collect();
+    assert_eq!(headers, ["trace"]);
     assert_eq!(sum.output_parts, None);
     let operation = defs
         .operation(&QName::new(CALC, "CalculatorPortType"), "sum")
