@@ -38,6 +38,9 @@ enum Reference {
     Message(QName),
     MessagePart(QName, String),
     PortType(QName),
+    /// The port type of a partner link type's role: ODE accepted one that is not defined
+    /// where no partner link uses the role.
+    RolePortType(QName),
     Binding(QName),
     Property(QName),
     /// A binding operation naming an operation of the binding's port type.
@@ -105,6 +108,9 @@ impl<'a> WsdlLoader<'a> {
                 Some((rule, message)) if matches!(reference, Reference::ImportNamespace(..)) => {
                     diagnostics.warning(&at, rule, message);
                 }
+                Some((rule, message)) if matches!(reference, Reference::RolePortType(..)) => {
+                    diagnostics.lenient(&at, rule, message);
+                }
                 Some((rule, message)) => diagnostics.error(&at, rule, message),
                 None => {}
             }
@@ -126,7 +132,9 @@ impl<'a> WsdlLoader<'a> {
                 )),
                 Some(_) => None,
             },
-            Reference::PortType(name) if !defs.port_types.contains_key(name) => {
+            Reference::PortType(name) | Reference::RolePortType(name)
+                if !defs.port_types.contains_key(name) =>
+            {
                 Some(("WSDL-PORTTYPE", format!("unknown port type {name}")))
             }
             Reference::Binding(name)
@@ -680,7 +688,7 @@ impl DocumentReader<'_, '_, '_> {
                 file.required_attr(role, "name", "WSDL-PARTNERLINKTYPE", self.diagnostics);
             let port_type = self.qname(role, "portType", "WSDL-PARTNERLINKTYPE");
             if let (Some(role_name), Some(port_type)) = (role_name, port_type) {
-                self.refer(role, Reference::PortType(port_type.clone()));
+                self.refer(role, Reference::RolePortType(port_type.clone()));
                 roles.push((role_name.to_owned(), port_type));
             }
         }

@@ -219,7 +219,10 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     commit.routes_added = output
         .routes
         .iter()
-        .map(|route| RouteKey::new(process_name.clone(), route.key()))
+        .map(|route| RouteKey {
+            shared: route.shared,
+            ..RouteKey::new(process_name.clone(), route.key())
+        })
         .collect();
     commit.clear_routes = finished;
     commit.exchanges = opening.with_actions(model, &output.actions);

@@ -102,7 +102,7 @@ use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::session::SESSION_SET;
 use crate::runtime::state::{Inbound, InterceptorValues};
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
-use crate::runtime::{correlation, Event, InstanceStatus, InvokeOutcome};
+use crate::runtime::{correlation, routes, Event, InstanceStatus, InvokeOutcome};
 use crate::store::{Job, JobKind, Received, Store};
 use crate::xml::Document;
 
@@ -566,18 +566,23 @@ impl Services {
                 return Ok(Some(owner));
             }
         }
-        let Some(sets) = process.correlated.get(key) else {
+        let Some(keys) = process.correlated.get(key) else {
             return Ok(None);
         };
         let Some(message_type) = compiled.input_message(key.0, &key.1) else {
             return Ok(None);
         };
         let kind = VariableKind::Message(message_type);
-        for set in sets {
-            let set = compiled.model.correlation_set(*set);
-            let values = correlation::values(compiled, &kind, message, &set.properties)
-                .map_err(|fault| Error::Correlation(fault.reason))?;
-            let key = route_key(&set.name, &values);
+        for sets in keys {
+            let mut values = Vec::new();
+            for set in sets {
+                let set = compiled.model.correlation_set(*set);
+                values.extend(
+                    correlation::values(compiled, &kind, message, &set.properties)
+                        .map_err(|fault| Error::Correlation(fault.reason))?,
+                );
+            }
+            let key = route_key(&routes::key_name(&compiled.model, sets), &values);
             if let Some(owner) = find_owner(&stores, &name, &key).await? {
                 return Ok(Some(owner));
             }

@@ -13,8 +13,8 @@ use baton_actors::SupervisorHandle;
 use super::instance::{InstanceEntity, InstanceKeeper};
 use super::partner::PartnerLinkActor;
 use crate::interceptor::Chain;
-use crate::model::{CorrelationSetId, Initiate, PartnerLinkId, ProcessDeployment, Unit};
-use crate::runtime::CompiledProcess;
+use crate::model::{CorrelationSetId, PartnerLinkId, ProcessDeployment, Unit};
+use crate::runtime::{routes, CompiledProcess};
 use crate::xml::QName;
 
 /// A (partner link, operation) pair: what an inbound message is for.
@@ -45,7 +45,7 @@ pub struct ProcessRuntime {
     /// (partner link, operation) pairs whose receive creates an instance.
     pub instantiating: HashSet<OperationKey>,
     /// (partner link, operation) → correlation sets that route it to an existing instance.
-    pub correlated: HashMap<OperationKey, Vec<CorrelationSetId>>,
+    pub correlated: HashMap<OperationKey, Vec<Vec<CorrelationSetId>>>,
     pub instances: OnceLock<SupervisorHandle<InstanceEntity, InstanceKeeper>>,
     /// One actor per partner link with a partner role.
     pub partners: OnceLock<HashMap<PartnerLinkId, Addr<PartnerLinkActor>>>,
@@ -113,28 +113,31 @@ pub fn pid(name: &QName, version: i64) -> String {
 }
 
 /// Derives, from the receives, pick onMessages and onEvents of a process, which operations
-/// instantiate and which correlation sets route messages to instances.
+/// instantiate and which keys of correlation sets route messages of each operation to
+/// instances (see [`crate::runtime::routes`]).
 fn routing(
     compiled: &CompiledProcess,
 ) -> (
     HashSet<OperationKey>,
-    HashMap<OperationKey, Vec<CorrelationSetId>>,
+    HashMap<OperationKey, Vec<Vec<CorrelationSetId>>>,
 ) {
     let mut instantiating = HashSet::new();
-    let mut correlated: HashMap<OperationKey, Vec<CorrelationSetId>> = HashMap::new();
+    let mut correlated: HashMap<OperationKey, Vec<Vec<CorrelationSetId>>> = HashMap::new();
     for receive in compiled.model.message_receivers() {
         let key = (receive.partner_link, receive.operation.clone());
         if receive.create_instance {
             instantiating.insert(key.clone());
         }
-        for usage in &receive.correlations {
-            if usage.initiate != Initiate::Yes {
-                let sets = correlated.entry(key.clone()).or_default();
-                if !sets.contains(&usage.set) {
-                    sets.push(usage.set);
-                }
+        let keys = correlated.entry(key).or_default();
+        for sets in routes::receiver_keys(receive) {
+            if !keys.contains(&sets) {
+                keys.push(sets);
             }
         }
+    }
+    correlated.retain(|_, keys| !keys.is_empty());
+    for keys in correlated.values_mut() {
+        *keys = routes::lookup_order(keys);
     }
     (instantiating, correlated)
 }

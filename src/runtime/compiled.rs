@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::extension::Extensions;
 use crate::model::{
-    ActivityKind, AliasSource, AssignOperation, Definitions, ExtensionUse, Location, Operation,
-    PartnerLinkId, Process,
+    ActivityKind, AliasSource, AssignOperation, CorrelationSetId, Definitions, ExtensionUse,
+    Location, Operation, PartnerLinkId, Process,
 };
 use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::xml::QName;
@@ -36,7 +36,11 @@ pub struct MissingExtension {
 pub struct CompiledAlias {
     pub property: QName,
     pub source: AliasSource,
+    /// The query; an absolute path is read from the aliased node as its document's element.
     pub query: Option<XPath>,
+    /// An absolute path read from the aliased node instead, tried when `query` selects
+    /// nothing, as ODE found `/child` of the part's element.
+    pub query_from_context: Option<XPath>,
 }
 
 /// A process with its expressions compiled.
@@ -49,6 +53,8 @@ pub struct CompiledProcess {
     pub aliases: Vec<CompiledAlias>,
     /// The stylesheets of `bpel:doXslTransform`, by the URI written in the calls.
     pub stylesheets: HashMap<String, Stylesheet>,
+    /// The keys messages are routed to instances by (see [`super::routes`]).
+    pub route_keys: Vec<Vec<CorrelationSetId>>,
     /// Per partner link: the address this server offers its myRole at, if provided.
     pub my_endpoints: Vec<Option<String>>,
     /// Per partner link: the partner role's deployed address, if known.
@@ -94,7 +100,7 @@ impl CompiledProcess {
         for alias in &definitions.property_aliases {
             let query = match &alias.query {
                 Some(query) => match XPath::compile(&query.source, &query.namespaces) {
-                    Ok(xpath) => Some(xpath.rooted_at_context()),
+                    Ok(xpath) => Some(xpath),
                     Err(error) => {
                         errors.push(CompileError {
                             location: alias.location.clone(),
@@ -109,7 +115,8 @@ impl CompiledProcess {
             aliases.push(CompiledAlias {
                 property: alias.property.clone(),
                 source: alias.source.clone(),
-                query,
+                query_from_context: query.as_ref().and_then(XPath::from_context),
+                query: query.map(XPath::rooted_at_context),
             });
         }
         let mut stylesheets = HashMap::new();
@@ -133,6 +140,7 @@ impl CompiledProcess {
         }
         Ok(Self {
             implicitly_correlated: super::session::implicitly_correlated(&model),
+            route_keys: super::routes::keys(&model),
             model,
             definitions,
             expressions,

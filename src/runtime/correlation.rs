@@ -116,7 +116,8 @@ pub fn property_node(
 
 /// `node` narrowed by the query of `alias`, if it has one: evaluated with `node` as the
 /// context node, and an absolute path read from `node` as its document's element, as ODE
-/// reads it (see [`xpath::XPath::rooted_at_context`]).
+/// reads it (see [`xpath::XPath::rooted_at_context`]); when that selects nothing, from `node`
+/// as the context ([`xpath::XPath::from_context`]: `/corr` for a child `corr`, as ODE found it).
 fn narrow(
     alias: &CompiledAlias,
     document: &Document,
@@ -127,17 +128,27 @@ fn narrow(
         return Ok(node);
     };
     let scope = xpath::MapContext::default();
-    let result = query
-        .evaluate(
-            &scope,
-            Some(Node {
-                doc: document,
-                id: node,
-            }),
-        )
-        .map_err(|error| {
-            Fault::sub_language_execution(format!("property alias query for {property}: {error}"))
-        })?;
+    let evaluate = |query: &xpath::XPath| {
+        query
+            .evaluate(
+                &scope,
+                Some(Node {
+                    doc: document,
+                    id: node,
+                }),
+            )
+            .map_err(|error| {
+                Fault::sub_language_execution(format!(
+                    "property alias query for {property}: {error}"
+                ))
+            })
+    };
+    let result = match (evaluate(query)?, &alias.query_from_context) {
+        (xpath::Value::NodeSet(nodes), Some(from_context)) if nodes.is_empty() => {
+            evaluate(from_context)?
+        }
+        (result, _) => result,
+    };
     match result {
         xpath::Value::NodeSet(nodes) if nodes.len() == 1 => Ok(nodes[0].id),
         xpath::Value::NodeSet(nodes) => Err(Fault::selection_failure(format!(

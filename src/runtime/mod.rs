@@ -44,6 +44,7 @@ pub mod machine;
 pub mod message;
 pub mod partner_failure;
 pub mod parts;
+pub mod routes;
 pub mod session;
 pub mod state;
 pub mod step;

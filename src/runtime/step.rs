@@ -179,10 +179,15 @@ pub enum ReplyOutcome {
 }
 
 /// A correlation route: messages whose correlation set `set` has `values` go to this instance.
+/// `set` names the sets of a key joined by `+` where a receive is routed by several (see
+/// [`super::routes`]), and their values follow each other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub set: String,
     pub values: Vec<String>,
+    /// A route another instance may hold already: it then stays that instance's, and this
+    /// one is reached by the key of its receive instead (see [`super::routes`]).
+    pub shared: bool,
 }
 
 impl Route {

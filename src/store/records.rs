@@ -262,6 +262,9 @@ pub struct RouteKey {
     pub process: String,
     /// Canonical route key built by the engine, e.g. `partnerLink|operation|set|value`.
     pub key: String,
+    /// Another instance may own the route already: adding it is then no error, and it stays
+    /// that instance's.
+    pub shared: bool,
 }
 
 impl RouteKey {
@@ -270,6 +273,7 @@ impl RouteKey {
         RouteKey {
             process: process.into(),
             key: key.into(),
+            shared: false,
         }
     }
 }

@@ -282,6 +282,27 @@ impl XPath {
         }
     }
 
+    /// This expression, an absolute location path starting with a child step, read from the
+    /// context node instead of its root: `/a/b` becomes `a/b`. None for any other expression.
+    /// ODE read some property alias queries so (`/corr` of the part's element's child).
+    pub fn from_context(&self) -> Option<XPath> {
+        let ast::Expr::Path {
+            absolute: true,
+            steps,
+        } = &*self.expr
+        else {
+            return None;
+        };
+        let first = steps.first()?;
+        (first.axis == ast::Axis::Child).then(|| XPath {
+            source: self.source.clone(),
+            expr: Arc::new(ast::Expr::Path {
+                absolute: false,
+                steps: steps.clone(),
+            }),
+        })
+    }
+
     /// The source text of the expression.
     pub fn source(&self) -> &str {
         &self.source

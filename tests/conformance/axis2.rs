@@ -29,11 +29,15 @@ struct Request {
     background: bool,
     /// What the answer must contain.
     expect: &'static [&'static str],
+    /// The folder of the scenario deployed as the unit's next version before it is sent.
+    deploys: Option<&'static str>,
 }
 
 /// What a scenario does, or why it is not run.
 enum Plan {
     Run {
+        /// The folder of the scenario deployed first ("" for the scenario's own).
+        first: &'static str,
         requests: Vec<Request>,
         /// Every instance must end completed.
         completes: bool,
@@ -52,12 +56,21 @@ const fn request(
         after_ms: 0,
         background: false,
         expect,
+        deploys: None,
     }
 }
 
 const fn later(request: Request, after_ms: u64) -> Request {
     Request {
         after_ms,
+        ..request
+    }
+}
+
+/// `request`, sent once the scenario's folder `folder` is deployed as the unit's next version.
+const fn redeploying(folder: &'static str, request: Request) -> Request {
+    Request {
+        deploys: Some(folder),
         ..request
     }
 }
@@ -76,6 +89,9 @@ const WITH_HEADERS: &str = "/ode/processes/correlationWithHeaders";
 const PING: &str = "/ode/processes/PingPongService/";
 const ON_EVENT: &str = "/ode/processes/OnEventCorrelation/";
 
+const RETIRE: &str = "/ode/processes/testretire";
+const MULTI_SCOPE: &str = "/ode/processes/TestCorrelationMultiScopeComplexService";
+
 const HTTP_EXTENSIONS: &str =
     "ODE's HTTP binding extensions (odex:header, odex:fault, Status-Line) and endpoint \
      properties for HTTP headers: issue 12 point 6";
@@ -83,8 +99,14 @@ const HTTP_EXTENSIONS: &str =
 /// ODE's expectation of the scenario `name`, or why it is not run.
 fn plan(name: &str) -> Plan {
     let run = |requests: Vec<Request>, completes| Plan::Run {
+        first: "",
         requests,
         completes,
+    };
+    let versions = |requests: Vec<Request>| Plan::Run {
+        first: "1",
+        requests,
+        completes: true,
     };
     match name {
         "TestAttributeNamespaces" => run(vec![request("testRequest.soap", "/ode/processes/attrNSWorld", &["helloResponse", "myattr"])],
@@ -190,12 +212,38 @@ fn plan(name: &str) -> Plan {
         ),
         "TestEndpointProperties" => Plan::Skip(HTTP_EXTENSIONS),
         name if name.starts_with("TestHttpBindingExt_") => Plan::Skip(HTTP_EXTENSIONS),
-        "TestCorrelationMultiScopeComplex" | "TestInstanceRetire" | "TestInstanceRetire2" => {
-            Plan::Skip(
-                "two units deploying one process, the second retiring the first, and ODE's \
-                 ProcessManagement API: the operations issue",
-            )
-        }
+        // ODE's tests deployed the second folder as another unit holding the same process,
+        // which retired the first; here it is the unit's next version, which does the same.
+        "TestInstanceRetire" => versions(vec![
+            request("1/testRequest1.soap", RETIRE, &["XYZ"]),
+            redeploying("2", request("1/testRequest2.soap", RETIRE, &["DONE"])),
+            request("1/testRequest1.soap", RETIRE, &["XYZ"]),
+            request("1/testRequest2.soap", RETIRE, &["XYZ"]),
+        ]),
+        // Three instances share values of single sets; each receive names all three sets,
+        // which together tell them apart. `iid` is the instance (`$ode:pid`).
+        "TestCorrelationMultiScopeComplex" => versions(vec![
+            request("1/initiate.soap", MULTI_SCOPE, &[">1</iid>"]),
+            request("1/second_initiate.soap", MULTI_SCOPE, &[">2</iid>"]),
+            request("1/third_initiate.soap", MULTI_SCOPE, &[">3</iid>"]),
+            redeploying("2", request("1/receive2.soap", MULTI_SCOPE, &[])),
+            request("1/second_receive2.soap", MULTI_SCOPE, &[]),
+            request("1/third_receive2.soap", MULTI_SCOPE, &[]),
+            request("1/third_receive3.soap", MULTI_SCOPE, &[]),
+            request("1/receive3.soap", MULTI_SCOPE, &[]),
+            request("1/second_receive3.soap", MULTI_SCOPE, &[]),
+            request("1/second_complete.soap", MULTI_SCOPE, &[">2</iid>"]),
+            request("1/complete.soap", MULTI_SCOPE, &[">1</iid>"]),
+            request("1/third_complete.soap", MULTI_SCOPE, &[">3</iid>"]),
+            request("2/initiate.soap", MULTI_SCOPE, &[">4</iid>"]),
+            request("2/receive2.soap", MULTI_SCOPE, &[]),
+            request("2/receive3.soap", MULTI_SCOPE, &[]),
+            request("2/complete.soap", MULTI_SCOPE, &[">4</iid>"]),
+        ]),
+        "TestInstanceRetire2" => Plan::Skip(
+            "retiring a process through ODE's ProcessManagement API, then deploying another \
+             process at its service: the operations issue (management API)",
+        ),
         "TestProcessCronCleanup" | "TestSystemCronCleanup" | "TestSystemCronCleanup_exclude" => {
             Plan::Skip("scheduled cleanup (deploy.xml <schedule>): the operations issue")
         }
@@ -234,33 +282,58 @@ pub fn skip_reason(name: &str) -> Option<&'static str> {
 /// `mock_url`.
 pub async fn run(corpus: &Path, name: &str, mock_url: &str) -> Outcome {
     let Plan::Run {
+        first,
         requests,
         completes,
     } = plan(name)
     else {
         return Outcome::Skip("not run".into());
     };
-    match run_case(corpus, name, &requests, completes, mock_url).await {
+    let scenario = Scenario {
+        folder: corpus.join("axis2-war-it").join(name),
+        name,
+        first,
+        mock_url,
+    };
+    match run_case(&scenario, &requests, completes).await {
         Ok(()) => Outcome::Pass,
         Err(reason) => Outcome::Fail(reason),
     }
 }
 
+/// Where a scenario's files are and what it is called.
+struct Scenario<'a> {
+    folder: std::path::PathBuf,
+    name: &'a str,
+    first: &'static str,
+    mock_url: &'a str,
+}
+
 async fn run_case(
-    corpus: &Path,
-    name: &str,
+    scenario: &Scenario<'_>,
     requests: &[Request],
     completes: bool,
-    mock_url: &str,
 ) -> Result<(), String> {
+    let (folder, name, mock_url) = (&scenario.folder, scenario.name, scenario.mock_url);
     let dirs = Dirs::new();
     let server = crate::bpel_test::start(&dirs).await?;
-    let folder = corpus.join("axis2-war-it").join(name);
-    stage(&folder, &dirs, name, &server.address, mock_url)?;
+    stage(
+        &folder.join(scenario.first),
+        &dirs,
+        name,
+        &server.address,
+        mock_url,
+    )?;
     await_deployed(&server, name)?;
     let started = tokio::time::Instant::now();
     let mut waiting = Vec::new();
+    let mut version = 1;
     for request in requests {
+        if let Some(next) = request.deploys {
+            stage(&folder.join(next), &dirs, name, &server.address, mock_url)?;
+            version += 1;
+            await_version(&server, name, version)?;
+        }
         tokio::time::sleep_until(started + Duration::from_millis(request.after_ms)).await;
         let envelope = std::fs::read_to_string(folder.join(request.file))
             .map_err(|e| format!("{}: {e}", request.file))?;
@@ -319,9 +392,16 @@ fn check(request: &Request, answer: Result<(u16, String), String>) -> Result<(),
 
 /// Waits until `server` deployed the unit `name`; fails when it refused it.
 pub fn await_deployed(server: &Server, name: &str) -> Result<(), String> {
+    await_version(server, name, 1)
+}
+
+/// Waits until `server` deployed version `version` of the unit `name`; fails when it refused
+/// it.
+fn await_version(server: &Server, name: &str, version: u32) -> Result<(), String> {
     let deployed = format!("unit={name}");
+    let numbered = format!("version={version}");
     let log = server.await_log_any(
-        &[&["Unit deployed", &deployed], &["refused"]],
+        &[&["Unit deployed", &deployed, &numbered], &["refused"]],
         Duration::from_secs(30),
     );
     match log {
@@ -386,7 +466,19 @@ pub fn stage(
         }
         std::fs::write(&file, text).map_err(io)?;
     }
-    std::fs::rename(&staging, dirs.deploy().join(name)).map_err(io)
+    // A version already there is moved aside in one step, so that a scan never sees half of
+    // either.
+    let target = dirs.deploy().join(name);
+    let replaced = dirs.root().join("replaced").join(name);
+    if target.exists() {
+        std::fs::create_dir_all(replaced.parent().expect("a parent")).map_err(io)?;
+        std::fs::rename(&target, &replaced).map_err(io)?;
+    }
+    std::fs::rename(&staging, &target).map_err(io)?;
+    if replaced.exists() {
+        std::fs::remove_dir_all(&replaced).map_err(io)?;
+    }
+    Ok(())
 }
 
 /// Every file under `dir`.

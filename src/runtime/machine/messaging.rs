@@ -13,7 +13,7 @@ use crate::runtime::state::{
     Alarm, Frame, Inbound, OpenExchange, ScopeRef, Thread, ThreadId, Waiting,
 };
 use crate::runtime::step::{Action, InvokeOutcome, ReplyOutcome, Route};
-use crate::runtime::{assign, correlation, message, parts};
+use crate::runtime::{assign, correlation, message, parts, routes};
 use crate::xml::{Document, QName};
 
 /// What an inbox message can go to.
@@ -520,6 +520,7 @@ impl<'p> Machine<'p> {
             self.routes.push(Route {
                 set: session::SESSION_SET.to_owned(),
                 values: vec![session.clone()],
+                shared: false,
             });
         }
         Some(Callback {
@@ -731,6 +732,7 @@ impl<'p> Machine<'p> {
         outgoing: bool,
         scope: ScopeRef,
     ) -> Result<(), Fault> {
+        let mut initiated = Vec::new();
         for usage in uses {
             let set = self.model.correlation_set(usage.set);
             let Some(message_type) = message_type else {
@@ -769,15 +771,15 @@ impl<'p> Machine<'p> {
                     )));
                 }
                 (Initiate::Yes | Initiate::Join, None) => {
-                    *slot = Some(values.clone());
-                    self.routes.push(Route {
-                        set: set.name.clone(),
-                        values,
-                    });
+                    *slot = Some(values);
+                    initiated.push(usage.set);
                 }
                 _ => {}
             }
         }
+        let keys = &self.process.route_keys;
+        let added = routes::added(self.model, keys, self.state, scope, &initiated);
+        self.routes.extend(added);
         Ok(())
     }
 }

@@ -32,6 +32,7 @@ fn route(key: &str) -> Route {
     Route {
         set: "byKey".into(),
         values: vec![key.into()],
+        shared: false,
     }
 }
 

@@ -55,6 +55,7 @@ fn an_instance_continues_from_a_serialised_copy() {
             [super::super::step::Route {
                 set: "byKey".into(),
                 values: vec!["k1".into()],
+                shared: false,
             }]
         );
         assert_msg(

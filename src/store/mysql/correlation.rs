@@ -40,16 +40,16 @@ pub(super) async fn of_instance(pool: &MySqlPool, instance_id: i64) -> Result<Ve
     .await?
     .iter()
     .map(|row| {
-        Ok(RouteKey {
-            process: row.text("process_name")?,
-            key: row.text("route_key")?,
-        })
+        Ok(RouteKey::new(
+            row.text("process_name")?,
+            row.text("route_key")?,
+        ))
     })
     .collect()
 }
 
-/// Gives `route` to `instance_id`: a no-op if it already owns it, [`Error::DuplicateRoute`]
-/// if another instance does. A failed insert leaves the transaction usable in MySQL.
+/// Gives `route` to `instance_id`: a no-op if it already owns it, or if another instance does
+/// and the route is shared; else [`Error::DuplicateRoute`] if another instance does. A failed insert leaves the transaction usable in MySQL.
 pub(super) async fn add(
     conn: &mut MySqlConnection,
     instance_id: i64,
@@ -75,7 +75,7 @@ pub(super) async fn add(
     .bind(&route.key)
     .fetch_one(&mut *conn)
     .await?;
-    if owner == instance_id {
+    if owner == instance_id || route.shared {
         return Ok(());
     }
     Err(Error::DuplicateRoute {

@@ -38,16 +38,16 @@ pub(super) async fn of_instance(pool: &PgPool, instance_id: i64) -> Result<Vec<R
     .await?
     .iter()
     .map(|row| {
-        Ok(RouteKey {
-            process: row.try_get("process_name")?,
-            key: row.try_get("route_key")?,
-        })
+        Ok(RouteKey::new(
+            row.try_get::<String, _>("process_name")?,
+            row.try_get::<String, _>("route_key")?,
+        ))
     })
     .collect()
 }
 
-/// Gives `route` to `instance_id`: a no-op if it already owns it, [`Error::DuplicateRoute`]
-/// if another instance does.
+/// Gives `route` to `instance_id`: a no-op if it already owns it, or if another instance does
+/// and the route is shared; else [`Error::DuplicateRoute`] if another instance does.
 pub(super) async fn add(conn: &mut PgConnection, instance_id: i64, route: &RouteKey) -> Result<()> {
     let done = sqlx::query(
         "INSERT INTO baton_routes (process_name, route_key, instance_id) VALUES ($1, $2, $3) \
@@ -68,7 +68,7 @@ pub(super) async fn add(conn: &mut PgConnection, instance_id: i64, route: &Route
     .bind(&route.key)
     .fetch_one(&mut *conn)
     .await?;
-    if owner == instance_id {
+    if owner == instance_id || route.shared {
         return Ok(());
     }
     Err(Error::DuplicateRoute {

@@ -232,8 +232,39 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back(db: TestD
     );
 }
 
+async fn a_shared_route_another_instance_owns_stays_its_own(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let first = fixture.instance("orders").await;
+    let second = fixture.instance("orders").await;
+    let mut commit = step(first, 0, InstanceStatus::Running, b"first");
+    commit.routes_added = vec![route("customer|7"), route("customer+order|7|1")];
+    fixture.store.commit(commit).await.unwrap();
+    let mut commit = step(second, 0, InstanceStatus::Running, b"second");
+    let shared = RouteKey {
+        shared: true,
+        ..route("customer|7")
+    };
+    commit.routes_added = vec![shared, route("customer+order|7|2")];
+    fixture.store.commit(commit).await.unwrap();
+    let owner = |key: &'static str| {
+        let store = &fixture.store;
+        async move {
+            let found = store.find_route(ORDERS, key).await.unwrap();
+            found.map(|owner| owner.instance)
+        }
+    };
+    assert_eq!(owner("customer|7").await, Some(first));
+    assert_eq!(owner("customer+order|7|1").await, Some(first));
+    assert_eq!(owner("customer+order|7|2").await, Some(second));
+    assert_eq!(
+        fixture.store.instance_routes(second).await.unwrap(),
+        [route("customer+order|7|2")]
+    );
+}
+
 backend_tests!(
     routes_are_found_and_survive_reopen,
+    a_shared_route_another_instance_owns_stays_its_own,
     routes_are_removed_and_cleared,
     adding_an_owned_route_again_is_a_no_op,
     the_same_key_may_route_different_processes,
