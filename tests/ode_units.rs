@@ -23,7 +23,9 @@
 //!   Designer's template) reaches the instance that invoked by the session ODE names in its
 //!   headers, from a process of this server and from a partner outside it.
 //! - RestPartner: a partner bound by a WSDL HTTP binding, called over plain HTTP (GET, POST,
-//!   PUT and DELETE; urlReplacement, urlEncoded, form and XML bodies; XML and text answers).
+//!   PUT and DELETE; urlReplacement, urlEncoded, form and XML bodies; XML and text answers;
+//!   ODE's `odex:header` and headers the process wrote sent, the answer's headers and
+//!   `Status-Line` read with the `header` attribute).
 
 mod common;
 
@@ -460,8 +462,9 @@ async fn an_outside_partner_calls_back_naming_the_session_of_the_request() {
 }
 
 /// A REST partner outside the server, as the RestPartner unit's WSDL HTTP binding calls it:
-/// arithmetics on the path, the query, a form or an XML body; each request's method, path
-/// and content type are recorded. `plus` with 13 on the left fails with 500.
+/// arithmetics on the path, the query, a form or an XML body; each request's method, path,
+/// content type and `X-Reason` and `Ticket` headers are recorded. `plus` with 13 on the left
+/// fails with 500; `forget` answers with an `X-Forgotten` header.
 async fn rest_partner() -> (String, Arc<Mutex<Vec<String>>>) {
     use tokio::io::{AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -475,21 +478,25 @@ async fn rest_partner() -> (String, Arc<Mutex<Vec<String>>>) {
             let (head, body) = common::read_request(&mut reader).await;
             let mut request_line = head[0].split_whitespace();
             let (method, target) = (request_line.next().unwrap(), request_line.next().unwrap());
-            let content_type = head
-                .iter()
-                .find_map(|line| {
-                    let (name, value) = line.split_once(':')?;
-                    name.eq_ignore_ascii_case("content-type")
-                        .then(|| value.trim().to_owned())
-                })
-                .unwrap_or_default();
-            recorded
-                .lock()
-                .unwrap()
-                .push(format!("{method} {target} [{content_type}]"));
+            let header = |wanted: &str| {
+                head.iter()
+                    .find_map(|line| {
+                        let (name, value) = line.split_once(':')?;
+                        name.eq_ignore_ascii_case(wanted)
+                            .then(|| value.trim().to_owned())
+                    })
+                    .unwrap_or_default()
+            };
+            let mut line = format!("{method} {target} [{}]", header("content-type"));
+            for name in ["X-Reason", "Ticket"] {
+                if !header(name).is_empty() {
+                    line.push_str(&format!(" {name}={}", header(name)));
+                }
+            }
+            recorded.lock().unwrap().push(line);
             let (status, kind, answer) = arithmetic(method, target, &body);
             let response = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\nX-Forgotten: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
                 answer.len()
             );
             reader
@@ -572,7 +579,10 @@ async fn a_rest_partner_is_called_over_plain_http_as_its_http_binding_says() {
         .soap("/ode/processes/RestPartner", &compute(100))
         .await;
     assert_eq!(code, 200, "{body}");
-    assert!(body.contains("300; forgot total 300"), "{body}");
+    assert!(
+        body.contains("300; forgot total 300; yes 200"),
+        "the answer's header and status are read with ODE's header attribute: {body}"
+    );
     let form = "application/x-www-form-urlencoded";
     assert_eq!(
         *requests.lock().unwrap(),
@@ -581,7 +591,7 @@ async fn a_rest_partner_is_called_over_plain_http_as_its_http_binding_says() {
             "GET /arithmetics/minus?left=101&right=2 []".to_owned(),
             format!("POST /arithmetics/times [{form}]"),
             "PUT /arithmetics/sum [text/xml]".to_owned(),
-            "DELETE /arithmetics/memory/total%20300 []".to_owned(),
+            "DELETE /arithmetics/memory/total%20300 [] X-Reason=cleanup Ticket=T-1".to_owned(),
         ]
     );
     // An error status fails the invoke with the fault of its kind.

@@ -17,9 +17,10 @@ use super::dialect;
 use super::source::UnitSource;
 use super::xmlutil::XmlFile;
 use crate::model::{
-    AliasQuery, AliasSource, Binding, BindingOperation, BindingStyle, Definitions, HttpInput,
-    HttpOperation, Location, Message, Operation, Part, PartContent, PartnerLinkType, Port,
-    PortType, Property, PropertyAlias, SchemaImport, Service, SoapHeader, SoapVersion,
+    AliasQuery, AliasSource, Binding, BindingOperation, BindingStyle, Definitions, HttpHeader,
+    HttpHeaderValue, HttpInput, HttpOperation, Location, Message, Operation, Part, PartContent,
+    PartnerLinkType, Port, PortType, Property, PropertyAlias, SchemaImport, Service, SoapHeader,
+    SoapVersion,
 };
 use crate::xml::{NodeId, QName};
 use crate::xpath::XPath;
@@ -502,8 +503,10 @@ impl DocumentReader<'_, '_, '_> {
 
     /// A WSDL 1.1 HTTP binding (a REST partner's): each operation's verb, location, and how
     /// its request and answer travel. ODE's `<odex:binding verb>` inside an operation sets
-    /// its verb (ODE allowed it without an `http:binding`); ODE's other HTTP extensions are
-    /// refused.
+    /// its verb (ODE allowed it without an `http:binding`), its `<odex:header>`s of the input
+    /// and output map HTTP headers to parts or fixed values, and an `<odex:fault>` in a
+    /// `wsdl:fault` binds the operation's faults to error answers; ODE's other HTTP
+    /// extensions are refused.
     fn http_binding(
         &mut self,
         node: NodeId,
@@ -525,31 +528,62 @@ impl DocumentReader<'_, '_, '_> {
                 .element_named(op, HTTP_NS, "operation")
                 .and_then(|operation| file.attr(operation, "location"))
                 .unwrap_or_default();
-            for section in [Some(op), file.element_named(op, WSDL_NS, "input")]
+            let fault_sections: Vec<NodeId> = file.elements_named(op, WSDL_NS, "fault").collect();
+            let sections = [Some(op), file.element_named(op, WSDL_NS, "input")]
                 .into_iter()
                 .chain([file.element_named(op, WSDL_NS, "output")])
                 .flatten()
-            {
+                .chain(fault_sections.iter().copied());
+            for section in sections {
                 for extension in file.elements(section) {
-                    let ode = file.namespace(extension) == ODE_HTTP_NS;
-                    if ode && file.local_name(extension) != "binding" {
+                    let known = match file.local_name(extension) {
+                        "binding" => section == op,
+                        "header" => section != op && !fault_sections.contains(&section),
+                        "fault" => fault_sections.contains(&section),
+                        _ => false,
+                    };
+                    if file.namespace(extension) == ODE_HTTP_NS && !known {
                         let message = format!(
-                            "ODE's HTTP extension <{}> is not supported yet",
+                            "ODE's HTTP extension <{}> is not supported here",
                             file.local_name(extension)
                         );
                         self.error(extension, "UNSUPPORTED", message);
                     }
                 }
             }
+            let faults_bound = fault_sections
+                .iter()
+                .any(|fault| file.element_named(*fault, ODE_HTTP_NS, "fault").is_some());
+            let headers = |section: Option<NodeId>| -> Vec<HttpHeader> {
+                let Some(section) = section else {
+                    return Vec::new();
+                };
+                file.elements_named(section, ODE_HTTP_NS, "header")
+                    .filter_map(|header| {
+                        let name = file.attr(header, "name")?.trim().to_owned();
+                        let value = match (file.attr(header, "part"), file.attr(header, "value")) {
+                            (Some(part), _) => HttpHeaderValue::Part(part.trim().to_owned()),
+                            (None, Some(value)) => HttpHeaderValue::Fixed(value.to_owned()),
+                            (None, None) => return None,
+                        };
+                        Some(HttpHeader { name, value })
+                    })
+                    .collect()
+            };
+            let content_part = |section: Option<NodeId>| {
+                let content = file.element_named(section?, MIME_NS, "content")?;
+                file.attr(content, "part")
+                    .map(|part| part.trim().to_owned())
+            };
+            let (input_section, output_section) = (
+                file.element_named(op, WSDL_NS, "input"),
+                file.element_named(op, WSDL_NS, "output"),
+            );
             let input = file.element_named(op, WSDL_NS, "input").map(|input| {
                 let content = |local: &str| file.element_named(input, MIME_NS, local);
+                // A body (urlEncoded or mime) goes with a urlReplacement of other parts.
                 if file.element_named(input, HTTP_NS, "urlEncoded").is_some() {
                     HttpInput::UrlEncoded
-                } else if file
-                    .element_named(input, HTTP_NS, "urlReplacement")
-                    .is_some()
-                {
-                    HttpInput::UrlReplacement
                 } else if let Some(content) = content("content") {
                     match file.attr(content, "type").map(str::trim) {
                         Some("application/x-www-form-urlencoded") => HttpInput::UrlEncoded,
@@ -557,6 +591,11 @@ impl DocumentReader<'_, '_, '_> {
                     }
                 } else if content("mimeXml").is_some() {
                     HttpInput::Content("text/xml".to_owned())
+                } else if file
+                    .element_named(input, HTTP_NS, "urlReplacement")
+                    .is_some()
+                {
+                    HttpInput::UrlReplacement
                 } else {
                     HttpInput::Nothing
                 }
@@ -585,6 +624,11 @@ impl DocumentReader<'_, '_, '_> {
                     location: location.trim().to_owned(),
                     input: input.unwrap_or(HttpInput::Nothing),
                     output_xml,
+                    body_part: content_part(input_section),
+                    output_part: content_part(output_section),
+                    input_headers: headers(input_section),
+                    output_headers: headers(output_section),
+                    faults_bound,
                 }),
             });
         }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use crate::model::{Definitions, Operation, PartContent};
 use crate::runtime::{message, Fault, InvokeOutcome};
-use crate::xml::{self, Document, QName};
+use crate::xml::{self, Document, NodeId, QName};
 
 /// The namespace of SOAP 1.1 envelopes, which names generic fault codes.
 const SOAP11_NS: &str = "http://schemas.xmlsoap.org/soap/envelope/";
@@ -83,32 +83,16 @@ pub fn from_soap(
         .detail
         .as_deref()
         .and_then(|detail| xml::parse_fragment(detail).ok());
-    if let (Some(operation), Some(detail)) = (operation, &detail) {
-        if let Some(first) = detail.child_elements(detail.root()).next() {
-            for (fault_name, message_name) in &operation.faults {
-                let Some(definition) = definitions.messages.get(message_name) else {
-                    continue;
-                };
-                let Some(part) = definition.parts.first() else {
-                    continue;
-                };
-                let matches = detail
-                    .name(first)
-                    .is_some_and(|name| part.content == PartContent::Element(name.clone()));
-                if matches {
-                    let mut data = message::empty();
-                    let accessor = message::ensure_part(&mut data, &part.name);
-                    let copy = data.import(detail, first);
-                    data.append_child(accessor, copy);
-                    let namespace = port_type.map(|p| p.ns.clone()).unwrap_or_default();
-                    return InvokeOutcome::Fault {
-                        name: QName::new(namespace, fault_name.as_str()),
-                        data: Some(Box::new(data)),
-                        reason: fault.reason,
-                    };
-                }
-            }
-        }
+    let declared = detail.as_ref().and_then(|detail| {
+        let first = detail.child_elements(detail.root()).next()?;
+        declared(definitions, operation?, port_type, detail, first)
+    });
+    if let Some((name, data)) = declared {
+        return InvokeOutcome::Fault {
+            name,
+            data: Some(Box::new(data)),
+            reason: fault.reason,
+        };
     }
     let name = match fault.subcode {
         Some((namespace, local)) => QName::new(namespace, local),
@@ -127,6 +111,33 @@ pub fn from_soap(
         data: detail.map(Box::new),
         reason: fault.reason,
     }
+}
+
+/// The fault of `operation` whose message is the single element `element` of `holder`: its
+/// name (in the port type's namespace) and its message.
+pub fn declared(
+    definitions: &Definitions,
+    operation: &Operation,
+    port_type: Option<&QName>,
+    holder: &Document,
+    element: NodeId,
+) -> Option<(QName, Document)> {
+    let name = holder.name(element)?;
+    operation
+        .faults
+        .iter()
+        .find_map(|(fault_name, message_name)| {
+            let part = definitions.messages.get(message_name)?.parts.first()?;
+            if part.content != PartContent::Element(name.clone()) {
+                return None;
+            }
+            let mut data = message::empty();
+            let accessor = message::ensure_part(&mut data, &part.name);
+            let copy = data.import(holder, element);
+            data.append_child(accessor, copy);
+            let namespace = port_type.map(|p| p.ns.clone()).unwrap_or_default();
+            Some((QName::new(namespace, fault_name.as_str()), data))
+        })
 }
 
 /// The fault message `definition` read from a detail whose children are its parts: an

@@ -321,20 +321,14 @@ async fn call_remote(
         .and_then(|o| o.input.as_ref())
         .and_then(|m| definitions.messages.get(m));
     if let Some(http) = binding_operation.and_then(|o| o.http.as_ref()) {
-        let output = operation
-            .and_then(|o| o.output.as_ref())
-            .and_then(|m| definitions.messages.get(m));
-        let address = endpoint.to_string();
-        return rest::call(
-            services,
-            route,
+        let called = rest::Called {
             http,
-            &address,
-            input,
-            output,
-            &call.message,
-        )
-        .await;
+            definitions,
+            operation,
+            port_type,
+        };
+        let address = endpoint.to_string();
+        return rest::call(services, route, &called, &address, &call.message).await;
     }
     let body = binding::encode(layout, input, &call.message, Direction::Input);
     let version = match binding.map(|b| b.version) {

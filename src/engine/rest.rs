@@ -1,13 +1,22 @@
 //! Calls of REST partners: the operations of a WSDL 1.1 HTTP binding, made as plain HTTP
 //! requests over the same client (connections, limits, time-outs, credentials) as SOAP calls.
 //!
-//! The request is built from the invoke's message as the binding says: `http:urlReplacement`
-//! puts each part's value in place of `(part)` in the operation's location; `http:urlEncoded`
-//! sends `part=value` pairs in the query of a GET or DELETE, else as a form body; a
-//! `mime:content` (or `mime:mimeXml`) input sends the message's one part as the body, of that
-//! type. A 2xx answer is the reply: read as XML into the output message's one part (the
-//! answer's element for an element part, its content for a type part), or as text. Any other status is the invoke's
-//! `partnerHttpStatus` failure; a body that is not the XML announced, `partnerNotWellFormed`.
+//! The request is built from the invoke's message as the binding says: a part the port's
+//! address or the operation's location names (`(part)`, `{part}`: `http:urlReplacement`) is
+//! put there; `http:urlEncoded` sends the other parts as `part=value` pairs in the query of a
+//! GET or DELETE, else as a form body; a `mime:content` (or `mime:mimeXml`) input sends its
+//! part (or the first other part) as the body, of that type. ODE's `<odex:header>` sends a part's
+//! text or a fixed value as an HTTP header, and every header the process wrote into the
+//! message (`<to variable header>`) goes as an HTTP header of its name too.
+//!
+//! A 2xx answer is the reply: its body read as XML into the output's body part (the answer's
+//! element for an element part, its content for a type part), or as text; a 202 or 204 may
+//! come without one. Every header of the answer is kept with the reply message as a header
+//! of its name, `<odex:header part>` fills a part from one, and `Status-Line` holds the
+//! status (`HTTP-Version`, `Status-Code`, `Reason-Phrase`, `original`), as in ODE. An error
+//! status whose body is the element of one of the operation's faults is that fault where the
+//! binding binds them (`<odex:fault>`); any other status is the invoke's `partnerHttpStatus`
+//! failure, and a body that is not the XML announced `partnerNotWellFormed`.
 
 use baton_transports::http::{PlainReply, PlainRequest};
 use bytes::Bytes;
@@ -17,23 +26,46 @@ use super::partner_failures;
 use super::routing::LinkRoute;
 use super::Services;
 use crate::auth::Presented;
-use crate::model::{HttpInput, HttpOperation, Message, PartContent};
+use crate::model::{
+    Definitions, HttpHeaderValue, HttpInput, HttpOperation, Message, Operation, PartContent,
+};
 use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::{message, InvokeOutcome};
-use crate::xml::{self, Document};
+use crate::xml::{self, Document, QName};
 
-/// Calls the REST partner at `address` with `request`, the normalised input message of an
-/// operation bound by `http`; says too whether the partner took the message.
+/// The operation a REST call is for, as its unit defines it.
+pub struct Called<'a> {
+    pub http: &'a HttpOperation,
+    pub definitions: &'a Definitions,
+    pub operation: Option<&'a Operation>,
+    pub port_type: Option<&'a QName>,
+}
+
+impl Called<'_> {
+    fn message(&self, which: fn(&Operation) -> Option<&QName>) -> Option<&Message> {
+        let name = which(self.operation?)?;
+        self.definitions.messages.get(name)
+    }
+
+    fn input(&self) -> Option<&Message> {
+        self.message(|operation| operation.input.as_ref())
+    }
+
+    fn output(&self) -> Option<&Message> {
+        self.message(|operation| operation.output.as_ref())
+    }
+}
+
+/// Calls the REST partner at `address` with `request`, the normalised input message of the
+/// operation `called`; says too whether the partner took the message.
 pub async fn call(
     services: &Services,
     route: &LinkRoute,
-    http: &HttpOperation,
+    called: &Called<'_>,
     address: &str,
-    input: Option<&Message>,
-    output: Option<&Message>,
     request: &Document,
 ) -> (InvokeOutcome, bool) {
-    let plain = self::request(http, address, input, request);
+    let plain = self::request(called.http, address, called.input(), request);
     let Some(client) = services.transports.http.as_ref() else {
         let reason = "HTTP calls are not configured".to_owned();
         return (
@@ -51,8 +83,15 @@ pub async fn call(
     };
     match client.request(plain).await {
         Err(error) => (partner_failures::transport_failure(&error), false),
-        Ok(reply) => (reply_outcome(address, output, reply), true),
+        Ok(reply) => (reply_outcome(address, called, reply), true),
     }
+}
+
+/// The text of `part` of `message`, trimmed.
+fn part_text(message: &Document, part: &str) -> String {
+    message::part_element(message, part)
+        .map(|accessor| message.string_value(accessor).trim().to_owned())
+        .unwrap_or_default()
 }
 
 /// The plain HTTP request of `http` with the values of `message`.
@@ -62,30 +101,42 @@ fn request(
     input: Option<&Message>,
     message: &Document,
 ) -> PlainRequest {
+    let in_header = |part: &str| {
+        http.input_headers
+            .iter()
+            .any(|header| header.value == HttpHeaderValue::Part(part.to_owned()))
+    };
     let parts: Vec<(String, String)> = input
         .map(|input| {
             input
                 .parts
                 .iter()
-                .map(|part| {
-                    let value = message::part_element(message, &part.name)
-                        .map(|accessor| message.string_value(accessor))
-                        .unwrap_or_default();
-                    (part.name.clone(), value.trim().to_owned())
-                })
+                .filter(|part| !in_header(&part.name))
+                .map(|part| (part.name.clone(), part_text(message, &part.name)))
                 .collect()
         })
         .unwrap_or_default();
-    let mut location = http.location.clone();
+    // The parts the address or location name (`(part)`, `{part}`) go there, the others in
+    // the body or query.
+    let mut url = join(address, &http.location);
+    let mut parts_left = Vec::new();
+    for (name, value) in parts {
+        let templates = [format!("({name})"), format!("{{{name}}}")];
+        let named = templates
+            .iter()
+            .any(|template| url.contains(template.as_str()));
+        for template in &templates {
+            url = url.replace(template.as_str(), &encode(&value));
+        }
+        if !named {
+            parts_left.push((name, value));
+        }
+    }
+    let parts = parts_left;
     let mut content_type = None;
     let mut body = Bytes::new();
     match &http.input {
-        HttpInput::Nothing => {}
-        HttpInput::UrlReplacement => {
-            for (name, value) in &parts {
-                location = location.replace(&format!("({name})"), &encode(value));
-            }
-        }
+        HttpInput::Nothing | HttpInput::UrlReplacement => {}
         HttpInput::UrlEncoded => {
             let pairs = parts
                 .iter()
@@ -93,7 +144,7 @@ fn request(
                 .collect::<Vec<_>>()
                 .join("&");
             if matches!(http.verb.as_str(), "GET" | "DELETE") {
-                location = format!("{location}?{pairs}");
+                url = format!("{url}?{pairs}");
             } else {
                 content_type = Some("application/x-www-form-urlencoded".to_owned());
                 body = Bytes::from(pairs);
@@ -101,17 +152,38 @@ fn request(
         }
         HttpInput::Content(kind) => {
             content_type = Some(kind.clone());
-            let first = input.and_then(|input| input.parts.first());
-            body = Bytes::from(match first {
-                Some(part) => content_of(message, input, &part.name, kind),
+            let part = http
+                .body_part
+                .clone()
+                .or_else(|| parts.first().map(|(name, _)| name.clone()));
+            body = Bytes::from(match part {
+                Some(part) => content_of(message, input, &part, kind),
                 None => String::new(),
             });
         }
     }
+    let mut headers: Vec<(String, String)> = http
+        .input_headers
+        .iter()
+        .map(|header| {
+            let value = match &header.value {
+                HttpHeaderValue::Part(part) => part_text(message, part),
+                HttpHeaderValue::Fixed(value) => value.clone(),
+            };
+            (header.name.clone(), value)
+        })
+        .collect();
+    for (name, element, received) in message::headers(message) {
+        let value = message.string_value(element).trim().to_owned();
+        if !received && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+            headers.push((name, value));
+        }
+    }
     PlainRequest {
         method: http.verb.clone(),
-        url: join(address, &location),
+        url,
         content_type,
+        headers,
         body,
     }
 }
@@ -137,8 +209,17 @@ fn content_of(message: &Document, input: Option<&Message>, part: &str, kind: &st
 }
 
 /// The invoke's outcome for the partner's `reply`.
-fn reply_outcome(address: &str, output: Option<&Message>, reply: PlainReply) -> InvokeOutcome {
-    if !(200..300).contains(&reply.status) {
+fn reply_outcome(address: &str, called: &Called<'_>, reply: PlainReply) -> InvokeOutcome {
+    let success = (200..300).contains(&reply.status);
+    let xml_answer = reply
+        .content_type
+        .as_deref()
+        .is_none_or(|kind| kind.contains("xml"));
+    let blank = reply.body.iter().all(u8::is_ascii_whitespace);
+    if !success {
+        if let Some(fault) = declared_fault(called, &reply, xml_answer && !blank) {
+            return fault;
+        }
         let text: String = String::from_utf8_lossy(&reply.body)
             .chars()
             .take(200)
@@ -148,37 +229,46 @@ fn reply_outcome(address: &str, output: Option<&Message>, reply: PlainReply) -> 
             format!("{address} answered HTTP {}: {text}", reply.status),
         );
     }
+    let http = called.http;
+    let output = called.output();
     let mut normalised = message::empty();
-    let Some(part) = output.and_then(|output| output.parts.first()) else {
+    keep_headers(&mut normalised, http, output, &reply);
+    let from_header = |part: &str| {
+        http.output_headers
+            .iter()
+            .any(|header| header.value == HttpHeaderValue::Part(part.to_owned()))
+    };
+    let body_part = match &http.output_part {
+        Some(name) => output.and_then(|o| o.parts.iter().find(|p| &p.name == name)),
+        None => output.and_then(|o| o.parts.iter().find(|p| !from_header(&p.name))),
+    };
+    let Some(part) = body_part else {
         return InvokeOutcome::Reply(normalised);
     };
+    // A 202 or a 204 says there is no body.
+    if blank && matches!(reply.status, 202 | 204) {
+        return InvokeOutcome::Reply(normalised);
+    }
     let accessor = message::ensure_part(&mut normalised, &part.name);
-    let xml_answer = reply
-        .content_type
-        .as_deref()
-        .is_none_or(|kind| kind.contains("xml"));
-    let blank = reply.body.iter().all(u8::is_ascii_whitespace);
     match (&part.content, xml_answer && !blank) {
-        (content, true) => {
-            match xml::parse_fragment(&reply.body) {
-                Ok(forest) => {
-                    // An element part is the answer's element; a type part its content.
-                    let holder = match (content, forest.document_element()) {
-                        (PartContent::Type(_), Some(element)) => element,
-                        _ => forest.root(),
-                    };
-                    for child in forest.children(holder) {
-                        let copy = normalised.import(&forest, child);
-                        normalised.append_child(accessor, copy);
-                    }
-                    InvokeOutcome::Reply(normalised)
+        (content, true) => match xml::parse_fragment(&reply.body) {
+            Ok(forest) => {
+                // An element part is the answer's element; a type part its content.
+                let holder = match (content, forest.document_element()) {
+                    (PartContent::Type(_), Some(element)) => element,
+                    _ => forest.root(),
+                };
+                for child in forest.children(holder) {
+                    let copy = normalised.import(&forest, child);
+                    normalised.append_child(accessor, copy);
                 }
-                Err(error) => InvokeOutcome::failed(
-                    FailureKind::NotWellFormed,
-                    format!("{address} answered XML that is not well-formed: {error}"),
-                ),
+                InvokeOutcome::Reply(normalised)
             }
-        }
+            Err(error) => InvokeOutcome::failed(
+                FailureKind::NotWellFormed,
+                format!("{address} answered XML that is not well-formed: {error}"),
+            ),
+        },
         (PartContent::Element(element), false) => InvokeOutcome::failed(
             FailureKind::WrongMessage,
             format!("{address} answered no {element} element"),
@@ -190,6 +280,98 @@ fn reply_outcome(address: &str, output: Option<&Message>, reply: PlainReply) -> 
             InvokeOutcome::Reply(normalised)
         }
     }
+}
+
+/// The fault of the operation an error answer carries, where the binding binds faults.
+fn declared_fault(
+    called: &Called<'_>,
+    reply: &PlainReply,
+    xml_body: bool,
+) -> Option<InvokeOutcome> {
+    if !called.http.faults_bound || !xml_body {
+        return None;
+    }
+    let forest = xml::parse_fragment(&reply.body).ok()?;
+    let element = forest.document_element()?;
+    let (name, data) = super::faults::declared(
+        called.definitions,
+        called.operation?,
+        called.port_type,
+        &forest,
+        element,
+    )?;
+    Some(InvokeOutcome::Fault {
+        name,
+        data: Some(Box::new(data)),
+        reason: format!("HTTP {} {}", reply.status, reply.reason),
+    })
+}
+
+/// Keeps the answer's headers with the reply message `normalised`: each as a header of its
+/// name, those `<odex:header part>` names in their parts, and the status as `Status-Line`.
+fn keep_headers(
+    normalised: &mut Document,
+    http: &HttpOperation,
+    output: Option<&Message>,
+    reply: &PlainReply,
+) {
+    let status_line = format!(
+        "<Status-Line><HTTP-Version>{version}</HTTP-Version><Status-Code>{status}</Status-Code>\
+         <Reason-Phrase>{reason}</Reason-Phrase><original>{version} {status} {reason}</original>\
+         </Status-Line>",
+        version = escape(&reply.version),
+        status = reply.status,
+        reason = escape(&reply.reason),
+    );
+    let headers = reply
+        .headers
+        .iter()
+        .filter(|(name, _)| is_xml_name(name))
+        .map(|(name, value)| format!("<{name}>{}</{name}>", escape(value)))
+        .chain([status_line]);
+    for text in headers {
+        let Ok(parsed) = xml::parse(text.as_bytes()) else {
+            continue;
+        };
+        let Some(element) = parsed.document_element() else {
+            continue;
+        };
+        let name = parsed
+            .name(element)
+            .map(|n| n.local.clone())
+            .unwrap_or_default();
+        message::keep_received_header(normalised, &name, &parsed, element);
+    }
+    for header in &http.output_headers {
+        let HttpHeaderValue::Part(part) = &header.value else {
+            continue;
+        };
+        let value = reply
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&header.name));
+        let declared = output.is_some_and(|o| o.parts.iter().any(|p| &p.name == part));
+        if let (Some((_, value)), true) = (value, declared) {
+            let accessor = message::ensure_part(normalised, part);
+            let text = normalised.new_text(value);
+            normalised.append_child(accessor, text);
+        }
+    }
+}
+
+/// Whether an HTTP header name is an XML name a header element can have.
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// `location` appended to the port's `address`, with one `/` between them.
@@ -218,7 +400,7 @@ fn encode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Part;
+    use crate::model::{HttpHeader, Part};
     use crate::xml::QName;
 
     fn message(parts: &[(&str, PartContent)]) -> Message {
@@ -248,7 +430,64 @@ mod tests {
             location: location.into(),
             input,
             output_xml: true,
+            body_part: None,
+            output_part: None,
+            input_headers: Vec::new(),
+            output_headers: Vec::new(),
+            faults_bound: false,
         }
+    }
+
+    /// Definitions of one operation `op` whose output is `output`, with `faults`.
+    fn unit(output: &Message, faults: &[(&str, &Message)]) -> Definitions {
+        let mut definitions = Definitions::default();
+        for message in std::iter::once(output).chain(faults.iter().map(|(_, m)| *m)) {
+            definitions
+                .messages
+                .insert(message.name.clone(), message.clone());
+        }
+        let operation = Operation {
+            name: "op".into(),
+            input: None,
+            output: Some(output.name.clone()),
+            faults: faults
+                .iter()
+                .map(|(name, message)| ((*name).to_owned(), message.name.clone()))
+                .collect(),
+        };
+        let port_type = crate::model::PortType {
+            name: QName::new("urn:a", "P"),
+            operations: vec![operation],
+        };
+        definitions
+            .port_types
+            .insert(port_type.name.clone(), port_type);
+        definitions
+    }
+
+    /// The outcome of `reply` to the operation of `definitions` bound by `http`.
+    fn outcome(
+        definitions: &Definitions,
+        http: &HttpOperation,
+        reply: PlainReply,
+    ) -> InvokeOutcome {
+        let port_type = QName::new("urn:a", "P");
+        let called = Called {
+            http,
+            definitions,
+            operation: definitions.operation(&port_type, "op"),
+            port_type: Some(&port_type),
+        };
+        reply_outcome("http://h", &called, reply)
+    }
+
+    /// The output message `output` as the reply to a GET bound without extensions.
+    fn plain_outcome(output: &Message, reply: PlainReply) -> InvokeOutcome {
+        outcome(
+            &unit(output, &[]),
+            &http("GET", "", HttpInput::Nothing),
+            reply,
+        )
     }
 
     #[test]
@@ -310,7 +549,10 @@ mod tests {
     fn answer(status: u16, content_type: &str, body: &'static str) -> PlainReply {
         PlainReply {
             status,
+            reason: "Reason".into(),
+            version: "HTTP/1.1".into(),
             content_type: Some(content_type.into()),
+            headers: Vec::new(),
             body: Bytes::from_static(body.as_bytes()),
         }
     }
@@ -318,9 +560,8 @@ mod tests {
     #[test]
     fn answers_become_the_output_part_or_the_failure_of_their_status() {
         let output = message(&[("result", PartContent::Element(QName::new("", "theresult")))]);
-        let InvokeOutcome::Reply(reply) = reply_outcome(
-            "http://h",
-            Some(&output),
+        let InvokeOutcome::Reply(reply) = plain_outcome(
+            &output,
             answer(200, "text/xml", "<theresult>101</theresult>"),
         ) else {
             panic!("a 200 with XML is the reply");
@@ -331,23 +572,22 @@ mod tests {
             InvokeOutcome::Failure(failure) => failure.kind,
             other => panic!("not a failure: {other:?}"),
         };
-        let not_found = reply_outcome("http://h", Some(&output), answer(404, "text/plain", "no"));
+        let not_found = plain_outcome(&output, answer(404, "text/plain", "no"));
         assert_eq!(failure(not_found), FailureKind::HttpStatus);
-        let broken = reply_outcome("http://h", Some(&output), answer(200, "text/xml", "<a>"));
+        let broken = plain_outcome(&output, answer(200, "text/xml", "<a>"));
         assert_eq!(failure(broken), FailureKind::NotWellFormed);
         let text = PartContent::Type(QName::new("http://www.w3.org/2001/XMLSchema", "string"));
         let plain = message(&[("text", text)]);
-        let InvokeOutcome::Reply(reply) =
-            reply_outcome("http://h", Some(&plain), answer(200, "text/plain", "pong"))
+        let InvokeOutcome::Reply(reply) = plain_outcome(&plain, answer(200, "text/plain", "pong"))
         else {
             panic!("a 200 with text is the reply");
         };
-        assert_eq!(reply.string_value(reply.root()), "pong");
+        let text = message::part_element(&reply, "text").unwrap();
+        assert_eq!(reply.string_value(text), "pong");
         let range = PartContent::Type(QName::new("urn:a", "rangeType"));
         let typed = message(&[("result", range)]);
         let wrapped = "<sum xmlns=\"urn:a\"><low>1</low><is>6</is></sum>";
-        let InvokeOutcome::Reply(reply) =
-            reply_outcome("http://h", Some(&typed), answer(200, "text/xml", wrapped))
+        let InvokeOutcome::Reply(reply) = plain_outcome(&typed, answer(200, "text/xml", wrapped))
         else {
             panic!("a 200 with XML is the reply");
         };
@@ -361,5 +601,97 @@ mod tests {
             ["low", "is"],
             "a type part holds the answer's content"
         );
+    }
+
+    #[test]
+    fn ode_s_header_extensions_map_http_headers_to_parts_and_headers() {
+        let text = PartContent::Type(QName::new("http://www.w3.org/2001/XMLSchema", "string"));
+        let element = PartContent::Element(QName::new("urn:a", "article"));
+        let input = message(&[("stamp", text.clone()), ("id", text.clone())]);
+        let mut binding = http("GET", "", HttpInput::UrlReplacement);
+        binding.input_headers = vec![
+            HttpHeader {
+                name: "Stamp".into(),
+                value: HttpHeaderValue::Part("stamp".into()),
+            },
+            HttpHeader {
+                name: "User-Agent".into(),
+                value: HttpHeaderValue::Fixed("Killer".into()),
+            },
+        ];
+        let mut document = xml::parse(b"<message><stamp>42</stamp><id>7</id></message>").unwrap();
+        let written = message::ensure_header_node(&mut document, "Fault-Type");
+        document.set_text_content(written, "boom");
+        let get = request(&binding, "http://h/article/{id}", Some(&input), &document);
+        assert_eq!(
+            get.url, "http://h/article/7",
+            "a header part is not in the URL"
+        );
+        assert_eq!(
+            get.headers,
+            [
+                ("Stamp".to_owned(), "42".to_owned()),
+                ("User-Agent".to_owned(), "Killer".to_owned()),
+                ("Fault-Type".to_owned(), "boom".to_owned())
+            ]
+        );
+
+        let output = message(&[("stamp", text), ("article", element)]);
+        binding.output_headers = vec![HttpHeader {
+            name: "Stamp".into(),
+            value: HttpHeaderValue::Part("stamp".into()),
+        }];
+        binding.output_part = Some("article".into());
+        let mut answered = answer(200, "text/xml", r#"<article xmlns="urn:a">x</article>"#);
+        answered.headers = vec![("stamp".into(), "42".into()), ("from".into(), "me".into())];
+        let InvokeOutcome::Reply(reply) = outcome(&unit(&output, &[]), &binding, answered) else {
+            panic!("a 200 is the reply");
+        };
+        let stamp = message::part_element(&reply, "stamp").unwrap();
+        assert_eq!(reply.string_value(stamp), "42");
+        let article = message::part_node(&reply, Some(&output), "article").unwrap();
+        assert_eq!(reply.string_value(article), "x");
+        let from = message::header_node(&reply, "From").unwrap();
+        assert_eq!(reply.string_value(from), "me");
+        let status = message::header_node(&reply, "Status-Line").unwrap();
+        assert_eq!(
+            reply.string_value(status),
+            "HTTP/1.1200ReasonHTTP/1.1 200 Reason"
+        );
+
+        let empty = answer(204, "text/xml", "");
+        assert!(
+            matches!(
+                outcome(&unit(&output, &[]), &binding, empty),
+                InvokeOutcome::Reply(_)
+            ),
+            "a 204 has no body"
+        );
+    }
+
+    #[test]
+    fn an_error_answer_holding_a_bound_fault_s_element_is_that_fault() {
+        let output = message(&[]);
+        let fault = Message {
+            name: QName::new("urn:a", "UpdateFault"),
+            ..message(&[(
+                "details",
+                PartContent::Element(QName::new("urn:a", "fault")),
+            )])
+        };
+        let definitions = unit(&output, &[("UpdateException", &fault)]);
+        let mut binding = http("PUT", "", HttpInput::Nothing);
+        let body = r#"<fault xmlns="urn:a">late</fault>"#;
+        let unbound = outcome(&definitions, &binding, answer(500, "text/xml", body));
+        assert!(matches!(unbound, InvokeOutcome::Failure(_)), "{unbound:?}");
+        binding.faults_bound = true;
+        match outcome(&definitions, &binding, answer(500, "text/xml", body)) {
+            InvokeOutcome::Fault { name, .. } => {
+                assert_eq!(name, QName::new("urn:a", "UpdateException"));
+            }
+            other => panic!("not the fault: {other:?}"),
+        }
+        let other = outcome(&definitions, &binding, answer(500, "text/xml", "<other/>"));
+        assert!(matches!(other, InvokeOutcome::Failure(_)), "{other:?}");
     }
 }

@@ -170,6 +170,39 @@ pub struct HttpOperation {
     pub input: HttpInput,
     /// Whether the answer is read as XML (`mime:mimeXml`, an XML `mime:content`) or as text.
     pub output_xml: bool,
+    /// The part the request's body holds (`mime:content part`); else the first part no
+    /// header takes.
+    #[serde(default)]
+    pub body_part: Option<String>,
+    /// The part the answer's body fills (`mime:content part`); else the first part no header
+    /// takes.
+    #[serde(default)]
+    pub output_part: Option<String>,
+    /// ODE's `<odex:header>`s of the input: HTTP headers sent with the request.
+    #[serde(default)]
+    pub input_headers: Vec<HttpHeader>,
+    /// ODE's `<odex:header part>`s of the output: answer headers read into parts.
+    #[serde(default)]
+    pub output_headers: Vec<HttpHeader>,
+    /// Whether a fault of the operation is bound (ODE's `<odex:fault>`): an error status with
+    /// the element of one of the operation's faults is that fault.
+    #[serde(default)]
+    pub faults_bound: bool,
+}
+
+/// ODE's `<odex:header name>`: an HTTP header and the part or fixed value it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: HttpHeaderValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HttpHeaderValue {
+    /// `part`: the part's text.
+    Part(String),
+    /// `value`: a fixed text.
+    Fixed(String),
 }
 
 /// How the request's parts travel.
@@ -180,7 +213,8 @@ pub enum HttpInput {
     /// `http:urlEncoded`, or a `mime:content` of type `application/x-www-form-urlencoded`:
     /// `name=value` pairs, in the query (GET, DELETE) or a form body.
     UrlEncoded,
-    /// `http:urlReplacement`: each `(name)` of the location replaced by the part's value.
+    /// `http:urlReplacement` alone: each `(name)` or `{name}` of the address and location
+    /// replaced by the part's value (which the other forms do too), no body.
     UrlReplacement,
     /// `mime:content type` or `mime:mimeXml`: the one part is the body, of that type.
     Content(String),

@@ -72,14 +72,19 @@ pub fn ensure_part(document: &mut Document, part: &str) -> NodeId {
     accessor
 }
 
-/// The accessor of the header `name` of a message, if present.
+/// The accessor of the header `name` of a message, if present: of that name, else of that
+/// name in another case (HTTP header names, which are read in lower case, are not
+/// case-sensitive).
 fn header_accessor(document: &Document, name: &str) -> Option<NodeId> {
     let message = document.document_element()?;
-    document.child_elements(message).find(|&child| {
-        document
-            .name(child)
-            .is_some_and(|accessor| accessor.ns == HEADER_NS && accessor.local == name)
-    })
+    let named = |matches: &dyn Fn(&str) -> bool| {
+        document.child_elements(message).find(|&child| {
+            document
+                .name(child)
+                .is_some_and(|accessor| accessor.ns == HEADER_NS && matches(&accessor.local))
+        })
+    };
+    named(&|local| local == name).or_else(|| named(&|local| local.eq_ignore_ascii_case(name)))
 }
 
 /// The element of the header `name` a message carries, if it carries one.

@@ -92,10 +92,6 @@ const ON_EVENT: &str = "/ode/processes/OnEventCorrelation/";
 const RETIRE: &str = "/ode/processes/testretire";
 const MULTI_SCOPE: &str = "/ode/processes/TestCorrelationMultiScopeComplexService";
 
-const HTTP_EXTENSIONS: &str =
-    "ODE's HTTP binding extensions (odex:header, odex:fault, Status-Line) and endpoint \
-     properties for HTTP headers: issue 12 point 6";
-
 /// ODE's expectation of the scenario `name`, or why it is not run.
 fn plan(name: &str) -> Plan {
     let run = |requests: Vec<Request>, completes| Plan::Run {
@@ -210,8 +206,15 @@ fn plan(name: &str) -> Plan {
             vec![request("testRequest.soap", HELLO_WORLD, &["5565"])],
             true,
         ),
-        "TestEndpointProperties" => Plan::Skip(HTTP_EXTENSIONS),
-        name if name.starts_with("TestHttpBindingExt_") => Plan::Skip(HTTP_EXTENSIONS),
+        "TestEndpointProperties" => Plan::Skip(
+            "endpoint properties for HTTP headers from the server's configuration directory \
+             (ODE's global .endpoint files): the operations issue (ODE configuration import)",
+        ),
+        // The partner is `blog`, which misbehaves as each call asks; the process answers
+        // "What a success!" only when every call ended as ODE's binding extensions say.
+        name if name.starts_with("TestHttpBindingExt_") => {
+            run(vec![request("testRequest.soap", HELLO_WORLD, &["What a success!"])], true)
+        }
         // ODE's tests deployed the second folder as another unit holding the same process,
         // which retired the first; here it is the unit's next version, which does the same.
         "TestInstanceRetire" => versions(vec![

@@ -36,6 +36,7 @@
 mod common;
 
 mod axis2;
+mod blog;
 mod bpel_test;
 mod cleanup;
 mod compile_suite;

@@ -17,6 +17,8 @@
 //!   `faultTestResponse` in that conversation, the header echoed;
 //! - `/TestSoapHeader2/` (the partner of that scenario): answers whether the request's SOAP
 //!   header held both header parts the scenario's process sets;
+//! - `/HttpBindingTest/BlogService/article/…`: the REST partner of ODE's HTTP binding
+//!   extension scenarios (see `blog`);
 //! - `/HttpBindingTest/ArithmeticsService/…` (the REST partner of TestHttpBinding): `plus`
 //!   and `minus` of two operands taken from the path (`plus/L:R`), the query or a form, and
 //!   `addition` and `sumOfIntegers` of an XML `operandList`.
@@ -27,6 +29,7 @@
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::blog::{self, Answer};
 use crate::stage::{FAULT_NS, PROBE_NS};
 
 /// The namespace of the cleanup scenarios' TimeService.
@@ -57,6 +60,7 @@ async fn serve(stream: TcpStream) {
         }
         let mut length = 0usize;
         let mut action = String::new();
+        let mut headers = Vec::new();
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).await.unwrap_or(0) == 0 {
@@ -73,22 +77,46 @@ async fn serve(stream: TcpStream) {
                 if name.eq_ignore_ascii_case("soapaction") {
                     action = value.trim().trim_matches('"').to_owned();
                 }
+                headers.push((name.trim().to_owned(), value.trim().to_owned()));
             }
         }
         let mut body = vec![0; length];
         if reader.read_exact(&mut body).await.is_err() {
             return;
         }
-        let path = request_line.split_whitespace().nth(1).unwrap_or_default();
+        let mut words = request_line.split_whitespace();
+        let (method, path) = (
+            words.next().unwrap_or_default(),
+            words.next().unwrap_or_default(),
+        );
         let request = String::from_utf8_lossy(&body);
-        let (status, envelope) = match path {
-            "/dummy" => dummy(&action, &request).await,
-            _ if path.starts_with(ARITHMETICS) => arithmetics(&path[ARITHMETICS.len()..], &request),
-            _ => answer(path, &request),
+        let soap = |(status, body)| Answer {
+            status,
+            content_type: "text/xml; charset=utf-8",
+            headers: Vec::new(),
+            body,
         };
+        let answer = match path {
+            "/dummy" => soap(dummy(&action, &request).await),
+            _ if path.starts_with(ARITHMETICS) => {
+                soap(arithmetics(&path[ARITHMETICS.len()..], &request))
+            }
+            _ if path.starts_with(blog::PATH) => {
+                blog::answer(method, &path[blog::PATH.len()..], &headers)
+            }
+            _ => soap(self::answer(path, &request)),
+        };
+        let headers: String = answer
+            .headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         let response = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: {}\r\n\r\n{envelope}",
-            envelope.len()
+            "HTTP/1.1 {}\r\nContent-Type: {}\r\n{headers}Content-Length: {}\r\n\r\n{}",
+            answer.status,
+            answer.content_type,
+            answer.body.len(),
+            answer.body
         );
         if reader
             .get_mut()

@@ -820,9 +820,26 @@ fn an_http_binding_is_read_with_ode_s_verb_and_its_other_extensions_are_refused(
     );
 
     let header = r#"<odex:header xmlns:odex="http://www.apache.org/ode/type/extension/http" name="From" value="x"/>"#;
-    let source = rest_callback(header);
+    let unit = compile_ok(&rest_callback(header));
+    let binding =
+        &unit.definitions.bindings[&QName::new("urn:baton:test:order", "CallbackBinding")];
+    let http = binding.operations[0]
+        .http
+        .as_ref()
+        .expect("an HTTP operation");
+    assert_eq!(
+        http.input_headers,
+        [crate::model::HttpHeader {
+            name: "From".into(),
+            value: crate::model::HttpHeaderValue::Fixed("x".into()),
+        }]
+    );
+
+    let unknown =
+        r#"<odex:cookie xmlns:odex="http://www.apache.org/ode/type/extension/http" name="c"/>"#;
+    let source = rest_callback(unknown);
     let refused = compile_err(&source);
-    let line = line_of(&source, "wsdl/Order.wsdl", "<odex:header");
+    let line = line_of(&source, "wsdl/Order.wsdl", "<odex:cookie");
     assert_reported(&refused, "wsdl/Order.wsdl", line, "UNSUPPORTED");
     assert_eq!(refused.len(), 1, "{refused}");
 }

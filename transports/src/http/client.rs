@@ -100,7 +100,9 @@ impl HttpClient {
         if version == SoapVersion::Soap11 {
             request = request.header("SOAPAction", soap_action(action)?);
         }
-        let (status, content_type, bytes) = self.exchange(url, &endpoint, request).await?;
+        let answer = self.exchange(url, &endpoint, request).await?;
+        let (status, bytes) = (answer.status, answer.body);
+        let content_type = answer.headers.get(CONTENT_TYPE).cloned();
         let reply = Reply {
             url,
             version,
@@ -127,25 +129,40 @@ impl HttpClient {
         if let Some(content_type) = &plain.content_type {
             request = request.header(CONTENT_TYPE, content_type.as_str());
         }
+        for (name, value) in &plain.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
         if !plain.body.is_empty() {
             request = request.body(plain.body);
         }
-        let (status, content_type, body) = self.exchange(url, &endpoint, request).await?;
+        let answer = self.exchange(url, &endpoint, request).await?;
+        let text = |value: &HeaderValue| value.to_str().ok().map(str::to_owned);
         Ok(PlainReply {
-            status: status.as_u16(),
-            content_type: content_type.and_then(|ct| ct.to_str().ok().map(str::to_owned)),
-            body,
+            status: answer.status.as_u16(),
+            reason: answer
+                .status
+                .canonical_reason()
+                .unwrap_or_default()
+                .to_owned(),
+            version: format!("{:?}", answer.version),
+            content_type: answer.headers.get(CONTENT_TYPE).and_then(text),
+            headers: answer
+                .headers
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str().to_owned(), text(value)?)))
+                .collect(),
+            body: answer.body,
         })
     }
 
     /// Sends `request` to `endpoint` (written `url`) within the connection limits and the
-    /// time-out; the status, content type and body of the answer.
+    /// time-out; the answer.
     async fn exchange(
         &self,
         url: &str,
         endpoint: &Url,
         mut request: reqwest::RequestBuilder,
-    ) -> Result<(StatusCode, Option<HeaderValue>, Bytes), Error> {
+    ) -> Result<Answer, Error> {
         let host = host_key(endpoint);
         let deadline = Instant::now() + self.request_timeout;
         let timed_out = |during| Error::Timeout {
@@ -161,10 +178,15 @@ impl HttpClient {
         }
         let exchange = async {
             let reply = request.send().await?;
-            let status = reply.status();
-            let content_type = reply.headers().get(CONTENT_TYPE).cloned();
-            let bytes = reply.bytes().await?;
-            Ok::<_, reqwest::Error>((status, content_type, bytes))
+            let (status, version, headers) =
+                (reply.status(), reply.version(), reply.headers().clone());
+            let body = reply.bytes().await?;
+            Ok::<_, reqwest::Error>(Answer {
+                status,
+                version,
+                headers,
+                body,
+            })
         };
         match timeout_at(deadline, exchange).await {
             Err(_) => Err(timed_out("waiting for the reply")),
@@ -182,6 +204,14 @@ impl HttpClient {
     }
 }
 
+/// What a partner answered, as [`HttpClient::exchange`] read it.
+struct Answer {
+    status: StatusCode,
+    version: reqwest::Version,
+    headers: reqwest::header::HeaderMap,
+    body: Bytes,
+}
+
 /// A plain HTTP request to a REST partner (a port of a WSDL HTTP binding).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlainRequest {
@@ -189,6 +219,8 @@ pub struct PlainRequest {
     pub method: String,
     pub url: String,
     pub content_type: Option<String>,
+    /// Further headers, by name.
+    pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
@@ -196,7 +228,13 @@ pub struct PlainRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlainReply {
     pub status: u16,
+    /// The status's reason phrase, as HTTP names it.
+    pub reason: String,
+    /// The protocol version: `HTTP/1.1`, …
+    pub version: String,
     pub content_type: Option<String>,
+    /// Every header of the answer, by name (lower case).
+    pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
