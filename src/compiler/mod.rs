@@ -83,7 +83,13 @@ pub fn compile_for(
     for path in wsdl::wsdl_files(source) {
         loader.load(&path, &mut diagnostics);
     }
+    let incomplete = loader.is_incomplete();
     let mut definitions = loader.finish(&mut diagnostics);
+    // A WSDL document that could not be read is the one cause: the processes' references to
+    // what it defines would only repeat it.
+    if incomplete && diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
     let mut processes = Vec::new();
     let deployments = deploy.descriptor.processes.iter().zip(&deploy.sites);
     for ((deployment, sites), path) in deployments.zip(&chosen) {

@@ -33,9 +33,13 @@ pub(crate) fn deployment(
             diagnostics.error(at, rule, message);
             continue;
         }
-        let role = role_of(&links, &provide.partner_link, "myRole", |link| {
-            &link.my_role
-        });
+        let role = role_of(
+            &links,
+            definitions,
+            &provide.partner_link,
+            "myRole",
+            |link| &link.my_role,
+        );
         let port = Endpoint {
             service: &provide.service,
             port: &provide.port,
@@ -44,7 +48,8 @@ pub(crate) fn deployment(
             called: false,
         };
         match role {
-            Ok(role) => port.check(role, definitions, diagnostics),
+            Ok(Some(role)) => port.check(role, definitions, diagnostics),
+            Ok(None) => {}
             Err(message) => diagnostics.error(at, rule, message),
         }
     }
@@ -56,9 +61,13 @@ pub(crate) fn deployment(
             diagnostics.error(at, rule, message);
             continue;
         }
-        let role = role_of(&links, &invoke.partner_link, "partnerRole", |link| {
-            &link.partner_role
-        });
+        let role = role_of(
+            &links,
+            definitions,
+            &invoke.partner_link,
+            "partnerRole",
+            |link| &link.partner_role,
+        );
         let port = Endpoint {
             service: &invoke.service,
             port: &invoke.port,
@@ -67,7 +76,8 @@ pub(crate) fn deployment(
             called: true,
         };
         match role {
-            Ok(role) => port.check(role, definitions, diagnostics),
+            Ok(Some(role)) => port.check(role, definitions, diagnostics),
+            Ok(None) => {}
             Err(message) => diagnostics.error(at, rule, message),
         }
     }
@@ -82,18 +92,27 @@ pub(crate) fn deployment(
     }
 }
 
-/// The role of partner link `name` that a `<provide>` or `<invoke>` binds.
+/// The role of partner link `name` that a `<provide>` or `<invoke>` binds; None when the
+/// partner link's type is unknown, which the process's own error reports (SA00014).
 fn role_of<'p>(
     links: &BTreeMap<&str, &'p PartnerLink>,
+    definitions: &Definitions,
     name: &str,
     attribute: &str,
     role: impl Fn(&'p PartnerLink) -> &'p Option<Role>,
-) -> Result<&'p Role, String> {
+) -> Result<Option<&'p Role>, String> {
     let link = links
         .get(name)
         .ok_or_else(|| format!("the process has no partner link '{name}'"))?;
+    if !definitions
+        .partner_link_types
+        .contains_key(&link.partner_link_type)
+    {
+        return Ok(None);
+    }
     role(link)
         .as_ref()
+        .map(Some)
         .ok_or_else(|| format!("partner link '{name}' has no {attribute}"))
 }
 

@@ -100,8 +100,18 @@ impl<'a> WsdlLoader<'a> {
         self.definitions.schema_imports.push(import);
     }
 
-    /// Checks the references between definitions and returns them.
+    /// Whether a document could not be read as WSDL: its definitions are missing, and every
+    /// reference to them would only repeat its error.
+    pub fn is_incomplete(&self) -> bool {
+        self.target_namespaces.values().any(Option::is_none)
+    }
+
+    /// Checks the references between definitions (unless [`Self::is_incomplete`]) and
+    /// returns them.
     pub fn finish(mut self, diagnostics: &mut Diagnostics) -> Definitions {
+        if self.is_incomplete() {
+            return self.definitions;
+        }
         for (reference, at) in std::mem::take(&mut self.references) {
             match self.check(&reference) {
                 // The imported definitions keep their own namespace: the mismatch is
@@ -110,6 +120,7 @@ impl<'a> WsdlLoader<'a> {
                     diagnostics.warning(&at, rule, message);
                 }
                 Some((rule, message)) if matches!(reference, Reference::RolePortType(..)) => {
+                    let message = format!("{message}, in a partner link type's role");
                     diagnostics.lenient(&at, rule, message);
                 }
                 Some((rule, message)) => diagnostics.error(&at, rule, message),

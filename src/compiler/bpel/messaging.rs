@@ -218,8 +218,9 @@ impl<'a> ProcessCompiler<'a> {
         if let Some(written) = self.qname_attr(node, "portType") {
             // As ODE: a portType naming no port type of the unit, in the wrong namespace
             // but with the role's local name, is a slip that the role's port type overrides.
-            let slip =
-                written.local == port_type.local && !self.defs.port_types.contains_key(&written);
+            let slip = written != port_type
+                && written.local == port_type.local
+                && !self.defs.port_types.contains_key(&written);
             if slip {
                 let message = format!(
                     "portType {written} names no port type; the port type of partner link \
@@ -236,6 +237,15 @@ impl<'a> ProcessCompiler<'a> {
         let defs = self.defs;
         match defs.operation(&port_type, operation) {
             Some(found) => Some((id, found)),
+            // An unknown port type is reported once, not as a missing operation each time.
+            None if !defs.port_types.contains_key(&port_type) => {
+                if self.unknown_port_types.insert(port_type.clone()) {
+                    let message =
+                        format!("unknown port type {port_type} (of partner link '{name}')");
+                    self.error(node, "WSDL-PORTTYPE", message);
+                }
+                None
+            }
             None => {
                 let message = format!("port type {port_type} has no operation '{operation}'");
                 self.error(node, "BPEL-OPERATION", message);

@@ -93,6 +93,8 @@ pub(crate) struct ProcessCompiler<'a> {
     /// Partner links whose type or roles did not resolve (reported): their uses are not
     /// checked further.
     broken_partner_links: HashSet<PartnerLinkId>,
+    /// The unknown port types already reported.
+    unknown_port_types: HashSet<QName>,
     variables: Vec<Variable>,
     correlation_sets: Vec<CorrelationSet>,
     /// Every scope met so far, the process first.
@@ -143,6 +145,7 @@ impl<'a> ProcessCompiler<'a> {
             query_language: XPATH_1_0.to_owned(),
             partner_links: Vec::new(),
             broken_partner_links: HashSet::new(),
+            unknown_port_types: HashSet::new(),
             variables: Vec::new(),
             correlation_sets: Vec::new(),
             scopes: Vec::new(),

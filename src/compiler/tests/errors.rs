@@ -843,3 +843,49 @@ fn an_http_binding_is_read_with_ode_s_verb_and_its_other_extensions_are_refused(
     assert_reported(&refused, "wsdl/Order.wsdl", line, "UNSUPPORTED");
     assert_eq!(refused.len(), 1, "{refused}");
 }
+
+/// One cause, one message: what a first error makes unknown is not reported again at each
+/// use.
+#[test]
+fn an_error_s_consequences_are_not_reported_as_errors_of_their_own() {
+    let wsdl = "HelloWorld.wsdl";
+    let rules = |source: &UnitSource| -> Vec<String> {
+        compile_err(source)
+            .iter()
+            .filter(|d| d.severity == crate::compiler::diagnostics::Severity::Error)
+            .map(|d| format!("{}:{}", d.file, d.rule))
+            .collect()
+    };
+    let unreadable = edited("HelloWorld", wsdl, "</wsdl:definitions>", "");
+    assert_eq!(
+        rules(&unreadable),
+        ["HelloWorld.wsdl:XML"],
+        "nothing the unreadable document defines is reported missing"
+    );
+    let no_link_type = edited(
+        "HelloWorld",
+        wsdl,
+        r#"<plnk:partnerLinkType name="HelloLinkType">"#,
+        r#"<plnk:partnerLinkType name="Other">"#,
+    );
+    assert_eq!(
+        rules(&no_link_type),
+        ["HelloWorld.bpel:SA00014"],
+        "deploy.xml's provide is not said to lack a role"
+    );
+    let no_port_type = edited(
+        "HelloWorld",
+        wsdl,
+        r#"<wsdl:portType name="HelloPortType">"#,
+        r#"<wsdl:portType name="Other">"#,
+    );
+    let reported = rules(&no_port_type);
+    assert_eq!(
+        reported
+            .iter()
+            .filter(|rule| rule.starts_with("HelloWorld.bpel"))
+            .collect::<Vec<_>>(),
+        ["HelloWorld.bpel:WSDL-PORTTYPE"],
+        "the process names the unknown port type once, no missing operation: {reported:?}"
+    );
+}
