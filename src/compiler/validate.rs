@@ -27,59 +27,37 @@ pub(crate) fn deployment(
         .collect();
     let mut provided = BTreeMap::new();
     for (provide, at) in deployment.provides.iter().zip(&sites.provides) {
-        let rule = "DD-PROVIDE";
-        if provided.insert(provide.partner_link.as_str(), at).is_some() {
-            let message = format!("partner link '{}' is provided twice", provide.partner_link);
-            diagnostics.error(at, rule, message);
-            continue;
-        }
-        let role = role_of(
-            &links,
-            definitions,
-            &provide.partner_link,
-            "myRole",
-            |link| &link.my_role,
-        );
         let port = Endpoint {
             service: &provide.service,
             port: &provide.port,
             at,
-            rule,
+            rule: "DD-PROVIDE",
             called: false,
         };
-        match role {
-            Ok(Some(role)) => port.check(role, definitions, diagnostics),
-            Ok(None) => {}
-            Err(message) => diagnostics.error(at, rule, message),
-        }
+        let role = Bound {
+            partner_link: &provide.partner_link,
+            twice: "is provided twice",
+            attribute: "myRole",
+            role: |link| &link.my_role,
+        };
+        role.check(&port, &links, &mut provided, definitions, diagnostics);
     }
     let mut invoked = BTreeMap::new();
     for (invoke, at) in deployment.invokes.iter().zip(&sites.invokes) {
-        let rule = "DD-INVOKE";
-        if invoked.insert(invoke.partner_link.as_str(), at).is_some() {
-            let message = format!("partner link '{}' is bound twice", invoke.partner_link);
-            diagnostics.error(at, rule, message);
-            continue;
-        }
-        let role = role_of(
-            &links,
-            definitions,
-            &invoke.partner_link,
-            "partnerRole",
-            |link| &link.partner_role,
-        );
         let port = Endpoint {
             service: &invoke.service,
             port: &invoke.port,
             at,
-            rule,
+            rule: "DD-INVOKE",
             called: true,
         };
-        match role {
-            Ok(Some(role)) => port.check(role, definitions, diagnostics),
-            Ok(None) => {}
-            Err(message) => diagnostics.error(at, rule, message),
-        }
+        let role = Bound {
+            partner_link: &invoke.partner_link,
+            twice: "is bound twice",
+            attribute: "partnerRole",
+            role: |link| &link.partner_role,
+        };
+        role.check(&port, &links, &mut invoked, definitions, diagnostics);
     }
     for (&link, used_at) in &compiled.inbound {
         let name = &process.partner_link(link).name;
@@ -92,28 +70,50 @@ pub(crate) fn deployment(
     }
 }
 
-/// The role of partner link `name` that a `<provide>` or `<invoke>` binds; None when the
-/// partner link's type is unknown, which the process's own error reports (SA00014).
-fn role_of<'p>(
-    links: &BTreeMap<&str, &'p PartnerLink>,
-    definitions: &Definitions,
-    name: &str,
-    attribute: &str,
-    role: impl Fn(&'p PartnerLink) -> &'p Option<Role>,
-) -> Result<Option<&'p Role>, String> {
-    let link = links
-        .get(name)
-        .ok_or_else(|| format!("the process has no partner link '{name}'"))?;
-    if !definitions
-        .partner_link_types
-        .contains_key(&link.partner_link_type)
-    {
-        return Ok(None);
+/// The role of a partner link that a `<provide>` or `<invoke>` binds.
+struct Bound<'d> {
+    partner_link: &'d str,
+    /// What a second binding of the partner link is said to be.
+    twice: &'static str,
+    attribute: &'static str,
+    role: fn(&PartnerLink) -> &Option<Role>,
+}
+
+impl<'d> Bound<'d> {
+    /// Checks that the partner link is bound once (recorded in `seen`) and has the role,
+    /// whose port type `port` must bind. A partner link whose type is unknown is not
+    /// checked: the process's own error (SA00014) says why.
+    fn check(
+        &self,
+        port: &Endpoint<'_>,
+        links: &BTreeMap<&str, &PartnerLink>,
+        seen: &mut BTreeMap<&'d str, Location>,
+        definitions: &Definitions,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let (name, at, rule) = (self.partner_link, port.at, port.rule);
+        if seen.insert(name, at.clone()).is_some() {
+            diagnostics.error(at, rule, format!("partner link '{name}' {}", self.twice));
+            return;
+        }
+        let Some(link) = links.get(name) else {
+            let message = format!("the process has no partner link '{name}'");
+            return diagnostics.error(at, rule, message);
+        };
+        if !definitions
+            .partner_link_types
+            .contains_key(&link.partner_link_type)
+        {
+            return;
+        }
+        match (self.role)(link) {
+            Some(role) => port.check(role, definitions, diagnostics),
+            None => {
+                let message = format!("partner link '{name}' has no {}", self.attribute);
+                diagnostics.error(at, rule, message);
+            }
+        }
     }
-    role(link)
-        .as_ref()
-        .map(Some)
-        .ok_or_else(|| format!("partner link '{name}' has no {attribute}"))
 }
 
 /// A service port named in deploy.xml.

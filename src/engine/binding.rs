@@ -591,28 +591,24 @@ mod tests {
 
         let body = encode(layout, Some(&definition), &normalised, Direction::Input);
         assert_eq!(body, r#"<e:order xmlns:e="urn:e">book</e:order>"#);
-        let blocks = encode_headers(
-            layout,
-            Some(&definition),
-            &messages,
-            &normalised,
-            Direction::Input,
-        );
+        let blocks_of = |message_doc: &Document| {
+            encode_headers(
+                layout,
+                Some(&definition),
+                &messages,
+                message_doc,
+                Direction::Input,
+            )
+        };
+        let blocks = blocks_of(&normalised);
         let bound = concat!(
             r#"<e:session xmlns:e="urn:e"><e:id>s-1</e:id></e:session><trace>t-9</trace>"#,
             r#"<e:tenant xmlns:e="urn:e">acme</e:tenant>"#
         );
         assert_eq!(blocks, bound, "a received header goes on only where bound");
         message::ensure_header_node(&mut normalised, "other");
-        let blocks = encode_headers(
-            layout,
-            Some(&definition),
-            &messages,
-            &normalised,
-            Direction::Input,
-        );
         assert_eq!(
-            blocks,
+            blocks_of(&normalised),
             format!(r#"{bound}<x:other xmlns:x="urn:x">o-1</x:other>"#),
             "a header the process wrote goes out"
         );

@@ -797,15 +797,20 @@ fn rest_callback(extra: &str) -> UnitSource {
     )
 }
 
+/// The HTTP operation of the callback binding of `unit`.
+fn callback_http(unit: &crate::model::Unit) -> &crate::model::HttpOperation {
+    let binding =
+        &unit.definitions.bindings[&QName::new("urn:baton:test:order", "CallbackBinding")];
+    binding.operations[0]
+        .http
+        .as_ref()
+        .expect("an HTTP operation")
+}
+
 #[test]
 fn an_http_binding_is_read_with_ode_s_verb_and_its_other_extensions_are_refused() {
     let unit = compile_ok(&rest_callback(""));
-    let binding =
-        &unit.definitions.bindings[&QName::new("urn:baton:test:order", "CallbackBinding")];
-    let http = binding.operations[0]
-        .http
-        .as_ref()
-        .expect("an HTTP operation");
+    let http = callback_http(&unit);
     assert_eq!(http.verb, "PUT");
     assert_eq!(http.location, "placed");
     assert_eq!(
@@ -821,14 +826,8 @@ fn an_http_binding_is_read_with_ode_s_verb_and_its_other_extensions_are_refused(
 
     let header = r#"<odex:header xmlns:odex="http://www.apache.org/ode/type/extension/http" name="From" value="x"/>"#;
     let unit = compile_ok(&rest_callback(header));
-    let binding =
-        &unit.definitions.bindings[&QName::new("urn:baton:test:order", "CallbackBinding")];
-    let http = binding.operations[0]
-        .http
-        .as_ref()
-        .expect("an HTTP operation");
     assert_eq!(
-        http.input_headers,
+        callback_http(&unit).input_headers,
         [crate::model::HttpHeader {
             name: "From".into(),
             value: crate::model::HttpHeaderValue::Fixed("x".into()),
