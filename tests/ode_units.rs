@@ -25,7 +25,8 @@
 //! - RestPartner: a partner bound by a WSDL HTTP binding, called over plain HTTP (GET, POST,
 //!   PUT and DELETE; urlReplacement, urlEncoded, form and XML bodies; XML and text answers;
 //!   ODE's `odex:header` and headers the process wrote sent, the answer's headers and
-//!   `Status-Line` read with the `header` attribute).
+//!   `Status-Line` read with the `header` attribute); its calls present the partner link's
+//!   token and fail with `partnerTimeout` past its time-out.
 
 mod common;
 
@@ -463,8 +464,9 @@ async fn an_outside_partner_calls_back_naming_the_session_of_the_request() {
 
 /// A REST partner outside the server, as the RestPartner unit's WSDL HTTP binding calls it:
 /// arithmetics on the path, the query, a form or an XML body; each request's method, path,
-/// content type and `X-Reason` and `Ticket` headers are recorded. `plus` with 13 on the left
-/// fails with 500; `forget` answers with an `X-Forgotten` header.
+/// content type and `X-Reason`, `Ticket` and `Authorization` headers are recorded. `plus`
+/// with 13 on the left fails with 500, with 7 answers only after 5 s; every answer has an
+/// `X-Forgotten` header.
 async fn rest_partner() -> (String, Arc<Mutex<Vec<String>>>) {
     use tokio::io::{AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -474,36 +476,39 @@ async fn rest_partner() -> (String, Arc<Mutex<Vec<String>>>) {
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
-            let mut reader = BufReader::new(stream);
-            let (head, body) = common::read_request(&mut reader).await;
-            let mut request_line = head[0].split_whitespace();
-            let (method, target) = (request_line.next().unwrap(), request_line.next().unwrap());
-            let header = |wanted: &str| {
-                head.iter()
-                    .find_map(|line| {
-                        let (name, value) = line.split_once(':')?;
-                        name.eq_ignore_ascii_case(wanted)
-                            .then(|| value.trim().to_owned())
-                    })
-                    .unwrap_or_default()
-            };
-            let mut line = format!("{method} {target} [{}]", header("content-type"));
-            for name in ["X-Reason", "Ticket"] {
-                if !header(name).is_empty() {
-                    line.push_str(&format!(" {name}={}", header(name)));
+            let recorded = recorded.clone();
+            tokio::spawn(async move {
+                let mut reader = BufReader::new(stream);
+                let (head, body) = common::read_request(&mut reader).await;
+                let mut request_line = head[0].split_whitespace();
+                let (method, target) = (request_line.next().unwrap(), request_line.next().unwrap());
+                let header = |wanted: &str| {
+                    head.iter()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case(wanted)
+                                .then(|| value.trim().to_owned())
+                        })
+                        .unwrap_or_default()
+                };
+                let mut line = format!("{method} {target} [{}]", header("content-type"));
+                for name in ["X-Reason", "Ticket", "Authorization"] {
+                    if !header(name).is_empty() {
+                        line.push_str(&format!(" {name}={}", header(name)));
+                    }
                 }
-            }
-            recorded.lock().unwrap().push(line);
-            let (status, kind, answer) = arithmetic(method, target, &body);
-            let response = format!(
+                recorded.lock().unwrap().push(line);
+                if target.contains("/plus/7:") {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+                let (status, kind, answer) = arithmetic(method, target, &body);
+                let response = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\nX-Forgotten: yes\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
                 answer.len()
             );
-            reader
-                .get_mut()
-                .write_all(response.as_bytes())
-                .await
-                .unwrap();
+                // The caller may have given up already.
+                let _ = reader.get_mut().write_all(response.as_bytes()).await;
+            });
         }
     });
     (address, requests)
@@ -600,4 +605,42 @@ async fn a_rest_partner_is_called_over_plain_http_as_its_http_binding_says() {
         .await;
     assert_eq!(code, 500, "{body}");
     assert!(body.contains("partnerHttpStatus"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rest_partner_s_calls_carry_the_link_s_credentials_and_time_out() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("RestPartner");
+    let (partner, requests) = rest_partner().await;
+    dirs.rewrite("RestPartner", "RestPartner.wsdl", &|text| {
+        text.replace("http://localhost:7070/arithmetics", &partner)
+    });
+    dirs.rewrite("RestPartner", "deploy.xml", &|text| {
+        text.replace(
+            r#"<service name="tns:ArithmeticsService" port="ArithmeticsPort"/>"#,
+            r#"<service name="tns:ArithmeticsService" port="ArithmeticsPort"><link xmlns="urn:baton:deploy" timeout-ms="1000" token="t-123"/></service>"#,
+        )
+    });
+    let server = Server::start(&dirs).await;
+    let compute = |a: i64| {
+        format!(
+            r#"<c:compute xmlns:c="urn:baton:test:rest"><c:a>{a}</c:a><c:b>1</c:b></c:compute>"#
+        )
+    };
+    let (code, body) = server
+        .soap("/ode/processes/RestPartner", &compute(100))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let recorded = requests.lock().unwrap().clone();
+    assert_eq!(recorded.len(), 5, "{recorded:?}");
+    assert!(
+        recorded
+            .iter()
+            .all(|line| line.ends_with("Authorization=Bearer t-123")),
+        "every call presents the link's token: {recorded:?}"
+    );
+    // A partner slower than the link's time-out fails the invoke with partnerTimeout.
+    let (code, body) = server.soap("/ode/processes/RestPartner", &compute(7)).await;
+    assert_eq!(code, 500, "{body}");
+    assert!(body.contains("partnerTimeout"), "{body}");
 }
