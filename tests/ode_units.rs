@@ -27,6 +27,8 @@
 //!   ODE's `odex:header` and headers the process wrote sent, the answer's headers and
 //!   `Status-Line` read with the `header` attribute); its calls present the partner link's
 //!   token and fail with `partnerTimeout` past its time-out.
+//! - RestLight: ODE's REST extension activities (GET, PUT with a variable's XML, DELETE
+//!   answered with text, the status code of a 404) against the same partner.
 
 mod common;
 
@@ -514,6 +516,26 @@ async fn rest_partner() -> (String, Arc<Mutex<Vec<String>>>) {
     (address, requests)
 }
 
+/// RestPartner in `dirs`, its deploy.xml edited by `deploy`, calling a [`rest_partner`];
+/// the requests the partner takes.
+async fn with_rest_partner(
+    dirs: &Dirs,
+    deploy: &dyn Fn(String) -> String,
+) -> Arc<Mutex<Vec<String>>> {
+    dirs.add_test_unit("RestPartner");
+    let (partner, requests) = rest_partner().await;
+    dirs.rewrite("RestPartner", "RestPartner.wsdl", &|text| {
+        text.replace("http://localhost:7070/arithmetics", &partner)
+    });
+    dirs.rewrite("RestPartner", "deploy.xml", deploy);
+    requests
+}
+
+/// RestPartner's request to compute with `a` and 1.
+fn compute(a: i64) -> String {
+    format!(r#"<c:compute xmlns:c="urn:baton:test:rest"><c:a>{a}</c:a><c:b>1</c:b></c:compute>"#)
+}
+
 /// The REST partner's answer to `method` on `target` with `body`.
 fn arithmetic(method: &str, target: &str, body: &str) -> (&'static str, &'static str, String) {
     let result = |n: i64| {
@@ -552,7 +574,7 @@ fn arithmetic(method: &str, target: &str, body: &str) -> (&'static str, &'static
                 .split('<')
                 .filter_map(|tag| {
                     let (name, text) = tag.split_once('>')?;
-                    let local = name.rsplit(':').next()?;
+                    let local = name.split_whitespace().next()?.rsplit(':').next()?;
                     (local == "n").then(|| text.trim().parse::<i64>().ok())?
                 })
                 .sum();
@@ -569,17 +591,8 @@ fn arithmetic(method: &str, target: &str, body: &str) -> (&'static str, &'static
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rest_partner_is_called_over_plain_http_as_its_http_binding_says() {
     let dirs = Dirs::new();
-    dirs.add_test_unit("RestPartner");
-    let (partner, requests) = rest_partner().await;
-    dirs.rewrite("RestPartner", "RestPartner.wsdl", &|text| {
-        text.replace("http://localhost:7070/arithmetics", &partner)
-    });
+    let requests = with_rest_partner(&dirs, &|text| text).await;
     let server = Server::start(&dirs).await;
-    let compute = |a: i64| {
-        format!(
-            r#"<c:compute xmlns:c="urn:baton:test:rest"><c:a>{a}</c:a><c:b>1</c:b></c:compute>"#
-        )
-    };
     let (code, body) = server
         .soap("/ode/processes/RestPartner", &compute(100))
         .await;
@@ -610,23 +623,14 @@ async fn a_rest_partner_is_called_over_plain_http_as_its_http_binding_says() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rest_partner_s_calls_carry_the_link_s_credentials_and_time_out() {
     let dirs = Dirs::new();
-    dirs.add_test_unit("RestPartner");
-    let (partner, requests) = rest_partner().await;
-    dirs.rewrite("RestPartner", "RestPartner.wsdl", &|text| {
-        text.replace("http://localhost:7070/arithmetics", &partner)
-    });
-    dirs.rewrite("RestPartner", "deploy.xml", &|text| {
+    let requests = with_rest_partner(&dirs, &|text| {
         text.replace(
             r#"<service name="tns:ArithmeticsService" port="ArithmeticsPort"/>"#,
             r#"<service name="tns:ArithmeticsService" port="ArithmeticsPort"><link xmlns="urn:baton:deploy" timeout-ms="1000" token="t-123"/></service>"#,
         )
-    });
+    })
+    .await;
     let server = Server::start(&dirs).await;
-    let compute = |a: i64| {
-        format!(
-            r#"<c:compute xmlns:c="urn:baton:test:rest"><c:a>{a}</c:a><c:b>1</c:b></c:compute>"#
-        )
-    };
     let (code, body) = server
         .soap("/ode/processes/RestPartner", &compute(100))
         .await;
@@ -643,4 +647,26 @@ async fn a_rest_partner_s_calls_carry_the_link_s_credentials_and_time_out() {
     let (code, body) = server.soap("/ode/processes/RestPartner", &compute(7)).await;
     assert_eq!(code, 500, "{body}");
     assert!(body.contains("partnerTimeout"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ode_s_rest_extension_activities_call_their_uri_and_keep_body_and_status() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("RestLight");
+    let (partner, requests) = rest_partner().await;
+    let server = Server::start(&dirs).await;
+    let run =
+        format!(r#"<r:run xmlns:r="urn:baton:test:restlight"><r:base>{partner}</r:base></r:run>"#);
+    let (code, body) = server.soap("/ode/processes/RestLight", &run).await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains(">5 9 forgot x 404<"), "{body}");
+    assert_eq!(
+        *requests.lock().unwrap(),
+        [
+            "GET /arithmetics/plus/2:3 []".to_owned(),
+            "PUT /arithmetics/sum [application/xml]".to_owned(),
+            "DELETE /arithmetics/memory/x []".to_owned(),
+            "GET /arithmetics/nowhere []".to_owned(),
+        ]
+    );
 }

@@ -25,6 +25,7 @@ mod diagnostics;
 mod dialect;
 mod endpoint_properties;
 mod endpoints;
+pub(crate) mod rest_light;
 mod source;
 mod stylesheets;
 mod validate;
@@ -110,6 +111,14 @@ pub fn compile_for(
             deployed_failure_handling(deployment, &mut compiled.process);
             processes.push(compiled.process);
         }
+    }
+    if processes.iter().any(|process| {
+        process
+            .partner_links
+            .iter()
+            .any(|link| link.name == rest_light::PARTNER_LINK)
+    }) {
+        rest_light::definitions(&mut definitions);
     }
     if diagnostics.has_errors() {
         return Err(diagnostics);

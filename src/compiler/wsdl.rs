@@ -620,17 +620,9 @@ impl DocumentReader<'_, '_, '_> {
                             .and_then(|content| file.attr(content, "type"))
                             .is_none_or(|kind| kind.contains("xml"))
                 });
-            operations.push(BindingOperation {
-                name: op_name,
-                soap_action: None,
-                style: BindingStyle::Document,
-                input_namespace: None,
-                output_namespace: None,
-                input_parts: None,
-                output_parts: None,
-                input_headers: Vec::new(),
-                output_headers: Vec::new(),
-                http: Some(HttpOperation {
+            operations.push(BindingOperation::http(
+                op_name,
+                HttpOperation {
                     verb: ode_verb.unwrap_or(verb).trim().to_uppercase(),
                     location: location.trim().to_owned(),
                     input: input.unwrap_or(HttpInput::Nothing),
@@ -640,8 +632,9 @@ impl DocumentReader<'_, '_, '_> {
                     input_headers: headers(input_section),
                     output_headers: headers(output_section),
                     faults_bound,
-                }),
-            });
+                    any_status: false,
+                },
+            ));
         }
         let binding = Binding {
             name: name.clone(),

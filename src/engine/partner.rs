@@ -31,6 +31,7 @@ use super::undelivered::UndeliveredCall;
 use super::Services;
 use super::{faults, partner_failures, rest};
 use crate::auth::Presented;
+use crate::compiler::rest_light;
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
 use crate::runtime::session::Sessions;
@@ -111,10 +112,18 @@ impl PartnerLinkActor {
             definitions.bindings.get(&port.binding).cloned()
         };
         if let Some(url) = assigned {
-            let binding = self
-                .service
-                .as_ref()
-                .and_then(|(service, port)| binding_of(service, port));
+            // A REST extension activity's partner link has the compiler's binding.
+            let rest_light = self.port_type.as_ref() == Some(&rest_light::port_type());
+            let binding = match &self.service {
+                Some((service, port)) => binding_of(service, port),
+                None if rest_light => self
+                    .unit
+                    .definitions
+                    .bindings
+                    .get(&rest_light::binding())
+                    .cloned(),
+                None => None,
+            };
             return Ok(Target::Remote {
                 endpoint: endpoint(url)?,
                 binding,

@@ -210,7 +210,7 @@ fn content_of(message: &Document, input: Option<&Message>, part: &str, kind: &st
 
 /// The invoke's outcome for the partner's `reply`.
 fn reply_outcome(address: &str, called: &Called<'_>, reply: PlainReply) -> InvokeOutcome {
-    let success = (200..300).contains(&reply.status);
+    let success = called.http.any_status || (200..300).contains(&reply.status);
     let xml_answer = reply
         .content_type
         .as_deref()
@@ -435,6 +435,7 @@ mod tests {
             input_headers: Vec::new(),
             output_headers: Vec::new(),
             faults_bound: false,
+            any_status: false,
         }
     }
 

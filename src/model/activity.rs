@@ -216,6 +216,36 @@ pub struct Invoke {
     pub correlations: Vec<CorrelationUse>,
     /// ODE's `<ext:failureHandling>`, from the invoke or from deploy.xml.
     pub failure_handling: Option<FailureHandling>,
+    /// ODE's REST extension activity this invoke stands for (see
+    /// [`crate::compiler`]'s `rest_light`): it is sent to its URI over the built-in REST
+    /// partner link, its request and answer read and written as it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest: Option<Box<RestLight>>,
+}
+
+/// ODE's `<bpel4RestLight:GET|POST|PUT|DELETE uri accept request response statusCode>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RestLight {
+    /// The URI: text and, for each `$bpelvar[name]`, the variable's value.
+    pub uri: Vec<UriPiece>,
+    /// The `Accept` header.
+    pub accept: Option<String>,
+    /// The variable whose value is the request's body.
+    pub request: Option<VariableId>,
+    /// The request's body written inside the element, which is sent rather than `request`.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The variable the answer's body goes to.
+    pub response: Option<VariableId>,
+    /// The variable the answer's status code goes to.
+    pub status_code: Option<VariableId>,
+}
+
+/// A piece of a [`RestLight`] URI.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum UriPiece {
+    Text(String),
+    Variable(VariableId),
 }
 
 /// What to do when an invoke fails (no reply, not a WSDL fault): ODE's activity recovery.

@@ -151,6 +151,24 @@ pub struct BindingOperation {
     pub http: Option<HttpOperation>,
 }
 
+impl BindingOperation {
+    /// The operation `name` of a WSDL HTTP binding, called as `http` says.
+    pub fn http(name: String, http: HttpOperation) -> Self {
+        BindingOperation {
+            name,
+            soap_action: None,
+            style: BindingStyle::Document,
+            input_namespace: None,
+            output_namespace: None,
+            input_parts: None,
+            output_parts: None,
+            input_headers: Vec::new(),
+            output_headers: Vec::new(),
+            http: Some(http),
+        }
+    }
+}
+
 /// A `soap:header` of a binding's input or output: the part `part` of the message `message`.
 /// The message is usually the operation's own; a part of another message is a header the
 /// operation's messages carry beside their parts.
@@ -188,6 +206,10 @@ pub struct HttpOperation {
     /// the element of one of the operation's faults is that fault.
     #[serde(default)]
     pub faults_bound: bool,
+    /// Whether an answer of any status is the reply (ODE's REST extension activities, which
+    /// give the process the status code).
+    #[serde(default)]
+    pub any_status: bool,
 }
 
 /// ODE's `<odex:header name>`: an HTTP header and the part or fixed value it holds.

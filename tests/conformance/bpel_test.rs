@@ -179,7 +179,12 @@ fn files_of(step: &UnitTest) -> Vec<PropertyFile> {
                 sequential: true,
                 invocations: vec![Invocation {
                     request: with_times(&field("request")?),
-                    response_pattern: Some(field("responsePattern").unwrap_or(".*".into())),
+                    response_pattern: match (field("responsePattern"), field("expect")) {
+                        (Some(pattern), _) => Some(pattern),
+                        (None, Some(expect)) if expect.starts_with("FAULT") => None,
+                        (None, _) => Some(".*".into()),
+                    },
+                    expect: field("expect"),
                 }],
             })
         })
@@ -313,11 +318,16 @@ fn check(
     text: &str,
     invocation: &Invocation,
 ) -> Result<(), String> {
+    let expects_fault = invocation
+        .expect
+        .as_deref()
+        .is_some_and(|expect| expect.starts_with("FAULT"));
     let Some(pattern) = &invocation.response_pattern else {
-        if status.is_success() {
-            return Ok(());
-        }
-        return Err(format!("HTTP {status}: {}", shorten(text)));
+        return match (status.is_success(), expects_fault) {
+            (true, false) | (false, true) => Ok(()),
+            (true, true) => Err(format!("a reply instead of a fault: {}", shorten(text))),
+            (false, false) => Err(format!("HTTP {status}: {}", shorten(text))),
+        };
     };
     let reply = match call.answer(text)? {
         Answer::Fault { summary, .. } => {

@@ -45,6 +45,7 @@ mod extensions;
 mod manifest;
 mod mock;
 mod progress;
+mod restlight;
 mod roles;
 mod scripts;
 mod soap;

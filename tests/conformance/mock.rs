@@ -19,6 +19,7 @@
 //!   header held both header parts the scenario's process sets;
 //! - `/HttpBindingTest/BlogService/article/…`: the REST partner of ODE's HTTP binding
 //!   extension scenarios (see `blog`);
+//! - `/restlight/…`: the server of ODE's REST extension activity tests (see `restlight`);
 //! - `/HttpBindingTest/ArithmeticsService/…` (the REST partner of TestHttpBinding): `plus`
 //!   and `minus` of two operands taken from the path (`plus/L:R`), the query or a form, and
 //!   `addition` and `sumOfIntegers` of an XML `operandList`.
@@ -30,6 +31,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::blog::{self, Answer};
+use crate::restlight;
 use crate::stage::{FAULT_NS, PROBE_NS};
 
 /// The namespace of the cleanup scenarios' TimeService.
@@ -103,6 +105,16 @@ async fn serve(stream: TcpStream) {
             }
             _ if path.starts_with(blog::PATH) => {
                 blog::answer(method, &path[blog::PATH.len()..], &headers)
+            }
+            _ if path.starts_with(restlight::PATH) => {
+                let (status, content_type, body) =
+                    restlight::answer(method, &path[restlight::PATH.len()..], &request);
+                Answer {
+                    status,
+                    content_type,
+                    headers: Vec::new(),
+                    body,
+                }
             }
             _ => soap(self::answer(path, &request)),
         };

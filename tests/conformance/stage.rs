@@ -106,6 +106,7 @@ pub fn stage_unit(
         is_descriptor(path) && path.parent() == Some(unit)
     })
     .map_err(io)?;
+    point_rest_activities_at_mock(&to.join(INNER), mock_url).map_err(io)?;
     for mock in &MOCKS {
         let source = mocks_dir.join(mock.folder).join(mock.wsdl);
         let text = std::fs::read_to_string(&source).map_err(io)?;
@@ -249,4 +250,21 @@ fn mock_links(unit: &Path) -> Vec<(String, &'static Mock)> {
             Some((link.link, mock))
         })
         .collect()
+}
+
+/// The HTTP server ODE's REST extension activity tests started on localhost:8085 is the
+/// mock's `/restlight` (see `restlight`): the processes' URIs are pointed there. (Port 8086,
+/// where one test expects nothing to listen, is left alone.)
+fn point_rest_activities_at_mock(dir: &Path, mock_url: &str) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "bpel") {
+            let text = std::fs::read_to_string(&path)?;
+            if text.contains("http://localhost:8085") {
+                let target = format!("{mock_url}{}", crate::restlight::PATH);
+                std::fs::write(&path, text.replace("http://localhost:8085", &target))?;
+            }
+        }
+    }
+    Ok(())
 }

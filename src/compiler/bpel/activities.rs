@@ -345,6 +345,13 @@ impl ProcessCompiler<'_> {
     /// `<extensionActivity>`: run by its bundle, or an `<empty>` when its extension is
     /// optional and unknown.
     fn extension_activity(&mut self, node: NodeId) -> Option<ActivityKind> {
+        let rest_light = self
+            .file
+            .elements(node)
+            .find(|&child| self.file.namespace(child) == crate::compiler::rest_light::NS);
+        if let Some(element) = rest_light {
+            return self.rest_light(element);
+        }
         Some(match self.extension_element(node)? {
             Some(extension) => ActivityKind::Extension(extension),
             None => ActivityKind::Empty,

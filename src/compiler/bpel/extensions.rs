@@ -21,7 +21,8 @@ impl ProcessCompiler<'_> {
                     .yes_no_attr(extension, "mustUnderstand", false, self.diagnostics);
             let namespace = self.file.attr(extension, "namespace").unwrap_or_default();
             let namespace = namespace.trim().to_owned();
-            if mandatory && !self.extensions.understands(&namespace) {
+            let built_in = namespace == crate::compiler::rest_light::NS;
+            if mandatory && !built_in && !self.extensions.understands(&namespace) {
                 let message = format!("extension '{namespace}' is not supported");
                 self.error(extension, "SA00009", message);
                 self.must_understand.insert(namespace);

@@ -165,12 +165,17 @@ impl<'a> ProcessCompiler<'a> {
             from_parts: from_parts?,
             correlations: correlations?,
             failure_handling: self.failure_handling.clone(),
+            rest: None,
         })
     }
 
     /// A variable attribute that may be absent: Some(None) when absent, None when it names
     /// an unknown variable.
-    fn optional_variable(&mut self, node: NodeId, attribute: &str) -> Option<Option<VariableId>> {
+    pub(super) fn optional_variable(
+        &mut self,
+        node: NodeId,
+        attribute: &str,
+    ) -> Option<Option<VariableId>> {
         match self.file.attr(node, attribute) {
             None => Some(None),
             Some(name) if name.trim().is_empty() => {

@@ -20,6 +20,7 @@ mod links;
 mod messaging;
 mod parts;
 mod pick;
+mod rest_light;
 mod rules;
 mod scopes;
 mod start;

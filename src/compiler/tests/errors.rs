@@ -888,3 +888,40 @@ fn an_error_s_consequences_are_not_reported_as_errors_of_their_own() {
         "the process names the unknown port type once, no missing operation: {reported:?}"
     );
 }
+
+#[test]
+fn ode_s_rest_extension_activities_are_checked() {
+    let rest = |element: &str| {
+        format!(
+            r#"<extensionActivity>
+<rl:{element} xmlns:rl="http://www.apache.org/ode/bpel/extensions/bpel4restlight"/></extensionActivity>"#
+        )
+    };
+    refused(&rest(r#"PATCH uri="http://h/""#), "rl:PATCH", "EXTENSION");
+    refused(
+        &rest(r#"GET uri="http://h/$bpelvar[nowhere]""#),
+        "rl:GET",
+        "BPEL-VARIABLE",
+    );
+    refused(
+        &rest(r#"GET uri="http://h/$bpelvar[request""#),
+        "rl:GET",
+        "EXTENSION",
+    );
+    refused(&rest(r#"GET response="request""#), "rl:GET", "EXTENSION");
+    let unit = compile_ok(&hello_with(&rest(
+        r#"GET uri="http://h/x" response="response""#,
+    )));
+    let process = &unit.processes[0];
+    assert!(
+        process
+            .partner_links
+            .iter()
+            .any(|link| link.name == "#bpel4RestLight"),
+        "the REST partner link is added"
+    );
+    assert!(unit
+        .definitions
+        .port_types
+        .contains_key(&crate::compiler::rest_light::port_type()));
+}

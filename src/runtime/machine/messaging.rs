@@ -437,7 +437,7 @@ impl<'p> Machine<'p> {
 
     pub(super) fn run_invoke(&mut self, activity: ActivityId) -> Result<(), Fault> {
         let invoke = self.invoke(activity);
-        let message = self.outgoing_message(invoke.input, &invoke.to_parts)?;
+        let (message, endpoint) = self.invoke_request(invoke)?;
         let input_type = self
             .process
             .input_message_of_partner(invoke.partner_link, &invoke.operation);
@@ -454,32 +454,51 @@ impl<'p> Machine<'p> {
             .collect();
         let scope = self.scope_ref();
         self.correlate(&on_request, &message, input_type.as_ref(), true, scope)?;
-        self.issue_invoke(activity, message, 0);
+        self.issue_invoke(activity, message, endpoint, 0);
         Ok(())
+    }
+
+    /// The request an invoke sends, and the address it goes to where the invoke says (a REST
+    /// extension activity's URI; else the partner link's).
+    fn invoke_request(&self, invoke: &Invoke) -> Result<(Document, Option<String>), Fault> {
+        match &invoke.rest {
+            Some(rest) => {
+                let (request, uri) = self.rest_request(rest)?;
+                Ok((request, Some(uri)))
+            }
+            None => Ok((self.outgoing_message(invoke.input, &invoke.to_parts)?, None)),
+        }
     }
 
     /// Sends an invoke's request again (after a restart, a failure or an operator's retry).
     pub(super) fn reissue_invoke(&mut self, activity: ActivityId, attempt: u32) {
         let invoke = self.invoke(activity);
-        match self.outgoing_message(invoke.input, &invoke.to_parts) {
-            Ok(message) => self.issue_invoke(activity, message, attempt),
+        match self.invoke_request(invoke) {
+            Ok((message, endpoint)) => self.issue_invoke(activity, message, endpoint, attempt),
             Err(fault) => self.raise(fault),
         }
     }
 
-    /// Sends an invoke's request and, for a request-response operation, waits for its
-    /// outcome.
-    pub(super) fn issue_invoke(&mut self, activity: ActivityId, message: Document, attempt: u32) {
+    /// Sends an invoke's request (to `endpoint`, else the partner link's address) and, for a
+    /// request-response operation, waits for its outcome.
+    pub(super) fn issue_invoke(
+        &mut self,
+        activity: ActivityId,
+        message: Document,
+        endpoint: Option<String>,
+        attempt: u32,
+    ) {
         let invoke = self.invoke(activity);
         let one_way = self
             .process
             .is_one_way_partner(invoke.partner_link, &invoke.operation);
         let exchange = self.next_exchange();
         let scope = self.scope_ref();
-        let endpoint = self
-            .state
-            .endpoint(self.model, scope, invoke.partner_link)
-            .cloned();
+        let endpoint = endpoint.or_else(|| {
+            self.state
+                .endpoint(self.model, scope, invoke.partner_link)
+                .cloned()
+        });
         let sessions = Sessions {
             partner: self
                 .state
@@ -574,9 +593,13 @@ impl<'p> Machine<'p> {
         attempt: u32,
         failure: InvokeFailure,
     ) {
-        let policy = match &self.invoke(activity).failure_handling {
+        let invoke = self.invoke(activity);
+        let policy = match &invoke.failure_handling {
             Some(policy) => policy.clone(),
-            None if self.process.partner_failure == PartnerFailureMode::Fault => {
+            // A REST extension activity faults, as ODE's did, whatever the process's mode.
+            None if self.process.partner_failure == PartnerFailureMode::Fault
+                || invoke.rest.is_some() =>
+            {
                 let fault = failure.fault(&self.invoke(activity).operation);
                 tracing::warn!(instance = self.instance, %exchange, fault = %fault.name, reason = %failure.reason, "Invoke failed; raising its fault");
                 return self.raise(fault);
@@ -627,6 +650,10 @@ impl<'p> Machine<'p> {
     ) -> Result<(), Fault> {
         let invoke = self.invoke(activity);
         match outcome {
+            InvokeOutcome::Reply(message) if invoke.rest.is_some() => {
+                let rest = invoke.rest.as_deref().expect("a REST extension activity");
+                self.rest_answer(rest, &message)
+            }
             InvokeOutcome::Reply(message) => {
                 let output_type = self
                     .process

@@ -18,6 +18,7 @@
 mod activities;
 mod links;
 mod messaging;
+mod rest_light;
 mod scopes;
 
 use super::compiled::CompiledProcess;
