@@ -21,9 +21,8 @@
 //!
 //! The cases that need a server run in parallel, a few at a time, each with its own.
 //!
-//! Units using what Baton does not offer yet (ODE external variables, REST extension
-//! activities, XQuery) and units the upstream suite did not run are skipped, with the
-//! reason printed.
+//! Units using what Baton does not offer yet (ODE external variables, XQuery) and units the
+//! upstream suite did not run are skipped, with the reason printed.
 //!
 //! Each test prints `PASS name`, `FAIL name: reason` or `SKIP name: reason`, then a
 //! summary `conformance: N passed, M failed, K skipped`. The tests expected to pass are
