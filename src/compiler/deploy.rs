@@ -498,6 +498,7 @@ impl Reader<'_> {
             timeout_ms: self.positive(node, "timeout-ms", "DD-LINK"),
             retries: retries.unwrap_or(0),
             max_concurrent_calls: max_concurrent_calls.map(|calls| calls as usize),
+            default_headers: Vec::new(),
         }
     }
 

@@ -11,13 +11,16 @@
 //!
 //! A key is `PROPERTY` (every service), `ALIAS.SERVICE.ode.PROPERTY` or
 //! `ALIAS.SERVICE.PORT.ode.PROPERTY`, the alias naming the service's namespace; the most
-//! specific key wins, and among files the later one (the configuration directory's first,
-//! then the unit's, each in name order). `ode.address` sets the partner's address and
-//! `mex.timeout` the time-out of its calls, in milliseconds, for the `<invoke>`s of
-//! deploy.xml that set neither themselves; for a service the unit `<provide>`s, `mex.timeout`
-//! is how long its callers wait for the process's reply. `${env.NAME}` is replaced by the
-//! environment variable. Other properties (ODE's HTTP client settings) are not applied: each is warned
-//! about once.
+//! specific key wins, and among files the later one: the configuration directory's (ODE's
+//! global configuration) first, then the unit's, those of its root folder first, then of
+//! deeper ones, each in name order; `endpoint-configuration.properties` files count as
+//! `*.endpoint` files. `ode.address` sets the partner's address and `mex.timeout` the
+//! time-out of its calls, in milliseconds, for the `<invoke>`s of deploy.xml that set neither
+//! themselves; for a service the unit `<provide>`s, `mex.timeout` is how long its callers
+//! wait for the process's reply; `http.default-headers.NAME` is an HTTP header a REST
+//! partner's calls send where they do not set it. `${env.NAME}` is replaced by the
+//! environment variable. Other properties (ODE's HTTP client settings) are not applied: each
+//! is warned about once.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -136,9 +139,25 @@ fn expand(value: &str, variable: &dyn Fn(&str) -> Option<String>) -> String {
     out
 }
 
-/// The `*.endpoint` files of `conf_dir` then of `unit`, each set in name order, as (name,
-/// text).
+/// Whether the file called `name` holds endpoint properties: `*.endpoint`, or ODE's
+/// `endpoint-configuration.properties`.
+fn is_properties_file(name: &str) -> bool {
+    name.ends_with(EXTENSION) || name == CONFIGURATION_FILE
+}
+
+/// ODE's file of endpoint properties beside the `*.endpoint` files.
+const CONFIGURATION_FILE: &str = "endpoint-configuration.properties";
+
+/// The endpoint property files of `conf_dir`, then of `unit` (those of its root folder
+/// first, then those of deeper folders, each in name order), as (name, text).
 fn files(unit: &UnitSource, conf_dir: Option<&Path>) -> Vec<(String, String)> {
+    let mut own: Vec<(String, String)> = unit
+        .files
+        .iter()
+        .filter(|(path, _)| is_properties_file(path.rsplit('/').next().unwrap_or(path)))
+        .map(|(path, bytes)| (path.clone(), String::from_utf8_lossy(bytes).into_owned()))
+        .collect();
+    own.sort_by_key(|(path, _)| (path.matches('/').count(), path.clone()));
     let mut conf: Vec<(String, String)> = conf_dir
         .and_then(|dir| std::fs::read_dir(dir).ok())
         .into_iter()
@@ -147,16 +166,10 @@ fn files(unit: &UnitSource, conf_dir: Option<&Path>) -> Vec<(String, String)> {
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(entry.path()).ok()?;
-            name.ends_with(EXTENSION)
-                .then(|| (format!("conf:{name}"), text))
+            is_properties_file(&name).then(|| (format!("conf:{name}"), text))
         })
         .collect();
     conf.sort();
-    let own = unit
-        .files
-        .iter()
-        .filter(|(path, _)| path.ends_with(EXTENSION))
-        .map(|(path, bytes)| (path.clone(), String::from_utf8_lossy(bytes).into_owned()));
     conf.into_iter().chain(own).collect()
 }
 
@@ -176,7 +189,9 @@ pub(crate) fn apply(
         return;
     }
     for ((_, _, property), setting) in &properties.settings {
-        if !matches!(property.as_str(), "address" | "mex.timeout") {
+        let applied = matches!(property.as_str(), "address" | "mex.timeout")
+            || property.starts_with(DEFAULT_HEADERS);
+        if !applied {
             let message = format!("endpoint property '{property}' is not applied by Baton");
             diagnostics.warning(&setting.at, RULE, message);
         }
@@ -210,6 +225,30 @@ pub(crate) fn apply(
                 invoke.link.timeout_ms = milliseconds(timeout, diagnostics);
             }
         }
+        invoke.link.default_headers = properties.default_headers(service, port);
+    }
+}
+
+/// The prefix of the properties naming HTTP headers of REST calls.
+const DEFAULT_HEADERS: &str = "http.default-headers.";
+
+impl Properties {
+    /// The HTTP headers `http.default-headers.NAME` set for `service` and `port`, the most
+    /// specific setting of each.
+    fn default_headers(&self, service: &QName, port: &str) -> Vec<(String, String)> {
+        let names: std::collections::BTreeSet<&str> = self
+            .settings
+            .keys()
+            .filter_map(|(_, _, property)| property.strip_prefix(DEFAULT_HEADERS))
+            .collect();
+        names
+            .into_iter()
+            .filter_map(|name| {
+                let property = format!("{DEFAULT_HEADERS}{name}");
+                let setting = self.get(service, port, &property)?;
+                Some((name.to_owned(), setting.value.clone()))
+            })
+            .collect()
     }
 }
 
@@ -251,6 +290,14 @@ mod tests {
         files: &[(&str, &str)],
         invokes: Vec<InvokeBinding>,
     ) -> (Vec<InvokeBinding>, Diagnostics) {
+        applied_with(files, None, invokes)
+    }
+
+    fn applied_with(
+        files: &[(&str, &str)],
+        conf_dir: Option<&Path>,
+        invokes: Vec<InvokeBinding>,
+    ) -> (Vec<InvokeBinding>, Diagnostics) {
         let unit = UnitSource::new(
             "u",
             files
@@ -275,7 +322,7 @@ mod tests {
             process_type: None,
         });
         let mut diagnostics = Diagnostics::reading(Compatibility::Standard);
-        apply(&mut descriptor, &unit, None, &mut diagnostics);
+        apply(&mut descriptor, &unit, conf_dir, &mut diagnostics);
         (descriptor.processes.remove(0).invokes, diagnostics)
     }
 
@@ -344,6 +391,49 @@ mod tests {
         assert_eq!(
             expand("http://${env.STOCK_HOST}:80/${env.UNSET}x${env.", &variable),
             "http://stock.example:80/x${env."
+        );
+    }
+
+    #[test]
+    fn the_unit_s_deeper_folders_override_the_root_which_overrides_the_configuration() {
+        let conf = std::env::temp_dir().join(format!("baton-endpoint-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&conf).unwrap();
+        std::fs::write(
+            conf.join("global.endpoint"),
+            "alias.s=urn:shop\ns.Stock.ode.address=http://global/stock\n",
+        )
+        .unwrap();
+        let header = |name: &str, value: &str| {
+            format!("alias.s=urn:shop\ns.Stock.ode.http.default-headers.{name}={value}\n")
+        };
+        let (root, sub, properties) = (
+            format!(
+                "{}s.Stock.ode.address=http://unit/stock\n",
+                header("X-B", "root")
+            ),
+            header("X-B", "sub"),
+            header("X-C", "properties"),
+        );
+        let (invokes, diagnostics) = applied_with(
+            &[
+                ("a/b.endpoint", &sub),
+                ("z.endpoint", &root),
+                ("endpoint-configuration.properties", &properties),
+            ],
+            Some(&conf),
+            vec![invoke("Stock", "StockPort")],
+        );
+        std::fs::remove_dir_all(&conf).unwrap();
+        assert!(!diagnostics.has_errors(), "{diagnostics}");
+        let endpoint = invokes[0].endpoint.as_ref().unwrap();
+        assert_eq!(endpoint.address, "http://unit/stock", "the unit's wins");
+        assert_eq!(
+            invokes[0].link.default_headers,
+            [
+                ("X-B".to_owned(), "sub".to_owned()),
+                ("X-C".to_owned(), "properties".to_owned())
+            ],
+            "a deeper folder's file overrides the root's"
         );
     }
 }

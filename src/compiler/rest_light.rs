@@ -72,6 +72,7 @@ pub fn definitions(definitions: &mut Definitions) {
                         _ => HttpInput::Nothing,
                     },
                     output_xml: true,
+                    output_content: true,
                     body_part: Some(BODY.to_owned()),
                     output_part: Some(BODY.to_owned()),
                     input_headers: Vec::new(),

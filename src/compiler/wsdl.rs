@@ -611,6 +611,12 @@ impl DocumentReader<'_, '_, '_> {
                     HttpInput::Nothing
                 }
             });
+            let output_content = file
+                .element_named(op, WSDL_NS, "output")
+                .is_some_and(|output| {
+                    file.element_named(output, MIME_NS, "content").is_some()
+                        || file.element_named(output, MIME_NS, "mimeXml").is_some()
+                });
             let output_xml = file
                 .element_named(op, WSDL_NS, "output")
                 .is_some_and(|output| {
@@ -627,6 +633,7 @@ impl DocumentReader<'_, '_, '_> {
                     location: location.trim().to_owned(),
                     input: input.unwrap_or(HttpInput::Nothing),
                     output_xml,
+                    output_content,
                     body_part: content_part(input_section),
                     output_part: content_part(output_section),
                     input_headers: headers(input_section),

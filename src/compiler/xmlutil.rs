@@ -141,6 +141,12 @@ impl XmlFile {
         let value = self.attr(node, local)?;
         match self.resolve_qname(node, value) {
             Ok(name) => Some(name),
+            // ODE took any unprefixed text for a name (`FAILED-from#file2`).
+            Err(message) if is_loose_name(value.trim()) => {
+                let message = format!("{local}: {message}; it is read as that name");
+                diagnostics.lenient(&self.location(node), rule, message);
+                Some(QName::local(value.trim()))
+            }
             Err(message) => {
                 diagnostics.error(&self.location(node), rule, format!("{local}: {message}"));
                 None
@@ -231,6 +237,12 @@ pub(crate) fn is_ncname(name: &str) -> bool {
     };
     (first.is_alphabetic() || first == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{b7}'))
+}
+
+/// Whether `value` is unprefixed text a name could be taken from: not empty, no colon, no
+/// white space.
+fn is_loose_name(value: &str) -> bool {
+    !value.is_empty() && !value.contains(':') && !value.contains(char::is_whitespace)
 }
 
 #[cfg(test)]

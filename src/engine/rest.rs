@@ -65,7 +65,8 @@ pub async fn call(
     address: &str,
     request: &Document,
 ) -> (InvokeOutcome, bool) {
-    let plain = self::request(called.http, address, called.input(), request);
+    let defaults = &route.settings.default_headers;
+    let plain = self::request(called.http, address, called.input(), request, defaults);
     let Some(client) = services.transports.http.as_ref() else {
         let reason = "HTTP calls are not configured".to_owned();
         return (
@@ -77,9 +78,14 @@ pub async fn call(
         Some(timeout) => client.with_request_timeout(timeout),
         None => client.clone(),
     };
+    // Credentials the message carries replace the partner link's.
+    let own = plain
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("Authorization"));
     let client = match route.settings.credentials.as_ref().map(Presented::header) {
-        Some(authorization) => client.with_authorization(authorization),
-        None => client,
+        Some(authorization) if !own => client.with_authorization(authorization),
+        _ => client,
     };
     match client.request(plain).await {
         Err(error) => (partner_failures::transport_failure(&error), false),
@@ -94,17 +100,21 @@ fn part_text(message: &Document, part: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The plain HTTP request of `http` with the values of `message`.
+/// The plain HTTP request of `http` with the values of `message`, and the headers of
+/// `defaults` it does not set.
 fn request(
     http: &HttpOperation,
     address: &str,
     input: Option<&Message>,
     message: &Document,
+    defaults: &[(String, String)],
 ) -> PlainRequest {
     let in_header = |part: &str| {
-        http.input_headers
-            .iter()
-            .any(|header| header.value == HttpHeaderValue::Part(part.to_owned()))
+        part == CREDENTIALS_PART
+            || http
+                .input_headers
+                .iter()
+                .any(|header| header.value == HttpHeaderValue::Part(part.to_owned()))
     };
     let parts: Vec<(String, String)> = input
         .map(|input| {
@@ -162,20 +172,27 @@ fn request(
             });
         }
     }
+    // A header bound to a part without a value is not sent.
     let mut headers: Vec<(String, String)> = http
         .input_headers
         .iter()
-        .map(|header| {
+        .filter_map(|header| {
             let value = match &header.value {
                 HttpHeaderValue::Part(part) => part_text(message, part),
                 HttpHeaderValue::Fixed(value) => value.clone(),
             };
-            (header.name.clone(), value)
+            (!value.is_empty()).then(|| (header.name.clone(), value))
         })
         .collect();
-    for (name, element, received) in message::headers(message) {
-        let value = message.string_value(element).trim().to_owned();
-        if !received && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+    if let Some(credentials) = credentials(message) {
+        headers.push(("Authorization".to_owned(), credentials.header()));
+    }
+    let written = message::headers(message)
+        .into_iter()
+        .filter(|(_, _, received)| !received)
+        .map(|(name, element, _)| (name, message.string_value(element).trim().to_owned()));
+    for (name, value) in written.chain(defaults.iter().cloned()) {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
             headers.push((name, value));
         }
     }
@@ -186,6 +203,19 @@ fn request(
         headers,
         body,
     }
+}
+
+/// ODE's part holding the credentials of a REST call: `<credentials username password>`.
+const CREDENTIALS_PART: &str = "WWW-Authenticate";
+
+/// The HTTP basic credentials the message's [`CREDENTIALS_PART`] holds, if it holds any.
+fn credentials(message: &Document) -> Option<Presented> {
+    let accessor = message::part_element(message, CREDENTIALS_PART)?;
+    let element = message.child_elements(accessor).next()?;
+    Some(Presented::Basic {
+        user: message.attribute(element, "", "username")?.to_owned(),
+        password: message.attribute(element, "", "password")?.to_owned(),
+    })
 }
 
 /// The body a part makes: its element (or a type part's content) as XML, or its text for a
@@ -240,13 +270,17 @@ fn reply_outcome(address: &str, called: &Called<'_>, reply: PlainReply) -> Invok
     };
     let body_part = match &http.output_part {
         Some(name) => output.and_then(|o| o.parts.iter().find(|p| &p.name == name)),
-        None => output.and_then(|o| o.parts.iter().find(|p| !from_header(&p.name))),
+        None => output.and_then(|o| {
+            o.parts
+                .iter()
+                .find(|p| !from_header(&p.name) && p.name != CREDENTIALS_PART)
+        }),
     };
     let Some(part) = body_part else {
         return InvokeOutcome::Reply(normalised);
     };
-    // A 202 or a 204 says there is no body.
-    if blank && matches!(reply.status, 202 | 204) {
+    // A 202 or a 204 says there is no body, as does a binding that declares none.
+    if blank && (matches!(reply.status, 202 | 204) || !http.output_content) {
         return InvokeOutcome::Reply(normalised);
     }
     let accessor = message::ensure_part(&mut normalised, &part.name);
@@ -430,6 +464,7 @@ mod tests {
             location: location.into(),
             input,
             output_xml: true,
+            output_content: true,
             body_part: None,
             output_part: None,
             input_headers: Vec::new(),
@@ -499,6 +534,7 @@ mod tests {
             "http://h/calc",
             Some(&definition),
             &document,
+            &[],
         );
         assert_eq!(replaced.url, "http://h/calc/plus/100:-1%20%26%202");
         assert!(replaced.body.is_empty() && replaced.content_type.is_none());
@@ -507,6 +543,7 @@ mod tests {
             "http://h/calc/",
             Some(&definition),
             &document,
+            &[],
         );
         assert_eq!(query.url, "http://h/calc/minus?left=100&right=-1%20%26%202");
         let form = request(
@@ -514,6 +551,7 @@ mod tests {
             "http://h/calc",
             Some(&definition),
             &document,
+            &[],
         );
         assert_eq!(form.url, "http://h/calc/minus");
         assert_eq!(&form.body[..], b"left=100&right=-1%20%26%202");
@@ -537,6 +575,7 @@ mod tests {
             "http://h",
             Some(&definition),
             &document,
+            &[],
         );
         assert_eq!(put.method, "PUT");
         assert_eq!(put.content_type.as_deref(), Some("text/xml"));
@@ -623,7 +662,17 @@ mod tests {
         let mut document = xml::parse(b"<message><stamp>42</stamp><id>7</id></message>").unwrap();
         let written = message::ensure_header_node(&mut document, "Fault-Type");
         document.set_text_content(written, "boom");
-        let get = request(&binding, "http://h/article/{id}", Some(&input), &document);
+        let defaults = [
+            ("User-Agent".to_owned(), "default".to_owned()),
+            ("X-Site".to_owned(), "east".to_owned()),
+        ];
+        let get = request(
+            &binding,
+            "http://h/article/{id}",
+            Some(&input),
+            &document,
+            &defaults,
+        );
         assert_eq!(
             get.url, "http://h/article/7",
             "a header part is not in the URL"
@@ -633,8 +682,10 @@ mod tests {
             [
                 ("Stamp".to_owned(), "42".to_owned()),
                 ("User-Agent".to_owned(), "Killer".to_owned()),
-                ("Fault-Type".to_owned(), "boom".to_owned())
-            ]
+                ("Fault-Type".to_owned(), "boom".to_owned()),
+                ("X-Site".to_owned(), "east".to_owned())
+            ],
+            "the binding's and the process's headers, then defaults they do not set"
         );
 
         let output = message(&[("stamp", text), ("article", element)]);
@@ -667,6 +718,32 @@ mod tests {
                 InvokeOutcome::Reply(_)
             ),
             "a 204 has no body"
+        );
+    }
+
+    #[test]
+    fn ode_s_credentials_part_is_http_basic_authentication_and_no_body() {
+        let text = PartContent::Type(QName::new("http://www.w3.org/2001/XMLSchema", "string"));
+        let credentials = PartContent::Element(QName::local("credentials"));
+        let input = message(&[("id", text), ("WWW-Authenticate", credentials)]);
+        let document = xml::parse(
+            br#"<message><id>7</id><WWW-Authenticate><credentials username="ann" password="s3"/></WWW-Authenticate></message>"#,
+        )
+        .unwrap();
+        let get = request(
+            &http("GET", "", HttpInput::UrlEncoded),
+            "http://h/a",
+            Some(&input),
+            &document,
+            &[],
+        );
+        assert_eq!(
+            get.url, "http://h/a?id=7",
+            "the credentials are not a parameter"
+        );
+        assert_eq!(
+            get.headers,
+            [("Authorization".to_owned(), "Basic YW5uOnMz".to_owned())]
         );
     }
 

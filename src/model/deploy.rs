@@ -157,6 +157,10 @@ pub struct LinkSettings {
     /// What calls over HTTP present to the partner (`user` and `password`, or `token`).
     #[serde(default)]
     pub credentials: Option<crate::auth::Presented>,
+    /// HTTP headers every call of a REST partner sends where the call does not set them
+    /// (ODE's `http.default-headers.NAME` endpoint properties).
+    #[serde(default)]
+    pub default_headers: Vec<(String, String)>,
 }
 
 /// `<process-events>`.

@@ -188,6 +188,10 @@ pub struct HttpOperation {
     pub input: HttpInput,
     /// Whether the answer is read as XML (`mime:mimeXml`, an XML `mime:content`) or as text.
     pub output_xml: bool,
+    /// Whether the output declares a body (`mime:content`, `mime:mimeXml`): without one, an
+    /// answer may have none.
+    #[serde(default)]
+    pub output_content: bool,
     /// The part the request's body holds (`mime:content part`); else the first part no
     /// header takes.
     #[serde(default)]

@@ -206,10 +206,9 @@ fn plan(name: &str) -> Plan {
             vec![request("testRequest.soap", HELLO_WORLD, &["5565"])],
             true,
         ),
-        "TestEndpointProperties" => Plan::Skip(
-            "endpoint properties for HTTP headers from the server's configuration directory \
-             (ODE's global .endpoint files): the operations issue (ODE configuration import)",
-        ),
+        // Headers from endpoint properties of the configuration directory and of the unit
+        // (see `stage`), overridden by the process's values; the partner is the mock's echo.
+        "TestEndpointProperties" => run(vec![request("testRequest.soap", HELLO_WORLD, &["OK!!!"])], true),
         // The partner is `blog`, which misbehaves as each call asks; the process answers
         // "What a success!" only when every call ended as ODE's binding extensions say.
         name if name.starts_with("TestHttpBindingExt_") => {
@@ -418,7 +417,8 @@ fn await_version(server: &Server, name: &str, version: u32) -> Result<(), String
 }
 
 /// Copies the scenario's unit into the deploy directory under `name`, its partners'
-/// addresses pointed at the mocks and ODE's own port at the server's.
+/// addresses pointed at the mocks and ODE's own port at the server's; its files of ODE's
+/// global configuration (`*_global_conf*`) go to the server's configuration directory.
 pub fn stage(
     from: &Path,
     dirs: &Dirs,
@@ -468,6 +468,18 @@ pub fn stage(
             text = text.replace(from, to);
         }
         std::fs::write(&file, text).map_err(io)?;
+    }
+    // ODE's global configuration files go to the server's configuration directory.
+    let conf = dirs.root().join("conf");
+    for file in files(&staging).map_err(io)? {
+        let name = file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        if name.contains("_global_conf") {
+            std::fs::rename(&file, conf.join(&name)).map_err(io)?;
+        }
     }
     // A version already there is moved aside in one step, so that a scan never sees half of
     // either.

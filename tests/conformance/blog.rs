@@ -1,4 +1,4 @@
-//! The REST partner of ODE's HTTP binding extension scenarios (`TestHttpBindingExt_*`), served
+//! The REST partners of ODE's HTTP binding extension scenarios (`TestHttpBindingExt_*`), served
 //! by the runner's mock server under [`PATH`]: an article resource that echoes the
 //! `TimestampHeader`, `From` and `User-Agent` headers of a request, answers a POST with a
 //! `Location`, and misbehaves as the request's `Fault-Type` header asks (a malformed or
@@ -70,3 +70,32 @@ pub fn answer(method: &str, path: &str, headers: &[(String, String)]) -> Answer 
 }
 
 const ERROR: &str = "500 Internal Server Error";
+
+/// The echo partner of ODE's endpoint property scenario (`TestEndpointProperties`), at any of
+/// `ECHO_PATHS`: with the HTTP basic credentials `superuser`/`topsecret` it answers 200 with
+/// every `header_*` header of the request; without them 401.
+pub fn echo(headers: &[(String, String)]) -> Answer {
+    // "superuser:topsecret", base64-encoded.
+    const AUTHORIZED: &str = "Basic c3VwZXJ1c2VyOnRvcHNlY3JldA==";
+    let authorized = headers
+        .iter()
+        .any(|(name, value)| name.eq_ignore_ascii_case("Authorization") && value == AUTHORIZED);
+    let echoed = headers
+        .iter()
+        .filter(|(name, _)| name.to_ascii_lowercase().starts_with("header_"))
+        .cloned()
+        .collect();
+    Answer {
+        status: if authorized {
+            "200 OK"
+        } else {
+            "401 Unauthorized"
+        },
+        content_type: "text/plain",
+        headers: if authorized { echoed } else { Vec::new() },
+        body: String::new(),
+    }
+}
+
+/// Where the echo partner answers: the scenario's configuration and unit name both.
+pub const ECHO_PATHS: [&str; 2] = ["/EchoService/", "/AnInvalidPath"];

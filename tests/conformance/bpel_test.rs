@@ -127,7 +127,11 @@ const ODE_MODE: (&str, &str) = ("BATON_COMPILER__COMPATIBILITY", "ode");
 const LOG_FILTER: &str = "warn,baton::server=info,baton::deploy=info";
 
 pub async fn start(dirs: &Dirs) -> Result<Server, String> {
-    Ok(Server::start_configured(dirs, LOG_FILTER, false, &[ODE_MODE]).await)
+    let conf = dirs.root().join("conf");
+    std::fs::create_dir_all(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
+    let conf = conf.to_string_lossy().into_owned();
+    let settings = [ODE_MODE, ("BATON_DEPLOY__CONF_DIR", conf.as_str())];
+    Ok(Server::start_configured(dirs, LOG_FILTER, false, &settings).await)
 }
 
 /// Starts a server with ODE's test extension bundle: this executable (see `extensions`).

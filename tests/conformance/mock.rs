@@ -20,6 +20,8 @@
 //! - `/HttpBindingTest/BlogService/article/…`: the REST partner of ODE's HTTP binding
 //!   extension scenarios (see `blog`);
 //! - `/restlight/…`: the server of ODE's REST extension activity tests (see `restlight`);
+//! - `/EchoService/`, `/AnInvalidPath`: the echo partner of ODE's endpoint property
+//!   scenario (see `blog`);
 //! - `/HttpBindingTest/ArithmeticsService/…` (the REST partner of TestHttpBinding): `plus`
 //!   and `minus` of two operands taken from the path (`plus/L:R`), the query or a form, and
 //!   `addition` and `sumOfIntegers` of an XML `operandList`.
@@ -106,6 +108,7 @@ async fn serve(stream: TcpStream) {
             _ if path.starts_with(blog::PATH) => {
                 blog::answer(method, &path[blog::PATH.len()..], &headers)
             }
+            _ if blog::ECHO_PATHS.contains(&path) => blog::echo(&headers),
             _ if path.starts_with(restlight::PATH) => {
                 let (status, content_type, body) =
                     restlight::answer(method, &path[restlight::PATH.len()..], &request);

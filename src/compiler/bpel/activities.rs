@@ -479,20 +479,16 @@ impl ProcessCompiler<'_> {
     }
 
     fn throw(&mut self, node: NodeId) -> Option<ActivityKind> {
-        let fault = self
-            .file
+        self.file
             .required_attr(node, "faultName", "BPEL", self.diagnostics)?;
-        let fault = self.file.resolve_qname(node, fault);
+        let fault = self.qname_attr(node, "faultName");
         let variable = match self.file.attr(node, "faultVariable") {
             Some(_) => Some(self.variable_attr(node, "faultVariable")?),
             None => None,
         };
-        match fault {
-            Ok(fault) => Some(ActivityKind::Throw { fault, variable }),
-            Err(message) => {
-                self.error(node, "XML-NAMESPACE", format!("faultName: {message}"));
-                None
-            }
-        }
+        Some(ActivityKind::Throw {
+            fault: fault?,
+            variable,
+        })
     }
 }

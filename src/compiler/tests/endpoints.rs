@@ -56,6 +56,7 @@ fn endpoint_references_and_link_settings_are_read() {
             retries: 3,
             max_concurrent_calls: Some(4),
             credentials: None,
+            default_headers: Vec::new(),
         }
     );
     let plain = compile_ok(&read_unit("Relay"));

@@ -925,3 +925,20 @@ fn ode_s_rest_extension_activities_are_checked() {
         .port_types
         .contains_key(&crate::compiler::rest_light::port_type()));
 }
+
+#[test]
+fn a_fault_name_that_is_no_qname_is_read_as_ode_read_it_only_in_the_ode_mode() {
+    let source = hello_with("<throw faultName=\"FAILED-from#file2\"/>");
+    let refused = compile_err(&source);
+    assert_reported(
+        &refused,
+        BPEL,
+        line_of(&source, BPEL, "FAILED-from#file2"),
+        "XML-NAMESPACE",
+    );
+    assert!(
+        refused.to_string().contains(r#"compatibility = "ode""#),
+        "{refused}"
+    );
+    compile_ode(&source);
+}
