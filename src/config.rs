@@ -82,9 +82,10 @@ impl Configuration {
         Duration::from_millis(ms)
     }
 
-    /// Whether element copies keep the target's attributes the source lacks, as ODE's did:
-    /// in ODE mode.
-    pub fn ode_copies(&self) -> bool {
+    /// Whether the engine does as ODE did where the specification leaves room (ODE mode):
+    /// element copies keep the target's attributes the source lacks, and instances may share
+    /// correlation values.
+    pub fn ode_mode(&self) -> bool {
         self.compiler.compatibility == Compatibility::Ode
     }
 }

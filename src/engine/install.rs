@@ -157,7 +157,8 @@ impl Engine {
                     let compiled = compiled
                         .with_properties(&deployment.properties)
                         .with_partner_failure(services.config.partner_failure())
-                        .with_target_attributes_kept(services.config.ode_copies());
+                        .with_target_attributes_kept(services.config.ode_mode())
+                        .with_correlation_values_shared(services.config.ode_mode());
                     prepared.push((deployment.clone(), compiled, interceptors, endpoints, state))
                 }
                 Err(problems) => errors.extend::<Vec<String>>(problems),

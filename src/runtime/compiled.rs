@@ -67,6 +67,9 @@ pub struct CompiledProcess {
     /// source lacks, as ODE's copies did (ODE mode); else the source's attributes replace
     /// them, as the specification says.
     pub keeps_target_attributes: bool,
+    /// Whether a second instance may initiate correlation values another holds, as ODE
+    /// allowed: messages for them still reach the first (its routes are shared).
+    pub shares_correlation_values: bool,
     /// The extension bundles; every extension element of the model has its operation here.
     pub extensions: Extensions,
     /// The (partner link, operation) pairs routed to existing instances by session (see
@@ -151,6 +154,7 @@ impl CompiledProcess {
             properties: Arc::from([]),
             partner_failure: PartnerFailureMode::default(),
             keeps_target_attributes: false,
+            shares_correlation_values: false,
             extensions: Extensions::none(),
         })
     }
@@ -217,6 +221,13 @@ impl CompiledProcess {
     /// [`CompiledProcess::keeps_target_attributes`]).
     pub fn with_target_attributes_kept(mut self, kept: bool) -> Self {
         self.keeps_target_attributes = kept;
+        self
+    }
+
+    /// The process, its instances sharing correlation values or not (see
+    /// [`CompiledProcess::shares_correlation_values`]).
+    pub fn with_correlation_values_shared(mut self, shared: bool) -> Self {
+        self.shares_correlation_values = shared;
         self
     }
 

@@ -805,7 +805,10 @@ impl<'p> Machine<'p> {
             }
         }
         let keys = &self.process.route_keys;
-        let added = routes::added(self.model, keys, self.state, scope, &initiated);
+        let mut added = routes::added(self.model, keys, self.state, scope, &initiated);
+        if self.process.shares_correlation_values {
+            added.iter_mut().for_each(|route| route.shared = true);
+        }
         self.routes.extend(added);
         Ok(())
     }

@@ -212,6 +212,31 @@ fn a_reply_can_initiate_a_set_from_the_outgoing_message() {
 }
 
 #[test]
+fn in_ode_mode_the_routes_of_initiated_values_are_shared() {
+    let declarations = Declarations {
+        correlation_sets: BY_KEY,
+        ..Declarations::default()
+    };
+    let reply = r#"<reply partnerLink="client" operation="call" variable="response">
+             <correlations><correlation set="byKey" initiate="yes"/></correlations>
+           </reply>"#;
+    let body = sequence(&[
+        RECEIVE,
+        r#"<assign><copy><from variable="request"/><to variable="response"/></copy></assign>"#,
+        reply,
+    ]);
+    let process = compile_process(&declarations, &body).with_correlation_values_shared(true);
+    let (_, output) = TestEnv::running(process).call("<key>out</key>");
+    assert_eq!(
+        output.routes,
+        [Route {
+            shared: true,
+            ..route("out")
+        }]
+    );
+}
+
+#[test]
 fn a_refused_request_is_answered_with_the_correlation_violation() {
     let mut env = correlated(&[
         RECEIVE_NOTIFY,
