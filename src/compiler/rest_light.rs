@@ -37,8 +37,7 @@ pub fn binding() -> QName {
     QName::new(DEFINITIONS_NS, "RestLightBinding")
 }
 
-/// The one part of the request and the answer: the body.
-pub const BODY: &str = "body";
+const BODY: &str = crate::model::RestLight::BODY;
 
 /// Adds the port type, messages and binding of [`PARTNER_LINK`] to `definitions`.
 pub fn definitions(definitions: &mut Definitions) {

@@ -241,6 +241,11 @@ pub struct RestLight {
     pub status_code: Option<VariableId>,
 }
 
+impl RestLight {
+    /// The one part of the request and of the answer: the body.
+    pub const BODY: &'static str = "body";
+}
+
 /// A piece of a [`RestLight`] URI.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum UriPiece {

@@ -1,8 +1,9 @@
 //! ODE's REST extension activities, run as the invokes they are compiled to (see
 //! [`crate::compiler`]'s `rest_light`): the request is the body written inside the element,
-//! else the `request` variable's value, as the one part `body`, with the `Accept` header; it goes to the URI the activity builds from
-//! its variables; the answer's body goes to the `response` variable, its status code (read
-//! from the reply's `Status-Line` header) to the `statusCode` variable.
+//! else the `request` variable's value, as the one part [`RestLight::BODY`], with the
+//! `Accept` header; it goes to the URI the activity builds from its variables; the answer's
+//! body goes to the `response` variable, its status code (read from the reply's
+//! `Status-Line` header) to the `statusCode` variable.
 
 use super::Machine;
 use crate::model::{RestLight, UriPiece, VariableId};
@@ -10,8 +11,7 @@ use crate::runtime::fault::Fault;
 use crate::runtime::{message, parts};
 use crate::xml::Document;
 
-/// The one part of a REST call's request and answer.
-const BODY: &str = "body";
+const BODY: &str = RestLight::BODY;
 
 impl Machine<'_> {
     /// The request of the REST call `rest` and the URI it goes to.
