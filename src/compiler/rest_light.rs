@@ -2,12 +2,11 @@
 //! `<PUT>` and `<DELETE>` inside an `<extensionActivity>`, each calling a URI with a
 //! variable's value as the body and writing the answer's body and status code to variables.
 //!
-//! Such an activity is compiled to an invoke (so that it is sent, kept in the outbox across
-//! crashes, timed out, retried and recovered as invokes are) of an operation named after the
-//! method, on a partner link the compiler adds to the process ([`PARTNER_LINK`]) whose port
-//! type [`definitions`] adds to the unit with a WSDL HTTP binding: its one part `body` is the
-//! request's and the answer's body, and every answer is its reply whatever its status (see
-//! [`crate::model::RestLight`]).
+//! Such an activity is compiled to an invoke, which the engine sends on the path of every
+//! invoke, of an operation named after the method, on a partner link the compiler adds to the
+//! process ([`PARTNER_LINK`]) whose port type [`definitions`] adds to the unit with a WSDL
+//! HTTP binding: its one part `body` is the request's and the answer's body, and every answer
+//! is its reply whatever its status (see [`crate::model::RestLight`]).
 
 use crate::model::{
     Binding, BindingOperation, Definitions, HttpInput, HttpOperation, Message, Operation, Part,

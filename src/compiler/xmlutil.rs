@@ -229,15 +229,7 @@ impl XmlFile {
     }
 }
 
-/// True when `name` is an XML NCName (a name without ':').
-pub(crate) fn is_ncname(name: &str) -> bool {
-    let mut chars = name.chars();
-    let Some(first) = chars.next() else {
-        return false;
-    };
-    (first.is_alphabetic() || first == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{b7}'))
-}
+pub(crate) use crate::xml::is_ncname;
 
 /// Whether `value` is unprefixed text a name could be taken from: not empty, no colon, no
 /// white space.

@@ -31,7 +31,7 @@ use crate::model::{
 };
 use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::{message, InvokeOutcome};
-use crate::xml::{self, Document, QName};
+use crate::xml::{self, is_ncname, Document, QName};
 
 /// The operation a REST call is for, as its unit defines it.
 pub struct Called<'a> {
@@ -349,33 +349,34 @@ fn keep_headers(
     output: Option<&Message>,
     reply: &PlainReply,
 ) {
-    let status_line = format!(
-        "<Status-Line><HTTP-Version>{version}</HTTP-Version><Status-Code>{status}</Status-Code>\
-         <Reason-Phrase>{reason}</Reason-Phrase><original>{version} {status} {reason}</original>\
-         </Status-Line>",
-        version = escape(&reply.version),
-        status = reply.status,
-        reason = escape(&reply.reason),
-    );
-    let headers = reply
-        .headers
-        .iter()
-        .filter(|(name, _)| is_xml_name(name))
-        .map(|(name, value)| format!("<{name}>{}</{name}>", escape(value)))
-        .chain([status_line]);
-    for text in headers {
-        let Ok(parsed) = xml::parse(text.as_bytes()) else {
-            continue;
-        };
-        let Some(element) = parsed.document_element() else {
-            continue;
-        };
-        let name = parsed
-            .name(element)
-            .map(|n| n.local.clone())
-            .unwrap_or_default();
-        message::keep_received_header(normalised, &name, &parsed, element);
+    let mut kept = Document::new();
+    let root = kept.root();
+    let text_element = |kept: &mut Document, parent, name: &str, text: &str| {
+        let element = kept.new_element(QName::local(name));
+        let content = kept.new_text(text);
+        kept.append_child(element, content);
+        kept.append_child(parent, element);
+        element
+    };
+    for (name, value) in &reply.headers {
+        if is_ncname(name) {
+            let element = text_element(&mut kept, root, name, value);
+            message::keep_received_header(normalised, name, &kept, element);
+        }
     }
+    let status_line = kept.new_element(QName::local("Status-Line"));
+    kept.append_child(root, status_line);
+    let status = reply.status.to_string();
+    let original = format!("{} {status} {}", reply.version, reply.reason);
+    for (name, text) in [
+        ("HTTP-Version", reply.version.as_str()),
+        ("Status-Code", status.as_str()),
+        ("Reason-Phrase", reply.reason.as_str()),
+        ("original", original.as_str()),
+    ] {
+        text_element(&mut kept, status_line, name, text);
+    }
+    message::keep_received_header(normalised, "Status-Line", &kept, status_line);
     for header in &http.output_headers {
         let HttpHeaderValue::Part(part) = &header.value else {
             continue;
@@ -391,21 +392,6 @@ fn keep_headers(
             normalised.append_child(accessor, text);
         }
     }
-}
-
-/// Whether an HTTP header name is an XML name a header element can have.
-fn is_xml_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// `location` appended to the port's `address`, with one `/` between them.

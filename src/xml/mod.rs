@@ -22,7 +22,7 @@ mod tests;
 pub use document::{Attribute, Children, Descendants, Document, NodeId, NodeKind, XML_NS};
 pub use encoding::decode;
 pub use parse::{parse, parse_fragment, parse_text, parse_with, ParseOptions};
-pub use qname::{NameMatch, QName};
+pub use qname::{is_ncname, NameMatch, QName};
 
 /// Why a document could not be parsed. Every variant carries the 1-based source line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

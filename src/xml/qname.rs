@@ -62,3 +62,13 @@ impl NameMatch for (&str, &str) {
         name.is(self.0, self.1)
     }
 }
+
+/// True when `name` is an XML NCName (a name without ':').
+pub fn is_ncname(name: &str) -> bool {
+    let mut chars = name.chars();
+    let Some(first) = chars.next() else {
+        return false;
+    };
+    (first.is_alphabetic() || first == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '\u{b7}'))
+}

@@ -268,16 +268,16 @@ async fn dummy(action: &str, request: &str) -> (&'static str, String) {
         .find(|operation| action == format!("urn:{operation}") || request.contains(operation))
         .unwrap_or("faultTest");
     let input = part_text(request, "in").unwrap_or_default();
-    let result = match operation {
-        "hello" => format!("{input} world"),
-        "longOperation" => {
+    let conversation = part_text(request, "ConversationId");
+    let result = match (operation, conversation) {
+        ("hello", _) => format!("{input} world"),
+        ("longOperation", _) => {
             let pause = input.trim().parse().unwrap_or(120_000);
             tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             format!("Went through {input}")
         }
-        "noArgmentMethod" => "noArgmentMethod invocation was successfull".to_owned(),
-        _ if part_text(request, "ConversationId").is_some() => {
-            let conversation = part_text(request, "ConversationId").unwrap_or_default();
+        ("noArgmentMethod", _) => "noArgmentMethod invocation was successfull".to_owned(),
+        (_, Some(conversation)) => {
             let header = format!(
                 r#"<c:ConversationId xmlns:c="http://my.company/super/protocol">{}</c:ConversationId>"#,
                 escape(&conversation)
@@ -313,7 +313,7 @@ fn soap_envelope_with_header(header: &str, body: String) -> String {
 }
 
 /// The text of the first element named `local` (any prefix) in `xml`.
-fn part_text(xml: &str, local: &str) -> Option<String> {
+pub fn part_text(xml: &str, local: &str) -> Option<String> {
     let document = baton::xml::parse(xml.as_bytes()).ok()?;
     let root = document.root();
     let node = document

@@ -12,16 +12,7 @@ const API_NS: &str = "http://www.example.org/restApi";
 /// The status, content type and body answering `method` on `path` (below [`PATH`]) with
 /// `body`.
 pub fn answer(method: &str, path: &str, body: &str) -> (&'static str, &'static str, String) {
-    let value = baton::xml::parse_fragment(body.as_bytes())
-        .ok()
-        .and_then(|forest| {
-            let root = forest.root();
-            let value = forest
-                .descendants(root)
-                .find(|&node| forest.name(node).is_some_and(|name| name.local == "value"))?;
-            Some(forest.string_value(value))
-        })
-        .unwrap_or_default();
+    let value = crate::mock::part_text(body, "value").unwrap_or_default();
     let element = |name: &str, text: &str| {
         let xml = format!(
             r#"<api:{name} xmlns:api="{API_NS}"><api:value>{text}</api:value></api:{name}>"#
