@@ -4,9 +4,10 @@
 //! The engine talks to the [`Store`] trait only, typically through an `Arc<dyn Store>`, so
 //! database backends are interchangeable: [`SqliteStore`] is the embedded one,
 //! [`PostgresStore`] and [`MySqlStore`] use a database server through a connection pool.
-//! A [`Datasource`] names one by URL and opens it. Each backend keeps its SQL (the dialects
-//! differ) in one module per table, with its schema in `dbscripts/<database>.sql`; what is
-//! the same for all lives here: the records, the errors, the time columns, the schema
+//! A [`Datasource`] names one by URL and opens it. The three are one [`SqlStore`], whose
+//! tables are written once over the [`Dialect`] of their database; each backend's module
+//! opens its database and brings its schema (`dbscripts/<database>.sql`) up to date. What
+//! every store shares lives here: the records, the errors, the time columns, the schema
 //! versions, the pool settings and the group-commit writer. [`MemoryStore`] implements the
 //! same trait in memory, for the instances of in-memory process versions, which never touch
 //! a database.
@@ -29,7 +30,6 @@
 //! once. An instance that finishes drops its remaining jobs in the same commit. The engine's
 //! scheduler reads the jobs due soon with [`Store::due_jobs`].
 
-mod batch_tx;
 mod datasource;
 mod error;
 mod group_commit;
@@ -40,6 +40,7 @@ pub mod postgres;
 mod records;
 mod rows;
 mod schema;
+pub mod sql;
 pub mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -61,6 +62,7 @@ pub use records::{
     StepCommit,
 };
 pub use schema::{Migration, SCHEMA_VERSION};
+pub use sql::{Dialect, SqlStore};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 
 /// Durable storage of the engine's state.
@@ -100,13 +102,8 @@ pub trait Store: Send + Sync + 'static {
         state: ProcessState,
     ) -> BoxFuture<'a, Result<()>>;
 
-    /// Creates a running instance of `pid` with empty state at revision 0 and returns its
-    /// id. Ids increase strictly and are never reused. [`Error::NotFound`] if the process
-    /// version does not exist.
-    fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>>;
-
     /// Reserves `count` consecutive instance ids, never handed out again, and returns the
-    /// first; an instance is then inserted by its first commit (see [`InstanceWrite::create`]).
+    /// first (ids increase strictly); an instance is then inserted by its first commit (see [`InstanceWrite::create`]).
     fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>>;
 
     /// Loads one instance with its state.
@@ -169,132 +166,3 @@ pub trait Store: Send + Sync + 'static {
     /// Closes the store, waiting for in-flight operations; later calls fail.
     fn close(&self) -> BoxFuture<'_, ()>;
 }
-
-/// Implements [`Store`] for a database-server backend by delegating to its per-table modules
-/// (`deployments`, `processes`, `instances`, `correlation`, `exchanges`, `jobs`, `delivery`, each taking the
-/// backend's `pool`) and to its group-commit writer (`steps`). Invoked inside the backend's
-/// module, where those names resolve. The SQLite backend has its own impl: it serialises some
-/// writes behind its single writer.
-macro_rules! server_store {
-    ($store:ty) => {
-        impl $crate::store::Store for $store {
-            fn save_deployment(&self, deployment: $crate::store::DeploymentRecord) -> ::futures::future::BoxFuture<'_, $crate::store::Result<()>> {
-                Box::pin(async move { deployments::save(&self.pool, &deployment).await })
-            }
-
-            fn list_deployments(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::DeploymentSummary>>> {
-                Box::pin(deployments::list(&self.pool))
-            }
-
-            fn load_deployment<'a>(
-                &'a self,
-                name: &'a str,
-                version: i64,
-            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Option<$crate::store::DeploymentRecord>>> {
-                Box::pin(deployments::load(&self.pool, name, version))
-            }
-
-            fn mark_undeployed<'a>(&'a self, name: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<u64>> {
-                Box::pin(deployments::mark_undeployed(&self.pool, name))
-            }
-
-            fn save_process(&self, process: $crate::store::ProcessRecord) -> ::futures::future::BoxFuture<'_, $crate::store::Result<()>> {
-                Box::pin(async move { processes::save(&self.pool, &process).await })
-            }
-
-            fn list_processes(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::ProcessRecord>>> {
-                Box::pin(processes::list(&self.pool))
-            }
-
-            fn set_process_state<'a>(
-                &'a self,
-                pid: &'a str,
-                state: $crate::store::ProcessState,
-            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<()>> {
-                Box::pin(processes::set_state(&self.pool, pid, state))
-            }
-
-            fn create_instance<'a>(&'a self, pid: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<i64>> {
-                Box::pin(instances::create(&self.pool, pid))
-            }
-
-            fn reserve_instance_ids(&self, count: u32) -> ::futures::future::BoxFuture<'_, $crate::store::Result<i64>> {
-                Box::pin(async move {
-                    let mut tx = self.pool.begin().await?;
-                    let first = instances::reserve_ids(&mut tx, count).await?;
-                    tx.commit().await?;
-                    Ok(first)
-                })
-            }
-
-            fn load_instance(&self, id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Option<$crate::store::InstanceRecord>>> {
-                Box::pin(instances::load(&self.pool, id))
-            }
-
-            fn list_instances<'a>(
-                &'a self,
-                filter: &'a $crate::store::InstanceFilter,
-            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Vec<$crate::store::InstanceSummary>>> {
-                Box::pin(instances::list(&self.pool, filter))
-            }
-
-            fn due_jobs(&self, until_ms: i64, limit: u32) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::Job>>> {
-                Box::pin(jobs::due(&self.pool, until_ms, limit))
-            }
-
-            fn jobs_of_kind(&self, kind: $crate::store::JobKind) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::Job>>> {
-                Box::pin(jobs::of_kind(&self.pool, kind))
-            }
-
-            fn commit(&self, step: $crate::store::StepCommit) -> ::futures::future::BoxFuture<'_, $crate::store::Result<i64>> {
-                Box::pin(self.steps.commit(step))
-            }
-
-            fn commit_stats(&self) -> $crate::store::CommitStats {
-                self.steps.stats()
-            }
-
-            fn find_route<'a>(
-                &'a self,
-                process: &'a str,
-                key: &'a str,
-            ) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Option<$crate::store::RouteOwner>>> {
-                Box::pin(correlation::find(&self.pool, process, key))
-            }
-
-            fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<()>> {
-                Box::pin(instances::mark_failed(&self.pool, id, reason))
-            }
-
-            fn instance_routes(&self, instance_id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::RouteKey>>> {
-                Box::pin(correlation::of_instance(&self.pool, instance_id))
-            }
-
-            fn exchanges(&self, instance_id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::ExchangeRecord>>> {
-                Box::pin(exchanges::of_instance(&self.pool, instance_id))
-            }
-
-            fn pending_exchanges(&self, instance_id: i64) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::ExchangeRecord>>> {
-                Box::pin(exchanges::pending(&self.pool, instance_id))
-            }
-
-            fn outbox(&self) -> ::futures::future::BoxFuture<'_, $crate::store::Result<Vec<$crate::store::OutboxEntry>>> {
-                Box::pin(delivery::outbox(&self.pool))
-            }
-
-            fn delivered<'a>(&'a self, message_id: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<()>> {
-                Box::pin(delivery::delivered(&self.pool, message_id))
-            }
-
-            fn received<'a>(&'a self, message_id: &'a str) -> ::futures::future::BoxFuture<'a, $crate::store::Result<Option<$crate::store::Received>>> {
-                Box::pin(delivery::received(&self.pool, message_id))
-            }
-
-            fn close(&self) -> ::futures::future::BoxFuture<'_, ()> {
-                Box::pin(self.pool.close())
-            }
-        }
-    };
-}
-
-use server_store;

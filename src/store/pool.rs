@@ -9,15 +9,10 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use sqlx::pool::{Pool, PoolOptions};
-use sqlx::{Connection, Database};
+use sqlx::Connection;
 
-/// Runs a validation query on a connection of `DB`; each backend gives its own.
-pub(crate) type Validate<DB> = for<'c> fn(
-    &'c mut <DB as Database>::Connection,
-    Arc<str>,
-) -> BoxFuture<'c, Result<bool, sqlx::Error>>;
+use super::sql::dialect::{Dialect, Statement};
 
 /// Settings of a connection pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,9 +42,8 @@ impl Default for PoolSettings {
 }
 
 impl PoolSettings {
-    /// Pool options of database `DB` with these settings; `validate` runs the validation
-    /// query on a connection.
-    fn options<DB: Database>(&self, validate: Validate<DB>) -> PoolOptions<DB> {
+    /// Pool options of database `DB` with these settings.
+    fn options<DB: Dialect>(&self) -> PoolOptions<DB> {
         let mut options = PoolOptions::<DB>::new()
             .max_connections(self.max_active)
             .min_connections(0)
@@ -57,7 +51,15 @@ impl PoolSettings {
             .test_before_acquire(self.test_on_borrow && self.validation_query.is_none());
         if let (true, Some(query)) = (self.test_on_borrow, self.validation_query.clone()) {
             let query: Arc<str> = query.into();
-            options = options.before_acquire(move |conn, _| validate(conn, query.clone()));
+            options = options.before_acquire(move |conn, _| {
+                let query = query.clone();
+                Box::pin(async move {
+                    Statement::new(query.to_string())
+                        .execute::<DB>(conn)
+                        .await?;
+                    Ok(true)
+                })
+            });
         }
         options
     }
@@ -65,10 +67,9 @@ impl PoolSettings {
     /// Connects a pool of `DB` with these settings to the database `connect` names. One
     /// connection is made first, alone, so that an unreachable database is reported at once
     /// rather than after `max_wait` of retries.
-    pub(crate) async fn connect<DB: Database>(
+    pub(crate) async fn connect<DB: Dialect>(
         &self,
         connect: <DB::Connection as Connection>::Options,
-        validate: Validate<DB>,
     ) -> Result<Pool<DB>, sqlx::Error> {
         <DB::Connection as Connection>::connect_with(&connect)
             .await?
@@ -78,7 +79,7 @@ impl PoolSettings {
         let max_idle = usize::try_from(self.max_idle).unwrap_or(usize::MAX);
         let released = handle.clone();
         let pool = self
-            .options::<DB>(validate)
+            .options::<DB>()
             .after_release(move |_, _| {
                 let keep = released.get().is_none_or(|pool| pool.num_idle() < max_idle);
                 Box::pin(async move { Ok(keep) })

@@ -13,8 +13,10 @@ use super::{
     OutboxEntry, ProcessRecord, Received, Result,
 };
 
-/// A row of one of the store's databases, read column by column.
-pub(super) trait StoredRow {
+/// A row of one of the store's databases, read column by column. (`pub` only because a
+/// [`Dialect`](super::Dialect) names it; the module keeps it private.)
+#[doc(hidden)]
+pub trait StoredRow {
     fn integer(&self, column: &str) -> Result<i64>;
     fn flag(&self, column: &str) -> Result<bool>;
     fn optional_text(&self, column: &str) -> Result<Option<String>>;

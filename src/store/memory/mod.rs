@@ -129,12 +129,6 @@ impl Store for MemoryStore {
         ready(self.tables().set_process_state(pid, state))
     }
 
-    fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>> {
-        let id = self.reserve(1);
-        self.tables().create_instance(id, pid);
-        ready(Ok(id))
-    }
-
     fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
         ready(Ok(self.reserve(count)))
     }

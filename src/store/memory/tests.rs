@@ -53,7 +53,7 @@ async fn ids_are_negative_consecutive_and_never_reused() {
     let first = store.reserve_instance_ids(4).await.unwrap();
     let second = store.reserve_instance_ids(4).await.unwrap();
     assert_eq!((first, second), (-4, -8));
-    let created = store.create_instance(PID).await.unwrap();
+    let created = store.reserve_instance_ids(1).await.unwrap();
     assert_eq!(created, -9);
     assert!([first, second, created].into_iter().all(MemoryStore::holds));
     assert!(!MemoryStore::holds(1));

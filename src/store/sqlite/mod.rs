@@ -1,44 +1,25 @@
-//! The SQLite backend of the durable store.
+//! Opening the store in SQLite, the embedded default.
 //!
 //! [`SqliteStore`] keeps everything in one database file in WAL mode, with foreign keys on
-//! and `synchronous=FULL` by default so an acknowledged commit survives a power loss. The
-//! schema is `dbscripts/sqlite.sql` (version 1) and its migrations (`sqlite-2.sql`, ...),
-//! embedded; opening a store brings a database
-//! without it, or with an older version, up to date in one transaction.
-//!
-//! The queries of each table live in their own module; `commit` composes the instance,
-//! route, exchange and job writes of a batch of steps into one `BEGIN IMMEDIATE` transaction for
-//! the shared group-commit writer. All SQL is run through sqlx's per-connection statement
-//! cache.
+//! and `synchronous=FULL` by default so an acknowledged commit survives a power loss; its
+//! tables are the shared [`SqlStore`](super::sql::SqlStore)'s, whose writes queue behind one
+//! lock since SQLite takes one writer at a time. The schema is `dbscripts/sqlite.sql`
+//! (version 1) and its migrations (`sqlite-2.sql`, ...), embedded; opening a store brings a
+//! database without it, or with an older version, up to date in one transaction.
 
-mod commit;
-mod correlation;
-mod delivery;
-mod deployments;
-mod exchanges;
-mod instances;
-mod jobs;
-mod processes;
 #[cfg(test)]
 mod tests;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Sqlite;
 
-use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
-use super::{
-    CommitStats, DeploymentRecord, DeploymentSummary, Error, ExchangeRecord, InstanceFilter,
-    InstanceRecord, InstanceSummary, Job, JobKind, OutboxEntry, ProcessRecord, ProcessState,
-    Received, Result, RouteKey, RouteOwner, StepCommit, Store,
-};
+use super::sql::SqlStore;
+use super::{Error, Result};
 
 /// The migration scripts, the first creating the schema.
 const MIGRATIONS: Migrations = [
@@ -80,19 +61,10 @@ impl Default for SqliteConfig {
     }
 }
 
-/// A [`Store`] in a SQLite database.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    /// SQLite has one writer at a time. Hot-path writes queue here, in order, instead of
-    /// contending for the database lock, whose busy handler sleeps rather than waking when
-    /// the lock frees.
-    writer: Arc<tokio::sync::Mutex<()>>,
-    /// Step commits go through the group-committing writer task.
-    steps: Writer,
-}
+/// A [`Store`](super::Store) in a SQLite database.
+pub type SqliteStore = SqlStore<Sqlite>;
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens the database at `location`, a file path or a `sqlite:` URL such as
     /// `sqlite://data/baton.db`, creating the file and its directory if missing, and brings
     /// its schema up to date. A URL of another scheme fails with [`Error::Location`].
@@ -147,16 +119,7 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        let writer = Arc::new(tokio::sync::Mutex::new(()));
-        let steps = Writer::start(commit::Steps {
-            pool: pool.clone(),
-            lock: writer.clone(),
-        });
-        let store = SqliteStore {
-            pool,
-            writer,
-            steps,
-        };
+        let store = SqlStore::on(pool);
         let migration = store.migrate().await?;
         Ok((store, migration))
     }
@@ -212,133 +175,5 @@ fn create_parent_dir(file: &Path) -> Result<()> {
                 source,
             }),
         _ => Ok(()),
-    }
-}
-
-impl Store for SqliteStore {
-    fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { deployments::save(&self.pool, &deployment).await })
-    }
-
-    fn list_deployments(&self) -> BoxFuture<'_, Result<Vec<DeploymentSummary>>> {
-        Box::pin(deployments::list(&self.pool))
-    }
-
-    fn load_deployment<'a>(
-        &'a self,
-        name: &'a str,
-        version: i64,
-    ) -> BoxFuture<'a, Result<Option<DeploymentRecord>>> {
-        Box::pin(deployments::load(&self.pool, name, version))
-    }
-
-    fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
-        Box::pin(deployments::mark_undeployed(&self.pool, name))
-    }
-
-    fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move { processes::save(&self.pool, &process).await })
-    }
-
-    fn list_processes(&self) -> BoxFuture<'_, Result<Vec<ProcessRecord>>> {
-        Box::pin(processes::list(&self.pool))
-    }
-
-    fn set_process_state<'a>(
-        &'a self,
-        pid: &'a str,
-        state: ProcessState,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(processes::set_state(&self.pool, pid, state))
-    }
-
-    fn create_instance<'a>(&'a self, pid: &'a str) -> BoxFuture<'a, Result<i64>> {
-        Box::pin(async move {
-            let _writing = self.writer.lock().await;
-            instances::create(&self.pool, pid).await
-        })
-    }
-
-    fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(async move {
-            let _writing = self.writer.lock().await;
-            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-            let first = instances::reserve_ids(&mut tx, count).await?;
-            tx.commit().await?;
-            Ok(first)
-        })
-    }
-
-    fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
-        Box::pin(instances::load(&self.pool, id))
-    }
-
-    fn list_instances<'a>(
-        &'a self,
-        filter: &'a InstanceFilter,
-    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
-        Box::pin(instances::list(&self.pool, filter))
-    }
-
-    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>> {
-        Box::pin(jobs::due(&self.pool, until_ms, limit))
-    }
-
-    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>> {
-        Box::pin(jobs::of_kind(&self.pool, kind))
-    }
-
-    fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(self.steps.commit(step))
-    }
-
-    fn commit_stats(&self) -> CommitStats {
-        self.steps.stats()
-    }
-
-    fn find_route<'a>(
-        &'a self,
-        process: &'a str,
-        key: &'a str,
-    ) -> BoxFuture<'a, Result<Option<RouteOwner>>> {
-        Box::pin(correlation::find(&self.pool, process, key))
-    }
-
-    fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let _writing = self.writer.lock().await;
-            instances::mark_failed(&self.pool, id, reason).await
-        })
-    }
-
-    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
-        Box::pin(correlation::of_instance(&self.pool, instance_id))
-    }
-
-    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
-        Box::pin(exchanges::of_instance(&self.pool, instance_id))
-    }
-
-    fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
-        Box::pin(exchanges::pending(&self.pool, instance_id))
-    }
-
-    fn outbox(&self) -> BoxFuture<'_, Result<Vec<OutboxEntry>>> {
-        Box::pin(delivery::outbox(&self.pool))
-    }
-
-    fn delivered<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<()>> {
-        Box::pin(async move {
-            let _writing = self.writer.lock().await;
-            delivery::delivered(&self.pool, message_id).await
-        })
-    }
-
-    fn received<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<Option<Received>>> {
-        Box::pin(delivery::received(&self.pool, message_id))
-    }
-
-    fn close(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.pool.close())
     }
 }

@@ -24,7 +24,7 @@ fn replied(id: &str) -> ExchangeWrite {
 
 /// Gives instance `id` of `pid` a route, an exchange and a timer, in a first step.
 async fn busy(fixture: &Fixture, id: i64, pid: &str) {
-    let mut first = step(id, 0, InstanceStatus::Running, b"waiting");
+    let mut first = step(id, 1, InstanceStatus::Running, b"waiting");
     first.routes_added = vec![RouteKey::new(ORDERS, format!("client|ship|{id}"))];
     first.exchanges = vec![replied(&format!("in-{id}"))];
     first.jobs = vec![Job {
@@ -38,7 +38,7 @@ async fn busy(fixture: &Fixture, id: i64, pid: &str) {
 
 /// The final step of instance `id`, completing it and dropping its routes and jobs.
 fn last_step(id: i64) -> StepCommit {
-    let mut last = step(id, 1, InstanceStatus::Completed, b"done");
+    let mut last = step(id, 2, InstanceStatus::Completed, b"done");
     last.clear_routes = true;
     last.clear_jobs = true;
     last
@@ -47,8 +47,8 @@ fn last_step(id: i64) -> StepCommit {
 async fn a_final_step_deleting_its_instance_leaves_nothing_of_it(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
-    let gone = fixture.store.create_instance(&pid).await.unwrap();
-    let kept = fixture.store.create_instance(&pid).await.unwrap();
+    let gone = fixture.create(&pid).await.unwrap();
+    let kept = fixture.create(&pid).await.unwrap();
     busy(&fixture, gone, &pid).await;
     busy(&fixture, kept, &pid).await;
 
@@ -99,8 +99,8 @@ async fn an_instance_created_and_deleted_in_one_step_leaves_nothing(db: TestDb) 
 async fn a_final_step_deleting_messages_keeps_the_instance(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
-    let cleaned = fixture.store.create_instance(&pid).await.unwrap();
-    let kept = fixture.store.create_instance(&pid).await.unwrap();
+    let cleaned = fixture.create(&pid).await.unwrap();
+    let kept = fixture.create(&pid).await.unwrap();
     busy(&fixture, cleaned, &pid).await;
     busy(&fixture, kept, &pid).await;
 

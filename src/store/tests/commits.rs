@@ -15,13 +15,7 @@ async fn instances(fixture: &Fixture) -> Vec<i64> {
     let pid = fixture.deploy("orders").await;
     let mut ids = Vec::new();
     for _ in 0..INSTANCES {
-        let id = fixture.store.create_instance(&pid).await.unwrap();
-        fixture
-            .store
-            .commit(step(id, 0, InstanceStatus::Running, b"created"))
-            .await
-            .unwrap();
-        ids.push(id);
+        ids.push(fixture.create_with(&pid, b"created").await.unwrap());
     }
     ids
 }

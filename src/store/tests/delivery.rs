@@ -22,7 +22,7 @@ async fn outbox_entries_outlive_their_instance_until_delivered(db: TestDb) {
     let id = fixture.instance("sender").await;
     let pid = fixture.store.load_instance(id).await.unwrap().unwrap().pid;
     let (one_way, request) = (entry(id, &pid, "1.1", "m-1"), entry(id, &pid, "1.2", "m-2"));
-    let mut sending = step(id, 0, InstanceStatus::Completed, b"sent");
+    let mut sending = step(id, 1, InstanceStatus::Completed, b"sent");
     sending.outbox = vec![one_way.clone(), request.clone()];
     sending.clear_routes = true;
     sending.clear_jobs = true;
@@ -42,13 +42,13 @@ async fn a_step_settles_the_outbox_entries_of_its_exchanges(db: TestDb) {
     let id = fixture.instance("requester").await;
     let other = fixture.instance("other").await;
     let pid = fixture.store.load_instance(id).await.unwrap().unwrap().pid;
-    let mut sending = step(id, 0, InstanceStatus::Running, b"asked");
+    let mut sending = step(id, 1, InstanceStatus::Running, b"asked");
     sending.outbox = vec![entry(id, &pid, "1.1", "m-1"), entry(id, &pid, "1.2", "m-2")];
     fixture.store.commit(sending).await.unwrap();
-    let mut elsewhere = step(other, 0, InstanceStatus::Running, b"asked too");
+    let mut elsewhere = step(other, 1, InstanceStatus::Running, b"asked too");
     elsewhere.outbox = vec![entry(other, &pid, "1.1", "m-3")];
     fixture.store.commit(elsewhere).await.unwrap();
-    let mut answered = step(id, 1, InstanceStatus::Running, b"answered");
+    let mut answered = step(id, 2, InstanceStatus::Running, b"answered");
     answered.outbox_settled = vec!["1.1".to_owned(), "9.9".to_owned()];
     fixture.store.commit(answered).await.unwrap();
     let left: Vec<String> = fixture
@@ -72,14 +72,14 @@ async fn a_message_is_taken_once(db: TestDb) {
         exchange: Some("in-1".to_owned()),
     };
     assert_eq!(fixture.store.received("urn:test:1").await.unwrap(), None);
-    let mut first = step(id, 0, InstanceStatus::Running, b"took it");
+    let mut first = step(id, 1, InstanceStatus::Running, b"took it");
     first.received = Some(taken.clone());
     fixture.store.commit(first).await.unwrap();
     assert_eq!(
         fixture.store.received("urn:test:1").await.unwrap(),
         Some(taken.clone())
     );
-    let mut again = step(id, 1, InstanceStatus::Running, b"took it twice");
+    let mut again = step(id, 2, InstanceStatus::Running, b"took it twice");
     again.received = Some(taken);
     again.outbox = vec![entry(id, &pid, "1.1", "m-1")];
     let refused = fixture.store.commit(again).await;
@@ -90,7 +90,7 @@ async fn a_message_is_taken_once(db: TestDb) {
     let instance = fixture.store.load_instance(id).await.unwrap().unwrap();
     assert_eq!(
         (instance.revision, instance.state),
-        (1, b"took it".to_vec())
+        (2, b"took it".to_vec())
     );
     assert!(fixture.store.outbox().await.unwrap().is_empty());
 }

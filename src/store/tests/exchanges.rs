@@ -37,7 +37,7 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered(db: TestDb) {
     let id = fixture.instance("orders").await;
     let inbound = pending("in-1", ExchangeDirection::In);
     let outbound = pending("out-1", ExchangeDirection::Out);
-    let mut first = step(id, 0, InstanceStatus::Running, b"one");
+    let mut first = step(id, 1, InstanceStatus::Running, b"one");
     first.exchanges = vec![inbound.clone(), outbound.clone()];
     fixture.store.commit(first).await.unwrap();
     fixture.reopen().await;
@@ -53,7 +53,7 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered(db: TestDb) {
         response: Some(b"reply".to_vec()),
         ..inbound.clone()
     };
-    let mut second = step(id, 1, InstanceStatus::Running, b"two");
+    let mut second = step(id, 2, InstanceStatus::Running, b"two");
     second.exchanges = vec![replied];
     fixture.store.commit(second).await.unwrap();
     fixture.reopen().await;
@@ -76,7 +76,7 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered(db: TestDb) {
     assert_eq!(all[0].response.as_deref(), Some(&b"reply"[..]));
 
     // Every status other than pending takes an exchange off the pending list.
-    let mut third = step(id, 2, InstanceStatus::Running, b"three");
+    let mut third = step(id, 3, InstanceStatus::Running, b"three");
     third.exchanges = vec![ExchangeWrite {
         status: ExchangeStatus::Faulted,
         ..outbound
@@ -95,7 +95,7 @@ async fn exchanges_are_listed_per_instance(db: TestDb) {
     let first = fixture.instance("orders").await;
     let second = fixture.instance("billing").await;
     for (id, exchange) in [(first, "a"), (second, "b")] {
-        let mut commit = step(id, 0, InstanceStatus::Running, b"");
+        let mut commit = step(id, 1, InstanceStatus::Running, b"");
         commit.exchanges = vec![pending(exchange, ExchangeDirection::In)];
         fixture.store.commit(commit).await.unwrap();
     }
@@ -119,11 +119,11 @@ async fn an_exchange_id_of_another_instance_fails_the_whole_commit(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let owner = fixture.instance("orders").await;
     let other = fixture.instance("billing").await;
-    let mut first = step(owner, 0, InstanceStatus::Running, b"owner");
+    let mut first = step(owner, 1, InstanceStatus::Running, b"owner");
     first.exchanges = vec![pending("shared", ExchangeDirection::In)];
     fixture.store.commit(first).await.unwrap();
 
-    let mut stolen = step(other, 0, InstanceStatus::Completed, b"other");
+    let mut stolen = step(other, 1, InstanceStatus::Completed, b"other");
     stolen.exchanges = vec![
         pending("mine", ExchangeDirection::Out),
         ExchangeWrite {
@@ -142,7 +142,7 @@ async fn an_exchange_id_of_another_instance_fails_the_whole_commit(db: TestDb) {
     let other_instance = fixture.store.load_instance(other).await.unwrap().unwrap();
     assert_eq!(
         (other_instance.revision, other_instance.status),
-        (0, InstanceStatus::Running)
+        (1, InstanceStatus::Running)
     );
     assert!(fixture
         .store

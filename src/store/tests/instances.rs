@@ -6,8 +6,8 @@ use crate::store::{Error, InstanceFilter, InstanceStatus, InstanceWrite, StepCom
 async fn created_instances_are_running_with_increasing_ids(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
-    let first = fixture.store.create_instance(&pid).await.unwrap();
-    let second = fixture.store.create_instance(&pid).await.unwrap();
+    let first = fixture.create(&pid).await.unwrap();
+    let second = fixture.create(&pid).await.unwrap();
     assert!(second > first);
 
     let loaded = fixture.store.load_instance(first).await.unwrap().unwrap();
@@ -16,14 +16,14 @@ async fn created_instances_are_running_with_increasing_ids(db: TestDb) {
     assert_eq!(loaded.status, InstanceStatus::Running);
     assert!(loaded.state.is_empty());
     assert_eq!(loaded.failure, None);
-    assert_eq!(loaded.revision, 0);
+    assert_eq!(loaded.revision, 1);
     assert_eq!(loaded.created_at, loaded.updated_at);
     assert_eq!(fixture.store.load_instance(second + 1).await.unwrap(), None);
 }
 
 async fn instance_of_an_unknown_process_cannot_be_created(db: TestDb) {
     let fixture = Fixture::new(&db).await;
-    match fixture.store.create_instance("{urn:test}none-1").await {
+    match fixture.create("{urn:test}none-1").await {
         Err(Error::NotFound {
             entity: "process",
             key,
@@ -37,25 +37,25 @@ async fn commits_save_state_and_advance_the_revision_across_reopen(db: TestDb) {
     let id = fixture.instance("orders").await;
     let revision = fixture
         .store
-        .commit(step(id, 0, InstanceStatus::Running, b"one"))
+        .commit(step(id, 1, InstanceStatus::Running, b"one"))
         .await;
-    assert_eq!(revision.unwrap(), 1);
+    assert_eq!(revision.unwrap(), 2);
     let failed = StepCommit::new(InstanceWrite {
         id,
         status: InstanceStatus::Failed,
         state: b"two".to_vec(),
         failure: Some("partner unreachable".to_owned()),
-        expected_revision: 1,
+        expected_revision: 2,
         create: None,
     });
-    assert_eq!(fixture.store.commit(failed).await.unwrap(), 2);
+    assert_eq!(fixture.store.commit(failed).await.unwrap(), 3);
     fixture.reopen().await;
 
     let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
     assert_eq!(loaded.status, InstanceStatus::Failed);
     assert_eq!(loaded.state, b"two");
     assert_eq!(loaded.failure.as_deref(), Some("partner unreachable"));
-    assert_eq!(loaded.revision, 2);
+    assert_eq!(loaded.revision, 3);
     assert!(loaded.updated_at >= loaded.created_at);
 }
 
@@ -64,18 +64,18 @@ async fn a_stale_revision_conflicts_and_changes_nothing(db: TestDb) {
     let id = fixture.instance("orders").await;
     fixture
         .store
-        .commit(step(id, 0, InstanceStatus::Running, b"one"))
+        .commit(step(id, 1, InstanceStatus::Running, b"one"))
         .await
         .unwrap();
     match fixture
         .store
-        .commit(step(id, 0, InstanceStatus::Completed, b"stale"))
+        .commit(step(id, 1, InstanceStatus::Completed, b"stale"))
         .await
     {
         Err(Error::Conflict {
             id: conflicting,
-            expected: 0,
-            actual: 1,
+            expected: 1,
+            actual: 2,
         }) => {
             assert_eq!(conflicting, id)
         }
@@ -84,7 +84,7 @@ async fn a_stale_revision_conflicts_and_changes_nothing(db: TestDb) {
     let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
     assert_eq!(
         (loaded.status, loaded.state, loaded.revision),
-        (InstanceStatus::Running, b"one".to_vec(), 1)
+        (InstanceStatus::Running, b"one".to_vec(), 2)
     );
 }
 
@@ -94,7 +94,7 @@ async fn concurrent_commits_on_one_revision_let_exactly_one_win(db: TestDb) {
     let commits = (0..8u8).map(|n| {
         fixture
             .store
-            .commit(step(id, 0, InstanceStatus::Running, &[n]))
+            .commit(step(id, 1, InstanceStatus::Running, &[n]))
     });
     let results = futures::future::join_all(commits).await;
     let won = results.iter().filter(|result| result.is_ok()).count();
@@ -111,7 +111,7 @@ async fn concurrent_commits_on_one_revision_let_exactly_one_win(db: TestDb) {
             .unwrap()
             .unwrap()
             .revision,
-        1
+        2
     );
 }
 
@@ -136,11 +136,11 @@ async fn instances_list_by_pid_status_and_limit_newest_first(db: TestDb) {
     let billing = fixture.deploy("billing").await;
     let mut ids = Vec::new();
     for pid in [&orders, &billing, &orders, &orders] {
-        ids.push(fixture.store.create_instance(pid).await.unwrap());
+        ids.push(fixture.create(pid).await.unwrap());
     }
     fixture
         .store
-        .commit(step(ids[2], 0, InstanceStatus::Completed, b"done"))
+        .commit(step(ids[2], 1, InstanceStatus::Completed, b"done"))
         .await
         .unwrap();
 
@@ -190,14 +190,14 @@ async fn instances_list_by_pid_status_and_limit_newest_first(db: TestDb) {
     assert_eq!(completed.pid, orders);
     assert_eq!(
         (completed.status, completed.revision),
-        (InstanceStatus::Completed, 1)
+        (InstanceStatus::Completed, 2)
     );
 }
 
 async fn marking_failed_keeps_the_state_and_drops_the_routes(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
-    let mut first = step(id, 0, InstanceStatus::Running, b"kept");
+    let mut first = step(id, 1, InstanceStatus::Running, b"kept");
     first.routes_added = vec![crate::store::RouteKey::new("{urn:test}orders", "k")];
     fixture.store.commit(first).await.unwrap();
     fixture.store.mark_failed(id, "panicked").await.unwrap();
@@ -218,11 +218,11 @@ async fn a_first_commit_inserts_the_instance_under_a_reserved_id(db: TestDb) {
     let first = fixture.store.reserve_instance_ids(10).await.unwrap();
     let next = fixture.store.reserve_instance_ids(10).await.unwrap();
     assert_eq!(next, first + 10);
-    let created = fixture.store.create_instance(&pid).await.unwrap();
+    let created = fixture.create(&pid).await.unwrap();
     assert_eq!(
         created,
         first + 20,
-        "create_instance draws from the same sequence"
+        "a created instance draws from the same sequence"
     );
     let mut insert = step(first + 3, 0, InstanceStatus::Running, b"born");
     insert.instance.create = Some(pid.clone());

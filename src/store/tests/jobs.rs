@@ -27,7 +27,7 @@ async fn instance(fixture: &Fixture) -> (i64, String) {
         Some(process) => process.pid.clone(),
         None => fixture.deploy("jobs").await,
     };
-    let id = fixture.store.create_instance(&pid).await.unwrap();
+    let id = fixture.create(&pid).await.unwrap();
     (id, pid)
 }
 
@@ -35,10 +35,10 @@ async fn storing_a_job_again_keeps_the_first(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
     let timer = job(id, &pid, JobKind::Timer, "1", 1_000);
-    let mut first = step(id, 0, InstanceStatus::Running, b"armed");
+    let mut first = step(id, 1, InstanceStatus::Running, b"armed");
     first.jobs = vec![timer.clone()];
     fixture.store.commit(first).await.unwrap();
-    let mut again = step(id, 1, InstanceStatus::Running, b"armed again");
+    let mut again = step(id, 2, InstanceStatus::Running, b"armed again");
     let timeout = job(id, &pid, JobKind::InvokeTimeout, "x-1", 2_000);
     again.jobs = vec![job(id, &pid, JobKind::Timer, "1", 5_000), timeout.clone()];
     fixture.store.commit(again).await.unwrap();
@@ -49,12 +49,12 @@ async fn due_jobs_are_listed_soonest_first_up_to_a_time_and_a_limit(db: TestDb) 
     let mut fixture = Fixture::new(&db).await;
     let (first, pid) = instance(&fixture).await;
     let (second, _) = instance(&fixture).await;
-    let mut step_one = step(first, 0, InstanceStatus::Running, b"");
+    let mut step_one = step(first, 1, InstanceStatus::Running, b"");
     step_one.jobs = vec![
         job(first, &pid, JobKind::Timer, "1", 300),
         job(first, &pid, JobKind::InvokeTimeout, "x-1", 100),
     ];
-    let mut step_two = step(second, 0, InstanceStatus::Running, b"");
+    let mut step_two = step(second, 1, InstanceStatus::Running, b"");
     step_two.jobs = vec![
         job(second, &pid, JobKind::Timer, "7", 200),
         job(second, &pid, JobKind::Timer, "8", 900),
@@ -86,14 +86,14 @@ async fn due_jobs_are_listed_soonest_first_up_to_a_time_and_a_limit(db: TestDb) 
 async fn a_job_runs_exactly_once(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
-    let mut arm = step(id, 0, InstanceStatus::Running, b"waiting");
+    let mut arm = step(id, 1, InstanceStatus::Running, b"waiting");
     arm.jobs = vec![job(id, &pid, JobKind::Timer, "1", 10)];
     fixture.store.commit(arm).await.unwrap();
 
     // Two deliveries of the job, racing on the same revision: one runs it.
     let timer = JobKey::new(JobKind::Timer, "1");
     let run = |state: &'static [u8]| {
-        let mut run = step(id, 1, InstanceStatus::Running, state);
+        let mut run = step(id, 2, InstanceStatus::Running, state);
         run.job_done = Some(timer.clone());
         run.routes_added = vec![RouteKey::new("{urn:test}jobs", state_key(state))];
         run.jobs = vec![job(id, &pid, JobKind::Timer, state_key(state), 20)];
@@ -105,14 +105,14 @@ async fn a_job_runs_exactly_once(db: TestDb) {
         (Err(error), Ok(revision)) => ((revision, "two"), error),
         other => panic!("expected exactly one run, got {other:?}"),
     };
-    assert_eq!(winner.0, 2);
+    assert_eq!(winner.0, 3);
     assert!(
         matches!(loser, Error::JobGone { .. } | Error::Conflict { .. }),
         "{loser}"
     );
 
     // A later delivery finds the job gone, and nothing of its step is stored.
-    let mut late = step(id, 2, InstanceStatus::Completed, b"late");
+    let mut late = step(id, 3, InstanceStatus::Completed, b"late");
     late.job_done = Some(timer);
     late.routes_added = vec![RouteKey::new("{urn:test}jobs", "late")];
     late.clear_jobs = true;
@@ -127,7 +127,7 @@ async fn a_job_runs_exactly_once(db: TestDb) {
     let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
     assert_eq!(
         (loaded.status, loaded.revision, loaded.state),
-        (InstanceStatus::Running, 2, winner.1.as_bytes().to_vec())
+        (InstanceStatus::Running, 3, winner.1.as_bytes().to_vec())
     );
     assert_eq!(
         fixture.store.instance_routes(id).await.unwrap(),
@@ -151,32 +151,32 @@ async fn a_failed_step_leaves_its_job(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
     let timer = job(id, &pid, JobKind::Timer, "1", 10);
-    let mut arm = step(id, 0, InstanceStatus::Running, b"waiting");
+    let mut arm = step(id, 1, InstanceStatus::Running, b"waiting");
     arm.jobs = vec![timer.clone()];
     fixture.store.commit(arm).await.unwrap();
-    let mut stale = step(id, 0, InstanceStatus::Running, b"stale");
+    let mut stale = step(id, 1, InstanceStatus::Running, b"stale");
     stale.job_done = Some(timer.job.clone());
     assert!(matches!(
         fixture.store.commit(stale).await,
         Err(Error::Conflict { .. })
     ));
     assert_eq!(all_jobs(&fixture).await, std::slice::from_ref(&timer));
-    let mut run = step(id, 1, InstanceStatus::Running, b"fired");
+    let mut run = step(id, 2, InstanceStatus::Running, b"fired");
     run.job_done = Some(timer.job);
-    assert_eq!(fixture.store.commit(run).await.unwrap(), 2);
+    assert_eq!(fixture.store.commit(run).await.unwrap(), 3);
     assert!(all_jobs(&fixture).await.is_empty());
 }
 
 async fn cancelled_jobs_go_and_unknown_ones_are_ignored(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
-    let mut arm = step(id, 0, InstanceStatus::Running, b"invoking");
+    let mut arm = step(id, 1, InstanceStatus::Running, b"invoking");
     arm.jobs = vec![
         job(id, &pid, JobKind::InvokeTimeout, "x-1", 10),
         job(id, &pid, JobKind::Timer, "1", 20),
     ];
     fixture.store.commit(arm).await.unwrap();
-    let mut answered = step(id, 1, InstanceStatus::Running, b"answered");
+    let mut answered = step(id, 2, InstanceStatus::Running, b"answered");
     answered.jobs_cancelled = vec![
         JobKey::new(JobKind::InvokeTimeout, "x-1"),
         JobKey::new(JobKind::InvokeTimeout, "x-9"),
@@ -194,14 +194,14 @@ async fn finished_and_failed_instances_drop_their_jobs(db: TestDb) {
     let (failing, _) = instance(&fixture).await;
     let (waiting, _) = instance(&fixture).await;
     for id in [finishing, failing, waiting] {
-        let mut arm = step(id, 0, InstanceStatus::Running, b"");
+        let mut arm = step(id, 1, InstanceStatus::Running, b"");
         arm.jobs = vec![
             job(id, &pid, JobKind::Timer, "1", 10),
             job(id, &pid, JobKind::InvokeTimeout, "x-1", 20),
         ];
         fixture.store.commit(arm).await.unwrap();
     }
-    let mut finish = step(finishing, 1, InstanceStatus::Completed, b"done");
+    let mut finish = step(finishing, 2, InstanceStatus::Completed, b"done");
     finish.job_done = Some(JobKey::new(JobKind::Timer, "1"));
     finish.clear_jobs = true;
     fixture.store.commit(finish).await.unwrap();
@@ -218,7 +218,7 @@ async fn an_instance_created_and_finished_in_one_step_keeps_no_job_or_route(db: 
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("jobs").await;
     let id = fixture.store.reserve_instance_ids(1).await.unwrap();
-    let mut only = step(id, 0, InstanceStatus::Completed, b"done");
+    let mut only = step(id, 1, InstanceStatus::Completed, b"done");
     only.instance.create = Some(pid.clone());
     only.routes_added = vec![RouteKey::new("{urn:test}jobs", "k")];
     only.jobs = vec![job(id, &pid, JobKind::Timer, "1", 10)];
@@ -235,9 +235,9 @@ async fn undeploying_drops_the_jobs_of_its_instances_only(db: TestDb) {
     let mut jobs = Vec::new();
     for name in ["orders", "billing"] {
         let pid = fixture.deploy(name).await;
-        let id = fixture.store.create_instance(&pid).await.unwrap();
+        let id = fixture.create(&pid).await.unwrap();
         let timeout = job(id, &pid, JobKind::InvokeTimeout, &format!("{id}.1"), 1_000);
-        let mut arm = step(id, 0, InstanceStatus::Running, b"invoking");
+        let mut arm = step(id, 1, InstanceStatus::Running, b"invoking");
         arm.jobs = vec![timeout.clone()];
         fixture.store.commit(arm).await.unwrap();
         jobs.push(timeout);

@@ -167,10 +167,22 @@ impl Fixture {
     /// Deploys `name` and creates one instance of it.
     async fn instance(&self, name: &str) -> i64 {
         let pid = self.deploy(name).await;
-        self.store
-            .create_instance(&pid)
-            .await
-            .expect("instance created")
+        self.create(&pid).await.expect("instance created")
+    }
+
+    /// Creates a running instance of `pid` with empty state, as the engine does: a fresh id,
+    /// inserted by its first step commit, at revision 1.
+    async fn create(&self, pid: &str) -> crate::store::Result<i64> {
+        self.create_with(pid, b"").await
+    }
+
+    /// Creates a running instance of `pid` with `state` at revision 1.
+    async fn create_with(&self, pid: &str, state: &[u8]) -> crate::store::Result<i64> {
+        let id = self.store.reserve_instance_ids(1).await?;
+        let mut first = step(id, 0, InstanceStatus::Running, state);
+        first.instance.create = Some(pid.to_owned());
+        self.store.commit(first).await?;
+        Ok(id)
     }
 }
 

@@ -16,7 +16,7 @@ fn route(key: &str) -> RouteKey {
 async fn routes_are_found_and_survive_reopen(db: TestDb) {
     let mut fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
-    let mut commit = step(id, 0, InstanceStatus::Running, b"waiting");
+    let mut commit = step(id, 1, InstanceStatus::Running, b"waiting");
     commit.routes_added = vec![
         route("client|ship|order|42"),
         route("client|cancel|order|42"),
@@ -63,15 +63,15 @@ async fn routes_are_removed_and_cleared(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let other = fixture.instance("billing").await;
-    let mut first = step(id, 0, InstanceStatus::Running, b"");
+    let mut first = step(id, 1, InstanceStatus::Running, b"");
     first.routes_added = vec![route("a"), route("b"), route("c")];
     fixture.store.commit(first).await.unwrap();
-    let mut others = step(other, 0, InstanceStatus::Running, b"");
+    let mut others = step(other, 1, InstanceStatus::Running, b"");
     others.routes_added = vec![route("z")];
     fixture.store.commit(others).await.unwrap();
 
     // Removing a route of another instance leaves it alone.
-    let mut second = step(id, 1, InstanceStatus::Running, b"");
+    let mut second = step(id, 2, InstanceStatus::Running, b"");
     second.routes_removed = vec![route("a"), route("z")];
     fixture.store.commit(second).await.unwrap();
     assert_eq!(
@@ -89,7 +89,7 @@ async fn routes_are_removed_and_cleared(db: TestDb) {
     );
 
     // Clearing wins over routes added in the same commit.
-    let mut last = step(id, 2, InstanceStatus::Completed, b"");
+    let mut last = step(id, 3, InstanceStatus::Completed, b"");
     last.routes_added = vec![route("d")];
     last.clear_routes = true;
     fixture.store.commit(last).await.unwrap();
@@ -112,7 +112,7 @@ async fn routes_are_removed_and_cleared(db: TestDb) {
 async fn adding_an_owned_route_again_is_a_no_op(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
-    for revision in 0..2 {
+    for revision in 1..3 {
         let mut commit = step(id, revision, InstanceStatus::Running, b"");
         commit.routes_added = vec![route("a")];
         fixture.store.commit(commit).await.unwrap();
@@ -128,7 +128,7 @@ async fn the_same_key_may_route_different_processes(db: TestDb) {
     let first = fixture.instance("orders").await;
     let second = fixture.instance("billing").await;
     for (id, process) in [(first, ORDERS), (second, "{urn:test}billing")] {
-        let mut commit = step(id, 0, InstanceStatus::Running, b"");
+        let mut commit = step(id, 1, InstanceStatus::Running, b"");
         commit.routes_added = vec![RouteKey::new(process, "key")];
         fixture.store.commit(commit).await.unwrap();
     }
@@ -154,14 +154,14 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back(db: TestD
     let mut fixture = Fixture::new(&db).await;
     let owner = fixture.instance("orders").await;
     let other = fixture.instance("billing").await;
-    let mut claim = step(owner, 0, InstanceStatus::Running, b"owner");
+    let mut claim = step(owner, 1, InstanceStatus::Running, b"owner");
     claim.routes_added = vec![route("taken")];
     fixture.store.commit(claim).await.unwrap();
-    let mut setup = step(other, 0, InstanceStatus::Running, b"before");
+    let mut setup = step(other, 1, InstanceStatus::Running, b"before");
     setup.routes_added = vec![route("kept")];
     fixture.store.commit(setup).await.unwrap();
 
-    let mut clash = step(other, 1, InstanceStatus::Completed, b"after");
+    let mut clash = step(other, 2, InstanceStatus::Completed, b"after");
     clash.routes_removed = vec![route("kept")];
     clash.routes_added = vec![route("fresh"), route("taken")];
     clash.exchanges = vec![ExchangeWrite {
@@ -190,7 +190,7 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back(db: TestD
 
     // Nothing of the failed commit is visible.
     let instance = fixture.store.load_instance(other).await.unwrap().unwrap();
-    assert_eq!(instance.revision, 1);
+    assert_eq!(instance.revision, 2);
     assert_eq!(instance.status, InstanceStatus::Running);
     assert_eq!(instance.state, b"before");
     assert_eq!(
@@ -223,9 +223,9 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back(db: TestD
         .is_empty());
 
     // The store is still usable: the same step without the clash goes through.
-    let mut retry = step(other, 1, InstanceStatus::Running, b"after");
+    let mut retry = step(other, 2, InstanceStatus::Running, b"after");
     retry.routes_added = vec![route("fresh")];
-    assert_eq!(fixture.store.commit(retry).await.unwrap(), 2);
+    assert_eq!(fixture.store.commit(retry).await.unwrap(), 3);
     assert_eq!(
         fixture.store.instance_routes(other).await.unwrap(),
         [route("fresh"), route("kept")]
@@ -236,10 +236,10 @@ async fn a_shared_route_another_instance_owns_stays_its_own(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let first = fixture.instance("orders").await;
     let second = fixture.instance("orders").await;
-    let mut commit = step(first, 0, InstanceStatus::Running, b"first");
+    let mut commit = step(first, 1, InstanceStatus::Running, b"first");
     commit.routes_added = vec![route("customer|7"), route("customer+order|7|1")];
     fixture.store.commit(commit).await.unwrap();
-    let mut commit = step(second, 0, InstanceStatus::Running, b"second");
+    let mut commit = step(second, 1, InstanceStatus::Running, b"second");
     let shared = RouteKey {
         shared: true,
         ..route("customer|7")

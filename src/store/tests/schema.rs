@@ -165,7 +165,7 @@ async fn an_upgrade_to_the_job_table_resumes_each_running_instance_once(db: Test
     let mut fixture = Fixture::new(&db).await;
     let running = fixture.instance("orders").await;
     let finished = fixture.instance("invoices").await;
-    let done = super::step(finished, 0, InstanceStatus::Completed, b"done");
+    let done = super::step(finished, 1, InstanceStatus::Completed, b"done");
     fixture.store.commit(done).await.unwrap();
     fixture.store.close().await;
     query(

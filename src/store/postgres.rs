@@ -1,53 +1,36 @@
-//! The PostgreSQL backend of the durable store.
+//! Opening the store in PostgreSQL.
 //!
 //! [`PostgresStore`] keeps everything in one database (its default schema) through a
-//! connection pool configured by [`PoolSettings`]. The schema is `dbscripts/postgresql.sql`
-//! (version 1) and its migrations (`postgresql-2.sql`, ...), embedded; opening a store brings an older database up to date under an
-//! advisory lock, so servers starting together on an empty database create it once.
-//!
-//! The queries of each table live in their own module, with the same shape as the SQLite
-//! backend's; `commit` composes the writes of a batch of steps into one transaction for the
-//! shared group-commit writer. Time columns hold milliseconds since the Unix epoch.
-
-mod commit;
-mod correlation;
-mod delivery;
-mod deployments;
-mod exchanges;
-mod instances;
-mod jobs;
-mod processes;
+//! connection pool configured by [`PoolSettings`]; its tables are the shared
+//! [`SqlStore`](super::sql::SqlStore)'s. The schema is `dbscripts/postgresql.sql` (version 1)
+//! and its migrations (`postgresql-2.sql`, ...), embedded; opening a store brings an older
+//! database up to date under an advisory lock, so servers starting together on an empty
+//! database create it once.
 
 use std::str::FromStr;
-use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::Postgres;
 
-use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
+use super::sql::SqlStore;
 use super::{PoolSettings, Result};
 
 /// The migration scripts, the first creating the schema.
 const MIGRATIONS: Migrations = [
-    include_str!("../../../dbscripts/postgresql.sql"),
-    include_str!("../../../dbscripts/postgresql-2.sql"),
-    include_str!("../../../dbscripts/postgresql-3.sql"),
-    include_str!("../../../dbscripts/postgresql-4.sql"),
+    include_str!("../../dbscripts/postgresql.sql"),
+    include_str!("../../dbscripts/postgresql-2.sql"),
+    include_str!("../../dbscripts/postgresql-3.sql"),
+    include_str!("../../dbscripts/postgresql-4.sql"),
 ];
 
 /// The advisory lock held while the schema is migrated.
 const MIGRATION_LOCK: i64 = 0x0062_6174_6f6e;
 
 /// A [`Store`](super::Store) in a PostgreSQL database.
-#[derive(Debug, Clone)]
-pub struct PostgresStore {
-    pool: PgPool,
-    /// Step commits go through the group-committing writer task.
-    steps: Writer,
-}
+pub type PostgresStore = SqlStore<Postgres>;
 
-impl PostgresStore {
+impl SqlStore<Postgres> {
     /// Connects to the database `url` names (`postgres://user:password@host:port/database`)
     /// and brings its schema up to date.
     pub async fn open(url: &str, pool: &PoolSettings) -> Result<Self> {
@@ -57,9 +40,7 @@ impl PostgresStore {
     /// As [`PostgresStore::open`], also telling what bringing the schema up to date did.
     pub async fn open_migrating(url: &str, pool: &PoolSettings) -> Result<(Self, Migration)> {
         let options = PgConnectOptions::from_str(url)?;
-        let pool = pool.connect(options, validate).await?;
-        let steps = Writer::start(commit::Steps { pool: pool.clone() });
-        let store = PostgresStore { pool, steps };
+        let store = SqlStore::on(pool.connect(options).await?);
         let migration = store.migrate().await?;
         Ok((store, migration))
     }
@@ -93,13 +74,3 @@ impl PostgresStore {
         })
     }
 }
-
-/// Runs the pool's validation query on `conn`.
-fn validate(conn: &mut PgConnection, query: Arc<str>) -> BoxFuture<'_, sqlx::Result<bool>> {
-    Box::pin(async move {
-        sqlx::Executor::execute(conn, sqlx::raw_sql(&query)).await?;
-        Ok(true)
-    })
-}
-
-super::server_store!(PostgresStore);

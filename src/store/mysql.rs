@@ -1,41 +1,28 @@
-//! The MySQL and MariaDB backend of the durable store.
+//! Opening the store in MySQL or MariaDB.
 //!
 //! [`MySqlStore`] keeps everything in one database, in InnoDB tables, through a connection
-//! pool configured by [`PoolSettings`]. The schema is `dbscripts/mysql.sql` (version 1) and
-//! its migrations (`mysql-2.sql`, ...), embedded; opening a store brings an older database
-//! up to date under a named lock, so servers starting together on an empty database create
-//! it once. (MySQL commits schema
-//! changes one statement at a time: a migration cut short leaves its tables behind.)
-//!
-//! The queries of each table live in their own module, with the same shape as the SQLite
-//! backend's; `commit` composes the writes of a batch of steps into one transaction for the
-//! shared group-commit writer. Time columns hold milliseconds since the Unix epoch.
-
-mod commit;
-mod correlation;
-mod delivery;
-mod deployments;
-mod exchanges;
-mod instances;
-mod jobs;
-mod processes;
+//! pool configured by [`PoolSettings`]; its tables are the shared
+//! [`SqlStore`](super::sql::SqlStore)'s. The schema is `dbscripts/mysql.sql` (version 1) and
+//! its migrations (`mysql-2.sql`, ...), embedded; opening a store brings an older database up
+//! to date under a named lock, so servers starting together on an empty database create it
+//! once. (MySQL commits schema changes one statement at a time: a migration cut short leaves
+//! its tables behind.)
 
 use std::str::FromStr;
-use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPool};
+use sqlx::mysql::MySqlConnectOptions;
+use sqlx::MySql;
 
-use super::group_commit::Writer;
 use super::schema::{self, Migration, Migrations};
+use super::sql::SqlStore;
 use super::{Error, PoolSettings, Result};
 
 /// The migration scripts, the first creating the schema.
 const MIGRATIONS: Migrations = [
-    include_str!("../../../dbscripts/mysql.sql"),
-    include_str!("../../../dbscripts/mysql-2.sql"),
-    include_str!("../../../dbscripts/mysql-3.sql"),
-    include_str!("../../../dbscripts/mysql-4.sql"),
+    include_str!("../../dbscripts/mysql.sql"),
+    include_str!("../../dbscripts/mysql-2.sql"),
+    include_str!("../../dbscripts/mysql-3.sql"),
+    include_str!("../../dbscripts/mysql-4.sql"),
 ];
 
 /// The named lock held while the schema is migrated.
@@ -45,14 +32,9 @@ const MIGRATION_LOCK: &str = "baton_schema_migration";
 const MIGRATION_WAIT_S: i64 = 300;
 
 /// A [`Store`](super::Store) in a MySQL or MariaDB database.
-#[derive(Debug, Clone)]
-pub struct MySqlStore {
-    pool: MySqlPool,
-    /// Step commits go through the group-committing writer task.
-    steps: Writer,
-}
+pub type MySqlStore = SqlStore<MySql>;
 
-impl MySqlStore {
+impl SqlStore<MySql> {
     /// Connects to the database `url` names (`mysql://user:password@host:port/database`)
     /// and brings its schema up to date.
     pub async fn open(url: &str, pool: &PoolSettings) -> Result<Self> {
@@ -62,9 +44,7 @@ impl MySqlStore {
     /// As [`MySqlStore::open`], also telling what bringing the schema up to date did.
     pub async fn open_migrating(url: &str, pool: &PoolSettings) -> Result<(Self, Migration)> {
         let options = MySqlConnectOptions::from_str(url)?;
-        let pool = pool.connect(options, validate).await?;
-        let steps = Writer::start(commit::Steps { pool: pool.clone() });
-        let store = MySqlStore { pool, steps };
+        let store = SqlStore::on(pool.connect(options).await?);
         let migration = store.migrate().await?;
         Ok((store, migration))
     }
@@ -113,13 +93,3 @@ impl MySqlStore {
         migrated
     }
 }
-
-/// Runs the pool's validation query on `conn`.
-fn validate(conn: &mut MySqlConnection, query: Arc<str>) -> BoxFuture<'_, sqlx::Result<bool>> {
-    Box::pin(async move {
-        sqlx::Executor::execute(conn, sqlx::raw_sql(&query)).await?;
-        Ok(true)
-    })
-}
-
-super::server_store!(MySqlStore);

@@ -1,19 +1,20 @@
-//! Deployments in SQLite: the global process version counter and the `baton_deployments`
-//! table holding each deployed version of a unit with its files.
+//! Deployments: the `baton_deployments` table holding each deployed version of a unit with
+//! its files.
 
-use sqlx::sqlite::SqlitePool;
-use sqlx::Row;
+use sqlx::Pool;
 
+use super::dialect::{sql, Dialect};
 use crate::store::error::Constraint;
-use crate::store::rows;
+use crate::store::rows::{self, StoredRow};
 use crate::store::time::to_millis;
 use crate::store::{DeploymentRecord, DeploymentSummary, Error, Result};
 
 /// Inserts a deployment.
-pub(super) async fn save(pool: &SqlitePool, deployment: &DeploymentRecord) -> Result<()> {
-    sqlx::query(
+pub(super) async fn save<D: Dialect>(pool: &Pool<D>, deployment: &DeploymentRecord) -> Result<()> {
+    sql!(
+        D,
         "INSERT INTO baton_deployments (name, version, checksum, deployed_at, files, undeployed) \
-         VALUES (?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?)"
     )
     .bind(&deployment.name)
     .bind(deployment.version)
@@ -21,7 +22,7 @@ pub(super) async fn save(pool: &SqlitePool, deployment: &DeploymentRecord) -> Re
     .bind(to_millis(deployment.deployed_at))
     .bind(&deployment.files)
     .bind(deployment.undeployed)
-    .execute(pool)
+    .execute_on(pool)
     .await
     .map_err(|error| match Constraint::violated_by(&error) {
         Some(Constraint::Unique) => Error::Duplicate {
@@ -34,12 +35,13 @@ pub(super) async fn save(pool: &SqlitePool, deployment: &DeploymentRecord) -> Re
 }
 
 /// Lists deployments without their files.
-pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<DeploymentSummary>> {
-    sqlx::query(
+pub(super) async fn list<D: Dialect>(pool: &Pool<D>) -> Result<Vec<DeploymentSummary>> {
+    sql!(
+        D,
         "SELECT name, version, checksum, deployed_at, undeployed FROM baton_deployments \
-         ORDER BY name, version",
+         ORDER BY name, version"
     )
-    .fetch_all(pool)
+    .fetch_all_on(pool)
     .await?
     .iter()
     .map(rows::deployment_summary)
@@ -47,18 +49,19 @@ pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<DeploymentSummary>> {
 }
 
 /// Loads one deployment with its files.
-pub(super) async fn load(
-    pool: &SqlitePool,
+pub(super) async fn load<D: Dialect>(
+    pool: &Pool<D>,
     name: &str,
     version: i64,
 ) -> Result<Option<DeploymentRecord>> {
-    let row = sqlx::query(
+    let row = sql!(
+        D,
         "SELECT name, version, checksum, deployed_at, undeployed, files FROM baton_deployments \
-         WHERE name = ? AND version = ?",
+         WHERE name = ? AND version = ?"
     )
     .bind(name)
     .bind(version)
-    .fetch_optional(pool)
+    .fetch_optional_on(pool)
     .await?;
     row.map(|row| {
         let summary = rows::deployment_summary(&row)?;
@@ -67,7 +70,7 @@ pub(super) async fn load(
             version: summary.version,
             checksum: summary.checksum,
             deployed_at: summary.deployed_at,
-            files: row.try_get("files")?,
+            files: row.bytes("files")?,
             undeployed: summary.undeployed,
         })
     })
@@ -76,21 +79,25 @@ pub(super) async fn load(
 
 /// Marks the deployed versions of `name` undeployed and counts them; the jobs of their
 /// instances go with them, in the same transaction.
-pub(super) async fn mark_undeployed(pool: &SqlitePool, name: &str) -> Result<u64> {
-    let mut tx = pool.begin().await?;
-    let done = sqlx::query(
-        "UPDATE baton_deployments SET undeployed = 1 WHERE name = ? AND undeployed = 0",
+pub(super) async fn mark_undeployed<D: Dialect>(pool: &Pool<D>, name: &str) -> Result<u64> {
+    let mut tx = super::dialect::begin_write(pool).await?;
+    let done = sql!(
+        D,
+        "UPDATE baton_deployments SET undeployed = ? WHERE name = ? AND undeployed = ?"
     )
+    .bind(true)
     .bind(name)
-    .execute(&mut *tx)
+    .bind(false)
+    .execute::<D>(&mut *tx)
     .await?;
-    sqlx::query(
+    sql!(
+        D,
         "DELETE FROM baton_jobs WHERE pid IN \
-         (SELECT pid FROM baton_processes WHERE deployment_name = ?)",
+         (SELECT pid FROM baton_processes WHERE deployment_name = ?)"
     )
     .bind(name)
-    .execute(&mut *tx)
+    .execute::<D>(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(done.rows_affected())
+    Ok(done.rows)
 }

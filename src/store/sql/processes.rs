@@ -1,24 +1,26 @@
-//! Process versions in SQLite: the `baton_processes` table, one row per pid with the
-//! deployment it came from and its lifecycle state.
+//! Process versions: the `baton_processes` table, one row per pid with the deployment it came
+//! from and its lifecycle state.
 
-use sqlx::sqlite::SqlitePool;
+use sqlx::Pool;
 
+use super::dialect::{sql, Dialect};
 use crate::store::error::Constraint;
 use crate::store::rows;
 use crate::store::{Error, ProcessRecord, ProcessState, Result};
 
 /// Inserts a process version.
-pub(super) async fn save(pool: &SqlitePool, process: &ProcessRecord) -> Result<()> {
-    sqlx::query(
+pub(super) async fn save<D: Dialect>(pool: &Pool<D>, process: &ProcessRecord) -> Result<()> {
+    sql!(
+        D,
         "INSERT INTO baton_processes (pid, process_name, deployment_name, version, state) \
-         VALUES (?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?)"
     )
     .bind(&process.pid)
     .bind(&process.process)
     .bind(&process.deployment)
     .bind(process.version)
     .bind(process.state.as_str())
-    .execute(pool)
+    .execute_on(pool)
     .await
     .map_err(|error| match Constraint::violated_by(&error) {
         Some(Constraint::Unique) => Error::Duplicate {
@@ -35,12 +37,13 @@ pub(super) async fn save(pool: &SqlitePool, process: &ProcessRecord) -> Result<(
 }
 
 /// Lists process versions.
-pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<ProcessRecord>> {
-    sqlx::query(
+pub(super) async fn list<D: Dialect>(pool: &Pool<D>) -> Result<Vec<ProcessRecord>> {
+    sql!(
+        D,
         "SELECT pid, process_name, deployment_name, version, state FROM baton_processes \
-         ORDER BY version, pid",
+         ORDER BY version, pid"
     )
-    .fetch_all(pool)
+    .fetch_all_on(pool)
     .await?
     .iter()
     .map(rows::process)
@@ -48,13 +51,17 @@ pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<ProcessRecord>> {
 }
 
 /// Sets the state of one process version.
-pub(super) async fn set_state(pool: &SqlitePool, pid: &str, state: ProcessState) -> Result<()> {
-    let done = sqlx::query("UPDATE baton_processes SET state = ? WHERE pid = ?")
+pub(super) async fn set_state<D: Dialect>(
+    pool: &Pool<D>,
+    pid: &str,
+    state: ProcessState,
+) -> Result<()> {
+    let done = sql!(D, "UPDATE baton_processes SET state = ? WHERE pid = ?")
         .bind(state.as_str())
         .bind(pid)
-        .execute(pool)
+        .execute_on(pool)
         .await?;
-    match done.rows_affected() {
+    match done.rows {
         0 => Err(Error::NotFound {
             entity: "process",
             key: pid.to_owned(),

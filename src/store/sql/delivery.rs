@@ -1,0 +1,105 @@
+//! The outbox and the received messages: `baton_outbox` holds the messages instances send
+//! until their partner has taken them, `baton_received` the ids of the messages instances have
+//! taken. Both are written inside step commits; an outbox entry is also deleted on its own
+//! once its partner has taken it.
+
+use sqlx::Pool;
+
+use super::dialect::{sql, Dialect};
+use crate::store::rows;
+use crate::store::{OutboxEntry, Received, Result};
+
+/// Remembers the message `received` took; [`Error::Duplicate`](crate::store::Error::Duplicate)
+/// when its id is stored already.
+pub(super) async fn insert_received<D: Dialect>(
+    conn: &mut D::Connection,
+    received: &Received,
+) -> Result<()> {
+    sql!(
+        D,
+        "INSERT INTO baton_received (message_id, instance_id, exchange_id) VALUES (?, ?, ?)"
+    )
+    .bind(&received.message_id)
+    .bind(received.instance_id)
+    .bind(&received.exchange)
+    .execute::<D>(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores `entry` in the outbox.
+pub(super) async fn insert_outbox<D: Dialect>(
+    conn: &mut D::Connection,
+    entry: &OutboxEntry,
+) -> Result<()> {
+    sql!(
+        D,
+        "INSERT INTO baton_outbox (message_id, instance_id, pid, exchange_id, payload) \
+         VALUES (?, ?, ?, ?, ?)"
+    )
+    .bind(&entry.message_id)
+    .bind(entry.instance_id)
+    .bind(&entry.pid)
+    .bind(&entry.exchange)
+    .bind(&entry.call)
+    .execute::<D>(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the outbox entry of `instance_id`'s exchange `exchange`, if stored.
+pub(super) async fn settle<D: Dialect>(
+    conn: &mut D::Connection,
+    instance_id: i64,
+    exchange: &str,
+) -> Result<()> {
+    sql!(
+        D,
+        "DELETE FROM baton_outbox WHERE instance_id = ? AND exchange_id = ?"
+    )
+    .bind(instance_id)
+    .bind(exchange)
+    .execute::<D>(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes the outbox entry of message `message_id`, if stored.
+pub(super) async fn delivered<D: Dialect>(pool: &Pool<D>, message_id: &str) -> Result<()> {
+    sql!(D, "DELETE FROM baton_outbox WHERE message_id = ?")
+        .bind(message_id)
+        .execute_on(pool)
+        .await?;
+    Ok(())
+}
+
+/// Every outbox entry, by instance then message id.
+pub(super) async fn outbox<D: Dialect>(pool: &Pool<D>) -> Result<Vec<OutboxEntry>> {
+    sql!(
+        D,
+        "SELECT message_id, instance_id, pid, exchange_id, payload FROM baton_outbox \
+         ORDER BY instance_id, message_id"
+    )
+    .fetch_all_on(pool)
+    .await?
+    .iter()
+    .map(rows::outbox_entry)
+    .collect()
+}
+
+/// The record of message `message_id`, if an instance took it.
+pub(super) async fn received<D: Dialect>(
+    pool: &Pool<D>,
+    message_id: &str,
+) -> Result<Option<Received>> {
+    sql!(
+        D,
+        "SELECT message_id, instance_id, exchange_id FROM baton_received WHERE message_id = ?"
+    )
+    .bind(message_id)
+    .fetch_optional_on(pool)
+    .await?
+    .as_ref()
+    .map(rows::received)
+    .transpose()
+}

@@ -1,0 +1,216 @@
+//! Process instances: the `baton_instances` table, with the sequence their ids come from.
+//! An instance is inserted by its first step commit; its state is only ever rewritten by a
+//! step commit, optimistically on `revision`.
+
+use sqlx::Pool;
+
+use super::dialect::{begin_write, sql, Dialect, Statement};
+use crate::store::error::Constraint;
+use crate::store::rows::{self, StoredRow};
+use crate::store::time::now_millis;
+use crate::store::{Error, InstanceFilter, InstanceRecord, InstanceSummary, InstanceWrite, Result};
+
+/// Columns of an instance summary, as a literal for `concat!`.
+macro_rules! summary_columns {
+    () => {
+        "id, pid, status, failure, revision, created_at, updated_at"
+    };
+}
+
+/// Reserves `count` consecutive instance ids and returns the first. Where the dialect reads
+/// a counter back with `LAST_INSERT_ID(expr)`, the statement's result hands it back, on this
+/// connection only.
+pub(super) async fn reserve_ids<D: Dialect>(conn: &mut D::Connection, count: u32) -> Result<i64> {
+    let count = i64::from(count);
+    let last = match D::LAST_INSERT_ID {
+        false => sql!(
+            D,
+            "UPDATE baton_sequences SET value = value + ? WHERE name = 'instance_id' \
+             RETURNING value"
+        )
+        .bind(count)
+        .fetch_one::<D>(conn)
+        .await?
+        .integer("value")?,
+        true => {
+            let done = sql!(
+                D,
+                "UPDATE baton_sequences SET value = LAST_INSERT_ID(value + ?) \
+                 WHERE name = 'instance_id'"
+            )
+            .bind(count)
+            .execute::<D>(conn)
+            .await?;
+            i64::try_from(done.last_insert_id).map_err(|_| Error::Corrupt {
+                entity: "instance id sequence",
+                detail: format!("{} is out of range", done.last_insert_id),
+            })?
+        }
+    };
+    Ok(last - count + 1)
+}
+
+/// Loads one instance with its state.
+pub(super) async fn load<D: Dialect>(pool: &Pool<D>, id: i64) -> Result<Option<InstanceRecord>> {
+    let row = sql!(
+        D,
+        concat!(
+            "SELECT ",
+            summary_columns!(),
+            ", state FROM baton_instances WHERE id = ?"
+        )
+    )
+    .bind(id)
+    .fetch_optional_on(pool)
+    .await?;
+    row.as_ref().map(rows::instance).transpose()
+}
+
+/// Lists instances matching `filter`, newest first.
+pub(super) async fn list<D: Dialect>(
+    pool: &Pool<D>,
+    filter: &InstanceFilter,
+) -> Result<Vec<InstanceSummary>> {
+    let mut sql = String::from(concat!(
+        "SELECT ",
+        summary_columns!(),
+        " FROM baton_instances"
+    ));
+    let mut conditions = Vec::new();
+    if filter.pid.is_some() {
+        conditions.push("pid = ?");
+    }
+    if filter.status.is_some() {
+        conditions.push("status = ?");
+    }
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(" ORDER BY id DESC");
+    if filter.limit.is_some() {
+        sql.push_str(" LIMIT ?");
+    }
+    let mut statement = Statement::built::<D>(sql);
+    if let Some(pid) = &filter.pid {
+        statement = statement.bind(pid);
+    }
+    if let Some(status) = filter.status {
+        statement = statement.bind(status.as_str());
+    }
+    if let Some(limit) = filter.limit {
+        statement = statement.bind(i64::from(limit));
+    }
+    statement
+        .fetch_all_on(pool)
+        .await?
+        .iter()
+        .map(rows::instance_summary)
+        .collect()
+}
+
+/// Saves an instance's new state if its revision is still `write.expected_revision` (or
+/// inserts it, when the write creates it), and returns the new revision.
+pub(super) async fn save<D: Dialect>(
+    conn: &mut D::Connection,
+    write: &InstanceWrite,
+) -> Result<i64> {
+    let now = now_millis();
+    if let Some(pid) = &write.create {
+        sql!(
+            D,
+            "INSERT INTO baton_instances \
+             (id, pid, status, state, failure, revision, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 1, ?, ?)"
+        )
+        .bind(write.id)
+        .bind(pid)
+        .bind(write.status.as_str())
+        .bind(&write.state)
+        .bind(&write.failure)
+        .bind(now)
+        .bind(now)
+        .execute::<D>(conn)
+        .await
+        .map_err(|error| match Constraint::violated_by(&error) {
+            Some(Constraint::ForeignKey) => Error::NotFound {
+                entity: "process",
+                key: pid.clone(),
+            },
+            Some(Constraint::Unique) => Error::Duplicate {
+                entity: "instance",
+                key: write.id.to_string(),
+            },
+            _ => error.into(),
+        })?;
+        return Ok(1);
+    }
+    let done = sql!(
+        D,
+        "UPDATE baton_instances \
+         SET status = ?, state = ?, failure = ?, revision = revision + 1, updated_at = ? \
+         WHERE id = ? AND revision = ?"
+    )
+    .bind(write.status.as_str())
+    .bind(&write.state)
+    .bind(&write.failure)
+    .bind(now)
+    .bind(write.id)
+    .bind(write.expected_revision)
+    .execute::<D>(conn)
+    .await?;
+    if done.rows == 1 {
+        return Ok(write.expected_revision + 1);
+    }
+    let actual = sql!(D, "SELECT revision FROM baton_instances WHERE id = ?")
+        .bind(write.id)
+        .fetch_optional::<D>(conn)
+        .await?
+        .map(|row| row.integer("revision"))
+        .transpose()?;
+    Err(match actual {
+        Some(actual) => Error::Conflict {
+            id: write.id,
+            expected: write.expected_revision,
+            actual,
+        },
+        None => Error::NotFound {
+            entity: "instance",
+            key: write.id.to_string(),
+        },
+    })
+}
+
+/// Marks a running instance failed and drops its routes and jobs, in one transaction.
+pub(super) async fn mark_failed<D: Dialect>(pool: &Pool<D>, id: i64, reason: &str) -> Result<()> {
+    let mut tx = begin_write(pool).await?;
+    let done = sql!(
+        D,
+        "UPDATE baton_instances SET status = 'failed', failure = ?, revision = revision + 1, \
+         updated_at = ? WHERE id = ? AND status = 'running'"
+    )
+    .bind(reason)
+    .bind(now_millis())
+    .bind(id)
+    .execute::<D>(&mut *tx)
+    .await?;
+    if done.rows == 0 {
+        return Err(Error::NotFound {
+            entity: "running instance",
+            key: id.to_string(),
+        });
+    }
+    super::correlation::clear::<D>(&mut *tx, id).await?;
+    super::jobs::clear::<D>(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes the row of one instance; what refers to it must be deleted first.
+pub(super) async fn delete<D: Dialect>(conn: &mut D::Connection, id: i64) -> Result<()> {
+    sql!(D, "DELETE FROM baton_instances WHERE id = ?")
+        .bind(id)
+        .execute::<D>(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The store in a SQL database, written once for the three the server supports.
+//!
+//! [`SqlStore`] is generic over the [`Dialect`] of its database: each table's queries live in
+//! one module here (`deployments`, `processes`, `instances`, `correlation`, `exchanges`,
+//! `jobs`, `delivery`), `steps` writes a batch of state-machine steps in one transaction for
+//! the group-commit writer, and the dialect says what differs between the databases. How a
+//! database is opened and its schema brought up to date (`dbscripts/<database>.sql`, the
+//! schema's source of truth) is each backend's own module: [`sqlite`](super::sqlite),
+//! [`postgres`](super::postgres), [`mysql`](super::mysql).
+
+mod correlation;
+mod delivery;
+mod deployments;
+pub(crate) mod dialect;
+mod exchanges;
+mod instances;
+mod jobs;
+mod processes;
+mod steps;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sqlx::Pool;
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::group_commit::Writer;
+use super::{
+    CommitStats, DeploymentRecord, DeploymentSummary, ExchangeRecord, InstanceFilter,
+    InstanceRecord, InstanceSummary, Job, JobKind, OutboxEntry, ProcessRecord, ProcessState,
+    Received, Result, RouteKey, RouteOwner, StepCommit, Store,
+};
+pub use dialect::Dialect;
+
+/// A [`Store`] in a SQL database of dialect `D`.
+#[derive(Debug)]
+pub struct SqlStore<D: Dialect> {
+    pub(super) pool: Pool<D>,
+    writer: WriteLock,
+    /// Step commits go through the group-committing writer task.
+    steps: Writer,
+}
+
+impl<D: Dialect> Clone for SqlStore<D> {
+    fn clone(&self) -> Self {
+        SqlStore {
+            pool: self.pool.clone(),
+            writer: self.writer.clone(),
+            steps: self.steps.clone(),
+        }
+    }
+}
+
+impl<D: Dialect> SqlStore<D> {
+    /// A store on `pool`, whose schema the caller brings up to date.
+    pub(super) fn on(pool: Pool<D>) -> Self {
+        let writer = WriteLock::default();
+        let steps = Writer::start(steps::Steps {
+            pool: pool.clone(),
+            writer: writer.clone(),
+        });
+        SqlStore {
+            pool,
+            writer,
+            steps,
+        }
+    }
+
+    /// Waits for the store's turn to write, where the database takes one writer at a time.
+    async fn writing(&self) -> Option<MutexGuard<'_, ()>> {
+        self.writer.turn::<D>().await
+    }
+}
+
+/// Where the database takes one writer at a time ([`Dialect::ONE_WRITER`]), the store's
+/// writes, step batches included, queue here in order instead of contending for the
+/// database's lock, whose busy handler sleeps rather than waking when the lock frees.
+#[derive(Debug, Clone, Default)]
+struct WriteLock(Arc<Mutex<()>>);
+
+impl WriteLock {
+    /// Waits for the turn to write, where dialect `D` needs one; the guard holds it.
+    async fn turn<D: Dialect>(&self) -> Option<MutexGuard<'_, ()>> {
+        match D::ONE_WRITER {
+            true => Some(self.0.lock().await),
+            false => None,
+        }
+    }
+}
+
+impl<D: Dialect> Store for SqlStore<D> {
+    fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { deployments::save(&self.pool, &deployment).await })
+    }
+
+    fn list_deployments(&self) -> BoxFuture<'_, Result<Vec<DeploymentSummary>>> {
+        Box::pin(deployments::list(&self.pool))
+    }
+
+    fn load_deployment<'a>(
+        &'a self,
+        name: &'a str,
+        version: i64,
+    ) -> BoxFuture<'a, Result<Option<DeploymentRecord>>> {
+        Box::pin(deployments::load(&self.pool, name, version))
+    }
+
+    fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let _writing = self.writing().await;
+            deployments::mark_undeployed(&self.pool, name).await
+        })
+    }
+
+    fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async move { processes::save(&self.pool, &process).await })
+    }
+
+    fn list_processes(&self) -> BoxFuture<'_, Result<Vec<ProcessRecord>>> {
+        Box::pin(processes::list(&self.pool))
+    }
+
+    fn set_process_state<'a>(
+        &'a self,
+        pid: &'a str,
+        state: ProcessState,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(processes::set_state(&self.pool, pid, state))
+    }
+
+    fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
+        Box::pin(async move {
+            let _writing = self.writing().await;
+            let mut tx = dialect::begin_write(&self.pool).await?;
+            let first = instances::reserve_ids::<D>(&mut tx, count).await?;
+            tx.commit().await?;
+            Ok(first)
+        })
+    }
+
+    fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
+        Box::pin(instances::load(&self.pool, id))
+    }
+
+    fn list_instances<'a>(
+        &'a self,
+        filter: &'a InstanceFilter,
+    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
+        Box::pin(instances::list(&self.pool, filter))
+    }
+
+    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>> {
+        Box::pin(jobs::due(&self.pool, until_ms, limit))
+    }
+
+    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>> {
+        Box::pin(jobs::of_kind(&self.pool, kind))
+    }
+
+    fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
+        Box::pin(self.steps.commit(step))
+    }
+
+    fn commit_stats(&self) -> CommitStats {
+        self.steps.stats()
+    }
+
+    fn find_route<'a>(
+        &'a self,
+        process: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<RouteOwner>>> {
+        Box::pin(correlation::find(&self.pool, process, key))
+    }
+
+    fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let _writing = self.writing().await;
+            instances::mark_failed(&self.pool, id, reason).await
+        })
+    }
+
+    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
+        Box::pin(correlation::of_instance(&self.pool, instance_id))
+    }
+
+    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        Box::pin(exchanges::of_instance(&self.pool, instance_id))
+    }
+
+    fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        Box::pin(exchanges::pending(&self.pool, instance_id))
+    }
+
+    fn outbox(&self) -> BoxFuture<'_, Result<Vec<OutboxEntry>>> {
+        Box::pin(delivery::outbox(&self.pool))
+    }
+
+    fn delivered<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let _writing = self.writing().await;
+            delivery::delivered(&self.pool, message_id).await
+        })
+    }
+
+    fn received<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<Option<Received>>> {
+        Box::pin(delivery::received(&self.pool, message_id))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.pool.close())
+    }
+}
