@@ -32,7 +32,7 @@ static GREETING: LazyLock<(Document, NodeId)> = LazyLock::new(|| {
 });
 
 /// A running baseline server.
-pub struct Baseline {
+pub(crate) struct Baseline {
     /// `http://host:port`.
     pub address: String,
     handle: ServerHandle,
@@ -41,7 +41,7 @@ pub struct Baseline {
 
 impl Baseline {
     /// Starts the server on 127.0.0.1 with `workers` worker threads.
-    pub fn start(workers: usize) -> anyhow::Result<Baseline> {
+    pub(crate) fn start(workers: usize) -> anyhow::Result<Baseline> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let address = format!("http://{}", listener.local_addr()?);
         let (handles, handle) = std::sync::mpsc::channel();
@@ -64,7 +64,7 @@ impl Baseline {
     }
 
     /// Stops the server and waits for it.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.handle.stop(true).await;
         tokio::task::spawn_blocking(move || self.thread.join())
             .await?

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 
 /// What every request of a run sends, where, and what a good answer contains.
-pub struct Target {
+pub(crate) struct Target {
     pub via: Via,
     pub soap_action: &'static str,
     /// Text every successful reply contains.
@@ -25,7 +25,7 @@ pub struct Target {
 }
 
 /// How requests reach the server.
-pub enum Via {
+pub(crate) enum Via {
     /// A SOAP envelope posted to `url`.
     Http {
         client: reqwest::Client,
@@ -41,7 +41,7 @@ pub enum Via {
 }
 
 /// The outcome of one run.
-pub struct Measurement {
+pub(crate) struct Measurement {
     /// Latencies of the successful requests, in microseconds, sorted.
     latencies: Vec<u64>,
     pub errors: u64,
@@ -52,12 +52,12 @@ pub struct Measurement {
 
 impl Measurement {
     /// Successful requests per second.
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
 
     /// The latency at percentile `p` (0–100), in milliseconds.
-    pub fn percentile_ms(&self, p: f64) -> f64 {
+    pub(crate) fn percentile_ms(&self, p: f64) -> f64 {
         if self.latencies.is_empty() {
             return f64::NAN;
         }
@@ -90,7 +90,7 @@ impl Measurement {
 type Sample = Result<Duration, String>;
 
 /// A client with its own pool of keep-alive connections.
-pub fn http_client() -> reqwest::Client {
+pub(crate) fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .http1_only()
         .tcp_nodelay(true)
@@ -162,7 +162,11 @@ async fn send(target: &Target, since: Instant) -> Sample {
 }
 
 /// `concurrency` clients in a closed loop for `duration`.
-pub async fn saturate(target: &Arc<Target>, concurrency: usize, duration: Duration) -> Measurement {
+pub(crate) async fn saturate(
+    target: &Arc<Target>,
+    concurrency: usize,
+    duration: Duration,
+) -> Measurement {
     let start = Instant::now();
     let end = start + duration;
     let clients: Vec<_> = (0..concurrency)
@@ -188,7 +192,7 @@ pub async fn saturate(target: &Arc<Target>, concurrency: usize, duration: Durati
 /// whether or not earlier ones were answered. As in wrk2, `concurrency` clients on keep-alive
 /// connections take the requests as they fall due; when all are busy, due requests wait, and
 /// that wait counts in their latency.
-pub async fn open_loop(
+pub(crate) async fn open_loop(
     target: &Arc<Target>,
     concurrency: usize,
     rate: f64,

@@ -16,7 +16,7 @@ use sqlx::{Database, Executor, Pool};
 const PAYLOAD: [u8; 1024] = [7; 1024];
 
 /// Single-row commits per second into a fresh SQLite database in `dir`, for `duration`.
-pub async fn sqlite(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
+pub(crate) async fn sqlite(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
     let options = SqliteConnectOptions::from_str("sqlite:")?
         .filename(dir.join("commits.db"))
         .create_if_missing(true)
@@ -35,7 +35,7 @@ pub async fn sqlite(dir: &Path, duration: Duration) -> anyhow::Result<f64> {
 
 /// Single-row commits per second into a fresh table of the PostgreSQL database at `url`,
 /// for `duration`.
-pub async fn postgres(url: &str, duration: Duration) -> anyhow::Result<f64> {
+pub(crate) async fn postgres(url: &str, duration: Duration) -> anyhow::Result<f64> {
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .connect(url)

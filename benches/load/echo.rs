@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 const PERSISTENT: u8 = 2;
 
 /// A running echo server; [`Echo::stop`] ends it and deletes its queue.
-pub struct Echo {
+pub(crate) struct Echo {
     connection: Connection,
     channel: Channel,
     queue: String,
@@ -29,7 +29,7 @@ pub struct Echo {
 
 impl Echo {
     /// Serves `queue` on the broker at `broker`, answering every request with `reply`.
-    pub async fn start(
+    pub(crate) async fn start(
         broker: &str,
         queue: &str,
         prefetch: u16,
@@ -105,7 +105,7 @@ impl Echo {
     /// Stops consuming, deletes the queue and closes the connection. The consumer is cancelled
     /// before the queue is deleted: a cancel that reaches the broker after the deletion of a
     /// quorum queue closes the connection with an internal error.
-    pub async fn stop(self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(self) -> anyhow::Result<()> {
         self.channel
             .basic_cancel(
                 self.consumer_tag.as_str().into(),

@@ -4,7 +4,7 @@ use anyhow::Context;
 use sqlx::{Connection, Executor, PgConnection};
 
 /// A database created for a scenario on the server at `server`.
-pub struct Scratch {
+pub(crate) struct Scratch {
     server: String,
     name: String,
     /// The database's own URL.
@@ -14,7 +14,7 @@ pub struct Scratch {
 impl Scratch {
     /// Creates `baton_bench_{purpose}_{pid}` on the server whose (maintenance database) URL
     /// is `server`, replacing one left by an earlier run.
-    pub async fn create(server: &str, purpose: &str) -> anyhow::Result<Scratch> {
+    pub(crate) async fn create(server: &str, purpose: &str) -> anyhow::Result<Scratch> {
         let name = format!("baton_bench_{purpose}_{}", std::process::id());
         let mut admin = PgConnection::connect(server)
             .await
@@ -37,7 +37,7 @@ impl Scratch {
     }
 
     /// Drops the database.
-    pub async fn drop_database(self) -> anyhow::Result<()> {
+    pub(crate) async fn drop_database(self) -> anyhow::Result<()> {
         let mut admin = PgConnection::connect(&self.server).await?;
         admin
             .execute(format!("DROP DATABASE IF EXISTS {}", self.name).as_str())

@@ -18,7 +18,7 @@ const STARTUP: Duration = Duration::from_secs(30);
 
 /// A deployment unit the bench can deploy.
 #[derive(Clone)]
-pub enum Unit {
+pub(crate) enum Unit {
     /// samples/HelloWorld, unchanged.
     HelloWorld,
     /// samples/HelloWorld with its WSDL port's address set to `address`, an
@@ -31,7 +31,7 @@ pub enum Unit {
 }
 
 /// A running `baton serve`; killed when dropped.
-pub struct Baton {
+pub(crate) struct Baton {
     child: Child,
     /// `http://host:port`.
     pub address: String,
@@ -115,7 +115,7 @@ impl Unit {
 impl Baton {
     /// Deploys `units` and starts the server with configuration variables `settings`
     /// (`BATON_SECTION__KEY`, such as the store's url or SQLite's synchronous).
-    pub fn start(units: &[Unit], settings: &[(&str, &str)]) -> anyhow::Result<Baton> {
+    pub(crate) fn start(units: &[Unit], settings: &[(&str, &str)]) -> anyhow::Result<Baton> {
         let root = tempfile::tempdir()?;
         let deploy_dir = root.path().join("deploy");
         for unit in units {

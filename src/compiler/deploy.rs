@@ -22,13 +22,13 @@ use crate::model::{
 use crate::xml::{NodeId, QName};
 
 /// The deployment descriptor's namespace.
-pub const DD_NS: &str = "http://www.apache.org/ode/schemas/dd/2007/03";
+pub(super) const DD_NS: &str = "http://www.apache.org/ode/schemas/dd/2007/03";
 
 /// The namespace of ODE's earlier descriptors, still accepted.
-pub const DD_NS_2006: &str = "http://ode.fivesight.com/schemas/2006/06/27/dd";
+pub(super) const DD_NS_2006: &str = "http://ode.fivesight.com/schemas/2006/06/27/dd";
 
 /// The file name of the descriptor at the unit's root.
-pub const DEPLOY_XML: &str = "deploy.xml";
+pub(super) const DEPLOY_XML: &str = "deploy.xml";
 
 const RULE: &str = "DD";
 
@@ -36,10 +36,10 @@ const RULE: &str = "DD";
 const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
 
 /// WSO2 BPS's namespace of `<endpoint endpointReference>` inside a `<service>`.
-pub const WSO2_ENDPOINT_NS: &str = "http://wso2.org/bps/bpel/endpoint/config";
+pub(super) const WSO2_ENDPOINT_NS: &str = "http://wso2.org/bps/bpel/endpoint/config";
 
 /// Baton's namespace of `<link>` inside an `<invoke>`'s `<service>`.
-pub const BATON_DEPLOY_NS: &str = "urn:baton:deploy";
+pub(super) const BATON_DEPLOY_NS: &str = "urn:baton:deploy";
 
 /// What a `<service>` element says besides its name and port.
 struct ServiceElement {

@@ -15,9 +15,9 @@ use super::xmlutil::XmlFile;
 use crate::xml::{Document, NodeKind, QName};
 
 /// The draft's namespace of processes (and of properties in WSDL documents).
-pub const DRAFT_PROCESS_NS: &str = "http://schemas.xmlsoap.org/ws/2004/03/business-process/";
+pub(super) const DRAFT_PROCESS_NS: &str = "http://schemas.xmlsoap.org/ws/2004/03/business-process/";
 /// The draft's namespace of partner link types.
-pub const DRAFT_PLNK_NS: &str = "http://schemas.xmlsoap.org/ws/2004/03/partner-link/";
+pub(super) const DRAFT_PLNK_NS: &str = "http://schemas.xmlsoap.org/ws/2004/03/partner-link/";
 
 /// What a document is, which decides where the draft's process namespace maps to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

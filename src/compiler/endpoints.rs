@@ -41,7 +41,7 @@ pub(crate) struct EndpointFiles<'a> {
 impl EndpointFiles<'_> {
     /// Reads and checks the endpoint reference `reference`, written at `at`; problems are
     /// reported there.
-    pub fn load(
+    pub(super) fn load(
         &self,
         reference: &str,
         at: &Location,

@@ -15,31 +15,31 @@ use crate::model::{
 use crate::xml::QName;
 
 /// The namespace of ODE's REST extension activities.
-pub const NS: &str = "http://www.apache.org/ode/bpel/extensions/bpel4restlight";
+pub(crate) const NS: &str = "http://www.apache.org/ode/bpel/extensions/bpel4restlight";
 
 /// The partner link the compiler adds to a process using them; not a name BPEL allows.
-pub const PARTNER_LINK: &str = "#bpel4RestLight";
+pub(crate) const PARTNER_LINK: &str = "#bpel4RestLight";
 
 /// The namespace of the definitions added for them.
 const DEFINITIONS_NS: &str = "urn:baton:bpel4restlight";
 
 /// The methods, each an operation.
-pub const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
+pub(crate) const METHODS: [&str; 4] = ["GET", "POST", "PUT", "DELETE"];
 
 /// The port type of [`PARTNER_LINK`].
-pub fn port_type() -> QName {
+pub(crate) fn port_type() -> QName {
     QName::new(DEFINITIONS_NS, "RestLight")
 }
 
 /// The binding the partner link's calls use.
-pub fn binding() -> QName {
+pub(crate) fn binding() -> QName {
     QName::new(DEFINITIONS_NS, "RestLightBinding")
 }
 
 const BODY: &str = crate::model::RestLight::BODY;
 
 /// Adds the port type, messages and binding of [`PARTNER_LINK`] to `definitions`.
-pub fn definitions(definitions: &mut Definitions) {
+pub(crate) fn definitions(definitions: &mut Definitions) {
     let message = |local: &str| Message {
         name: QName::new(DEFINITIONS_NS, local),
         parts: vec![Part {

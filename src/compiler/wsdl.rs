@@ -25,14 +25,14 @@ use crate::model::{
 use crate::xml::{NodeId, QName};
 use crate::xpath::XPath;
 
-pub use crate::model::wsdl::{HTTP_NS, SOAP11_NS, SOAP12_NS, WSDL_NS};
+pub(super) use crate::model::wsdl::{HTTP_NS, SOAP11_NS, SOAP12_NS, WSDL_NS};
 /// WSDL 1.1's MIME binding namespace (`mime:content`, `mime:mimeXml`).
-pub const MIME_NS: &str = "http://schemas.xmlsoap.org/wsdl/mime/";
+pub(super) const MIME_NS: &str = "http://schemas.xmlsoap.org/wsdl/mime/";
 /// ODE's namespace of its HTTP binding extensions (`<odex:binding verb>`, …).
-pub const ODE_HTTP_NS: &str = "http://www.apache.org/ode/type/extension/http";
-pub const PLNK_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/plnktype";
-pub const VPROP_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/varprop";
-pub const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
+pub(super) const ODE_HTTP_NS: &str = "http://www.apache.org/ode/type/extension/http";
+pub(super) const PLNK_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/plnktype";
+pub(super) const VPROP_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/varprop";
+pub(super) const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
 
 /// A reference from one definition to another, checked when loading is finished.
 enum Reference {
@@ -67,7 +67,7 @@ pub(crate) struct WsdlLoader<'a> {
 }
 
 impl<'a> WsdlLoader<'a> {
-    pub fn new(source: &'a UnitSource) -> Self {
+    pub(super) fn new(source: &'a UnitSource) -> Self {
         WsdlLoader {
             source,
             definitions: Definitions::default(),
@@ -81,7 +81,7 @@ impl<'a> WsdlLoader<'a> {
 
     /// Loads the file `path` of the unit and everything it imports, once. Returns its
     /// targetNamespace ("" when none), or None when it is not a readable WSDL document.
-    pub fn load(&mut self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
+    pub(super) fn load(&mut self, path: &str, diagnostics: &mut Diagnostics) -> Option<String> {
         let mut pending = vec![path.to_owned()];
         while let Some(path) = pending.pop() {
             if self.target_namespaces.contains_key(&path) {
@@ -96,19 +96,19 @@ impl<'a> WsdlLoader<'a> {
     }
 
     /// Records an XML Schema import found outside WSDL documents (a BPEL `<import>`).
-    pub fn record_schema_import(&mut self, import: SchemaImport) {
+    pub(super) fn record_schema_import(&mut self, import: SchemaImport) {
         self.definitions.schema_imports.push(import);
     }
 
     /// Whether a document could not be read as WSDL: its definitions are missing, and every
     /// reference to them would only repeat its error.
-    pub fn is_incomplete(&self) -> bool {
+    pub(super) fn is_incomplete(&self) -> bool {
         self.target_namespaces.values().any(Option::is_none)
     }
 
     /// Checks the references between definitions (unless [`Self::is_incomplete`]) and
     /// returns them.
-    pub fn finish(mut self, diagnostics: &mut Diagnostics) -> Definitions {
+    pub(super) fn finish(mut self, diagnostics: &mut Diagnostics) -> Definitions {
         if self.is_incomplete() {
             return self.definitions;
         }

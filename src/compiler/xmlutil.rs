@@ -18,7 +18,11 @@ pub(crate) struct XmlFile {
 
 impl XmlFile {
     /// Parses `bytes`; a malformed document is reported with rule `XML`.
-    pub fn parse(path: &str, bytes: &[u8], diagnostics: &mut Diagnostics) -> Option<XmlFile> {
+    pub(super) fn parse(
+        path: &str,
+        bytes: &[u8],
+        diagnostics: &mut Diagnostics,
+    ) -> Option<XmlFile> {
         match xml::parse(bytes) {
             Ok(doc) => Some(XmlFile {
                 path: path.to_owned(),
@@ -37,13 +41,13 @@ impl XmlFile {
     }
 
     /// The document element.
-    pub fn root(&self) -> NodeId {
+    pub(super) fn root(&self) -> NodeId {
         self.doc
             .document_element()
             .expect("a parsed document has a document element")
     }
 
-    pub fn location(&self, node: NodeId) -> Location {
+    pub(super) fn location(&self, node: NodeId) -> Location {
         Location {
             file: self.path.clone(),
             line: self.doc.line(node),
@@ -51,27 +55,27 @@ impl XmlFile {
     }
 
     /// True when `node` is the element `{ns}local`.
-    pub fn is(&self, node: NodeId, ns: &str, local: &str) -> bool {
+    pub(super) fn is(&self, node: NodeId, ns: &str, local: &str) -> bool {
         self.doc.name(node).is_some_and(|name| name.is(ns, local))
     }
 
     /// The element's local name ("" for other nodes).
-    pub fn local_name(&self, node: NodeId) -> &str {
+    pub(super) fn local_name(&self, node: NodeId) -> &str {
         self.doc.name(node).map_or("", |name| name.local.as_str())
     }
 
     /// The element's namespace URI ("" for none).
-    pub fn namespace(&self, node: NodeId) -> &str {
+    pub(super) fn namespace(&self, node: NodeId) -> &str {
         self.doc.name(node).map_or("", |name| name.ns.as_str())
     }
 
     /// The child elements of `node`.
-    pub fn elements(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    pub(super) fn elements(&self, node: NodeId) -> impl Iterator<Item = NodeId> + '_ {
         self.doc.child_elements(node)
     }
 
     /// The child elements of `node` named `{ns}local`.
-    pub fn elements_named<'a>(
+    pub(super) fn elements_named<'a>(
         &'a self,
         node: NodeId,
         ns: &'a str,
@@ -82,17 +86,17 @@ impl XmlFile {
     }
 
     /// The first child element of `node` named `{ns}local`.
-    pub fn element_named(&self, node: NodeId, ns: &str, local: &str) -> Option<NodeId> {
+    pub(super) fn element_named(&self, node: NodeId, ns: &str, local: &str) -> Option<NodeId> {
         self.elements_named(node, ns, local).next()
     }
 
     /// The value of the unqualified attribute `local`.
-    pub fn attr(&self, node: NodeId, local: &str) -> Option<&str> {
+    pub(super) fn attr(&self, node: NodeId, local: &str) -> Option<&str> {
         self.doc.attribute(node, "", local)
     }
 
     /// The unqualified attribute `local`, reporting its absence with `rule`.
-    pub fn required_attr(
+    pub(super) fn required_attr(
         &self,
         node: NodeId,
         local: &str,
@@ -110,7 +114,7 @@ impl XmlFile {
 
     /// Resolves a QName written in `node`'s content or attributes. An unprefixed name takes
     /// the default namespace, as for xsd:QName values.
-    pub fn resolve_qname(&self, node: NodeId, value: &str) -> Result<QName, String> {
+    pub(super) fn resolve_qname(&self, node: NodeId, value: &str) -> Result<QName, String> {
         let value = value.trim();
         let (prefix, local) = match value.split_once(':') {
             Some((prefix, local)) => (Some(prefix), local),
@@ -131,7 +135,7 @@ impl XmlFile {
 
     /// The QName-valued unqualified attribute `local`, if present; an unresolvable value is
     /// reported with `rule`.
-    pub fn qname_attr(
+    pub(super) fn qname_attr(
         &self,
         node: NodeId,
         local: &str,
@@ -155,7 +159,7 @@ impl XmlFile {
     }
 
     /// The required QName-valued attribute `local`.
-    pub fn required_qname_attr(
+    pub(super) fn required_qname_attr(
         &self,
         node: NodeId,
         local: &str,
@@ -168,7 +172,7 @@ impl XmlFile {
 
     /// A `yes`/`no` attribute; absent means `default`. `true` and `false`, which ODE took for
     /// `yes` and `no`, are accepted with a warning; anything else is reported.
-    pub fn yes_no_attr(
+    pub(super) fn yes_no_attr(
         &self,
         node: NodeId,
         local: &str,
@@ -195,13 +199,13 @@ impl XmlFile {
     }
 
     /// The trimmed string value of `node`.
-    pub fn trimmed_text(&self, node: NodeId) -> String {
+    pub(super) fn trimmed_text(&self, node: NodeId) -> String {
         self.doc.string_value(node).trim().to_owned()
     }
 
     /// The namespace bindings in scope at `node`, prefix → URI; the default namespace is
     /// left out because XPath names never use it.
-    pub fn prefixes(&self, node: NodeId) -> BTreeMap<String, String> {
+    pub(super) fn prefixes(&self, node: NodeId) -> BTreeMap<String, String> {
         self.doc
             .in_scope_namespaces(node)
             .into_iter()
@@ -213,7 +217,7 @@ impl XmlFile {
     /// namespace declarations they need, text escaped. When the content has elements,
     /// whitespace-only text between them is dropped; comments and processing instructions
     /// are dropped.
-    pub fn content_forest(&self, node: NodeId) -> String {
+    pub(super) fn content_forest(&self, node: NodeId) -> String {
         let has_elements = self.elements(node).next().is_some();
         let mut forest = String::new();
         for child in self.doc.children(node) {

@@ -300,7 +300,7 @@ impl Moment {
 }
 
 /// The current UTC dateTime.
-pub fn now() -> Temporal {
+pub(super) fn now() -> Temporal {
     let since_epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

@@ -13,7 +13,7 @@ pub const XS_NS: &str = "http://www.w3.org/2001/XMLSchema";
 
 /// An atomic type a value can be cast to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum XsType {
+pub(super) enum XsType {
     String,
     Boolean,
     Double,
@@ -26,7 +26,7 @@ pub enum XsType {
 
 impl XsType {
     /// The type with local name `local` in [`XS_NS`].
-    pub fn by_local_name(local: &str) -> Option<XsType> {
+    pub(super) fn by_local_name(local: &str) -> Option<XsType> {
         Some(match local {
             "string" | "normalizedString" | "token" | "NCName" | "Name" | "language" => {
                 XsType::String
@@ -50,7 +50,7 @@ impl XsType {
     }
 
     /// Casts an atomized value; `None` when its lexical form is not valid for the type.
-    pub fn cast<'a>(self, value: &Value<'a>) -> Option<Value<'a>> {
+    pub(super) fn cast<'a>(self, value: &Value<'a>) -> Option<Value<'a>> {
         let text = value.to_xpath_string();
         let trimmed = text.trim();
         Some(match self {
@@ -135,7 +135,7 @@ fn parse_schema_number(text: &str, ty: XsType) -> Option<f64> {
 
 /// What an `instance of` tests for.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SequenceType {
+pub(super) struct SequenceType {
     pub item: ItemType,
     /// `?` or `*`: the empty sequence matches.
     pub allows_empty: bool,
@@ -145,7 +145,7 @@ pub struct SequenceType {
 
 /// The item part of a [`SequenceType`].
 #[derive(Clone, Debug, PartialEq)]
-pub enum ItemType {
+pub(super) enum ItemType {
     /// `item()`.
     Item,
     /// `node()`.
@@ -162,7 +162,7 @@ pub enum ItemType {
 
 impl SequenceType {
     /// True when `value` matches the type.
-    pub fn matches(&self, value: &Value<'_>) -> bool {
+    pub(super) fn matches(&self, value: &Value<'_>) -> bool {
         let Value::NodeSet(nodes) = value else {
             return match self.item {
                 ItemType::Item => true,

@@ -3,12 +3,12 @@
 
 use std::io::Write;
 
-pub const WSA_NS: &str = "http://www.w3.org/2005/08/addressing";
+pub(crate) const WSA_NS: &str = "http://www.w3.org/2005/08/addressing";
 
 /// A deploy.xml of samples/AsyncPair whose two invokes go to the endpoint reference files
 /// `server.epr` and `callback.epr`; with `provided`, the two services the processes offer
 /// each other are offered at those references too.
-pub fn deploy_xml(use_peer2peer: bool, provided: bool) -> String {
+pub(crate) fn deploy_xml(use_peer2peer: bool, provided: bool) -> String {
     let endpoint = |file: &str| {
         format!(
             r#"<wso2:endpoint xmlns:wso2="http://wso2.org/bps/bpel/endpoint/config" endpointReference="{file}"/>"#
@@ -53,7 +53,7 @@ pub fn deploy_xml(use_peer2peer: bool, provided: bool) -> String {
 
 /// A WS-Addressing endpoint reference to `address`, with `parameters` as its reference
 /// parameters.
-pub fn epr(address: &str, parameters: &str) -> String {
+pub(crate) fn epr(address: &str, parameters: &str) -> String {
     format!(
         r#"<wsa:EndpointReference xmlns:wsa="{WSA_NS}">
   <wsa:Address>{address}</wsa:Address>
@@ -64,7 +64,7 @@ pub fn epr(address: &str, parameters: &str) -> String {
 }
 
 /// An order for the AsyncPair client.
-pub fn order(id: &str) -> String {
+pub(crate) fn order(id: &str) -> String {
     format!(
         r#"<a:order xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:item>book</a:item></a:order>"#
     )
@@ -72,7 +72,7 @@ pub fn order(id: &str) -> String {
 
 /// The RabbitMQ of `TEST_AMQP_URL`, or `None` (with the reason printed) when test `test`
 /// cannot run here; under `CI=true` a missing broker fails the test instead.
-pub fn broker_url(test: &str) -> Option<String> {
+pub(crate) fn broker_url(test: &str) -> Option<String> {
     match std::env::var("TEST_AMQP_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var("CI").as_deref() == Ok("true") => {

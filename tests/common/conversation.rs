@@ -9,7 +9,7 @@ use super::{Dirs, Server};
 const NS: &str = "urn:baton:test:odeconversation";
 
 /// Puts OdeConversation into `dirs` with `edit` applied to its WSDL and deploy.xml.
-pub fn place(dirs: &Dirs, edit: &dyn Fn(String) -> String) {
+pub(crate) fn place(dirs: &Dirs, edit: &dyn Fn(String) -> String) {
     dirs.place_unit(
         &super::repo().join("tests/data/units/OdeConversation"),
         "OdeConversation",
@@ -24,7 +24,7 @@ fn header_of(envelope: &str) -> &str {
 
 /// Starts two conversations and checks each reply's body and header, then follows the
 /// second one.
-pub async fn run(server: &Server) {
+pub(crate) async fn run(server: &Server) {
     let path = "/ode/processes/OdeConversation";
     let xml = "text/xml; charset=utf-8";
     let conversation =

@@ -13,8 +13,8 @@
 
 #![allow(dead_code)]
 
-pub mod async_pair;
-pub mod conversation;
+pub(crate) mod async_pair;
+pub(crate) mod conversation;
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
@@ -26,7 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The token of the admin account every server started here has, unless the test sets
 /// `BATON_AUTH__TOKENS` itself.
-pub const ADMIN_TOKEN: &str = "baton_test-harness-admin";
+pub(crate) const ADMIN_TOKEN: &str = "baton_test-harness-admin";
 
 /// The `BATON_AUTH__TOKENS` value that configures [`ADMIN_TOKEN`].
 fn admin_token_setting() -> String {
@@ -37,15 +37,15 @@ fn admin_token_setting() -> String {
 }
 
 /// How long a test waits for the server to say or do something before failing.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The repository's root.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A copy of a folder (a unit) into `to`, with `edit` applied to every file's text.
-pub fn copy_unit(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
+pub(crate) fn copy_unit(from: &Path, to: &Path, edit: &dyn Fn(String) -> String) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -76,7 +76,7 @@ struct Log {
 }
 
 /// A running server.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     log: Arc<Log>,
     pub address: String,
@@ -86,7 +86,7 @@ pub struct Server {
 }
 
 /// The directories (and database) a server runs on; kept across restarts.
-pub struct Dirs {
+pub(crate) struct Dirs {
     root: tempfile::TempDir,
     /// The database of these directories on the server `TEST_STORE_URL` names.
     store_url: Option<String>,
@@ -108,13 +108,13 @@ fn fresh_database(server: &str) -> String {
 
 impl Dirs {
     /// Fresh directories, and a fresh database on the server `TEST_STORE_URL` names.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let server = std::env::var("TEST_STORE_URL").ok();
         Self::on_server(server.as_deref().filter(|url| !url.is_empty()))
     }
 
     /// Fresh directories, and a fresh database on the database server `server` if given.
-    pub fn on_server(server: Option<&str>) -> Self {
+    pub(crate) fn on_server(server: Option<&str>) -> Self {
         let store_url = server.map(fresh_database);
         let dirs = Self {
             root: tempfile::tempdir().unwrap(),
@@ -129,7 +129,7 @@ impl Dirs {
     }
 
     /// The configuration variables that point a `baton` command at the database.
-    pub fn store_settings(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn store_settings(&self) -> Vec<(&'static str, String)> {
         self.store_url
             .iter()
             .map(|url| ("BATON_STORE__URL", url.clone()))
@@ -137,7 +137,7 @@ impl Dirs {
     }
 
     /// Opens the store the server of these directories uses.
-    pub async fn store(
+    pub(crate) async fn store(
         &self,
     ) -> Result<std::sync::Arc<dyn baton::store::Store>, baton::store::Error> {
         let url = match &self.store_url {
@@ -148,7 +148,7 @@ impl Dirs {
     }
 
     /// How many rows the table `table` of the server's database holds, counted in SQL.
-    pub async fn count_rows(&self, table: &str) -> i64 {
+    pub(crate) async fn count_rows(&self, table: &str) -> i64 {
         let query = format!("SELECT COUNT(*) FROM {table}");
         match &self.store_url {
             Some(url) if url.starts_with("postgres") => {
@@ -176,20 +176,20 @@ impl Dirs {
     }
 
     /// The folder holding the others; the `baton` command runs there.
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.root.path()
     }
 
-    pub fn deploy(&self) -> PathBuf {
+    pub(crate) fn deploy(&self) -> PathBuf {
         self.root.path().join("deploy")
     }
 
-    pub fn data(&self) -> PathBuf {
+    pub(crate) fn data(&self) -> PathBuf {
         self.root.path().join("data")
     }
 
     /// Copies a sample of the repository into the deploy directory.
-    pub fn add_sample(&self, name: &str) {
+    pub(crate) fn add_sample(&self, name: &str) {
         copy_unit(
             &repo().join("samples").join(name),
             &self.deploy().join(name),
@@ -198,7 +198,7 @@ impl Dirs {
     }
 
     /// Copies a test unit (tests/data/units/NAME) into the deploy directory.
-    pub fn add_test_unit(&self, name: &str) {
+    pub(crate) fn add_test_unit(&self, name: &str) {
         copy_unit(
             &repo().join("tests/data/units").join(name),
             &self.deploy().join(name),
@@ -209,14 +209,14 @@ impl Dirs {
     /// Puts an edited copy of the unit folder `from` into the deploy directory as `name` in
     /// one step: it is copied under a hidden name (which scans skip) and then renamed, so a
     /// running server never sees it half-copied.
-    pub fn place_unit(&self, from: &Path, name: &str, edit: &dyn Fn(String) -> String) {
+    pub(crate) fn place_unit(&self, from: &Path, name: &str, edit: &dyn Fn(String) -> String) {
         let staging = self.deploy().join(format!(".staging-{name}"));
         copy_unit(from, &staging, edit);
         std::fs::rename(staging, self.deploy().join(name)).unwrap();
     }
 
     /// Replaces `file` of the deployed unit `unit` by an edited copy in one step.
-    pub fn rewrite(&self, unit: &str, file: &str, edit: &dyn Fn(String) -> String) {
+    pub(crate) fn rewrite(&self, unit: &str, file: &str, edit: &dyn Fn(String) -> String) {
         let path = self.deploy().join(unit).join(file);
         let staging = self.deploy().join(format!(".staging-{unit}-{file}"));
         std::fs::write(&staging, edit(std::fs::read_to_string(&path).unwrap())).unwrap();
@@ -225,7 +225,7 @@ impl Dirs {
 
     /// Removes the unit folder `name` from the deploy directory in one step: it is renamed
     /// to a hidden name first, then deleted.
-    pub fn remove_unit(&self, name: &str) {
+    pub(crate) fn remove_unit(&self, name: &str) {
         let trash = self.deploy().join(format!(".removed-{name}"));
         std::fs::rename(self.deploy().join(name), &trash).unwrap();
         std::fs::remove_dir_all(trash).unwrap();
@@ -233,12 +233,16 @@ impl Dirs {
 
     /// Runs the `baton` command with `args` in the root folder and waits for it to exit; it
     /// logs in to a server with [`ADMIN_TOKEN`].
-    pub fn baton<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+    pub(crate) fn baton<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
         self.baton_with(args, &[("BATON_TOKEN", ADMIN_TOKEN)])
     }
 
     /// As [`Dirs::baton`], with the environment variables `variables` instead of the token.
-    pub fn baton_with<S: AsRef<OsStr>>(&self, args: &[S], variables: &[(&str, &str)]) -> Output {
+    pub(crate) fn baton_with<S: AsRef<OsStr>>(
+        &self,
+        args: &[S],
+        variables: &[(&str, &str)],
+    ) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_baton"));
         without_run_configuration(&mut command);
         command
@@ -255,22 +259,22 @@ impl Dirs {
 
 impl Server {
     /// Starts `baton serve` on the directories and waits until it is ready.
-    pub async fn start(dirs: &Dirs) -> Self {
+    pub(crate) async fn start(dirs: &Dirs) -> Self {
         Self::start_with(dirs, "info").await
     }
 
     /// As [`Server::start`] with a log filter.
-    pub async fn start_with(dirs: &Dirs, log_filter: &str) -> Self {
+    pub(crate) async fn start_with(dirs: &Dirs, log_filter: &str) -> Self {
         Self::start_echoing(dirs, log_filter, true).await
     }
 
     /// As [`Server::start_with`]; the server's log is echoed to stderr when `echo` is set.
-    pub async fn start_echoing(dirs: &Dirs, log_filter: &str, echo: bool) -> Self {
+    pub(crate) async fn start_echoing(dirs: &Dirs, log_filter: &str, echo: bool) -> Self {
         Self::start_configured(dirs, log_filter, echo, &[]).await
     }
 
     /// As [`Server::start_echoing`], with configuration variables (`BATON_SECTION__KEY`).
-    pub async fn start_configured(
+    pub(crate) async fn start_configured(
         dirs: &Dirs,
         log_filter: &str,
         echo: bool,
@@ -282,7 +286,7 @@ impl Server {
 
     /// As [`Server::start_configured`], running `command` (a program with the `baton`
     /// command line, such as one with extension bundles of its own) instead of `baton`.
-    pub async fn start_command(
+    pub(crate) async fn start_command(
         command: Command,
         dirs: &Dirs,
         log_filter: &str,
@@ -299,7 +303,12 @@ impl Server {
 
     /// Starts `baton serve` as [`Server::start_configured`] does, without waiting for it to
     /// listen; its address is unknown.
-    pub fn launch(dirs: &Dirs, log_filter: &str, echo: bool, settings: &[(&str, &str)]) -> Self {
+    pub(crate) fn launch(
+        dirs: &Dirs,
+        log_filter: &str,
+        echo: bool,
+        settings: &[(&str, &str)],
+    ) -> Self {
         let command = Command::new(env!("CARGO_BIN_EXE_baton"));
         Self::launch_command(command, dirs, log_filter, echo, settings)
     }
@@ -360,29 +369,33 @@ impl Server {
     }
 
     /// Whether the server process is still running.
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
 
     /// Every log line so far.
-    pub fn log_lines(&self) -> Vec<String> {
+    pub(crate) fn log_lines(&self) -> Vec<String> {
         self.log.lines.lock().unwrap().clone()
     }
 
     /// Waits for a log line containing every one of `parts`, and returns it.
-    pub fn await_log(&self, parts: &[&str]) -> String {
+    pub(crate) fn await_log(&self, parts: &[&str]) -> String {
         self.await_log_within(parts, PATIENCE)
             .unwrap_or_else(|| panic!("the server never logged {parts:?}"))
     }
 
     /// Waits at most `patience` for a log line containing every one of `parts`.
-    pub fn await_log_within(&self, parts: &[&str], patience: Duration) -> Option<String> {
+    pub(crate) fn await_log_within(&self, parts: &[&str], patience: Duration) -> Option<String> {
         self.await_log_any(&[parts], patience)
     }
 
     /// Waits at most `patience` for a log line containing every one of the parts of one of
     /// `alternatives`, and returns it.
-    pub fn await_log_any(&self, alternatives: &[&[&str]], patience: Duration) -> Option<String> {
+    pub(crate) fn await_log_any(
+        &self,
+        alternatives: &[&[&str]],
+        patience: Duration,
+    ) -> Option<String> {
         let deadline = Instant::now() + patience;
         let mut lines = self.log.lines.lock().unwrap();
         loop {
@@ -407,7 +420,7 @@ impl Server {
     }
 
     /// Whether a log line contains every one of `parts`.
-    pub fn logged(&self, parts: &[&str]) -> bool {
+    pub(crate) fn logged(&self, parts: &[&str]) -> bool {
         self.log
             .lines
             .lock()
@@ -417,7 +430,7 @@ impl Server {
     }
 
     /// POSTs a SOAP 1.1 envelope around `body` to `path`; returns the status and the text.
-    pub async fn soap(&self, path: &str, body: &str) -> (u16, String) {
+    pub(crate) async fn soap(&self, path: &str, body: &str) -> (u16, String) {
         let envelope = format!(
             r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>{body}</s:Body></s:Envelope>"#
         );
@@ -426,7 +439,7 @@ impl Server {
 
     /// Sends `body` in a SOAP 1.1 envelope to `path` in the background, as [`Server::soap`]
     /// does; the task ends with the status and body of the answer.
-    pub fn soap_in_background(
+    pub(crate) fn soap_in_background(
         &self,
         path: &str,
         body: &str,
@@ -444,7 +457,7 @@ impl Server {
     }
 
     /// POSTs `body` to `path`, presenting [`ADMIN_TOKEN`].
-    pub async fn post(&self, path: &str, content_type: &str, body: String) -> (u16, String) {
+    pub(crate) async fn post(&self, path: &str, content_type: &str, body: String) -> (u16, String) {
         post(
             &self.http,
             format!("{}{path}", self.address),
@@ -455,7 +468,7 @@ impl Server {
     }
 
     /// GETs `path`, presenting [`ADMIN_TOKEN`].
-    pub async fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, String) {
         let response = self
             .http
             .get(format!("{}{path}", self.address))
@@ -469,7 +482,7 @@ impl Server {
 
     /// Asks the server to stop (SIGTERM), as a service manager would, and waits for it to
     /// exit; returns its exit status.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let sent = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -479,7 +492,7 @@ impl Server {
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
-    pub fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
@@ -493,7 +506,7 @@ impl Drop for Server {
 }
 
 /// The 1-based number of the first line of the file at `path` that contains `text`.
-pub fn line_of(path: &Path, text: &str) -> usize {
+pub(crate) fn line_of(path: &Path, text: &str) -> usize {
     let content = std::fs::read_to_string(path).unwrap();
     let index = content.lines().position(|line| line.contains(text));
     1 + index.unwrap_or_else(|| panic!("{} has no line with {text}", path.display()))
@@ -501,7 +514,7 @@ pub fn line_of(path: &Path, text: &str) -> usize {
 
 /// What a case of a conformance unit must answer.
 #[derive(Debug, Clone, Copy)]
-pub enum Expect {
+pub(crate) enum Expect {
     /// A reply whose `result` element holds this text.
     Result(&'static str),
     /// A SOAP 1.1 fault whose code is this standard BPEL fault.
@@ -511,11 +524,11 @@ pub enum Expect {
 }
 
 /// The namespace of WS-BPEL 2.0's standard faults.
-pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
+pub(crate) const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
 
 /// Reads one HTTP/1.1 request's head and its Content-Length body from `reader`; returns the
 /// body as text.
-pub async fn read_request_body<R>(reader: &mut tokio::io::BufReader<R>) -> String
+pub(crate) async fn read_request_body<R>(reader: &mut tokio::io::BufReader<R>) -> String
 where
     R: tokio::io::AsyncRead + Unpin,
 {
@@ -524,7 +537,7 @@ where
 
 /// Reads one HTTP/1.1 request from `reader`: the lines of its head (the request line first,
 /// without line ends) and its Content-Length body as text.
-pub async fn read_request<R>(reader: &mut tokio::io::BufReader<R>) -> (Vec<String>, String)
+pub(crate) async fn read_request<R>(reader: &mut tokio::io::BufReader<R>) -> (Vec<String>, String)
 where
     R: tokio::io::AsyncRead + Unpin,
 {
@@ -550,7 +563,7 @@ where
 }
 
 /// The text of the first element named `local` (any prefix) in `xml`.
-pub fn element_text(xml: &str, local: &str) -> Option<String> {
+pub(crate) fn element_text(xml: &str, local: &str) -> Option<String> {
     let mut rest = xml;
     while let Some(start) = rest.find('<') {
         rest = &rest[start + 1..];
@@ -569,7 +582,11 @@ pub fn element_text(xml: &str, local: &str) -> Option<String> {
 }
 
 /// Checks an answer `(status, body)` against what was expected; the mismatch, if any.
-pub fn mismatch(case: &str, expect: Expect, (status, body): &(u16, String)) -> Option<String> {
+pub(crate) fn mismatch(
+    case: &str,
+    expect: Expect,
+    (status, body): &(u16, String),
+) -> Option<String> {
     let fine = match expect {
         Expect::Result(text) => {
             *status == 200 && element_text(body, "result").as_deref() == Some(text)
@@ -586,7 +603,7 @@ pub fn mismatch(case: &str, expect: Expect, (status, body): &(u16, String)) -> O
 /// Runs `(case, n)` requests at once on the test unit `unit`, whose single operation `run`
 /// takes `<run><case/><n/></run>` in namespace `urn:baton:test:<unit in lower case>`; fails
 /// listing every answer that is not the expected one.
-pub async fn run_cases(unit: &str, cases: &[(&str, i32, Expect)]) {
+pub(crate) async fn run_cases(unit: &str, cases: &[(&str, i32, Expect)]) {
     let dirs = Dirs::new();
     dirs.add_test_unit(unit);
     let server = &Server::start(&dirs).await;
@@ -611,25 +628,25 @@ pub async fn run_cases(unit: &str, cases: &[(&str, i32, Expect)]) {
 }
 
 /// A command's output as text.
-pub fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The value of the field `name` (`name=value`) in the log line `line`.
-pub fn log_field(line: &str, name: &str) -> Option<String> {
+pub(crate) fn log_field(line: &str, name: &str) -> Option<String> {
     let value = line.split(&format!("{name}=")).nth(1)?;
     value.split_whitespace().next().map(str::to_owned)
 }
 
 /// Asserts that the command succeeded and returns its standard output.
-pub fn succeeded(output: Output) -> String {
+pub(crate) fn succeeded(output: Output) -> String {
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     stdout
 }
 
 /// Asserts that the command failed and returns its standard error.
-pub fn failed(output: Output) -> String {
+pub(crate) fn failed(output: Output) -> String {
     assert!(!output.status.success(), "{}", text(&output.stdout));
     text(&output.stderr)
 }

@@ -258,7 +258,7 @@ fn plan(name: &str) -> Plan {
 }
 
 /// The scenarios of the corpus folder `axis2-war-it` but the cleanup ones, by name.
-pub fn cases(corpus: &Path) -> Vec<String> {
+pub(crate) fn cases(corpus: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(corpus.join("axis2-war-it")) else {
         return Vec::new();
     };
@@ -273,7 +273,7 @@ pub fn cases(corpus: &Path) -> Vec<String> {
 }
 
 /// Whether the scenario `name` is run; the reason when it is not.
-pub fn skip_reason(name: &str) -> Option<&'static str> {
+pub(crate) fn skip_reason(name: &str) -> Option<&'static str> {
     match plan(name) {
         Plan::Skip(reason) => Some(reason),
         Plan::Run { .. } => None,
@@ -282,7 +282,7 @@ pub fn skip_reason(name: &str) -> Option<&'static str> {
 
 /// Runs the scenario `name` of `corpus` against a server, with the mock partners at
 /// `mock_url`.
-pub async fn run(corpus: &Path, name: &str, mock_url: &str) -> Outcome {
+pub(crate) async fn run(corpus: &Path, name: &str, mock_url: &str) -> Outcome {
     let Plan::Run {
         first,
         requests,
@@ -393,7 +393,7 @@ fn check(request: &Request, answer: Result<(u16, String), String>) -> Result<(),
 }
 
 /// Waits until `server` deployed the unit `name`; fails when it refused it.
-pub fn await_deployed(server: &Server, name: &str) -> Result<(), String> {
+pub(crate) fn await_deployed(server: &Server, name: &str) -> Result<(), String> {
     await_version(server, name, 1)
 }
 
@@ -419,7 +419,7 @@ fn await_version(server: &Server, name: &str, version: u32) -> Result<(), String
 /// Copies the scenario's unit into the deploy directory under `name`, its partners'
 /// addresses pointed at the mocks and ODE's own port at the server's; its files of ODE's
 /// global configuration (`*_global_conf*`) go to the server's configuration directory.
-pub fn stage(
+pub(crate) fn stage(
     from: &Path,
     dirs: &Dirs,
     name: &str,

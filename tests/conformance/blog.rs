@@ -6,13 +6,13 @@
 //! operation's `fault` element, no body, text, an unknown or a malformed element).
 
 /// Where the partner answers: `…/article/{id}`.
-pub const PATH: &str = "/HttpBindingTest/BlogService/article/";
+pub(crate) const PATH: &str = "/HttpBindingTest/BlogService/article/";
 
 /// The namespace of the partner's elements.
 const BLOG_NS: &str = "http://ode/bpel/test/blog";
 
 /// An HTTP answer of the partner.
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: &'static str,
     pub content_type: &'static str,
     pub headers: Vec<(String, String)>,
@@ -20,7 +20,7 @@ pub struct Answer {
 }
 
 /// The answer to `method` on `path` (below [`PATH`]) with the request's `headers`.
-pub fn answer(method: &str, path: &str, headers: &[(String, String)]) -> Answer {
+pub(crate) fn answer(method: &str, path: &str, headers: &[(String, String)]) -> Answer {
     let header = |name: &str| {
         headers
             .iter()
@@ -74,7 +74,7 @@ const ERROR: &str = "500 Internal Server Error";
 /// The echo partner of ODE's endpoint property scenario (`TestEndpointProperties`), at any of
 /// `ECHO_PATHS`: with the HTTP basic credentials `superuser`/`topsecret` it answers 200 with
 /// every `header_*` header of the request; without them 401.
-pub fn echo(headers: &[(String, String)]) -> Answer {
+pub(crate) fn echo(headers: &[(String, String)]) -> Answer {
     // "superuser:topsecret", base64-encoded.
     const AUTHORIZED: &str = "Basic c3VwZXJ1c2VyOnRvcHNlY3JldA==";
     let authorized = headers
@@ -98,4 +98,4 @@ pub fn echo(headers: &[(String, String)]) -> Answer {
 }
 
 /// Where the echo partner answers: the scenario's configuration and unit name both.
-pub const ECHO_PATHS: [&str; 2] = ["/EchoService/", "/AnInvalidPath"];
+pub(crate) const ECHO_PATHS: [&str; 2] = ["/EchoService/", "/AnInvalidPath"];

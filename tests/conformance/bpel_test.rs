@@ -28,20 +28,20 @@ use crate::stage;
 use crate::Outcome;
 
 /// How long the server may take to deploy a unit (or to say it refuses it).
-pub const DEPLOY_PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const DEPLOY_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The unit name under which every step of a case is deployed.
-pub const UNIT: &str = "conformance";
+pub(crate) const UNIT: &str = "conformance";
 
 /// One bpel-test case: units deployed in turn under one name (several only for versioned
 /// redeployment), each driven by its property files.
-pub struct Case {
+pub(crate) struct Case {
     pub name: String,
     pub steps: Vec<UnitTest>,
 }
 
 /// Runs a case; `corpus` is bpel-test/bpel/2.0, `mock_url` the mock partners' base URL.
-pub async fn run(case: &Case, corpus: &Path, mock_url: &str) -> Outcome {
+pub(crate) async fn run(case: &Case, corpus: &Path, mock_url: &str) -> Outcome {
     match run_steps(case, corpus, mock_url).await {
         Ok(()) => Outcome::Pass,
         Err(reason) => Outcome::Fail(reason),
@@ -126,7 +126,7 @@ const ODE_MODE: (&str, &str) = ("BATON_COMPILER__COMPATIBILITY", "ode");
 /// What the servers of the cases log.
 const LOG_FILTER: &str = "warn,baton::server=info,baton::deploy=info";
 
-pub async fn start(dirs: &Dirs) -> Result<Server, String> {
+pub(crate) async fn start(dirs: &Dirs) -> Result<Server, String> {
     let conf = dirs.root().join("conf");
     std::fs::create_dir_all(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
     let conf = conf.to_string_lossy().into_owned();
@@ -273,7 +273,7 @@ async fn invoke_all(
 /// message exchange than `before`, or the request was already answered) and what it set
 /// off has settled: no call to a partner is still out. Upstream spaced its requests 2 s
 /// apart for the same reason; processes like TestStaticOnMessage race otherwise.
-pub async fn await_taken_in(
+pub(crate) async fn await_taken_in(
     progress: &Progress,
     before: usize,
     answered: &mut watch::Receiver<bool>,

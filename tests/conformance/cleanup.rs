@@ -16,7 +16,7 @@ use crate::common::Dirs;
 use crate::Outcome;
 
 /// The cleanup scenarios of the corpus folder `axis2-war-it`, by name, with what each expects.
-pub fn cases(corpus: &Path) -> Vec<(String, Result<Expected, String>)> {
+pub(crate) fn cases(corpus: &Path) -> Vec<(String, Result<Expected, String>)> {
     let dir = corpus.join("axis2-war-it");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
@@ -38,7 +38,7 @@ pub fn cases(corpus: &Path) -> Vec<(String, Result<Expected, String>)> {
 
 /// What remains of the instance once it ended, as ODE's cleanup tests counted it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expected {
+pub(crate) enum Expected {
     /// The unit is refused at deployment.
     Refused,
     /// Nothing of the instance remains.
@@ -89,7 +89,7 @@ impl Expected {
 
 /// Runs the scenario `name` of `corpus` against a server, with the mock partners at
 /// `mock_url`.
-pub async fn run(corpus: &Path, name: &str, expected: Expected, mock_url: &str) -> Outcome {
+pub(crate) async fn run(corpus: &Path, name: &str, expected: Expected, mock_url: &str) -> Outcome {
     match run_case(corpus, name, expected, mock_url).await {
         Ok(()) => Outcome::Pass,
         Err(reason) => Outcome::Fail(reason),

@@ -20,12 +20,12 @@ use crate::stage::compile_dir;
 use crate::Outcome;
 
 /// The .bpel files under `dir`, sorted.
-pub fn processes(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn processes(dir: &Path) -> Vec<PathBuf> {
     files_with_extension(dir, "bpel")
 }
 
 /// The .tdef test cases under `dir`, sorted.
-pub fn cases(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn cases(dir: &Path) -> Vec<PathBuf> {
     files_with_extension(dir, "tdef")
 }
 
@@ -47,7 +47,7 @@ fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
 }
 
 /// Checks that the process at `bpel` compiles (or, with `refused`, that it does not).
-pub fn check(bpel: &Path, refused: bool) -> Outcome {
+pub(crate) fn check(bpel: &Path, refused: bool) -> Outcome {
     let staging = match tempfile::tempdir() {
         Ok(dir) => dir,
         Err(error) => return Outcome::Fail(error.to_string()),
@@ -78,7 +78,7 @@ fn stage(bpel: &Path, to: &Path) -> Result<(), String> {
 }
 
 /// A process copied into a staged unit.
-pub struct StagedProcess {
+pub(crate) struct StagedProcess {
     name: String,
     namespace: String,
     /// Its path inside the unit.
@@ -88,7 +88,11 @@ pub struct StagedProcess {
 /// Copies the process at `bpel`, the files it references and `extra` files into the unit
 /// folder `to`: the process's folder goes to `process/`, files of the folder above it to
 /// the unit's root.
-pub fn copy_process(bpel: &Path, extra: &[PathBuf], to: &Path) -> Result<StagedProcess, String> {
+pub(crate) fn copy_process(
+    bpel: &Path,
+    extra: &[PathBuf],
+    to: &Path,
+) -> Result<StagedProcess, String> {
     let text = std::fs::read_to_string(bpel).map_err(|e| format!("{}: {e}", bpel.display()))?;
     let document =
         baton::xml::parse(text.as_bytes()).map_err(|e| format!("{}: {e}", bpel.display()))?;
@@ -156,7 +160,11 @@ pub fn copy_process(bpel: &Path, extra: &[PathBuf], to: &Path) -> Result<StagedP
 
 /// Writes the unit's deploy.xml: `process`, active, with `provides` (`<provide>` elements
 /// in the descriptor's namespace).
-pub fn write_descriptor(to: &Path, process: &StagedProcess, provides: &str) -> Result<(), String> {
+pub(crate) fn write_descriptor(
+    to: &Path,
+    process: &StagedProcess,
+    provides: &str,
+) -> Result<(), String> {
     let descriptor = format!(
         r#"<deploy xmlns="http://www.apache.org/ode/schemas/dd/2007/03" xmlns:p="{}"><process name="p:{}" fileName="{}"><active>true</active>{provides}</process></deploy>"#,
         process.namespace, process.name, process.file

@@ -11,14 +11,14 @@ use std::path::Path;
 use crate::roles::{Name, PortTypeOperation, UnitDocuments};
 
 /// The namespace of the synthesised services.
-pub const NAMESPACE: &str = "urn:conformance:endpoints";
+pub(crate) const NAMESPACE: &str = "urn:conformance:endpoints";
 
 /// The file the synthesised services are written to, at the unit's root.
 const FILE: &str = "endpoints.wsdl";
 
 /// A myRole partner link and the service it is provided with.
 #[derive(Debug, Clone)]
-pub struct Provided {
+pub(crate) struct Provided {
     pub partner_link: String,
     /// The local name of the service, in [`NAMESPACE`].
     pub service: String,
@@ -28,7 +28,7 @@ pub struct Provided {
 
 /// Writes `endpoints.wsdl` into the staged unit `unit` for every myRole partner link of its
 /// processes, and returns them.
-pub fn provide_my_roles(unit: &Path) -> Result<Vec<Provided>, String> {
+pub(crate) fn provide_my_roles(unit: &Path) -> Result<Vec<Provided>, String> {
     let documents = UnitDocuments::read(unit);
     let mut provided: Vec<Provided> = Vec::new();
     let mut bindings = String::new();
@@ -64,7 +64,7 @@ pub fn provide_my_roles(unit: &Path) -> Result<Vec<Provided>, String> {
 
 /// The `<provide>` elements of deploy.xml for `provided` (the descriptor's namespace is the
 /// default one; `e` is bound here).
-pub fn provide_elements(provided: &[Provided]) -> String {
+pub(crate) fn provide_elements(provided: &[Provided]) -> String {
     provided
         .iter()
         .map(|p| {

@@ -15,10 +15,10 @@ use baton::runtime::Fault;
 use baton::xml::Document;
 
 /// Set in the environment of this executable to make it a server with the bundle.
-pub const SERVE_VAR: &str = "CONFORMANCE_EXTENSION_SERVER";
+pub(crate) const SERVE_VAR: &str = "CONFORMANCE_EXTENSION_SERVER";
 
 /// What the bundle's operations log when they run.
-pub const RAN: &str = "Test extension operation ran";
+pub(crate) const RAN: &str = "Test extension operation ran";
 
 /// The bpel-test cases that ODE ran with the bundle registered.
 const WITH_BUNDLE: [&str; 2] = [
@@ -27,13 +27,13 @@ const WITH_BUNDLE: [&str; 2] = [
 ];
 
 /// Whether the unit folder `dir` of the corpus runs with the bundle.
-pub fn needs_bundle(dir: &str) -> bool {
+pub(crate) fn needs_bundle(dir: &str) -> bool {
     WITH_BUNDLE.contains(&dir)
 }
 
 /// The bundle: `doIt` and `doIt2` only record that they ran; `doAssign` writes `Small` to
 /// the variable `tmpVar`, as a message whose part holds it, as ODE's did.
-pub fn bundle() -> Extensions {
+pub(crate) fn bundle() -> Extensions {
     Extensions::none().with(
         ExtensionBundle::new("urn:ode:test-extension-bundle")
             .with_operation("doIt", Record)

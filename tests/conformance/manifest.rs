@@ -6,14 +6,14 @@ use serde::Deserialize;
 use std::path::Path;
 
 #[derive(Debug, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub tests: Vec<UnitTest>,
 }
 
 /// One bpel-test folder.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UnitTest {
+pub(crate) struct UnitTest {
     /// The folder under bpel-test/bpel/2.0, '/'-separated.
     pub dir: String,
     #[serde(default)]
@@ -27,7 +27,7 @@ pub struct UnitTest {
 
 /// An upstream test method that used the folder.
 #[derive(Debug, Deserialize)]
-pub struct JavaRef {
+pub(crate) struct JavaRef {
     /// properties, programmatic, negative or deployment-expected-exception.
     pub mode: String,
 }
@@ -35,7 +35,7 @@ pub struct JavaRef {
 /// One test*.properties file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PropertyFile {
+pub(crate) struct PropertyFile {
     pub file: String,
     pub namespace: String,
     pub service: String,
@@ -48,7 +48,7 @@ pub struct PropertyFile {
 /// requestN and, for request-response, responseN.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Invocation {
+pub(crate) struct Invocation {
     pub request: String,
     pub response_pattern: Option<String>,
     /// What the upstream test expected where it was not a reply: `FAULT (…)`.
@@ -57,7 +57,7 @@ pub struct Invocation {
 }
 
 impl Manifest {
-    pub fn read(corpus: &Path) -> Result<Self, String> {
+    pub(crate) fn read(corpus: &Path) -> Result<Self, String> {
         let path = corpus.join("manifest/bpel-test.json");
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -67,12 +67,12 @@ impl Manifest {
 
 impl UnitTest {
     /// The test's name in reports.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("bpel-test/{}", self.dir)
     }
 
     /// Why the runner does not run this unit, if it does not.
-    pub fn skip_reason(&self) -> Option<String> {
+    pub(crate) fn skip_reason(&self) -> Option<String> {
         let dir = self.dir.as_str();
         if dir.starts_with("ExtVar") {
             return Some("ODE external variables are not supported yet".into());
@@ -88,7 +88,7 @@ impl UnitTest {
 
     /// Whether the upstream test sent its requests from code rather than from its
     /// test*.properties.
-    pub fn programmatic(&self) -> bool {
+    pub(crate) fn programmatic(&self) -> bool {
         !self.java_refs.is_empty() && self.java_refs.iter().all(|r| r.mode == "programmatic")
     }
 
@@ -96,7 +96,7 @@ impl UnitTest {
     /// deployment to fail (a unit without recorded tests: when its name says `Negative`).
     /// A `Negative` unit run with its test*.properties (a negative correlation case, say)
     /// must deploy.
-    pub fn negative(&self) -> bool {
+    pub(crate) fn negative(&self) -> bool {
         if self.java_refs.is_empty() {
             return self.dir.contains("Negative");
         }

@@ -43,7 +43,7 @@ const TIME_NS: &str = "http://ws.intalio.com/TimeService/";
 const DUMMY_NS: &str = "http://axis2.ode.apache.org";
 
 /// Starts the mock partners; returns their base URL (`http://127.0.0.1:PORT`).
-pub async fn start() -> std::io::Result<String> {
+pub(crate) async fn start() -> std::io::Result<String> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(async move {
@@ -313,7 +313,7 @@ fn soap_envelope_with_header(header: &str, body: String) -> String {
 }
 
 /// The text of the first element named `local` (any prefix) in `xml`.
-pub fn part_text(xml: &str, local: &str) -> Option<String> {
+pub(crate) fn part_text(xml: &str, local: &str) -> Option<String> {
     let document = baton::xml::parse(xml.as_bytes()).ok()?;
     let root = document.root();
     let node = document

@@ -22,13 +22,13 @@ const ENDED_GRACE: Duration = Duration::from_millis(1000);
 const POLL: Duration = Duration::from_millis(25);
 
 /// A view of a running server's store.
-pub struct Progress {
+pub(crate) struct Progress {
     store: Arc<dyn Store>,
 }
 
 impl Progress {
     /// Opens the store of the server running on `dirs`.
-    pub async fn open(dirs: &Dirs) -> Result<Self, String> {
+    pub(crate) async fn open(dirs: &Dirs) -> Result<Self, String> {
         let store = dirs
             .store()
             .await
@@ -37,12 +37,12 @@ impl Progress {
     }
 
     /// The message exchanges the server has recorded so far.
-    pub async fn exchange_count(&self) -> usize {
+    pub(crate) async fn exchange_count(&self) -> usize {
         self.exchanges().await.len()
     }
 
     /// The calls to partners still awaiting their outcome.
-    pub async fn pending_calls(&self) -> usize {
+    pub(crate) async fn pending_calls(&self) -> usize {
         self.exchanges()
             .await
             .iter()
@@ -64,7 +64,7 @@ impl Progress {
     }
 
     /// When there are instances and none is running any more: how each ended.
-    pub async fn all_ended(&self) -> Option<String> {
+    pub(crate) async fn all_ended(&self) -> Option<String> {
         let instances = self
             .store
             .list_instances(&InstanceFilter::default())
@@ -89,7 +89,7 @@ impl Progress {
 
     /// Awaits `answer`, the reply to a request in flight, at most `patience`; gives up
     /// early once every instance has ended and the reply is still missing.
-    pub async fn await_answer<T>(
+    pub(crate) async fn await_answer<T>(
         &self,
         answer: impl Future<Output = T>,
         patience: Duration,
@@ -119,7 +119,7 @@ impl Progress {
         }
     }
 
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         self.store.close().await;
     }
 }

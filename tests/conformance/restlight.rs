@@ -5,13 +5,13 @@
 //! 404.
 
 /// Where the server answers.
-pub const PATH: &str = "/restlight";
+pub(crate) const PATH: &str = "/restlight";
 
 const API_NS: &str = "http://www.example.org/restApi";
 
 /// The status, content type and body answering `method` on `path` (below [`PATH`]) with
 /// `body`.
-pub fn answer(method: &str, path: &str, body: &str) -> (&'static str, &'static str, String) {
+pub(crate) fn answer(method: &str, path: &str, body: &str) -> (&'static str, &'static str, String) {
     let value = crate::mock::part_text(body, "value").unwrap_or_default();
     let element = |name: &str, text: &str| {
         let xml = format!(

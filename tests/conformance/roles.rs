@@ -16,11 +16,11 @@ const PLNK_NAMESPACES: [&str; 2] = [
 const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
 
 /// A namespace and a local name.
-pub type Name = (String, String);
+pub(crate) type Name = (String, String);
 
 /// A partner link of a process with the port types of its roles.
 #[derive(Debug, Clone)]
-pub struct LinkRoles {
+pub(crate) struct LinkRoles {
     pub link: String,
     pub my_role: Option<Name>,
     pub partner_role: Option<Name>,
@@ -28,21 +28,21 @@ pub struct LinkRoles {
 
 /// One operation of a port type.
 #[derive(Debug, Clone)]
-pub struct PortTypeOperation {
+pub(crate) struct PortTypeOperation {
     pub name: String,
     /// Whether it is request-response (has an `<output>`).
     pub two_way: bool,
 }
 
 /// The parsed documents of a unit folder.
-pub struct UnitDocuments {
+pub(crate) struct UnitDocuments {
     wsdls: Vec<Document>,
     processes: Vec<Document>,
 }
 
 impl UnitDocuments {
     /// Parses the .wsdl and .bpel files under `dir`.
-    pub fn read(dir: &Path) -> Self {
+    pub(crate) fn read(dir: &Path) -> Self {
         let mut documents = UnitDocuments {
             wsdls: Vec::new(),
             processes: Vec::new(),
@@ -77,7 +77,7 @@ impl UnitDocuments {
     }
 
     /// The partner links the processes declare, with their roles' port types.
-    pub fn partner_links(&self) -> Vec<LinkRoles> {
+    pub(crate) fn partner_links(&self) -> Vec<LinkRoles> {
         let roles = self.partner_link_type_roles();
         let role_port_type = |plt: &Option<Name>, role: Option<&str>| -> Option<Name> {
             let (plt, role) = (plt.as_ref()?, role?);
@@ -152,7 +152,7 @@ impl UnitDocuments {
     }
 
     /// The operations of port type `name`, in document order.
-    pub fn operations(&self, name: &Name) -> Vec<PortTypeOperation> {
+    pub(crate) fn operations(&self, name: &Name) -> Vec<PortTypeOperation> {
         for doc in &self.wsdls {
             let Some(root) = doc.document_element() else {
                 continue;

@@ -37,7 +37,7 @@ use crate::tdef::{substitute_times, Request, TestDefinition};
 use crate::Outcome;
 
 /// Runs the .tdef at `path`.
-pub async fn run(path: &Path) -> Outcome {
+pub(crate) async fn run(path: &Path) -> Outcome {
     let definition = match TestDefinition::read(path) {
         Ok(definition) => definition,
         Err(reason) => return Outcome::Fail(format!("unreadable test definition: {reason}")),

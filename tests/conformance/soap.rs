@@ -15,10 +15,10 @@ use std::time::Duration;
 use crate::progress::Progress;
 
 /// How long one invocation may take.
-pub const INVOCATION_TIMEOUT: Duration = Duration::from_secs(15);
+pub(crate) const INVOCATION_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How one operation of one provided service is called.
-pub struct Call<'u> {
+pub(crate) struct Call<'u> {
     /// The HTTP path the server offers the service at.
     pub path: String,
     layout: Layout<'u>,
@@ -29,7 +29,7 @@ pub struct Call<'u> {
 }
 
 /// What a request-response call answered.
-pub enum Answer {
+pub(crate) enum Answer {
     /// The normalised reply message.
     Reply(String),
     /// A SOAP fault.
@@ -43,7 +43,7 @@ pub enum Answer {
 
 impl<'u> Call<'u> {
     /// The call of `operation` on service `{namespace}service`, as the unit defines it.
-    pub fn new(
+    pub(crate) fn new(
         unit: &'u Unit,
         namespace: &str,
         service: &str,
@@ -91,7 +91,7 @@ impl<'u> Call<'u> {
     }
 
     /// The SOAP body for a normalised request.
-    pub fn body(&self, request: &str) -> Result<String, String> {
+    pub(crate) fn body(&self, request: &str) -> Result<String, String> {
         let document =
             xml::parse(request.as_bytes()).map_err(|e| format!("request is not XML: {e}"))?;
         Ok(binding::encode(
@@ -103,7 +103,7 @@ impl<'u> Call<'u> {
     }
 
     /// The normalised reply (or the fault) in a SOAP envelope.
-    pub fn answer(&self, envelope: &str) -> Result<Answer, String> {
+    pub(crate) fn answer(&self, envelope: &str) -> Result<Answer, String> {
         let document = xml::parse(envelope.as_bytes())
             .map_err(|e| format!("reply is not XML: {e}: {envelope}"))?;
         let body = document
@@ -173,7 +173,7 @@ impl<'u> Call<'u> {
 /// POSTs `request` (normalised) as `call`'s SOAP request to the server at `address`, and
 /// returns the HTTP status and text of the answer; gives up when `progress` shows that no
 /// answer can come any more.
-pub async fn send(
+pub(crate) async fn send(
     call: &Call<'_>,
     address: &str,
     request: &str,
@@ -202,7 +202,7 @@ pub async fn send(
 }
 
 /// At most 400 characters of `text`.
-pub fn shorten(text: &str) -> String {
+pub(crate) fn shorten(text: &str) -> String {
     match text.char_indices().nth(400) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),

@@ -27,10 +27,10 @@ use baton::extension::Extensions;
 use crate::roles::UnitDocuments;
 
 /// The folder of the corpus files inside a staged unit.
-pub const INNER: &str = "unit";
+pub(crate) const INNER: &str = "unit";
 
-pub const PROBE_NS: &str = "http://ode/bpel/unit-test/ProbeService.wsdl";
-pub const FAULT_NS: &str = "http://ode/bpel/unit-test/FaultService.wsdl";
+pub(crate) const PROBE_NS: &str = "http://ode/bpel/unit-test/ProbeService.wsdl";
+pub(crate) const FAULT_NS: &str = "http://ode/bpel/unit-test/FaultService.wsdl";
 
 /// A mock partner: its corpus folder and WSDL, its port type, and the service the staged
 /// copy adds.
@@ -73,7 +73,11 @@ const MOCKS: [Mock; 2] = [
 ];
 
 /// Copies every file under `from` into `to`, leaving out what `skip` says.
-pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> std::io::Result<()> {
+pub(crate) fn copy_tree(
+    from: &Path,
+    to: &Path,
+    skip: &dyn Fn(&Path) -> bool,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -93,7 +97,7 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> std::i
 /// Stages the corpus unit folder `unit` (whose mock WSDL folders sit in `mocks_dir`) as the
 /// unit folder `to`, with the mocks served at `mock_url`. Returns the unit compiled for a
 /// server running `extensions`, or the compiler's diagnostics.
-pub fn stage_unit(
+pub(crate) fn stage_unit(
     unit: &Path,
     mocks_dir: &Path,
     to: &Path,
@@ -126,13 +130,13 @@ pub fn stage_unit(
 static NEEDS_ODE_MODE: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 /// The units that needed the ODE mode so far.
-pub fn needing_ode_mode() -> Vec<String> {
+pub(crate) fn needing_ode_mode() -> Vec<String> {
     let needing = NEEDS_ODE_MODE.lock().unwrap_or_else(|e| e.into_inner());
     needing.iter().cloned().collect()
 }
 
 /// How a corpus path is named in the list of units needing the ODE mode.
-pub fn label(path: &Path) -> String {
+pub(crate) fn label(path: &Path) -> String {
     let parts: Vec<String> = path
         .components()
         .rev()
@@ -143,7 +147,7 @@ pub fn label(path: &Path) -> String {
 }
 
 /// The first error among `diagnostics` (warnings do not refuse a unit).
-pub fn first_error(diagnostics: &Diagnostics) -> String {
+pub(crate) fn first_error(diagnostics: &Diagnostics) -> String {
     diagnostics
         .iter()
         .find(|d| d.severity == Severity::Error)
@@ -152,7 +156,7 @@ pub fn first_error(diagnostics: &Diagnostics) -> String {
 }
 
 /// Compiles the unit folder `dir` (the corpus's `label`) as the `baton` server would.
-pub fn compile_dir(
+pub(crate) fn compile_dir(
     dir: &Path,
     label: &str,
 ) -> Result<Result<baton::model::Unit, Diagnostics>, String> {

@@ -19,7 +19,7 @@ use baton::runtime::xsd::{parse_date_time, Duration};
 
 /// One request of a test definition.
 #[derive(Debug, Default, Clone)]
-pub struct Request {
+pub(crate) struct Request {
     pub partner_link: String,
     pub operation: String,
     pub message: PathBuf,
@@ -28,7 +28,7 @@ pub struct Request {
 
 /// A parsed .tdef.
 #[derive(Debug)]
-pub struct TestDefinition {
+pub(crate) struct TestDefinition {
     pub bpel: PathBuf,
     pub wsdl: PathBuf,
     /// In request-number order.
@@ -41,7 +41,7 @@ pub struct TestDefinition {
 
 impl TestDefinition {
     /// Reads the .tdef at `path`.
-    pub fn read(path: &Path) -> Result<Self, String> {
+    pub(crate) fn read(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let folder = path.parent().unwrap_or(Path::new("."));
         let mut bpel = None;
@@ -135,7 +135,7 @@ fn properties(text: &str) -> Vec<(String, String)> {
 }
 
 /// `message` with every `!!duration!!` replaced by now plus the duration.
-pub fn substitute_times(message: &str) -> Result<String, String> {
+pub(crate) fn substitute_times(message: &str) -> Result<String, String> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_err(|e| e.to_string())?

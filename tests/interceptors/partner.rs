@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::common::PATIENCE;
 
 /// The running partner.
-pub struct Partner {
+pub(crate) struct Partner {
     /// Where it listens, as the Relay unit's partner address.
     pub url: String,
     requests: Arc<AtomicUsize>,
@@ -18,7 +18,7 @@ pub struct Partner {
 }
 
 /// One request, whose connection stays open until it is answered or dropped.
-pub struct Request {
+pub(crate) struct Request {
     /// The SOAP envelope that was posted.
     pub envelope: String,
     stream: TcpStream,
@@ -26,7 +26,7 @@ pub struct Request {
 
 impl Partner {
     /// Listens on a free port; every request is queued for [`Partner::next_request`].
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/partner", listener.local_addr().unwrap());
         let requests = Arc::new(AtomicUsize::new(0));
@@ -52,12 +52,12 @@ impl Partner {
     }
 
     /// How many connections were opened to the partner.
-    pub fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
     }
 
     /// The next request, waited for at most [`PATIENCE`].
-    pub async fn next_request(&self) -> Request {
+    pub(crate) async fn next_request(&self) -> Request {
         let mut received = self.received.lock().await;
         tokio::time::timeout(PATIENCE, received.recv())
             .await
@@ -66,7 +66,7 @@ impl Partner {
     }
 
     /// Answers `request` with `text` as the Relay partner's `answer`.
-    pub fn answer(&self, request: &Request, text: &str) {
+    pub(crate) fn answer(&self, request: &Request, text: &str) {
         let envelope = format!(
             r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><r:answer xmlns:r="urn:baton:test:relay">{text}</r:answer></s:Body></s:Envelope>"#
         );

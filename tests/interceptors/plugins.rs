@@ -6,22 +6,22 @@ use baton::plugins::PlugIns;
 use baton::xml::QName;
 
 /// Set in the environment of this executable to make it a server with the interceptors.
-pub const SERVE_VAR: &str = "INTERCEPTOR_TEST_SERVER";
+pub(crate) const SERVE_VAR: &str = "INTERCEPTOR_TEST_SERVER";
 
 /// Refuses messages without a `ticket` header block, before they are routed.
-pub const REQUIRE_TICKET: &str = "require-ticket";
-pub const TICKET_NS: &str = "urn:baton:test:ticket";
+pub(crate) const REQUIRE_TICKET: &str = "require-ticket";
+pub(crate) const TICKET_NS: &str = "urn:baton:test:ticket";
 /// The reason [`REQUIRE_TICKET`] gives.
-pub const NO_TICKET: &str = "the message carries no ticket";
+pub(crate) const NO_TICKET: &str = "the message carries no ticket";
 
 /// Upper-cases the text of every part of the messages processes receive.
-pub const SHOUT: &str = "shout";
+pub(crate) const SHOUT: &str = "shout";
 
 /// Refuses every partner call.
-pub const NO_CALLS: &str = "no-calls";
+pub(crate) const NO_CALLS: &str = "no-calls";
 
 /// Runs the `baton` command line with the interceptors.
-pub fn serve() {
+pub(crate) fn serve() {
     let plugins = PlugIns::none()
         .with_interceptor(REQUIRE_TICKET, RequireTicket)
         .with_interceptor(SHOUT, Shout)

@@ -12,7 +12,7 @@ use crate::model::{
 use crate::xml::{NodeId, QName};
 
 /// ODE's extension namespace, which carries `insertMissingToData`.
-pub const ODE_EXTENSION_NS: &str = "http://www.apache.org/ode/type/extension";
+pub(super) const ODE_EXTENSION_NS: &str = "http://www.apache.org/ode/type/extension";
 
 /// The attributes that select a form of from-spec or to-spec.
 const SPEC_ATTRIBUTES: [&str; 5] = [

@@ -39,7 +39,7 @@ use links::{LinkDraft, LinkLevel};
 use scopes::{Frame, Handler};
 
 /// The namespace of executable WS-BPEL 2.0 processes.
-pub const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
+pub(super) const BPEL_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/process/executable";
 
 /// The name and target namespace a process document declares, read without compiling it.
 pub(crate) fn process_name(file: &XmlFile) -> Option<QName> {

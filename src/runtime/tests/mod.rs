@@ -39,18 +39,18 @@ use crate::model::PartnerLinkId;
 use crate::xml::{self, Document, QName};
 
 /// The namespace of the test WSDL.
-pub const T_NS: &str = "urn:t";
+pub(super) const T_NS: &str = "urn:t";
 /// The address the process offers `client` at.
-pub const MY_ADDRESS: &str = "http://baton.test/svc";
+pub(super) const MY_ADDRESS: &str = "http://baton.test/svc";
 /// The deployed address of `partner`.
-pub const PARTNER_ADDRESS: &str = "http://partner.test/ask";
+pub(super) const PARTNER_ADDRESS: &str = "http://partner.test/ask";
 /// The instance id every test runs as.
-pub const INSTANCE: i64 = 7;
+pub(super) const INSTANCE: i64 = 7;
 /// The clock at the start of every test: 2024-01-01T00:00:00Z.
-pub const START_MS: i64 = 1_704_067_200_000;
+pub(super) const START_MS: i64 = 1_704_067_200_000;
 
 /// The unit's WSDL.
-pub const WSDL: &str = r#"<wsdl:definitions targetNamespace="urn:t"
+pub(super) const WSDL: &str = r#"<wsdl:definitions targetNamespace="urn:t"
     xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
     xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/"
     xmlns:xsd="http://www.w3.org/2001/XMLSchema"
@@ -152,22 +152,23 @@ const VARIABLES: &str = r#"
     <variable name="n" type="xsd:int"/>"#;
 
 /// `<receive createInstance="yes">` of `call` into `request`: the usual start activity.
-pub const RECEIVE: &str =
+pub(super) const RECEIVE: &str =
     r#"<receive partnerLink="client" operation="call" variable="request" createInstance="yes"/>"#;
 /// `<receive createInstance="yes">` of the one-way `notify` into `request`.
-pub const RECEIVE_NOTIFY: &str =
+pub(super) const RECEIVE_NOTIFY: &str =
     r#"<receive partnerLink="client" operation="notify" variable="request" createInstance="yes"/>"#;
 /// `<reply>` to `call` from `response`.
-pub const REPLY: &str = r#"<reply partnerLink="client" operation="call" variable="response"/>"#;
+pub(super) const REPLY: &str =
+    r#"<reply partnerLink="client" operation="call" variable="response"/>"#;
 /// Sets `response` to a `t:doc` holding the text of `$s`.
-pub const RESPONSE_FROM_S: &str = r#"<assign>
+pub(super) const RESPONSE_FROM_S: &str = r#"<assign>
     <copy><from><literal><t:doc/></literal></from><to variable="response" part="body"/></copy>
     <copy><from>$s</from><to>$response.body</to></copy>
   </assign>"#;
 
 /// What a test process declares besides the standard variables.
 #[derive(Default)]
-pub struct Declarations<'a> {
+pub(super) struct Declarations<'a> {
     /// The content of `<extensions>`, if any.
     pub extensions: &'a str,
     /// The content of `<messageExchanges>`, if any.
@@ -181,7 +182,7 @@ pub struct Declarations<'a> {
 }
 
 /// `<sequence>` of `activities`.
-pub fn sequence(activities: &[&str]) -> String {
+pub(super) fn sequence(activities: &[&str]) -> String {
     format!("<sequence>{}</sequence>", activities.concat())
 }
 
@@ -231,12 +232,12 @@ fn unit_source(declarations: &Declarations, body: &str) -> UnitSource {
 }
 
 /// The diagnostics of a test process with `body` that the compiler must refuse.
-pub fn refused(body: &str) -> crate::compiler::Diagnostics {
+pub(super) fn refused(body: &str) -> crate::compiler::Diagnostics {
     refused_with(body, &Extensions::none())
 }
 
 /// [`refused`], for a server running `extensions`.
-pub fn refused_with(body: &str, extensions: &Extensions) -> crate::compiler::Diagnostics {
+pub(super) fn refused_with(body: &str, extensions: &Extensions) -> crate::compiler::Diagnostics {
     match compile_with(&unit_source(&Declarations::default(), body), extensions) {
         Ok(_) => panic!("the process compiled but should not have"),
         Err(diagnostics) => diagnostics,
@@ -244,12 +245,12 @@ pub fn refused_with(body: &str, extensions: &Extensions) -> crate::compiler::Dia
 }
 
 /// Compiles the test process as the engine installs it.
-pub fn compile_process(declarations: &Declarations, body: &str) -> CompiledProcess {
+pub(super) fn compile_process(declarations: &Declarations, body: &str) -> CompiledProcess {
     compile_process_with(declarations, body, &Extensions::none())
 }
 
 /// Compiles the test process as an engine running `extensions` installs it.
-pub fn compile_process_with(
+pub(super) fn compile_process_with(
     declarations: &Declarations,
     body: &str,
     extensions: &Extensions,
@@ -279,7 +280,7 @@ fn link(model: &crate::model::Process, name: &str) -> PartnerLinkId {
 }
 
 /// One instance of a test process, with its clock.
-pub struct TestEnv {
+pub(super) struct TestEnv {
     pub process: CompiledProcess,
     pub state: InstanceState,
     /// The time the next step runs at, in ms since the Unix epoch.
@@ -290,17 +291,17 @@ pub struct TestEnv {
 
 impl TestEnv {
     /// An instance of a process with the standard declarations and `body`.
-    pub fn new(body: &str) -> Self {
+    pub(super) fn new(body: &str) -> Self {
         Self::with(&Declarations::default(), body)
     }
 
     /// An instance of a process with extra `declarations` and `body`.
-    pub fn with(declarations: &Declarations, body: &str) -> Self {
+    pub(super) fn with(declarations: &Declarations, body: &str) -> Self {
         Self::running(compile_process(declarations, body))
     }
 
     /// An instance of `process`.
-    pub fn running(process: CompiledProcess) -> Self {
+    pub(super) fn running(process: CompiledProcess) -> Self {
         let model = &process.model;
         let state = InstanceState::for_process(model);
         Self {
@@ -312,21 +313,26 @@ impl TestEnv {
     }
 
     /// Runs one step with `event` at the current time.
-    pub fn apply(&mut self, event: Event) -> StepOutput {
+    pub(super) fn apply(&mut self, event: Event) -> StepOutput {
         Machine::step(&self.process, &mut self.state, INSTANCE, self.now_ms, event)
     }
 
     /// Moves the clock forward.
-    pub fn advance(&mut self, ms: i64) {
+    pub(super) fn advance(&mut self, ms: i64) {
         self.now_ms += ms;
     }
 
-    pub fn partner_link(&self, name: &str) -> PartnerLinkId {
+    pub(super) fn partner_link(&self, name: &str) -> PartnerLinkId {
         link(&self.process.model, name)
     }
 
     /// An inbound message for `operation` of `client`.
-    pub fn message(&self, operation: &str, message: Document, exchange: Option<&str>) -> Event {
+    pub(super) fn message(
+        &self,
+        operation: &str,
+        message: Document,
+        exchange: Option<&str>,
+    ) -> Event {
         Event::Message(Inbound {
             partner_link: self.partner_link("client"),
             operation: operation.to_owned(),
@@ -338,7 +344,7 @@ impl TestEnv {
 
     /// Sends a request-response `call` whose `t:doc` holds `content`; returns the exchange
     /// it opened and the step's output.
-    pub fn call(&mut self, content: &str) -> (ExchangeId, StepOutput) {
+    pub(super) fn call(&mut self, content: &str) -> (ExchangeId, StepOutput) {
         self.calls += 1;
         let exchange = format!("in-{}", self.calls);
         let event = self.message("call", msg(content), Some(&exchange));
@@ -346,13 +352,13 @@ impl TestEnv {
     }
 
     /// Sends a one-way `notify` whose `t:doc` holds `content`.
-    pub fn notify(&mut self, content: &str) -> StepOutput {
+    pub(super) fn notify(&mut self, content: &str) -> StepOutput {
         let event = self.message("notify", msg(content), None);
         self.apply(event)
     }
 
     /// The value of variable `name`, if set.
-    pub fn variable(&self, name: &str) -> Option<&Document> {
+    pub(super) fn variable(&self, name: &str) -> Option<&Document> {
         let position = self
             .process
             .model
@@ -365,7 +371,7 @@ impl TestEnv {
     }
 
     /// The string value of variable `name`, which must be set.
-    pub fn text(&self, name: &str) -> String {
+    pub(super) fn text(&self, name: &str) -> String {
         let document = self
             .variable(name)
             .unwrap_or_else(|| panic!("variable {name} is not set"));
@@ -373,7 +379,7 @@ impl TestEnv {
     }
 
     /// The timer the instance waits for and its due time.
-    pub fn timer(&self) -> (TimerId, i64) {
+    pub(super) fn timer(&self) -> (TimerId, i64) {
         let timers: Vec<_> = self
             .waits()
             .filter_map(|waiting| match waiting {
@@ -388,7 +394,7 @@ impl TestEnv {
     }
 
     /// What the instance's threads wait for.
-    pub fn waits(&self) -> impl Iterator<Item = &Waiting> {
+    pub(super) fn waits(&self) -> impl Iterator<Item = &Waiting> {
         self.state
             .threads
             .iter()
@@ -397,30 +403,30 @@ impl TestEnv {
     }
 
     /// Fires the timer the instance waits for.
-    pub fn fire_timer(&mut self) -> StepOutput {
+    pub(super) fn fire_timer(&mut self) -> StepOutput {
         let (timer, _) = self.timer();
         self.apply(Event::TimerFired { timer })
     }
 
     /// The fault that ended the instance.
-    pub fn fault(&self) -> &Fault {
+    pub(super) fn fault(&self) -> &Fault {
         self.state.fault.as_ref().expect("the instance has a fault")
     }
 }
 
 /// A `t:Msg` message whose `t:doc` holds `content`.
-pub fn msg(content: &str) -> Document {
+pub(super) fn msg(content: &str) -> Document {
     parse(&format!(
         r#"<message><body><t:doc xmlns:t="urn:t">{content}</t:doc></body></message>"#
     ))
 }
 
-pub fn parse(text: &str) -> Document {
+pub(super) fn parse(text: &str) -> Document {
     xml::parse(text.as_bytes()).unwrap_or_else(|error| panic!("{text}: {error}"))
 }
 
 /// Asserts that `document` is structurally `expected` (namespace prefixes aside).
-pub fn assert_xml(document: &Document, expected: &str) {
+pub(super) fn assert_xml(document: &Document, expected: &str) {
     let expected_document = parse(expected);
     assert!(
         document.structurally_equal(
@@ -434,23 +440,23 @@ pub fn assert_xml(document: &Document, expected: &str) {
 }
 
 /// Asserts that `document` is the `t:Msg` message [`msg`]`(content)`.
-pub fn assert_msg(document: &Document, content: &str) {
+pub(super) fn assert_msg(document: &Document, content: &str) {
     let expected = msg(content);
     assert_xml(document, &expected.to_xml(expected.root()));
 }
 
 /// The standard fault `bpel:<local>`.
-pub fn bpel(local: &str) -> QName {
+pub(super) fn bpel(local: &str) -> QName {
     QName::new(BPEL_NS, local)
 }
 
 /// A name in the test WSDL's namespace.
-pub fn t(local: &str) -> QName {
+pub(super) fn t(local: &str) -> QName {
     QName::new(T_NS, local)
 }
 
 /// The replies of a step, in order.
-pub fn replies(output: &StepOutput) -> Vec<(&str, &ReplyOutcome)> {
+pub(super) fn replies(output: &StepOutput) -> Vec<(&str, &ReplyOutcome)> {
     output
         .actions
         .iter()
@@ -462,7 +468,7 @@ pub fn replies(output: &StepOutput) -> Vec<(&str, &ReplyOutcome)> {
 }
 
 /// The message of the only action of `output`, a reply to `exchange`.
-pub fn only_reply<'o>(output: &'o StepOutput, exchange: &str) -> &'o Document {
+pub(super) fn only_reply<'o>(output: &'o StepOutput, exchange: &str) -> &'o Document {
     match only_reply_outcome(output, exchange) {
         ReplyOutcome::Message(message) => message,
         ReplyOutcome::Fault(fault) => panic!("expected a reply, got fault {fault}"),
@@ -470,7 +476,7 @@ pub fn only_reply<'o>(output: &'o StepOutput, exchange: &str) -> &'o Document {
 }
 
 /// The fault of the only action of `output`, a fault reply to `exchange`.
-pub fn only_fault_reply<'o>(output: &'o StepOutput, exchange: &str) -> &'o Fault {
+pub(super) fn only_fault_reply<'o>(output: &'o StepOutput, exchange: &str) -> &'o Fault {
     match only_reply_outcome(output, exchange) {
         ReplyOutcome::Fault(fault) => fault,
         ReplyOutcome::Message(message) => {
@@ -487,7 +493,7 @@ fn only_reply_outcome<'o>(output: &'o StepOutput, exchange: &str) -> &'o ReplyOu
 }
 
 /// Asserts that the instance ended with the fault `name`.
-pub fn assert_faulted(env: &TestEnv, output: &StepOutput, name: &QName) {
+pub(super) fn assert_faulted(env: &TestEnv, output: &StepOutput, name: &QName) {
     assert_eq!(
         output.status,
         InstanceStatus::Faulted,

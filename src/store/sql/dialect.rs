@@ -84,7 +84,7 @@ pub struct Done {
 /// A value bound to a placeholder: the few column types the store uses.
 #[derive(Debug, Clone, Copy)]
 #[doc(hidden)]
-pub enum Value<'a> {
+pub(crate) enum Value<'a> {
     Int(i64),
     Flag(bool),
     Text(Option<&'a str>),

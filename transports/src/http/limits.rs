@@ -25,7 +25,7 @@ pub(crate) struct ConnectionLimits {
 }
 
 impl ConnectionLimits {
-    pub fn new(total: usize, per_host: usize) -> Self {
+    pub(super) fn new(total: usize, per_host: usize) -> Self {
         Self {
             total: Arc::new(Semaphore::new(total)),
             per_host: Arc::new(DashMap::new()),
@@ -35,7 +35,7 @@ impl ConnectionLimits {
 
     /// Waits for a slot at `host` (host:port) and then for one overall; the host slot is taken
     /// first so that a busy host does not hold overall slots others could use.
-    pub async fn acquire(&self, host: &str) -> Permit {
+    pub(super) async fn acquire(&self, host: &str) -> Permit {
         let host_semaphore = self
             .per_host
             .entry(host.to_owned())

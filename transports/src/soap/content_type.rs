@@ -14,7 +14,7 @@ pub(crate) struct ContentType {
 impl ContentType {
     /// Parses `text/xml` or `application/soap+xml`, with optional parameters; refuses other
     /// media types and charsets other than UTF-8 (or its subset US-ASCII).
-    pub fn parse(value: &str) -> Result<Self, SoapError> {
+    pub(crate) fn parse(value: &str) -> Result<Self, SoapError> {
         let unsupported = || SoapError::UnsupportedMediaType(value.to_owned());
         let mut parts = split_params(value).into_iter();
         let media = parts.next().unwrap_or_default();
