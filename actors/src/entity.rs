@@ -46,8 +46,11 @@ pub trait Entity: Unpin + Send + Sized + 'static {
 /// Loads entities from storage and records their failures: the supervisor's link to the
 /// store, implemented by the engine.
 pub trait Keeper<E: Entity>: Unpin + 'static {
+    /// Why an entity could not be brought back.
+    type Error: std::error::Error + 'static;
+
     /// Brings an entity back from storage (hydration).
-    fn hydrate(&self, key: E::Key) -> LocalBoxFuture<'static, Result<E, String>>;
+    fn hydrate(&self, key: E::Key) -> LocalBoxFuture<'static, Result<E, Self::Error>>;
 
     /// Records that an entity failed (it panicked); the supervisor has already stopped it.
     fn failed(&self, key: E::Key, reason: String) -> LocalBoxFuture<'static, ()>;

@@ -166,12 +166,13 @@ impl<E: Entity, K: Keeper<E>> Supervisor<E, K> {
         }
     }
 
-    fn hydrated(&mut self, key: E::Key, result: Result<E, String>, ctx: &mut Context<Self>) {
+    fn hydrated(&mut self, key: E::Key, result: Result<E, K::Error>, ctx: &mut Context<Self>) {
         match result {
             Ok(entity) => {
                 self.start_child(key, entity, ctx);
             }
-            Err(reason) => {
+            Err(error) => {
+                let reason = error.to_string();
                 tracing::warn!(supervisor = %self.name, ?key, %reason, "Entity could not be loaded");
                 if let Some(Child::Loading { waiting }) = self.children.remove(&key) {
                     for (_, reply) in waiting {

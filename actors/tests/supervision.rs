@@ -70,8 +70,15 @@ impl Entity for Counter {
     }
 }
 
+/// A counter that is not stored.
+#[derive(Debug, thiserror::Error)]
+#[error("no counter {0}")]
+struct Missing(u32);
+
 impl Keeper<Counter> for Storage {
-    fn hydrate(&self, key: u32) -> LocalBoxFuture<'static, Result<Counter, String>> {
+    type Error = Missing;
+
+    fn hydrate(&self, key: u32) -> LocalBoxFuture<'static, Result<Counter, Missing>> {
         *self.hydrations.lock().unwrap() += 1;
         let storage = self.clone();
         async move {
@@ -82,7 +89,7 @@ impl Keeper<Counter> for Storage {
                     value,
                     storage,
                 }),
-                None => Err(format!("no counter {key}")),
+                None => Err(Missing(key)),
             }
         }
         .boxed_local()

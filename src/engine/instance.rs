@@ -423,31 +423,54 @@ pub struct InstanceKeeper {
     pub services: Arc<Services>,
 }
 
+/// Why an instance could not be brought back from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum HydrationError {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("instance {0} does not exist")]
+    Missing(i64),
+    #[error("instance {id} belongs to {owner}, not {pid}")]
+    OtherProcess { id: i64, owner: String, pid: String },
+    #[error("instance {id} is {status}")]
+    Ended {
+        id: i64,
+        status: store::InstanceStatus,
+    },
+    #[error("instance {id} has unreadable state: {source}")]
+    Unreadable { id: i64, source: serde_json::Error },
+}
+
 impl Keeper<InstanceEntity> for InstanceKeeper {
-    fn hydrate(&self, id: i64) -> LocalBoxFuture<'static, Result<InstanceEntity, String>> {
+    type Error = HydrationError;
+
+    fn hydrate(&self, id: i64) -> LocalBoxFuture<'static, Result<InstanceEntity, HydrationError>> {
         let (process, services) = (self.process.clone(), self.services.clone());
         async move {
             let record = services
                 .instances
                 .of(&process)
                 .load_instance(id)
-                .await
-                .map_err(|error| error.to_string())?
-                .ok_or_else(|| format!("instance {id} does not exist"))?;
+                .await?
+                .ok_or(HydrationError::Missing(id))?;
             if record.pid != process.pid {
-                return Err(format!(
-                    "instance {id} belongs to {}, not {}",
-                    record.pid, process.pid
-                ));
+                return Err(HydrationError::OtherProcess {
+                    id,
+                    owner: record.pid,
+                    pid: process.pid.clone(),
+                });
             }
             if !matches!(
                 record.status,
                 store::InstanceStatus::Running | store::InstanceStatus::Suspended
             ) {
-                return Err(format!("instance {id} is {}", record.status));
+                return Err(HydrationError::Ended {
+                    id,
+                    status: record.status,
+                });
             }
             let state: InstanceState = serde_json::from_slice(&record.state)
-                .map_err(|error| format!("instance {id} has unreadable state: {error}"))?;
+                .map_err(|source| HydrationError::Unreadable { id, source })?;
             Ok(InstanceEntity {
                 id,
                 process,

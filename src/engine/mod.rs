@@ -673,7 +673,6 @@ impl Engine {
                 .config()
                 .map(|amqp| AmqpClient::new(&amqp))
                 .transpose()?,
-            peer: None,
         };
         let services = Services {
             instances: InstanceStores::new(store.clone()),

@@ -4,9 +4,9 @@
 //! or WSDL. The engine implements [`Dispatcher`] and hands it to [`http::serve`] and
 //! [`amqp::serve`]; every inbound message arrives as a transport-neutral [`Request`] whose
 //! header and body are standalone XML forests, and leaves as a [`Response`]. Outbound invokes
-//! go to an [`Endpoint`] over a [`Transport`]: [`http::HttpClient`], [`amqp::AmqpClient`], or
-//! [`peer::PeerRegistry`] for calls between processes of one server, which the engine may also
-//! use with its own message types, without serialisation.
+//! go to an [`Endpoint`] over a [`Transport`]: [`http::HttpClient`] or [`amqp::AmqpClient`].
+//! Calls between processes of one server go through a [`peer::PeerRegistry`] of the engine's
+//! own message types, without serialisation.
 
 pub mod amqp;
 pub mod error;

@@ -2,9 +2,7 @@
 //!
 //! A receiver registers an mpsc [`PeerHandler`] under an address; callers send a message with a
 //! oneshot channel for the reply. The registry is generic over the message and reply types, so
-//! the engine passes its own parsed messages and nothing is serialised. A registry of
-//! transport-neutral [`Request`]s is also a [`Transport`](crate::Transport) for `local:`
-//! endpoints, and [`PeerRegistry::offer`] serves a [`Dispatcher`] on it.
+//! the engine passes its own parsed messages and nothing is serialised.
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,7 +11,6 @@ use dashmap::DashMap;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Error;
-use crate::message::{Dispatcher, Request, Response};
 
 /// Where a peer receives its messages, each with the channel for its reply.
 pub type PeerHandler<M, R> = mpsc::Sender<(M, oneshot::Sender<R>)>;
@@ -59,24 +56,6 @@ impl<M, R> PeerRegistry<M, R> {
         let gone = || Error::PeerGone(address.to_owned());
         handler.send((msg, reply_to)).await.map_err(|_| gone())?;
         reply.await.map_err(|_| gone())
-    }
-}
-
-impl PeerRegistry<Request, Response> {
-    /// Serves `dispatcher` at `address`: every request sent there is dispatched, at most
-    /// `capacity` of them waiting at once. Serving ends when the address is unregistered.
-    pub fn offer<D: Dispatcher>(&self, address: String, dispatcher: D, capacity: usize) {
-        let (sender, mut receiver) =
-            mpsc::channel::<(Request, oneshot::Sender<Response>)>(capacity.max(1));
-        self.register(address, sender);
-        tokio::spawn(async move {
-            while let Some((request, reply)) = receiver.recv().await {
-                let dispatcher = dispatcher.clone();
-                tokio::spawn(async move {
-                    let _ = reply.send(dispatcher.dispatch(request).await);
-                });
-            }
-        });
     }
 }
 

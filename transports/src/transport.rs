@@ -2,12 +2,13 @@
 //! that deployment descriptors and endpoint files give, and how it gets there is a
 //! [`Transport`].
 //!
-//! SOAP/HTTP ([`HttpClient`]), AMQP ([`AmqpClient`]) and peer-to-peer
-//! ([`PeerRegistry`] of [`Request`]s) each implement [`Transport`] for the endpoints they
-//! reach; [`Transports`] holds those a server has and picks the one an endpoint needs. On the
-//! serving side every transport hands what it receives to the same
-//! [`Dispatcher`](crate::Dispatcher): [`http::serve`](crate::http::serve),
-//! [`amqp::serve`](crate::amqp::serve) and [`PeerRegistry::offer`].
+//! SOAP/HTTP ([`HttpClient`]) and AMQP ([`AmqpClient`]) each implement [`Transport`] for the
+//! endpoints they reach; [`Transports`] holds those a server has and picks the one an
+//! endpoint needs. `local:` endpoints are served inside the server: the engine calls them
+//! through a [`PeerRegistry`](crate::peer::PeerRegistry) of its own parsed messages, not
+//! through a transport. On the serving side every transport hands what it receives to the
+//! same [`Dispatcher`](crate::Dispatcher): [`http::serve`](crate::http::serve) and
+//! [`amqp::serve`](crate::amqp::serve).
 
 use std::fmt;
 use std::future::Future;
@@ -19,8 +20,7 @@ use reqwest::Url;
 use crate::amqp::{AmqpClient, AmqpEndpoint};
 use crate::error::Error;
 use crate::http::HttpClient;
-use crate::message::{Request, Response};
-use crate::peer::PeerRegistry;
+use crate::message::Response;
 use crate::soap::SoapVersion;
 
 /// The scheme of endpoints served inside this server.
@@ -174,22 +174,6 @@ impl Transport for AmqpClient {
     }
 }
 
-impl Transport for PeerRegistry<Request, Response> {
-    async fn send(&self, endpoint: &Endpoint, message: Outbound) -> Result<Response, Error> {
-        let Endpoint::Local(address) = endpoint else {
-            return Err(Error::NoTransport(endpoint.to_string()));
-        };
-        let request = Request {
-            address: address.clone(),
-            action: message.action,
-            version: message.version,
-            headers: message.headers,
-            body: message.body,
-        };
-        self.call(address, request).await
-    }
-}
-
 /// The transports of one server; each endpoint is sent over the one that reaches it.
 #[derive(Clone, Default)]
 pub struct Transports {
@@ -197,8 +181,6 @@ pub struct Transports {
     pub http: Option<HttpClient>,
     /// AMQP, for `amqp(s)://` endpoints.
     pub amqp: Option<AmqpClient>,
-    /// In memory, for `local:` endpoints.
-    pub peer: Option<PeerRegistry<Request, Response>>,
 }
 
 impl Transport for Transports {
@@ -219,13 +201,7 @@ impl Transport for Transports {
                     .send(endpoint, message)
                     .await
             }
-            Endpoint::Local(_) => {
-                self.peer
-                    .as_ref()
-                    .ok_or_else(missing)?
-                    .send(endpoint, message)
-                    .await
-            }
+            Endpoint::Local(_) => Err(missing()),
         }
     }
 }
@@ -302,62 +278,5 @@ mod tests {
                 .unwrap_err();
             assert!(matches!(err, Error::NoTransport(_)), "{url}: {err}");
         }
-        let peers = PeerRegistry::<Request, Response>::new();
-        let err = peers
-            .send(&Endpoint::parse("http://h/x").unwrap(), message)
-            .await
-            .unwrap_err();
-        assert!(matches!(err, Error::NoTransport(_)));
-    }
-
-    #[derive(Clone)]
-    struct Echo;
-
-    impl crate::Dispatcher for Echo {
-        async fn dispatch(&self, request: Request) -> Response {
-            Response::Reply {
-                body: request.body,
-                headers: Bytes::from(request.address),
-            }
-        }
-
-        fn describe(&self, _address: &str, _base_url: &str) -> Option<Bytes> {
-            None
-        }
-
-        fn ready(&self) -> bool {
-            true
-        }
-    }
-
-    #[tokio::test]
-    async fn local_endpoints_reach_a_dispatcher_offered_in_memory() {
-        let peers = PeerRegistry::<Request, Response>::new();
-        peers.offer("/echo".into(), Echo, 4);
-        let transports = Transports {
-            peer: Some(peers),
-            ..Transports::default()
-        };
-        let message = Outbound {
-            version: SoapVersion::Soap12,
-            action: None,
-            headers: Bytes::new(),
-            body: Bytes::from_static(b"<hello/>"),
-            expect_reply: true,
-            timeout: None,
-            message_id: None,
-            authorization: None,
-        };
-        let reply = transports
-            .send(&Endpoint::parse("local:/echo").unwrap(), message)
-            .await
-            .unwrap();
-        assert_eq!(
-            reply,
-            Response::Reply {
-                body: Bytes::from_static(b"<hello/>"),
-                headers: Bytes::from_static(b"/echo"),
-            }
-        );
     }
 }
