@@ -7,7 +7,7 @@
 //! the data directory ([`crate::auth::file`]), which the server reads again when it changes.
 //!
 //! The `baton` binary is [`run`] without plug-ins. A program that runs Baton with plug-ins
-//! of its own ([`PlugIns`]: extension bundles, see [`crate::extension`], and message-exchange
+//! of its own ([`PlugIns`]: extension bundles, see [`crate::runtime::extension`], and message-exchange
 //! interceptors, see [`crate::interceptor`]) is a `main` calling [`run`] with them: the same
 //! commands, with its extension activities and assign operations deployable and its
 //! interceptors registered.

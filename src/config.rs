@@ -539,9 +539,22 @@ impl HeaderPropagationConfig {
     pub fn header_names(&self) -> Vec<crate::xml::QName> {
         self.headers
             .iter()
-            .filter_map(|name| crate::interceptor::header_propagation::parse_header_name(name).ok())
+            .filter_map(|name| header_name(name).ok())
             .collect()
     }
+}
+
+/// Reads a header name written `{namespace}local` (or `local` for a name in no namespace).
+fn header_name(text: &str) -> Result<crate::xml::QName, String> {
+    let invalid = || format!("'{text}' is not a header name: write {{namespace}}local");
+    let (namespace, local) = match text.strip_prefix('{') {
+        Some(rest) => rest.split_once('}').ok_or_else(invalid)?,
+        None => ("", text),
+    };
+    if !crate::xml::is_ncname(local) {
+        return Err(invalid());
+    }
+    Ok(crate::xml::QName::new(namespace, local))
 }
 
 /// Command-line overrides, the last layer.
@@ -689,7 +702,7 @@ impl Configuration {
             problems.push("dehydration.check-interval-ms must be positive".into());
         }
         for name in &self.header_propagation.headers {
-            if let Err(problem) = crate::interceptor::header_propagation::parse_header_name(name) {
+            if let Err(problem) = header_name(name) {
                 problems.push(format!("header-propagation.headers: {problem}"));
             }
         }
@@ -761,6 +774,20 @@ fn apply_environment(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::xml::QName;
+
+    #[test]
+    fn header_names_are_read_in_clark_notation() {
+        assert_eq!(
+            header_name("{urn:example:trace}TraceId"),
+            Ok(QName::new("urn:example:trace", "TraceId"))
+        );
+        assert_eq!(header_name("Tenant"), Ok(QName::local("Tenant")));
+        for bad in ["", "{urn:x}", "{urn:x", "{urn:x}a b", "{urn:x}1a", "a:b"] {
+            let error = header_name(bad).unwrap_err();
+            assert!(error.contains("is not a header name"), "{bad}: {error}");
+        }
+    }
 
     #[test]
     fn every_file_in_conf_parses_and_equals_the_defaults() {

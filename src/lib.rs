@@ -6,7 +6,7 @@
 //! # Layout
 //! - [`xml`], [`xpath`], [`xslt`]: documents, expressions and stylesheets.
 //! - [`model`], [`compiler`]: deployment units and their compiled form.
-//! - [`extension`]: extension bundles, the Rust operations behind extension activities and
+//! - [`extension`] (part of [`runtime`]): extension bundles, the Rust operations behind extension activities and
 //!   extension assign operations.
 //! - [`interceptor`]: message-exchange interceptors, Rust code that reads, changes or refuses
 //!   the messages processes receive and send; [`plugins`]: what a program running Baton adds.
@@ -27,7 +27,6 @@ pub mod compiler;
 pub mod config;
 pub mod deploy;
 pub mod engine;
-pub mod extension;
 pub mod interceptor;
 pub mod model;
 pub mod plugins;
@@ -37,3 +36,5 @@ pub mod store;
 pub mod xml;
 pub mod xpath;
 pub mod xslt;
+
+pub use runtime::extension;

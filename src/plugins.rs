@@ -1,10 +1,10 @@
 //! What a program running Baton adds to it in Rust: extension bundles (see
-//! [`crate::extension`]) and message-exchange interceptors (see [`crate::interceptor`]).
+//! [`crate::runtime::extension`]) and message-exchange interceptors (see [`crate::interceptor`]).
 //! The `baton` binary adds none; a program with plug-ins of its own is a `main` calling
 //! [`crate::cli::run`] with them.
 
-use crate::extension::Extensions;
 use crate::interceptor::{Interceptor, Interceptors};
+use crate::runtime::extension::Extensions;
 
 /// The plug-ins a server runs with. Cheap to clone.
 #[derive(Clone, Debug, Default)]

@@ -2,7 +2,10 @@
 //! queues of services bound to AMQP, resumes the instances that were running, and serves
 //! SOAP/HTTP (and the [`admin`] API, for the accounts of [`auth`]), and those queues when
 //! `[amqp]` names a broker, until shut down; meanwhile it purges in-memory instances that
-//! outlive their time to live.
+//! outlive their time to live. Calls to a service whose deploy.xml requires credentials are
+//! admitted by `admission` before the engine sees them.
+
+mod admission;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -147,7 +150,7 @@ pub async fn run(
     });
     let (dispatcher, stop) = (engine.clone(), shutdown.clone());
     let admin_routes = admin::routes::routes(engine.clone(), accounts, config.server.admin);
-    let endpoint_routes = auth::endpoint::routes(engine.clone());
+    let endpoint_routes = admission::routes(engine.clone());
     let routes = move |service_config: &mut actix_web::web::ServiceConfig| {
         admin_routes(service_config);
         endpoint_routes(service_config);

@@ -12,9 +12,10 @@
 //! # Layout
 //! - [`file`]: the accounts file and the secrets written into it.
 //! - [`limiter`]: failed logins counted per client address and per user.
-//! - [`endpoint`]: service endpoints that require credentials of their callers.
+//!
+//! The server checks the callers of service endpoints that require credentials with these
+//! (its `admission` module).
 
-pub mod endpoint;
 pub mod file;
 pub mod limiter;
 

@@ -38,8 +38,8 @@ use std::path::Path;
 pub use diagnostics::{Compatibility, Diagnostic, Diagnostics, Severity};
 pub use source::{SourceError, SourceLimits, UnitSource};
 
-use crate::extension::Extensions;
 use crate::model::{Location, Unit};
+use crate::runtime::extension::Extensions;
 use deploy::{DeployFile, DEPLOY_XML};
 use endpoints::EndpointFiles;
 use xmlutil::XmlFile;

@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::compiler::{self, Compatibility, UnitSource};
 use crate::engine::{Engine, VersionState};
-use crate::extension::Extensions;
+use crate::runtime::extension::Extensions;
 use crate::store::{DeploymentRecord, ProcessRecord, ProcessState};
 
 /// Why a unit was not deployed.

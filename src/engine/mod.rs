@@ -95,9 +95,9 @@ pub use undelivered::UndeliveredCall;
 
 use self::instance::{Delivery, InstanceEntity, StepError};
 use crate::config::Configuration;
-use crate::extension::Extensions;
 use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
 use crate::model::VariableKind;
+use crate::runtime::extension::Extensions;
 use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::session::SESSION_SET;
 use crate::runtime::state::{Inbound, InterceptorValues};

@@ -55,26 +55,6 @@ impl Interceptor for HeaderPropagation {
     }
 }
 
-/// Reads a header name written `{namespace}local` (or `local` for a name in no namespace).
-pub fn parse_header_name(text: &str) -> Result<QName, String> {
-    let invalid = || format!("'{text}' is not a header name: write {{namespace}}local");
-    let (namespace, local) = match text.strip_prefix('{') {
-        Some(rest) => rest.split_once('}').ok_or_else(invalid)?,
-        None => ("", text),
-    };
-    let is_name = |name: &str| {
-        !name.is_empty()
-            && !name.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.')
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-    };
-    if !is_name(local) {
-        return Err(invalid());
-    }
-    Ok(QName::new(namespace, local))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,18 +111,5 @@ mod tests {
         assert_eq!(blocks.len(), 1);
         assert_eq!(outbound.headers.name(blocks[0]), Some(&trace));
         assert_eq!(outbound.headers.string_value(blocks[0]), "abc");
-    }
-
-    #[test]
-    fn header_names_are_read_in_clark_notation() {
-        assert_eq!(
-            parse_header_name("{urn:example:trace}TraceId"),
-            Ok(QName::new("urn:example:trace", "TraceId"))
-        );
-        assert_eq!(parse_header_name("Tenant"), Ok(QName::local("Tenant")));
-        for bad in ["", "{urn:x}", "{urn:x", "{urn:x}a b", "{urn:x}1a", "a:b"] {
-            let error = parse_header_name(bad).unwrap_err();
-            assert!(error.contains("is not a header name"), "{bad}: {error}");
-        }
     }
 }

@@ -93,7 +93,7 @@ pub enum ActivityKind {
 }
 
 /// An extension element that a registered bundle's operation runs (see
-/// [`crate::extension`]).
+/// [`crate::runtime::extension`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExtensionUse {
     /// The element's name: the bundle's namespace and the operation's local name.

@@ -4,11 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::extension::Extensions;
 use crate::model::{
     ActivityKind, AliasSource, AssignOperation, CorrelationSetId, Definitions, ExtensionUse,
     Location, Operation, PartnerLinkId, Process,
 };
+use crate::runtime::extension::Extensions;
 use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::xml::QName;
 use crate::xpath::{Language, XPath};

@@ -1,5 +1,5 @@
 //! `<extensions>`, `<extensionActivity>` and `<extensionAssignOperation>` against the
-//! extension bundles the server runs with (see [`crate::extension`]): a mandatory extension
+//! extension bundles the server runs with (see [`crate::runtime::extension`]): a mandatory extension
 //! nobody registered refuses the process (SA00009); an element of a registered namespace
 //! must name an operation of its bundle and pass that operation's validation; an element
 //! of an optional, unknown extension is ignored.

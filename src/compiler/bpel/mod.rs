@@ -29,11 +29,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::diagnostics::Diagnostics;
 use super::xmlutil::XmlFile;
-use crate::extension::Extensions;
 use crate::model::{
     Activity, ActivityId, ActivityKind, CorrelationSet, Definitions, Expression, FailureHandling,
     Location, PartnerLink, PartnerLinkId, Process, Scope, ScopeId, Variable, VariableId, XPATH_1_0,
 };
+use crate::runtime::extension::Extensions;
 use crate::xml::{NodeId, QName};
 use links::{LinkDraft, LinkLevel};
 use scopes::{Frame, Handler};

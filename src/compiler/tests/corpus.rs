@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::compiler::dialect::{self, Role};
 use crate::compiler::xmlutil::XmlFile;
 use crate::compiler::{bpel, compile_for, Compatibility, Diagnostics, Severity, UnitSource};
-use crate::extension::Extensions;
+use crate::runtime::extension::Extensions;
 
 /// The corpus folder, if present beside the repository.
 fn corpus() -> Option<PathBuf> {

@@ -14,8 +14,8 @@ mod units;
 use std::path::PathBuf;
 
 use super::{compile, Compatibility, Diagnostics, UnitSource};
-use crate::extension::Extensions;
 use crate::model::Unit;
+use crate::runtime::extension::Extensions;
 
 /// The folder of the project's test units.
 fn units_dir() -> PathBuf {

@@ -1,9 +1,9 @@
 //! Extension activities and extension assign operations run by a registered bundle (see
-//! [`crate::extension`]): what the compiler accepts and refuses, and what the operations do
+//! [`crate::runtime::extension`]): what the compiler accepts and refuses, and what the operations do
 //! to the instance.
 
 use super::*;
-use crate::extension::{ExtensionBundle, ExtensionContext, ExtensionOperation};
+use crate::runtime::extension::{ExtensionBundle, ExtensionContext, ExtensionOperation};
 
 const X_NS: &str = "urn:x";
 

@@ -34,8 +34,8 @@ use super::step::ReplyOutcome;
 use super::{Action, CompiledProcess, Event, Fault, InstanceState, InstanceStatus, StepOutput};
 use super::{ExchangeId, Machine};
 use crate::compiler::{compile_with, UnitSource};
-use crate::extension::Extensions;
 use crate::model::PartnerLinkId;
+use crate::runtime::extension::Extensions;
 use crate::xml::{self, Document, QName};
 
 /// The namespace of the test WSDL.

@@ -22,15 +22,15 @@ use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use baton_transports::soap::{self, FaultCode, SoapFault, SoapVersion};
 use sha2::Digest;
 
-use super::limiter::FailedLogins;
-use super::{Denied, Presented, ServiceCredential};
+use crate::auth::limiter::FailedLogins;
+use crate::auth::{Denied, Presented, ServiceCredential};
 use crate::engine::Engine;
 
 /// The challenge of a 401.
 const CHALLENGE: &str = "Basic realm=\"baton\", Bearer realm=\"baton\"";
 
 /// The route refusing calls without the credentials their service requires.
-pub fn routes(engine: Engine) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+pub(super) fn routes(engine: Engine) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     let failures = FailedLogins::new(engine.services().config.auth.login_limit());
     let admission = Admission {
         engine,
