@@ -379,20 +379,7 @@ fn start_order(server: &Server, id: &str) -> tokio::task::JoinHandle<(u16, Strin
 
 /// Waits until `count` one-way calls of the client failed (it then awaits its callback).
 fn await_failed_calls(server: &Server, count: usize) {
-    let deadline = std::time::Instant::now() + common::PATIENCE;
-    while server
-        .log_lines()
-        .iter()
-        .filter(|line| line.contains("One-way invoke failed"))
-        .count()
-        < count
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the client never called"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    server.await_log_count(&["One-way invoke failed"], count);
 }
 
 /// POSTs a SOAP callback `<result>` for order `id` to the client's callback port.

@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Instant;
-
 use common::{Dirs, Server, PATIENCE};
 
 const HELLO_PATH: &str = "/ode/processes/HelloWorld";
@@ -33,14 +31,12 @@ async fn hello_world_with(dirs: &Dirs, cleanup: &str) -> Server {
 
 /// Waits until the table `table` holds `rows` rows, and returns how many it holds.
 async fn await_rows(dirs: &Dirs, table: &str, rows: i64) -> i64 {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    let what = format!("{rows} rows in {table}");
+    common::eventually(&what, PATIENCE, || async {
         let count = dirs.count_rows(table).await;
-        if count == rows || Instant::now() > deadline {
-            return count;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+        (count == rows).then_some(count)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -74,19 +70,15 @@ async fn a_cleanup_of_messages_keeps_the_completed_instances_without_their_excha
     let _server = hello_world_with(&dirs, cleanup).await;
 
     let store = dirs.store().await.unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    let completed = loop {
-        let filter = baton::store::InstanceFilter {
-            status: Some(baton::store::InstanceStatus::Completed),
-            ..Default::default()
-        };
-        let completed = store.list_instances(&filter).await.unwrap();
-        if completed.len() == CALLS || Instant::now() > deadline {
-            break completed;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let filter = baton::store::InstanceFilter {
+        status: Some(baton::store::InstanceStatus::Completed),
+        ..Default::default()
     };
-    assert_eq!(completed.len(), CALLS);
+    let completed = common::eventually(&format!("{CALLS} completed"), PATIENCE, || async {
+        let completed = store.list_instances(&filter).await.unwrap();
+        (completed.len() == CALLS).then_some(completed)
+    })
+    .await;
     for instance in completed {
         assert!(store.exchanges(instance.id).await.unwrap().is_empty());
     }

@@ -7,10 +7,8 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use baton::store::{InstanceFilter, InstanceStatus};
-use common::{failed, succeeded, Dirs, Server, PATIENCE};
+use common::{eventually, failed, succeeded, Dirs, Server, PATIENCE};
 
 const RUNAWAY: &str = "/runaway";
 const HELLO: &str = "/hello";
@@ -42,26 +40,20 @@ async fn await_instance(dirs: &Dirs, status: InstanceStatus) -> i64 {
         status: Some(status),
         ..InstanceFilter::default()
     };
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let instances = store.list_instances(&filter).await.unwrap();
-        if let [instance] = instances.as_slice() {
-            store.close().await;
-            return instance.id;
+    let id = eventually(&format!("one instance {status}"), PATIENCE, || async {
+        match store.list_instances(&filter).await.unwrap().as_slice() {
+            [instance] => Some(instance.id),
+            _ => None,
         }
-        assert!(Instant::now() < deadline, "no instance became {status}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
+    store.close().await;
+    id
 }
 
 /// Waits until the server has delivered `count` timer jobs.
 async fn await_timers_due(server: &Server, count: usize) {
-    let deadline = Instant::now() + PATIENCE;
-    let due = |line: &String| line.contains("Job due") && line.contains("kind=timer");
-    while server.log_lines().iter().filter(|line| due(line)).count() < count {
-        assert!(Instant::now() < deadline, "{count} timers never fell due");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    server.await_log_count(&["Job due", "kind=timer"], count);
 }
 
 /// The status and reason the management API shows for `instance`.

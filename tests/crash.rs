@@ -28,7 +28,7 @@ mod common;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use baton::store::{InstanceFilter, InstanceStatus, InstanceSummary};
 use common::async_pair::{self, epr};
@@ -309,24 +309,26 @@ async fn async_pair_killed_at_random_points(link: Link, via: &str) {
     }
     let server = pair_server(&dirs, &settings).await;
     let store = dirs.store().await.unwrap();
-    let deadline = Instant::now() + PATIENCE;
     let running = InstanceFilter {
         status: Some(InstanceStatus::Running),
         ..InstanceFilter::default()
     };
-    loop {
-        let waiting = store.list_instances(&running).await.unwrap();
-        if waiting.is_empty() {
-            break;
+    let settled = common::within(PATIENCE, || async {
+        store
+            .list_instances(&running)
+            .await
+            .unwrap()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    if settled.is_none() {
+        let mut pending = Vec::new();
+        for instance in store.list_instances(&running).await.unwrap() {
+            let exchanges = store.pending_exchanges(instance.id).await;
+            pending.push((instance, exchanges));
         }
-        if Instant::now() > deadline {
-            let mut pending = Vec::new();
-            for instance in &waiting {
-                pending.push((instance.clone(), store.pending_exchanges(instance.id).await));
-            }
-            panic!("instances left waiting: {pending:#?}");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        panic!("instances left waiting: {pending:#?}");
     }
     let instances = store
         .list_instances(&InstanceFilter::default())

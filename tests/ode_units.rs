@@ -57,14 +57,11 @@ async fn await_instances(dirs: &Dirs, status: InstanceStatus, count: usize) {
         status: Some(status),
         ..InstanceFilter::default()
     };
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while store.list_instances(&filter).await.unwrap().len() != count {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {count} instances became {status}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let what = format!("{count} instances {status}");
+    common::eventually(&what, PATIENCE, || async {
+        (store.list_instances(&filter).await.unwrap().len() == count).then_some(())
+    })
+    .await;
     store.close().await;
 }
 

@@ -11,7 +11,6 @@ mod common;
 use std::net::TcpListener as StdListener;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -223,29 +222,23 @@ async fn each_misbehaviour_of_a_partner_raises_its_own_fault_that_the_process_ca
 /// (the step is logged before it is committed, so the listing is awaited too); its id and
 /// the listing of its failures by `baton failures`.
 async fn failed_instance(dirs: &Dirs, server: &Server, seen: usize) -> (String, String) {
-    let deadline = Instant::now() + PATIENCE;
-    let line = loop {
-        let waiting: Vec<String> = server
+    let line = common::eventually("an invoke waiting for an operator", PATIENCE, || {
+        let line = server
             .log_lines()
             .into_iter()
             .filter(|line| line.contains(WAITING))
-            .collect();
-        if let Some(line) = waiting.get(seen) {
-            break line.clone();
-        }
-        assert!(Instant::now() < deadline, "no invoke waits for an operator");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+            .nth(seen);
+        async move { line }
+    })
+    .await;
     let instance =
         common::log_field(&line, "instance").unwrap_or_else(|| panic!("no instance in {line}"));
-    loop {
+    let listing = common::eventually("a failure listed", PATIENCE, || {
         let listing = succeeded(dirs.baton(&["failures", &instance, "--server", &server.address]));
-        if listing.lines().count() > 1 {
-            return (instance, listing);
-        }
-        assert!(Instant::now() < deadline, "no failure listed: {listing}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        async move { (listing.lines().count() > 1).then_some(listing) }
+    })
+    .await;
+    (instance, listing)
 }
 
 /// Settles the only failure of `listing` of `instance` with `action`.
@@ -306,11 +299,10 @@ async fn undeploying_a_unit_drops_the_jobs_of_its_instances() {
     let server = Server::start(&dirs).await;
     let caller = ask(&server, "silent");
     // The step that issued the call, and its time-out job, committed before the call left.
-    let deadline = Instant::now() + PATIENCE;
-    while partner.calls.load(Ordering::SeqCst) == 0 {
-        assert!(Instant::now() < deadline, "the partner was never called");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::eventually("the partner called", PATIENCE, || async {
+        (partner.calls.load(Ordering::SeqCst) > 0).then_some(())
+    })
+    .await;
     dirs.remove_unit("Guarded");
     server.await_log(&["Unit undeployed", "unit=Guarded"]);
     caller.abort();

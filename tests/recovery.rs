@@ -16,7 +16,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use common::{element_text, failed, line_of, repo, succeeded, text, Dirs, Server, PATIENCE};
 
@@ -62,18 +61,15 @@ async fn failed_instance(server: &Server) -> String {
     let line = server.await_log(&[WAITING]);
     let instance =
         common::log_field(&line, "instance").unwrap_or_else(|| panic!("no instance in {line}"));
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    common::eventually("a failure listed", PATIENCE, || async {
         let (status, body) = server
             .get(&format!("/admin/instances/{instance}/failures"))
             .await;
         assert_eq!(status, 200, "{body}");
-        if body.contains("\"exchange\"") {
-            return instance;
-        }
-        assert!(Instant::now() < deadline, "no failure listed: {body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        body.contains("\"exchange\"").then_some(())
+    })
+    .await;
+    instance
 }
 
 /// Lists the failures of `instance` with `baton failures`; the exchange of the only one.
@@ -309,18 +305,14 @@ async fn an_invoke_in_flight_at_a_crash_is_sent_again_at_start() {
     let request = partner.join().unwrap();
     assert!(request.contains("still there?"), "{request}");
     let store = dirs.store().await.unwrap();
-    let deadline = Instant::now() + PATIENCE;
-    loop {
+    common::eventually("the instance completed", PATIENCE, || async {
         let instances = store.list_instances(&Default::default()).await.unwrap();
         let [instance] = instances.as_slice() else {
             panic!("expected one instance, got {instances:?}")
         };
-        if instance.status == baton::store::InstanceStatus::Completed {
-            break;
-        }
-        assert!(Instant::now() < deadline, "{instance:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (instance.status == baton::store::InstanceStatus::Completed).then_some(())
+    })
+    .await;
     assert!(store.due_jobs(i64::MAX, 10).await.unwrap().is_empty());
     store.close().await;
 }

@@ -17,7 +17,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::async_pair::{self, epr, WSA_NS};
 use common::{copy_unit, element_text, repo, Dirs, Server, PATIENCE};
@@ -365,15 +365,6 @@ async fn relay(server: &Server, headers: &str, question: &str) -> (u16, String) 
         .await
 }
 
-/// Polls `condition` until it holds, failing after [`PATIENCE`] with `what`.
-async fn until(what: &str, condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invokes_carry_ws_addressing_and_reference_parameters_and_replies_relate_to_requests() {
     let partner = Partner::start(Behaviour::Answer);
@@ -483,8 +474,8 @@ async fn calls_beyond_the_links_bound_wait_for_a_free_slot() {
     // a third never arrives before one of them is answered.
     for released in 0..calls {
         let wanted = (released + 2).min(calls);
-        until("the next calls reach the partner", || {
-            partner.requests().len() >= wanted
+        common::eventually("the next calls reach the partner", PATIENCE, || async {
+            (partner.requests().len() >= wanted).then_some(())
         })
         .await;
         assert!(partner.in_flight.load(Ordering::SeqCst) <= 2);
@@ -681,8 +672,7 @@ async fn a_one_way_call_sent_again_shows_in_its_instance_s_failures() {
     let (dirs, server) = async_pair_calling_port(port).await;
     let waiting =
         server.soap_in_background("/ode/processes/AsyncClient", &async_pair::order("o-1"));
-    let deadline = Instant::now() + PATIENCE;
-    let listed = loop {
+    let listed = common::eventually("the undelivered call listed", PATIENCE, || async {
         // Until the client's instance is stored, there is no instance 1.
         let output = dirs.baton(&["failures", "1", "--server", &server.address]);
         let listed = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -696,12 +686,9 @@ async fn a_one_way_call_sent_again_shows_in_its_instance_s_failures() {
                         && attempts.parse::<u32>().is_ok_and(|n| n >= 2)
             )
         });
-        if listed.contains("not taken by their partner") && again {
-            break listed;
-        }
-        assert!(Instant::now() < deadline, "never listed: {listed}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (listed.contains("not taken by their partner") && again).then_some(listed)
+    })
+    .await;
     assert!(listed.contains("cannot connect"), "{listed}");
     waiting.abort();
 }

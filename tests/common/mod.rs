@@ -39,6 +39,55 @@ fn admin_token_setting() -> String {
 /// How long a test waits for the server to say or do something before failing.
 pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
+/// Polls `condition` until it gives a value, and returns it; fails the test, saying it never
+/// saw `what`, when `patience` runs out.
+pub(crate) async fn eventually<T, Check>(
+    what: &str,
+    patience: Duration,
+    condition: impl FnMut() -> Check,
+) -> T
+where
+    Check: std::future::Future<Output = Option<T>>,
+{
+    within(patience, condition)
+        .await
+        .unwrap_or_else(|| panic!("never saw {what} within {patience:?}"))
+}
+
+/// Polls `condition` until it gives a value, or `patience` runs out (`None`), for a test that
+/// says more than [`eventually`] when it fails. The polls start 5 ms apart and back off to
+/// 100 ms.
+pub(crate) async fn within<T, Check>(
+    patience: Duration,
+    mut condition: impl FnMut() -> Check,
+) -> Option<T>
+where
+    Check: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + patience;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        if let Some(value) = condition().await {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+/// Apache ODE's test corpus beside the repository, if it is there; under CI (`CI=true`),
+/// where it must be, its absence fails the test.
+pub(crate) fn ode_corpus() -> Option<PathBuf> {
+    let dir = repo().join("../shared/conformance/ode");
+    if !dir.is_dir() && std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("{} is missing: CI runs ODE's corpus", dir.display());
+    }
+    dir.canonicalize().ok()
+}
+
 /// The repository's root.
 pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -396,15 +445,39 @@ impl Server {
         alternatives: &[&[&str]],
         patience: Duration,
     ) -> Option<String> {
+        self.await_lines(patience, |lines| {
+            lines
+                .iter()
+                .find(|line| {
+                    alternatives
+                        .iter()
+                        .any(|parts| parts.iter().all(|part| line.contains(part)))
+                })
+                .cloned()
+        })
+    }
+
+    /// Waits until `count` log lines contain every one of `parts`.
+    pub(crate) fn await_log_count(&self, parts: &[&str], count: usize) {
+        let matching = |line: &&String| parts.iter().all(|part| line.contains(part));
+        self.await_lines(PATIENCE, |lines| {
+            (lines.iter().filter(matching).count() >= count).then_some(())
+        })
+        .unwrap_or_else(|| panic!("the server never logged {parts:?} {count} times"))
+    }
+
+    /// Waits at most `patience` for `found` to find something in the log, woken by each new
+    /// line.
+    fn await_lines<T>(
+        &self,
+        patience: Duration,
+        mut found: impl FnMut(&[String]) -> Option<T>,
+    ) -> Option<T> {
         let deadline = Instant::now() + patience;
         let mut lines = self.log.lines.lock().unwrap();
         loop {
-            if let Some(line) = lines.iter().find(|line| {
-                alternatives
-                    .iter()
-                    .any(|parts| parts.iter().all(|part| line.contains(part)))
-            }) {
-                return Some(line.clone());
+            if let Some(value) = found(&lines) {
+                return Some(value);
             }
             let now = Instant::now();
             if now >= deadline {

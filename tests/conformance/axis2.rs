@@ -512,20 +512,19 @@ fn files(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
 
 /// Waits until every instance the store holds ended completed.
 async fn await_completed(dirs: &Dirs) -> Result<(), String> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let store = dirs.store().await.map_err(|e| format!("store: {e}"))?;
+    let store = dirs.store().await.map_err(|e| format!("store: {e}"))?;
+    let statuses = || async {
         let instances = store.list_instances(&Default::default()).await;
-        store.close().await;
-        let instances = instances.map_err(|e| format!("store: {e}"))?;
-        let statuses: Vec<_> = instances.iter().map(|i| i.status).collect();
-        let completed = baton::store::InstanceStatus::Completed;
-        if !statuses.is_empty() && statuses.iter().all(|s| *s == completed) {
-            return Ok(());
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(format!("the instances did not all complete: {statuses:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        let statuses: Vec<_> = instances.ok()?.iter().map(|i| i.status).collect();
+        Some(statuses)
+    };
+    let completed = baton::store::InstanceStatus::Completed;
+    let settled = crate::common::within(Duration::from_secs(20), || async {
+        let statuses = statuses().await?;
+        (!statuses.is_empty() && statuses.iter().all(|s| *s == completed)).then_some(())
+    })
+    .await;
+    let last = statuses().await;
+    store.close().await;
+    settled.ok_or_else(|| format!("the instances did not all complete: {last:?}"))
 }

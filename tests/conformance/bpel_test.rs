@@ -288,9 +288,11 @@ pub(crate) async fn await_taken_in(
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}
         }
     }
-    while progress.pending_calls().await > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let patience = deadline.saturating_duration_since(Instant::now());
+    crate::common::within(patience, || async {
+        (progress.pending_calls().await == 0).then_some(())
+    })
+    .await;
 }
 
 /// One request of a property file.

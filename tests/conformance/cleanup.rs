@@ -10,7 +10,7 @@
 //! its variables and correlations must be refused, as ODE refused them.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::Dirs;
 use crate::Outcome;
@@ -142,16 +142,19 @@ async fn run_case(
             ));
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = remains(&dirs).await?;
-        if found.is(expected) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("expected {expected:?}, found {found:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let settled = crate::common::within(Duration::from_secs(10), || async {
+        remains(&dirs)
+            .await
+            .is_ok_and(|found| found.is(expected))
+            .then_some(())
+    })
+    .await;
+    match settled {
+        Some(()) => Ok(()),
+        None => Err(format!(
+            "expected {expected:?}, found {:?}",
+            remains(&dirs).await?
+        )),
     }
 }
 

@@ -19,7 +19,6 @@ mod plugins;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
 
 use common::{copy_unit, element_text, repo, Dirs, Server, PATIENCE};
 
@@ -180,11 +179,11 @@ async fn unknown_interceptors_are_refused_at_deployment_and_at_start() {
         &[("BATON_ENGINE__INTERCEPTORS", r#"["shout"]"#)],
     );
     server.await_log(&["[engine] interceptors: no interceptor named 'shout'"]);
-    let deadline = Instant::now() + PATIENCE;
-    while server.is_running() {
-        assert!(Instant::now() < deadline, "the server runs on");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::eventually("the server stopping", PATIENCE, || {
+        let stopped = (!server.is_running()).then_some(());
+        async move { stopped }
+    })
+    .await;
     let unit = other.root().join("HelloWorld");
     copy_unit(&dirs.deploy().join("HelloWorld"), &unit, &|text| text);
     let deployed = other.baton(&["deploy", unit.to_str().unwrap()]);
@@ -235,18 +234,12 @@ async fn a_refused_partner_call_fails_the_invoke() {
     });
     let waiting = server.await_log(&["Invoke failed; waiting for an operator"]);
     assert!(waiting.contains(plugins::NO_CALLS), "{waiting}");
-    let deadline = Instant::now() + PATIENCE;
-    let listed = loop {
-        let instance = instances(&dirs).await.first().map(|(id, _)| *id);
-        if let Some(id) = instance {
-            let (status, body) = server.get(&format!("/admin/instances/{id}/failures")).await;
-            if status == 200 && body.contains(plugins::NO_CALLS) {
-                break body;
-            }
-        }
-        assert!(Instant::now() < deadline, "no failure listed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let listed = common::eventually("a failure listed", PATIENCE, || async {
+        let id = instances(&dirs).await.first().map(|(id, _)| *id)?;
+        let (status, body) = server.get(&format!("/admin/instances/{id}/failures")).await;
+        (status == 200 && body.contains(plugins::NO_CALLS)).then_some(body)
+    })
+    .await;
     assert!(listed.contains("askPartner"), "{listed}");
     assert_eq!(partner.requests(), 0);
     drop(server);
@@ -319,15 +312,14 @@ async fn header_propagation_carries_a_header_to_the_partner_across_a_restart() {
         reissued.envelope
     );
     partner.answer(&reissued, "later");
-    let deadline = Instant::now() + PATIENCE;
-    while instances(&dirs)
-        .await
-        .iter()
-        .any(|(_, status)| *status != baton::store::InstanceStatus::Completed)
-    {
-        assert!(Instant::now() < deadline, "the instance never completed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::eventually("the instance completed", PATIENCE, || async {
+        instances(&dirs)
+            .await
+            .iter()
+            .all(|(_, status)| *status == baton::store::InstanceStatus::Completed)
+            .then_some(())
+    })
+    .await;
     drop(server);
 }
 
