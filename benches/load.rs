@@ -1,6 +1,8 @@
 //! Load benchmark of the real `baton` server over HTTP, against a bare actix-web baseline that
-//! does the same SOAP parsing, and of HelloWorld called from another process peer-to-peer or
-//! through HTTP. Every figure and ratio comes from this one run; see benches/README.md.
+//! does the same SOAP parsing: HelloWorld durable and in memory, HelloWorld called from another
+//! process peer-to-peer or through HTTP, and AsyncPair's orders. Beside each throughput, the
+//! server process's CPU time per request. Every figure and ratio comes from this one run; see
+//! benches/README.md.
 //!
 //! `BENCH_SECONDS` (default 10) is the length of each measurement and `BENCH_CONCURRENCY`
 //! (default 32) the number of keep-alive clients at saturation. With `BENCH_POSTGRES_URL` (a
@@ -17,6 +19,8 @@ mod baseline;
 mod client;
 #[path = "load/commits.rs"]
 mod commits;
+#[path = "load/cpu.rs"]
+mod cpu;
 #[path = "load/echo.rs"]
 mod echo;
 #[path = "load/postgres.rs"]
@@ -26,6 +30,7 @@ mod server;
 
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,6 +58,10 @@ const HELLO_PATH: &str = "/ode/processes/HelloWorld";
 const HELLO_ACTION: &str = "urn:baton:samples:hello/hello";
 const CALLER_PATH: &str = "/ode/processes/Caller";
 const CALLER_ACTION: &str = "urn:baton:bench:caller/hello";
+const ORDER_PATH: &str = "/ode/processes/AsyncClient";
+const ORDER_ACTION: &str = "urn:baton:samples:async/start";
+/// What AsyncServer's answer to an order of a book says, beside the order's id.
+const ORDER_EXPECT: &str = "shipped book";
 
 struct Settings {
     duration: Duration,
@@ -91,36 +100,49 @@ struct Row {
     label: String,
     saturation: Measurement,
     half_load: Option<Measurement>,
+    /// The server process's CPU time per good request at saturation, when it was measured.
+    cpu_per_request: Option<Duration>,
     /// The row this one's throughput is compared with, by index, and what to call it.
     compared_with: Option<(usize, &'static str)>,
 }
 
-/// Warms up, measures saturation, then (when `half_load`) latency at half that rate.
+/// Warms up, measures saturation (and the CPU time of the server process `server`, when
+/// given), then (when `half_load`) latency at half that rate. The row compares with nothing.
 async fn measure(
     settings: &Settings,
     label: &str,
-    via: Via,
-    soap_action: &'static str,
+    target: Target,
     half_load: bool,
-) -> anyhow::Result<(Measurement, Option<Measurement>)> {
-    let target = Arc::new(Target {
-        via,
-        soap_action,
-        expect: EXPECT,
-    });
+    server: Option<u32>,
+) -> anyhow::Result<Row> {
+    let target = Arc::new(target);
     client::saturate(&target, settings.concurrency, settings.warmup).await;
+    let meter = server.map(cpu::Meter::start).transpose()?;
     let saturation = client::saturate(&target, settings.concurrency, settings.duration).await;
     check(label, "saturation", &saturation)?;
+    let cpu_per_request = meter
+        .map(|meter| meter.per_request(saturation.good()))
+        .transpose()?;
+    let cpu = cpu_per_request.map_or(String::new(), |cpu| {
+        format!(", server CPU {:.0} µs/req", micros(cpu))
+    });
     println!(
-        "{label}: saturation {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+        "{label}: saturation {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms{cpu}",
         saturation.rate(),
         saturation.percentile_ms(50.0),
         saturation.percentile_ms(99.0)
     );
+    let mut row = Row {
+        label: label.to_owned(),
+        saturation,
+        half_load: None,
+        cpu_per_request,
+        compared_with: None,
+    };
     if !half_load {
-        return Ok((saturation, None));
+        return Ok(row);
     }
-    let rate = saturation.rate() / 2.0;
+    let rate = row.saturation.rate() / 2.0;
     let half = client::open_loop(&target, settings.concurrency, rate, settings.duration).await;
     check(label, "50% load", &half)?;
     println!(
@@ -129,7 +151,13 @@ async fn measure(
         half.percentile_ms(50.0),
         half.percentile_ms(99.0)
     );
-    Ok((saturation, Some(half)))
+    row.half_load = Some(half);
+    Ok(row)
+}
+
+/// A duration in microseconds.
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
 }
 
 /// Reports failed requests; fails when nothing succeeded.
@@ -147,12 +175,16 @@ fn check(label: &str, phase: &str, measurement: &Measurement) -> anyhow::Result<
     Ok(())
 }
 
-/// Requests posted over HTTP to `url`.
-fn http(url: String) -> Via {
-    Via::Http {
-        client: client::http_client(),
-        url,
-        envelope: Bytes::from_static(ENVELOPE.as_bytes()),
+/// HelloWorld's request posted over HTTP to `url` with `soap_action`.
+fn http(url: String, soap_action: &'static str) -> Target {
+    Target {
+        via: Via::Http {
+            client: client::http_client(),
+            url,
+            envelope: Bytes::from_static(ENVELOPE.as_bytes()),
+        },
+        soap_action,
+        expect: EXPECT,
     }
 }
 
@@ -177,39 +209,22 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
 
-    let label = "baseline actix (parse+reply)";
     let baseline = baseline::Baseline::start(workers)?;
     let url = format!("{}{HELLO_PATH}", baseline.address);
     let baseline_reply = probe(&url, HELLO_ACTION).await?;
-    let (saturation, half_load) = measure(settings, label, http(url), HELLO_ACTION, true).await?;
-    baseline.stop().await?;
-    rows.push(Row {
-        label: label.into(),
-        saturation,
-        half_load,
-        compared_with: None,
-    });
+    let label = "baseline actix (parse+reply)";
+    let target = http(url, HELLO_ACTION);
+    rows.push(measure(settings, label, target, true, Some(baseline.pid())).await?);
+    drop(baseline);
 
-    for synchronous in ["full", "normal"] {
-        let label = format!("baton HelloWorld (sync={synchronous})");
-        let store = [("BATON_STORE__SYNCHRONOUS", synchronous)];
-        let baton = Baton::start(&[Unit::HelloWorld], &store)?;
-        let url = format!("{}{HELLO_PATH}", baton.address);
-        let reply = probe(&url, HELLO_ACTION).await?;
-        if reply != baseline_reply {
-            println!(
-                "note: the baseline's reply differs from Baton's:\n  {baseline_reply}\n  {reply}"
-            );
-        }
-        let (saturation, half_load) =
-            measure(settings, &label, http(url), HELLO_ACTION, true).await?;
-        drop(baton);
-        rows.push(Row {
-            label,
-            saturation,
-            half_load,
-            compared_with: Some((0, "baseline")),
-        });
+    let hellos = [
+        ("sync=full", Unit::HelloWorld, "full"),
+        ("sync=normal", Unit::HelloWorld, "normal"),
+        ("in-memory", Unit::HelloWorldInMemory, "full"),
+    ];
+    for (what, unit, synchronous) in hellos {
+        let label = format!("baton HelloWorld ({what})");
+        rows.push(hello_world(settings, &label, unit, synchronous, &baseline_reply).await?);
     }
 
     rows.push(beside_runaways(settings, workers).await?);
@@ -254,11 +269,61 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
             );
         }
     }
+    rows.push(async_pair(settings).await?);
     match &broker {
         Some(broker) => amqp_served(settings, broker, &baseline_reply, &mut rows).await?,
         None => println!("AMQP: not measured (set BENCH_AMQP_URL)"),
     }
     Ok(rows)
+}
+
+/// `unit` (HelloWorld, durable or in memory) alone on a server whose SQLite store commits with
+/// `synchronous`, compared with the baseline, whose reply it should repeat. The instances the
+/// store then holds are printed; an in-memory HelloWorld must have stored none.
+async fn hello_world(
+    settings: &Settings,
+    label: &str,
+    unit: Unit,
+    synchronous: &str,
+    baseline_reply: &str,
+) -> anyhow::Result<Row> {
+    let in_memory = matches!(unit, Unit::HelloWorldInMemory);
+    let baton = Baton::start(&[unit], &[("BATON_STORE__SYNCHRONOUS", synchronous)])?;
+    let url = format!("{}{HELLO_PATH}", baton.address);
+    let reply = probe(&url, HELLO_ACTION).await?;
+    if reply != baseline_reply {
+        println!("note: the baseline's reply differs from Baton's:\n  {baseline_reply}\n  {reply}");
+    }
+    let target = http(url, HELLO_ACTION);
+    let row = measure(settings, label, target, true, Some(baton.pid())).await?;
+    let stored = baton.stored_instances().await?;
+    println!("{label}: {stored} instances in the store");
+    ensure!(
+        !in_memory || stored == 0,
+        "{label}: in memory, yet {stored} instances reached the store"
+    );
+    Ok(Row {
+        compared_with: Some((0, "baseline")),
+        ..row
+    })
+}
+
+/// samples/AsyncPair on the durable store (SQLite, sync=full): orders posted to AsyncClient,
+/// each with an id of its own and answered once AsyncServer's callback for that id reached the
+/// AsyncClient instance; two instances and two one-way peer-to-peer calls per order.
+async fn async_pair(settings: &Settings) -> anyhow::Result<Row> {
+    let baton = Baton::start(&[Unit::AsyncPair], &[])?;
+    let target = Target {
+        via: Via::Orders {
+            client: client::http_client(),
+            url: format!("{}{ORDER_PATH}", baton.address),
+            next: AtomicU64::new(0),
+        },
+        soap_action: ORDER_ACTION,
+        expect: ORDER_EXPECT,
+    };
+    let label = "baton AsyncPair orders (sync=full)";
+    measure(settings, label, target, false, Some(baton.pid())).await
 }
 
 /// HelloWorld (sync=full) on a server where `count` instances of tests/data/units/Runaway
@@ -320,13 +385,11 @@ async fn beside_budgeted_runaways(settings: &Settings) -> anyhow::Result<Row> {
 async fn hello_beside(settings: &Settings, label: String, baton: Baton) -> anyhow::Result<Row> {
     let url = format!("{}{HELLO_PATH}", baton.address);
     probe(&url, HELLO_ACTION).await?;
-    let (saturation, half_load) = measure(settings, &label, http(url), HELLO_ACTION, true).await?;
-    drop(baton);
+    let target = http(url, HELLO_ACTION);
+    let row = measure(settings, &label, target, true, Some(baton.pid())).await?;
     Ok(Row {
-        label,
-        saturation,
-        half_load,
         compared_with: Some((1, "HelloWorld alone")),
+        ..row
     })
 }
 
@@ -359,13 +422,11 @@ async fn caller(
     let baton = Baton::start(units, config)?;
     let url = format!("{}{CALLER_PATH}", baton.address);
     probe(&url, CALLER_ACTION).await?;
-    let (saturation, _) = measure(settings, &label, http(url), CALLER_ACTION, false).await?;
-    drop(baton);
+    let target = http(url, CALLER_ACTION);
+    let row = measure(settings, &label, target, false, Some(baton.pid())).await?;
     Ok(Row {
-        label,
-        saturation,
-        half_load: None,
         compared_with: Some(compared_with),
+        ..row
     })
 }
 
@@ -382,27 +443,26 @@ async fn amqp_served(
         url: broker.to_owned(),
         ..AmqpConfig::default()
     })?;
-    let via = |address: &str| -> anyhow::Result<Via> {
-        Ok(Via::Amqp {
-            client: caller.clone(),
-            endpoint: AmqpEndpoint::parse(address)?,
-            body: Bytes::from_static(HELLO_BODY.as_bytes()),
+    let target = |address: &str| -> anyhow::Result<Target> {
+        Ok(Target {
+            via: Via::Amqp {
+                client: caller.clone(),
+                endpoint: AmqpEndpoint::parse(address)?,
+                body: Bytes::from_static(HELLO_BODY.as_bytes()),
+            },
+            soap_action: HELLO_ACTION,
+            expect: EXPECT,
         })
     };
     let label = "raw lapin (consume, reply, ack)";
     let queue = queue_name("echo");
     let echo = echo::Echo::start(broker, &queue, prefetch, reply.to_owned()).await?;
     let address = format!("{broker}/{queue}");
-    let (saturation, half_load) =
-        measure(settings, label, via(&address)?, HELLO_ACTION, true).await?;
+    // The echo runs inside the bench, beside the clients: its CPU time is not measured.
+    let row = measure(settings, label, target(&address)?, true, None).await?;
     echo.stop().await?;
     let echo_row = rows.len();
-    rows.push(Row {
-        label: label.into(),
-        saturation,
-        half_load,
-        compared_with: None,
-    });
+    rows.push(row);
 
     let label = "baton HelloWorld served over AMQP (sync=full)";
     let address = format!("{broker}/{}", queue_name("hello"));
@@ -410,14 +470,10 @@ async fn amqp_served(
         address: address.clone(),
     }];
     let baton = Baton::start(&units, &[("BATON_AMQP__URL", broker), PREFETCH])?;
-    let (saturation, half_load) =
-        measure(settings, label, via(&address)?, HELLO_ACTION, true).await?;
-    drop(baton);
+    let row = measure(settings, label, target(&address)?, true, Some(baton.pid())).await?;
     rows.push(Row {
-        label: label.into(),
-        saturation,
-        half_load,
         compared_with: Some((echo_row, "raw lapin")),
+        ..row
     });
     Ok(())
 }
@@ -443,14 +499,15 @@ async fn stores(settings: &Settings, sqlite_durable: &Row) -> anyhow::Result<Vec
     let baton = Baton::start(&[Unit::HelloWorld], &[("BATON_STORE__URL", &baton_db.url)])?;
     let url = format!("{}{HELLO_PATH}", baton.address);
     probe(&url, HELLO_ACTION).await?;
-    let (saturation, _) = measure(settings, label, http(url), HELLO_ACTION, false).await?;
+    let target = http(url, HELLO_ACTION);
+    let row = measure(settings, label, target, false, Some(baton.pid())).await?;
     drop(baton);
     baton_db.drop_database().await?;
     let raw_db = postgres::Scratch::create(&server, "raw").await?;
     let raw = commits::postgres(&raw_db.url, settings.duration).await?;
     raw_db.drop_database().await?;
     println!("raw single-row commits (PostgreSQL): {raw:.0}/s");
-    lines.push(commit_line("PostgreSQL", saturation.rate(), raw));
+    lines.push(commit_line("PostgreSQL", row.saturation.rate(), raw));
     Ok(lines)
 }
 
@@ -462,17 +519,22 @@ fn commit_line(store: &str, durable: f64, raw: f64) -> String {
 }
 
 fn print_table(rows: &[Row]) {
+    let width = rows.iter().map(|row| row.label.chars().count()).max();
+    let width = width.unwrap_or_default();
     println!();
     println!(
-        "{:<44} {:^18} | {:^26} | throughput ratio",
+        "{:<width$} {:^30} | {:^26} | throughput ratio",
         "", "saturation", "at 50% load"
     );
     println!(
-        "{:<44} {:>9} {:>8} | {:>9} {:>8} {:>8} |",
-        "scenario", "req/s", "p99 ms", "req/s", "p50 ms", "p99 ms"
+        "{:<width$} {:>9} {:>8} {:>11} | {:>9} {:>8} {:>8} |",
+        "scenario", "req/s", "p99 ms", "CPU µs/req", "req/s", "p50 ms", "p99 ms"
     );
     for row in rows {
         let saturation = &row.saturation;
+        let cpu = row
+            .cpu_per_request
+            .map_or("-".to_owned(), |cpu| format!("{:.0}", micros(cpu)));
         let half = match &row.half_load {
             Some(half) => format!(
                 "{:>9.0} {:>8.2} {:>8.2}",
@@ -487,7 +549,7 @@ fn print_table(rows: &[Row]) {
             format!("{:.3} of {name}", saturation.rate() / reference)
         });
         println!(
-            "{:<44} {:>9.0} {:>8.2} | {half} | {ratio}",
+            "{:<width$} {:>9.0} {:>8.2} {cpu:>11} | {half} | {ratio}",
             row.label,
             saturation.rate(),
             saturation.percentile_ms(99.0)
@@ -495,28 +557,43 @@ fn print_table(rows: &[Row]) {
     }
     println!();
     for row in rows {
-        let Some((index, name)) = row.compared_with else {
-            continue;
-        };
-        let reference = &rows[index];
-        let mut line = format!(
-            "{} / {name}: req/s {:.3}×, saturation p99 {:.2}×",
-            row.label,
-            row.saturation.rate() / reference.saturation.rate(),
-            row.saturation.percentile_ms(99.0) / reference.saturation.percentile_ms(99.0)
-        );
-        if let (Some(half), Some(base)) = (&row.half_load, &reference.half_load) {
-            line += &format!(
-                ", p50 at 50% load {:.2}×, p99 at 50% load {:.2}×",
-                half.percentile_ms(50.0) / base.percentile_ms(50.0),
-                half.percentile_ms(99.0) / base.percentile_ms(99.0)
-            );
+        if let Some((index, name)) = row.compared_with {
+            println!("{}", comparison(row, &rows[index], name));
         }
-        println!("{line}");
     }
 }
 
+/// How `row` compares with `reference`, called `name`: the ratios of their throughputs,
+/// saturation p99s and CPU time per request, and of their latencies at 50% load.
+fn comparison(row: &Row, reference: &Row, name: &str) -> String {
+    let mut line = format!(
+        "{} / {name}: req/s {:.3}×, saturation p99 {:.2}×",
+        row.label,
+        row.saturation.rate() / reference.saturation.rate(),
+        row.saturation.percentile_ms(99.0) / reference.saturation.percentile_ms(99.0)
+    );
+    if let (Some(cpu), Some(base)) = (row.cpu_per_request, reference.cpu_per_request) {
+        line += &format!(
+            ", CPU per request {:.2}×",
+            cpu.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+    if let (Some(half), Some(base)) = (&row.half_load, &reference.half_load) {
+        line += &format!(
+            ", p50 at 50% load {:.2}×, p99 at 50% load {:.2}×",
+            half.percentile_ms(50.0) / base.percentile_ms(50.0),
+            half.percentile_ms(99.0) / base.percentile_ms(99.0)
+        );
+    }
+    line
+}
+
 fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some(baseline::SERVE_ARG) {
+        let workers = args.next().context("the baseline's worker count")?;
+        return baseline::serve(workers.parse()?);
+    }
     let settings = Settings::from_env()?;
     println!(
         "load: {:.1} s per measurement after {:.1} s of warm-up, {} clients, {} cores; {}",

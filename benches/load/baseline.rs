@@ -2,16 +2,17 @@
 //! reply, doing the parsing Baton does before its engine (the SOAP envelope with
 //! `baton_transports::soap::parse_envelope`, the Body forest with `baton::xml::parse_fragment`)
 //! and writing the reply with Baton's XML writer and envelope, but nothing else: no process,
-//! no instance, no store.
+//! no instance, no store. It runs in a process of its own, as the real server does, so that
+//! its CPU time is measured alone.
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::LazyLock;
-use std::thread::JoinHandle;
 
-use actix_web::dev::ServerHandle;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use anyhow::Context;
+use anyhow::{ensure, Context};
 use baton::xml::{self, Document, NodeId};
 use baton_transports::soap;
 use bytes::Bytes;
@@ -31,46 +32,70 @@ static GREETING: LazyLock<(Document, NodeId)> = LazyLock::new(|| {
     (doc, text)
 });
 
-/// A running baseline server.
+/// The argument that makes the bench binary serve the baseline instead of running the bench.
+pub(crate) const SERVE_ARG: &str = "--serve-baseline";
+
+/// A running baseline server: a process of its own (this bench binary, run with
+/// [`SERVE_ARG`]), as the real server is; killed when dropped.
 pub(crate) struct Baseline {
+    child: Child,
     /// `http://host:port`.
     pub address: String,
-    handle: ServerHandle,
-    thread: JoinHandle<std::io::Result<()>>,
 }
 
 impl Baseline {
     /// Starts the server on 127.0.0.1 with `workers` worker threads.
     pub(crate) fn start(workers: usize) -> anyhow::Result<Baseline> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let address = format!("http://{}", listener.local_addr()?);
-        let (handles, handle) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let server = HttpServer::new(|| App::new().default_service(web::to(hello)))
-                    .workers(workers)
-                    .listen(listener)?
-                    .run();
-                let _ = handles.send(server.handle());
-                server.await
-            })
-        });
-        let handle = handle.recv().context("the baseline server did not start")?;
-        Ok(Baseline {
-            address,
-            handle,
-            thread,
-        })
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg(SERVE_ARG)
+            .arg(workers.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("starting the baseline server")?;
+        let stdout = child
+            .stdout
+            .take()
+            .context("the baseline server's stdout")?;
+        let mut address = String::new();
+        BufReader::new(stdout).read_line(&mut address)?;
+        let baseline = Baseline {
+            child,
+            address: address.trim_end().to_owned(),
+        };
+        ensure!(
+            baseline.address.starts_with("http://"),
+            "the baseline server did not start"
+        );
+        Ok(baseline)
     }
 
-    /// Stops the server and waits for it.
-    pub(crate) async fn stop(self) -> anyhow::Result<()> {
-        self.handle.stop(true).await;
-        tokio::task::spawn_blocking(move || self.thread.join())
-            .await?
-            .map_err(|_| anyhow::anyhow!("the baseline server panicked"))??;
-        Ok(())
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
+}
+
+impl Drop for Baseline {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves the baseline with `workers` worker threads until the process is killed, once its
+/// address (`http://host:port`) is printed on stdout.
+pub(crate) fn serve(workers: usize) -> anyhow::Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    println!("http://{}", listener.local_addr()?);
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(|| App::new().default_service(web::to(hello)))
+            .workers(workers)
+            .listen(listener)?
+            .run()
+            .await
+    })?;
+    Ok(())
 }
 
 /// Parses the envelope and the body forest, then answers `Hello, <name>!`.

@@ -1,5 +1,6 @@
-//! The load generator: keep-alive HTTP/1.1 clients posting one SOAP envelope, or AMQP
-//! callers sending it to a queue and awaiting the reply on their reply queue.
+//! The load generator: keep-alive HTTP/1.1 clients posting one SOAP envelope (or AsyncPair
+//! orders, each with an id of its own), or AMQP callers sending it to a queue and awaiting the
+//! reply on their reply queue.
 //!
 //! * [`saturate`]: a closed loop, `concurrency` clients each sending its next request as soon
 //!   as the previous one is answered, for a fixed time. Its rate is the throughput.
@@ -8,6 +9,7 @@
 //!   send time, so a stalled server is charged for the requests it delayed (no coordinated
 //!   omission).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,13 +26,20 @@ pub(crate) struct Target {
     pub expect: &'static str,
 }
 
-/// How requests reach the server.
+/// How requests reach the server, and what they carry.
 pub(crate) enum Via {
     /// A SOAP envelope posted to `url`.
     Http {
         client: reqwest::Client,
         url: String,
         envelope: Bytes,
+    },
+    /// AsyncPair orders posted to `url`, numbered from `next`: a good answer also carries its
+    /// order's id.
+    Orders {
+        client: reqwest::Client,
+        url: String,
+        next: AtomicU64,
     },
     /// The body of a SOAP 1.1 envelope sent to a queue, the reply awaited.
     Amqp {
@@ -51,9 +60,14 @@ pub(crate) struct Measurement {
 }
 
 impl Measurement {
+    /// The number of successful requests.
+    pub(crate) fn good(&self) -> usize {
+        self.latencies.len()
+    }
+
     /// Successful requests per second.
     pub(crate) fn rate(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+        self.good() as f64 / self.elapsed.as_secs_f64()
     }
 
     /// The latency at percentile `p` (0–100), in milliseconds.
@@ -99,6 +113,40 @@ pub(crate) fn http_client() -> reqwest::Client {
         .expect("the HTTP client builds")
 }
 
+/// An AsyncPair order with the id `id`.
+fn order(id: &str) -> String {
+    format!(
+        r#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><a:order xmlns:a="urn:baton:samples:async"><a:id>{id}</a:id><a:item>book</a:item></a:order></s:Body></s:Envelope>"#
+    )
+}
+
+/// Posts `envelope` to `url` and returns the text of a successful answer.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    soap_action: &'static str,
+    envelope: impl Into<reqwest::Body>,
+) -> Result<String, String> {
+    let response = client
+        .post(url)
+        .header(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )
+        .header("SOAPAction", soap_action)
+        .body(envelope)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if !status.is_success() {
+        return Err(format!("{status}: {text}"));
+    }
+    Ok(text)
+}
+
 /// Sends the target's request once; the latency counts from `since`.
 async fn send(target: &Target, since: Instant) -> Sample {
     let text = match &target.via {
@@ -106,23 +154,12 @@ async fn send(target: &Target, since: Instant) -> Sample {
             client,
             url,
             envelope,
-        } => {
-            let response = client
-                .post(url)
-                .header(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/xml; charset=utf-8"),
-                )
-                .header("SOAPAction", target.soap_action)
-                .body(envelope.clone())
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status();
-            let body = response.bytes().await.map_err(|e| e.to_string())?;
-            let text = String::from_utf8_lossy(&body).into_owned();
-            if !status.is_success() {
-                return Err(format!("{status}: {text}"));
+        } => post(client, url, target.soap_action, envelope.clone()).await?,
+        Via::Orders { client, url, next } => {
+            let id = format!("order-{}", next.fetch_add(1, Ordering::Relaxed));
+            let text = post(client, url, target.soap_action, order(&id)).await?;
+            if !text.contains(&format!(">{id}<")) {
+                return Err(text);
             }
             text
         }

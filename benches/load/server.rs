@@ -1,6 +1,7 @@
 //! Starts the real `baton` binary (built by Cargo for this bench) on a free port, with its own
 //! temporary deploy and data directories, and waits until it logs that it is ready (and, when
-//! a unit is served from a queue, that it consumes its queues).
+//! a unit is served from a queue, that it consumes its queues). It tells the server's process
+//! id, for its CPU time, and counts the instances its store holds.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -9,9 +10,21 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::Connection;
 
 /// The address of samples/HelloWorld's port.
 const HELLO_ADDRESS: &str = "http://localhost:8080/ode/processes/HelloWorld";
+
+/// The element of samples/HelloWorld's deploy.xml that `<in-memory>` follows in ODE's
+/// descriptor schema.
+const ACTIVE: &str = "<active>true</active>";
+/// What keeps a process's instances in memory, in the descriptor's default namespace (ODE's).
+const IN_MEMORY: &str = "<in-memory>true</in-memory>";
+
+/// The server's SQLite database, as `conf/baton.toml`'s `[store] url` places it in the data
+/// directory.
+const DATABASE: &str = "data/baton.db";
 
 /// How long the server may take to start.
 const STARTUP: Duration = Duration::from_secs(30);
@@ -21,6 +34,9 @@ const STARTUP: Duration = Duration::from_secs(30);
 pub(crate) enum Unit {
     /// samples/HelloWorld, unchanged.
     HelloWorld,
+    /// samples/HelloWorld with `<in-memory>true</in-memory>` in its deploy.xml's `<process>`:
+    /// its instances never touch the store.
+    HelloWorldInMemory,
     /// samples/HelloWorld with its WSDL port's address set to `address`, an
     /// `amqp://host/vhost/queue` URL: served from that queue.
     HelloWorldAt { address: String },
@@ -28,6 +44,9 @@ pub(crate) enum Unit {
     Caller { peer2peer: bool },
     /// tests/data/units/Runaway, whose "loop" request answers and then loops for ever.
     Runaway,
+    /// samples/AsyncPair, unchanged: AsyncClient and AsyncServer calling each other
+    /// peer-to-peer.
+    AsyncPair,
 }
 
 /// A running `baton serve`; killed when dropped.
@@ -35,7 +54,7 @@ pub(crate) struct Baton {
     child: Child,
     /// `http://host:port`.
     pub address: String,
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
 }
 
 fn repo() -> PathBuf {
@@ -63,6 +82,23 @@ impl Unit {
                 &deploy_dir.join("HelloWorld"),
                 &|_, text| text,
             ),
+            Unit::HelloWorldInMemory => {
+                let target = deploy_dir.join("HelloWorld");
+                copy_unit(
+                    &samples.join("HelloWorld"),
+                    &target,
+                    &|name, text| match name {
+                        "deploy.xml" => text.replace(ACTIVE, &format!("{ACTIVE}{IN_MEMORY}")),
+                        _ => text,
+                    },
+                )?;
+                let descriptor = std::fs::read_to_string(target.join("deploy.xml"))?;
+                ensure!(
+                    descriptor.contains(IN_MEMORY),
+                    "samples/HelloWorld/deploy.xml no longer has {ACTIVE}"
+                );
+                Ok(())
+            }
             Unit::HelloWorldAt { address } => {
                 let target = deploy_dir.join("HelloWorld");
                 copy_unit(
@@ -80,6 +116,11 @@ impl Unit {
                 );
                 Ok(())
             }
+            Unit::AsyncPair => copy_unit(
+                &samples.join("AsyncPair"),
+                &deploy_dir.join("AsyncPair"),
+                &|_, text| text,
+            ),
             Unit::Runaway => copy_unit(
                 &repo().join("tests/data/units/Runaway"),
                 &deploy_dir.join("Runaway"),
@@ -151,7 +192,7 @@ impl Baton {
         let mut baton = Baton {
             child,
             address: String::new(),
-            _root: root,
+            root,
         };
         let (deadline, mut deployed, mut errors) = (Instant::now() + STARTUP, 0, Vec::new());
         // Ready is logged once units are deployed; queues are consumed a moment later.
@@ -189,6 +230,22 @@ impl Baton {
             );
         }
         Ok(baton)
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The rows of the instance table of the server's store (SQLite, in its data directory).
+    pub(crate) async fn stored_instances(&self) -> anyhow::Result<i64> {
+        let options = SqliteConnectOptions::new().filename(self.root.path().join(DATABASE));
+        let mut database = SqliteConnection::connect_with(&options).await?;
+        let count = sqlx::query_scalar("SELECT COUNT(*) FROM baton_instances")
+            .fetch_one(&mut database)
+            .await?;
+        database.close().await?;
+        Ok(count)
     }
 }
 
