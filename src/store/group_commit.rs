@@ -42,10 +42,17 @@ pub(crate) trait Batch: Send + Sync + 'static {
 }
 
 /// Applies `steps` with `batch`: all or nothing first, step by step when one is refused.
-async fn apply(batch: &impl Batch, steps: &[StepCommit]) -> Result<Vec<Result<i64>>> {
+async fn apply(
+    batch: &impl Batch,
+    steps: &[StepCommit],
+    counters: &Counters,
+) -> Result<Vec<Result<i64>>> {
     match batch.apply_all(steps).await? {
         Some(revisions) => Ok(revisions.into_iter().map(Ok).collect()),
-        None => batch.apply_each(steps).await,
+        None => {
+            counters.rewritten.fetch_add(1, Ordering::Relaxed);
+            batch.apply_each(steps).await
+        }
     }
 }
 
@@ -64,6 +71,9 @@ pub struct CommitStats {
     /// Transactions that failed as a whole (the database was unavailable): none of their
     /// steps was stored or counted above.
     pub failed_transactions: u64,
+    /// Batches written a second time, step by step, because their first, whole write found
+    /// a step that may be refused.
+    pub rewritten: u64,
 }
 
 /// The writer's running counts of [`CommitStats`].
@@ -73,6 +83,7 @@ pub(crate) struct Counters {
     refused: AtomicU64,
     transactions: AtomicU64,
     failed_transactions: AtomicU64,
+    rewritten: AtomicU64,
 }
 
 impl Counters {
@@ -95,6 +106,7 @@ impl Counters {
             refused: self.refused.load(Ordering::Relaxed),
             transactions: self.transactions.load(Ordering::Relaxed),
             failed_transactions: self.failed_transactions.load(Ordering::Relaxed),
+            rewritten: self.rewritten.load(Ordering::Relaxed),
         }
     }
 }
@@ -127,7 +139,7 @@ impl Writer {
                         Err(_) => break,
                     }
                 }
-                match apply(&batch, &steps).await {
+                match apply(&batch, &steps, &counting).await {
                     Ok(outcomes) => {
                         counting.committed(&outcomes);
                         for (reply, outcome) in replies.drain(..).zip(outcomes) {

@@ -298,6 +298,16 @@ pub struct InstanceWrite {
     pub create: Option<String>,
 }
 
+impl InstanceWrite {
+    /// The instance's revision once this write is stored: 1 when it creates the instance.
+    pub(crate) fn revision_after(&self) -> i64 {
+        match self.create {
+            Some(_) => 1,
+            None => self.expected_revision + 1,
+        }
+    }
+}
+
 /// An exchange of the committing instance, inserted or updated by id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExchangeWrite {

@@ -143,7 +143,7 @@ pub(super) async fn save<D: Dialect>(
             },
             _ => error.into(),
         })?;
-        return Ok(1);
+        return Ok(write.revision_after());
     }
     let done = sql!(
         D,
@@ -160,7 +160,7 @@ pub(super) async fn save<D: Dialect>(
     .execute::<D>(conn)
     .await?;
     if done.rows == 1 {
-        return Ok(write.expected_revision + 1);
+        return Ok(write.revision_after());
     }
     let actual = sql!(D, "SELECT revision FROM baton_instances WHERE id = ?")
         .bind(write.id)

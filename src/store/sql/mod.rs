@@ -16,6 +16,7 @@ mod exchanges;
 mod instances;
 mod jobs;
 mod processes;
+mod rows_at_once;
 mod steps;
 
 use std::sync::Arc;

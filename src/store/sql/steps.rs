@@ -2,8 +2,8 @@
 //! database. A batch runs in one transaction begun as the dialect begins writes, under the
 //! store's write lock where the database takes one writer at a time.
 //!
-//! [`all_or_nothing`] is the usual path, a step's statements one after another and nothing
-//! else. [`step_by_step`] is for a batch in which a step was refused: each step in its own
+//! A batch of distinct instances is written [`rows_at_once`], a statement per kind of
+//! write; [`all_or_nothing`] writes other batches, a step's statements one after another. [`step_by_step`] is for a batch in which a step was refused: each step in its own
 //! savepoint, the refused ones rolled back alone (which on PostgreSQL also clears the
 //! transaction's failed state).
 
@@ -12,7 +12,7 @@ use sqlx::{Pool, Transaction};
 use tokio::sync::MutexGuard;
 
 use super::dialect::{begin_write, Dialect, Statement};
-use super::{correlation, delivery, exchanges, instances, jobs, WriteLock};
+use super::{correlation, delivery, exchanges, instances, jobs, rows_at_once, WriteLock};
 use crate::store::group_commit::Batch;
 use crate::store::{Result, StepCommit};
 
@@ -35,8 +35,21 @@ impl<D: Dialect> Steps<D> {
 impl<D: Dialect> Batch for Steps<D> {
     fn apply_all<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Option<Vec<i64>>>> {
         Box::pin(async move {
-            let (_writing, tx) = self.begin().await?;
-            all_or_nothing(tx, steps).await
+            let (_writing, mut tx) = self.begin().await?;
+            if !rows_at_once::fits::<D>(steps) {
+                return all_or_nothing(tx, steps).await;
+            }
+            if !rows_at_once::write::<D>(&mut tx, steps).await? {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            tx.commit().await?;
+            Ok(Some(
+                steps
+                    .iter()
+                    .map(|step| step.instance.revision_after())
+                    .collect(),
+            ))
         })
     }
 

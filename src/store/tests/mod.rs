@@ -187,7 +187,7 @@ impl Fixture {
 }
 
 /// A deployment of `name` at `version` with some files.
-fn deployment(name: &str, version: i64) -> DeploymentRecord {
+pub(super) fn deployment(name: &str, version: i64) -> DeploymentRecord {
     DeploymentRecord {
         name: name.to_owned(),
         version,
@@ -199,7 +199,7 @@ fn deployment(name: &str, version: i64) -> DeploymentRecord {
 }
 
 /// The process `{urn:test}Name` of deployment `name` at `version`.
-fn process(name: &str, version: i64) -> ProcessRecord {
+pub(super) fn process(name: &str, version: i64) -> ProcessRecord {
     ProcessRecord {
         pid: format!("{{urn:test}}{name}-{version}"),
         process: format!("{{urn:test}}{name}"),
@@ -210,7 +210,7 @@ fn process(name: &str, version: i64) -> ProcessRecord {
 }
 
 /// A step of instance `id` based on `revision`, saving `state` with `status`.
-fn step(id: i64, revision: i64, status: InstanceStatus, state: &[u8]) -> StepCommit {
+pub(super) fn step(id: i64, revision: i64, status: InstanceStatus, state: &[u8]) -> StepCommit {
     StepCommit::new(InstanceWrite {
         id,
         status,
