@@ -40,10 +40,10 @@ pub(super) fn routes(engine: Engine) -> impl Fn(&mut web::ServiceConfig) + Clone
     move |config| {
         let admission = admission.clone();
         config.service(
-            web::resource("/{path:.*}")
+            web::scope("")
                 .guard(guard::Post())
                 .guard(guard::fn_guard(move |context| admission.refuses(context)))
-                .to(refusal),
+                .default_service(web::to(refusal)),
         );
     }
 }
