@@ -110,13 +110,14 @@ impl SqlStore<Sqlite> {
         options: SqliteConnectOptions,
         max_connections: u32,
     ) -> Result<(Self, Migration)> {
-        // SQLite connections are cheap and there is no server to time them out: keep them,
-        // which also keeps an in-memory database alive.
+        // SQLite connections are cheap and there is no server to time them out or drop them:
+        // keep them, which also keeps an in-memory database alive, and hand them out untested.
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         let store = SqlStore::on(pool);
