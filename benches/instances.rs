@@ -17,6 +17,7 @@
 //!    hydrates one (the row read, the state deserialised), one at a time: p50 and p99, next
 //!    to the same reads of the row alone.
 
+use baton::store::Store;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -27,8 +28,8 @@ use baton::compiler::{compile, UnitSource};
 use baton::runtime::state::Inbound;
 use baton::runtime::{CompiledProcess, Event, InstanceState, InstanceStatus, Machine};
 use baton::store::{
-    self, DeploymentRecord, InstanceWrite, ProcessRecord, ProcessState, RouteKey, SqliteConfig,
-    SqliteStore, StepCommit, Store, Synchronous,
+    self, DeploymentRecord, Deployments, InstanceWrite, Instances, ProcessRecord, ProcessState,
+    RouteKey, SqliteConfig, SqliteStore, StepCommit, Synchronous,
 };
 use futures::stream::{self, StreamExt};
 

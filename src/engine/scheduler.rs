@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use super::instance::StepError;
 use super::{jobs, now_ms, Error, Services};
-use crate::store::{Job, JobKey, Store};
+use crate::store::{Job, JobKey, Jobs};
 
 /// How far ahead the scheduler holds jobs in memory, in milliseconds.
 pub const WINDOW_MS: i64 = 60_000;

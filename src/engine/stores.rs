@@ -2,7 +2,8 @@
 //! (deploy.xml `<in-memory>true</in-memory>`), in a [`MemoryStore`]. The engine picks the
 //! store of each process version, or for an instance id alone the store whose ids it
 //! carries, and then does the same for both: step commits, loads, routes and exchanges go
-//! through the [`Store`] trait. Deployments and process versions are always durable.
+//! through the store's commit path ([`Instances`]). Deployments and process versions are
+//! always durable.
 //!
 //! Instance ids are taken from blocks reserved in each store, so a new instance costs no
 //! round trip to the database; the memory store's ids are negative and never collide with a
@@ -12,19 +13,19 @@ use std::ops::{Deref, Range};
 use std::sync::Arc;
 
 use super::process::ProcessRuntime;
-use crate::store::{self, MemoryStore, Store};
+use crate::store::{self, Instances, MemoryStore, Store};
 
 /// How many instance ids are reserved at a time.
 const ID_BLOCK: u32 = 256;
 
 /// A store instances live in, with the instance ids reserved there and not handed out yet.
 pub struct InstanceStore {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Instances>,
     ids: tokio::sync::Mutex<Range<i64>>,
 }
 
 impl InstanceStore {
-    fn new(store: Arc<dyn Store>) -> Self {
+    fn new(store: Arc<dyn Instances>) -> Self {
         Self {
             store,
             ids: tokio::sync::Mutex::new(0..0),
@@ -43,7 +44,7 @@ impl InstanceStore {
 }
 
 impl Deref for InstanceStore {
-    type Target = dyn Store;
+    type Target = dyn Instances;
 
     fn deref(&self) -> &Self::Target {
         &*self.store

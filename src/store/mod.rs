@@ -1,8 +1,10 @@
 //! The durable store: where deployments, process versions, instances, message exchanges,
 //! correlation routes and jobs survive a restart.
 //!
-//! The engine talks to the [`Store`] trait only, typically through an `Arc<dyn Store>`, so
-//! database backends are interchangeable: [`SqliteStore`] is the embedded one,
+//! The engine talks to the [`Store`] trait only, typically through an `Arc<dyn Store>`; its
+//! roles are traits of their own, so that a caller depends on the one it uses: the commit
+//! path of running instances ([`Instances`]), the scheduler's [`Jobs`], [`Deployments`], and
+//! read-only [`Inspection`]. Database backends are interchangeable: [`SqliteStore`] is the embedded one,
 //! [`PostgresStore`] and [`MySqlStore`] use a database server through a connection pool.
 //! A [`Datasource`] names one by URL and opens it. The three are one [`SqlStore`], whose
 //! tables are written once over the [`Dialect`] of their database; each backend's module
@@ -65,11 +67,9 @@ pub use schema::{Migration, SCHEMA_VERSION};
 pub use sql::{Dialect, SqlStore};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 
-/// Durable storage of the engine's state.
-///
-/// Methods return boxed futures so the trait stays dyn-compatible. Implementations must be
-/// safe to call concurrently; every method is atomic on its own.
-pub trait Store: Send + Sync + 'static {
+/// The deployments and process versions: what deploying, undeploying and retiring write,
+/// and what a starting server reads.
+pub trait Deployments: Send + Sync + 'static {
     /// Stores a deployment; [`Error::Duplicate`] if its name and version already exist.
     fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>>;
 
@@ -101,26 +101,17 @@ pub trait Store: Send + Sync + 'static {
         pid: &'a str,
         state: ProcessState,
     ) -> BoxFuture<'a, Result<()>>;
+}
 
+/// The commit path of running instances: their ids, states, steps, correlation routes, and
+/// the messages they take and send.
+pub trait Instances: Send + Sync + 'static {
     /// Reserves `count` consecutive instance ids, never handed out again, and returns the
     /// first (ids increase strictly); an instance is then inserted by its first commit (see [`InstanceWrite::create`]).
     fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>>;
 
     /// Loads one instance with its state.
     fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>>;
-
-    /// Lists instances matching `filter`, newest first, without their state.
-    fn list_instances<'a>(
-        &'a self,
-        filter: &'a InstanceFilter,
-    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>>;
-
-    /// At most `limit` jobs due at or before `until_ms` (ms since the Unix epoch), soonest
-    /// first.
-    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>>;
-
-    /// Every job of `kind`, by instance.
-    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>>;
 
     /// Applies everything a step produced in one transaction and returns the instance's new
     /// revision. Fails without applying anything with [`Error::Conflict`] on a stale
@@ -145,12 +136,6 @@ pub trait Store: Send + Sync + 'static {
     /// and drops its routes and jobs.
     fn mark_failed<'a>(&'a self, id: i64, reason: &'a str) -> BoxFuture<'a, Result<()>>;
 
-    /// The routes instance `instance_id` owns, sorted.
-    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>>;
-
-    /// Every exchange of an instance, whatever its status, oldest first.
-    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
-
     /// The pending exchanges of instance `instance_id`, oldest first.
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
 
@@ -163,6 +148,39 @@ pub trait Store: Send + Sync + 'static {
     /// The record of message `message_id` if an instance has taken it.
     fn received<'a>(&'a self, message_id: &'a str) -> BoxFuture<'a, Result<Option<Received>>>;
 
+    /// Every exchange of an instance, whatever its status, oldest first.
+    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
+}
+
+/// The work due at a time, as the scheduler reads it.
+pub trait Jobs: Send + Sync + 'static {
+    /// At most `limit` jobs due at or before `until_ms` (ms since the Unix epoch), soonest
+    /// first.
+    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>>;
+
+    /// Every job of `kind`, by instance.
+    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>>;
+}
+
+/// Read-only queries for operators and tests.
+pub trait Inspection: Send + Sync + 'static {
+    /// Lists instances matching `filter`, newest first, without their state.
+    fn list_instances<'a>(
+        &'a self,
+        filter: &'a InstanceFilter,
+    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>>;
+
+    /// The routes instance `instance_id` owns, sorted.
+    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>>;
+}
+
+/// Durable storage of the engine's state.
+///
+/// Methods return boxed futures so the traits stay dyn-compatible. Implementations must be
+/// safe to call concurrently; every method is atomic on its own. Each role is a trait of its
+/// own ([`Deployments`], [`Instances`], [`Jobs`],
+/// [`Inspection`]), so that a caller can depend on the one it uses.
+pub trait Store: Deployments + Instances + Jobs + Inspection {
     /// Closes the store, waiting for in-flight operations; later calls fail.
     fn close(&self) -> BoxFuture<'_, ()>;
 }

@@ -37,9 +37,9 @@ pub use tables::PurgedInstance;
 use self::tables::Tables;
 use super::group_commit::Counters;
 use super::{
-    CommitStats, DeploymentRecord, DeploymentSummary, ExchangeRecord, InstanceFilter,
-    InstanceRecord, InstanceSummary, Job, JobKind, OutboxEntry, ProcessRecord, ProcessState,
-    Received, Result, RouteKey, RouteOwner, StepCommit, Store,
+    CommitStats, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord, Inspection,
+    InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs, OutboxEntry,
+    ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit, Store,
 };
 
 /// A [`Store`] in memory.
@@ -92,7 +92,7 @@ fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
     Box::pin(future::ready(value))
 }
 
-impl Store for MemoryStore {
+impl Deployments for MemoryStore {
     fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
         ready(self.tables().save_deployment(deployment))
     }
@@ -128,28 +128,15 @@ impl Store for MemoryStore {
     ) -> BoxFuture<'a, Result<()>> {
         ready(self.tables().set_process_state(pid, state))
     }
+}
 
+impl Instances for MemoryStore {
     fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
         ready(Ok(self.reserve(count)))
     }
 
     fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
         ready(Ok(self.tables().load_instance(id)))
-    }
-
-    fn list_instances<'a>(
-        &'a self,
-        filter: &'a InstanceFilter,
-    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
-        ready(Ok(self.tables().list_instances(filter)))
-    }
-
-    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>> {
-        ready(Ok(self.tables().due_jobs(until_ms, limit)))
-    }
-
-    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>> {
-        ready(Ok(self.tables().jobs_of_kind(kind)))
     }
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
@@ -175,14 +162,6 @@ impl Store for MemoryStore {
         ready(self.tables().mark_failed(id))
     }
 
-    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
-        ready(Ok(self.tables().instance_routes(instance_id)))
-    }
-
-    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
-        ready(Ok(self.tables().exchanges(instance_id, false)))
-    }
-
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
         ready(Ok(self.tables().exchanges(instance_id, true)))
     }
@@ -200,6 +179,35 @@ impl Store for MemoryStore {
         ready(Ok(self.tables().received(message_id)))
     }
 
+    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        ready(Ok(self.tables().exchanges(instance_id, false)))
+    }
+}
+
+impl Jobs for MemoryStore {
+    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>> {
+        ready(Ok(self.tables().due_jobs(until_ms, limit)))
+    }
+
+    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>> {
+        ready(Ok(self.tables().jobs_of_kind(kind)))
+    }
+}
+
+impl Inspection for MemoryStore {
+    fn list_instances<'a>(
+        &'a self,
+        filter: &'a InstanceFilter,
+    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
+        ready(Ok(self.tables().list_instances(filter)))
+    }
+
+    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
+        ready(Ok(self.tables().instance_routes(instance_id)))
+    }
+}
+
+impl Store for MemoryStore {
     fn close(&self) -> BoxFuture<'_, ()> {
         ready(())
     }

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use super::MemoryStore;
 use crate::store::{
-    Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceStatus,
-    InstanceWrite, OutboxEntry, Received, RouteKey, StepCommit, Store,
+    Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, Inspection, InstanceFilter,
+    InstanceStatus, InstanceWrite, Instances, OutboxEntry, Received, RouteKey, StepCommit,
 };
 
 const PID: &str = "{urn:test}orders-1";

@@ -27,9 +27,9 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::group_commit::Writer;
 use super::{
-    CommitStats, DeploymentRecord, DeploymentSummary, ExchangeRecord, InstanceFilter,
-    InstanceRecord, InstanceSummary, Job, JobKind, OutboxEntry, ProcessRecord, ProcessState,
-    Received, Result, RouteKey, RouteOwner, StepCommit, Store,
+    CommitStats, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord, Inspection,
+    InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs, OutboxEntry,
+    ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit, Store,
 };
 pub use dialect::Dialect;
 
@@ -89,7 +89,7 @@ impl WriteLock {
     }
 }
 
-impl<D: Dialect> Store for SqlStore<D> {
+impl<D: Dialect> Deployments for SqlStore<D> {
     fn save_deployment(&self, deployment: DeploymentRecord) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move { deployments::save(&self.pool, &deployment).await })
     }
@@ -128,7 +128,9 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(processes::set_state(&self.pool, pid, state))
     }
+}
 
+impl<D: Dialect> Instances for SqlStore<D> {
     fn reserve_instance_ids(&self, count: u32) -> BoxFuture<'_, Result<i64>> {
         Box::pin(async move {
             let _writing = self.writing().await;
@@ -141,21 +143,6 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     fn load_instance(&self, id: i64) -> BoxFuture<'_, Result<Option<InstanceRecord>>> {
         Box::pin(instances::load(&self.pool, id))
-    }
-
-    fn list_instances<'a>(
-        &'a self,
-        filter: &'a InstanceFilter,
-    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
-        Box::pin(instances::list(&self.pool, filter))
-    }
-
-    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>> {
-        Box::pin(jobs::due(&self.pool, until_ms, limit))
-    }
-
-    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>> {
-        Box::pin(jobs::of_kind(&self.pool, kind))
     }
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
@@ -181,14 +168,6 @@ impl<D: Dialect> Store for SqlStore<D> {
         })
     }
 
-    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
-        Box::pin(correlation::of_instance(&self.pool, instance_id))
-    }
-
-    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
-        Box::pin(exchanges::of_instance(&self.pool, instance_id))
-    }
-
     fn pending_exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
         Box::pin(exchanges::pending(&self.pool, instance_id))
     }
@@ -208,6 +187,35 @@ impl<D: Dialect> Store for SqlStore<D> {
         Box::pin(delivery::received(&self.pool, message_id))
     }
 
+    fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
+        Box::pin(exchanges::of_instance(&self.pool, instance_id))
+    }
+}
+
+impl<D: Dialect> Jobs for SqlStore<D> {
+    fn due_jobs(&self, until_ms: i64, limit: u32) -> BoxFuture<'_, Result<Vec<Job>>> {
+        Box::pin(jobs::due(&self.pool, until_ms, limit))
+    }
+
+    fn jobs_of_kind(&self, kind: JobKind) -> BoxFuture<'_, Result<Vec<Job>>> {
+        Box::pin(jobs::of_kind(&self.pool, kind))
+    }
+}
+
+impl<D: Dialect> Inspection for SqlStore<D> {
+    fn list_instances<'a>(
+        &'a self,
+        filter: &'a InstanceFilter,
+    ) -> BoxFuture<'a, Result<Vec<InstanceSummary>>> {
+        Box::pin(instances::list(&self.pool, filter))
+    }
+
+    fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
+        Box::pin(correlation::of_instance(&self.pool, instance_id))
+    }
+}
+
+impl<D: Dialect> Store for SqlStore<D> {
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.pool.close())
     }

@@ -359,8 +359,8 @@ mod tests {
     use super::*;
     use crate::store::tests::{deployment, process, step};
     use crate::store::{
-        ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceStatus, Job, JobKey, JobKind,
-        RouteKey, SqliteStore, Store,
+        Deployments, ExchangeDirection, ExchangeStatus, ExchangeWrite, Inspection, InstanceStatus,
+        Instances, Job, JobKey, JobKind, Jobs, RouteKey, SqliteStore,
     };
 
     /// A step creating instance `id` of `pid` with a route, an exchange and a job of its own.

@@ -8,7 +8,7 @@ use sqlx::{ConnectOptions, Connection};
 
 use crate::store::sqlite::{SqliteConfig, SqliteStore, Synchronous};
 use crate::store::SCHEMA_VERSION;
-use crate::store::{Error, Store};
+use crate::store::{Error, Instances, Store};
 
 #[tokio::test]
 async fn creates_missing_directory_and_file() {
