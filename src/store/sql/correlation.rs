@@ -4,7 +4,7 @@
 
 use sqlx::Pool;
 
-use super::dialect::{sql, Dialect};
+use super::dialect::{sql, Dialect, Value};
 use crate::store::error::Constraint;
 use crate::store::rows::StoredRow;
 use crate::store::{Error, Result, RouteKey, RouteOwner};
@@ -57,6 +57,32 @@ pub(super) async fn of_instance<D: Dialect>(
     .collect()
 }
 
+/// The insert of route rows ([`row`]), before their values.
+macro_rules! insert_rows {
+    () => {
+        "INSERT INTO baton_routes (process_name, route_key, instance_id) VALUES "
+    };
+}
+pub(super) use insert_rows;
+
+/// After the values of an insert where `ON CONFLICT` is understood: a route owned already
+/// stays its owner's.
+macro_rules! on_conflict {
+    () => {
+        " ON CONFLICT (process_name, route_key) DO NOTHING"
+    };
+}
+pub(super) use on_conflict;
+
+/// The row of `route` owned by `instance_id`, in the order of the columns.
+pub(super) fn row(instance_id: i64, route: &RouteKey) -> Vec<Value<'_>> {
+    vec![
+        (&route.process).into(),
+        (&route.key).into(),
+        instance_id.into(),
+    ]
+}
+
 /// Gives `route` to `instance_id`: a no-op if it already owns it, or if another instance does
 /// and the route is shared; else [`Error::DuplicateRoute`] if another instance does.
 pub(super) async fn add<D: Dialect>(
@@ -65,20 +91,11 @@ pub(super) async fn add<D: Dialect>(
     route: &RouteKey,
 ) -> Result<()> {
     let insert = match D::ON_CONFLICT {
-        true => sql!(
-            D,
-            "INSERT INTO baton_routes (process_name, route_key, instance_id) VALUES (?, ?, ?) \
-             ON CONFLICT (process_name, route_key) DO NOTHING"
-        ),
-        false => sql!(
-            D,
-            "INSERT INTO baton_routes (process_name, route_key, instance_id) VALUES (?, ?, ?)"
-        ),
+        true => sql!(D, concat!(insert_rows!(), "(?, ?, ?)", on_conflict!())),
+        false => sql!(D, concat!(insert_rows!(), "(?, ?, ?)")),
     };
     let inserted = insert
-        .bind(&route.process)
-        .bind(&route.key)
-        .bind(instance_id)
+        .bind_all(row(instance_id, route))
         .execute::<D>(conn)
         .await;
     match inserted {

@@ -5,9 +5,45 @@
 
 use sqlx::Pool;
 
-use super::dialect::{sql, Dialect};
+use super::dialect::{sql, Dialect, Value};
 use crate::store::rows;
 use crate::store::{OutboxEntry, Received, Result};
+
+/// The insert of the rows of messages taken ([`received_row`]), before their values.
+macro_rules! received_rows {
+    () => {
+        "INSERT INTO baton_received (message_id, instance_id, exchange_id) VALUES "
+    };
+}
+pub(super) use received_rows;
+
+/// The insert of outbox rows ([`outbox_row`]), before their values.
+macro_rules! outbox_rows {
+    () => {
+        "INSERT INTO baton_outbox (message_id, instance_id, pid, exchange_id, payload) VALUES "
+    };
+}
+pub(super) use outbox_rows;
+
+/// The row of a message taken, in the order of the columns.
+pub(super) fn received_row(received: &Received) -> Vec<Value<'_>> {
+    vec![
+        (&received.message_id).into(),
+        received.instance_id.into(),
+        (&received.exchange).into(),
+    ]
+}
+
+/// The row of an outbox entry, in the order of the columns.
+pub(super) fn outbox_row(entry: &OutboxEntry) -> Vec<Value<'_>> {
+    vec![
+        (&entry.message_id).into(),
+        entry.instance_id.into(),
+        (&entry.pid).into(),
+        (&entry.exchange).into(),
+        (&entry.call).into(),
+    ]
+}
 
 /// Remembers the message `received` took; [`Error::Duplicate`](crate::store::Error::Duplicate)
 /// when its id is stored already.
@@ -15,15 +51,10 @@ pub(super) async fn insert_received<D: Dialect>(
     conn: &mut D::Connection,
     received: &Received,
 ) -> Result<()> {
-    sql!(
-        D,
-        "INSERT INTO baton_received (message_id, instance_id, exchange_id) VALUES (?, ?, ?)"
-    )
-    .bind(&received.message_id)
-    .bind(received.instance_id)
-    .bind(&received.exchange)
-    .execute::<D>(conn)
-    .await?;
+    sql!(D, concat!(received_rows!(), "(?, ?, ?)"))
+        .bind_all(received_row(received))
+        .execute::<D>(conn)
+        .await?;
     Ok(())
 }
 
@@ -32,18 +63,10 @@ pub(super) async fn insert_outbox<D: Dialect>(
     conn: &mut D::Connection,
     entry: &OutboxEntry,
 ) -> Result<()> {
-    sql!(
-        D,
-        "INSERT INTO baton_outbox (message_id, instance_id, pid, exchange_id, payload) \
-         VALUES (?, ?, ?, ?, ?)"
-    )
-    .bind(&entry.message_id)
-    .bind(entry.instance_id)
-    .bind(&entry.pid)
-    .bind(&entry.exchange)
-    .bind(&entry.call)
-    .execute::<D>(conn)
-    .await?;
+    sql!(D, concat!(outbox_rows!(), "(?, ?, ?, ?, ?)"))
+        .bind_all(outbox_row(entry))
+        .execute::<D>(conn)
+        .await?;
     Ok(())
 }
 

@@ -91,58 +91,27 @@ pub(crate) enum Value<'a> {
     Bytes(Option<&'a [u8]>),
 }
 
-impl From<i64> for Value<'_> {
-    fn from(value: i64) -> Self {
-        Value::Int(value)
-    }
+/// `Value::$variant` from `$type` by `$convert`.
+macro_rules! value_from {
+    ($($type:ty => $variant:ident($value:ident) $convert:expr;)+) => {
+        $(impl<'a> From<$type> for Value<'a> {
+            fn from($value: $type) -> Self {
+                Value::$variant($convert)
+            }
+        })+
+    };
 }
 
-impl From<bool> for Value<'_> {
-    fn from(value: bool) -> Self {
-        Value::Flag(value)
-    }
-}
-
-impl<'a> From<&'a str> for Value<'a> {
-    fn from(value: &'a str) -> Self {
-        Value::Text(Some(value))
-    }
-}
-
-impl<'a> From<&'a String> for Value<'a> {
-    fn from(value: &'a String) -> Self {
-        Value::Text(Some(value))
-    }
-}
-
-impl<'a> From<Option<&'a str>> for Value<'a> {
-    fn from(value: Option<&'a str>) -> Self {
-        Value::Text(value)
-    }
-}
-
-impl<'a> From<&'a Option<String>> for Value<'a> {
-    fn from(value: &'a Option<String>) -> Self {
-        Value::Text(value.as_deref())
-    }
-}
-
-impl<'a> From<&'a [u8]> for Value<'a> {
-    fn from(value: &'a [u8]) -> Self {
-        Value::Bytes(Some(value))
-    }
-}
-
-impl<'a> From<&'a Vec<u8>> for Value<'a> {
-    fn from(value: &'a Vec<u8>) -> Self {
-        Value::Bytes(Some(value))
-    }
-}
-
-impl<'a> From<&'a Option<Vec<u8>>> for Value<'a> {
-    fn from(value: &'a Option<Vec<u8>>) -> Self {
-        Value::Bytes(value.as_deref())
-    }
+value_from! {
+    i64 => Int(value) value;
+    bool => Flag(value) value;
+    &'a str => Text(value) Some(value);
+    &'a String => Text(value) Some(value);
+    Option<&'a str> => Text(value) value;
+    &'a Option<String> => Text(value) value.as_deref();
+    &'a [u8] => Bytes(value) Some(value);
+    &'a Vec<u8> => Bytes(value) Some(value);
+    &'a Option<Vec<u8>> => Bytes(value) value.as_deref();
 }
 
 /// A statement in a dialect's SQL with the values bound to its placeholders, in order.
@@ -171,6 +140,12 @@ impl<'a> Statement<'a> {
     /// Binds the next placeholder.
     pub(crate) fn bind(mut self, value: impl Into<Value<'a>>) -> Self {
         self.values.push(value.into());
+        self
+    }
+
+    /// Binds the next placeholders to `values`, in order.
+    pub(crate) fn bind_all(mut self, values: impl IntoIterator<Item = Value<'a>>) -> Self {
+        self.values.extend(values);
         self
     }
 

@@ -4,7 +4,7 @@
 
 use sqlx::Pool;
 
-use super::dialect::{sql, Dialect, Statement};
+use super::dialect::{sql, Dialect, Value};
 use crate::store::error::Constraint;
 use crate::store::rows;
 use crate::store::time::now_millis;
@@ -17,6 +17,32 @@ macro_rules! columns {
          created_at"
     };
 }
+pub(super) use columns;
+
+/// The insert of exchange rows ([`row`]), before their values.
+macro_rules! insert_rows {
+    () => {
+        concat!(
+            "INSERT INTO baton_exchanges (",
+            $crate::store::sql::exchanges::columns!(),
+            ") VALUES "
+        )
+    };
+}
+pub(super) use insert_rows;
+
+/// After the values of an insert where `ON CONFLICT` is understood: an exchange stored
+/// already takes the new status and messages if it is the same instance's, else stays.
+macro_rules! on_conflict {
+    () => {
+        " ON CONFLICT (id) DO UPDATE SET \
+         status = excluded.status, \
+         request = COALESCE(excluded.request, baton_exchanges.request), \
+         response = COALESCE(excluded.response, baton_exchanges.response) \
+         WHERE baton_exchanges.instance_id = excluded.instance_id"
+    };
+}
+pub(super) use on_conflict;
 
 /// Inserts `exchange` for `instance_id`, or updates its status and the messages it carries.
 /// [`Error::Duplicate`] if the id belongs to another instance. Without `ON CONFLICT`, the
@@ -48,30 +74,19 @@ pub(super) async fn upsert<D: Dialect>(
         true => sql!(
             D,
             concat!(
-                "INSERT INTO baton_exchanges (",
-                columns!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET \
-                 status = excluded.status, \
-                 request = COALESCE(excluded.request, baton_exchanges.request), \
-                 response = COALESCE(excluded.response, baton_exchanges.response) \
-                 WHERE baton_exchanges.instance_id = excluded.instance_id"
+                insert_rows!(),
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                on_conflict!()
             )
         ),
-        false => sql!(
-            D,
-            concat!(
-                "INSERT INTO baton_exchanges (",
-                columns!(),
-                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            )
-        ),
+        false => sql!(D, concat!(insert_rows!(), "(?, ?, ?, ?, ?, ?, ?, ?, ?)")),
     };
     let duplicate = || Error::Duplicate {
         entity: "message exchange",
         key: exchange.id.clone(),
     };
-    let done = bind_row(insert, instance_id, exchange)
+    let done = insert
+        .bind_all(row(instance_id, exchange, now_millis()))
         .execute::<D>(conn)
         .await
         .map_err(|error| match Constraint::violated_by(&error) {
@@ -84,22 +99,19 @@ pub(super) async fn upsert<D: Dialect>(
     }
 }
 
-/// Binds the columns of `exchange`'s row, in order.
-fn bind_row<'a>(
-    insert: Statement<'a>,
-    instance_id: i64,
-    exchange: &'a ExchangeWrite,
-) -> Statement<'a> {
-    insert
-        .bind(&exchange.id)
-        .bind(instance_id)
-        .bind(&exchange.partner_link)
-        .bind(&exchange.operation)
-        .bind(exchange.direction.as_str())
-        .bind(exchange.status.as_str())
-        .bind(&exchange.request)
-        .bind(&exchange.response)
-        .bind(now_millis())
+/// The row of `exchange` of `instance_id`, opened at `now`, in the order of the columns.
+pub(super) fn row(instance_id: i64, exchange: &ExchangeWrite, now: i64) -> Vec<Value<'_>> {
+    vec![
+        (&exchange.id).into(),
+        instance_id.into(),
+        (&exchange.partner_link).into(),
+        (&exchange.operation).into(),
+        exchange.direction.as_str().into(),
+        exchange.status.as_str().into(),
+        (&exchange.request).into(),
+        (&exchange.response).into(),
+        now.into(),
+    ]
 }
 
 /// The pending exchanges of one instance, oldest first.

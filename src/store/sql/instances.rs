@@ -4,7 +4,7 @@
 
 use sqlx::Pool;
 
-use super::dialect::{begin_write, sql, Dialect, Statement};
+use super::dialect::{begin_write, sql, Dialect, Statement, Value};
 use crate::store::error::Constraint;
 use crate::store::rows::{self, StoredRow};
 use crate::store::time::now_millis;
@@ -15,6 +15,30 @@ macro_rules! summary_columns {
     () => {
         "id, pid, status, failure, revision, created_at, updated_at"
     };
+}
+
+/// The insert of the rows of instances created ([`created_row`]), before their values.
+macro_rules! insert_rows {
+    () => {
+        "INSERT INTO baton_instances \
+         (id, pid, status, state, failure, revision, created_at, updated_at) VALUES "
+    };
+}
+pub(super) use insert_rows;
+
+/// The row of the instance `write` creates as a version of `pid` at `now`, in the order of
+/// the columns.
+pub(super) fn created_row<'a>(write: &'a InstanceWrite, pid: &'a str, now: i64) -> Vec<Value<'a>> {
+    vec![
+        write.id.into(),
+        pid.into(),
+        write.status.as_str().into(),
+        (&write.state).into(),
+        (&write.failure).into(),
+        write.revision_after().into(),
+        now.into(),
+        now.into(),
+    ]
 }
 
 /// Reserves `count` consecutive instance ids and returns the first. Where the dialect reads
@@ -117,32 +141,21 @@ pub(super) async fn save<D: Dialect>(
 ) -> Result<i64> {
     let now = now_millis();
     if let Some(pid) = &write.create {
-        sql!(
-            D,
-            "INSERT INTO baton_instances \
-             (id, pid, status, state, failure, revision, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, 1, ?, ?)"
-        )
-        .bind(write.id)
-        .bind(pid)
-        .bind(write.status.as_str())
-        .bind(&write.state)
-        .bind(&write.failure)
-        .bind(now)
-        .bind(now)
-        .execute::<D>(conn)
-        .await
-        .map_err(|error| match Constraint::violated_by(&error) {
-            Some(Constraint::ForeignKey) => Error::NotFound {
-                entity: "process",
-                key: pid.clone(),
-            },
-            Some(Constraint::Unique) => Error::Duplicate {
-                entity: "instance",
-                key: write.id.to_string(),
-            },
-            _ => error.into(),
-        })?;
+        sql!(D, concat!(insert_rows!(), "(?, ?, ?, ?, ?, ?, ?, ?)"))
+            .bind_all(created_row(write, pid, now))
+            .execute::<D>(conn)
+            .await
+            .map_err(|error| match Constraint::violated_by(&error) {
+                Some(Constraint::ForeignKey) => Error::NotFound {
+                    entity: "process",
+                    key: pid.clone(),
+                },
+                Some(Constraint::Unique) => Error::Duplicate {
+                    entity: "instance",
+                    key: write.id.to_string(),
+                },
+                _ => error.into(),
+            })?;
         return Ok(write.revision_after());
     }
     let done = sql!(

@@ -4,7 +4,7 @@
 
 use sqlx::Pool;
 
-use super::dialect::{sql, Dialect};
+use super::dialect::{sql, Dialect, Value};
 use crate::store::rows;
 use crate::store::{Job, JobKey, JobKind, Result};
 
@@ -14,35 +14,56 @@ macro_rules! columns {
         "instance_id, kind, job_key, pid, due_ms"
     };
 }
+pub(super) use columns;
+
+/// The insert of job rows ([`row`]), before their values.
+macro_rules! insert_rows {
+    () => {
+        concat!(
+            "INSERT INTO baton_jobs (",
+            $crate::store::sql::jobs::columns!(),
+            ") VALUES "
+        )
+    };
+}
+pub(super) use insert_rows;
+
+/// After the values of an insert where `ON CONFLICT` is understood: a job stored already
+/// stays as it is.
+macro_rules! on_conflict {
+    () => {
+        " ON CONFLICT (instance_id, kind, job_key) DO NOTHING"
+    };
+}
+pub(super) use on_conflict;
+
+/// The row of `job`, in the order of the columns.
+pub(super) fn row(job: &Job) -> Vec<Value<'_>> {
+    vec![
+        job.instance_id.into(),
+        job.job.kind.as_str().into(),
+        (&job.job.key).into(),
+        (&job.pid).into(),
+        job.due_ms.into(),
+    ]
+}
 
 /// Stores `job` unless the same job (instance, kind, key) is stored already.
 pub(super) async fn insert<D: Dialect>(conn: &mut D::Connection, job: &Job) -> Result<()> {
     let insert = match D::ON_CONFLICT {
         true => sql!(
             D,
-            concat!(
-                "INSERT INTO baton_jobs (",
-                columns!(),
-                ") VALUES (?, ?, ?, ?, ?) ON CONFLICT (instance_id, kind, job_key) DO NOTHING"
-            )
+            concat!(insert_rows!(), "(?, ?, ?, ?, ?)", on_conflict!())
         ),
         false => sql!(
             D,
             concat!(
-                "INSERT INTO baton_jobs (",
-                columns!(),
-                ") VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE due_ms = due_ms"
+                insert_rows!(),
+                "(?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE due_ms = due_ms"
             )
         ),
     };
-    insert
-        .bind(job.instance_id)
-        .bind(job.job.kind.as_str())
-        .bind(&job.job.key)
-        .bind(&job.pid)
-        .bind(job.due_ms)
-        .execute::<D>(conn)
-        .await?;
+    insert.bind_all(row(job)).execute::<D>(conn).await?;
     Ok(())
 }
 

@@ -14,8 +14,9 @@
 //! CONFLICT` ([`Dialect::ON_CONFLICT`]), come this way.
 
 use super::dialect::{Dialect, Statement, Value};
+use super::{correlation, delivery, exchanges, instances, jobs};
 use crate::store::time::now_millis;
-use crate::store::{Result, StepCommit};
+use crate::store::{JobKey, Result, RouteKey, StepCommit};
 
 /// The most values one statement binds (SQLite allows 32,766, PostgreSQL 65,535).
 const MOST_VALUES: usize = 30_000;
@@ -65,259 +66,199 @@ struct Checked<'a> {
 /// The statements writing `steps`, in the order of one step's writes; kinds without rows are
 /// left out.
 fn statements<'a>(steps: &'a [StepCommit], now: i64) -> Vec<Checked<'a>> {
-    let mut all = Vec::new();
-    let mut push = |rows: Rows<'a>, checked: bool| {
-        if !rows.is_empty() {
-            let expected = checked.then_some(rows.count as u64);
-            all.push(Checked { rows, expected });
-        }
+    let job_rows = |id: i64, jobs: &'a [JobKey]| -> Vec<Vec<Value<'a>>> {
+        let row = |job: &'a JobKey| vec![id.into(), job.kind.as_str().into(), (&job.key).into()];
+        jobs.iter().map(row).collect()
     };
-    let jobs_done = Rows::new(
-        "DELETE FROM baton_jobs WHERE (instance_id, kind, job_key) IN (VALUES ",
-        ")",
-    )
-    .extend(steps.iter().filter_map(|step| {
-        let job = step.job_done.as_ref()?;
-        Some(vec![
-            step.instance.id.into(),
-            job.kind.as_str().into(),
-            (&job.key).into(),
-        ])
-    }));
-    push(jobs_done, true);
-    let created = Rows::new(
-        "INSERT INTO baton_instances \
-         (id, pid, status, state, failure, revision, created_at, updated_at) VALUES ",
-        "",
-    )
-    .extend(steps.iter().filter_map(|step| {
+    let route_rows = |id: i64, routes: &'a [RouteKey]| -> Vec<Vec<Value<'a>>> {
+        routes
+            .iter()
+            .map(|route| correlation::row(id, route))
+            .collect()
+    };
+    let ids = |chosen: fn(&StepCommit) -> bool| {
+        let chosen = steps.iter().filter(move |step| chosen(step));
+        chosen.map(|step| vec![step.instance.id.into()])
+    };
+    let updated = |step: &'a StepCommit| {
         let write = &step.instance;
-        let pid = write.create.as_ref()?;
-        Some(vec![
+        vec![
             write.id.into(),
-            pid.into(),
             write.status.as_str().into(),
             (&write.state).into(),
             (&write.failure).into(),
-            1_i64.into(),
             now.into(),
-            now.into(),
-        ])
-    }));
-    push(created, true);
-    let updated = Rows::new(
-        "UPDATE baton_instances SET status = v.column2, state = v.column3, \
-         failure = v.column4, revision = revision + 1, updated_at = v.column5 FROM (VALUES ",
-        ") AS v WHERE baton_instances.id = v.column1 AND baton_instances.revision = v.column6",
-    )
-    .extend(
-        steps
-            .iter()
-            .filter(|step| step.instance.create.is_none())
-            .map(|step| {
-                let write = &step.instance;
-                vec![
-                    write.id.into(),
-                    write.status.as_str().into(),
-                    (&write.state).into(),
-                    (&write.failure).into(),
-                    now.into(),
-                    write.expected_revision.into(),
-                ]
+            write.expected_revision.into(),
+        ]
+    };
+    [
+        checked(
+            JOBS_DONE,
+            rows_of(steps, |step| {
+                job_rows(step.instance.id, step.job_done.as_slice())
             }),
-    );
-    push(updated, true);
-    let received = Rows::new(
-        "INSERT INTO baton_received (message_id, instance_id, exchange_id) VALUES ",
-        "",
-    )
-    .extend(steps.iter().filter_map(|step| {
-        let received = step.received.as_ref()?;
-        Some(vec![
-            (&received.message_id).into(),
-            received.instance_id.into(),
-            (&received.exchange).into(),
-        ])
-    }));
-    push(received, true);
-    let routes_removed = Rows::new(
-        "DELETE FROM baton_routes WHERE (process_name, route_key, instance_id) IN (VALUES ",
-        ")",
-    )
-    .extend(steps.iter().flat_map(|step| {
-        step.routes_removed.iter().map(|route| {
-            vec![
-                (&route.process).into(),
-                (&route.key).into(),
-                step.instance.id.into(),
-            ]
-        })
-    }));
-    push(routes_removed, false);
-    let routes_added = Rows::new(
-        "INSERT INTO baton_routes (process_name, route_key, instance_id) VALUES ",
-        " ON CONFLICT (process_name, route_key) DO NOTHING",
-    )
-    .extend(steps.iter().flat_map(|step| {
-        step.routes_added.iter().map(|route| {
-            vec![
-                (&route.process).into(),
-                (&route.key).into(),
-                step.instance.id.into(),
-            ]
-        })
-    }));
-    push(routes_added, true);
-    push(
-        of_instances(
-            "DELETE FROM baton_routes WHERE instance_id IN (",
-            steps.iter().filter(|step| step.clears_stored_routes()),
         ),
-        false,
-    );
-    let exchanges = Rows::new(
-        "INSERT INTO baton_exchanges \
-         (id, instance_id, partner_link, operation, direction, status, request, response, \
-          created_at) VALUES ",
-        " ON CONFLICT (id) DO UPDATE SET \
-         status = excluded.status, \
-         request = COALESCE(excluded.request, baton_exchanges.request), \
-         response = COALESCE(excluded.response, baton_exchanges.response) \
-         WHERE baton_exchanges.instance_id = excluded.instance_id",
-    )
-    .extend(steps.iter().flat_map(|step| {
-        step.exchanges.iter().map(move |exchange| {
-            vec![
-                (&exchange.id).into(),
-                step.instance.id.into(),
-                (&exchange.partner_link).into(),
-                (&exchange.operation).into(),
-                exchange.direction.as_str().into(),
-                exchange.status.as_str().into(),
-                (&exchange.request).into(),
-                (&exchange.response).into(),
-                now.into(),
-            ]
-        })
-    }));
-    push(exchanges, true);
-    let jobs_cancelled = Rows::new(
-        "DELETE FROM baton_jobs WHERE (instance_id, kind, job_key) IN (VALUES ",
-        ")",
-    )
-    .extend(steps.iter().flat_map(|step| {
-        step.jobs_cancelled.iter().map(|job| {
-            vec![
-                step.instance.id.into(),
-                job.kind.as_str().into(),
-                (&job.key).into(),
-            ]
-        })
-    }));
-    push(jobs_cancelled, false);
-    let jobs = Rows::new(
-        "INSERT INTO baton_jobs (instance_id, kind, job_key, pid, due_ms) VALUES ",
-        " ON CONFLICT (instance_id, kind, job_key) DO NOTHING",
-    )
-    .extend(steps.iter().flat_map(|step| {
-        step.jobs.iter().map(|job| {
-            vec![
-                job.instance_id.into(),
-                job.job.kind.as_str().into(),
-                (&job.job.key).into(),
-                (&job.pid).into(),
-                job.due_ms.into(),
-            ]
-        })
-    }));
-    push(jobs, false);
-    push(
-        of_instances(
-            "DELETE FROM baton_jobs WHERE instance_id IN (",
-            steps.iter().filter(|step| step.clears_stored_jobs()),
+        checked(
+            concat!(instances::insert_rows!(), "{}"),
+            steps.iter().filter_map(|step| {
+                let pid = step.instance.create.as_ref()?;
+                Some(instances::created_row(&step.instance, pid, now))
+            }),
         ),
-        false,
-    );
-    let settled = Rows::new(
-        "DELETE FROM baton_outbox WHERE (instance_id, exchange_id) IN (VALUES ",
-        ")",
-    )
-    .extend(steps.iter().flat_map(|step| {
-        step.outbox_settled
-            .iter()
-            .map(|exchange| vec![step.instance.id.into(), exchange.into()])
-    }));
-    push(settled, false);
-    let outbox = Rows::new(
-        "INSERT INTO baton_outbox (message_id, instance_id, pid, exchange_id, payload) VALUES ",
-        "",
-    )
-    .extend(steps.iter().flat_map(|step| {
-        step.outbox.iter().map(|entry| {
-            vec![
-                (&entry.message_id).into(),
-                entry.instance_id.into(),
-                (&entry.pid).into(),
-                (&entry.exchange).into(),
-                (&entry.call).into(),
-            ]
-        })
-    }));
-    push(outbox, true);
-    push(
-        of_instances(
-            "DELETE FROM baton_exchanges WHERE instance_id IN (",
+        checked(
+            UPDATED,
             steps
                 .iter()
-                .filter(|step| step.delete_exchanges || step.delete_instance),
+                .filter(|step| step.instance.create.is_none())
+                .map(updated),
         ),
-        false,
-    );
-    let deleted = || steps.iter().filter(|step| step.delete_instance);
-    for head in [
-        "DELETE FROM baton_routes WHERE instance_id IN (",
-        "DELETE FROM baton_jobs WHERE instance_id IN (",
-        "DELETE FROM baton_instances WHERE id IN (",
-    ] {
-        push(of_instances(head, deleted()), false);
+        checked(
+            concat!(delivery::received_rows!(), "{}"),
+            steps
+                .iter()
+                .filter_map(|step| Some(delivery::received_row(step.received.as_ref()?))),
+        ),
+        unchecked(
+            ROUTES_REMOVED,
+            rows_of(steps, |step| {
+                route_rows(step.instance.id, &step.routes_removed)
+            }),
+        ),
+        checked(
+            concat!(
+                correlation::insert_rows!(),
+                "{}",
+                correlation::on_conflict!()
+            ),
+            rows_of(steps, |step| {
+                route_rows(step.instance.id, &step.routes_added)
+            }),
+        ),
+        unchecked(
+            "DELETE FROM baton_routes WHERE instance_id IN ({})",
+            ids(StepCommit::clears_stored_routes),
+        ),
+        checked(
+            concat!(exchanges::insert_rows!(), "{}", exchanges::on_conflict!()),
+            rows_of(steps, |step| {
+                let id = step.instance.id;
+                let rows = step.exchanges.iter();
+                rows.map(|exchange| exchanges::row(id, exchange, now))
+                    .collect()
+            }),
+        ),
+        unchecked(
+            JOBS_DONE,
+            rows_of(steps, |step| {
+                job_rows(step.instance.id, &step.jobs_cancelled)
+            }),
+        ),
+        unchecked(
+            concat!(jobs::insert_rows!(), "{}", jobs::on_conflict!()),
+            rows_of(steps, |step| step.jobs.iter().map(jobs::row).collect()),
+        ),
+        unchecked(
+            "DELETE FROM baton_jobs WHERE instance_id IN ({})",
+            ids(StepCommit::clears_stored_jobs),
+        ),
+        unchecked(
+            SETTLED,
+            rows_of(steps, |step| {
+                let id = step.instance.id;
+                let settled = step.outbox_settled.iter();
+                settled
+                    .map(|exchange| vec![id.into(), exchange.into()])
+                    .collect()
+            }),
+        ),
+        checked(
+            concat!(delivery::outbox_rows!(), "{}"),
+            rows_of(steps, |step| {
+                step.outbox.iter().map(delivery::outbox_row).collect()
+            }),
+        ),
+        unchecked(
+            "DELETE FROM baton_exchanges WHERE instance_id IN ({})",
+            ids(|step| step.delete_exchanges || step.delete_instance),
+        ),
+        unchecked(
+            "DELETE FROM baton_routes WHERE instance_id IN ({})",
+            ids(|step| step.delete_instance),
+        ),
+        unchecked(
+            "DELETE FROM baton_jobs WHERE instance_id IN ({})",
+            ids(|step| step.delete_instance),
+        ),
+        unchecked(
+            "DELETE FROM baton_instances WHERE id IN ({})",
+            ids(|step| step.delete_instance),
+        ),
+    ]
+    .into_iter()
+    .filter(|statement| !statement.rows.is_empty())
+    .collect()
+}
+
+/// The rows `take` gives for each of `steps`.
+fn rows_of<'a>(
+    steps: &'a [StepCommit],
+    take: impl Fn(&'a StepCommit) -> Vec<Vec<Value<'a>>>,
+) -> impl Iterator<Item = Vec<Value<'a>>> {
+    steps.iter().flat_map(take)
+}
+
+/// Deletes the jobs named by their (instance, kind, key) rows.
+const JOBS_DONE: &str = "DELETE FROM baton_jobs WHERE (instance_id, kind, job_key) IN (VALUES {})";
+/// Deletes the routes named by their (process, key, instance) rows.
+const ROUTES_REMOVED: &str =
+    "DELETE FROM baton_routes WHERE (process_name, route_key, instance_id) IN (VALUES {})";
+/// Deletes the outbox entries named by their (instance, exchange) rows.
+const SETTLED: &str = "DELETE FROM baton_outbox WHERE (instance_id, exchange_id) IN (VALUES {})";
+/// Updates instances from (id, status, state, failure, updated, expected revision) rows, each
+/// only at its expected revision.
+const UPDATED: &str = "UPDATE baton_instances SET status = v.column2, state = v.column3, \
+     failure = v.column4, revision = revision + 1, updated_at = v.column5 FROM (VALUES {}) \
+     AS v WHERE baton_instances.id = v.column1 AND baton_instances.revision = v.column6";
+
+/// A statement of `rows` (`{}` in `sql` stands for their values) that must write every one.
+fn checked<'a>(sql: &'static str, rows: impl Iterator<Item = Vec<Value<'a>>>) -> Checked<'a> {
+    let rows = Rows::new(sql, rows);
+    let expected = Some(rows.count as u64);
+    Checked { rows, expected }
+}
+
+/// A statement of `rows` that may write fewer (what it deletes may be gone already).
+fn unchecked<'a>(sql: &'static str, rows: impl Iterator<Item = Vec<Value<'a>>>) -> Checked<'a> {
+    let rows = Rows::new(sql, rows);
+    Checked {
+        rows,
+        expected: None,
     }
-    all
 }
 
-/// A list of the ids of the instances of `steps`, closing `head`.
-fn of_instances<'a>(head: &'static str, steps: impl Iterator<Item = &'a StepCommit>) -> Rows<'a> {
-    Rows::new(head, ")").extend(steps.map(|step| vec![step.instance.id.into()]))
-}
-
-/// The rows of one statement: `head`, then a parenthesised list of placeholders per row,
-/// comma-separated, then `tail`.
+/// The rows of one statement: its SQL has `{}` where the rows' parenthesised lists of
+/// placeholders go, comma-separated.
 struct Rows<'a> {
-    head: &'static str,
-    tail: &'static str,
+    sql: &'static str,
     values: Vec<Value<'a>>,
     width: usize,
     count: usize,
 }
 
 impl<'a> Rows<'a> {
-    fn new(head: &'static str, tail: &'static str) -> Self {
-        Rows {
-            head,
-            tail,
+    fn new(sql: &'static str, rows: impl Iterator<Item = Vec<Value<'a>>>) -> Self {
+        let mut all = Rows {
+            sql,
             values: Vec::new(),
-            width: 0,
+            width: 1,
             count: 0,
-        }
-    }
-
-    /// These rows and `rows`, all of one width.
-    fn extend(mut self, rows: impl Iterator<Item = Vec<Value<'a>>>) -> Self {
+        };
         for row in rows {
-            self.width = row.len();
-            self.values.extend(row);
-            self.count += 1;
+            all.width = row.len();
+            all.values.extend(row);
+            all.count += 1;
         }
-        self
+        all
     }
 
     fn is_empty(&self) -> bool {
@@ -326,28 +267,14 @@ impl<'a> Rows<'a> {
 
     /// The statements in `D`'s form, each binding at most [`MOST_VALUES`] values.
     fn statements<D: Dialect>(&self) -> impl Iterator<Item = Statement<'a>> + '_ {
-        let placeholders = format!("({})", vec!["?"; self.width].join(", "));
-        let rows_each = (MOST_VALUES / self.width.max(1)).max(1);
+        let row = format!("({})", vec!["?"; self.width].join(", "));
+        let rows_each = (MOST_VALUES / self.width).max(1);
         self.values
-            .chunks(rows_each * self.width.max(1))
+            .chunks(rows_each * self.width)
             .map(move |chunk| {
-                let rows = chunk.len() / self.width.max(1);
-                let mut sql = String::with_capacity(
-                    self.head.len() + self.tail.len() + rows * (placeholders.len() + 2),
-                );
-                sql.push_str(self.head);
-                for row in 0..rows {
-                    if row > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push_str(&placeholders);
-                }
-                sql.push_str(self.tail);
-                chunk
-                    .iter()
-                    .fold(Statement::built::<D>(sql), |statement, value| {
-                        statement.bind(*value)
-                    })
+                let rows = vec![row.as_str(); chunk.len() / self.width].join(", ");
+                let sql = self.sql.replacen("{}", &rows, 1);
+                Statement::built::<D>(sql).bind_all(chunk.iter().copied())
             })
     }
 }
