@@ -26,11 +26,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use baton_actors::{Disposition, Entity, Keeper, Outcome, Step};
 use futures::future::{FutureExt, LocalBoxFuture};
 
-use super::journal::Opening;
-use super::outbox::{Awaited, Calls};
+use super::outbox::Calls;
 use super::process::ProcessRuntime;
 use super::scheduler::Committed;
-use super::{cleanup, jobs, Services};
+use super::{cleanup, jobs, journal, Services};
 use crate::budget::{self, Exceeded};
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::{Action, OperatorAction};
@@ -171,9 +170,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
             .extend(values);
     }
     let model = &process.compiled.model;
-    let opening = Opening::of(model, state, &event);
-    let before = jobs::Before::of(state, &event);
-    let awaited = Awaited::of(state, &event);
+    let opened = journal::opened(model, &event);
     let received = match (&event, message_id) {
         (Event::Message(inbound), Some(message_id)) => Some(Received {
             message_id,
@@ -225,7 +222,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         })
         .collect();
     commit.clear_routes = finished;
-    commit.exchanges = opening.with_actions(model, &output.actions);
+    commit.exchanges = journal::writes(model, opened, &output);
     let changes = Committed {
         instance_id: id,
         scheduled: jobs::scheduled_by(
@@ -235,7 +232,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
             now_ms,
             services.config.engine.invoke_timeout_ms,
         ),
-        cancelled: before.cancelled(state),
+        cancelled: jobs::cancelled_by(&output),
         finished: finished || suspended,
     };
     commit.job_done = job;
@@ -243,7 +240,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     commit.jobs = changes.scheduled.clone();
     commit.clear_jobs = finished || suspended;
     commit.outbox = outbox;
-    commit.outbox_settled = awaited.settled(state);
+    commit.outbox_settled = output.settled.clone();
     commit.received = received;
     cleanup::clean_commit(&deletes, &mut commit);
     Ran::Done(Box::new(Prepared {

@@ -9,11 +9,8 @@
 //! own). So the job table holds what instances wait for and no more. Jobs are committed with
 //! the step, and the [`scheduler`](super::scheduler) delivers each when it is due.
 
-use std::collections::BTreeSet;
-
-use crate::runtime::state::TimerId;
-use crate::runtime::step::{Action, OperatorAction};
-use crate::runtime::{Event, InstanceState};
+use crate::runtime::step::{Action, StepOutput};
+use crate::runtime::Event;
 use crate::store::{Job, JobKey, JobKind};
 
 /// Why a stored job cannot be run.
@@ -23,46 +20,18 @@ pub enum JobError {
     TimerKey(String),
 }
 
-/// What a step's jobs depend on in the state before it: the timers armed, and the invoke
-/// time-outs its event makes useless.
-pub struct Before {
-    armed: BTreeSet<TimerId>,
-    cancelled: Vec<JobKey>,
-}
-
-impl Before {
-    /// Reads `state` before `event` is applied to it.
-    pub fn of(state: &InstanceState, event: &Event) -> Self {
-        Before {
-            armed: state.armed_timers().collect(),
-            cancelled: cancelled_by(state, event),
-        }
-    }
-
-    /// The jobs the step, which left `state`, cancels: the invoke time-outs its event made
-    /// useless, and the timers it disarmed.
-    pub fn cancelled(self, state: &InstanceState) -> Vec<JobKey> {
-        let armed: BTreeSet<TimerId> = state.armed_timers().collect();
-        let disarmed = self
-            .armed
-            .difference(&armed)
-            .map(|timer| JobKey::new(JobKind::Timer, timer.to_string()));
-        self.cancelled.into_iter().chain(disarmed).collect()
-    }
-}
-
-/// The invoke time-outs `event`, about to be applied to `state`, leaves without use.
-fn cancelled_by(state: &InstanceState, event: &Event) -> Vec<JobKey> {
-    match event {
-        Event::InvokeDone { exchange, .. } => {
-            vec![JobKey::new(JobKind::InvokeTimeout, exchange.clone())]
-        }
-        Event::Recover | Event::Operator(OperatorAction::Resume) => state
-            .awaited_invokes()
-            .map(|(_, exchange)| JobKey::new(JobKind::InvokeTimeout, exchange.clone()))
-            .collect(),
-        _ => Vec::new(),
-    }
+/// The jobs a step cancels: the time-outs of the invokes it settled, and the timers it
+/// disarmed.
+pub fn cancelled_by(output: &StepOutput) -> Vec<JobKey> {
+    let timeouts = output
+        .settled
+        .iter()
+        .map(|exchange| JobKey::new(JobKind::InvokeTimeout, exchange.clone()));
+    let timers = output
+        .disarmed
+        .iter()
+        .map(|timer| JobKey::new(JobKind::Timer, timer.to_string()));
+    timeouts.chain(timers).collect()
 }
 
 /// The jobs `actions`, of a step of instance `instance_id` of `pid` at `now_ms`, schedule.

@@ -7,129 +7,110 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{ActivityKind, Process};
-use crate::runtime::step::{Action, ReplyOutcome};
-use crate::runtime::{Event, Fault, InstanceState, InvokeOutcome};
+use crate::model::Process;
+use crate::runtime::step::{Action, InvokeEnded, ReplyOutcome, StepOutput};
+use crate::runtime::{Event, Fault, InvokeOutcome};
 use crate::store::{ExchangeDirection, ExchangeRecord, ExchangeStatus, ExchangeWrite};
 use crate::xml::QName;
 
-/// What the event of a step contributes to the journal, read before the step consumes it.
-pub struct Opening(Option<ExchangeWrite>);
-
-impl Opening {
-    /// Reads `event` against the state it is about to be applied to.
-    pub fn of(model: &Process, state: &InstanceState, event: &Event) -> Self {
-        let write = match event {
-            Event::Message(inbound) => inbound.exchange.as_ref().map(|exchange| ExchangeWrite {
-                id: exchange.clone(),
-                partner_link: model.partner_link(inbound.partner_link).name.clone(),
-                operation: inbound.operation.clone(),
-                direction: ExchangeDirection::In,
-                status: ExchangeStatus::Pending,
-                request: Some(inbound.message.to_xml(inbound.message.root()).into_bytes()),
-                response: None,
-            }),
-            Event::InvokeDone { exchange, outcome } => outcome_of(model, state, exchange, outcome),
-            Event::InvokeTimedOut { exchange, after_ms } => {
-                outcome_of(model, state, exchange, &InvokeOutcome::timed_out(*after_ms))
-            }
-            Event::Recover
-            | Event::TimerFired { .. }
-            | Event::Recovery { .. }
-            | Event::Operator(_) => None,
-        };
-        Self(write)
-    }
-
-    /// The exchange writes of the step: the opening, then what the step's actions add.
-    pub fn with_actions(self, model: &Process, actions: &[Action]) -> Vec<ExchangeWrite> {
-        let mut writes: BTreeMap<String, ExchangeWrite> = self
-            .0
-            .into_iter()
-            .map(|write| (write.id.clone(), write))
-            .collect();
-        for action in actions {
-            match action {
-                Action::Reply { to, outcome } => {
-                    let (status, response) = match outcome {
-                        ReplyOutcome::Message(message) => {
-                            (ExchangeStatus::Replied, message.to_xml(message.root()))
-                        }
-                        ReplyOutcome::Fault(fault) => (ExchangeStatus::Faulted, fault.to_string()),
-                    };
-                    let write =
-                        writes
-                            .entry(to.exchange.clone())
-                            .or_insert_with(|| ExchangeWrite {
-                                id: to.exchange.clone(),
-                                partner_link: model.partner_link(to.partner_link).name.clone(),
-                                operation: to.operation.clone(),
-                                direction: ExchangeDirection::In,
-                                status,
-                                request: None,
-                                response: None,
-                            });
-                    write.status = status;
-                    write.response = Some(response.into_bytes());
-                }
-                Action::Invoke {
-                    exchange,
-                    partner_link,
-                    operation,
-                    message,
-                    one_way: false,
-                    ..
-                } => {
-                    writes.insert(
-                        exchange.clone(),
-                        ExchangeWrite {
-                            id: exchange.clone(),
-                            partner_link: model.partner_link(*partner_link).name.clone(),
-                            operation: operation.clone(),
-                            direction: ExchangeDirection::Out,
-                            status: ExchangeStatus::Pending,
-                            request: Some(message.to_xml(message.root()).into_bytes()),
-                            response: None,
-                        },
-                    );
-                }
-                Action::Invoke { .. } | Action::Timer { .. } => {}
-            }
-        }
-        writes.into_values().collect()
-    }
-}
-
-/// The write of an invoke's outcome, if the invoke of `exchange` is awaited.
-fn outcome_of(
-    model: &Process,
-    state: &InstanceState,
-    exchange: &str,
-    outcome: &InvokeOutcome,
-) -> Option<ExchangeWrite> {
-    let activity = state
-        .awaited_invokes()
-        .find(|(_, awaited)| *awaited == exchange)
-        .map(|(activity, _)| activity)?;
-    let ActivityKind::Invoke(invoke) = &model.activity(activity).kind else {
+/// The exchange an inbound `event` opens: a request-response message, with its request.
+pub fn opened(model: &Process, event: &Event) -> Option<ExchangeWrite> {
+    let Event::Message(inbound) = event else {
         return None;
     };
-    let (status, response) = match outcome {
+    let exchange = inbound.exchange.as_ref()?;
+    Some(ExchangeWrite {
+        id: exchange.clone(),
+        partner_link: model.partner_link(inbound.partner_link).name.clone(),
+        operation: inbound.operation.clone(),
+        direction: ExchangeDirection::In,
+        status: ExchangeStatus::Pending,
+        request: Some(inbound.message.to_xml(inbound.message.root()).into_bytes()),
+        response: None,
+    })
+}
+
+/// The exchange writes of a step: what its event `opened`, the invoke it ended, and what its
+/// actions add (replies to inbound exchanges, request-response invokes sent).
+pub fn writes(
+    model: &Process,
+    opened: Option<ExchangeWrite>,
+    output: &StepOutput,
+) -> Vec<ExchangeWrite> {
+    let ended = output.ended.as_ref().map(|ended| ended_write(model, ended));
+    let mut writes: BTreeMap<String, ExchangeWrite> = opened
+        .into_iter()
+        .chain(ended)
+        .map(|write| (write.id.clone(), write))
+        .collect();
+    for action in &output.actions {
+        match action {
+            Action::Reply { to, outcome } => {
+                let (status, response) = match outcome {
+                    ReplyOutcome::Message(message) => {
+                        (ExchangeStatus::Replied, message.to_xml(message.root()))
+                    }
+                    ReplyOutcome::Fault(fault) => (ExchangeStatus::Faulted, fault.to_string()),
+                };
+                let write = writes
+                    .entry(to.exchange.clone())
+                    .or_insert_with(|| ExchangeWrite {
+                        id: to.exchange.clone(),
+                        partner_link: model.partner_link(to.partner_link).name.clone(),
+                        operation: to.operation.clone(),
+                        direction: ExchangeDirection::In,
+                        status,
+                        request: None,
+                        response: None,
+                    });
+                write.status = status;
+                write.response = Some(response.into_bytes());
+            }
+            Action::Invoke {
+                exchange,
+                partner_link,
+                operation,
+                message,
+                one_way: false,
+                ..
+            } => {
+                writes.insert(
+                    exchange.clone(),
+                    ExchangeWrite {
+                        id: exchange.clone(),
+                        partner_link: model.partner_link(*partner_link).name.clone(),
+                        operation: operation.clone(),
+                        direction: ExchangeDirection::Out,
+                        status: ExchangeStatus::Pending,
+                        request: Some(message.to_xml(message.root()).into_bytes()),
+                        response: None,
+                    },
+                );
+            }
+            Action::Invoke { .. } | Action::Timer { .. } => {}
+        }
+    }
+    writes.into_values().collect()
+}
+
+/// The write of an invoke's outcome.
+fn ended_write(model: &Process, ended: &InvokeEnded) -> ExchangeWrite {
+    let (status, response) = match &ended.outcome {
         InvokeOutcome::Reply(message) => (ExchangeStatus::Replied, message.to_xml(message.root())),
         InvokeOutcome::Fault { name, reason, .. } => {
             (ExchangeStatus::Faulted, format!("{name}: {reason}"))
         }
         InvokeOutcome::Failure(failure) => (ExchangeStatus::Failed, failure.reason.clone()),
     };
-    Some(ExchangeWrite {
-        id: exchange.to_owned(),
-        partner_link: model.partner_link(invoke.partner_link).name.clone(),
-        operation: invoke.operation.clone(),
+    ExchangeWrite {
+        id: ended.exchange.clone(),
+        partner_link: model.partner_link(ended.partner_link).name.clone(),
+        operation: ended.operation.clone(),
         direction: ExchangeDirection::Out,
         status,
         request: None,
         response: Some(response.into_bytes()),
-    })
+    }
 }
 
 /// The reply an inbound exchange recorded, once it has one: its message, or its fault (by

@@ -52,7 +52,7 @@ use crate::model::PartnerLinkId;
 use crate::runtime::session::Sessions;
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::Action;
-use crate::runtime::{Event, ExchangeId, InstanceState};
+use crate::runtime::ExchangeId;
 use crate::store::{self, OutboxEntry};
 use crate::xml::Document;
 
@@ -182,44 +182,6 @@ fn with_sessions(parts: &Document, sessions: &Sessions) -> Message {
         tracing::error!(%error, "Session headers not written");
         Message::new(parts.clone())
     })
-}
-
-/// The requests of an instance awaited before a step, to tell which the step settles.
-pub struct Awaited {
-    before: BTreeSet<ExchangeId>,
-    outcome_of: Option<ExchangeId>,
-}
-
-impl Awaited {
-    /// Reads `state` before `event` is applied to it.
-    pub fn of(state: &InstanceState, event: &Event) -> Self {
-        let outcome_of = match event {
-            Event::InvokeDone { exchange, .. } | Event::InvokeTimedOut { exchange, .. } => {
-                Some(exchange.clone())
-            }
-            _ => None,
-        };
-        Awaited {
-            before: awaited(state),
-            outcome_of,
-        }
-    }
-
-    /// The exchanges whose outbox entries the step, which left `state`, settles: the one whose
-    /// outcome it took, and those it no longer awaits.
-    pub fn settled(self, state: &InstanceState) -> Vec<ExchangeId> {
-        let after = awaited(state);
-        let mut settled: BTreeSet<ExchangeId> = self.before.difference(&after).cloned().collect();
-        settled.extend(self.outcome_of);
-        settled.into_iter().collect()
-    }
-}
-
-fn awaited(state: &InstanceState) -> BTreeSet<ExchangeId> {
-    state
-        .awaited_invokes()
-        .map(|(_, exchange)| exchange.clone())
-        .collect()
 }
 
 /// Sends every entry of the durable store's outbox again, each under its message id, and

@@ -217,6 +217,24 @@ pub struct StepOutput {
     pub actions: Vec<Action>,
     pub routes: Vec<Route>,
     pub status: InstanceStatus,
+    /// The timers the step disarmed (armed before it, not after): a pick that took a message
+    /// before its alarm, a scope with alarms that ended, an instance that ended.
+    pub disarmed: Vec<TimerId>,
+    /// The request-response invokes the step settled: the one whose outcome (or time-out) its
+    /// event delivered, and those it no longer awaits (a scope that ended, an invoke sent
+    /// again under a new exchange after a restart).
+    pub settled: Vec<ExchangeId>,
+    /// The invoke whose outcome (or time-out) the step's event delivered, if it awaited it.
+    pub ended: Option<InvokeEnded>,
+}
+
+/// How an awaited request-response invoke ended.
+#[derive(Debug, Clone)]
+pub struct InvokeEnded {
+    pub exchange: ExchangeId,
+    pub partner_link: PartnerLinkId,
+    pub operation: String,
+    pub outcome: InvokeOutcome,
 }
 
 #[cfg(test)]

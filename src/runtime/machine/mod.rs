@@ -21,6 +21,8 @@ mod messaging;
 mod rest_light;
 mod scopes;
 
+use std::collections::BTreeSet;
+
 use super::compiled::CompiledProcess;
 use super::fault::Fault;
 use super::functions::EvaluationEnv;
@@ -28,10 +30,11 @@ use super::state::{
     ExchangeId, Frame, InstanceState, InstanceStatus, OpenExchange, ThreadId, TimerId, Waiting,
 };
 use super::step::{
-    Action, Event, InvokeOutcome, OperatorAction, RecoveryAction, ReplyOutcome, Route, StepOutput,
+    Action, Event, InvokeEnded, InvokeOutcome, OperatorAction, RecoveryAction, ReplyOutcome, Route,
+    StepOutput,
 };
 use crate::budget;
-use crate::model::{ActivityId, Process};
+use crate::model::{ActivityId, ActivityKind, Process};
 
 /// The namespace of the fault raised when an invoke fails without a fault from the partner.
 pub const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
@@ -45,6 +48,8 @@ pub struct Machine<'p> {
     now_ms: i64,
     actions: Vec<Action>,
     routes: Vec<Route>,
+    /// The awaited invoke the step's event ended.
+    ended: Option<InvokeEnded>,
     /// The thread being run.
     current: ThreadId,
     /// What extension functions see of this step; owns the documents they build.
@@ -61,6 +66,14 @@ impl<'p> Machine<'p> {
         now_ms: i64,
         event: Event,
     ) -> StepOutput {
+        let armed: BTreeSet<TimerId> = state.armed_timers().collect();
+        let awaited = awaited_invokes(state);
+        let outcome_of = match &event {
+            Event::InvokeDone { exchange, .. } | Event::InvokeTimedOut { exchange, .. } => {
+                Some(exchange.clone())
+            }
+            _ => None,
+        };
         let mut machine = Machine {
             process,
             model: &process.model,
@@ -69,6 +82,7 @@ impl<'p> Machine<'p> {
             now_ms,
             actions: Vec::new(),
             routes: Vec::new(),
+            ended: None,
             current: 0,
             env: EvaluationEnv::new(
                 instance,
@@ -96,10 +110,22 @@ impl<'p> Machine<'p> {
             }
             _ => {}
         }
+        let disarmed = armed
+            .difference(&machine.state.armed_timers().collect())
+            .copied()
+            .collect();
+        let mut settled: BTreeSet<ExchangeId> = awaited
+            .difference(&awaited_invokes(machine.state))
+            .cloned()
+            .collect();
+        settled.extend(outcome_of);
         StepOutput {
             actions: machine.actions,
             routes: machine.routes,
             status: machine.state.status,
+            disarmed,
+            settled: settled.into_iter().collect(),
+            ended: machine.ended,
         }
     }
 
@@ -108,20 +134,38 @@ impl<'p> Machine<'p> {
             Event::Recover => self.recover(),
             Event::Message(inbound) => self.state.inbox.push(inbound),
             Event::InvokeDone { exchange, outcome } => match self.awaiting(&exchange) {
-                Some(thread) => self.invoke_done(thread, outcome),
+                Some(thread) => self.end_invoke(thread, exchange, outcome),
                 None => {
                     tracing::warn!(instance = self.instance, %exchange, "Invoke outcome not awaited; dropped")
                 }
             },
             Event::InvokeTimedOut { exchange, after_ms } => {
                 if let Some(thread) = self.awaiting(&exchange) {
-                    self.invoke_done(thread, InvokeOutcome::timed_out(after_ms));
+                    self.end_invoke(thread, exchange, InvokeOutcome::timed_out(after_ms));
                 }
             }
             Event::TimerFired { timer } => self.timer_fired(timer),
             Event::Recovery { exchange, action } => self.recovery(&exchange, action),
             Event::Operator(_) => {}
         }
+    }
+
+    /// Gives the invoke of `exchange`, awaited by `thread`, its `outcome`, and says so in the
+    /// step's output.
+    fn end_invoke(&mut self, thread: ThreadId, exchange: ExchangeId, outcome: InvokeOutcome) {
+        let waiting = &self.state.thread(thread).waiting;
+        if let Some(Waiting::Invoke { activity, .. }) = waiting {
+            let ActivityKind::Invoke(invoke) = &self.model.activity(*activity).kind else {
+                return self.invoke_done(thread, outcome);
+            };
+            self.ended = Some(InvokeEnded {
+                exchange,
+                partner_link: invoke.partner_link,
+                operation: invoke.operation.clone(),
+                outcome: outcome.clone(),
+            });
+        }
+        self.invoke_done(thread, outcome);
     }
 
     /// The thread waiting for the outcome of the invoke of `exchange`, if any.
@@ -352,4 +396,12 @@ impl<'p> Machine<'p> {
             }
         }
     }
+}
+
+/// The exchanges of the request-response invokes `state` awaits.
+fn awaited_invokes(state: &InstanceState) -> BTreeSet<ExchangeId> {
+    state
+        .awaited_invokes()
+        .map(|(_, exchange)| exchange.clone())
+        .collect()
 }

@@ -205,9 +205,17 @@ fn a_pick_disarms_its_alarm_when_the_message_comes_first() {
     let [Action::Timer { timer, .. }] = output.actions.as_slice() else {
         panic!("expected the pick's alarm, got {:?}", output.actions);
     };
-    assert_eq!(env.state.armed_timers().collect::<Vec<_>>(), [*timer]);
-    assert_eq!(env.notify("").status, InstanceStatus::Running);
+    let timer = *timer;
+    assert_eq!(env.state.armed_timers().collect::<Vec<_>>(), [timer]);
+    assert!(output.disarmed.is_empty());
+    let output = env.notify("");
+    assert_eq!(output.status, InstanceStatus::Running);
     assert_eq!(env.state.armed_timers().count(), 0);
+    assert_eq!(
+        output.disarmed,
+        [timer],
+        "the step says it disarmed the alarm"
+    );
 }
 
 #[test]

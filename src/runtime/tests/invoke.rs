@@ -61,9 +61,23 @@ fn a_request_response_invoke_waits_for_the_reply() {
     let exchange = only_ask(&env, &output, "question");
     assert_eq!(exchange, format!("{INSTANCE}.1"));
     assert!(env.variable("response").is_none());
+    assert!(output.settled.is_empty());
 
     let output = env.apply(done(&exchange, InvokeOutcome::Reply(msg("answer"))));
     assert_eq!(output.status, InstanceStatus::Completed);
+    let ended = output
+        .ended
+        .as_ref()
+        .expect("the step says which invoke it ended");
+    assert_eq!(
+        (&ended.exchange, ended.operation.as_str()),
+        (&exchange, "ask")
+    );
+    assert_eq!(
+        output.settled,
+        [exchange],
+        "the step says it settled the invoke"
+    );
     assert_msg(only_reply(&output, &caller), "answer");
     assert_msg(env.variable("response").unwrap(), "answer");
 }
