@@ -62,30 +62,9 @@ impl SqlStore<MySql> {
                 "another server held the lock {MIGRATION_LOCK} for {MIGRATION_WAIT_S} s"
             )));
         }
-        let migrated = async {
-            let exists: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM information_schema.tables \
-                 WHERE table_schema = DATABASE() AND table_name = 'baton_schema_version'",
-            )
-            .fetch_one(&mut *conn)
-            .await?;
-            let from: i64 = match exists {
-                0 => 0,
-                _ => {
-                    sqlx::query_scalar("SELECT MAX(version) FROM baton_schema_version")
-                        .fetch_one(&mut *conn)
-                        .await?
-                }
-            };
-            for script in schema::pending(from, &MIGRATIONS)? {
-                sqlx::raw_sql(script).execute(&mut *conn).await?;
-            }
-            Ok(Migration {
-                from,
-                to: schema::SCHEMA_VERSION,
-            })
-        }
-        .await;
+        let exists = "SELECT COUNT(*) AS found FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = 'baton_schema_version'";
+        let migrated = schema::bring_up_to_date::<MySql>(&mut conn, exists, &MIGRATIONS).await;
         sqlx::query("DO RELEASE_LOCK(?)")
             .bind(MIGRATION_LOCK)
             .execute(&mut *conn)

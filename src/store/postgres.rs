@@ -52,25 +52,9 @@ impl SqlStore<Postgres> {
             .bind(MIGRATION_LOCK)
             .execute(&mut *tx)
             .await?;
-        let exists: bool =
-            sqlx::query_scalar("SELECT to_regclass('baton_schema_version') IS NOT NULL")
-                .fetch_one(&mut *tx)
-                .await?;
-        let from: i64 = match exists {
-            true => {
-                sqlx::query_scalar("SELECT MAX(version) FROM baton_schema_version")
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-            false => 0,
-        };
-        for script in schema::pending(from, &MIGRATIONS)? {
-            sqlx::raw_sql(script).execute(&mut *tx).await?;
-        }
+        let exists = "SELECT COUNT(to_regclass('baton_schema_version')) AS found";
+        let migration = schema::bring_up_to_date::<Postgres>(&mut tx, exists, &MIGRATIONS).await?;
         tx.commit().await?;
-        Ok(Migration {
-            from,
-            to: schema::SCHEMA_VERSION,
-        })
+        Ok(migration)
     }
 }

@@ -7,6 +7,8 @@
 //! the outbox and the received messages, version 4 the instance status `suspended`. A
 //! database whose version is newer than this server's is refused.
 
+use super::rows::StoredRow;
+use super::sql::dialect::{Dialect, Statement};
 use super::{Error, Result};
 
 /// The schema version this server reads and writes.
@@ -25,6 +27,31 @@ pub(crate) fn pending(found: i64, migrations: &Migrations) -> Result<&[&'static 
             supported: SCHEMA_VERSION,
         }),
     }
+}
+
+/// Brings the schema of the database on `conn` up to date with `migrations`, inside whatever
+/// transaction or lock the caller holds: `exists` is the dialect's query counting the version
+/// table (0 or 1), and the version row says which scripts are still to run.
+pub(crate) async fn bring_up_to_date<D: Dialect>(
+    conn: &mut D::Connection,
+    exists: &'static str,
+    migrations: &Migrations,
+) -> Result<Migration> {
+    let found = Statement::new(exists).fetch_one::<D>(conn).await?;
+    let from = match found.integer("found")? {
+        0 => 0,
+        _ => Statement::new("SELECT MAX(version) AS version FROM baton_schema_version")
+            .fetch_one::<D>(conn)
+            .await?
+            .integer("version")?,
+    };
+    for script in pending(from, migrations)? {
+        D::run_script(conn, script).await?;
+    }
+    Ok(Migration {
+        from,
+        to: SCHEMA_VERSION,
+    })
 }
 
 /// What bringing a database's schema up to date did.

@@ -60,6 +60,13 @@ pub trait Dialect: Database + sealed::Sealed {
         conn: &'c mut Self::Connection,
         statement: Statement<'c>,
     ) -> BoxFuture<'c, sqlx::Result<Option<Self::Record>>>;
+
+    /// Runs `script`, statements without arguments, as plain text (a schema migration).
+    #[doc(hidden)]
+    fn run_script<'c>(
+        conn: &'c mut Self::Connection,
+        script: &'static str,
+    ) -> BoxFuture<'c, sqlx::Result<()>>;
 }
 
 /// Only the three databases below are dialects.
@@ -274,6 +281,16 @@ macro_rules! runs_statements {
             Box::pin(async move {
                 let Statement { sql, values } = statement;
                 bound(sqlx::query(&sql), values).fetch_all(conn).await
+            })
+        }
+
+        fn run_script<'c>(
+            conn: &'c mut Self::Connection,
+            script: &'static str,
+        ) -> BoxFuture<'c, sqlx::Result<()>> {
+            Box::pin(async move {
+                sqlx::Executor::execute(conn, sqlx::raw_sql(script)).await?;
+                Ok(())
             })
         }
 

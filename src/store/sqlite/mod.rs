@@ -142,27 +142,11 @@ impl SqlStore<Sqlite> {
 
     async fn migrate_on(conn: &mut sqlx::SqliteConnection) -> Result<Migration> {
         let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
-        let exists: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'baton_schema_version')",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let from: i64 = match exists {
-            true => {
-                sqlx::query_scalar("SELECT MAX(version) FROM baton_schema_version")
-                    .fetch_one(&mut *tx)
-                    .await?
-            }
-            false => 0,
-        };
-        for script in schema::pending(from, &MIGRATIONS)? {
-            sqlx::raw_sql(script).execute(&mut *tx).await?;
-        }
+        let exists =
+            "SELECT COUNT(*) AS found FROM sqlite_master WHERE name = 'baton_schema_version'";
+        let migration = schema::bring_up_to_date::<Sqlite>(&mut tx, exists, &MIGRATIONS).await?;
         tx.commit().await?;
-        Ok(Migration {
-            from,
-            to: schema::SCHEMA_VERSION,
-        })
+        Ok(migration)
     }
 }
 
