@@ -4,7 +4,7 @@
 
 use sqlx::Pool;
 
-use super::dialect::{sql, Dialect, Value};
+use super::dialect::{sql, Dialect, Statement, Value};
 use crate::store::error::Constraint;
 use crate::store::rows;
 use crate::store::time::now_millis;
@@ -119,21 +119,21 @@ pub(super) async fn pending<D: Dialect>(
     pool: &Pool<D>,
     instance_id: i64,
 ) -> Result<Vec<ExchangeRecord>> {
-    sql!(
+    let select = sql!(
         D,
         concat!(
             "SELECT ",
             columns!(),
             " FROM baton_exchanges WHERE instance_id = ? AND status = ? ORDER BY created_at, id"
         )
+    );
+    records(
+        select
+            .bind(instance_id)
+            .bind(ExchangeStatus::Pending.as_str()),
+        pool,
     )
-    .bind(instance_id)
-    .bind(ExchangeStatus::Pending.as_str())
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(rows::exchange)
-    .collect()
+    .await
 }
 
 /// Every exchange of one instance, oldest first.
@@ -141,20 +141,25 @@ pub(super) async fn of_instance<D: Dialect>(
     pool: &Pool<D>,
     instance_id: i64,
 ) -> Result<Vec<ExchangeRecord>> {
-    sql!(
+    let select = sql!(
         D,
         concat!(
             "SELECT ",
             columns!(),
             " FROM baton_exchanges WHERE instance_id = ? ORDER BY created_at, id"
         )
-    )
-    .bind(instance_id)
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(rows::exchange)
-    .collect()
+    );
+    records(select.bind(instance_id), pool).await
+}
+
+/// The exchanges `select` finds.
+async fn records<D: Dialect>(select: Statement<'_>, pool: &Pool<D>) -> Result<Vec<ExchangeRecord>> {
+    select
+        .fetch_all_on(pool)
+        .await?
+        .iter()
+        .map(rows::exchange)
+        .collect()
 }
 
 /// Deletes every exchange of one instance, with the messages they carry.
