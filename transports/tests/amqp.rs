@@ -284,17 +284,31 @@ impl Caller {
         (name.clone(), self.consume(&name).await)
     }
 
+    /// Consumes `queue` on a channel of its own. A quorum queue declared a moment ago by the
+    /// server and the test at once may still be settling: the broker then closes the channel
+    /// with an internal error, and the consumer is tried again on a new channel, for at most
+    /// ten seconds.
     async fn consume(&self, queue: &str) -> lapin::Consumer {
-        let channel = self.connection.create_channel().await.unwrap();
-        channel
-            .basic_consume(
-                queue.into(),
-                "".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .unwrap()
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let channel = self.connection.create_channel().await.unwrap();
+            let consumed = channel
+                .basic_consume(
+                    queue.into(),
+                    "".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await;
+            match consumed {
+                Ok(consumer) => return consumer,
+                Err(error) if tokio::time::Instant::now() < deadline => {
+                    eprintln!("consuming {queue} failed ({error}); trying again");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("cannot consume {queue}: {error}"),
+            }
+        }
     }
 
     async fn publish(&self, queue: &str, payload: &[u8], properties: BasicProperties) {
