@@ -182,7 +182,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     let now_ms = super::now_ms();
     let operator = matches!(event, Event::Operator(_));
     let cancellation = services.steps.start(id, &process.pid, operator, create);
-    let (output, exceeded) =
+    let (mut output, exceeded) =
         budget::metered(services.config.engine.step_limits(), cancellation, || {
             Machine::step(&process.compiled, state, id, now_ms, event)
         });
@@ -222,7 +222,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         })
         .collect();
     commit.clear_routes = finished;
-    commit.exchanges = journal::writes(model, opened, &output);
+    commit.exchanges = journal::writes(model, opened, output.ended.take(), &output.actions);
     let changes = Committed {
         instance_id: id,
         scheduled: jobs::scheduled_by(

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::Process;
-use crate::runtime::step::{Action, InvokeEnded, ReplyOutcome, StepOutput};
-use crate::runtime::{Event, Fault, InvokeOutcome};
+use crate::runtime::step::{Action, Ended, InvokeEnded, ReplyOutcome};
+use crate::runtime::{Event, Fault};
 use crate::store::{ExchangeDirection, ExchangeRecord, ExchangeStatus, ExchangeWrite};
 use crate::xml::QName;
 
@@ -30,20 +30,21 @@ pub fn opened(model: &Process, event: &Event) -> Option<ExchangeWrite> {
     })
 }
 
-/// The exchange writes of a step: what its event `opened`, the invoke it ended, and what its
-/// actions add (replies to inbound exchanges, request-response invokes sent).
+/// The exchange writes of a step: what its event `opened`, the invoke it `ended`, and what
+/// its `actions` add (replies to inbound exchanges, request-response invokes sent).
 pub fn writes(
     model: &Process,
     opened: Option<ExchangeWrite>,
-    output: &StepOutput,
+    ended: Option<InvokeEnded>,
+    actions: &[Action],
 ) -> Vec<ExchangeWrite> {
-    let ended = output.ended.as_ref().map(|ended| ended_write(model, ended));
+    let ended = ended.map(|ended| ended_write(model, ended));
     let mut writes: BTreeMap<String, ExchangeWrite> = opened
         .into_iter()
         .chain(ended)
         .map(|write| (write.id.clone(), write))
         .collect();
-    for action in &output.actions {
+    for action in actions {
         match action {
             Action::Reply { to, outcome } => {
                 let (status, response) = match outcome {
@@ -94,18 +95,16 @@ pub fn writes(
 }
 
 /// The write of an invoke's outcome.
-fn ended_write(model: &Process, ended: &InvokeEnded) -> ExchangeWrite {
-    let (status, response) = match &ended.outcome {
-        InvokeOutcome::Reply(message) => (ExchangeStatus::Replied, message.to_xml(message.root())),
-        InvokeOutcome::Fault { name, reason, .. } => {
-            (ExchangeStatus::Faulted, format!("{name}: {reason}"))
-        }
-        InvokeOutcome::Failure(failure) => (ExchangeStatus::Failed, failure.reason.clone()),
+fn ended_write(model: &Process, ended: InvokeEnded) -> ExchangeWrite {
+    let (status, response) = match ended.outcome {
+        Ended::Reply(xml) => (ExchangeStatus::Replied, xml),
+        Ended::Fault { name, reason } => (ExchangeStatus::Faulted, format!("{name}: {reason}")),
+        Ended::Failure(reason) => (ExchangeStatus::Failed, reason),
     };
     ExchangeWrite {
-        id: ended.exchange.clone(),
+        id: ended.exchange,
         partner_link: model.partner_link(ended.partner_link).name.clone(),
-        operation: ended.operation.clone(),
+        operation: ended.operation,
         direction: ExchangeDirection::Out,
         status,
         request: None,

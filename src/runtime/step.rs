@@ -234,7 +234,48 @@ pub struct InvokeEnded {
     pub exchange: ExchangeId,
     pub partner_link: PartnerLinkId,
     pub operation: String,
-    pub outcome: InvokeOutcome,
+    pub outcome: Ended,
+}
+
+/// What an invoke ended with, as text: read before the step takes the outcome's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The reply, as XML.
+    Reply(String),
+    /// A fault, by name and reason.
+    Fault { name: QName, reason: String },
+    /// A failure (no reply, no fault), with its reason; a time-out is one.
+    Failure(String),
+}
+
+impl Ended {
+    fn of(outcome: &InvokeOutcome) -> Self {
+        match outcome {
+            InvokeOutcome::Reply(message) => Ended::Reply(message.to_xml(message.root())),
+            InvokeOutcome::Fault { name, reason, .. } => Ended::Fault {
+                name: name.clone(),
+                reason: reason.clone(),
+            },
+            InvokeOutcome::Failure(failure) => Ended::Failure(failure.reason.clone()),
+        }
+    }
+}
+
+impl InvokeEnded {
+    /// The invoke of `exchange` through `partner_link`'s `operation` ending with `outcome`.
+    pub(crate) fn new(
+        exchange: ExchangeId,
+        partner_link: PartnerLinkId,
+        operation: String,
+        outcome: &InvokeOutcome,
+    ) -> Self {
+        InvokeEnded {
+            exchange,
+            partner_link,
+            operation,
+            outcome: Ended::of(outcome),
+        }
+    }
 }
 
 #[cfg(test)]

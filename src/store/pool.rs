@@ -12,7 +12,7 @@ use std::time::Duration;
 use sqlx::pool::{Pool, PoolOptions};
 use sqlx::Connection;
 
-use super::sql::dialect::{Dialect, Statement};
+use super::sql::dialect::Dialect;
 
 /// Settings of a connection pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +54,7 @@ impl PoolSettings {
             options = options.before_acquire(move |conn, _| {
                 let query = query.clone();
                 Box::pin(async move {
-                    Statement::new(query.to_string())
-                        .execute::<DB>(conn)
-                        .await?;
+                    DB::run_script(conn, &query).await?;
                     Ok(true)
                 })
             });

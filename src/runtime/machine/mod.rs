@@ -158,12 +158,13 @@ impl<'p> Machine<'p> {
             let ActivityKind::Invoke(invoke) = &self.model.activity(*activity).kind else {
                 return self.invoke_done(thread, outcome);
             };
-            self.ended = Some(InvokeEnded {
+            let operation = invoke.operation.clone();
+            self.ended = Some(InvokeEnded::new(
                 exchange,
-                partner_link: invoke.partner_link,
-                operation: invoke.operation.clone(),
-                outcome: outcome.clone(),
-            });
+                invoke.partner_link,
+                operation,
+                &outcome,
+            ));
         }
         self.invoke_done(thread, outcome);
     }

@@ -61,11 +61,12 @@ pub trait Dialect: Database + sealed::Sealed {
         statement: Statement<'c>,
     ) -> BoxFuture<'c, sqlx::Result<Option<Self::Record>>>;
 
-    /// Runs `script`, statements without arguments, as plain text (a schema migration).
+    /// Runs `script`, statements without arguments, as plain text (a schema migration, a
+    /// connection's validation query).
     #[doc(hidden)]
     fn run_script<'c>(
         conn: &'c mut Self::Connection,
-        script: &'static str,
+        script: &'c str,
     ) -> BoxFuture<'c, sqlx::Result<()>>;
 }
 
@@ -286,7 +287,7 @@ macro_rules! runs_statements {
 
         fn run_script<'c>(
             conn: &'c mut Self::Connection,
-            script: &'static str,
+            script: &'c str,
         ) -> BoxFuture<'c, sqlx::Result<()>> {
             Box::pin(async move {
                 sqlx::Executor::execute(conn, sqlx::raw_sql(script)).await?;

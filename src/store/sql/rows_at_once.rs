@@ -313,6 +313,21 @@ mod tests {
         first
     }
 
+    #[test]
+    fn a_batch_costs_the_same_statements_whatever_its_size() {
+        let kinds = |count: i64| {
+            let steps: Vec<StepCommit> = (1..=count).map(|id| creating(id, "p")).collect();
+            let statements = statements(&steps, 0);
+            let chunks: usize = statements
+                .iter()
+                .map(|statement| statement.rows.statements::<Sqlite>().count())
+                .sum();
+            (statements.len(), chunks)
+        };
+        assert_eq!(kinds(1), (4, 4), "instance, route, exchange and job rows");
+        assert_eq!(kinds(256), kinds(1));
+    }
+
     #[tokio::test]
     async fn a_batch_of_distinct_instances_is_written_whole_and_a_refusable_one_is_not() {
         let store = SqliteStore::in_memory().await.unwrap();

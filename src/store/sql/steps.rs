@@ -3,7 +3,8 @@
 //! store's write lock where the database takes one writer at a time.
 //!
 //! A batch of distinct instances is written [`rows_at_once`], a statement per kind of
-//! write; [`all_or_nothing`] writes other batches, a step's statements one after another. [`step_by_step`] is for a batch in which a step was refused: each step in its own
+//! write; [`all_or_nothing`] writes other batches, a step's statements one after another.
+//! [`step_by_step`] is for a batch in which a step was refused: each step in its own
 //! savepoint, the refused ones rolled back alone (which on PostgreSQL also clears the
 //! transaction's failed state).
 
