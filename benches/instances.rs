@@ -141,8 +141,7 @@ fn main() {
             let store = store.clone();
             async move {
                 let record = store.load_instance(id).await.expect("a load").expect("a row");
-                let state: InstanceState =
-                    serde_json::from_slice(&record.state).expect("a stored state");
+                let state = InstanceState::from_bytes(&record.state).expect("a stored state");
                 assert!(state.fault.is_none());
             }
         })

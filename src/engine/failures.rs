@@ -115,7 +115,7 @@ impl Engine {
                     pid: record.pid.clone(),
                 })?;
         let state =
-            serde_json::from_slice(&record.state).map_err(|error| FailureError::Unreadable {
+            InstanceState::from_bytes(&record.state).map_err(|error| FailureError::Unreadable {
                 instance,
                 reason: error.to_string(),
             })?;

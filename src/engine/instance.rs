@@ -31,6 +31,7 @@ use super::process::ProcessRuntime;
 use super::scheduler::Committed;
 use super::{cleanup, jobs, journal, Services};
 use crate::budget::{self, Exceeded};
+use crate::runtime::encoding::EncodingError;
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::{Action, OperatorAction};
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
@@ -193,10 +194,22 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     let deletes = cleanup::on_end(&process.deployment, output.status);
     cleanup::clean_state(&deletes, state);
     let calls = Calls::of(&process, id, &output.actions, &state.interceptor_values);
-    let serialised = serde_json::to_vec(&*state).and_then(|state| Ok((state, calls.entries()?)));
+    let status = store_status(output.status);
+    let stores = services.instances.of(&process);
+    let kept =
+        status == store::InstanceStatus::Running || stores.keeps_ended() && !deletes.instance;
+    let state_bytes = match kept {
+        true => state.to_bytes(),
+        false => Ok(Vec::new()),
+    };
+    let serialised = match (state_bytes, calls.entries()) {
+        (Ok(state), Ok(outbox)) => Ok((state, outbox)),
+        (Err(error), _) => Err(error.to_string()),
+        (_, Err(error)) => Err(error.to_string()),
+    };
     let (serialised, outbox) = match serialised {
         Ok(serialised) => serialised,
-        Err(error) => return Ran::Unserialisable(error.to_string()),
+        Err(error) => return Ran::Unserialisable(error),
     };
     let finished = output.status.is_finished();
     let suspended = output.status == InstanceStatus::Suspended;
@@ -206,7 +219,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     };
     let mut commit = StepCommit::new(InstanceWrite {
         id,
-        status: store_status(output.status),
+        status,
         state: serialised,
         failure,
         expected_revision,
@@ -374,15 +387,16 @@ async fn suspend_as_committed(
                 .await
                 .map_err(|error| StepError::Store(error.to_string()))?
                 .ok_or_else(|| StepError::Store(format!("instance {id} is not stored")))?;
-            let state = serde_json::from_slice(&record.state)
+            let state = InstanceState::from_bytes(&record.state)
                 .map_err(|error| StepError::Serialise(error.to_string()))?;
             (state, record.revision)
         }
     };
     let suspend = Event::Operator(OperatorAction::Suspend);
     Machine::step(&process.compiled, &mut state, id, super::now_ms(), suspend);
-    let serialised =
-        serde_json::to_vec(&state).map_err(|error| StepError::Serialise(error.to_string()))?;
+    let serialised = state
+        .to_bytes()
+        .map_err(|error| StepError::Serialise(error.to_string()))?;
     let mut commit = StepCommit::new(InstanceWrite {
         id,
         status: store::InstanceStatus::Suspended,
@@ -435,7 +449,7 @@ pub enum HydrationError {
         status: store::InstanceStatus,
     },
     #[error("instance {id} has unreadable state: {source}")]
-    Unreadable { id: i64, source: serde_json::Error },
+    Unreadable { id: i64, source: EncodingError },
 }
 
 impl Keeper<InstanceEntity> for InstanceKeeper {
@@ -466,7 +480,7 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
                     status: record.status,
                 });
             }
-            let state: InstanceState = serde_json::from_slice(&record.state)
+            let state = InstanceState::from_bytes(&record.state)
                 .map_err(|source| HydrationError::Unreadable { id, source })?;
             Ok(InstanceEntity {
                 id,

@@ -22,14 +22,23 @@ const ID_BLOCK: u32 = 256;
 pub struct InstanceStore {
     store: Arc<dyn Instances>,
     ids: tokio::sync::Mutex<Range<i64>>,
+    keeps_ended: bool,
 }
 
 impl InstanceStore {
-    fn new(store: Arc<dyn Instances>) -> Self {
+    fn new(store: Arc<dyn Instances>, keeps_ended: bool) -> Self {
         Self {
             store,
             ids: tokio::sync::Mutex::new(0..0),
+            keeps_ended,
         }
+    }
+
+    /// Whether the store keeps an instance that ended, with its last state: the durable
+    /// store does (until a cleanup deletes it); the memory store drops it with the step
+    /// that ends it, so that step's state need not be written at all.
+    pub fn keeps_ended(&self) -> bool {
+        self.keeps_ended
     }
 
     /// A fresh instance id, from the block reserved in the store.
@@ -64,8 +73,8 @@ impl InstanceStores {
     pub fn new(durable: Arc<dyn Store>) -> Self {
         let in_memory = Arc::new(MemoryStore::new());
         Self {
-            durable: InstanceStore::new(durable),
-            memory: InstanceStore::new(in_memory.clone()),
+            durable: InstanceStore::new(durable, true),
+            memory: InstanceStore::new(in_memory.clone(), false),
             in_memory,
         }
     }

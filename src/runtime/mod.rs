@@ -13,7 +13,7 @@
 //!
 //! # Layout
 //! - [`compiled`]: a process model with its expressions compiled, as the machine runs it.
-//! - [`state`]: the instance state that is stored between steps.
+//! - [`state`]: the instance state that is stored between steps; [`encoding`]: its bytes.
 //! - [`step`]: events in, actions out.
 //! - [`machine`]: the interpreter: threads, scopes, handlers and links over the activity tree.
 //! - [`assign`]: `<assign>`'s copy semantics; [`insert_missing`] creates the targets of
@@ -35,6 +35,7 @@
 pub mod assign;
 pub mod compiled;
 pub mod correlation;
+pub mod encoding;
 pub mod evaluate;
 pub mod extension;
 pub mod fault;

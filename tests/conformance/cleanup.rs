@@ -210,15 +210,13 @@ async fn remains(dirs: &Dirs) -> Result<Found, String> {
         }
         let record = store.load_instance(instance.id).await?;
         let variables = record.is_some_and(|record| {
-            serde_json::from_slice::<baton::runtime::InstanceState>(&record.state).is_ok_and(
-                |state| {
-                    state
-                        .scopes
-                        .iter()
-                        .flatten()
-                        .any(|scope| scope.variables.iter().any(Option::is_some))
-                },
-            )
+            baton::runtime::InstanceState::from_bytes(&record.state).is_ok_and(|state| {
+                state
+                    .scopes
+                    .iter()
+                    .flatten()
+                    .any(|scope| scope.variables.iter().any(Option::is_some))
+            })
         });
         Ok::<_, baton::store::Error>(Found::Ended {
             faulted: instance.status == baton::store::InstanceStatus::Faulted,

@@ -1,5 +1,6 @@
-//! The instance state is plain data: serialised mid-process and read back, an instance
-//! continues from the copy exactly as it would have from the original.
+//! The instance state is plain data: stored mid-process and read back (see
+//! [`crate::runtime::encoding`]), an instance continues from the copy exactly as it would
+//! have from the original; a state stored as JSON by an earlier version reads too.
 
 use super::*;
 
@@ -32,13 +33,21 @@ fn an_instance_continues_from_a_serialised_copy() {
     assert_eq!(output.status, InstanceStatus::Running);
     assert!(!original.state.open_exchanges.is_empty());
 
-    let json = serde_json::to_string(&original.state).expect("state serialises");
-    let mut copy = two_step();
-    copy.state = serde_json::from_str(&json).expect("state deserialises");
-    assert_eq!(
-        serde_json::to_string(&copy.state).expect("state serialises"),
-        json
+    let stored = original.state.to_bytes().expect("state serialises");
+    let json = serde_json::to_string(&original.state).expect("state serialises as JSON");
+    assert!(
+        stored.len() < json.len(),
+        "{} bytes, {} in JSON",
+        stored.len(),
+        json.len()
     );
+    let mut copy = two_step();
+    copy.state = InstanceState::from_bytes(&stored).expect("state deserialises");
+    let as_json = |state: &InstanceState| serde_json::to_string(state).expect("serialises");
+    assert_eq!(as_json(&copy.state), json);
+    let from_json = InstanceState::from_bytes(json.as_bytes()).expect("a JSON state reads");
+    assert_eq!(as_json(&from_json), json);
+    assert!(InstanceState::from_bytes(b"\xc1").is_err());
 
     let finish = "<key>k1</key><value>v</value>";
     let from_original = original.notify(finish);
