@@ -3,18 +3,8 @@
 //! its row, or fails and stores nothing), and dropped with the instance that finishes, even
 //! in the step that creates it, and with the deployment that is undeployed.
 
-use super::{step, Fixture, TestDb};
+use super::{job, step, Fixture, TestDb};
 use crate::store::{Error, InstanceStatus, Job, JobKey, JobKind, RouteKey};
-
-/// The job of `kind` for `key` of instance `instance` of `pid`, due at `due_ms`.
-fn job(instance: i64, pid: &str, kind: JobKind, key: &str, due_ms: i64) -> Job {
-    Job {
-        instance_id: instance,
-        pid: pid.to_owned(),
-        job: JobKey::new(kind, key),
-        due_ms,
-    }
-}
 
 /// Every stored job, soonest first.
 async fn all_jobs(fixture: &Fixture) -> Vec<Job> {
@@ -124,13 +114,13 @@ async fn a_job_runs_exactly_once(db: TestDb) {
         }) => assert_eq!((instance, key.as_str()), (id, "1")),
         other => panic!("expected the job to be gone, got {other:?}"),
     }
-    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    let loaded = fixture.load(id).await;
     assert_eq!(
         (loaded.status, loaded.revision, loaded.state),
         (InstanceStatus::Running, 3, winner.1.as_bytes().to_vec())
     );
     assert_eq!(
-        fixture.store.instance_routes(id).await.unwrap(),
+        fixture.routes(id).await,
         [RouteKey::new("{urn:test}jobs", winner.1)]
     );
     assert_eq!(
@@ -225,8 +215,8 @@ async fn an_instance_created_and_finished_in_one_step_keeps_no_job_or_route(db: 
     (only.clear_routes, only.clear_jobs) = (true, true);
     fixture.store.commit(only).await.unwrap();
     assert!(all_jobs(&fixture).await.is_empty());
-    assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
-    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    assert!(fixture.routes(id).await.is_empty());
+    let loaded = fixture.load(id).await;
     assert_eq!(loaded.status, InstanceStatus::Completed);
 }
 
