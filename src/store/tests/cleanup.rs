@@ -17,18 +17,23 @@ fn replied(id: &str) -> ExchangeWrite {
     }
 }
 
-/// Gives instance `id` of `pid` a route, an exchange and a timer, in a first step.
-async fn busy(fixture: &Fixture, id: i64, pid: &str) {
+/// Creates an instance of `pid` and gives it a route, an exchange and a timer, in a first
+/// step.
+async fn busy(fixture: &Fixture, pid: &str) -> i64 {
+    let id = fixture.create(pid).await.unwrap();
     let mut first = step(id, 1, InstanceStatus::Running, b"waiting");
     first.routes_added = vec![RouteKey::new(ORDERS, format!("client|ship|{id}"))];
     first.exchanges = vec![replied(&format!("in-{id}"))];
     first.jobs = vec![job(id, pid, JobKind::Timer, "1", 1_000)];
     fixture.store.commit(first).await.unwrap();
+    id
 }
 
-/// The final step of instance `id`, completing it and dropping its routes and jobs.
+/// The final step of a [`busy`] instance `id`, replying once more, completing it and
+/// dropping its routes and jobs.
 fn last_step(id: i64) -> StepCommit {
     let mut last = step(id, 2, InstanceStatus::Completed, b"done");
+    last.exchanges = vec![replied(&format!("in-{id}-2"))];
     last.clear_routes = true;
     last.clear_jobs = true;
     last
@@ -37,13 +42,9 @@ fn last_step(id: i64) -> StepCommit {
 async fn a_final_step_deleting_its_instance_leaves_nothing_of_it(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
-    let gone = fixture.create(&pid).await.unwrap();
-    let kept = fixture.create(&pid).await.unwrap();
-    busy(&fixture, gone, &pid).await;
-    busy(&fixture, kept, &pid).await;
+    let (gone, kept) = (busy(&fixture, &pid).await, busy(&fixture, &pid).await);
 
     let mut last = last_step(gone);
-    last.exchanges = vec![replied(&format!("in-{gone}-2"))];
     last.delete_instance = true;
     fixture.store.commit(last).await.unwrap();
 
@@ -83,13 +84,9 @@ async fn an_instance_created_and_deleted_in_one_step_leaves_nothing(db: TestDb) 
 async fn a_final_step_deleting_messages_keeps_the_instance(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
-    let cleaned = fixture.create(&pid).await.unwrap();
-    let kept = fixture.create(&pid).await.unwrap();
-    busy(&fixture, cleaned, &pid).await;
-    busy(&fixture, kept, &pid).await;
+    let (cleaned, kept) = (busy(&fixture, &pid).await, busy(&fixture, &pid).await);
 
     let mut last = last_step(cleaned);
-    last.exchanges = vec![replied(&format!("in-{cleaned}-2"))];
     last.delete_exchanges = true;
     fixture.store.commit(last).await.unwrap();
 
