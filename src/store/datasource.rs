@@ -138,16 +138,8 @@ impl Datasource {
         let url = self.connect_url()?;
         match self.backend()? {
             Backend::Sqlite => {}
-            Backend::Postgres => {
-                if !sqlx::Postgres::database_exists(&url).await? {
-                    sqlx::Postgres::create_database(&url).await?;
-                }
-            }
-            Backend::MySql => {
-                if !sqlx::MySql::database_exists(&url).await? {
-                    sqlx::MySql::create_database(&url).await?;
-                }
-            }
+            Backend::Postgres => create_missing::<sqlx::Postgres>(&url).await?,
+            Backend::MySql => create_missing::<sqlx::MySql>(&url).await?,
         }
         let (store, migration) = self.open_migrating().await?;
         store.close().await;
@@ -157,18 +149,22 @@ impl Datasource {
     async fn open_migrating(&self) -> Result<(Arc<dyn Store>, Migration)> {
         let url = self.connect_url()?;
         Ok(match self.backend()? {
-            Backend::Sqlite => {
-                let (store, migration) = SqliteStore::open_migrating(&url, &self.sqlite).await?;
-                (Arc::new(store), migration)
-            }
-            Backend::Postgres => {
-                let (store, migration) = PostgresStore::open_migrating(&url, &self.pool).await?;
-                (Arc::new(store), migration)
-            }
-            Backend::MySql => {
-                let (store, migration) = MySqlStore::open_migrating(&url, &self.pool).await?;
-                (Arc::new(store), migration)
-            }
+            Backend::Sqlite => shared(SqliteStore::open_migrating(&url, &self.sqlite).await?),
+            Backend::Postgres => shared(PostgresStore::open_migrating(&url, &self.pool).await?),
+            Backend::MySql => shared(MySqlStore::open_migrating(&url, &self.pool).await?),
         })
     }
+}
+
+/// Creates the database `url` names on its server when missing.
+async fn create_missing<DB: MigrateDatabase>(url: &str) -> Result<()> {
+    if !DB::database_exists(url).await? {
+        DB::create_database(url).await?;
+    }
+    Ok(())
+}
+
+/// An opened store, behind `Arc<dyn Store>`, with what opening it did.
+fn shared((store, migration): (impl Store, Migration)) -> (Arc<dyn Store>, Migration) {
+    (Arc::new(store), migration)
 }

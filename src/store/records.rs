@@ -247,8 +247,6 @@ pub struct ExchangeRecord {
     pub created_at: SystemTime,
 }
 
-/// The key of a correlation route: a message for `process` matching `key` goes to the
-/// instance owning the route.
 /// The instance a route leads to, and its process version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteOwner {
@@ -256,6 +254,8 @@ pub struct RouteOwner {
     pub pid: String,
 }
 
+/// The key of a correlation route: a message for `process` matching `key` goes to the
+/// instance owning the route.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouteKey {
     /// The process QName as text.

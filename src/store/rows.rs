@@ -37,9 +37,15 @@ pub trait StoredRow {
     }
 }
 
-/// Rows whose driver decodes every column type the store uses directly.
-macro_rules! native_row {
+/// Rows whose driver decodes integers, flags and bytes directly, and text too unless
+/// `optional_text` is given.
+macro_rules! stored_row {
     ($row:ty) => {
+        stored_row!($row, fn optional_text(&self, column: &str) -> Result<Option<String>> {
+            Ok(self.try_get(column)?)
+        });
+    };
+    ($row:ty, $optional_text:item) => {
         impl StoredRow for $row {
             fn integer(&self, column: &str) -> Result<i64> {
                 Ok(self.try_get(column)?)
@@ -49,9 +55,7 @@ macro_rules! native_row {
                 Ok(self.try_get(column)?)
             }
 
-            fn optional_text(&self, column: &str) -> Result<Option<String>> {
-                Ok(self.try_get(column)?)
-            }
+            $optional_text
 
             fn optional_bytes(&self, column: &str) -> Result<Option<Vec<u8>>> {
                 Ok(self.try_get(column)?)
@@ -60,20 +64,13 @@ macro_rules! native_row {
     };
 }
 
-native_row!(SqliteRow);
-native_row!(PgRow);
+stored_row!(SqliteRow);
+stored_row!(PgRow);
 
-/// MySQL gives text of the binary collation (which makes it compare by its bytes, as in the
-/// other databases) flagged as binary, so it is read as bytes.
-impl StoredRow for MySqlRow {
-    fn integer(&self, column: &str) -> Result<i64> {
-        Ok(self.try_get(column)?)
-    }
-
-    fn flag(&self, column: &str) -> Result<bool> {
-        Ok(self.try_get(column)?)
-    }
-
+// MySQL gives text of the binary collation (which makes it compare by its bytes, as in the
+// other databases) flagged as binary, so it is read as bytes.
+stored_row!(
+    MySqlRow,
     fn optional_text(&self, column: &str) -> Result<Option<String>> {
         self.optional_bytes(column)?
             .map(String::from_utf8)
@@ -83,11 +80,7 @@ impl StoredRow for MySqlRow {
                 detail: format!("{column} is not UTF-8: {error}"),
             })
     }
-
-    fn optional_bytes(&self, column: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.try_get(column)?)
-    }
-}
+);
 
 /// The summary columns of a deployment row.
 pub(super) fn deployment_summary(row: &impl StoredRow) -> Result<DeploymentSummary> {

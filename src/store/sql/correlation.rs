@@ -15,7 +15,7 @@ pub(super) async fn find<D: Dialect>(
     process: &str,
     key: &str,
 ) -> Result<Option<RouteOwner>> {
-    let row = sql!(
+    sql!(
         D,
         "SELECT r.instance_id, i.pid FROM baton_routes r \
          JOIN baton_instances i ON i.id = r.instance_id \
@@ -23,15 +23,13 @@ pub(super) async fn find<D: Dialect>(
     )
     .bind(process)
     .bind(key)
-    .fetch_optional_on(pool)
-    .await?;
-    row.map(|row| {
+    .fetch_optional_on(pool, |row| {
         Ok(RouteOwner {
             instance: row.integer("instance_id")?,
             pid: row.text("pid")?,
         })
     })
-    .transpose()
+    .await
 }
 
 /// The routes of one instance, sorted.
@@ -45,16 +43,13 @@ pub(super) async fn of_instance<D: Dialect>(
          ORDER BY process_name, route_key"
     )
     .bind(instance_id)
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(|row| {
+    .fetch_all_on(pool, |row| {
         Ok(RouteKey::new(
             row.text("process_name")?,
             row.text("route_key")?,
         ))
     })
-    .collect()
+    .await
 }
 
 /// The insert of route rows ([`row`]), before their values.

@@ -103,11 +103,8 @@ pub(super) async fn outbox<D: Dialect>(pool: &Pool<D>) -> Result<Vec<OutboxEntry
         "SELECT message_id, instance_id, pid, exchange_id, payload FROM baton_outbox \
          ORDER BY instance_id, message_id"
     )
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(rows::outbox_entry)
-    .collect()
+    .fetch_all_on(pool, rows::outbox_entry)
+    .await
 }
 
 /// The record of message `message_id`, if an instance took it.
@@ -120,9 +117,6 @@ pub(super) async fn received<D: Dialect>(
         "SELECT message_id, instance_id, exchange_id FROM baton_received WHERE message_id = ?"
     )
     .bind(message_id)
-    .fetch_optional_on(pool)
-    .await?
-    .as_ref()
-    .map(rows::received)
-    .transpose()
+    .fetch_optional_on(pool, rows::received)
+    .await
 }

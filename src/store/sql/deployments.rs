@@ -41,11 +41,8 @@ pub(super) async fn list<D: Dialect>(pool: &Pool<D>) -> Result<Vec<DeploymentSum
         "SELECT name, version, checksum, deployed_at, undeployed FROM baton_deployments \
          ORDER BY name, version"
     )
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(rows::deployment_summary)
-    .collect()
+    .fetch_all_on(pool, rows::deployment_summary)
+    .await
 }
 
 /// Loads one deployment with its files.
@@ -54,17 +51,15 @@ pub(super) async fn load<D: Dialect>(
     name: &str,
     version: i64,
 ) -> Result<Option<DeploymentRecord>> {
-    let row = sql!(
+    sql!(
         D,
         "SELECT name, version, checksum, deployed_at, undeployed, files FROM baton_deployments \
          WHERE name = ? AND version = ?"
     )
     .bind(name)
     .bind(version)
-    .fetch_optional_on(pool)
-    .await?;
-    row.map(|row| {
-        let summary = rows::deployment_summary(&row)?;
+    .fetch_optional_on(pool, |row| {
+        let summary = rows::deployment_summary(row)?;
         Ok(DeploymentRecord {
             name: summary.name,
             version: summary.version,
@@ -74,7 +69,7 @@ pub(super) async fn load<D: Dialect>(
             undeployed: summary.undeployed,
         })
     })
-    .transpose()
+    .await
 }
 
 /// Marks the deployed versions of `name` undeployed and counts them; the jobs of their

@@ -12,9 +12,11 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use futures::future::BoxFuture;
-use sqlx::{Database, Pool, Transaction};
+use sqlx::query::Query;
+use sqlx::{Database, Encode, Pool, Transaction, Type};
 
 use crate::store::rows::StoredRow;
+use crate::store::Result;
 
 /// A SQL database the store can keep its tables in: SQLite, PostgreSQL, or MySQL/MariaDB.
 pub trait Dialect: Database + sealed::Sealed {
@@ -157,6 +159,7 @@ impl<'a> Statement<'a> {
         self
     }
 
+    /// Runs the statement, which returns no row.
     pub(crate) async fn execute<D: Dialect>(
         self,
         conn: &'a mut D::Connection,
@@ -164,6 +167,7 @@ impl<'a> Statement<'a> {
         D::execute(conn, self).await
     }
 
+    /// Runs the statement and returns its first row, if any.
     pub(crate) async fn fetch_optional<D: Dialect>(
         self,
         conn: &'a mut D::Connection,
@@ -171,7 +175,7 @@ impl<'a> Statement<'a> {
         D::fetch_optional(conn, self).await
     }
 
-    /// The first row, which must exist.
+    /// Runs the statement and returns its first row, which must exist.
     pub(crate) async fn fetch_one<D: Dialect>(
         self,
         conn: &'a mut D::Connection,
@@ -187,22 +191,30 @@ impl<'a> Statement<'a> {
         D::execute(&mut *conn, self).await
     }
 
-    /// Runs the statement on a connection of `pool` and returns its rows.
-    pub(crate) async fn fetch_all_on<D: Dialect>(
+    /// Runs the statement on a connection of `pool` and decodes its rows with `decode`.
+    pub(crate) async fn fetch_all_on<D: Dialect, T>(
         self,
         pool: &Pool<D>,
-    ) -> sqlx::Result<Vec<D::Record>> {
+        decode: impl Fn(&D::Record) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let mut conn = pool.acquire().await?;
-        D::fetch_all(&mut *conn, self).await
+        D::fetch_all(&mut *conn, self)
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
-    /// Runs the statement on a connection of `pool` and returns its first row, if any.
-    pub(crate) async fn fetch_optional_on<D: Dialect>(
+    /// Runs the statement on a connection of `pool` and decodes its first row, if any, with
+    /// `decode`.
+    pub(crate) async fn fetch_optional_on<D: Dialect, T>(
         self,
         pool: &Pool<D>,
-    ) -> sqlx::Result<Option<D::Record>> {
+        decode: impl FnOnce(&D::Record) -> Result<T>,
+    ) -> Result<Option<T>> {
         let mut conn = pool.acquire().await?;
-        D::fetch_optional(&mut *conn, self).await
+        let row = D::fetch_optional(&mut *conn, self).await?;
+        row.as_ref().map(decode).transpose()
     }
 }
 
@@ -257,138 +269,128 @@ pub(crate) async fn begin_write<D: Dialect>(
     }
 }
 
-/// Implements [`Dialect`]'s statement runners for a sqlx database whose connection, through
-/// `&mut`, is an executor and which can bind every [`Value`].
-macro_rules! runs_statements {
-    () => {
-        fn execute<'c>(
-            conn: &'c mut Self::Connection,
-            statement: Statement<'c>,
-        ) -> BoxFuture<'c, sqlx::Result<Done>> {
-            Box::pin(async move {
-                let Statement { sql, values } = statement;
-                let done = bound(sqlx::query(&sql), values).execute(conn).await?;
-                Ok(Done {
-                    rows: done.rows_affected(),
-                    last_insert_id: last_insert_id(&done),
-                })
-            })
-        }
-
-        fn fetch_all<'c>(
-            conn: &'c mut Self::Connection,
-            statement: Statement<'c>,
-        ) -> BoxFuture<'c, sqlx::Result<Vec<Self::Record>>> {
-            Box::pin(async move {
-                let Statement { sql, values } = statement;
-                bound(sqlx::query(&sql), values).fetch_all(conn).await
-            })
-        }
-
-        fn run_script<'c>(
-            conn: &'c mut Self::Connection,
-            script: &'c str,
-        ) -> BoxFuture<'c, sqlx::Result<()>> {
-            Box::pin(async move {
-                sqlx::Executor::execute(conn, sqlx::raw_sql(script)).await?;
-                Ok(())
-            })
-        }
-
-        fn fetch_optional<'c>(
-            conn: &'c mut Self::Connection,
-            statement: Statement<'c>,
-        ) -> BoxFuture<'c, sqlx::Result<Option<Self::Record>>> {
-            Box::pin(async move {
-                let Statement { sql, values } = statement;
-                bound(sqlx::query(&sql), values).fetch_optional(conn).await
-            })
-        }
-    };
-}
-
-/// Binds `values` to `query` in order, for a database that can bind every [`Value`].
-macro_rules! binder {
-    ($db:ty) => {
-        fn bound<'q>(
-            mut query: sqlx::query::Query<'q, $db, <$db as Database>::Arguments<'q>>,
-            values: Vec<Value<'q>>,
-        ) -> sqlx::query::Query<'q, $db, <$db as Database>::Arguments<'q>> {
-            for value in values {
-                query = match value {
-                    Value::Int(value) => query.bind(value),
-                    Value::Flag(value) => query.bind(value),
-                    Value::Text(value) => query.bind(value),
-                    Value::Bytes(value) => query.bind(value),
-                };
-            }
-            query
-        }
-    };
-}
-
-mod sqlite {
-    use super::*;
-    use sqlx::sqlite::{SqliteQueryResult, SqliteRow};
-    use sqlx::Sqlite;
-
-    binder!(Sqlite);
-
-    fn last_insert_id(_: &SqliteQueryResult) -> u64 {
-        0
+/// `sql` as a query of `DB` with `values` bound to its placeholders, in order.
+fn query<'q, DB: Database>(sql: &'q str, values: Vec<Value<'q>>) -> Query<'q, DB, DB::Arguments<'q>>
+where
+    i64: Encode<'q, DB> + Type<DB>,
+    bool: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    Option<&'q [u8]>: Encode<'q, DB> + Type<DB>,
+{
+    let mut query = sqlx::query(sql);
+    for value in values {
+        query = match value {
+            Value::Int(value) => query.bind(value),
+            Value::Flag(value) => query.bind(value),
+            Value::Text(value) => query.bind(value),
+            Value::Bytes(value) => query.bind(value),
+        };
     }
+    query
+}
 
-    impl Dialect for Sqlite {
+/// Implements [`Dialect`] for a sqlx database whose connection, through `&mut`, is an
+/// executor and which can bind every [`Value`]: its constants and row type as given, and its
+/// statement runners, with `last_insert_id` reading MySQL's `LAST_INSERT_ID()` from a
+/// statement's result.
+macro_rules! dialect {
+    (
+        impl Dialect for $db:ty {
+            $(const $constant:ident: $type:ty = $value:expr;)+
+            type Record = $row:ty;
+        }
+        $last_insert_id:item
+    ) => {
+        impl Dialect for $db {
+            $(const $constant: $type = $value;)+
+            type Record = $row;
+
+            fn execute<'c>(
+                conn: &'c mut Self::Connection,
+                statement: Statement<'c>,
+            ) -> BoxFuture<'c, sqlx::Result<Done>> {
+                $last_insert_id
+                Box::pin(async move {
+                    let Statement { sql, values } = statement;
+                    let done = query(&sql, values).execute(conn).await?;
+                    Ok(Done {
+                        rows: done.rows_affected(),
+                        last_insert_id: last_insert_id(&done),
+                    })
+                })
+            }
+
+            fn fetch_all<'c>(
+                conn: &'c mut Self::Connection,
+                statement: Statement<'c>,
+            ) -> BoxFuture<'c, sqlx::Result<Vec<Self::Record>>> {
+                Box::pin(async move {
+                    let Statement { sql, values } = statement;
+                    query(&sql, values).fetch_all(conn).await
+                })
+            }
+
+            fn fetch_optional<'c>(
+                conn: &'c mut Self::Connection,
+                statement: Statement<'c>,
+            ) -> BoxFuture<'c, sqlx::Result<Option<Self::Record>>> {
+                Box::pin(async move {
+                    let Statement { sql, values } = statement;
+                    query(&sql, values).fetch_optional(conn).await
+                })
+            }
+
+            fn run_script<'c>(
+                conn: &'c mut Self::Connection,
+                script: &'c str,
+            ) -> BoxFuture<'c, sqlx::Result<()>> {
+                Box::pin(async move {
+                    sqlx::Executor::execute(conn, sqlx::raw_sql(script)).await?;
+                    Ok(())
+                })
+            }
+        }
+    };
+}
+
+dialect! {
+    impl Dialect for sqlx::Sqlite {
         const NUMBERED: bool = false;
         const ON_CONFLICT: bool = true;
         const BEGIN_WRITE: Option<&'static str> = Some("BEGIN IMMEDIATE");
         const ONE_WRITER: bool = true;
         const LAST_INSERT_ID: bool = false;
-        type Record = SqliteRow;
-        runs_statements!();
+        type Record = sqlx::sqlite::SqliteRow;
+    }
+    fn last_insert_id(_: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        0
     }
 }
 
-mod postgres {
-    use super::*;
-    use sqlx::postgres::{PgQueryResult, PgRow};
-    use sqlx::Postgres;
-
-    binder!(Postgres);
-
-    fn last_insert_id(_: &PgQueryResult) -> u64 {
-        0
-    }
-
-    impl Dialect for Postgres {
+dialect! {
+    impl Dialect for sqlx::Postgres {
         const NUMBERED: bool = true;
         const ON_CONFLICT: bool = true;
         const BEGIN_WRITE: Option<&'static str> = None;
         const ONE_WRITER: bool = false;
         const LAST_INSERT_ID: bool = false;
-        type Record = PgRow;
-        runs_statements!();
+        type Record = sqlx::postgres::PgRow;
+    }
+    fn last_insert_id(_: &sqlx::postgres::PgQueryResult) -> u64 {
+        0
     }
 }
 
-mod mysql {
-    use super::*;
-    use sqlx::mysql::{MySqlQueryResult, MySqlRow};
-    use sqlx::MySql;
-
-    binder!(MySql);
-
-    fn last_insert_id(done: &MySqlQueryResult) -> u64 {
-        done.last_insert_id()
-    }
-
-    impl Dialect for MySql {
+dialect! {
+    impl Dialect for sqlx::MySql {
         const NUMBERED: bool = false;
         const ON_CONFLICT: bool = false;
         const BEGIN_WRITE: Option<&'static str> = None;
         const ONE_WRITER: bool = false;
         const LAST_INSERT_ID: bool = true;
-        type Record = MySqlRow;
-        runs_statements!();
+        type Record = sqlx::mysql::MySqlRow;
+    }
+    fn last_insert_id(done: &sqlx::mysql::MySqlQueryResult) -> u64 {
+        done.last_insert_id()
     }
 }

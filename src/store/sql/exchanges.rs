@@ -4,7 +4,7 @@
 
 use sqlx::Pool;
 
-use super::dialect::{sql, Dialect, Statement, Value};
+use super::dialect::{sql, Dialect, Value};
 use crate::store::error::Constraint;
 use crate::store::rows;
 use crate::store::time::now_millis;
@@ -119,20 +119,17 @@ pub(super) async fn pending<D: Dialect>(
     pool: &Pool<D>,
     instance_id: i64,
 ) -> Result<Vec<ExchangeRecord>> {
-    let select = sql!(
+    sql!(
         D,
         concat!(
             "SELECT ",
             columns!(),
             " FROM baton_exchanges WHERE instance_id = ? AND status = ? ORDER BY created_at, id"
         )
-    );
-    records(
-        select
-            .bind(instance_id)
-            .bind(ExchangeStatus::Pending.as_str()),
-        pool,
     )
+    .bind(instance_id)
+    .bind(ExchangeStatus::Pending.as_str())
+    .fetch_all_on(pool, rows::exchange)
     .await
 }
 
@@ -141,25 +138,17 @@ pub(super) async fn of_instance<D: Dialect>(
     pool: &Pool<D>,
     instance_id: i64,
 ) -> Result<Vec<ExchangeRecord>> {
-    let select = sql!(
+    sql!(
         D,
         concat!(
             "SELECT ",
             columns!(),
             " FROM baton_exchanges WHERE instance_id = ? ORDER BY created_at, id"
         )
-    );
-    records(select.bind(instance_id), pool).await
-}
-
-/// The exchanges `select` finds.
-async fn records<D: Dialect>(select: Statement<'_>, pool: &Pool<D>) -> Result<Vec<ExchangeRecord>> {
-    select
-        .fetch_all_on(pool)
-        .await?
-        .iter()
-        .map(rows::exchange)
-        .collect()
+    )
+    .bind(instance_id)
+    .fetch_all_on(pool, rows::exchange)
+    .await
 }
 
 /// Deletes every exchange of one instance, with the messages they carry.

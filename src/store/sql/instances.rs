@@ -76,7 +76,7 @@ pub(super) async fn reserve_ids<D: Dialect>(conn: &mut D::Connection, count: u32
 
 /// Loads one instance with its state.
 pub(super) async fn load<D: Dialect>(pool: &Pool<D>, id: i64) -> Result<Option<InstanceRecord>> {
-    let row = sql!(
+    sql!(
         D,
         concat!(
             "SELECT ",
@@ -85,9 +85,8 @@ pub(super) async fn load<D: Dialect>(pool: &Pool<D>, id: i64) -> Result<Option<I
         )
     )
     .bind(id)
-    .fetch_optional_on(pool)
-    .await?;
-    row.as_ref().map(rows::instance).transpose()
+    .fetch_optional_on(pool, rows::instance)
+    .await
 }
 
 /// Lists instances matching `filter`, newest first.
@@ -125,12 +124,7 @@ pub(super) async fn list<D: Dialect>(
     if let Some(limit) = filter.limit {
         statement = statement.bind(i64::from(limit));
     }
-    statement
-        .fetch_all_on(pool)
-        .await?
-        .iter()
-        .map(rows::instance_summary)
-        .collect()
+    statement.fetch_all_on(pool, rows::instance_summary).await
 }
 
 /// Saves an instance's new state if its revision is still `write.expected_revision` (or

@@ -119,11 +119,8 @@ pub(super) async fn due<D: Dialect>(pool: &Pool<D>, until_ms: i64, limit: u32) -
     )
     .bind(until_ms)
     .bind(i64::from(limit))
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(rows::job)
-    .collect()
+    .fetch_all_on(pool, rows::job)
+    .await
 }
 
 /// Every job of `kind`, by instance.
@@ -137,9 +134,6 @@ pub(super) async fn of_kind<D: Dialect>(pool: &Pool<D>, kind: JobKind) -> Result
         )
     )
     .bind(kind.as_str())
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(rows::job)
-    .collect()
+    .fetch_all_on(pool, rows::job)
+    .await
 }

@@ -43,11 +43,8 @@ pub(super) async fn list<D: Dialect>(pool: &Pool<D>) -> Result<Vec<ProcessRecord
         "SELECT pid, process_name, deployment_name, version, state FROM baton_processes \
          ORDER BY version, pid"
     )
-    .fetch_all_on(pool)
-    .await?
-    .iter()
-    .map(rows::process)
-    .collect()
+    .fetch_all_on(pool, rows::process)
+    .await
 }
 
 /// Sets the state of one process version.

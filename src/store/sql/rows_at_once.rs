@@ -284,10 +284,10 @@ mod tests {
     use sqlx::Sqlite;
 
     use super::*;
-    use crate::store::tests::{deployment, process, step};
+    use crate::store::tests::{deployment, exchange, job, process, step};
     use crate::store::{
-        Deployments, ExchangeDirection, ExchangeStatus, ExchangeWrite, Inspection, InstanceStatus,
-        Instances, Job, JobKey, JobKind, Jobs, RouteKey, SqliteStore,
+        Deployments, ExchangeDirection, ExchangeStatus, Inspection, InstanceStatus, Instances,
+        JobKey, JobKind, Jobs, RouteKey, SqliteStore,
     };
 
     /// A step creating instance `id` of `pid` with a route, an exchange and a job of its own.
@@ -295,21 +295,13 @@ mod tests {
         let mut first = step(id, 0, InstanceStatus::Running, b"born");
         first.instance.create = Some(pid.to_owned());
         first.routes_added = vec![RouteKey::new("{urn:test}orders", format!("order-{id}"))];
-        first.exchanges = vec![ExchangeWrite {
-            id: format!("exchange-{id}"),
-            partner_link: "client".into(),
-            operation: "order".into(),
-            direction: ExchangeDirection::In,
-            status: ExchangeStatus::Pending,
-            request: Some(b"<order/>".to_vec()),
-            response: None,
-        }];
-        first.jobs = vec![Job {
-            instance_id: id,
-            pid: pid.to_owned(),
-            job: JobKey::new(JobKind::Timer, "1"),
-            due_ms: 1_000,
-        }];
+        let exchange_id = format!("exchange-{id}");
+        first.exchanges = vec![exchange(
+            &exchange_id,
+            ExchangeDirection::In,
+            ExchangeStatus::Pending,
+        )];
+        first.jobs = vec![job(id, pid, JobKind::Timer, "1", 1_000)];
         first
     }
 

@@ -1,10 +1,10 @@
 //! What an instance's cleanup deletes in its final step: the messages (its exchanges), or the
 //! instance with everything of it, in the same transaction, leaving other instances alone.
 
-use super::{step, Fixture, TestDb};
+use super::{exchange, job, step, Fixture, TestDb};
 use crate::store::{
-    ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceStatus,
-    InstanceWrite, Job, JobKey, JobKind, RouteKey, StepCommit,
+    ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceStatus, JobKind,
+    RouteKey, StepCommit,
 };
 
 const ORDERS: &str = "{urn:test}orders";
@@ -12,33 +12,28 @@ const ORDERS: &str = "{urn:test}orders";
 /// An inbound exchange `id` answered with a reply.
 fn replied(id: &str) -> ExchangeWrite {
     ExchangeWrite {
-        id: id.to_owned(),
-        partner_link: "client".to_owned(),
-        operation: "order".to_owned(),
-        direction: ExchangeDirection::In,
-        status: ExchangeStatus::Replied,
-        request: Some(b"request".to_vec()),
         response: Some(b"reply".to_vec()),
+        ..exchange(id, ExchangeDirection::In, ExchangeStatus::Replied)
     }
 }
 
-/// Gives instance `id` of `pid` a route, an exchange and a timer, in a first step.
-async fn busy(fixture: &Fixture, id: i64, pid: &str) {
+/// Creates an instance of `pid` and gives it a route, an exchange and a timer, in a first
+/// step.
+async fn busy(fixture: &Fixture, pid: &str) -> i64 {
+    let id = fixture.create(pid).await.unwrap();
     let mut first = step(id, 1, InstanceStatus::Running, b"waiting");
     first.routes_added = vec![RouteKey::new(ORDERS, format!("client|ship|{id}"))];
     first.exchanges = vec![replied(&format!("in-{id}"))];
-    first.jobs = vec![Job {
-        instance_id: id,
-        pid: pid.to_owned(),
-        job: JobKey::new(JobKind::Timer, "1"),
-        due_ms: 1_000,
-    }];
+    first.jobs = vec![job(id, pid, JobKind::Timer, "1", 1_000)];
     fixture.store.commit(first).await.unwrap();
+    id
 }
 
-/// The final step of instance `id`, completing it and dropping its routes and jobs.
+/// The final step of a [`busy`] instance `id`, replying once more, completing it and
+/// dropping its routes and jobs.
 fn last_step(id: i64) -> StepCommit {
     let mut last = step(id, 2, InstanceStatus::Completed, b"done");
+    last.exchanges = vec![replied(&format!("in-{id}-2"))];
     last.clear_routes = true;
     last.clear_jobs = true;
     last
@@ -47,13 +42,9 @@ fn last_step(id: i64) -> StepCommit {
 async fn a_final_step_deleting_its_instance_leaves_nothing_of_it(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
-    let gone = fixture.create(&pid).await.unwrap();
-    let kept = fixture.create(&pid).await.unwrap();
-    busy(&fixture, gone, &pid).await;
-    busy(&fixture, kept, &pid).await;
+    let (gone, kept) = (busy(&fixture, &pid).await, busy(&fixture, &pid).await);
 
     let mut last = last_step(gone);
-    last.exchanges = vec![replied(&format!("in-{gone}-2"))];
     last.delete_instance = true;
     fixture.store.commit(last).await.unwrap();
 
@@ -75,14 +66,8 @@ async fn an_instance_created_and_deleted_in_one_step_leaves_nothing(db: TestDb) 
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
     let id = fixture.store.reserve_instance_ids(1).await.unwrap();
-    let mut only = StepCommit::new(InstanceWrite {
-        id,
-        status: InstanceStatus::Completed,
-        state: b"done".to_vec(),
-        failure: None,
-        expected_revision: 0,
-        create: Some(pid),
-    });
+    let mut only = step(id, 0, InstanceStatus::Completed, b"done");
+    only.instance.create = Some(pid);
     only.exchanges = vec![replied("in-1")];
     only.clear_routes = true;
     only.clear_jobs = true;
@@ -99,13 +84,9 @@ async fn an_instance_created_and_deleted_in_one_step_leaves_nothing(db: TestDb) 
 async fn a_final_step_deleting_messages_keeps_the_instance(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let pid = fixture.deploy("orders").await;
-    let cleaned = fixture.create(&pid).await.unwrap();
-    let kept = fixture.create(&pid).await.unwrap();
-    busy(&fixture, cleaned, &pid).await;
-    busy(&fixture, kept, &pid).await;
+    let (cleaned, kept) = (busy(&fixture, &pid).await, busy(&fixture, &pid).await);
 
     let mut last = last_step(cleaned);
-    last.exchanges = vec![replied(&format!("in-{cleaned}-2"))];
     last.delete_exchanges = true;
     fixture.store.commit(last).await.unwrap();
 

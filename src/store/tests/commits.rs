@@ -55,7 +55,7 @@ async fn concurrent_steps_of_many_instances_share_transactions(db: TestDb) {
         "{done:?}"
     );
     for &id in &ids {
-        let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+        let loaded = fixture.load(id).await;
         assert_eq!((loaded.revision, loaded.state), (2, b"next".to_vec()));
     }
 }
@@ -85,7 +85,7 @@ async fn a_step_refused_inside_a_batch_leaves_the_others_stored(db: TestDb) {
         (INSTANCES as u64 - refused, refused)
     );
     for (index, (&id, outcome)) in ids.iter().zip(outcomes).enumerate() {
-        let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+        let loaded = fixture.load(id).await;
         if stale(index) {
             assert!(
                 matches!(outcome, Err(Error::Conflict { .. })),

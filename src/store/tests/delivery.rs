@@ -20,7 +20,7 @@ fn entry(instance: i64, pid: &str, exchange: &str, message_id: &str) -> OutboxEn
 async fn outbox_entries_outlive_their_instance_until_delivered(db: TestDb) {
     let mut fixture = Fixture::new(&db).await;
     let id = fixture.instance("sender").await;
-    let pid = fixture.store.load_instance(id).await.unwrap().unwrap().pid;
+    let pid = fixture.load(id).await.pid;
     let (one_way, request) = (entry(id, &pid, "1.1", "m-1"), entry(id, &pid, "1.2", "m-2"));
     let mut sending = step(id, 1, InstanceStatus::Completed, b"sent");
     sending.outbox = vec![one_way.clone(), request.clone()];
@@ -41,7 +41,7 @@ async fn a_step_settles_the_outbox_entries_of_its_exchanges(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let id = fixture.instance("requester").await;
     let other = fixture.instance("other").await;
-    let pid = fixture.store.load_instance(id).await.unwrap().unwrap().pid;
+    let pid = fixture.load(id).await.pid;
     let mut sending = step(id, 1, InstanceStatus::Running, b"asked");
     sending.outbox = vec![entry(id, &pid, "1.1", "m-1"), entry(id, &pid, "1.2", "m-2")];
     fixture.store.commit(sending).await.unwrap();
@@ -65,7 +65,7 @@ async fn a_step_settles_the_outbox_entries_of_its_exchanges(db: TestDb) {
 async fn a_message_is_taken_once(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let id = fixture.instance("receiver").await;
-    let pid = fixture.store.load_instance(id).await.unwrap().unwrap().pid;
+    let pid = fixture.load(id).await.pid;
     let taken = Received {
         message_id: "urn:test:1".to_owned(),
         instance_id: id,
@@ -87,7 +87,7 @@ async fn a_message_is_taken_once(db: TestDb) {
         matches!(refused, Err(Error::Duplicate { .. })),
         "{refused:?}"
     );
-    let instance = fixture.store.load_instance(id).await.unwrap().unwrap();
+    let instance = fixture.load(id).await;
     assert_eq!(
         (instance.revision, instance.state),
         (2, b"took it".to_vec())

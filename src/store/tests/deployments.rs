@@ -5,46 +5,29 @@ use crate::store::{DeploymentSummary, Error};
 
 async fn saved_deployments_load_and_list_across_reopen(db: TestDb) {
     let mut fixture = Fixture::new(&db).await;
-    let orders = deployment("orders", 1);
-    let billing = deployment("billing", 2);
-    let orders_again = deployment("orders", 3);
-    for record in [&orders, &billing, &orders_again] {
-        fixture.store.save_deployment(record.clone()).await.unwrap();
-    }
+    let deployments = [("orders", 1), ("billing", 2), ("orders", 3)];
+    fixture.save_deployments(&deployments).await;
     fixture.reopen().await;
 
-    assert_eq!(
-        fixture.store.load_deployment("orders", 1).await.unwrap(),
-        Some(orders.clone())
-    );
-    assert_eq!(
-        fixture.store.load_deployment("orders", 3).await.unwrap(),
-        Some(orders_again)
-    );
-    assert_eq!(
-        fixture.store.load_deployment("orders", 2).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        fixture.store.load_deployment("shipping", 1).await.unwrap(),
-        None
-    );
+    let orders = deployment("orders", 1);
+    for (name, version, expected) in [
+        ("orders", 1, Some(orders.clone())),
+        ("orders", 3, Some(deployment("orders", 3))),
+        ("orders", 2, None),
+        ("shipping", 1, None),
+    ] {
+        let loaded = fixture.store.load_deployment(name, version).await.unwrap();
+        assert_eq!(loaded, expected, "{name} {version}");
+    }
 
-    let listed: Vec<(String, i64)> = fixture
-        .store
-        .list_deployments()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|summary| (summary.name, summary.version))
+    let listed = fixture.store.list_deployments().await.unwrap();
+    let keys: Vec<_> = listed
+        .iter()
+        .map(|s| (s.name.as_str(), s.version))
         .collect();
-    let expected = [("billing", 2), ("orders", 1), ("orders", 3)];
-    assert_eq!(
-        listed,
-        expected.map(|(name, version)| (name.to_owned(), version))
-    );
+    assert_eq!(keys, [("billing", 2), ("orders", 1), ("orders", 3)]);
 
-    let first = &fixture.store.list_deployments().await.unwrap()[1];
+    let first = &listed[1];
     let summary = DeploymentSummary {
         name: orders.name,
         version: orders.version,
@@ -57,11 +40,7 @@ async fn saved_deployments_load_and_list_across_reopen(db: TestDb) {
 
 async fn saving_the_same_name_and_version_twice_fails(db: TestDb) {
     let fixture = Fixture::new(&db).await;
-    fixture
-        .store
-        .save_deployment(deployment("orders", 1))
-        .await
-        .unwrap();
+    fixture.save_deployments(&[("orders", 1)]).await;
     let mut changed = deployment("orders", 1);
     changed.checksum = "sha256:other".to_owned();
     match fixture.store.save_deployment(changed).await {
@@ -73,49 +52,30 @@ async fn saving_the_same_name_and_version_twice_fails(db: TestDb) {
         }
         other => panic!("expected a duplicate deployment, got {other:?}"),
     }
-    let stored = fixture
-        .store
-        .load_deployment("orders", 1)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(stored, deployment("orders", 1));
+    let stored = fixture.store.load_deployment("orders", 1).await.unwrap();
+    assert_eq!(stored, Some(deployment("orders", 1)));
 }
 
 async fn undeploying_marks_every_version_once(db: TestDb) {
     let mut fixture = Fixture::new(&db).await;
-    for (name, version) in [("orders", 1), ("billing", 2), ("orders", 3)] {
-        fixture
-            .store
-            .save_deployment(deployment(name, version))
-            .await
-            .unwrap();
-    }
+    let deployments = [("orders", 1), ("billing", 2), ("orders", 3)];
+    fixture.save_deployments(&deployments).await;
     assert_eq!(fixture.store.mark_undeployed("orders").await.unwrap(), 2);
     assert_eq!(fixture.store.mark_undeployed("orders").await.unwrap(), 0);
     assert_eq!(fixture.store.mark_undeployed("shipping").await.unwrap(), 0);
     fixture.reopen().await;
 
-    let undeployed: Vec<(String, bool)> = fixture
-        .store
-        .list_deployments()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|summary| (summary.name, summary.undeployed))
+    let listed = fixture.store.list_deployments().await.unwrap();
+    let undeployed: Vec<_> = listed
+        .iter()
+        .map(|s| (s.name.as_str(), s.undeployed))
         .collect();
-    let expected = [("billing", false), ("orders", true), ("orders", true)];
     assert_eq!(
         undeployed,
-        expected.map(|(name, flag)| (name.to_owned(), flag))
+        [("billing", false), ("orders", true), ("orders", true)]
     );
-    let loaded = fixture
-        .store
-        .load_deployment("orders", 3)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(loaded.undeployed);
+    let loaded = fixture.store.load_deployment("orders", 3).await.unwrap();
+    assert!(loaded.expect("stored").undeployed);
 }
 
 backend_tests!(

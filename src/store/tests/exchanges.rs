@@ -1,21 +1,13 @@
 //! The `baton_exchanges` table: exchanges written by step commits and found again pending.
 
-use super::{step, Fixture, TestDb};
+use super::{exchange, step, Fixture, TestDb};
 use crate::store::{
     Error, ExchangeDirection, ExchangeRecord, ExchangeStatus, ExchangeWrite, InstanceStatus,
 };
 
 /// A pending exchange `id` with a request.
 fn pending(id: &str, direction: ExchangeDirection) -> ExchangeWrite {
-    ExchangeWrite {
-        id: id.to_owned(),
-        partner_link: "client".to_owned(),
-        operation: "order".to_owned(),
-        direction,
-        status: ExchangeStatus::Pending,
-        request: Some(format!("request {id}").into_bytes()),
-        response: None,
-    }
+    exchange(id, direction, ExchangeStatus::Pending)
 }
 
 /// The fields of a stored exchange the engine wrote, without its timestamp.
@@ -42,8 +34,7 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered(db: TestDb) {
     fixture.store.commit(first).await.unwrap();
     fixture.reopen().await;
 
-    let found = fixture.store.pending_exchanges(id).await.unwrap();
-    let found: Vec<_> = found.iter().map(written).collect();
+    let found: Vec<_> = fixture.pending(id).await.iter().map(written).collect();
     assert_eq!(found, [(id, inbound.clone()), (id, outbound.clone())]);
 
     // The reply keeps the stored request when the write carries none.
@@ -58,11 +49,8 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered(db: TestDb) {
     fixture.store.commit(second).await.unwrap();
     fixture.reopen().await;
 
-    let found = fixture.store.pending_exchanges(id).await.unwrap();
-    assert_eq!(
-        found.iter().map(written).collect::<Vec<_>>(),
-        [(id, outbound.clone())]
-    );
+    let found: Vec<_> = fixture.pending(id).await.iter().map(written).collect();
+    assert_eq!(found, [(id, outbound.clone())]);
     let all = fixture.store.exchanges(id).await.unwrap();
     let statuses: Vec<_> = all.iter().map(|e| (e.id.as_str(), e.status)).collect();
     assert_eq!(
@@ -82,12 +70,7 @@ async fn pending_exchanges_survive_reopen_and_leave_once_answered(db: TestDb) {
         ..outbound
     }];
     fixture.store.commit(third).await.unwrap();
-    assert!(fixture
-        .store
-        .pending_exchanges(id)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(fixture.pending(id).await.is_empty());
 }
 
 async fn exchanges_are_listed_per_instance(db: TestDb) {
@@ -99,20 +82,13 @@ async fn exchanges_are_listed_per_instance(db: TestDb) {
         commit.exchanges = vec![pending(exchange, ExchangeDirection::In)];
         fixture.store.commit(commit).await.unwrap();
     }
-    let of_second = fixture.store.pending_exchanges(second).await.unwrap();
-    assert_eq!(
-        of_second
-            .iter()
-            .map(|exchange| exchange.id.as_str())
-            .collect::<Vec<_>>(),
-        ["b"]
-    );
-    assert!(fixture
-        .store
-        .pending_exchanges(second + 1)
-        .await
-        .unwrap()
-        .is_empty());
+    let of_second = fixture.pending(second).await;
+    let ids: Vec<_> = of_second
+        .iter()
+        .map(|exchange| exchange.id.as_str())
+        .collect();
+    assert_eq!(ids, ["b"]);
+    assert!(fixture.pending(second + 1).await.is_empty());
 }
 
 async fn an_exchange_id_of_another_instance_fails_the_whole_commit(db: TestDb) {
@@ -139,18 +115,13 @@ async fn an_exchange_id_of_another_instance_fails_the_whole_commit(db: TestDb) {
         other => panic!("expected a duplicate exchange, got {other:?}"),
     }
 
-    let other_instance = fixture.store.load_instance(other).await.unwrap().unwrap();
+    let other_instance = fixture.load(other).await;
     assert_eq!(
         (other_instance.revision, other_instance.status),
         (1, InstanceStatus::Running)
     );
-    assert!(fixture
-        .store
-        .pending_exchanges(other)
-        .await
-        .unwrap()
-        .is_empty());
-    let of_owner = fixture.store.pending_exchanges(owner).await.unwrap();
+    assert!(fixture.pending(other).await.is_empty());
+    let of_owner = fixture.pending(owner).await;
     assert_eq!(of_owner.len(), 1);
     assert_eq!(of_owner[0].status, ExchangeStatus::Pending);
 }

@@ -1,7 +1,7 @@
 //! The `baton_instances` table: creation, optimistic saves, listing and recovery.
 
 use super::{step, Fixture, TestDb};
-use crate::store::{Error, InstanceFilter, InstanceStatus, InstanceWrite, StepCommit};
+use crate::store::{Error, InstanceFilter, InstanceStatus, RouteKey};
 
 async fn created_instances_are_running_with_increasing_ids(db: TestDb) {
     let fixture = Fixture::new(&db).await;
@@ -10,7 +10,7 @@ async fn created_instances_are_running_with_increasing_ids(db: TestDb) {
     let second = fixture.create(&pid).await.unwrap();
     assert!(second > first);
 
-    let loaded = fixture.store.load_instance(first).await.unwrap().unwrap();
+    let loaded = fixture.load(first).await;
     assert_eq!(loaded.id, first);
     assert_eq!(loaded.pid, pid);
     assert_eq!(loaded.status, InstanceStatus::Running);
@@ -35,23 +35,16 @@ async fn instance_of_an_unknown_process_cannot_be_created(db: TestDb) {
 async fn commits_save_state_and_advance_the_revision_across_reopen(db: TestDb) {
     let mut fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
-    let revision = fixture
+    let commit = fixture
         .store
-        .commit(step(id, 1, InstanceStatus::Running, b"one"))
-        .await;
-    assert_eq!(revision.unwrap(), 2);
-    let failed = StepCommit::new(InstanceWrite {
-        id,
-        status: InstanceStatus::Failed,
-        state: b"two".to_vec(),
-        failure: Some("partner unreachable".to_owned()),
-        expected_revision: 2,
-        create: None,
-    });
+        .commit(step(id, 1, InstanceStatus::Running, b"one"));
+    assert_eq!(commit.await.unwrap(), 2);
+    let mut failed = step(id, 2, InstanceStatus::Failed, b"two");
+    failed.instance.failure = Some("partner unreachable".to_owned());
     assert_eq!(fixture.store.commit(failed).await.unwrap(), 3);
     fixture.reopen().await;
 
-    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    let loaded = fixture.load(id).await;
     assert_eq!(loaded.status, InstanceStatus::Failed);
     assert_eq!(loaded.state, b"two");
     assert_eq!(loaded.failure.as_deref(), Some("partner unreachable"));
@@ -81,7 +74,7 @@ async fn a_stale_revision_conflicts_and_changes_nothing(db: TestDb) {
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
-    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    let loaded = fixture.load(id).await;
     assert_eq!(
         (loaded.status, loaded.state, loaded.revision),
         (InstanceStatus::Running, b"one".to_vec(), 2)
@@ -103,16 +96,7 @@ async fn concurrent_commits_on_one_revision_let_exactly_one_win(db: TestDb) {
         .filter(|result| matches!(result, Err(Error::Conflict { .. })))
         .count();
     assert_eq!((won, conflicts), (1, 7));
-    assert_eq!(
-        fixture
-            .store
-            .load_instance(id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revision,
-        2
-    );
+    assert_eq!(fixture.load(id).await.revision, 2);
 }
 
 async fn committing_an_unknown_instance_fails(db: TestDb) {
@@ -198,14 +182,14 @@ async fn marking_failed_keeps_the_state_and_drops_the_routes(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let id = fixture.instance("orders").await;
     let mut first = step(id, 1, InstanceStatus::Running, b"kept");
-    first.routes_added = vec![crate::store::RouteKey::new("{urn:test}orders", "k")];
+    first.routes_added = vec![RouteKey::new("{urn:test}orders", "k")];
     fixture.store.commit(first).await.unwrap();
     fixture.store.mark_failed(id, "panicked").await.unwrap();
-    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    let loaded = fixture.load(id).await;
     assert_eq!(loaded.status, InstanceStatus::Failed);
     assert_eq!(loaded.failure.as_deref(), Some("panicked"));
     assert_eq!(loaded.state, b"kept");
-    assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
+    assert!(fixture.routes(id).await.is_empty());
     assert!(matches!(
         fixture.store.mark_failed(id, "again").await,
         Err(Error::NotFound { .. })
@@ -238,12 +222,7 @@ async fn a_first_commit_inserts_the_instance_under_a_reserved_id(db: TestDb) {
         Err(Error::NotFound { .. })
     ));
     fixture.reopen().await;
-    let loaded = fixture
-        .store
-        .load_instance(first + 3)
-        .await
-        .unwrap()
-        .unwrap();
+    let loaded = fixture.load(first + 3).await;
     assert_eq!(
         (loaded.pid, loaded.state, loaded.revision),
         (pid, b"born".to_vec(), 1)

@@ -3,18 +3,8 @@
 //! its row, or fails and stores nothing), and dropped with the instance that finishes, even
 //! in the step that creates it, and with the deployment that is undeployed.
 
-use super::{step, Fixture, TestDb};
+use super::{job, step, Fixture, TestDb};
 use crate::store::{Error, InstanceStatus, Job, JobKey, JobKind, RouteKey};
-
-/// The job of `kind` for `key` of instance `instance` of `pid`, due at `due_ms`.
-fn job(instance: i64, pid: &str, kind: JobKind, key: &str, due_ms: i64) -> Job {
-    Job {
-        instance_id: instance,
-        pid: pid.to_owned(),
-        job: JobKey::new(kind, key),
-        due_ms,
-    }
-}
 
 /// Every stored job, soonest first.
 async fn all_jobs(fixture: &Fixture) -> Vec<Job> {
@@ -31,13 +21,18 @@ async fn instance(fixture: &Fixture) -> (i64, String) {
     (id, pid)
 }
 
+/// Stores `jobs` with a step of instance `id` at revision 1 saving `state`.
+async fn arm(fixture: &Fixture, id: i64, state: &[u8], jobs: Vec<Job>) {
+    let mut arm = step(id, 1, InstanceStatus::Running, state);
+    arm.jobs = jobs;
+    fixture.store.commit(arm).await.unwrap();
+}
+
 async fn storing_a_job_again_keeps_the_first(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
     let timer = job(id, &pid, JobKind::Timer, "1", 1_000);
-    let mut first = step(id, 1, InstanceStatus::Running, b"armed");
-    first.jobs = vec![timer.clone()];
-    fixture.store.commit(first).await.unwrap();
+    arm(&fixture, id, b"armed", vec![timer.clone()]).await;
     let mut again = step(id, 2, InstanceStatus::Running, b"armed again");
     let timeout = job(id, &pid, JobKind::InvokeTimeout, "x-1", 2_000);
     again.jobs = vec![job(id, &pid, JobKind::Timer, "1", 5_000), timeout.clone()];
@@ -49,18 +44,16 @@ async fn due_jobs_are_listed_soonest_first_up_to_a_time_and_a_limit(db: TestDb) 
     let mut fixture = Fixture::new(&db).await;
     let (first, pid) = instance(&fixture).await;
     let (second, _) = instance(&fixture).await;
-    let mut step_one = step(first, 1, InstanceStatus::Running, b"");
-    step_one.jobs = vec![
+    let jobs = vec![
         job(first, &pid, JobKind::Timer, "1", 300),
         job(first, &pid, JobKind::InvokeTimeout, "x-1", 100),
     ];
-    let mut step_two = step(second, 1, InstanceStatus::Running, b"");
-    step_two.jobs = vec![
+    arm(&fixture, first, b"", jobs).await;
+    let jobs = vec![
         job(second, &pid, JobKind::Timer, "7", 200),
         job(second, &pid, JobKind::Timer, "8", 900),
     ];
-    fixture.store.commit(step_one).await.unwrap();
-    fixture.store.commit(step_two).await.unwrap();
+    arm(&fixture, second, b"", jobs).await;
     fixture.reopen().await;
 
     let store = &fixture.store;
@@ -86,9 +79,8 @@ async fn due_jobs_are_listed_soonest_first_up_to_a_time_and_a_limit(db: TestDb) 
 async fn a_job_runs_exactly_once(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
-    let mut arm = step(id, 1, InstanceStatus::Running, b"waiting");
-    arm.jobs = vec![job(id, &pid, JobKind::Timer, "1", 10)];
-    fixture.store.commit(arm).await.unwrap();
+    let armed = vec![job(id, &pid, JobKind::Timer, "1", 10)];
+    arm(&fixture, id, b"waiting", armed).await;
 
     // Two deliveries of the job, racing on the same revision: one runs it.
     let timer = JobKey::new(JobKind::Timer, "1");
@@ -124,13 +116,13 @@ async fn a_job_runs_exactly_once(db: TestDb) {
         }) => assert_eq!((instance, key.as_str()), (id, "1")),
         other => panic!("expected the job to be gone, got {other:?}"),
     }
-    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    let loaded = fixture.load(id).await;
     assert_eq!(
         (loaded.status, loaded.revision, loaded.state),
         (InstanceStatus::Running, 3, winner.1.as_bytes().to_vec())
     );
     assert_eq!(
-        fixture.store.instance_routes(id).await.unwrap(),
+        fixture.routes(id).await,
         [RouteKey::new("{urn:test}jobs", winner.1)]
     );
     assert_eq!(
@@ -151,9 +143,7 @@ async fn a_failed_step_leaves_its_job(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
     let timer = job(id, &pid, JobKind::Timer, "1", 10);
-    let mut arm = step(id, 1, InstanceStatus::Running, b"waiting");
-    arm.jobs = vec![timer.clone()];
-    fixture.store.commit(arm).await.unwrap();
+    arm(&fixture, id, b"waiting", vec![timer.clone()]).await;
     let mut stale = step(id, 1, InstanceStatus::Running, b"stale");
     stale.job_done = Some(timer.job.clone());
     assert!(matches!(
@@ -170,12 +160,11 @@ async fn a_failed_step_leaves_its_job(db: TestDb) {
 async fn cancelled_jobs_go_and_unknown_ones_are_ignored(db: TestDb) {
     let fixture = Fixture::new(&db).await;
     let (id, pid) = instance(&fixture).await;
-    let mut arm = step(id, 1, InstanceStatus::Running, b"invoking");
-    arm.jobs = vec![
+    let jobs = vec![
         job(id, &pid, JobKind::InvokeTimeout, "x-1", 10),
         job(id, &pid, JobKind::Timer, "1", 20),
     ];
-    fixture.store.commit(arm).await.unwrap();
+    arm(&fixture, id, b"invoking", jobs).await;
     let mut answered = step(id, 2, InstanceStatus::Running, b"answered");
     answered.jobs_cancelled = vec![
         JobKey::new(JobKind::InvokeTimeout, "x-1"),
@@ -194,12 +183,11 @@ async fn finished_and_failed_instances_drop_their_jobs(db: TestDb) {
     let (failing, _) = instance(&fixture).await;
     let (waiting, _) = instance(&fixture).await;
     for id in [finishing, failing, waiting] {
-        let mut arm = step(id, 1, InstanceStatus::Running, b"");
-        arm.jobs = vec![
+        let jobs = vec![
             job(id, &pid, JobKind::Timer, "1", 10),
             job(id, &pid, JobKind::InvokeTimeout, "x-1", 20),
         ];
-        fixture.store.commit(arm).await.unwrap();
+        arm(&fixture, id, b"", jobs).await;
     }
     let mut finish = step(finishing, 2, InstanceStatus::Completed, b"done");
     finish.job_done = Some(JobKey::new(JobKind::Timer, "1"));
@@ -225,8 +213,8 @@ async fn an_instance_created_and_finished_in_one_step_keeps_no_job_or_route(db: 
     (only.clear_routes, only.clear_jobs) = (true, true);
     fixture.store.commit(only).await.unwrap();
     assert!(all_jobs(&fixture).await.is_empty());
-    assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
-    let loaded = fixture.store.load_instance(id).await.unwrap().unwrap();
+    assert!(fixture.routes(id).await.is_empty());
+    let loaded = fixture.load(id).await;
     assert_eq!(loaded.status, InstanceStatus::Completed);
 }
 
@@ -237,9 +225,7 @@ async fn undeploying_drops_the_jobs_of_its_instances_only(db: TestDb) {
         let pid = fixture.deploy(name).await;
         let id = fixture.create(&pid).await.unwrap();
         let timeout = job(id, &pid, JobKind::InvokeTimeout, &format!("{id}.1"), 1_000);
-        let mut arm = step(id, 1, InstanceStatus::Running, b"invoking");
-        arm.jobs = vec![timeout.clone()];
-        fixture.store.commit(arm).await.unwrap();
+        arm(&fixture, id, b"invoking", vec![timeout.clone()]).await;
         jobs.push(timeout);
     }
     assert_eq!(all_jobs(&fixture).await.len(), 2);

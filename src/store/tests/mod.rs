@@ -15,8 +15,9 @@ use sqlx::migrate::MigrateDatabase;
 use tempfile::TempDir;
 
 use crate::store::{
-    Backend, Datasource, DeploymentRecord, InstanceStatus, InstanceWrite, ProcessRecord,
-    ProcessState, StepCommit, Store,
+    Backend, Datasource, DeploymentRecord, ExchangeDirection, ExchangeRecord, ExchangeStatus,
+    ExchangeWrite, InstanceRecord, InstanceStatus, InstanceWrite, Job, JobKey, JobKind,
+    ProcessRecord, ProcessState, RouteKey, StepCommit, Store,
 };
 
 /// Runs each named test (an `async fn(TestDb)`) on every backend, as tests `sqlite::NAME`,
@@ -184,6 +185,43 @@ impl Fixture {
         self.store.commit(first).await?;
         Ok(id)
     }
+
+    /// Saves a deployment of each name at its version.
+    async fn save_deployments(&self, deployments: &[(&str, i64)]) {
+        for &(name, version) in deployments {
+            let saved = self.store.save_deployment(deployment(name, version)).await;
+            saved.expect("deployment saved");
+        }
+    }
+
+    /// Instance `id`, which must be stored.
+    async fn load(&self, id: i64) -> InstanceRecord {
+        let loaded = self.store.load_instance(id).await.expect("loaded");
+        loaded.expect("instance stored")
+    }
+
+    /// The pending exchanges of instance `id`.
+    async fn pending(&self, id: i64) -> Vec<ExchangeRecord> {
+        self.store
+            .pending_exchanges(id)
+            .await
+            .expect("exchanges listed")
+    }
+
+    /// The routes instance `id` owns.
+    async fn routes(&self, id: i64) -> Vec<RouteKey> {
+        self.store.instance_routes(id).await.expect("routes listed")
+    }
+
+    /// The instance owning route `key` of `process`, if any.
+    async fn route_owner(&self, process: &str, key: &str) -> Option<i64> {
+        let owner = self
+            .store
+            .find_route(process, key)
+            .await
+            .expect("route looked up");
+        owner.map(|owner| owner.instance)
+    }
 }
 
 /// A deployment of `name` at `version` with some files.
@@ -206,6 +244,33 @@ pub(super) fn process(name: &str, version: i64) -> ProcessRecord {
         deployment: name.to_owned(),
         version,
         state: ProcessState::Active,
+    }
+}
+
+/// An exchange `id` of the client's order operation, with a request.
+pub(super) fn exchange(
+    id: &str,
+    direction: ExchangeDirection,
+    status: ExchangeStatus,
+) -> ExchangeWrite {
+    ExchangeWrite {
+        id: id.to_owned(),
+        partner_link: "client".to_owned(),
+        operation: "order".to_owned(),
+        direction,
+        status,
+        request: Some(format!("request {id}").into_bytes()),
+        response: None,
+    }
+}
+
+/// The job of `kind` for `key` of instance `instance` of `pid`, due at `due_ms`.
+pub(super) fn job(instance: i64, pid: &str, kind: JobKind, key: &str, due_ms: i64) -> Job {
+    Job {
+        instance_id: instance,
+        pid: pid.to_owned(),
+        job: JobKey::new(kind, key),
+        due_ms,
     }
 }
 

@@ -1,20 +1,13 @@
 //! The `baton_processes` table.
 
-use super::{deployment, process, Fixture, TestDb};
+use super::{process, Fixture, TestDb};
 use crate::store::{Error, ProcessRecord, ProcessState};
 
 async fn processes_save_list_and_change_state_across_reopen(db: TestDb) {
     let mut fixture = Fixture::new(&db).await;
     fixture
-        .store
-        .save_deployment(deployment("orders", 1))
-        .await
-        .unwrap();
-    fixture
-        .store
-        .save_deployment(deployment("orders", 2))
-        .await
-        .unwrap();
+        .save_deployments(&[("orders", 1), ("orders", 2)])
+        .await;
     let old = process("orders", 1);
     let new = process("orders", 2);
     fixture.store.save_process(new.clone()).await.unwrap();

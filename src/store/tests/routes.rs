@@ -1,10 +1,8 @@
 //! The `baton_routes` table: correlation routes added and removed by step commits, their
 //! uniqueness, and the atomicity of a commit that violates it.
 
-use super::{step, Fixture, TestDb};
-use crate::store::{
-    Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceStatus, RouteKey,
-};
+use super::{exchange, step, Fixture, TestDb};
+use crate::store::{Error, ExchangeDirection, ExchangeStatus, InstanceStatus, RouteKey};
 
 const ORDERS: &str = "{urn:test}orders";
 
@@ -24,34 +22,15 @@ async fn routes_are_found_and_survive_reopen(db: TestDb) {
     fixture.store.commit(commit).await.unwrap();
     fixture.reopen().await;
 
-    let store = &fixture.store;
+    for (process, key, owner) in [
+        (ORDERS, "client|ship|order|42", Some(id)),
+        (ORDERS, "client|ship|order|43", None),
+        ("{urn:test}billing", "client|ship|order|42", None),
+    ] {
+        assert_eq!(fixture.route_owner(process, key).await, owner, "{key}");
+    }
     assert_eq!(
-        store
-            .find_route(ORDERS, "client|ship|order|42")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        Some(id)
-    );
-    assert_eq!(
-        store
-            .find_route(ORDERS, "client|ship|order|43")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        None
-    );
-    assert_eq!(
-        store
-            .find_route("{urn:test}billing", "client|ship|order|42")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        None
-    );
-    let routes = store.instance_routes(id).await.unwrap();
-    assert_eq!(
-        routes,
+        fixture.routes(id).await,
         [
             route("client|cancel|order|42"),
             route("client|ship|order|42")
@@ -74,39 +53,17 @@ async fn routes_are_removed_and_cleared(db: TestDb) {
     let mut second = step(id, 2, InstanceStatus::Running, b"");
     second.routes_removed = vec![route("a"), route("z")];
     fixture.store.commit(second).await.unwrap();
-    assert_eq!(
-        fixture.store.instance_routes(id).await.unwrap(),
-        [route("b"), route("c")]
-    );
-    assert_eq!(
-        fixture
-            .store
-            .find_route(ORDERS, "z")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        Some(other)
-    );
+    assert_eq!(fixture.routes(id).await, [route("b"), route("c")]);
+    assert_eq!(fixture.route_owner(ORDERS, "z").await, Some(other));
 
     // Clearing wins over routes added in the same commit.
     let mut last = step(id, 3, InstanceStatus::Completed, b"");
     last.routes_added = vec![route("d")];
     last.clear_routes = true;
     fixture.store.commit(last).await.unwrap();
-    assert!(fixture.store.instance_routes(id).await.unwrap().is_empty());
-    assert_eq!(
-        fixture
-            .store
-            .find_route(ORDERS, "d")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        None
-    );
-    assert_eq!(
-        fixture.store.instance_routes(other).await.unwrap(),
-        [route("z")]
-    );
+    assert!(fixture.routes(id).await.is_empty());
+    assert_eq!(fixture.route_owner(ORDERS, "d").await, None);
+    assert_eq!(fixture.routes(other).await, [route("z")]);
 }
 
 async fn adding_an_owned_route_again_is_a_no_op(db: TestDb) {
@@ -117,10 +74,7 @@ async fn adding_an_owned_route_again_is_a_no_op(db: TestDb) {
         commit.routes_added = vec![route("a")];
         fixture.store.commit(commit).await.unwrap();
     }
-    assert_eq!(
-        fixture.store.instance_routes(id).await.unwrap(),
-        [route("a")]
-    );
+    assert_eq!(fixture.routes(id).await, [route("a")]);
 }
 
 async fn the_same_key_may_route_different_processes(db: TestDb) {
@@ -132,21 +86,8 @@ async fn the_same_key_may_route_different_processes(db: TestDb) {
         commit.routes_added = vec![RouteKey::new(process, "key")];
         fixture.store.commit(commit).await.unwrap();
     }
-    assert_eq!(
-        fixture
-            .store
-            .find_route(ORDERS, "key")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        Some(first)
-    );
-    let billing = fixture
-        .store
-        .find_route("{urn:test}billing", "key")
-        .await
-        .unwrap()
-        .map(|owner| owner.instance);
+    assert_eq!(fixture.route_owner(ORDERS, "key").await, Some(first));
+    let billing = fixture.route_owner("{urn:test}billing", "key").await;
     assert_eq!(billing, Some(second));
 }
 
@@ -164,15 +105,11 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back(db: TestD
     let mut clash = step(other, 2, InstanceStatus::Completed, b"after");
     clash.routes_removed = vec![route("kept")];
     clash.routes_added = vec![route("fresh"), route("taken")];
-    clash.exchanges = vec![ExchangeWrite {
-        id: "in-1".to_owned(),
-        partner_link: "client".to_owned(),
-        operation: "order".to_owned(),
-        direction: ExchangeDirection::In,
-        status: ExchangeStatus::Pending,
-        request: Some(b"request".to_vec()),
-        response: None,
-    }];
+    clash.exchanges = vec![exchange(
+        "in-1",
+        ExchangeDirection::In,
+        ExchangeStatus::Pending,
+    )];
     match fixture.store.commit(clash).await {
         Err(Error::DuplicateRoute {
             process,
@@ -189,47 +126,20 @@ async fn a_route_owned_by_another_instance_rolls_the_whole_commit_back(db: TestD
     fixture.reopen().await;
 
     // Nothing of the failed commit is visible.
-    let instance = fixture.store.load_instance(other).await.unwrap().unwrap();
+    let instance = fixture.load(other).await;
     assert_eq!(instance.revision, 2);
     assert_eq!(instance.status, InstanceStatus::Running);
     assert_eq!(instance.state, b"before");
-    assert_eq!(
-        fixture.store.instance_routes(other).await.unwrap(),
-        [route("kept")]
-    );
-    assert_eq!(
-        fixture
-            .store
-            .find_route(ORDERS, "fresh")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        None
-    );
-    assert_eq!(
-        fixture
-            .store
-            .find_route(ORDERS, "taken")
-            .await
-            .unwrap()
-            .map(|owner| owner.instance),
-        Some(owner)
-    );
-    assert!(fixture
-        .store
-        .pending_exchanges(other)
-        .await
-        .unwrap()
-        .is_empty());
+    assert_eq!(fixture.routes(other).await, [route("kept")]);
+    assert_eq!(fixture.route_owner(ORDERS, "fresh").await, None);
+    assert_eq!(fixture.route_owner(ORDERS, "taken").await, Some(owner));
+    assert!(fixture.pending(other).await.is_empty());
 
     // The store is still usable: the same step without the clash goes through.
     let mut retry = step(other, 2, InstanceStatus::Running, b"after");
     retry.routes_added = vec![route("fresh")];
     assert_eq!(fixture.store.commit(retry).await.unwrap(), 3);
-    assert_eq!(
-        fixture.store.instance_routes(other).await.unwrap(),
-        [route("fresh"), route("kept")]
-    );
+    assert_eq!(fixture.routes(other).await, [route("fresh"), route("kept")]);
 }
 
 async fn a_shared_route_another_instance_owns_stays_its_own(db: TestDb) {
@@ -246,20 +156,14 @@ async fn a_shared_route_another_instance_owns_stays_its_own(db: TestDb) {
     };
     commit.routes_added = vec![shared, route("customer+order|7|2")];
     fixture.store.commit(commit).await.unwrap();
-    let owner = |key: &'static str| {
-        let store = &fixture.store;
-        async move {
-            let found = store.find_route(ORDERS, key).await.unwrap();
-            found.map(|owner| owner.instance)
-        }
-    };
-    assert_eq!(owner("customer|7").await, Some(first));
-    assert_eq!(owner("customer+order|7|1").await, Some(first));
-    assert_eq!(owner("customer+order|7|2").await, Some(second));
-    assert_eq!(
-        fixture.store.instance_routes(second).await.unwrap(),
-        [route("customer+order|7|2")]
-    );
+    for (key, owner) in [
+        ("customer|7", first),
+        ("customer+order|7|1", first),
+        ("customer+order|7|2", second),
+    ] {
+        assert_eq!(fixture.route_owner(ORDERS, key).await, Some(owner), "{key}");
+    }
+    assert_eq!(fixture.routes(second).await, [route("customer+order|7|2")]);
 }
 
 backend_tests!(

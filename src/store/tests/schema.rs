@@ -6,9 +6,9 @@ use std::str::FromStr;
 
 use sqlx::{ConnectOptions, Connection};
 
-use super::{Fixture, TestDb};
+use super::{job, Fixture, TestDb};
 use crate::store::{
-    Backend, Datasource, Error, InstanceStatus, Job, JobKey, JobKind, Migration, SCHEMA_VERSION,
+    Backend, Datasource, Error, InstanceStatus, JobKind, Migration, SCHEMA_VERSION,
 };
 
 /// The scripts that create the schema of `backend`, in order.
@@ -57,35 +57,23 @@ const DESCRIBE_MYSQL: &str = "\
 /// Runs `sql` on the database `url` names, and returns the text of its first column.
 async fn query(url: &str, sql: &str) -> Vec<String> {
     use sqlx::Row;
-    let rows: Vec<String> = match Backend::of(url).unwrap() {
-        Backend::Sqlite => {
-            let mut conn = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-                .unwrap()
-                .create_if_missing(true)
-                .connect()
-                .await
-                .unwrap();
+    /// Runs `sql` on `$conn`, a new connection, and closes it.
+    macro_rules! first_column {
+        ($conn:expr) => {{
+            let mut conn = $conn.await.unwrap();
             let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
-            let rows = rows.iter().map(|row| row.get(0)).collect();
             conn.close().await.unwrap();
-            rows
-        }
-        Backend::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
-            let rows = rows.iter().map(|row| row.get(0)).collect();
-            conn.close().await.unwrap();
-            rows
-        }
-        Backend::MySql => {
-            let mut conn = sqlx::MySqlConnection::connect(url).await.unwrap();
-            let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
-            let rows = rows.iter().map(|row| row.get(0)).collect();
-            conn.close().await.unwrap();
-            rows
-        }
-    };
-    rows
+            rows.iter().map(|row| row.get(0)).collect()
+        }};
+    }
+    match Backend::of(url).unwrap() {
+        Backend::Sqlite => first_column!(sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .unwrap()
+            .create_if_missing(true)
+            .connect()),
+        Backend::Postgres => first_column!(sqlx::PgConnection::connect(url)),
+        Backend::MySql => first_column!(sqlx::MySqlConnection::connect(url)),
+    }
 }
 
 /// The description of the database `datasource` names.
@@ -183,19 +171,8 @@ async fn an_upgrade_to_the_job_table_resumes_each_running_instance_once(db: Test
         }
     );
     fixture.reopen().await;
-    let pid = fixture
-        .store
-        .load_instance(running)
-        .await
-        .unwrap()
-        .unwrap()
-        .pid;
-    let resume = Job {
-        instance_id: running,
-        pid,
-        job: JobKey::new(JobKind::Recover, ""),
-        due_ms: 0,
-    };
+    let pid = fixture.load(running).await.pid;
+    let resume = job(running, &pid, JobKind::Recover, "", 0);
     assert_eq!(
         fixture.store.due_jobs(i64::MAX, 10).await.unwrap(),
         [resume]

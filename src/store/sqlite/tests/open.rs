@@ -4,19 +4,39 @@
 use std::str::FromStr;
 
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection, Sqlite};
+use tempfile::TempDir;
 
 use crate::store::sqlite::{SqliteConfig, SqliteStore, Synchronous};
-use crate::store::SCHEMA_VERSION;
-use crate::store::{Error, Instances, Store};
+use crate::store::{Error, Instances, Result, Store, SCHEMA_VERSION};
+
+/// Opens the store at `location` with the default settings.
+async fn open(location: &str) -> Result<SqliteStore> {
+    SqliteStore::open(location, &SqliteConfig::default()).await
+}
+
+/// The path of a database file `baton.db` in `dir`.
+fn file_in(dir: &TempDir) -> String {
+    dir.path().join("baton.db").to_str().unwrap().to_owned()
+}
+
+/// The value `PRAGMA name` reads on a connection of `store`.
+async fn pragma<T>(store: &SqliteStore, name: &str) -> T
+where
+    T: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite> + Send + Unpin,
+{
+    let query = format!("PRAGMA {name}");
+    sqlx::query_scalar(&query)
+        .fetch_one(&store.pool)
+        .await
+        .unwrap()
+}
 
 #[tokio::test]
 async fn creates_missing_directory_and_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/data/baton.db");
-    let store = SqliteStore::open(path.to_str().unwrap(), &SqliteConfig::default())
-        .await
-        .unwrap();
+    let store = open(path.to_str().unwrap()).await.unwrap();
     assert!(path.is_file());
     assert_eq!(store.reserve_instance_ids(1).await.unwrap(), 1);
 }
@@ -25,8 +45,7 @@ async fn creates_missing_directory_and_file() {
 async fn accepts_sqlite_urls() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("url/baton.db");
-    let url = format!("sqlite://{}?mode=rwc", path.display());
-    let store = SqliteStore::open(&url, &SqliteConfig::default())
+    let store = open(&format!("sqlite://{}?mode=rwc", path.display()))
         .await
         .unwrap();
     assert_eq!(store.reserve_instance_ids(1).await.unwrap(), 1);
@@ -36,7 +55,7 @@ async fn accepts_sqlite_urls() {
 #[tokio::test]
 async fn refuses_urls_of_other_databases() {
     let url = "postgres://localhost/baton";
-    match SqliteStore::open(url, &SqliteConfig::default()).await {
+    match open(url).await {
         Err(Error::Location(location)) => assert_eq!(location, url),
         other => panic!("expected a location error, got {other:?}"),
     }
@@ -45,58 +64,29 @@ async fn refuses_urls_of_other_databases() {
 #[tokio::test]
 async fn connections_are_durable_wal_with_foreign_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("baton.db");
-    let store = SqliteStore::open(path.to_str().unwrap(), &SqliteConfig::default())
-        .await
-        .unwrap();
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
-    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
-    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
-    assert_eq!(journal, "wal");
-    assert_eq!(synchronous, 2, "FULL");
-    assert_eq!(foreign_keys, 1);
+    let store = open(&file_in(&dir)).await.unwrap();
+    assert_eq!(pragma::<String>(&store, "journal_mode").await, "wal");
+    assert_eq!(pragma::<i64>(&store, "synchronous").await, 2, "FULL");
+    assert_eq!(pragma::<i64>(&store, "foreign_keys").await, 1);
 }
 
 #[tokio::test]
 async fn synchronous_normal_can_be_chosen() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("baton.db");
     let config = SqliteConfig {
         synchronous: Synchronous::Normal,
         ..SqliteConfig::default()
     };
-    let store = SqliteStore::open(path.to_str().unwrap(), &config)
-        .await
-        .unwrap();
-    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
-    assert_eq!(synchronous, 1, "NORMAL");
+    let store = SqliteStore::open(&file_in(&dir), &config).await.unwrap();
+    assert_eq!(pragma::<i64>(&store, "synchronous").await, 1, "NORMAL");
 }
 
 #[tokio::test]
 async fn reopening_keeps_one_schema_version() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("baton.db");
-    let path = path.to_str().unwrap();
-    SqliteStore::open(path, &SqliteConfig::default())
-        .await
-        .unwrap()
-        .close()
-        .await;
-    let store = SqliteStore::open(path, &SqliteConfig::default())
-        .await
-        .unwrap();
+    let path = file_in(&dir);
+    open(&path).await.unwrap().close().await;
+    let store = open(&path).await.unwrap();
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM baton_schema_version")
         .fetch_all(&store.pool)
         .await
@@ -107,14 +97,9 @@ async fn reopening_keeps_one_schema_version() {
 #[tokio::test]
 async fn refuses_a_newer_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("baton.db");
-    let path = path.to_str().unwrap();
-    SqliteStore::open(path, &SqliteConfig::default())
-        .await
-        .unwrap()
-        .close()
-        .await;
-    let mut conn = SqliteConnectOptions::from_str(path)
+    let path = file_in(&dir);
+    open(&path).await.unwrap().close().await;
+    let mut conn = SqliteConnectOptions::from_str(&path)
         .unwrap()
         .connect()
         .await
@@ -125,7 +110,7 @@ async fn refuses_a_newer_schema() {
         .await
         .unwrap();
     conn.close().await.unwrap();
-    match SqliteStore::open(path, &SqliteConfig::default()).await {
+    match open(&path).await {
         Err(Error::SchemaVersion { found, supported })
             if (found, supported) == (SCHEMA_VERSION + 1, SCHEMA_VERSION) => {}
         other => panic!("expected a schema version error, got {other:?}"),
