@@ -68,7 +68,7 @@ pub(super) struct Tables {
     deployments: BTreeMap<(String, i64), DeploymentRecord>,
     processes: BTreeMap<String, ProcessRecord>,
     instances: HashMap<i64, Instance>,
-    /// Route → the instance owning it.
+    /// Route (as [`owned`] keys it) → the instance owning it.
     routes: HashMap<RouteKey, i64>,
     /// Exchange id → the instance it belongs to.
     exchanges: HashMap<String, i64>,
@@ -223,13 +223,16 @@ impl Tables {
         instance.record.updated_at = now;
         let revision = instance.record.revision;
         for route in step.routes_removed {
+            let route = owned(&route);
             if instance.routes.remove(&route) {
                 self.routes.remove(&route);
             }
         }
         for route in step.routes_added {
-            self.routes.insert(route.clone(), id);
-            instance.routes.insert(route);
+            let route = owned(&route);
+            if *self.routes.entry(route.clone()).or_insert(id) == id {
+                instance.routes.insert(route);
+            }
         }
         if step.clear_routes {
             for route in std::mem::take(&mut instance.routes) {
@@ -364,8 +367,8 @@ impl Tables {
             _ => {}
         }
         for route in &step.routes_added {
-            match self.routes.get(route) {
-                Some(&owner) if owner != id => {
+            match self.routes.get(&owned(route)) {
+                Some(&owner) if owner != id && !route.shared => {
                     return Err(Error::DuplicateRoute {
                         process: route.process.clone(),
                         key: route.key.clone(),
@@ -500,4 +503,10 @@ impl Tables {
     pub(super) fn received(&self, message_id: &str) -> Option<Received> {
         self.received.get(message_id).cloned()
     }
+}
+
+/// `route` as the tables key it: by process and key alone, whether it was added as shared or
+/// not, so that a route has one owner and is found by its key.
+fn owned(route: &RouteKey) -> RouteKey {
+    RouteKey::new(route.process.clone(), route.key.clone())
 }

@@ -60,6 +60,47 @@ async fn ids_are_negative_consecutive_and_never_reused() {
 }
 
 #[tokio::test]
+async fn a_shared_route_is_found_and_one_another_instance_owns_stays_its_own() {
+    let store = MemoryStore::new();
+    let (one, two) = (-1, -2);
+    let shared = |key: &str| RouteKey {
+        shared: true,
+        ..RouteKey::new("orders", key)
+    };
+    let mut first = first_step(one, &[]);
+    first.routes_added = vec![shared("customer|7")];
+    store.commit(first).await.unwrap();
+    let mut second = first_step(two, &["customer+order|7|2"]);
+    second.routes_added.push(shared("customer|7"));
+    store.commit(second).await.unwrap();
+
+    let owner = |key: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .find_route("orders", key)
+                .await
+                .unwrap()
+                .map(|owner| owner.instance)
+        }
+    };
+    assert_eq!(owner("customer|7").await, Some(one));
+    assert_eq!(owner("customer+order|7|2").await, Some(two));
+    assert_eq!(
+        store.instance_routes(two).await.unwrap(),
+        [RouteKey::new("orders", "customer+order|7|2")]
+    );
+    let mut leaving = next_step(two, 1, InstanceStatus::Running);
+    leaving.routes_removed = vec![shared("customer|7")];
+    store.commit(leaving).await.unwrap();
+    assert_eq!(
+        owner("customer|7").await,
+        Some(one),
+        "not the leaver's to remove"
+    );
+}
+
+#[tokio::test]
 async fn a_failing_step_changes_nothing() {
     let store = MemoryStore::new();
     let (one, two) = (-1, -2);
