@@ -82,7 +82,8 @@ pub enum NodeKind {
 
 static ATTRIBUTE_KIND: NodeKind = NodeKind::Attribute;
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A node in the arena; stored as `stored.rs` says.
+#[derive(Clone, Debug)]
 pub(super) struct NodeRecord {
     pub(super) kind: NodeKind,
     pub(super) parent: Option<NodeId>,

@@ -12,6 +12,7 @@ mod encoding;
 mod mutate;
 mod parse;
 mod qname;
+mod stored;
 mod write;
 
 #[cfg(test)]

@@ -329,3 +329,28 @@ fn a_value_rewritten_again_and_again_keeps_a_bounded_arena() {
     assert!(d.nodes.len() < 200, "{} nodes kept", d.nodes.len());
     assert_eq!(d.to_xml(d.root()), "<counter>10000</counter>");
 }
+
+#[test]
+fn a_stored_document_reads_back_and_so_does_one_stored_with_named_nodes() {
+    let original = doc(r#"<a xmlns="urn:a" n="1"><b>x</b><!--c--><?p d?></a>"#);
+    let stored = rmp_serde::to_vec_named(&original).unwrap();
+    let read: Document = rmp_serde::from_slice(&stored).unwrap();
+    assert_eq!(read.to_xml(read.root()), original.to_xml(original.root()));
+    let json: Document = serde_json::from_str(&serde_json::to_string(&original).unwrap()).unwrap();
+    assert_eq!(json.to_xml(json.root()), original.to_xml(original.root()));
+
+    let node = |kind: &str, parent: &str, child: &str| {
+        format!(
+            r#"{{"kind":{kind},"parent":{parent},"first_child":{child},"last_child":{child},"prev_sibling":null,"next_sibling":null,"line":1,"attr_base":0}}"#
+        )
+    };
+    let element = r#"{"Element":{"name":{"ns":"","local":"a"},"prefix":null,"attributes":[],"namespaces":[]}}"#;
+    let named = format!(
+        r#"{{"nodes":[{},{},{}],"attr_owners":[],"ids_in_order":true}}"#,
+        node(r#""Root""#, "null", "1"),
+        node(element, "0", "2"),
+        node(r#"{"Text":"x"}"#, "1", "null"),
+    );
+    let earlier: Document = serde_json::from_str(&named).unwrap();
+    assert_eq!(earlier.to_xml(earlier.root()), "<a>x</a>");
+}
