@@ -28,7 +28,7 @@ use super::{Error, Result, StepCommit};
 pub(crate) const MAX_BATCH: usize = 256;
 
 /// How a backend applies a batch of steps in one transaction.
-pub(crate) trait Batch: Send + Sync + 'static {
+pub(crate) trait Batch: Send + Sync {
     /// Applies `steps` in one transaction, all or nothing, and returns their new revisions in
     /// order; `None` when a step was refused, the transaction rolled back and nothing stored.
     /// An error means the transaction failed and nothing was stored.
@@ -56,7 +56,7 @@ async fn apply(
     }
 }
 
-type Pending = (StepCommit, oneshot::Sender<Result<i64>>);
+pub(crate) type Pending = (StepCommit, oneshot::Sender<Result<i64>>);
 
 /// What a store's step commits did since it was opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -118,49 +118,27 @@ pub(crate) struct Writer {
     counters: Arc<Counters>,
 }
 
+/// The steps queued for a writer, as [`run`] takes them.
+pub(crate) type Queue = mpsc::UnboundedReceiver<Pending>;
+
 impl Writer {
-    /// Starts the writer task of `batch` on the current runtime.
-    pub(crate) fn start(batch: impl Batch) -> Self {
-        let (queue, mut waiting) = mpsc::unbounded_channel::<Pending>();
+    /// A writer's handle and the queue its steps arrive on, for [`run`] wherever the caller
+    /// chooses.
+    pub(crate) fn new() -> (Self, Queue, Arc<Counters>) {
+        let (queue, waiting) = mpsc::unbounded_channel::<Pending>();
         let counters = Arc::new(Counters::default());
-        let counting = counters.clone();
-        tokio::spawn(async move {
-            let mut steps = Vec::with_capacity(MAX_BATCH);
-            let mut replies = Vec::with_capacity(MAX_BATCH);
-            while let Some((step, reply)) = waiting.recv().await {
-                steps.push(step);
-                replies.push(reply);
-                while steps.len() < MAX_BATCH {
-                    match waiting.try_recv() {
-                        Ok((step, reply)) => {
-                            steps.push(step);
-                            replies.push(reply);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                match apply(&batch, &steps, &counting).await {
-                    Ok(outcomes) => {
-                        counting.committed(&outcomes);
-                        for (reply, outcome) in replies.drain(..).zip(outcomes) {
-                            let _ = reply.send(outcome);
-                        }
-                    }
-                    Err(error) => {
-                        counting.failed();
-                        let message = match error {
-                            Error::Unavailable(message) => message,
-                            other => other.to_string(),
-                        };
-                        for reply in replies.drain(..) {
-                            let _ = reply.send(Err(Error::Unavailable(message.clone())));
-                        }
-                    }
-                }
-                steps.clear();
-            }
-        });
-        Self { queue, counters }
+        let writer = Self {
+            queue,
+            counters: counters.clone(),
+        };
+        (writer, waiting, counters)
+    }
+
+    /// Starts the writer task of `batch` on the current runtime.
+    pub(crate) fn start(batch: impl Batch + 'static) -> Self {
+        let (writer, waiting, counters) = Self::new();
+        tokio::spawn(async move { run(&batch, waiting, &counters).await });
+        writer
     }
 
     /// What the writer did so far.
@@ -177,5 +155,44 @@ impl Writer {
         answer
             .await
             .map_err(|_| Error::Unavailable("the store's writer has stopped".into()))?
+    }
+}
+
+/// The writer: applies the steps of `waiting` with `batch`, every step waiting at once (up to
+/// [`MAX_BATCH`]), until every handle on the queue is gone.
+pub(crate) async fn run(batch: &impl Batch, mut waiting: Queue, counting: &Counters) {
+    let mut steps = Vec::with_capacity(MAX_BATCH);
+    let mut replies = Vec::with_capacity(MAX_BATCH);
+    while let Some((step, reply)) = waiting.recv().await {
+        steps.push(step);
+        replies.push(reply);
+        while steps.len() < MAX_BATCH {
+            match waiting.try_recv() {
+                Ok((step, reply)) => {
+                    steps.push(step);
+                    replies.push(reply);
+                }
+                Err(_) => break,
+            }
+        }
+        match apply(batch, &steps, counting).await {
+            Ok(outcomes) => {
+                counting.committed(&outcomes);
+                for (reply, outcome) in replies.drain(..).zip(outcomes) {
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                counting.failed();
+                let message = match error {
+                    Error::Unavailable(message) => message,
+                    other => other.to_string(),
+                };
+                for reply in replies.drain(..) {
+                    let _ = reply.send(Err(Error::Unavailable(message.clone())));
+                }
+            }
+        }
+        steps.clear();
     }
 }

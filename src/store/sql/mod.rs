@@ -17,8 +17,8 @@ mod exchanges;
 mod instances;
 mod jobs;
 mod processes;
-mod rows_at_once;
-mod steps;
+pub(super) mod rows_at_once;
+pub(super) mod steps;
 
 use std::sync::Arc;
 
@@ -56,8 +56,13 @@ impl<D: Dialect> Clone for SqlStore<D> {
 impl<D: Dialect> SqlStore<D> {
     /// A store on `pool`, whose schema the caller brings up to date.
     pub(super) fn on(pool: Pool<D>) -> Self {
+        Self::on_with(pool, Writer::start)
+    }
+
+    /// A store on `pool` whose step writer `start` starts, on the writes of `steps`.
+    pub(super) fn on_with(pool: Pool<D>, start: impl FnOnce(steps::Steps<D>) -> Writer) -> Self {
         let writer = WriteLock::default();
-        let steps = Writer::start(steps::Steps {
+        let steps = start(steps::Steps {
             pool: pool.clone(),
             writer: writer.clone(),
         });
@@ -78,11 +83,11 @@ impl<D: Dialect> SqlStore<D> {
 /// writes, step batches included, queue here in order instead of contending for the
 /// database's lock, whose busy handler sleeps rather than waking when the lock frees.
 #[derive(Debug, Clone, Default)]
-struct WriteLock(Arc<Mutex<()>>);
+pub(in crate::store) struct WriteLock(Arc<Mutex<()>>);
 
 impl WriteLock {
     /// Waits for the turn to write, where dialect `D` needs one; the guard holds it.
-    async fn turn<D: Dialect>(&self) -> Option<MutexGuard<'_, ()>> {
+    pub(in crate::store) async fn turn<D: Dialect>(&self) -> Option<MutexGuard<'_, ()>> {
         match D::ONE_WRITER {
             true => Some(self.0.lock().await),
             false => None,

@@ -23,7 +23,7 @@ const MOST_VALUES: usize = 30_000;
 
 /// Whether `steps` can be written with [`write`] on dialect `D`: no two of them are of the
 /// same instance.
-pub(super) fn fits<D: Dialect>(steps: &[StepCommit]) -> bool {
+pub(in crate::store) fn fits<D: Dialect>(steps: &[StepCommit]) -> bool {
     if !D::ON_CONFLICT {
         return false;
     }
@@ -55,6 +55,27 @@ pub(super) async fn write<D: Dialect>(
         }
     }
     Ok(true)
+}
+
+/// [`write`] for a connection driven directly rather than through sqlx: `execute` runs a
+/// statement (in SQLite's form) and returns the rows it wrote. `false` when a step may be
+/// refused or a statement failed.
+pub(in crate::store) fn write_with<E>(
+    steps: &[StepCommit],
+    mut execute: impl FnMut(Statement<'_>) -> std::result::Result<u64, E>,
+) -> bool {
+    statements(steps, now_millis()).iter().all(|statement| {
+        let mut written = 0;
+        for chunk in statement.rows.statements::<sqlx::Sqlite>() {
+            match execute(chunk) {
+                Ok(rows) => written += rows,
+                Err(_) => return false,
+            }
+        }
+        statement
+            .expected
+            .is_none_or(|expected| written == expected)
+    })
 }
 
 /// One statement of the batch, with how many rows it must write if it is checked.

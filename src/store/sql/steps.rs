@@ -18,10 +18,19 @@ use crate::store::group_commit::Batch;
 use crate::store::{Result, StepCommit};
 
 /// Applies batches of steps to a database of dialect `D`.
-pub(super) struct Steps<D: Dialect> {
+pub(in crate::store) struct Steps<D: Dialect> {
     pub(super) pool: Pool<D>,
     /// The store's write lock, held for each batch where the database takes one writer.
-    pub(super) writer: WriteLock,
+    pub(in crate::store) writer: WriteLock,
+}
+
+impl<D: Dialect> Clone for Steps<D> {
+    fn clone(&self) -> Self {
+        Steps {
+            pool: self.pool.clone(),
+            writer: self.writer.clone(),
+        }
+    }
 }
 
 impl<D: Dialect> Steps<D> {

@@ -7,6 +7,7 @@
 //! (version 1) and its migrations (`sqlite-2.sql`, ...), embedded; opening a store brings a
 //! database without it, or with an older version, up to date in one transaction.
 
+mod direct;
 #[cfg(test)]
 mod tests;
 
@@ -15,7 +16,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::Sqlite;
+use sqlx::{Connection, Sqlite, SqliteConnection};
 
 use super::schema::{self, Migration, Migrations};
 use super::sql::SqlStore;
@@ -94,7 +95,8 @@ impl SqlStore<Sqlite> {
             })
             .foreign_keys(true)
             .busy_timeout(Duration::from_millis(config.busy_timeout_ms));
-        Self::connect(options, config.max_connections).await
+        let direct = !in_memory(options.get_filename());
+        Self::connect(options, config.max_connections, direct).await
     }
 
     /// Opens a private in-memory database, for tests. It lives as long as the store.
@@ -102,14 +104,22 @@ impl SqlStore<Sqlite> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
         // One connection: the database exists only while it is open, and several connections
         // to a shared-cache database would lock each other out instead of waiting.
-        Ok(Self::connect(options, 1).await?.0)
+        Ok(Self::connect(options, 1, false).await?.0)
     }
 
     /// Connects a pool and applies the schema.
+    /// Opens the pool, and with `direct` the step writer's own connection (see [`direct`]);
+    /// not for a database in memory, whose connections share a cache and would lock each
+    /// other out instead of waiting.
     async fn connect(
         options: SqliteConnectOptions,
         max_connections: u32,
+        direct: bool,
     ) -> Result<(Self, Migration)> {
+        let writing = match direct {
+            true => Some(SqliteConnection::connect_with(&options).await?),
+            false => None,
+        };
         // SQLite connections are cheap and there is no server to time them out or drop them:
         // keep them, which also keeps an in-memory database alive, and hand them out untested.
         let pool = SqlitePoolOptions::new()
@@ -120,7 +130,10 @@ impl SqlStore<Sqlite> {
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        let store = SqlStore::on(pool);
+        let store = match writing {
+            Some(connection) => SqlStore::on_with(pool, |steps| direct::start(connection, steps)),
+            None => SqlStore::on(pool),
+        };
         let migration = store.migrate().await?;
         Ok((store, migration))
     }
@@ -150,15 +163,20 @@ impl SqlStore<Sqlite> {
     }
 }
 
+/// Whether database file `file` is a database in memory.
+fn in_memory(file: &Path) -> bool {
+    file == Path::new(":memory:") || file.to_string_lossy().starts_with("file:")
+}
+
 /// Creates the directory that will hold database file `file`, unless it is in memory.
 fn create_parent_dir(file: &Path) -> Result<()> {
-    let in_memory = file == Path::new(":memory:") || file.to_string_lossy().starts_with("file:");
     match file.parent() {
-        Some(dir) if !in_memory && !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
-            .map_err(|source| Error::Directory {
+        Some(dir) if !in_memory(file) && !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| Error::Directory {
                 path: dir.to_path_buf(),
                 source,
-            }),
+            })
+        }
         _ => Ok(()),
     }
 }
