@@ -236,17 +236,21 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         .collect();
     commit.clear_routes = finished;
     commit.exchanges = journal::writes(model, opened, output.ended.take(), &output.actions);
+    let scheduled = jobs::scheduled_by(
+        id,
+        &process.pid,
+        &output.actions,
+        now_ms,
+        services.config.engine.invoke_timeout_ms,
+    );
+    // The scheduler holds no job of an instance this step creates but those it schedules:
+    // when it schedules none, its end is nothing to tell.
+    let unheard = create && scheduled.is_empty();
     let changes = Committed {
         instance_id: id,
-        scheduled: jobs::scheduled_by(
-            id,
-            &process.pid,
-            &output.actions,
-            now_ms,
-            services.config.engine.invoke_timeout_ms,
-        ),
+        scheduled,
         cancelled: jobs::cancelled_by(&output),
-        finished: finished || suspended,
+        finished: (finished || suspended) && !unheard,
     };
     commit.job_done = job;
     commit.jobs_cancelled = changes.cancelled.clone();
