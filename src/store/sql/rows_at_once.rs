@@ -78,6 +78,14 @@ pub(in crate::store) fn write_with<E>(
     })
 }
 
+/// The instances' revisions once `steps` are written.
+pub(in crate::store) fn revisions(steps: &[StepCommit]) -> Vec<i64> {
+    steps
+        .iter()
+        .map(|step| step.instance.revision_after())
+        .collect()
+}
+
 /// One statement of the batch, with how many rows it must write if it is checked.
 struct Checked<'a> {
     rows: Rows<'a>,

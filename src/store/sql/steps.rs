@@ -54,12 +54,7 @@ impl<D: Dialect> Batch for Steps<D> {
                 return Ok(None);
             }
             tx.commit().await?;
-            Ok(Some(
-                steps
-                    .iter()
-                    .map(|step| step.instance.revision_after())
-                    .collect(),
-            ))
+            Ok(Some(rows_at_once::revisions(steps)))
         })
     }
 

@@ -96,12 +96,7 @@ impl Batch for Direct<'_> {
                 self.db.roll_back_if_open();
                 return Err(error);
             }
-            Ok(Some(
-                steps
-                    .iter()
-                    .map(|step| step.instance.revision_after())
-                    .collect(),
-            ))
+            Ok(Some(rows_at_once::revisions(steps)))
         })
     }
 
