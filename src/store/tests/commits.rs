@@ -74,10 +74,11 @@ async fn a_step_refused_inside_a_batch_leaves_the_others_stored(db: TestDb) {
     });
     let outcomes = futures::future::join_all(commits).await;
     let done = since(before, fixture.store.commit_stats());
-    assert_eq!(
-        (done.transactions, done.rewritten),
-        (1, 1),
-        "every step was queued before the writer ran, and the batch written again: {done:?}"
+    // The writer may take the first steps before the last are queued (on SQLite it runs on
+    // a thread of its own): each batch holding a stale step is written again, step by step.
+    assert!(
+        done.rewritten >= 1 && done.rewritten <= done.transactions,
+        "the batches holding a stale step are written again: {done:?}"
     );
     let refused = (0..INSTANCES).filter(|&index| stale(index)).count() as u64;
     assert_eq!(
