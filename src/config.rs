@@ -272,7 +272,8 @@ pub struct EngineConfig {
     /// The share of one processor, in percent, that steps at low priority get together
     /// while other steps are busy.
     pub low_priority_share: u32,
-    /// The most steps that run at once at normal priority; more wait their turn.
+    /// The most steps that run at once at normal priority; more wait their turn. 0: two
+    /// per core (see [`EngineConfig::step_thread_count`]).
     pub step_threads: usize,
     /// The largest value a variable holds, in bytes of content.
     pub max_variable_bytes: usize,
@@ -294,13 +295,24 @@ impl Default for EngineConfig {
             max_step_ms: 10_000,
             low_priority_after_ms: 20,
             low_priority_share: 20,
-            step_threads: 64,
+            step_threads: 0,
             max_variable_bytes: 16 * 1024 * 1024,
         }
     }
 }
 
 impl EngineConfig {
+    /// How many steps run at once at normal priority: `step-threads`, or two per core when
+    /// it is 0. A step is processor work without I/O, so more threads than cores add thread
+    /// switches, not throughput; a step that runs long leaves the pool (see
+    /// [`crate::budget`]) and a new thread takes its place.
+    pub fn step_thread_count(&self) -> usize {
+        match self.step_threads {
+            0 => 2 * std::thread::available_parallelism().map_or(1, usize::from),
+            threads => threads,
+        }
+    }
+
     /// What one step of an instance may do.
     pub fn step_limits(&self) -> crate::budget::Limits {
         crate::budget::Limits {
@@ -686,7 +698,6 @@ impl Configuration {
                 "engine.max-variable-bytes",
                 self.engine.max_variable_bytes as u64,
             ),
-            ("engine.step-threads", self.engine.step_threads as u64),
         ] {
             if value == 0 {
                 problems.push(format!("{key} must be positive"));
@@ -917,11 +928,14 @@ mod tests {
             )
         );
         assert_eq!(configuration.server.shutdown_grace_ms, 10_000);
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        assert_eq!(configuration.engine.step_thread_count(), 2 * cores);
+        configuration.engine.step_threads = 3;
+        assert_eq!(configuration.engine.step_thread_count(), 3);
         configuration.engine.max_step_activities = 0;
         configuration.engine.max_step_evaluation = 0;
         configuration.engine.max_step_ms = 0;
         configuration.engine.max_variable_bytes = 0;
-        configuration.engine.step_threads = 0;
         configuration.server.shutdown_grace_ms = 0;
         let Err(Error::Invalid(problems)) = configuration.validate() else {
             panic!("zero limits passed")
@@ -934,7 +948,6 @@ mod tests {
                 "engine.max-step-evaluation must be positive",
                 "engine.max-step-ms must be positive",
                 "engine.max-variable-bytes must be positive",
-                "engine.step-threads must be positive",
             ]
         );
     }

@@ -686,7 +686,7 @@ impl Engine {
             undelivered: undelivered::Undelivered::default(),
             step_workers: baton_actors::Workers::new(
                 "baton-step",
-                config.engine.step_threads,
+                config.engine.step_thread_count(),
                 STEP_THREAD_KEEP_ALIVE,
                 f64::from(config.engine.low_priority_share) / 100.0,
             ),
