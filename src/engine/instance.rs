@@ -235,7 +235,10 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         })
         .collect();
     commit.clear_routes = finished;
-    commit.exchanges = journal::writes(model, opened, output.ended.take(), &output.actions);
+    // An instance whose state nothing keeps keeps no journal either.
+    if kept {
+        commit.exchanges = journal::writes(model, opened, output.ended.take(), &output.actions);
+    }
     let scheduled = jobs::scheduled_by(
         id,
         &process.pid,
