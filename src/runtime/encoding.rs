@@ -1,8 +1,7 @@
 //! How an instance's state is kept as bytes in a store, between steps.
 //!
-//! The state is written as MessagePack with its fields named: compact, and several times
-//! cheaper to write than JSON (no text escaping, numbers as bytes), which every durable step
-//! pays. Fields stay named, as in JSON, so that a field added later with `#[serde(default)]`
+//! The state is written as MessagePack with its fields named: smaller than JSON and cheaper
+//! to write (no text escaping, numbers as bytes), which every durable step pays. Fields stay named, as in JSON, so that a field added later with `#[serde(default)]`
 //! still reads the states stored before it. States stored as JSON by earlier versions read
 //! as they are: a JSON state begins with `{`, which never begins a MessagePack map.
 
