@@ -49,6 +49,7 @@ use super::process::ProcessRuntime;
 use super::{session, Services};
 use crate::interceptor::{self, Message, PartnerContext, Refusal};
 use crate::model::PartnerLinkId;
+use crate::runtime::encoding::{self, EncodingError};
 use crate::runtime::session::Sessions;
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::Action;
@@ -156,7 +157,7 @@ impl Calls {
     }
 
     /// The outbox entries of the calls.
-    pub fn entries(&self) -> Result<Vec<OutboxEntry>, serde_json::Error> {
+    pub fn entries(&self) -> Result<Vec<OutboxEntry>, EncodingError> {
         self.outgoing
             .iter()
             .map(|outgoing| {
@@ -165,7 +166,7 @@ impl Calls {
                     instance_id: outgoing.call.instance,
                     pid: outgoing.call.pid.clone(),
                     exchange: outgoing.call.exchange.clone(),
-                    call: serde_json::to_vec(outgoing)?,
+                    call: encoding::encode(outgoing)?,
                 })
             })
             .collect()
@@ -200,7 +201,7 @@ pub async fn resend_all(services: &Arc<Services>) -> store::Result<(usize, BTree
 
 /// Sends `entry` again; false when it cannot be (logged).
 fn resend(services: &Arc<Services>, entry: OutboxEntry) -> bool {
-    let outgoing = match serde_json::from_slice::<Outgoing>(&entry.call) {
+    let outgoing = match encoding::decode::<Outgoing>(&entry.call) {
         Ok(outgoing) => outgoing,
         Err(error) => {
             tracing::error!(message_id = %entry.message_id, %error, "Outbox entry unreadable; not sent");
@@ -218,6 +219,50 @@ fn resend(services: &Arc<Services>, entry: OutboxEntry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_call_reads_back_and_so_does_one_stored_as_json() {
+        let outgoing = Outgoing {
+            partner_link: PartnerLinkId(1),
+            call: Call {
+                pid: "{urn:test}orders-1".into(),
+                instance: 7,
+                exchange: "7.1".into(),
+                message_id: message_id("7.1"),
+                attempt: 2,
+                operation: "order".into(),
+                message: crate::xml::parse(
+                    b"<message><payload><a:order xmlns:a='urn:a'>x</a:order></payload></message>",
+                )
+                .unwrap(),
+                headers: Document::new(),
+                one_way: true,
+                endpoint: Some("http://partner.test/orders".into()),
+                sessions: Sessions::default(),
+            },
+        };
+        let stored = Calls {
+            outgoing: vec![outgoing],
+            refused: Vec::new(),
+        }
+        .entries()
+        .unwrap();
+        let call = &stored[0].call;
+        let earlier = serde_json::to_vec(&encoding::decode::<Outgoing>(call).unwrap()).unwrap();
+        assert_eq!(earlier.first(), Some(&b'{'));
+        for bytes in [call, &earlier] {
+            let read = encoding::decode::<Outgoing>(bytes).unwrap();
+            assert_eq!(
+                (read.partner_link, read.call.attempt),
+                (PartnerLinkId(1), 2)
+            );
+            assert_eq!(read.call.message_id, stored[0].message_id);
+            assert_eq!(
+                read.call.message.to_xml(read.call.message.root()),
+                "<message><payload><a:order xmlns:a=\"urn:a\">x</a:order></payload></message>"
+            );
+        }
+    }
 
     #[test]
     fn message_ids_name_their_exchange() {
