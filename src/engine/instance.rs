@@ -202,14 +202,10 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         true => state.to_bytes(),
         false => Ok(Vec::new()),
     };
-    let serialised = match (state_bytes, calls.entries()) {
-        (Ok(state), Ok(outbox)) => Ok((state, outbox)),
-        (Err(error), _) => Err(error.to_string()),
-        (_, Err(error)) => Err(error.to_string()),
-    };
+    let serialised = state_bytes.and_then(|state| Ok((state, calls.entries()?)));
     let (serialised, outbox) = match serialised {
         Ok(serialised) => serialised,
-        Err(error) => return Ran::Unserialisable(error),
+        Err(error) => return Ran::Unserialisable(error.to_string()),
     };
     let finished = output.status.is_finished();
     let suspended = output.status == InstanceStatus::Suspended;

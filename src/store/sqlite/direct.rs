@@ -13,7 +13,7 @@
 //! that may be refused) goes the shared way, on the store's pool ([`Steps`]). Either way a
 //! batch takes the store's write lock first, as every write of a SQLite store does.
 
-use std::ffi::{c_char, c_int, CStr, CString};
+use std::ffi::{c_char, c_int, CStr};
 use std::ptr::{self, NonNull};
 
 use futures::future::BoxFuture;
@@ -87,12 +87,12 @@ impl Batch for Direct<'_> {
                 return self.steps.apply_all(steps).await;
             }
             let _writing = self.steps.writer.turn::<Sqlite>().await;
-            self.db.run("BEGIN IMMEDIATE")?;
+            self.db.run(c"BEGIN IMMEDIATE")?;
             if !rows_at_once::write_with(steps, |statement| self.db.execute(&statement)) {
-                self.db.run("ROLLBACK")?;
+                self.db.run(c"ROLLBACK")?;
                 return Ok(None);
             }
-            if let Err(error) = self.db.run("COMMIT") {
+            if let Err(error) = self.db.run(c"COMMIT") {
                 self.db.roll_back_if_open();
                 return Err(error);
             }
@@ -122,8 +122,7 @@ unsafe impl Sync for Handle {}
 impl Handle {
     /// Runs `sql`, statements without arguments; the database's refusal is
     /// [`Error::Unavailable`]: nothing of the batch is stored.
-    fn run(&self, sql: &str) -> Result<()> {
-        let sql = CString::new(sql).map_err(|error| Error::Unavailable(error.to_string()))?;
+    fn run(&self, sql: &CStr) -> Result<()> {
         // SAFETY: a valid handle (see `Handle`) and a NUL-terminated statement.
         let code = unsafe {
             ffi::sqlite3_exec(
@@ -144,7 +143,7 @@ impl Handle {
     fn roll_back_if_open(&self) {
         // SAFETY: a valid handle (see `Handle`).
         if unsafe { ffi::sqlite3_get_autocommit(self.0.as_ptr()) } == 0 {
-            let _ = self.run("ROLLBACK");
+            let _ = self.run(c"ROLLBACK");
         }
     }
 
