@@ -3,7 +3,7 @@
 //! Steps queue on a channel to one writer task. The writer takes every step waiting (up to
 //! [`MAX_BATCH`]) and hands them to its backend's [`Batch`], which applies them in one
 //! transaction, so one sync to disk covers the whole batch. Steps are first applied all or
-//! nothing, statement after statement; only when one is refused (a stale revision, a route
+//! nothing, a statement per kind of row; only when one is refused (a stale revision, a route
 //! owned by another instance, a job already run) is that transaction rolled back and the
 //! batch applied again with each step inside its own savepoint: the refused step is rolled
 //! back alone and answered with its error, the others commit together. Refusals are rare, so

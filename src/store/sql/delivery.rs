@@ -45,48 +45,6 @@ pub(super) fn outbox_row(entry: &OutboxEntry) -> Vec<Value<'_>> {
     ]
 }
 
-/// Remembers the message `received` took; [`Error::Duplicate`](crate::store::Error::Duplicate)
-/// when its id is stored already.
-pub(super) async fn insert_received<D: Dialect>(
-    conn: &mut D::Connection,
-    received: &Received,
-) -> Result<()> {
-    sql!(D, concat!(received_rows!(), "(?, ?, ?)"))
-        .bind_all(received_row(received))
-        .execute::<D>(conn)
-        .await?;
-    Ok(())
-}
-
-/// Stores `entry` in the outbox.
-pub(super) async fn insert_outbox<D: Dialect>(
-    conn: &mut D::Connection,
-    entry: &OutboxEntry,
-) -> Result<()> {
-    sql!(D, concat!(outbox_rows!(), "(?, ?, ?, ?, ?)"))
-        .bind_all(outbox_row(entry))
-        .execute::<D>(conn)
-        .await?;
-    Ok(())
-}
-
-/// Deletes the outbox entry of `instance_id`'s exchange `exchange`, if stored.
-pub(super) async fn settle<D: Dialect>(
-    conn: &mut D::Connection,
-    instance_id: i64,
-    exchange: &str,
-) -> Result<()> {
-    sql!(
-        D,
-        "DELETE FROM baton_outbox WHERE instance_id = ? AND exchange_id = ?"
-    )
-    .bind(instance_id)
-    .bind(exchange)
-    .execute::<D>(conn)
-    .await?;
-    Ok(())
-}
-
 /// Deletes the outbox entry of message `message_id`, if stored.
 pub(super) async fn delivered<D: Dialect>(pool: &Pool<D>, message_id: &str) -> Result<()> {
     sql!(D, "DELETE FROM baton_outbox WHERE message_id = ?")

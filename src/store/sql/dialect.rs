@@ -3,7 +3,7 @@
 //!
 //! The tables write their SQL once, with `?` placeholders, through [`sql!`]; a [`Dialect`]
 //! numbers the placeholders where its database wants `$1, $2, ...`, and says how a write
-//! transaction begins, whether `INSERT ... ON CONFLICT` is understood, and whether the
+//! transaction begins, whether standard upserts are understood, and whether the
 //! database takes one writer at a time. A [`Statement`] carries its SQL and its bound
 //! [`Value`]s to the dialect, which runs it on its sqlx connection: so the tables are generic
 //! over the database without naming sqlx's per-database traits.
@@ -23,8 +23,8 @@ pub trait Dialect: Database + sealed::Sealed {
     /// Whether placeholders are numbered (`$1`) rather than `?`.
     #[doc(hidden)]
     const NUMBERED: bool;
-    /// Whether `INSERT ... ON CONFLICT (...) DO ...` is understood; where it is not, a
-    /// unique violation leaves the transaction usable instead.
+    /// Whether `INSERT ... ON CONFLICT (...) DO ...` and `VALUES` tables are understood
+    /// (SQLite, PostgreSQL); MySQL's forms are used where they are not.
     #[doc(hidden)]
     const ON_CONFLICT: bool;
     /// The statement beginning a transaction that writes, when not plain `BEGIN`.

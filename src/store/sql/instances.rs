@@ -5,7 +5,6 @@
 use sqlx::Pool;
 
 use super::dialect::{begin_write, sql, Dialect, Statement, Value};
-use crate::store::error::Constraint;
 use crate::store::rows::{self, StoredRow};
 use crate::store::time::now_millis;
 use crate::store::{Error, InstanceFilter, InstanceRecord, InstanceSummary, InstanceWrite, Result};
@@ -127,67 +126,6 @@ pub(super) async fn list<D: Dialect>(
     statement.fetch_all_on(pool, rows::instance_summary).await
 }
 
-/// Saves an instance's new state if its revision is still `write.expected_revision` (or
-/// inserts it, when the write creates it), and returns the new revision.
-pub(super) async fn save<D: Dialect>(
-    conn: &mut D::Connection,
-    write: &InstanceWrite,
-) -> Result<i64> {
-    let now = now_millis();
-    if let Some(pid) = &write.create {
-        sql!(D, concat!(insert_rows!(), "(?, ?, ?, ?, ?, ?, ?, ?)"))
-            .bind_all(created_row(write, pid, now))
-            .execute::<D>(conn)
-            .await
-            .map_err(|error| match Constraint::violated_by(&error) {
-                Some(Constraint::ForeignKey) => Error::NotFound {
-                    entity: "process",
-                    key: pid.clone(),
-                },
-                Some(Constraint::Unique) => Error::Duplicate {
-                    entity: "instance",
-                    key: write.id.to_string(),
-                },
-                _ => error.into(),
-            })?;
-        return Ok(write.revision_after());
-    }
-    let done = sql!(
-        D,
-        "UPDATE baton_instances \
-         SET status = ?, state = ?, failure = ?, revision = revision + 1, updated_at = ? \
-         WHERE id = ? AND revision = ?"
-    )
-    .bind(write.status.as_str())
-    .bind(&write.state)
-    .bind(&write.failure)
-    .bind(now)
-    .bind(write.id)
-    .bind(write.expected_revision)
-    .execute::<D>(conn)
-    .await?;
-    if done.rows == 1 {
-        return Ok(write.revision_after());
-    }
-    let actual = sql!(D, "SELECT revision FROM baton_instances WHERE id = ?")
-        .bind(write.id)
-        .fetch_optional::<D>(conn)
-        .await?
-        .map(|row| row.integer("revision"))
-        .transpose()?;
-    Err(match actual {
-        Some(actual) => Error::Conflict {
-            id: write.id,
-            expected: write.expected_revision,
-            actual,
-        },
-        None => Error::NotFound {
-            entity: "instance",
-            key: write.id.to_string(),
-        },
-    })
-}
-
 /// Marks a running instance failed and drops its routes and jobs, in one transaction.
 pub(super) async fn mark_failed<D: Dialect>(pool: &Pool<D>, id: i64, reason: &str) -> Result<()> {
     let mut tx = begin_write(pool).await?;
@@ -210,14 +148,5 @@ pub(super) async fn mark_failed<D: Dialect>(pool: &Pool<D>, id: i64, reason: &st
     super::correlation::clear::<D>(&mut *tx, id).await?;
     super::jobs::clear::<D>(&mut *tx, id).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Deletes the row of one instance; what refers to it must be deleted first.
-pub(super) async fn delete<D: Dialect>(conn: &mut D::Connection, id: i64) -> Result<()> {
-    sql!(D, "DELETE FROM baton_instances WHERE id = ?")
-        .bind(id)
-        .execute::<D>(conn)
-        .await?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use sqlx::Pool;
 
 use super::dialect::{sql, Dialect, Value};
 use crate::store::rows;
-use crate::store::{Job, JobKey, JobKind, Result};
+use crate::store::{Job, JobKind, Result};
 
 /// Columns of a job, as a literal for `concat!`.
 macro_rules! columns {
@@ -28,15 +28,6 @@ macro_rules! insert_rows {
 }
 pub(super) use insert_rows;
 
-/// After the values of an insert where `ON CONFLICT` is understood: a job stored already
-/// stays as it is.
-macro_rules! on_conflict {
-    () => {
-        " ON CONFLICT (instance_id, kind, job_key) DO NOTHING"
-    };
-}
-pub(super) use on_conflict;
-
 /// The row of `job`, in the order of the columns.
 pub(super) fn row(job: &Job) -> Vec<Value<'_>> {
     vec![
@@ -46,56 +37,6 @@ pub(super) fn row(job: &Job) -> Vec<Value<'_>> {
         (&job.pid).into(),
         job.due_ms.into(),
     ]
-}
-
-/// Stores `job` unless the same job (instance, kind, key) is stored already.
-pub(super) async fn insert<D: Dialect>(conn: &mut D::Connection, job: &Job) -> Result<()> {
-    let insert = match D::ON_CONFLICT {
-        true => sql!(
-            D,
-            concat!(insert_rows!(), "(?, ?, ?, ?, ?)", on_conflict!())
-        ),
-        false => sql!(
-            D,
-            concat!(
-                insert_rows!(),
-                "(?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE due_ms = due_ms"
-            )
-        ),
-    };
-    insert.bind_all(row(job)).execute::<D>(conn).await?;
-    Ok(())
-}
-
-/// Deletes the job `job` of `instance_id`; [`Error::JobGone`](crate::store::Error::JobGone)
-/// if it is not stored.
-pub(super) async fn take<D: Dialect>(
-    conn: &mut D::Connection,
-    instance_id: i64,
-    job: &JobKey,
-) -> Result<()> {
-    match delete::<D>(conn, instance_id, job).await? {
-        1 => Ok(()),
-        _ => Err(job.gone(instance_id)),
-    }
-}
-
-/// Deletes the job `job` of `instance_id` if it is stored; how many rows went.
-pub(super) async fn delete<D: Dialect>(
-    conn: &mut D::Connection,
-    instance_id: i64,
-    job: &JobKey,
-) -> Result<u64> {
-    let done = sql!(
-        D,
-        "DELETE FROM baton_jobs WHERE instance_id = ? AND kind = ? AND job_key = ?"
-    )
-    .bind(instance_id)
-    .bind(job.kind.as_str())
-    .bind(&job.key)
-    .execute::<D>(conn)
-    .await?;
-    Ok(done.rows)
 }
 
 /// Deletes every job of `instance_id`.

@@ -3,7 +3,7 @@
 //! [`SqlStore`] is generic over the [`Dialect`] of its database: each table's queries live in
 //! one module here (`deployments`, `processes`, `instances`, `correlation`, `exchanges`,
 //! `jobs`, `delivery`), `steps` writes a batch of state-machine steps in one transaction for
-//! the group-commit writer (`rows_at_once`, a statement per kind of row, where it can), and
+//! the group-commit writer (`rows_at_once`, a statement per kind of row), and
 //! the dialect says what differs between the databases. How a database is opened and locked
 //! while its schema is brought up to date (`dbscripts/<database>.sql`, the schema's source of
 //! truth) is each backend's own module: [`sqlite`](super::sqlite),

@@ -2,20 +2,20 @@
 //! database. A batch runs in one transaction begun as the dialect begins writes, under the
 //! store's write lock where the database takes one writer at a time.
 //!
-//! A batch of distinct instances is written [`rows_at_once`], a statement per kind of
-//! write; [`all_or_nothing`] writes other batches, a step's statements one after another.
-//! [`step_by_step`] is for a batch in which a step was refused: each step in its own
-//! savepoint, the refused ones rolled back alone (which on PostgreSQL also clears the
-//! transaction's failed state).
+//! Every write is [`rows_at_once`]: a batch in its rounds of distinct instances, all or
+//! nothing. When a step of it may be refused, [`step_by_step`] writes the batch again, each
+//! step as a batch of one in its own savepoint; a refused step is rolled back alone (which on
+//! PostgreSQL also clears the transaction's failed state), and [`refusal`] reads why.
 
 use futures::future::BoxFuture;
 use sqlx::{Pool, Transaction};
 use tokio::sync::MutexGuard;
 
-use super::dialect::{begin_write, Dialect, Statement};
-use super::{correlation, delivery, exchanges, instances, jobs, rows_at_once, WriteLock};
+use super::dialect::{begin_write, sql, Dialect, Statement};
+use super::{rows_at_once, WriteLock};
 use crate::store::group_commit::Batch;
-use crate::store::{Result, StepCommit};
+use crate::store::rows::StoredRow;
+use crate::store::{Error, Result, StepCommit};
 
 /// Applies batches of steps to a database of dialect `D`.
 pub(in crate::store) struct Steps<D: Dialect> {
@@ -46,12 +46,11 @@ impl<D: Dialect> Batch for Steps<D> {
     fn apply_all<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Option<Vec<i64>>>> {
         Box::pin(async move {
             let (_writing, mut tx) = self.begin().await?;
-            if !rows_at_once::fits::<D>(steps) {
-                return all_or_nothing(tx, steps).await;
-            }
-            if !rows_at_once::write::<D>(&mut tx, steps).await? {
-                tx.rollback().await?;
-                return Ok(None);
+            for round in rows_at_once::rounds(steps) {
+                if rows_at_once::write::<D>(&mut tx, &round).await.is_err() {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
             }
             tx.commit().await?;
             Ok(Some(rows_at_once::revisions(steps)))
@@ -69,80 +68,8 @@ impl<D: Dialect> Batch for Steps<D> {
     }
 }
 
-/// Writes one step inside the batch's transaction and returns the instance's new revision:
-/// the job it ran first (so that a job already run refuses the step before anything else),
-/// then the instance, the id of the message it takes (a message taken already refuses the
-/// step), its routes and exchanges, its jobs and its outbox; last what the instance's cleanup
-/// deletes (never its outbox, whose messages still go, nor the ids of what it took).
-async fn apply<D: Dialect>(conn: &mut D::Connection, step: &StepCommit) -> Result<i64> {
-    let id = step.instance.id;
-    if let Some(job) = &step.job_done {
-        jobs::take::<D>(conn, id, job).await?;
-    }
-    let revision = instances::save::<D>(conn, &step.instance).await?;
-    if let Some(received) = &step.received {
-        delivery::insert_received::<D>(conn, received).await?;
-    }
-    for route in &step.routes_removed {
-        correlation::remove::<D>(conn, id, route).await?;
-    }
-    for route in &step.routes_added {
-        correlation::add::<D>(conn, id, route).await?;
-    }
-    if step.clears_stored_routes() {
-        correlation::clear::<D>(conn, id).await?;
-    }
-    for exchange in &step.exchanges {
-        exchanges::upsert::<D>(conn, id, exchange).await?;
-    }
-    for job in &step.jobs_cancelled {
-        jobs::delete::<D>(conn, id, job).await?;
-    }
-    for job in &step.jobs {
-        jobs::insert::<D>(conn, job).await?;
-    }
-    if step.clears_stored_jobs() {
-        jobs::clear::<D>(conn, id).await?;
-    }
-    for exchange in &step.outbox_settled {
-        delivery::settle::<D>(conn, id, exchange).await?;
-    }
-    for entry in &step.outbox {
-        delivery::insert_outbox::<D>(conn, entry).await?;
-    }
-    if step.delete_exchanges || step.delete_instance {
-        exchanges::clear::<D>(conn, id).await?;
-    }
-    if step.delete_instance {
-        correlation::clear::<D>(conn, id).await?;
-        jobs::clear::<D>(conn, id).await?;
-        instances::delete::<D>(conn, id).await?;
-    }
-    Ok(revision)
-}
-
-/// Applies `steps` in `tx`: commits and returns their revisions when every step was
-/// written; rolls back and returns `None` at the first step refused.
-async fn all_or_nothing<D: Dialect>(
-    mut tx: Transaction<'static, D>,
-    steps: &[StepCommit],
-) -> Result<Option<Vec<i64>>> {
-    let mut revisions = Vec::with_capacity(steps.len());
-    for step in steps {
-        match apply::<D>(&mut *tx, step).await {
-            Ok(revision) => revisions.push(revision),
-            Err(_) => {
-                tx.rollback().await?;
-                return Ok(None);
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(Some(revisions))
-}
-
-/// Applies `steps` in `tx`, each in a savepoint that is rolled back when its step fails,
-/// commits, and returns each step's outcome in order.
+/// Applies `steps` in `tx`, each in a savepoint that is rolled back when its step is
+/// refused, commits, and returns each step's outcome in order.
 async fn step_by_step<D: Dialect>(
     mut tx: Transaction<'static, D>,
     steps: &[StepCommit],
@@ -152,17 +79,147 @@ async fn step_by_step<D: Dialect>(
         Statement::new("SAVEPOINT step")
             .execute::<D>(&mut *tx)
             .await?;
-        let outcome = apply::<D>(&mut *tx, step).await;
-        if outcome.is_err() {
+        let written = rows_at_once::write::<D>(&mut tx, &[step]).await;
+        if let Err(failed) = written {
             Statement::new("ROLLBACK TO SAVEPOINT step")
                 .execute::<D>(&mut *tx)
                 .await?;
+            let why = match refusal::<D>(&mut tx, step).await? {
+                Some(why) => why,
+                None => failed.map_or_else(concurrent, Error::from),
+            };
+            outcomes.push(Err(why));
+        } else {
+            outcomes.push(Ok(step.instance.revision_after()));
         }
         Statement::new("RELEASE SAVEPOINT step")
             .execute::<D>(&mut *tx)
             .await?;
-        outcomes.push(outcome);
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// A step whose rows were off when written but whose refusal no read explains: they changed
+/// in between, from outside this store's writer.
+fn concurrent() -> Error {
+    Error::Unavailable("the step's rows changed while it was written; it may be sent again".into())
+}
+
+/// Why `step`, written alone and refused, is refused: read in the order its writes run,
+/// against what is stored without it. `None` when nothing read refuses it.
+async fn refusal<D: Dialect>(conn: &mut D::Connection, step: &StepCommit) -> Result<Option<Error>> {
+    let id = step.instance.id;
+    let duplicate = |entity, key: &str| {
+        Some(Error::Duplicate {
+            entity,
+            key: key.to_owned(),
+        })
+    };
+    if let Some(job) = &step.job_done {
+        let stored = sql!(
+            D,
+            "SELECT instance_id FROM baton_jobs WHERE instance_id = ? AND kind = ? AND job_key = ?"
+        )
+        .bind(id)
+        .bind(job.kind.as_str())
+        .bind(&job.key)
+        .fetch_optional::<D>(conn)
+        .await?;
+        if stored.is_none() {
+            return Ok(Some(job.gone(id)));
+        }
+    }
+    let write = &step.instance;
+    let revision = sql!(D, "SELECT revision FROM baton_instances WHERE id = ?")
+        .bind(id)
+        .fetch_optional::<D>(conn)
+        .await?
+        .map(|row| row.integer("revision"))
+        .transpose()?;
+    match (&write.create, revision) {
+        (Some(_), Some(_)) => return Ok(duplicate("instance", &id.to_string())),
+        (Some(pid), None) => {
+            let process = sql!(D, "SELECT pid FROM baton_processes WHERE pid = ?")
+                .bind(pid)
+                .fetch_optional::<D>(conn)
+                .await?;
+            if process.is_none() {
+                return Ok(Some(Error::NotFound {
+                    entity: "process",
+                    key: pid.clone(),
+                }));
+            }
+        }
+        (None, Some(actual)) if actual != write.expected_revision => {
+            return Ok(Some(Error::Conflict {
+                id,
+                expected: write.expected_revision,
+                actual,
+            }))
+        }
+        (None, None) => {
+            return Ok(Some(Error::NotFound {
+                entity: "instance",
+                key: id.to_string(),
+            }))
+        }
+        (None, Some(_)) => {}
+    }
+    if let Some(received) = &step.received {
+        let taken = sql!(
+            D,
+            "SELECT instance_id FROM baton_received WHERE message_id = ?"
+        )
+        .bind(&received.message_id)
+        .fetch_optional::<D>(conn)
+        .await?;
+        if taken.is_some() {
+            return Ok(duplicate("message", &received.message_id));
+        }
+    }
+    for route in step.routes_added.iter().filter(|route| !route.shared) {
+        let owner = sql!(
+            D,
+            "SELECT instance_id FROM baton_routes WHERE process_name = ? AND route_key = ?"
+        )
+        .bind(&route.process)
+        .bind(&route.key)
+        .fetch_optional::<D>(conn)
+        .await?
+        .map(|row| row.integer("instance_id"))
+        .transpose()?;
+        if let Some(owner) = owner.filter(|owner| *owner != id) {
+            let (process, key) = (route.process.clone(), route.key.clone());
+            return Ok(Some(Error::DuplicateRoute {
+                process,
+                key,
+                owner,
+            }));
+        }
+    }
+    for exchange in &step.exchanges {
+        let owner = sql!(D, "SELECT instance_id FROM baton_exchanges WHERE id = ?")
+            .bind(&exchange.id)
+            .fetch_optional::<D>(conn)
+            .await?
+            .map(|row| row.integer("instance_id"))
+            .transpose()?;
+        if owner.is_some_and(|owner| owner != id) {
+            return Ok(duplicate("message exchange", &exchange.id));
+        }
+    }
+    for entry in &step.outbox {
+        let stored = sql!(
+            D,
+            "SELECT instance_id FROM baton_outbox WHERE message_id = ?"
+        )
+        .bind(&entry.message_id)
+        .fetch_optional::<D>(conn)
+        .await?;
+        if stored.is_some() {
+            return Ok(duplicate("outbox message", &entry.message_id));
+        }
+    }
+    Ok(None)
 }

@@ -9,9 +9,9 @@
 //! ([`SqliteConnection::lock_handle`]), so that sqlx runs nothing on it meanwhile, and it is
 //! closed by sqlx when the writer ends (every handle on the store dropped).
 //!
-//! A batch the rows-at-once statements cannot write whole (two steps of one instance, a step
-//! that may be refused) goes the shared way, on the store's pool ([`Steps`]). Either way a
-//! batch takes the store's write lock first, as every write of a SQLite store does.
+//! When a step of a batch may be refused, the batch is written again step by step the shared
+//! way, on the store's pool ([`Steps`]). Either way a batch takes the store's write lock
+//! first, as every write of a SQLite store does.
 
 use std::ffi::{c_char, c_int, CStr};
 use std::ptr::{self, NonNull};
@@ -83,12 +83,13 @@ struct Direct<'a> {
 impl Batch for Direct<'_> {
     fn apply_all<'a>(&'a self, steps: &'a [StepCommit]) -> BoxFuture<'a, Result<Option<Vec<i64>>>> {
         Box::pin(async move {
-            if !rows_at_once::fits::<Sqlite>(steps) {
-                return self.steps.apply_all(steps).await;
-            }
             let _writing = self.steps.writer.turn::<Sqlite>().await;
             self.db.run(c"BEGIN IMMEDIATE")?;
-            if !rows_at_once::write_with(steps, |statement| self.db.execute(&statement)) {
+            let rounds = rows_at_once::rounds(steps);
+            let written = rounds.iter().all(|round| {
+                rows_at_once::write_with(round, |statement| self.db.execute(&statement))
+            });
+            if !written {
                 self.db.run(c"ROLLBACK")?;
                 return Ok(None);
             }

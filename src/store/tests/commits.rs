@@ -1,6 +1,7 @@
 //! Group commit, seen from outside: concurrent steps of different instances share
-//! transactions, as the writer's counts tell and as another PostgreSQL session sees, and a
-//! step refused inside a batch leaves the others stored.
+//! transactions, as the writer's counts tell and as another PostgreSQL session sees, steps
+//! of one instance land in their order, and a step refused inside a batch leaves the others
+//! stored.
 
 use std::time::{Duration, Instant};
 
@@ -100,8 +101,37 @@ async fn a_step_refused_inside_a_batch_leaves_the_others_stored(db: TestDb) {
     }
 }
 
+/// Each instance's next two steps, queued together, are written whole in their order.
+async fn successive_steps_of_one_instance_land_in_their_order(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let ids = instances(&fixture).await;
+    let before = fixture.store.commit_stats();
+
+    let commits = ids.iter().flat_map(|&id| {
+        [(1, b"second"), (2, b"third!")].map(|(revision, state)| {
+            let commit = step(id, revision, InstanceStatus::Running, state);
+            fixture.store.commit(commit)
+        })
+    });
+    let revisions = futures::future::try_join_all(commits).await.unwrap();
+    assert!(
+        revisions.chunks(2).all(|pair| pair == [2, 3]),
+        "{revisions:?}"
+    );
+    let done = since(before, fixture.store.commit_stats());
+    assert_eq!(
+        (done.steps, done.refused, done.rewritten),
+        (2 * INSTANCES as u64, 0, 0)
+    );
+    for &id in &ids {
+        let loaded = fixture.load(id).await;
+        assert_eq!((loaded.revision, loaded.state), (3, b"third!".to_vec()));
+    }
+}
+
 backend_tests!(
     concurrent_steps_of_many_instances_share_transactions,
+    successive_steps_of_one_instance_land_in_their_order,
     a_step_refused_inside_a_batch_leaves_the_others_stored,
 );
 
