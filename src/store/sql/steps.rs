@@ -109,87 +109,62 @@ fn concurrent() -> Error {
 /// Why `step`, written alone and refused, is refused: read in the order its writes run,
 /// against what is stored without it. `None` when nothing read refuses it.
 async fn refusal<D: Dialect>(conn: &mut D::Connection, step: &StepCommit) -> Result<Option<Error>> {
-    let id = step.instance.id;
+    let (id, write) = (step.instance.id, &step.instance);
     let duplicate = |entity, key: &str| {
-        Some(Error::Duplicate {
-            entity,
-            key: key.to_owned(),
-        })
+        let key = key.to_owned();
+        Ok(Some(Error::Duplicate { entity, key }))
     };
     if let Some(job) = &step.job_done {
-        let stored = sql!(
-            D,
-            "SELECT instance_id FROM baton_jobs WHERE instance_id = ? AND kind = ? AND job_key = ?"
-        )
-        .bind(id)
-        .bind(job.kind.as_str())
-        .bind(&job.key)
-        .fetch_optional::<D>(conn)
-        .await?;
-        if stored.is_none() {
+        let sql = "SELECT instance_id AS n FROM baton_jobs \
+                   WHERE instance_id = ? AND kind = ? AND job_key = ?";
+        let query = sql!(D, sql).bind(id).bind(job.kind.as_str());
+        if read::<D>(conn, query.bind(&job.key)).await?.is_none() {
             return Ok(Some(job.gone(id)));
         }
     }
-    let write = &step.instance;
-    let revision = sql!(D, "SELECT revision FROM baton_instances WHERE id = ?")
-        .bind(id)
-        .fetch_optional::<D>(conn)
-        .await?
-        .map(|row| row.integer("revision"))
-        .transpose()?;
-    match (&write.create, revision) {
-        (Some(_), Some(_)) => return Ok(duplicate("instance", &id.to_string())),
+    let query = sql!(D, "SELECT revision AS n FROM baton_instances WHERE id = ?").bind(id);
+    let (expected, key) = (write.expected_revision, id.to_string());
+    match (&write.create, read::<D>(conn, query).await?) {
+        (Some(_), Some(_)) => return duplicate("instance", &key),
         (Some(pid), None) => {
-            let process = sql!(D, "SELECT pid FROM baton_processes WHERE pid = ?")
-                .bind(pid)
-                .fetch_optional::<D>(conn)
-                .await?;
-            if process.is_none() {
+            let query = sql!(D, "SELECT version AS n FROM baton_processes WHERE pid = ?");
+            if read::<D>(conn, query.bind(pid)).await?.is_none() {
+                let key = pid.clone();
                 return Ok(Some(Error::NotFound {
                     entity: "process",
-                    key: pid.clone(),
+                    key,
                 }));
             }
         }
-        (None, Some(actual)) if actual != write.expected_revision => {
+        (None, Some(actual)) if actual != expected => {
             return Ok(Some(Error::Conflict {
                 id,
-                expected: write.expected_revision,
+                expected,
                 actual,
             }))
         }
         (None, None) => {
             return Ok(Some(Error::NotFound {
                 entity: "instance",
-                key: id.to_string(),
+                key,
             }))
         }
         (None, Some(_)) => {}
     }
     if let Some(received) = &step.received {
-        let taken = sql!(
-            D,
-            "SELECT instance_id FROM baton_received WHERE message_id = ?"
-        )
-        .bind(&received.message_id)
-        .fetch_optional::<D>(conn)
-        .await?;
-        if taken.is_some() {
-            return Ok(duplicate("message", &received.message_id));
+        let sql = "SELECT instance_id AS n FROM baton_received WHERE message_id = ?";
+        if read::<D>(conn, sql!(D, sql).bind(&received.message_id))
+            .await?
+            .is_some()
+        {
+            return duplicate("message", &received.message_id);
         }
     }
     for route in step.routes_added.iter().filter(|route| !route.shared) {
-        let owner = sql!(
-            D,
-            "SELECT instance_id FROM baton_routes WHERE process_name = ? AND route_key = ?"
-        )
-        .bind(&route.process)
-        .bind(&route.key)
-        .fetch_optional::<D>(conn)
-        .await?
-        .map(|row| row.integer("instance_id"))
-        .transpose()?;
-        if let Some(owner) = owner.filter(|owner| *owner != id) {
+        let sql = "SELECT instance_id AS n FROM baton_routes \
+                   WHERE process_name = ? AND route_key = ?";
+        let query = sql!(D, sql).bind(&route.process).bind(&route.key);
+        if let Some(owner) = read::<D>(conn, query).await?.filter(|owner| *owner != id) {
             let (process, key) = (route.process.clone(), route.key.clone());
             return Ok(Some(Error::DuplicateRoute {
                 process,
@@ -199,27 +174,29 @@ async fn refusal<D: Dialect>(conn: &mut D::Connection, step: &StepCommit) -> Res
         }
     }
     for exchange in &step.exchanges {
-        let owner = sql!(D, "SELECT instance_id FROM baton_exchanges WHERE id = ?")
-            .bind(&exchange.id)
-            .fetch_optional::<D>(conn)
-            .await?
-            .map(|row| row.integer("instance_id"))
-            .transpose()?;
+        let sql = "SELECT instance_id AS n FROM baton_exchanges WHERE id = ?";
+        let owner = read::<D>(conn, sql!(D, sql).bind(&exchange.id)).await?;
         if owner.is_some_and(|owner| owner != id) {
-            return Ok(duplicate("message exchange", &exchange.id));
+            return duplicate("message exchange", &exchange.id);
         }
     }
     for entry in &step.outbox {
-        let stored = sql!(
-            D,
-            "SELECT instance_id FROM baton_outbox WHERE message_id = ?"
-        )
-        .bind(&entry.message_id)
-        .fetch_optional::<D>(conn)
-        .await?;
-        if stored.is_some() {
-            return Ok(duplicate("outbox message", &entry.message_id));
+        let sql = "SELECT instance_id AS n FROM baton_outbox WHERE message_id = ?";
+        if read::<D>(conn, sql!(D, sql).bind(&entry.message_id))
+            .await?
+            .is_some()
+        {
+            return duplicate("outbox message", &entry.message_id);
         }
     }
     Ok(None)
+}
+
+/// The integer `n` of the first row `statement` reads, if any.
+async fn read<'c, D: Dialect>(
+    conn: &'c mut D::Connection,
+    statement: Statement<'c>,
+) -> Result<Option<i64>> {
+    let row = statement.fetch_optional::<D>(conn).await?;
+    row.map(|row| row.integer("n")).transpose()
 }
