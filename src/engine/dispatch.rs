@@ -136,6 +136,7 @@ impl Dispatcher for Engine {
         );
         let expects_reply = !operation.is_one_way();
         let message_id = addressing::message_id(&request.headers);
+        let relates_to = message_id.clone();
         match services
             .invoke_service(
                 &endpoint,
@@ -160,7 +161,7 @@ impl Dispatcher for Engine {
                     &reply,
                     Direction::Output,
                 );
-                let mut headers = routing::reply_headers(&request.headers);
+                let mut headers = routing::reply_headers(relates_to);
                 if !parts.is_empty() {
                     headers = [headers, Bytes::from(parts)].concat().into();
                 }

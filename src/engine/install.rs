@@ -96,7 +96,7 @@ impl Engine {
                     if owned_by_another(&owner) {
                         return Err(InstallError::PathTaken {
                             path: endpoint.path.clone(),
-                            owner: owner.pid,
+                            owner: owner.pid.clone(),
                         });
                     }
                 }
@@ -111,7 +111,7 @@ impl Engine {
                     if owned_by_another(&owner) {
                         return Err(InstallError::QueueTaken {
                             queue: amqp.queue().to_owned(),
-                            owner: owner.pid,
+                            owner: owner.pid.clone(),
                         });
                     }
                 }

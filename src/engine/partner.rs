@@ -87,7 +87,7 @@ impl Actor for PartnerLinkActor {
 
 /// Where one call goes.
 enum Target {
-    Peer(super::registry::ServiceEndpoint),
+    Peer(Arc<super::registry::ServiceEndpoint>),
     Remote {
         endpoint: Endpoint,
         binding: Option<Binding>,

@@ -43,7 +43,7 @@ impl ServiceEndpoint {
 pub struct Registry {
     processes: DashMap<String, Arc<ProcessRuntime>>,
     /// HTTP path → endpoint; also `/services/{ServiceName}`.
-    paths: DashMap<String, ServiceEndpoint>,
+    paths: DashMap<String, Arc<ServiceEndpoint>>,
     /// (service, port) → HTTP path, for peer-to-peer lookups.
     services: DashMap<(QName, String), String>,
     /// The services bound to queues, as [`Registry::amqp_services`] gives them, announced
@@ -89,7 +89,7 @@ impl Registry {
     }
 
     /// The endpoint at `path`; a trailing `/` does not count, as in the addresses served.
-    pub fn endpoint(&self, path: &str) -> Option<ServiceEndpoint> {
+    pub fn endpoint(&self, path: &str) -> Option<Arc<ServiceEndpoint>> {
         let path = match path.trim_end_matches('/') {
             "" => "/",
             trimmed => trimmed,
@@ -98,7 +98,7 @@ impl Registry {
     }
 
     /// The endpoint offering `service`/`port`, if a process of this server provides it.
-    pub fn provided(&self, service: &QName, port: &str) -> Option<ServiceEndpoint> {
+    pub fn provided(&self, service: &QName, port: &str) -> Option<Arc<ServiceEndpoint>> {
         let path = self
             .services
             .get(&(service.clone(), port.to_owned()))?
@@ -113,6 +113,7 @@ impl Registry {
             (endpoint.service.clone(), endpoint.port.clone()),
             endpoint.path.clone(),
         );
+        let endpoint = Arc::new(endpoint);
         if alias != endpoint.path {
             self.paths.insert(alias, endpoint.clone());
         }
@@ -137,7 +138,10 @@ impl Registry {
     }
 
     pub fn endpoints(&self) -> Vec<ServiceEndpoint> {
-        self.paths.iter().map(|entry| entry.clone()).collect()
+        self.paths
+            .iter()
+            .map(|entry| ServiceEndpoint::clone(&entry))
+            .collect()
     }
 
     /// The endpoint served from `queue`, if any.
@@ -145,7 +149,7 @@ impl Registry {
         self.paths
             .iter()
             .find(|entry| entry.amqp.as_ref().is_some_and(|a| a.queue() == queue))
-            .map(|entry| entry.clone())
+            .map(|entry| ServiceEndpoint::clone(&entry))
     }
 
     /// The services bound to queues, now and whenever they change (a unit deployed or removed).

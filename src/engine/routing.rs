@@ -11,7 +11,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_transports::soap::addressing::{self, Addressing};
+use baton_transports::soap::addressing::Addressing;
 use baton_transports::{Endpoint, Outbound, Response, Transport, Transports};
 use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -36,7 +36,7 @@ pub struct LinkRoute {
 
 /// Where a call of a service of this server goes, when the partner link does not choose.
 pub enum Local {
-    Peer(ServiceEndpoint),
+    Peer(Arc<ServiceEndpoint>),
     Remote(Endpoint),
 }
 
@@ -81,7 +81,7 @@ impl LinkRoute {
     pub fn local(
         &self,
         services: &Services,
-        endpoint: ServiceEndpoint,
+        endpoint: Arc<ServiceEndpoint>,
         use_peer2peer: bool,
     ) -> Result<Local, String> {
         let http = || Endpoint::parse(&format!("{}{}", services.base_url(), endpoint.path));
@@ -225,10 +225,10 @@ pub fn default_action(port_type: Option<&QName>, operation: &str) -> String {
     }
 }
 
-/// The headers of a reply to a request carrying `request_headers`: a `wsa:RelatesTo` naming
-/// its `wsa:MessageID`, if it had one.
-pub fn reply_headers(request_headers: &[u8]) -> Bytes {
-    let Some(id) = addressing::message_id(request_headers) else {
+/// The headers of a reply to a request whose `wsa:MessageID` was `message_id`: a
+/// `wsa:RelatesTo` naming it, if it had one.
+pub fn reply_headers(message_id: Option<String>) -> Bytes {
+    let Some(id) = message_id else {
         return Bytes::new();
     };
     let addressing = Addressing {
@@ -241,6 +241,7 @@ pub fn reply_headers(request_headers: &[u8]) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use baton_transports::soap::addressing;
 
     #[test]
     fn default_actions_follow_the_namespace_style() {
@@ -263,7 +264,7 @@ mod tests {
             r#"<wsa:MessageID xmlns:wsa="{}">urn:uuid:1</wsa:MessageID>"#,
             addressing::WSA_NS
         );
-        let headers = reply_headers(request.as_bytes());
+        let headers = reply_headers(addressing::message_id(request.as_bytes()));
         assert_eq!(
             std::str::from_utf8(&headers).unwrap(),
             format!(
@@ -271,6 +272,6 @@ mod tests {
                 addressing::WSA_NS
             )
         );
-        assert!(reply_headers(b"").is_empty());
+        assert!(reply_headers(addressing::message_id(b"")).is_empty());
     }
 }

@@ -71,6 +71,9 @@ impl Addressing {
 
 /// The `wsa:MessageID` among the header forest `headers`, if there is one.
 pub fn message_id(headers: &[u8]) -> Option<String> {
+    if headers.is_empty() {
+        return None;
+    }
     let mut wrapped = Vec::with_capacity(headers.len() + 7);
     wrapped.extend_from_slice(b"<h>");
     wrapped.extend_from_slice(headers);
