@@ -9,12 +9,18 @@
 //! ([`SqliteConnection::lock_handle`]), so that sqlx runs nothing on it meanwhile, and it is
 //! closed by sqlx when the writer ends (every handle on the store dropped).
 //!
+//! A batch's statements differ from another's only in how many rows they carry, so the
+//! writer keeps each statement it prepared, by its SQL, and runs it again with new values:
+//! SQLite parses and plans a statement once, not once per batch.
+//!
 //! When a step of a batch may be refused, the batch is written again step by step the shared
 //! way, on the store's pool ([`Steps`]). Either way a batch takes the store's write lock
 //! first, as every write of a SQLite store does.
 
-use std::ffi::{c_char, c_int, CStr};
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_uint, CStr};
 use std::ptr::{self, NonNull};
+use std::sync::{Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use libsqlite3_sys as ffi;
@@ -67,11 +73,17 @@ async fn write(
         }
     };
     let direct = Direct {
-        db: Handle(locked.as_raw_handle()),
+        db: Handle::new(locked.as_raw_handle()),
         steps: &steps,
     };
     group_commit::run(&direct, queue, &counters).await;
+    // Its statements are finalised before the connection is unlocked and closed.
+    drop(direct);
 }
+
+/// The most statements the writer keeps prepared; past it, it starts afresh. A batch has at
+/// most a few dozen kinds of statement, each in as many forms as batches have sizes.
+const MOST_PREPARED: usize = 1_024;
 
 /// A batch writer on a locked connection's handle, with the shared writer for what it
 /// cannot write.
@@ -109,8 +121,18 @@ impl Batch for Direct<'_> {
     }
 }
 
-/// A SQLite connection's handle, while the writer holds its lock.
-struct Handle(NonNull<ffi::sqlite3>);
+/// A SQLite connection's handle, while the writer holds its lock, with the statements
+/// prepared on it by their SQL.
+struct Handle {
+    db: NonNull<ffi::sqlite3>,
+    prepared: Mutex<HashMap<String, Prepared>>,
+}
+
+/// A statement prepared on the writer's connection.
+struct Prepared(NonNull<ffi::sqlite3_stmt>);
+
+// SAFETY: a prepared statement is used only through its `Handle` (see below).
+unsafe impl Send for Prepared {}
 
 // SAFETY: the handle is used only by the writer, whose batches run one at a time on its
 // single-threaded runtime, while it holds the connection's lock (sqlx's thread for the
@@ -121,13 +143,20 @@ unsafe impl Send for Handle {}
 unsafe impl Sync for Handle {}
 
 impl Handle {
+    fn new(db: NonNull<ffi::sqlite3>) -> Self {
+        Handle {
+            db,
+            prepared: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// Runs `sql`, statements without arguments; the database's refusal is
     /// [`Error::Unavailable`]: nothing of the batch is stored.
     fn run(&self, sql: &CStr) -> Result<()> {
         // SAFETY: a valid handle (see `Handle`) and a NUL-terminated statement.
         let code = unsafe {
             ffi::sqlite3_exec(
-                self.0.as_ptr(),
+                self.db.as_ptr(),
                 sql.as_ptr(),
                 None,
                 ptr::null_mut(),
@@ -143,33 +172,54 @@ impl Handle {
     /// Rolls back the transaction a failed `COMMIT` may have left open.
     fn roll_back_if_open(&self) {
         // SAFETY: a valid handle (see `Handle`).
-        if unsafe { ffi::sqlite3_get_autocommit(self.0.as_ptr()) } == 0 {
+        if unsafe { ffi::sqlite3_get_autocommit(self.db.as_ptr()) } == 0 {
             let _ = self.run(c"ROLLBACK");
         }
     }
 
     /// Runs `statement`, in SQLite's form, and returns the rows it changed.
     fn execute(&self, statement: &Statement<'_>) -> std::result::Result<u64, String> {
-        let db = self.0.as_ptr();
-        let length = c_int::try_from(statement.sql.len()).map_err(|error| error.to_string())?;
+        let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        if prepared.len() >= MOST_PREPARED {
+            finalize_all(&mut prepared);
+        }
+        let handle = match prepared.get(statement.sql.as_ref()) {
+            Some(handle) => handle.0,
+            None => {
+                let handle = self.prepare(&statement.sql)?;
+                prepared.insert(statement.sql.to_string(), Prepared(handle));
+                handle
+            }
+        };
+        let outcome = self.bind_and_step(handle.as_ptr(), &statement.values);
+        // SAFETY: a live statement; reset for its next run, its values unbound so that it
+        // keeps no pointer to them.
+        unsafe {
+            ffi::sqlite3_reset(handle.as_ptr());
+            ffi::sqlite3_clear_bindings(handle.as_ptr());
+        }
+        outcome
+    }
+
+    /// Prepares `sql` to be kept and run again.
+    fn prepare(&self, sql: &str) -> std::result::Result<NonNull<ffi::sqlite3_stmt>, String> {
+        let length = c_int::try_from(sql.len()).map_err(|error| error.to_string())?;
         let mut prepared = ptr::null_mut();
         // SAFETY: a valid handle; `sql` is valid for `length` bytes.
         let code = unsafe {
-            ffi::sqlite3_prepare_v2(
-                db,
-                statement.sql.as_ptr().cast::<c_char>(),
+            ffi::sqlite3_prepare_v3(
+                self.db.as_ptr(),
+                sql.as_ptr().cast::<c_char>(),
                 length,
+                ffi::SQLITE_PREPARE_PERSISTENT as c_uint,
                 &mut prepared,
                 ptr::null_mut(),
             )
         };
-        if code != ffi::SQLITE_OK {
-            return Err(self.message());
+        match (code, NonNull::new(prepared)) {
+            (ffi::SQLITE_OK, Some(prepared)) => Ok(prepared),
+            _ => Err(self.message()),
         }
-        let outcome = self.bind_and_step(prepared, &statement.values);
-        // SAFETY: `prepared` came from `sqlite3_prepare_v2` and is finalised once.
-        unsafe { ffi::sqlite3_finalize(prepared) };
-        outcome
     }
 
     /// Binds `values` to `prepared`'s placeholders in order and runs it to its end.
@@ -219,15 +269,33 @@ impl Handle {
             }
         }
         // SAFETY: a valid handle.
-        let changes = unsafe { ffi::sqlite3_changes64(self.0.as_ptr()) };
+        let changes = unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) };
         Ok(u64::try_from(changes).unwrap_or_default())
     }
 
     /// The message of the connection's last error.
     fn message(&self) -> String {
         // SAFETY: a valid handle; SQLite returns a NUL-terminated message it owns.
-        unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.0.as_ptr())) }
+        unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.db.as_ptr())) }
             .to_string_lossy()
             .into_owned()
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        finalize_all(
+            self.prepared
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+    }
+}
+
+/// Finalises every statement of `prepared` and forgets them.
+fn finalize_all(prepared: &mut HashMap<String, Prepared>) {
+    for (_, statement) in prepared.drain() {
+        // SAFETY: each statement came from `sqlite3_prepare_v3` and is finalised once.
+        unsafe { ffi::sqlite3_finalize(statement.0.as_ptr()) };
     }
 }
