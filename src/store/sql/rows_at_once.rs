@@ -381,9 +381,9 @@ fn counted<'a>(sql: &'static str, rows: Vec<Vec<Value<'a>>>, expected: u64) -> C
 /// How the rows of a statement are written where its SQL has `{}`.
 #[derive(Debug, Clone, Copy)]
 enum Shape {
-    /// `(?, ?), (?, ?)`: the values of an insert.
+    /// `(?, ?), (?, ?)`: the values of an insert, or a column's list of values for `IN`.
     Values,
-    /// A set of rows after `IN`: a `VALUES` table, or in MySQL a list of rows.
+    /// A set of rows after a row's `IN`: a `VALUES` table, or in MySQL a list of rows.
     Set,
     /// A table after `JOIN`, for MySQL: `SELECT ? AS column1, ... UNION ALL SELECT ...`.
     Selects,
@@ -394,7 +394,7 @@ impl Shape {
     fn of(sql: &str) -> Shape {
         match () {
             _ if sql.contains(" JOIN ({})") => Shape::Selects,
-            _ if sql.contains(" IN ({})") => Shape::Set,
+            _ if sql.contains(") IN ({})") => Shape::Set,
             _ => Shape::Values,
         }
     }
