@@ -81,9 +81,10 @@ async fn write(
     drop(direct);
 }
 
-/// The most statements the writer keeps prepared; past it, it starts afresh. A batch has at
-/// most a few dozen kinds of statement, each in as many forms as batches have sizes.
-const MOST_PREPARED: usize = 1_024;
+/// The most statements the writer keeps prepared; past it, it finalises them all and starts
+/// afresh. A batch has about a dozen kinds of statement, each in as many forms as batches
+/// have sizes, and under a steady load batch sizes vary little.
+const MOST_PREPARED: usize = 256;
 
 /// A batch writer on a locked connection's handle, with the shared writer for what it
 /// cannot write.
@@ -297,5 +298,51 @@ fn finalize_all(prepared: &mut HashMap<String, Prepared>) {
     for (_, statement) in prepared.drain() {
         // SAFETY: each statement came from `sqlite3_prepare_v3` and is finalised once.
         unsafe { ffi::sqlite3_finalize(statement.0.as_ptr()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::{Connection, Executor};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn statements_are_prepared_once_and_never_more_than_the_most() {
+        let mut connection = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        connection
+            .execute("CREATE TABLE t (n INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        let mut locked = connection.lock_handle().await.unwrap();
+        let db = Handle::new(locked.as_raw_handle());
+        let insert = |rows: usize| {
+            let sql = format!("INSERT INTO t (n) VALUES {}", vec!["(?)"; rows].join(", "));
+            let values = (0..rows).map(|n| Value::Int(n as i64));
+            Statement::new(sql).bind_all(values)
+        };
+        for _ in 0..3 {
+            assert_eq!(db.execute(&insert(2)), Ok(2));
+        }
+        assert_eq!(
+            db.prepared.lock().unwrap().len(),
+            1,
+            "one statement, run three times"
+        );
+        let mut written = 6;
+        for rows in 1..=MOST_PREPARED + 10 {
+            written += db.execute(&insert(rows)).unwrap();
+            assert!(db.prepared.lock().unwrap().len() <= MOST_PREPARED);
+        }
+        assert!(db
+            .execute(&Statement::new("INSERT INTO t (n) VALUES (NULL)"))
+            .is_err());
+        drop(db);
+        drop(locked);
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+        assert_eq!(u64::try_from(stored).unwrap(), written);
     }
 }
