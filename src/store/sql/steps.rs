@@ -157,7 +157,7 @@ async fn refusal<D: Dialect>(conn: &mut D::Connection, step: &StepCommit) -> Res
             .await?
             .is_some()
         {
-            return duplicate("message", &received.message_id);
+            return duplicate("received message", &received.message_id);
         }
     }
     for route in step.routes_added.iter().filter(|route| !route.shared) {
