@@ -161,12 +161,6 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
         rows.map(|exchange| exchanges::row(id, exchange, now))
             .collect()
     });
-    let exchange_ids = each(&|step| {
-        let id = step.instance.id;
-        let rows = step.exchanges.iter();
-        rows.map(|exchange| vec![(&exchange.id).into(), id.into()])
-            .collect()
-    });
     let updated = each(&|step| {
         let write = &step.instance;
         match write.create {
@@ -181,15 +175,14 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
             ]],
         }
     });
-    let (unshared, exchanges_written) = (routes(false), exchange_rows.len() as u64);
-    let unshared_count = unshared.len() as u64;
+    let unshared = routes(false);
     let mut statements = vec![
         checked(
             JOBS_DONE,
             each(&|step| job_rows(step.instance.id, step.job_done.as_slice())),
         ),
         checked(
-            concat!(instances::insert_rows!(), "{}"),
+            concat!(instances::insert_rows!(), "{rows}"),
             each(&|step| match &step.instance.create {
                 Some(pid) => vec![instances::created_row(&step.instance, pid, now)],
                 None => vec![],
@@ -200,7 +193,7 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
             false => checked(UPDATED_MYSQL, updated),
         },
         checked(
-            concat!(delivery::received_rows!(), "{}"),
+            concat!(delivery::received_rows!(), "{rows}"),
             each(&|step| step.received.iter().map(delivery::received_row).collect()),
         ),
         unchecked(
@@ -214,16 +207,24 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
             unchecked(ROUTES_SHARED, routes(true)),
             checked(EXCHANGES, exchange_rows),
         ]),
-        false => statements.extend([
-            unchecked(ROUTES_MYSQL, [unshared.clone(), routes(true)].concat()),
-            counted(ROUTES_OWNED, unshared, unshared_count),
-            unchecked(EXCHANGES_MYSQL, exchange_rows),
-            counted(EXCHANGES_OWNED, exchange_ids, exchanges_written),
-        ]),
+        false => {
+            let exchange_ids = each(&|step| {
+                let id = step.instance.id;
+                let rows = step.exchanges.iter();
+                rows.map(|exchange| vec![(&exchange.id).into(), id.into()])
+                    .collect()
+            });
+            statements.extend([
+                unchecked(ROUTES_MYSQL, [unshared.clone(), routes(true)].concat()),
+                counted(ROUTES_OWNED, unshared),
+                unchecked(EXCHANGES_MYSQL, exchange_rows),
+                counted(EXCHANGES_OWNED, exchange_ids),
+            ])
+        }
     }
     statements.extend([
         unchecked(
-            "DELETE FROM baton_routes WHERE instance_id IN ({})",
+            "DELETE FROM baton_routes WHERE instance_id IN ({rows})",
             ids(StepCommit::clears_stored_routes),
         ),
         unchecked(
@@ -239,7 +240,7 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
             each(&|step| step.jobs.iter().map(jobs::row).collect()),
         ),
         unchecked(
-            "DELETE FROM baton_jobs WHERE instance_id IN ({})",
+            "DELETE FROM baton_jobs WHERE instance_id IN ({rows})",
             ids(StepCommit::clears_stored_jobs),
         ),
         unchecked(
@@ -253,23 +254,23 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
             }),
         ),
         checked(
-            concat!(delivery::outbox_rows!(), "{}"),
+            concat!(delivery::outbox_rows!(), "{rows}"),
             each(&|step| step.outbox.iter().map(delivery::outbox_row).collect()),
         ),
         unchecked(
-            "DELETE FROM baton_exchanges WHERE instance_id IN ({})",
+            "DELETE FROM baton_exchanges WHERE instance_id IN ({rows})",
             ids(|step| step.delete_exchanges || step.delete_instance),
         ),
         unchecked(
-            "DELETE FROM baton_routes WHERE instance_id IN ({})",
+            "DELETE FROM baton_routes WHERE instance_id IN ({rows})",
             ids(|step| step.delete_instance),
         ),
         unchecked(
-            "DELETE FROM baton_jobs WHERE instance_id IN ({})",
+            "DELETE FROM baton_jobs WHERE instance_id IN ({rows})",
             ids(|step| step.delete_instance),
         ),
         unchecked(
-            "DELETE FROM baton_instances WHERE id IN ({})",
+            "DELETE FROM baton_instances WHERE id IN ({rows})",
             ids(|step| step.delete_instance),
         ),
     ]);
@@ -286,29 +287,29 @@ fn route_rows(id: i64, routes: &[RouteKey]) -> Vec<Vec<Value<'_>>> {
 }
 
 /// Deletes the jobs named by their (instance, kind, key) rows.
-const JOBS_DONE: &str = "DELETE FROM baton_jobs WHERE (instance_id, kind, job_key) IN ({})";
+const JOBS_DONE: &str = "DELETE FROM baton_jobs WHERE (instance_id, kind, job_key) IN ({set})";
 /// Deletes the routes named by their (process, key, instance) rows.
 const ROUTES_REMOVED: &str =
-    "DELETE FROM baton_routes WHERE (process_name, route_key, instance_id) IN ({})";
+    "DELETE FROM baton_routes WHERE (process_name, route_key, instance_id) IN ({set})";
 /// Adds jobs; a job stored already stays as it is.
 const JOBS_ADDED: &str = concat!(
     jobs::insert_rows!(),
-    "{} ON CONFLICT (instance_id, kind, job_key) DO NOTHING"
+    "{rows} ON CONFLICT (instance_id, kind, job_key) DO NOTHING"
 );
 /// [`JOBS_ADDED`] in MySQL's form.
 const JOBS_ADDED_MYSQL: &str = concat!(
     jobs::insert_rows!(),
-    "{} ON DUPLICATE KEY UPDATE due_ms = due_ms"
+    "{rows} ON DUPLICATE KEY UPDATE due_ms = due_ms"
 );
 /// Deletes the outbox entries named by their (instance, exchange) rows.
-const SETTLED: &str = "DELETE FROM baton_outbox WHERE (instance_id, exchange_id) IN ({})";
+const SETTLED: &str = "DELETE FROM baton_outbox WHERE (instance_id, exchange_id) IN ({set})";
 /// Updates instances from (id, status, state, failure, updated, expected revision) rows, each
 /// only at its expected revision.
 const UPDATED: &str = "UPDATE baton_instances SET status = v.column2, state = v.column3, \
-     failure = v.column4, revision = revision + 1, updated_at = v.column5 FROM (VALUES {}) \
+     failure = v.column4, revision = revision + 1, updated_at = v.column5 FROM (VALUES {rows}) \
      AS v WHERE baton_instances.id = v.column1 AND baton_instances.revision = v.column6";
 /// [`UPDATED`] in MySQL's form.
-const UPDATED_MYSQL: &str = "UPDATE baton_instances JOIN ({}) AS v \
+const UPDATED_MYSQL: &str = "UPDATE baton_instances JOIN ({selects}) AS v \
      ON baton_instances.id = v.column1 AND baton_instances.revision = v.column6 \
      SET baton_instances.status = v.column2, baton_instances.state = v.column3, \
      baton_instances.failure = v.column4, baton_instances.revision = baton_instances.revision + 1, \
@@ -317,26 +318,26 @@ const UPDATED_MYSQL: &str = "UPDATE baton_instances JOIN ({}) AS v \
 /// another instance owns it (then it writes no row).
 const ROUTES_ADDED: &str = concat!(
     correlation::insert_rows!(),
-    "{} ON CONFLICT (process_name, route_key) DO UPDATE SET instance_id = excluded.instance_id \
+    "{rows} ON CONFLICT (process_name, route_key) DO UPDATE SET instance_id = excluded.instance_id \
      WHERE baton_routes.instance_id = excluded.instance_id"
 );
 /// Adds shared routes: one another instance owns stays its own.
 const ROUTES_SHARED: &str = concat!(
     correlation::insert_rows!(),
-    "{} ON CONFLICT (process_name, route_key) DO NOTHING"
+    "{rows} ON CONFLICT (process_name, route_key) DO NOTHING"
 );
 /// Adds routes in MySQL's form, any route owned already staying its owner's.
 const ROUTES_MYSQL: &str = concat!(
     correlation::insert_rows!(),
-    "{} ON DUPLICATE KEY UPDATE instance_id = instance_id"
+    "{rows} ON DUPLICATE KEY UPDATE instance_id = instance_id"
 );
 /// Counts the routes of (process, key, instance) rows that their instance owns.
 const ROUTES_OWNED: &str = "SELECT COUNT(*) AS n FROM baton_routes \
-     WHERE (process_name, route_key, instance_id) IN ({})";
+     WHERE (process_name, route_key, instance_id) IN ({set})";
 /// Inserts exchanges, or updates the status and messages of one the same instance has.
 const EXCHANGES: &str = concat!(
     exchanges::insert_rows!(),
-    "{} ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+    "{rows} ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
      request = COALESCE(excluded.request, baton_exchanges.request), \
      response = COALESCE(excluded.response, baton_exchanges.response) \
      WHERE baton_exchanges.instance_id = excluded.instance_id"
@@ -344,16 +345,17 @@ const EXCHANGES: &str = concat!(
 /// [`EXCHANGES`] in MySQL's form: another instance's exchange is set to what it is.
 const EXCHANGES_MYSQL: &str = concat!(
     exchanges::insert_rows!(),
-    "{} ON DUPLICATE KEY UPDATE \
+    "{rows} ON DUPLICATE KEY UPDATE \
      status = IF(instance_id = VALUES(instance_id), VALUES(status), status), \
      request = IF(instance_id = VALUES(instance_id), COALESCE(VALUES(request), request), request), \
      response = IF(instance_id = VALUES(instance_id), COALESCE(VALUES(response), response), response)"
 );
 /// Counts the exchanges of (id, instance) rows that their instance has.
 const EXCHANGES_OWNED: &str =
-    "SELECT COUNT(*) AS n FROM baton_exchanges WHERE (id, instance_id) IN ({})";
+    "SELECT COUNT(*) AS n FROM baton_exchanges WHERE (id, instance_id) IN ({set})";
 
-/// A statement of `rows` (`{}` in `sql` stands for them) that must write every one.
+/// A statement of `rows` (where `sql` has the marker of their [`Shape`]) that must write
+/// every one.
 fn checked<'a>(sql: &'static str, rows: Vec<Vec<Value<'a>>>) -> Checked<'a> {
     let rows = Rows::new(sql, rows);
     let expected = Expected::Written(rows.count as u64);
@@ -369,33 +371,39 @@ fn unchecked<'a>(sql: &'static str, rows: Vec<Vec<Value<'a>>>) -> Checked<'a> {
     }
 }
 
-/// A count of the stored rows among `rows` that must read `expected`.
-fn counted<'a>(sql: &'static str, rows: Vec<Vec<Value<'a>>>, expected: u64) -> Checked<'a> {
+/// A count of the stored rows among `rows` that must find every one.
+fn counted<'a>(sql: &'static str, rows: Vec<Vec<Value<'a>>>) -> Checked<'a> {
     let rows = Rows::new(sql, rows);
-    Checked {
-        rows,
-        expected: Expected::Counted(expected),
-    }
+    let expected = Expected::Counted(rows.count as u64);
+    Checked { rows, expected }
 }
 
-/// How the rows of a statement are written where its SQL has `{}`.
+/// How the rows of a statement are written, at the marker its SQL has for them.
 #[derive(Debug, Clone, Copy)]
 enum Shape {
-    /// `(?, ?), (?, ?)`: the values of an insert, or a column's list of values for `IN`.
+    /// `{rows}`: `(?, ?), (?, ?)`, the values of an insert, or a column's list for `IN`.
     Values,
-    /// A set of rows after a row's `IN`: a `VALUES` table, or in MySQL a list of rows.
+    /// `{set}`: a set of rows after a row's `IN`: a `VALUES` table, or in MySQL a list of
+    /// rows.
     Set,
-    /// A table after `JOIN`, for MySQL: `SELECT ? AS column1, ... UNION ALL SELECT ...`.
+    /// `{selects}`: a table for MySQL, `SELECT ? AS column1, ... UNION ALL SELECT ...`.
     Selects,
 }
 
 impl Shape {
-    /// The shape of the rows `sql` takes where it has `{}`.
+    /// The shape whose marker `sql` has.
     fn of(sql: &str) -> Shape {
-        match () {
-            _ if sql.contains(" JOIN ({})") => Shape::Selects,
-            _ if sql.contains(") IN ({})") => Shape::Set,
-            _ => Shape::Values,
+        [Shape::Set, Shape::Selects]
+            .into_iter()
+            .find(|shape| sql.contains(shape.marker()))
+            .unwrap_or(Shape::Values)
+    }
+
+    fn marker(self) -> &'static str {
+        match self {
+            Shape::Values => "{rows}",
+            Shape::Set => "{set}",
+            Shape::Selects => "{selects}",
         }
     }
 }
@@ -440,7 +448,7 @@ impl<'a> Rows<'a> {
                     Shape::Set => vec![row.as_str(); count].join(", "),
                     Shape::Selects => selects(self.width, count),
                 };
-                let sql = self.sql.replacen("{}", &rows, 1);
+                let sql = self.sql.replacen(self.shape.marker(), &rows, 1);
                 Statement::built::<D>(sql).bind_all(chunk.iter().copied())
             })
     }
@@ -458,9 +466,12 @@ fn selects(width: usize, count: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::Sqlite;
+    use sqlx::{MySql, Postgres, Sqlite};
 
     use super::*;
+    use crate::store::group_commit::Batch;
+    use crate::store::sql::steps::Steps;
+    use crate::store::sql::WriteLock;
     use crate::store::tests::{deployment, exchange, job, process, step};
     use crate::store::{
         Deployments, ExchangeDirection, ExchangeStatus, Inspection, InstanceStatus, Instances,
@@ -482,20 +493,52 @@ mod tests {
         first
     }
 
+    /// The statements and their chunks writing `count` new instances on dialect `D`.
+    fn kinds<D: Dialect>(count: i64) -> (usize, usize) {
+        let steps: Vec<StepCommit> = (1..=count).map(|id| creating(id, "p")).collect();
+        let round: Vec<&StepCommit> = steps.iter().collect();
+        let statements = statements::<D>(&round, 0);
+        let chunks: usize = statements
+            .iter()
+            .map(|statement| statement.rows.statements::<D>().count())
+            .sum();
+        (statements.len(), chunks)
+    }
+
     #[test]
-    fn a_batch_costs_the_same_statements_whatever_its_size() {
-        let kinds = |count: i64| {
-            let steps: Vec<StepCommit> = (1..=count).map(|id| creating(id, "p")).collect();
-            let round: Vec<&StepCommit> = steps.iter().collect();
-            let statements = statements::<Sqlite>(&round, 0);
-            let chunks: usize = statements
-                .iter()
-                .map(|statement| statement.rows.statements::<Sqlite>().count())
-                .sum();
-            (statements.len(), chunks)
+    fn a_batch_costs_the_same_statements_whatever_its_size_on_every_database() {
+        let what = "instance, route, exchange and job rows";
+        assert_eq!(kinds::<Sqlite>(1), (4, 4), "{what}");
+        assert_eq!(kinds::<Postgres>(1), (4, 4), "{what}");
+        let counted_back = "MySQL counts its routes and exchanges back";
+        assert_eq!(kinds::<MySql>(1), (6, 6), "{what}; {counted_back}");
+        assert_eq!(kinds::<Sqlite>(256), kinds::<Sqlite>(1));
+        assert_eq!(kinds::<Postgres>(256), kinds::<Postgres>(1));
+        assert_eq!(kinds::<MySql>(256), kinds::<MySql>(1));
+    }
+
+    #[tokio::test]
+    async fn successive_steps_of_one_instance_in_one_batch_are_written_whole() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        store
+            .save_deployment(deployment("orders", 1))
+            .await
+            .unwrap();
+        let pid = process("orders", 1).pid;
+        store.save_process(process("orders", 1)).await.unwrap();
+        let steps = Steps {
+            pool: store.pool.clone(),
+            writer: WriteLock::default(),
         };
-        assert_eq!(kinds(1), (4, 4), "instance, route, exchange and job rows");
-        assert_eq!(kinds(256), kinds(1));
+        let born = [creating(1, &pid)];
+        assert_eq!(steps.apply_all(&born).await.unwrap(), Some(vec![1]));
+        let next = [
+            step(1, 1, InstanceStatus::Running, b"second"),
+            step(1, 2, InstanceStatus::Completed, b"third"),
+        ];
+        assert_eq!(steps.apply_all(&next).await.unwrap(), Some(vec![2, 3]));
+        let instance = store.load_instance(1).await.unwrap().unwrap();
+        assert_eq!((instance.revision, instance.state), (3, b"third".to_vec()));
     }
 
     #[test]
