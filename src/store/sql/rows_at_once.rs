@@ -493,6 +493,17 @@ mod tests {
         first
     }
 
+    /// An in-memory store with process `orders` deployed, and its pid.
+    async fn orders() -> (SqliteStore, String) {
+        let store = SqliteStore::in_memory().await.unwrap();
+        store
+            .save_deployment(deployment("orders", 1))
+            .await
+            .unwrap();
+        store.save_process(process("orders", 1)).await.unwrap();
+        (store, process("orders", 1).pid)
+    }
+
     /// The statements and their chunks writing `count` new instances on dialect `D`.
     fn kinds<D: Dialect>(count: i64) -> (usize, usize) {
         let steps: Vec<StepCommit> = (1..=count).map(|id| creating(id, "p")).collect();
@@ -519,13 +530,7 @@ mod tests {
 
     #[tokio::test]
     async fn successive_steps_of_one_instance_in_one_batch_are_written_whole() {
-        let store = SqliteStore::in_memory().await.unwrap();
-        store
-            .save_deployment(deployment("orders", 1))
-            .await
-            .unwrap();
-        let pid = process("orders", 1).pid;
-        store.save_process(process("orders", 1)).await.unwrap();
+        let (store, pid) = orders().await;
         let steps = Steps {
             pool: store.pool.clone(),
             writer: WriteLock::default(),
@@ -565,13 +570,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_batch_of_distinct_instances_is_written_whole_and_a_refusable_one_is_not() {
-        let store = SqliteStore::in_memory().await.unwrap();
-        store
-            .save_deployment(deployment("orders", 1))
-            .await
-            .unwrap();
-        let pid = process("orders", 1).pid;
-        store.save_process(process("orders", 1)).await.unwrap();
+        let (store, pid) = orders().await;
         let mut conn = store.pool.acquire().await.unwrap();
 
         let born = [creating(1, &pid), creating(2, &pid)];
