@@ -413,6 +413,9 @@ pub struct StoreConfig {
     pub busy_timeout_ms: u64,
     /// SQLite: "full" (durable on power loss) or "normal".
     pub synchronous: String,
+    /// SQLite: the write-ahead log's pages at which a thread beside the writer copies it
+    /// into the database.
+    pub checkpoint_pages: u32,
 }
 
 impl Default for StoreConfig {
@@ -431,6 +434,7 @@ impl Default for StoreConfig {
             retry_max_ms: 30_000,
             busy_timeout_ms: 5_000,
             synchronous: "full".into(),
+            checkpoint_pages: SqliteConfig::default().checkpoint_pages,
         }
     }
 }
@@ -466,6 +470,7 @@ impl StoreConfig {
                     "normal" => Synchronous::Normal,
                     _ => Synchronous::Full,
                 },
+                checkpoint_pages: self.checkpoint_pages,
             },
         }
     }
@@ -493,6 +498,9 @@ impl StoreConfig {
                 "store.synchronous must be \"full\" or \"normal\", not \"{}\"",
                 self.synchronous
             ));
+        }
+        if self.checkpoint_pages == 0 {
+            problems.push("store.checkpoint-pages must be positive".into());
         }
         if self.max_active == 0 {
             problems.push("store.max-active must be positive".into());
@@ -839,12 +847,13 @@ mod tests {
         let mut configuration = Configuration::default();
         configuration.server.host = "not a host".into();
         configuration.store.synchronous = "sometimes".into();
+        configuration.store.checkpoint_pages = 0;
         configuration.server.max_body_bytes = 0;
         configuration.engine.in_memory_instance_ttl_ms = 0;
         let Err(Error::Invalid(problems)) = configuration.validate() else {
             panic!()
         };
-        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(problems.len(), 5, "{problems:?}");
     }
 
     #[test]

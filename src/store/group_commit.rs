@@ -74,6 +74,11 @@ pub struct CommitStats {
     /// Batches written a second time, step by step, because their first, whole write found
     /// a step that may be refused.
     pub rewritten: u64,
+    /// Checkpoints of SQLite's write-ahead log run beside the writer (0 on other databases).
+    pub checkpoints: u64,
+    /// Checkpoints the writer ran itself, between two commits, because those beside it fell
+    /// behind.
+    pub checkpoints_by_writer: u64,
 }
 
 /// The writer's running counts of [`CommitStats`].
@@ -84,6 +89,8 @@ pub(crate) struct Counters {
     transactions: AtomicU64,
     failed_transactions: AtomicU64,
     rewritten: AtomicU64,
+    checkpoints: AtomicU64,
+    checkpoints_by_writer: AtomicU64,
 }
 
 impl Counters {
@@ -94,6 +101,15 @@ impl Counters {
         self.refused
             .fetch_add(outcomes.len() as u64 - stored, Ordering::Relaxed);
         self.transactions.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a checkpoint of SQLite's write-ahead log, run by the writer itself or not.
+    pub(crate) fn checkpointed(&self, by_writer: bool) {
+        match by_writer {
+            true => &self.checkpoints_by_writer,
+            false => &self.checkpoints,
+        }
+        .fetch_add(1, Ordering::Relaxed);
     }
 
     fn failed(&self) {
@@ -107,6 +123,8 @@ impl Counters {
             transactions: self.transactions.load(Ordering::Relaxed),
             failed_transactions: self.failed_transactions.load(Ordering::Relaxed),
             rewritten: self.rewritten.load(Ordering::Relaxed),
+            checkpoints: self.checkpoints.load(Ordering::Relaxed),
+            checkpoints_by_writer: self.checkpoints_by_writer.load(Ordering::Relaxed),
         }
     }
 }

@@ -27,15 +27,21 @@ use libsqlite3_sys as ffi;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::Sqlite;
 
+use super::checkpoints::Checkpoints;
 use crate::store::group_commit::{self, Batch, Writer};
 use crate::store::sql::dialect::{Statement, Value};
 use crate::store::sql::rows_at_once;
 use crate::store::sql::steps::Steps;
 use crate::store::{Error, Result, StepCommit};
 
-/// Starts the writer of `steps` on a thread of its own, on `connection`; on the current
-/// runtime, through sqlx, if the thread cannot start.
-pub(super) fn start(connection: SqliteConnection, steps: Steps<Sqlite>) -> Writer {
+/// Starts the writer of `steps` on a thread of its own, on `connection`, with checkpoints of
+/// the log beside it from `checkpoint_pages` pages; on the current runtime, through sqlx,
+/// if the thread cannot start.
+pub(super) fn start(
+    connection: SqliteConnection,
+    checkpoint_pages: u32,
+    steps: Steps<Sqlite>,
+) -> Writer {
     let (writer, queue, counters) = Writer::new();
     let fallback = steps.clone();
     let spawned = std::thread::Builder::new()
@@ -45,7 +51,9 @@ pub(super) fn start(connection: SqliteConnection, steps: Steps<Sqlite>) -> Write
                 .enable_all()
                 .build();
             match runtime {
-                Ok(runtime) => runtime.block_on(write(connection, steps, queue, counters)),
+                Ok(runtime) => {
+                    runtime.block_on(write(connection, checkpoint_pages, steps, queue, counters))
+                }
                 Err(error) => tracing::error!(%error, "The store's writer cannot run"),
             }
         });
@@ -61,6 +69,7 @@ pub(super) fn start(connection: SqliteConnection, steps: Steps<Sqlite>) -> Write
 /// The writer's life on its thread.
 async fn write(
     mut connection: SqliteConnection,
+    checkpoint_pages: u32,
     steps: Steps<Sqlite>,
     queue: group_commit::Queue,
     counters: std::sync::Arc<group_commit::Counters>,
@@ -72,13 +81,17 @@ async fn write(
             return group_commit::run(&steps, queue, &counters).await;
         }
     };
+    let checkpoints =
+        Checkpoints::start(locked.as_raw_handle(), checkpoint_pages, counters.clone());
     let direct = Direct {
         db: Handle::new(locked.as_raw_handle()),
         steps: &steps,
     };
     group_commit::run(&direct, queue, &counters).await;
-    // Its statements are finalised before the connection is unlocked and closed.
+    // Its statements are finalised, and its checkpoints unhooked, before the connection is
+    // unlocked and closed.
     drop(direct);
+    drop(checkpoints);
 }
 
 /// The most statements the writer keeps prepared; past it, it finalises them all and starts

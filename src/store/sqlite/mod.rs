@@ -7,6 +7,7 @@
 //! (version 1) and its migrations (`sqlite-2.sql`, ...), embedded; opening a store brings a
 //! database without it, or with an older version, up to date in one transaction.
 
+mod checkpoints;
 mod direct;
 #[cfg(test)]
 mod tests;
@@ -50,6 +51,9 @@ pub struct SqliteConfig {
     pub busy_timeout_ms: u64,
     /// Durability of commits.
     pub synchronous: Synchronous,
+    /// Pages of the write-ahead log (4 KiB each) at which it is copied into the database by
+    /// a thread beside the step writer; the writer copies it itself past ten times as many.
+    pub checkpoint_pages: u32,
 }
 
 impl Default for SqliteConfig {
@@ -58,6 +62,7 @@ impl Default for SqliteConfig {
             max_connections: 8,
             busy_timeout_ms: 5000,
             synchronous: Synchronous::Full,
+            checkpoint_pages: 1000,
         }
     }
 }
@@ -95,7 +100,10 @@ impl SqlStore<Sqlite> {
             })
             .foreign_keys(true)
             .busy_timeout(Duration::from_millis(config.busy_timeout_ms));
-        let direct = !in_memory(options.get_filename());
+        let direct = match in_memory(options.get_filename()) {
+            true => None,
+            false => Some(config.checkpoint_pages),
+        };
         Self::connect(options, config.max_connections, direct).await
     }
 
@@ -104,21 +112,21 @@ impl SqlStore<Sqlite> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
         // One connection: the database exists only while it is open, and several connections
         // to a shared-cache database would lock each other out instead of waiting.
-        Ok(Self::connect(options, 1, false).await?.0)
+        Ok(Self::connect(options, 1, None).await?.0)
     }
 
-    /// Connects a pool and applies the schema.
-    /// Opens the pool, and with `direct` the step writer's own connection (see [`direct`]);
-    /// not for a database in memory, whose connections share a cache and would lock each
-    /// other out instead of waiting.
+    /// Opens the pool and applies the schema; with `direct`, the pages at which its log is
+    /// checkpointed, also the step writer's own connection (see [`direct`]): not for a
+    /// database in memory, whose connections share a cache and would lock each other out
+    /// instead of waiting.
     async fn connect(
         options: SqliteConnectOptions,
         max_connections: u32,
-        direct: bool,
+        direct: Option<u32>,
     ) -> Result<(Self, Migration)> {
         let writing = match direct {
-            true => Some(SqliteConnection::connect_with(&options).await?),
-            false => None,
+            Some(pages) => Some((SqliteConnection::connect_with(&options).await?, pages)),
+            None => None,
         };
         // SQLite connections are cheap and there is no server to time them out or drop them:
         // keep them, which also keeps an in-memory database alive, and hand them out untested.
@@ -131,7 +139,9 @@ impl SqlStore<Sqlite> {
             .connect_with(options)
             .await?;
         let store = match writing {
-            Some(connection) => SqlStore::on_with(pool, |steps| direct::start(connection, steps)),
+            Some((connection, pages)) => {
+                SqlStore::on_with(pool, |steps| direct::start(connection, pages, steps))
+            }
             None => SqlStore::on(pool),
         };
         let migration = store.migrate().await?;

@@ -29,6 +29,8 @@ fn since(before: CommitStats, after: CommitStats) -> CommitStats {
         transactions: after.transactions - before.transactions,
         failed_transactions: after.failed_transactions - before.failed_transactions,
         rewritten: after.rewritten - before.rewritten,
+        checkpoints: after.checkpoints - before.checkpoints,
+        checkpoints_by_writer: after.checkpoints_by_writer - before.checkpoints_by_writer,
     }
 }
 

@@ -1,0 +1,305 @@
+//! Checkpoints of the SQLite store's write-ahead log, on a thread beside its step writer.
+//!
+//! In WAL mode a commit appends pages to the log, and a checkpoint copies them back into
+//! the database file and syncs it. SQLite runs the checkpoint on the connection that
+//! committed, once the log holds 1,000 pages: the step writer would then stop committing
+//! while megabytes are written and synced. Here a hook on the writer's connection only
+//! wakes a thread of the store's own, which checkpoints on a second connection while the
+//! writer goes on (WAL lets a checkpoint and a writer run at once). Should that thread fall
+//! [`BEHIND`] times as many pages behind, or not run at all, the writer checkpoints itself,
+//! as SQLite would have: the log stays bounded either way.
+//!
+//! Checkpoints are passive: they copy what no reader still needs and never wait for a lock.
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::ptr::{self, NonNull};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::Arc;
+
+use libsqlite3_sys as ffi;
+
+use crate::store::group_commit::Counters;
+
+/// How many times the pages at which a checkpoint begins the log may hold before the writer
+/// checkpoints itself.
+pub(super) const BEHIND: u32 = 10;
+
+/// The hook on a writer's connection that begins checkpoints; unhooked when dropped, which
+/// also ends the checkpoints' thread.
+pub(super) struct Checkpoints {
+    writer: NonNull<ffi::sqlite3>,
+    /// What the hook reads; boxed so that its address stays put while hooked.
+    _hook: Box<Hook>,
+}
+
+/// When and how the hook begins a checkpoint.
+struct Hook {
+    /// Log pages at which the thread is woken.
+    pages: c_int,
+    /// Log pages at which the writer checkpoints itself.
+    own: c_int,
+    /// Wakes the checkpoints' thread; none when it could not start.
+    wake: Option<SyncSender<()>>,
+    counters: Arc<Counters>,
+}
+
+impl Checkpoints {
+    /// Hooks checkpoints onto `writer`, a connection to a database file in WAL mode, with a
+    /// thread of their own that begins one when the log holds `pages` pages, counting them
+    /// in `counters`. Without that thread the writer checkpoints at `pages` itself.
+    pub(super) fn start(
+        writer: NonNull<ffi::sqlite3>,
+        pages: u32,
+        counters: Arc<Counters>,
+    ) -> Self {
+        let wake = match spawn(writer, counters.clone()) {
+            Ok(wake) => Some(wake),
+            Err(error) => {
+                tracing::warn!(%error, "No thread for the store's checkpoints; its writer runs them");
+                None
+            }
+        };
+        Self::hook(writer, pages, wake, counters)
+    }
+
+    /// Hooks onto `writer`, waking `wake` at `pages` pages.
+    fn hook(
+        writer: NonNull<ffi::sqlite3>,
+        pages: u32,
+        wake: Option<SyncSender<()>>,
+        counters: Arc<Counters>,
+    ) -> Self {
+        let pages = c_int::try_from(pages.max(1)).unwrap_or(c_int::MAX);
+        let own = match wake {
+            Some(_) => pages.saturating_mul(BEHIND as c_int),
+            None => pages,
+        };
+        let hook = Box::new(Hook {
+            pages,
+            own,
+            wake,
+            counters,
+        });
+        let argument = ptr::from_ref::<Hook>(&hook).cast_mut().cast::<c_void>();
+        // SAFETY: a valid connection; `hook` lives until it is unhooked in `drop`.
+        unsafe { ffi::sqlite3_wal_hook(writer.as_ptr(), Some(committed), argument) };
+        Checkpoints {
+            writer,
+            _hook: hook,
+        }
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        // SAFETY: the writer's connection is still open (it is closed after this is dropped).
+        unsafe { ffi::sqlite3_wal_hook(self.writer.as_ptr(), None, ptr::null_mut()) };
+    }
+}
+
+/// The hook SQLite calls after each commit of the writer, with the pages of its log.
+unsafe extern "C" fn committed(
+    hook: *mut c_void,
+    db: *mut ffi::sqlite3,
+    name: *const c_char,
+    pages: c_int,
+) -> c_int {
+    // SAFETY: the argument given in `Checkpoints::hook`, alive while hooked.
+    let hook = unsafe { &*hook.cast::<Hook>() };
+    if pages >= hook.own {
+        // SAFETY: SQLite's own connection and database name, as its default hook does.
+        let code = unsafe {
+            ffi::sqlite3_wal_checkpoint_v2(
+                db,
+                name,
+                ffi::SQLITE_CHECKPOINT_PASSIVE,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        if code == ffi::SQLITE_OK {
+            hook.counters.checkpointed(true);
+        }
+    } else if pages >= hook.pages {
+        if let Some(wake) = &hook.wake {
+            let _ = wake.try_send(());
+        }
+    }
+    ffi::SQLITE_OK
+}
+
+/// Opens a second connection to `writer`'s database file and starts the thread that
+/// checkpoints on it whenever woken, until its waker is dropped.
+fn spawn(writer: NonNull<ffi::sqlite3>, counters: Arc<Counters>) -> Result<SyncSender<()>, String> {
+    // SAFETY: a valid connection; SQLite owns the name, copied here at once.
+    let file = unsafe { ffi::sqlite3_db_filename(writer.as_ptr(), c"main".as_ptr()) };
+    if file.is_null() {
+        return Err("the writer's database has no file".into());
+    }
+    // SAFETY: a NUL-terminated name, checked above not to be null.
+    let file = unsafe { CStr::from_ptr(file) }.to_owned();
+    let connection = Connection::open(&file)?;
+    let (wake, woken) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("baton-store-checkpoints".into())
+        .spawn(move || {
+            while woken.recv().is_ok() {
+                match connection.checkpoint() {
+                    Ok(()) => counters.checkpointed(false),
+                    Err(error) => tracing::debug!(%error, "A checkpoint did not run"),
+                }
+            }
+        })
+        .map_err(|error| error.to_string())?;
+    Ok(wake)
+}
+
+/// A connection of the checkpoints' own, closed when dropped.
+struct Connection(NonNull<ffi::sqlite3>);
+
+// SAFETY: the connection is used by one thread at a time (the one that opened it, then the
+// checkpoints' thread); SQLite's connections may move between threads.
+unsafe impl Send for Connection {}
+
+impl Connection {
+    fn open(file: &CString) -> Result<Self, String> {
+        let mut db = ptr::null_mut();
+        // SAFETY: a NUL-terminated file name; `db` receives the handle, even on failure.
+        let code = unsafe {
+            ffi::sqlite3_open_v2(
+                file.as_ptr(),
+                &mut db,
+                ffi::SQLITE_OPEN_READWRITE,
+                ptr::null(),
+            )
+        };
+        let connection = NonNull::new(db).map(Connection);
+        match (code, connection) {
+            (ffi::SQLITE_OK, Some(connection)) => Ok(connection),
+            (_, Some(connection)) => Err(connection.message()),
+            (code, None) => Err(format!("SQLite could not open a connection (code {code})")),
+        }
+    }
+
+    /// Copies what the log holds into the database, passively.
+    fn checkpoint(&self) -> Result<(), String> {
+        // SAFETY: a valid connection and database name.
+        let code = unsafe {
+            ffi::sqlite3_wal_checkpoint_v2(
+                self.0.as_ptr(),
+                c"main".as_ptr(),
+                ffi::SQLITE_CHECKPOINT_PASSIVE,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        match code {
+            ffi::SQLITE_OK => Ok(()),
+            _ => Err(self.message()),
+        }
+    }
+
+    fn message(&self) -> String {
+        // SAFETY: a valid connection; SQLite returns a NUL-terminated message it owns.
+        unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.0.as_ptr())) }
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // SAFETY: opened by `sqlite3_open_v2` and closed once.
+        unsafe { ffi::sqlite3_close(self.0.as_ptr()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    use sqlx::{ConnectOptions, Executor};
+
+    use super::*;
+
+    /// A connection to a new WAL database `baton.db` in `dir`, with a table of blobs.
+    async fn database(dir: &Path) -> sqlx::SqliteConnection {
+        let mut connection = SqliteConnectOptions::new()
+            .filename(dir.join("baton.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .connect()
+            .await
+            .unwrap();
+        connection
+            .execute("CREATE TABLE blobs (data BLOB NOT NULL)")
+            .await
+            .unwrap();
+        connection
+    }
+
+    /// Commits `transactions` transactions on `db`, each of four or five pages.
+    fn write(db: NonNull<ffi::sqlite3>, transactions: usize) {
+        for _ in 0..transactions {
+            let sql = c"INSERT INTO blobs (data) VALUES (randomblob(16000))";
+            // SAFETY: a valid connection and a NUL-terminated statement.
+            let code = unsafe {
+                ffi::sqlite3_exec(
+                    db.as_ptr(),
+                    sql.as_ptr(),
+                    None,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                )
+            };
+            assert_eq!(code, ffi::SQLITE_OK);
+        }
+    }
+
+    /// The size of the log of `baton.db` in `dir`, in bytes.
+    fn log_size(dir: &Path) -> u64 {
+        std::fs::metadata(dir.join("baton.db-wal")).unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn the_thread_beside_the_writer_checkpoints_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut connection = database(dir.path()).await;
+        let mut locked = connection.lock_handle().await.unwrap();
+        let counters = Arc::new(Counters::default());
+        let checkpoints = Checkpoints::start(locked.as_raw_handle(), 8, counters.clone());
+        // Ten pages or so: past where the thread is woken, far from where the writer would
+        // checkpoint itself.
+        write(locked.as_raw_handle(), 2);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while counters.stats().checkpoints == 0 {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint ran");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(counters.stats().checkpoints_by_writer, 0);
+        drop(checkpoints);
+    }
+
+    #[tokio::test]
+    async fn the_writer_checkpoints_itself_when_the_thread_falls_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut connection = database(dir.path()).await;
+        let mut locked = connection.lock_handle().await.unwrap();
+        let counters = Arc::new(Counters::default());
+        // A thread that never wakes.
+        let (wake, _asleep) = mpsc::sync_channel(1);
+        let checkpoints =
+            Checkpoints::hook(locked.as_raw_handle(), 4, Some(wake), counters.clone());
+        write(locked.as_raw_handle(), 60);
+        assert!(counters.stats().checkpoints_by_writer > 0);
+        let most = u64::from(4 * BEHIND + 5) * 4200;
+        assert!(
+            log_size(dir.path()) <= most,
+            "the log grew to {} bytes, past {most}, though 60 transactions of 16 kB were written",
+            log_size(dir.path())
+        );
+        drop(checkpoints);
+    }
+}
