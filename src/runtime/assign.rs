@@ -1,9 +1,12 @@
-//! `<assign>`: each `<copy>` reads its from-spec into an owned [`Source`], locates its
+//! `<assign>`: each `<copy>` reads its from-spec into a [`Source`], locates its
 //! to-spec as a node of one variable (creating it first when the copy has ODE's
 //! `insertMissingToData`), and replaces that node's value as WS-BPEL 2.0 §8.4 says.
 //! Extension assign operations run between the copies, in document order (see
 //! [`super::extension`]). An assign is atomic: when any operation faults, every variable it
 //! could have touched is restored.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 use super::compiled::CompiledProcess;
 use super::evaluate;
@@ -15,8 +18,8 @@ use super::session::Callback;
 use super::state::{InstanceState, ScopeRef};
 use crate::model::wsdl;
 use crate::model::{
-    Assign, AssignOperation, Copy, EndpointRole, ExprId, From, PartContent, PartnerLinkId, To,
-    VariableId, VariableKind,
+    ActivityKind, Assign, AssignOperation, Copy, EndpointRole, ExprId, From, PartContent,
+    PartnerLinkId, Process, To, VariableId, VariableKind,
 };
 use crate::xml::{self, Document, NodeId, NodeKind, QName};
 use crate::xpath::{Node, PathStart, Value};
@@ -28,12 +31,13 @@ pub const WSA_NS: &str = "http://www.w3.org/2005/08/addressing";
 /// BPEL's service-ref wrapper for endpoint references.
 pub const SERVICE_REF_NS: &str = "http://docs.oasis-open.org/wsbpel/2.0/serviceref";
 
-/// What a from-spec yielded, owned so that the target may be in the same variable.
-enum Source {
+/// What a from-spec yielded, owned so that the target may be in the same variable (or
+/// borrowed from the compiled process, which no copy changes).
+enum Source<'a> {
     /// A whole variable's value.
-    Variable(Document),
+    Variable(Cow<'a, Document>),
     /// An element (the document element of its own document).
-    Element(Document),
+    Element(Cow<'a, Document>),
     /// A string value (from a text or attribute node, or an atomic expression value).
     Text(String),
 }
@@ -171,7 +175,13 @@ pub(crate) fn write_variable(
         .variable_mut(&process.model, scope, variable)
         .as_mut()
         .expect("just initialised");
-    write(document, node, Source::Element(value), false, false)
+    write(
+        document,
+        node,
+        Source::Element(Cow::Owned(value)),
+        false,
+        false,
+    )
 }
 
 /// A scope instance's partner role addresses and sessions, as an assign found them.
@@ -304,7 +314,7 @@ fn run_copy(
                 unreachable!()
             };
             check_whole_copy(process, copy, *variable)?;
-            *state.variable_mut(&process.model, scope, *variable) = Some(document);
+            *state.variable_mut(&process.model, scope, *variable) = Some(document.into_owned());
             Ok(())
         }
         To::PartnerLink(partner_link) => {
@@ -359,14 +369,14 @@ fn check_whole_copy(process: &CompiledProcess, copy: &Copy, to: VariableId) -> R
     Ok(())
 }
 
-fn read_from(
-    process: &CompiledProcess,
+fn read_from<'a>(
+    process: &'a CompiledProcess,
     state: &InstanceState,
     scope: ScopeRef,
     env: Option<&EvaluationEnv>,
     copy: &Copy,
-) -> Result<Option<Source>, Fault> {
-    let missing = |what: String| -> Result<Option<Source>, Fault> {
+) -> Result<Option<Source<'a>>, Fault> {
+    let missing = |what: String| -> Result<Option<Source<'a>>, Fault> {
         if copy.ignore_missing_from_data {
             Ok(None)
         } else {
@@ -395,7 +405,7 @@ fn read_from(
                 .ok_or_else(|| {
                     Fault::uninitialized_variable(&process.model.variable(*variable).name)
                 })?;
-            Ok(Some(Source::Variable(document.clone())))
+            Ok(Some(Source::Variable(Cow::Owned(document.clone()))))
         }
         From::Variable { query, .. } | From::Header { query, .. } => {
             let visible = Visible::new(state, scope, env);
@@ -450,7 +460,14 @@ fn read_from(
                 atomic => Ok(Some(Source::Text(atomic.to_xpath_string()))),
             }
         }
-        From::Literal(text) => literal(text).map(Some),
+        From::Literal(text) => match process.literals.get(text) {
+            Some(Literal::Element(document)) => Ok(Some(Source::Element(Cow::Borrowed(document)))),
+            Some(Literal::Text(text)) => Ok(Some(Source::Text(text.clone()))),
+            None => match literal(text)? {
+                Literal::Element(document) => Ok(Some(Source::Element(Cow::Owned(document)))),
+                Literal::Text(text) => Ok(Some(Source::Text(text))),
+            },
+        },
         From::PartnerLink { partner_link, role } => {
             let address =
                 endpoint(process, state, scope, *partner_link, *role).ok_or_else(|| {
@@ -460,7 +477,9 @@ fn read_from(
                         process.model.partner_link(*partner_link).name
                     ))
                 })?;
-            Ok(Some(Source::Element(endpoint_reference(&address))))
+            Ok(Some(Source::Element(Cow::Owned(endpoint_reference(
+                &address,
+            )))))
         }
         From::Property { variable, property } => {
             let document = state
@@ -489,21 +508,54 @@ fn single_node(value: Value<'_>) -> Result<Node<'_>, usize> {
 }
 
 /// An owned copy of what `node` holds.
-fn source_of(node: Node<'_>) -> Source {
+fn source_of(node: Node<'_>) -> Source<'static> {
     match node.doc.kind(node.id) {
         NodeKind::Element { .. } => {
             let mut document = Document::new();
             let copy = document.import(node.doc, node.id);
             let root = document.root();
             document.append_child(root, copy);
-            Source::Element(document)
+            Source::Element(Cow::Owned(document))
         }
         _ => Source::Text(node.doc.string_value(node.id)),
     }
 }
 
 /// A `<literal>`: one element, or text.
-fn literal(text: &str) -> Result<Source, Fault> {
+/// What a `<literal>` holds: one element, or else its text.
+#[derive(Debug)]
+pub(crate) enum Literal {
+    /// The document element of its own document.
+    Element(Document),
+    Text(String),
+}
+
+/// Each well-formed literal of `model`'s copies, parsed, by its text: parsed once when the
+/// process is compiled, not at each copy. A literal that is not well-formed is left out and
+/// faults when a copy reads it.
+pub(crate) fn literals(model: &Process) -> HashMap<String, Literal> {
+    let assigned = model
+        .activities
+        .iter()
+        .flat_map(|activity| match &activity.kind {
+            ActivityKind::Assign(assign) => assign.copies().collect(),
+            _ => Vec::new(),
+        });
+    let initialising = model
+        .variables
+        .iter()
+        .filter_map(|variable| variable.initializer.as_ref());
+    assigned
+        .chain(initialising)
+        .filter_map(|copy| match &copy.from {
+            From::Literal(text) => Some((text.clone(), literal(text).ok()?)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Parses literal `text`.
+fn literal(text: &str) -> Result<Literal, Fault> {
     let document = xml::parse_fragment(text.as_bytes())
         .map_err(|error| Fault::selection_failure(format!("invalid literal: {error}")))?;
     let elements: Vec<NodeId> = document.child_elements(document.root()).collect();
@@ -512,9 +564,9 @@ fn literal(text: &str) -> Result<Source, Fault> {
         let copy = single.import(&document, *element);
         let root = single.root();
         single.append_child(root, copy);
-        Ok(Source::Element(single))
+        Ok(Literal::Element(single))
     } else {
-        Ok(Source::Text(document.string_value(document.root())))
+        Ok(Literal::Text(document.string_value(document.root())))
     }
 }
 

@@ -8,6 +8,7 @@ use crate::model::{
     ActivityKind, AliasSource, AssignOperation, CorrelationSetId, Definitions, ExtensionUse,
     Location, Operation, PartnerLinkId, Process,
 };
+use crate::runtime::assign::Literal;
 use crate::runtime::extension::Extensions;
 use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::xml::QName;
@@ -53,6 +54,8 @@ pub struct CompiledProcess {
     pub aliases: Vec<CompiledAlias>,
     /// The stylesheets of `bpel:doXslTransform`, by the URI written in the calls.
     pub stylesheets: HashMap<String, Stylesheet>,
+    /// Each well-formed `<literal>` of the copies, parsed once, by its text.
+    pub(crate) literals: HashMap<String, Literal>,
     /// The keys messages are routed to instances by (see [`super::routes`]).
     pub route_keys: Vec<Vec<CorrelationSetId>>,
     /// Per partner link: the address this server offers its myRole at, if provided.
@@ -144,6 +147,7 @@ impl CompiledProcess {
         Ok(Self {
             implicitly_correlated: super::session::implicitly_correlated(&model),
             route_keys: super::routes::keys(&model),
+            literals: super::assign::literals(&model),
             model,
             definitions,
             expressions,

@@ -118,6 +118,28 @@ fn an_element_copy_keeps_the_target_s_other_attributes_only_in_the_ode_way() {
 }
 
 #[test]
+fn a_literal_is_parsed_once_and_each_copy_of_it_starts_from_it_unchanged() {
+    let literal = r#"<literal><t:doc><t:x>y</t:x></t:doc></literal>"#;
+    let env = run_ok(
+        "",
+        &format!(
+            r#"<copy><from>{literal}</from><to variable="doc"/></copy>
+               <copy><from>'changed'</from><to>$doc/t:x</to></copy>
+               <copy><from>{literal}</from><to variable="request" part="body"/></copy>"#
+        ),
+    );
+    assert_eq!(env.process.literals.len(), 1, "one literal, written twice");
+    assert_xml(
+        env.variable("doc").unwrap(),
+        r#"<t:doc xmlns:t="urn:t"><t:x>changed</t:x></t:doc>"#,
+    );
+    assert_msg(
+        env.variable("request").unwrap(),
+        r#"<t:x xmlns:t="urn:t">y</t:x>"#,
+    );
+}
+
+#[test]
 fn copies_a_literal_text() {
     let env = run_ok(
         "",
