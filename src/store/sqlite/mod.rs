@@ -128,6 +128,15 @@ impl SqlStore<Sqlite> {
             Some(pages) => Some((SqliteConnection::connect_with(&options).await?, pages)),
             None => None,
         };
+        // The other connections leave checkpoints to the thread beside the writer too, but
+        // for the bound the writer keeps (see [`checkpoints`]).
+        let options = match direct {
+            Some(pages) => options.pragma(
+                "wal_autocheckpoint",
+                (u64::from(pages) * u64::from(checkpoints::BEHIND)).to_string(),
+            ),
+            None => options,
+        };
         // SQLite connections are cheap and there is no server to time them out or drop them:
         // keep them, which also keeps an in-memory database alive, and hand them out untested.
         let pool = SqlitePoolOptions::new()

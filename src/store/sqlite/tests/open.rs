@@ -71,6 +71,21 @@ async fn connections_are_durable_wal_with_foreign_keys() {
 }
 
 #[tokio::test]
+async fn connections_leave_checkpoints_to_the_thread_beside_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SqliteConfig {
+        checkpoint_pages: 50,
+        ..SqliteConfig::default()
+    };
+    let store = SqliteStore::open(&file_in(&dir), &config).await.unwrap();
+    assert_eq!(
+        pragma::<i64>(&store, "wal_autocheckpoint").await,
+        500,
+        "only past ten times the pages at which the thread checkpoints"
+    );
+}
+
+#[tokio::test]
 async fn synchronous_normal_can_be_chosen() {
     let dir = tempfile::tempdir().unwrap();
     let config = SqliteConfig {
