@@ -15,8 +15,9 @@ use std::sync::Arc;
 use super::process::ProcessRuntime;
 use crate::store::{self, Instances, MemoryStore, Store};
 
-/// How many instance ids are reserved at a time.
-const ID_BLOCK: u32 = 256;
+/// How many instance ids are reserved at a time. Each reservation is a write of its own,
+/// which new instances wait for; a restart skips what is left of a block.
+const ID_BLOCK: u32 = 4096;
 
 /// A store instances live in, with the instance ids reserved there and not handed out yet.
 pub struct InstanceStore {
