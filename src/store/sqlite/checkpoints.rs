@@ -5,14 +5,18 @@
 //! committed, once the log holds 1,000 pages: the step writer would then stop committing
 //! while megabytes are written and synced. Here a hook on the writer's connection only
 //! wakes a thread of the store's own, which checkpoints on a second connection while the
-//! writer goes on (WAL lets a checkpoint and a writer run at once). Should that thread fall
-//! [`BEHIND`] times as many pages behind, or not run at all, the writer checkpoints itself,
-//! as SQLite would have: the log stays bounded either way.
+//! writer goes on (WAL lets a checkpoint and a writer run at once). Once the thread has
+//! copied the log it saw, the writer copies the few pages committed since, after its next
+//! commit: then nothing is left to copy and its next transaction starts the log afresh,
+//! which it cannot while a page is left (the thread alone would always be a commit late).
+//! Should the thread fall [`BEHIND`] times as many pages behind, or not run at all, the
+//! writer checkpoints itself, as SQLite would have: the log stays bounded either way.
 //!
 //! Checkpoints are passive: they copy what no reader still needs and never wait for a lock.
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::Arc;
 
@@ -40,6 +44,8 @@ struct Hook {
     own: c_int,
     /// Wakes the checkpoints' thread; none when it could not start.
     wake: Option<SyncSender<()>>,
+    /// Set by the thread when its last checkpoint copied the whole log it saw.
+    caught_up: Arc<AtomicBool>,
     counters: Arc<Counters>,
 }
 
@@ -52,14 +58,15 @@ impl Checkpoints {
         pages: u32,
         counters: Arc<Counters>,
     ) -> Self {
-        let wake = match spawn(writer, counters.clone()) {
+        let caught_up = Arc::new(AtomicBool::new(false));
+        let wake = match spawn(writer, caught_up.clone(), counters.clone()) {
             Ok(wake) => Some(wake),
             Err(error) => {
                 tracing::warn!(%error, "No thread for the store's checkpoints; its writer runs them");
                 None
             }
         };
-        Self::hook(writer, pages, wake, counters)
+        Self::hook(writer, pages, wake, caught_up, counters)
     }
 
     /// Hooks onto `writer`, waking `wake` at `pages` pages.
@@ -67,6 +74,7 @@ impl Checkpoints {
         writer: NonNull<ffi::sqlite3>,
         pages: u32,
         wake: Option<SyncSender<()>>,
+        caught_up: Arc<AtomicBool>,
         counters: Arc<Counters>,
     ) -> Self {
         let pages = c_int::try_from(pages.max(1)).unwrap_or(c_int::MAX);
@@ -78,6 +86,7 @@ impl Checkpoints {
             pages,
             own,
             wake,
+            caught_up,
             counters,
         });
         let argument = ptr::from_ref::<Hook>(&hook).cast_mut().cast::<c_void>();
@@ -106,18 +115,21 @@ unsafe extern "C" fn committed(
 ) -> c_int {
     // SAFETY: the argument given in `Checkpoints::hook`, alive while hooked.
     let hook = unsafe { &*hook.cast::<Hook>() };
-    if pages >= hook.own {
-        // SAFETY: SQLite's own connection and database name, as its default hook does.
+    let finishes = pages >= hook.pages && hook.caught_up.swap(false, Ordering::AcqRel);
+    if pages >= hook.own || finishes {
+        let (mut log, mut copied) = (0, 0);
+        // SAFETY: SQLite's own connection and database name, as its default hook does; the
+        // counts are written to locals.
         let code = unsafe {
             ffi::sqlite3_wal_checkpoint_v2(
                 db,
                 name,
                 ffi::SQLITE_CHECKPOINT_PASSIVE,
-                ptr::null_mut(),
-                ptr::null_mut(),
+                &mut log,
+                &mut copied,
             )
         };
-        if code == ffi::SQLITE_OK {
+        if code == ffi::SQLITE_OK && copied > 0 {
             hook.counters.checkpointed(true);
         }
     } else if pages >= hook.pages {
@@ -130,7 +142,11 @@ unsafe extern "C" fn committed(
 
 /// Opens a second connection to `writer`'s database file and starts the thread that
 /// checkpoints on it whenever woken, until its waker is dropped.
-fn spawn(writer: NonNull<ffi::sqlite3>, counters: Arc<Counters>) -> Result<SyncSender<()>, String> {
+fn spawn(
+    writer: NonNull<ffi::sqlite3>,
+    caught_up: Arc<AtomicBool>,
+    counters: Arc<Counters>,
+) -> Result<SyncSender<()>, String> {
     // SAFETY: a valid connection; SQLite owns the name, copied here at once.
     let file = unsafe { ffi::sqlite3_db_filename(writer.as_ptr(), c"main".as_ptr()) };
     if file.is_null() {
@@ -145,7 +161,12 @@ fn spawn(writer: NonNull<ffi::sqlite3>, counters: Arc<Counters>) -> Result<SyncS
         .spawn(move || {
             while woken.recv().is_ok() {
                 match connection.checkpoint() {
-                    Ok(()) => counters.checkpointed(false),
+                    Ok((log, copied)) => {
+                        if copied > 0 {
+                            counters.checkpointed(false);
+                        }
+                        caught_up.store(copied == log, Ordering::Release);
+                    }
                     Err(error) => tracing::debug!(%error, "A checkpoint did not run"),
                 }
             }
@@ -175,20 +196,50 @@ impl Connection {
         };
         let connection = NonNull::new(db).map(Connection);
         match (code, connection) {
-            (ffi::SQLITE_OK, Some(connection)) => Ok(connection),
+            (ffi::SQLITE_OK, Some(connection)) => {
+                // A connection learns that the database is in WAL mode by reading it; until
+                // then a checkpoint does nothing.
+                connection.run(c"SELECT COUNT(*) FROM sqlite_schema")?;
+                Ok(connection)
+            }
             (_, Some(connection)) => Err(connection.message()),
             (code, None) => Err(format!("SQLite could not open a connection (code {code})")),
         }
     }
 
-    /// Copies what the log holds into the database, passively.
-    fn checkpoint(&self) -> Result<(), String> {
-        // SAFETY: a valid connection and database name.
+    /// Copies what the log holds into the database, passively; returns the log's pages and
+    /// how many of them are copied.
+    fn checkpoint(&self) -> Result<(c_int, c_int), String> {
+        self.checkpoint_in(ffi::SQLITE_CHECKPOINT_PASSIVE)
+    }
+
+    /// Runs a checkpoint in `mode`; returns the log's pages and how many are copied.
+    fn checkpoint_in(&self, mode: c_int) -> Result<(c_int, c_int), String> {
+        let (mut log, mut copied) = (0, 0);
+        // SAFETY: a valid connection and database name; the counts are written to locals.
         let code = unsafe {
             ffi::sqlite3_wal_checkpoint_v2(
                 self.0.as_ptr(),
                 c"main".as_ptr(),
-                ffi::SQLITE_CHECKPOINT_PASSIVE,
+                mode,
+                &mut log,
+                &mut copied,
+            )
+        };
+        match code {
+            ffi::SQLITE_OK => Ok((log, copied)),
+            _ => Err(self.message()),
+        }
+    }
+
+    /// Runs `sql`, statements without arguments.
+    fn run(&self, sql: &CStr) -> Result<(), String> {
+        // SAFETY: a valid connection and a NUL-terminated statement.
+        let code = unsafe {
+            ffi::sqlite3_exec(
+                self.0.as_ptr(),
+                sql.as_ptr(),
+                None,
                 ptr::null_mut(),
                 ptr::null_mut(),
             )
@@ -283,6 +334,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_writer_finishes_what_the_thread_copied_and_starts_the_log_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut connection = database(dir.path()).await;
+        let mut locked = connection.lock_handle().await.unwrap();
+        let counters = Arc::new(Counters::default());
+        let checkpoints = Checkpoints::start(locked.as_raw_handle(), 8, counters.clone());
+        let checkpoints_so_far = || {
+            let stats = counters.stats();
+            stats.checkpoints + stats.checkpoints_by_writer
+        };
+        // Each round passes the pages at which a checkpoint begins: the thread copies the log
+        // in one round, the writer finishes it in the next.
+        for round in 1..=30 {
+            write(locked.as_raw_handle(), 2);
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while checkpoints_so_far() < round {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no checkpoint in round {round}"
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        assert!(counters.stats().checkpoints > 0);
+        assert!(counters.stats().checkpoints_by_writer > 0);
+        // Thirty rounds of ten pages or so; a log never started afresh would reach the pages
+        // at which the writer checkpoints itself (80).
+        let most = 40 * 4200;
+        assert!(
+            log_size(dir.path()) <= most,
+            "the log grew to {} bytes, past {most}",
+            log_size(dir.path())
+        );
+        drop(checkpoints);
+    }
+
+    #[tokio::test]
     async fn the_writer_checkpoints_itself_when_the_thread_falls_behind() {
         let dir = tempfile::tempdir().unwrap();
         let mut connection = database(dir.path()).await;
@@ -290,8 +378,14 @@ mod tests {
         let counters = Arc::new(Counters::default());
         // A thread that never wakes.
         let (wake, _asleep) = mpsc::sync_channel(1);
-        let checkpoints =
-            Checkpoints::hook(locked.as_raw_handle(), 4, Some(wake), counters.clone());
+        let caught_up = Arc::new(AtomicBool::new(false));
+        let checkpoints = Checkpoints::hook(
+            locked.as_raw_handle(),
+            4,
+            Some(wake),
+            caught_up,
+            counters.clone(),
+        );
         write(locked.as_raw_handle(), 60);
         assert!(counters.stats().checkpoints_by_writer > 0);
         let most = u64::from(4 * BEHIND + 5) * 4200;
