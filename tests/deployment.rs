@@ -70,6 +70,41 @@ async fn a_unit_copied_in_while_running_deploys_and_serves() {
 }
 
 #[tokio::test]
+async fn a_unit_serves_only_once_its_versions_are_stored() {
+    use sqlx::Connection;
+
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs).await;
+    assert!(server.logged(&["Ready", "processes=0"]));
+    // Another writer holds the database: the unit installs, and its versions wait to be
+    // stored.
+    let file = dirs.data().join("baton.db");
+    let mut writer = sqlx::SqliteConnection::connect(&format!("sqlite:{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut writer)
+        .await
+        .unwrap();
+    dirs.place_unit(&repo().join("samples/HelloWorld"), "HelloWorld", &|text| {
+        text
+    });
+    server.await_log(&["Process version installed", HELLO_PID]);
+    let early = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        server.soap(HELLO_PATH, &hello("early")),
+    )
+    .await;
+    let Ok((status, body)) = early else {
+        panic!("a request to a version not stored yet was taken in and left waiting");
+    };
+    assert_eq!(status, 500, "not served before it is stored: {body}");
+    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    server.await_log(&["Unit deployed", "unit=HelloWorld", "version=1"]);
+    assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
+}
+
+#[tokio::test]
 async fn a_changed_unit_deploys_as_the_next_version_which_takes_over_its_paths() {
     let dirs = Dirs::new();
     dirs.add_sample("HelloWorld");

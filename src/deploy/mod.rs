@@ -164,7 +164,8 @@ impl Deployer {
                 _ => VersionState::Active,
             };
             match self.engine.install(Arc::new(unit), record.version, &state) {
-                Ok(processes) => {
+                Ok(installed) => {
+                    let processes = self.engine.open(installed);
                     let pids: Vec<String> = processes.iter().map(|p| p.pid.clone()).collect();
                     self.all_pids
                         .entry(record.name.clone())
@@ -297,16 +298,16 @@ impl Deployer {
             tracing::warn!(unit = %name, "{warning}");
         }
         let version = self.next_version(&name, &unit).await?;
-        let processes = self
+        let installed = self
             .engine
             .install(Arc::new(unit), version, &|_| VersionState::Active)
             .map_err(|source| Error::Install {
                 unit: name.clone(),
                 source,
             })?;
-        let pids: Vec<String> = processes.iter().map(|p| p.pid.clone()).collect();
+        let pids: Vec<String> = installed.processes.iter().map(|p| p.pid.clone()).collect();
         if let Err(error) = self
-            .record(&name, version, &checksum, files, &processes)
+            .record(&name, version, &checksum, files, &installed.processes)
             .await
         {
             for pid in &pids {
@@ -314,6 +315,7 @@ impl Deployer {
             }
             return Err(error);
         }
+        self.engine.open(installed);
         self.versions.insert(name.clone(), version);
         self.refused.remove(&name);
         if let Some(previous) = self.installed.insert(

@@ -59,16 +59,24 @@ pub fn url_path(url: &str) -> Option<String> {
     }
 }
 
+/// Process versions installed and not yet offered: their endpoints wait for
+/// [`Engine::open`].
+#[derive(Default)]
+pub struct Installation {
+    pub processes: Vec<Arc<ProcessRuntime>>,
+    endpoints: Vec<ServiceEndpoint>,
+}
+
 impl Engine {
     /// Installs the processes of `unit` as `version`, each in the state `state_of` gives its
-    /// pid (or as its
-    /// deployment descriptor says when it is not active).
+    /// pid (or as its deployment descriptor says when it is not active); no request reaches
+    /// them before [`Engine::open`].
     pub fn install(
         &self,
         unit: Arc<Unit>,
         version: i64,
         state_of: &dyn Fn(&str) -> VersionState,
-    ) -> Result<Vec<Arc<ProcessRuntime>>, InstallError> {
+    ) -> Result<Installation, InstallError> {
         let services = self.services();
         let mut prepared = Vec::new();
         let mut errors = Vec::new();
@@ -167,7 +175,7 @@ impl Engine {
         if !errors.is_empty() {
             return Err(InstallError::Compile(errors));
         }
-        let mut installed = Vec::new();
+        let mut installed = Installation::default();
         for (deployment, compiled, interceptors, endpoints, state) in prepared {
             let process = Arc::new(ProcessRuntime::new(
                 version,
@@ -182,14 +190,25 @@ impl Engine {
             if state == VersionState::Active {
                 for mut endpoint in endpoints {
                     endpoint.pid = process.pid.clone();
-                    services.registry.add_endpoint(endpoint.clone());
-                    peer::offer(services, endpoint);
+                    installed.endpoints.push(endpoint);
                 }
             }
             tracing::info!(pid = %process.pid, state = ?state, "Process version installed");
-            installed.push(process);
+            installed.processes.push(process);
         }
         Ok(installed)
+    }
+
+    /// Offers the endpoints of the active versions `installed` holds: from then on requests
+    /// reach them. The versions are recorded in the store first, so that no instance of a
+    /// version the store does not know yet is created.
+    pub fn open(&self, installed: Installation) -> Vec<Arc<ProcessRuntime>> {
+        let services = self.services();
+        for endpoint in installed.endpoints {
+            services.registry.add_endpoint(endpoint.clone());
+            peer::offer(services, endpoint);
+        }
+        installed.processes
     }
 
     /// Retires a version: its instances go on, it takes no new ones, and its endpoints pass
