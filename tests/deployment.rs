@@ -71,21 +71,12 @@ async fn a_unit_copied_in_while_running_deploys_and_serves() {
 
 #[tokio::test]
 async fn a_unit_serves_only_once_its_versions_are_stored() {
-    use sqlx::Connection;
-
     let dirs = Dirs::new();
     let server = Server::start(&dirs).await;
     assert!(server.logged(&["Ready", "processes=0"]));
-    // Another writer holds the database: the unit installs, and its versions wait to be
-    // stored.
-    let file = dirs.data().join("baton.db");
-    let mut writer = sqlx::SqliteConnection::connect(&format!("sqlite:{}", file.display()))
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut writer)
-        .await
-        .unwrap();
+    // Another writer holds the deployment records: the unit installs, and its versions wait
+    // to be stored.
+    let hold = dirs.hold_deployment_writes().await;
     dirs.place_unit(&repo().join("samples/HelloWorld"), "HelloWorld", &|text| {
         text
     });
@@ -98,8 +89,12 @@ async fn a_unit_serves_only_once_its_versions_are_stored() {
     let Ok((status, body)) = early else {
         panic!("a request to a version not stored yet was taken in and left waiting");
     };
-    assert_eq!(status, 500, "not served before it is stored: {body}");
-    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains("no service is offered at /ode/processes/HelloWorld"),
+        "not served before it is stored: {body}"
+    );
+    hold.release().await;
     server.await_log(&["Unit deployed", "unit=HelloWorld", "version=1"]);
     assert_greets(&server, HELLO_PATH, "Baton", "Hello, Baton!").await;
 }

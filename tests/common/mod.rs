@@ -155,6 +155,27 @@ fn fresh_database(server: &str) -> String {
     format!("{base}/baton_it_{}_{started}_{number}", std::process::id())
 }
 
+/// A connection holding a database's deployment records against other writers
+/// ([`Dirs::hold_deployment_writes`]).
+pub(crate) enum WriteHold {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+    MySql(sqlx::MySqlConnection),
+}
+
+impl WriteHold {
+    /// Lets the other writers go on.
+    pub(crate) async fn release(self) {
+        use sqlx::Executor;
+        match self {
+            WriteHold::Sqlite(mut conn) => conn.execute("ROLLBACK").await.map(drop),
+            WriteHold::Postgres(mut conn) => conn.execute("ROLLBACK").await.map(drop),
+            WriteHold::MySql(mut conn) => conn.execute("UNLOCK TABLES").await.map(drop),
+        }
+        .unwrap();
+    }
+}
+
 impl Dirs {
     /// Fresh directories, and a fresh database on the server `TEST_STORE_URL` names.
     pub(crate) fn new() -> Self {
@@ -220,6 +241,35 @@ impl Dirs {
                 let count = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
                 pool.close().await;
                 count
+            }
+        }
+    }
+
+    /// Holds the server's deployment records against writes, as another writer would, until
+    /// the hold is released: reads go on.
+    pub(crate) async fn hold_deployment_writes(&self) -> WriteHold {
+        use sqlx::{Connection, Executor};
+        match &self.store_url {
+            Some(url) if url.starts_with("postgres") => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                conn.execute("BEGIN; LOCK TABLE baton_deployments IN EXCLUSIVE MODE")
+                    .await
+                    .unwrap();
+                WriteHold::Postgres(conn)
+            }
+            Some(url) => {
+                let mut conn = sqlx::MySqlConnection::connect(url).await.unwrap();
+                conn.execute("LOCK TABLES baton_deployments READ")
+                    .await
+                    .unwrap();
+                WriteHold::MySql(conn)
+            }
+            None => {
+                let file = self.data().join("baton.db");
+                let url = format!("sqlite:{}", file.display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                conn.execute("BEGIN IMMEDIATE").await.unwrap();
+                WriteHold::Sqlite(conn)
             }
         }
     }
