@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use libsqlite3_sys as ffi;
 
+use super::raw;
 use crate::store::group_commit::Counters;
 
 /// How many times the pages at which a checkpoint begins the log may hold before the writer
@@ -117,19 +118,10 @@ unsafe extern "C" fn committed(
     let hook = unsafe { &*hook.cast::<Hook>() };
     let finishes = pages >= hook.pages && hook.caught_up.swap(false, Ordering::AcqRel);
     if pages >= hook.own || finishes {
-        let (mut log, mut copied) = (0, 0);
-        // SAFETY: SQLite's own connection and database name, as its default hook does; the
-        // counts are written to locals.
-        let code = unsafe {
-            ffi::sqlite3_wal_checkpoint_v2(
-                db,
-                name,
-                ffi::SQLITE_CHECKPOINT_PASSIVE,
-                &mut log,
-                &mut copied,
-            )
-        };
-        if code == ffi::SQLITE_OK && copied > 0 {
+        // SAFETY: SQLite's own NUL-terminated database name.
+        let name = unsafe { CStr::from_ptr(name) };
+        let checkpointed = NonNull::new(db).map(|db| raw::checkpoint(db, name));
+        if let Some(Ok((_, 1..))) = checkpointed {
             hook.counters.checkpointed(true);
         }
     } else if pages >= hook.pages {
@@ -199,62 +191,17 @@ impl Connection {
             (ffi::SQLITE_OK, Some(connection)) => {
                 // A connection learns that the database is in WAL mode by reading it; until
                 // then a checkpoint does nothing.
-                connection.run(c"SELECT COUNT(*) FROM sqlite_schema")?;
+                raw::exec(connection.0, c"SELECT COUNT(*) FROM sqlite_schema")?;
                 Ok(connection)
             }
-            (_, Some(connection)) => Err(connection.message()),
+            (_, Some(connection)) => Err(raw::message(connection.0)),
             (code, None) => Err(format!("SQLite could not open a connection (code {code})")),
         }
     }
 
-    /// Copies what the log holds into the database, passively; returns the log's pages and
-    /// how many of them are copied.
+    /// Checkpoints the log passively (see [`raw::checkpoint`]).
     fn checkpoint(&self) -> Result<(c_int, c_int), String> {
-        self.checkpoint_in(ffi::SQLITE_CHECKPOINT_PASSIVE)
-    }
-
-    /// Runs a checkpoint in `mode`; returns the log's pages and how many are copied.
-    fn checkpoint_in(&self, mode: c_int) -> Result<(c_int, c_int), String> {
-        let (mut log, mut copied) = (0, 0);
-        // SAFETY: a valid connection and database name; the counts are written to locals.
-        let code = unsafe {
-            ffi::sqlite3_wal_checkpoint_v2(
-                self.0.as_ptr(),
-                c"main".as_ptr(),
-                mode,
-                &mut log,
-                &mut copied,
-            )
-        };
-        match code {
-            ffi::SQLITE_OK => Ok((log, copied)),
-            _ => Err(self.message()),
-        }
-    }
-
-    /// Runs `sql`, statements without arguments.
-    fn run(&self, sql: &CStr) -> Result<(), String> {
-        // SAFETY: a valid connection and a NUL-terminated statement.
-        let code = unsafe {
-            ffi::sqlite3_exec(
-                self.0.as_ptr(),
-                sql.as_ptr(),
-                None,
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
-        };
-        match code {
-            ffi::SQLITE_OK => Ok(()),
-            _ => Err(self.message()),
-        }
-    }
-
-    fn message(&self) -> String {
-        // SAFETY: a valid connection; SQLite returns a NUL-terminated message it owns.
-        unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.0.as_ptr())) }
-            .to_string_lossy()
-            .into_owned()
+        raw::checkpoint(self.0, c"main")
     }
 }
 
@@ -295,17 +242,7 @@ mod tests {
     fn write(db: NonNull<ffi::sqlite3>, transactions: usize) {
         for _ in 0..transactions {
             let sql = c"INSERT INTO blobs (data) VALUES (randomblob(16000))";
-            // SAFETY: a valid connection and a NUL-terminated statement.
-            let code = unsafe {
-                ffi::sqlite3_exec(
-                    db.as_ptr(),
-                    sql.as_ptr(),
-                    None,
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                )
-            };
-            assert_eq!(code, ffi::SQLITE_OK);
+            raw::exec(db, sql).unwrap();
         }
     }
 

@@ -28,6 +28,7 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::Sqlite;
 
 use super::checkpoints::Checkpoints;
+use super::raw;
 use crate::store::group_commit::{self, Batch, Writer};
 use crate::store::sql::dialect::{Statement, Value};
 use crate::store::sql::rows_at_once;
@@ -167,20 +168,7 @@ impl Handle {
     /// Runs `sql`, statements without arguments; the database's refusal is
     /// [`Error::Unavailable`]: nothing of the batch is stored.
     fn run(&self, sql: &CStr) -> Result<()> {
-        // SAFETY: a valid handle (see `Handle`) and a NUL-terminated statement.
-        let code = unsafe {
-            ffi::sqlite3_exec(
-                self.db.as_ptr(),
-                sql.as_ptr(),
-                None,
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
-        };
-        match code {
-            ffi::SQLITE_OK => Ok(()),
-            _ => Err(Error::Unavailable(self.message())),
-        }
+        raw::exec(self.db, sql).map_err(Error::Unavailable)
     }
 
     /// Rolls back the transaction a failed `COMMIT` may have left open.
@@ -289,10 +277,7 @@ impl Handle {
 
     /// The message of the connection's last error.
     fn message(&self) -> String {
-        // SAFETY: a valid handle; SQLite returns a NUL-terminated message it owns.
-        unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(self.db.as_ptr())) }
-            .to_string_lossy()
-            .into_owned()
+        raw::message(self.db)
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod checkpoints;
 mod direct;
+mod raw;
 #[cfg(test)]
 mod tests;
 
