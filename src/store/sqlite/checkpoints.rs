@@ -27,7 +27,13 @@ use crate::store::group_commit::Counters;
 
 /// How many times the pages at which a checkpoint begins the log may hold before the writer
 /// checkpoints itself.
-pub(super) const BEHIND: u32 = 10;
+const BEHIND: u32 = 10;
+
+/// The pages of the log at which the writer checkpoints itself, when the thread beside it
+/// begins at `pages`; every other connection of the store waits as long.
+pub(super) fn writer_pages(pages: u32) -> u32 {
+    pages.max(1).saturating_mul(BEHIND)
+}
 
 /// The hook on a writer's connection that begins checkpoints; unhooked when dropped, which
 /// also ends the checkpoints' thread.
@@ -78,11 +84,12 @@ impl Checkpoints {
         caught_up: Arc<AtomicBool>,
         counters: Arc<Counters>,
     ) -> Self {
-        let pages = c_int::try_from(pages.max(1)).unwrap_or(c_int::MAX);
         let own = match wake {
-            Some(_) => pages.saturating_mul(BEHIND as c_int),
-            None => pages,
+            Some(_) => writer_pages(pages),
+            None => pages.max(1),
         };
+        let in_c = |pages: u32| c_int::try_from(pages).unwrap_or(c_int::MAX);
+        let (pages, own) = (in_c(pages.max(1)), in_c(own));
         let hook = Box::new(Hook {
             pages,
             own,
@@ -215,17 +222,20 @@ impl Drop for Connection {
 #[cfg(test)]
 mod tests {
     use std::path::Path;
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
     use sqlx::{ConnectOptions, Executor};
+    use tempfile::TempDir;
 
     use super::*;
 
-    /// A connection to a new WAL database `baton.db` in `dir`, with a table of blobs.
-    async fn database(dir: &Path) -> sqlx::SqliteConnection {
+    /// A new directory with a WAL database `baton.db` of a table of blobs, and a connection
+    /// to it.
+    async fn database() -> (TempDir, sqlx::SqliteConnection) {
+        let dir = tempfile::tempdir().unwrap();
         let mut connection = SqliteConnectOptions::new()
-            .filename(dir.join("baton.db"))
+            .filename(dir.path().join("baton.db"))
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .connect()
@@ -235,7 +245,16 @@ mod tests {
             .execute("CREATE TABLE blobs (data BLOB NOT NULL)")
             .await
             .unwrap();
-        connection
+        (dir, connection)
+    }
+
+    /// Waits until `done`, failing after ten seconds that `what` did not happen.
+    async fn until(what: &str, done: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 
     /// Commits `transactions` transactions on `db`, each of four or five pages.
@@ -246,34 +265,31 @@ mod tests {
         }
     }
 
-    /// The size of the log of `baton.db` in `dir`, in bytes.
-    fn log_size(dir: &Path) -> u64 {
-        std::fs::metadata(dir.join("baton.db-wal")).unwrap().len()
+    /// Asserts that the log of `baton.db` in `dir` never held more than `pages` pages (of
+    /// 4 KiB, with their frame headers).
+    fn assert_log_at_most(dir: &Path, pages: u32) {
+        let size = std::fs::metadata(dir.join("baton.db-wal")).unwrap().len();
+        let most = u64::from(pages) * 4200;
+        assert!(size <= most, "the log grew to {size} bytes, past {most}");
     }
 
     #[tokio::test]
     async fn the_thread_beside_the_writer_checkpoints_the_log() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut connection = database(dir.path()).await;
+        let (_dir, mut connection) = database().await;
         let mut locked = connection.lock_handle().await.unwrap();
         let counters = Arc::new(Counters::default());
         let checkpoints = Checkpoints::start(locked.as_raw_handle(), 8, counters.clone());
         // Ten pages or so: past where the thread is woken, far from where the writer would
         // checkpoint itself.
         write(locked.as_raw_handle(), 2);
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while counters.stats().checkpoints == 0 {
-            assert!(std::time::Instant::now() < deadline, "no checkpoint ran");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        until("no checkpoint ran", || counters.stats().checkpoints > 0).await;
         assert_eq!(counters.stats().checkpoints_by_writer, 0);
         drop(checkpoints);
     }
 
     #[tokio::test]
     async fn the_writer_finishes_what_the_thread_copied_and_starts_the_log_afresh() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut connection = database(dir.path()).await;
+        let (dir, mut connection) = database().await;
         let mut locked = connection.lock_handle().await.unwrap();
         let counters = Arc::new(Counters::default());
         let checkpoints = Checkpoints::start(locked.as_raw_handle(), 8, counters.clone());
@@ -285,32 +301,20 @@ mod tests {
         // in one round, the writer finishes it in the next.
         for round in 1..=30 {
             write(locked.as_raw_handle(), 2);
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
-            while checkpoints_so_far() < round {
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "no checkpoint in round {round}"
-                );
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
+            let what = format!("no checkpoint in round {round}");
+            until(&what, || checkpoints_so_far() >= round).await;
         }
         assert!(counters.stats().checkpoints > 0);
         assert!(counters.stats().checkpoints_by_writer > 0);
         // Thirty rounds of ten pages or so; a log never started afresh would reach the pages
         // at which the writer checkpoints itself (80).
-        let most = 40 * 4200;
-        assert!(
-            log_size(dir.path()) <= most,
-            "the log grew to {} bytes, past {most}",
-            log_size(dir.path())
-        );
+        assert_log_at_most(dir.path(), 40);
         drop(checkpoints);
     }
 
     #[tokio::test]
     async fn the_writer_checkpoints_itself_when_the_thread_falls_behind() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut connection = database(dir.path()).await;
+        let (dir, mut connection) = database().await;
         let mut locked = connection.lock_handle().await.unwrap();
         let counters = Arc::new(Counters::default());
         // A thread that never wakes.
@@ -323,14 +327,10 @@ mod tests {
             caught_up,
             counters.clone(),
         );
+        // Sixty transactions of four or five pages each.
         write(locked.as_raw_handle(), 60);
         assert!(counters.stats().checkpoints_by_writer > 0);
-        let most = u64::from(4 * BEHIND + 5) * 4200;
-        assert!(
-            log_size(dir.path()) <= most,
-            "the log grew to {} bytes, past {most}, though 60 transactions of 16 kB were written",
-            log_size(dir.path())
-        );
+        assert_log_at_most(dir.path(), writer_pages(4) + 5);
         drop(checkpoints);
     }
 }

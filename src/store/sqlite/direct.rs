@@ -220,7 +220,7 @@ impl Handle {
         };
         match (code, NonNull::new(prepared)) {
             (ffi::SQLITE_OK, Some(prepared)) => Ok(prepared),
-            _ => Err(self.message()),
+            _ => Err(raw::message(self.db)),
         }
     }
 
@@ -259,7 +259,7 @@ impl Handle {
                 }
             };
             if code != ffi::SQLITE_OK {
-                return Err(self.message());
+                return Err(raw::message(self.db));
             }
         }
         loop {
@@ -267,17 +267,12 @@ impl Handle {
             match unsafe { ffi::sqlite3_step(prepared) } {
                 ffi::SQLITE_ROW => continue,
                 ffi::SQLITE_DONE => break,
-                _ => return Err(self.message()),
+                _ => return Err(raw::message(self.db)),
             }
         }
         // SAFETY: a valid handle.
         let changes = unsafe { ffi::sqlite3_changes64(self.db.as_ptr()) };
         Ok(u64::try_from(changes).unwrap_or_default())
-    }
-
-    /// The message of the connection's last error.
-    fn message(&self) -> String {
-        raw::message(self.db)
     }
 }
 

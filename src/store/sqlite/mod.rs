@@ -134,7 +134,7 @@ impl SqlStore<Sqlite> {
         let options = match direct {
             Some(pages) => options.pragma(
                 "wal_autocheckpoint",
-                (u64::from(pages) * u64::from(checkpoints::BEHIND)).to_string(),
+                checkpoints::writer_pages(pages).to_string(),
             ),
             None => options,
         };
