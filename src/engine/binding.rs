@@ -229,50 +229,44 @@ pub fn is_engine_header(name: &QName) -> bool {
     ENGINE_NAMESPACES.contains(&name.ns.as_str()) || super::session::understands(&name.ns)
 }
 
-/// Encodes a normalised message as the SOAP body forest of `layout`.
+/// Encodes a normalised message as the SOAP body forest of `layout`. A document-style part is
+/// written straight from the message; an RPC wrapper is built around copies of the parts.
 pub fn encode(
     layout: Layout<'_>,
     definition: Option<&Message>,
     message_doc: &Document,
     direction: Direction,
 ) -> String {
-    let mut out = Document::new();
-    let root = out.root();
     let parts = definition
         .map(|d| layout.body_parts(d, direction))
         .unwrap_or_default();
+    let accessors = parts
+        .into_iter()
+        .filter_map(|part| Some((part, message::part_element(message_doc, &part.name)?)));
     match layout.style() {
         BindingStyle::Rpc => {
-            let wrapper = out.new_element(layout.wrapper(direction));
-            out.append_child(root, wrapper);
-            for part in parts {
-                if let Some(accessor) = message::part_element(message_doc, &part.name) {
-                    let copy = out.import(message_doc, accessor);
-                    out.append_child(wrapper, copy);
-                }
+            let (mut out, wrapper) = Document::with_element(layout.wrapper(direction));
+            for (_, accessor) in accessors {
+                let copy = out.import(message_doc, accessor);
+                out.append_child(wrapper, copy);
             }
+            out.to_xml(out.root())
         }
         BindingStyle::Document => {
-            for part in parts {
-                let Some(accessor) = message::part_element(message_doc, &part.name) else {
-                    continue;
-                };
+            let mut forest = String::new();
+            for (part, accessor) in accessors {
                 match part.content {
                     PartContent::Element(_) => {
                         for element in message_doc.child_elements(accessor) {
-                            let copy = out.import(message_doc, element);
-                            out.append_child(root, copy);
+                            message_doc.write_to(element, &mut forest);
                         }
                     }
-                    PartContent::Type(_) => {
-                        let copy = out.import(message_doc, accessor);
-                        out.append_child(root, copy);
-                    }
+                    PartContent::Type(_) => message_doc.write_to(accessor, &mut forest),
                 }
             }
+            forest
         }
     }
-    out.to_xml(root)
 }
 
 /// Parses a SOAP body forest.
