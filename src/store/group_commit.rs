@@ -12,6 +12,10 @@
 //! second. When the transaction itself fails (the database is gone), every step of the batch
 //! is answered with [`Error::Unavailable`] and nothing of it is stored.
 //!
+//! A step is answered once its transaction is durable: when its COMMIT returns, or, where
+//! the backend syncs its log apart from the writer, once that sync is done
+//! ([`Batch::committed`]); the writer meanwhile goes on with the next batch.
+//!
 //! The writer counts what it did in [`CommitStats`], which
 //! [`Store::commit_stats`](super::Store::commit_stats) reads: steps per transaction is how
 //! much grouping saves.
@@ -39,6 +43,37 @@ pub(crate) trait Batch: Send + Sync {
     /// transaction as a whole failed and nothing was stored.
     fn apply_each<'a>(&'a self, steps: &'a [StepCommit])
         -> BoxFuture<'a, Result<Vec<Result<i64>>>>;
+
+    /// Takes the answers to the steps of a transaction that committed, to send once it is
+    /// durable: at once, unless the backend makes its commits durable apart from the writer.
+    fn committed(&self, answers: Answers) {
+        answers.send();
+    }
+}
+
+/// The answers to the steps of one committed transaction, each to its step's waiter.
+pub(crate) struct Answers(Vec<(oneshot::Sender<Result<i64>>, Result<i64>)>);
+
+impl Answers {
+    /// The answers to steps, each outcome with its step's waiter.
+    pub(crate) fn new(answers: Vec<(oneshot::Sender<Result<i64>>, Result<i64>)>) -> Self {
+        Answers(answers)
+    }
+
+    /// Sends each step its outcome.
+    pub(crate) fn send(self) {
+        for (reply, outcome) in self.0 {
+            let _ = reply.send(outcome);
+        }
+    }
+
+    /// Tells each step that the store is unavailable, for `reason`: its transaction
+    /// committed, but cannot be said to be durable.
+    pub(crate) fn fail(self, reason: &str) {
+        for (reply, _) in self.0 {
+            let _ = reply.send(Err(Error::Unavailable(reason.to_owned())));
+        }
+    }
 }
 
 /// Applies `steps` with `batch`: all or nothing first, step by step when one is refused.
@@ -79,6 +114,10 @@ pub struct CommitStats {
     /// Checkpoints the writer ran itself, between two commits, because those beside it fell
     /// behind.
     pub checkpoints_by_writer: u64,
+    /// Syncs of SQLite's write-ahead log to disk run beside the writer, each making every
+    /// transaction committed before it durable (0 unless `synchronous` is full, and on other
+    /// databases).
+    pub log_syncs: u64,
 }
 
 /// The writer's running counts of [`CommitStats`].
@@ -91,6 +130,7 @@ pub(crate) struct Counters {
     rewritten: AtomicU64,
     checkpoints: AtomicU64,
     checkpoints_by_writer: AtomicU64,
+    log_syncs: AtomicU64,
 }
 
 impl Counters {
@@ -112,6 +152,11 @@ impl Counters {
         .fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a sync of SQLite's write-ahead log.
+    pub(crate) fn log_synced(&self) {
+        self.log_syncs.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn failed(&self) {
         self.failed_transactions.fetch_add(1, Ordering::Relaxed);
     }
@@ -125,6 +170,7 @@ impl Counters {
             rewritten: self.rewritten.load(Ordering::Relaxed),
             checkpoints: self.checkpoints.load(Ordering::Relaxed),
             checkpoints_by_writer: self.checkpoints_by_writer.load(Ordering::Relaxed),
+            log_syncs: self.log_syncs.load(Ordering::Relaxed),
         }
     }
 }
@@ -196,9 +242,7 @@ pub(crate) async fn run(batch: &impl Batch, mut waiting: Queue, counting: &Count
         match apply(batch, &steps, counting).await {
             Ok(outcomes) => {
                 counting.committed(&outcomes);
-                for (reply, outcome) in replies.drain(..).zip(outcomes) {
-                    let _ = reply.send(outcome);
-                }
+                batch.committed(Answers::new(replies.drain(..).zip(outcomes).collect()));
             }
             Err(error) => {
                 counting.failed();

@@ -16,11 +16,16 @@
 //! When a step of a batch may be refused, the batch is written again step by step the shared
 //! way, on the store's pool ([`Steps`]). Either way a batch takes the store's write lock
 //! first, as every write of a SQLite store does.
+//!
+//! Beside the writer run two threads of the store: one copies the log into the database
+//! ([`checkpoints`](super::checkpoints)); with `synchronous=FULL`, the other syncs the log
+//! for the writer's commits, which then leave it unsynced, and answers their steps once it
+//! is on disk ([`log_sync`](super::log_sync)).
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_uint, CStr};
 use std::ptr::{self, NonNull};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use libsqlite3_sys as ffi;
@@ -28,19 +33,30 @@ use sqlx::sqlite::SqliteConnection;
 use sqlx::Sqlite;
 
 use super::checkpoints::Checkpoints;
+use super::log_sync::{LogSync, WalFile};
 use super::raw;
-use crate::store::group_commit::{self, Batch, Writer};
+use crate::store::group_commit::{self, Answers, Batch, Counters, Writer};
 use crate::store::sql::dialect::{Statement, Value};
 use crate::store::sql::rows_at_once;
 use crate::store::sql::steps::Steps;
 use crate::store::{Error, Result, StepCommit};
 
-/// Starts the writer of `steps` on a thread of its own, on `connection`, with checkpoints of
-/// the log beside it from `checkpoint_pages` pages; on the current runtime, through sqlx,
-/// if the thread cannot start.
+/// How the writer runs beside its helpers.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Settings {
+    /// The log's pages at which the thread beside the writer checkpoints it.
+    pub(super) checkpoint_pages: u32,
+    /// Whether a thread beside the writer syncs the log for the writer's commits (see
+    /// [`log_sync`](super::log_sync)): when the store is to sync at every commit.
+    pub(super) sync_apart: bool,
+}
+
+/// Starts the writer of `steps` on a thread of its own, on `connection`, with its helpers
+/// beside it as `settings` say; on the current runtime, through sqlx, if the thread cannot
+/// start.
 pub(super) fn start(
     connection: SqliteConnection,
-    checkpoint_pages: u32,
+    settings: Settings,
     steps: Steps<Sqlite>,
 ) -> Writer {
     let (writer, queue, counters) = Writer::new();
@@ -53,7 +69,7 @@ pub(super) fn start(
                 .build();
             match runtime {
                 Ok(runtime) => {
-                    runtime.block_on(write(connection, checkpoint_pages, steps, queue, counters))
+                    runtime.block_on(write(connection, settings, steps, queue, counters))
                 }
                 Err(error) => tracing::error!(%error, "The store's writer cannot run"),
             }
@@ -70,10 +86,10 @@ pub(super) fn start(
 /// The writer's life on its thread.
 async fn write(
     mut connection: SqliteConnection,
-    checkpoint_pages: u32,
+    settings: Settings,
     steps: Steps<Sqlite>,
     queue: group_commit::Queue,
-    counters: std::sync::Arc<group_commit::Counters>,
+    counters: Arc<Counters>,
 ) {
     let mut locked = match connection.lock_handle().await {
         Ok(locked) => locked,
@@ -82,17 +98,38 @@ async fn write(
             return group_commit::run(&steps, queue, &counters).await;
         }
     };
-    let checkpoints =
-        Checkpoints::start(locked.as_raw_handle(), checkpoint_pages, counters.clone());
+    let db = locked.as_raw_handle();
+    let checkpoints = Checkpoints::start(db, settings.checkpoint_pages, counters.clone());
+    let log = match settings.sync_apart {
+        true => sync_apart(db, &counters),
+        false => None,
+    };
     let direct = Direct {
-        db: Handle::new(locked.as_raw_handle()),
+        db: Handle::new(db),
         steps: &steps,
+        log,
     };
     group_commit::run(&direct, queue, &counters).await;
     // Its statements are finalised, and its checkpoints unhooked, before the connection is
     // unlocked and closed.
     drop(direct);
     drop(checkpoints);
+}
+
+/// Starts the thread that syncs the log of `db` for its commits, and lets them leave the log
+/// unsynced; none when it cannot start, and `db` syncs at every commit as before.
+fn sync_apart(db: NonNull<ffi::sqlite3>, counters: &Arc<Counters>) -> Option<LogSync> {
+    let path = raw::wal_path(db)?;
+    let log = LogSync::start(WalFile::new(path), counters.clone())
+        .inspect_err(|error| tracing::warn!(%error, "No thread for syncing the store's log; its writer syncs at every commit"))
+        .ok()?;
+    match raw::exec(db, c"PRAGMA synchronous = NORMAL") {
+        Ok(()) => Some(log),
+        Err(error) => {
+            tracing::warn!(%error, "The store's writer syncs at every commit");
+            None
+        }
+    }
 }
 
 /// The most statements the writer keeps prepared; past it, it finalises them all and starts
@@ -105,6 +142,8 @@ const MOST_PREPARED: usize = 256;
 struct Direct<'a> {
     db: Handle,
     steps: &'a Steps<Sqlite>,
+    /// Syncs the log for the writer's commits; none when they sync it themselves.
+    log: Option<LogSync>,
 }
 
 impl Batch for Direct<'_> {
@@ -133,6 +172,13 @@ impl Batch for Direct<'_> {
         steps: &'a [StepCommit],
     ) -> BoxFuture<'a, Result<Vec<Result<i64>>>> {
         self.steps.apply_each(steps)
+    }
+
+    fn committed(&self, answers: Answers) {
+        match &self.log {
+            Some(log) => log.after_sync(answers),
+            None => answers.send(),
+        }
     }
 }
 

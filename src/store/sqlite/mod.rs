@@ -9,6 +9,7 @@
 
 mod checkpoints;
 mod direct;
+mod log_sync;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -103,7 +104,10 @@ impl SqlStore<Sqlite> {
             .busy_timeout(Duration::from_millis(config.busy_timeout_ms));
         let direct = match in_memory(options.get_filename()) {
             true => None,
-            false => Some(config.checkpoint_pages),
+            false => Some(direct::Settings {
+                checkpoint_pages: config.checkpoint_pages,
+                sync_apart: config.synchronous == Synchronous::Full,
+            }),
         };
         Self::connect(options, config.max_connections, direct).await
     }
@@ -116,25 +120,24 @@ impl SqlStore<Sqlite> {
         Ok(Self::connect(options, 1, None).await?.0)
     }
 
-    /// Opens the pool and applies the schema; with `direct`, the pages at which its log is
-    /// checkpointed, also the step writer's own connection (see [`direct`]): not for a
-    /// database in memory, whose connections share a cache and would lock each other out
-    /// instead of waiting.
+    /// Opens the pool and applies the schema; with `direct`, also the step writer's own
+    /// connection (see [`direct`]): not for a database in memory, whose connections share a
+    /// cache and would lock each other out instead of waiting.
     async fn connect(
         options: SqliteConnectOptions,
         max_connections: u32,
-        direct: Option<u32>,
+        direct: Option<direct::Settings>,
     ) -> Result<(Self, Migration)> {
         let writing = match direct {
-            Some(pages) => Some((SqliteConnection::connect_with(&options).await?, pages)),
+            Some(settings) => Some((SqliteConnection::connect_with(&options).await?, settings)),
             None => None,
         };
         // The other connections leave checkpoints to the thread beside the writer too, but
         // for the bound the writer keeps (see [`checkpoints`]).
         let options = match direct {
-            Some(pages) => options.pragma(
+            Some(settings) => options.pragma(
                 "wal_autocheckpoint",
-                checkpoints::writer_pages(pages).to_string(),
+                checkpoints::writer_pages(settings.checkpoint_pages).to_string(),
             ),
             None => options,
         };
@@ -149,8 +152,8 @@ impl SqlStore<Sqlite> {
             .connect_with(options)
             .await?;
         let store = match writing {
-            Some((connection, pages)) => {
-                SqlStore::on_with(pool, |steps| direct::start(connection, pages, steps))
+            Some((connection, settings)) => {
+                SqlStore::on_with(pool, |steps| direct::start(connection, settings, steps))
             }
             None => SqlStore::on(pool),
         };

@@ -2,6 +2,7 @@
 //! ([`super::direct`]) and the checkpoints beside it ([`super::checkpoints`]).
 
 use std::ffi::{c_int, CStr};
+use std::path::PathBuf;
 use std::ptr::{self, NonNull};
 
 use libsqlite3_sys as ffi;
@@ -53,4 +54,19 @@ pub(super) fn message(db: NonNull<ffi::sqlite3>) -> String {
     unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db.as_ptr())) }
         .to_string_lossy()
         .into_owned()
+}
+
+/// The path of the write-ahead log of connection `db`'s main database; none for a database
+/// in memory.
+pub(super) fn wal_path(db: NonNull<ffi::sqlite3>) -> Option<PathBuf> {
+    // SAFETY: the caller's valid connection and a NUL-terminated name; SQLite returns its
+    // own NUL-terminated names (an empty one for a database in memory), or null.
+    let path = unsafe {
+        let database = ffi::sqlite3_db_filename(db.as_ptr(), c"main".as_ptr());
+        if database.is_null() || *database == 0 {
+            return None;
+        }
+        CStr::from_ptr(ffi::sqlite3_filename_wal(database))
+    };
+    Some(PathBuf::from(path.to_str().ok()?))
 }

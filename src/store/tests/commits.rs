@@ -31,6 +31,7 @@ fn since(before: CommitStats, after: CommitStats) -> CommitStats {
         rewritten: after.rewritten - before.rewritten,
         checkpoints: after.checkpoints - before.checkpoints,
         checkpoints_by_writer: after.checkpoints_by_writer - before.checkpoints_by_writer,
+        log_syncs: after.log_syncs - before.log_syncs,
     }
 }
 

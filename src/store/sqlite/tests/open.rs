@@ -8,7 +8,8 @@ use sqlx::{ConnectOptions, Connection, Sqlite};
 use tempfile::TempDir;
 
 use crate::store::sqlite::{SqliteConfig, SqliteStore, Synchronous};
-use crate::store::{Error, Instances, Result, Store, SCHEMA_VERSION};
+use crate::store::tests::{deployment, process, step};
+use crate::store::{Deployments, Error, InstanceStatus, Instances, Result, Store, SCHEMA_VERSION};
 
 /// Opens the store at `location` with the default settings.
 async fn open(location: &str) -> Result<SqliteStore> {
@@ -83,6 +84,40 @@ async fn connections_leave_checkpoints_to_the_thread_beside_the_writer() {
         500,
         "only past ten times the pages at which the thread checkpoints"
     );
+}
+
+#[tokio::test]
+async fn a_store_syncing_at_every_commit_syncs_its_log_beside_the_writer() {
+    for (synchronous, apart) in [(Synchronous::Full, true), (Synchronous::Normal, false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = SqliteConfig {
+            synchronous,
+            ..SqliteConfig::default()
+        };
+        let store = SqliteStore::open(&file_in(&dir), &config).await.unwrap();
+        store
+            .save_deployment(deployment("orders", 1))
+            .await
+            .unwrap();
+        let process = process("orders", 1);
+        let pid = process.pid.clone();
+        store.save_process(process).await.unwrap();
+        for _ in 0..3 {
+            let id = store.reserve_instance_ids(1).await.unwrap();
+            let mut created = step(id, 0, InstanceStatus::Running, b"created");
+            created.instance.create = Some(pid.clone());
+            // Answered only once synced: the count includes this commit's sync.
+            store.commit(created).await.unwrap();
+        }
+        let stats = store.commit_stats();
+        match apart {
+            true => assert!(
+                (1..=stats.transactions).contains(&stats.log_syncs),
+                "{stats:?}"
+            ),
+            false => assert_eq!(stats.log_syncs, 0, "{stats:?}"),
+        }
+    }
 }
 
 #[tokio::test]
