@@ -21,6 +21,7 @@ use bytes::Bytes;
 
 use super::binding::{self, Direction, Layout};
 use super::instance::StepError;
+use super::outbox::MessageId;
 use super::{faults, routing, Engine, Error};
 use crate::interceptor::Message;
 use crate::model::wsdl::{SOAP11_NS, SOAP12_NS, WSDL_NS};
@@ -143,7 +144,7 @@ impl Dispatcher for Engine {
                 &operation.name,
                 message,
                 expects_reply,
-                message_id,
+                message_id.map(MessageId::from_client),
             )
             .await
         {

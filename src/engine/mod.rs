@@ -94,6 +94,7 @@ pub use stores::{InstanceStore, InstanceStores};
 pub use undelivered::UndeliveredCall;
 
 use self::instance::{Delivery, InstanceEntity, StepError};
+use self::outbox::MessageId;
 use crate::config::Configuration;
 use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
 use crate::model::VariableKind;
@@ -327,20 +328,24 @@ impl Services {
     /// and waits for the reply when `expects_reply`. The process's interceptors see the
     /// message first, once routed, and before it creates an instance. A message whose
     /// `message_id` an instance has taken already is not routed again: it gets the answer
-    /// its first copy got (see [`outbox`]).
+    /// its first copy got (see [`outbox`]); one sent for the first time is not looked up.
     pub async fn invoke_service(
         self: &Arc<Self>,
         endpoint: &ServiceEndpoint,
         operation: &str,
         mut message: Message,
         expects_reply: bool,
-        message_id: Option<String>,
+        message_id: Option<MessageId>,
     ) -> Result<Option<ReplyOutcome>, Error> {
         let process = self
             .registry
             .process(&endpoint.pid)
             .ok_or_else(|| Error::NoProcess(endpoint.pid.clone()))?;
-        if let Some(id) = &message_id {
+        if let Some(MessageId {
+            id,
+            first_sending: false,
+        }) = &message_id
+        {
             if let Some(taken) = self.instances.of(&process).received(id).await? {
                 tracing::info!(message_id = %id, instance = taken.instance_id, "Message taken already; answered again without effect");
                 return self.answer_again(&taken, expects_reply).await;
@@ -440,7 +445,7 @@ impl Services {
         };
         let delivery = Delivery {
             kept,
-            message_id,
+            message_id: message_id.map(|message_id| message_id.id),
             ..Delivery::from(Event::Message(inbound))
         };
         let delivered = match destination {

@@ -30,7 +30,9 @@
 //! transaction; the step that creates an instance does too. A message whose id is recorded
 //! already is not routed again: [`super::Services::invoke_service`] answers a one-way message
 //! as taken, and a request with the reply its first copy got, from the journal of the
-//! instance that took it (waiting for it if the instance has not replied yet). Two copies
+//! instance that took it (waiting for it if the instance has not replied yet). A peer's call
+//! sent for the first time, by the step that made it, is not looked up: no instance can have
+//! taken an id the store has just handed out ([`MessageId::first_sending`]). Two copies
 //! arriving at once cannot both commit: the second step fails on the recorded id and its
 //! sender tries again later.
 //!
@@ -56,6 +58,25 @@ use crate::runtime::step::Action;
 use crate::runtime::ExchangeId;
 use crate::store::{self, OutboxEntry};
 use crate::xml::Document;
+
+/// The id of an inbound message, by which its receiver recognises it when it comes again.
+pub struct MessageId {
+    pub id: String,
+    /// Sent by a process of this server for the first time, after the step that made it:
+    /// no instance can have taken it, and it is not looked up among the messages taken.
+    /// False for every message sent again, and for every message from a client.
+    pub first_sending: bool,
+}
+
+impl MessageId {
+    /// The id of a message from a client, which may have sent it before.
+    pub fn from_client(id: String) -> Self {
+        MessageId {
+            id,
+            first_sending: false,
+        }
+    }
+}
 
 /// How many outbox entries are sent again at once at start.
 const RESEND_CONCURRENCY: usize = 64;
@@ -137,6 +158,7 @@ impl Calls {
                         instance,
                         exchange: exchange.clone(),
                         message_id: message_id(exchange),
+                        first_sending: true,
                         attempt: 0,
                         operation: operation.clone(),
                         message: message.parts,
@@ -229,6 +251,7 @@ mod tests {
                 instance: 7,
                 exchange: "7.1".into(),
                 message_id: message_id("7.1"),
+                first_sending: true,
                 attempt: 2,
                 operation: "order".into(),
                 message: crate::xml::parse(
@@ -256,6 +279,7 @@ mod tests {
                 (read.partner_link, read.call.attempt),
                 (PartnerLinkId(1), 2)
             );
+            assert!(!read.call.first_sending, "sent again once read back");
             assert_eq!(read.call.message_id, stored[0].message_id);
             assert_eq!(
                 read.call.message.to_xml(read.call.message.root()),

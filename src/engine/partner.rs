@@ -25,6 +25,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::binding::{self, Direction, Layout};
+use super::outbox::MessageId;
 use super::peer::{PeerCall, PeerReply};
 use super::routing::{default_action, LinkRoute, Local};
 use super::undelivered::UndeliveredCall;
@@ -47,6 +48,10 @@ pub struct Call {
     pub exchange: ExchangeId,
     /// The message's id, the same on every sending (see [`super::outbox`]).
     pub message_id: String,
+    /// Whether this is the message's first sending, by the step that made it: not when it
+    /// is read back from the outbox, nor when it is sent again after a failure.
+    #[serde(skip)]
+    pub first_sending: bool,
     /// How often this server sent a one-way message again after its sending failed.
     #[serde(default)]
     pub attempt: u32,
@@ -212,7 +217,10 @@ impl Handler<Call> for PartnerLinkActor {
                         message: call.message.clone(),
                         headers: call.headers.clone(),
                         expects_reply: !call.one_way,
-                        message_id: Some(call.message_id.clone()),
+                        message_id: MessageId {
+                            id: call.message_id.clone(),
+                            first_sending: call.first_sending,
+                        },
                     };
                     let delivery =
                         async { Ok(services.peers.call(&endpoint.path, peer_call).await) };
@@ -256,6 +264,7 @@ impl Handler<Call> for PartnerLinkActor {
                         tokio::time::sleep(pause).await;
                         myself.do_send(Call {
                             attempt: call.attempt.saturating_add(1),
+                            first_sending: false,
                             ..call
                         });
                         return;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use baton_transports::peer::PeerRegistry;
 use tokio::sync::mpsc;
 
+use super::outbox::MessageId;
 use super::{ServiceEndpoint, Services};
 use crate::interceptor::Message;
 use crate::runtime::step::ReplyOutcome;
@@ -22,7 +23,7 @@ pub struct PeerCall {
     pub headers: Document,
     pub expects_reply: bool,
     /// The message's id, by which the receiver recognises it when it comes again.
-    pub message_id: Option<String>,
+    pub message_id: MessageId,
 }
 
 /// Why a peer did not take a message.
@@ -63,7 +64,7 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
                             parts: call.message,
                         },
                         call.expects_reply,
-                        call.message_id,
+                        Some(call.message_id),
                     )
                     .await
                     .map_err(|error| PeerError {
