@@ -847,23 +847,29 @@ fn counting_server() -> (String, Arc<AtomicUsize>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keep_alive_reuses_connections_only_when_on() {
-    for (keep_alive, connections) in [(true, 1), (false, 3)] {
+    const CALLS: usize = 10;
+    for keep_alive in [true, false] {
         let (base, accepted) = counting_server();
         let config = HttpClientConfig {
             keep_alive,
             ..HttpClientConfig::default()
         };
         let client = HttpClient::new(&config).expect("client");
-        for _ in 0..3 {
+        for _ in 0..CALLS {
             let reply = spawn_call(&client, format!("{base}/svc"))
                 .await
                 .expect("task");
             assert!(matches!(reply, Ok(Response::Reply { .. })), "{reply:?}");
         }
-        assert_eq!(
-            accepted.load(Ordering::SeqCst),
-            connections,
-            "keep-alive {keep_alive}"
-        );
+        let accepted = accepted.load(Ordering::SeqCst);
+        // A connection goes back to the pool just after its reply: on a busy machine the
+        // next call may now and then start before and open another.
+        match keep_alive {
+            true => assert!(
+                accepted <= CALLS / 2,
+                "keep-alive on: {accepted} connections"
+            ),
+            false => assert_eq!(accepted, CALLS, "keep-alive off"),
+        }
     }
 }
