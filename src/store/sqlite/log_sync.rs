@@ -31,7 +31,7 @@ pub(super) trait Log: Send + 'static {
 
 /// The write-ahead log's file, opened at the first sync (SQLite creates it with the first
 /// write). SQLite removes it only when the last connection to the database closes, and the
-/// writer's stays open as long as this thread runs.
+/// writer's stays open as long as it commits.
 pub(super) struct WalFile {
     path: PathBuf,
     file: Option<File>,
@@ -127,81 +127,94 @@ mod tests {
         }
     }
 
-    fn gated() -> (LogSync, Receiver<()>, Sender<io::Result<()>>, Arc<Counters>) {
+    /// The thread on a gated log, with a first answer handed over and its sync begun.
+    struct FirstSync {
+        log: LogSync,
+        first: Answered,
+        began: Receiver<()>,
+        end: Sender<io::Result<()>>,
+        counters: Arc<Counters>,
+    }
+
+    type Answered = oneshot::Receiver<crate::store::Result<i64>>;
+
+    fn first_sync_begun() -> FirstSync {
         let (began, syncing) = mpsc::sync_channel(16);
         let (end, ending) = mpsc::channel();
         let counters = Arc::new(Counters::default());
         let gate = Gate { began, end: ending };
         let log = LogSync::start(gate, counters.clone()).unwrap();
-        (log, syncing, end, counters)
+        let (answers, first) = answer(1);
+        log.after_sync(answers);
+        syncing.recv().unwrap();
+        FirstSync {
+            log,
+            first,
+            began: syncing,
+            end,
+            counters,
+        }
     }
 
     /// The answer to a step at `revision`, and where it arrives.
-    fn answer(revision: i64) -> (Answers, oneshot::Receiver<crate::store::Result<i64>>) {
+    fn answer(revision: i64) -> (Answers, Answered) {
         let (reply, answered) = oneshot::channel();
         (Answers::new(vec![(reply, Ok(revision))]), answered)
     }
 
     #[test]
     fn an_answer_waits_for_a_sync_begun_after_its_commit() {
-        let (log, syncing, end, counters) = gated();
-        let (first, mut first_answered) = answer(1);
-        log.after_sync(first);
-        syncing.recv().unwrap();
+        let mut sync = first_sync_begun();
         // Committed while the first sync runs: that sync may not cover it.
         let (second, mut second_answered) = answer(2);
-        log.after_sync(second);
-        assert!(first_answered.try_recv().is_err());
-        end.send(Ok(())).unwrap();
-        assert_eq!(first_answered.blocking_recv().unwrap().unwrap(), 1);
-        syncing.recv().unwrap();
+        sync.log.after_sync(second);
+        assert!(sync.first.try_recv().is_err());
+        sync.end.send(Ok(())).unwrap();
+        assert_eq!(sync.first.blocking_recv().unwrap().unwrap(), 1);
+        sync.began.recv().unwrap();
         assert!(second_answered.try_recv().is_err());
-        end.send(Ok(())).unwrap();
+        sync.end.send(Ok(())).unwrap();
         assert_eq!(second_answered.blocking_recv().unwrap().unwrap(), 2);
-        assert_eq!(counters.stats().log_syncs, 2);
+        assert_eq!(sync.counters.stats().log_syncs, 2);
     }
 
     #[test]
     fn answers_waiting_together_share_one_sync() {
-        let (log, syncing, end, counters) = gated();
-        let (first, first_answered) = answer(1);
-        log.after_sync(first);
-        syncing.recv().unwrap();
+        let sync = first_sync_begun();
         let waiting: Vec<_> = (2..6)
             .map(|revision| {
                 let (answers, answered) = answer(revision);
-                log.after_sync(answers);
+                sync.log.after_sync(answers);
                 answered
             })
             .collect();
-        end.send(Ok(())).unwrap();
-        end.send(Ok(())).unwrap();
-        first_answered.blocking_recv().unwrap().unwrap();
+        sync.end.send(Ok(())).unwrap();
+        sync.end.send(Ok(())).unwrap();
+        sync.first.blocking_recv().unwrap().unwrap();
         for (revision, answered) in (2..6).zip(waiting) {
             assert_eq!(answered.blocking_recv().unwrap().unwrap(), revision);
         }
-        assert_eq!(counters.stats().log_syncs, 2);
+        assert_eq!(sync.counters.stats().log_syncs, 2);
     }
 
     #[test]
     fn a_failed_sync_fails_its_answers_and_every_later_one_without_syncing_again() {
-        let (log, syncing, end, counters) = gated();
-        let (first, first_answered) = answer(1);
-        log.after_sync(first);
-        syncing.recv().unwrap();
-        end.send(Err(io::Error::other("the disk is gone"))).unwrap();
-        let failed = first_answered.blocking_recv().unwrap();
+        let sync = first_sync_begun();
+        sync.end
+            .send(Err(io::Error::other("the disk is gone")))
+            .unwrap();
+        let failed = sync.first.blocking_recv().unwrap();
         assert!(
             matches!(&failed, Err(Error::Unavailable(reason)) if reason.contains("the disk is gone")),
             "{failed:?}"
         );
         let (later, later_answered) = answer(2);
-        log.after_sync(later);
+        sync.log.after_sync(later);
         assert!(matches!(
             later_answered.blocking_recv().unwrap(),
             Err(Error::Unavailable(_))
         ));
-        assert!(syncing.try_recv().is_err(), "no sync after a failed one");
-        assert_eq!(counters.stats().log_syncs, 0);
+        assert!(sync.began.try_recv().is_err(), "no sync after a failed one");
+        assert_eq!(sync.counters.stats().log_syncs, 0);
     }
 }
