@@ -32,7 +32,7 @@
 //! as taken, and a request with the reply its first copy got, from the journal of the
 //! instance that took it (waiting for it if the instance has not replied yet). A peer's call
 //! sent for the first time, by the step that made it, is not looked up: no instance can have
-//! taken an id the store has just handed out ([`MessageId::first_sending`]). Two copies
+//! taken the id that step has just made ([`MessageId::first_sending`]). Two copies
 //! arriving at once cannot both commit: the second step fails on the recorded id and its
 //! sender tries again later.
 //!

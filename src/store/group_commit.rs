@@ -70,9 +70,14 @@ impl Answers {
     /// Tells each step that the store is unavailable, for `reason`: its transaction
     /// committed, but cannot be said to be durable.
     pub(crate) fn fail(self, reason: &str) {
-        for (reply, _) in self.0 {
-            let _ = reply.send(Err(Error::Unavailable(reason.to_owned())));
-        }
+        unavailable(self.0.into_iter().map(|(reply, _)| reply), reason);
+    }
+}
+
+/// Tells each of `replies` that the store is unavailable, for `reason`.
+fn unavailable(replies: impl IntoIterator<Item = oneshot::Sender<Result<i64>>>, reason: &str) {
+    for reply in replies {
+        let _ = reply.send(Err(Error::Unavailable(reason.to_owned())));
     }
 }
 
@@ -250,9 +255,7 @@ pub(crate) async fn run(batch: &impl Batch, mut waiting: Queue, counting: &Count
                     Error::Unavailable(message) => message,
                     other => other.to_string(),
                 };
-                for reply in replies.drain(..) {
-                    let _ = reply.send(Err(Error::Unavailable(message.clone())));
-                }
+                unavailable(replies.drain(..), &message);
             }
         }
         steps.clear();
