@@ -22,6 +22,7 @@ use bytes::Bytes;
 use super::binding::{self, Direction, Layout};
 use super::instance::StepError;
 use super::outbox::MessageId;
+use super::peer::Origin;
 use super::{faults, routing, Engine, Error};
 use crate::interceptor::Message;
 use crate::model::wsdl::{SOAP11_NS, SOAP12_NS, WSDL_NS};
@@ -145,6 +146,7 @@ impl Dispatcher for Engine {
                 message,
                 expects_reply,
                 message_id.map(MessageId::from_client),
+                Origin::Outside,
             )
             .await
         {

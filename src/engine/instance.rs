@@ -8,6 +8,12 @@
 //! the same commit. If the commit fails the instance's memory is no longer trusted: the
 //! supervisor drops it and the next message reloads it from the store.
 //!
+//! A step with something to do inside the durable store before it is durable (a call, a
+//! reply to a caller answered early, or a delivery answered early: see [`super::peer`]) is
+//! committed early ([`store::Instances::commit_early`]): those go as soon as it is committed,
+//! and whatever leaves the server waits until it is durable. Any other step is answered once
+//! durable, as are its replies.
+//!
 //! The step itself (the interpreter's work, and serialising the new state) runs on the
 //! engine's step threads ([`Services::step_workers`]), not on the thread of the process
 //! version's actors, so a long step holds no thread another instance needs, and drops to low
@@ -35,7 +41,7 @@ use crate::runtime::encoding::EncodingError;
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::{Action, OperatorAction};
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
-use crate::store::{self, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
+use crate::store::{self, Durable, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
 
 /// Why a step did not take effect.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -76,6 +82,20 @@ pub struct Delivery {
     pub job: Option<JobKey>,
     pub kept: InterceptorValues,
     pub message_id: Option<String>,
+    /// Whoever waits for the step acts on its answer only through later steps of the
+    /// durable store: the step is answered once committed, not once durable (see
+    /// [`Instances::commit_early`](crate::store::Instances::commit_early)).
+    pub early_answer: bool,
+}
+
+impl Delivery {
+    /// The delivery of `event` to be answered once its step is committed.
+    pub fn early(event: Event) -> Self {
+        Delivery {
+            early_answer: true,
+            ..Delivery::from(event)
+        }
+    }
 }
 
 impl From<Event> for Delivery {
@@ -85,6 +105,7 @@ impl From<Event> for Delivery {
             job: None,
             kept: InterceptorValues::new(),
             message_id: None,
+            early_answer: false,
         }
     }
 }
@@ -159,6 +180,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
                 job,
                 kept,
                 message_id,
+                ..
             },
         expected_revision,
         create,
@@ -300,6 +322,7 @@ impl Entity for InstanceEntity {
         self.stored = true;
         let (id, process, services) = (self.id, self.process.clone(), self.services.clone());
         let create = input.create;
+        let early_answer = input.delivery.early_answer;
         let state = self.state.clone();
         async move {
             let ran = services
@@ -330,8 +353,19 @@ impl Entity for InstanceEntity {
             let fault = (status == InstanceStatus::Faulted)
                 .then(|| commit.instance.failure.clone())
                 .flatten();
-            match services.instances.of(&process).commit(commit).await {
-                Ok(_) => {
+            // Only a step with something to do before it is durable is answered before.
+            let early = early_answer
+                || !calls.outgoing.is_empty()
+                || actions.iter().any(|action| {
+                    matches!(action, Action::Reply { to, .. } if services.exchanges.answered_early(&to.exchange))
+                });
+            let store = services.instances.of(&process);
+            let committed = match early {
+                true => store.commit_early(commit).await,
+                false => store.commit(commit).await.map(|revision| store::Committed { revision, durable: Durable::default() }),
+            };
+            match committed {
+                Ok(committed) => {
                     if let Some(fault) = fault {
                         // Its caller may have had only a 202: the log is where the fault shows.
                         tracing::warn!(instance = id, pid = %process.pid, %fault, "Instance faulted");
@@ -340,7 +374,13 @@ impl Entity for InstanceEntity {
                     if routes_added {
                         services.routes_added.notify_waiters();
                     }
-                    services.perform(id, &process, actions, calls);
+                    services.perform(id, &process, actions, calls, &committed.durable);
+                    if !early_answer {
+                        if let Err(error) = committed.durable.wait().await {
+                            tracing::error!(instance = id, %error, "Step committed but not durable; instance will reload");
+                            return Outcome { reply: Err(StepError::StoreUnavailable(error.to_string())), next: Disposition::Reload };
+                        }
+                    }
                     // After an operator's step the instance reloads, suspended or not.
                     let next = match (finished, operator) {
                         (true, _) => Disposition::Finished,

@@ -72,6 +72,8 @@ pub mod routing;
 pub mod scheduler;
 pub mod session;
 pub mod stores;
+#[cfg(test)]
+mod tests;
 pub mod undelivered;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -95,6 +97,7 @@ pub use undelivered::UndeliveredCall;
 
 use self::instance::{Delivery, InstanceEntity, StepError};
 use self::outbox::MessageId;
+use self::peer::Origin;
 use crate::config::Configuration;
 use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
 use crate::model::VariableKind;
@@ -103,8 +106,8 @@ use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::session::SESSION_SET;
 use crate::runtime::state::{Inbound, InterceptorValues};
 use crate::runtime::step::{route_key, Action, ReplyOutcome};
-use crate::runtime::{correlation, routes, Event, InstanceStatus, InvokeOutcome};
-use crate::store::{Job, JobKind, Received, Store};
+use crate::runtime::{correlation, routes, Event, ExchangeId, InstanceStatus, InvokeOutcome};
+use crate::store::{Durable, Job, JobKind, MemoryStore, Received, Store};
 use crate::xml::Document;
 
 /// Why a message could not be handled. Process faults are not errors: they are replies.
@@ -259,27 +262,86 @@ impl Services {
     }
 
     /// Carries out a committed step's actions: its replies, and its partner `calls` (the
-    /// invokes among `actions`, made ready and kept in the outbox by the step).
+    /// invokes among `actions`, made ready and kept in the outbox by the step). The step is
+    /// `durable` now or later: a reply to a caller answered early goes at once, any other
+    /// once the step is durable; each call goes at once, with when the step is durable, and
+    /// its partner link waits for that before it sends the call out of the server.
     pub fn perform(
         self: &Arc<Self>,
         instance: i64,
         process: &Arc<ProcessRuntime>,
         actions: Vec<Action>,
         calls: outbox::Calls,
+        durable: &Durable,
     ) {
-        for action in actions {
-            if let Action::Reply { to, outcome } = action {
-                if !self.exchanges.complete(&to.exchange, outcome) {
-                    let exchange = to.exchange;
-                    tracing::debug!(instance, %exchange, "Reply dropped: nobody waits for it");
-                }
-            }
-        }
-        for outgoing in calls.outgoing {
+        let replies = actions.into_iter().filter_map(|action| match action {
+            Action::Reply { to, outcome } => Some((to.exchange, outcome)),
+            _ => None,
+        });
+        self.send_replies(instance, replies, durable);
+        for mut outgoing in calls.outgoing {
+            outgoing.call.durable = durable.clone();
             self.send_call(process, outgoing);
         }
         for refused in calls.refused {
             self.fail_call(process, instance, refused);
+        }
+    }
+
+    /// Sends the `replies` of a step of `instance`, durable when `durable` says: each to a
+    /// caller answered early at once, the others once the step is durable.
+    fn send_replies(
+        self: &Arc<Self>,
+        instance: i64,
+        replies: impl IntoIterator<Item = (ExchangeId, ReplyOutcome)>,
+        durable: &Durable,
+    ) {
+        let mut when_durable = Vec::new();
+        for (exchange, outcome) in replies {
+            match self.exchanges.answered_early(&exchange) {
+                true => self.reply(instance, &exchange, Ok(outcome)),
+                false => when_durable.push((exchange, outcome)),
+            }
+        }
+        if when_durable.is_empty() {
+            return;
+        }
+        match durable.settled() {
+            Some(stored) => self.reply_stored(instance, when_durable, stored),
+            None => {
+                let (services, durable) = (self.clone(), durable.clone());
+                actix::spawn(async move {
+                    let stored = durable.wait().await;
+                    services.reply_stored(instance, when_durable, stored);
+                });
+            }
+        }
+    }
+
+    /// Sends the `replies` of a step once it is `stored`, or tells their callers why not.
+    fn reply_stored(
+        &self,
+        instance: i64,
+        replies: Vec<(ExchangeId, ReplyOutcome)>,
+        stored: Result<(), crate::store::Error>,
+    ) {
+        for (exchange, outcome) in replies {
+            let answer = match &stored {
+                Ok(()) => Ok(outcome),
+                Err(error) => Err(Abandoned::NotDurable(error.to_string())),
+            };
+            self.reply(instance, &exchange, answer);
+        }
+    }
+
+    /// Answers the caller of `exchange`, if it still waits.
+    fn reply(&self, instance: i64, exchange: &str, answer: exchanges::Answer) {
+        let answered = match answer {
+            Ok(outcome) => self.exchanges.complete(exchange, outcome),
+            Err(why) => self.exchanges.abandon(exchange, why),
+        };
+        if !answered {
+            tracing::debug!(instance, %exchange, "Reply dropped: nobody waits for it");
         }
     }
 
@@ -318,7 +380,10 @@ impl Services {
             outcome: InvokeOutcome::failed(FailureKind::Unavailable, refusal.to_string()),
         };
         actix::spawn(async move {
-            if let Err(error) = services.deliver(&pid, instance, event).await {
+            if let Err(error) = services
+                .deliver(&pid, instance, Delivery::early(event))
+                .await
+            {
                 tracing::warn!(instance, %error, "Invoke outcome not delivered");
             }
         });
@@ -329,6 +394,8 @@ impl Services {
     /// message first, once routed, and before it creates an instance. A message whose
     /// `message_id` an instance has taken already is not routed again: it gets the answer
     /// its first copy got (see [`outbox`]); one sent for the first time is not looked up.
+    /// Its `origin` says whether the receiving step answers once committed or once durable
+    /// (see [`peer`]).
     pub async fn invoke_service(
         self: &Arc<Self>,
         endpoint: &ServiceEndpoint,
@@ -336,6 +403,7 @@ impl Services {
         mut message: Message,
         expects_reply: bool,
         message_id: Option<MessageId>,
+        origin: Origin,
     ) -> Result<Option<ReplyOutcome>, Error> {
         let process = self
             .registry
@@ -429,9 +497,21 @@ impl Services {
                 })
             }
         };
+        let receiver = match &destination {
+            Destination::Existing { instance, .. } => *instance,
+            Destination::New { id } => *id,
+        };
+        let early = match origin {
+            Origin::DurableStep(_) if !MemoryStore::holds(receiver) => true,
+            Origin::DurableStep(sent) => {
+                sent.wait().await?;
+                false
+            }
+            Origin::Outside => false,
+        };
         let (exchange, reply) = match expects_reply {
             true => {
-                let (id, receiver) = self.exchanges.open();
+                let (id, receiver) = self.exchanges.open(early);
                 (Some(id), Some(receiver))
             }
             false => (None, None),
@@ -446,6 +526,7 @@ impl Services {
         let delivery = Delivery {
             kept,
             message_id: message_id.map(|message_id| message_id.id),
+            early_answer: early,
             ..Delivery::from(Event::Message(inbound))
         };
         let delivered = match destination {

@@ -56,7 +56,7 @@ use crate::runtime::session::Sessions;
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::Action;
 use crate::runtime::ExchangeId;
-use crate::store::{self, OutboxEntry};
+use crate::store::{self, Durable, OutboxEntry};
 use crate::xml::Document;
 
 /// The id of an inbound message, by which its receiver recognises it when it comes again.
@@ -166,6 +166,7 @@ impl Calls {
                         one_way: *one_way,
                         endpoint: endpoint.clone(),
                         sessions: sessions.clone(),
+                        durable: Durable::default(),
                     },
                 }),
                 Err(refusal) => calls.refused.push(Refused {
@@ -262,6 +263,7 @@ mod tests {
                 one_way: true,
                 endpoint: Some("http://partner.test/orders".into()),
                 sessions: Sessions::default(),
+                durable: Durable::default(),
             },
         };
         let stored = Calls {

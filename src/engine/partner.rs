@@ -25,8 +25,9 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::binding::{self, Direction, Layout};
+use super::instance::Delivery;
 use super::outbox::MessageId;
-use super::peer::{PeerCall, PeerReply};
+use super::peer::{Origin, PeerCall, PeerReply};
 use super::routing::{default_action, LinkRoute, Local};
 use super::undelivered::UndeliveredCall;
 use super::Services;
@@ -38,6 +39,7 @@ use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
 use crate::runtime::session::Sessions;
 use crate::runtime::step::ReplyOutcome;
 use crate::runtime::{Event, ExchangeId, InvokeOutcome};
+use crate::store::{Durable, MemoryStore};
 use crate::xml::{Document, QName};
 
 /// Invoke a partner for an instance.
@@ -64,6 +66,10 @@ pub struct Call {
     /// The sessions the call names (its header blocks name them already).
     #[serde(default)]
     pub sessions: Sessions,
+    /// When the step that made the call is durable: the call leaves the server only then.
+    /// A call read back from the outbox was durable when stored.
+    #[serde(skip)]
+    pub durable: Durable,
 }
 
 impl Message for Call {
@@ -221,6 +227,10 @@ impl Handler<Call> for PartnerLinkActor {
                             id: call.message_id.clone(),
                             first_sending: call.first_sending,
                         },
+                        origin: match MemoryStore::holds(call.instance) {
+                            true => Origin::Outside,
+                            false => Origin::DurableStep(call.durable.clone()),
+                        },
                     };
                     let delivery =
                         async { Ok(services.peers.call(&endpoint.path, peer_call).await) };
@@ -236,6 +246,10 @@ impl Handler<Call> for PartnerLinkActor {
                     }
                 }
                 Ok(Target::Remote { endpoint, binding }) => {
+                    if let Err(error) = call.durable.clone().wait().await {
+                        tracing::error!(partner_link = %name, instance = call.instance, message_id = %call.message_id, %error, "Invoke not sent: the step making it cannot be said to be stored");
+                        return;
+                    }
                     call_remote(
                         &services,
                         &route,
@@ -286,7 +300,8 @@ impl Handler<Call> for PartnerLinkActor {
                 exchange: call.exchange,
                 outcome,
             };
-            if let Err(error) = services.deliver(&call.pid, call.instance, event).await {
+            let delivery = Delivery::early(event);
+            if let Err(error) = services.deliver(&call.pid, call.instance, delivery).await {
                 tracing::warn!(instance = call.instance, %error, "Invoke outcome not delivered");
             }
         });

@@ -3,6 +3,15 @@
 //! process is a call through the registry: the message travels as a parsed document, actor to
 //! actor, without the HTTP stack, with its message id, and is routed on arrival like any
 //! inbound message. The caller's answer comes once the receiving step is committed.
+//!
+//! Where both processes keep their instances in the durable store, a call and its answer
+//! need not wait for the disk: the caller sends once its step is committed, and the receiver
+//! answers once its own is ([`Origin`]). Each later step lands after them in the store's log,
+//! and whatever the two do that is seen outside the server (a reply to a client, a call to a
+//! remote partner) waits until the step doing it is durable, and with it every step before.
+//! So a crash that loses a step loses every step that depended on it, and nothing outside
+//! saw any of them. A process kept in memory outlives no crash: a message from a durable
+//! process reaches it once the sending step is durable, and it is answered as a client is.
 
 use std::sync::Arc;
 
@@ -13,6 +22,7 @@ use super::outbox::MessageId;
 use super::{ServiceEndpoint, Services};
 use crate::interceptor::Message;
 use crate::runtime::step::ReplyOutcome;
+use crate::store::Durable;
 use crate::xml::Document;
 
 /// A message for a peer's service.
@@ -24,6 +34,18 @@ pub struct PeerCall {
     pub expects_reply: bool,
     /// The message's id, by which the receiver recognises it when it comes again.
     pub message_id: MessageId,
+    pub origin: Origin,
+}
+
+/// Who sends an inbound message, which says how soon its receiving step may answer.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// A client outside the server, or a process kept in memory: answered once the
+    /// receiving step is durable.
+    Outside,
+    /// A step of an instance in the durable store, with when it is durable: a receiver
+    /// in the same store answers once its step is committed.
+    DurableStep(Durable),
 }
 
 /// Why a peer did not take a message.
@@ -65,6 +87,7 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
                         },
                         call.expects_reply,
                         Some(call.message_id),
+                        call.origin,
                     )
                     .await
                     .map_err(|error| PeerError {

@@ -14,16 +14,21 @@
 //!
 //! A step is answered once its transaction is durable: when its COMMIT returns, or, where
 //! the backend syncs its log apart from the writer, once that sync is done
-//! ([`Batch::committed`]); the writer meanwhile goes on with the next batch.
+//! ([`Batch::committed`]); the writer meanwhile goes on with the next batch. A step committed
+//! with [`Writer::commit_early`] is answered as soon as its transaction commits, with a
+//! [`Durable`] that says when it is on disk: what it committed is already visible to every
+//! later transaction, and ordered before them in the database's log, so that a later
+//! transaction never survives a crash that this one does not.
 //!
 //! The writer counts what it did in [`CommitStats`], which
 //! [`Store::commit_stats`](super::Store::commit_stats) reads: steps per transaction is how
 //! much grouping saves.
 
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Error, Result, StepCommit};
@@ -51,18 +56,125 @@ pub(crate) trait Batch: Send + Sync {
     }
 }
 
-/// The answers to the steps of one committed transaction, each to its step's waiter.
-pub(crate) struct Answers(Vec<(oneshot::Sender<Result<i64>>, Result<i64>)>);
+/// A committed step, answered before it is durable: its instance's new revision, and when
+/// it is on disk.
+#[derive(Debug)]
+pub struct Committed {
+    pub revision: i64,
+    pub durable: Durable,
+}
 
-impl Answers {
-    /// The answers to steps, each outcome with its step's waiter.
-    pub(crate) fn new(answers: Vec<(oneshot::Sender<Result<i64>>, Result<i64>)>) -> Self {
-        Answers(answers)
+/// When a committed step is durable: at once, or once its transaction is on disk. Every
+/// clone says the same.
+#[derive(Clone, Default)]
+pub struct Durable(Option<Shared<oneshot::Receiver<std::result::Result<(), String>>>>);
+
+impl Durable {
+    /// A step that was durable once committed.
+    pub(crate) fn now() -> Self {
+        Durable(None)
     }
 
-    /// Sends each step its outcome.
+    /// A step durable once `signal` says so.
+    pub(crate) fn pending() -> (oneshot::Sender<std::result::Result<(), String>>, Self) {
+        let (signal, durable) = oneshot::channel();
+        (signal, Durable(Some(durable.shared())))
+    }
+
+    /// Waits until the step is durable; [`Error::Unavailable`] when it cannot be said to be.
+    pub async fn wait(self) -> Result<()> {
+        match self.0 {
+            None => Ok(()),
+            Some(durable) => said(&durable.await),
+        }
+    }
+
+    /// Whether the step is durable, once that is known.
+    pub fn settled(&self) -> Option<Result<()>> {
+        match &self.0 {
+            None => Some(Ok(())),
+            Some(durable) => durable.clone().now_or_never().as_ref().map(said),
+        }
+    }
+}
+
+/// What the signal to the steps of a committed transaction said of it.
+fn said(
+    signal: &std::result::Result<std::result::Result<(), String>, oneshot::error::RecvError>,
+) -> Result<()> {
+    match signal {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(reason)) => Err(Error::Unavailable(reason.clone())),
+        Err(_) => Err(Error::Unavailable(STOPPED.into())),
+    }
+}
+
+impl fmt::Debug for Durable {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let durable = match self.settled() {
+            Some(Ok(())) => "yes",
+            Some(Err(_)) => "never",
+            None => "not yet",
+        };
+        formatter.debug_tuple("Durable").field(&durable).finish()
+    }
+}
+
+/// Why a step is not answered: the writer, or what syncs its commits, has stopped.
+const STOPPED: &str = "the store's writer has stopped";
+
+/// What a step waits for from the writer.
+pub(crate) enum Reply {
+    /// Its revision once it is durable.
+    Durable(oneshot::Sender<Result<i64>>),
+    /// Its revision once it is committed ([`Writer::commit_early`]).
+    Committed(oneshot::Sender<Result<Committed>>),
+}
+
+impl Reply {
+    fn fail(self, error: Error) {
+        match self {
+            Reply::Durable(reply) => {
+                let _ = reply.send(Err(error));
+            }
+            Reply::Committed(reply) => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+}
+
+/// The answers to the steps of one committed transaction that wait for it to be durable,
+/// and the signal to those answered already.
+pub(crate) struct Answers {
+    waiting: Vec<(oneshot::Sender<Result<i64>>, Result<i64>)>,
+    durable: oneshot::Sender<std::result::Result<(), String>>,
+}
+
+impl Answers {
+    /// Answers each of `replies` (with its `outcome`): a step committed early at once, with
+    /// the transaction's [`Durable`]; the others when [`Answers::send`] is called.
+    pub(crate) fn new(replies: impl IntoIterator<Item = (Reply, Result<i64>)>) -> Self {
+        let (durable, committed) = Durable::pending();
+        let mut waiting = Vec::new();
+        for (reply, outcome) in replies {
+            match reply {
+                Reply::Durable(reply) => waiting.push((reply, outcome)),
+                Reply::Committed(reply) => {
+                    let _ = reply.send(outcome.map(|revision| Committed {
+                        revision,
+                        durable: committed.clone(),
+                    }));
+                }
+            }
+        }
+        Answers { waiting, durable }
+    }
+
+    /// The transaction is durable: sends each waiting step its outcome.
     pub(crate) fn send(self) {
-        for (reply, outcome) in self.0 {
+        let _ = self.durable.send(Ok(()));
+        for (reply, outcome) in self.waiting {
             let _ = reply.send(outcome);
         }
     }
@@ -70,14 +182,17 @@ impl Answers {
     /// Tells each step that the store is unavailable, for `reason`: its transaction
     /// committed, but cannot be said to be durable.
     pub(crate) fn fail(self, reason: &str) {
-        unavailable(self.0.into_iter().map(|(reply, _)| reply), reason);
+        let _ = self.durable.send(Err(reason.to_owned()));
+        for (reply, _) in self.waiting {
+            let _ = reply.send(Err(Error::Unavailable(reason.to_owned())));
+        }
     }
 }
 
 /// Tells each of `replies` that the store is unavailable, for `reason`.
-fn unavailable(replies: impl IntoIterator<Item = oneshot::Sender<Result<i64>>>, reason: &str) {
+fn unavailable(replies: impl IntoIterator<Item = Reply>, reason: &str) {
     for reply in replies {
-        let _ = reply.send(Err(Error::Unavailable(reason.to_owned())));
+        reply.fail(Error::Unavailable(reason.to_owned()));
     }
 }
 
@@ -96,7 +211,7 @@ async fn apply(
     }
 }
 
-pub(crate) type Pending = (StepCommit, oneshot::Sender<Result<i64>>);
+pub(crate) type Pending = (StepCommit, Reply);
 
 /// What a store's step commits did since it was opened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -215,15 +330,30 @@ impl Writer {
         self.counters.stats()
     }
 
-    /// Commits `step` (with whatever else is waiting) and returns the instance's new revision.
+    /// Commits `step` (with whatever else is waiting) and returns the instance's new revision
+    /// once it is durable.
     pub(crate) async fn commit(&self, step: StepCommit) -> Result<i64> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((step, reply))
-            .map_err(|_| Error::Unavailable("the store's writer has stopped".into()))?;
+        self.queue(step, Reply::Durable(reply))?;
         answer
             .await
-            .map_err(|_| Error::Unavailable("the store's writer has stopped".into()))?
+            .map_err(|_| Error::Unavailable(STOPPED.into()))?
+    }
+
+    /// Commits `step` (with whatever else is waiting) and returns the instance's new revision
+    /// once it is committed, with when it is durable.
+    pub(crate) async fn commit_early(&self, step: StepCommit) -> Result<Committed> {
+        let (reply, answer) = oneshot::channel();
+        self.queue(step, Reply::Committed(reply))?;
+        answer
+            .await
+            .map_err(|_| Error::Unavailable(STOPPED.into()))?
+    }
+
+    fn queue(&self, step: StepCommit, reply: Reply) -> Result<()> {
+        self.queue
+            .send((step, reply))
+            .map_err(|_| Error::Unavailable(STOPPED.into()))
     }
 }
 
@@ -247,7 +377,7 @@ pub(crate) async fn run(batch: &impl Batch, mut waiting: Queue, counting: &Count
         match apply(batch, &steps, counting).await {
             Ok(outcomes) => {
                 counting.committed(&outcomes);
-                batch.committed(Answers::new(replies.drain(..).zip(outcomes).collect()));
+                batch.committed(Answers::new(replies.drain(..).zip(outcomes)));
             }
             Err(error) => {
                 counting.failed();

@@ -52,7 +52,7 @@ use futures::future::BoxFuture;
 
 pub use datasource::{Backend, Datasource};
 pub use error::{Error, Result};
-pub use group_commit::CommitStats;
+pub use group_commit::{CommitStats, Committed, Durable};
 pub use memory::{MemoryStore, PurgedInstance};
 pub use mysql::MySqlStore;
 pub use pool::PoolSettings;
@@ -120,6 +120,13 @@ pub trait Instances: Send + Sync + 'static {
     /// [`Error::JobGone`] if the job the step runs is no longer stored, and
     /// [`Error::NotFound`] if the instance does not exist.
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>>;
+
+    /// Applies a step as [`Instances::commit`] does, but answers as soon as its transaction
+    /// commits, before it is durable, with a [`Durable`] that says when it is. Whatever it
+    /// stored is visible to later calls at once, and a later commit is never durable before
+    /// it: an effect seen only by later steps of this store may follow now; one seen outside
+    /// waits for [`Durable::wait`].
+    fn commit_early(&self, step: StepCommit) -> BoxFuture<'_, Result<Committed>>;
 
     /// What [`Store::commit`] did since the store was opened: steps stored and refused, and
     /// the transactions that held them (several steps share one when they commit together).

@@ -37,9 +37,10 @@ pub use tables::PurgedInstance;
 use self::tables::Tables;
 use super::group_commit::Counters;
 use super::{
-    CommitStats, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord, Inspection,
-    InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs, OutboxEntry,
-    ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit, Store,
+    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, Durable,
+    ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
+    JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
+    RouteOwner, StepCommit, Store,
 };
 
 /// A [`Store`] in memory.
@@ -143,6 +144,16 @@ impl Instances for MemoryStore {
         let outcome = self.tables().commit(step);
         self.commits.committed(std::slice::from_ref(&outcome));
         ready(outcome)
+    }
+
+    fn commit_early(&self, step: StepCommit) -> BoxFuture<'_, Result<Committed>> {
+        let committed = self.commit(step);
+        Box::pin(async move {
+            Ok(Committed {
+                revision: committed.await?,
+                durable: Durable::now(),
+            })
+        })
     }
 
     fn commit_stats(&self) -> CommitStats {

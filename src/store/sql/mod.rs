@@ -28,9 +28,10 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::group_commit::Writer;
 use super::{
-    CommitStats, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord, Inspection,
-    InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs, OutboxEntry,
-    ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit, Store,
+    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord,
+    Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs,
+    OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
+    Store,
 };
 pub use dialect::Dialect;
 
@@ -153,6 +154,10 @@ impl<D: Dialect> Instances for SqlStore<D> {
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
         Box::pin(self.steps.commit(step))
+    }
+
+    fn commit_early(&self, step: StepCommit) -> BoxFuture<'_, Result<Committed>> {
+        Box::pin(self.steps.commit_early(step))
     }
 
     fn commit_stats(&self) -> CommitStats {

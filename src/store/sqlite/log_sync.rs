@@ -112,6 +112,7 @@ mod tests {
     use tokio::sync::oneshot;
 
     use super::*;
+    use crate::store::group_commit::Reply;
     use crate::store::Error;
 
     /// A log whose every sync waits for the test to let it end, with what the test says.
@@ -159,7 +160,10 @@ mod tests {
     /// The answer to a step at `revision`, and where it arrives.
     fn answer(revision: i64) -> (Answers, Answered) {
         let (reply, answered) = oneshot::channel();
-        (Answers::new(vec![(reply, Ok(revision))]), answered)
+        (
+            Answers::new([(Reply::Durable(reply), Ok(revision))]),
+            answered,
+        )
     }
 
     #[test]
@@ -195,6 +199,50 @@ mod tests {
             assert_eq!(answered.blocking_recv().unwrap().unwrap(), revision);
         }
         assert_eq!(sync.counters.stats().log_syncs, 2);
+    }
+
+    #[test]
+    fn a_step_committed_early_is_answered_at_once_and_durable_after_the_sync() {
+        let sync = first_sync_begun();
+        let (reply, mut answered) = oneshot::channel();
+        let (late, mut late_answered) = oneshot::channel();
+        let answers = Answers::new([
+            (Reply::Committed(reply), Ok(2)),
+            (Reply::Durable(late), Ok(3)),
+        ]);
+        let committed = answered.try_recv().unwrap().unwrap();
+        assert_eq!(committed.revision, 2);
+        assert!(committed.durable.settled().is_none());
+        sync.log.after_sync(answers);
+        sync.end.send(Ok(())).unwrap();
+        sync.first.blocking_recv().unwrap().unwrap();
+        sync.began.recv().unwrap();
+        assert!(
+            committed.durable.settled().is_none(),
+            "not durable before its sync"
+        );
+        assert!(late_answered.try_recv().is_err());
+        sync.end.send(Ok(())).unwrap();
+        assert_eq!(late_answered.blocking_recv().unwrap().unwrap(), 3);
+        assert!(matches!(committed.durable.settled(), Some(Ok(()))));
+    }
+
+    #[test]
+    fn a_step_committed_early_is_never_durable_when_its_sync_fails() {
+        let sync = first_sync_begun();
+        let (reply, mut answered) = oneshot::channel();
+        sync.log
+            .after_sync(Answers::new([(Reply::Committed(reply), Ok(2))]));
+        let committed = answered.try_recv().unwrap().unwrap();
+        sync.end
+            .send(Err(io::Error::other("the disk is gone")))
+            .unwrap();
+        let _ = sync.first.blocking_recv().unwrap();
+        let durable = futures::executor::block_on(committed.durable.wait());
+        assert!(
+            matches!(&durable, Err(Error::Unavailable(reason)) if reason.contains("the disk is gone")),
+            "{durable:?}"
+        );
     }
 
     #[test]

@@ -132,10 +132,35 @@ async fn successive_steps_of_one_instance_land_in_their_order(db: TestDb) {
     }
 }
 
+/// A step committed early is answered with what it stored, readable at once, and is
+/// durable later (on these stores, by the time it is asked); a refused one is refused as a
+/// step committed whole is.
+async fn a_step_committed_early_is_readable_at_once_and_durable_after(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let id = instances(&fixture).await[0];
+
+    let committed = fixture
+        .store
+        .commit_early(step(id, 1, InstanceStatus::Running, b"early"))
+        .await
+        .unwrap();
+    assert_eq!(committed.revision, 2);
+    let loaded = fixture.load(id).await;
+    assert_eq!((loaded.revision, loaded.state), (2, b"early".to_vec()));
+    committed.durable.wait().await.unwrap();
+
+    let stale = fixture
+        .store
+        .commit_early(step(id, 1, InstanceStatus::Running, b"stale"))
+        .await;
+    assert!(matches!(stale, Err(Error::Conflict { .. })), "{stale:?}");
+}
+
 backend_tests!(
     concurrent_steps_of_many_instances_share_transactions,
     successive_steps_of_one_instance_land_in_their_order,
     a_step_refused_inside_a_batch_leaves_the_others_stored,
+    a_step_committed_early_is_readable_at_once_and_durable_after,
 );
 
 /// On PostgreSQL, another session holds the row of the last instance while the others step:
