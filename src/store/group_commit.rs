@@ -333,27 +333,27 @@ impl Writer {
     /// Commits `step` (with whatever else is waiting) and returns the instance's new revision
     /// once it is durable.
     pub(crate) async fn commit(&self, step: StepCommit) -> Result<i64> {
-        let (reply, answer) = oneshot::channel();
-        self.queue(step, Reply::Durable(reply))?;
-        answer
-            .await
-            .map_err(|_| Error::Unavailable(STOPPED.into()))?
+        self.ask(step, Reply::Durable).await
     }
 
     /// Commits `step` (with whatever else is waiting) and returns the instance's new revision
     /// once it is committed, with when it is durable.
     pub(crate) async fn commit_early(&self, step: StepCommit) -> Result<Committed> {
-        let (reply, answer) = oneshot::channel();
-        self.queue(step, Reply::Committed(reply))?;
-        answer
-            .await
-            .map_err(|_| Error::Unavailable(STOPPED.into()))?
+        self.ask(step, Reply::Committed).await
     }
 
-    fn queue(&self, step: StepCommit, reply: Reply) -> Result<()> {
+    /// Queues `step` with the `reply` it waits for, and waits for it.
+    async fn ask<T>(
+        &self,
+        step: StepCommit,
+        reply: fn(oneshot::Sender<Result<T>>) -> Reply,
+    ) -> Result<T> {
+        let (sender, answer) = oneshot::channel();
+        let stopped = || Error::Unavailable(STOPPED.into());
         self.queue
-            .send((step, reply))
-            .map_err(|_| Error::Unavailable(STOPPED.into()))
+            .send((step, reply(sender)))
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 }
 
