@@ -8,6 +8,7 @@
 //! module. When the broker goes away the unacknowledged messages go back to their queues, and
 //! [`serve`] reconnects with back-off and consumes again.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -154,9 +155,11 @@ impl<D: Dispatcher> Session<'_, D> {
             xml_limits: self.config.xml_limits.clone(),
         });
         let mut consumers = Vec::with_capacity(self.services.len());
+        let mut channels = Vec::with_capacity(self.services.len());
         for (index, bound) in self.services.iter().enumerate() {
-            let consumer =
+            let (channel, consumer) =
                 consume(connection, uri, &bound.service.queue, self.config.prefetch).await?;
+            channels.push(channel);
             consumers.push(consumer.map(move |delivery| (index, delivery)));
         }
         backoff.reset();
@@ -184,8 +187,13 @@ impl<D: Dispatcher> Session<'_, D> {
         match failure {
             None => {
                 // Let the messages in hand be settled before closing; the others go back to
-                // their queues when the connection closes.
+                // their queues when their channels close. A channel's close is confirmed
+                // once the broker has taken every acknowledgement sent on it before, which
+                // closing the connection alone does not wait for.
                 while in_hand.join_next().await.is_some() {}
+                for channel in &channels {
+                    confirm_close("channel", channel.close(200, "closing".into())).await;
+                }
                 Ok(())
             }
             Some(error) => {
@@ -229,13 +237,13 @@ async fn declare_dead_letters(channel: &Channel, uri: &str, exchange: &str) -> R
         .map_err(broker_error(uri, "binding the dead-letter queue"))
 }
 
-/// Declares `queue` and starts consuming it on a channel of its own.
+/// Declares `queue` and starts consuming it on a channel of its own, which it returns too.
 async fn consume(
     connection: &Connection,
     uri: &str,
     queue: &str,
     prefetch: u16,
-) -> Result<lapin::Consumer, Error> {
+) -> Result<(Channel, lapin::Consumer), Error> {
     let channel = connection
         .create_channel()
         .await
@@ -245,7 +253,7 @@ async fn consume(
         .await
         .map_err(broker_error(uri, "setting the prefetch"))?;
     declare_queue(&channel, uri, queue).await?;
-    channel
+    let consumer = channel
         .basic_consume(
             queue.into(),
             "".into(),
@@ -253,7 +261,8 @@ async fn consume(
             FieldTable::default(),
         )
         .await
-        .map_err(broker_error(uri, "starting to consume"))
+        .map_err(broker_error(uri, "starting to consume"))?;
+    Ok((channel, consumer))
 }
 
 /// Declares the durable quorum queue `queue`.
@@ -277,10 +286,14 @@ fn quorum() -> FieldTable {
 
 /// Closes the connection, if it is still open, within [`CLOSE_TIMEOUT`].
 async fn close(connection: &Connection) {
-    let closing = connection.close(200, "closing".into());
+    confirm_close("connection", connection.close(200, "closing".into())).await;
+}
+
+/// Waits, within [`CLOSE_TIMEOUT`], for the broker to confirm `closing` (of the AMQP `what`).
+async fn confirm_close(what: &str, closing: impl Future<Output = lapin::Result<()>>) {
     match tokio::time::timeout(CLOSE_TIMEOUT, closing).await {
         Ok(Ok(())) => {}
-        Ok(Err(error)) => tracing::debug!(%error, "closing the AMQP connection"),
-        Err(_) => tracing::debug!("the AMQP connection did not close in time"),
+        Ok(Err(error)) => tracing::debug!(%error, "closing the AMQP {what}"),
+        Err(_) => tracing::debug!("the AMQP {what} did not close in time"),
     }
 }
