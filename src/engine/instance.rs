@@ -8,11 +8,11 @@
 //! the same commit. If the commit fails the instance's memory is no longer trusted: the
 //! supervisor drops it and the next message reloads it from the store.
 //!
-//! A step with something to do inside the durable store before it is durable (a call, a
-//! reply to a caller answered early, or a delivery answered early: see [`super::peer`]) is
-//! committed early ([`store::Instances::commit_early`]): those go as soon as it is committed,
-//! and whatever leaves the server waits until it is durable. Any other step is answered once
-//! durable, as are its replies.
+//! A step with something to do inside the durable store before it is durable (a call, or a
+//! delivery answered early: see [`super::peer`]) is committed early
+//! ([`store::Instances::commit_early`]): those, and its replies to callers answered early, go
+//! as soon as it is committed, and whatever leaves the server waits until it is durable. Any
+//! other step is answered once durable, as are all its replies.
 //!
 //! The step itself (the interpreter's work, and serialising the new state) runs on the
 //! engine's step threads ([`Services::step_workers`]), not on the thread of the process
@@ -41,7 +41,7 @@ use crate::runtime::encoding::EncodingError;
 use crate::runtime::state::InterceptorValues;
 use crate::runtime::step::{Action, OperatorAction};
 use crate::runtime::{Event, InstanceState, InstanceStatus, Machine};
-use crate::store::{self, Durable, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
+use crate::store::{self, InstanceWrite, JobKey, Received, RouteKey, StepCommit};
 
 /// Why a step did not take effect.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -354,15 +354,10 @@ impl Entity for InstanceEntity {
                 .then(|| commit.instance.failure.clone())
                 .flatten();
             // Only a step with something to do before it is durable is answered before.
-            let early = early_answer
-                || !calls.outgoing.is_empty()
-                || actions.iter().any(|action| {
-                    matches!(action, Action::Reply { to, .. } if services.exchanges.answered_early(&to.exchange))
-                });
             let store = services.instances.of(&process);
-            let committed = match early {
+            let committed = match early_answer || !calls.outgoing.is_empty() {
                 true => store.commit_early(commit).await,
-                false => store.commit(commit).await.map(|revision| store::Committed { revision, durable: Durable::default() }),
+                false => store.commit(commit).await.map(store::Committed::durable),
             };
             match committed {
                 Ok(committed) => {

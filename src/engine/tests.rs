@@ -2,11 +2,10 @@
 //! store: when each caller gets its reply, and when a call leaves for a partner outside the
 //! server.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix::Actor;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use tokio::sync::{mpsc, oneshot};
 
 use super::partner::{Call, PartnerLinkActor};
@@ -77,45 +76,19 @@ fn a_reply_whose_step_never_becomes_durable_never_leaves() {
 /// A partner outside the server, over HTTP: tells the path of each request it takes, in the
 /// order they arrive, and accepts each with a 202.
 fn partner() -> (String, mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let (paths, taken) = mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { break };
-            let paths = paths.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut stream = stream;
-                loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                        break;
-                    }
-                    let mut length = 0;
-                    loop {
-                        let mut header = String::new();
-                        reader.read_line(&mut header).unwrap();
-                        if header.trim().is_empty() {
-                            break;
-                        }
-                        if let Some((name, value)) = header.split_once(':') {
-                            if name.eq_ignore_ascii_case("content-length") {
-                                length = value.trim().parse().unwrap();
-                            }
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    std::io::Read::read_exact(&mut reader, &mut body).unwrap();
-                    let path = request_line.split(' ').nth(1).unwrap_or_default();
-                    let _ = paths.send(path.to_owned());
-                    stream
-                        .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
-                        .unwrap();
-                }
-            });
-        }
-    });
+    let (paths, taken) = mpsc::unbounded_channel::<String>();
+    let server = HttpServer::new(move || {
+        let paths = paths.clone();
+        App::new().default_service(web::to(move |request: HttpRequest| {
+            let _ = paths.send(request.path().to_owned());
+            async { HttpResponse::Accepted().finish() }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let address = format!("http://{}", server.addrs()[0]);
+    actix::spawn(server.run());
     (address, taken)
 }
 

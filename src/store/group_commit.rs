@@ -64,17 +64,22 @@ pub struct Committed {
     pub durable: Durable,
 }
 
-/// When a committed step is durable: at once, or once its transaction is on disk. Every
-/// clone says the same.
+impl Committed {
+    /// A step at `revision` that was durable once committed.
+    pub fn durable(revision: i64) -> Self {
+        Committed {
+            revision,
+            durable: Durable::default(),
+        }
+    }
+}
+
+/// When a committed step is durable: at once (the default), or once its transaction is on
+/// disk. Every clone says the same.
 #[derive(Clone, Default)]
 pub struct Durable(Option<Shared<oneshot::Receiver<std::result::Result<(), String>>>>);
 
 impl Durable {
-    /// A step that was durable once committed.
-    pub(crate) fn now() -> Self {
-        Durable(None)
-    }
-
     /// A step durable once `signal` says so.
     pub(crate) fn pending() -> (oneshot::Sender<std::result::Result<(), String>>, Self) {
         let (signal, durable) = oneshot::channel();
@@ -145,35 +150,42 @@ impl Reply {
 }
 
 /// The answers to the steps of one committed transaction that wait for it to be durable,
-/// and the signal to those answered already.
+/// and the signal to those answered already, if any was.
 pub(crate) struct Answers {
     waiting: Vec<(oneshot::Sender<Result<i64>>, Result<i64>)>,
-    durable: oneshot::Sender<std::result::Result<(), String>>,
+    durable: Option<(oneshot::Sender<std::result::Result<(), String>>, Durable)>,
 }
 
 impl Answers {
     /// Answers each of `replies` (with its `outcome`): a step committed early at once, with
     /// the transaction's [`Durable`]; the others when [`Answers::send`] is called.
     pub(crate) fn new(replies: impl IntoIterator<Item = (Reply, Result<i64>)>) -> Self {
-        let (durable, committed) = Durable::pending();
-        let mut waiting = Vec::new();
+        let mut answers = Answers {
+            waiting: Vec::new(),
+            durable: None,
+        };
         for (reply, outcome) in replies {
             match reply {
-                Reply::Durable(reply) => waiting.push((reply, outcome)),
+                Reply::Durable(reply) => answers.waiting.push((reply, outcome)),
                 Reply::Committed(reply) => {
-                    let _ = reply.send(outcome.map(|revision| Committed {
-                        revision,
-                        durable: committed.clone(),
-                    }));
+                    let durable = answers.durable_early();
+                    let _ = reply.send(outcome.map(|revision| Committed { revision, durable }));
                 }
             }
         }
-        Answers { waiting, durable }
+        answers
+    }
+
+    /// What tells the steps answered early that the transaction is durable.
+    fn durable_early(&mut self) -> Durable {
+        self.durable.get_or_insert_with(Durable::pending).1.clone()
     }
 
     /// The transaction is durable: sends each waiting step its outcome.
     pub(crate) fn send(self) {
-        let _ = self.durable.send(Ok(()));
+        if let Some((signal, _)) = self.durable {
+            let _ = signal.send(Ok(()));
+        }
         for (reply, outcome) in self.waiting {
             let _ = reply.send(outcome);
         }
@@ -182,7 +194,9 @@ impl Answers {
     /// Tells each step that the store is unavailable, for `reason`: its transaction
     /// committed, but cannot be said to be durable.
     pub(crate) fn fail(self, reason: &str) {
-        let _ = self.durable.send(Err(reason.to_owned()));
+        if let Some((signal, _)) = self.durable {
+            let _ = signal.send(Err(reason.to_owned()));
+        }
         for (reply, _) in self.waiting {
             let _ = reply.send(Err(Error::Unavailable(reason.to_owned())));
         }

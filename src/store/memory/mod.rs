@@ -37,10 +37,10 @@ pub use tables::PurgedInstance;
 use self::tables::Tables;
 use super::group_commit::Counters;
 use super::{
-    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, Durable,
-    ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
-    JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
-    RouteOwner, StepCommit, Store,
+    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord,
+    Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs,
+    OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
+    Store,
 };
 
 /// A [`Store`] in memory.
@@ -148,12 +148,7 @@ impl Instances for MemoryStore {
 
     fn commit_early(&self, step: StepCommit) -> BoxFuture<'_, Result<Committed>> {
         let committed = self.commit(step);
-        Box::pin(async move {
-            Ok(Committed {
-                revision: committed.await?,
-                durable: Durable::now(),
-            })
-        })
+        Box::pin(async move { committed.await.map(Committed::durable) })
     }
 
     fn commit_stats(&self) -> CommitStats {

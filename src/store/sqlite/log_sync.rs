@@ -206,12 +206,16 @@ mod tests {
         let sync = first_sync_begun();
         let (reply, mut answered) = oneshot::channel();
         let (late, mut late_answered) = oneshot::channel();
+        let (other, mut other_answered) = oneshot::channel();
         let answers = Answers::new([
             (Reply::Committed(reply), Ok(2)),
             (Reply::Durable(late), Ok(3)),
+            (Reply::Committed(other), Ok(4)),
         ]);
         let committed = answered.try_recv().unwrap().unwrap();
         assert_eq!(committed.revision, 2);
+        let other = other_answered.try_recv().unwrap().unwrap();
+        assert_eq!(other.revision, 4);
         assert!(committed.durable.settled().is_none());
         sync.log.after_sync(answers);
         sync.end.send(Ok(())).unwrap();
@@ -225,6 +229,7 @@ mod tests {
         sync.end.send(Ok(())).unwrap();
         assert_eq!(late_answered.blocking_recv().unwrap().unwrap(), 3);
         assert!(matches!(committed.durable.settled(), Some(Ok(()))));
+        assert!(matches!(other.durable.settled(), Some(Ok(()))));
     }
 
     #[test]
