@@ -14,7 +14,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::admin::client::AdminClient;
 use crate::auth::{
@@ -23,9 +23,10 @@ use crate::auth::{
 use crate::config::{Configuration, Overrides};
 use crate::interceptor::ServerInterceptors;
 use crate::plugins::PlugIns;
+use crate::query;
 use crate::runtime::step::{OperatorAction, RecoveryAction};
 use crate::store::InstanceFilter;
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
@@ -62,15 +63,16 @@ enum Command {
     Undeploy { name: String },
     /// Lists the deployed process versions.
     Processes,
-    /// Lists process instances.
+    /// Lists process instances, newest first, or those an instance filter in ODE's language
+    /// selects: `baton instances 'name=order* status=active|suspended started>=-7d'`.
     Instances {
-        /// Only the instances of this process version (pid).
-        #[arg(long)]
-        pid: Option<String>,
-        /// Only instances with this status (running, suspended, completed, faulted, failed,
-        /// terminated).
-        #[arg(long)]
-        status: Option<String>,
+        /// Terms `key op value`, all of which must hold: keys iid, pid, name, namespace,
+        /// status, started and last-active (see the README's "Instance filters").
+        filter: Vec<String>,
+        /// Order keys separated by spaces, each with - for descending: iid, pid, name,
+        /// namespace, version, status, started, last-active.
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        order: String,
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
@@ -206,9 +208,11 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
         Command::Deploy { path } => deploy(&config, &path, &plugins),
         Command::Undeploy { name } => undeploy(&config, &name),
         Command::Processes => actix::System::new().block_on(processes(config)),
-        Command::Instances { pid, status, limit } => {
-            actix::System::new().block_on(instances(config, pid, status, limit))
-        }
+        Command::Instances {
+            filter,
+            order,
+            limit,
+        } => actix::System::new().block_on(instances(config, &filter.join(" "), &order, limit)),
         Command::Failures { instance, server } => {
             let client = AdminClient::new(&server_url(&config, server), login()?);
             actix::System::new().block_on(failures(client, instance))
@@ -579,9 +583,8 @@ async fn processes(config: Configuration) -> anyhow::Result<()> {
             continue;
         }
         let filter = InstanceFilter {
-            pid: Some(process.pid.clone()),
-            status: Some(crate::store::InstanceStatus::Running),
-            limit: None,
+            statuses: vec![crate::store::InstanceStatus::Running],
+            ..InstanceFilter::of_process(&process.pid)
         };
         let running = store.list_instances(&filter).await?.len();
         say!("{:<60} {:<10} {:>8}", process.pid, process.state, running);
@@ -591,16 +594,19 @@ async fn processes(config: Configuration) -> anyhow::Result<()> {
 
 async fn instances(
     config: Configuration,
-    pid: Option<String>,
-    status: Option<String>,
+    filter: &str,
+    order: &str,
     limit: u32,
 ) -> anyhow::Result<()> {
-    let status = status.map(|s| s.parse()).transpose()?;
     let store = existing_store(&config).await?;
+    let processes = store.list_processes().await?;
+    let order = query::instance_order(order, &processes)
+        .map_err(|error| anyhow!("order {order:?}: {error}"))?;
     let filter = InstanceFilter {
-        pid,
-        status,
+        order,
         limit: Some(limit),
+        ..query::instance_filter(filter, &processes, SystemTime::now())
+            .map_err(|error| anyhow!("filter {filter:?}: {error}"))?
     };
     say!("{:>8} {:<50} {:<11} FAILURE", "ID", "PID", "STATUS");
     for instance in store.list_instances(&filter).await? {

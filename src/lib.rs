@@ -16,6 +16,7 @@
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
 //! - [`deploy`]: the deploy directory, versions and retirement.
 //! - [`config`], [`server`], [`cli`]: configuration, `baton serve` and the command line.
+//! - [`query`]: ODE's filter languages, made queries of the store.
 //! - [`admin`]: the management API on the server's HTTP port, and its client; [`auth`]: the
 //!   users, roles and tokens it lets in.
 
@@ -30,6 +31,7 @@ pub mod engine;
 pub mod interceptor;
 pub mod model;
 pub mod plugins;
+pub mod query;
 pub mod runtime;
 pub mod server;
 pub mod store;

@@ -70,10 +70,7 @@ async fn a_cleanup_of_messages_keeps_the_completed_instances_without_their_excha
     let _server = hello_world_with(&dirs, cleanup).await;
 
     let store = dirs.store().await.unwrap();
-    let filter = baton::store::InstanceFilter {
-        status: Some(baton::store::InstanceStatus::Completed),
-        ..Default::default()
-    };
+    let filter = baton::store::InstanceFilter::with_status(baton::store::InstanceStatus::Completed);
     let completed = common::eventually(&format!("{CALLS} completed"), PATIENCE, || async {
         let completed = store.list_instances(&filter).await.unwrap();
         (completed.len() == CALLS).then_some(completed)

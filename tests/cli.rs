@@ -131,8 +131,10 @@ async fn processes_and_instances_list_what_a_server_ran() {
             "--data-dir",
             path(&data_dir),
             "instances",
-            "--status",
-            "completed",
+            "name=hello*",
+            "status=completed",
+            "--order",
+            "-started",
         ])));
         if listed.len() == 3 || Instant::now() > deadline {
             break listed;
@@ -144,12 +146,16 @@ async fn processes_and_instances_list_what_a_server_ran() {
     }
     let running = succeeded(dirs.baton(&[
         "instances",
-        "--status",
-        "running",
+        "status=active started>=-1d",
         "--data-dir",
         path(&data_dir),
     ]));
     assert_eq!(rows(&running).len(), 0, "{running}");
+    let refused = failed(dirs.baton(&["instances", "status=done", "--data-dir", path(&data_dir)]));
+    assert!(
+        refused.contains("filter \"status=done\": at character 8, 'done': not a status"),
+        "{refused}"
+    );
 }
 
 #[tokio::test]

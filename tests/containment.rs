@@ -36,10 +36,7 @@ fn assert_hello_answers((status, body): &(u16, String)) {
 /// Waits until the store holds exactly one instance with `status`, and returns its id.
 async fn await_instance(dirs: &Dirs, status: InstanceStatus) -> i64 {
     let store = dirs.store().await.unwrap();
-    let filter = InstanceFilter {
-        status: Some(status),
-        ..InstanceFilter::default()
-    };
+    let filter = InstanceFilter::with_status(status);
     let id = eventually(&format!("one instance {status}"), PATIENCE, || async {
         match store.list_instances(&filter).await.unwrap().as_slice() {
             [instance] => Some(instance.id),
@@ -86,7 +83,7 @@ async fn a_loop_without_end_is_suspended_wedges_nothing_after_a_restart_and_can_
     let (status, reason) = shown(&server, instance).await;
     assert_eq!(status, "suspended");
     assert!(reason.contains("max-step-activities"), "{reason}");
-    let listed = succeeded(dirs.baton(&["instances", "--status", "suspended"]));
+    let listed = succeeded(dirs.baton(&["instances", "status=suspended"]));
     assert!(listed.contains("max-step-activities"), "{listed}");
     assert_hello_answers(&hello(&server).await);
     drop(server);

@@ -309,10 +309,7 @@ async fn async_pair_killed_at_random_points(link: Link, via: &str) {
     }
     let server = pair_server(&dirs, &settings).await;
     let store = dirs.store().await.unwrap();
-    let running = InstanceFilter {
-        status: Some(InstanceStatus::Running),
-        ..InstanceFilter::default()
-    };
+    let running = InstanceFilter::with_status(InstanceStatus::Running);
     let settled = common::within(PATIENCE, || async {
         store
             .list_instances(&running)

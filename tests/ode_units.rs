@@ -53,10 +53,7 @@ fn status(id: &str) -> String {
 /// Waits until the store holds `count` instances with `status`.
 async fn await_instances(dirs: &Dirs, status: InstanceStatus, count: usize) {
     let store = dirs.store().await.unwrap();
-    let filter = InstanceFilter {
-        status: Some(status),
-        ..InstanceFilter::default()
-    };
+    let filter = InstanceFilter::with_status(status);
     let what = format!("{count} instances {status}");
     common::eventually(&what, PATIENCE, || async {
         (store.list_instances(&filter).await.unwrap().len() == count).then_some(())

@@ -46,7 +46,7 @@ pub mod sql;
 pub mod sqlite;
 #[cfg(test)]
 mod tests;
-mod time;
+pub(crate) mod time;
 
 use futures::future::BoxFuture;
 
@@ -59,9 +59,9 @@ pub use pool::PoolSettings;
 pub use postgres::PostgresStore;
 pub use records::{
     DeploymentRecord, DeploymentSummary, ExchangeDirection, ExchangeRecord, ExchangeStatus,
-    ExchangeWrite, InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite,
-    Job, JobKey, JobKind, OutboxEntry, ProcessRecord, ProcessState, Received, RouteKey, RouteOwner,
-    StepCommit,
+    ExchangeWrite, InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceRecord, InstanceStatus,
+    InstanceSummary, InstanceWrite, Job, JobKey, JobKind, OutboxEntry, ProcessRecord, ProcessState,
+    Received, RouteKey, RouteOwner, StepCommit, TimeBound,
 };
 pub use schema::{Migration, SCHEMA_VERSION};
 pub use sql::{Dialect, SqlStore};
@@ -171,7 +171,8 @@ pub trait Jobs: Send + Sync + 'static {
 
 /// Read-only queries for operators and tests.
 pub trait Inspection: Send + Sync + 'static {
-    /// Lists instances matching `filter`, newest first, without their state.
+    /// Lists the instances `filter` selects, in its order (newest first by default), without
+    /// their state, in one query of the store.
     fn list_instances<'a>(
         &'a self,
         filter: &'a InstanceFilter,

@@ -213,15 +213,114 @@ pub struct InstanceSummary {
     pub updated_at: SystemTime,
 }
 
-/// Which instances [`Store::list_instances`](super::Store::list_instances) returns.
+/// Which instances [`Store::list_instances`](super::Store::list_instances) returns, and in
+/// what order: every condition given holds (an empty list or `None` sets no condition).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstanceFilter {
-    /// Only instances of this process version.
-    pub pid: Option<String>,
-    /// Only instances with this status.
-    pub status: Option<InstanceStatus>,
-    /// At most this many instances, newest first.
+    /// Only these instances.
+    pub ids: Vec<i64>,
+    /// Only instances of these process versions; none at all when the list is empty.
+    pub pids: Option<Vec<String>>,
+    /// Only instances with one of these statuses.
+    pub statuses: Vec<InstanceStatus>,
+    /// Bounds on when an instance was created.
+    pub created: Vec<TimeBound>,
+    /// Bounds on when an instance was last saved.
+    pub updated: Vec<TimeBound>,
+    /// The order, first key first; ties (and everything without keys) newest first.
+    pub order: Vec<InstanceOrder>,
+    /// At most this many instances.
     pub limit: Option<u32>,
+}
+
+impl InstanceFilter {
+    /// The instances of process version `pid`.
+    pub fn of_process(pid: impl Into<String>) -> Self {
+        InstanceFilter {
+            pids: Some(vec![pid.into()]),
+            ..InstanceFilter::default()
+        }
+    }
+
+    /// The instances with status `status`.
+    pub fn with_status(status: InstanceStatus) -> Self {
+        InstanceFilter {
+            statuses: vec![status],
+            ..InstanceFilter::default()
+        }
+    }
+
+    /// Whether an instance with `summary` is one this filter selects (the order and the limit
+    /// aside).
+    pub(crate) fn selects(&self, summary: &InstanceSummary) -> bool {
+        (self.ids.is_empty() || self.ids.contains(&summary.id))
+            && self
+                .pids
+                .as_ref()
+                .is_none_or(|pids| pids.contains(&summary.pid))
+            && (self.statuses.is_empty() || self.statuses.contains(&summary.status))
+            && self
+                .created
+                .iter()
+                .all(|bound| bound.holds(summary.created_at))
+            && self
+                .updated
+                .iter()
+                .all(|bound| bound.holds(summary.updated_at))
+    }
+}
+
+/// A bound on a time, which a time holds or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeBound {
+    Before(SystemTime),
+    AtOrBefore(SystemTime),
+    After(SystemTime),
+    AtOrAfter(SystemTime),
+}
+
+impl TimeBound {
+    /// Whether `time` is within the bound.
+    pub fn holds(self, time: SystemTime) -> bool {
+        match self {
+            TimeBound::Before(bound) => time < bound,
+            TimeBound::AtOrBefore(bound) => time <= bound,
+            TimeBound::After(bound) => time > bound,
+            TimeBound::AtOrAfter(bound) => time >= bound,
+        }
+    }
+
+    /// The SQL comparison and the bound, as stored.
+    pub(crate) fn comparison(self) -> (&'static str, i64) {
+        let (operator, time) = match self {
+            TimeBound::Before(time) => ("<", time),
+            TimeBound::AtOrBefore(time) => ("<=", time),
+            TimeBound::After(time) => (">", time),
+            TimeBound::AtOrAfter(time) => (">=", time),
+        };
+        (operator, super::time::to_millis(time))
+    }
+}
+
+/// A key of an instance listing's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceOrder {
+    pub key: InstanceOrderKey,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// What instances are ordered by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InstanceOrderKey {
+    Id,
+    Pid,
+    Status,
+    Created,
+    Updated,
+    /// The rank of the instance's process version in this list (a pid not in it last): for
+    /// orders by what the process table knows (name, namespace, version).
+    ProcessRank(Vec<String>),
 }
 
 /// A message exchange as stored.

@@ -9,7 +9,7 @@
 //!   database's, and are handed out without any I/O;
 //! - an instance of any pid can be created: the process versions are recorded elsewhere;
 //! - an instance's jobs (timers, invoke time-outs) are kept with it, so they are volatile;
-//! - a step that finishes an instance (any status but running) removes it with its routes,
+//! - a step that ends an instance (any status but running or suspended) removes it with its routes,
 //!   exchanges, jobs and the ids of the messages it took at once, and so does
 //!   [`Store::mark_failed`]: nothing is kept of ended instances but the messages they sent
 //!   that their partners have not taken yet;

@@ -1,13 +1,15 @@
 //! The tables of the memory store: plain maps, changed only under the store's lock, so that a
 //! step commit checks everything first and then applies all of it or nothing.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
 use crate::store::{
     DeploymentRecord, DeploymentSummary, Error, ExchangeDirection, ExchangeRecord, ExchangeStatus,
-    InstanceFilter, InstanceRecord, InstanceStatus, InstanceSummary, Job, JobKey, JobKind,
-    OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
+    InstanceFilter, InstanceOrderKey, InstanceRecord, InstanceStatus, InstanceSummary, Job, JobKey,
+    JobKind, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner,
+    StepCommit,
 };
 
 /// An instance purged from memory, and the callers it leaves without a reply.
@@ -185,21 +187,30 @@ impl Tables {
     }
 
     pub(super) fn list_instances(&self, filter: &InstanceFilter) -> Vec<InstanceSummary> {
-        let mut chosen: Vec<&Instance> = self
+        let mut chosen: Vec<(u64, InstanceSummary)> = self
             .instances
             .values()
-            .filter(|instance| {
-                let record = &instance.record;
-                filter.pid.as_ref().is_none_or(|pid| *pid == record.pid)
-                    && filter.status.is_none_or(|status| status == record.status)
-            })
+            .map(|instance| (instance.created, instance.summary()))
+            .filter(|(_, summary)| filter.selects(summary))
             .collect();
-        chosen.sort_by_key(|instance| std::cmp::Reverse(instance.created));
+        chosen.sort_by(|(a_created, a), (b_created, b)| {
+            let by_keys = filter.order.iter().map(|order| {
+                let ordering = compare(&order.key, a, b);
+                if order.descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                }
+            });
+            by_keys
+                .fold(Ordering::Equal, Ordering::then)
+                .then(b_created.cmp(a_created))
+        });
         let limit = filter.limit.map_or(usize::MAX, |limit| limit as usize);
         chosen
             .into_iter()
             .take(limit)
-            .map(Instance::summary)
+            .map(|(_, summary)| summary)
             .collect()
     }
 
@@ -296,7 +307,7 @@ impl Tables {
                 self.exchanges.remove(&exchange);
             }
         }
-        if write.status != InstanceStatus::Running || step.delete_instance {
+        if ended(write.status) || step.delete_instance {
             self.remove(id);
         }
         Ok(revision)
@@ -509,4 +520,25 @@ impl Tables {
 /// not, so that a route has one owner and is found by its key.
 fn owned(route: &RouteKey) -> RouteKey {
     RouteKey::new(route.process.clone(), route.key.clone())
+}
+
+/// How instances `a` and `b` compare by `key`.
+fn compare(key: &InstanceOrderKey, a: &InstanceSummary, b: &InstanceSummary) -> Ordering {
+    match key {
+        InstanceOrderKey::Id => a.id.cmp(&b.id),
+        InstanceOrderKey::Pid => a.pid.cmp(&b.pid),
+        InstanceOrderKey::Status => a.status.as_str().cmp(b.status.as_str()),
+        InstanceOrderKey::Created => a.created_at.cmp(&b.created_at),
+        InstanceOrderKey::Updated => a.updated_at.cmp(&b.updated_at),
+        InstanceOrderKey::ProcessRank(pids) => {
+            let rank = |pid: &String| pids.iter().position(|p| p == pid).unwrap_or(pids.len());
+            rank(&a.pid).cmp(&rank(&b.pid))
+        }
+    }
+}
+
+/// Whether an instance with `status` has ended: not running, and not suspended until an
+/// operator resumes or terminates it.
+fn ended(status: InstanceStatus) -> bool {
+    !matches!(status, InstanceStatus::Running | InstanceStatus::Suspended)
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use super::MemoryStore;
 use crate::store::{
     Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, Inspection, InstanceFilter,
-    InstanceStatus, InstanceWrite, Instances, OutboxEntry, Received, RouteKey, StepCommit,
+    InstanceOrder, InstanceOrderKey, InstanceStatus, InstanceWrite, Instances, OutboxEntry,
+    Received, RouteKey, StepCommit, TimeBound,
 };
 
 const PID: &str = "{urn:test}orders-1";
@@ -290,4 +291,73 @@ async fn sent_messages_outlive_their_instance_and_taken_ids_go_with_it() {
     assert_eq!(store.outbox().await.unwrap(), [sent]);
     store.delivered("urn:test:out").await.unwrap();
     assert!(store.outbox().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn instances_list_as_their_filter_selects_and_orders_them() {
+    let store = MemoryStore::new();
+    for id in [-1, -2, -3] {
+        store.commit(first_step(id, &[])).await.unwrap();
+    }
+    let suspended = next_step(-2, 1, InstanceStatus::Suspended);
+    store.commit(suspended).await.unwrap();
+    let ids = |filter: InstanceFilter| {
+        let listed = store.tables().list_instances(&filter);
+        listed.iter().map(|summary| summary.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(InstanceFilter::default()), [-3, -2, -1]);
+    assert_eq!(
+        ids(InstanceFilter::with_status(InstanceStatus::Running)),
+        [-3, -1]
+    );
+    let by_status = InstanceOrder {
+        key: InstanceOrderKey::Status,
+        descending: true,
+    };
+    let suspended_first = InstanceFilter {
+        order: vec![by_status],
+        limit: Some(2),
+        ..InstanceFilter::default()
+    };
+    assert_eq!(ids(suspended_first), [-2, -3]);
+    let chosen = InstanceFilter {
+        ids: vec![-1, -2],
+        order: vec![InstanceOrder {
+            key: InstanceOrderKey::Id,
+            descending: false,
+        }],
+        ..InstanceFilter::of_process(PID)
+    };
+    assert_eq!(ids(chosen), [-2, -1]);
+    assert!(ids(InstanceFilter::of_process("{urn:test}other-1")).is_empty());
+    let later = SystemTime::now() + Duration::from_secs(60);
+    let created_later = InstanceFilter {
+        created: vec![TimeBound::After(later)],
+        ..InstanceFilter::default()
+    };
+    assert!(ids(created_later).is_empty());
+}
+
+#[tokio::test]
+async fn a_suspended_instance_is_kept_until_it_is_resumed() {
+    let store = MemoryStore::new();
+    store.commit(first_step(-1, &["a"])).await.unwrap();
+    store
+        .commit(next_step(-1, 1, InstanceStatus::Suspended))
+        .await
+        .unwrap();
+    let kept = store.load_instance(-1).await.unwrap().expect("kept");
+    assert_eq!(kept.status, InstanceStatus::Suspended);
+    assert_eq!(
+        store
+            .find_route("orders", "a")
+            .await
+            .unwrap()
+            .map(|o| o.instance),
+        Some(-1)
+    );
+    let resumed = store
+        .commit(next_step(-1, 2, InstanceStatus::Running))
+        .await;
+    assert_eq!(resumed.unwrap(), 3);
 }

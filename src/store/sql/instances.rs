@@ -7,7 +7,9 @@ use sqlx::Pool;
 use super::dialect::{begin_write, sql, Dialect, Statement, Value};
 use crate::store::rows::{self, StoredRow};
 use crate::store::time::now_millis;
-use crate::store::{Error, InstanceFilter, InstanceRecord, InstanceSummary, InstanceWrite, Result};
+use crate::store::{
+    Error, InstanceFilter, InstanceOrderKey, InstanceRecord, InstanceSummary, InstanceWrite, Result,
+};
 
 /// Columns of an instance summary, as a literal for `concat!`.
 macro_rules! summary_columns {
@@ -88,42 +90,75 @@ pub(super) async fn load<D: Dialect>(pool: &Pool<D>, id: i64) -> Result<Option<I
     .await
 }
 
-/// Lists instances matching `filter`, newest first.
-pub(super) async fn list<D: Dialect>(
+/// Lists the instances `filter` selects, in its order, in one query.
+pub(super) async fn list<'f, D: Dialect>(
     pool: &Pool<D>,
-    filter: &InstanceFilter,
+    filter: &'f InstanceFilter,
 ) -> Result<Vec<InstanceSummary>> {
+    if filter.pids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
     let mut sql = String::from(concat!(
         "SELECT ",
         summary_columns!(),
         " FROM baton_instances"
     ));
+    let mut values: Vec<Value<'f>> = Vec::new();
     let mut conditions = Vec::new();
-    if filter.pid.is_some() {
-        conditions.push("pid = ?");
+    let mut one_of = |column: &str, listed: Vec<Value<'f>>| {
+        let marks = vec!["?"; listed.len()].join(", ");
+        conditions.push(format!("{column} IN ({marks})"));
+        values.extend(listed);
+    };
+    if !filter.ids.is_empty() {
+        one_of("id", filter.ids.iter().map(|&id| Value::from(id)).collect());
     }
-    if filter.status.is_some() {
-        conditions.push("status = ?");
+    if let Some(pids) = &filter.pids {
+        one_of("pid", pids.iter().map(Value::from).collect());
+    }
+    if !filter.statuses.is_empty() {
+        let statuses = filter.statuses.iter().map(|s| Value::from(s.as_str()));
+        one_of("status", statuses.collect());
+    }
+    let bounds = (filter.created.iter().map(|bound| ("created_at", bound)))
+        .chain(filter.updated.iter().map(|bound| ("updated_at", bound)));
+    for (column, bound) in bounds {
+        let (operator, millis) = bound.comparison();
+        conditions.push(format!("{column} {operator} ?"));
+        values.push(Value::from(millis));
     }
     if !conditions.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conditions.join(" AND "));
     }
-    sql.push_str(" ORDER BY id DESC");
-    if filter.limit.is_some() {
-        sql.push_str(" LIMIT ?");
+    sql.push_str(" ORDER BY ");
+    for order in &filter.order {
+        let direction = if order.descending { "DESC" } else { "ASC" };
+        let column = match &order.key {
+            InstanceOrderKey::Id => "id".to_owned(),
+            InstanceOrderKey::Pid => "pid".to_owned(),
+            InstanceOrderKey::Status => "status".to_owned(),
+            InstanceOrderKey::Created => "created_at".to_owned(),
+            InstanceOrderKey::Updated => "updated_at".to_owned(),
+            InstanceOrderKey::ProcessRank(pids) => {
+                let ranks: String = (0..pids.len())
+                    .map(|rank| format!(" WHEN ? THEN {rank}"))
+                    .collect();
+                values.extend(pids.iter().map(Value::from));
+                format!("CASE pid{ranks} ELSE {} END", pids.len())
+            }
+        };
+        sql.push_str(&format!("{column} {direction}, "));
     }
-    let mut statement = Statement::built::<D>(sql);
-    if let Some(pid) = &filter.pid {
-        statement = statement.bind(pid);
-    }
-    if let Some(status) = filter.status {
-        statement = statement.bind(status.as_str());
-    }
+    sql.push_str("id DESC");
     if let Some(limit) = filter.limit {
-        statement = statement.bind(i64::from(limit));
+        sql.push_str(" LIMIT ?");
+        values.push(Value::from(i64::from(limit)));
     }
-    statement.fetch_all_on(pool, rows::instance_summary).await
+    Statement::built::<D>(sql)
+        .bind_all(values)
+        .fetch_all_on(pool, rows::instance_summary)
+        .await
 }
 
 /// Marks a running instance failed and drops its routes and jobs, in one transaction.

@@ -142,20 +142,14 @@ async fn instances_list_by_pid_status_and_limit_newest_first(db: TestDb) {
         list(InstanceFilter::default()).await,
         [ids[3], ids[2], ids[1], ids[0]]
     );
-    let of_orders = InstanceFilter {
-        pid: Some(orders.clone()),
-        ..InstanceFilter::default()
-    };
+    let of_orders = InstanceFilter::of_process(&orders);
     assert_eq!(list(of_orders).await, [ids[3], ids[2], ids[0]]);
-    let completed = InstanceFilter {
-        status: Some(InstanceStatus::Completed),
-        ..Default::default()
-    };
+    let completed = InstanceFilter::with_status(InstanceStatus::Completed);
     assert_eq!(list(completed).await, [ids[2]]);
     let running_orders = InstanceFilter {
-        pid: Some(orders.clone()),
-        status: Some(InstanceStatus::Running),
+        statuses: vec![InstanceStatus::Running],
         limit: Some(1),
+        ..InstanceFilter::of_process(&orders)
     };
     assert_eq!(list(running_orders).await, [ids[3]]);
     let none = InstanceFilter {

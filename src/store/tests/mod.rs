@@ -60,6 +60,7 @@ mod commits;
 mod delivery;
 mod deployments;
 mod exchanges;
+mod filters;
 mod instances;
 mod jobs;
 mod processes;

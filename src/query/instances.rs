@@ -1,0 +1,334 @@
+//! ODE's instance filter and order keys, made a store's [`InstanceFilter`].
+//!
+//! | key | operators | values |
+//! |---|---|---|
+//! | `iid` | `=` | instance ids |
+//! | `pid` | `=`, `<>` | process version ids, `{urn:example}Order-3` |
+//! | `name`, `namespace` | `=` | the process's local name or namespace, case-insensitive; a trailing `*` matches any rest |
+//! | `status` | `=` | `active`, `suspended`, `error`, `completed`, `terminated`, `failed`, `faulted` |
+//! | `started`, `last-active` | `=`, `<`, `<=`, `>`, `>=` | a date ([`dates`](super::dates)); repeat the key for a range |
+//!
+//! Every key but the dates takes `|` alternatives. ODE's status names map onto Baton's:
+//! `active` (or `running`) is running; `failed` is what ODE listed as failed, an instance
+//! ended by a fault, and also one Baton stopped for an error (status `failed`); `faulted` is
+//! one ended by a fault only; `error` is one stopped for an error only (ODE matched nothing
+//! for `faulted` and `error`).
+//!
+//! The process keys (`pid`, `name`, `namespace`) are resolved against the process versions
+//! here, so that the store filters by a list of pids; order keys of the process
+//! (`name`, `namespace`, `version`) become a rank of pids the same way.
+
+use std::time::SystemTime;
+
+use super::terms::{self, Op, Term};
+use super::{dates, FilterError};
+use crate::store::{
+    InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceStatus, ProcessRecord,
+};
+
+/// The keys an instance filter knows, for the message that refuses another.
+const KEYS: &str = "iid, pid, name, namespace, status, started and last-active";
+
+/// The store filter that `filter` writes, with `processes` the process versions the store
+/// knows and `now` the time relative dates count from.
+pub fn instance_filter(
+    filter: &str,
+    processes: &[ProcessRecord],
+    now: SystemTime,
+) -> Result<InstanceFilter, FilterError> {
+    let mut chosen = InstanceFilter::default();
+    let mut versions: Option<Vec<&ProcessRecord>> = None;
+    for term in terms::parse(filter)? {
+        let mut of_processes = |keep: &dyn Fn(&ProcessRecord) -> bool| {
+            versions
+                .get_or_insert_with(|| processes.iter().collect())
+                .retain(|process| keep(process));
+        };
+        match term.key.as_str() {
+            "iid" => {
+                only(&term, &[Op::Eq])?;
+                for value in term.values() {
+                    let id = value
+                        .parse()
+                        .map_err(|_| term.value_refused(value, "not an instance id"))?;
+                    chosen.ids.push(id);
+                }
+            }
+            "pid" => {
+                only(&term, &[Op::Eq, Op::Ne])?;
+                let pids: Vec<&str> = term.values().collect();
+                let wanted = term.op == Op::Eq;
+                of_processes(&|process| pids.contains(&process.pid.as_str()) == wanted);
+            }
+            "name" | "namespace" => {
+                only(&term, &[Op::Eq])?;
+                let patterns = patterns(&term)?;
+                let of_name = term.key == "name";
+                of_processes(&|process| {
+                    let (namespace, name) = split_qname(&process.process);
+                    let part = if of_name { name } else { namespace };
+                    patterns.iter().any(|pattern| pattern.matches(part))
+                });
+            }
+            "status" => {
+                only(&term, &[Op::Eq])?;
+                for value in term.values() {
+                    let statuses = statuses(value).ok_or_else(|| {
+                        term.value_refused(
+                            value,
+                            "not a status: active, suspended, error, completed, terminated, \
+                             failed or faulted",
+                        )
+                    })?;
+                    chosen.statuses.extend(statuses);
+                }
+            }
+            "started" | "last-active" => {
+                let bounds = dates::bounds(term.op, term.value, now)
+                    .map_err(|problem| term.refused(problem))?;
+                match term.key.as_str() {
+                    "started" => chosen.created.extend(bounds),
+                    _ => chosen.updated.extend(bounds),
+                }
+            }
+            key if key.starts_with('$') => {
+                return Err(term.refused(
+                    "correlation values cannot be filtered on yet; filter by the other keys",
+                ))
+            }
+            _ => return Err(term.refused(format!("unknown key; the keys are {KEYS}"))),
+        }
+    }
+    chosen.pids = versions.map(|kept| kept.iter().map(|p| p.pid.clone()).collect());
+    Ok(chosen)
+}
+
+/// The order that `order` writes: keys separated by spaces, each ascending or with `-`
+/// descending (`+` ascending too), of `iid`, `pid`, `name`, `namespace`, `version`,
+/// `status`, `started` and `last-active`.
+pub fn instance_order(
+    order: &str,
+    processes: &[ProcessRecord],
+) -> Result<Vec<InstanceOrder>, FilterError> {
+    let mut keys = Vec::new();
+    let mut at = 1;
+    for written in order.split(' ') {
+        let here = at;
+        at += written.chars().count() + 1;
+        if written.is_empty() {
+            continue;
+        }
+        let (descending, name) = match written.split_at(1) {
+            ("-", name) => (true, name),
+            ("+", name) => (false, name),
+            _ => (false, written),
+        };
+        let ranked = |key: fn(&ProcessRecord) -> (&str, i64)| {
+            let mut versions: Vec<&ProcessRecord> = processes.iter().collect();
+            versions.sort_by(|a, b| key(a).cmp(&key(b)).then(a.pid.cmp(&b.pid)));
+            InstanceOrderKey::ProcessRank(versions.iter().map(|p| p.pid.clone()).collect())
+        };
+        let key = match terms::normalised(name).as_str() {
+            "iid" => InstanceOrderKey::Id,
+            "pid" => InstanceOrderKey::Pid,
+            "status" => InstanceOrderKey::Status,
+            "started" => InstanceOrderKey::Created,
+            "last-active" => InstanceOrderKey::Updated,
+            "name" => ranked(|p| (split_qname(&p.process).1, 0)),
+            "namespace" => ranked(|p| (split_qname(&p.process).0, 0)),
+            "version" => ranked(|p| ("", p.version)),
+            _ => {
+                return Err(FilterError::new(
+                    here,
+                    written,
+                    "unknown order key; the keys are iid, pid, name, namespace, version, \
+                     status, started and last-active, each with - for descending",
+                ))
+            }
+        };
+        keys.push(InstanceOrder { key, descending });
+    }
+    Ok(keys)
+}
+
+/// Refuses `term` unless its operator is one of `allowed`.
+fn only(term: &Term<'_>, allowed: &[Op]) -> Result<(), FilterError> {
+    if allowed.contains(&term.op) {
+        return Ok(());
+    }
+    let allowed: Vec<&str> = allowed.iter().map(|op| op.as_str()).collect();
+    Err(term.refused(format!(
+        "{} does not apply to {}; use {}",
+        term.op.as_str(),
+        term.key,
+        allowed.join(" or ")
+    )))
+}
+
+/// The statuses an instance filter's status name selects.
+fn statuses(name: &str) -> Option<&'static [InstanceStatus]> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "active" | "running" => &[InstanceStatus::Running],
+        "suspended" => &[InstanceStatus::Suspended],
+        "completed" => &[InstanceStatus::Completed],
+        "terminated" => &[InstanceStatus::Terminated],
+        "failed" => &[InstanceStatus::Faulted, InstanceStatus::Failed],
+        "faulted" => &[InstanceStatus::Faulted],
+        "error" => &[InstanceStatus::Failed],
+        _ => return None,
+    })
+}
+
+/// A name as a filter matches it: in any case, and any rest after a trailing `*`.
+struct Pattern {
+    lower: String,
+    prefix: bool,
+}
+
+impl Pattern {
+    fn matches(&self, text: &str) -> bool {
+        let text = text.to_lowercase();
+        match self.prefix {
+            true => text.starts_with(&self.lower),
+            false => text == self.lower,
+        }
+    }
+}
+
+/// The patterns of `term`'s values.
+fn patterns(term: &Term<'_>) -> Result<Vec<Pattern>, FilterError> {
+    term.values()
+        .map(|value| {
+            let (stem, prefix) = match value.strip_suffix('*') {
+                Some(stem) => (stem, true),
+                None => (value, false),
+            };
+            if stem.contains('*') {
+                return Err(term.value_refused(value, "only a trailing * is a wildcard"));
+            }
+            Ok(Pattern {
+                lower: stem.to_lowercase(),
+                prefix,
+            })
+        })
+        .collect()
+}
+
+/// The namespace and local name of a QName written `{namespace}local`.
+fn split_qname(qname: &str) -> (&str, &str) {
+    qname
+        .strip_prefix('{')
+        .and_then(|rest| rest.split_once('}'))
+        .unwrap_or(("", qname))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions() -> Vec<ProcessRecord> {
+        vec![ProcessRecord {
+            pid: "{urn:test}orders-1".to_owned(),
+            process: "{urn:test}orders".to_owned(),
+            deployment: "orders".to_owned(),
+            version: 1,
+            state: crate::store::ProcessState::Active,
+        }]
+    }
+
+    #[test]
+    fn a_filter_that_cannot_be_read_is_refused_at_its_offending_token() {
+        let cases = [
+            (
+                "statu=active",
+                1,
+                "statu=active",
+                "unknown key; the keys are iid, pid",
+            ),
+            (
+                "status=actve",
+                8,
+                "actve",
+                "not a status: active, suspended, error",
+            ),
+            ("status=active|", 15, "", "not a status"),
+            ("iid=7|x", 7, "x", "not an instance id"),
+            ("name<>x", 1, "name<>x", "<> does not apply to name; use ="),
+            ("pid<x", 1, "pid<x", "< does not apply to pid; use = or <>"),
+            ("iid>3", 1, "iid>3", "> does not apply to iid; use ="),
+            ("name=a*b", 6, "a*b", "only a trailing * is a wildcard"),
+            (
+                "namespace=*urn",
+                11,
+                "*urn",
+                "only a trailing * is a wildcard",
+            ),
+            (
+                "started<>2026-01-01",
+                1,
+                "started<>2026-01-01",
+                "a date is compared with",
+            ),
+            (
+                "last-active<yesterday",
+                1,
+                "last-active<yesterday",
+                "not a date",
+            ),
+            ("started>-3x", 1, "started>-3x", "'x' is not a unit"),
+            (
+                "$orderId=5",
+                1,
+                "$orderId=5",
+                "correlation values cannot be filtered on yet",
+            ),
+            (
+                "status=active name",
+                15,
+                "name",
+                "expected a key followed by one of",
+            ),
+            (
+                "status=active =x",
+                15,
+                "=",
+                "expected a key before the operator",
+            ),
+            ("name=", 1, "name=", "expected a value after the operator"),
+        ];
+        for (filter, at, token, problem) in cases {
+            let error = instance_filter(filter, &versions(), SystemTime::now()).unwrap_err();
+            assert_eq!((error.at, error.token.as_str()), (at, token), "{filter}");
+            assert!(error.problem.starts_with(problem), "{filter}: {error}");
+        }
+        let error = instance_filter("status=actve", &versions(), SystemTime::now()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "at character 8, 'actve': not a status: active, suspended, error, completed, \
+             terminated, failed or faulted"
+        );
+    }
+
+    #[test]
+    fn an_order_that_cannot_be_read_is_refused_at_its_key() {
+        let error = instance_order("started  -nme", &versions()).unwrap_err();
+        assert_eq!((error.at, error.token.as_str()), (10, "-nme"));
+        assert!(error.problem.starts_with("unknown order key"), "{error}");
+        assert_eq!(instance_order("  ", &versions()).unwrap(), []);
+    }
+
+    #[test]
+    fn process_keys_resolve_to_the_pids_they_select() {
+        let pids = |filter: &str| {
+            instance_filter(filter, &versions(), SystemTime::now())
+                .unwrap()
+                .pids
+        };
+        assert_eq!(pids("status=active"), None);
+        assert_eq!(
+            pids("name=ord*"),
+            Some(vec!["{urn:test}orders-1".to_owned()])
+        );
+        assert_eq!(pids("name=ord* pid<>{urn:test}orders-1"), Some(vec![]));
+    }
+}
