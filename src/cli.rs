@@ -79,6 +79,8 @@ enum Command {
     /// Lists an instance's failed activities: invokes whose call failed, waiting for an
     /// operator (asks the running server).
     Failures {
+        /// The instance id (negative for an instance of an in-memory process).
+        #[arg(allow_negative_numbers = true)]
         instance: i64,
         /// The server's address (default: from the configuration's host and port).
         #[arg(long)]
@@ -87,6 +89,8 @@ enum Command {
     /// Settles a failed activity of an instance: retry the call, cancel it (the activity
     /// completes without its outcome), or fault (raises ext:activityFailure).
     Recover {
+        /// The instance id (negative for an instance of an in-memory process).
+        #[arg(allow_negative_numbers = true)]
         instance: i64,
         /// The failed call's exchange, as `baton failures` lists it.
         exchange: String,
@@ -98,6 +102,8 @@ enum Command {
     /// Suspends a running instance, stopping the step it runs if any: it takes no messages
     /// and its timers do not fire until it is resumed.
     Suspend {
+        /// The instance id (negative for an instance of an in-memory process).
+        #[arg(allow_negative_numbers = true)]
         instance: i64,
         /// The server's address (default: from the configuration's host and port).
         #[arg(long)]
@@ -106,6 +112,8 @@ enum Command {
     /// Resumes a suspended instance: its timers are armed again and the invokes it awaited
     /// are sent again.
     Resume {
+        /// The instance id (negative for an instance of an in-memory process).
+        #[arg(allow_negative_numbers = true)]
         instance: i64,
         /// The server's address (default: from the configuration's host and port).
         #[arg(long)]
@@ -114,6 +122,8 @@ enum Command {
     /// Terminates a running or suspended instance, stopping the step it runs if any;
     /// callers waiting for its reply get a fault.
     Terminate {
+        /// The instance id (negative for an instance of an in-memory process).
+        #[arg(allow_negative_numbers = true)]
         instance: i64,
         /// The server's address (default: from the configuration's host and port).
         #[arg(long)]

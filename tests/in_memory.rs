@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{element_text, repo, Dirs, Server};
+use common::{element_text, repo, succeeded, Dirs, Server};
 
 const HELLO: &str =
     r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>Baton</h:name></h:hello>"#;
@@ -106,6 +106,48 @@ async fn an_in_memory_instance_evicted_from_its_actor_comes_back_from_memory() {
         .await;
     assert_eq!(status, 202, "{body}");
     server.await_log(&["Evicting idle entities", "Messaging"]);
+
+    let (status, body) = server
+        .soap(path, &message("messaging", "poke", "k-1"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        element_text(&body, "result").as_deref(),
+        Some("message:k-1")
+    );
+    assert_eq!(instance_rows(&dirs).await, [0, 0, 0], "{INSTANCE_TABLES:?}");
+}
+
+/// The id of a fresh server's first in-memory instance: the engine takes the memory store's
+/// ids in blocks of 4,096, which it hands out from the lowest up.
+const FIRST_IN_MEMORY_ID: &str = "-4096";
+
+/// The status the management API shows for instance `id`.
+async fn status_shown(server: &Server, id: &str) -> String {
+    let (status, body) = server.get(&format!("/admin/instances/{id}")).await;
+    assert_eq!(status, 200, "{body}");
+    let view: serde_json::Value = serde_json::from_str(&body).unwrap();
+    view["status"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_in_memory_instance_suspended_by_an_operator_is_kept_and_resumes_where_it_stood() {
+    let dirs = Dirs::new();
+    add_in_memory_messaging(&dirs, &|text| text);
+    let server = Server::start(&dirs).await;
+    let path = "/ode/processes/Messaging";
+    let (status, body) = server
+        .soap(path, &message("messaging", "start", "k-1"))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = FIRST_IN_MEMORY_ID;
+    assert_eq!(status_shown(&server, id).await, "running");
+
+    let suspended = succeeded(dirs.baton(&["suspend", id, "--server", &server.address]));
+    assert!(suspended.contains("suspended"), "{suspended}");
+    assert_eq!(status_shown(&server, id).await, "suspended");
+    let resumed = succeeded(dirs.baton(&["resume", id, "--server", &server.address]));
+    assert!(resumed.contains("running"), "{resumed}");
 
     let (status, body) = server
         .soap(path, &message("messaging", "poke", "k-1"))

@@ -218,8 +218,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     let calls = Calls::of(&process, id, &output.actions, &state.interceptor_values);
     let status = store_status(output.status);
     let stores = services.instances.of(&process);
-    let kept =
-        status == store::InstanceStatus::Running || stores.keeps_ended() && !deletes.instance;
+    let kept = !output.status.is_finished() || stores.keeps_ended() && !deletes.instance;
     let state_bytes = match kept {
         true => state.to_bytes(),
         false => Ok(Vec::new()),
