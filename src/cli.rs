@@ -12,7 +12,7 @@
 //! commands, with its extension activities and assign operations deployable and its
 //! interceptors registered.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -61,8 +61,17 @@ enum Command {
     Deploy { path: PathBuf },
     /// Removes a unit from the deployment directory; the running server undeploys it.
     Undeploy { name: String },
-    /// Lists the deployed process versions.
-    Processes,
+    /// Lists the deployed process versions with their running instances, or those a process
+    /// filter in ODE's language selects: `baton processes 'name=order* status=activated'`.
+    Processes {
+        /// Terms `key op value`, all of which must hold: keys name, namespace, status and
+        /// deployed (see the README's "Instance filters").
+        filter: Vec<String>,
+        /// Order keys separated by spaces, each with - for descending: name, namespace,
+        /// version, status, deployed (by pid without).
+        #[arg(long, default_value = "", allow_hyphen_values = true)]
+        order: String,
+    },
     /// Lists process instances, newest first, or those an instance filter in ODE's language
     /// selects: `baton instances 'name=order* status=active|suspended started>=-7d'`.
     Instances {
@@ -217,7 +226,9 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
         Command::Serve { .. } => serve(config, plugins),
         Command::Deploy { path } => deploy(&config, &path, &plugins),
         Command::Undeploy { name } => undeploy(&config, &name),
-        Command::Processes => actix::System::new().block_on(processes(config)),
+        Command::Processes { filter, order } => {
+            actix::System::new().block_on(processes(config, &filter.join(" "), &order))
+        }
         Command::Instances {
             filter,
             order,
@@ -577,27 +588,40 @@ async fn setup(config: Configuration) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn processes(config: Configuration) -> anyhow::Result<()> {
+async fn processes(config: Configuration, filter: &str, order: &str) -> anyhow::Result<()> {
+    let filter = query::ProcessFilter::parse(filter, SystemTime::now())
+        .map_err(|error| anyhow!("filter {filter:?}: {error}"))?;
     let store = existing_store(&config).await?;
-    let processes = store.list_processes().await?;
-    let undeployed: HashSet<(String, i64)> = store
+    let records = store.list_processes().await?;
+    let deployed: HashMap<(String, i64), SystemTime> = store
         .list_deployments()
         .await?
         .into_iter()
-        .filter(|d| d.undeployed)
-        .map(|d| (d.name, d.version))
+        .filter(|d| !d.undeployed)
+        .map(|d| ((d.name, d.version), d.deployed_at))
         .collect();
+    let mut chosen: Vec<query::ProcessView<'_>> = records
+        .iter()
+        .filter_map(|record| {
+            let deployed_at = *deployed.get(&(record.deployment.clone(), record.version))?;
+            Some(query::ProcessView {
+                record,
+                deployed_at,
+            })
+        })
+        .filter(|view| filter.selects(view))
+        .collect();
+    query::sort_processes(&mut chosen, order)
+        .map_err(|error| anyhow!("order {order:?}: {error}"))?;
     say!("{:<60} {:<10} {:>8}", "PID", "STATE", "RUNNING");
-    for process in processes {
-        if undeployed.contains(&(process.deployment.clone(), process.version)) {
-            continue;
-        }
+    for view in chosen {
+        let pid = &view.record.pid;
         let filter = InstanceFilter {
             statuses: vec![crate::store::InstanceStatus::Running],
-            ..InstanceFilter::of_process(&process.pid)
+            ..InstanceFilter::of_process(pid)
         };
         let running = store.list_instances(&filter).await?.len();
-        say!("{:<60} {:<10} {:>8}", process.pid, process.state, running);
+        say!("{:<60} {:<10} {:>8}", pid, view.record.state, running);
     }
     Ok(())
 }

@@ -123,6 +123,22 @@ async fn processes_and_instances_list_what_a_server_ran() {
         path(&data_dir),
     ])));
     assert_eq!(processes, vec![vec![HELLO_PID, "active", "0"]]);
+    let list = |filter: &str| {
+        let args = ["processes", filter, "--order", "-deployed name"];
+        rows(&succeeded(dirs.baton(
+            &[&args[..], &["--data-dir", path(&data_dir)]].concat(),
+        )))
+    };
+    assert_eq!(
+        list("name=hello* status=activated|retired deployed>=-1d").len(),
+        1
+    );
+    assert_eq!(list("status=retired").len(), 0);
+    let refused = failed(dirs.baton(&["processes", "version=1", "--data-dir", path(&data_dir)]));
+    assert!(
+        refused.contains("filter \"version=1\": at character 1, 'version=1': unknown key"),
+        "{refused}"
+    );
 
     // An instance is marked completed just after its reply has left: ask until all are.
     let deadline = Instant::now() + PATIENCE;

@@ -20,8 +20,9 @@
 
 use std::time::SystemTime;
 
-use super::terms::{self, Op, Term};
-use super::{dates, FilterError};
+use super::names::{patterns, split_qname};
+use super::terms::{self, Op};
+use super::{dates, order, FilterError};
 use crate::store::{
     InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceStatus, ProcessRecord,
 };
@@ -46,7 +47,7 @@ pub fn instance_filter(
         };
         match term.key.as_str() {
             "iid" => {
-                only(&term, &[Op::Eq])?;
+                term.only(&[Op::Eq])?;
                 for value in term.values() {
                     let id = value
                         .parse()
@@ -55,13 +56,13 @@ pub fn instance_filter(
                 }
             }
             "pid" => {
-                only(&term, &[Op::Eq, Op::Ne])?;
+                term.only(&[Op::Eq, Op::Ne])?;
                 let pids: Vec<&str> = term.values().collect();
                 let wanted = term.op == Op::Eq;
                 of_processes(&|process| pids.contains(&process.pid.as_str()) == wanted);
             }
             "name" | "namespace" => {
-                only(&term, &[Op::Eq])?;
+                term.only(&[Op::Eq])?;
                 let patterns = patterns(&term)?;
                 let of_name = term.key == "name";
                 of_processes(&|process| {
@@ -71,7 +72,7 @@ pub fn instance_filter(
                 });
             }
             "status" => {
-                only(&term, &[Op::Eq])?;
+                term.only(&[Op::Eq])?;
                 for value in term.values() {
                     let statuses = statuses(value).ok_or_else(|| {
                         term.value_refused(
@@ -110,59 +111,38 @@ pub fn instance_order(
     order: &str,
     processes: &[ProcessRecord],
 ) -> Result<Vec<InstanceOrder>, FilterError> {
-    let mut keys = Vec::new();
-    let mut at = 1;
-    for written in order.split(' ') {
-        let here = at;
-        at += written.chars().count() + 1;
-        if written.is_empty() {
-            continue;
-        }
-        let (descending, name) = match written.split_at(1) {
-            ("-", name) => (true, name),
-            ("+", name) => (false, name),
-            _ => (false, written),
-        };
-        let ranked = |key: fn(&ProcessRecord) -> (&str, i64)| {
-            let mut versions: Vec<&ProcessRecord> = processes.iter().collect();
-            versions.sort_by(|a, b| key(a).cmp(&key(b)).then(a.pid.cmp(&b.pid)));
-            InstanceOrderKey::ProcessRank(versions.iter().map(|p| p.pid.clone()).collect())
-        };
-        let key = match terms::normalised(name).as_str() {
-            "iid" => InstanceOrderKey::Id,
-            "pid" => InstanceOrderKey::Pid,
-            "status" => InstanceOrderKey::Status,
-            "started" => InstanceOrderKey::Created,
-            "last-active" => InstanceOrderKey::Updated,
-            "name" => ranked(|p| (split_qname(&p.process).1, 0)),
-            "namespace" => ranked(|p| (split_qname(&p.process).0, 0)),
-            "version" => ranked(|p| ("", p.version)),
-            _ => {
-                return Err(FilterError::new(
-                    here,
-                    written,
-                    "unknown order key; the keys are iid, pid, name, namespace, version, \
-                     status, started and last-active, each with - for descending",
-                ))
+    #[derive(Clone, Copy)]
+    enum Key {
+        Instance(fn() -> InstanceOrderKey),
+        Process(fn(&ProcessRecord) -> (&str, i64)),
+    }
+    let known = [
+        ("iid", Key::Instance(|| InstanceOrderKey::Id)),
+        ("pid", Key::Instance(|| InstanceOrderKey::Pid)),
+        ("name", Key::Process(|p| (split_qname(&p.process).1, 0))),
+        (
+            "namespace",
+            Key::Process(|p| (split_qname(&p.process).0, 0)),
+        ),
+        ("version", Key::Process(|p| ("", p.version))),
+        ("status", Key::Instance(|| InstanceOrderKey::Status)),
+        ("started", Key::Instance(|| InstanceOrderKey::Created)),
+        ("last-active", Key::Instance(|| InstanceOrderKey::Updated)),
+    ];
+    let names = "iid, pid, name, namespace, version, status, started and last-active";
+    let keys = order::keys(order, &known, names)?;
+    let instance_order = |(key, descending)| {
+        let key = match key {
+            Key::Instance(key) => key(),
+            Key::Process(rank_by) => {
+                let mut versions: Vec<&ProcessRecord> = processes.iter().collect();
+                versions.sort_by(|a, b| rank_by(a).cmp(&rank_by(b)).then(a.pid.cmp(&b.pid)));
+                InstanceOrderKey::ProcessRank(versions.iter().map(|p| p.pid.clone()).collect())
             }
         };
-        keys.push(InstanceOrder { key, descending });
-    }
-    Ok(keys)
-}
-
-/// Refuses `term` unless its operator is one of `allowed`.
-fn only(term: &Term<'_>, allowed: &[Op]) -> Result<(), FilterError> {
-    if allowed.contains(&term.op) {
-        return Ok(());
-    }
-    let allowed: Vec<&str> = allowed.iter().map(|op| op.as_str()).collect();
-    Err(term.refused(format!(
-        "{} does not apply to {}; use {}",
-        term.op.as_str(),
-        term.key,
-        allowed.join(" or ")
-    )))
+        InstanceOrder { key, descending }
+    };
+    Ok(keys.into_iter().map(instance_order).collect())
 }
 
 /// The statuses an instance filter's status name selects.
@@ -177,49 +157,6 @@ fn statuses(name: &str) -> Option<&'static [InstanceStatus]> {
         "error" => &[InstanceStatus::Failed],
         _ => return None,
     })
-}
-
-/// A name as a filter matches it: in any case, and any rest after a trailing `*`.
-struct Pattern {
-    lower: String,
-    prefix: bool,
-}
-
-impl Pattern {
-    fn matches(&self, text: &str) -> bool {
-        let text = text.to_lowercase();
-        match self.prefix {
-            true => text.starts_with(&self.lower),
-            false => text == self.lower,
-        }
-    }
-}
-
-/// The patterns of `term`'s values.
-fn patterns(term: &Term<'_>) -> Result<Vec<Pattern>, FilterError> {
-    term.values()
-        .map(|value| {
-            let (stem, prefix) = match value.strip_suffix('*') {
-                Some(stem) => (stem, true),
-                None => (value, false),
-            };
-            if stem.contains('*') {
-                return Err(term.value_refused(value, "only a trailing * is a wildcard"));
-            }
-            Ok(Pattern {
-                lower: stem.to_lowercase(),
-                prefix,
-            })
-        })
-        .collect()
-}
-
-/// The namespace and local name of a QName written `{namespace}local`.
-fn split_qname(qname: &str) -> (&str, &str) {
-    qname
-        .strip_prefix('{')
-        .and_then(|rest| rest.split_once('}'))
-        .unwrap_or(("", qname))
 }
 
 #[cfg(test)]

@@ -3,15 +3,21 @@
 //! the matching instances in one query.
 //!
 //! A filter is terms `key op value`, all of which must hold ([`terms`]); dates are absolute
-//! or relative to now ([`dates`]). [`instance_filter`] and [`instance_order`] read instance
-//! filters and their order keys ([`instances`] lists the keys). A filter that cannot be read
-//! is refused with a [`FilterError`] that names the offending token and where it begins.
+//! or relative to now ([`dates`]); order keys are names with `-` for descending ([`order`]).
+//! [`instance_filter`] and [`instance_order`] read instance filters and their order keys
+//! ([`instances`] lists the keys); [`ProcessFilter`] and [`sort_processes`] process filters
+//! and theirs ([`processes`]). A filter that cannot be read is refused with a [`FilterError`]
+//! that names the offending token and where it begins.
 
 mod dates;
 mod instances;
+mod names;
+mod order;
+mod processes;
 mod terms;
 
 pub use instances::{instance_filter, instance_order};
+pub use processes::{sort_processes, ProcessFilter, ProcessView};
 
 /// Why a filter was refused: `problem`, at the token `token`, which begins at character
 /// `at` of the filter (from 1).

@@ -58,6 +58,20 @@ impl<'a> Term<'a> {
         self.value.split('|')
     }
 
+    /// Refuses the term unless its operator is one of `allowed`.
+    pub(super) fn only(&self, allowed: &[Op]) -> Result<(), FilterError> {
+        if allowed.contains(&self.op) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = allowed.iter().map(|op| op.as_str()).collect();
+        Err(self.refused(format!(
+            "{} does not apply to {}; use {}",
+            self.op.as_str(),
+            self.key,
+            allowed.join(" or ")
+        )))
+    }
+
     /// The term refused for `problem`.
     pub(super) fn refused(&self, problem: impl Into<String>) -> FilterError {
         FilterError::new(self.at, self.text, problem)
