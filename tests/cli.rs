@@ -175,6 +175,28 @@ async fn processes_and_instances_list_what_a_server_ran() {
 }
 
 #[tokio::test]
+async fn instances_are_found_by_the_values_of_their_correlation_properties() {
+    let dirs = Dirs::new();
+    dirs.add_test_unit("Messaging");
+    let server = Server::start(&dirs).await;
+    for key in ["k-1", "k-2"] {
+        let start = format!(r#"<m:start xmlns:m="urn:baton:test:messaging">{key}</m:start>"#);
+        let (status, body) = server.soap("/ode/processes/Messaging", &start).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let data_dir = dirs.data();
+    let found = |filter: &str| {
+        let args = ["instances", filter, "--data-dir", path(&data_dir)];
+        rows(&succeeded(dirs.baton(&args)))
+    };
+    let second = found("${urn:baton:test:messaging}key=k-2");
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(found("$key=k-1|k-2 status=active").len(), 2);
+    assert!(found("$key=k-3").is_empty());
+    assert!(found("${urn:other}key=k-2").is_empty());
+}
+
+#[tokio::test]
 async fn deploy_and_undeploy_reach_a_running_server() {
     let dirs = Dirs::new();
     let deploy_dir = dirs.deploy();

@@ -7,8 +7,8 @@
 //! - `variables`: the values of its variables and partner links leave its stored state.
 //! - `messages`: its message exchanges are deleted with the messages they carry, and the
 //!   messages it received but never consumed leave its state.
-//! - `correlations`: the values of its correlation sets leave its state (its routes go
-//!   whenever an instance ends).
+//! - `correlations`: the values of its correlation sets leave its state and the store (its
+//!   routes go whenever an instance ends).
 //! - `events`: the server keeps no event log, so there is nothing to delete.
 //!
 //! `success` applies when the instance completed; `failure` when it faulted or was
@@ -50,6 +50,7 @@ pub fn clean_state(categories: &CleanupCategories, state: &mut InstanceState) {
 /// Makes the final step delete what `categories` delete in the store.
 pub fn clean_commit(categories: &CleanupCategories, commit: &mut StepCommit) {
     commit.delete_exchanges = categories.messages;
+    commit.delete_correlation_values = categories.correlations;
     commit.delete_instance = categories.instance;
 }
 
@@ -147,7 +148,9 @@ mod tests {
         });
         clean_commit(&CleanupCategories::default(), &mut commit);
         assert!(!commit.delete_exchanges && !commit.delete_instance);
+        assert!(!commit.delete_correlation_values);
         clean_commit(&CleanupCategories::ALL, &mut commit);
         assert!(commit.delete_exchanges && commit.delete_instance);
+        assert!(commit.delete_correlation_values);
     }
 }

@@ -252,9 +252,18 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         })
         .collect();
     commit.clear_routes = finished;
-    // An instance whose state nothing keeps keeps no journal either.
+    // An instance whose state nothing keeps keeps no journal nor correlation values either.
     if kept {
         commit.exchanges = journal::writes(model, opened, output.ended.take(), &output.actions);
+        commit.correlation_values = output
+            .correlated
+            .iter()
+            .map(|(property, value)| store::CorrelationValue {
+                namespace: property.ns.clone(),
+                name: property.local.clone(),
+                value: value.clone(),
+            })
+            .collect();
     }
     let scheduled = jobs::scheduled_by(
         id,

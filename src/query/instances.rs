@@ -7,6 +7,7 @@
 //! | `name`, `namespace` | `=` | the process's local name or namespace, case-insensitive; a trailing `*` matches any rest |
 //! | `status` | `=` | `active`, `suspended`, `error`, `completed`, `terminated`, `failed`, `faulted` |
 //! | `started`, `last-active` | `=`, `<`, `<=`, `>`, `>=` | a date ([`dates`](super::dates)); repeat the key for a range |
+//! | `$name`, `${namespace}name` | `=` | values of the correlation property, as initiated by a correlation set of the process; `$name` in any namespace |
 //!
 //! Every key but the dates takes `|` alternatives. ODE's status names map onto Baton's:
 //! `active` (or `running`) is running; `failed` is what ODE listed as failed, an instance
@@ -24,7 +25,8 @@ use super::names::{patterns, split_qname};
 use super::terms::{self, Op};
 use super::{dates, order, FilterError};
 use crate::store::{
-    InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceStatus, ProcessRecord,
+    CorrelationFilter, InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceStatus,
+    ProcessRecord,
 };
 
 /// The keys an instance filter knows, for the message that refuses another.
@@ -93,9 +95,24 @@ pub fn instance_filter(
                 }
             }
             key if key.starts_with('$') => {
-                return Err(term.refused(
-                    "correlation values cannot be filtered on yet; filter by the other keys",
-                ))
+                term.only(&[Op::Eq])?;
+                let (namespace, name) = match &key[1..] {
+                    property if property.starts_with('{') => {
+                        let (namespace, name) = split_qname(property);
+                        (Some(namespace.to_owned()), name)
+                    }
+                    name => (None, name),
+                };
+                if name.is_empty() || name.contains(['{', '}']) {
+                    return Err(
+                        term.refused("a correlation property is written $name or ${namespace}name")
+                    );
+                }
+                chosen.correlations.push(CorrelationFilter {
+                    namespace,
+                    name: name.to_owned(),
+                    values: term.values().map(str::to_owned).collect(),
+                });
             }
             _ => return Err(term.refused(format!("unknown key; the keys are {KEYS}"))),
         }
@@ -214,11 +231,24 @@ mod tests {
             ),
             ("started>-3x", 1, "started>-3x", "'x' is not a unit"),
             (
-                "$orderId=5",
+                "$orderId<5",
                 1,
-                "$orderId=5",
-                "correlation values cannot be filtered on yet",
+                "$orderId<5",
+                "< does not apply to $orderId; use =",
             ),
+            (
+                "${urn:x}=5",
+                1,
+                "${urn:x}=5",
+                "a correlation property is written",
+            ),
+            (
+                "${urn:x=5",
+                1,
+                "${urn:x=5",
+                "a correlation property is written",
+            ),
+            ("$=5", 1, "$=5", "a correlation property is written"),
             (
                 "status=active name",
                 15,

@@ -216,6 +216,9 @@ fn escape(text: &str) -> String {
 pub struct StepOutput {
     pub actions: Vec<Action>,
     pub routes: Vec<Route>,
+    /// The values of the process's own correlation sets (those of its outermost scope) that
+    /// the step initiated, property by property: what operators filter instances by.
+    pub correlated: Vec<(QName, String)>,
     pub status: InstanceStatus,
     /// The timers the step disarmed (armed before it, not after): a pick that took a message
     /// before its alarm, a scope with alarms that ended, an instance that ended.

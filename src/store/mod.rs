@@ -58,10 +58,11 @@ pub use mysql::MySqlStore;
 pub use pool::PoolSettings;
 pub use postgres::PostgresStore;
 pub use records::{
-    DeploymentRecord, DeploymentSummary, ExchangeDirection, ExchangeRecord, ExchangeStatus,
-    ExchangeWrite, InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceRecord, InstanceStatus,
-    InstanceSummary, InstanceWrite, Job, JobKey, JobKind, OutboxEntry, ProcessRecord, ProcessState,
-    Received, RouteKey, RouteOwner, StepCommit, TimeBound,
+    CorrelationFilter, CorrelationValue, DeploymentRecord, DeploymentSummary, ExchangeDirection,
+    ExchangeRecord, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceOrder, InstanceOrderKey,
+    InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Job, JobKey, JobKind,
+    OutboxEntry, ProcessRecord, ProcessState, Received, RouteKey, RouteOwner, StepCommit,
+    TimeBound,
 };
 pub use schema::{Migration, SCHEMA_VERSION};
 pub use sql::{Dialect, SqlStore};

@@ -22,6 +22,7 @@ const MIGRATIONS: Migrations = [
     include_str!("../../dbscripts/postgresql-2.sql"),
     include_str!("../../dbscripts/postgresql-3.sql"),
     include_str!("../../dbscripts/postgresql-4.sql"),
+    include_str!("../../dbscripts/postgresql-5.sql"),
 ];
 
 /// The advisory lock held while the schema is migrated.

@@ -227,6 +227,8 @@ pub struct InstanceFilter {
     pub created: Vec<TimeBound>,
     /// Bounds on when an instance was last saved.
     pub updated: Vec<TimeBound>,
+    /// Only instances whose correlation values include one each of these selects.
+    pub correlations: Vec<CorrelationFilter>,
     /// The order, first key first; ties (and everything without keys) newest first.
     pub order: Vec<InstanceOrder>,
     /// At most this many instances.
@@ -267,6 +269,31 @@ impl InstanceFilter {
                 .updated
                 .iter()
                 .all(|bound| bound.holds(summary.updated_at))
+    }
+}
+
+/// The correlation values of a property an instance filter accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrelationFilter {
+    /// The property's namespace; any when `None`.
+    pub namespace: Option<String>,
+    /// The property's local name.
+    pub name: String,
+    /// The values accepted.
+    pub values: Vec<String>,
+}
+
+impl CorrelationFilter {
+    /// Whether one of `values` is one this filter accepts.
+    pub(crate) fn accepts(&self, values: &[CorrelationValue]) -> bool {
+        values.iter().any(|value| {
+            value.name == self.name
+                && self
+                    .namespace
+                    .as_ref()
+                    .is_none_or(|ns| *ns == value.namespace)
+                && self.values.contains(&value.value)
+        })
     }
 }
 
@@ -535,6 +562,21 @@ pub struct StepCommit {
     /// Delete the instance with everything of it (its exchanges, routes and jobs) once the
     /// rest is written (the instance's cleanup of itself when it ends).
     pub delete_instance: bool,
+    /// Values of the process's correlation sets the step initiated, to store.
+    pub correlation_values: Vec<CorrelationValue>,
+    /// Delete every correlation value of the instance once the rest is written (the
+    /// instance's cleanup of its correlations when it ends).
+    pub delete_correlation_values: bool,
+}
+
+/// The value of a correlation property of an instance, as instance filters find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrelationValue {
+    /// The property's namespace (empty for none).
+    pub namespace: String,
+    /// The property's local name.
+    pub name: String,
+    pub value: String,
 }
 
 impl StepCommit {
@@ -555,6 +597,8 @@ impl StepCommit {
             received: None,
             delete_exchanges: false,
             delete_instance: false,
+            correlation_values: Vec::new(),
+            delete_correlation_values: false,
         }
     }
 

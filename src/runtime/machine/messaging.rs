@@ -4,7 +4,7 @@
 use super::{Machine, ACTIVITY_RECOVERY_NS};
 use crate::model::{
     ActivityId, ActivityKind, CorrelationUse, FailureHandling, Initiate, Invoke, PartnerLinkId,
-    Pattern, Receive, VariableId, VariableKind,
+    Pattern, Receive, ScopeId, VariableId, VariableKind,
 };
 use crate::runtime::fault::{Fault, BPEL_NS};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure, PartnerFailureMode};
@@ -798,6 +798,11 @@ impl<'p> Machine<'p> {
                     )));
                 }
                 (Initiate::Yes | Initiate::Join, None) => {
+                    if set.scope == ScopeId::PROCESS {
+                        let properties = set.properties.iter().cloned();
+                        self.correlated
+                            .extend(properties.zip(values.iter().cloned()));
+                    }
                     *slot = Some(values);
                     initiated.push(usage.set);
                 }

@@ -35,6 +35,7 @@ use super::step::{
 };
 use crate::budget;
 use crate::model::{ActivityId, ActivityKind, Process};
+use crate::xml::QName;
 
 /// The namespace of the fault raised when an invoke fails without a fault from the partner.
 pub const ACTIVITY_RECOVERY_NS: &str = "http://ode.apache.org/activityRecovery";
@@ -48,6 +49,8 @@ pub struct Machine<'p> {
     now_ms: i64,
     actions: Vec<Action>,
     routes: Vec<Route>,
+    /// The values of the process's correlation sets the step initiated, by property.
+    correlated: Vec<(QName, String)>,
     /// The awaited invoke the step's event ended.
     ended: Option<InvokeEnded>,
     /// The thread being run.
@@ -82,6 +85,7 @@ impl<'p> Machine<'p> {
             now_ms,
             actions: Vec::new(),
             routes: Vec::new(),
+            correlated: Vec::new(),
             ended: None,
             current: 0,
             env: EvaluationEnv::new(
@@ -122,6 +126,7 @@ impl<'p> Machine<'p> {
         StepOutput {
             actions: machine.actions,
             routes: machine.routes,
+            correlated: machine.correlated,
             status: machine.state.status,
             disarmed,
             settled: settled.into_iter().collect(),

@@ -47,6 +47,8 @@ fn initiate_yes_routes_the_values_and_initiate_no_checks_them() {
     let output = env.notify("<key>k1</key>");
     assert_eq!(output.routes, [route("k1")]);
     assert_eq!(output.status, InstanceStatus::Running);
+    let key = crate::xml::QName::new("urn:t", "key");
+    assert_eq!(output.correlated, [(key, "k1".to_owned())]);
     assert_eq!(
         env.state.scope(0).correlations,
         [Some(vec!["k1".to_owned()])]
@@ -54,6 +56,7 @@ fn initiate_yes_routes_the_values_and_initiate_no_checks_them() {
 
     let output = env.notify("<key>k1</key><value>v</value>");
     assert!(output.routes.is_empty());
+    assert!(output.correlated.is_empty(), "checked, not initiated");
     assert_eq!(
         output.status,
         InstanceStatus::Completed,

@@ -232,6 +232,10 @@ fn an_on_event_initiates_the_correlation_sets_its_own_scope_declares() {
     env.notify("");
     let first = env.notify("<key>a</key>");
     assert_eq!(first.routes.len(), 1, "{:?}", first.routes);
+    assert!(
+        first.correlated.is_empty(),
+        "only the process's own sets are recorded for filters"
+    );
     env.notify("<key>b</key>");
     assert_eq!(env.text("s"), "ab");
 }

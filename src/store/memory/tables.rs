@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
 use crate::store::{
-    DeploymentRecord, DeploymentSummary, Error, ExchangeDirection, ExchangeRecord, ExchangeStatus,
-    InstanceFilter, InstanceOrderKey, InstanceRecord, InstanceStatus, InstanceSummary, Job, JobKey,
-    JobKind, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner,
-    StepCommit,
+    CorrelationValue, DeploymentRecord, DeploymentSummary, Error, ExchangeDirection,
+    ExchangeRecord, ExchangeStatus, InstanceFilter, InstanceOrderKey, InstanceRecord,
+    InstanceStatus, InstanceSummary, Job, JobKey, JobKind, OutboxEntry, ProcessRecord,
+    ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
 };
 
 /// An instance purged from memory, and the callers it leaves without a reply.
@@ -33,6 +33,8 @@ struct Instance {
     jobs: BTreeMap<JobKey, i64>,
     /// The ids of the messages it took.
     received: Vec<String>,
+    /// The values of its correlation properties.
+    correlation_values: Vec<CorrelationValue>,
 }
 
 impl Instance {
@@ -176,6 +178,7 @@ impl Tables {
             exchanges: BTreeMap::new(),
             jobs: BTreeMap::new(),
             received: Vec::new(),
+            correlation_values: Vec::new(),
         };
         self.instances.insert(id, instance);
     }
@@ -190,6 +193,10 @@ impl Tables {
         let mut chosen: Vec<(u64, InstanceSummary)> = self
             .instances
             .values()
+            .filter(|instance| {
+                let values = &instance.correlation_values;
+                filter.correlations.iter().all(|c| c.accepts(values))
+            })
             .map(|instance| (instance.created, instance.summary()))
             .filter(|(_, summary)| filter.selects(summary))
             .collect();
@@ -294,6 +301,10 @@ impl Tables {
         if let Some(received) = step.received {
             instance.received.push(received.message_id.clone());
             self.received.insert(received.message_id.clone(), received);
+        }
+        instance.correlation_values.extend(step.correlation_values);
+        if step.delete_correlation_values {
+            instance.correlation_values.clear();
         }
         for exchange in &step.outbox_settled {
             self.outbox

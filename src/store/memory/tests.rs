@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime};
 
 use super::MemoryStore;
 use crate::store::{
-    Error, ExchangeDirection, ExchangeStatus, ExchangeWrite, Inspection, InstanceFilter,
-    InstanceOrder, InstanceOrderKey, InstanceStatus, InstanceWrite, Instances, OutboxEntry,
-    Received, RouteKey, StepCommit, TimeBound,
+    CorrelationFilter, CorrelationValue, Error, ExchangeDirection, ExchangeStatus, ExchangeWrite,
+    Inspection, InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceStatus, InstanceWrite,
+    Instances, OutboxEntry, Received, RouteKey, StepCommit, TimeBound,
 };
 
 const PID: &str = "{urn:test}orders-1";
@@ -330,6 +330,25 @@ async fn instances_list_as_their_filter_selects_and_orders_them() {
     };
     assert_eq!(ids(chosen), [-2, -1]);
     assert!(ids(InstanceFilter::of_process("{urn:test}other-1")).is_empty());
+    let mut keyed = next_step(-3, 1, InstanceStatus::Running);
+    keyed.correlation_values = vec![CorrelationValue {
+        namespace: "urn:test".to_owned(),
+        name: "orderId".to_owned(),
+        value: "A-1".to_owned(),
+    }];
+    store.commit(keyed).await.unwrap();
+    let by_value = |namespace: Option<&str>, value: &str| InstanceFilter {
+        correlations: vec![CorrelationFilter {
+            namespace: namespace.map(str::to_owned),
+            name: "orderId".to_owned(),
+            values: vec!["B-2".to_owned(), value.to_owned()],
+        }],
+        ..InstanceFilter::default()
+    };
+    assert_eq!(ids(by_value(None, "A-1")), [-3]);
+    assert_eq!(ids(by_value(Some("urn:test"), "A-1")), [-3]);
+    assert!(ids(by_value(Some("urn:other"), "A-1")).is_empty());
+    assert!(ids(by_value(None, "A-2")).is_empty());
     let later = SystemTime::now() + Duration::from_secs(60);
     let created_later = InstanceFilter {
         created: vec![TimeBound::After(later)],

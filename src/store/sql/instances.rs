@@ -120,6 +120,19 @@ pub(super) async fn list<'f, D: Dialect>(
         let statuses = filter.statuses.iter().map(|s| Value::from(s.as_str()));
         one_of("status", statuses.collect());
     }
+    for correlation in &filter.correlations {
+        let mut condition =
+            String::from("id IN (SELECT instance_id FROM baton_correlation_values WHERE name = ?");
+        values.push(Value::from(&correlation.name));
+        if let Some(namespace) = &correlation.namespace {
+            condition.push_str(" AND namespace = ?");
+            values.push(Value::from(namespace));
+        }
+        let marks = vec!["?"; correlation.values.len()].join(", ");
+        condition.push_str(&format!(" AND value IN ({marks}))"));
+        values.extend(correlation.values.iter().map(Value::from));
+        conditions.push(condition);
+    }
     let bounds = (filter.created.iter().map(|bound| ("created_at", bound)))
         .chain(filter.updated.iter().map(|bound| ("updated_at", bound)));
     for (column, bound) in bounds {

@@ -258,6 +258,28 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
             each(&|step| step.outbox.iter().map(delivery::outbox_row).collect()),
         ),
         unchecked(
+            "INSERT INTO baton_correlation_values (instance_id, namespace, name, value) \
+             VALUES {rows}",
+            each(&|step| {
+                let id = step.instance.id;
+                let values = step.correlation_values.iter();
+                values
+                    .map(|v| {
+                        vec![
+                            id.into(),
+                            (&v.namespace).into(),
+                            (&v.name).into(),
+                            (&v.value).into(),
+                        ]
+                    })
+                    .collect()
+            }),
+        ),
+        unchecked(
+            "DELETE FROM baton_correlation_values WHERE instance_id IN ({rows})",
+            ids(|step| step.delete_correlation_values || step.delete_instance),
+        ),
+        unchecked(
             "DELETE FROM baton_exchanges WHERE instance_id IN ({rows})",
             ids(|step| step.delete_exchanges || step.delete_instance),
         ),

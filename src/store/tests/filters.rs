@@ -1,5 +1,6 @@
 //! ODE's instance filters and order keys ([`crate::query`]), run as the store's one query on
-//! every backend: each key, operator, wildcard, alternative and date form selects exactly
+//! every backend: each key, operator, wildcard, alternative, date form and correlation
+//! property selects exactly
 //! the instances it names, in the order asked.
 
 use std::time::SystemTime;
@@ -8,10 +9,11 @@ use super::{deployment, step, Fixture, TestDb};
 use crate::query::{instance_filter, instance_order};
 use crate::runtime::xsd;
 use crate::store::time::to_millis;
-use crate::store::{InstanceFilter, InstanceStatus, ProcessRecord, ProcessState};
+use crate::store::{CorrelationValue, InstanceFilter, InstanceStatus, ProcessRecord, ProcessState};
 
 /// Six instances of three processes in two namespaces, created and then last saved one
-/// after another, each at a later millisecond than the one before.
+/// after another, each at a later millisecond than the one before; four of them stored
+/// correlation values, and one of those deleted them.
 struct Instances {
     fixture: Fixture,
     processes: Vec<ProcessRecord>,
@@ -62,13 +64,28 @@ impl Instances {
             InstanceStatus::Failed,
             InstanceStatus::Terminated,
         ];
-        for (&id, status) in ids[1..].iter().zip(statuses) {
+        let props = "urn:props";
+        let values: [&[(&str, &str, &str)]; 5] = [
+            &[(props, "orderId", "A-1")],
+            &[("urn:other", "orderId", "A-1"), (props, "customer", "c7")],
+            &[(props, "orderId", "B-2")],
+            &[(props, "orderId", "A-1")],
+            &[],
+        ];
+        for (n, (&id, status)) in ids[1..].iter().zip(statuses).enumerate() {
             next_millisecond().await;
-            fixture
-                .store
-                .commit(step(id, 1, status, b""))
-                .await
-                .unwrap();
+            let mut saved = step(id, 1, status, b"");
+            saved.correlation_values = values[n]
+                .iter()
+                .map(|&(namespace, name, value)| CorrelationValue {
+                    namespace: namespace.to_owned(),
+                    name: name.to_owned(),
+                    value: value.to_owned(),
+                })
+                .collect();
+            // The fifth instance's step cleans up the values it stores.
+            saved.delete_correlation_values = n == 3;
+            fixture.store.commit(saved).await.unwrap();
         }
         let mut listed = fixture
             .store
@@ -169,6 +186,13 @@ async fn every_key_operator_wildcard_alternative_and_date_selects_what_it_names(
             "started>=2000-01-01 started<20991231".into(),
             vec![5, 4, 3, 2, 1, 0],
         ),
+        ("$orderId=A-1".into(), vec![2, 1]),
+        ("${urn:props}orderId=A-1".into(), vec![1]),
+        ("${urn:props}orderId=A-1|B-2".into(), vec![3, 1]),
+        ("$orderId=A-1 $customer=c7".into(), vec![2]),
+        ("${urn:other}customer=c7".into(), vec![]),
+        ("$orderId=a-1".into(), vec![]),
+        ("$orderId=A-1 status=completed".into(), vec![1]),
         ("name=order* status=active|suspended".into(), vec![3, 0]),
         ("pid<>{urn:test}orders-1 status=failed".into(), vec![4, 2]),
     ];

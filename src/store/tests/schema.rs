@@ -19,18 +19,21 @@ fn scripts(backend: Backend) -> [&'static str; SCHEMA_VERSION as usize] {
             include_str!("../../../dbscripts/sqlite-2.sql"),
             include_str!("../../../dbscripts/sqlite-3.sql"),
             include_str!("../../../dbscripts/sqlite-4.sql"),
+            include_str!("../../../dbscripts/sqlite-5.sql"),
         ],
         Backend::Postgres => [
             include_str!("../../../dbscripts/postgresql.sql"),
             include_str!("../../../dbscripts/postgresql-2.sql"),
             include_str!("../../../dbscripts/postgresql-3.sql"),
             include_str!("../../../dbscripts/postgresql-4.sql"),
+            include_str!("../../../dbscripts/postgresql-5.sql"),
         ],
         Backend::MySql => [
             include_str!("../../../dbscripts/mysql.sql"),
             include_str!("../../../dbscripts/mysql-2.sql"),
             include_str!("../../../dbscripts/mysql-3.sql"),
             include_str!("../../../dbscripts/mysql-4.sql"),
+            include_str!("../../../dbscripts/mysql-5.sql"),
         ],
     }
 }
