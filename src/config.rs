@@ -110,7 +110,7 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long a request-response caller waits for its reply.
     pub reply_timeout_ms: u64,
-    /// Whether the management API is served under `/admin` on the same port.
+    /// Whether the management API is served under `/api/v1` on the same port.
     pub admin: bool,
     /// How long a client may take to send a request body once its head has arrived.
     pub body_read_timeout_ms: u64,

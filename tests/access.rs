@@ -12,9 +12,9 @@ use baton::auth::{hash_password, Presented};
 use common::{failed, succeeded, Dirs, Server, ADMIN_TOKEN};
 
 /// A failure list of an instance that does not exist: 404 once let in.
-const MISSING: &str = "/admin/instances/999999/failures";
+const MISSING: &str = "/api/v1/instances/999999/failures";
 /// Settling a failure of that instance: needs the role operator, then 404.
-const SETTLE: &str = "/admin/instances/999999/failures/1.1/retry";
+const SETTLE: &str = "/api/v1/instances/999999/failures/1.1/retry";
 
 /// What the server answered: status, Retry-After or WWW-Authenticate, body.
 struct Answer {
@@ -104,9 +104,9 @@ async fn anonymous_callers_and_wrong_credentials_get_401_and_small_roles_403() {
     // Anonymous: the same 401 for an instance that exists, one that does not, a path that
     // means nothing, and a settlement.
     let anonymous = [
-        get(&server, "/admin/instances/1/failures", None).await,
+        get(&server, "/api/v1/instances/1/failures", None).await,
         get(&server, MISSING, None).await,
-        get(&server, "/admin/nothing", None).await,
+        get(&server, "/api/v1/nothing", None).await,
         call(&server, true, SETTLE, None, "127.0.0.1").await,
     ];
     for answer in &anonymous {

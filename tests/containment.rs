@@ -55,7 +55,7 @@ async fn await_timers_due(server: &Server, count: usize) {
 
 /// The status and reason the management API shows for `instance`.
 async fn shown(server: &Server, instance: i64) -> (String, String) {
-    let (status, body) = server.get(&format!("/admin/instances/{instance}")).await;
+    let (status, body) = server.get(&format!("/api/v1/instances/{instance}")).await;
     assert_eq!(status, 200, "{body}");
     let view: serde_json::Value = serde_json::from_str(&body).unwrap();
     (

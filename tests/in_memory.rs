@@ -124,7 +124,7 @@ const FIRST_IN_MEMORY_ID: &str = "-4096";
 
 /// The status the management API shows for instance `id`.
 async fn status_shown(server: &Server, id: &str) -> String {
-    let (status, body) = server.get(&format!("/admin/instances/{id}")).await;
+    let (status, body) = server.get(&format!("/api/v1/instances/{id}")).await;
     assert_eq!(status, 200, "{body}");
     let view: serde_json::Value = serde_json::from_str(&body).unwrap();
     view["status"].as_str().unwrap().to_owned()

@@ -1,7 +1,7 @@
 //! End-to-end: failed activities (ODE's activity recovery) over real HTTP. The Relay unit
 //! invokes a partner whose endpoint refuses connections; with `[engine] partner-failure =
 //! "recover"` (ODE's default) the instance waits for an operator, who sees the failure with
-//! `baton failures` and settles it with `baton recover` (or the management API under /admin):
+//! `baton failures` and settles it with `baton recover` (or the management API under /api/v1):
 //! `fault` ends the instance with ext:activityFailure, which its caller gets as a SOAP fault,
 //! and `retry` once the partner is up completes it. An invoke's own failure handling
 //! overrides the server's setting: with faultOnFailure the caller gets activityFailure at
@@ -63,7 +63,7 @@ async fn failed_instance(server: &Server) -> String {
         common::log_field(&line, "instance").unwrap_or_else(|| panic!("no instance in {line}"));
     common::eventually("a failure listed", PATIENCE, || async {
         let (status, body) = server
-            .get(&format!("/admin/instances/{instance}/failures"))
+            .get(&format!("/api/v1/instances/{instance}/failures"))
             .await;
         assert_eq!(status, 200, "{body}");
         body.contains("\"exchange\"").then_some(())
@@ -144,7 +144,7 @@ async fn an_operator_faults_a_failed_invoke_and_the_caller_gets_activity_failure
     let instance = failed_instance(&server).await;
     let exchange = only_failure(&dirs, &server, &instance, port);
 
-    let failures = format!("/admin/instances/{instance}/failures");
+    let failures = format!("/api/v1/instances/{instance}/failures");
     let (status, body) = server
         .post(&format!("{failures}/{exchange}/later"), "", String::new())
         .await;
@@ -154,9 +154,9 @@ async fn an_operator_faults_a_failed_invoke_and_the_caller_gets_activity_failure
         .post(&format!("{failures}/nothing/retry"), "", String::new())
         .await;
     assert_eq!(status, 404, "{body}");
-    let (status, body) = server.get("/admin/instances/999999/failures").await;
+    let (status, body) = server.get("/api/v1/instances/999999/failures").await;
     assert_eq!(status, 404, "{body}");
-    let (status, body) = server.get("/admin/instances/first/failures").await;
+    let (status, body) = server.get("/api/v1/instances/first/failures").await;
     assert_eq!(status, 400, "{body}");
     assert!(
         !caller.is_finished(),
@@ -322,7 +322,7 @@ async fn the_management_api_can_be_disabled() {
     let dirs = Dirs::new();
     let server =
         Server::start_configured(&dirs, "info", true, &[("BATON_SERVER__ADMIN", "false")]).await;
-    let (status, body) = server.get("/admin/instances/1/failures").await;
+    let (status, body) = server.get("/api/v1/instances/1/failures").await;
     assert_eq!(status, 403, "{body}");
     let refusal = failed(dirs.baton(&["failures", "1", "--server", &server.address]));
     assert!(refusal.contains("disabled"), "{refusal}");

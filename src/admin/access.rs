@@ -1,4 +1,4 @@
-//! Who may use the management API. [`login`] wraps the whole `/admin` scope: it checks the
+//! Who may use the management API. [`login`] wraps the whole `/api/v1` scope: it checks the
 //! request's credentials against the [`Accounts`] before anything is looked up, so an
 //! anonymous caller or one with wrong credentials gets the same 401 whatever the path, and
 //! one over the failed-login limit gets 429. A route states the role it needs by taking an

@@ -3,14 +3,19 @@
 //! commands: operators list an instance's failed activities and settle them, and suspend,
 //! resume or terminate instances.
 //!
-//! - `GET /admin/instances/{instance}/failures` answers a [`FailureList`]: the failed
+//! - `GET /api/v1/instances/{instance}/failures` answers a [`FailureList`]: the failed
 //!   activities, and the one-way messages whose sending failed and that are sent again.
-//! - `POST /admin/instances/{instance}/failures/{exchange}/{retry|cancel|fault}` answers
+//! - `POST /api/v1/instances/{instance}/failures/{exchange}/{retry|cancel|fault}` answers
 //!   [`Settled`].
-//! - `GET /admin/instances/{instance}` answers an [`InstanceView`]: its status and, when it
+//! - `GET /api/v1/instances/{instance}` answers an [`InstanceView`]: its status and, when it
 //!   is suspended or failed, why.
-//! - `POST /admin/instances/{instance}/{suspend|resume|terminate}` answers [`Operated`]
+//! - `POST /api/v1/instances/{instance}/{suspend|resume|terminate}` answers [`Operated`]
 //!   (`baton suspend|resume|terminate`).
+//! - `GET /api/v1/instances?filter=F&order=O&limit=N` answers an [`InstanceList`]: the
+//!   instances of durable processes an instance filter in ODE's language selects
+//!   ([`crate::query`]), in its order, at most `limit` (100 by default, 1,000 at most).
+//! - `GET /api/v1/processes?filter=F&order=O` answers a [`ProcessList`]: the deployed process
+//!   versions a process filter selects.
 //!
 //! Every request needs credentials (HTTP basic or a bearer token, see [`crate::auth`]):
 //! without them, or with wrong ones, the answer is 401 before anything is looked up; after
@@ -22,12 +27,13 @@
 //! disabled by `[server] admin = false`) or 500.
 //!
 //! # Layout
-//! - [`routes`]: the server side, on actix-web.
+//! - [`routes`]: the server side, on actix-web; [`listings`]: its listings.
 //! - [`access`]: who may call which route.
 //! - [`client`]: the command line's side.
 
 pub mod access;
 pub mod client;
+mod listings;
 pub mod routes;
 
 use serde::{Deserialize, Serialize};
@@ -36,7 +42,7 @@ use crate::engine::{FailedActivity, UndeliveredCall};
 use crate::runtime::step::{OperatorAction, RecoveryAction};
 
 /// Where the management API lives on the server's HTTP port.
-pub const PREFIX: &str = "/admin";
+pub const PREFIX: &str = "/api/v1";
 
 /// An instance's failed activities, and its one-way messages sent again until their partner
 /// takes them.
@@ -67,6 +73,44 @@ pub struct InstanceView {
     pub status: String,
     /// Why it is suspended, failed or faulted, if it is.
     pub reason: Option<String>,
+}
+
+/// Instances a filter selected, in its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceList {
+    pub instances: Vec<InstanceListed>,
+}
+
+/// An instance as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceListed {
+    pub instance: i64,
+    pub pid: String,
+    pub status: String,
+    /// Why it is suspended, failed or faulted, if it is.
+    pub reason: Option<String>,
+    /// When it was created and last saved, as xsd:dateTime in UTC.
+    pub started: String,
+    pub last_active: String,
+}
+
+/// Process versions a filter selected, in its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessList {
+    pub processes: Vec<ProcessListed>,
+}
+
+/// A deployed process version as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessListed {
+    pub pid: String,
+    /// The process's name, `{namespace}local`.
+    pub process: String,
+    pub version: i64,
+    /// `active`, `retired` or `disabled`.
+    pub status: String,
+    /// When its unit was deployed, as xsd:dateTime in UTC.
+    pub deployed: String,
 }
 
 /// What became of an operator's action on an instance.

@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
 use super::access::{self, Allowed, Operator, Viewer};
+use super::listings;
 use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
 use crate::auth::Accounts;
 use crate::engine::{Engine, Error, FailureError, OperatorError};
@@ -25,6 +26,8 @@ pub fn routes(
             let scope = scope
                 .app_data(web::Data::new(engine.clone()))
                 .app_data(web::Data::new(accounts.clone()))
+                .route("/instances", web::get().to(listings::instances))
+                .route("/processes", web::get().to(listings::processes))
                 .route("/instances/{instance}/failures", web::get().to(list))
                 .route(
                     "/instances/{instance}/failures/{exchange}/{action}",
@@ -214,11 +217,11 @@ fn refused(failure: &FailureError) -> HttpResponse {
     error(status, failure.to_string())
 }
 
-fn error(status: StatusCode, error: String) -> HttpResponse {
+pub(super) fn error(status: StatusCode, error: String) -> HttpResponse {
     json(status, &ErrorBody { error })
 }
 
-fn json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
+pub(super) fn json(status: StatusCode, body: &impl Serialize) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
         .body(serde_json::to_vec(body).expect("management answers serialise"))

@@ -236,7 +236,9 @@ async fn a_refused_partner_call_fails_the_invoke() {
     assert!(waiting.contains(plugins::NO_CALLS), "{waiting}");
     let listed = common::eventually("a failure listed", PATIENCE, || async {
         let id = instances(&dirs).await.first().map(|(id, _)| *id)?;
-        let (status, body) = server.get(&format!("/admin/instances/{id}/failures")).await;
+        let (status, body) = server
+            .get(&format!("/api/v1/instances/{id}/failures"))
+            .await;
         (status == 200 && body.contains(plugins::NO_CALLS)).then_some(body)
     })
     .await;

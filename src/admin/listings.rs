@@ -1,0 +1,162 @@
+//! The listings of the management API: instances and process versions, chosen by ODE's
+//! filter languages ([`crate::query`]) given in the query string (`filter`, `order`, and for
+//! instances `limit`). A filter that cannot be read is answered 400 with the offending token
+//! and where it begins.
+
+use std::time::SystemTime;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::access::{Allowed, Viewer};
+use super::routes::{error, json};
+use super::{InstanceList, InstanceListed, ProcessList, ProcessListed};
+use crate::engine::Engine;
+use crate::query;
+use crate::runtime::xsd;
+use crate::store::time::to_millis;
+
+/// How many instances a listing returns unless it says.
+const DEFAULT_LIMIT: u32 = 100;
+/// The most instances one listing returns.
+const MOST: u32 = 1_000;
+
+/// A listing's query string.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Listing {
+    #[serde(default)]
+    filter: String,
+    #[serde(default)]
+    order: String,
+    limit: Option<u32>,
+}
+
+impl Listing {
+    /// The listing `request` asks for, or why it cannot be read.
+    fn of(request: &HttpRequest) -> Result<Listing, String> {
+        web::Query::<Listing>::from_query(request.query_string())
+            .map(web::Query::into_inner)
+            .map_err(|refusal| format!("the query string cannot be read: {refusal}"))
+    }
+}
+
+/// `GET /instances`: the instances of durable processes the filter selects.
+pub(super) async fn instances(
+    _: Allowed<Viewer>,
+    engine: web::Data<Engine>,
+    request: HttpRequest,
+) -> HttpResponse {
+    let listing = match Listing::of(&request) {
+        Ok(listing) => listing,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    let limit = listing.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit > MOST {
+        let reason = format!("limit {limit} is over {MOST}, the most one listing returns");
+        return error(StatusCode::BAD_REQUEST, reason);
+    }
+    let store = &engine.services().store;
+    let processes = match store.list_processes().await {
+        Ok(processes) => processes,
+        Err(failure) => return failed(&failure),
+    };
+    let filter = query::instance_filter(&listing.filter, &processes, SystemTime::now())
+        .map_err(|refusal| format!("filter {:?}: {refusal}", listing.filter));
+    let order = query::instance_order(&listing.order, &processes)
+        .map_err(|refusal| format!("order {:?}: {refusal}", listing.order));
+    let filter = match (filter, order) {
+        (Ok(filter), Ok(order)) => crate::store::InstanceFilter {
+            order,
+            limit: Some(limit),
+            ..filter
+        },
+        (Err(reason), _) | (_, Err(reason)) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    match store.list_instances(&filter).await {
+        Ok(listed) => json(
+            StatusCode::OK,
+            &InstanceList {
+                instances: listed
+                    .into_iter()
+                    .map(|instance| InstanceListed {
+                        instance: instance.id,
+                        pid: instance.pid,
+                        status: instance.status.to_string(),
+                        reason: instance.failure,
+                        started: date_time(instance.created_at),
+                        last_active: date_time(instance.updated_at),
+                    })
+                    .collect(),
+            },
+        ),
+        Err(failure) => failed(&failure),
+    }
+}
+
+/// `GET /processes`: the deployed process versions the filter selects.
+pub(super) async fn processes(
+    _: Allowed<Viewer>,
+    engine: web::Data<Engine>,
+    request: HttpRequest,
+) -> HttpResponse {
+    let listing = match Listing::of(&request) {
+        Ok(Listing { limit: Some(_), .. }) => {
+            let reason = "a listing of processes takes no limit".to_owned();
+            return error(StatusCode::BAD_REQUEST, reason);
+        }
+        Ok(listing) => listing,
+        Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
+    };
+    let filter = match query::ProcessFilter::parse(&listing.filter, SystemTime::now()) {
+        Ok(filter) => filter,
+        Err(refusal) => {
+            let reason = format!("filter {:?}: {refusal}", listing.filter);
+            return error(StatusCode::BAD_REQUEST, reason);
+        }
+    };
+    let store = &engine.services().store;
+    let (records, deployments) =
+        match (store.list_processes().await, store.list_deployments().await) {
+            (Ok(records), Ok(deployments)) => (records, deployments),
+            (Err(failure), _) | (_, Err(failure)) => return failed(&failure),
+        };
+    let mut chosen: Vec<query::ProcessView<'_>> = records
+        .iter()
+        .filter_map(|record| {
+            let deployment = deployments.iter().find(|d| {
+                !d.undeployed && d.name == record.deployment && d.version == record.version
+            })?;
+            Some(query::ProcessView {
+                record,
+                deployed_at: deployment.deployed_at,
+            })
+        })
+        .filter(|view| filter.selects(view))
+        .collect();
+    if let Err(refusal) = query::sort_processes(&mut chosen, &listing.order) {
+        let reason = format!("order {:?}: {refusal}", listing.order);
+        return error(StatusCode::BAD_REQUEST, reason);
+    }
+    let processes = chosen
+        .iter()
+        .map(|view| ProcessListed {
+            pid: view.record.pid.clone(),
+            process: view.record.process.clone(),
+            version: view.record.version,
+            status: view.record.state.to_string(),
+            deployed: date_time(view.deployed_at),
+        })
+        .collect();
+    json(StatusCode::OK, &ProcessList { processes })
+}
+
+fn date_time(time: SystemTime) -> String {
+    xsd::date_time(to_millis(time)).to_string()
+}
+
+fn failed(failure: &crate::store::Error) -> HttpResponse {
+    tracing::error!(error = %failure, "Management request failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
+}
