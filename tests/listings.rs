@@ -101,6 +101,36 @@ async fn instances_and_processes_are_listed_as_their_filters_and_orders_say() {
     assert_eq!(field(&completed, "pid"), [HELLO_PID]);
     assert_eq!(listed(&server, instances, &[("limit", "1")]).await.len(), 1);
 
+    // Pages of one, each from the cursor of the one before, list them all in order.
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut pairs = vec![("limit", "1"), ("order", "status -iid")];
+        if let Some(cursor) = &cursor {
+            pairs.push(("cursor", cursor));
+        }
+        let (status, body) = server.get(&with_query(instances, &pairs)).await;
+        assert_eq!(status, 200, "{body}");
+        let page: Value = serde_json::from_str(&body).unwrap();
+        paged.extend(ids(page["instances"].as_array().unwrap()));
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let whole = listed(&server, instances, &[("order", "status -iid")]).await;
+    assert_eq!(paged, ids(&whole));
+    let pairs = [("limit", "1"), ("order", "status -iid")];
+    let (_, body) = server.get(&with_query(instances, &pairs)).await;
+    let next = serde_json::from_str::<Value>(&body).unwrap()["next"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let error = refused(&server, instances, &[("cursor", &next)]).await;
+    assert!(error.contains("continues a listing in order"), "{error}");
+    let error = refused(&server, instances, &[("cursor", "nonsense")]).await;
+    assert!(error.contains("is not one a listing returned"), "{error}");
+
     let error = refused(&server, instances, &[("filter", "status=done")]).await;
     assert!(
         error.contains("at character 8, 'done': not a status"),

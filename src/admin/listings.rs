@@ -1,7 +1,8 @@
 //! The listings of the management API: instances and process versions, chosen by ODE's
 //! filter languages ([`crate::query`]) given in the query string (`filter`, `order`, and for
-//! instances `limit`). A filter that cannot be read is answered 400 with the offending token
-//! and where it begins.
+//! instances `limit` and `cursor`). A filter that cannot be read is answered 400 with the
+//! offending token and where it begins. A full page of instances comes with the [`cursor`]
+//! of the next one.
 
 use std::time::SystemTime;
 
@@ -10,6 +11,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::access::{Allowed, Viewer};
+use super::cursor;
 use super::routes::{error, json};
 use super::{InstanceList, InstanceListed, ProcessList, ProcessListed};
 use crate::engine::Engine;
@@ -31,6 +33,7 @@ struct Listing {
     #[serde(default)]
     order: String,
     limit: Option<u32>,
+    cursor: Option<String>,
 }
 
 impl Listing {
@@ -66,18 +69,31 @@ pub(super) async fn instances(
         .map_err(|refusal| format!("filter {:?}: {refusal}", listing.filter));
     let order = query::instance_order(&listing.order, &processes)
         .map_err(|refusal| format!("order {:?}: {refusal}", listing.order));
-    let filter = match (filter, order) {
-        (Ok(filter), Ok(order)) => crate::store::InstanceFilter {
+    let after = listing
+        .cursor
+        .as_deref()
+        .map(|c| cursor::position(c, &listing.order));
+    let filter = match (filter, order, after.transpose()) {
+        (Ok(filter), Ok(order), Ok(after)) => crate::store::InstanceFilter {
             order,
+            after,
             limit: Some(limit),
             ..filter
         },
-        (Err(reason), _) | (_, Err(reason)) => return error(StatusCode::BAD_REQUEST, reason),
+        (Err(reason), _, _) | (_, Err(reason), _) | (_, _, Err(reason)) => {
+            return error(StatusCode::BAD_REQUEST, reason)
+        }
     };
     match store.list_instances(&filter).await {
         Ok(listed) => json(
             StatusCode::OK,
             &InstanceList {
+                next: match listed.last() {
+                    Some(last) if listed.len() == limit as usize => {
+                        Some(cursor::after(&listing.order, last))
+                    }
+                    _ => None,
+                },
                 instances: listed
                     .into_iter()
                     .map(|instance| InstanceListed {

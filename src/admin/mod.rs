@@ -13,7 +13,8 @@
 //!   (`baton suspend|resume|terminate`).
 //! - `GET /api/v1/instances?filter=F&order=O&limit=N` answers an [`InstanceList`]: the
 //!   instances of durable processes an instance filter in ODE's language selects
-//!   ([`crate::query`]), in its order, at most `limit` (100 by default, 1,000 at most).
+//!   ([`crate::query`]), in its order, at most `limit` (100 by default, 1,000 at most), and
+//!   when the page is full the `cursor` of the next.
 //! - `GET /api/v1/processes?filter=F&order=O` answers a [`ProcessList`]: the deployed process
 //!   versions a process filter selects.
 //!
@@ -33,6 +34,7 @@
 
 pub mod access;
 pub mod client;
+mod cursor;
 mod listings;
 pub mod routes;
 
@@ -79,6 +81,9 @@ pub struct InstanceView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceList {
     pub instances: Vec<InstanceListed>,
+    /// The cursor of the next page when this one is full: pass it as `cursor`, with the same
+    /// filter and order.
+    pub next: Option<String>,
 }
 
 /// An instance as a listing shows it.

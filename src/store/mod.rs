@@ -60,8 +60,8 @@ pub use postgres::PostgresStore;
 pub use records::{
     CorrelationFilter, CorrelationValue, DeploymentRecord, DeploymentSummary, ExchangeDirection,
     ExchangeRecord, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceOrder, InstanceOrderKey,
-    InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Job, JobKey, JobKind,
-    OutboxEntry, ProcessRecord, ProcessState, Received, RouteKey, RouteOwner, StepCommit,
+    InstancePosition, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Job, JobKey,
+    JobKind, OutboxEntry, ProcessRecord, ProcessState, Received, RouteKey, RouteOwner, StepCommit,
     TimeBound,
 };
 pub use schema::{Migration, SCHEMA_VERSION};

@@ -231,6 +231,9 @@ pub struct InstanceFilter {
     pub correlations: Vec<CorrelationFilter>,
     /// The order, first key first; ties (and everything without keys) newest first.
     pub order: Vec<InstanceOrder>,
+    /// Only instances after this one in the order: the next page of a listing whose last
+    /// page ended there.
+    pub after: Option<InstancePosition>,
     /// At most this many instances.
     pub limit: Option<u32>,
 }
@@ -294,6 +297,29 @@ impl CorrelationFilter {
                     .is_none_or(|ns| *ns == value.namespace)
                 && self.values.contains(&value.value)
         })
+    }
+}
+
+/// An instance as an order places it: where a page of a listing ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstancePosition {
+    pub id: i64,
+    pub pid: String,
+    pub status: InstanceStatus,
+    pub created_at: SystemTime,
+    pub updated_at: SystemTime,
+}
+
+impl InstancePosition {
+    /// Where `summary` stands.
+    pub fn of(summary: &InstanceSummary) -> Self {
+        InstancePosition {
+            id: summary.id,
+            pid: summary.pid.clone(),
+            status: summary.status,
+            created_at: summary.created_at,
+            updated_at: summary.updated_at,
+        }
     }
 }
 

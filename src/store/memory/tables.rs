@@ -7,9 +7,9 @@ use std::time::SystemTime;
 
 use crate::store::{
     CorrelationValue, DeploymentRecord, DeploymentSummary, Error, ExchangeDirection,
-    ExchangeRecord, ExchangeStatus, InstanceFilter, InstanceOrderKey, InstanceRecord,
-    InstanceStatus, InstanceSummary, Job, JobKey, JobKind, OutboxEntry, ProcessRecord,
-    ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
+    ExchangeRecord, ExchangeStatus, InstanceFilter, InstanceOrderKey, InstancePosition,
+    InstanceRecord, InstanceStatus, InstanceSummary, Job, JobKey, JobKind, OutboxEntry,
+    ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
 };
 
 /// An instance purged from memory, and the callers it leaves without a reply.
@@ -24,8 +24,6 @@ pub struct PurgedInstance {
 /// One instance with what it owns.
 struct Instance {
     record: InstanceRecord,
-    /// Orders listings: instance ids of this store do not grow with time.
-    created: u64,
     routes: BTreeSet<RouteKey>,
     /// By exchange id; oldest first when sorted by creation.
     exchanges: BTreeMap<String, (u64, ExchangeRecord)>,
@@ -161,7 +159,6 @@ impl Tables {
     /// Inserts a running instance `id` of `pid` with empty state at revision 0.
     pub(super) fn create_instance(&mut self, id: i64, pid: &str) {
         let now = SystemTime::now();
-        self.inserted += 1;
         let instance = Instance {
             record: InstanceRecord {
                 id,
@@ -173,7 +170,6 @@ impl Tables {
                 created_at: now,
                 updated_at: now,
             },
-            created: self.inserted,
             routes: BTreeSet::new(),
             exchanges: BTreeMap::new(),
             jobs: BTreeMap::new(),
@@ -190,29 +186,22 @@ impl Tables {
     }
 
     pub(super) fn list_instances(&self, filter: &InstanceFilter) -> Vec<InstanceSummary> {
-        let mut chosen: Vec<(u64, InstanceSummary)> = self
+        let mut chosen: Vec<(InstancePosition, InstanceSummary)> = self
             .instances
             .values()
             .filter(|instance| {
                 let values = &instance.correlation_values;
                 filter.correlations.iter().all(|c| c.accepts(values))
             })
-            .map(|instance| (instance.created, instance.summary()))
-            .filter(|(_, summary)| filter.selects(summary))
+            .map(Instance::summary)
+            .filter(|summary| filter.selects(summary))
+            .map(|summary| (InstancePosition::of(&summary), summary))
+            .filter(|(position, _)| {
+                let after = filter.after.as_ref();
+                after.is_none_or(|after| ordering(filter, position, after).is_gt())
+            })
             .collect();
-        chosen.sort_by(|(a_created, a), (b_created, b)| {
-            let by_keys = filter.order.iter().map(|order| {
-                let ordering = compare(&order.key, a, b);
-                if order.descending {
-                    ordering.reverse()
-                } else {
-                    ordering
-                }
-            });
-            by_keys
-                .fold(Ordering::Equal, Ordering::then)
-                .then(b_created.cmp(a_created))
-        });
+        chosen.sort_by(|(a, _), (b, _)| ordering(filter, a, b));
         let limit = filter.limit.map_or(usize::MAX, |limit| limit as usize);
         chosen
             .into_iter()
@@ -533,8 +522,25 @@ fn owned(route: &RouteKey) -> RouteKey {
     RouteKey::new(route.process.clone(), route.key.clone())
 }
 
-/// How instances `a` and `b` compare by `key`.
-fn compare(key: &InstanceOrderKey, a: &InstanceSummary, b: &InstanceSummary) -> Ordering {
+/// How instances at `a` and `b` compare in `filter`'s order: by its keys, then newest first
+/// (instance ids of this store do not grow with time).
+fn ordering(filter: &InstanceFilter, a: &InstancePosition, b: &InstancePosition) -> Ordering {
+    let by_keys = filter.order.iter().map(|order| {
+        let ordering = compare(&order.key, a, b);
+        if order.descending {
+            ordering.reverse()
+        } else {
+            ordering
+        }
+    });
+    by_keys
+        .fold(Ordering::Equal, Ordering::then)
+        .then(b.created_at.cmp(&a.created_at))
+        .then(b.id.cmp(&a.id))
+}
+
+/// How instances at `a` and `b` compare by `key`.
+fn compare(key: &InstanceOrderKey, a: &InstancePosition, b: &InstancePosition) -> Ordering {
     match key {
         InstanceOrderKey::Id => a.id.cmp(&b.id),
         InstanceOrderKey::Pid => a.pid.cmp(&b.pid),

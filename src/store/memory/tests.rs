@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use super::MemoryStore;
 use crate::store::{
     CorrelationFilter, CorrelationValue, Error, ExchangeDirection, ExchangeStatus, ExchangeWrite,
-    Inspection, InstanceFilter, InstanceOrder, InstanceOrderKey, InstanceStatus, InstanceWrite,
-    Instances, OutboxEntry, Received, RouteKey, StepCommit, TimeBound,
+    Inspection, InstanceFilter, InstanceOrder, InstanceOrderKey, InstancePosition, InstanceStatus,
+    InstanceWrite, Instances, OutboxEntry, Received, RouteKey, StepCommit, TimeBound,
 };
 
 const PID: &str = "{urn:test}orders-1";
@@ -297,6 +297,10 @@ async fn sent_messages_outlive_their_instance_and_taken_ids_go_with_it() {
 async fn instances_list_as_their_filter_selects_and_orders_them() {
     let store = MemoryStore::new();
     for id in [-1, -2, -3] {
+        let before = SystemTime::now();
+        while SystemTime::now() == before {
+            tokio::task::yield_now().await;
+        }
         store.commit(first_step(id, &[])).await.unwrap();
     }
     let suspended = next_step(-2, 1, InstanceStatus::Suspended);
@@ -306,6 +310,12 @@ async fn instances_list_as_their_filter_selects_and_orders_them() {
         listed.iter().map(|summary| summary.id).collect::<Vec<_>>()
     };
     assert_eq!(ids(InstanceFilter::default()), [-3, -2, -1]);
+    let newest = store.tables().list_instances(&InstanceFilter::default());
+    let next_page = InstanceFilter {
+        after: Some(InstancePosition::of(&newest[0])),
+        ..InstanceFilter::default()
+    };
+    assert_eq!(ids(next_page), [-2, -1]);
     assert_eq!(
         ids(InstanceFilter::with_status(InstanceStatus::Running)),
         [-3, -1]

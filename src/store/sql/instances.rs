@@ -6,9 +6,10 @@ use sqlx::Pool;
 
 use super::dialect::{begin_write, sql, Dialect, Statement, Value};
 use crate::store::rows::{self, StoredRow};
-use crate::store::time::now_millis;
+use crate::store::time::{now_millis, to_millis};
 use crate::store::{
-    Error, InstanceFilter, InstanceOrderKey, InstanceRecord, InstanceSummary, InstanceWrite, Result,
+    Error, InstanceFilter, InstanceOrder, InstanceOrderKey, InstancePosition, InstanceRecord,
+    InstanceSummary, InstanceWrite, Result,
 };
 
 /// Columns of an instance summary, as a literal for `concat!`.
@@ -140,30 +141,42 @@ pub(super) async fn list<'f, D: Dialect>(
         conditions.push(format!("{column} {operator} ?"));
         values.push(Value::from(millis));
     }
+    let keys: Vec<&InstanceOrder> = filter.order.iter().chain([&NEWEST_FIRST]).collect();
+    if let Some(after) = &filter.after {
+        // After `after`: equal on the keys before one, and past it on that one.
+        let mut past = Vec::new();
+        for last in 0..keys.len() {
+            let mut terms = Vec::new();
+            for (index, key) in keys[..=last].iter().enumerate() {
+                let (expression, binds) = expression(&key.key);
+                let operator = match (index == last, key.descending) {
+                    (false, _) => "=",
+                    (true, true) => "<",
+                    (true, false) => ">",
+                };
+                terms.push(format!("{expression} {operator} ?"));
+                values.extend(binds);
+                values.push(position(&key.key, after));
+            }
+            past.push(format!("({})", terms.join(" AND ")));
+        }
+        conditions.push(format!("({})", past.join(" OR ")));
+    }
     if !conditions.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&conditions.join(" AND "));
     }
+    let order: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let (expression, binds) = expression(&key.key);
+            values.extend(binds);
+            let direction = if key.descending { "DESC" } else { "ASC" };
+            format!("{expression} {direction}")
+        })
+        .collect();
     sql.push_str(" ORDER BY ");
-    for order in &filter.order {
-        let direction = if order.descending { "DESC" } else { "ASC" };
-        let column = match &order.key {
-            InstanceOrderKey::Id => "id".to_owned(),
-            InstanceOrderKey::Pid => "pid".to_owned(),
-            InstanceOrderKey::Status => "status".to_owned(),
-            InstanceOrderKey::Created => "created_at".to_owned(),
-            InstanceOrderKey::Updated => "updated_at".to_owned(),
-            InstanceOrderKey::ProcessRank(pids) => {
-                let ranks: String = (0..pids.len())
-                    .map(|rank| format!(" WHEN ? THEN {rank}"))
-                    .collect();
-                values.extend(pids.iter().map(Value::from));
-                format!("CASE pid{ranks} ELSE {} END", pids.len())
-            }
-        };
-        sql.push_str(&format!("{column} {direction}, "));
-    }
-    sql.push_str("id DESC");
+    sql.push_str(&order.join(", "));
     if let Some(limit) = filter.limit {
         sql.push_str(" LIMIT ?");
         values.push(Value::from(i64::from(limit)));
@@ -172,6 +185,46 @@ pub(super) async fn list<'f, D: Dialect>(
         .bind_all(values)
         .fetch_all_on(pool, rows::instance_summary)
         .await
+}
+
+/// The last key of every order: newest first.
+static NEWEST_FIRST: InstanceOrder = InstanceOrder {
+    key: InstanceOrderKey::Id,
+    descending: true,
+};
+
+/// `key` as an SQL expression, with the values its placeholders take.
+fn expression(key: &InstanceOrderKey) -> (String, Vec<Value<'_>>) {
+    let column = |name: &str| (name.to_owned(), Vec::new());
+    match key {
+        InstanceOrderKey::Id => column("id"),
+        InstanceOrderKey::Pid => column("pid"),
+        InstanceOrderKey::Status => column("status"),
+        InstanceOrderKey::Created => column("created_at"),
+        InstanceOrderKey::Updated => column("updated_at"),
+        InstanceOrderKey::ProcessRank(pids) => {
+            let ranks: String = (0..pids.len())
+                .map(|rank| format!(" WHEN ? THEN {rank}"))
+                .collect();
+            let expression = format!("CASE pid{ranks} ELSE {} END", pids.len());
+            (expression, pids.iter().map(Value::from).collect())
+        }
+    }
+}
+
+/// What `key` is for the instance at `position`.
+fn position<'f>(key: &InstanceOrderKey, position: &'f InstancePosition) -> Value<'f> {
+    match key {
+        InstanceOrderKey::Id => Value::from(position.id),
+        InstanceOrderKey::Pid => Value::from(&position.pid),
+        InstanceOrderKey::Status => Value::from(position.status.as_str()),
+        InstanceOrderKey::Created => Value::from(to_millis(position.created_at)),
+        InstanceOrderKey::Updated => Value::from(to_millis(position.updated_at)),
+        InstanceOrderKey::ProcessRank(pids) => {
+            let rank = pids.iter().position(|pid| *pid == position.pid);
+            Value::from(rank.unwrap_or(pids.len()) as i64)
+        }
+    }
 }
 
 /// Marks a running instance failed and drops its routes and jobs, in one transaction.

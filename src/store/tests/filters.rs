@@ -9,7 +9,10 @@ use super::{deployment, step, Fixture, TestDb};
 use crate::query::{instance_filter, instance_order};
 use crate::runtime::xsd;
 use crate::store::time::to_millis;
-use crate::store::{CorrelationValue, InstanceFilter, InstanceStatus, ProcessRecord, ProcessState};
+use crate::store::{
+    CorrelationValue, InstanceFilter, InstancePosition, InstanceStatus, InstanceSummary,
+    ProcessRecord, ProcessState,
+};
 
 /// Six instances of three processes in two namespaces, created and then last saved one
 /// after another, each at a later millisecond than the one before; four of them stored
@@ -109,17 +112,47 @@ impl Instances {
 
     /// The numbers of the instances `filter` and `order` select, in their order.
     async fn select(&self, filter: &str, order: &str, limit: Option<u32>) -> Vec<usize> {
-        let processes = &self.processes;
         let query = InstanceFilter {
-            order: instance_order(order, processes).unwrap(),
             limit,
-            ..instance_filter(filter, processes, SystemTime::now())
-                .unwrap_or_else(|error| panic!("{filter}: {error}"))
+            ..self.query(filter, order)
         };
         let listed = self.fixture.store.list_instances(&query).await.unwrap();
+        self.numbers(&listed)
+    }
+
+    /// The same, read in pages of `size`, each after the last of the page before.
+    async fn select_in_pages(&self, filter: &str, order: &str, size: u32) -> Vec<usize> {
+        let mut query = InstanceFilter {
+            limit: Some(size),
+            ..self.query(filter, order)
+        };
+        let mut numbers = Vec::new();
+        loop {
+            let page = self.fixture.store.list_instances(&query).await.unwrap();
+            numbers.extend(self.numbers(&page));
+            match page.last() {
+                Some(last) if page.len() == size as usize => {
+                    query.after = Some(InstancePosition::of(last));
+                }
+                _ => return numbers,
+            }
+        }
+    }
+
+    fn query(&self, filter: &str, order: &str) -> InstanceFilter {
+        let processes = &self.processes;
+        InstanceFilter {
+            order: instance_order(order, processes).unwrap(),
+            ..instance_filter(filter, processes, SystemTime::now())
+                .unwrap_or_else(|error| panic!("{filter}: {error}"))
+        }
+    }
+
+    fn numbers(&self, listed: &[InstanceSummary]) -> Vec<usize> {
+        let number = |summary: &InstanceSummary| self.ids.iter().position(|&id| id == summary.id);
         listed
             .iter()
-            .map(|summary| self.ids.iter().position(|&id| id == summary.id).unwrap())
+            .map(|summary| number(summary).unwrap())
             .collect()
     }
 }
@@ -205,7 +238,9 @@ async fn every_key_operator_wildcard_alternative_and_date_selects_what_it_names(
     }
 }
 
-async fn every_order_key_orders_ascending_or_descending_with_ties_newest_first(db: TestDb) {
+async fn every_order_key_orders_ascending_or_descending_with_ties_newest_first_in_pages_too(
+    db: TestDb,
+) {
     let instances = Instances::new(&db).await;
     let cases: [(&str, Vec<usize>); 13] = [
         ("iid", vec![0, 1, 2, 3, 4, 5]),
@@ -224,7 +259,16 @@ async fn every_order_key_orders_ascending_or_descending_with_ties_newest_first(d
     ];
     for (order, expected) in cases {
         assert_eq!(instances.select("", order, None).await, expected, "{order}");
+        for size in [1, 2, 4] {
+            let paged = instances.select_in_pages("", order, size).await;
+            assert_eq!(paged, expected, "{order} in pages of {size}");
+        }
     }
+    let paged = instances.select_in_pages("name=order*", "-status", 1).await;
+    assert_eq!(
+        paged,
+        instances.select("name=order*", "-status", None).await
+    );
     assert_eq!(
         instances.select("name=order*", "iid", Some(2)).await,
         [0, 1]
@@ -234,5 +278,5 @@ async fn every_order_key_orders_ascending_or_descending_with_ties_newest_first(d
 
 backend_tests!(
     every_key_operator_wildcard_alternative_and_date_selects_what_it_names,
-    every_order_key_orders_ascending_or_descending_with_ties_newest_first,
+    every_order_key_orders_ascending_or_descending_with_ties_newest_first_in_pages_too,
 );
