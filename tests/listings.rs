@@ -1,7 +1,8 @@
-//! End-to-end: the management API's listings on a real server, over HTTP. Instances and
-//! process versions are chosen by ODE's filter languages in the query string, in the order
-//! asked; a filter, an order or a limit that cannot be taken is answered 400 with why, and
-//! nobody without credentials gets an answer.
+//! End-to-end: the management API's listings and its OpenAPI document on a real server, over
+//! HTTP. Instances and process versions are chosen by ODE's filter languages in the query
+//! string, in the order asked; a filter, an order or a limit that cannot be taken is answered
+//! 400 with why, and nobody without credentials gets an answer. The document lists every
+//! operation the API serves, and each one it lists is served.
 
 mod common;
 
@@ -167,4 +168,113 @@ async fn instances_and_processes_are_listed_as_their_filters_and_orders_say() {
         .await
         .unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
+}
+
+/// Every `"$ref"` in `value`.
+fn references(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                found.push(target.clone());
+            }
+            map.values().for_each(|inner| references(inner, found));
+        }
+        Value::Array(items) => items.iter().for_each(|inner| references(inner, found)),
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_the_api_serves() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs).await;
+    let (status, body) = server.get("/api/v1/openapi.json").await;
+    assert_eq!(status, 200, "{body}");
+    let document: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        document["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{document}"
+    );
+    assert_eq!(document["info"]["title"], "Baton management API");
+
+    let mut operations: Vec<(String, String)> = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            assert!(
+                operation["responses"]["200"].is_object(),
+                "{method} {path} documents its answer"
+            );
+            operations.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    operations.sort();
+    let expected = [
+        ("GET", "/api/v1/instances"),
+        ("GET", "/api/v1/instances/{instance}"),
+        ("GET", "/api/v1/instances/{instance}/failures"),
+        ("GET", "/api/v1/openapi.json"),
+        ("GET", "/api/v1/processes"),
+        (
+            "POST",
+            "/api/v1/instances/{instance}/failures/{exchange}/{action}",
+        ),
+        ("POST", "/api/v1/instances/{instance}/{action}"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(operations, expected);
+
+    let mut targets = Vec::new();
+    references(&document, &mut targets);
+    assert!(!targets.is_empty());
+    for target in targets {
+        let name = target
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema");
+        assert!(
+            document["components"]["schemas"][name].is_object(),
+            "{target} resolves"
+        );
+    }
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["basic"]["scheme"], "basic");
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+
+    // Each documented operation is served: a real answer, not the API's unknown-resource one.
+    let client = reqwest::Client::new();
+    for (method, path) in &operations {
+        let concrete = path
+            .replace("{instance}", "999999")
+            .replace("{exchange}", "999999.1")
+            .replace(
+                "{action}",
+                if path.contains("failures") {
+                    "retry"
+                } else {
+                    "resume"
+                },
+            );
+        let url = format!("{}{concrete}", server.address);
+        let request = match method.as_str() {
+            "GET" => client.get(url),
+            _ => client.post(url),
+        };
+        let response = request
+            .bearer_auth(common::ADMIN_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!(
+            !body.contains("no such management resource"),
+            "{method} {concrete}: {body}"
+        );
+        assert!(
+            [200, 404].contains(&status),
+            "{method} {concrete}: {status} {body}"
+        );
+    }
 }

@@ -7,13 +7,13 @@
 use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::access::{Allowed, Viewer};
 use super::cursor;
 use super::routes::{error, json};
-use super::{InstanceList, InstanceListed, ProcessList, ProcessListed};
+use super::{ErrorBody, InstanceList, InstanceListed, ProcessList, ProcessListed};
 use crate::engine::Engine;
 use crate::query;
 use crate::runtime::xsd;
@@ -45,8 +45,20 @@ impl Listing {
     }
 }
 
-/// `GET /instances`: the instances of durable processes the filter selects.
-pub(super) async fn instances(
+/// The instances of durable processes an instance filter selects, in its order, a page at a
+/// time.
+#[utoipa::path(
+    tag = "instances",
+    params(
+        ("filter" = Option<String>, Query, description = "An instance filter in ODE's language, e.g. `name=order* status=active started>=-7d`"),
+        ("order" = Option<String>, Query, description = "Order keys separated by spaces, each with - for descending"),
+        ("limit" = Option<u32>, Query, description = "At most this many instances: 100 unless given, 1,000 at most"),
+        ("cursor" = Option<String>, Query, description = "The `next` of the page before, with the same filter and order"),
+    ),
+    responses((status = 200, body = InstanceList), (status = 400, body = ErrorBody)),
+)]
+#[get("/instances")]
+pub(super) async fn list_instances(
     _: Allowed<Viewer>,
     engine: web::Data<Engine>,
     request: HttpRequest,
@@ -111,8 +123,17 @@ pub(super) async fn instances(
     }
 }
 
-/// `GET /processes`: the deployed process versions the filter selects.
-pub(super) async fn processes(
+/// The deployed process versions a process filter selects, in its order.
+#[utoipa::path(
+    tag = "processes",
+    params(
+        ("filter" = Option<String>, Query, description = "A process filter in ODE's language, e.g. `name=order* status=activated`"),
+        ("order" = Option<String>, Query, description = "Order keys separated by spaces, each with - for descending"),
+    ),
+    responses((status = 200, body = ProcessList), (status = 400, body = ErrorBody)),
+)]
+#[get("/processes")]
+pub(super) async fn list_processes(
     _: Allowed<Viewer>,
     engine: web::Data<Engine>,
     request: HttpRequest,

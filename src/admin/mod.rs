@@ -17,6 +17,8 @@
 //!   when the page is full the `cursor` of the next.
 //! - `GET /api/v1/processes?filter=F&order=O` answers a [`ProcessList`]: the deployed process
 //!   versions a process filter selects.
+//! - `GET /api/v1/openapi.json` answers the API's OpenAPI 3.1 document, made from the
+//!   routes as they are served ([`routes::operations`]).
 //!
 //! Every request needs credentials (HTTP basic or a bearer token, see [`crate::auth`]):
 //! without them, or with wrong ones, the answer is 401 before anything is looked up; after
@@ -28,7 +30,8 @@
 //! disabled by `[server] admin = false`) or 500.
 //!
 //! # Layout
-//! - [`routes`]: the server side, on actix-web; [`listings`]: its listings.
+//! - [`routes`]: the server side, on actix-web; [`listings`]: its listings; [`openapi`]: its
+//!   document.
 //! - [`access`]: who may call which route.
 //! - [`client`]: the command line's side.
 
@@ -36,9 +39,11 @@ pub mod access;
 pub mod client;
 mod cursor;
 mod listings;
+mod openapi;
 pub mod routes;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::engine::{FailedActivity, UndeliveredCall};
 use crate::runtime::step::{OperatorAction, RecoveryAction};
@@ -48,7 +53,7 @@ pub const PREFIX: &str = "/api/v1";
 
 /// An instance's failed activities, and its one-way messages sent again until their partner
 /// takes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct FailureList {
     pub instance: i64,
     pub failures: Vec<FailedActivity>,
@@ -57,7 +62,7 @@ pub struct FailureList {
 }
 
 /// What became of an operator's decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Settled {
     pub instance: i64,
     pub exchange: String,
@@ -67,7 +72,7 @@ pub struct Settled {
 }
 
 /// An instance as operators see it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct InstanceView {
     pub instance: i64,
     pub pid: String,
@@ -78,7 +83,7 @@ pub struct InstanceView {
 }
 
 /// Instances a filter selected, in its order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct InstanceList {
     pub instances: Vec<InstanceListed>,
     /// The cursor of the next page when this one is full: pass it as `cursor`, with the same
@@ -87,7 +92,7 @@ pub struct InstanceList {
 }
 
 /// An instance as a listing shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct InstanceListed {
     pub instance: i64,
     pub pid: String,
@@ -100,13 +105,13 @@ pub struct InstanceListed {
 }
 
 /// Process versions a filter selected, in its order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProcessList {
     pub processes: Vec<ProcessListed>,
 }
 
 /// A deployed process version as a listing shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ProcessListed {
     pub pid: String,
     /// The process's name, `{namespace}local`.
@@ -119,7 +124,7 @@ pub struct ProcessListed {
 }
 
 /// What became of an operator's action on an instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Operated {
     pub instance: i64,
     pub action: OperatorAction,
@@ -128,7 +133,7 @@ pub struct Operated {
 }
 
 /// Why a request was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error: String,
 }

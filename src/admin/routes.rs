@@ -2,12 +2,14 @@
 //! [`baton_transports::http::serve_with`]. Every route is behind [`access::login`]; each
 //! states the role it needs with an [`Allowed`] argument.
 
+use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use serde::Serialize;
+use utoipa_actix_web::scope::Scope;
 
 use super::access::{self, Allowed, Operator, Viewer};
-use super::listings;
+use super::{listings, openapi};
 use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
 use crate::auth::Accounts;
 use crate::engine::{Engine, Error, FailureError, OperatorError};
@@ -20,36 +22,49 @@ pub fn routes(
     accounts: Accounts,
     enabled: bool,
 ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+    let document = web::Data::new(openapi::document());
     move |config| {
-        let scope = web::scope(PREFIX);
         if enabled {
-            let scope = scope
+            let scope = operations(utoipa_actix_web::scope(PREFIX))
                 .app_data(web::Data::new(engine.clone()))
                 .app_data(web::Data::new(accounts.clone()))
-                .route("/instances", web::get().to(listings::instances))
-                .route("/processes", web::get().to(listings::processes))
-                .route("/instances/{instance}/failures", web::get().to(list))
-                .route(
-                    "/instances/{instance}/failures/{exchange}/{action}",
-                    web::post().to(settle),
-                )
-                .configure(instance_routes)
+                .app_data(document.clone())
                 .default_service(web::to(unknown))
                 .wrap(actix_web::middleware::from_fn(access::login));
             config.service(scope);
         } else {
-            config.service(scope.default_service(web::to(disabled)));
+            config.service(web::scope(PREFIX).default_service(web::to(disabled)));
         }
     }
 }
 
-/// The routes of whole instances: their status, and operators' actions on them.
-fn instance_routes(config: &mut web::ServiceConfig) {
-    config
-        .route("/instances/{instance}", web::get().to(show))
-        .route("/instances/{instance}/{action}", web::post().to(operate));
+/// Every operation of the API, added to `scope`: as it is served, and as its OpenAPI
+/// document describes it ([`openapi::document`]), so that the two cannot differ.
+pub(super) fn operations<T>(scope: Scope<T>) -> Scope<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    scope
+        .service(listings::list_instances)
+        .service(listings::list_processes)
+        .service(list)
+        .service(settle)
+        .service(show)
+        .service(operate)
+        .service(openapi::serve)
 }
 
+/// An instance: its status and, when it is suspended, failed or faulted, why.
+#[utoipa::path(
+    tag = "instances",
+    params(("instance" = i64, Path, description = "The instance id (negative for in-memory)")),
+    responses(
+        (status = 200, body = InstanceView),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+)]
+#[get("/instances/{instance}")]
 async fn show(
     _: Allowed<Viewer>,
     engine: web::Data<Engine>,
@@ -86,6 +101,21 @@ async fn show(
     }
 }
 
+/// Suspends, resumes or terminates an instance.
+#[utoipa::path(
+    tag = "instances",
+    params(
+        ("instance" = i64, Path, description = "The instance id"),
+        ("action" = String, Path, description = "suspend, resume or terminate"),
+    ),
+    responses(
+        (status = 200, body = Operated),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+)]
+#[post("/instances/{instance}/{action}")]
 async fn operate(
     _: Allowed<Operator>,
     engine: web::Data<Engine>,
@@ -126,6 +156,18 @@ async fn operate(
     }
 }
 
+/// An instance's failed activities, and its one-way messages sent again until taken.
+#[utoipa::path(
+    tag = "instances",
+    params(("instance" = i64, Path, description = "The instance id")),
+    responses(
+        (status = 200, body = FailureList),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+)]
+#[get("/instances/{instance}/failures")]
 async fn list(
     _: Allowed<Viewer>,
     engine: web::Data<Engine>,
@@ -149,6 +191,22 @@ async fn list(
     }
 }
 
+/// Settles a failed activity: retry the call, cancel it, or raise ext:activityFailure.
+#[utoipa::path(
+    tag = "instances",
+    params(
+        ("instance" = i64, Path, description = "The instance id"),
+        ("exchange" = String, Path, description = "The failed call's exchange"),
+        ("action" = String, Path, description = "retry, cancel or fault"),
+    ),
+    responses(
+        (status = 200, body = Settled),
+        (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+)]
+#[post("/instances/{instance}/failures/{exchange}/{action}")]
 async fn settle(
     _: Allowed<Operator>,
     engine: web::Data<Engine>,
@@ -180,7 +238,7 @@ async fn settle(
 async fn unknown(_: Allowed<Viewer>) -> HttpResponse {
     error(
         StatusCode::NOT_FOUND,
-        format!("no such management resource; see GET {PREFIX}/instances/{{instance}}/failures"),
+        format!("no such management resource; see GET {PREFIX}/openapi.json"),
     )
 }
 

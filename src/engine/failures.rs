@@ -15,7 +15,7 @@ use crate::runtime::{Event, InstanceState, InstanceStatus};
 use crate::store;
 
 /// An activity waiting for an operator's decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FailedActivity {
     /// The failed call's exchange: what the decision names.
     pub exchange: String,

@@ -37,7 +37,9 @@ pub enum Event {
 }
 
 /// What an operator does with a whole instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OperatorAction {
     /// A running instance stops taking events; its timers are disarmed.
@@ -77,7 +79,9 @@ impl std::str::FromStr for OperatorAction {
 }
 
 /// What an operator does with a failed activity (ODE's activity recovery).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RecoveryAction {
     /// Try the activity again.
