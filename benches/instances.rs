@@ -16,6 +16,9 @@
 //! 3. **Hydration latency**: `BENCH_SAMPLES` random instances among them loaded as the engine
 //!    hydrates one (the row read, the state deserialised), one at a time: p50 and p99, next
 //!    to the same reads of the row alone.
+//! 4. **Listing**: a page of 100 of them filtered by status and start date, as the management
+//!    API lists them: page 1, and page 1,000 from the cursor where page 999 ended; in the
+//!    default order (newest first) and by last activity.
 
 use baton::store::Store;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -25,11 +28,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use baton::compiler::{compile, UnitSource};
+use baton::query;
 use baton::runtime::state::Inbound;
 use baton::runtime::{CompiledProcess, Event, InstanceState, InstanceStatus, Machine};
 use baton::store::{
-    self, DeploymentRecord, Deployments, InstanceWrite, Instances, ProcessRecord, ProcessState,
-    RouteKey, SqliteConfig, SqliteStore, StepCommit, Synchronous,
+    self, DeploymentRecord, Deployments, Inspection, InstanceFilter, InstancePosition,
+    InstanceWrite, Instances, ProcessRecord, ProcessState, RouteKey, SqliteConfig, SqliteStore,
+    StepCommit, Synchronous,
 };
 use futures::stream::{self, StreamExt};
 
@@ -153,9 +158,57 @@ fn main() {
             percentile(&rows, 50),
             percentile(&rows, 99)
         );
+        let page = |order: &'static str, after: Option<InstancePosition>| {
+            let store = store.clone();
+            async move {
+                let processes = store.list_processes().await.expect("processes");
+                let filter = InstanceFilter {
+                    order: query::instance_order(order, &processes).expect("an order"),
+                    limit: Some(PAGE),
+                    after,
+                    ..query::instance_filter(LISTED, &processes, SystemTime::now())
+                        .expect("a filter")
+                };
+                store.list_instances(&filter).await.expect("a page")
+            }
+        };
+        for order in ["", "-last-active"] {
+            // Where page 1,000 begins: the last instance of the 999 pages before it.
+            let before = InstanceFilter {
+                limit: Some(PAGE * 999),
+                order: query::instance_order(order, &[]).expect("an order"),
+                ..InstanceFilter::default()
+            };
+            let listed = store.list_instances(&before).await.expect("a listing");
+            let thousandth = listed.last().map(InstancePosition::of);
+            let first = latencies(&[0; LISTINGS], |_| {
+                let listing = page(order, None);
+                async move { assert_eq!(listing.await.len(), PAGE as usize) }
+            })
+            .await;
+            let later = latencies(&[0; LISTINGS], |_| {
+                let listing = page(order, thousandth.clone());
+                async move { assert_eq!(listing.await.len(), PAGE as usize) }
+            })
+            .await;
+            println!(
+                "listing:    {PAGE} instances filtered by {LISTED:?} in order {order:?} among {instances}: page 1 p50 {} µs, p99 {} µs; page 1,000 p50 {} µs, p99 {} µs ({LISTINGS} samples)",
+                percentile(&first, 50),
+                percentile(&first, 99),
+                percentile(&later, 50),
+                percentile(&later, 99)
+            );
+        }
         store.close().await;
     });
 }
+
+/// The filter of the listing phase: a status and a start date, which every instance has.
+const LISTED: &str = "status=active started>=-1d";
+/// Instances per page of the listing phase.
+const PAGE: u32 = 100;
+/// Pages listed per measurement.
+const LISTINGS: usize = 20;
 
 /// The Waiter process, compiled as the engine installs it.
 fn waiter() -> CompiledProcess {
