@@ -18,7 +18,9 @@
 //!    to the same reads of the row alone.
 //! 4. **Listing**: a page of 100 of them filtered by status and start date, as the management
 //!    API lists them: page 1, and page 1,000 from the cursor where page 999 ended; in the
-//!    default order (newest first) and by last activity.
+//!    default order (newest first) and by last activity. With `BENCH_POSTGRES_URL` (a
+//!    PostgreSQL server's maintenance database URL), the same million is committed to a
+//!    scratch database there and listed the same way.
 
 use baton::store::Store;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -28,13 +30,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use baton::compiler::{compile, UnitSource};
+#[path = "load/postgres.rs"]
+mod postgres;
+
 use baton::query;
 use baton::runtime::state::Inbound;
 use baton::runtime::{CompiledProcess, Event, InstanceState, InstanceStatus, Machine};
 use baton::store::{
-    self, DeploymentRecord, Deployments, Inspection, InstanceFilter, InstancePosition,
-    InstanceWrite, Instances, ProcessRecord, ProcessState, RouteKey, SqliteConfig, SqliteStore,
-    StepCommit, Synchronous,
+    self, Datasource, DeploymentRecord, InstanceFilter, InstancePosition, InstanceWrite,
+    ProcessRecord, ProcessState, RouteKey, SqliteConfig, SqliteStore, StepCommit, Synchronous,
 };
 use futures::stream::{self, StreamExt};
 
@@ -115,7 +119,8 @@ fn main() {
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let file = dir.path().join("instances.db");
-        let store = Arc::new(open(&file).await);
+        let store: Arc<dyn Store> = Arc::new(open(&file).await);
+        registered(&*store).await;
         let started = Instant::now();
         fill(&store, &process, instances).await;
         let filled = started.elapsed();
@@ -158,49 +163,70 @@ fn main() {
             percentile(&rows, 50),
             percentile(&rows, 99)
         );
-        let page = |order: &'static str, after: Option<InstancePosition>| {
-            let store = store.clone();
-            async move {
-                let processes = store.list_processes().await.expect("processes");
-                let filter = InstanceFilter {
-                    order: query::instance_order(order, &processes).expect("an order"),
-                    limit: Some(PAGE),
-                    after,
-                    ..query::instance_filter(LISTED, &processes, SystemTime::now())
-                        .expect("a filter")
-                };
-                store.list_instances(&filter).await.expect("a page")
-            }
-        };
-        for order in ["", "-last-active"] {
-            // Where page 1,000 begins: the last instance of the 999 pages before it.
-            let before = InstanceFilter {
-                limit: Some(PAGE * 999),
-                order: query::instance_order(order, &[]).expect("an order"),
-                ..InstanceFilter::default()
-            };
-            let listed = store.list_instances(&before).await.expect("a listing");
-            let thousandth = listed.last().map(InstancePosition::of);
-            let first = latencies(&[0; LISTINGS], |_| {
-                let listing = page(order, None);
-                async move { assert_eq!(listing.await.len(), PAGE as usize) }
-            })
-            .await;
-            let later = latencies(&[0; LISTINGS], |_| {
-                let listing = page(order, thousandth.clone());
-                async move { assert_eq!(listing.await.len(), PAGE as usize) }
-            })
-            .await;
-            println!(
-                "listing:    {PAGE} instances filtered by {LISTED:?} in order {order:?} among {instances}: page 1 p50 {} µs, p99 {} µs; page 1,000 p50 {} µs, p99 {} µs ({LISTINGS} samples)",
-                percentile(&first, 50),
-                percentile(&first, 99),
-                percentile(&later, 50),
-                percentile(&later, 99)
-            );
-        }
+        listing(&store, instances, "SQLite").await;
         store.close().await;
+        match std::env::var("BENCH_POSTGRES_URL") {
+            Ok(server) => {
+                let scratch = postgres::Scratch::create(&server, "instances")
+                    .await
+                    .expect("a scratch database");
+                let store = Datasource::new(scratch.url.clone())
+                    .open()
+                    .await
+                    .expect("the store opens");
+                registered(&*store).await;
+                fill(&store, &process, instances).await;
+                listing(&store, instances, "PostgreSQL").await;
+                store.close().await;
+                scratch.drop_database().await.expect("the database dropped");
+            }
+            Err(_) => println!("listing:    PostgreSQL not measured (set BENCH_POSTGRES_URL)"),
+        }
     });
+}
+
+/// Lists pages of the `instances` in `store` (a `database`), as phase 4 says.
+async fn listing(store: &Arc<dyn Store>, instances: usize, database: &str) {
+    let page = |order: &'static str, after: Option<InstancePosition>| {
+        let store = store.clone();
+        async move {
+            let processes = store.list_processes().await.expect("processes");
+            let filter = InstanceFilter {
+                order: query::instance_order(order, &processes).expect("an order"),
+                limit: Some(PAGE),
+                after,
+                ..query::instance_filter(LISTED, &processes, SystemTime::now()).expect("a filter")
+            };
+            store.list_instances(&filter).await.expect("a page")
+        }
+    };
+    for order in ["", "-last-active"] {
+        // Where page 1,000 begins: the last instance of the 999 pages before it.
+        let before = InstanceFilter {
+            limit: Some(PAGE * 999),
+            order: query::instance_order(order, &[]).expect("an order"),
+            ..InstanceFilter::default()
+        };
+        let listed = store.list_instances(&before).await.expect("a listing");
+        let thousandth = listed.last().map(InstancePosition::of);
+        let first = latencies(&[0; LISTINGS], |_| {
+            let listing = page(order, None);
+            async move { assert_eq!(listing.await.len(), PAGE as usize) }
+        })
+        .await;
+        let later = latencies(&[0; LISTINGS], |_| {
+            let listing = page(order, thousandth.clone());
+            async move { assert_eq!(listing.await.len(), PAGE as usize) }
+        })
+        .await;
+        println!(
+            "listing:    {database}: {PAGE} instances filtered by {LISTED:?} in order {order:?} among {instances}: page 1 p50 {} µs, p99 {} µs; page 1,000 p50 {} µs, p99 {} µs ({LISTINGS} samples)",
+            percentile(&first, 50),
+            percentile(&first, 99),
+            percentile(&later, 50),
+            percentile(&later, 99)
+        );
+    }
 }
 
 /// The filter of the listing phase: a status and a start date, which every instance has.
@@ -256,9 +282,13 @@ async fn open(file: &Path) -> SqliteStore {
         synchronous: Synchronous::Normal,
         ..SqliteConfig::default()
     };
-    let store = SqliteStore::open(&file.to_string_lossy(), &config)
+    SqliteStore::open(&file.to_string_lossy(), &config)
         .await
-        .expect("the store opens");
+        .expect("the store opens")
+}
+
+/// Records the Waiter's deployment and process version in `store`.
+async fn registered(store: &dyn Store) {
     store
         .save_deployment(DeploymentRecord {
             name: "Waiter".into(),
@@ -280,11 +310,10 @@ async fn open(file: &Path) -> SqliteStore {
         })
         .await
         .expect("a process");
-    store
 }
 
 /// Commits `count` waiting instances, each with its own state and route, as first steps.
-async fn fill(store: &Arc<SqliteStore>, process: &CompiledProcess, count: usize) {
+async fn fill(store: &Arc<dyn Store>, process: &CompiledProcess, count: usize) {
     let first = store
         .reserve_instance_ids(u32::try_from(count).expect("a count that fits"))
         .await
