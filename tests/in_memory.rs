@@ -31,6 +31,13 @@ fn message(name: &str, operation: &str, key: &str) -> String {
     format!(r#"<m:{operation} xmlns:m="urn:baton:test:{name}">{key}</m:{operation}>"#)
 }
 
+/// Starts an instance of the Messaging process keyed `key` (answered 202).
+async fn start(server: &Server, key: &str) {
+    let start = message("messaging", "start", key);
+    let (status, body) = server.soap("/ode/processes/Messaging", &start).await;
+    assert_eq!(status, 202, "{body}");
+}
+
 /// Deploys the Messaging test unit in memory, with `edit` applied to its files as well.
 fn add_in_memory_messaging(dirs: &Dirs, edit: &dyn Fn(String) -> String) {
     let unit = repo().join("tests/data/units/Messaging");
@@ -64,8 +71,7 @@ async fn in_memory_processes_answer_and_leave_no_row_in_the_database() {
     assert!(body.contains("Hello, Baton!"), "{body}");
     let path = "/ode/processes/Messaging";
     for key in ["k-1", "k-2"] {
-        let (status, body) = server.soap(path, &message("messaging", "start", key)).await;
-        assert_eq!(status, 202, "{body}");
+        start(&server, key).await;
     }
     for key in ["k-2", "k-1"] {
         let (status, body) = server.soap(path, &message("messaging", "poke", key)).await;
@@ -101,10 +107,7 @@ async fn an_in_memory_instance_evicted_from_its_actor_comes_back_from_memory() {
     ];
     let server = Server::start_configured(&dirs, "info,baton_actors=debug", true, &settings).await;
     let path = "/ode/processes/Messaging";
-    let (status, body) = server
-        .soap(path, &message("messaging", "start", "k-1"))
-        .await;
-    assert_eq!(status, 202, "{body}");
+    start(&server, "k-1").await;
     server.await_log(&["Evicting idle entities", "Messaging"]);
 
     let (status, body) = server
@@ -136,10 +139,7 @@ async fn an_in_memory_instance_suspended_by_an_operator_is_kept_and_resumes_wher
     add_in_memory_messaging(&dirs, &|text| text);
     let server = Server::start(&dirs).await;
     let path = "/ode/processes/Messaging";
-    let (status, body) = server
-        .soap(path, &message("messaging", "start", "k-1"))
-        .await;
-    assert_eq!(status, 202, "{body}");
+    start(&server, "k-1").await;
     let id = FIRST_IN_MEMORY_ID;
     assert_eq!(status_shown(&server, id).await, "running");
 
@@ -167,10 +167,7 @@ async fn an_in_memory_instance_outliving_its_time_to_live_is_purged() {
     let settings = [("BATON_ENGINE__IN_MEMORY_INSTANCE_TTL_MS", "1000")];
     let server = Server::start_configured(&dirs, "info", true, &settings).await;
     let path = "/ode/processes/Messaging";
-    let (status, body) = server
-        .soap(path, &message("messaging", "start", "k-1"))
-        .await;
-    assert_eq!(status, 202, "{body}");
+    start(&server, "k-1").await;
 
     let (status, waited) = server
         .soap(path, &message("messaging", "poke", "k-1"))
@@ -198,10 +195,7 @@ async fn undeploying_drops_the_in_memory_instances() {
     add_in_memory_messaging(&dirs, &|text| text);
     let server = Server::start(&dirs).await;
     let path = "/ode/processes/Messaging";
-    let (status, body) = server
-        .soap(path, &message("messaging", "start", "k-1"))
-        .await;
-    assert_eq!(status, 202, "{body}");
+    start(&server, "k-1").await;
     dirs.remove_unit("Messaging");
     server.await_log(&["Unit undeployed", "Messaging"]);
     server.await_log(&["In-memory instance dropped", "Messaging-1"]);
