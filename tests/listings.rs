@@ -1,8 +1,8 @@
 //! End-to-end: the management API's listings and its OpenAPI document on a real server, over
 //! HTTP. Instances and process versions are chosen by ODE's filter languages in the query
 //! string, in the order asked; a filter, an order or a limit that cannot be taken is answered
-//! 400 with why, and nobody without credentials gets an answer. The document lists every
-//! operation the API serves, and each one it lists is served.
+//! 400 with why, and nobody without credentials, or with wrong ones, gets an answer. The
+//! document lists every operation the API serves, and each one it lists is served.
 
 mod common;
 
@@ -164,10 +164,17 @@ async fn instances_and_processes_are_listed_as_their_filters_and_orders_say() {
     let error = refused(&server, processes, &[("filter", "status=running")]).await;
     assert!(error.contains("'running': not a status"), "{error}");
 
-    let anonymous = reqwest::get(format!("{}{instances}", server.address))
+    let url = format!("{}{instances}", server.address);
+    let anonymous = reqwest::get(&url).await.unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let client = reqwest::Client::new();
+    let wrong = client
+        .get(&url)
+        .bearer_auth("not-a-token")
+        .send()
         .await
         .unwrap();
-    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(wrong.status().as_u16(), 401);
 }
 
 /// Every `"$ref"` in `value`.
