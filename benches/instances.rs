@@ -192,10 +192,10 @@ async fn listing(store: &Arc<dyn Store>, instances: usize, database: &str) {
         async move {
             let processes = store.list_processes().await.expect("processes");
             let filter = InstanceFilter {
-                order: query::instance_order(order, &processes).expect("an order"),
                 limit: Some(PAGE),
                 after,
-                ..query::instance_filter(LISTED, &processes, SystemTime::now()).expect("a filter")
+                ..query::instance_listing(LISTED, order, &processes, SystemTime::now())
+                    .expect("a listing")
             };
             store.list_instances(&filter).await.expect("a page")
         }
@@ -204,8 +204,7 @@ async fn listing(store: &Arc<dyn Store>, instances: usize, database: &str) {
         // Where page 1,000 begins: the last instance of the 999 pages before it.
         let before = InstanceFilter {
             limit: Some(PAGE * 999),
-            order: query::instance_order(order, &[]).expect("an order"),
-            ..InstanceFilter::default()
+            ..query::instance_listing("", order, &[], SystemTime::now()).expect("a listing")
         };
         let listed = store.list_instances(&before).await.expect("a listing");
         let thousandth = listed.last().map(InstancePosition::of);

@@ -12,7 +12,6 @@
 //! commands, with its extension activities and assign operations deployable and its
 //! interceptors registered.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -26,7 +25,7 @@ use crate::plugins::PlugIns;
 use crate::query;
 use crate::runtime::step::{OperatorAction, RecoveryAction};
 use crate::store::InstanceFilter;
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
@@ -589,30 +588,10 @@ async fn setup(config: Configuration) -> anyhow::Result<()> {
 }
 
 async fn processes(config: Configuration, filter: &str, order: &str) -> anyhow::Result<()> {
-    let filter = query::ProcessFilter::parse(filter, SystemTime::now())
-        .map_err(|error| anyhow!("filter {filter:?}: {error}"))?;
     let store = existing_store(&config).await?;
     let records = store.list_processes().await?;
-    let deployed: HashMap<(String, i64), SystemTime> = store
-        .list_deployments()
-        .await?
-        .into_iter()
-        .filter(|d| !d.undeployed)
-        .map(|d| ((d.name, d.version), d.deployed_at))
-        .collect();
-    let mut chosen: Vec<query::ProcessView<'_>> = records
-        .iter()
-        .filter_map(|record| {
-            let deployed_at = *deployed.get(&(record.deployment.clone(), record.version))?;
-            Some(query::ProcessView {
-                record,
-                deployed_at,
-            })
-        })
-        .filter(|view| filter.selects(view))
-        .collect();
-    query::sort_processes(&mut chosen, order)
-        .map_err(|error| anyhow!("order {order:?}: {error}"))?;
+    let deployments = store.list_deployments().await?;
+    let chosen = query::process_listing(filter, order, &records, &deployments, SystemTime::now())?;
     say!("{:<60} {:<10} {:>8}", "PID", "STATE", "RUNNING");
     for view in chosen {
         let pid = &view.record.pid;
@@ -634,13 +613,9 @@ async fn instances(
 ) -> anyhow::Result<()> {
     let store = existing_store(&config).await?;
     let processes = store.list_processes().await?;
-    let order = query::instance_order(order, &processes)
-        .map_err(|error| anyhow!("order {order:?}: {error}"))?;
     let filter = InstanceFilter {
-        order,
         limit: Some(limit),
-        ..query::instance_filter(filter, &processes, SystemTime::now())
-            .map_err(|error| anyhow!("filter {filter:?}: {error}"))?
+        ..query::instance_listing(filter, order, &processes, SystemTime::now())?
     };
     say!("{:>8} {:<50} {:<11} FAILURE", "ID", "PID", "STATUS");
     for instance in store.list_instances(&filter).await? {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::access::{Allowed, Viewer};
 use super::cursor;
-use super::routes::{error, json};
+use super::routes::{error, internal, json};
 use super::{ErrorBody, InstanceList, InstanceListed, ProcessList, ProcessListed};
 use crate::engine::Engine;
 use crate::query;
@@ -75,26 +75,27 @@ pub(super) async fn list_instances(
     let store = &engine.services().store;
     let processes = match store.list_processes().await {
         Ok(processes) => processes,
-        Err(failure) => return failed(&failure),
+        Err(failure) => return internal(&failure),
     };
-    let filter = query::instance_filter(&listing.filter, &processes, SystemTime::now())
-        .map_err(|refusal| format!("filter {:?}: {refusal}", listing.filter));
-    let order = query::instance_order(&listing.order, &processes)
-        .map_err(|refusal| format!("order {:?}: {refusal}", listing.order));
+    let listed = query::instance_listing(
+        &listing.filter,
+        &listing.order,
+        &processes,
+        SystemTime::now(),
+    );
     let after = listing
         .cursor
         .as_deref()
-        .map(|c| cursor::position(c, &listing.order));
-    let filter = match (filter, order, after.transpose()) {
-        (Ok(filter), Ok(order), Ok(after)) => crate::store::InstanceFilter {
-            order,
+        .map(|c| cursor::position(c, &listing.order))
+        .transpose();
+    let filter = match (listed, after) {
+        (Ok(filter), Ok(after)) => crate::store::InstanceFilter {
             after,
             limit: Some(limit),
             ..filter
         },
-        (Err(reason), _, _) | (_, Err(reason), _) | (_, _, Err(reason)) => {
-            return error(StatusCode::BAD_REQUEST, reason)
-        }
+        (Err(refusal), _) => return error(StatusCode::BAD_REQUEST, refusal.to_string()),
+        (_, Err(reason)) => return error(StatusCode::BAD_REQUEST, reason),
     };
     match store.list_instances(&filter).await {
         Ok(listed) => json(
@@ -119,7 +120,7 @@ pub(super) async fn list_instances(
                     .collect(),
             },
         ),
-        Err(failure) => failed(&failure),
+        Err(failure) => internal(&failure),
     }
 }
 
@@ -146,36 +147,23 @@ pub(super) async fn list_processes(
         Ok(listing) => listing,
         Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
     };
-    let filter = match query::ProcessFilter::parse(&listing.filter, SystemTime::now()) {
-        Ok(filter) => filter,
-        Err(refusal) => {
-            let reason = format!("filter {:?}: {refusal}", listing.filter);
-            return error(StatusCode::BAD_REQUEST, reason);
-        }
-    };
     let store = &engine.services().store;
     let (records, deployments) =
         match (store.list_processes().await, store.list_deployments().await) {
             (Ok(records), Ok(deployments)) => (records, deployments),
-            (Err(failure), _) | (_, Err(failure)) => return failed(&failure),
+            (Err(failure), _) | (_, Err(failure)) => return internal(&failure),
         };
-    let mut chosen: Vec<query::ProcessView<'_>> = records
-        .iter()
-        .filter_map(|record| {
-            let deployment = deployments.iter().find(|d| {
-                !d.undeployed && d.name == record.deployment && d.version == record.version
-            })?;
-            Some(query::ProcessView {
-                record,
-                deployed_at: deployment.deployed_at,
-            })
-        })
-        .filter(|view| filter.selects(view))
-        .collect();
-    if let Err(refusal) = query::sort_processes(&mut chosen, &listing.order) {
-        let reason = format!("order {:?}: {refusal}", listing.order);
-        return error(StatusCode::BAD_REQUEST, reason);
-    }
+    let listed = query::process_listing(
+        &listing.filter,
+        &listing.order,
+        &records,
+        &deployments,
+        SystemTime::now(),
+    );
+    let chosen = match listed {
+        Ok(chosen) => chosen,
+        Err(refusal) => return error(StatusCode::BAD_REQUEST, refusal.to_string()),
+    };
     let processes = chosen
         .iter()
         .map(|view| ProcessListed {
@@ -191,9 +179,4 @@ pub(super) async fn list_processes(
 
 fn date_time(time: SystemTime) -> String {
     xsd::date_time(to_millis(time)).to_string()
-}
-
-fn failed(failure: &crate::store::Error) -> HttpResponse {
-    tracing::error!(error = %failure, "Management request failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
 }

@@ -94,10 +94,7 @@ async fn show(
             StatusCode::NOT_FOUND,
             format!("there is no instance {instance}"),
         ),
-        Err(failure) => {
-            tracing::error!(error = %failure, "Management request failed");
-            error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
-        }
+        Err(failure) => internal(&failure),
     }
 }
 
@@ -273,6 +270,12 @@ fn refused(failure: &FailureError) -> HttpResponse {
         tracing::error!(error = %failure, "Management request failed");
     }
     error(status, failure.to_string())
+}
+
+/// The 500 that answers `failure` of the server's own, logged.
+pub(super) fn internal(failure: &dyn std::fmt::Display) -> HttpResponse {
+    tracing::error!(error = %failure, "Management request failed");
+    error(StatusCode::INTERNAL_SERVER_ERROR, failure.to_string())
 }
 
 pub(super) fn error(status: StatusCode, error: String) -> HttpResponse {

@@ -34,7 +34,7 @@ const KEYS: &str = "iid, pid, name, namespace, status, started and last-active";
 
 /// The store filter that `filter` writes, with `processes` the process versions the store
 /// knows and `now` the time relative dates count from.
-pub fn instance_filter(
+pub(super) fn instance_filter(
     filter: &str,
     processes: &[ProcessRecord],
     now: SystemTime,
@@ -124,7 +124,7 @@ pub fn instance_filter(
 /// The order that `order` writes: keys separated by spaces, each ascending or with `-`
 /// descending (`+` ascending too), of `iid`, `pid`, `name`, `namespace`, `version`,
 /// `status`, `started` and `last-active`.
-pub fn instance_order(
+pub(super) fn instance_order(
     order: &str,
     processes: &[ProcessRecord],
 ) -> Result<Vec<InstanceOrder>, FilterError> {

@@ -4,20 +4,23 @@
 //!
 //! A filter is terms `key op value`, all of which must hold ([`terms`]); dates are absolute
 //! or relative to now ([`dates`]); order keys are names with `-` for descending ([`order`]).
-//! [`instance_filter`] and [`instance_order`] read instance filters and their order keys
-//! ([`instances`] lists the keys); [`ProcessFilter`] and [`sort_processes`] process filters
-//! and theirs ([`processes`]). A filter that cannot be read is refused with a [`FilterError`]
-//! that names the offending token and where it begins.
+//! `instance_filter` and `instance_order` read instance filters and their order keys
+//! ([`instances`] lists the keys); `ProcessFilter` and `sort_processes` process filters and
+//! theirs ([`processes`]). [`instance_listing`] and [`process_listing`] read a filter with its
+//! order keys as callers ask for a listing. A filter that cannot be read is refused with a
+//! [`FilterError`] that names the offending token and where it begins.
 
 mod dates;
 mod instances;
+mod listing;
 mod names;
 mod order;
 mod processes;
 mod terms;
 
-pub use instances::{instance_filter, instance_order};
-pub use processes::{sort_processes, ProcessFilter, ProcessView};
+use instances::{instance_filter, instance_order};
+pub use listing::{instance_listing, process_listing, ListingError};
+pub use processes::ProcessView;
 
 /// Why a filter was refused: `problem`, at the token `token`, which begins at character
 /// `at` of the filter (from 1).

@@ -26,7 +26,7 @@ pub struct ProcessView<'a> {
 }
 
 /// A process filter, read: every condition must hold.
-pub struct ProcessFilter {
+pub(super) struct ProcessFilter {
     names: Vec<Vec<Pattern>>,
     namespaces: Vec<Vec<Pattern>>,
     states: Vec<Vec<ProcessState>>,
@@ -35,7 +35,7 @@ pub struct ProcessFilter {
 
 impl ProcessFilter {
     /// Reads `filter`, with `now` the time relative dates count from.
-    pub fn parse(filter: &str, now: SystemTime) -> Result<ProcessFilter, FilterError> {
+    pub(super) fn parse(filter: &str, now: SystemTime) -> Result<ProcessFilter, FilterError> {
         let mut chosen = ProcessFilter {
             names: Vec::new(),
             namespaces: Vec::new(),
@@ -79,7 +79,7 @@ impl ProcessFilter {
     }
 
     /// Whether `process` is one the filter selects.
-    pub fn selects(&self, process: &ProcessView<'_>) -> bool {
+    pub(super) fn selects(&self, process: &ProcessView<'_>) -> bool {
         let (namespace, name) = split_qname(&process.record.process);
         let any = |patterns: &Vec<Pattern>, text: &str| patterns.iter().any(|p| p.matches(text));
         self.names.iter().all(|patterns| any(patterns, name))
@@ -109,7 +109,10 @@ enum Key {
 }
 
 /// Sorts `processes` as the order keys `order` say, ties by pid; refuses an unknown key.
-pub fn sort_processes(processes: &mut [ProcessView<'_>], order: &str) -> Result<(), FilterError> {
+pub(super) fn sort_processes(
+    processes: &mut [ProcessView<'_>],
+    order: &str,
+) -> Result<(), FilterError> {
     let known = [
         ("name", Key::Name),
         ("namespace", Key::Namespace),

@@ -1,10 +1,11 @@
 //! What an instance's cleanup deletes in its final step: the messages (its exchanges), or the
-//! instance with everything of it, in the same transaction, leaving other instances alone.
+//! instance with everything of it (its correlation values too), in the same transaction,
+//! leaving other instances alone.
 
-use super::{exchange, job, step, Fixture, TestDb};
+use super::{exchange, job, query, sqlite_url, step, Fixture, TestDb};
 use crate::store::{
-    ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceStatus, JobKind,
-    RouteKey, StepCommit,
+    CorrelationValue, ExchangeDirection, ExchangeStatus, ExchangeWrite, InstanceFilter,
+    InstanceStatus, JobKind, RouteKey, StepCommit,
 };
 
 const ORDERS: &str = "{urn:test}orders";
@@ -17,12 +18,17 @@ fn replied(id: &str) -> ExchangeWrite {
     }
 }
 
-/// Creates an instance of `pid` and gives it a route, an exchange and a timer, in a first
-/// step.
+/// Creates an instance of `pid` and gives it a route, an exchange, a timer and a
+/// correlation value, in a first step.
 async fn busy(fixture: &Fixture, pid: &str) -> i64 {
     let id = fixture.create(pid).await.unwrap();
     let mut first = step(id, 1, InstanceStatus::Running, b"waiting");
     first.routes_added = vec![RouteKey::new(ORDERS, format!("client|ship|{id}"))];
+    first.correlation_values = vec![CorrelationValue {
+        namespace: "urn:test".to_owned(),
+        name: "orderId".to_owned(),
+        value: format!("order-{id}"),
+    }];
     first.exchanges = vec![replied(&format!("in-{id}"))];
     first.jobs = vec![job(id, pid, JobKind::Timer, "1", 1_000)];
     fixture.store.commit(first).await.unwrap();
@@ -58,6 +64,9 @@ async fn a_final_step_deleting_its_instance_leaves_nothing_of_it(db: TestDb) {
     let jobs = store.due_jobs(i64::MAX, u32::MAX).await.unwrap();
     let owners: Vec<i64> = jobs.iter().map(|job| job.instance_id).collect();
     assert_eq!(owners, [kept]);
+    let values = "SELECT CONCAT(instance_id, '') FROM baton_correlation_values";
+    let owners = query(&sqlite_url(&fixture.datasource.url), values).await;
+    assert_eq!(owners, [kept.to_string()]);
     assert_eq!(store.exchanges(kept).await.unwrap().len(), 1);
     assert_eq!(store.instance_routes(kept).await.unwrap().len(), 1);
 }

@@ -6,7 +6,7 @@
 use std::time::SystemTime;
 
 use super::{deployment, step, Fixture, TestDb};
-use crate::query::{instance_filter, instance_order};
+use crate::query::instance_listing;
 use crate::runtime::xsd;
 use crate::store::time::to_millis;
 use crate::store::{
@@ -140,12 +140,8 @@ impl Instances {
     }
 
     fn query(&self, filter: &str, order: &str) -> InstanceFilter {
-        let processes = &self.processes;
-        InstanceFilter {
-            order: instance_order(order, processes).unwrap(),
-            ..instance_filter(filter, processes, SystemTime::now())
-                .unwrap_or_else(|error| panic!("{filter}: {error}"))
-        }
+        instance_listing(filter, order, &self.processes, SystemTime::now())
+            .unwrap_or_else(|error| panic!("{error}"))
     }
 
     fn numbers(&self, listed: &[InstanceSummary]) -> Vec<usize> {

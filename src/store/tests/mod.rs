@@ -286,3 +286,35 @@ pub(super) fn step(id: i64, revision: i64, status: InstanceStatus, state: &[u8])
         create: None,
     })
 }
+
+/// Runs `sql` on the database `url` names, and returns the text of its first column.
+pub(super) async fn query(url: &str, sql: &str) -> Vec<String> {
+    use std::str::FromStr;
+
+    use sqlx::{ConnectOptions, Connection, Row};
+    /// Runs `sql` on `$conn`, a new connection, and closes it.
+    macro_rules! first_column {
+        ($conn:expr) => {{
+            let mut conn = $conn.await.unwrap();
+            let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+            rows.iter().map(|row| row.get(0)).collect()
+        }};
+    }
+    match Backend::of(url).unwrap() {
+        Backend::Sqlite => first_column!(sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .unwrap()
+            .create_if_missing(true)
+            .connect()),
+        Backend::Postgres => first_column!(sqlx::PgConnection::connect(url)),
+        Backend::MySql => first_column!(sqlx::MySqlConnection::connect(url)),
+    }
+}
+
+/// `url` as sqlx takes it: a SQLite path as a `sqlite:` URL.
+pub(super) fn sqlite_url(url: &str) -> String {
+    match Backend::of(url) {
+        Ok(Backend::Sqlite) if !url.starts_with("sqlite:") => format!("sqlite:{url}"),
+        _ => url.to_owned(),
+    }
+}

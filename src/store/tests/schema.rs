@@ -2,11 +2,7 @@
 //! and expects, an empty database is brought to the current version, an older one is
 //! upgraded (its running instances resumed once), and a newer one is refused.
 
-use std::str::FromStr;
-
-use sqlx::{ConnectOptions, Connection};
-
-use super::{job, Fixture, TestDb};
+use super::{job, query, sqlite_url, Fixture, TestDb};
 use crate::store::{
     Backend, Datasource, Error, InstanceStatus, JobKind, Migration, SCHEMA_VERSION,
 };
@@ -57,28 +53,6 @@ const DESCRIBE_MYSQL: &str = "\
     column_name) FROM information_schema.statistics WHERE table_schema = DATABASE() \
     ORDER BY 1";
 
-/// Runs `sql` on the database `url` names, and returns the text of its first column.
-async fn query(url: &str, sql: &str) -> Vec<String> {
-    use sqlx::Row;
-    /// Runs `sql` on `$conn`, a new connection, and closes it.
-    macro_rules! first_column {
-        ($conn:expr) => {{
-            let mut conn = $conn.await.unwrap();
-            let rows = sqlx::raw_sql(sql).fetch_all(&mut conn).await.unwrap();
-            conn.close().await.unwrap();
-            rows.iter().map(|row| row.get(0)).collect()
-        }};
-    }
-    match Backend::of(url).unwrap() {
-        Backend::Sqlite => first_column!(sqlx::sqlite::SqliteConnectOptions::from_str(url)
-            .unwrap()
-            .create_if_missing(true)
-            .connect()),
-        Backend::Postgres => first_column!(sqlx::PgConnection::connect(url)),
-        Backend::MySql => first_column!(sqlx::MySqlConnection::connect(url)),
-    }
-}
-
 /// The description of the database `datasource` names.
 async fn describe(datasource: &Datasource) -> Vec<String> {
     let sql = match datasource.backend().unwrap() {
@@ -87,14 +61,6 @@ async fn describe(datasource: &Datasource) -> Vec<String> {
         Backend::MySql => DESCRIBE_MYSQL,
     };
     query(&sqlite_url(&datasource.url), sql).await
-}
-
-/// `url` as sqlx takes it: a SQLite path as a `sqlite:` URL.
-fn sqlite_url(url: &str) -> String {
-    match Backend::of(url) {
-        Ok(Backend::Sqlite) if !url.starts_with("sqlite:") => format!("sqlite:{url}"),
-        _ => url.to_owned(),
-    }
 }
 
 async fn the_script_creates_what_the_engine_creates(db: TestDb) {
