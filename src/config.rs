@@ -23,6 +23,12 @@ use crate::compiler::SourceLimits;
 use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous};
 
+mod cleanup;
+mod events;
+
+pub use cleanup::{CleanupConfig, ScheduleConfig};
+pub use events::{AmqpEventsConfig, EventsConfig, JsonLinesConfig, StoreEventsConfig};
+
 /// Configuration problems, all of them.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -54,6 +60,8 @@ pub struct Configuration {
     pub header_propagation: HeaderPropagationConfig,
     pub auth: AuthConfig,
     pub compiler: CompilerConfig,
+    pub events: EventsConfig,
+    pub cleanup: CleanupConfig,
 }
 
 impl Configuration {
@@ -726,6 +734,8 @@ impl Configuration {
             }
         }
         self.auth.credentials().problems("auth", &mut problems);
+        self.events.problems(&mut problems);
+        self.cleanup.problems(&mut problems);
         if self.auth.max_failed_logins == 0 {
             problems.push("auth.max-failed-logins must be positive".into());
         }
