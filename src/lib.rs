@@ -28,6 +28,7 @@ pub mod compiler;
 pub mod config;
 pub mod deploy;
 pub mod engine;
+pub mod events;
 pub mod interceptor;
 pub mod model;
 pub mod plugins;

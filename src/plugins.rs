@@ -1,8 +1,10 @@
 //! What a program running Baton adds to it in Rust: extension bundles (see
-//! [`crate::runtime::extension`]) and message-exchange interceptors (see [`crate::interceptor`]).
+//! [`crate::runtime::extension`]), message-exchange interceptors (see [`crate::interceptor`])
+//! and event listeners (see [`crate::events`]).
 //! The `baton` binary adds none; a program with plug-ins of its own is a `main` calling
 //! [`crate::cli::run`] with them.
 
+use crate::events::{EventListener, EventListeners};
 use crate::interceptor::{Interceptor, Interceptors};
 use crate::runtime::extension::Extensions;
 
@@ -13,6 +15,9 @@ pub struct PlugIns {
     /// Interceptors registered beside the built-in ones (replacing a built-in of the same
     /// name); configuration and deploy.xml name those that run.
     pub interceptors: Interceptors,
+    /// Event listeners registered beside the built-in ones (replacing a built-in of the same
+    /// name); `[events] listeners` names those that run.
+    pub listeners: EventListeners,
 }
 
 impl PlugIns {
@@ -30,6 +35,16 @@ impl PlugIns {
     pub fn with_interceptor(self, name: impl Into<String>, interceptor: impl Interceptor) -> Self {
         Self {
             interceptors: self.interceptors.with(name, interceptor),
+            ..self
+        }
+    }
+}
+
+impl PlugIns {
+    /// These plug-ins and `listener` registered as `name`.
+    pub fn with_listener(self, name: impl Into<String>, listener: impl EventListener) -> Self {
+        Self {
+            listeners: self.listeners.with(name, listener),
             ..self
         }
     }

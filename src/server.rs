@@ -47,6 +47,8 @@ pub enum Error {
     Interceptors(UnknownInterceptor),
     #[error("accounts: {0}")]
     Accounts(#[from] crate::auth::AccountsError),
+    #[error(transparent)]
+    Events(#[from] crate::events::StartError),
 }
 
 /// Opens the store the configuration names, bringing its schema up to date. While the
@@ -119,11 +121,13 @@ pub async fn run(
         .map_err(Error::Interceptors)?;
     let accounts = open_accounts(&config)?;
     let store = open_store(&config).await?;
+    let events = crate::events::start(&config, &plugins.listeners, &store)?;
     let engine = Engine::new(
         config.clone(),
         store.clone(),
         plugins.extensions,
         interceptors,
+        events,
     )?;
     engine.set_base_url(format!("http://{local}"));
     tracing::info!(address = %local, "Listening");

@@ -329,3 +329,114 @@ async fn a_port_bound_to_a_queue_is_refused_when_amqp_is_off() {
         .await;
     assert_ne!(status, 200, "{body}");
 }
+
+#[tokio::test]
+async fn the_amqp_event_listener_publishes_each_event_with_its_type_as_routing_key() {
+    let Some(url) =
+        broker_url("the_amqp_event_listener_publishes_each_event_with_its_type_as_routing_key")
+    else {
+        return;
+    };
+    let (exchange, queue) = (unique("events"), unique("events-read"));
+    let broker = Broker::connect(&url).await;
+    let channel = &broker.channel;
+    let durable = lapin::options::ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    let kind = lapin::ExchangeKind::Topic;
+    channel
+        .exchange_declare(
+            exchange.as_str().into(),
+            kind,
+            durable,
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    // Bound by two types, the queue gets those events and no other.
+    for routing_key in ["NewProcessInstanceEvent", "ProcessCompletionEvent"] {
+        channel
+            .queue_bind(
+                queue.as_str().into(),
+                exchange.as_str().into(),
+                routing_key.into(),
+                lapin::options::QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+    }
+
+    let dirs = Dirs::new();
+    copy_unit(
+        &repo().join("samples/HelloWorld"),
+        &dirs.deploy().join("HelloWorld"),
+        &|text| {
+            text.replace(
+                "<active>true</active>",
+                r#"<active>true</active><process-events generate="all"/>"#,
+            )
+        },
+    );
+    let exchange_setting = format!(r#"{{ exchange = "{exchange}" }}"#);
+    let settings = [
+        ("BATON_AMQP__URL", url.as_str()),
+        ("BATON_EVENTS__LISTENERS", r#"["amqp"]"#),
+        ("BATON_EVENTS__AMQP", exchange_setting.as_str()),
+    ];
+    let server = Server::start_configured(&dirs, "info", false, &settings).await;
+    let hello = r#"<h:hello xmlns:h="urn:baton:samples:hello"><h:name>Baton</h:name></h:hello>"#;
+    let (status, body) = server.soap("/ode/processes/HelloWorld", hello).await;
+    assert_eq!(status, 200, "{body}");
+
+    let expected = ["NewProcessInstanceEvent", "ProcessCompletionEvent"];
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    let mut read = Vec::new();
+    while read.len() < expected.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {read:?} on the queue"
+        );
+        let options = lapin::options::BasicGetOptions { no_ack: true };
+        match channel
+            .basic_get(queue.as_str().into(), options)
+            .await
+            .unwrap()
+        {
+            Some(message) => {
+                let body: serde_json::Value =
+                    serde_json::from_slice(&message.delivery.data).unwrap();
+                read.push((message.delivery.routing_key.to_string(), body));
+            }
+            None => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    let keys: Vec<&str> = read.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(keys, expected);
+    assert_eq!(broker.ready_messages(&queue).await, 0, "no other event is routed there");
+    for (key, body) in &read {
+        assert_eq!(body["type"], key.as_str(), "{body}");
+        assert!(
+            body["pid"].as_str().unwrap().contains("HelloWorld"),
+            "{body}"
+        );
+        assert!(body["instance"].is_i64(), "{body}");
+    }
+    channel
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    channel
+        .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+        .await
+        .unwrap();
+}

@@ -38,6 +38,7 @@
 pub mod access;
 pub mod client;
 mod cursor;
+mod events;
 mod listings;
 mod openapi;
 pub mod routes;
@@ -80,6 +81,14 @@ pub struct InstanceView {
     pub status: String,
     /// Why it is suspended, failed or faulted, if it is.
     pub reason: Option<String>,
+}
+
+/// A page of an instance's events, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Timeline {
+    pub events: Vec<crate::events::EventRecord>,
+    /// When the page is full: pass it as `after` for the next one.
+    pub next: Option<i64>,
 }
 
 /// Instances a filter selected, in its order.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa_actix_web::scope::Scope;
 
 use super::access::{self, Allowed, Operator, Viewer};
-use super::{listings, openapi};
+use super::{events, listings, openapi};
 use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
 use crate::auth::Accounts;
 use crate::engine::{Engine, Error, FailureError, OperatorError};
@@ -47,6 +47,8 @@ where
     scope
         .service(listings::list_instances)
         .service(listings::list_processes)
+        .service(events::timeline)
+        .service(events::listeners)
         .service(list)
         .service(settle)
         .service(show)
@@ -246,7 +248,7 @@ async fn disabled() -> HttpResponse {
     )
 }
 
-fn instance_id(text: &str) -> Result<i64, String> {
+pub(super) fn instance_id(text: &str) -> Result<i64, String> {
     text.parse()
         .map_err(|_| format!("'{text}' is not an instance id"))
 }

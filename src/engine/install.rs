@@ -19,6 +19,7 @@ use super::registry::{service_alias, ServiceEndpoint};
 use super::routing::LinkRoute;
 use super::{Engine, Services};
 use crate::model::{PartnerLinkId, Unit};
+use crate::runtime::events::EventFilter;
 use crate::runtime::CompiledProcess;
 
 /// Why a unit could not be installed.
@@ -160,9 +161,22 @@ impl Engine {
                     .with_extensions(&services.extensions)
                     .map_err(|missing| missing.iter().map(ToString::to_string).collect())
             });
-            match compiled {
-                Ok(compiled) => {
+            let events =
+                EventFilter::compile(deployment.events.as_ref(), model).map_err(|problem| {
+                    vec![format!(
+                        "{}: deploy.xml <process-events>: {problem}",
+                        deployment.name
+                    )]
+                });
+            match compiled.and_then(|compiled| Ok((compiled, events?))) {
+                Ok((compiled, events)) => {
+                    // Events no listener hears are not made.
+                    let events = match services.events.is_off() {
+                        true => EventFilter::none(),
+                        false => events,
+                    };
                     let compiled = compiled
+                        .with_events(events)
                         .with_properties(&deployment.properties)
                         .with_partner_failure(services.config.partner_failure())
                         .with_target_attributes_kept(services.config.ode_mode())

@@ -149,6 +149,12 @@ struct Prepared {
     status: InstanceStatus,
     /// The partner calls of the step's invokes, as its outbox holds them.
     calls: Calls,
+    /// The step's BPEL events, published once it is committed.
+    events: Vec<crate::runtime::events::Event>,
+    /// When the step ran, in ms since the Unix epoch.
+    at_ms: i64,
+    /// Whether the step's cleanup deletes the instance's events.
+    events_deleted: bool,
 }
 
 /// How a step run on a step thread ended.
@@ -295,6 +301,9 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         actions: output.actions,
         status: output.status,
         calls,
+        events: output.events,
+        at_ms: now_ms,
+        events_deleted: deletes.events || deletes.instance,
     }))
 }
 
@@ -355,7 +364,7 @@ impl Entity for InstanceEntity {
                     return Outcome { reply: Err(StepError::Suspended { instance: id, reason }), next: Disposition::Reload };
                 }
             };
-            let Prepared { commit, changes, actions, status, calls } = prepared;
+            let Prepared { commit, changes, actions, status, calls, events, at_ms, events_deleted } = prepared;
             let routes_added = !commit.routes_added.is_empty();
             let finished = status.is_finished();
             let fault = (status == InstanceStatus::Faulted)
@@ -374,6 +383,10 @@ impl Entity for InstanceEntity {
                         tracing::warn!(instance = id, pid = %process.pid, %fault, "Instance faulted");
                     }
                     services.scheduler.committed(changes);
+                    services.events.publish(&process.pid, Some(id), at_ms, events);
+                    if events_deleted {
+                        services.events.forget(id);
+                    }
                     if routes_added {
                         services.routes_added.notify_waiters();
                     }

@@ -99,8 +99,10 @@ use self::instance::{Delivery, InstanceEntity, StepError};
 use self::outbox::MessageId;
 use self::peer::Origin;
 use crate::config::Configuration;
+use crate::events::EventBus;
 use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
 use crate::model::VariableKind;
+use crate::runtime::events::{Event as BpelEvent, EventType};
 use crate::runtime::extension::Extensions;
 use crate::runtime::partner_failure::FailureKind;
 use crate::runtime::session::SESSION_SET;
@@ -186,6 +188,8 @@ pub struct Services {
     pub extensions: Extensions,
     /// The interceptors processes may name, and those that run for all.
     pub interceptors: ServerInterceptors,
+    /// Where committed steps' BPEL events go.
+    pub events: EventBus,
     base_url: OnceLock<String>,
     ready: AtomicBool,
     /// The steps instances are running now, which operators and the shutdown may stop.
@@ -484,17 +488,19 @@ impl Services {
                 Destination::New { id }
             }
             None if process.in_memory() => {
+                self.no_instance_correlates(&process, operation);
                 return Err(Error::NoInMemoryInstance {
                     process: process.name.to_string(),
                     operation: operation.to_owned(),
                     ttl_ms: self.config.engine.in_memory_instance_ttl_ms,
-                })
+                });
             }
             None => {
+                self.no_instance_correlates(&process, operation);
                 return Err(Error::NoInstance {
                     process: process.name.to_string(),
                     operation: operation.to_owned(),
-                })
+                });
             }
         };
         let receiver = match &destination {
@@ -592,6 +598,16 @@ impl Services {
                 self.exchanges.cancel(exchange);
                 Err(Error::ReplyTimeout(timeout))
             }
+        }
+    }
+
+    /// Tells the listeners that a message for `operation` of `process` found no instance.
+    fn no_instance_correlates(&self, process: &ProcessRuntime, operation: &str) {
+        let kind = EventType::CorrelationNoMatch;
+        if process.compiled.events.emits(None, kind) {
+            let event = BpelEvent::of_process(kind, Some(operation.to_owned()));
+            self.events
+                .publish(&process.pid, None, now_ms(), vec![event]);
         }
     }
 
@@ -751,6 +767,7 @@ impl Engine {
         store: Arc<dyn Store>,
         extensions: Extensions,
         interceptors: ServerInterceptors,
+        events: EventBus,
     ) -> Result<Self, baton_transports::Error> {
         let transports = Transports {
             http: Some(HttpClient::new(&config.http_client)?),
@@ -786,6 +803,7 @@ impl Engine {
             config,
             extensions,
             interceptors,
+            events,
         };
         Ok(Self {
             services: Arc::new(services),

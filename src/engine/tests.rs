@@ -22,6 +22,7 @@ fn engine() -> Engine {
         Arc::new(MemoryStore::new()),
         Extensions::none(),
         ServerInterceptors::new(Interceptors::none(), &[]).unwrap(),
+        crate::events::EventBus::none(),
     )
     .unwrap()
 }

@@ -9,6 +9,7 @@ use crate::model::{
     Location, Operation, PartnerLinkId, Process,
 };
 use crate::runtime::assign::Literal;
+use crate::runtime::events::EventFilter;
 use crate::runtime::extension::Extensions;
 use crate::runtime::partner_failure::PartnerFailureMode;
 use crate::xml::QName;
@@ -78,6 +79,8 @@ pub struct CompiledProcess {
     /// The (partner link, operation) pairs routed to existing instances by session (see
     /// [`super::session::implicitly_correlated`]).
     pub implicitly_correlated: HashSet<(PartnerLinkId, String)>,
+    /// Which BPEL events the process's instances emit, per scope.
+    pub events: EventFilter,
 }
 
 impl CompiledProcess {
@@ -160,6 +163,7 @@ impl CompiledProcess {
             keeps_target_attributes: false,
             shares_correlation_values: false,
             extensions: Extensions::none(),
+            events: EventFilter::none(),
         })
     }
 
@@ -205,6 +209,12 @@ impl CompiledProcess {
     /// The same process with the deployment's process properties.
     pub fn with_properties(mut self, properties: &[(QName, String)]) -> Self {
         self.properties = Arc::from(properties);
+        self
+    }
+
+    /// The process, emitting the BPEL events `events` lets through.
+    pub fn with_events(mut self, events: EventFilter) -> Self {
+        self.events = events;
         self
     }
 

@@ -37,6 +37,7 @@ pub mod compiled;
 pub mod correlation;
 pub mod encoding;
 pub mod evaluate;
+pub mod events;
 pub mod extension;
 pub mod fault;
 pub mod functions;

@@ -297,6 +297,17 @@ pub struct InstanceState {
     /// The partner links whose session route (see [`super::session`]) the store holds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routed_sessions: Vec<PartnerLinkId>,
+    /// Whether the instance took its first step; written only while it has not.
+    #[serde(default = "taken", skip_serializing_if = "is_taken")]
+    pub started: bool,
+}
+
+fn taken() -> bool {
+    true
+}
+
+fn is_taken(started: &bool) -> bool {
+    *started
 }
 
 fn no_sessions(sessions: &[Option<String>]) -> bool {
@@ -318,6 +329,7 @@ impl InstanceState {
             timer_counter: 0,
             interceptor_values: InterceptorValues::new(),
             routed_sessions: Vec::new(),
+            started: false,
         };
         let root = state.add_scope(process, ScopeId::PROCESS, None, None, None);
         let thread = state.add_thread(Thread {

@@ -233,6 +233,8 @@ pub struct StepOutput {
     pub settled: Vec<ExchangeId>,
     /// The invoke whose outcome (or time-out) the step's event delivered, if it awaited it.
     pub ended: Option<InvokeEnded>,
+    /// The BPEL events of the step, in the order they happened (see [`super::events`]).
+    pub events: Vec<super::events::Event>,
 }
 
 /// How an awaited request-response invoke ended.

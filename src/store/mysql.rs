@@ -24,6 +24,7 @@ const MIGRATIONS: Migrations = [
     include_str!("../../dbscripts/mysql-3.sql"),
     include_str!("../../dbscripts/mysql-4.sql"),
     include_str!("../../dbscripts/mysql-5.sql"),
+    include_str!("../../dbscripts/mysql-6.sql"),
 ];
 
 /// The named lock held while the schema is migrated.

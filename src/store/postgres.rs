@@ -23,6 +23,7 @@ const MIGRATIONS: Migrations = [
     include_str!("../../dbscripts/postgresql-3.sql"),
     include_str!("../../dbscripts/postgresql-4.sql"),
     include_str!("../../dbscripts/postgresql-5.sql"),
+    include_str!("../../dbscripts/postgresql-6.sql"),
 ];
 
 /// The advisory lock held while the schema is migrated.

@@ -194,6 +194,21 @@ pub struct InstanceRecord {
     pub updated_at: SystemTime,
 }
 
+/// A BPEL event as the store keeps it (see [`super::EventLog`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Its number, increasing in the order events were appended; ignored when appending.
+    pub id: i64,
+    pub instance_id: i64,
+    pub pid: String,
+    /// When it happened, in ms since the Unix epoch.
+    pub at_ms: i64,
+    /// Its type, e.g. `ActivityExecStartEvent`.
+    pub kind: String,
+    /// The event as JSON.
+    pub body: String,
+}
+
 /// A process instance without its state, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceSummary {

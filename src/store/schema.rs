@@ -5,7 +5,8 @@
 //! version 1 on an empty database; each later one, `dbscripts/<database>-<n + 1>.sql`, brings
 //! version `n` to `n + 1` and sets the version row. Version 2 adds the job table, version 3
 //! the outbox and the received messages, version 4 the instance status `suspended`, version 5
-//! the values of instances' correlation properties. A
+//! the values of instances' correlation properties, version 6 the events the `store` event
+//! listener keeps. A
 //! database whose version is newer than this server's is refused.
 
 use super::rows::StoredRow;
@@ -13,7 +14,7 @@ use super::sql::dialect::{Dialect, Statement};
 use super::{Error, Result};
 
 /// The schema version this server reads and writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The migration scripts of one backend, the first creating version 1.
 pub(crate) type Migrations = [&'static str; SCHEMA_VERSION as usize];

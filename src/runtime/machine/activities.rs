@@ -5,6 +5,7 @@ use super::Machine;
 use crate::model::{ActivityId, ActivityKind, Deadline, ForEach, VariableKind};
 use crate::runtime::assign;
 use crate::runtime::evaluate::{self, Visible};
+use crate::runtime::events::EventType;
 use crate::runtime::fault::Fault;
 use crate::runtime::state::{FlowInstance, Frame, InstanceStatus, Thread, Waiting};
 use crate::runtime::xsd;
@@ -14,7 +15,10 @@ impl Machine<'_> {
     pub(super) fn execute(&mut self, frame: Frame) -> Result<(), Fault> {
         match frame {
             Frame::Run(activity) => self.run_activity(activity),
-            Frame::Completed(activity) => self.determine_sources(activity),
+            Frame::Completed(activity) => {
+                self.activity_event(EventType::ActivityExecEnd, activity);
+                self.determine_sources(activity)
+            }
             Frame::Sequence { activity, next } => {
                 if let ActivityKind::Sequence(children) = &self.model.activity(activity).kind {
                     self.continue_sequence(activity, children, next as usize);
@@ -156,9 +160,11 @@ impl Machine<'_> {
             self.wait(Waiting::Isolation(activity));
             return Ok(());
         }
-        if !definition.sources.is_empty() {
+        if !definition.sources.is_empty() || self.emits(EventType::ActivityExecEnd) {
             self.push(Frame::Completed(activity));
         }
+        self.activity_event(EventType::ActivityEnabled, activity);
+        self.activity_event(EventType::ActivityExecStart, activity);
         self.start(activity)
     }
 
@@ -203,7 +209,9 @@ impl Machine<'_> {
             }
             ActivityKind::Assign(assign) => {
                 let scope = self.scope_ref();
-                assign::run_assign(self.process, self.state, scope, Some(&self.env), assign)
+                assign::run_assign(self.process, self.state, scope, Some(&self.env), assign)?;
+                self.assign_events(activity);
+                Ok(())
             }
             ActivityKind::Extension(extension) => {
                 let scope = self.scope_ref();

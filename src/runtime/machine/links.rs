@@ -7,6 +7,7 @@
 use super::Machine;
 use crate::model::{ActivityId, ActivityKind, LinkId};
 use crate::runtime::evaluate;
+use crate::runtime::events::EventType;
 use crate::runtime::fault::Fault;
 use crate::runtime::state::{FlowRef, Waiting};
 
@@ -48,6 +49,7 @@ impl Machine<'_> {
     /// Dead-path elimination: `activity` will not run, so its outgoing links and those of
     /// every activity inside it are false.
     pub(super) fn skip(&mut self, activity: ActivityId) {
+        self.activity_event(EventType::ActivityDisabled, activity);
         let flow = self.current_flow();
         self.skip_in(flow, activity);
     }

@@ -6,6 +6,7 @@ use crate::model::{
     ActivityId, ActivityKind, CorrelationUse, FailureHandling, Initiate, Invoke, PartnerLinkId,
     Pattern, Receive, ScopeId, VariableId, VariableKind,
 };
+use crate::runtime::events::EventType;
 use crate::runtime::fault::{Fault, BPEL_NS};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure, PartnerFailureMode};
 use crate::runtime::session::{self, Callback, Sessions};
@@ -387,6 +388,16 @@ impl<'p> Machine<'p> {
             *self.state.variable_mut(self.model, scope, variable) = Some(inbound.message);
         }
         self.write_variables(scope, values);
+        let operation = Some(receive.operation.clone());
+        self.process_event(EventType::ProcessMessageExchange, operation.clone());
+        if !receive.create_instance && !receive.correlations.is_empty() {
+            self.process_event(EventType::CorrelationMatch, operation);
+        }
+        let written = receive.from_parts.iter().map(|(_, variable)| *variable);
+        self.variable_events(
+            EventType::VariableModification,
+            receive.variable.into_iter().chain(written),
+        );
         Ok(())
     }
 
@@ -395,6 +406,11 @@ impl<'p> Machine<'p> {
             unreachable!("activity {activity:?} is not a reply");
         };
         let message = self.outgoing_message(reply.variable, &reply.to_parts)?;
+        let read = reply.to_parts.iter().map(|(_, variable)| *variable);
+        self.variable_events(
+            EventType::VariableRead,
+            reply.variable.into_iter().chain(read),
+        );
         if reply.fault.is_none() {
             let message_type = self
                 .process
@@ -438,6 +454,11 @@ impl<'p> Machine<'p> {
     pub(super) fn run_invoke(&mut self, activity: ActivityId) -> Result<(), Fault> {
         let invoke = self.invoke(activity);
         let (message, endpoint) = self.invoke_request(invoke)?;
+        let read = invoke.to_parts.iter().map(|(_, variable)| *variable);
+        self.variable_events(
+            EventType::VariableRead,
+            invoke.input.into_iter().chain(read),
+        );
         let input_type = self
             .process
             .input_message_of_partner(invoke.partner_link, &invoke.operation);
@@ -623,6 +644,7 @@ impl<'p> Machine<'p> {
             self.actions.push(Action::Timer { timer, due_ms });
         } else {
             tracing::warn!(instance = self.instance, %exchange, %reason, "Invoke failed; waiting for an operator to retry, cancel or fault it");
+            self.activity_event(EventType::ActivityFailure, activity);
             self.wait(Waiting::Recovery {
                 activity,
                 exchange,
@@ -677,6 +699,11 @@ impl<'p> Machine<'p> {
                     *self.state.variable_mut(self.model, scope, output) = Some(message);
                 }
                 self.write_variables(scope, values);
+                let written = invoke.from_parts.iter().map(|(_, variable)| *variable);
+                self.variable_events(
+                    EventType::VariableModification,
+                    invoke.output.into_iter().chain(written),
+                );
                 Ok(())
             }
             InvokeOutcome::Fault { name, data, reason } => Err(Fault { name, data, reason }),
@@ -808,6 +835,10 @@ impl<'p> Machine<'p> {
                 }
                 _ => {}
             }
+        }
+        for set in &initiated {
+            let name = self.model.correlation_set(*set).name.clone();
+            self.data_event(EventType::CorrelationSetWrite, &name);
         }
         let keys = &self.process.route_keys;
         let mut added = routes::added(self.model, keys, self.state, scope, &initiated);

@@ -16,6 +16,7 @@
 //! - [`links`]: flow links, join conditions and dead-path elimination.
 
 mod activities;
+mod events;
 mod links;
 mod messaging;
 mod rest_light;
@@ -53,6 +54,8 @@ pub struct Machine<'p> {
     correlated: Vec<(QName, String)>,
     /// The awaited invoke the step's event ended.
     ended: Option<InvokeEnded>,
+    /// The BPEL events of the step.
+    events: Vec<super::events::Event>,
     /// The thread being run.
     current: ThreadId,
     /// What extension functions see of this step; owns the documents they build.
@@ -87,6 +90,7 @@ impl<'p> Machine<'p> {
             routes: Vec::new(),
             correlated: Vec::new(),
             ended: None,
+            events: Vec::new(),
             current: 0,
             env: EvaluationEnv::new(
                 instance,
@@ -94,6 +98,11 @@ impl<'p> Machine<'p> {
                 process.properties.clone(),
             ),
         };
+        let before = machine.state.status;
+        if !machine.state.started {
+            machine.state.started = true;
+            machine.instance_started();
+        }
         match (machine.state.status, event) {
             (InstanceStatus::Running, Event::Operator(OperatorAction::Suspend)) => {
                 machine.state.status = InstanceStatus::Suspended;
@@ -114,6 +123,7 @@ impl<'p> Machine<'p> {
             }
             _ => {}
         }
+        machine.status_changed(before);
         let disarmed = armed
             .difference(&machine.state.armed_timers().collect())
             .copied()
@@ -131,6 +141,7 @@ impl<'p> Machine<'p> {
             disarmed,
             settled: settled.into_iter().collect(),
             ended: machine.ended,
+            events: machine.events,
         }
     }
 

@@ -10,6 +10,7 @@
 use super::Machine;
 use crate::model::{Catch, FaultType, ScopeId, VariableId};
 use crate::runtime::assign;
+use crate::runtime::events::EventType;
 use crate::runtime::fault::{Fault, BPEL_NS};
 use crate::runtime::state::{
     body_frames, Alarm, Frame, InstanceStatus, Phase, ScopeRef, Thread, ThreadId, Waiting,
@@ -36,6 +37,7 @@ impl Machine<'_> {
         let instance = self
             .state
             .add_scope(self.model, scope, Some(parent), Some(waiter), flow);
+        self.scope_event(EventType::ScopeStart, instance, None);
         if let Some((variable, value)) = initial {
             *self.state.variable_mut(self.model, instance, variable) = Some(value);
         }
@@ -377,6 +379,7 @@ impl Machine<'_> {
     }
 
     fn scope_completed(&mut self, instance: ScopeRef) {
+        self.scope_event(EventType::ScopeCompletion, instance, None);
         if instance == 0 {
             return self.finish(InstanceStatus::Completed);
         }
@@ -385,6 +388,10 @@ impl Machine<'_> {
             && (self.model.scope(scope.scope).compensation_handler.is_some()
                 || !scope.completed.is_empty());
         if compensable {
+            if self.model.scope(scope.scope).compensation_handler.is_some() {
+                self.scope_event(EventType::CompensationHandlerRegistered, instance, None);
+            }
+            let scope = self.state.scope(instance);
             let parent = scope.parent.expect("only the process has no parent");
             self.state.scope_mut(instance).phase = Phase::Completed;
             self.state.scope_mut(parent).completed.push(instance);
@@ -465,6 +472,8 @@ impl Machine<'_> {
         }
         match scope.phase {
             Phase::Running => {
+                let name = fault.name.to_string();
+                self.scope_event(EventType::ScopeFault, instance, Some(name));
                 self.state.scope_mut(instance).phase = Phase::Faulting(fault);
                 self.stop_contents(instance);
                 self.settle(instance);

@@ -16,6 +16,7 @@ mod assign;
 mod concurrency;
 mod control;
 mod correlation;
+mod events;
 mod extension;
 mod faults;
 mod initialize;

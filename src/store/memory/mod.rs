@@ -37,10 +37,10 @@ pub use tables::PurgedInstance;
 use self::tables::Tables;
 use super::group_commit::Counters;
 use super::{
-    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord,
-    Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs,
-    OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
-    Store,
+    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, EventLog,
+    ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
+    JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
+    RouteOwner, StepCommit, Store, StoredEvent,
 };
 
 /// A [`Store`] in memory.
@@ -50,6 +50,10 @@ pub struct MemoryStore {
     /// The most recently handed out instance id; they go down from -1.
     lowest_id: AtomicI64,
     commits: Counters,
+    /// The event log, in order of appending.
+    events: Mutex<Vec<StoredEvent>>,
+    /// The number of the last event appended.
+    last_event: AtomicI64,
 }
 
 impl MemoryStore {
@@ -210,6 +214,61 @@ impl Inspection for MemoryStore {
 
     fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
         ready(Ok(self.tables().instance_routes(instance_id)))
+    }
+}
+
+impl MemoryStore {
+    fn event_log(&self) -> MutexGuard<'_, Vec<StoredEvent>> {
+        self.events
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Keeps the events `keep` says, and tells how many it removed.
+    fn remove_events(&self, keep: impl Fn(&StoredEvent) -> bool) -> u64 {
+        let mut log = self.event_log();
+        let before = log.len();
+        log.retain(keep);
+        (before - log.len()) as u64
+    }
+}
+
+impl EventLog for MemoryStore {
+    fn append_events<'a>(&'a self, events: &'a [StoredEvent]) -> BoxFuture<'a, Result<()>> {
+        let mut log = self.event_log();
+        for event in events {
+            log.push(StoredEvent {
+                id: self.last_event.fetch_add(1, Ordering::Relaxed) + 1,
+                ..event.clone()
+            });
+        }
+        ready(Ok(()))
+    }
+
+    fn instance_events(
+        &self,
+        instance_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>>> {
+        let log = self.event_log();
+        let events = log
+            .iter()
+            .filter(|event| event.instance_id == instance_id && event.id > after)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        ready(Ok(events))
+    }
+
+    fn delete_instance_events(&self, instance_id: i64) -> BoxFuture<'_, Result<u64>> {
+        ready(Ok(
+            self.remove_events(|event| event.instance_id != instance_id)
+        ))
+    }
+
+    fn delete_events_before(&self, before_ms: i64, _batch: u32) -> BoxFuture<'_, Result<u64>> {
+        ready(Ok(self.remove_events(|event| event.at_ms >= before_ms)))
     }
 }
 

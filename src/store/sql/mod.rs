@@ -13,6 +13,7 @@ mod correlation;
 mod delivery;
 mod deployments;
 pub(crate) mod dialect;
+mod events;
 mod exchanges;
 mod instances;
 mod jobs;
@@ -28,10 +29,10 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::group_commit::Writer;
 use super::{
-    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, ExchangeRecord,
-    Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job, JobKind, Jobs,
-    OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey, RouteOwner, StepCommit,
-    Store,
+    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, EventLog,
+    ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
+    JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
+    RouteOwner, StepCommit, Store, StoredEvent,
 };
 pub use dialect::Dialect;
 
@@ -223,6 +224,48 @@ impl<D: Dialect> Inspection for SqlStore<D> {
 
     fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>> {
         Box::pin(correlation::of_instance(&self.pool, instance_id))
+    }
+}
+
+impl<D: Dialect> EventLog for SqlStore<D> {
+    fn append_events<'a>(&'a self, events: &'a [StoredEvent]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let _writing = self.writing().await;
+            events::append(&self.pool, events).await
+        })
+    }
+
+    fn instance_events(
+        &self,
+        instance_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>>> {
+        Box::pin(events::of_instance(&self.pool, instance_id, after, limit))
+    }
+
+    fn delete_instance_events(&self, instance_id: i64) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(async move {
+            let _writing = self.writing().await;
+            events::delete_of_instance(&self.pool, instance_id).await
+        })
+    }
+
+    fn delete_events_before(&self, before_ms: i64, batch: u32) -> BoxFuture<'_, Result<u64>> {
+        Box::pin(async move {
+            let mut deleted = 0;
+            loop {
+                let ids = events::older(&self.pool, before_ms, batch).await?;
+                if ids.is_empty() {
+                    return Ok(deleted);
+                }
+                let _writing = self.writing().await;
+                deleted += events::delete(&self.pool, &ids).await?;
+                if ids.len() < batch as usize {
+                    return Ok(deleted);
+                }
+            }
+        })
     }
 }
 

@@ -32,6 +32,7 @@ const MIGRATIONS: Migrations = [
     include_str!("../../../dbscripts/sqlite-3.sql"),
     include_str!("../../../dbscripts/sqlite-4.sql"),
     include_str!("../../../dbscripts/sqlite-5.sql"),
+    include_str!("../../../dbscripts/sqlite-6.sql"),
 ];
 
 /// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).

@@ -59,6 +59,7 @@ mod cleanup;
 mod commits;
 mod delivery;
 mod deployments;
+mod events;
 mod exchanges;
 mod filters;
 mod instances;

@@ -16,6 +16,7 @@ fn scripts(backend: Backend) -> [&'static str; SCHEMA_VERSION as usize] {
             include_str!("../../../dbscripts/sqlite-3.sql"),
             include_str!("../../../dbscripts/sqlite-4.sql"),
             include_str!("../../../dbscripts/sqlite-5.sql"),
+            include_str!("../../../dbscripts/sqlite-6.sql"),
         ],
         Backend::Postgres => [
             include_str!("../../../dbscripts/postgresql.sql"),
@@ -23,6 +24,7 @@ fn scripts(backend: Backend) -> [&'static str; SCHEMA_VERSION as usize] {
             include_str!("../../../dbscripts/postgresql-3.sql"),
             include_str!("../../../dbscripts/postgresql-4.sql"),
             include_str!("../../../dbscripts/postgresql-5.sql"),
+            include_str!("../../../dbscripts/postgresql-6.sql"),
         ],
         Backend::MySql => [
             include_str!("../../../dbscripts/mysql.sql"),
@@ -30,6 +32,7 @@ fn scripts(backend: Backend) -> [&'static str; SCHEMA_VERSION as usize] {
             include_str!("../../../dbscripts/mysql-3.sql"),
             include_str!("../../../dbscripts/mysql-4.sql"),
             include_str!("../../../dbscripts/mysql-5.sql"),
+            include_str!("../../../dbscripts/mysql-6.sql"),
         ],
     }
 }

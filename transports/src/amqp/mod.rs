@@ -15,9 +15,11 @@ mod dedup;
 mod endpoint;
 mod handling;
 pub mod properties;
+pub mod publisher;
 mod server;
 
 pub use client::AmqpClient;
 pub use config::AmqpConfig;
 pub use endpoint::AmqpEndpoint;
+pub use publisher::AmqpPublisher;
 pub use server::{declare_queues, serve, AmqpService};

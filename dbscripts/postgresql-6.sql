@@ -1,0 +1,22 @@
+-- Baton durable store: PostgreSQL schema, version 5 to version 6: the BPEL events the
+-- `store` event listener keeps, which instance timelines read.
+--
+-- Run after postgresql-5.sql; its statements are idempotent, so running it again changes
+-- nothing.
+
+-- An event of an instance, written by the `store` listener after the step that emitted it
+-- was committed; deleted with its instance's events (a cleanup of `events` or `instance`),
+-- or once older than `[events.store] retention-days`. body is the event as JSON.
+CREATE TABLE IF NOT EXISTS baton_events (
+    id          BIGSERIAL PRIMARY KEY,
+    instance_id BIGINT NOT NULL,
+    pid         TEXT COLLATE "C" NOT NULL,
+    at_ms       BIGINT NOT NULL,
+    type        TEXT COLLATE "C" NOT NULL,
+    body        TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS baton_events_instance ON baton_events (instance_id, id);
+CREATE INDEX IF NOT EXISTS baton_events_at ON baton_events (at_ms);
+
+UPDATE baton_schema_version SET version = 6;

@@ -1,0 +1,68 @@
+//! The event log ([`crate::store::EventLog`]) on every backend: events come back per
+//! instance in the order appended, paged by number; an instance's events go with it; and
+//! retention deletes exactly those older than its cut, in batches.
+
+use super::{Fixture, TestDb};
+use crate::store::StoredEvent;
+
+fn event(instance_id: i64, at_ms: i64, kind: &str) -> StoredEvent {
+    StoredEvent {
+        id: 0,
+        instance_id,
+        pid: "{urn:test}orders-1".into(),
+        at_ms,
+        kind: kind.into(),
+        body: format!(r#"{{"type":"{kind}","at":{at_ms}}}"#),
+    }
+}
+
+/// The (instance, time, type) of `events`.
+fn described(events: &[StoredEvent]) -> Vec<(i64, i64, String)> {
+    events
+        .iter()
+        .map(|event| (event.instance_id, event.at_ms, event.kind.clone()))
+        .collect()
+}
+
+async fn events_are_read_per_instance_in_order_and_deleted_with_it_or_by_age(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let store = &fixture.store;
+    let first = [event(1, 10, "A"), event(2, 11, "B"), event(1, 12, "C")];
+    store.append_events(&first).await.unwrap();
+    store
+        .append_events(&[event(1, 20, "D"), event(2, 21, "E")])
+        .await
+        .unwrap();
+    store.append_events(&[]).await.unwrap();
+
+    let all = store.instance_events(1, 0, 100).await.unwrap();
+    let expected = vec![
+        (1, 10, "A".into()),
+        (1, 12, "C".into()),
+        (1, 20, "D".into()),
+    ];
+    assert_eq!(described(&all), expected);
+    assert!(
+        all.windows(2).all(|pair| pair[0].id < pair[1].id),
+        "{all:?}"
+    );
+    assert_eq!(all[0].body, r#"{"type":"A","at":10}"#);
+    assert_eq!(all[0].pid, "{urn:test}orders-1");
+    let page = store.instance_events(1, all[0].id, 1).await.unwrap();
+    assert_eq!(described(&page), vec![(1, 12, "C".into())]);
+
+    assert_eq!(store.delete_instance_events(2).await.unwrap(), 2);
+    assert!(store.instance_events(2, 0, 100).await.unwrap().is_empty());
+
+    let many: Vec<StoredEvent> = (0..7).map(|n| event(3, 100 + n, "F")).collect();
+    store.append_events(&many).await.unwrap();
+    assert_eq!(store.delete_events_before(105, 2).await.unwrap(), 3 + 5);
+    assert!(store.instance_events(1, 0, 100).await.unwrap().is_empty());
+    let left = store.instance_events(3, 0, 100).await.unwrap();
+    assert_eq!(
+        described(&left),
+        vec![(3, 105, "F".into()), (3, 106, "F".into())]
+    );
+}
+
+backend_tests!(events_are_read_per_instance_in_order_and_deleted_with_it_or_by_age);
