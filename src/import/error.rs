@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-/// Why `import-config` wrote nothing.
+/// Why `import-config` wrote nothing. The message of each says everything (the underlying
+/// error included), so none is given as a separate cause.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{0} is not a folder")]
@@ -14,15 +15,15 @@ pub enum ImportError {
          its conf/, repository/conf/ or repository/conf/datasources/"
     )]
     NothingToImport(PathBuf),
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {problem}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        problem: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    #[error("{path}: {problem}")]
     Xml {
         path: PathBuf,
-        source: crate::xml::Error,
+        problem: crate::xml::Error,
     },
     #[error("{path}, line {line}: {message}")]
     Malformed {
@@ -34,9 +35,9 @@ pub enum ImportError {
     Unreadable(String),
     #[error("the imported settings are refused: {0}")]
     Invalid(crate::config::Error),
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {problem}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        problem: std::io::Error,
     },
 }

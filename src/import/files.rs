@@ -55,9 +55,9 @@ impl Found {
             };
             let mut names = Vec::new();
             for entry in entries {
-                let entry = entry.map_err(|source| ImportError::Read {
+                let entry = entry.map_err(|problem| ImportError::Read {
                     path: folder.clone(),
-                    source,
+                    problem,
                 })?;
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let endpoint =

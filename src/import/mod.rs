@@ -120,9 +120,9 @@ impl Imported {
     /// Writes `baton.toml` to `out` and copies the endpoint property files beside it,
     /// where Baton reads them (its configuration directory).
     pub fn write(&self, dir: &Path, out: &Path) -> Result<(), ImportError> {
-        std::fs::write(out, self.to_toml(dir)).map_err(|source| ImportError::Write {
+        std::fs::write(out, self.to_toml(dir)).map_err(|problem| ImportError::Write {
             path: out.to_owned(),
-            source,
+            problem,
         })?;
         let folder = out.parent().unwrap_or(Path::new(""));
         for file in &self.endpoint_files {
@@ -133,9 +133,9 @@ impl Imported {
             if copy.exists() && copy.canonicalize().ok() == file.canonicalize().ok() {
                 continue;
             }
-            std::fs::copy(file, &copy).map_err(|source| ImportError::Write {
+            std::fs::copy(file, &copy).map_err(|problem| ImportError::Write {
                 path: copy.clone(),
-                source,
+                problem,
             })?;
         }
         Ok(())
@@ -166,9 +166,9 @@ pub fn run(dir: &Path, out: Option<&Path>) -> Result<(), ImportError> {
         None => std::io::stdout()
             .lock()
             .write_all(imported.to_toml(dir).as_bytes())
-            .map_err(|source| ImportError::Write {
+            .map_err(|problem| ImportError::Write {
                 path: PathBuf::from("standard output"),
-                source,
+                problem,
             }),
     }
 }
@@ -205,11 +205,11 @@ mod tests {
     fn malformed_xml_is_refused_with_the_file_line_and_column() {
         let dir = bps_folder("<tns:WSO2BPS xmlns:tns=\"http://wso2.org/bps/config\">\n<a></b>");
         let error = import(dir.path()).unwrap_err();
-        let ImportError::Xml { path, source } = &error else {
+        let ImportError::Xml { path, problem } = &error else {
             panic!("{error}")
         };
         assert_eq!(path, &dir.path().join("bps.xml"));
-        assert_eq!(source.line(), 2, "{error}");
+        assert_eq!(problem.line(), 2, "{error}");
         assert!(error.to_string().contains("line 2, column"), "{error}");
     }
 

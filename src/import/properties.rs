@@ -41,9 +41,9 @@ impl Property {
 
 /// Reads the properties of `input`, in file order.
 pub(super) fn read(input: &Input) -> Result<Vec<Property>, ImportError> {
-    let text = std::fs::read_to_string(&input.path).map_err(|source| ImportError::Read {
+    let text = std::fs::read_to_string(&input.path).map_err(|problem| ImportError::Read {
         path: input.path.clone(),
-        source,
+        problem,
     })?;
     Ok(parse(&text))
 }

@@ -19,13 +19,13 @@ pub(super) struct XmlFile {
 impl XmlFile {
     /// Reads and parses `input`.
     pub(super) fn read(input: &Input) -> Result<Self, ImportError> {
-        let bytes = std::fs::read(&input.path).map_err(|source| ImportError::Read {
+        let bytes = std::fs::read(&input.path).map_err(|problem| ImportError::Read {
             path: input.path.clone(),
-            source,
+            problem,
         })?;
-        let document = crate::xml::parse(&bytes).map_err(|source| ImportError::Xml {
+        let document = crate::xml::parse(&bytes).map_err(|problem| ImportError::Xml {
             path: input.path.clone(),
-            source,
+            problem,
         })?;
         Ok(Self {
             document,
