@@ -137,6 +137,18 @@ enum Command {
         #[arg(long)]
         server: Option<String>,
     },
+    /// Writes the baton.toml equivalent to an Apache ODE or WSO2 BPS configuration folder
+    /// (bps.xml, datasources, ode-axis2.properties, schedules.xml, *.endpoint files), and
+    /// says on standard error what it cannot carry over and why.
+    ImportConfig {
+        /// The ODE or BPS folder (the files are also looked for in its conf/,
+        /// repository/conf/ and repository/conf/datasources/).
+        dir: PathBuf,
+        /// The file to write, with the endpoint files copied beside it (default: standard
+        /// output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Manages the users of the management API in the accounts file of the data directory.
     User {
         #[command(subcommand)]
@@ -255,6 +267,7 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
         Command::Terminate { instance, server } => {
             operate(&config, server, instance, OperatorAction::Terminate)
         }
+        Command::ImportConfig { dir, out } => Ok(crate::import::run(&dir, out.as_deref())?),
         Command::User { action } => user(&config, action),
         Command::Token { action } => token(&config, action),
     };

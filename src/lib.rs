@@ -15,7 +15,8 @@
 //! - [`store`]: durable state behind traits (embedded SQLite by default).
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
 //! - [`deploy`]: the deploy directory, versions and retirement.
-//! - [`config`], [`server`], [`cli`]: configuration, `baton serve` and the command line.
+//! - [`config`], [`server`], [`cli`]: configuration, `baton serve` and the command line;
+//!   [`import`]: `baton import-config`, an ODE or BPS configuration made Baton's.
 //! - [`query`]: ODE's filter languages, made queries of the store.
 //! - [`admin`]: the management API on the server's HTTP port, and its client; [`auth`]: the
 //!   users, roles and tokens it lets in.
@@ -29,6 +30,7 @@ pub mod config;
 pub mod deploy;
 pub mod engine;
 pub mod events;
+pub mod import;
 pub mod interceptor;
 pub mod model;
 pub mod plugins;
