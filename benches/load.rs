@@ -227,6 +227,10 @@ async fn run(settings: &Settings) -> anyhow::Result<Vec<Row>> {
         rows.push(hello_world(settings, &label, unit, synchronous, &baseline_reply).await?);
     }
 
+    let without_events = rows.len();
+    rows.push(with_events(settings, "none", None).await?);
+    rows.push(with_events(settings, "all", Some(without_events)).await?);
+
     rows.push(beside_runaways(settings, workers).await?);
     rows.push(beside_budgeted_runaways(settings).await?);
 
@@ -304,6 +308,37 @@ async fn hello_world(
     );
     Ok(Row {
         compared_with: Some((0, "baseline")),
+        ..row
+    })
+}
+
+/// HelloWorld (sync=full) generating events as `generate` says, heard by the `store`
+/// listener, compared with the row `compared_with` (the same without events). The events the
+/// store kept are printed beside the instances.
+async fn with_events(
+    settings: &Settings,
+    generate: &'static str,
+    compared_with: Option<usize>,
+) -> anyhow::Result<Row> {
+    let unit = Unit::HelloWorldEvents { generate };
+    let listener = ("BATON_EVENTS__LISTENERS", r#"["store"]"#);
+    let baton = Baton::start(&[unit], &[listener])?;
+    let url = format!("{}{HELLO_PATH}", baton.address);
+    probe(&url, HELLO_ACTION).await?;
+    let label = format!("baton HelloWorld (events generate={generate}, store listener)");
+    let row = measure(
+        settings,
+        &label,
+        http(url, HELLO_ACTION),
+        true,
+        Some(baton.pid()),
+    )
+    .await?;
+    let instances = baton.stored_instances().await?;
+    let events = baton.stored_events().await?;
+    println!("{label}: {instances} instances and {events} events in the store");
+    Ok(Row {
+        compared_with: compared_with.map(|row| (row, "generate=none")),
         ..row
     })
 }

@@ -14,6 +14,7 @@
 //!   may do.
 //! - [`store`]: durable state behind traits (embedded SQLite by default).
 //! - [`engine`]: process versions, instances and partner links as actors; routing.
+//! - [`events`]: the listeners the BPEL events of committed steps go to.
 //! - [`deploy`]: the deploy directory, versions and retirement.
 //! - [`config`], [`server`], [`cli`]: configuration, `baton serve` and the command line;
 //!   [`import`]: `baton import-config`, an ODE or BPS configuration made Baton's.

@@ -422,7 +422,11 @@ async fn the_amqp_event_listener_publishes_each_event_with_its_type_as_routing_k
     }
     let keys: Vec<&str> = read.iter().map(|(key, _)| key.as_str()).collect();
     assert_eq!(keys, expected);
-    assert_eq!(broker.ready_messages(&queue).await, 0, "no other event is routed there");
+    assert_eq!(
+        broker.ready_messages(&queue).await,
+        0,
+        "no other event is routed there"
+    );
     for (key, body) in &read {
         assert_eq!(body["type"], key.as_str(), "{body}");
         assert!(

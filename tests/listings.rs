@@ -216,8 +216,10 @@ async fn the_openapi_document_describes_every_route_the_api_serves() {
     }
     operations.sort();
     let expected = [
+        ("GET", "/api/v1/events/listeners"),
         ("GET", "/api/v1/instances"),
         ("GET", "/api/v1/instances/{instance}"),
+        ("GET", "/api/v1/instances/{instance}/events"),
         ("GET", "/api/v1/instances/{instance}/failures"),
         ("GET", "/api/v1/openapi.json"),
         ("GET", "/api/v1/processes"),

@@ -42,6 +42,9 @@ pub(crate) enum Unit {
     HelloWorldAt { address: String },
     /// benches/units/Caller, its invoke peer-to-peer or (false) through HTTP.
     Caller { peer2peer: bool },
+    /// samples/HelloWorld with `<process-events generate="…">` in its deploy.xml's
+    /// `<process>`: "all" events, or "none".
+    HelloWorldEvents { generate: &'static str },
     /// tests/data/units/Runaway, whose "loop" request answers and then loops for ever.
     Runaway,
     /// samples/AsyncPair, unchanged: AsyncClient and AsyncServer calling each other
@@ -82,22 +85,10 @@ impl Unit {
                 &deploy_dir.join("HelloWorld"),
                 &|_, text| text,
             ),
-            Unit::HelloWorldInMemory => {
-                let target = deploy_dir.join("HelloWorld");
-                copy_unit(
-                    &samples.join("HelloWorld"),
-                    &target,
-                    &|name, text| match name {
-                        "deploy.xml" => text.replace(ACTIVE, &format!("{ACTIVE}{IN_MEMORY}")),
-                        _ => text,
-                    },
-                )?;
-                let descriptor = std::fs::read_to_string(target.join("deploy.xml"))?;
-                ensure!(
-                    descriptor.contains(IN_MEMORY),
-                    "samples/HelloWorld/deploy.xml no longer has {ACTIVE}"
-                );
-                Ok(())
+            Unit::HelloWorldInMemory => hello_world_with(deploy_dir, IN_MEMORY),
+            &Unit::HelloWorldEvents { generate } => {
+                let events = format!(r#"<process-events generate="{generate}"/>"#);
+                hello_world_with(deploy_dir, &events)
             }
             Unit::HelloWorldAt { address } => {
                 let target = deploy_dir.join("HelloWorld");
@@ -151,6 +142,25 @@ impl Unit {
             }
         }
     }
+}
+
+/// samples/HelloWorld with `element` added to its deploy.xml's `<process>`, after `<active>`.
+fn hello_world_with(deploy_dir: &Path, element: &str) -> anyhow::Result<()> {
+    let target = deploy_dir.join("HelloWorld");
+    copy_unit(
+        &repo().join("samples/HelloWorld"),
+        &target,
+        &|name, text| match name {
+            "deploy.xml" => text.replace(ACTIVE, &format!("{ACTIVE}{element}")),
+            _ => text,
+        },
+    )?;
+    let descriptor = std::fs::read_to_string(target.join("deploy.xml"))?;
+    ensure!(
+        descriptor.contains(element),
+        "samples/HelloWorld/deploy.xml no longer has {ACTIVE}"
+    );
+    Ok(())
 }
 
 impl Baton {
@@ -239,9 +249,18 @@ impl Baton {
 
     /// The rows of the instance table of the server's store (SQLite, in its data directory).
     pub(crate) async fn stored_instances(&self) -> anyhow::Result<i64> {
+        self.stored_rows("baton_instances").await
+    }
+
+    /// The rows of the event table of the server's store.
+    pub(crate) async fn stored_events(&self) -> anyhow::Result<i64> {
+        self.stored_rows("baton_events").await
+    }
+
+    async fn stored_rows(&self, table: &str) -> anyhow::Result<i64> {
         let options = SqliteConnectOptions::new().filename(self.root.path().join(DATABASE));
         let mut database = SqliteConnection::connect_with(&options).await?;
-        let count = sqlx::query_scalar("SELECT COUNT(*) FROM baton_instances")
+        let count = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(&mut database)
             .await?;
         database.close().await?;
