@@ -181,6 +181,16 @@ pub enum CleanupOn {
     Always,
 }
 
+/// The categories a `<cleanup>` may name.
+pub const CLEANUP_CATEGORIES: [&str; 6] = [
+    "instance",
+    "variables",
+    "messages",
+    "correlations",
+    "events",
+    "all",
+];
+
 /// `<cleanup on>`: what to delete when an instance ends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cleanup {
