@@ -1,0 +1,192 @@
+//! The scheduled cleanups: the system-wide ones of `[[cleanup.schedules]]` and those of the
+//! deployed process versions (deploy.xml `<schedule when>`), each run when its cron
+//! expression ([`crate::model::cron`]) falls due, and, with `[cleanup] remove-retired`, the
+//! retention of retired versions ([`super::retention`]) after each round of runs.
+//!
+//! As ODE's: each filter of a process's schedule is applied with ` pid=<its pid>` appended,
+//! and each filter of a system schedule with ` pid<>p1|p2…`, the versions with schedules of
+//! their own, so that those are cleaned by their own schedules only. A cleanup without
+//! filters cleans nothing. A run deletes the ended instances its filters select, or the
+//! categories it names of them ([`super::sweep`]); running and suspended instances are
+//! skipped.
+//!
+//! One task runs the schedules one after another: a run that outlasts its period skips the
+//! ticks it missed. The schedules of versions deployed or undeployed meanwhile are taken up
+//! or dropped within a second.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use tokio_util::sync::CancellationToken;
+
+use super::sweep::{sweep, Swept};
+use super::Engine;
+use crate::model::cron::Cron;
+use crate::model::{Cleanup, CleanupOn};
+use crate::query;
+use crate::store::Error;
+
+/// The longest pause between two looks at the schedules, so that those of versions just
+/// deployed are taken up.
+const RESCAN: Duration = Duration::from_secs(1);
+
+/// Whose schedule it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// The system's: `[[cleanup.schedules]]`, by its place in the list.
+    System(usize),
+    /// Process version `pid`'s: its `<schedule>`, by its place in deploy.xml.
+    Process(String, usize),
+}
+
+/// When a schedule runs next: never when its expression cannot be read.
+struct Timing {
+    cron: Option<Cron>,
+    next: Option<SystemTime>,
+}
+
+/// One schedule, as it runs.
+#[derive(Debug, Clone)]
+pub struct CleanupSchedule {
+    pub owner: Owner,
+    pub when: String,
+    pub cleanups: Vec<Cleanup>,
+}
+
+impl Engine {
+    /// Every schedule: the system's, then those of the deployed process versions.
+    pub fn cleanup_schedules(&self) -> Vec<CleanupSchedule> {
+        let services = self.services();
+        let system = services.config.cleanup.schedules.iter().enumerate();
+        let system = system.map(|(index, schedule)| CleanupSchedule {
+            owner: Owner::System(index),
+            when: schedule.when.clone(),
+            cleanups: vec![Cleanup {
+                on: CleanupOn::Always,
+                categories: schedule.categories.clone(),
+                filters: schedule.filters.clone(),
+            }],
+        });
+        let mut schedules: Vec<CleanupSchedule> = system.collect();
+        for process in services.registry.processes() {
+            let own = process.deployment.schedules.iter().enumerate();
+            schedules.extend(own.map(|(index, schedule)| CleanupSchedule {
+                owner: Owner::Process(process.pid.clone(), index),
+                when: schedule.when.clone(),
+                cleanups: schedule.cleanup.clone(),
+            }));
+        }
+        schedules
+    }
+
+    /// Runs `schedule` once, now.
+    pub async fn run_cleanup_schedule(&self, schedule: &CleanupSchedule) -> Result<Swept, Error> {
+        let services = self.services();
+        let store = services.store.as_ref();
+        let processes = store.list_processes().await?;
+        let restriction = match &schedule.owner {
+            Owner::Process(pid, _) => format!(" pid={pid}"),
+            Owner::System(_) => {
+                let mut own: Vec<String> = services
+                    .registry
+                    .processes()
+                    .iter()
+                    .filter(|process| !process.deployment.schedules.is_empty())
+                    .map(|process| process.pid.clone())
+                    .collect();
+                own.sort();
+                match own.is_empty() {
+                    true => String::new(),
+                    false => format!(" pid<>{}", own.join("|")),
+                }
+            }
+        };
+        let batch = services.config.cleanup.batch;
+        let mut swept = Swept::default();
+        for cleanup in &schedule.cleanups {
+            let mut filters = Vec::new();
+            for filter in &cleanup.filters {
+                let text = format!("{filter}{restriction}");
+                match query::instance_listing(&text, "", &processes, SystemTime::now()) {
+                    Ok(chosen) => filters.push(chosen),
+                    Err(error) => {
+                        tracing::warn!(owner = ?schedule.owner, %error, "Scheduled cleanup filter refused");
+                    }
+                }
+            }
+            swept = swept.and(sweep(store, &filters, cleanup.categories(), batch).await?);
+        }
+        Ok(swept)
+    }
+
+    /// Runs the schedules as they fall due, and the retention of retired versions after each
+    /// round, until `shutdown`.
+    pub async fn run_cleanup_schedules(&self, shutdown: CancellationToken) {
+        let mut timetable: HashMap<Owner, Timing> = HashMap::new();
+        loop {
+            let schedules = self.cleanup_schedules();
+            let now = SystemTime::now();
+            timetable.retain(|owner, _| schedules.iter().any(|s| s.owner == *owner));
+            let mut due = Vec::new();
+            for schedule in &schedules {
+                let entry = timetable.entry(schedule.owner.clone()).or_insert_with(|| {
+                    let cron = Cron::parse(&schedule.when)
+                        .inspect_err(|error| {
+                            tracing::warn!(owner = ?schedule.owner, %error, "Scheduled cleanup never runs");
+                        })
+                        .ok();
+                    let next = cron.as_ref().and_then(|cron| cron.next_after(now));
+                    Timing { cron, next }
+                });
+                if entry.next.is_some_and(|next| next <= now) {
+                    due.push(schedule);
+                }
+            }
+            for schedule in &due {
+                self.run_logged(schedule).await;
+                if let Some(timing) = timetable.get_mut(&schedule.owner) {
+                    timing.next = timing
+                        .cron
+                        .as_ref()
+                        .and_then(|cron| cron.next_after(SystemTime::now()));
+                }
+            }
+            if !due.is_empty() && self.services().config.cleanup.remove_retired {
+                if let Err(error) = self.remove_retired_versions().await {
+                    tracing::warn!(%error, "Retired versions not removed");
+                }
+            }
+            let now = SystemTime::now();
+            let soonest = timetable.values().filter_map(|timing| timing.next).min();
+            let pause = soonest
+                .map(|next| next.duration_since(now).unwrap_or_default())
+                .map_or(RESCAN, |until| until.min(RESCAN));
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = actix::clock::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Runs `schedule` and says what it did: at info when it cleaned something.
+    async fn run_logged(&self, schedule: &CleanupSchedule) {
+        match self.run_cleanup_schedule(schedule).await {
+            Ok(swept) if swept.cleaned > 0 => tracing::info!(
+                owner = ?schedule.owner,
+                cleaned = swept.cleaned,
+                refused = swept.refused,
+                transactions = swept.transactions,
+                "Scheduled cleanup ran"
+            ),
+            Ok(swept) => tracing::debug!(
+                owner = ?schedule.owner,
+                cleaned = swept.cleaned,
+                refused = swept.refused,
+                "Scheduled cleanup ran"
+            ),
+            Err(error) => {
+                tracing::warn!(owner = ?schedule.owner, %error, "Scheduled cleanup failed")
+            }
+        }
+    }
+}
