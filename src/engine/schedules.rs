@@ -1,7 +1,8 @@
 //! The scheduled cleanups: the system-wide ones of `[[cleanup.schedules]]` and those of the
 //! deployed process versions (deploy.xml `<schedule when>`), each run when its cron
 //! expression ([`crate::model::cron`]) falls due, and, with `[cleanup] remove-retired`, the
-//! retention of retired versions ([`super::retention`]) after each round of runs.
+//! retention of retired versions ([`super::retention`]) after each round of runs, and every
+//! minute when none ran.
 //!
 //! As ODE's: each filter of a process's schedule is applied with ` pid=<its pid>` appended,
 //! and each filter of a system schedule with ` pid<>p1|p2…`, the versions with schedules of
@@ -15,7 +16,7 @@
 //! or dropped within a second.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
@@ -29,6 +30,9 @@ use crate::store::Error;
 /// The longest pause between two looks at the schedules, so that those of versions just
 /// deployed are taken up.
 const RESCAN: Duration = Duration::from_secs(1);
+
+/// How often the retention of retired versions runs when no schedule ran meanwhile.
+const RETENTION: Duration = Duration::from_secs(60);
 
 /// Whose schedule it is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -123,6 +127,7 @@ impl Engine {
     /// round, until `shutdown`.
     pub async fn run_cleanup_schedules(&self, shutdown: CancellationToken) {
         let mut timetable: HashMap<Owner, Timing> = HashMap::new();
+        let mut last_retention: Option<Instant> = None;
         loop {
             let schedules = self.cleanup_schedules();
             let now = SystemTime::now();
@@ -151,7 +156,9 @@ impl Engine {
                         .and_then(|cron| cron.next_after(SystemTime::now()));
                 }
             }
-            if !due.is_empty() && self.services().config.cleanup.remove_retired {
+            let retention_due = last_retention.is_none_or(|at| at.elapsed() >= RETENTION);
+            if self.services().config.cleanup.remove_retired && (!due.is_empty() || retention_due) {
+                last_retention = Some(Instant::now());
                 if let Err(error) = self.remove_retired_versions().await {
                     tracing::warn!(%error, "Retired versions not removed");
                 }
