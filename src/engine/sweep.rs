@@ -168,3 +168,114 @@ async fn cleaning(
     clean_commit(&categories, &mut step);
     Ok(Some(step))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiler::{compile, UnitSource};
+    use crate::store::{
+        Datasource, DeploymentRecord, ExchangeDirection, ExchangeStatus, ExchangeWrite,
+        ProcessRecord, ProcessState,
+    };
+
+    /// A state of the HelloWorld test unit's process with every variable set.
+    fn filled_state() -> Vec<u8> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/units");
+        let unit = compile(&UnitSource::from_dir(dir.join("HelloWorld")).unwrap()).unwrap();
+        let mut state = InstanceState::for_process(&unit.processes[0]);
+        let scope = state.scopes[0].as_mut().unwrap();
+        for value in &mut scope.variables {
+            *value = Some(crate::xml::parse(b"<v>1</v>").unwrap());
+        }
+        state.to_bytes().unwrap()
+    }
+
+    fn has_variables(state: &[u8]) -> bool {
+        let state = InstanceState::from_bytes(state).unwrap();
+        let scopes = state.scopes.iter().flatten();
+        scopes
+            .flat_map(|scope| &scope.variables)
+            .any(Option::is_some)
+    }
+
+    /// Stores an instance of `pid` that ended with `status`, with `state` and one exchange.
+    async fn instance(store: &dyn Store, pid: &str, status: InstanceStatus, state: &[u8]) -> i64 {
+        let id = store.reserve_instance_ids(1).await.unwrap();
+        let mut first = StepCommit::new(InstanceWrite {
+            id,
+            status,
+            state: state.to_vec(),
+            failure: None,
+            expected_revision: 0,
+            create: Some(pid.to_owned()),
+        });
+        first.exchanges = vec![ExchangeWrite {
+            id: format!("in-{id}"),
+            partner_link: "client".to_owned(),
+            operation: "hello".to_owned(),
+            direction: ExchangeDirection::In,
+            status: ExchangeStatus::Replied,
+            request: Some(b"request".to_vec()),
+            response: Some(b"reply".to_vec()),
+        }];
+        store.commit(first).await.unwrap();
+        id
+    }
+
+    #[tokio::test]
+    async fn categories_without_the_instance_clean_it_and_keep_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("baton.db");
+        let store = Datasource::new(path.to_string_lossy())
+            .open()
+            .await
+            .unwrap();
+        let deployment = DeploymentRecord {
+            name: "hello".to_owned(),
+            version: 1,
+            checksum: "hello-1".to_owned(),
+            deployed_at: std::time::UNIX_EPOCH,
+            files: Vec::new(),
+            undeployed: false,
+        };
+        store.save_deployment(deployment).await.unwrap();
+        let pid = "{urn:baton:test:hello}HelloWorld-1";
+        let process = ProcessRecord {
+            pid: pid.to_owned(),
+            process: "{urn:baton:test:hello}HelloWorld".to_owned(),
+            deployment: "hello".to_owned(),
+            version: 1,
+            state: ProcessState::Active,
+        };
+        store.save_process(process).await.unwrap();
+        let state = filled_state();
+        let completed = instance(store.as_ref(), pid, InstanceStatus::Completed, &state).await;
+        let running = instance(store.as_ref(), pid, InstanceStatus::Running, &state).await;
+        let categories = CleanupCategories {
+            variables: true,
+            messages: true,
+            ..CleanupCategories::default()
+        };
+
+        let swept = sweep(store.as_ref(), &[InstanceFilter::default()], categories, 10)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            swept,
+            Swept {
+                cleaned: 1,
+                refused: 0,
+                transactions: 1
+            }
+        );
+        let cleaned = store.load_instance(completed).await.unwrap().unwrap();
+        assert_eq!(cleaned.status, InstanceStatus::Completed);
+        assert!(!has_variables(&cleaned.state));
+        assert!(store.exchanges(completed).await.unwrap().is_empty());
+        let untouched = store.load_instance(running).await.unwrap().unwrap();
+        assert!(has_variables(&untouched.state));
+        assert_eq!(store.exchanges(running).await.unwrap().len(), 1);
+        store.close().await;
+    }
+}
