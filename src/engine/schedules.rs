@@ -36,7 +36,7 @@ const RETENTION: Duration = Duration::from_secs(60);
 
 /// Whose schedule it is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Owner {
+enum Owner {
     /// The system's: `[[cleanup.schedules]]`, by its place in the list.
     System(usize),
     /// Process version `pid`'s: its `<schedule>`, by its place in deploy.xml.
@@ -51,15 +51,15 @@ struct Timing {
 
 /// One schedule, as it runs.
 #[derive(Debug, Clone)]
-pub struct CleanupSchedule {
-    pub owner: Owner,
-    pub when: String,
-    pub cleanups: Vec<Cleanup>,
+struct CleanupSchedule {
+    owner: Owner,
+    when: String,
+    cleanups: Vec<Cleanup>,
 }
 
 impl Engine {
     /// Every schedule: the system's, then those of the deployed process versions.
-    pub fn cleanup_schedules(&self) -> Vec<CleanupSchedule> {
+    fn cleanup_schedules(&self) -> Vec<CleanupSchedule> {
         let services = self.services();
         let system = services.config.cleanup.schedules.iter().enumerate();
         let system = system.map(|(index, schedule)| CleanupSchedule {
@@ -84,7 +84,7 @@ impl Engine {
     }
 
     /// Runs `schedule` once, now.
-    pub async fn run_cleanup_schedule(&self, schedule: &CleanupSchedule) -> Result<Swept, Error> {
+    async fn run_cleanup_schedule(&self, schedule: &CleanupSchedule) -> Result<Swept, Error> {
         let services = self.services();
         let store = services.store.as_ref();
         let processes = store.list_processes().await?;
