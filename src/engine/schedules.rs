@@ -197,3 +197,127 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+    use crate::config::{CleanupConfig, Configuration, ScheduleConfig};
+    use crate::interceptor::{Interceptors, ServerInterceptors};
+    use crate::runtime::extension::Extensions;
+    use crate::store::{
+        Datasource, DeploymentRecord, InstanceFilter, InstanceStatus, InstanceWrite, ProcessRecord,
+        ProcessState, StepCommit, Store,
+    };
+
+    /// Stores version `version` of unit `name` with one process version in `state`.
+    async fn deploy(store: &dyn Store, name: &str, version: i64, state: ProcessState) -> String {
+        let deployment = DeploymentRecord {
+            name: name.to_owned(),
+            version,
+            checksum: format!("{name}-{version}"),
+            deployed_at: UNIX_EPOCH,
+            files: Vec::new(),
+            undeployed: false,
+        };
+        store.save_deployment(deployment).await.unwrap();
+        let pid = format!("{{urn:test}}{name}-{version}");
+        let process = ProcessRecord {
+            pid: pid.clone(),
+            process: format!("{{urn:test}}{name}"),
+            deployment: name.to_owned(),
+            version,
+            state,
+        };
+        store.save_process(process).await.unwrap();
+        pid
+    }
+
+    /// Stores an instance of `pid` with `status`.
+    async fn instance(store: &dyn Store, pid: &str, status: InstanceStatus) -> i64 {
+        let id = store.reserve_instance_ids(1).await.unwrap();
+        let write = InstanceWrite {
+            id,
+            status,
+            state: Vec::new(),
+            failure: None,
+            expected_revision: 0,
+            create: Some(pid.to_owned()),
+        };
+        store.commit(StepCommit::new(write)).await.unwrap();
+        id
+    }
+
+    /// Polls `holds` until it is true, failing the test after ten seconds.
+    async fn await_that<F: std::future::Future<Output = bool>>(what: &str, holds: impl Fn() -> F) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !holds().await {
+            assert!(Instant::now() < deadline, "never saw {what}");
+            actix::clock::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[test]
+    fn a_system_schedule_every_second_deletes_what_it_selects_and_retires_versions() {
+        actix::System::new().block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("baton.db");
+            let store = Datasource::new(path.to_string_lossy())
+                .open()
+                .await
+                .unwrap();
+            let config = Configuration {
+                cleanup: CleanupConfig {
+                    schedules: vec![ScheduleConfig {
+                        when: "* * * * * ?".to_owned(),
+                        filters: vec!["status=completed".to_owned()],
+                        categories: Vec::new(),
+                    }],
+                    remove_retired: true,
+                    ..CleanupConfig::default()
+                },
+                ..Configuration::default()
+            };
+            let engine = Engine::new(
+                config,
+                store.clone(),
+                Extensions::none(),
+                ServerInterceptors::new(Interceptors::none(), &[]).unwrap(),
+            )
+            .unwrap();
+            let old = deploy(store.as_ref(), "orders", 1, ProcessState::Retired).await;
+            let new = deploy(store.as_ref(), "orders", 2, ProcessState::Active).await;
+            let completed = instance(store.as_ref(), &old, InstanceStatus::Completed).await;
+            let faulted = instance(store.as_ref(), &new, InstanceStatus::Faulted).await;
+            let running = instance(store.as_ref(), &new, InstanceStatus::Running).await;
+            let shutdown = CancellationToken::new();
+            let scheduling = (engine.clone(), shutdown.clone());
+            let task = actix::spawn(async move {
+                scheduling.0.run_cleanup_schedules(scheduling.1).await;
+            });
+
+            let ids = || async {
+                let all = store.list_instances(&InstanceFilter::default()).await;
+                let mut ids: Vec<i64> = all.unwrap().iter().map(|i| i.id).collect();
+                ids.sort();
+                ids
+            };
+            await_that("the completed instance deleted", || async {
+                ids().await == [faulted, running]
+            })
+            .await;
+            await_that("the replaced retired version undeployed", || async {
+                let deployments = store.list_deployments().await.unwrap();
+                let gone = deployments.iter().filter(|d| d.undeployed);
+                gone.map(|d| d.version).collect::<Vec<_>>() == [1]
+            })
+            .await;
+            assert_eq!(store.load_instance(completed).await.unwrap(), None);
+            assert_eq!(ids().await, [faulted, running]);
+            shutdown.cancel();
+            task.await.unwrap();
+            store.close().await;
+        });
+    }
+}
