@@ -3,12 +3,17 @@
 //! no instance left in the store, is undeployed: its process versions are uninstalled as
 //! undeploying a unit uninstalls them, and the version is marked undeployed in the store, so
 //! that a restart does not install it again. The unit's newest version is never removed,
-//! even when deployed retired.
+//! even when deployed retired, and a version is removed only once the version that replaced
+//! it has been deployed for a minute, so that an instance it was creating as it retired is
+//! stored first.
 
-use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
 
 use super::Engine;
-use crate::store::{Error, InstanceFilter, ProcessState};
+use crate::store::{DeploymentSummary, Error, InstanceFilter, ProcessState};
+
+/// How long a replaced version is kept after the version replacing it was deployed.
+const GRACE: Duration = Duration::from_secs(60);
 
 impl Engine {
     /// Undeploys the retired deployment versions without instances; returns the pids of the
@@ -17,14 +22,12 @@ impl Engine {
         let store = self.services().store.clone();
         let deployments = store.list_deployments().await?;
         let processes = store.list_processes().await?;
-        let mut newest: HashMap<&str, i64> = HashMap::new();
-        for deployment in &deployments {
-            let version = newest.entry(deployment.name.as_str()).or_default();
-            *version = (*version).max(deployment.version);
-        }
+        let settled = SystemTime::now().checked_sub(GRACE);
         let mut removed = Vec::new();
         for deployment in deployments.iter().filter(|d| !d.undeployed) {
-            if newest.get(deployment.name.as_str()) == Some(&deployment.version) {
+            let replaced = successor(&deployments, deployment)
+                .is_some_and(|next| settled.is_some_and(|settled| next.deployed_at <= settled));
+            if !replaced {
                 continue;
             }
             let of_version: Vec<_> = processes
@@ -61,6 +64,17 @@ impl Engine {
     }
 }
 
+/// The version of `deployment`'s unit that came next, if any.
+fn successor<'a>(
+    deployments: &'a [DeploymentSummary],
+    deployment: &DeploymentSummary,
+) -> Option<&'a DeploymentSummary> {
+    deployments
+        .iter()
+        .filter(|d| d.name == deployment.name && d.version > deployment.version)
+        .min_by_key(|d| d.version)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -71,8 +85,8 @@ mod tests {
     use crate::interceptor::{Interceptors, ServerInterceptors};
     use crate::runtime::extension::Extensions;
     use crate::store::{
-        DeploymentRecord, InstanceStatus, InstanceWrite, Instances, MemoryStore, ProcessRecord,
-        StepCommit, Store,
+        DeploymentRecord, Deployments, InstanceStatus, InstanceWrite, Instances, MemoryStore,
+        ProcessRecord, StepCommit, Store,
     };
 
     fn deployment(name: &str, version: i64) -> DeploymentRecord {
@@ -136,6 +150,13 @@ mod tests {
             deploy(store.as_ref(), "orders", 2, ProcessState::Retired).await;
             deploy(store.as_ref(), "billing", 1, ProcessState::Active).await;
             deploy(store.as_ref(), "billing", 2, ProcessState::Active).await;
+            // Replaced a moment ago: kept for the grace period.
+            deploy(store.as_ref(), "shipping", 1, ProcessState::Retired).await;
+            let just_now = DeploymentRecord {
+                deployed_at: SystemTime::now(),
+                ..deployment("shipping", 2)
+            };
+            store.save_deployment(just_now).await.unwrap();
             let id = store.reserve_instance_ids(1).await.unwrap();
             let mut first = write(id, InstanceStatus::Running, 0);
             first.instance.create = Some(old.clone());
@@ -149,7 +170,8 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(engine.remove_retired_versions().await.unwrap(), [old]);
-            // The newest version stays, retired or not, and so do active ones.
+            // The newest version stays, retired or not, and so do active ones and the one
+            // replaced a moment ago.
             assert_eq!(undeployed(store.as_ref()).await, [("orders".to_owned(), 1)]);
             assert!(engine.remove_retired_versions().await.unwrap().is_empty());
         });
