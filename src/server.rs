@@ -183,6 +183,8 @@ pub async fn run(
     );
     let purging = (engine.clone(), shutdown.clone());
     actix::spawn(async move { purging.0.purge_in_memory_instances(purging.1).await });
+    let cleaning = (engine.clone(), shutdown.clone());
+    actix::spawn(async move { cleaning.0.run_cleanup_schedules(cleaning.1).await });
     if config.deploy.poll_interval_ms > 0 {
         let interval = Duration::from_millis(config.deploy.poll_interval_ms);
         actix::spawn(deployer.poll(interval, shutdown.clone()));

@@ -11,14 +11,19 @@
 //! `<deploy>` (which dd.xsd does not allow, but ODE accepted) applies to the processes of the
 //! unit that have none of their own, with a warning.
 
+use std::time::SystemTime;
+
 use super::diagnostics::Diagnostics;
 use super::endpoints::EndpointFiles;
 use super::xmlutil::XmlFile;
 use crate::auth::{is_password_hash, is_token_hash, Presented, ServiceCredential};
+use crate::model::cron::Cron;
 use crate::model::{
     Cleanup, CleanupOn, DeployDescriptor, EndpointReference, EventsFilter, FailureHandling,
     InvokeBinding, LinkSettings, LinkTransport, Location, ProcessDeployment, Provide, Schedule,
+    CLEANUP_CATEGORIES,
 };
+use crate::query;
 use crate::xml::{NodeId, QName};
 
 /// The deployment descriptor's namespace.
@@ -198,11 +203,8 @@ impl Reader<'_> {
                     cleanups.push(child);
                 }
                 "schedule" => {
-                    if let Some(when) = file.required_attr(child, "when", RULE, self.diagnostics) {
-                        let when = when.to_owned();
-                        let cleanup = self.children(child, "cleanup").collect::<Vec<_>>();
-                        let cleanup = cleanup.into_iter().map(|c| self.cleanup(c)).collect();
-                        process.schedules.push(Schedule { when, cleanup });
+                    if let Some(schedule) = self.schedule(child) {
+                        process.schedules.push(schedule);
                     }
                 }
                 "mex-interceptors" => {
@@ -545,15 +547,31 @@ impl Reader<'_> {
             .collect()
     }
 
+    /// `<schedule when>`: its cron expression must be one, and the filters of its cleanups
+    /// instance filters.
+    fn schedule(&mut self, node: NodeId) -> Option<Schedule> {
+        let when = self
+            .file
+            .required_attr(node, "when", RULE, self.diagnostics)?
+            .to_owned();
+        if let Err(error) = Cron::parse(&when) {
+            self.error(node, RULE, format!("schedule when: {error}"));
+        }
+        let nodes = self.children(node, "cleanup").collect::<Vec<_>>();
+        let mut cleanup = Vec::new();
+        for child in nodes {
+            let read = self.cleanup(child);
+            for filter in &read.filters {
+                if let Err(error) = query::instance_listing(filter, "", &[], SystemTime::now()) {
+                    self.error(child, RULE, format!("schedule cleanup {error}"));
+                }
+            }
+            cleanup.push(read);
+        }
+        Some(Schedule { when, cleanup })
+    }
+
     fn cleanup(&mut self, node: NodeId) -> Cleanup {
-        const CATEGORIES: [&str; 6] = [
-            "instance",
-            "variables",
-            "messages",
-            "correlations",
-            "events",
-            "all",
-        ];
         let on = match self.file.attr(node, "on") {
             None | Some("always") => CleanupOn::Always,
             Some("success") => CleanupOn::Success,
@@ -568,7 +586,7 @@ impl Reader<'_> {
         let mut categories = Vec::new();
         for category in self.children(node, "category").collect::<Vec<_>>() {
             let value = self.file.trimmed_text(category);
-            if CATEGORIES.contains(&value.as_str()) {
+            if CLEANUP_CATEGORIES.contains(&value.as_str()) {
                 categories.push(value);
             } else {
                 self.error(

@@ -28,6 +28,8 @@
 //! - [`cleanup`]: what an instance's end deletes, as deploy.xml's `<cleanup>` says.
 //! - [`stores`]: where instances live: the durable store, or memory for in-memory processes.
 //! - [`purge`]: in-memory instances purged after their time to live.
+//! - [`schedules`]: scheduled cleanups of ended instances ([`sweep`] runs one), and the
+//!   [`retention`] of retired versions.
 //! - [`journal`]: the message exchanges each step records.
 //! - [`jobs`]: the jobs each step runs, cancels and schedules.
 //! - [`outbox`]: messages between processes exactly once, across crashes.
@@ -68,10 +70,13 @@ pub mod process;
 pub mod purge;
 pub mod registry;
 pub mod rest;
+pub mod retention;
 pub mod routing;
 pub mod scheduler;
+pub mod schedules;
 pub mod session;
 pub mod stores;
+pub mod sweep;
 #[cfg(test)]
 mod tests;
 pub mod undelivered;

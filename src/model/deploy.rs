@@ -37,7 +37,8 @@ pub struct ProcessDeployment {
     /// `<cleanup>`s: what to delete when an instance ends (see
     /// [`ProcessDeployment::cleanup_on_end`]).
     pub cleanup: Vec<Cleanup>,
-    /// `<schedule when>`s: cleanups to run on a cron-like schedule; not acted on yet.
+    /// `<schedule when>`s: cleanups of the process's ended instances run on a cron schedule
+    /// (see [`crate::engine::schedules`]).
     pub schedules: Vec<Schedule>,
     /// `<mex-interceptors>`: the names (`<class-name>`) of the message-exchange interceptors
     /// the process runs after the global ones (see [`crate::interceptor`]).
@@ -180,6 +181,16 @@ pub enum CleanupOn {
     Failure,
     Always,
 }
+
+/// The categories a `<cleanup>` may name.
+pub const CLEANUP_CATEGORIES: [&str; 6] = [
+    "instance",
+    "variables",
+    "messages",
+    "correlations",
+    "events",
+    "all",
+];
 
 /// `<cleanup on>`: what to delete when an instance ends.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -13,6 +13,7 @@
 //! - [`activity`]: the activity tree, stored flat and addressed by [`ActivityId`].
 
 pub mod activity;
+pub mod cron;
 pub mod deploy;
 pub mod process;
 pub mod wsdl;

@@ -89,6 +89,14 @@ pub trait Deployments: Send + Sync + 'static {
     /// versions were still deployed.
     fn mark_undeployed<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<u64>>;
 
+    /// Marks version `version` of deployment `name` undeployed, the others left as they are;
+    /// returns 1 when it was still deployed, else 0.
+    fn mark_version_undeployed<'a>(
+        &'a self,
+        name: &'a str,
+        version: i64,
+    ) -> BoxFuture<'a, Result<u64>>;
+
     /// Stores a process version; [`Error::Duplicate`] if the pid exists,
     /// [`Error::NotFound`] if its deployment does not.
     fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>>;
@@ -158,6 +166,13 @@ pub trait Instances: Send + Sync + 'static {
 
     /// Every exchange of an instance, whatever its status, oldest first.
     fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>>;
+
+    /// Applies the steps of a scheduled cleanup of ended instances (each deleting an
+    /// instance, or what of it [`StepCommit`]'s cleanup flags name) in one transaction, apart
+    /// from the engine's step commits; each is refused alone, as [`Instances::commit`]
+    /// refuses it (an instance saved since it was read is a [`Error::Conflict`]), and the
+    /// others are stored. Returns each step's outcome in order.
+    fn clean_up(&self, steps: Vec<StepCommit>) -> BoxFuture<'_, Result<Vec<Result<i64>>>>;
 }
 
 /// The work due at a time, as the scheduler reads it.

@@ -42,6 +42,8 @@ enum Plan {
         /// Every instance must end completed.
         completes: bool,
     },
+    /// A scheduled cleanup scenario (see `cron`).
+    Cron(crate::cron::Expected),
     Skip(&'static str),
 }
 
@@ -246,9 +248,9 @@ fn plan(name: &str) -> Plan {
             "retiring a process through ODE's ProcessManagement API, then deploying another \
              process at its service: the operations issue (management API)",
         ),
-        "TestProcessCronCleanup" | "TestSystemCronCleanup" | "TestSystemCronCleanup_exclude" => {
-            Plan::Skip("scheduled cleanup (deploy.xml <schedule>): the operations issue")
-        }
+        "TestProcessCronCleanup" => Plan::Cron(crate::cron::Expected::DeletedByProcess),
+        "TestSystemCronCleanup" => Plan::Cron(crate::cron::Expected::DeletedBySystem),
+        "TestSystemCronCleanup_exclude" => Plan::Cron(crate::cron::Expected::KeptFromSystem),
         "TestRampartBasic" | "TestRampartPolicy" => {
             Plan::Skip("WS-Security (Rampart): not offered; ODE's own run excluded these")
         }
@@ -276,20 +278,27 @@ pub(crate) fn cases(corpus: &Path) -> Vec<String> {
 pub(crate) fn skip_reason(name: &str) -> Option<&'static str> {
     match plan(name) {
         Plan::Skip(reason) => Some(reason),
-        Plan::Run { .. } => None,
+        Plan::Run { .. } | Plan::Cron(_) => None,
     }
 }
 
 /// Runs the scenario `name` of `corpus` against a server, with the mock partners at
 /// `mock_url`.
 pub(crate) async fn run(corpus: &Path, name: &str, mock_url: &str) -> Outcome {
-    let Plan::Run {
-        first,
-        requests,
-        completes,
-    } = plan(name)
-    else {
-        return Outcome::Skip("not run".into());
+    let (first, requests, completes) = match plan(name) {
+        Plan::Run {
+            first,
+            requests,
+            completes,
+        } => (first, requests, completes),
+        Plan::Cron(expected) => {
+            let folder = corpus.join("axis2-war-it").join(name);
+            return match crate::cron::run_case(&folder, name, expected, mock_url).await {
+                Ok(()) => Outcome::Pass,
+                Err(reason) => Outcome::Fail(reason),
+            };
+        }
+        Plan::Skip(_) => return Outcome::Skip("not run".into()),
     };
     let scenario = Scenario {
         folder: corpus.join("axis2-war-it").join(name),

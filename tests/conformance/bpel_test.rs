@@ -127,11 +127,23 @@ const ODE_MODE: (&str, &str) = ("BATON_COMPILER__COMPATIBILITY", "ode");
 const LOG_FILTER: &str = "warn,baton::server=info,baton::deploy=info";
 
 pub(crate) async fn start(dirs: &Dirs) -> Result<Server, String> {
+    start_configured(dirs, "", &[]).await
+}
+
+/// As [`start`], with `log` added to the log filter and the configuration variables
+/// `settings`.
+pub(crate) async fn start_configured(
+    dirs: &Dirs,
+    log: &str,
+    settings: &[(&str, &str)],
+) -> Result<Server, String> {
     let conf = dirs.root().join("conf");
     std::fs::create_dir_all(&conf).map_err(|e| format!("{}: {e}", conf.display()))?;
     let conf = conf.to_string_lossy().into_owned();
-    let settings = [ODE_MODE, ("BATON_DEPLOY__CONF_DIR", conf.as_str())];
-    Ok(Server::start_configured(dirs, LOG_FILTER, false, &settings).await)
+    let mut all = vec![ODE_MODE, ("BATON_DEPLOY__CONF_DIR", conf.as_str())];
+    all.extend_from_slice(settings);
+    let filter = format!("{LOG_FILTER}{log}");
+    Ok(Server::start_configured(dirs, &filter, false, &all).await)
 }
 
 /// Starts a server with ODE's test extension bundle: this executable (see `extensions`).

@@ -16,6 +16,8 @@
 //! - axis2-war-it/TestClean*: ODE's instance cleanup scenarios, each deployed into a real
 //!   `baton serve` and sent its SOAP request, then the store checked for what remains (see
 //!   `cleanup`).
+//! - axis2-war-it/Test*CronCleanup*: ODE's scheduled cleanup scenarios, the instance deleted
+//!   by a process's or the system's schedule running every second, or kept (see `cron`).
 //! - axis2-war-it's other SOAP/HTTP scenarios: each unit deployed into a real `baton serve`,
 //!   its `.soap` requests posted as ODE's tests posted them and the answers checked for what
 //!   those tests looked for, with the partners they started mocked (see `axis2`).
@@ -40,6 +42,7 @@ mod blog;
 mod bpel_test;
 mod cleanup;
 mod compile_suite;
+mod cron;
 mod endpoints;
 mod extensions;
 mod manifest;

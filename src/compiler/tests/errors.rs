@@ -98,6 +98,45 @@ fn missing_provide() {
 }
 
 #[test]
+fn a_schedule_needs_a_cron_expression_and_instance_filters() {
+    let schedule = |when: &str, filter: &str| {
+        format!(
+            "<schedule when=\"{when}\"><cleanup><filter>{filter}</filter></cleanup></schedule>\n    \
+             <cleanup on=\"success\">"
+        )
+    };
+    let with = |when: &str, filter: &str| {
+        edited(
+            "HelloWorld",
+            "deploy.xml",
+            "<cleanup on=\"success\">",
+            &schedule(when, filter),
+        )
+    };
+    compile_ok(&with(
+        "0 0/30 * * * ?",
+        "status=completed last_active&lt;-1w",
+    ));
+
+    let source = with("every day", "status=completed");
+    let diagnostics = compile_err(&source);
+    let line = line_of(&source, "deploy.xml", "<schedule");
+    assert_reported(&diagnostics, "deploy.xml", line, "DD");
+    assert!(
+        diagnostics
+            .to_string()
+            .contains("cron expression 'every day'"),
+        "{diagnostics}"
+    );
+
+    let diagnostics = compile_err(&with("* * * * * ?", "status=sleeping"));
+    assert!(
+        diagnostics.to_string().contains("not a status"),
+        "{diagnostics}"
+    );
+}
+
+#[test]
 fn a_cleanup_of_the_instance_must_clean_its_variables_and_correlations() {
     let source = edited(
         "HelloWorld",

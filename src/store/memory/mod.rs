@@ -118,6 +118,14 @@ impl Deployments for MemoryStore {
         ready(Ok(self.tables().mark_undeployed(name)))
     }
 
+    fn mark_version_undeployed<'a>(
+        &'a self,
+        name: &'a str,
+        version: i64,
+    ) -> BoxFuture<'a, Result<u64>> {
+        ready(Ok(self.tables().mark_version_undeployed(name, version)))
+    }
+
     fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>> {
         ready(self.tables().save_process(process))
     }
@@ -191,6 +199,14 @@ impl Instances for MemoryStore {
 
     fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
         ready(Ok(self.tables().exchanges(instance_id, false)))
+    }
+
+    fn clean_up(&self, steps: Vec<StepCommit>) -> BoxFuture<'_, Result<Vec<Result<i64>>>> {
+        let mut tables = self.tables();
+        ready(Ok(steps
+            .into_iter()
+            .map(|step| tables.commit(step))
+            .collect()))
     }
 }
 

@@ -112,6 +112,16 @@ impl Tables {
         self.deployments.get(&(name.to_owned(), version)).cloned()
     }
 
+    pub(super) fn mark_version_undeployed(&mut self, name: &str, version: i64) -> u64 {
+        match self.deployments.get_mut(&(name.to_owned(), version)) {
+            Some(deployment) if !deployment.undeployed => {
+                deployment.undeployed = true;
+                1
+            }
+            _ => 0,
+        }
+    }
+
     pub(super) fn mark_undeployed(&mut self, name: &str) -> u64 {
         let mut marked = 0;
         for deployment in self.deployments.values_mut() {

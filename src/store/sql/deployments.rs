@@ -74,6 +74,27 @@ pub(super) async fn load<D: Dialect>(
 
 /// Marks the deployed versions of `name` undeployed and counts them; the jobs of their
 /// instances go with them, in the same transaction.
+pub(super) async fn mark_version_undeployed<D: Dialect>(
+    pool: &Pool<D>,
+    name: &str,
+    version: i64,
+) -> Result<u64> {
+    let mut tx = super::dialect::begin_write(pool).await?;
+    let done = sql!(
+        D,
+        "UPDATE baton_deployments SET undeployed = ? \
+         WHERE name = ? AND version = ? AND undeployed = ?"
+    )
+    .bind(true)
+    .bind(name)
+    .bind(version)
+    .bind(false)
+    .execute::<D>(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows)
+}
+
 pub(super) async fn mark_undeployed<D: Dialect>(pool: &Pool<D>, name: &str) -> Result<u64> {
     let mut tx = super::dialect::begin_write(pool).await?;
     let done = sql!(

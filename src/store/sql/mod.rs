@@ -27,7 +27,7 @@ use futures::future::BoxFuture;
 use sqlx::Pool;
 use tokio::sync::{Mutex, MutexGuard};
 
-use super::group_commit::Writer;
+use super::group_commit::{Batch, Writer};
 use super::{
     CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, EventLog,
     ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
@@ -121,6 +121,17 @@ impl<D: Dialect> Deployments for SqlStore<D> {
         })
     }
 
+    fn mark_version_undeployed<'a>(
+        &'a self,
+        name: &'a str,
+        version: i64,
+    ) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            let _writing = self.writing().await;
+            deployments::mark_version_undeployed(&self.pool, name, version).await
+        })
+    }
+
     fn save_process(&self, process: ProcessRecord) -> BoxFuture<'_, Result<()>> {
         Box::pin(async move { processes::save(&self.pool, &process).await })
     }
@@ -201,6 +212,16 @@ impl<D: Dialect> Instances for SqlStore<D> {
 
     fn exchanges(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<ExchangeRecord>>> {
         Box::pin(exchanges::of_instance(&self.pool, instance_id))
+    }
+
+    fn clean_up(&self, steps: Vec<StepCommit>) -> BoxFuture<'_, Result<Vec<Result<i64>>>> {
+        Box::pin(async move {
+            let batch = steps::Steps::<D> {
+                pool: self.pool.clone(),
+                writer: self.writer.clone(),
+            };
+            batch.apply_each(&steps).await
+        })
     }
 }
 

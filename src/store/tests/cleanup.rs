@@ -20,7 +20,7 @@ fn replied(id: &str) -> ExchangeWrite {
 
 /// Creates an instance of `pid` and gives it a route, an exchange, a timer and a
 /// correlation value, in a first step.
-async fn busy(fixture: &Fixture, pid: &str) -> i64 {
+pub(super) async fn busy(fixture: &Fixture, pid: &str) -> i64 {
     let id = fixture.create(pid).await.unwrap();
     let mut first = step(id, 1, InstanceStatus::Running, b"waiting");
     first.routes_added = vec![RouteKey::new(ORDERS, format!("client|ship|{id}"))];

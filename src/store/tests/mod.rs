@@ -66,6 +66,7 @@ mod instances;
 mod jobs;
 mod processes;
 mod routes;
+mod scheduled;
 mod schema;
 
 /// The database server, or SQLite, a test runs on.
