@@ -52,6 +52,7 @@ pub fn clean_commit(categories: &CleanupCategories, commit: &mut StepCommit) {
     commit.delete_exchanges = categories.messages;
     commit.delete_correlation_values = categories.correlations;
     commit.delete_instance = categories.instance;
+    commit.delete_events = categories.events;
 }
 
 #[cfg(test)]

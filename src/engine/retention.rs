@@ -82,8 +82,6 @@ mod tests {
 
     use super::*;
     use crate::config::Configuration;
-    use crate::interceptor::{Interceptors, ServerInterceptors};
-    use crate::runtime::extension::Extensions;
     use crate::store::{
         DeploymentRecord, Deployments, InstanceStatus, InstanceWrite, Instances, MemoryStore,
         ProcessRecord, StepCommit, Store,
@@ -139,13 +137,7 @@ mod tests {
     fn a_replaced_retired_version_is_undeployed_once_it_has_no_instance_left() {
         actix::System::new().block_on(async {
             let store = Arc::new(MemoryStore::new());
-            let engine = Engine::new(
-                Configuration::default(),
-                store.clone(),
-                Extensions::none(),
-                ServerInterceptors::new(Interceptors::none(), &[]).unwrap(),
-            )
-            .unwrap();
+            let engine = crate::engine::tests::engine_on(Configuration::default(), store.clone());
             let old = deploy(store.as_ref(), "orders", 1, ProcessState::Retired).await;
             deploy(store.as_ref(), "orders", 2, ProcessState::Retired).await;
             deploy(store.as_ref(), "billing", 1, ProcessState::Active).await;

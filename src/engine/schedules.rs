@@ -204,8 +204,6 @@ mod tests {
 
     use super::*;
     use crate::config::{CleanupConfig, Configuration, ScheduleConfig};
-    use crate::interceptor::{Interceptors, ServerInterceptors};
-    use crate::runtime::extension::Extensions;
     use crate::store::{
         Datasource, DeploymentRecord, InstanceFilter, InstanceStatus, InstanceWrite, ProcessRecord,
         ProcessState, StepCommit, Store,
@@ -279,13 +277,7 @@ mod tests {
                 },
                 ..Configuration::default()
             };
-            let engine = Engine::new(
-                config,
-                store.clone(),
-                Extensions::none(),
-                ServerInterceptors::new(Interceptors::none(), &[]).unwrap(),
-            )
-            .unwrap();
+            let engine = crate::engine::tests::engine_on(config, store.clone());
             let old = deploy(store.as_ref(), "orders", 1, ProcessState::Retired).await;
             let new = deploy(store.as_ref(), "orders", 2, ProcessState::Active).await;
             let completed = instance(store.as_ref(), &old, InstanceStatus::Completed).await;

@@ -59,12 +59,7 @@ pub async fn sweep(
 ) -> Result<Swept, Error> {
     let batch = batch.max(1);
     let mut swept = Swept::default();
-    let stored = CleanupCategories {
-        events: false,
-        ..categories
-    };
-    if stored == CleanupCategories::default() {
-        // Nothing a run could delete: the server keeps no event log.
+    if categories == CleanupCategories::default() {
         return Ok(swept);
     }
     for filter in filters {

@@ -17,9 +17,14 @@ use crate::runtime::message;
 use crate::runtime::session::Sessions;
 
 fn engine() -> Engine {
+    engine_on(Configuration::default(), Arc::new(MemoryStore::new()))
+}
+
+/// An engine configured by `config` on `store`, with no plug-in and no event listener.
+pub(super) fn engine_on(config: Configuration, store: Arc<dyn Store>) -> Engine {
     Engine::new(
-        Configuration::default(),
-        Arc::new(MemoryStore::new()),
+        config,
+        store,
         Extensions::none(),
         ServerInterceptors::new(Interceptors::none(), &[]).unwrap(),
         crate::events::EventBus::none(),

@@ -608,6 +608,9 @@ pub struct StepCommit {
     /// Delete every correlation value of the instance once the rest is written (the
     /// instance's cleanup of its correlations when it ends).
     pub delete_correlation_values: bool,
+    /// Delete every event of the instance kept in the event log (the instance's cleanup of
+    /// its events); deleting the instance deletes them too.
+    pub delete_events: bool,
 }
 
 /// The value of a correlation property of an instance, as instance filters find it.
@@ -640,12 +643,18 @@ impl StepCommit {
             delete_instance: false,
             correlation_values: Vec::new(),
             delete_correlation_values: false,
+            delete_events: false,
         }
     }
 
     /// Whether dropping the instance's routes may find any: not when this step creates the
     /// instance and adds none, which saves a statement for an instance that starts and
     /// finishes in one step.
+    /// Whether the step deletes the instance's events.
+    pub(crate) fn deletes_events(&self) -> bool {
+        self.delete_events || self.delete_instance
+    }
+
     pub(crate) fn clears_stored_routes(&self) -> bool {
         self.clear_routes && (self.instance.create.is_none() || !self.routes_added.is_empty())
     }

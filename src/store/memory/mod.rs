@@ -153,7 +153,11 @@ impl Instances for MemoryStore {
     }
 
     fn commit(&self, step: StepCommit) -> BoxFuture<'_, Result<i64>> {
+        let forgotten = step.deletes_events().then_some(step.instance.id);
         let outcome = self.tables().commit(step);
+        if let (Ok(_), Some(id)) = (&outcome, forgotten) {
+            self.remove_events(|event| event.instance_id != id);
+        }
         self.commits.committed(std::slice::from_ref(&outcome));
         ready(outcome)
     }
@@ -203,10 +207,19 @@ impl Instances for MemoryStore {
 
     fn clean_up(&self, steps: Vec<StepCommit>) -> BoxFuture<'_, Result<Vec<Result<i64>>>> {
         let mut tables = self.tables();
-        ready(Ok(steps
+        let mut forgotten = Vec::new();
+        let outcomes = steps
             .into_iter()
-            .map(|step| tables.commit(step))
-            .collect()))
+            .map(|step| {
+                let id = step.deletes_events().then_some(step.instance.id);
+                let outcome = tables.commit(step);
+                forgotten.extend(id.filter(|_| outcome.is_ok()));
+                outcome
+            })
+            .collect();
+        drop(tables);
+        self.remove_events(|event| !forgotten.contains(&event.instance_id));
+        ready(Ok(outcomes))
     }
 }
 

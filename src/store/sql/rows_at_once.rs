@@ -280,6 +280,10 @@ fn statements<'a, D: Dialect>(steps: &[&'a StepCommit], now: i64) -> Vec<Checked
             ids(|step| step.delete_correlation_values || step.delete_instance),
         ),
         unchecked(
+            "DELETE FROM baton_events WHERE instance_id IN ({rows})",
+            ids(StepCommit::deletes_events),
+        ),
+        unchecked(
             "DELETE FROM baton_exchanges WHERE instance_id IN ({rows})",
             ids(|step| step.delete_exchanges || step.delete_instance),
         ),

@@ -1,9 +1,9 @@
 //! The event log ([`crate::store::EventLog`]) on every backend: events come back per
-//! instance in the order appended, paged by number; an instance's events go with it; and
-//! retention deletes exactly those older than its cut, in batches.
+//! instance in the order appended, paged by number; an instance's events go with it, or with
+//! a step cleaning them; and retention deletes exactly those older than its cut, in batches.
 
-use super::{Fixture, TestDb};
-use crate::store::StoredEvent;
+use super::{step, Fixture, TestDb};
+use crate::store::{InstanceStatus, StoredEvent};
 
 fn event(instance_id: i64, at_ms: i64, kind: &str) -> StoredEvent {
     StoredEvent {
@@ -65,4 +65,33 @@ async fn events_are_read_per_instance_in_order_and_deleted_with_it_or_by_age(db:
     );
 }
 
-backend_tests!(events_are_read_per_instance_in_order_and_deleted_with_it_or_by_age);
+async fn a_step_deleting_an_instance_or_its_events_deletes_its_events_alone(db: TestDb) {
+    let fixture = Fixture::new(&db).await;
+    let store = &fixture.store;
+    let pid = fixture.deploy("orders").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(fixture.create(&pid).await.unwrap());
+    }
+    let events: Vec<StoredEvent> = ids.iter().map(|&id| event(id, 1, "A")).collect();
+    store.append_events(&events).await.unwrap();
+    let [cleaned, deleted, kept] = [ids[0], ids[1], ids[2]];
+
+    let mut clean = step(cleaned, 1, InstanceStatus::Completed, b"done");
+    clean.delete_events = true;
+    store.commit(clean).await.unwrap();
+    let mut delete = step(deleted, 1, InstanceStatus::Completed, b"done");
+    delete.delete_instance = true;
+    store.commit(delete).await.unwrap();
+
+    for gone in [cleaned, deleted] {
+        assert!(store.instance_events(gone, 0, 10).await.unwrap().is_empty());
+    }
+    assert!(store.load_instance(cleaned).await.unwrap().is_some());
+    assert_eq!(store.instance_events(kept, 0, 10).await.unwrap().len(), 1);
+}
+
+backend_tests!(
+    events_are_read_per_instance_in_order_and_deleted_with_it_or_by_age,
+    a_step_deleting_an_instance_or_its_events_deletes_its_events_alone,
+);
