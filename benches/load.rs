@@ -4,6 +4,10 @@
 //! server process's CPU time per request. Every figure and ratio comes from this one run; see
 //! benches/README.md.
 //!
+//! Last, a million completed instances are deleted through the management API while
+//! HelloWorld runs (see `load/deletion.rs`; `BENCH_DELETE_INSTANCES` sets how many, 0 skips;
+//! `BENCH_ONLY=deletion` runs that phase alone).
+//!
 //! `BENCH_SECONDS` (default 10) is the length of each measurement and `BENCH_CONCURRENCY`
 //! (default 32) the number of keep-alive clients at saturation. With `BENCH_POSTGRES_URL` (a
 //! PostgreSQL server's URL, such as scripts/services/pg_start.sh starts), durable HelloWorld
@@ -21,6 +25,8 @@ mod client;
 mod commits;
 #[path = "load/cpu.rs"]
 mod cpu;
+#[path = "load/deletion.rs"]
+mod deletion;
 #[path = "load/echo.rs"]
 mod echo;
 #[path = "load/postgres.rs"]
@@ -639,6 +645,12 @@ fn main() -> anyhow::Result<()> {
         env!("CARGO_BIN_EXE_baton")
     );
     let runtime = tokio::runtime::Runtime::new().context("the client runtime")?;
+    let deletions: usize = env_or("BENCH_DELETE_INSTANCES", 1_000_000)?;
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("deletion") {
+        return runtime.block_on(deletion::run(&settings, deletions, |url| {
+            http(url, HELLO_ACTION)
+        }));
+    }
     let (rows, store_lines) = runtime.block_on(async {
         let rows = run(&settings).await?;
         let lines = stores(&settings, &rows[1]).await?;
@@ -648,6 +660,12 @@ fn main() -> anyhow::Result<()> {
     println!();
     for line in store_lines {
         println!("{line}");
+    }
+    match deletions {
+        0 => println!("deletion: not measured (BENCH_DELETE_INSTANCES=0)"),
+        count => runtime.block_on(deletion::run(&settings, count, |url| {
+            http(url, HELLO_ACTION)
+        }))?,
     }
     Ok(())
 }

@@ -172,6 +172,32 @@ impl Baton {
         for unit in units {
             unit.deploy_into(&deploy_dir)?;
         }
+        Self::start_in(root, units, settings)
+    }
+
+    /// Stops the server and starts it again on the same directories with `settings`, once
+    /// `meanwhile` did what it does with its data directory.
+    pub(crate) async fn restart<F: std::future::Future<Output = anyhow::Result<()>>>(
+        mut self,
+        units: &[Unit],
+        settings: &[(&str, &str)],
+        meanwhile: impl FnOnce(PathBuf) -> F,
+    ) -> anyhow::Result<Baton> {
+        self.child.kill()?;
+        self.child.wait()?;
+        let root = tempfile::tempdir()?;
+        let root = std::mem::replace(&mut self.root, root);
+        meanwhile(root.path().join("data")).await?;
+        Self::start_in(root, units, settings)
+    }
+
+    /// Starts the server on the deploy and data directories of `root`, where `units` are.
+    fn start_in(
+        root: tempfile::TempDir,
+        units: &[Unit],
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Baton> {
+        let deploy_dir = root.path().join("deploy");
         let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
             .arg("--config")
             .arg(repo().join("conf/baton.toml"))
@@ -232,7 +258,7 @@ impl Baton {
             !baton.address.is_empty(),
             "the server never logged its address"
         );
-        if deployed != units.len() {
+        if deployed < units.len() {
             bail!(
                 "{deployed} of {} units deployed:\n{}",
                 units.len(),

@@ -36,11 +36,15 @@
 //! - [`client`]: the command line's side.
 
 pub mod access;
+mod bulk;
 pub mod client;
 mod cursor;
 mod events;
 mod listings;
 mod openapi;
+mod state;
+
+pub use state::{InstanceData, NamedValue, OpenExchangeData, ScopeData};
 pub mod routes;
 
 use serde::{Deserialize, Serialize};

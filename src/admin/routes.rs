@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa_actix_web::scope::Scope;
 
 use super::access::{self, Allowed, Operator, Viewer};
-use super::{events, listings, openapi};
+use super::{bulk, events, listings, openapi, state};
 use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
 use crate::auth::Accounts;
 use crate::engine::{Engine, Error, FailureError, OperatorError};
@@ -47,6 +47,10 @@ where
     scope
         .service(listings::list_instances)
         .service(listings::list_processes)
+        .service(bulk::delete_instances)
+        .service(bulk::list_operations)
+        .service(bulk::show_operation)
+        .service(state::show_state)
         .service(events::timeline)
         .service(events::listeners)
         .service(list)

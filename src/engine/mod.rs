@@ -52,6 +52,7 @@
 //! - [`registry`], [`exchanges`]: shared maps.
 
 pub mod binding;
+pub mod bulk;
 pub mod cleanup;
 pub mod dispatch;
 pub mod exchanges;
@@ -195,6 +196,8 @@ pub struct Services {
     pub interceptors: ServerInterceptors,
     /// Where committed steps' BPEL events go.
     pub events: EventBus,
+    /// The bulk operations operators started.
+    pub bulk: bulk::BulkOperations,
     base_url: OnceLock<String>,
     ready: AtomicBool,
     /// The steps instances are running now, which operators and the shutdown may stop.
@@ -809,6 +812,7 @@ impl Engine {
             extensions,
             interceptors,
             events,
+            bulk: bulk::BulkOperations::default(),
         };
         Ok(Self {
             services: Arc::new(services),

@@ -57,6 +57,17 @@ pub async fn sweep(
     categories: CleanupCategories,
     batch: usize,
 ) -> Result<Swept, Error> {
+    sweep_telling(store, filters, categories, batch, &|_| {}).await
+}
+
+/// [`sweep`], telling `progress` what the run did so far after each batch.
+pub async fn sweep_telling(
+    store: &dyn Store,
+    filters: &[InstanceFilter],
+    categories: CleanupCategories,
+    batch: usize,
+    progress: &(dyn Fn(Swept) + Sync),
+) -> Result<Swept, Error> {
     let batch = batch.max(1);
     let mut swept = Swept::default();
     if categories == CleanupCategories::default() {
@@ -71,6 +82,7 @@ pub async fn sweep(
             let Some(last) = found.last() else { break };
             page.after = Some(InstancePosition::of(last));
             swept = swept.and(clean_batch(store, &found, categories).await?);
+            progress(swept);
             if found.len() < batch {
                 break;
             }
