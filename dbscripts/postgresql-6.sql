@@ -4,15 +4,15 @@
 -- Run after postgresql-5.sql; its statements are idempotent, so running it again changes
 -- nothing.
 
--- An event of an instance, written by the `store` listener after the step that emitted it
+-- The events of one step of an instance, written by the `store` listener after the step
 -- was committed; deleted with its instance's events (a cleanup of `events` or `instance`),
--- or once older than `[events.store] retention-days`. body is the event as JSON.
+-- or once older than `[events.store] retention-days`. body is the step's events as a JSON
+-- array, in order.
 CREATE TABLE IF NOT EXISTS baton_events (
     id          BIGSERIAL PRIMARY KEY,
     instance_id BIGINT NOT NULL,
     pid         TEXT COLLATE "C" NOT NULL,
     at_ms       BIGINT NOT NULL,
-    type        TEXT COLLATE "C" NOT NULL,
     body        TEXT NOT NULL
 );
 

@@ -3,15 +3,15 @@
 --
 -- Run after sqlite-5.sql; its statements are idempotent, so running it again changes nothing.
 
--- An event of an instance, written by the `store` listener after the step that emitted it
+-- The events of one step of an instance, written by the `store` listener after the step
 -- was committed; deleted with its instance's events (a cleanup of `events` or `instance`),
--- or once older than `[events.store] retention-days`. body is the event as JSON.
+-- or once older than `[events.store] retention-days`. body is the step's events as a JSON
+-- array, in order.
 CREATE TABLE IF NOT EXISTS baton_events (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     instance_id INTEGER NOT NULL,
     pid         TEXT    NOT NULL,
     at_ms       INTEGER NOT NULL,
-    type        TEXT    NOT NULL,
     body        TEXT    NOT NULL
 );
 

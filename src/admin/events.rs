@@ -13,10 +13,10 @@ use crate::engine::Engine;
 use crate::events::{EventRecord, ListenerReport};
 use crate::runtime::events::Event;
 
-/// How many events a timeline page holds unless it says.
-const DEFAULT_LIMIT: u32 = 500;
-/// The most events one page holds.
-const MOST: u32 = 5_000;
+/// How many steps' events a timeline page holds unless it says.
+const DEFAULT_LIMIT: u32 = 100;
+/// The most steps' events one page holds.
+const MOST: u32 = 1_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,13 +26,14 @@ struct Page {
     limit: Option<u32>,
 }
 
-/// An instance's events, oldest first, as the `store` listener kept them.
+/// An instance's events, oldest first, as the `store` listener kept them: those of `limit`
+/// steps a page.
 #[utoipa::path(
     tag = "events",
     params(
         ("instance" = i64, Path, description = "The instance id"),
         ("after" = Option<i64>, Query, description = "The `next` of the page before"),
-        ("limit" = Option<u32>, Query, description = "At most this many events: 500 unless given, 5,000 at most"),
+        ("limit" = Option<u32>, Query, description = "The events of at most this many steps: 100 unless given, 1,000 at most"),
     ),
     responses((status = 200, body = Timeline), (status = 400, body = ErrorBody)),
 )]
@@ -70,18 +71,18 @@ pub(super) async fn timeline(
     let next = (stored.len() == limit as usize)
         .then(|| stored.last().map(|event| event.id))
         .flatten();
-    let mut events = Vec::with_capacity(stored.len());
+    let mut events = Vec::new();
     for row in stored {
-        let event: Event = match serde_json::from_str(&row.body) {
-            Ok(event) => event,
-            Err(failure) => return internal(&format!("event {} unreadable: {failure}", row.id)),
+        let step: Vec<Event> = match serde_json::from_str(&row.body) {
+            Ok(step) => step,
+            Err(failure) => return internal(&format!("events {} unreadable: {failure}", row.id)),
         };
-        events.push(EventRecord {
-            pid: row.pid,
+        events.extend(step.into_iter().map(|event| EventRecord {
+            pid: row.pid.clone(),
             instance: Some(row.instance_id),
             at_ms: row.at_ms,
             event,
-        });
+        }));
     }
     json(StatusCode::OK, &Timeline { events, next })
 }

@@ -91,7 +91,7 @@ pub struct InstanceView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Timeline {
     pub events: Vec<crate::events::EventRecord>,
-    /// When the page is full: pass it as `after` for the next one.
+    /// When the page holds `limit` steps: pass it as `after` for the next one.
     pub next: Option<i64>,
 }
 

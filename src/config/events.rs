@@ -15,10 +15,10 @@ pub struct EventsConfig {
     /// The listeners that receive events, by name: `log`, `jsonl`, `amqp` and `store` are
     /// built in; none by default.
     pub listeners: Vec<String>,
-    /// Events waiting per listener; beyond it new events are dropped for that listener,
-    /// and counted.
+    /// Events waiting per listener; a step whose events would not fit is dropped for that
+    /// listener, and its events counted.
     pub queue: usize,
-    /// The most events handed to a listener at once.
+    /// The most steps whose events are handed to a listener at once.
     pub batch: usize,
     pub jsonl: JsonLinesConfig,
     pub amqp: AmqpEventsConfig,
@@ -81,7 +81,7 @@ impl Default for AmqpEventsConfig {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StoreEventsConfig {
-    /// Days an event is kept; 0 keeps events until their instance is deleted.
+    /// Days a step's events are kept; 0 keeps them until their instance's are deleted.
     pub retention_days: u32,
 }
 

@@ -2,10 +2,12 @@
 //! `[amqp] url`, with the event's type (e.g. `ActivityExecStartEvent`) as routing key, and
 //! returns once the broker confirmed the batch.
 
+use std::sync::Arc;
+
 use baton_transports::amqp::AmqpPublisher;
 use futures::future::BoxFuture;
 
-use super::{EventListener, EventRecord, ListenerError};
+use super::{EventListener, ListenerError, StepEvents};
 
 /// Publishes events to an AMQP exchange.
 pub struct AmqpListener {
@@ -22,12 +24,15 @@ impl AmqpListener {
 }
 
 impl EventListener for AmqpListener {
-    fn deliver<'a>(&'a self, batch: &'a [EventRecord]) -> BoxFuture<'a, Result<(), ListenerError>> {
+    fn deliver<'a>(
+        &'a self,
+        batch: &'a [Arc<StepEvents>],
+    ) -> BoxFuture<'a, Result<(), ListenerError>> {
         Box::pin(async move {
-            let mut messages = Vec::with_capacity(batch.len());
-            for record in batch {
-                let body =
-                    serde_json::to_vec(record).map_err(|error| ListenerError(error.to_string()))?;
+            let mut messages = Vec::new();
+            for record in batch.iter().flat_map(|step| step.records()) {
+                let body = serde_json::to_vec(&record)
+                    .map_err(|error| ListenerError(error.to_string()))?;
                 messages.push((record.event.kind.as_str().to_owned(), body));
             }
             self.publisher

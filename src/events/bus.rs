@@ -1,10 +1,11 @@
-//! The event bus: one bounded queue and one thread per running listener, so that nothing a
-//! listener does reaches the steps that publish to it.
+//! The event bus: one queue and one thread per running listener, so that nothing a listener
+//! does reaches the steps that publish to it.
 //!
-//! Publishing never waits: an event that finds a listener's queue full is dropped for that
-//! listener and counted. Each listener's thread takes what its queue holds, up to `[events]
-//! batch` events at once, and hands it over; an instance's request to forget its events is
-//! kept in order with them.
+//! A step's events travel together, shared by every listener. Publishing never waits: a
+//! step whose events would take a listener's queue past `[events] queue` events is dropped
+//! for that listener, and its events counted. Each listener's thread takes what its queue
+//! holds, up to `[events] batch` steps at once, and hands it over; an instance's request to
+//! forget its events is kept in order with them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,13 +13,13 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::{EventListener, EventRecord};
+use super::{EventListener, StepEvents};
 use crate::config::EventsConfig;
 use crate::runtime::events::Event;
 
 /// What a listener's queue carries.
 enum Note {
-    Event(EventRecord),
+    Step(Arc<StepEvents>),
     Forget(i64),
 }
 
@@ -38,6 +39,7 @@ pub struct ListenerReport {
 
 #[derive(Default)]
 struct Counters {
+    queued: AtomicU64,
     delivered: AtomicU64,
     dropped: AtomicU64,
     failed: AtomicU64,
@@ -45,13 +47,35 @@ struct Counters {
 
 struct Queue {
     name: String,
-    sender: mpsc::Sender<Note>,
+    sender: mpsc::UnboundedSender<Note>,
     counters: Arc<Counters>,
-    capacity: usize,
+    capacity: u64,
 }
 
-/// Where committed steps publish their events. Cheap to share behind an `Arc`; dropping it
-/// lets each listener finish its queue and stop.
+impl Queue {
+    /// Takes `step` unless its events would not fit; says whether it did.
+    fn offer(&self, step: &Arc<StepEvents>) -> bool {
+        let count = step.events.len() as u64;
+        let fits = self
+            .counters
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+                (queued + count <= self.capacity).then_some(queued + count)
+            })
+            .is_ok();
+        if fits && self.sender.send(Note::Step(step.clone())).is_ok() {
+            return true;
+        }
+        if fits {
+            self.counters.queued.fetch_sub(count, Ordering::AcqRel);
+        }
+        self.counters.dropped.fetch_add(count, Ordering::Relaxed);
+        false
+    }
+}
+
+/// Where committed steps publish their events. Dropping it lets each listener finish its
+/// queue and stop.
 #[derive(Default)]
 pub struct EventBus {
     queues: Vec<Queue>,
@@ -80,7 +104,7 @@ impl EventBus {
     ) -> std::io::Result<Self> {
         let mut queues = Vec::new();
         for (name, listener) in listeners {
-            let (sender, receiver) = mpsc::channel(config.queue);
+            let (sender, receiver) = mpsc::unbounded_channel();
             let counters = Arc::new(Counters::default());
             let runner = Runner {
                 name: name.clone(),
@@ -95,7 +119,7 @@ impl EventBus {
                 name,
                 sender,
                 counters,
-                capacity: config.queue,
+                capacity: config.queue as u64,
             });
         }
         Ok(Self { queues })
@@ -109,29 +133,25 @@ impl EventBus {
     /// Hands the events of a step of instance `instance` (None: of the process) of process
     /// version `pid`, run at `at_ms`, to every listener.
     pub fn publish(&self, pid: &str, instance: Option<i64>, at_ms: i64, events: Vec<Event>) {
-        if self.queues.is_empty() {
+        if self.queues.is_empty() || events.is_empty() {
             return;
         }
-        for event in events {
-            let record = EventRecord {
-                pid: pid.to_owned(),
-                instance,
-                at_ms,
-                event,
-            };
-            for queue in &self.queues {
-                if queue.sender.try_send(Note::Event(record.clone())).is_err() {
-                    queue.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+        let step = Arc::new(StepEvents {
+            pid: pid.to_owned(),
+            instance,
+            at_ms,
+            events,
+        });
+        for queue in &self.queues {
+            queue.offer(&step);
         }
     }
 
     /// Tells every listener to forget instance `instance`'s events, after those published.
     pub fn forget(&self, instance: i64) {
         for queue in &self.queues {
-            if queue.sender.try_send(Note::Forget(instance)).is_err() {
-                tracing::warn!(listener = %queue.name, instance, "Event queue full: the instance's events are left to retention");
+            if queue.sender.send(Note::Forget(instance)).is_err() {
+                tracing::warn!(listener = %queue.name, instance, "Event listener gone: the instance's events are left to retention");
             }
         }
     }
@@ -142,7 +162,7 @@ impl EventBus {
             .iter()
             .map(|queue| ListenerReport {
                 name: queue.name.clone(),
-                queued: (queue.capacity - queue.sender.capacity()) as u64,
+                queued: queue.counters.queued.load(Ordering::Relaxed),
                 delivered: queue.counters.delivered.load(Ordering::Relaxed),
                 dropped: queue.counters.dropped.load(Ordering::Relaxed),
                 failed: queue.counters.failed.load(Ordering::Relaxed),
@@ -160,7 +180,7 @@ struct Runner {
 }
 
 impl Runner {
-    fn run(self, mut receiver: mpsc::Receiver<Note>) {
+    fn run(self, mut receiver: mpsc::UnboundedReceiver<Note>) {
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -177,7 +197,7 @@ impl Runner {
                 let mut batch = Vec::with_capacity(notes.len());
                 for note in notes.drain(..) {
                     match note {
-                        Note::Event(record) => batch.push(record),
+                        Note::Step(step) => batch.push(step),
                         Note::Forget(instance) => {
                             self.deliver(std::mem::take(&mut batch)).await;
                             if let Err(error) = self.listener.forget(instance).await {
@@ -191,12 +211,14 @@ impl Runner {
         });
     }
 
-    async fn deliver(&self, batch: Vec<EventRecord>) {
+    async fn deliver(&self, batch: Vec<Arc<StepEvents>>) {
         if batch.is_empty() {
             return;
         }
-        let count = batch.len() as u64;
-        match self.listener.deliver(&batch).await {
+        let count: u64 = batch.iter().map(|step| step.events.len() as u64).sum();
+        let outcome = self.listener.deliver(&batch).await;
+        self.counters.queued.fetch_sub(count, Ordering::AcqRel);
+        match outcome {
             Ok(()) => self.counters.delivered.fetch_add(count, Ordering::Relaxed),
             Err(error) => {
                 tracing::warn!(listener = %self.name, events = count, %error, "Event listener failed a batch");

@@ -7,11 +7,11 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 
-use super::{EventListener, EventRecord, ListenerError};
+use super::{EventListener, ListenerError, StepEvents};
 
 /// Writes events to a JSON-lines file.
 #[derive(Debug)]
@@ -85,10 +85,13 @@ fn rotate(path: &Path, keep: usize) -> std::io::Result<()> {
 }
 
 impl EventListener for JsonLinesListener {
-    fn deliver<'a>(&'a self, batch: &'a [EventRecord]) -> BoxFuture<'a, Result<(), ListenerError>> {
+    fn deliver<'a>(
+        &'a self,
+        batch: &'a [Arc<StepEvents>],
+    ) -> BoxFuture<'a, Result<(), ListenerError>> {
         let mut lines = Vec::new();
-        for record in batch {
-            if let Err(error) = serde_json::to_writer(&mut lines, record) {
+        for record in batch.iter().flat_map(|step| step.records()) {
+            if let Err(error) = serde_json::to_writer(&mut lines, &record) {
                 return Box::pin(futures::future::ready(Err(ListenerError(
                     error.to_string(),
                 ))));
@@ -107,12 +110,12 @@ mod tests {
     use super::*;
     use crate::runtime::events::{Event, EventType};
 
-    fn record(instance: i64) -> EventRecord {
-        EventRecord {
+    fn step(instance: i64) -> Arc<StepEvents> {
+        Arc::new(StepEvents {
             pid: "{urn:t}P-1".into(),
             instance: Some(instance),
             at_ms: 1_000 + instance,
-            event: Event {
+            events: vec![Event {
                 kind: EventType::ActivityExecStart,
                 scope_id: Some(0),
                 scope_name: Some("P".into()),
@@ -120,8 +123,8 @@ mod tests {
                 activity_name: None,
                 activity_type: Some("empty".into()),
                 detail: None,
-            },
-        }
+            }],
+        })
     }
 
     fn lines(path: &Path) -> Vec<serde_json::Value> {
@@ -136,10 +139,12 @@ mod tests {
     async fn each_event_is_a_json_line_and_the_file_rotates_by_size_keeping_the_newest() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("logs").join("events.jsonl");
-        let line = serde_json::to_vec(&record(1)).unwrap().len() as u64 + 1;
+        let first = step(1);
+        let record = first.records().next().unwrap();
+        let line = serde_json::to_vec(&record).unwrap().len() as u64 + 1;
         let listener = JsonLinesListener::new(path.clone(), 2 * line, 2);
         for instance in 1..=7 {
-            listener.deliver(&[record(instance)]).await.unwrap();
+            listener.deliver(&[step(instance)]).await.unwrap();
         }
         let first = &lines(&path)[0];
         assert_eq!(first["type"], "ActivityExecStartEvent");

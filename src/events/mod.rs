@@ -31,7 +31,45 @@ pub use jsonl::JsonLinesListener;
 pub use log::LogListener;
 pub use store::StoreListener;
 
-/// An event of a committed step, with where and when it happened.
+/// The events of one committed step, with where and when they happened: what listeners
+/// receive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepEvents {
+    /// The process version.
+    pub pid: String,
+    /// The instance, if the events are an instance's (a message no instance correlates
+    /// with is the process's).
+    pub instance: Option<i64>,
+    /// When the step ran, in ms since the Unix epoch.
+    pub at_ms: i64,
+    /// In the order they happened.
+    pub events: Vec<Event>,
+}
+
+impl StepEvents {
+    /// Each event with where and when it happened, as one JSON object shows it.
+    pub fn records(&self) -> impl Iterator<Item = RecordView<'_>> {
+        self.events.iter().map(move |event| RecordView {
+            pid: &self.pid,
+            instance: self.instance,
+            at_ms: self.at_ms,
+            event,
+        })
+    }
+}
+
+/// An event with where and when it happened, borrowed from its [`StepEvents`], to write.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RecordView<'a> {
+    pub pid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<i64>,
+    pub at_ms: i64,
+    #[serde(flatten)]
+    pub event: &'a Event,
+}
+
+/// An event with where and when it happened, as the management API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventRecord {
     /// The process version.
@@ -45,9 +83,6 @@ pub struct EventRecord {
     #[serde(flatten)]
     pub event: Event,
 }
-
-/// The listeners built into the server.
-pub const BUILT_IN: [&str; 4] = ["log", "jsonl", "amqp", "store"];
 
 /// Why the listeners could not start.
 #[derive(Debug, thiserror::Error)]
@@ -106,10 +141,13 @@ pub struct ListenerError(pub String);
 
 /// Something that receives events.
 pub trait EventListener: Send + Sync + 'static {
-    /// Takes a batch of events, in the order their steps committed. A failed batch is
-    /// counted and logged, and not offered again. It runs on the listener's own thread:
-    /// blocking there delays only this listener.
-    fn deliver<'a>(&'a self, batch: &'a [EventRecord]) -> BoxFuture<'a, Result<(), ListenerError>>;
+    /// Takes the events of a batch of steps, in the order the steps committed. A failed
+    /// batch is counted and logged, and not offered again. It runs on the listener's own
+    /// thread: blocking there delays only this listener.
+    fn deliver<'a>(
+        &'a self,
+        batch: &'a [Arc<StepEvents>],
+    ) -> BoxFuture<'a, Result<(), ListenerError>>;
 
     /// Forgets what it keeps of instance `instance`, whose cleanup deleted its events; it
     /// comes after every event of that instance. Listeners that keep nothing ignore it.

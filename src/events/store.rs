@@ -1,14 +1,15 @@
-//! The `store` listener: keeps instances' events in the store's event log, which instance
-//! timelines read, and deletes those older than `[events.store] retention-days` once an hour.
-//! A process's own events (no instance) are not kept.
+//! The `store` listener: keeps instances' events in the store's event log, a row per step
+//! (its events as a JSON array), which instance timelines read, and deletes those older than
+//! `[events.store] retention-days` once an hour. A process's own events (no instance) are not
+//! kept.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::{EventListener, EventRecord, ListenerError};
-use crate::store::{Store, StoredEvent};
+use super::{EventListener, ListenerError, StepEvents};
+use crate::store::{Store, StoredEvents};
 
 /// How often retention runs.
 const RETENTION_EVERY: Duration = Duration::from_secs(3600);
@@ -50,21 +51,23 @@ impl StoreListener {
 }
 
 impl EventListener for StoreListener {
-    fn deliver<'a>(&'a self, batch: &'a [EventRecord]) -> BoxFuture<'a, Result<(), ListenerError>> {
+    fn deliver<'a>(
+        &'a self,
+        batch: &'a [Arc<StepEvents>],
+    ) -> BoxFuture<'a, Result<(), ListenerError>> {
         Box::pin(async move {
             let mut rows = Vec::with_capacity(batch.len());
-            for record in batch {
-                let Some(instance_id) = record.instance else {
+            for step in batch {
+                let Some(instance_id) = step.instance else {
                     continue;
                 };
-                let body = serde_json::to_string(&record.event)
+                let body = serde_json::to_string(&step.events)
                     .map_err(|error| ListenerError(error.to_string()))?;
-                rows.push(StoredEvent {
+                rows.push(StoredEvents {
                     id: 0,
                     instance_id,
-                    pid: record.pid.clone(),
-                    at_ms: record.at_ms,
-                    kind: record.event.kind.as_str().to_owned(),
+                    pid: step.pid.clone(),
+                    at_ms: step.at_ms,
                     body,
                 });
             }

@@ -62,7 +62,7 @@ pub use records::{
     ExchangeRecord, ExchangeStatus, ExchangeWrite, InstanceFilter, InstanceOrder, InstanceOrderKey,
     InstancePosition, InstanceRecord, InstanceStatus, InstanceSummary, InstanceWrite, Job, JobKey,
     JobKind, OutboxEntry, ProcessRecord, ProcessState, Received, RouteKey, RouteOwner, StepCommit,
-    StoredEvent, TimeBound,
+    StoredEvents, TimeBound,
 };
 pub use schema::{Migration, SCHEMA_VERSION};
 pub use sql::{Dialect, SqlStore};
@@ -198,25 +198,26 @@ pub trait Inspection: Send + Sync + 'static {
     fn instance_routes(&self, instance_id: i64) -> BoxFuture<'_, Result<Vec<RouteKey>>>;
 }
 
-/// The BPEL events the `store` event listener keeps (see [`crate::events`]), apart from the
-/// steps that emitted them: they are appended after their step committed, in batches.
+/// The BPEL events the `store` event listener keeps (see [`crate::events`]), a row per step,
+/// apart from the steps that emitted them: they are appended after their step committed, in
+/// batches.
 pub trait EventLog: Send + Sync + 'static {
-    /// Appends `events` in one transaction, numbering them in order.
-    fn append_events<'a>(&'a self, events: &'a [StoredEvent]) -> BoxFuture<'a, Result<()>>;
+    /// Appends the rows `events` in one statement, numbering them in order.
+    fn append_events<'a>(&'a self, events: &'a [StoredEvents]) -> BoxFuture<'a, Result<()>>;
 
-    /// The events of instance `instance_id` numbered after `after`, in order, at most `limit`.
+    /// The rows of instance `instance_id` numbered after `after`, in order, at most `limit`.
     fn instance_events(
         &self,
         instance_id: i64,
         after: i64,
         limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>>>;
+    ) -> BoxFuture<'_, Result<Vec<StoredEvents>>>;
 
-    /// Deletes every event of instance `instance_id`; returns how many there were.
+    /// Deletes every row of instance `instance_id`; returns how many there were.
     fn delete_instance_events(&self, instance_id: i64) -> BoxFuture<'_, Result<u64>>;
 
-    /// Deletes the events that happened before `before_ms`, in transactions of at most
-    /// `batch` events; returns how many there were.
+    /// Deletes the rows of steps that ran before `before_ms`, in transactions of at most
+    /// `batch` rows; returns how many there were.
     fn delete_events_before(&self, before_ms: i64, batch: u32) -> BoxFuture<'_, Result<u64>>;
 }
 

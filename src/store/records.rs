@@ -194,18 +194,16 @@ pub struct InstanceRecord {
     pub updated_at: SystemTime,
 }
 
-/// A BPEL event as the store keeps it (see [`super::EventLog`]).
+/// The BPEL events of one step as the store keeps them (see [`super::EventLog`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEvent {
-    /// Its number, increasing in the order events were appended; ignored when appending.
+pub struct StoredEvents {
+    /// The row's number, increasing in the order rows were appended; ignored when appending.
     pub id: i64,
     pub instance_id: i64,
     pub pid: String,
-    /// When it happened, in ms since the Unix epoch.
+    /// When the step ran, in ms since the Unix epoch.
     pub at_ms: i64,
-    /// Its type, e.g. `ActivityExecStartEvent`.
-    pub kind: String,
-    /// The event as JSON.
+    /// The step's events as a JSON array, in order.
     pub body: String,
 }
 

@@ -40,7 +40,7 @@ use super::{
     CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, EventLog,
     ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
     JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
-    RouteOwner, StepCommit, Store, StoredEvent,
+    RouteOwner, StepCommit, Store, StoredEvents,
 };
 
 /// A [`Store`] in memory.
@@ -51,7 +51,7 @@ pub struct MemoryStore {
     lowest_id: AtomicI64,
     commits: Counters,
     /// The event log, in order of appending.
-    events: Mutex<Vec<StoredEvent>>,
+    events: Mutex<Vec<StoredEvents>>,
     /// The number of the last event appended.
     last_event: AtomicI64,
 }
@@ -247,14 +247,14 @@ impl Inspection for MemoryStore {
 }
 
 impl MemoryStore {
-    fn event_log(&self) -> MutexGuard<'_, Vec<StoredEvent>> {
+    fn event_log(&self) -> MutexGuard<'_, Vec<StoredEvents>> {
         self.events
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Keeps the events `keep` says, and tells how many it removed.
-    fn remove_events(&self, keep: impl Fn(&StoredEvent) -> bool) -> u64 {
+    fn remove_events(&self, keep: impl Fn(&StoredEvents) -> bool) -> u64 {
         let mut log = self.event_log();
         let before = log.len();
         log.retain(keep);
@@ -263,10 +263,10 @@ impl MemoryStore {
 }
 
 impl EventLog for MemoryStore {
-    fn append_events<'a>(&'a self, events: &'a [StoredEvent]) -> BoxFuture<'a, Result<()>> {
+    fn append_events<'a>(&'a self, events: &'a [StoredEvents]) -> BoxFuture<'a, Result<()>> {
         let mut log = self.event_log();
         for event in events {
-            log.push(StoredEvent {
+            log.push(StoredEvents {
                 id: self.last_event.fetch_add(1, Ordering::Relaxed) + 1,
                 ..event.clone()
             });
@@ -279,7 +279,7 @@ impl EventLog for MemoryStore {
         instance_id: i64,
         after: i64,
         limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>>> {
+    ) -> BoxFuture<'_, Result<Vec<StoredEvents>>> {
         let log = self.event_log();
         let events = log
             .iter()

@@ -1,27 +1,25 @@
-//! The events the `store` event listener keeps: the `baton_events` table, written apart from
-//! the steps (after them, in batches), read by instance timelines, and trimmed by retention
-//! in bounded transactions.
+//! The events the `store` event listener keeps: the `baton_events` table, a row per step,
+//! written apart from the steps (after them, in batches), read by instance timelines, and
+//! trimmed by retention in bounded transactions.
 
 use sqlx::Pool;
 
 use super::dialect::{sql, Dialect, Statement, Value};
 use crate::store::rows::StoredRow;
-use crate::store::{Result, StoredEvent};
+use crate::store::{Result, StoredEvents};
 
-/// Appends `events` in one statement.
-pub(super) async fn append<D: Dialect>(pool: &Pool<D>, events: &[StoredEvent]) -> Result<()> {
+/// Appends the rows `events` in one statement.
+pub(super) async fn append<D: Dialect>(pool: &Pool<D>, events: &[StoredEvents]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let rows = vec!["(?, ?, ?, ?, ?)"; events.len()].join(", ");
-    let text =
-        format!("INSERT INTO baton_events (instance_id, pid, at_ms, type, body) VALUES {rows}");
-    let values = events.iter().flat_map(|event| -> [Value<'_>; 5] {
+    let rows = vec!["(?, ?, ?, ?)"; events.len()].join(", ");
+    let text = format!("INSERT INTO baton_events (instance_id, pid, at_ms, body) VALUES {rows}");
+    let values = events.iter().flat_map(|event| -> [Value<'_>; 4] {
         [
             event.instance_id.into(),
             (&event.pid).into(),
             event.at_ms.into(),
-            (&event.kind).into(),
             (&event.body).into(),
         ]
     });
@@ -32,28 +30,27 @@ pub(super) async fn append<D: Dialect>(pool: &Pool<D>, events: &[StoredEvent]) -
     Ok(())
 }
 
-/// The events of one instance numbered after `after`, in order, at most `limit`.
+/// The rows of one instance numbered after `after`, in order, at most `limit`.
 pub(super) async fn of_instance<D: Dialect>(
     pool: &Pool<D>,
     instance_id: i64,
     after: i64,
     limit: u32,
-) -> Result<Vec<StoredEvent>> {
+) -> Result<Vec<StoredEvents>> {
     sql!(
         D,
-        "SELECT id, instance_id, pid, at_ms, type, body FROM baton_events \
+        "SELECT id, instance_id, pid, at_ms, body FROM baton_events \
          WHERE instance_id = ? AND id > ? ORDER BY id LIMIT ?"
     )
     .bind(instance_id)
     .bind(after)
     .bind(i64::from(limit))
     .fetch_all_on(pool, |row| {
-        Ok(StoredEvent {
+        Ok(StoredEvents {
             id: row.integer("id")?,
             instance_id: row.integer("instance_id")?,
             pid: row.text("pid")?,
             at_ms: row.integer("at_ms")?,
-            kind: row.text("type")?,
             body: row.text("body")?,
         })
     })

@@ -32,7 +32,7 @@ use super::{
     CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, EventLog,
     ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
     JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
-    RouteOwner, StepCommit, Store, StoredEvent,
+    RouteOwner, StepCommit, Store, StoredEvents,
 };
 pub use dialect::Dialect;
 
@@ -249,7 +249,7 @@ impl<D: Dialect> Inspection for SqlStore<D> {
 }
 
 impl<D: Dialect> EventLog for SqlStore<D> {
-    fn append_events<'a>(&'a self, events: &'a [StoredEvent]) -> BoxFuture<'a, Result<()>> {
+    fn append_events<'a>(&'a self, events: &'a [StoredEvents]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
             let _writing = self.writing().await;
             events::append(&self.pool, events).await
@@ -261,7 +261,7 @@ impl<D: Dialect> EventLog for SqlStore<D> {
         instance_id: i64,
         after: i64,
         limit: u32,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>>> {
+    ) -> BoxFuture<'_, Result<Vec<StoredEvents>>> {
         Box::pin(events::of_instance(&self.pool, instance_id, after, limit))
     }
 
