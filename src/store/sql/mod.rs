@@ -220,7 +220,12 @@ impl<D: Dialect> Instances for SqlStore<D> {
                 pool: self.pool.clone(),
                 writer: self.writer.clone(),
             };
-            batch.apply_each(&steps).await
+            // All at once, a statement per kind of row, as the group commit writes; step by
+            // step only when one of them is refused.
+            match batch.apply_all(&steps).await? {
+                Some(revisions) => Ok(revisions.into_iter().map(Ok).collect()),
+                None => batch.apply_each(&steps).await,
+            }
         })
     }
 }
