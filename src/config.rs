@@ -25,9 +25,11 @@ use crate::store::{Backend, Datasource, PoolSettings, SqliteConfig, Synchronous}
 
 mod cleanup;
 mod events;
+mod metrics;
 
 pub use cleanup::{CleanupConfig, ScheduleConfig};
 pub use events::{AmqpEventsConfig, EventsConfig, JsonLinesConfig, StoreEventsConfig};
+pub use metrics::MetricsAccess;
 
 /// Configuration problems, all of them.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +122,8 @@ pub struct ServerConfig {
     pub reply_timeout_ms: u64,
     /// Whether the management API is served under `/api/v1` on the same port.
     pub admin: bool,
+    /// Who may read `GET /metrics` on the same port.
+    pub metrics: MetricsAccess,
     /// How long a client may take to send a request body once its head has arrived.
     pub body_read_timeout_ms: u64,
     /// Request bodies larger than this are parsed off the HTTP workers.
@@ -142,6 +146,7 @@ impl Default for ServerConfig {
             max_body_bytes: 4 * 1024 * 1024,
             reply_timeout_ms: 120_000,
             admin: true,
+            metrics: MetricsAccess::Open,
             body_read_timeout_ms: 10_000,
             blocking_parse_bytes: 64 * 1024,
             public_url: None,

@@ -21,6 +21,7 @@
 //! - [`query`]: ODE's filter languages, made queries of the store.
 //! - [`admin`]: the management API on the server's HTTP port, and its client; [`auth`]: the
 //!   users, roles and tokens it lets in.
+//! - [`metrics`]: what the server measures, served to Prometheus on its HTTP port.
 
 pub mod admin;
 pub mod auth;
@@ -33,6 +34,7 @@ pub mod engine;
 pub mod events;
 pub mod import;
 pub mod interceptor;
+pub mod metrics;
 pub mod model;
 pub mod plugins;
 pub mod query;

@@ -3,7 +3,8 @@
 //! SOAP/HTTP (and the [`admin`] API, for the accounts of [`auth`]), and those queues when
 //! `[amqp]` names a broker, until shut down; meanwhile it purges in-memory instances that
 //! outlive their time to live. Calls to a service whose deploy.xml requires credentials are
-//! admitted by `admission` before the engine sees them.
+//! admitted by `admission` before the engine sees them. `GET /metrics` serves the
+//! [`metrics`](crate::metrics), and each transport times the messages it hands the engine.
 
 mod admission;
 
@@ -21,6 +22,7 @@ use crate::config::Configuration;
 use crate::deploy::Deployer;
 use crate::engine::Engine;
 use crate::interceptor::{ServerInterceptors, UnknownInterceptor};
+use crate::metrics::{self, Measured, Transport};
 use crate::plugins::PlugIns;
 use crate::store::Store;
 
@@ -152,10 +154,16 @@ pub async fn run(
         stop.cancelled().await;
         stopping.services().steps.stop_all();
     });
-    let (dispatcher, stop) = (engine.clone(), shutdown.clone());
+    let (dispatcher, stop) = (
+        Measured::new(engine.clone(), Transport::Http),
+        shutdown.clone(),
+    );
+    let metrics_route =
+        metrics::route::route(engine.clone(), accounts.clone(), config.server.metrics);
     let admin_routes = admin::routes::routes(engine.clone(), accounts, config.server.admin);
     let endpoint_routes = admission::routes(engine.clone());
     let routes = move |service_config: &mut actix_web::web::ServiceConfig| {
+        metrics_route(service_config);
         admin_routes(service_config);
         endpoint_routes(service_config);
     };
@@ -250,7 +258,8 @@ async fn serve_queues(
             }
         }
         let session = shutdown.child_token();
-        let serving = amqp::serve(config.clone(), services, engine.clone(), session.clone());
+        let dispatcher = Measured::new(engine.clone(), Transport::Amqp);
+        let serving = amqp::serve(config.clone(), services, dispatcher, session.clone());
         tokio::pin!(serving);
         tokio::select! {
             served = &mut serving => return served,

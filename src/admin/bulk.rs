@@ -12,6 +12,7 @@ use super::access::{Allowed, Operator, Viewer};
 use super::routes::{error, internal, json};
 use super::ErrorBody;
 use crate::engine::bulk::Operation;
+use crate::engine::sweep::Pace;
 use crate::engine::Engine;
 use crate::query;
 
@@ -56,10 +57,10 @@ pub(super) async fn delete_instances(
         Ok(chosen) => chosen,
         Err(refusal) => return error(StatusCode::BAD_REQUEST, refusal.to_string()),
     };
-    let batch = services.config.cleanup.batch;
+    let pace = Pace::of(&services.config.cleanup);
     let operation = services
         .bulk
-        .delete(services.store.clone(), chosen, &filter, batch);
+        .delete(services.store.clone(), chosen, &filter, pace);
     json(StatusCode::ACCEPTED, &operation)
 }
 

@@ -20,6 +20,10 @@ pub struct CleanupConfig {
     pub schedules: Vec<ScheduleConfig>,
     /// Instances deleted per transaction by a scheduled or bulk cleanup.
     pub batch: usize,
+    /// The share of time, in percent, a cleanup may spend writing: after each batch it
+    /// pauses so that its batches take at most this share, and live instances have the
+    /// store the rest of the time.
+    pub share: u8,
     /// Whether a retired process version with no instance left is undeployed, with its
     /// deployment once none of its versions is left.
     pub remove_retired: bool,
@@ -30,6 +34,7 @@ impl Default for CleanupConfig {
         Self {
             schedules: Vec::new(),
             batch: 100,
+            share: 50,
             remove_retired: false,
         }
     }
@@ -52,6 +57,9 @@ impl CleanupConfig {
     pub(super) fn problems(&self, problems: &mut Vec<String>) {
         if self.batch == 0 {
             problems.push("cleanup.batch must be positive".into());
+        }
+        if !(1..=100).contains(&self.share) {
+            problems.push("cleanup.share must be a percentage from 1 to 100".into());
         }
         for (index, schedule) in self.schedules.iter().enumerate() {
             let at = format!("cleanup.schedules[{index}]");

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use super::sweep::{sweep_telling, Swept};
+use super::sweep::{sweep_telling, Pace, Swept};
 use crate::model::CleanupCategories;
 use crate::store::{InstanceFilter, Store};
 
@@ -53,14 +53,14 @@ pub struct BulkOperations {
 }
 
 impl BulkOperations {
-    /// Starts deleting the ended instances `filter` (written `text`) selects in `store`,
-    /// `batch` per transaction, on the current runtime; returns the operation as started.
+    /// Starts deleting the ended instances `filter` (written `text`) selects in `store`, at
+    /// `pace`, on the current runtime; returns the operation as started.
     pub fn delete(
         &self,
         store: Arc<dyn Store>,
         filter: InstanceFilter,
         text: &str,
-        batch: usize,
+        pace: Pace,
     ) -> Operation {
         let operation = Operation {
             id: self.last_id.fetch_add(1, Ordering::Relaxed) + 1,
@@ -86,7 +86,7 @@ impl BulkOperations {
                 store.as_ref(),
                 std::slice::from_ref(&filter),
                 CleanupCategories::ALL,
-                batch,
+                pace,
                 &tell,
             )
             .await;

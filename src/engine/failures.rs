@@ -85,7 +85,9 @@ impl Engine {
             exchange: exchange.to_owned(),
             action,
         };
-        Ok(self.services().deliver(&pid, instance, event).await?)
+        let status = self.services().deliver(&pid, instance, event).await?;
+        self.services().metrics.recovered(action);
+        Ok(status)
     }
 
     /// A running instance's process version and stored state.
@@ -121,6 +123,16 @@ impl Engine {
             })?;
         Ok((record.pid, process, state))
     }
+}
+
+/// How many activities of `state` wait for an operator.
+pub fn waiting_for_operator(state: &InstanceState) -> usize {
+    state
+        .threads
+        .iter()
+        .flatten()
+        .filter(|thread| matches!(thread.waiting, Some(Waiting::Recovery { .. })))
+        .count()
 }
 
 /// The activities of `state` waiting for an operator, in thread order.

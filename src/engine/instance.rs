@@ -155,6 +155,8 @@ struct Prepared {
     at_ms: i64,
     /// Whether the step's cleanup deletes the instance's events.
     events_deleted: bool,
+    /// How many activities came to wait for an operator in the step.
+    activities_failed: usize,
 }
 
 /// How a step run on a step thread ended.
@@ -210,6 +212,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     };
     let now_ms = super::now_ms();
     let operator = matches!(event, Event::Operator(_));
+    let waiting = super::failures::waiting_for_operator(state);
     let cancellation = services.steps.start(id, &process.pid, operator, create);
     let (mut output, exceeded) =
         budget::metered(services.config.engine.step_limits(), cancellation, || {
@@ -219,6 +222,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
     if let Some(exceeded) = exceeded {
         return Ran::Exceeded(exceeded);
     }
+    let activities_failed = super::failures::waiting_for_operator(state).saturating_sub(waiting);
     let deletes = cleanup::on_end(&process.deployment, output.status);
     cleanup::clean_state(&deletes, state);
     let calls = Calls::of(&process, id, &output.actions, &state.interceptor_values);
@@ -304,6 +308,7 @@ fn run_step(state: &mut InstanceState, input: StepInput) -> Ran {
         events: output.events,
         at_ms: now_ms,
         events_deleted: deletes.events || deletes.instance,
+        activities_failed,
     }))
 }
 
@@ -364,7 +369,7 @@ impl Entity for InstanceEntity {
                     return Outcome { reply: Err(StepError::Suspended { instance: id, reason }), next: Disposition::Reload };
                 }
             };
-            let Prepared { commit, changes, actions, status, calls, events, at_ms, events_deleted } = prepared;
+            let Prepared { commit, changes, actions, status, calls, events, at_ms, events_deleted, activities_failed } = prepared;
             let routes_added = !commit.routes_added.is_empty();
             let finished = status.is_finished();
             let fault = (status == InstanceStatus::Faulted)
@@ -382,6 +387,7 @@ impl Entity for InstanceEntity {
                         // Its caller may have had only a 202: the log is where the fault shows.
                         tracing::warn!(instance = id, pid = %process.pid, %fault, "Instance faulted");
                     }
+                    process.metrics(&services.metrics).committed(create, status, activities_failed);
                     services.scheduler.committed(changes);
                     services.events.publish(&process.pid, Some(id), at_ms, events);
                     if events_deleted {
@@ -541,6 +547,7 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
             }
             let state = InstanceState::from_bytes(&record.state)
                 .map_err(|source| HydrationError::Unreadable { id, source })?;
+            process.metrics(&services.metrics).hydrated();
             Ok(InstanceEntity {
                 id,
                 process,
@@ -559,8 +566,11 @@ impl Keeper<InstanceEntity> for InstanceKeeper {
         let (process, services) = (self.process.clone(), self.services.clone());
         async move {
             let store = services.instances.of(&process);
-            if let Err(error) = store.mark_failed(id, &reason).await {
-                tracing::error!(instance = id, %error, "Could not record the instance's failure");
+            match store.mark_failed(id, &reason).await {
+                Ok(()) => process.metrics(&services.metrics).failed(),
+                Err(error) => {
+                    tracing::error!(instance = id, %error, "Could not record the instance's failure")
+                }
             }
         }
         .boxed_local()

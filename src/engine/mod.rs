@@ -107,6 +107,7 @@ use self::peer::Origin;
 use crate::config::Configuration;
 use crate::events::EventBus;
 use crate::interceptor::{self, InboundContext, Message, Refusal, ServerInterceptors};
+use crate::metrics::Metrics;
 use crate::model::VariableKind;
 use crate::runtime::events::{Event as BpelEvent, EventType};
 use crate::runtime::extension::Extensions;
@@ -198,6 +199,8 @@ pub struct Services {
     pub events: EventBus,
     /// The bulk operations operators started.
     pub bulk: bulk::BulkOperations,
+    /// What the engine counts as it goes, for `/metrics`.
+    pub metrics: Metrics,
     base_url: OnceLock<String>,
     ready: AtomicBool,
     /// The steps instances are running now, which operators and the shutdown may stop.
@@ -786,6 +789,7 @@ impl Engine {
                 .transpose()?,
         };
         let services = Services {
+            metrics: Metrics::new(store.commit_histograms()),
             instances: InstanceStores::new(store.clone()),
             store,
             transports,

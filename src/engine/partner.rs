@@ -16,8 +16,10 @@
 //! good) leaves the outbox here, and one whose sending failed otherwise is sent again after a
 //! pause that doubles from `[engine] outbox-retry-initial-ms` up to `outbox-retry-max-ms`; a
 //! request's outbox entry goes with the step that takes its outcome (see [`super::outbox`]).
+//! Each call that goes somewhere is timed, by transport and outcome ([`crate::metrics`]).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix::prelude::*;
 use baton_transports::{Endpoint, FaultCode, Outbound, Response, SoapFault, SoapVersion};
@@ -34,6 +36,7 @@ use super::Services;
 use super::{faults, partner_failures, rest};
 use crate::auth::Presented;
 use crate::compiler::rest_light;
+use crate::metrics::{Outcome, Transport};
 use crate::model::{Binding, PartnerLinkId, SoapVersion as WsdlSoapVersion};
 use crate::runtime::partner_failure::{FailureKind, InvokeFailure};
 use crate::runtime::session::Sessions;
@@ -234,7 +237,8 @@ impl Handler<Call> for PartnerLinkActor {
                     };
                     let delivery =
                         async { Ok(services.peers.call(&endpoint.path, peer_call).await) };
-                    match route.within(delivery, Err).await {
+                    let started = Instant::now();
+                    let called = match route.within(delivery, Err).await {
                         Err(limit) => (
                             InvokeOutcome::failed(
                                 FailureKind::Timeout,
@@ -243,14 +247,20 @@ impl Handler<Call> for PartnerLinkActor {
                             false,
                         ),
                         Ok(reply) => peer_outcome(reply),
-                    }
+                    };
+                    let outcome = Outcome::of_invoke(&called.0);
+                    services
+                        .metrics
+                        .sent(Transport::Peer, outcome, started.elapsed());
+                    called
                 }
                 Ok(Target::Remote { endpoint, binding }) => {
                     if let Err(error) = call.durable.clone().wait().await {
                         tracing::error!(partner_link = %name, instance = call.instance, message_id = %call.message_id, %error, "Invoke not sent: the step making it cannot be said to be stored");
                         return;
                     }
-                    call_remote(
+                    let started = Instant::now();
+                    let called = call_remote(
                         &services,
                         &route,
                         &unit,
@@ -259,7 +269,11 @@ impl Handler<Call> for PartnerLinkActor {
                         &endpoint,
                         &call,
                     )
-                    .await
+                    .await;
+                    let (transport, outcome) =
+                        (Transport::of(&endpoint), Outcome::of_invoke(&called.0));
+                    services.metrics.sent(transport, outcome, started.elapsed());
+                    called
                 }
             };
             if call.one_way {

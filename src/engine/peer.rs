@@ -14,6 +14,7 @@
 //! process reaches it once the sending step is durable, and it is answered as a client is.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use baton_transports::peer::PeerRegistry;
 use tokio::sync::mpsc;
@@ -21,6 +22,7 @@ use tokio::sync::mpsc;
 use super::outbox::MessageId;
 use super::{ServiceEndpoint, Services};
 use crate::interceptor::Message;
+use crate::metrics::{Outcome, Transport};
 use crate::runtime::step::ReplyOutcome;
 use crate::store::Durable;
 use crate::xml::Document;
@@ -77,6 +79,7 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
         while let Some((call, reply)) = calls.recv().await {
             let (services, endpoint) = (services.clone(), endpoint.clone());
             actix::spawn(async move {
+                let started = Instant::now();
                 let outcome = services
                     .invoke_service(
                         &endpoint,
@@ -94,6 +97,13 @@ pub fn offer(services: &Arc<Services>, endpoint: ServiceEndpoint) {
                         refused: error.refuses_message(),
                         reason: error.to_string(),
                     });
+                let answered = match &outcome {
+                    Ok(None) => Outcome::Accepted,
+                    Ok(Some(ReplyOutcome::Message(_))) => Outcome::Reply,
+                    Ok(Some(ReplyOutcome::Fault(_))) | Err(_) => Outcome::Fault,
+                };
+                let took = started.elapsed();
+                services.metrics.received(Transport::Peer, answered, took);
                 let _ = reply.send(outcome);
             });
         }

@@ -1,7 +1,7 @@
 //! One deployed process version at run time: its compiled model, its deployment settings,
 //! the interceptors it runs, the supervisor of its instances, the actors of its invoking partner links, and the
 //! routing facts derived once at deploy time (which operations create instances, which
-//! correlation sets route the others).
+//! correlation sets route the others); and what its instances count ([`ProcessMetrics`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -13,6 +13,7 @@ use baton_actors::SupervisorHandle;
 use super::instance::{InstanceEntity, InstanceKeeper};
 use super::partner::PartnerLinkActor;
 use crate::interceptor::Chain;
+use crate::metrics::{Metrics, ProcessMetrics};
 use crate::model::{CorrelationSetId, PartnerLinkId, ProcessDeployment, Unit};
 use crate::runtime::{routes, CompiledProcess};
 use crate::xml::QName;
@@ -50,6 +51,7 @@ pub struct ProcessRuntime {
     /// One actor per partner link with a partner role.
     pub partners: OnceLock<HashMap<PartnerLinkId, Addr<PartnerLinkActor>>>,
     state: AtomicU8,
+    metrics: OnceLock<ProcessMetrics>,
 }
 
 impl ProcessRuntime {
@@ -76,6 +78,7 @@ impl ProcessRuntime {
             instances: OnceLock::new(),
             partners: OnceLock::new(),
             state: AtomicU8::new(state as u8),
+            metrics: OnceLock::new(),
         }
     }
 
@@ -104,6 +107,11 @@ impl ProcessRuntime {
 
     pub fn partner(&self, partner_link: PartnerLinkId) -> Option<&Addr<PartnerLinkActor>> {
         self.partners.get()?.get(&partner_link)
+    }
+
+    /// The version's instruments among `metrics`, resolved on first use.
+    pub fn metrics(&self, metrics: &Metrics) -> &ProcessMetrics {
+        self.metrics.get_or_init(|| metrics.of_process(&self.pid))
     }
 }
 

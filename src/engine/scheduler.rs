@@ -274,6 +274,7 @@ async fn deliver(services: &Arc<Services>, job: &Job) {
         }
     };
     tracing::debug!(instance, %kind, key = %key, "Job due");
+    services.metrics.job_started(kind, now_ms() - job.due_ms);
     match services.run_job(job, event).await {
         Ok(_) => tracing::debug!(instance, %kind, key = %key, "Job run"),
         Err(Error::Step(StepError::JobGone(_))) => {

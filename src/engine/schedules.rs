@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio_util::sync::CancellationToken;
 
-use super::sweep::{sweep, Swept};
+use super::sweep::{sweep, Pace, Swept};
 use super::Engine;
 use crate::model::cron::Cron;
 use crate::model::{Cleanup, CleanupOn};
@@ -105,7 +105,7 @@ impl Engine {
                 }
             }
         };
-        let batch = services.config.cleanup.batch;
+        let pace = Pace::of(&services.config.cleanup);
         let mut swept = Swept::default();
         for cleanup in &schedule.cleanups {
             let mut filters = Vec::new();
@@ -118,7 +118,7 @@ impl Engine {
                     }
                 }
             }
-            swept = swept.and(sweep(store, &filters, cleanup.categories(), batch).await?);
+            swept = swept.and(sweep(store, &filters, cleanup.categories(), pace).await?);
         }
         Ok(swept)
     }

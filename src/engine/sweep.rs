@@ -1,8 +1,8 @@
 //! One run of a scheduled cleanup over the store: the ended instances its filters select are
 //! deleted, or cleaned of the categories it names, `[cleanup] batch` instances per
 //! transaction ([`Instances::clean_up`]). The instances are read a page of `batch` at a time
-//! with the store's keyset cursor, and the task yields between batches, so that the steps of
-//! live instances never wait long on a cleanup.
+//! with the store's keyset cursor, and the task pauses after each batch so that its batches
+//! take at most `[cleanup] share` of the time: live instances have the store the rest of it.
 //!
 //! Only ended instances (completed, faulted, failed or terminated) are touched: each filter
 //! is narrowed to those statuses, so a running or suspended instance it selects is skipped.
@@ -49,15 +49,46 @@ impl Swept {
     }
 }
 
-/// Cleans the ended instances each of `filters` selects of `categories` in `store`, `batch`
-/// at a time.
+/// How fast a run goes: `batch` instances per transaction, and transactions taking at most
+/// `share` percent of the time (a run pauses after each for as long as that takes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub batch: usize,
+    pub share: u8,
+}
+
+impl Pace {
+    /// The pace `[cleanup]` sets.
+    pub fn of(config: &crate::config::CleanupConfig) -> Self {
+        Self {
+            batch: config.batch,
+            share: config.share,
+        }
+    }
+
+    /// The pause after a batch that took `took`.
+    fn pause(self, took: std::time::Duration) -> std::time::Duration {
+        let share = u32::from(self.share.clamp(1, 100));
+        took * (100 - share) / share
+    }
+}
+
+/// Batches of `batch` instances, without pauses.
+impl From<usize> for Pace {
+    fn from(batch: usize) -> Self {
+        Self { batch, share: 100 }
+    }
+}
+
+/// Cleans the ended instances each of `filters` selects of `categories` in `store`, at
+/// `pace`.
 pub async fn sweep(
     store: &dyn Store,
     filters: &[InstanceFilter],
     categories: CleanupCategories,
-    batch: usize,
+    pace: impl Into<Pace>,
 ) -> Result<Swept, Error> {
-    sweep_telling(store, filters, categories, batch, &|_| {}).await
+    sweep_telling(store, filters, categories, pace.into(), &|_| {}).await
 }
 
 /// [`sweep`], telling `progress` what the run did so far after each batch.
@@ -65,10 +96,10 @@ pub async fn sweep_telling(
     store: &dyn Store,
     filters: &[InstanceFilter],
     categories: CleanupCategories,
-    batch: usize,
+    pace: Pace,
     progress: &(dyn Fn(Swept) + Sync),
 ) -> Result<Swept, Error> {
-    let batch = batch.max(1);
+    let batch = pace.batch.max(1);
     let mut swept = Swept::default();
     if categories == CleanupCategories::default() {
         return Ok(swept);
@@ -81,12 +112,13 @@ pub async fn sweep_telling(
             let found = store.list_instances(&page).await?;
             let Some(last) = found.last() else { break };
             page.after = Some(InstancePosition::of(last));
+            let began = std::time::Instant::now();
             swept = swept.and(clean_batch(store, &found, categories).await?);
             progress(swept);
             if found.len() < batch {
                 break;
             }
-            tokio::task::yield_now().await;
+            tokio::time::sleep(pace.pause(began.elapsed())).await;
         }
     }
     Ok(swept)
@@ -192,6 +224,18 @@ mod tests {
         Datasource, DeploymentRecord, ExchangeDirection, ExchangeStatus, ExchangeWrite,
         ProcessRecord, ProcessState,
     };
+
+    #[test]
+    fn a_run_pauses_after_a_batch_so_that_its_batches_take_their_share_of_the_time() {
+        let took = std::time::Duration::from_millis(40);
+        let pause = |share| Pace { batch: 10, share }.pause(took).as_millis();
+        assert_eq!(pause(50), 40);
+        assert_eq!(pause(20), 160);
+        assert_eq!(pause(100), 0);
+        assert_eq!(Pace::from(7), Pace { batch: 7, share: 100 });
+        let config = crate::config::CleanupConfig::default();
+        assert_eq!(Pace::of(&config), Pace { batch: 100, share: 50 });
+    }
 
     /// A state of the HelloWorld test unit's process with every variable set.
     fn filled_state() -> Vec<u8> {

@@ -22,16 +22,18 @@
 //!
 //! The writer counts what it did in [`CommitStats`], which
 //! [`Store::commit_stats`](super::Store::commit_stats) reads: steps per transaction is how
-//! much grouping saves.
+//! much grouping saves. It also times each transaction it commits, in the
+//! [`CommitHistograms`] of [`Store::commit_histograms`](super::Store::commit_histograms).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Error, Result, StepCommit};
+use super::{CommitHistograms, Error, Result, StepCommit};
 
 /// The most steps one transaction takes.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -265,6 +267,8 @@ pub(crate) struct Counters {
     checkpoints: AtomicU64,
     checkpoints_by_writer: AtomicU64,
     log_syncs: AtomicU64,
+    /// The committed transactions' sizes and times.
+    histograms: CommitHistograms,
 }
 
 impl Counters {
@@ -344,6 +348,11 @@ impl Writer {
         self.counters.stats()
     }
 
+    /// The sizes and times of the transactions the writer committed.
+    pub(crate) fn histograms(&self) -> CommitHistograms {
+        self.counters.histograms.clone()
+    }
+
     /// Commits `step` (with whatever else is waiting) and returns the instance's new revision
     /// once it is durable.
     pub(crate) async fn commit(&self, step: StepCommit) -> Result<i64> {
@@ -388,9 +397,11 @@ pub(crate) async fn run(batch: &impl Batch, mut waiting: Queue, counting: &Count
                 Err(_) => break,
             }
         }
+        let started = Instant::now();
         match apply(batch, &steps, counting).await {
             Ok(outcomes) => {
                 counting.committed(&outcomes);
+                counting.histograms.observe(steps.len(), started.elapsed());
                 batch.committed(Answers::new(replies.drain(..).zip(outcomes)));
             }
             Err(error) => {

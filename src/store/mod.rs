@@ -32,6 +32,7 @@
 //! once. An instance that finishes drops its remaining jobs in the same commit. The engine's
 //! scheduler reads the jobs due soon with [`Store::due_jobs`].
 
+mod commit_histograms;
 mod datasource;
 mod error;
 mod group_commit;
@@ -50,12 +51,13 @@ pub(crate) mod time;
 
 use futures::future::BoxFuture;
 
+pub use commit_histograms::CommitHistograms;
 pub use datasource::{Backend, Datasource};
 pub use error::{Error, Result};
 pub use group_commit::{CommitStats, Committed, Durable};
 pub use memory::{MemoryStore, PurgedInstance};
 pub use mysql::MySqlStore;
-pub use pool::PoolSettings;
+pub use pool::{PoolSettings, PoolUse};
 pub use postgres::PostgresStore;
 pub use records::{
     CorrelationFilter, CorrelationValue, DeploymentRecord, DeploymentSummary, ExchangeDirection,
@@ -230,4 +232,11 @@ pub trait EventLog: Send + Sync + 'static {
 pub trait Store: Deployments + Instances + Jobs + Inspection + EventLog {
     /// Closes the store, waiting for in-flight operations; later calls fail.
     fn close(&self) -> BoxFuture<'_, ()>;
+
+    /// The sizes and times of the transactions its group-commit writer committed; none for
+    /// a store without one.
+    fn commit_histograms(&self) -> Option<CommitHistograms>;
+
+    /// How its connection pool is used now; none for a store without one.
+    fn pool_use(&self) -> Option<PoolUse>;
 }

@@ -5,6 +5,9 @@
 //! A connection the database dropped (a restart, a network cut) fails its test and is
 //! replaced, so work resumes by itself once the database is back; while it is away, callers
 //! wait up to `max_wait` for a connection and then fail with a database error.
+//!
+//! Every SQL store, SQLite's included, reads through such a pool; [`PoolUse`] is how it is
+//! used at a moment, for the server's metrics.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -27,6 +30,19 @@ pub struct PoolSettings {
     pub test_on_borrow: bool,
     /// The statement that tests a connection; `None` uses the driver's ping.
     pub validation_query: Option<String>,
+}
+
+/// How a store's connection pool is used at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    /// The database's name, as its driver gives it (`SQLite`, `PostgreSQL`, `MySQL`).
+    pub database: &'static str,
+    /// Connections open, idle or in use.
+    pub open: u32,
+    /// Connections open and idle.
+    pub idle: usize,
+    /// The most connections the pool opens.
+    pub max: u32,
 }
 
 impl Default for PoolSettings {

@@ -37,10 +37,10 @@ pub use tables::PurgedInstance;
 use self::tables::Tables;
 use super::group_commit::Counters;
 use super::{
-    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, EventLog,
-    ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
-    JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
-    RouteOwner, StepCommit, Store, StoredEvents,
+    CommitHistograms, CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments,
+    EventLog, ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary,
+    Instances, Job, JobKind, Jobs, OutboxEntry, PoolUse, ProcessRecord, ProcessState, Received,
+    Result, RouteKey, RouteOwner, StepCommit, Store, StoredEvents,
 };
 
 /// A [`Store`] in memory.
@@ -304,5 +304,13 @@ impl EventLog for MemoryStore {
 impl Store for MemoryStore {
     fn close(&self) -> BoxFuture<'_, ()> {
         ready(())
+    }
+
+    fn commit_histograms(&self) -> Option<CommitHistograms> {
+        None
+    }
+
+    fn pool_use(&self) -> Option<PoolUse> {
+        None
     }
 }

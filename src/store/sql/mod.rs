@@ -29,10 +29,10 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::group_commit::{Batch, Writer};
 use super::{
-    CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments, EventLog,
-    ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary, Instances, Job,
-    JobKind, Jobs, OutboxEntry, ProcessRecord, ProcessState, Received, Result, RouteKey,
-    RouteOwner, StepCommit, Store, StoredEvents,
+    CommitHistograms, CommitStats, Committed, DeploymentRecord, DeploymentSummary, Deployments,
+    EventLog, ExchangeRecord, Inspection, InstanceFilter, InstanceRecord, InstanceSummary,
+    Instances, Job, JobKind, Jobs, OutboxEntry, PoolUse, ProcessRecord, ProcessState, Received,
+    Result, RouteKey, RouteOwner, StepCommit, Store, StoredEvents,
 };
 pub use dialect::Dialect;
 
@@ -298,5 +298,18 @@ impl<D: Dialect> EventLog for SqlStore<D> {
 impl<D: Dialect> Store for SqlStore<D> {
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.pool.close())
+    }
+
+    fn commit_histograms(&self) -> Option<CommitHistograms> {
+        Some(self.steps.histograms())
+    }
+
+    fn pool_use(&self) -> Option<PoolUse> {
+        Some(PoolUse {
+            database: D::NAME,
+            open: self.pool.size(),
+            idle: self.pool.num_idle(),
+            max: self.pool.options().get_max_connections(),
+        })
     }
 }
