@@ -1,10 +1,13 @@
 //! The `baton` command line: runs the server and manages deployments, instances and the
 //! accounts of the management API.
 //!
-//! Commands that call the running server (`failures`, `recover`) log in with the token in
-//! `BATON_TOKEN`, or as the user `BATON_USER` with the password in `BATON_PASSWORD` (asked
-//! for on the terminal when unset). `baton user` and `baton token` edit the accounts file of
-//! the data directory ([`crate::auth::file`]), which the server reads again when it changes.
+//! Commands that call the running server through its management API (`instances`,
+//! `processes`, `events`, `failures`, `recover`, `suspend`, `resume`, `terminate`) log in
+//! with the token in `BATON_TOKEN`, or as the user `BATON_USER` with the password in
+//! `BATON_PASSWORD`, asking on the terminal for what those leave out (module `login`); the
+//! listings among them print a table, or JSON with `--json` (modules `listings` and
+//! `output`). `baton user` and `baton token` edit the accounts file of the data directory
+//! ([`crate::auth::file`]), which the server reads again when it changes.
 //!
 //! The `baton` binary is [`run`] without plug-ins. A program that runs Baton with plug-ins
 //! of its own ([`PlugIns`]: extension bundles, see [`crate::runtime::extension`], and message-exchange
@@ -12,21 +15,24 @@
 //! commands, with its extension activities and assign operations deployable and its
 //! interceptors registered.
 
+mod listings;
+mod login;
+mod output;
+
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::admin::client::AdminClient;
 use crate::auth::{
-    hash_password, new_token, token_hash, AccountsFile, Presented, Role, TokenEntry, UserEntry,
+    hash_password, new_token, token_hash, AccountsFile, Role, TokenEntry, UserEntry,
 };
 use crate::config::{Configuration, Overrides};
 use crate::interceptor::ServerInterceptors;
 use crate::plugins::PlugIns;
-use crate::query;
 use crate::runtime::step::{OperatorAction, RecoveryAction};
-use crate::store::InstanceFilter;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use listings::{InstanceQuery, Listing};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
@@ -60,8 +66,8 @@ enum Command {
     Deploy { path: PathBuf },
     /// Removes a unit from the deployment directory; the running server undeploys it.
     Undeploy { name: String },
-    /// Lists the deployed process versions with their running instances, or those a process
-    /// filter in ODE's language selects: `baton processes 'name=order* status=activated'`.
+    /// Lists the deployed process versions, or those a process filter in ODE's language
+    /// selects: `baton processes 'name=order* status=activated'` (asks the running server).
     Processes {
         /// Terms `key op value`, all of which must hold: keys name, namespace, status and
         /// deployed (see the README's "Instance filters").
@@ -70,9 +76,12 @@ enum Command {
         /// version, status, deployed (by pid without).
         #[arg(long, default_value = "", allow_hyphen_values = true)]
         order: String,
+        #[command(flatten)]
+        listing: Listing,
     },
-    /// Lists process instances, newest first, or those an instance filter in ODE's language
-    /// selects: `baton instances 'name=order* status=active|suspended started>=-7d'`.
+    /// Lists the instances of durable processes, newest first, or those an instance filter
+    /// in ODE's language selects: `baton instances 'name=order* status=active|suspended
+    /// started>=-7d'` (asks the running server).
     Instances {
         /// Terms `key op value`, all of which must hold: keys iid, pid, name, namespace,
         /// status, started and last-active (see the README's "Instance filters").
@@ -81,8 +90,29 @@ enum Command {
         /// namespace, version, status, started, last-active.
         #[arg(long, default_value = "", allow_hyphen_values = true)]
         order: String,
-        #[arg(long, default_value_t = 100)]
+        /// At most this many instances.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
+        /// Every instance the filter selects, however many (instead of --limit).
+        #[arg(long, conflicts_with = "limit")]
+        all: bool,
+        /// How many instances each request to the server asks for (1,000 at most).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        page_size: u32,
+        #[command(flatten)]
+        listing: Listing,
+    },
+    /// Prints an instance's timeline: its BPEL events, oldest first, as the server's `store`
+    /// listener kept them (asks the running server).
+    Events {
+        /// The instance id.
+        #[arg(allow_negative_numbers = true)]
+        instance: i64,
+        /// The events of how many steps each request to the server asks for (1,000 at most).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        page_size: u32,
+        #[command(flatten)]
+        listing: Listing,
     },
     /// Lists an instance's failed activities: invokes whose call failed, waiting for an
     /// operator (asks the running server).
@@ -237,16 +267,45 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
         Command::Serve { .. } => serve(config, plugins),
         Command::Deploy { path } => deploy(&config, &path, &plugins),
         Command::Undeploy { name } => undeploy(&config, &name),
-        Command::Processes { filter, order } => {
-            actix::System::new().block_on(processes(config, &filter.join(" "), &order))
+        Command::Processes {
+            filter,
+            order,
+            listing,
+        } => {
+            let client = client(&config, listing.server)?;
+            let filter = filter.join(" ");
+            let listed = listings::processes(&client, &filter, &order, listing.json);
+            actix::System::new().block_on(listed)
         }
         Command::Instances {
             filter,
             order,
             limit,
-        } => actix::System::new().block_on(instances(config, &filter.join(" "), &order, limit)),
+            all,
+            page_size,
+            listing,
+        } => {
+            let client = client(&config, listing.server)?;
+            let filter = filter.join(" ");
+            let query = InstanceQuery {
+                filter: &filter,
+                order: &order,
+                most: (!all).then_some(limit as usize),
+                page: page_size,
+            };
+            actix::System::new().block_on(listings::instances(&client, &query, listing.json))
+        }
+        Command::Events {
+            instance,
+            page_size,
+            listing,
+        } => {
+            let client = client(&config, listing.server)?;
+            let events = listings::events(&client, instance, page_size, listing.json);
+            actix::System::new().block_on(events)
+        }
         Command::Failures { instance, server } => {
-            let client = AdminClient::new(&server_url(&config, server), login()?);
+            let client = client(&config, server)?;
             actix::System::new().block_on(failures(client, instance))
         }
         Command::Recover {
@@ -255,7 +314,7 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
             action,
             server,
         } => {
-            let client = AdminClient::new(&server_url(&config, server), login()?);
+            let client = client(&config, server)?;
             actix::System::new().block_on(recover(client, instance, &exchange, action))
         }
         Command::Suspend { instance, server } => {
@@ -275,28 +334,6 @@ pub fn run(plugins: impl Into<PlugIns>) -> anyhow::Result<()> {
         Err(error) if output_closed(&error) => Ok(()),
         done => done,
     }
-}
-
-/// The credentials the management API's client presents: `BATON_TOKEN`, else `BATON_USER`
-/// with `BATON_PASSWORD` or a password asked for on the terminal; none when neither is set.
-fn login() -> anyhow::Result<Option<Presented>> {
-    if let Some(token) = std::env::var("BATON_TOKEN").ok().filter(|t| !t.is_empty()) {
-        return Ok(Some(Presented::Bearer(token)));
-    }
-    let Some(user) = std::env::var("BATON_USER").ok().filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    let password = match std::env::var("BATON_PASSWORD") {
-        Ok(password) => password,
-        Err(_) if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
-            rpassword::prompt_password(format!("Password of {user}: "))
-                .context("cannot read the password")?
-        }
-        Err(_) => {
-            bail!("BATON_USER is set but not BATON_PASSWORD, and there is no terminal to ask")
-        }
-    };
-    Ok(Some(Presented::Basic { user, password }))
 }
 
 /// A new password: `BATON_PASSWORD`, else asked for twice on the terminal.
@@ -569,18 +606,6 @@ fn undeploy(config: &Configuration, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the store of an existing database (never creates an embedded one).
-async fn existing_store(
-    config: &Configuration,
-) -> anyhow::Result<std::sync::Arc<dyn crate::store::Store>> {
-    if let Some(file) = config.store.datasource().sqlite_file() {
-        if !file.is_file() {
-            bail!("no database at {} (is --data-dir right?)", file.display());
-        }
-    }
-    Ok(crate::server::open_store(config).await?)
-}
-
 /// `baton setup`: creates or upgrades the schema and says what it did.
 async fn setup(config: Configuration) -> anyhow::Result<()> {
     let datasource = config.store.datasource();
@@ -596,49 +621,6 @@ async fn setup(config: Configuration) -> anyhow::Result<()> {
             "{url}: schema upgraded from version {from} to {}",
             migration.to
         ),
-    }
-    Ok(())
-}
-
-async fn processes(config: Configuration, filter: &str, order: &str) -> anyhow::Result<()> {
-    let store = existing_store(&config).await?;
-    let records = store.list_processes().await?;
-    let deployments = store.list_deployments().await?;
-    let chosen = query::process_listing(filter, order, &records, &deployments, SystemTime::now())?;
-    say!("{:<60} {:<10} {:>8}", "PID", "STATE", "RUNNING");
-    for view in chosen {
-        let pid = &view.record.pid;
-        let filter = InstanceFilter {
-            statuses: vec![crate::store::InstanceStatus::Running],
-            ..InstanceFilter::of_process(pid)
-        };
-        let running = store.list_instances(&filter).await?.len();
-        say!("{:<60} {:<10} {:>8}", pid, view.record.state, running);
-    }
-    Ok(())
-}
-
-async fn instances(
-    config: Configuration,
-    filter: &str,
-    order: &str,
-    limit: u32,
-) -> anyhow::Result<()> {
-    let store = existing_store(&config).await?;
-    let processes = store.list_processes().await?;
-    let filter = InstanceFilter {
-        limit: Some(limit),
-        ..query::instance_listing(filter, order, &processes, SystemTime::now())?
-    };
-    say!("{:>8} {:<50} {:<11} FAILURE", "ID", "PID", "STATUS");
-    for instance in store.list_instances(&filter).await? {
-        say!(
-            "{:>8} {:<50} {:<11} {}",
-            instance.id,
-            instance.pid,
-            instance.status,
-            instance.failure.unwrap_or_default()
-        );
     }
     Ok(())
 }
@@ -661,6 +643,16 @@ fn server_url(config: &Configuration, given: Option<String>) -> String {
         }
         Err(_) => format!("http://{}:{}", config.server.host, config.server.port),
     }
+}
+
+/// A client of the running server's management API (at `server`, else as the configuration
+/// says), with the credentials of the environment or the terminal.
+fn client(config: &Configuration, server: Option<String>) -> anyhow::Result<AdminClient> {
+    let credentials = login::credentials()?;
+    Ok(AdminClient::new(
+        &server_url(config, server),
+        Some(credentials),
+    ))
 }
 
 async fn failures(client: AdminClient, instance: i64) -> anyhow::Result<()> {
@@ -735,7 +727,7 @@ fn operate(
     instance: i64,
     action: OperatorAction,
 ) -> anyhow::Result<()> {
-    let client = AdminClient::new(&server_url(config, server), login()?);
+    let client = client(config, server)?;
     let operated = actix::System::new().block_on(client.operate(instance, action))?;
     say!(
         "{} sent to instance {}; the instance is {}",

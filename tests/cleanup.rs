@@ -47,17 +47,13 @@ async fn hello_world_cleaning_up_its_instance_on_success_leaves_no_rows() {
       <category>variables</category>
       <category>correlations</category>
     </cleanup>"#;
-    let _server = hello_world_with(&dirs, cleanup).await;
+    let server = hello_world_with(&dirs, cleanup).await;
 
     assert_eq!(await_rows(&dirs, "baton_instances", 0).await, 0);
     for table in ["baton_exchanges", "baton_routes", "baton_jobs"] {
         assert_eq!(dirs.count_rows(table).await, 0, "{table}");
     }
-    let mut args = vec!["instances".to_owned()];
-    if dirs.store_settings().is_empty() {
-        args.extend(["--data-dir".to_owned(), dirs.data().display().to_string()]);
-    }
-    let listed = dirs.baton(&args);
+    let listed = dirs.baton(&["instances", "--server", &server.address]);
     assert!(listed.status.success(), "{listed:?}");
     let stdout = String::from_utf8_lossy(&listed.stdout);
     assert_eq!(stdout.lines().skip(1).count(), 0, "{stdout}");

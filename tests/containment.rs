@@ -83,7 +83,8 @@ async fn a_loop_without_end_is_suspended_wedges_nothing_after_a_restart_and_can_
     let (status, reason) = shown(&server, instance).await;
     assert_eq!(status, "suspended");
     assert!(reason.contains("max-step-activities"), "{reason}");
-    let listed = succeeded(dirs.baton(&["instances", "status=suspended"]));
+    let suspended = ["instances", "status=suspended", "--server", &server.address];
+    let listed = succeeded(dirs.baton(&suspended));
     assert!(listed.contains("max-step-activities"), "{listed}");
     assert_hello_answers(&hello(&server).await);
     drop(server);

@@ -154,10 +154,9 @@ async fn a_removed_unit_undeploys_and_comes_back_as_the_next_version() {
     assert_greets(&server, HELLO_PATH, "Baton", "Hi, Baton!").await;
 }
 
-/// The pids and states `baton processes` lists for the data directory, sorted.
-fn listed_processes(dirs: &Dirs) -> Vec<(String, String)> {
-    let data_dir = dirs.data();
-    let output = dirs.baton(&["processes", "--data-dir", data_dir.to_str().unwrap()]);
+/// The pids and states `baton processes` lists for the running server, sorted.
+fn listed_processes(dirs: &Dirs, server: &Server) -> Vec<(String, String)> {
+    let output = dirs.baton(&["processes", "--server", &server.address]);
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(output.status.success(), "{stdout}");
     let mut listed: Vec<(String, String)> = stdout
@@ -192,7 +191,7 @@ async fn a_restart_keeps_the_versions_and_deploys_nothing_unchanged() {
     );
     assert_greets(&server, HELLO_PATH, "Baton", "Hi, Baton!").await;
     let expected = vec![(v1, "retired".to_owned()), (v2, "active".to_owned())];
-    assert_eq!(listed_processes(&dirs), expected);
+    assert_eq!(listed_processes(&dirs, &server), expected);
 
     dirs.rewrite("HelloWorld", "HelloWorld.bpel", &|text| {
         text.replace("'Hi, '", "'Hey, '")

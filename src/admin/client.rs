@@ -1,6 +1,9 @@
 //! The command line's side of the management API: calls a running server over HTTP.
 
-use super::{ErrorBody, FailureList, InstanceView, Operated, Settled, PREFIX};
+use super::{
+    ErrorBody, FailureList, InstanceList, InstanceView, Operated, ProcessList, Settled, Timeline,
+    PREFIX,
+};
 use crate::auth::Presented;
 use crate::runtime::step::{OperatorAction, RecoveryAction};
 
@@ -76,6 +79,56 @@ impl AdminClient {
             action.as_str()
         );
         self.answer(self.http.post(&url), &url).await
+    }
+
+    /// A page of the instances the instance filter `filter` selects, in the order `order`:
+    /// at most `limit`, going on after the page whose `next` was `cursor`.
+    pub async fn instances(
+        &self,
+        filter: &str,
+        order: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<InstanceList, ClientError> {
+        let limit = limit.to_string();
+        let mut query = vec![
+            ("filter", filter),
+            ("order", order),
+            ("limit", limit.as_str()),
+        ];
+        query.extend(cursor.map(|cursor| ("cursor", cursor)));
+        let url = self.listing_url("/instances", &query);
+        self.answer(self.http.get(&url), &url).await
+    }
+
+    /// The deployed process versions the process filter `filter` selects, in the order
+    /// `order`.
+    pub async fn processes(&self, filter: &str, order: &str) -> Result<ProcessList, ClientError> {
+        let url = self.listing_url("/processes", &[("filter", filter), ("order", order)]);
+        self.answer(self.http.get(&url), &url).await
+    }
+
+    /// A page of instance `instance`'s events, oldest first: at most `limit`, going on after
+    /// the page whose `next` was `after`.
+    pub async fn timeline(
+        &self,
+        instance: i64,
+        limit: u32,
+        after: Option<i64>,
+    ) -> Result<Timeline, ClientError> {
+        let (limit, after) = (limit.to_string(), after.map(|after| after.to_string()));
+        let mut query = vec![("limit", limit.as_str())];
+        query.extend(after.as_deref().map(|after| ("after", after)));
+        let url = self.listing_url(&format!("/instances/{instance}/events"), &query);
+        self.answer(self.http.get(&url), &url).await
+    }
+
+    /// The URL of the API's `path` with the query string of `query`.
+    fn listing_url(&self, path: &str, query: &[(&str, &str)]) -> String {
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        format!("{}{PREFIX}{path}?{encoded}", self.base_url)
     }
 
     async fn answer<T: serde::de::DeserializeOwned>(

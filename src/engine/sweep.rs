@@ -232,9 +232,21 @@ mod tests {
         assert_eq!(pause(50), 40);
         assert_eq!(pause(20), 160);
         assert_eq!(pause(100), 0);
-        assert_eq!(Pace::from(7), Pace { batch: 7, share: 100 });
+        assert_eq!(
+            Pace::from(7),
+            Pace {
+                batch: 7,
+                share: 100
+            }
+        );
         let config = crate::config::CleanupConfig::default();
-        assert_eq!(Pace::of(&config), Pace { batch: 100, share: 50 });
+        assert_eq!(
+            Pace::of(&config),
+            Pace {
+                batch: 100,
+                share: 50
+            }
+        );
     }
 
     /// A state of the HelloWorld test unit's process with every variable set.
