@@ -407,12 +407,12 @@ pub(crate) fn await_deployed(server: &Server, name: &str) -> Result<(), String> 
 }
 
 /// Waits until `server` deployed version `version` of the unit `name`; fails when it refused
-/// it.
+/// it (a line naming the unit says so: other lines may count what they refused).
 fn await_version(server: &Server, name: &str, version: u32) -> Result<(), String> {
     let deployed = format!("unit={name}");
     let numbered = format!("version={version}");
     let log = server.await_log_any(
-        &[&["Unit deployed", &deployed, &numbered], &["refused"]],
+        &[&["Unit deployed", &deployed, &numbered], &["refused", name]],
         Duration::from_secs(30),
     );
     match log {
