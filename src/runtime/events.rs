@@ -229,11 +229,6 @@ impl EventFilter {
         Ok(Self { process, scopes })
     }
 
-    /// Whether nothing is ever emitted.
-    pub fn is_off(&self) -> bool {
-        self.process == EventTypes::NONE && self.scopes.iter().all(|s| *s == EventTypes::NONE)
-    }
-
     /// Whether an event of type `kind` in `scope` (None: of the process) is emitted.
     pub fn emits(&self, scope: Option<ScopeId>, kind: EventType) -> bool {
         match scope {

@@ -420,7 +420,11 @@ fn generate_none_emits_nothing() {
     let mut env = echo(none);
     let (_, output) = env.call("hello");
     assert!(output.events.is_empty(), "{:?}", output.events);
-    assert!(env.process.events.is_off());
+    let filter = &env.process.events;
+    let scopes = [None, Some(crate::model::ScopeId::PROCESS)];
+    assert!(EventType::ALL
+        .iter()
+        .all(|&kind| scopes.iter().all(|&scope| !filter.emits(scope, kind))));
 }
 
 #[test]
