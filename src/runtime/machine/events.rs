@@ -3,7 +3,7 @@
 //! generates no events pays one lookup per place.
 
 use super::Machine;
-use crate::model::{ActivityId, AssignOperation, From, ScopeId, To, VariableId};
+use crate::model::{ActivityId, From, ScopeId, To, VariableId};
 use crate::runtime::events::{activity_type, scope_name, Event, EventType};
 use crate::runtime::state::{InstanceStatus, ScopeRef};
 
@@ -91,14 +91,7 @@ impl Machine<'_> {
         let crate::model::ActivityKind::Assign(assign) = &self.model.activity(activity).kind else {
             return;
         };
-        let copies = assign
-            .operations
-            .iter()
-            .filter_map(|operation| match operation {
-                AssignOperation::Copy(copy) => Some(copy),
-                AssignOperation::Extension(_) => None,
-            });
-        for copy in copies {
+        for copy in assign.copies() {
             match &copy.from {
                 From::Variable { variable, .. }
                 | From::Property { variable, .. }
